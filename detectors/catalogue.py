@@ -1,0 +1,150 @@
+"""The tool catalogue: what each tool looks like in a repository, as data.
+
+Each ``catalogue/*.yaml`` file maps tool names to:
+
+``imports``   top-level (or dotted) module names that mean the tool is imported
+``packages``  distribution names, as written in requirements / pyproject / environment files
+``names``     how prose names the tool (matched as whole words, case-insensitive)
+``signal``    the tool's main signal: where declared-only mentions are recorded
+``uses``      signal -> call patterns that prove real use. A pattern is an ``fnmatch`` glob over
+              the resolved dotted call name (``mlflow.log_metric``, ``mlflow.*.log_model``);
+              ``.name`` matches a method called on any object in a file importing the tool;
+              a trailing ``(kw)`` requires that keyword argument. A list inside the list means
+              all of its patterns must match somewhere in the repository.
+``files``     signal -> glob patterns of config files that wire the tool in
+
+Adding a tool is adding an entry.
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable
+
+import yaml
+
+from scanner.parsing.python import Call, PyFacts
+
+_KWARG = re.compile(r"^(.*)\((\w+)\)$")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One call pattern of the catalogue."""
+
+    glob: str
+    keyword: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "Pattern":
+        m = _KWARG.match(text)
+        return cls(m.group(1), m.group(2)) if m else cls(text)
+
+    @property
+    def method_only(self) -> bool:
+        """A ``.method`` pattern: matches calls on objects of unknown origin."""
+        return self.glob.startswith(".")
+
+    def matches(self, call: Call) -> bool:
+        """True when ``call`` fits the glob (and passes the keyword, if one is required)."""
+        if self.keyword and not call.has_kwarg(self.keyword):
+            return False
+        name = call.name
+        if self.method_only and not name.startswith("."):
+            # a method pattern also matches a resolved call ending in that method
+            name = "." + name.rsplit(".", 1)[-1]
+        return fnmatch.fnmatchcase(name, self.glob)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One catalogue entry."""
+
+    name: str
+    family: str
+    signal: str | None
+    description: str = ""
+    imports: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    uses: dict[str, tuple[tuple[Pattern, ...], ...]] = field(default_factory=dict)
+    """signal -> alternatives; an alternative holds when each of its patterns matches."""
+    files: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def signals(self) -> tuple[str, ...]:
+        """Every signal this tool can support."""
+        found = set(self.uses) | set(self.files)
+        if self.signal:
+            found.add(self.signal)
+        return tuple(sorted(found))
+
+    def imported_by(self, facts: PyFacts) -> str | None:
+        """The import that brings this tool into a file, if any."""
+        return facts.imports_any(self.imports)
+
+    def prose_pattern(self) -> re.Pattern[str] | None:
+        """Whole-word, case-insensitive pattern of the tool's names in prose."""
+        words = self.names or (self.name,)
+        return re.compile(r"(?<![\w.-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])",
+                          re.IGNORECASE)
+
+
+def _alternatives(raw: Iterable[object]) -> tuple[tuple[Pattern, ...], ...]:
+    alts = []
+    for item in raw:
+        group = item if isinstance(item, list) else [item]
+        alts.append(tuple(Pattern.parse(str(p)) for p in group))
+    return tuple(alts)
+
+
+def _tool(name: str, family: str, raw: dict) -> Tool:
+    return Tool(
+        name=name,
+        family=family,
+        signal=raw.get("signal"),
+        description=raw.get("description", ""),
+        imports=tuple(raw.get("imports", ())),
+        packages=tuple(p.lower() for p in raw.get("packages", ())),
+        names=tuple(raw.get("names", ())),
+        uses={sig: _alternatives(pats) for sig, pats in (raw.get("uses") or {}).items()},
+        files={sig: tuple(globs) for sig, globs in (raw.get("files") or {}).items()},
+    )
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, Tool]:
+    """Every tool of every ``catalogue/*.yaml`` file, by name."""
+    tools: dict[str, Tool] = {}
+    folder = resources.files("detectors").joinpath("catalogue")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        family = entry.name[: -len(".yaml")]
+        doc = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        for name, raw in (doc.get("tools") or {}).items():
+            if name in tools:
+                raise ValueError(f"catalogue/{entry.name}: tool {name!r} is defined twice")
+            tools[name] = _tool(name, family, raw or {})
+    return tools
+
+
+def tools_for(signal: str) -> list[Tool]:
+    """Tools of the catalogue that support ``signal``."""
+    return [t for t in catalogue().values() if signal in t.signals]
+
+
+def match_calls(tool: Tool, facts: PyFacts, patterns: tuple[Pattern, ...]) -> dict[Pattern, Call]:
+    """For each pattern, the first call of ``facts`` it matches (only in files using the tool)."""
+    found: dict[Pattern, Call] = {}
+    if tool.imported_by(facts) is None:
+        return found
+    for pattern in patterns:
+        for call in facts.calls:
+            if pattern.matches(call):
+                found[pattern] = call
+                break
+    return found

@@ -1,0 +1,1 @@
+"""Rule files (the maturity rubric as data), shipped as package data."""

@@ -1,0 +1,160 @@
+"""The detector plugin interface, the context detectors read through, and plugin loading."""
+from __future__ import annotations
+
+import abc
+import logging
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, Iterable, Iterator
+
+from scanner.model import Evidence, Location, Outcome, Tier
+from scanner.parsing.python import PyFacts, parse_notebook, parse_python
+from scanner.parsing.structured import ParseError, load_json, load_toml, load_yaml_documents
+from scanner.sources.interface import History, RepoView, SourceError
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "mlops_scan.detectors"
+
+
+class ScanContext:
+    """What detectors read: the sources, with parsed files cached so each is parsed once."""
+
+    def __init__(self, repo: RepoView | None) -> None:
+        self.repo = repo
+        self._py: dict[str, PyFacts | None] = {}
+        self._structured: dict[str, Any] = {}
+        self._history: History | None | bool = False
+        self.problems: dict[str, str] = {}
+        """path -> why the file could not be parsed (reported in coverage)."""
+
+    @property
+    def sources(self) -> frozenset[str]:
+        """Names of the sources this scan has."""
+        return frozenset({"repo"} if self.repo is not None else set())
+
+    def files(self) -> tuple[str, ...]:
+        """Repository files in scope (empty without a repository)."""
+        return self.repo.files() if self.repo is not None else ()
+
+    def text(self, path: str) -> str | None:
+        """Decoded text of a repository file, or None when unreadable (recorded)."""
+        return self.repo.read_text(path) if self.repo is not None else None
+
+    def history(self) -> History | None:
+        """Git history of the repository, read once."""
+        if self._history is False:
+            self._history = self.repo.history() if self.repo is not None else None
+        return self._history  # type: ignore[return-value]
+
+    def python(self, path: str) -> PyFacts | None:
+        """Imports and calls of a .py file or a notebook's code cells (None if unreadable)."""
+        if path not in self._py:
+            text = self.text(path)
+            facts = None
+            if text is not None:
+                facts = parse_notebook(text) if path.endswith(".ipynb") else parse_python(text)
+                if facts.error:
+                    self.problems[path] = facts.error
+            self._py[path] = facts
+        return self._py[path]
+
+    def python_files(self, notebooks: bool = True) -> Iterator[tuple[str, PyFacts]]:
+        """(path, facts) of every Python source, and of notebooks unless told otherwise."""
+        for path in self.files():
+            if path.endswith(".py") or (notebooks and path.endswith(".ipynb")):
+                facts = self.python(path)
+                if facts is not None:
+                    yield path, facts
+
+    def structured(self, path: str) -> Any:
+        """Parsed YAML (list of documents), JSON or TOML; raises ParseError (recorded)."""
+        if path not in self._structured:
+            text = self.text(path)
+            try:
+                if text is None:
+                    reason = self.repo.log.skipped.get(path, "unreadable") if self.repo else "no repository"
+                    raise ParseError(reason)
+                low = path.lower()
+                if low.endswith(".json") or low.endswith(".ipynb"):
+                    value: Any = load_json(text)
+                elif low.endswith(".toml"):
+                    value = load_toml(text)
+                else:
+                    value = load_yaml_documents(text)
+            except ParseError as exc:
+                self.problems[path] = str(exc)
+                value = exc
+            self._structured[path] = value
+        value = self._structured[path]
+        if isinstance(value, ParseError):
+            raise value
+        return value
+
+    def location(self, path: str, line: int | None = None, **extra: Any) -> Location:
+        """A location carrying the sha256 of the content that was read."""
+        sha = self.repo.sha256(path) if self.repo is not None else None
+        return Location(path=path, line=line, sha256=sha, **extra)
+
+
+class Detector(abc.ABC):
+    """A plugin that reads sources and yields evidence for vocabulary signals. Never scores.
+
+    Subclasses declare ``id``, the ``signals`` they decide (every one of them is ``absent``
+    when the detector runs and yields nothing for it) and the ``sources`` they need. The class
+    docstring is the detector's documentation.
+    """
+
+    id: ClassVar[str]
+    signals: ClassVar[tuple[str, ...]]
+    sources: ClassVar[tuple[str, ...]] = ("repo",)
+
+    @abc.abstractmethod
+    def detect(self, ctx: ScanContext) -> Iterable[Evidence]:
+        """Yield evidence; raise only for a real failure (it becomes ``error`` evidence)."""
+
+    def evidence(
+        self,
+        signal: str,
+        summary: str,
+        *locations: Location,
+        tier: Tier = Tier.CONFIGURED,
+        outcome: Outcome = Outcome.PRESENT,
+        subject: str = "",
+        **attributes: Any,
+    ) -> Evidence:
+        """Evidence from this detector (``subject`` tells apart findings in one file)."""
+        return Evidence.make(signal=signal, detector=self.id, outcome=outcome, tier=tier,
+                             summary=summary, locations=locations, attributes=attributes,
+                             subject=subject)
+
+
+@dataclass
+class LoadedDetectors:
+    """Detector classes found through entry points, and the plugins that failed to load."""
+
+    detectors: list[type[Detector]] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def load_detectors(disabled: Iterable[str] = ()) -> LoadedDetectors:
+    """Load every detector registered in the ``mlops_scan.detectors`` entry-point group."""
+    skip = set(disabled)
+    out = LoadedDetectors()
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if ep.name in skip:
+            continue
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a broken plugin must not stop the scan
+            log.warning("detector plugin %s failed to load: %s", ep.name, exc)
+            out.failures[ep.name] = f"failed to load: {exc.__class__.__name__}: {exc}"
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Detector)):
+            out.failures[ep.name] = "entry point is not a Detector subclass"
+            continue
+        out.detectors.append(cls)
+    return out
+
+
+__all__ = ["Detector", "ScanContext", "load_detectors", "ParseError", "SourceError"]

@@ -1,0 +1,1 @@
+"""Parsers detectors share: Python/notebook syntax facts and capped YAML/JSON/TOML loading."""

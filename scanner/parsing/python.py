@@ -1,0 +1,264 @@
+"""What a Python file (or a notebook's code cells) imports and calls, read from its syntax tree.
+
+Reading the tree, not the text, is what keeps comments, docstrings and strings from counting
+as use: ``# import mlflow`` and ``x.shape`` never look like a tool here.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+
+#: ast.parse of one huge line can take gigabytes: larger sources are not parsed.
+MAX_PARSE_BYTES = 1_000_000
+MAX_LINE_CHARS = 20_000
+
+_IMPORT_LINE = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w., ]+))", re.M)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call (or decorator) with its callee resolved through the file's imports.
+
+    ``name`` is dotted and rooted at the imported module (``import mlflow as mf`` then
+    ``mf.log_metric()`` gives ``mlflow.log_metric``; ``client = MlflowClient()`` then
+    ``client.get_run()`` gives ``mlflow.tracking.MlflowClient.get_run``). A call on an object
+    whose origin is unknown keeps only its attribute, with a leading dot: ``.fit``.
+    """
+
+    name: str
+    line: int
+    args: tuple[object, ...] = ()
+    """Literal positional arguments (str/int/float/bool); other expressions are None."""
+    kwargs: tuple[tuple[str, object], ...] = ()
+    """Keyword arguments with their literal value, or None when not a literal."""
+
+    def kwarg(self, key: str, default: object = None) -> object:
+        """The literal value of keyword ``key`` (None when it is not a literal)."""
+        for k, v in self.kwargs:
+            if k == key:
+                return v
+        return default
+
+    def has_kwarg(self, key: str) -> bool:
+        """True when the call passes keyword ``key``."""
+        return any(k == key for k, _ in self.kwargs)
+
+
+@dataclass(frozen=True)
+class PyFacts:
+    """Imports and calls of one source file."""
+
+    imports: dict[str, int] = field(default_factory=dict)
+    """Imported module (dotted, as written) -> first line."""
+    calls: tuple[Call, ...] = ()
+    defs: frozenset[str] = frozenset()
+    """Names of functions and classes defined in the file."""
+    error: str | None = None
+    """Why the file could not be parsed fully (imports then come from a line scan)."""
+    cells: tuple[int, ...] = ()
+    """For notebooks: first line of each code cell, so a line maps back to its cell."""
+
+    def imports_any(self, modules: tuple[str, ...] | list[str]) -> str | None:
+        """The first import that is one of ``modules`` or inside one of them."""
+        for name in self.imports:
+            for mod in modules:
+                if name == mod or name.startswith(mod + "."):
+                    return name
+        return None
+
+    def cell_of(self, line: int) -> int | None:
+        """1-based notebook cell holding ``line`` (None for plain sources)."""
+        if not self.cells:
+            return None
+        cell = 0
+        for i, start in enumerate(self.cells):
+            if start <= line:
+                cell = i + 1
+        return cell or None
+
+
+def _literal(node: ast.AST) -> object:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
+        return node.value
+    return None
+
+
+def _dotted(node: ast.AST) -> list[str] | None:
+    """``a.b.c`` as ['a', 'b', 'c']; calls in the chain collapse (``f().g`` -> ['f', 'g'])."""
+    parts: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Name):
+            parts.append(node.id)
+            return parts[::-1]
+        else:
+            return parts[::-1] if parts else None
+
+
+class _Resolver:
+    """Maps local names to the dotted names they were imported or assigned from."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def resolve(self, node: ast.AST) -> str | None:
+        parts = _dotted(node)
+        if not parts:
+            return None
+        root = self.names.get(parts[0])
+        if root is not None:
+            return ".".join([root, *parts[1:]])
+        return "." + parts[-1] if len(parts) > 1 else parts[0]
+
+
+def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
+    """Extract imports, resolved calls and definitions from a parsed module."""
+    resolver = _Resolver()
+    imports: dict[str, int] = {}
+    nodes = list(ast.walk(tree))
+    # Imports and simple assignments first: names are resolved flow-insensitively, which is
+    # what a reader does with a script and keeps cross-cell notebook use working.
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                imports.setdefault(alias.name, node.lineno)
+                if alias.asname:
+                    resolver.names[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    resolver.names.setdefault(top, top)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            imports.setdefault(node.module, node.lineno)
+            for alias in node.names:
+                if alias.name != "*":
+                    resolver.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    for node in nodes:
+        value = targets = None
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            value, targets = node.value, node.targets
+        elif isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call) and node.optional_vars:
+            value, targets = node.context_expr, [node.optional_vars]
+        if value is None:
+            continue
+        origin = resolver.resolve(value.func)
+        if origin and not origin.startswith("."):
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id not in resolver.names:
+                    resolver.names[target.id] = origin
+    calls: list[Call] = []
+    defs: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            name = resolver.resolve(node.func)
+            if name:
+                calls.append(Call(
+                    name=name,
+                    line=node.lineno,
+                    args=tuple(_literal(a) for a in node.args),
+                    kwargs=tuple((k.arg, _literal(k.value)) for k in node.keywords if k.arg),
+                ))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs.add(node.name)
+            for dec in node.decorator_list:
+                if not isinstance(dec, ast.Call):  # a called decorator is seen as a Call above
+                    name = resolver.resolve(dec)
+                    if name:
+                        calls.append(Call(name=name, line=dec.lineno))
+    calls.sort(key=lambda c: (c.line, c.name))
+    return PyFacts(imports=imports, calls=tuple(calls), defs=frozenset(defs), cells=cells)
+
+
+def _fallback(source: str, error: str) -> PyFacts:
+    imports: dict[str, int] = {}
+    for m in _IMPORT_LINE.finditer(source):
+        line = source.count("\n", 0, m.start()) + 1
+        mods = [m.group(1)] if m.group(1) else [p.split(" as ")[0].strip() for p in m.group(2).split(",")]
+        for mod in mods:
+            if mod:
+                imports.setdefault(mod, line)
+    return PyFacts(imports=imports, error=error)
+
+
+def _too_big(source: str) -> str | None:
+    if len(source) > MAX_PARSE_BYTES:
+        return f"not parsed: larger than {MAX_PARSE_BYTES} characters"
+    if any(len(line) > MAX_LINE_CHARS for line in source.splitlines()):
+        return f"not parsed: a line longer than {MAX_LINE_CHARS} characters"
+    return None
+
+
+def parse_python(source: str) -> PyFacts:
+    """Facts of a Python source; a file that does not parse keeps its imports and the error."""
+    reason = _too_big(source)
+    if reason:
+        return PyFacts(error=reason)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError) as exc:
+        return _fallback(source, f"syntax error: {exc.__class__.__name__}: {getattr(exc, 'msg', exc)}")
+    except (RecursionError, MemoryError) as exc:
+        return PyFacts(error=f"not parsed: {exc.__class__.__name__}")
+    try:
+        return facts_from_tree(tree)
+    except RecursionError:
+        return _fallback(source, "not parsed: nesting too deep")
+
+
+_MAGIC = re.compile(r"^\s*[%!?]|\?\s*$")
+
+
+def notebook_code_cells(text: str) -> list[str]:
+    """Code cells of an nbformat 4 (or 3) notebook; raises ValueError when it is not one."""
+    doc = json.loads(text)
+    if not isinstance(doc, dict):
+        raise ValueError("not a notebook document")
+    cells = doc.get("cells")
+    if cells is None:  # nbformat 3 keeps cells in worksheets
+        cells = [c for ws in doc.get("worksheets", []) for c in ws.get("cells", [])]
+    out = []
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", cell.get("input", ""))
+        out.append("".join(src) if isinstance(src, list) else str(src))
+    return out
+
+
+def parse_notebook(text: str) -> PyFacts:
+    """Facts of a notebook's code cells; shell and magic lines are blanked, bad cells skipped."""
+    try:
+        sources = notebook_code_cells(text)
+    except (ValueError, TypeError, AttributeError) as exc:
+        return PyFacts(error=f"not a readable notebook: {exc.__class__.__name__}")
+    body: list[ast.stmt] = []
+    starts: list[int] = []
+    offset = 0
+    bad = 0
+    for src in sources:
+        if src.lstrip().startswith("%%"):  # a cell magic: not Python
+            continue
+        lines = ["" if _MAGIC.search(line) else line for line in src.splitlines()]
+        code = "\n".join(lines)
+        if _too_big(code):
+            bad += 1
+            continue
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            bad += 1
+            continue
+        ast.increment_lineno(tree, offset)
+        starts.append(offset + 1)
+        body.extend(tree.body)
+        offset += len(lines) + 1
+    facts = facts_from_tree(ast.Module(body=body, type_ignores=[]), tuple(starts))
+    if bad:
+        return PyFacts(imports=facts.imports, calls=facts.calls, defs=facts.defs, cells=facts.cells,
+                       error=f"{bad} code cell(s) did not parse")
+    return facts

@@ -1,0 +1,108 @@
+"""Safe, capped loading of YAML, JSON and TOML from scanned repositories."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterator
+
+import yaml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+#: aliases allowed in one YAML stream: real CI files use a handful; a billion-laughs file
+#: needs many to expand, and everything that walks the result would pay for them.
+MAX_YAML_ALIASES = 200
+#: nodes a walk over a loaded document may visit.
+MAX_WALK_NODES = 200_000
+
+
+class ParseError(ValueError):
+    """A file could not be parsed; the message says why, without the file's content."""
+
+
+class _CappedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses alias bombs."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise ParseError(f"more than {MAX_YAML_ALIASES} YAML aliases")
+        return super().compose_node(parent, index)
+
+
+# GitLab CI's !reference and CloudFormation's !Ref/!GetAtt are normal in real files: keep
+# their value, drop the tag, instead of failing the whole document.
+def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_scalar(node)
+
+
+_CappedLoader.add_multi_constructor("!", _untagged)
+
+
+def load_yaml_documents(text: str) -> list[Any]:
+    """All documents of a YAML stream."""
+    try:
+        loader = _CappedLoader(text)
+        try:
+            docs = []
+            while loader.check_data():
+                docs.append(loader.get_data())
+            return docs
+        finally:
+            loader.dispose()
+    except ParseError:
+        raise
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        raise ParseError(f"invalid YAML{where}: {problem}") from exc
+    except (RecursionError, MemoryError) as exc:
+        raise ParseError(f"YAML not parsed: {exc.__class__.__name__}") from exc
+
+
+def load_yaml(text: str) -> Any:
+    """The first document of a YAML stream (None when empty)."""
+    docs = load_yaml_documents(text)
+    return docs[0] if docs else None
+
+
+def load_json(text: str) -> Any:
+    """A JSON document."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ParseError(f"invalid JSON: {exc}") from exc
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """A TOML document."""
+    try:
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise ParseError(f"invalid TOML: {exc}") from exc
+
+
+def walk(obj: Any, budget: int = MAX_WALK_NODES) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """(key path, value) for every node, iteratively and within a node budget."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), obj)]
+    while stack and budget > 0:
+        budget -= 1
+        path, node = stack.pop()
+        yield path, node
+        if isinstance(node, dict):
+            stack.extend((path + (k,), v) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(node))))

@@ -1,0 +1,153 @@
+"""The repository view every repository detector reads through, and its errors."""
+from __future__ import annotations
+
+import abc
+import fnmatch
+import hashlib
+from dataclasses import dataclass, field
+
+from scanner.model import Target
+
+
+class SourceError(Exception):
+    """A source could not answer; detectors turn this into error/not_available evidence."""
+
+
+class FileTooLarge(SourceError):
+    """The file is over the size cap and was not read."""
+
+
+class TargetUnreadable(SourceError):
+    """The target as a whole cannot be read (exit code 3)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Commit:
+    """One commit of the history, as much as detectors need."""
+
+    sha: str
+    author_name: str
+    author_email: str
+    timestamp: int
+    subject: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class History:
+    """Git history facts: commits (newest first, capped) and tags."""
+
+    commits: tuple[Commit, ...] = ()
+    tags: tuple[str, ...] = ()
+    truncated: bool = False
+    """True when only the newest commits were read."""
+
+
+#: folders never scanned: environments, dependencies, build output and caches.
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "virtualenv", ".tox", ".nox",
+    "node_modules", "site-packages", "dist-packages", "__pycache__", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "build", "dist", ".eggs",
+    "vendor", "third_party", "third-party", "bower_components", ".cache", ".idea", ".vscode",
+)
+
+#: files larger than this are listed in coverage and not read.
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class ReadLog:
+    """What a view read, skipped or failed on; reported in coverage."""
+
+    sha256: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """path -> reason (too large, symlink outside the root, unreadable...)."""
+
+
+class RepoView(abc.ABC):
+    """Read-only files of one repository, already filtered by the default excludes."""
+
+    target: Target
+
+    def __init__(self, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+        self.max_file_bytes = max_file_bytes
+        self.log = ReadLog()
+        self._cache: dict[str, bytes] = {}
+
+    @abc.abstractmethod
+    def files(self) -> tuple[str, ...]:
+        """Sorted repository-relative POSIX paths of the regular files in scope."""
+
+    @abc.abstractmethod
+    def size(self, path: str) -> int:
+        """Size in bytes of a file, without reading it."""
+
+    @abc.abstractmethod
+    def _read(self, path: str) -> bytes:
+        """Read a file's bytes (the size cap is already checked)."""
+
+    def history(self) -> History | None:
+        """Git history, or None when the target has none (a plain folder)."""
+        return None
+
+    def read_bytes(self, path: str) -> bytes:
+        """Bytes of a file, cached; raises FileTooLarge or SourceError and records why."""
+        if path in self._cache:
+            return self._cache[path]
+        if path in self.log.skipped:
+            raise SourceError(f"{path}: {self.log.skipped[path]}")
+        size = self.size(path)
+        if size > self.max_file_bytes:
+            self.log.skipped[path] = f"over the size cap ({size} > {self.max_file_bytes} bytes)"
+            raise FileTooLarge(f"{path}: {self.log.skipped[path]}")
+        try:
+            data = self._read(path)
+        except SourceError as exc:
+            self.log.skipped[path] = str(exc)
+            raise
+        except OSError as exc:
+            self.log.skipped[path] = f"unreadable: {exc.strerror or exc}"
+            raise SourceError(f"{path}: {self.log.skipped[path]}") from exc
+        self.log.sha256[path] = hashlib.sha256(data).hexdigest()
+        self._cache[path] = data
+        return data
+
+    def read_text(self, path: str) -> str | None:
+        """Text of a file, or None when it cannot be read or decoded (recorded, not fatal)."""
+        try:
+            data = self.read_bytes(path)
+        except SourceError:
+            return None
+        if b"\x00" in data[:8192]:
+            self.log.skipped.setdefault(path, "binary content")
+            return None
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # Odd encodings are normal input: latin-1 never fails and keeps ASCII keywords intact.
+            return data.decode("latin-1")
+
+    def sha256(self, path: str) -> str | None:
+        """sha256 of the content read from ``path``, if it was read."""
+        return self.log.sha256.get(path)
+
+    def glob(self, *patterns: str) -> list[str]:
+        """Files whose path or basename matches any of the patterns (case-insensitive)."""
+        out = []
+        for path in self.files():
+            low = path.lower()
+            base = low.rsplit("/", 1)[-1]
+            if any(fnmatch.fnmatchcase(low, p.lower()) or fnmatch.fnmatchcase(base, p.lower())
+                   for p in patterns):
+                out.append(path)
+        return out
+
+    def exists(self, path: str) -> bool:
+        """True when ``path`` is a file in scope."""
+        return path in self._file_set()
+
+    def _file_set(self) -> frozenset[str]:
+        cached = getattr(self, "_files_frozen", None)
+        if cached is None:
+            cached = frozenset(self.files())
+            self._files_frozen = cached
+        return cached

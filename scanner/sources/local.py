@@ -1,0 +1,182 @@
+"""A local directory: the files git tracks when it is a work tree, a plain walk otherwise."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import git
+
+from scanner.model import Target
+from scanner.sources.interface import (
+    DEFAULT_EXCLUDES,
+    DEFAULT_MAX_FILE_BYTES,
+    Commit,
+    History,
+    RepoView,
+    SourceError,
+    TargetUnreadable,
+)
+
+#: history deeper than this is not read; enough to count contributors and bot updates.
+MAX_COMMITS = 5000
+
+#: the scanned repository's own git config may name programs that git would run
+#: (fsmonitor, hooks, filters, pagers); neutralise them for every call we make.
+SAFE_GIT_OPTIONS = (
+    "core.fsmonitor=false",
+    "core.hooksPath=/dev/null",
+    "core.pager=cat",
+    "safe.directory=*",
+    "diff.external=",
+    "gpg.program=false",
+)
+
+_USERINFO = re.compile(r"(?<=://)[^/@]+@")
+
+
+def redact_url(url: str | None) -> str | None:
+    """Drop user:password@ from a URL so no credential reaches any output."""
+    return _USERINFO.sub("", url) if url else url
+
+
+def _excluded(rel: str, excludes: frozenset[str]) -> bool:
+    return any(part in excludes for part in rel.split("/"))
+
+
+class LocalRepo(RepoView):
+    """Files under ``root``; git-tracked files when ``root`` lies in a git work tree."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        excludes: tuple[str, ...] = DEFAULT_EXCLUDES,
+        use_git: bool = True,
+    ) -> None:
+        super().__init__(max_file_bytes)
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise TargetUnreadable(f"{root}: not a directory")
+        self.excludes = frozenset(excludes)
+        self._git = self._open_git() if use_git else None
+        self._files: tuple[str, ...] | None = None
+        self._sizes: dict[str, int] = {}
+        self.target = self._describe()
+
+    # -- git -------------------------------------------------------------------------------
+    def _open_git(self):
+        try:
+            repo = git.Repo(self.root, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            return None
+        if repo.bare or repo.working_tree_dir is None or not repo.head.is_valid():
+            return None  # no commit yet: nothing is tracked, so read the folder as it is
+        repo.git.set_persistent_git_options(c=list(SAFE_GIT_OPTIONS))
+        top = Path(repo.working_tree_dir).resolve()
+        self._prefix = "" if top == self.root else self.root.relative_to(top).as_posix() + "/"
+        return repo
+
+    def _git_call(self, *args: str) -> str:
+        try:
+            return self._git.git.execute(["git", *self._git.git._persistent_git_options, *args],
+                                         strip_newline_in_stdout=False)
+        except git.GitCommandError as exc:
+            raise SourceError(f"git {args[0]} failed: {exc.stderr.strip()[:300]}") from exc
+
+    def _describe(self) -> Target:
+        name = self.root.name
+        if self._git is None:
+            return Target(kind="local", name=name)
+        url = ref = commit = None
+        try:
+            commit = self._git.head.commit.hexsha
+        except ValueError:  # a repository without commits yet
+            commit = None
+        try:
+            ref = self._git.active_branch.name
+        except TypeError:  # detached HEAD
+            ref = None
+        try:
+            url = redact_url(self._git.remotes.origin.url) if self._git.remotes else None
+        except (AttributeError, ValueError):
+            url = None
+        return Target(kind="local", name=name, url=url, ref=ref, commit=commit)
+
+    # -- files -----------------------------------------------------------------------------
+    def files(self) -> tuple[str, ...]:
+        if self._files is None:
+            listed = self._git_files() if self._git is not None else self._walk()
+            self._files = tuple(sorted(p for p in listed if self._admit(p)))
+        return self._files
+
+    def _git_files(self) -> list[str]:
+        out = self._git_call("ls-files", "-z", "--cached", "--", self._prefix or ".")
+        n = len(self._prefix)
+        return [p[n:] for p in out.split("\0") if p and p.startswith(self._prefix)]
+
+    def _walk(self) -> list[str]:
+        # Iterative, so very deep trees cannot exhaust the recursion limit.
+        found: list[str] = []
+        stack = [""]
+        while stack:
+            rel_dir = stack.pop()
+            try:
+                entries = list(os.scandir(self.root / rel_dir))
+            except OSError as exc:
+                self.log.skipped[rel_dir or "."] = f"unreadable folder: {exc.strerror or exc}"
+                continue
+            for entry in entries:
+                rel = f"{rel_dir}{entry.name}"
+                if entry.name in self.excludes:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(rel + "/")
+                elif entry.is_file(follow_symlinks=True) or entry.is_symlink():
+                    found.append(rel)
+        return found
+
+    def _admit(self, rel: str) -> bool:
+        """Keep regular files inside the root; record symlinks that leave it."""
+        if _excluded(rel, self.excludes):
+            return False
+        full = self.root / rel
+        try:
+            if full.is_symlink():
+                target = full.resolve()
+                if not target.is_relative_to(self.root):
+                    self.log.skipped[rel] = "symlink pointing outside the repository (not followed)"
+                    return False
+            st = full.stat()
+        except (OSError, RuntimeError):  # dangling or looping links, deleted tracked files
+            return False
+        if not os.path.isfile(full):
+            return False
+        self._sizes[rel] = st.st_size
+        return True
+
+    def size(self, path: str) -> int:
+        if path not in self._sizes:
+            raise SourceError(f"{path}: not a file in scope")
+        return self._sizes[path]
+
+    def _read(self, path: str) -> bytes:
+        return (self.root / path).read_bytes()
+
+    # -- history ---------------------------------------------------------------------------
+    def history(self) -> History | None:
+        if self._git is None or self.target.commit is None:
+            return None
+        fmt = "%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e"
+        log = self._git_call("log", f"-n{MAX_COMMITS}", f"--format={fmt}", "--", self._prefix or ".")
+        commits = []
+        for record in log.split("\x1e"):
+            parts = record.strip("\n").split("\x1f")
+            if len(parts) == 5:
+                sha, name, email, ts, subject = parts
+                commits.append(Commit(sha=sha, author_name=name, author_email=email,
+                                      timestamp=int(ts or 0), subject=subject))
+        tags = self._git_call("for-each-ref", "--format=%(refname:short)", "refs/tags").split()
+        return History(commits=tuple(commits), tags=tuple(sorted(tags)),
+                       truncated=len(commits) >= MAX_COMMITS)

@@ -1,0 +1,41 @@
+"""The signal vocabulary: the contract ids every scan reports (loaded from vocabulary.yaml)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignalSpec:
+    """One vocabulary signal."""
+
+    id: str
+    source: str
+    """repository | platform | mlflow: where the signal is read from."""
+    description: str
+
+    @property
+    def family(self) -> str:
+        """The prefix before the dot (data, tracking, deploy, ...)."""
+        return self.id.split(".", 1)[0]
+
+    @property
+    def live(self) -> bool:
+        """Read from a running system (platform API, tracking server) rather than files."""
+        return self.source != "repository"
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> dict[str, SignalSpec]:
+    """Signal id -> spec, in the vocabulary's order."""
+    text = resources.files("scanner").joinpath("vocabulary.yaml").read_text(encoding="utf-8")
+    return {s["id"]: SignalSpec(**s) for s in yaml.safe_load(text)["signals"]}
+
+
+#: the family prefixes a detector may use for finer signals of its own.
+def families() -> frozenset[str]:
+    """Family prefixes of the vocabulary."""
+    return frozenset(s.family for s in vocabulary().values())
