@@ -32,6 +32,11 @@ class ToolUsageDetector(Detector):
     id = "tools"
     signals = tuple(sorted({s for t in catalogue().values() for s in t.signals}))
 
+    @classmethod
+    def tools_for(cls, signal: str) -> list[str]:
+        """Catalogue tools that can make ``signal`` present (for ``mlops-scan signals``)."""
+        return sorted(t.name for t in catalogue().values() if signal in t.signals)
+
     def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
         tools = catalogue()
         used: set[str] = set()

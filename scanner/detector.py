@@ -92,8 +92,14 @@ class ScanContext:
         return value
 
     def location(self, path: str, line: int | None = None, **extra: Any) -> Location:
-        """A location carrying the sha256 of the content that was read."""
-        sha = self.repo.sha256(path) if self.repo is not None else None
+        """A location carrying the sha256 of the file's content (read now if it was not yet)."""
+        sha = None
+        if self.repo is not None and self.repo.exists(path):
+            try:
+                self.repo.read_bytes(path)
+            except SourceError:
+                pass  # over the cap or unreadable: recorded in coverage, no digest to give
+            sha = self.repo.sha256(path)
         return Location(path=path, line=line, sha256=sha, **extra)
 
 
@@ -147,7 +153,7 @@ def load_detectors(disabled: Iterable[str] = ()) -> LoadedDetectors:
         try:
             cls = ep.load()
         except Exception as exc:  # a broken plugin must not stop the scan
-            log.warning("detector plugin %s failed to load: %s", ep.name, exc)
+            log.debug("detector plugin %s failed to load: %s", ep.name, exc)
             out.failures[ep.name] = f"failed to load: {exc.__class__.__name__}: {exc}"
             continue
         if not (isinstance(cls, type) and issubclass(cls, Detector)):

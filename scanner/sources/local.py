@@ -157,6 +157,7 @@ class LocalRepo(RepoView):
         return True
 
     def size(self, path: str) -> int:
+        self.files()  # sizes are taken while listing
         if path not in self._sizes:
             raise SourceError(f"{path}: not a file in scope")
         return self._sizes[path]

@@ -1,0 +1,180 @@
+"""One scan: run every detector over the sources, fold evidence into signals, judge them."""
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Callable, Iterable
+
+from scanner import __version__
+from scanner.detector import Detector, LoadedDetectors, ScanContext, load_detectors
+from scanner.model import Evidence, Outcome, ScanResult, SignalResult, Target, Tier
+from scanner.rules_engine import RuleSet, judge
+from scanner.sources.interface import RepoView
+from scanner.vocabulary import families, vocabulary
+
+log = logging.getLogger(__name__)
+
+#: why a live signal is not available before its source exists.
+SOURCE_NOT_GIVEN = {
+    "platform": "platform source not given (scan a github:/gitlab: target for platform facts)",
+    "mlflow": "MLflow tracking server not given (--mlflow-uri)",
+}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def run_detectors(
+    ctx: ScanContext,
+    detectors: Iterable[type[Detector]],
+    *,
+    debug: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[Evidence], dict[str, dict], list[dict[str, str]], set[str]]:
+    """Run detectors; a failing one becomes error evidence and an entry in ``errors``.
+
+    Returns the evidence, per-detector coverage, errors, and the signals that some detector
+    which ran decides (those with no evidence are then absent, not unknown).
+    """
+    evidence: list[Evidence] = []
+    coverage: dict[str, dict] = {}
+    errors: list[dict[str, str]] = []
+    decided: set[str] = set()
+    known_families = families()
+    for cls in detectors:
+        missing = [s for s in cls.sources if s not in ctx.sources]
+        if missing:
+            coverage[cls.id] = {"status": "skipped", "reason": f"needs source(s): {', '.join(missing)}"}
+            continue
+        if progress:
+            progress(cls.id)
+        started = time.perf_counter()
+        try:
+            found = []
+            for ev in cls().detect(ctx):
+                if ev.signal.split(".", 1)[0] not in known_families:
+                    raise ValueError(f"evidence for signal {ev.signal!r} outside the vocabulary's families")
+                found.append(ev)
+        except Exception as exc:
+            if debug:
+                raise
+            log.warning("detector %s failed: %s", cls.id, exc)
+            message = f"{exc.__class__.__name__}: {exc}"
+            errors.append({"source": f"detector:{cls.id}", "message": message})
+            coverage[cls.id] = {"status": "error", "reason": message}
+            evidence.extend(
+                Evidence.make(signal=sig, detector=cls.id, outcome=Outcome.ERROR, tier=None,
+                              summary=f"detector {cls.id} failed: {message}")
+                for sig in cls.signals
+            )
+            continue
+        decided.update(cls.signals)
+        evidence.extend(found)
+        coverage[cls.id] = {"status": "ok", "evidence": len(found),
+                            "seconds": round(time.perf_counter() - started, 3)}
+    return evidence, coverage, errors, decided
+
+
+def fold_signals(evidence: list[Evidence], decided: set[str]) -> dict[str, SignalResult]:
+    """The verdict per signal: present beats error beats not_available beats absent.
+
+    Only evidence of tier configured or above makes a signal present; declared mentions are
+    kept on an absent signal so a reader sees them. Every vocabulary signal gets a verdict.
+    """
+    by_signal: dict[str, list[Evidence]] = defaultdict(list)
+    for ev in evidence:
+        by_signal[ev.signal].append(ev)
+    vocab = vocabulary()
+    out: dict[str, SignalResult] = {}
+    for sig in sorted(set(vocab) | set(by_signal)):
+        evs = by_signal.get(sig, [])
+        counting = [e for e in evs if e.counts]
+        errors = [e for e in evs if e.outcome is Outcome.ERROR]
+        unavailable = [e for e in evs if e.outcome is Outcome.NOT_AVAILABLE]
+        if counting:
+            best = max(e.tier.rank for e in counting)  # type: ignore[union-attr]
+            strongest = [e for e in counting if e.tier.rank == best]  # type: ignore[union-attr]
+            out[sig] = SignalResult(signal=sig, outcome=Outcome.PRESENT, tier=strongest[0].tier,
+                                    evidence_ids=tuple(sorted({e.id for e in counting})))
+        elif errors or unavailable:
+            chosen = errors or unavailable
+            out[sig] = SignalResult(signal=sig, outcome=chosen[0].outcome, tier=None,
+                                    evidence_ids=tuple(sorted({e.id for e in chosen})),
+                                    reason="; ".join(sorted({e.summary for e in chosen}))[:500])
+        elif sig in decided or evs:
+            mentions = [e for e in evs if e.tier in (Tier.DECLARED, Tier.ATTESTED)]
+            out[sig] = SignalResult(signal=sig, outcome=Outcome.ABSENT,
+                                    tier=Tier.DECLARED if mentions else None,
+                                    evidence_ids=tuple(sorted({e.id for e in mentions})))
+        else:
+            spec = vocab.get(sig)
+            reason = SOURCE_NOT_GIVEN.get(spec.source if spec else "", "no detector checks this signal")
+            out[sig] = SignalResult(signal=sig, outcome=Outcome.NOT_AVAILABLE, tier=None, reason=reason)
+    return out
+
+
+def _dedupe(evidence: list[Evidence]) -> tuple[Evidence, ...]:
+    """One evidence per id (the strongest), sorted, so output is deterministic."""
+    best: dict[str, Evidence] = {}
+    for ev in evidence:
+        cur = best.get(ev.id)
+        if cur is None or (ev.counts and not cur.counts):
+            best[ev.id] = ev
+    return tuple(sorted(best.values(), key=lambda e: (e.signal, e.detector, e.id)))
+
+
+def scan(
+    repo: RepoView | None,
+    rules: RuleSet,
+    *,
+    target: Target | None = None,
+    loaded: LoadedDetectors | None = None,
+    debug: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> ScanResult:
+    """Scan the sources with every registered detector and judge the result."""
+    started = _now()
+    loaded = loaded or load_detectors()
+    ctx = ScanContext(repo)
+    evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress)
+    for name, why in sorted(loaded.failures.items()):
+        errors.append({"source": f"plugin:{name}", "message": why})
+        det_cov[name] = {"status": "error", "reason": why}
+    evidence_t = _dedupe(evidence)
+    signals = fold_signals(list(evidence_t), decided)
+    coverage = {"detectors": det_cov, "sources": _source_coverage(repo, ctx)}
+    return ScanResult(
+        target=target or (repo.target if repo is not None else Target(kind="none", name="")),
+        tool_version=__version__,
+        rules_name=rules.name,
+        rules_sha256=rules.sha256,
+        started_at=started,
+        finished_at=_now(),
+        signals=signals,
+        evidence=evidence_t,
+        scores=judge(rules, signals),
+        coverage=coverage,
+        errors=tuple(errors),
+    )
+
+
+def _source_coverage(repo: RepoView | None, ctx: ScanContext) -> dict:
+    out: dict = {name: {"status": "skipped", "reason": why} for name, why in
+                 (("platform", SOURCE_NOT_GIVEN["platform"]), ("mlflow", SOURCE_NOT_GIVEN["mlflow"]))}
+    if repo is None:
+        out["repository"] = {"status": "skipped", "reason": "no repository given"}
+        return out
+    history = ctx.history()
+    out["repository"] = {
+        "status": "ok",
+        "files": len(repo.files()),
+        "files_read": len(repo.log.sha256),
+        "skipped_files": dict(sorted(repo.log.skipped.items())),
+        "unparsed_files": dict(sorted(ctx.problems.items())),
+        "history": ({"commits": len(history.commits), "tags": len(history.tags),
+                     "truncated": history.truncated} if history else None),
+    }
+    return out

@@ -1,0 +1,65 @@
+"""The terminal report: per dimension the level, a bar, why, and the next step."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from scanner.model import Outcome, ScanResult
+
+LABELS = {
+    "data_management": "Data management",
+    "experiment_tracking": "Experiment tracking",
+    "model_deployment": "Model deployment",
+    "monitoring": "Monitoring",
+    "governance": "Governance",
+    "collaboration": "Collaboration",
+}
+LEVEL_NAMES = ("none / ad hoc", "manual", "repeatable", "automated", "closed loop")
+
+
+def _bar(level: int) -> str:
+    return "#" * level + "." * (4 - level)
+
+
+def render_text(result: ScanResult) -> str:
+    """A readable report for a terminal or a CI log."""
+    t = result.target
+    head = f"mlops-scan {result.tool_version}  {t.kind}:{t.name}"
+    if t.commit:
+        head += f" @ {t.commit[:12]}"
+    lines = [head, f"rules: {result.rules_name}", ""]
+    width = max(len(v) for v in LABELS.values())
+    for dim, score in result.scores.items():
+        lines.append(f"{LABELS.get(dim, dim):<{width}}  [{_bar(score.level)}] {score.level}/4 "
+                     f"{LEVEL_NAMES[score.level]}  (confidence {score.confidence:.2f})")
+        lines.append(f"{'':<{width}}  why:  {score.reason}")
+        if score.gap:
+            step = score.recommendations[0] if score.recommendations else score.gap[0].description
+            lines.append(f"{'':<{width}}  next: {step}")
+    lines += ["", f"overall: min {result.overall_min}, mean {result.overall_mean:.2f}"]
+    present = sum(1 for s in result.signals.values() if s.outcome is Outcome.PRESENT)
+    lines.append(f"signals: {present} present of {len(result.signals)}, "
+                 f"{len(result.evidence)} pieces of evidence")
+    lines += _not_checked(result)
+    return "\n".join(lines) + "\n"
+
+
+def _not_checked(result: ScanResult) -> list[str]:
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for sig, res in result.signals.items():
+        if res.outcome in (Outcome.NOT_AVAILABLE, Outcome.ERROR):
+            by_reason[f"{res.outcome.value}: {res.reason or 'no reason given'}"].append(sig)
+    repo = result.coverage.get("sources", {}).get("repository", {})
+    skipped = repo.get("skipped_files") or {}
+    unparsed = repo.get("unparsed_files") or {}
+    if not (by_reason or skipped or unparsed or result.errors):
+        return []
+    out = ["", "not checked:"]
+    for reason, sigs in sorted(by_reason.items()):
+        out.append(f"  - {len(sigs)} signal(s), {reason}")
+    if skipped:
+        out.append(f"  - {len(skipped)} file(s) not read (size cap, links out of the repository, unreadable)")
+    if unparsed:
+        out.append(f"  - {len(unparsed)} file(s) could not be parsed fully")
+    for err in result.errors:
+        out.append(f"  - error in {err['source']}: {err['message']}")
+    return out

@@ -1,0 +1,275 @@
+"""The rules engine: maturity rules as YAML data, evaluated over signal outcomes.
+
+A rule file names, per dimension and level, criteria that must hold. A criterion's ``when`` is
+a small boolean expression over signals::
+
+    data.prep_code                            # shorthand: the signal is present
+    {signal: X, min_tier: executed}           # present with at least that tier
+    {any: [...]} / {all: [...]} / {not: ...}
+    {min_count: 2, of: [...]}                 # at least N of the sub-expressions hold
+
+A level holds when its criteria and all lower levels' hold; the level is the highest that
+holds. The unmet criteria of the next level are the gap. The engine never reads files.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+from scanner.model import DIMENSIONS, Criterion, DimensionScore, Outcome, SignalResult, Tier
+from scanner.parsing.structured import ParseError, load_yaml
+from scanner.vocabulary import vocabulary
+
+PROFILES = ("default", "strict")
+_TIERS = {t.value: t for t in Tier}
+
+
+class RuleError(ValueError):
+    """A rule file is malformed; the message names the file and the place."""
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A parsed criterion expression."""
+
+    op: str  # signal | any | all | not | min_count
+    signal: str | None = None
+    min_tier: Tier | None = None
+    parts: tuple["Expr", ...] = ()
+    count: int = 0
+
+    def signals(self) -> set[str]:
+        """Every signal the expression mentions."""
+        if self.op == "signal":
+            return {self.signal}  # type: ignore[arg-type]
+        return set().union(*(p.signals() for p in self.parts)) if self.parts else set()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One criterion of one level."""
+
+    id: str
+    description: str
+    when: Expr
+    recommendation: str
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A whole rule file, parsed and checked."""
+
+    name: str
+    sha256: str
+    levels: Mapping[str, Mapping[int, tuple[Rule, ...]]]
+    """dimension -> level (1..4) -> criteria."""
+    live_min_tier: Tier | None = None
+    """Strict profiles: levels >= 2 count live-twin signals only at this tier or above."""
+
+
+# -- loading -------------------------------------------------------------------------------
+def _expr(raw: Any, where: str, known: Mapping[str, Any]) -> Expr:
+    if isinstance(raw, str):
+        raw = {"signal": raw}
+    if not isinstance(raw, dict) or not raw:
+        raise RuleError(f"{where}: expected a signal id or a mapping, got {type(raw).__name__}")
+    if "signal" in raw:
+        sig = raw["signal"]
+        if sig not in known:
+            raise RuleError(f"{where}: unknown signal {sig!r}")
+        tier = raw.get("min_tier")
+        if tier is not None and tier not in _TIERS:
+            raise RuleError(f"{where}: unknown tier {tier!r} (one of {', '.join(_TIERS)})")
+        return Expr("signal", signal=sig, min_tier=_TIERS.get(tier) if tier else None)
+    for op in ("any", "all"):
+        if op in raw:
+            items = raw[op]
+            if not isinstance(items, list) or not items:
+                raise RuleError(f"{where}.{op}: expected a non-empty list")
+            return Expr(op, parts=tuple(_expr(x, f"{where}.{op}[{i}]", known) for i, x in enumerate(items)))
+    if "not" in raw:
+        return Expr("not", parts=(_expr(raw["not"], f"{where}.not", known),))
+    if "min_count" in raw:
+        items = raw.get("of")
+        if not isinstance(raw["min_count"], int) or not isinstance(items, list) or not items:
+            raise RuleError(f"{where}: min_count needs an integer and an 'of' list")
+        return Expr("min_count", count=raw["min_count"],
+                    parts=tuple(_expr(x, f"{where}.of[{i}]", known) for i, x in enumerate(items)))
+    raise RuleError(f"{where}: unknown operator {', '.join(map(str, raw))} "
+                    "(use signal, any, all, not, min_count)")
+
+
+def parse_rules(text: str, origin: str, extra_signals: Mapping[str, Any] = {}) -> RuleSet:
+    """Parse and check a rule file's text; ``origin`` names it in errors."""
+    try:
+        doc = load_yaml(text)
+    except ParseError as exc:
+        raise RuleError(f"{origin}: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise RuleError(f"{origin}: expected a mapping with a 'dimensions' key")
+    if "extends" in doc:
+        doc = _extend(doc, origin)
+    if not isinstance(doc.get("dimensions"), dict):
+        raise RuleError(f"{origin}: expected a mapping with a 'dimensions' key")
+    known = {**vocabulary(), **extra_signals}
+    levels: dict[str, dict[int, tuple[Rule, ...]]] = {}
+    for dim, body in doc["dimensions"].items():
+        if dim not in DIMENSIONS:
+            raise RuleError(f"{origin}: dimensions.{dim}: unknown dimension (one of {', '.join(DIMENSIONS)})")
+        raw_levels = (body or {}).get("levels") if isinstance(body, dict) else None
+        if not isinstance(raw_levels, dict):
+            raise RuleError(f"{origin}: dimensions.{dim}: expected a 'levels' mapping")
+        levels[dim] = {}
+        for level, rules in raw_levels.items():
+            where = f"{origin}: dimensions.{dim}.levels.{level}"
+            if level not in (1, 2, 3, 4):
+                raise RuleError(f"{where}: levels are 1 to 4")
+            if not isinstance(rules, list) or not rules:
+                raise RuleError(f"{where}: expected a non-empty list of criteria")
+            parsed = []
+            for i, rule in enumerate(rules):
+                if not isinstance(rule, dict) or "when" not in rule:
+                    raise RuleError(f"{where}[{i}]: a criterion needs 'when'")
+                parsed.append(Rule(
+                    id=str(rule.get("id", f"{dim}.{level}.{i}")),
+                    description=str(rule.get("description", "")),
+                    when=_expr(rule["when"], f"{where}[{i}].when", known),
+                    recommendation=str(rule.get("recommendation", "")),
+                ))
+            levels[dim][level] = tuple(parsed)
+    missing = [d for d in DIMENSIONS if d not in levels]
+    if missing:
+        raise RuleError(f"{origin}: dimensions missing: {', '.join(missing)}")
+    strict = doc.get("strict") or {}
+    tier = strict.get("live_min_tier") if isinstance(strict, dict) else None
+    if tier is not None and tier not in _TIERS:
+        raise RuleError(f"{origin}: strict.live_min_tier: unknown tier {tier!r}")
+    return RuleSet(name=str(doc.get("name", Path(origin).stem)),
+                   sha256=hashlib.sha256(text.encode()).hexdigest(),
+                   levels=levels, live_min_tier=_TIERS.get(tier) if tier else None)
+
+
+def _builtin_text(profile: str) -> str:
+    if profile not in PROFILES:
+        raise RuleError(f"unknown rules profile {profile!r} (one of {', '.join(PROFILES)})")
+    return resources.files("rules").joinpath(f"{profile}.yaml").read_text(encoding="utf-8")
+
+
+def _extend(doc: dict, origin: str) -> dict:
+    """Overlay a rule file on the built-in profile it extends, level by level."""
+    try:
+        base = load_yaml(_builtin_text(str(doc["extends"])))
+    except RuleError as exc:
+        raise RuleError(f"{origin}: extends: {exc}") from exc
+    dims = {d: {"levels": dict((b or {}).get("levels") or {})} for d, b in base["dimensions"].items()}
+    for dim, body in (doc.get("dimensions") or {}).items():
+        levels = (body or {}).get("levels") if isinstance(body, dict) else None
+        dims.setdefault(dim, {"levels": {}})["levels"].update(levels or {})
+    merged = {**base, **{k: v for k, v in doc.items() if k != "extends"}}
+    merged["dimensions"] = dims
+    return merged
+
+
+def load_rules(path: str | Path | None = None, profile: str = "default") -> RuleSet:
+    """A user's rule file, or a built-in profile."""
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RuleError(f"{path}: cannot read rule file: {exc}") from exc
+        return parse_rules(text, str(path))
+    return parse_rules(_builtin_text(profile), f"{profile}.yaml")
+
+
+# -- evaluation ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Verdict:
+    held: bool
+    evidence: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+def _evaluate(expr: Expr, signals: Mapping[str, SignalResult], min_tier: Tier | None) -> _Verdict:
+    if expr.op == "signal":
+        res = signals.get(expr.signal)  # type: ignore[arg-type]
+        if res is None or res.outcome in (Outcome.NOT_AVAILABLE, Outcome.ERROR):
+            return _Verdict(False, (), (expr.signal,))  # type: ignore[arg-type]
+        need = expr.min_tier or min_tier
+        held = res.outcome is Outcome.PRESENT and (
+            need is None or (res.tier is not None and res.tier.rank >= need.rank))
+        return _Verdict(held, res.evidence_ids if held else (), ())
+    subs = [_evaluate(p, signals, min_tier) for p in expr.parts]
+    unknown = tuple(s for v in subs for s in v.unknown)
+    if expr.op == "not":
+        return _Verdict(not subs[0].held, (), unknown)
+    hits = [v for v in subs if v.held]
+    need = {"any": 1, "all": len(subs), "min_count": expr.count}[expr.op]
+    held = len(hits) >= need
+    return _Verdict(held, tuple(e for v in hits for e in v.evidence) if held else (), unknown)
+
+
+def _tier_for(rules: RuleSet, level: int, signal_is_live_twin: bool) -> Tier | None:
+    return rules.live_min_tier if rules.live_min_tier and level >= 2 and signal_is_live_twin else None
+
+
+def judge(rules: RuleSet, signals: Mapping[str, SignalResult]) -> dict[str, DimensionScore]:
+    """Score every dimension from the signal outcomes."""
+    vocab = vocabulary()
+    scores = {}
+    for dim in DIMENSIONS:
+        met: list[Criterion] = []
+        top: list[Criterion] = []  # criteria of the highest level that holds
+        level = 0
+        gap: list[Criterion] = []
+        for lvl in (1, 2, 3, 4):
+            evaluated = []
+            for rule in rules.levels[dim].get(lvl, ()):
+                # in strict profiles, a criterion naming live signals needs executed/live evidence
+                has_live = any(vocab[s].live for s in rule.when.signals() if s in vocab)
+                verdict = _evaluate(rule.when, signals, _tier_for(rules, lvl, has_live))
+                evaluated.append(Criterion(
+                    id=rule.id, description=rule.description, held=verdict.held,
+                    evidence_ids=tuple(sorted(set(verdict.evidence))),
+                    recommendation=rule.recommendation or None,
+                    unknown_signals=tuple(sorted(set(verdict.unknown))),
+                ))
+            if evaluated and all(c.held for c in evaluated):
+                level = lvl
+                met.extend(evaluated)
+                top = evaluated
+                continue
+            gap = [c for c in evaluated if not c.held]
+            break
+        scores[dim] = DimensionScore(
+            dimension=dim, level=level,
+            confidence=_confidence(rules, dim, signals),
+            met=tuple(met), gap=tuple(gap),
+            recommendations=tuple(c.recommendation for c in gap if c.recommendation),
+            reason=_reason(level, top, gap),
+        )
+    return scores
+
+
+def _confidence(rules: RuleSet, dim: str, signals: Mapping[str, SignalResult]) -> float:
+    """Share of the dimension's signals that could be checked; live sources weigh a fifth."""
+    vocab = vocabulary()
+    named = set().union(*(r.when.signals() for rules_ in rules.levels[dim].values() for r in rules_))
+    checked = {s for s in named if s in signals
+               and signals[s].outcome not in (Outcome.NOT_AVAILABLE, Outcome.ERROR)}
+    repo = [s for s in named if not (s in vocab and vocab[s].live)]
+    live = [s for s in named if s in vocab and vocab[s].live]
+    repo_share = sum(s in checked for s in repo) / len(repo) if repo else 1.0
+    if not live:
+        return round(repo_share, 2)
+    live_share = sum(s in checked for s in live) / len(live)
+    return round(0.8 * repo_share + 0.2 * live_share, 2)
+
+
+def _reason(level: int, top: list[Criterion], gap: list[Criterion]) -> str:
+    """One line: what holds at this level, or what is missing for level 1."""
+    if level == 0:
+        return "level 0: missing " + ("; ".join(c.description for c in gap) or "level-1 criteria")
+    return f"level {level}: " + "; ".join(c.description for c in top)

@@ -1,0 +1,99 @@
+"""The scan engine: folding evidence into signals, failing detectors, coverage."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from conftest import write_tree
+from scanner.detector import Detector, LoadedDetectors, ScanContext
+from scanner.engine import fold_signals, run_detectors, scan
+from scanner.model import Evidence, Outcome, Tier
+from scanner.rules_engine import load_rules
+from scanner.sources.local import LocalRepo
+from scanner.vocabulary import vocabulary
+
+
+def ev(signal: str, tier: Tier | None = Tier.CONFIGURED, outcome: Outcome = Outcome.PRESENT, path: str = "a.py") -> Evidence:
+    return Evidence.make(signal=signal, detector="t", outcome=outcome, tier=tier, summary="s",
+                         locations=[], subject=f"{path}{tier}{outcome}")
+
+
+def test_declared_evidence_never_makes_a_signal_present():
+    sigs = fold_signals([ev("tracking.library", Tier.DECLARED)], {"tracking.library"})
+    assert sigs["tracking.library"].outcome is Outcome.ABSENT
+    assert sigs["tracking.library"].tier is Tier.DECLARED
+    assert len(sigs["tracking.library"].evidence_ids) == 1
+
+
+def test_strongest_tier_wins_and_error_is_not_absent():
+    sigs = fold_signals([ev("deploy.cd"), ev("deploy.cd", Tier.EXECUTED),
+                         ev("deploy.ci_tests", None, Outcome.ERROR)], {"deploy.cd", "deploy.ci_tests"})
+    assert sigs["deploy.cd"].outcome is Outcome.PRESENT and sigs["deploy.cd"].tier is Tier.EXECUTED
+    assert sigs["deploy.ci_tests"].outcome is Outcome.ERROR
+
+
+def test_every_vocabulary_signal_gets_a_verdict():
+    sigs = fold_signals([], {"data.prep_code"})
+    assert set(vocabulary()) <= set(sigs)
+    assert sigs["data.prep_code"].outcome is Outcome.ABSENT
+    assert sigs["platform.branch_protection"].outcome is Outcome.NOT_AVAILABLE
+    assert "platform source not given" in sigs["platform.branch_protection"].reason
+    assert sigs["mlflow.registered_models"].outcome is Outcome.NOT_AVAILABLE
+
+
+class Exploding(Detector):
+    id = "exploding"
+    signals = ("monitoring.drift",)
+
+    def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
+        yield self.evidence("monitoring.drift", "found something first")
+        raise RuntimeError("parser blew up")
+
+
+class Fine(Detector):
+    id = "fine"
+    signals = ("governance.license",)
+
+    def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
+        if "LICENSE" in ctx.files():
+            yield self.evidence("governance.license", "LICENSE file", ctx.location("LICENSE"))
+
+
+def test_a_failing_detector_becomes_error_evidence_and_the_scan_goes_on(tmp_path):
+    write_tree(tmp_path, {"LICENSE": "MIT"})
+    result = scan(LocalRepo(tmp_path), load_rules(), loaded=LoadedDetectors(detectors=[Exploding, Fine]))
+    assert result.signals["monitoring.drift"].outcome is Outcome.ERROR
+    assert "parser blew up" in result.signals["monitoring.drift"].reason
+    assert result.signals["governance.license"].outcome is Outcome.PRESENT
+    assert result.errors == ({"source": "detector:exploding", "message": "RuntimeError: parser blew up"},)
+    assert result.coverage["detectors"]["exploding"]["status"] == "error"
+    assert result.coverage["detectors"]["fine"]["status"] == "ok"
+    assert result.scores["governance"].level == 1
+
+
+def test_debug_reraises(tmp_path):
+    import pytest
+    with pytest.raises(RuntimeError):
+        run_detectors(ScanContext(LocalRepo(tmp_path)), [Exploding], debug=True)
+
+
+class NeedsMlflow(Detector):
+    id = "needs_mlflow"
+    signals = ("mlflow.registered_models",)
+    sources = ("mlflow",)
+
+    def detect(self, ctx):  # pragma: no cover - never called without the source
+        raise AssertionError
+
+
+def test_detector_without_its_source_is_skipped_and_its_signals_not_available(tmp_path):
+    result = scan(LocalRepo(tmp_path), load_rules(), loaded=LoadedDetectors(detectors=[NeedsMlflow]))
+    assert result.coverage["detectors"]["needs_mlflow"]["status"] == "skipped"
+    assert result.signals["mlflow.registered_models"].outcome is Outcome.NOT_AVAILABLE
+
+
+def test_location_carries_sha256_of_what_was_read(tmp_path):
+    import hashlib
+    write_tree(tmp_path, {"LICENSE": "MIT"})
+    result = scan(LocalRepo(tmp_path), load_rules(), loaded=LoadedDetectors(detectors=[Fine]))
+    (lic,) = [e for e in result.evidence if e.signal == "governance.license"]
+    assert lic.locations[0].sha256 == hashlib.sha256(b"MIT").hexdigest()

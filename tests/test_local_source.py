@@ -1,0 +1,106 @@
+"""The local source: tracked files, excludes, size cap, hostile inputs, history."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest import git, git_repo, write_tree
+from scanner.sources.interface import FileTooLarge, TargetUnreadable
+from scanner.sources.local import LocalRepo, redact_url
+
+
+def test_git_work_tree_lists_tracked_files_only(tmp_path):
+    git_repo(tmp_path, {"train.py": "x = 1\n", "src/a.py": "y = 2\n"})
+    write_tree(tmp_path, {"untracked.py": "z = 3\n"})
+    repo = LocalRepo(tmp_path)
+    assert repo.files() == ("src/a.py", "train.py")
+    assert repo.target.kind == "local"
+    assert repo.target.commit and len(repo.target.commit) == 40
+    assert repo.target.ref == "main"
+
+
+def test_plain_folder_is_walked_with_default_excludes(tmp_path):
+    write_tree(tmp_path, {
+        "train.py": "", "venv/lib/python3.11/site-packages/mlflow/x.py": "",
+        "node_modules/pkg/index.js": "", "pkg/__pycache__/a.pyc": "", "build/lib/a.py": "",
+        "deep/er/file.yaml": "",
+    })
+    assert LocalRepo(tmp_path).files() == ("deep/er/file.yaml", "train.py")
+
+
+def test_subfolder_of_a_work_tree_is_scanned_relative_to_itself(tmp_path):
+    git_repo(tmp_path, {"proj/train.py": "", "other.py": ""})
+    repo = LocalRepo(tmp_path / "proj")
+    assert repo.files() == ("train.py",)
+
+
+def test_symlink_out_of_the_repository_is_never_followed(tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("TOKEN=abc")
+    root = tmp_path / "repo"
+    write_tree(root, {"inside.txt": "ok"})
+    os.symlink(outside, root / "leak.txt")
+    os.symlink(root / "inside.txt", root / "alias.txt")
+    repo = LocalRepo(root)
+    assert "leak.txt" not in repo.files()
+    assert "alias.txt" in repo.files()
+    assert "outside" in repo.log.skipped["leak.txt"]
+
+
+def test_files_over_the_cap_are_listed_not_read(tmp_path):
+    write_tree(tmp_path, {"big.csv": "a,b\n" * 1000, "small.txt": "hi"})
+    repo = LocalRepo(tmp_path, max_file_bytes=100)
+    with pytest.raises(FileTooLarge):
+        repo.read_bytes("big.csv")
+    assert repo.read_text("big.csv") is None
+    assert "size cap" in repo.log.skipped["big.csv"]
+    assert repo.read_text("small.txt") == "hi"
+
+
+def test_binary_and_odd_encodings_do_not_crash(tmp_path):
+    write_tree(tmp_path, {"blob.bin": b"\x00\x01\x02", "latin.py": "caf\xe9 = 1\n".encode("latin-1")})
+    repo = LocalRepo(tmp_path)
+    assert repo.read_text("blob.bin") is None
+    assert repo.log.skipped["blob.bin"] == "binary content"
+    assert repo.read_text("latin.py") == "café = 1\n"
+
+
+def test_very_deep_trees_are_walked_without_recursion(tmp_path):
+    deep = "/".join(["d"] * 300)
+    write_tree(tmp_path, {f"{deep}/leaf.py": "x = 1\n"})
+    assert LocalRepo(tmp_path).files() == (f"{deep}/leaf.py",)
+
+
+def test_missing_target_is_unreadable(tmp_path):
+    with pytest.raises(TargetUnreadable):
+        LocalRepo(tmp_path / "nope")
+
+
+def test_history_lists_authors_and_tags(tmp_path):
+    git_repo(tmp_path, {"a.py": "1"})
+    write_tree(tmp_path, {"b.py": "2"})
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "second", author=("Grace Hopper", "grace@example.org"))
+    git(tmp_path, "tag", "v1.0.0")
+    hist = LocalRepo(tmp_path).history()
+    assert [c.author_name for c in hist.commits] == ["Grace Hopper", "Ada Lovelace"]
+    assert hist.tags == ("v1.0.0",)
+    assert LocalRepo(tmp_path, use_git=False).history() is None
+
+
+def test_repository_git_config_cannot_run_programs(tmp_path):
+    git_repo(tmp_path, {"a.py": "1"})
+    marker = tmp_path / "pwned"
+    git(tmp_path, "config", "core.fsmonitor", f"touch {marker}; false")
+    repo = LocalRepo(tmp_path)
+    assert repo.files() == ("a.py",)
+    repo.history()
+    assert not marker.exists()
+
+
+def test_credentials_are_dropped_from_remote_urls(tmp_path):
+    assert redact_url("https://user:s3cret@github.com/o/r.git") == "https://github.com/o/r.git"
+    git_repo(tmp_path, {"a.py": "1"})
+    git(tmp_path, "remote", "add", "origin", "https://bot:ghp_SECRET@example.com/o/r.git")
+    assert LocalRepo(tmp_path).target.url == "https://example.com/o/r.git"

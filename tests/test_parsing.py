@@ -1,0 +1,122 @@
+"""Parsers: syntax facts of Python and notebooks, capped YAML/JSON/TOML."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scanner.parsing.python import parse_notebook, parse_python
+from scanner.parsing.structured import MAX_YAML_ALIASES, ParseError, load_toml, load_yaml, load_yaml_documents, walk
+
+
+def names(source: str) -> list[str]:
+    return [c.name for c in parse_python(source).calls]
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import mlflow as mf\nmf.log_metric('a', 1)", "mlflow.log_metric"),
+    ("from mlflow import log_metric\nlog_metric('a', 1)", "mlflow.log_metric"),
+    ("from mlflow import log_metric as lm\nlm('a', 1)", "mlflow.log_metric"),
+    ("import mlflow.sklearn\nmlflow.sklearn.log_model(m, 'm')", "mlflow.sklearn.log_model"),
+    ("from mlflow.tracking import MlflowClient\nc = MlflowClient()\nc.get_run('x')", "mlflow.tracking.MlflowClient.get_run"),
+    ("import wandb\nwith wandb.init() as run:\n    run.log({'a': 1})", "wandb.init.log"),
+    ("from prefect import flow\n@flow\ndef f(): pass", "prefect.flow"),
+])
+def test_calls_resolve_through_imports_and_aliases(source, expected):
+    assert expected in names(source)
+
+
+@pytest.mark.parametrize("source", [
+    "# import mlflow\n# mlflow.log_metric('a', 1)\nx = 1",
+    "'''mlflow.log_metric is how we would do it'''\nprint('mlflow.log_model')",
+    "import numpy as np\nx = np.zeros(3)\nprint(x.shape)",
+])
+def test_comments_strings_and_attributes_are_not_calls_to_tools(source):
+    assert not [n for n in names(source) if n.startswith(("mlflow", "shap"))]
+
+
+def test_unknown_receiver_keeps_only_the_method():
+    assert ".fit" in names("model.fit(X, y)")
+
+
+def test_literal_arguments_are_kept():
+    (call,) = [c for c in parse_python("import mlflow\nmlflow.sklearn.log_model(m, 'm', registered_model_name='churn')").calls]
+    assert call.kwarg("registered_model_name") == "churn"
+    assert call.args == (None, "m")
+
+
+def test_syntax_errors_keep_imports_and_say_why():
+    facts = parse_python("import mlflow\nprint 'python 2'\n")
+    assert "mlflow" in facts.imports
+    assert facts.error.startswith("syntax error")
+    assert facts.calls == ()
+
+
+def test_huge_single_line_is_not_parsed():
+    facts = parse_python("x = [" + "1," * 50_000 + "]")
+    assert facts.error and "not parsed" in facts.error
+
+
+def test_deeply_nested_source_does_not_crash():
+    facts = parse_python("x = " + "(" * 5000 + "1" + ")" * 5000)
+    assert facts.error
+
+
+def nb(*cells: str) -> str:
+    return json.dumps({"nbformat": 4, "cells": [
+        {"cell_type": "code", "source": c.splitlines(keepends=True)} for c in cells
+    ] + [{"cell_type": "markdown", "source": ["import wandb"]}]})
+
+
+def test_notebook_code_cells_across_cells_with_magics_blanked():
+    facts = parse_notebook(nb("!pip install mlflow\nimport mlflow", "%matplotlib inline\nmlflow.log_metric('a', 1)"))
+    assert "mlflow.log_metric" in [c.name for c in facts.calls]
+    assert "wandb" not in facts.imports  # markdown cells are prose
+    (call,) = [c for c in facts.calls if c.name == "mlflow.log_metric"]
+    assert facts.cell_of(call.line) == 2
+
+
+def test_notebook_with_a_broken_cell_keeps_the_rest():
+    facts = parse_notebook(nb("import mlflow", "def broken(:", "mlflow.log_param('a', 1)"))
+    assert "mlflow.log_param" in [c.name for c in facts.calls]
+    assert facts.error == "1 code cell(s) did not parse"
+
+
+def test_malformed_notebook_is_an_error_not_a_crash():
+    assert parse_notebook("{not json").error.startswith("not a readable notebook")
+
+
+def test_yaml_errors_name_the_line():
+    with pytest.raises(ParseError, match="invalid YAML at line 3"):
+        load_yaml("a: 1\nb: [\n")
+
+
+def test_yaml_alias_bombs_are_refused():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 30):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i-1}"] * 10) + "]")
+    with pytest.raises(ParseError, match=str(MAX_YAML_ALIASES)):
+        load_yaml("\n".join(lines))
+
+
+def test_yaml_custom_tags_are_kept_as_plain_values():
+    doc = load_yaml("script: !reference [.setup, script]\nRole: !GetAtt Role.Arn\n")
+    assert doc == {"script": [".setup", "script"], "Role": "Role.Arn"}
+
+
+def test_multi_document_yaml():
+    assert load_yaml_documents("a: 1\n---\nb: 2\n") == [{"a": 1}, {"b": 2}]
+
+
+def test_toml_errors_are_parse_errors():
+    with pytest.raises(ParseError):
+        load_toml("[project\nname=")
+
+
+def test_walk_is_bounded():
+    deep: dict = {}
+    cur = deep
+    for _ in range(10_000):
+        cur["k"] = {}
+        cur = cur["k"]
+    assert sum(1 for _ in walk(deep, budget=500)) == 500

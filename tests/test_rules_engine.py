@@ -1,0 +1,124 @@
+"""The rules engine: expressions, stacking levels, gaps, confidence, and rule-file errors."""
+from __future__ import annotations
+
+import pytest
+
+from scanner.model import DIMENSIONS, Outcome, SignalResult, Tier
+from scanner.rules_engine import RuleError, judge, load_rules, parse_rules
+from scanner.vocabulary import vocabulary
+
+
+def signals_with(present: dict[str, Tier] | set[str], unavailable: set[str] = frozenset()) -> dict[str, SignalResult]:
+    tiers = present if isinstance(present, dict) else {s: Tier.CONFIGURED for s in present}
+    out = {}
+    for sig, spec in vocabulary().items():
+        if sig in tiers:
+            out[sig] = SignalResult(signal=sig, outcome=Outcome.PRESENT, tier=tiers[sig], evidence_ids=(f"ev-{sig}",))
+        elif sig in unavailable or spec.live:
+            out[sig] = SignalResult(signal=sig, outcome=Outcome.NOT_AVAILABLE, tier=None, reason="not given")
+        else:
+            out[sig] = SignalResult(signal=sig, outcome=Outcome.ABSENT, tier=None)
+    return out
+
+
+def test_default_rules_cover_every_dimension_with_four_levels():
+    rules = load_rules()
+    assert set(rules.levels) == set(DIMENSIONS)
+    for dim in DIMENSIONS:
+        assert sorted(rules.levels[dim]) == [1, 2, 3, 4], dim
+
+
+def test_nothing_present_scores_zero_with_level_one_as_gap():
+    scores = judge(load_rules(), signals_with(set()))
+    for dim, score in scores.items():
+        assert score.level == 0, dim
+        assert score.gap and all(not c.held for c in score.gap)
+        assert score.recommendations
+
+
+def test_levels_stack_a_higher_level_needs_the_lower_ones():
+    # level-3 monitoring criteria hold, but nothing of level 1/2: still 0
+    scores = judge(load_rules(), signals_with({"monitoring.alerting", "monitoring.retrain_trigger"}))
+    assert scores["monitoring"].level == 0
+    scores = judge(load_rules(), signals_with({"monitoring.drift", "monitoring.alerting"}))
+    assert scores["monitoring"].level == 3
+    assert [c.id for c in scores["monitoring"].gap] == ["monitoring.closed_loop"]
+
+
+def test_met_criteria_carry_the_evidence_ids():
+    scores = judge(load_rules(), signals_with({"data.prep_code", "data.versioning"}))
+    dm = scores["data_management"]
+    assert dm.level == 2
+    assert dm.met[0].evidence_ids == ("ev-data.prep_code",)
+    assert dm.met[1].evidence_ids == ("ev-data.versioning",)
+    assert {c.id for c in dm.gap} == {"data.automated", "data.validated"}
+
+
+def test_min_count_needs_that_many():
+    base = {"collaboration.readme_setup", "collaboration.packaged_code"}
+    assert judge(load_rules(), signals_with(base))["collaboration"].level == 1
+    assert judge(load_rules(), signals_with(base | {"deploy.tests"}))["collaboration"].level == 2
+
+
+def test_live_twin_stands_in_for_the_repository_signal():
+    sigs = signals_with({"tracking.library", "mlflow.runs_params_metrics"})
+    assert judge(load_rules(), sigs)["experiment_tracking"].level == 2
+
+
+def test_strict_profile_needs_executed_evidence_where_a_live_twin_exists():
+    sigs = signals_with({"tracking.library", "tracking.params_metrics"})
+    assert judge(load_rules(), sigs)["experiment_tracking"].level == 2
+    assert judge(load_rules(profile="strict"), sigs)["experiment_tracking"].level == 1
+    live = signals_with({"tracking.library": Tier.CONFIGURED, "mlflow.runs_params_metrics": Tier.LIVE})
+    assert judge(load_rules(profile="strict"), live)["experiment_tracking"].level == 2
+
+
+def test_unavailable_signals_lower_confidence_and_are_listed():
+    full = judge(load_rules(), signals_with(set()))["data_management"].confidence
+    partial = judge(load_rules(), signals_with(set(), unavailable={"data.versioning"}))["data_management"]
+    assert partial.confidence < full
+    gap_unknown = judge(load_rules(), signals_with({"data.prep_code"}, unavailable={"data.versioning"}))
+    assert "data.versioning" in gap_unknown["data_management"].gap[0].unknown_signals
+
+
+MINIMAL = """
+dimensions:
+{dims}
+"""
+
+
+def _minimal(extra: str = "") -> str:
+    dims = "\n".join(f"  {d}:\n    levels:\n      1:\n        - when: governance.license" for d in DIMENSIONS)
+    return MINIMAL.format(dims=dims) + extra
+
+
+def test_a_minimal_user_rule_file_parses():
+    rules = parse_rules(_minimal(), "mine.yaml")
+    assert rules.name == "mine"
+    assert len(rules.sha256) == 64
+
+
+@pytest.mark.parametrize("text, message", [
+    ("dimensions: [", "invalid YAML at line"),
+    ("just a string", "expected a mapping"),
+    ("dimensions:\n  data_management:\n    levels:\n      1:\n        - when: data.nope\n",
+     "dimensions.data_management.levels.1[0].when: unknown signal 'data.nope'"),
+    ("dimensions:\n  happiness: {levels: {1: [{when: data.prep_code}]}}\n", "unknown dimension"),
+    ("dimensions:\n  data_management:\n    levels:\n      7:\n        - when: data.prep_code\n", "levels are 1 to 4"),
+    ("dimensions:\n  data_management:\n    levels:\n      1:\n        - when: {xor: [a]}\n", "unknown operator xor"),
+    ("dimensions:\n  data_management:\n    levels:\n      1:\n        - when: {signal: data.prep_code, min_tier: huge}\n",
+     "unknown tier 'huge'"),
+    ("dimensions:\n  data_management:\n    levels:\n      1:\n        - when: data.prep_code\n", "dimensions missing"),
+])
+def test_malformed_rule_files_name_the_file_and_place(text, message):
+    with pytest.raises(RuleError) as err:
+        parse_rules(text, "bad.yaml")
+    assert str(err.value).startswith("bad.yaml: ")
+    assert message in str(err.value)
+
+
+def test_extends_overlays_levels_on_a_builtin_profile():
+    text = "name: mine\nextends: default\ndimensions:\n  monitoring:\n    levels:\n      1:\n        - when: governance.license\n"
+    rules = parse_rules(text, "mine.yaml")
+    assert rules.levels["monitoring"][1][0].when.signal == "governance.license"
+    assert rules.levels["data_management"] == load_rules().levels["data_management"]
