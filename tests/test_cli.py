@@ -1,0 +1,121 @@
+"""The command line: report formats, the JSON contract, exit codes, clear errors."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from conftest import write_tree
+from scanner.cli import main
+from scanner.vocabulary import vocabulary
+
+SCHEMA = json.loads(resources.files("scanner").joinpath("bundle.schema.json").read_text())
+
+
+@pytest.fixture
+def small_repo(tmp_path):
+    return write_tree(tmp_path / "proj", {
+        "README.md": "# Churn\n\n## Installation\n\n```bash\npip install -r requirements.txt\npython train.py\n```\n",
+        "LICENSE": "MIT License\n",
+        "train.py": "import mlflow\nmlflow.log_param('a', 1)\nmlflow.log_metric('acc', 0.9)\n",
+    })
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_json_bundle_follows_the_contract(small_repo):
+    res = run("scan", str(small_repo), "--format", "json", "-q")
+    assert res.exit_code == 0, res.output
+    bundle = json.loads(res.output)
+    jsonschema.validate(bundle, SCHEMA)
+    assert set(vocabulary()) <= set(bundle["signals"])
+    assert bundle["signals"]["tracking.params_metrics"]["outcome"] == "present"
+    assert bundle["signals"]["platform.branch_protection"]["outcome"] == "not_available"
+    assert bundle["scores"]["experiment_tracking"]["level"] == 2
+    ids = {e["id"] for e in bundle["evidence"]}
+    for sig in bundle["signals"].values():
+        assert set(sig["evidence"]) <= ids
+
+
+def test_output_is_deterministic_apart_from_timestamps(small_repo):
+    def strip(text):
+        doc = json.loads(text)
+        doc.pop("started_at"), doc.pop("finished_at")
+        for det in doc["coverage"]["detectors"].values():
+            det.pop("seconds", None)
+        return json.dumps(doc, sort_keys=True)
+    first = run("scan", str(small_repo), "--format", "json", "-q").output
+    second = run("scan", str(small_repo), "--format", "json", "-q").output
+    assert strip(first) == strip(second)
+
+
+def test_text_report_shows_levels_reasons_next_steps_and_what_was_not_checked(small_repo):
+    res = run("scan", str(small_repo), "-q")
+    assert res.exit_code == 0
+    assert "Experiment tracking  [##..] 2/4" in res.output
+    assert "why:" in res.output and "next:" in res.output
+    assert "not checked:" in res.output and "MLflow tracking server not given" in res.output
+
+
+def test_output_file(small_repo, tmp_path):
+    out = tmp_path / "bundle.json"
+    res = run("scan", str(small_repo), "--format", "json", "-o", str(out))
+    assert res.exit_code == 0
+    assert json.loads(out.read_text())["schema_version"] == "1.0"
+
+
+def test_fail_under_gate_exits_1(small_repo):
+    res = run("scan", str(small_repo), "-q", "--fail-under", "3")
+    assert res.exit_code == 1
+    assert "below --fail-under 3" in res.output
+
+
+def test_missing_target_exits_3(tmp_path):
+    res = run("scan", str(tmp_path / "missing"), "-q")
+    assert res.exit_code == 3
+    assert "cannot read" in res.output
+
+
+def test_remote_target_is_a_clear_usage_error():
+    res = run("scan", "github:owner/repo")
+    assert res.exit_code == 2
+    assert "only local paths" in res.output
+
+
+def test_bad_rule_file_exits_2_naming_file_and_place(small_repo, tmp_path):
+    rules = tmp_path / "my-rules.yaml"
+    rules.write_text("extends: default\ndimensions:\n  monitoring:\n    levels:\n      1:\n        - when: monitoring.vibes\n")
+    res = run("scan", str(small_repo), "--rules", str(rules))
+    assert res.exit_code == 2
+    assert "my-rules.yaml: dimensions.monitoring.levels.1[0].when: unknown signal 'monitoring.vibes'" in res.output
+
+
+def test_user_rules_change_the_score(small_repo, tmp_path):
+    rules = tmp_path / "lenient.yaml"
+    rules.write_text("name: lenient\nextends: default\ndimensions:\n  monitoring:\n    levels:\n"
+                     "      1:\n        - when: governance.license\n          description: a licence\n")
+    bundle = json.loads(run("scan", str(small_repo), "--rules", str(rules), "--format", "json", "-q").output)
+    assert bundle["rules"]["name"] == "lenient"
+    assert bundle["scores"]["monitoring"]["level"] == 1
+
+
+def test_signals_lists_the_vocabulary_with_detectors_and_tools():
+    res = run("signals")
+    assert res.exit_code == 0
+    for sig in vocabulary():
+        assert sig in res.output
+    assert "mlflow" in res.output
+
+
+def test_console_script_is_installed(small_repo):
+    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", str(small_repo), "--format", "json", "-q"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["target"]["name"] == "proj"
