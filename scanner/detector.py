@@ -20,8 +20,10 @@ ENTRY_POINT_GROUP = "mlops_scan.detectors"
 class ScanContext:
     """What detectors read: the sources, with parsed files cached so each is parsed once."""
 
-    def __init__(self, repo: RepoView | None) -> None:
+    def __init__(self, repo: RepoView | None, mlflow: Any = None) -> None:
         self.repo = repo
+        self.mlflow = mlflow
+        """A tracking-server source (scanner.sources.mlflow_server), when one was given."""
         self._py: dict[str, PyFacts | None] = {}
         self._structured: dict[str, Any] = {}
         self._history: History | None | bool = False
@@ -31,7 +33,8 @@ class ScanContext:
     @property
     def sources(self) -> frozenset[str]:
         """Names of the sources this scan has."""
-        return frozenset({"repo"} if self.repo is not None else set())
+        given = {"repo": self.repo, "mlflow": self.mlflow}
+        return frozenset(name for name, source in given.items() if source is not None)
 
     def files(self) -> tuple[str, ...]:
         """Repository files in scope (empty without a repository)."""

@@ -120,3 +120,12 @@ def test_walk_is_bounded():
         cur["k"] = {}
         cur = cur["k"]
     assert sum(1 for _ in walk(deep, budget=500)) == 500
+
+
+def test_newer_syntax_than_the_interpreter_is_read_line_by_line():
+    # PEP 701 f-strings (3.12) do not parse on older interpreters; the line scan still resolves calls
+    source = 'import mlflow as mf\nname = f"{row["id"]}"\n# mf.log_param("a", 1)\nmf.log_metric("rmse", 0.1)\n' \
+             'print "python 2"\n'
+    facts = parse_python(source)
+    assert facts.error and "read line by line" in facts.error
+    assert [c.name for c in facts.calls if c.name.startswith("mlflow")] == ["mlflow.log_metric"]

@@ -174,15 +174,46 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
     return PyFacts(imports=imports, calls=tuple(calls), defs=frozenset(defs), cells=cells)
 
 
+_CALL_TEXT = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
+_STRING = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
+
+
 def _fallback(source: str, error: str) -> PyFacts:
+    """Imports and calls read line by line, for a file the parser rejects.
+
+    Real repositories use syntax newer than the interpreter running the scan (3.12 f-strings,
+    ``type`` statements) or Python 2; a line scan with comments and string contents dropped
+    still sees ``import mlflow as mf`` and ``mf.log_metric(...)``. Arguments are not read.
+    """
+    lines = ["" if line.lstrip().startswith("#") else line for line in source.splitlines()]
+    code = "\n".join(lines)
     imports: dict[str, int] = {}
-    for m in _IMPORT_LINE.finditer(source):
-        line = source.count("\n", 0, m.start()) + 1
-        mods = [m.group(1)] if m.group(1) else [p.split(" as ")[0].strip() for p in m.group(2).split(",")]
-        for mod in mods:
+    resolver = _Resolver()
+    for m in _IMPORT_LINE.finditer(code):
+        line = code.count("\n", 0, m.start()) + 1
+        if m.group(1):  # from X import a as b, c
+            imports.setdefault(m.group(1), line)
+            tail = code[m.end():].split("\n", 1)[0]
+            for part in tail.strip("() \\").split(","):
+                bits = part.split(" as ")
+                if bits[0].strip().isidentifier():
+                    resolver.names[bits[-1].strip()] = f"{m.group(1)}.{bits[0].strip()}"
+            continue
+        for part in m.group(2).split(","):
+            bits = part.split(" as ")
+            mod = bits[0].strip()
             if mod:
                 imports.setdefault(mod, line)
-    return PyFacts(imports=imports, error=error)
+                alias = bits[1].strip() if len(bits) == 2 else mod.split(".")[0]
+                resolver.names.setdefault(alias, alias if len(bits) == 1 else mod)
+    calls = []
+    for number, line in enumerate(lines, 1):
+        for m in _CALL_TEXT.finditer(_STRING.sub("''", line)):
+            parts = m.group(1).split(".")
+            root = resolver.names.get(parts[0])
+            name = ".".join([root, *parts[1:]]) if root else ("." + parts[-1] if len(parts) > 1 else parts[0])
+            calls.append(Call(name=name, line=number))
+    return PyFacts(imports=imports, calls=tuple(calls), error=error + " (read line by line)")
 
 
 def _too_big(source: str) -> str | None:

@@ -1,0 +1,405 @@
+"""Data management practices that are not a plain library call: committed datasets, DVC and
+LFS files, custom snapshot versioning, data-preparation code, pipeline and schedule files,
+custom schema checks and dataset lineage records.
+
+Library use (Kedro, Airflow, Prefect, pandera, Feast, lakeFS...) is matched from the catalogue
+(``catalogue/data.yaml``) by the generic tool detector; this module reads the files whose
+content decides the question.
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import Any, Iterator
+
+from detectors.tools import is_template_path
+from scanner.detector import Detector, ParseError, ScanContext
+from scanner.model import Evidence, Outcome, Tier
+from scanner.parsing.python import PyFacts
+from scanner.sources.interface import SourceError
+
+#: extensions of files that hold datasets (checked case-insensitively).
+DATA_EXTENSIONS = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json", ".npz", ".npy",
+                   ".feather", ".arrow", ".avro", ".orc", ".xlsx", ".xls", ".pkl", ".pickle",
+                   ".h5", ".hdf5")
+#: a committed file below this size is a sample or a lookup table, not a dataset.
+MIN_DATA_BYTES = 10_000
+#: small files in test folders are fixtures; only large ones are datasets in disguise.
+MAX_FIXTURE_BYTES = 1_000_000
+TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "testdata", "test_data", "__fixtures__"})
+#: JSON is mostly configuration: it counts as data only inside a data folder.
+DATA_DIRS = frozenset({"data", "datasets", "dataset", "raw", "processed", "interim", "external",
+                       "corpus", "samples", "inputs"})
+#: pickles and HDF5 files named like this are trained models, not data.
+_MODEL_FILE = re.compile(r"model|weight|checkpoint|ckpt|encoder|scaler|vectori[sz]er|tokeni[sz]er|"
+                         r"pipeline|classifier|regressor|estimator|clf", re.I)
+_BINARY_MODEL_EXT = (".pkl", ".pickle", ".h5", ".hdf5")
+
+# Data-preparation calls: a load, and the transforms that clean or shape what was loaded.
+_LOAD = re.compile(r"^(read_\w+|scan_\w+|load|loadtxt|genfromtxt|load_dataset|from_pandas|"
+                   r"from_tensor_slices|DataLoader|make_csv_dataset)$")
+_TRANSFORM = re.compile(r"^(dropna|fillna|drop_duplicates|merge|groupby|group_by|agg|pivot\w*|melt|"
+                        r"get_dummies|astype|apply|to_datetime|concat|rename|interpolate|"
+                        r"with_columns?|withColumn|fit_transform|train_test_split|clip|cut|qcut|"
+                        r"explode|resample|rolling|isin|isna|isnull|notna|map_batches)$")
+DATA_LIBRARIES = ("pandas", "polars", "pyspark", "numpy", "sklearn", "torch", "tensorflow",
+                  "datasets", "dask", "modin")
+_SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose.",
+                 "sklearn.feature_extraction.", "sklearn.feature_selection.")
+
+# Hand-rolled dataset versioning: snapshot/manifest helpers that persist what they build.
+_VERSIONING_DEF = re.compile(r"data(set)?s?_?(snapshot|manifest|version)|(snapshot|manifest|version)\w*_data", re.I)
+_PERSIST = re.compile(r"^(json\.dump|shutil\.copy\w*|fsspec\.open|hashlib\.\w+|\.to_parquet|\.to_csv|"
+                      r"\.write_text|\.write_bytes)$")
+
+# Custom data validation: functions dedicated to checking data against expectations.
+_VALIDATION_DEF = re.compile(r"^_?(validate|check|assert)_(data|dataset|df|dataframe|schema|input_data|"
+                             r"columns|frame|quality|raw|features|batch)", re.I)
+
+# Run records that name the exact data version: a key like dataset_version or data_hash.
+_LINEAGE_KEY = re.compile(r"(data|dataset)[\w.-]*(version|hash|digest|checksum|md5|sha\w*|manifest|uri)"
+                          r"|manifest|digest", re.I)
+_RUN_LOG_CALL = re.compile(r"\.(log_param|log_params|set_tag|set_tags|log_text|log_dict|log_artifact|"
+                           r"log_input)$")
+TRACKERS = ("mlflow", "wandb", "clearml", "neptune", "comet_ml", "aim", "dvclive")
+
+# Airflow schedule keywords whose value means "never runs by itself".
+_AIRFLOW_SCHEDULE = re.compile(r"\b(schedule_interval|schedule|timetable)\s*=\s*([^,)\n]+)")
+_MANUAL_SCHEDULE = re.compile(r"^(None|[\"']@once[\"']|[\"']None[\"'])\s*$")
+
+
+def is_test_path(path: str) -> bool:
+    """True for files of a test suite (folders such as tests/ or files named test_*.py)."""
+    parts = path.lower().split("/")
+    base = parts[-1]
+    return bool(TEST_DIRS.intersection(parts[:-1])) or base.startswith("test_") or base.endswith("_test.py") \
+        or base == "conftest.py"
+
+
+def code_files(ctx: ScanContext, notebooks: bool = False) -> Iterator[tuple[str, PyFacts]]:
+    """Project Python sources: no tests, no unrendered templates, notebooks only when asked."""
+    for path, facts in ctx.python_files(notebooks=notebooks):
+        if not is_template_path(path) and not is_test_path(path):
+            yield path, facts
+
+
+def structured_docs(ctx: ScanContext, path: str) -> list[Any]:
+    """YAML documents of a file (JSON/TOML as a one-document list); raises ParseError."""
+    value = ctx.structured(path)
+    return [value] if path.lower().endswith((".json", ".toml", ".ipynb")) else value
+
+
+def call_tail(name: str) -> str:
+    """Last component of a resolved call name (``pandas.read_csv.dropna`` -> ``dropna``)."""
+    return name.rsplit(".", 1)[-1]
+
+
+def code_lines(text: str) -> str:
+    """The text without whole-line comments, so commented-out code never counts."""
+    return "\n".join("" if line.lstrip().startswith("#") else line for line in text.splitlines())
+
+
+class DataDetector(Detector):
+    """Data management practices read from files.
+
+    * ``data.raw_data_committed``: dataset files (csv, parquet, npz, pickles of data...) of
+      10 KB or more tracked in git; JSON only inside data folders; small test fixtures, model
+      pickles and LFS-tracked files are not counted.
+    * ``data.versioning``: DVC pointer files, ``dvc.yaml``/``dvc.lock`` outputs or a DVC remote;
+      git-lfs rules for data files; custom snapshot/manifest versioning code.
+    * ``data.prep_code``: Python modules (not tests, notebooks count only as notebooks) that
+      load and transform data with pandas, polars, Spark, numpy, scikit-learn preprocessing or
+      framework dataset loaders.
+    * ``data.pipeline_definition``: ``dvc.yaml`` stages and ``prefect.yaml`` deployments
+      (frameworks used from code come from the catalogue). Scrapy item pipelines and
+      scikit-learn ``Pipeline`` objects are not data pipelines.
+    * ``data.pipeline_automated``: orchestrator schedules: Prefect deployment schedules, Airflow
+      DAGs whose schedule is not ``None``, Kubeflow ``ScheduledWorkflow`` resources.
+    * ``data.validation``: functions dedicated to validating data frames (``validate_data``...).
+    * ``data.lineage``: ``dvc.lock`` stage dependencies (a run recorded them: executed) and
+      run logging of dataset versions, digests or manifests.
+    """
+
+    id = "data"
+    signals = (
+        "data.raw_data_committed",
+        "data.versioning",
+        "data.prep_code",
+        "data.pipeline_definition",
+        "data.pipeline_automated",
+        "data.validation",
+        "data.lineage",
+    )
+
+    def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
+        if ctx.repo is None:
+            return
+        yield from self._committed_data(ctx)
+        yield from self._dvc(ctx)
+        yield from self._lfs(ctx)
+        yield from self._prefect_yaml(ctx)
+        yield from self._kubeflow_schedules(ctx)
+        yield from self._python(ctx)
+
+    # -- committed datasets ----------------------------------------------------------------------
+    def _committed_data(self, ctx: ScanContext) -> Iterator[Evidence]:
+        lfs = _lfs_patterns(ctx)
+        found: list[tuple[int, str]] = []
+        for path in ctx.files():
+            size = self._dataset_size(ctx, path, lfs)
+            if size:
+                found.append((size, path))
+        if not found:
+            return
+        found.sort(key=lambda item: (-item[0], item[1]))
+        total = sum(size for size, _ in found)
+        yield self.evidence(
+            "data.raw_data_committed",
+            f"{len(found)} dataset file(s) committed ({total / 1e6:.1f} MB), largest {found[0][1]}",
+            *[ctx.location(path) for _, path in found[:10]],
+            files=len(found), total_bytes=total,
+        )
+
+    def _dataset_size(self, ctx: ScanContext, path: str, lfs: list[str]) -> int:
+        """Size of ``path`` when it is a committed dataset, else 0."""
+        low = path.lower()
+        if not low.endswith(DATA_EXTENSIONS) or is_template_path(path):
+            return 0
+        parts = low.split("/")
+        if low.endswith(".json") and not DATA_DIRS.intersection(parts[:-1]):
+            return 0
+        if low.endswith(_BINARY_MODEL_EXT) and _MODEL_FILE.search(parts[-1]):
+            return 0
+        if any(_glob_match(path, pattern) for pattern in lfs):
+            return 0
+        try:
+            size = ctx.repo.size(path)
+        except (OSError, SourceError):
+            return 0
+        if size < MIN_DATA_BYTES or (TEST_DIRS.intersection(parts[:-1]) and size < MAX_FIXTURE_BYTES):
+            return 0
+        return size
+
+    # -- DVC -----------------------------------------------------------------------------------
+    def _dvc(self, ctx: ScanContext) -> Iterator[Evidence]:
+        files = [p for p in ctx.files() if not is_template_path(p)]
+        pointers = [p for p in files if p.endswith(".dvc") and not p.startswith(".dvc/")
+                    and "outs:" in (ctx.text(p) or "")]
+        if pointers:
+            yield self.evidence("data.versioning", f"DVC tracks {len(pointers)} data path(s), e.g. {pointers[0]}",
+                                *[ctx.location(p) for p in pointers[:5]], subject="dvc-pointers",
+                                tool="dvc", files=len(pointers))
+        for path in files:
+            base = path.rsplit("/", 1)[-1]
+            if base == "dvc.yaml":
+                yield from self._dvc_yaml(ctx, path)
+            elif base == "dvc.lock":
+                yield from self._dvc_lock(ctx, path)
+        if ".dvc/config" in files and not pointers:
+            text = ctx.text(".dvc/config") or ""
+            remote = "remote" in text
+            yield self.evidence(
+                "data.versioning",
+                "DVC remote configured in .dvc/config" if remote else "DVC initialised (.dvc/config) but no remote",
+                ctx.location(".dvc/config"), subject="dvc-config", tool="dvc",
+                tier=Tier.CONFIGURED if remote else Tier.DECLARED)
+
+    def _dvc_yaml(self, ctx: ScanContext, path: str) -> Iterator[Evidence]:
+        stages = self._stages(ctx, path, "data.pipeline_definition")
+        if stages is None:
+            return
+        if isinstance(stages, Evidence):
+            yield stages
+            return
+        names = sorted(str(name) for name in stages)
+        yield self.evidence("data.pipeline_definition", f"DVC pipeline with stages {', '.join(names[:6])} in {path}",
+                            ctx.location(path), tool="dvc", stages=names)
+        if any(isinstance(s, dict) and s.get("outs") for s in stages.values()):
+            yield self.evidence("data.versioning", f"DVC pipeline outputs versioned by {path}",
+                                ctx.location(path), subject="dvc-outs", tool="dvc")
+
+    def _dvc_lock(self, ctx: ScanContext, path: str) -> Iterator[Evidence]:
+        stages = self._stages(ctx, path, "data.lineage")
+        if stages is None:
+            return
+        if isinstance(stages, Evidence):
+            yield stages
+            return
+        deps = sum(len(s.get("deps") or []) for s in stages.values() if isinstance(s, dict))
+        if deps:
+            # dvc.lock is written by `dvc repro`: the hashes prove a run consumed these inputs.
+            yield self.evidence("data.lineage", f"{path} records the hashes of {deps} stage input(s)",
+                                ctx.location(path), tier=Tier.EXECUTED, tool="dvc", dependencies=deps)
+            yield self.evidence("data.versioning", f"DVC lock file {path} pins data versions",
+                                ctx.location(path), subject="dvc-lock", tool="dvc")
+
+    def _stages(self, ctx: ScanContext, path: str, signal: str) -> dict | Evidence | None:
+        """The ``stages`` mapping of a DVC file, error evidence when unreadable, None when empty."""
+        try:
+            docs = structured_docs(ctx, path)
+        except ParseError as exc:
+            return self.evidence(signal, f"{path} could not be parsed: {exc}", ctx.location(path),
+                                 outcome=Outcome.ERROR, tier=None)
+        doc = docs[0] if docs else None
+        stages = doc.get("stages") if isinstance(doc, dict) else None
+        return stages if isinstance(stages, dict) and stages else None
+
+    # -- git-lfs ---------------------------------------------------------------------------------
+    def _lfs(self, ctx: ScanContext) -> Iterator[Evidence]:
+        for path in ctx.repo.glob(".gitattributes"):
+            data = [p for p in _lfs_patterns(ctx, path) if _is_data_pattern(p)]
+            if data:
+                yield self.evidence("data.versioning", f"git-lfs stores data files ({', '.join(data[:4])})",
+                                    ctx.location(path), subject="lfs", tool="git-lfs", patterns=data)
+
+    # -- orchestrator files ----------------------------------------------------------------------
+    def _prefect_yaml(self, ctx: ScanContext) -> Iterator[Evidence]:
+        for path in ctx.repo.glob("prefect.yaml", "prefect.yml"):
+            if is_template_path(path):
+                continue
+            try:
+                docs = structured_docs(ctx, path)
+            except ParseError as exc:
+                yield self.evidence("data.pipeline_automated", f"{path} could not be parsed: {exc}",
+                                    ctx.location(path), outcome=Outcome.ERROR, tier=None)
+                continue
+            doc = docs[0] if docs else None
+            deployments = doc.get("deployments") if isinstance(doc, dict) else None
+            deployments = [d for d in deployments or [] if isinstance(d, dict) and d.get("entrypoint")]
+            if not deployments:
+                continue
+            names = [str(d.get("name")) for d in deployments]
+            yield self.evidence("data.pipeline_definition", f"Prefect deployments {', '.join(names)} in {path}",
+                                ctx.location(path), tool="prefect", deployments=names)
+            scheduled = [str(d.get("name")) for d in deployments if _has_schedule(d)]
+            if scheduled:
+                yield self.evidence("data.pipeline_automated",
+                                    f"Prefect deployment(s) {', '.join(scheduled)} run on a schedule ({path})",
+                                    ctx.location(path, _line_of(ctx.text(path), "schedule")),
+                                    tool="prefect", deployments=scheduled)
+
+    def _kubeflow_schedules(self, ctx: ScanContext) -> Iterator[Evidence]:
+        for path in ctx.repo.glob("*.yaml", "*.yml"):
+            text = ctx.text(path) if not is_template_path(path) else None
+            if text and "kind: ScheduledWorkflow" in text:
+                yield self.evidence("data.pipeline_automated", f"Kubeflow recurring run (ScheduledWorkflow) in {path}",
+                                    ctx.location(path, _line_of(text, "kind: ScheduledWorkflow")), tool="kubeflow")
+
+    # -- Python code -----------------------------------------------------------------------------
+    def _python(self, ctx: ScanContext) -> Iterator[Evidence]:
+        prep: list[tuple[str, int, list[str]]] = []
+        for path, facts in code_files(ctx):
+            steps = _prep_steps(facts)
+            if steps:
+                prep.append((path, steps[0][0], sorted({s for _, s in steps})))
+            yield from self._custom_versioning(ctx, path, facts)
+            yield from self._custom_validation(ctx, path, facts)
+            yield from self._lineage_records(ctx, path, facts)
+            yield from self._airflow_schedule(ctx, path, facts)
+        if prep:
+            yield self.evidence(
+                "data.prep_code",
+                f"data loading/transformation code in {len(prep)} module(s), e.g. {prep[0][0]} ({', '.join(prep[0][2][:5])})",
+                *[ctx.location(path, line) for path, line, _ in prep[:8]],
+                files=len(prep))
+
+    def _custom_versioning(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
+        helpers = sorted(d for d in facts.defs if _VERSIONING_DEF.search(d))
+        persists = [c for c in facts.calls if _PERSIST.match(c.name) or _PERSIST.match("." + call_tail(c.name))]
+        if len(helpers) >= 2 and persists:
+            yield self.evidence("data.versioning",
+                                f"custom dataset snapshots/manifests in {path} ({', '.join(helpers[:4])})",
+                                ctx.location(path), subject="custom", helpers=helpers)
+
+    def _custom_validation(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
+        checks = sorted(d for d in facts.defs if _VALIDATION_DEF.match(d))
+        if checks and facts.imports_any(("pandas", "polars", "pyspark", "numpy")):
+            yield self.evidence("data.validation", f"custom data checks in {path} ({', '.join(checks[:4])})",
+                                ctx.location(path), subject="custom", functions=checks)
+
+    def _lineage_records(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
+        if not facts.imports_any(TRACKERS):
+            return
+        for call in facts.calls:
+            key = next((a for a in call.args if isinstance(a, str)), None)
+            if key and _RUN_LOG_CALL.search("." + call_tail(call.name)) and _LINEAGE_KEY.search(key):
+                yield self.evidence("data.lineage", f"run records the data version ({call.name}({key!r})) in {path}",
+                                    ctx.location(path, call.line), subject="run-log", key=key)
+                return
+
+    def _airflow_schedule(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
+        if not facts.imports_any(("airflow",)):
+            return
+        dags = [c for c in facts.calls if call_tail(c.name) in ("DAG", "dag") and c.name.startswith("airflow")]
+        if not dags:
+            return
+        text = code_lines(ctx.text(path) or "")
+        for m in _AIRFLOW_SCHEDULE.finditer(text):
+            if not _MANUAL_SCHEDULE.match(m.group(2).strip()):
+                yield self.evidence("data.pipeline_automated",
+                                    f"Airflow DAG scheduled ({m.group(1)}={m.group(2).strip()}) in {path}",
+                                    ctx.location(path, text.count("\n", 0, m.start()) + 1), tool="airflow")
+                return
+
+
+def _prep_steps(facts: PyFacts) -> list[tuple[int, str]]:
+    """(line, step) of data loading and transformation calls, when the file both loads and transforms."""
+    if not facts.imports_any(DATA_LIBRARIES):
+        return []
+    loads, transforms, features = [], [], []
+    for call in facts.calls:
+        tail = call_tail(call.name)
+        if call.name.startswith(_SKLEARN_PREP):
+            features.append((call.line, tail))
+        elif _LOAD.match(tail) and (call.name.startswith(DATA_LIBRARIES) or call.name.startswith(".")):
+            loads.append((call.line, tail))
+        elif _TRANSFORM.match(tail) and (call.name.startswith(DATA_LIBRARIES) or call.name.startswith(".")):
+            transforms.append((call.line, tail))
+    # Feature encoders are prep code by themselves; frame operations need a load beside them
+    # (or several kinds of them) to be more than incidental use.
+    if not features and not (transforms and (loads or len({t for _, t in transforms}) >= 3)):
+        return []
+    return sorted(loads + transforms + features)
+
+
+def _has_schedule(deployment: dict) -> bool:
+    schedules = deployment.get("schedules")
+    if isinstance(schedules, list) and any(isinstance(s, dict) and s.get("active", True) is not False
+                                           and (s.get("cron") or s.get("interval") or s.get("rrule"))
+                                           for s in schedules):
+        return True
+    single = deployment.get("schedule")
+    return isinstance(single, dict) and bool(single.get("cron") or single.get("interval") or single.get("rrule"))
+
+
+def _line_of(text: str | None, needle: str) -> int | None:
+    if not text:
+        return None
+    at = text.find(needle)
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
+def _lfs_patterns(ctx: ScanContext, path: str | None = None) -> list[str]:
+    """Path patterns of ``.gitattributes`` lines that store files with git-lfs."""
+    paths = [path] if path else ctx.repo.glob(".gitattributes")
+    out = []
+    for p in paths:
+        prefix = p[: -len(".gitattributes")]
+        for line in code_lines(ctx.text(p) or "").splitlines():
+            fields = line.split()
+            if len(fields) >= 2 and "filter=lfs" in fields[1:]:
+                out.append(prefix + fields[0])
+    return out
+
+
+def _is_data_pattern(pattern: str) -> bool:
+    low = pattern.lower()
+    return low.endswith(DATA_EXTENSIONS) or bool(DATA_DIRS.intersection(low.replace("*", "").split("/")))
+
+
+def _glob_match(path: str, pattern: str) -> bool:
+    """gitattributes-style match: a pattern without a slash matches the basename anywhere."""
+    pattern = pattern.lstrip("/")
+    if "/" not in pattern:
+        return fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern)
+    return fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path, pattern.replace("**/", ""))

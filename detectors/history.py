@@ -1,0 +1,254 @@
+"""Evidence read from git history: who wrote the code, which bots merged updates, what was tagged.
+
+History is a record of what happened, so everything found here is ``executed`` evidence. A
+target without history (a plain folder, an API-read tree) cannot say how many people worked on
+it: contributors are then ``not_available``, never ``absent``.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from scanner.detector import Detector, ScanContext
+from scanner.model import Evidence, Location, Outcome, Tier
+from scanner.sources.interface import Commit, History
+
+CONTRIBUTORS = "collaboration.multiple_contributors"
+DEPENDENCY_UPDATES = "governance.dependency_updates"
+RELEASES = "governance.changelog_releases"
+PROMOTION = "tracking.registry_promotion"
+
+#: where history evidence points: there is no file, only the log and the tag refs.
+LOG_PATH = "git log"
+MAX_LISTED = 50
+#: authors active in this window before the newest commit are reported apart: a repository
+#: whose other contributors left years ago is in practice kept by one person.
+RECENT_DAYS = 365
+
+# -- who is a bot ------------------------------------------------------------------------------
+_BOT_NAME = re.compile(
+    r"\[bot\]|(?<![a-z])(?:bot|dependabot(?:-preview)?|renovate|github-actions?|gitlab-ci|"
+    r"pre-commit-ci|greenkeeper(?:io)?|snyk|pyup(?:-bot|\.io)?|depfu|imgbot|allcontributors|"
+    r"semantic-release|codecov|mergify|deepsource|web-flow|automation|auto-?merge)(?![a-z])",
+    re.I,
+)
+#: hosting services that author commits made through their web UI or automation.
+_SERVICE_NAMES = frozenset({"github", "gitlab", "gitee", "bitbucket", "github enterprise"})
+_BOT_EMAIL_LOCAL = re.compile(r"^(?:no-?reply|do-?not-?reply|action|actions|bot|ci|build)$", re.I)
+_BOT_DOMAINS = ("dependabot.com", "renovateapp.com", "mend.io", "greenkeeper.io", "pyup.io",
+                "snyk.io", "depfu.com", "mergify.io", "mergify.com", "whitesourcesoftware.com")
+#: bots whose commits are dependency updates whatever their subject says.
+_DEPENDENCY_BOTS = re.compile(r"dependabot|renovate|greenkeeper|pyup|snyk|depfu|mend|whitesource", re.I)
+
+# -- identities --------------------------------------------------------------------------------
+_GITHUB_NOREPLY = re.compile(r"^(?:\d+\+)?([^@+]+)@users\.noreply\.github\.com$")
+_GITLAB_NOREPLY = re.compile(r"^(?:\d+-)?([^@]+)@users\.noreply\.gitlab\.com$")
+#: default or placeholder identities: merging on them would fold strangers into one person.
+_PLACEHOLDER_NAMES = frozenset({"", "root", "admin", "administrator", "user", "ubuntu", "unknown",
+                                "your name", "you", "name", "developer", "dev", "test", "no author"})
+_PLACEHOLDER_EMAIL = re.compile(
+    r"^(?:$|(?:root|you|your\.?email|your\.?name|email|user|name)@|.*@(?:localhost(?:\.localdomain)?|[\w.-]*\.local|\(none\))$)",
+    re.I)
+
+# -- subjects and tags -------------------------------------------------------------------------
+#: subjects that update bots write (Dependabot, Renovate, Snyk, PyUp): other bots' commits
+#: (docs builds, formatting) are not dependency updates.
+_UPDATE_SUBJECT = re.compile(
+    r"^(?:\w+\((?:deps|deps-dev|dependencies)\)!?:|\[snyk\]|bump \S+ (?:from \S+ )?to |bump \S+ in |"
+    r"(?:update|upgrade) (?:dependency|dependencies|module|\S+ (?:from \S+ )?to v?\d)|lock ?file maintenance|"
+    r"pin dependenc|scheduled weekly dependency update)",
+    re.I,
+)
+#: a person merging an update bot's branch (GitHub pull request or GitLab branch merge).
+_BOT_BRANCH_MERGE = re.compile(
+    r"^Merge (?:pull request #\d+ from [^/\s]+/|branch ')(dependabot|renovate|pyup|snyk)(?:/|-fix-|-upgrade-)", re.I)
+_VERSION = r"v?\d+(?:\.\d+){1,3}(?:[-+.]?[0-9A-Za-z][0-9A-Za-z.-]*)?"
+_RELEASE_TAG = re.compile(
+    rf"^(?:@?[A-Za-z][\w./-]*[-_/@])?{_VERSION}$|^v\d+$|^releases?[-_/].+$", re.I)
+_STAGES = r"prod|production|staging|stage|champion|challenger|candidate|shadow|canary|live|dev|qa"
+_PROMOTION_TAG = re.compile(
+    rf"^(?P<name>[A-Za-z0-9][\w.-]*)#(?P<stage>[\w.-]+)(?:#\d+)?$"      # GTO stage assignment
+    rf"|^(?P<name2>[A-Za-z0-9][\w.-]*)@(?:v\d+\.\d+\.\d+\S*|(?:{_STAGES}))$",  # registration / alias
+    re.I,
+)
+
+
+def is_bot(name: str, email: str) -> bool:
+    """True for automation identities (dependency bots, CI, the hosting service itself)."""
+    low_email = email.lower()
+    local, _, domain = low_email.partition("@")
+    if _BOT_NAME.search(name) or "[bot]" in low_email:
+        return True
+    if name.strip().lower() in _SERVICE_NAMES:
+        return True
+    if domain.endswith(_BOT_DOMAINS):
+        return True
+    noreply_user = domain.startswith("users.noreply.")
+    return not noreply_user and bool(_BOT_EMAIL_LOCAL.match(local))
+
+
+def _normal_name(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded.lower()).split())
+
+
+def identity_keys(name: str, email: str) -> set[str]:
+    """Keys under which one author is known; authors sharing any key are one person.
+
+    A GitHub/GitLab noreply address stands for its login, which is also matched as a name so
+    ``pespila <1+pespila@users.noreply.github.com>`` meets a commit authored as ``pespila``.
+    """
+    keys: set[str] = set()
+    low_email = email.strip().lower()
+    noreply = _GITHUB_NOREPLY.match(low_email) or _GITLAB_NOREPLY.match(low_email)
+    if noreply:
+        keys.add("name:" + _normal_name(noreply.group(1)))
+    elif not _PLACEHOLDER_EMAIL.match(low_email):
+        keys.add("email:" + low_email)
+    normal = _normal_name(name)
+    if normal not in _PLACEHOLDER_NAMES:
+        keys.add("name:" + normal)
+    return keys or {f"raw:{name}\x1f{email}"}
+
+
+def count_people(identities: Iterable[tuple[str, str]]) -> list[str]:
+    """Distinct people among (name, email) pairs: one display name per merged identity."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    first_name: dict[str, str] = {}
+    for name, email in identities:
+        keys = sorted(identity_keys(name, email))
+        root = find(keys[0])
+        for key in keys[1:]:
+            parent[find(key)] = root
+        first_name.setdefault(keys[0], name)
+    people: dict[str, str] = {}
+    for key, name in sorted(first_name.items()):
+        people.setdefault(find(key), name)
+    return sorted(people.values(), key=str.lower)
+
+
+def is_dependency_update(commit: Commit) -> bool:
+    """A bot-authored dependency bump, or a person merging a bot's update branch."""
+    if _BOT_BRANCH_MERGE.match(commit.subject):
+        return True
+    if not is_bot(commit.author_name, commit.author_email):
+        return False
+    who = f"{commit.author_name} {commit.author_email}"
+    return bool(_DEPENDENCY_BOTS.search(who) or _UPDATE_SUBJECT.search(commit.subject))
+
+
+def promotion_tag(tag: str) -> bool:
+    """GitOps model-registry tags: ``model@v1.2.0``, ``churn-model#prod#1``, ``model@production``."""
+    return bool(_PROMOTION_TAG.match(tag))
+
+
+def release_tag(tag: str) -> bool:
+    """Version or release tags (``v1.2.3``, ``1.2.0``, ``pkg-v2.0``, ``release-2024``)."""
+    return not promotion_tag(tag) and bool(_RELEASE_TAG.match(tag))
+
+
+def _version_key(tag: str) -> tuple:
+    # Numeric parts compare as numbers so v1.10 sorts after v1.9; text breaks ties.
+    return tuple(int(p) for p in re.findall(r"\d+", tag)[:4]), tag
+
+
+def is_shallow(ctx: ScanContext) -> bool:
+    """True when the checkout is a shallow clone, whose log holds only the newest commits.
+
+    The repository view does not say so itself; a local view exposes its git handle.
+    """
+    handle = getattr(ctx.repo, "_git", None)
+    git_dir = getattr(handle, "git_dir", None)
+    try:
+        return bool(git_dir) and (Path(git_dir) / "shallow").is_file()
+    except OSError:
+        return False
+
+
+class HistoryDetector(Detector):
+    """Reads git history: human contributors, bot dependency updates, release and model tags.
+
+    * ``collaboration.multiple_contributors``: more than one human author. Bots are left out
+      (``*[bot]``, dependabot, renovate, CI and service identities, noreply bot addresses); one
+      person with several e-mails or spellings counts once (identities are merged on e-mail,
+      on the normalised name, and on the login of a GitHub/GitLab noreply address). Without
+      history, or from a shallow clone with a single author, the signal is ``not_available``.
+    * ``governance.dependency_updates``: commits by dependency bots, or merges of their branches.
+    * ``governance.changelog_releases``: version tags (``v1.2.3``, ``1.2.0``, ``release-*``).
+    * ``tracking.registry_promotion``: GitOps registry tags (``model@v1.2.0``, ``model#prod#1``).
+    """
+
+    id = "history"
+    signals = (CONTRIBUTORS, DEPENDENCY_UPDATES, RELEASES, PROMOTION)
+
+    def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
+        history = ctx.history()
+        if history is None or not history.commits:
+            yield self.evidence(CONTRIBUTORS, "no git history: contributors cannot be counted",
+                                Location(path=LOG_PATH), outcome=Outcome.NOT_AVAILABLE, tier=None)
+            return
+        yield from self._contributors(ctx, history)
+        yield from self._dependency_updates(history)
+        yield from self._tags(history)
+
+    def _contributors(self, ctx: ScanContext, history: History) -> Iterator[Evidence]:
+        humans = [c for c in history.commits if not is_bot(c.author_name, c.author_email)]
+        people = count_people({(c.author_name, c.author_email) for c in humans})
+        since = max(c.timestamp for c in history.commits) - RECENT_DAYS * 86400
+        recent = count_people({(c.author_name, c.author_email) for c in humans if c.timestamp >= since})
+        facts = dict(count=len(people), commits=len(history.commits),
+                     bot_commits=len(history.commits) - len(humans), recent_count=len(recent),
+                     recent_days=RECENT_DAYS, contributors=people[:MAX_LISTED],
+                     truncated=history.truncated, sha=history.commits[0].sha)
+        where = Location(path=LOG_PATH)
+        if len(people) > 1:
+            yield self.evidence(CONTRIBUTORS, f"{len(people)} human authors over {len(history.commits)} commits",
+                                where, tier=Tier.EXECUTED, **facts)
+        elif is_shallow(ctx):
+            yield self.evidence(CONTRIBUTORS, "shallow clone: only the newest commits can be read",
+                                where, outcome=Outcome.NOT_AVAILABLE, tier=None, **facts)
+        else:
+            # Absent, but the count is what a reader asks for first.
+            yield self.evidence(CONTRIBUTORS, f"{len(people)} human author over {len(history.commits)} commits",
+                                where, outcome=Outcome.ABSENT, tier=None, **facts)
+
+    def _dependency_updates(self, history: History) -> Iterator[Evidence]:
+        updates = [c for c in history.commits if is_dependency_update(c)]
+        if not updates:
+            return
+        bots = sorted({m.group(1).lower() for c in updates if (m := _BOT_BRANCH_MERGE.match(c.subject))}
+                      | {c.author_name for c in updates if is_bot(c.author_name, c.author_email)})
+        yield self.evidence(
+            DEPENDENCY_UPDATES,
+            f"{len(updates)} dependency update commits from bots in history ({', '.join(bots[:3])})",
+            Location(path=LOG_PATH), tier=Tier.EXECUTED, subject="dependency-updates",
+            commits=len(updates), bots=bots, sha=updates[0].sha,
+            subjects=[c.subject for c in updates[:5]],
+        )
+
+    def _tags(self, history: History) -> Iterator[Evidence]:
+        releases = sorted((t for t in history.tags if release_tag(t)), key=_version_key)
+        if releases:
+            # The lowest version comes first: the evidence id stays put as new releases arrive.
+            yield self.evidence(
+                RELEASES, f"{len(releases)} version tags (latest {releases[-1]})",
+                *[Location(path=f"refs/tags/{t}") for t in dict.fromkeys((releases[0], releases[-1]))],
+                tier=Tier.EXECUTED, count=len(releases), tags=releases[-MAX_LISTED:],
+            )
+        promotions = sorted(t for t in history.tags if promotion_tag(t))
+        if promotions:
+            models = sorted({re.split(r"[#@]", t, 1)[0] for t in promotions})
+            yield self.evidence(
+                PROMOTION, f"{len(promotions)} model registry tags in git ({', '.join(models[:3])})",
+                Location(path=f"refs/tags/{promotions[0]}"), tier=Tier.EXECUTED,
+                count=len(promotions), tags=promotions[:MAX_LISTED], models=models,
+            )

@@ -1,0 +1,265 @@
+"""Experiment tracking practices that are not a plain library call: notebooks, configuration
+kept apart from code, pinned environments, gated registry promotion, and tracker calls in
+sources the syntax parser could not read.
+
+Tracker, HPO and registry library use is matched from ``catalogue/tracking.yaml`` by the
+generic tool detector.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from collections import defaultdict
+from typing import Iterator
+
+from detectors.data import call_tail, code_files, is_test_path
+from detectors.manifests import Requirement, requirements
+from detectors.tools import is_template_path
+from scanner.detector import Detector, ScanContext
+from scanner.model import Evidence
+from scanner.parsing.python import MAX_PARSE_BYTES, PyFacts
+
+# -- configuration --------------------------------------------------------------------------------
+CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams", "hyperparams",
+                         "experiments", "experiment"})
+_CONFIG_NAME = re.compile(r"(^|[_.-])(config|cfg|params|hparams|hyperparams)([_.-]|$)", re.I)
+#: tool configuration that happens to be YAML/JSON/TOML: never an experiment config.
+_TOOL_CONFIG = re.compile(r"(^|/)(\.github|\.gitlab|\.circleci|\.devcontainer|\.vscode|node_modules)/|"
+                          r"pre-commit|docker-compose|compose\.ya?ml$|mkdocs|readthedocs|dependabot|"
+                          r"renovate|codecov|tsconfig|package(-lock)?\.json$|eslint|prettier|"
+                          r"(^|/)(dvc|prefect|catalog|pyproject|alembic)\.", re.I)
+_LOADER = re.compile(r"^(yaml\.(safe_load|load|full_load|unsafe_load)|json\.load|toml\.load|tomllib\.load|"
+                     r"omegaconf\.OmegaConf\.load|configparser\.\w+|\.read_yaml|\.load_config)$")
+#: an environment variable or argument carrying a run's JSON configuration.
+_CONFIG_KEY = re.compile(r"^[A-Z0-9_]*(CONFIG|CONF|PARAMS|HPARAMS|HYPERPARAMS|CATALOG)[A-Z0-9_]*$")
+
+# -- environments ---------------------------------------------------------------------------------
+LOCKFILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "conda-lock.yml", "*.conda-lock.yml",
+             "pixi.lock")
+#: packages that make an environment an ML environment (a pinned docs toolchain is not one).
+ML_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "torch", "tensorflow", "keras", "xgboost",
+               "lightgbm", "catboost", "mlflow", "transformers", "jax", "statsmodels", "prophet",
+               "polars", "pyspark", "spacy", "nltk", "onnxruntime", "pytorch-lightning", "lightning",
+               "sentence-transformers", "optuna", "wandb")
+_ML_PACKAGE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in ML_PACKAGES) + r")(?![\w-])", re.I)
+#: share of pinned requirements above which a requirement file is a pinned environment.
+PINNED_SHARE = 0.8
+MIN_REQUIREMENTS = 3
+
+# -- registry promotion ---------------------------------------------------------------------------
+REGISTRY_MUTATIONS = frozenset({"set_registered_model_alias", "transition_model_version_stage",
+                                "register_model", "create_model_version", "link_model", "link_artifact"})
+_GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|beats?\b|outperform|promot|"
+                        r"approve|exceed|metric|score|accuracy|\bacc\b|auc|f1|rmse|mae|mse|loss|"
+                        r"precision|recall|\br2\b|champion|challenger", re.I)
+_MUTATION_HINTS = ("alias", "transition_model_version_stage", "register_model", "registered_model_name",
+                   "create_model_version", "link_model", "link_artifact")
+
+class TrackingDetector(Detector):
+    """Experiment tracking practices read from files.
+
+    * ``tracking.notebooks``: Jupyter notebooks in the repository (count in ``notebooks``).
+    * ``tracking.config_management``: experiment config files (``params.yaml``, ``configs/*.yaml``...)
+      that code or ``dvc.yaml`` reads, or run configuration decoded from JSON handed to the
+      training code. Hydra/OmegaConf/gin come from the catalogue.
+    * ``tracking.reproducible_env``: lockfiles, fully pinned requirement/pyproject/conda files of
+      an ML environment (a pinned docs-only toolchain does not count).
+    * ``tracking.registry_promotion``: a registry alias/stage change or registration (directly or
+      through a project helper) that only runs behind an evaluation gate (an ``if`` comparing a
+      metric or testing an acceptance flag).
+    """
+
+    id = "tracking"
+    signals = ("tracking.notebooks", "tracking.config_management", "tracking.reproducible_env",
+               "tracking.registry_promotion")
+
+    def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
+        if ctx.repo is None:
+            return
+        yield from self._notebooks(ctx)
+        yield from self._config_files(ctx)
+        yield from self._run_config(ctx)
+        yield from self._environment(ctx)
+        yield from self._promotion(ctx)
+
+    # -- notebooks -------------------------------------------------------------------------------
+    def _notebooks(self, ctx: ScanContext) -> Iterator[Evidence]:
+        notebooks = [p for p in ctx.files() if p.lower().endswith(".ipynb") and not is_template_path(p)]
+        if notebooks:
+            yield self.evidence("tracking.notebooks", f"{len(notebooks)} Jupyter notebook(s)",
+                                *[ctx.location(p) for p in notebooks[:10]], notebooks=len(notebooks))
+
+    # -- configuration ---------------------------------------------------------------------------
+    def _config_files(self, ctx: ScanContext) -> Iterator[Evidence]:
+        candidates = [p for p in ctx.files() if _is_config_candidate(p)]
+        if not candidates:
+            return
+        readers = {path: ctx.text(path) or "" for path, facts in code_files(ctx, notebooks=True)
+                   if any(_LOADER.match(c.name) or _LOADER.match("." + call_tail(c.name)) for c in facts.calls)}
+        dvc_text = "\n".join(ctx.text(p) or "" for p in ctx.repo.glob("dvc.yaml"))
+        used = []
+        for path in candidates:
+            reader = _reader_of(path, readers)
+            if reader is None and path.rsplit("/", 1)[-1].startswith("params.") and dvc_text:
+                reader = "dvc.yaml"
+            if reader:
+                used.append((path, reader))
+        if used:
+            path, reader = used[0]
+            yield self.evidence("tracking.config_management",
+                                f"{len(used)} experiment config file(s), e.g. {path} read by {reader}",
+                                *[ctx.location(p) for p, _ in used[:8]], files=[p for p, _ in used[:20]])
+
+    def _run_config(self, ctx: ScanContext) -> Iterator[Evidence]:
+        for path, facts in code_files(ctx):
+            keys = _run_config_keys(facts)
+            if keys:
+                line, key = keys[0]
+                yield self.evidence("tracking.config_management",
+                                    f"run configuration decoded from {key} in {path}",
+                                    ctx.location(path, line), subject="run-config", keys=sorted({k for _, k in keys}))
+                return
+
+    # -- environments ----------------------------------------------------------------------------
+    def _environment(self, ctx: ScanContext) -> Iterator[Evidence]:
+        for path in ctx.repo.glob(*LOCKFILES):
+            text = ctx.text(path) or ""
+            if not is_template_path(path) and _ML_PACKAGE.search(text):
+                yield self.evidence("tracking.reproducible_env", f"lockfile {path}", ctx.location(path),
+                                    subject=path, kind="lockfile")
+        by_file: dict[str, list[Requirement]] = defaultdict(list)
+        for req in requirements(ctx):
+            by_file[req.path].append(req)
+        for path, reqs in sorted(by_file.items()):
+            if is_template_path(path) or path.endswith("setup.py") or len(reqs) < MIN_REQUIREMENTS:
+                continue
+            pinned = sum(r.pinned for r in reqs)
+            ml = sorted({r.name for r in reqs if r.pinned and _ML_PACKAGE.fullmatch(r.name)})
+            if pinned / len(reqs) >= PINNED_SHARE and ml:
+                yield self.evidence("tracking.reproducible_env",
+                                    f"{pinned}/{len(reqs)} dependencies pinned in {path} (incl. {', '.join(ml[:3])})",
+                                    ctx.location(path), subject=path, kind="pinned", pinned=pinned,
+                                    total=len(reqs))
+
+    # -- registry promotion ----------------------------------------------------------------------
+    def _promotion(self, ctx: ScanContext) -> Iterator[Evidence]:
+        texts = {path: ctx.text(path) or "" for path, _facts in code_files(ctx)}
+        texts = {path: text for path, text in texts.items() if len(text) <= MAX_PARSE_BYTES}
+        trees = _parsed(texts, _MUTATION_HINTS)
+        promoters = _promoting_functions(trees.values())
+        # Gates often sit in a flow module that only calls the project's registry helpers.
+        trees.update(_parsed({p: t for p, t in texts.items() if p not in trees}, tuple(promoters)))
+        for path, tree in sorted(trees.items()):
+            gated = _first_gated_call(tree, promoters)
+            if gated:
+                call, line, test = gated
+                yield self.evidence("tracking.registry_promotion",
+                                    f"{call} runs only behind an evaluation gate (if {test}) in {path}",
+                                    ctx.location(path, line), subject=path, call=call, gate=test)
+
+
+def _is_config_candidate(path: str) -> bool:
+    low = path.lower()
+    if not low.endswith((".yaml", ".yml", ".json", ".toml")) or is_template_path(path) or is_test_path(path):
+        return False
+    if _TOOL_CONFIG.search(low):
+        return False
+    parts = low.split("/")
+    stem = parts[-1].rsplit(".", 1)[0]
+    return bool(CONFIG_DIRS.intersection(parts[:-1])) or bool(_CONFIG_NAME.search(stem))
+
+
+def _reader_of(path: str, readers: dict[str, str]) -> str | None:
+    """The first config-loading source that names this file or its folder."""
+    parts = path.split("/")
+    names = {parts[-1]}
+    if len(parts) > 1:
+        names.add(parts[-2] + "/")
+        names.add(f'"{parts[-2]}"')
+        names.add(f"'{parts[-2]}'")
+    for reader, text in readers.items():
+        if any(n in text for n in names):
+            return reader
+    return None
+
+
+def _run_config_keys(facts: PyFacts) -> list[tuple[int, str]]:
+    """(line, key) where JSON/YAML decoding reads a *CONFIG*-named variable on the same line."""
+    decode_lines = {c.line for c in facts.calls if c.name in ("json.loads", "yaml.safe_load", "yaml.load")}
+    return [(c.line, a) for c in facts.calls if c.line in decode_lines
+            for a in c.args if isinstance(a, str) and _CONFIG_KEY.match(a)]
+
+
+def _parsed(texts: dict[str, str], hints: tuple[str, ...]) -> dict[str, ast.AST]:
+    """Syntax trees of the sources that contain one of ``hints`` (a cheap pre-check)."""
+    trees = {}
+    for path, text in texts.items():
+        if hints and any(h in text for h in hints):
+            tree = _parse(text)
+            if tree is not None:
+                trees[path] = tree
+    return trees
+
+
+def _parse(text: str) -> ast.AST | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _callee(node: ast.Call) -> str | None:
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
+
+
+def _mutates_registry(node: ast.Call, promoters: set[str]) -> bool:
+    name = _callee(node)
+    if name in REGISTRY_MUTATIONS or name in promoters:
+        return True
+    return name == "log_model" and any(k.arg == "registered_model_name" for k in node.keywords)
+
+
+def _promoting_functions(trees) -> set[str]:
+    """Project functions that change the registry, directly or through each other."""
+    bodies = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                bodies.setdefault(node.name, []).append(node)
+    promoters: set[str] = set()
+    for _ in range(4):  # helpers of helpers, a few levels deep
+        grown = {name for name, nodes in bodies.items() if name not in promoters and any(
+            isinstance(n, ast.Call) and _mutates_registry(n, promoters) for fn in nodes for n in ast.walk(fn))}
+        if not grown:
+            break
+        promoters |= grown
+    return promoters
+
+
+def _is_gate(test: ast.AST) -> bool:
+    """An evaluation gate names a metric or a verdict (``rmse < best``, ``candidate_accepted``)."""
+    for node in ast.walk(test):
+        word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else \
+            node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+        if word and _GATE_WORD.search(word):
+            return True
+    return False
+
+
+def _first_gated_call(tree: ast.AST, promoters: set[str]) -> tuple[str, int, str] | None:
+    """(callee, line, gate) of the first registry change nested in an ``if`` that is an evaluation gate."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_gate(node.test):
+            for stmt in node.body + node.orelse:
+                for sub in ast.walk(stmt):
+                    if isinstance(sub, ast.Call) and _mutates_registry(sub, promoters):
+                        found.append((sub.lineno, str(_callee(sub)), ast.unparse(node.test)[:80]))
+    if not found:
+        return None
+    line, callee, test = min(found)
+    return callee, line, test
+

@@ -1,0 +1,237 @@
+"""Collaboration detector: each signal over tiny repositories, positive cases and traps."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import declared, present, run_detector
+from detectors.collaboration import (
+    CODE_QUALITY,
+    CONTRIBUTING,
+    DEV_ENV,
+    DOCS_SITE,
+    PACKAGED,
+    README,
+    TASK_RUNNER,
+    TEMPLATES,
+    CollaborationDetector,
+    looks_like_command,
+    make_targets,
+)
+from scanner.model import Outcome
+
+PYPROJECT = '[project]\nname = "demo"\nversion = "0.1.0"\n'
+CONTRIB_TEXT = "# Contributing\n\nFork the repository, create a branch, run the tests and open a pull request.\n"
+
+
+def verdict(files: dict, signal: str, make_repo) -> str:
+    """present | declared | error | absent for ``signal`` over a repository of ``files``."""
+    evidence = run_detector(CollaborationDetector, make_repo(files))
+    if signal in present(evidence):
+        return "present"
+    if any(e.signal == signal and e.outcome is Outcome.ERROR for e in evidence):
+        return "error"
+    return "declared" if signal in declared(evidence) else "absent"
+
+
+def check(cases):
+    """Parametrize over (files, expected verdict, case id) triples."""
+    return pytest.mark.parametrize("files, expected", [c[:2] for c in cases], ids=[c[2] for c in cases])
+
+
+@check([
+    ({"README.md": "# Demo\n\n## Installation\n\n```bash\npip install -e .\n```\n"}, "present", "md-install-bash"),
+    ({"readme.md": "# Demo\n\n## Getting started\n\n    make setup\n"}, "present", "indented-make"),
+    ({"README.rst": "Demo\n====\n\nUsage\n-----\n\n::\n\n    python train.py --epochs 3\n"}, "present", "rst-usage"),
+    ({"README.md": "# Demo\n\nTo install, run `pip install demo` and then `demo --help`.\n"}, "present", "text-inline"),
+    ({"README.md": "# Demo\n\n### Get started !\n\nIn the scraper folder type:\n\n```\nscrapy crawl Reviews -o out.csv\n```\n"},
+     "present", "unknown-cli-with-flags"),
+    ({"README.md": "# Demo\n\n**Quick start**\n\n```console\n$ docker compose up\n```\n"}, "present", "bold-heading"),
+    # traps
+    ({"README.md": "# My project\n"}, "declared", "title-only"),
+    ({"README.md": "# Demo\n\n## Installation\n\nComing soon.\n"}, "declared", "setup-without-command"),
+    ({"README.md": "# Demo\n\n## Usage\n\n```python\nmodel.fit(x)\nprint(res)\n```\n"}, "declared", "python-block-only"),
+    ({"README.md": "# Demo\n\n## Requirements\n\n- `python 3.10`\n"}, "declared", "python-version-not-command"),
+    ({"README.md": "# Demo\n\n## Usage\n\n```\nmodel = build(x)\n```\n"}, "declared", "assignment-not-command"),
+    ({"docs/README.md": "## Installation\n\n```bash\npip install demo\n```\n"}, "absent", "readme-not-at-root"),
+])
+def test_readme_setup(make_repo, files, expected):
+    assert verdict(files, README, make_repo) == expected
+
+
+@check([
+    ({"CONTRIBUTING.md": CONTRIB_TEXT}, "present", "root"),
+    ({".github/CONTRIBUTING.md": CONTRIB_TEXT}, "present", "github"),
+    ({"docs/contributing.rst": CONTRIB_TEXT}, "present", "docs-rst"),
+    ({"CONTRIBUTING.md": "TODO\n"}, "declared", "stub"),
+    ({"AGENTS.md": CONTRIB_TEXT}, "absent", "agent-guide-is-not-contributing"),
+    ({"src/pkg/CONTRIBUTING.md": CONTRIB_TEXT}, "absent", "nested-folder"),
+])
+def test_contributing(make_repo, files, expected):
+    assert verdict(files, CONTRIBUTING, make_repo) == expected
+
+
+TEMPLATE = "## What changed\n\n- [ ] tests added\n"
+
+
+@check([
+    ({".github/PULL_REQUEST_TEMPLATE.md": TEMPLATE}, "present", "github-pr"),
+    ({".github/pull_request_template.md": TEMPLATE}, "present", "github-pr-lower"),
+    ({".github/ISSUE_TEMPLATE/bug_report.yml": "name: Bug\nbody:\n  - type: textarea\n"}, "present", "issue-form"),
+    ({".gitlab/merge_request_templates/Default.md": TEMPLATE}, "present", "gitlab-mr"),
+    ({".gitlab/issue_templates/Bug.md": TEMPLATE}, "present", "gitlab-issue"),
+    ({"docs/pull_request_template.md": TEMPLATE}, "present", "docs-pr"),
+    ({".github/ISSUE_TEMPLATE/config.yml": "blank_issues_enabled: false\n"}, "absent", "config-only"),
+    ({".github/PULL_REQUEST_TEMPLATE.md": ""}, "absent", "empty"),
+    ({"templates/pull_request.md": TEMPLATE}, "absent", "elsewhere"),
+])
+def test_templates(make_repo, files, expected):
+    assert verdict(files, TEMPLATES, make_repo) == expected
+
+
+PRE_COMMIT = "repos:\n  - repo: https://github.com/astral-sh/ruff-pre-commit\n    rev: v0.4.0\n    hooks:\n      - id: ruff\n"
+WORKFLOW = "on: push\njobs:\n  check:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n{steps}"
+
+
+@check([
+    ({".pre-commit-config.yaml": PRE_COMMIT}, "present", "pre-commit"),
+    ({"pyproject.toml": "[tool.ruff]\nline-length = 100\n"}, "present", "pyproject-ruff"),
+    ({"pyproject.toml": "[tool.black]\nline-length = 100\n[tool.mypy]\nstrict = true\n"}, "present", "pyproject-black-mypy"),
+    ({"setup.cfg": "[metadata]\nname = x\n\n[flake8]\nmax-line-length = 100\n"}, "present", "setup-cfg-flake8"),
+    ({".flake8": "[flake8]\nmax-line-length = 100\n"}, "present", "dot-flake8"),
+    ({"mypy.ini": "[mypy]\nstrict = True\n"}, "present", "mypy-ini"),
+    ({"web/eslint.config.js": "export default [];\n"}, "present", "eslint"),
+    ({".github/workflows/ci.yml": WORKFLOW.format(steps="      - run: uv run ruff check .\n")}, "present", "ci-ruff"),
+    ({".github/workflows/ci.yml": WORKFLOW.format(steps="      - name: Lint\n        run: mdwrap --check docs\n")},
+     "present", "ci-named-lint-step"),
+    ({".github/workflows/ci.yml": WORKFLOW.format(steps="      - uses: psf/black@stable\n")}, "present", "ci-action"),
+    ({".gitlab-ci.yml": "lint:\n  script:\n    - pip install flake8\n    - python -m flake8 src\n"}, "present", "gitlab-ci"),
+    ({"Makefile": "lint:\n\t@poetry run black --check .\n"}, "present", "makefile-lint"),
+    # traps
+    ({"requirements-dev.txt": "ruff==0.4.0\nblack\n"}, "declared", "linter-only-in-requirements"),
+    ({".editorconfig": "root = true\n[*]\nindent_style = space\n"}, "declared", "editorconfig-alone"),
+    ({"README.md": "We format with black and lint with ruff.\n"}, "absent", "prose-only"),
+    ({"Makefile": "colours:\n\t@echo black\n"}, "absent", "black-as-a-word"),
+    ({".pre-commit-config.yaml": "repos: []\n"}, "absent", "pre-commit-without-hooks"),
+    ({".pre-commit-config.yaml": "repos: [\n  - bad"}, "error", "pre-commit-unparsable"),
+    ({".github/workflows/ci.yml": WORKFLOW.format(steps="      - name: Lint\n        run: pip install -r req.txt\n")},
+     "absent", "lint-step-that-only-installs"),
+    ({"{{cookiecutter.slug}}/.pre-commit-config.yaml": PRE_COMMIT}, "absent", "unrendered-template"),
+])
+def test_code_quality(make_repo, files, expected):
+    assert verdict(files, CODE_QUALITY, make_repo) == expected
+
+
+MODULES = {"demo/__init__.py": "", "demo/data.py": "X = 1\n", "demo/train.py": "Y = 2\n"}
+
+
+@check([
+    ({"pyproject.toml": PYPROJECT, **MODULES}, "present", "pyproject-package"),
+    ({"pyproject.toml": PYPROJECT, "src/demo/data.py": "", "src/demo/train.py": ""}, "present", "src-namespace-layout"),
+    ({"setup.py": "from setuptools import setup\nsetup(name='demo')\n", **MODULES}, "present", "setup-py"),
+    ({"pyproject.toml": '[tool.poetry]\nname = "demo"\n', **MODULES}, "present", "poetry"),
+    (MODULES, "present", "package-without-manifest"),
+    # traps
+    ({"train.py": "", "predict.py": "", "sentiment_analysis_using_lstms.py": "# coding: utf-8\n", "nb.ipynb": "{}"},
+     "absent", "loose-scripts-and-notebook-exports"),
+    ({"pyproject.toml": PYPROJECT, "notebook.ipynb": "{}"}, "declared", "manifest-stub-without-code"),
+    ({"pyproject.toml": "[tool.ruff]\nline-length = 88\n", "a.py": "", "b.py": ""}, "absent", "tool-config-is-not-a-manifest"),
+    ({"tests/__init__.py": "", "tests/test_a.py": "", "tests/test_b.py": ""}, "absent", "test-suite-only"),
+    ({"1 - Scraper/spiders/__init__.py": "", "1 - Scraper/spiders/spider.py": ""}, "absent", "one-module-package"),
+    ({"venv/lib/python3.11/site-packages/pkg/__init__.py": "", "venv/lib/python3.11/site-packages/pkg/a.py": "",
+      "venv/lib/python3.11/site-packages/pkg/b.py": ""}, "absent", "vendored-site-packages"),
+])
+def test_packaged_code(make_repo, files, expected):
+    assert verdict(files, PACKAGED, make_repo) == expected
+
+
+@check([
+    ({"mkdocs.yml": "site_name: Demo\nnav:\n  - index.md\n"}, "present", "mkdocs"),
+    ({"docs/conf.py": "project = 'demo'\nextensions = ['sphinx.ext.autodoc']\n"}, "present", "sphinx"),
+    ({"website/docusaurus.config.js": "module.exports = {};\n"}, "present", "docusaurus"),
+    ({".readthedocs.yaml": "version: 2\n"}, "present", "readthedocs"),
+    ({"book/_config.yml": "title: Demo\n", "book/_toc.yml": "format: jb-book\nroot: intro\n"}, "present", "jupyter-book"),
+    ({"_quarto.yml": "project:\n  type: website\n"}, "present", "quarto"),
+    ({"zensical.toml": '[project]\nsite_name = "Demo"\n'}, "present", "zensical"),
+    # traps
+    ({"docs/architecture.md": "# Architecture\n", "docs/setup.md": "# Setup\n"}, "absent", "plain-markdown-folder"),
+    ({"_config.yml": "theme: jekyll-theme-minimal\n"}, "absent", "jekyll-config-alone"),
+    ({"app/conf.py": "DEBUG = True\n"}, "absent", "app-config-named-conf"),
+    ({"{{cookiecutter.slug}}/mkdocs.yml": "site_name: x\n"}, "absent", "unrendered-template"),
+])
+def test_docs_site(make_repo, files, expected):
+    assert verdict(files, DOCS_SITE, make_repo) == expected
+
+
+@check([
+    ({"Makefile": ".PHONY: test\ntest:\n\tpytest -q\n"}, "present", "makefile"),
+    ({"justfile": "test:\n    pytest -q\n"}, "present", "justfile"),
+    ({"tox.ini": "[tox]\nenvlist = py311\n\n[testenv]\ncommands = pytest\n"}, "present", "tox"),
+    ({"noxfile.py": "import nox\n\n@nox.session\ndef tests(session):\n    session.run('pytest')\n"}, "present", "nox"),
+    ({"tasks.py": "from invoke import task\n\n@task\ndef build(c):\n    c.run('make')\n"}, "present", "invoke"),
+    ({"pyproject.toml": '[tool.poe.tasks]\ntest = "pytest"\n'}, "present", "poe"),
+    ({"Taskfile.yml": "version: '3'\ntasks:\n  test:\n    cmds: [pytest]\n"}, "present", "taskfile"),
+    ({"mise.toml": '[tasks.test]\nrun = "pytest"\n'}, "present", "mise"),
+    # traps
+    ({"Makefile": "PYTHON := python3\n.PHONY: all\n"}, "absent", "variables-only"),
+    ({"docs/Makefile": "SPHINXBUILD ?= sphinx-build\nhelp:\n\t@$(SPHINXBUILD) -M help\n"}, "absent", "sphinx-makefile"),
+    ({"third/party/lib/x/Makefile": "all:\n\tcc x.c\n"}, "absent", "deep-sub-build"),
+    ({"noxfile.py": "def tests():\n    pass\n"}, "absent", "noxfile-without-sessions"),
+    ({"README.md": "Run `make test` to test.\n"}, "absent", "prose-only"),
+])
+def test_task_runner(make_repo, files, expected):
+    assert verdict(files, TASK_RUNNER, make_repo) == expected
+
+
+COMPOSE = "services:\n  api:\n    build: .\n    ports: ['8000:8000']\n"
+
+
+@check([
+    ({".devcontainer/devcontainer.json": '{"image": "mcr.microsoft.com/devcontainers/python:3.11"}'}, "present", "devcontainer"),
+    ({"docker-compose.yml": COMPOSE}, "present", "compose"),
+    ({"compose.yaml": COMPOSE}, "present", "compose-v2-name"),
+    ({"infra/compose/docker-compose.dev.yml": COMPOSE}, "present", "nested-dev-compose"),
+    ({".gitpod.yml": "tasks:\n  - init: pip install -e .\n"}, "present", "gitpod"),
+    ({"flake.nix": "{ outputs = { self, nixpkgs }: { devShells.x86_64-linux.default = 1; }; }\n"}, "present", "nix-flake"),
+    # traps
+    ({"docker-compose.yml": "version: '3'\n"}, "absent", "compose-without-services"),
+    ({"docker-compose.prod.yml": COMPOSE}, "declared", "production-compose-only"),
+    ({"Dockerfile": "FROM python:3.11\n"}, "absent", "dockerfile-alone"),
+    ({"flake.nix": "{ outputs = { self }: { packages.default = 1; }; }\n"}, "absent", "flake-without-dev-shell"),
+])
+def test_dev_env(make_repo, files, expected):
+    assert verdict(files, DEV_ENV, make_repo) == expected
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("pip install -e .", True), ("$ docker compose up -d", True), ("make", True),
+    ("python train.py", True), ("python -m demo", True), ("scrapy crawl x -o out.csv", True),
+    ("python 3.10", False), ("model.fit(x)", False), ("x = run --fast", False), ("# pip install x", False),
+])
+def test_looks_like_command(line, expected):
+    assert looks_like_command(line) is expected
+
+
+def test_make_targets_need_a_recipe():
+    text = "VAR := 1\n.PHONY: a b\na:\n\techo a\nb: a\n\nc: ; echo c\n"
+    assert make_targets(text) == ["a", "c"]
+
+
+def test_evidence_points_at_the_setup_heading(make_repo):
+    root = make_repo({"README.md": "# Demo\n\nIntro.\n\n## Quick start\n\n```sh\nmake dev\n```\n"})
+    [ev] = [e for e in run_detector(CollaborationDetector, root) if e.signal == README]
+    assert ev.locations[0].path == "README.md" and ev.locations[0].line == 5
+    assert ev.attributes["command"] == "make dev" and ev.locations[0].sha256
+
+
+def test_malformed_files_never_crash(make_repo):
+    root = make_repo({
+        "pyproject.toml": "[project\nname = ",
+        "docker-compose.yml": "services: [\n",
+        ".github/workflows/ci.yml": "jobs: {lint: [",
+        "mkdocs.yml": b"\x00\x01site_name\xff",
+        "Makefile": "a:" * 5000,
+        "README.md": "# " + " " * 20000 + "x\n" + "`" * 10000,
+        "tasks.py": "def (:\n",
+    })
+    evidence = run_detector(CollaborationDetector, root)
+    assert present(evidence) == set()

@@ -1,0 +1,283 @@
+"""Data management signals: the data detector and the data part of the tool catalogue."""
+from __future__ import annotations
+
+import pytest
+from conftest import declared, present, run_detector
+
+from detectors.data import DataDetector
+from detectors.tools import ToolUsageDetector
+from scanner.model import Outcome, Tier
+
+CSV = "id,text,label\n" + "\n".join(f"{i},some review text number {i},positive" for i in range(600))
+SMALL_CSV = "a,b\n1,2\n"
+
+PREP = """
+import pandas as pd
+df = pd.read_csv("raw.csv")
+df = df.dropna()
+df["when"] = pd.to_datetime(df["when"])
+"""
+DVC_YAML = """
+stages:
+  prepare:
+    cmd: python prepare.py
+    deps: [data/raw]
+    outs: [data/prepared]
+  train:
+    cmd: python train.py
+    deps: [data/prepared]
+    params: [train.lr]
+"""
+DVC_LOCK = """
+schema: '2.0'
+stages:
+  prepare:
+    cmd: python prepare.py
+    deps:
+    - path: data/raw
+      md5: 1234567890abcdef.dir
+    outs:
+    - path: data/prepared
+      md5: abcdef.dir
+"""
+PREFECT_YAML = """
+deployments:
+- name: nightly
+  entrypoint: flows/train.py:train
+  schedules:
+  - cron: 0 3 * * *
+"""
+PREFECT_UNSCHEDULED = """
+deployments:
+- name: manual
+  entrypoint: flows/train.py:train
+  schedules: []
+"""
+AIRFLOW_DAG = """
+from airflow import DAG
+with DAG("etl", schedule_interval="@daily") as dag:
+    pass
+"""
+AIRFLOW_MANUAL = """
+from airflow import DAG
+with DAG("etl", schedule=None) as dag:
+    pass
+"""
+SCRAPY_PIPELINE = """
+class AmazonReviewPipeline:
+    def process_item(self, item, spider):
+        return item
+"""
+SKLEARN_PIPELINE = """
+from sklearn.pipeline import Pipeline
+from sklearn.linear_model import LogisticRegression
+model = Pipeline([("clf", LogisticRegression())])
+"""
+VERSIONING = """
+import json
+def make_dataset_version():
+    return "ds_1"
+def snapshot_datasets(version):
+    with open("m.json", "w") as f:
+        json.dump({"v": version}, f)
+def load_dataset_manifest():
+    return {}
+"""
+LINEAGE = """
+import mlflow
+mlflow.log_param("dataset_version", "ds_20240101")
+"""
+
+
+def data_signals(make_repo, files, git=False):
+    return present(run_detector(DataDetector, make_repo(files, git=git)))
+
+
+def tool_signals(make_repo, files):
+    return present(run_detector(ToolUsageDetector, make_repo(files)))
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"data/reviews.csv": CSV}, True),
+    ({"nested/train.parquet": b"PAR1" + b"\x01" * 20_000}, True),
+    ({"data/items.json": '{"x": "' + "y" * 20_000 + '"}'}, True),
+    ({"data/reviews.csv": SMALL_CSV}, False),                       # a tiny lookup table
+    ({"package.json": '{"x": "' + "y" * 20_000 + '"}'}, False),     # config JSON outside data folders
+    ({"tests/fixtures/sample.csv": CSV}, False),                    # a small test fixture
+    ({"models/model.pkl": b"\x80\x04" + b"\x00" * 20_000}, False),  # a trained model, not data
+    ({"{{cookiecutter.name}}/data/x.csv": CSV}, False),             # unrendered template
+    ({".gitattributes": "*.csv filter=lfs diff=lfs merge=lfs -text\n", "data/x.csv": CSV}, False),
+])
+def test_raw_data_committed(make_repo, files, expected):
+    assert ("data.raw_data_committed" in data_signals(make_repo, files)) is expected
+
+
+def test_raw_data_counts_files(make_repo):
+    ev = run_detector(DataDetector, make_repo({"a.csv": CSV, "b/c.tsv": CSV, "d.csv": SMALL_CSV}))
+    (found,) = [e for e in ev if e.signal == "data.raw_data_committed"]
+    assert found.attributes["files"] == 2
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"data/raw.csv.dvc": "outs:\n- md5: abc\n  path: raw.csv\n"}, True),
+    ({"dvc.yaml": DVC_YAML}, True),
+    ({"dvc.lock": DVC_LOCK}, True),
+    ({".dvc/config": "[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://b\n"}, True),
+    ({".gitattributes": "data/** filter=lfs diff=lfs merge=lfs -text\n"}, True),
+    ({".gitattributes": "*.parquet filter=lfs diff=lfs merge=lfs -text\n"}, True),
+    ({"src/data/versioning.py": VERSIONING}, True),
+    ({".gitattributes": "*.png filter=lfs diff=lfs merge=lfs -text\n"}, False),   # LFS for images
+    ({"# .gitattributes": "", ".gitattributes": "# *.csv filter=lfs\n"}, False),  # commented out
+    ({".dvc/config": "[core]\n    autostage = true\n"}, False),                     # dvc init only
+    ({"README.md": "We version data with DVC: `dvc add data/raw`.\n"}, False),
+    ({"docs/chapter.md": "```yaml\nstages:\n  train:\n    cmd: python train.py\n```\n"}, False),
+])
+def test_versioning(make_repo, files, expected):
+    assert ("data.versioning" in data_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"import_data.py": "import dvc.api\nwith dvc.api.open('data/x.csv') as f:\n    pass\n"}, True),
+    ({"lake.py": "from deltalake import DeltaTable\nt = DeltaTable('s3://b/t')\n"}, True),
+    ({"requirements.txt": "dvc==3.0\n"}, False),
+    ({"lake.py": "# from deltalake import DeltaTable\n# DeltaTable('x')\n"}, False),
+])
+def test_versioning_tools(make_repo, files, expected):
+    assert ("data.versioning" in tool_signals(make_repo, files)) is expected
+
+
+def test_dvc_in_readme_is_declared(make_repo):
+    ev = run_detector(ToolUsageDetector, make_repo({"README.md": "Data is versioned with DVC.\n"}))
+    assert "data.versioning" in declared(ev) and "data.versioning" not in present(ev)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"src/prep.py": PREP}, True),
+    # a notebook export with cell markers is still a script
+    ({"clean.py": "# -*- coding: utf-8 -*-\n# In[1]:\n" + PREP}, True),
+    ({"features.py": "import polars as pl\ndf = pl.read_parquet('x')\ndf = df.with_columns(pl.col('a'))\n"}, True),
+    ({"prep.py": "from sklearn.preprocessing import StandardScaler\nx = StandardScaler().fit_transform(X)\n"}, True),
+    ({"notebook.ipynb": '{"cells": [{"cell_type": "code", "source": ["import pandas as pd\\n",'
+                        ' "df = pd.read_csv(\'x\').dropna()"]}], "nbformat": 4}'}, False),
+    ({"tests/test_prep.py": PREP}, False),
+    ({"util.py": "import os\npath = os.path.join('a', 'b')\nname = 'x'.replace('a', 'b')\n"}, False),
+    ({"prep.py": "# import pandas as pd\n# df = pd.read_csv('x').dropna()\n"}, False),
+    ({"{{cookiecutter.repo}}/prep.py": PREP}, False),
+])
+def test_prep_code(make_repo, files, expected):
+    assert ("data.prep_code" in data_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"dvc.yaml": DVC_YAML}, True),
+    ({"prefect.yaml": PREFECT_YAML}, True),
+    ({"dvc.yaml": "stages: {}\n"}, False),
+    ({"amazon_review/pipelines.py": SCRAPY_PIPELINE}, False),
+    ({"train.py": SKLEARN_PIPELINE}, False),
+])
+def test_pipeline_definition_files(make_repo, files, expected):
+    assert ("data.pipeline_definition" in data_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"dags/etl.py": AIRFLOW_DAG}, True),
+    ({"flows/train.py": "from prefect import flow, task\n@flow\ndef train():\n    pass\n"}, True),
+    ({"pipeline.py": "from kfp import dsl\n@dsl.pipeline(name='p')\ndef p():\n    pass\n"}, True),
+    ({"flow.py": "from metaflow import FlowSpec, step\nclass F(FlowSpec):\n    @step\n    def start(self):\n        pass\n"}, True),
+    ({"pipelines/p.py": "from zenml import pipeline, step\n@step\ndef load():\n    pass\n"}, True),
+    ({"amazon_review/pipelines.py": SCRAPY_PIPELINE}, False),
+    ({"train.py": SKLEARN_PIPELINE}, False),
+    ({"README.md": "Orchestrated with Airflow and Prefect.\n"}, False),
+    ({"requirements.txt": "apache-airflow==2.9.0\nprefect==3.0\n"}, False),
+])
+def test_pipeline_definition_tools(make_repo, files, expected):
+    assert ("data.pipeline_definition" in tool_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"prefect.yaml": PREFECT_YAML}, True),
+    ({"dags/etl.py": AIRFLOW_DAG}, True),
+    ({"kfp/recurring.yaml": "apiVersion: kubeflow.org/v1beta1\nkind: ScheduledWorkflow\n"}, True),
+    ({"prefect.yaml": PREFECT_UNSCHEDULED}, False),
+    ({"dags/etl.py": AIRFLOW_MANUAL}, False),
+    ({"dags/etl.py": "from airflow import DAG\n# with DAG('etl', schedule_interval='@daily'):\nDAG('etl', schedule=None)\n"}, False),
+    ({".github/dependabot.yml": "version: 2\nupdates:\n- package-ecosystem: pip\n  schedule:\n    interval: weekly\n"}, False),
+    ({"docs/monitor.md": "```yaml\non:\n  schedule:\n  - cron: '0 0 * * *'\n```\n"}, False),
+])
+def test_pipeline_automated(make_repo, files, expected):
+    assert ("data.pipeline_automated" in data_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"serve.py": "from prefect import flow\n@flow\ndef f():\n    pass\nf.serve(name='x', cron='0 * * * *')\n"}, True),
+    ({"defs.py": "from dagster import ScheduleDefinition\ns = ScheduleDefinition(job=j, cron_schedule='0 0 * * *')\n"}, True),
+    ({"serve.py": "from prefect import flow\n@flow\ndef f():\n    pass\nf.serve(name='x')\n"}, False),
+])
+def test_pipeline_automated_tools(make_repo, files, expected):
+    assert ("data.pipeline_automated" in tool_signals(make_repo, files)) is expected
+
+
+def test_invalid_prefect_yaml_is_an_error(make_repo):
+    ev = run_detector(DataDetector, make_repo({"prefect.yaml": "deployments: [\n  - name: x\n"}))
+    errors = [e for e in ev if e.outcome is Outcome.ERROR]
+    assert [e.signal for e in errors] == ["data.pipeline_automated"]
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"schema.py": "import pandera as pa\nschema = pa.DataFrameSchema({'a': pa.Column(int)})\n"}, True),
+    ({"gx/great_expectations.yml": "config_version: 3\n"}, True),
+    ({"checks.py": "import pandas as pd\ndef validate_dataframe(df):\n    assert not df.isna().any().any()\n"}, None),
+    ({"requirements.txt": "great-expectations==0.18\npandera==0.20\n"}, False),
+    ({"README.md": "Validated with Great Expectations.\n"}, False),
+    ({"api/schema.py": "from pydantic import BaseModel\nclass Request(BaseModel):\n    x: float\n"}, False),
+])
+def test_validation(make_repo, files, expected):
+    root = make_repo(files)
+    found = present(run_detector(ToolUsageDetector, root)) | present(run_detector(DataDetector, root))
+    assert ("data.validation" in found) is (expected if expected is not None else True)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"feature_repo/feature_store.yaml": "project: p\nregistry: data/registry.db\nprovider: local\n"}, True),
+    ({"fs.py": "from feast import FeatureStore\nstore = FeatureStore(repo_path='.')\n"}, True),
+    ({"src/data/features/create_state.py": "import pandas as pd\ndef create_feature_state(df):\n    return df\n"}, False),
+    ({"pyproject.toml": "[project]\nname='x'\ndependencies=['feast==0.40']\n"}, False),
+])
+def test_feature_store(make_repo, files, expected):
+    assert ("data.feature_store" in tool_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"dvc.lock": DVC_LOCK}, True),
+    ({"train.py": LINEAGE}, True),
+    ({"train.py": "import mlflow\nmlflow.log_param('lr', 0.1)\n"}, False),
+    ({"train.py": "import mlflow\n# mlflow.log_param('dataset_version', 'v1')\n"}, False),
+])
+def test_lineage(make_repo, files, expected):
+    assert ("data.lineage" in data_signals(make_repo, files)) is expected
+
+
+def test_dvc_lock_lineage_is_executed(make_repo):
+    ev = run_detector(DataDetector, make_repo({"dvc.lock": DVC_LOCK}))
+    (lineage,) = [e for e in ev if e.signal == "data.lineage"]
+    assert lineage.tier is Tier.EXECUTED and lineage.attributes["dependencies"] == 1
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"train.py": "import mlflow\nimport mlflow.data\nds = mlflow.data.from_pandas(df)\nmlflow.log_input(ds)\n"}, True),
+    ({"train.py": "import wandb\nrun = wandb.init()\nart = run.use_artifact('dataset:v3')\n"}, True),
+    ({"train.py": "import mlflow\nmlflow.log_metric('acc', 0.9)\n"}, False),
+])
+def test_lineage_tools(make_repo, files, expected):
+    assert ("data.lineage" in tool_signals(make_repo, files)) is expected
+
+
+def test_vendored_and_binary_inputs_are_harmless(make_repo):
+    root = make_repo({
+        "venv/lib/python3.11/site-packages/pkg/data.csv": CSV,
+        "venv/lib/python3.11/site-packages/pkg/prep.py": PREP,
+        "dvc.yaml": b"\x00\x01\x02binary",
+        "broken.py": "def (:\n",
+    })
+    ev = run_detector(DataDetector, root)
+    assert present(ev) == set()

@@ -1,0 +1,181 @@
+"""History detector: contributors, bot dependency updates, release and model-registry tags,
+read from temporary git repositories built commit by commit."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import git, git_repo, present, run_detector, write_tree
+from detectors.history import (
+    CONTRIBUTORS,
+    DEPENDENCY_UPDATES,
+    PROMOTION,
+    RELEASES,
+    HistoryDetector,
+    count_people,
+    is_bot,
+    promotion_tag,
+    release_tag,
+)
+from scanner.model import Outcome, Tier
+
+ADA = ("Ada Lovelace", "ada@example.org")
+
+
+def build(root: Path, commits: list[tuple[str, str, str]], tags: tuple[str, ...] = ()) -> Path:
+    """A repository with one commit per (author name, e-mail, subject), then ``tags``."""
+    root.mkdir()
+    git_repo(root, {"README.md": "# demo\n"}, author=commits[0][:2])
+    for n, (name, email, subject) in enumerate(commits[1:]):
+        write_tree(root, {f"file{n}.txt": subject})
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", subject, author=(name, email))
+    for tag in tags:
+        git(root, "tag", tag)
+    return root
+
+
+def only(evidence, signal):
+    found = [e for e in evidence if e.signal == signal]
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize("authors, people, is_present", [
+    # two people
+    ([ADA, ("Grace Hopper", "grace@navy.mil")], 2, True),
+    # one person, two e-mails, same name
+    ([ADA, ("Ada Lovelace", "ada@work.example.com")], 1, False),
+    # one person, one e-mail, name spelt two ways (accents, case)
+    ([("Rémy Marquis", "remy@heig.ch"), ("remy marquis", "remy@heig.ch")], 1, False),
+    # GitHub noreply address of the same person, matched by name
+    ([ADA, ("Ada Lovelace", "12345+adal@users.noreply.github.com")], 1, False),
+    # noreply login equal to the name used elsewhere
+    ([("adal", "ada@example.org"), ("Ada L.", "12345+adal@users.noreply.github.com")], 1, False),
+    # bots never count: dependabot, github-actions, renovate, the GitHub web UI identity
+    ([ADA, ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"),
+      ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com"),
+      ("renovate[bot]", "29139614+renovate[bot]@users.noreply.github.com"),
+      ("GitHub", "noreply@github.com"), ("Amazon GitHub Automation", "54958958+amazon-auto@users.noreply.github.com")],
+     1, False),
+    # placeholder names do not fold strangers together
+    ([("root", "alice@lab.example.net"), ("root", "bob@other.example.net")], 2, True),
+])
+def test_contributors(tmp_path, authors, people, is_present):
+    root = build(tmp_path / "r", [(n, e, f"change {i}") for i, (n, e) in enumerate(authors)])
+    ev = only(run_detector(HistoryDetector, root), CONTRIBUTORS)
+    assert ev is not None and ev.attributes["count"] == people
+    assert ev.attributes["commits"] == len(authors)
+    assert ev.counts is is_present
+    if is_present:
+        assert ev.tier is Tier.EXECUTED and ev.locations[0].path == "git log"
+    else:
+        assert ev.outcome is Outcome.ABSENT
+
+
+def test_plain_folder_is_not_available(make_repo):
+    root = make_repo({"README.md": "# x\n"}, git=False)
+    ev = only(run_detector(HistoryDetector, root), CONTRIBUTORS)
+    assert ev.outcome is Outcome.NOT_AVAILABLE and ev.tier is None
+    assert present(run_detector(HistoryDetector, root)) == set()
+
+
+def test_shallow_clone_single_author_is_not_available(tmp_path):
+    source = build(tmp_path / "src", [ADA + ("one",), ("Grace Hopper", "grace@navy.mil", "two"), ADA + ("three",)])
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", source.as_uri(), str(clone))
+    ev = only(run_detector(HistoryDetector, clone), CONTRIBUTORS)
+    assert ev.outcome is Outcome.NOT_AVAILABLE
+    full = only(run_detector(HistoryDetector, source), CONTRIBUTORS)
+    assert full.counts and full.attributes["count"] == 2
+
+
+@pytest.mark.parametrize("author, subject, expected", [
+    (("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"), "Bump requests from 2.0 to 2.31", True),
+    (("renovate[bot]", "bot@renovateapp.com"), "chore(deps): update dependency numpy to v2", True),
+    (("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"), "Bump tensorflow in /serving", True),
+    (("Snyk bot", "snyk-bot@snyk.io"), "[Snyk] Upgrade pandas from 1.0 to 2.0", True),
+    # a person merging the bot's branch: the update ran and was accepted
+    (ADA, "Merge pull request #18 from org/dependabot/pip/requests-2.31.0", True),
+    # traps: a person bumping their own version, another bot's housekeeping
+    (ADA, "Bump requests from 2.0 to 2.31", False),
+    (ADA, "Bump version to 1.2.0", False),
+    (("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com"), "Update README to match docs", False),
+    (ADA, "Merge pull request #3 from org/feature/renovate-ui", False),
+    (ADA, "Merge branch 'renovate/pandas-2.x' into 'main'", True),
+])
+def test_dependency_updates(tmp_path, author, subject, expected):
+    root = build(tmp_path / "r", [ADA + ("start",), author + (subject,)])
+    ev = only(run_detector(HistoryDetector, root), DEPENDENCY_UPDATES)
+    assert (ev is not None and ev.counts) is expected
+    if expected:
+        assert ev.tier is Tier.EXECUTED and ev.attributes["commits"] == 1
+        assert len(ev.attributes["sha"]) == 40
+
+
+@pytest.mark.parametrize("tags, releases, promotions", [
+    (("v1.0.0", "v1.10.0", "v1.9.2"), ["v1.0.0", "v1.9.2", "v1.10.0"], []),
+    (("1.2.0", "release-2024-05", "mylib-v0.3.1"), ["mylib-v0.3.1", "1.2.0", "release-2024-05"], []),
+    (("churn-model#prod#1", "churn-model@v1.2.0", "fraud@production"), [],
+     ["churn-model#prod#1", "churn-model@v1.2.0", "fraud@production"]),
+    (("v2.0.0", "model@v2.0.0"), ["v2.0.0"], ["model@v2.0.0"]),
+    # traps: tags that are not versions
+    (("backup", "before-refactor", "2023-01-05", "experiment"), [], []),
+])
+def test_tags(tmp_path, tags, releases, promotions):
+    root = build(tmp_path / "r", [ADA + ("start",)], tags=tags)
+    evidence = run_detector(HistoryDetector, root)
+    rel, promo = only(evidence, RELEASES), only(evidence, PROMOTION)
+    if releases:
+        assert rel.tier is Tier.EXECUTED and rel.attributes["tags"] == releases
+        assert rel.locations[0].path == f"refs/tags/{releases[0]}"
+    else:
+        assert rel is None
+    if promotions:
+        assert promo.tier is Tier.EXECUTED and promo.attributes["tags"] == promotions
+    else:
+        assert promo is None
+
+
+@pytest.mark.parametrize("name, email, bot", [
+    ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com", True),
+    ("pre-commit-ci[bot]", "66853113+pre-commit-ci[bot]@users.noreply.github.com", True),
+    ("GitHub Action", "action@github.com", True),
+    ("GitHub", "noreply@github.com", True),
+    ("Build Bot", "ci@company.example.com", True),
+    ("Leonard", "73912641+leonardcser@users.noreply.github.com", False),
+    ("Abbott Robot", "abbott@example.org", False),  # 'bot' only inside words
+    ("Tal Botvinnik", "tal@example.org", False),
+])
+def test_is_bot(name, email, bot):
+    assert is_bot(name, email) is bot
+
+
+def test_count_people_merges_transitively():
+    # e-mail joins the first two, the name joins the third, the noreply login the fourth
+    people = count_people([
+        ("Leonard", "leo@example.org"), ("Leonard C", "leo@example.org"),
+        ("Leonard C", "73912641+leonardcser@users.noreply.github.com"), ("leonardcser", "other@example.net"),
+        ("Stefan", "stefan@example.org"),
+    ])
+    assert len(people) == 2
+
+
+@pytest.mark.parametrize("tag, release, promotion", [
+    ("v1", True, False), ("v0.1.0-rc.1", True, False), ("pkg@1.2.0", True, False),
+    ("model@v1.2.0", False, True), ("model#staging", False, True), ("latest", False, False),
+])
+def test_tag_classes(tag, release, promotion):
+    assert release_tag(tag) is release
+    assert promotion_tag(tag) is promotion
+
+
+def test_recent_contributors_are_counted_apart(tmp_path):
+    # Grace left long ago: two people in all, one in the last year of history.
+    root = build(tmp_path / "r", [ADA + ("start",)])
+    write_tree(root, {"old.txt": "old"})
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "old work", "--date", "2015-03-01T12:00:00", author=("Grace Hopper", "grace@navy.mil"))
+    ev = only(run_detector(HistoryDetector, root), CONTRIBUTORS)
+    assert ev.counts and ev.attributes["count"] == 2 and ev.attributes["recent_count"] == 1

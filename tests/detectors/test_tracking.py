@@ -1,0 +1,219 @@
+"""Experiment tracking signals: the tracking detector and the tracking part of the tool catalogue."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import declared, present, run_detector
+
+from detectors.tools import ToolUsageDetector
+from detectors.tracking import TrackingDetector
+
+
+def notebook(*cells: str) -> str:
+    return json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": c} for c in cells]})
+
+
+def tracking_signals(make_repo, files):
+    return present(run_detector(TrackingDetector, make_repo(files)))
+
+
+def tool_signals(make_repo, files):
+    return present(run_detector(ToolUsageDetector, make_repo(files)))
+
+
+def test_notebooks_are_counted(make_repo):
+    ev = run_detector(TrackingDetector, make_repo({"a.ipynb": notebook("x = 1"), "nb/b.ipynb": notebook("y = 2"),
+                                                   "c.py": "z = 3\n"}))
+    (found,) = [e for e in ev if e.signal == "tracking.notebooks"]
+    assert found.attributes["notebooks"] == 2
+
+
+@pytest.mark.parametrize("files", [
+    {"src/train.py": "x = 1\n"},
+    {"{{cookiecutter.name}}/explore.ipynb": notebook("x = 1")},
+    {".venv/lib/site-packages/pkg/demo.ipynb": notebook("x = 1")},
+])
+def test_no_notebooks(make_repo, files):
+    assert "tracking.notebooks" not in tracking_signals(make_repo, files)
+
+
+@pytest.mark.parametrize("files, signal, expected", [
+    ({"train.py": "import mlflow\nwith mlflow.start_run():\n    mlflow.log_param('lr', 1)\n    mlflow.log_metric('acc', 1)\n"},
+     "tracking.params_metrics", True),
+    ({"train.py": "import mlflow\nmlflow.log_metric('acc', 1)\n"}, "tracking.params_metrics", False),  # no params
+    ({"train.py": "import mlflow\nmlflow.sklearn.log_model(m, 'model')\n"}, "tracking.artifacts_models", True),
+    ({"train.py": "import mlflow\nclient = mlflow.MlflowClient()\nclient.log_dict(r, {}, 'd.json')\n"},
+     "tracking.artifacts_models", True),
+    ({"train.py": "import mlflow\n# mlflow.sklearn.log_model(m, 'model')\nmlflow.set_experiment('x')\n"},
+     "tracking.artifacts_models", False),
+    ({"train.py": "from torch.utils.tensorboard import SummaryWriter\nw = SummaryWriter()\n"}, "tracking.library", True),
+    ({"train.py": "import tensorflow as tf\ncb = tf.keras.callbacks.TensorBoard(log_dir='logs')\n"}, "tracking.library", True),
+    ({"train.py": "import tensorflow as tf\nmodel = tf.keras.Sequential()\n"}, "tracking.library", False),
+    ({"train.py": "from clearml import Task\ntask = Task.init(project_name='p')\n"}, "tracking.library", True),
+    ({"train.py": "from dvclive import Live\nwith Live() as live:\n    live.log_param('lr', 1)\n    live.log_metric('acc', 1)\n"},
+     "tracking.params_metrics", True),
+    ({"train.py": "from sacred import Experiment\nex = Experiment('e')\n"}, "tracking.library", True),
+    ({"README.md": "Track runs with MLflow or Weights & Biases.\n"}, "tracking.library", False),
+    ({"requirements.txt": "mlflow==2.17\nwandb==0.17\n"}, "tracking.library", False),
+    ({"venv/lib/python3.11/site-packages/mlflow/x.py": "import mlflow\nmlflow.log_metric('a', 1)\n"},
+     "tracking.library", False),
+    ({"AGENTS.md": "Use mlflow.log_metric for everything.\n"}, "tracking.library", False),
+])
+def test_tracker_use(make_repo, files, signal, expected):
+    assert (signal in tool_signals(make_repo, files)) is expected
+
+
+def test_tracker_in_prose_is_declared(make_repo):
+    ev = run_detector(ToolUsageDetector, make_repo({"README.md": "We log runs to MLflow.\n"}))
+    assert "tracking.library" in declared(ev) and "tracking.library" not in present(ev)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"tune.py": "import optuna\nstudy = optuna.create_study()\nstudy.optimize(objective, n_trials=5)\n"}, True),
+    ({"tune.py": "from ray import tune\ntuner = tune.Tuner(trainable)\n"}, True),
+    ({"tune.py": "from hyperopt import fmin, tpe\nbest = fmin(f, space, algo=tpe.suggest)\n"}, True),
+    ({"tune.py": "from sklearn.model_selection import GridSearchCV\ns = GridSearchCV(m, grid)\n"}, True),
+    ({"sweep.py": "import wandb\nsweep_id = wandb.sweep(cfg)\n"}, True),
+    ({"tune.py": "import optuna\n"}, False),
+    ({"tune.py": "from sklearn.model_selection import train_test_split\nx = train_test_split(X)\n"}, False),
+    ({"README.md": "Hyperparameters were tuned with Optuna.\n"}, False),
+])
+def test_hpo(make_repo, files, expected):
+    assert ("tracking.hpo" in tool_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"train.py": "import mlflow\nmlflow.register_model('runs:/1/model', 'm')\n"}, True),
+    ({"train.py": "import mlflow\nmlflow.sklearn.log_model(m, 'model', registered_model_name='m')\n"}, True),
+    ({"svc.py": "import mlflow\ndef get_client():\n    return mlflow.MlflowClient()\n"
+                "client = get_client()\nclient.set_registered_model_alias('m', 'prod', 1)\n"}, True),
+    ({"train.py": "import mlflow\nmlflow.sklearn.log_model(m, 'model')\n"}, False),
+])
+def test_model_registry(make_repo, files, expected):
+    assert ("tracking.model_registry" in tool_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"conf/config.yaml": "lr: 0.1\n", "train.py": "import hydra\n@hydra.main(config_path='conf')\ndef main(cfg):\n    pass\n"},
+     True),
+    ({"train.py": "from omegaconf import OmegaConf\ncfg = OmegaConf.load('c.yaml')\n"}, True),
+    ({"README.md": "Configured with Hydra.\n"}, False),
+])
+def test_config_management_tools(make_repo, files, expected):
+    assert ("tracking.config_management" in tool_signals(make_repo, files)) is expected
+
+
+LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return yaml.safe_load((Path('configs') / name).read_text())\n"
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"configs/training.yaml": "lr: 0.1\n", "src/config.py": LOADER}, True),
+    ({"params.yaml": "train:\n  lr: 0.1\n", "dvc.yaml": "stages:\n  train:\n    cmd: python train.py\n    params: [train.lr]\n"},
+     True),
+    ({"params.yaml": "lr: 0.1\n", "train.py": "import yaml\nparams = yaml.safe_load(open('params.yaml'))\n"}, True),
+    ({"train.py": "import json, os\ncfg = json.loads(os.environ.get('TRAIN_CONFIG', '{}'))\n"}, True),
+    ({"configs/training.yaml": "lr: 0.1\n"}, False),                      # never read
+    ({".pre-commit-config.yaml": "repos: []\n", "x.py": "import yaml\nyaml.safe_load(open('.pre-commit-config.yaml'))\n"},
+     False),
+    ({"docs/guide.md": "Create `params.yaml`:\n```yaml\nlr: 0.1\n```\n"}, False),
+    ({".github/workflows/config.yml": "on: push\n", "x.py": "import yaml\nyaml.safe_load(open('.github/workflows/config.yml'))\n"},
+     False),
+])
+def test_config_management(make_repo, files, expected):
+    assert ("tracking.config_management" in tracking_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"uv.lock": 'version = 1\n[[package]]\nname = "numpy"\nversion = "2.0.0"\n'}, True),
+    ({"poetry.lock": '[[package]]\nname = "scikit-learn"\nversion = "1.5.0"\n'}, True),
+    ({"requirements.txt": "numpy==2.0.0\npandas==2.2.2\nscikit-learn==1.5.0\n"}, True),
+    ({"environment.yml": "name: e\ndependencies:\n  - python=3.11\n  - numpy=1.26\n  - pandas=2.2\n"}, True),
+    ({"pyproject.toml": "[project]\nname='x'\ndependencies=['torch==2.3.0','numpy==1.26.4','tqdm==4.66.0']\n"}, True),
+    ({"requirements.txt": "numpy\npandas>=2\nscikit-learn\n"}, False),         # unpinned
+    # a pinned docs toolchain is not an ML environment
+    ({"requirements-freeze.txt": "click==8.1\njinja2==3.1\nmarkdown==3.6\npygments==2.18\n"}, False),
+    ({"README.md": "Run `poetry lock` to pin numpy.\n"}, False),
+])
+def test_reproducible_env(make_repo, files, expected):
+    assert ("tracking.reproducible_env" in tracking_signals(make_repo, files)) is expected
+
+
+GATED = """
+import mlflow
+client = mlflow.MlflowClient()
+
+def promote(name, version):
+    client.set_registered_model_alias(name, "champion", version)
+
+def main(new_rmse, champion_rmse, version):
+    if new_rmse < champion_rmse:
+        promote("model", version)
+"""
+ACCEPT_FLAG = """
+from mlflow import MlflowClient
+
+def evaluate():
+    return True
+
+def run():
+    candidate_accepted = evaluate()
+    if candidate_accepted:
+        MlflowClient().transition_model_version_stage("m", 3, "Production")
+"""
+UNGATED = """
+import mlflow
+import sys
+client = mlflow.MlflowClient()
+
+def set_alias(name, alias, version):
+    client.set_registered_model_alias(name, alias, version)
+
+if len(sys.argv) > 1:
+    set_alias("m", "staging", sys.argv[1])
+"""
+NONE_CHECK = """
+import mlflow
+mv = mlflow.register_model("runs:/1/model", "m")
+if mv is not None:
+    mlflow.MlflowClient().set_registered_model_alias("m", "staging", mv.version)
+"""
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"pipeline/promote.py": GATED}, True),
+    ({"flow.py": ACCEPT_FLAG}, True),
+    # the gate and the registry helper live in different modules
+    ({"registry.py": "import mlflow\n\ndef register(run_id):\n    mlflow.register_model(f'runs:/{run_id}/m', 'm')\n",
+      "flow.py": "from registry import register\n\ndef run(metrics):\n    if metrics['f1'] >= 0.8:\n        register('abc')\n"},
+     True),
+    ({"scripts/set_alias.py": UNGATED}, False),        # a manual script: argv check is no evaluation
+    ({"train.py": NONE_CHECK}, False),                 # registers every run
+    ({"tests/test_promote.py": GATED}, False),
+    ({"docs/promote.md": "```python\nif acc > best:\n    client.set_registered_model_alias('m', 'prod', v)\n```\n"}, False),
+    ({"promote.py": "# if acc > best:\n#     client.set_registered_model_alias('m', 'prod', v)\nx = 1\n"}, False),
+])
+def test_registry_promotion(make_repo, files, expected):
+    assert ("tracking.registry_promotion" in tracking_signals(make_repo, files)) is expected
+
+
+NEW_SYNTAX = '''import mlflow
+
+def run(cfg):
+    mlflow.log_param("model", f"{cfg["name"]}")
+    mlflow.log_metric("rmse", 1.0)
+    # mlflow.log_artifact("commented.txt")
+'''
+
+
+def test_unparsable_source_is_line_scanned(make_repo):
+    # the parser falls back to a line scan, which the catalogue-driven tools detector reads
+    ev = run_detector(ToolUsageDetector, make_repo({"train.py": NEW_SYNTAX}))
+    signals = present(ev)
+    assert "tracking.params_metrics" in signals
+    assert "tracking.artifacts_models" not in signals  # the commented-out call is ignored
+
+
+def test_unparsable_source_without_tracker_is_silent(make_repo):
+    ev = run_detector(ToolUsageDetector, make_repo({"train.py": 'x = f"{d["k"]}"\nprint(x)\n'}))
+    assert present(ev) == set()
