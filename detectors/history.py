@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from pathlib import Path
 from typing import Iterable, Iterator
 
 from scanner.detector import Detector, ScanContext
@@ -161,19 +160,6 @@ def _version_key(tag: str) -> tuple:
     return tuple(int(p) for p in re.findall(r"\d+", tag)[:4]), tag
 
 
-def is_shallow(ctx: ScanContext) -> bool:
-    """True when the checkout is a shallow clone, whose log holds only the newest commits.
-
-    The repository view does not say so itself; a local view exposes its git handle.
-    """
-    handle = getattr(ctx.repo, "_git", None)
-    git_dir = getattr(handle, "git_dir", None)
-    try:
-        return bool(git_dir) and (Path(git_dir) / "shallow").is_file()
-    except OSError:
-        return False
-
-
 class HistoryDetector(Detector):
     """Reads git history: human contributors, bot dependency updates, release and model tags.
 
@@ -213,7 +199,7 @@ class HistoryDetector(Detector):
         if len(people) > 1:
             yield self.evidence(CONTRIBUTORS, f"{len(people)} human authors over {len(history.commits)} commits",
                                 where, tier=Tier.EXECUTED, **facts)
-        elif is_shallow(ctx):
+        elif history.shallow:
             yield self.evidence(CONTRIBUTORS, "shallow clone: only the newest commits can be read",
                                 where, outcome=Outcome.NOT_AVAILABLE, tier=None, **facts)
         else:

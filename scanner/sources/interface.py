@@ -40,6 +40,8 @@ class History:
     tags: tuple[str, ...] = ()
     truncated: bool = False
     """True when only the newest commits were read."""
+    shallow: bool = False
+    """True for a shallow clone: older commits are not there to read."""
 
 
 #: folders never scanned: environments, dependencies, build output and caches.

@@ -179,5 +179,6 @@ class LocalRepo(RepoView):
                 commits.append(Commit(sha=sha, author_name=name, author_email=email,
                                       timestamp=int(ts or 0), subject=subject))
         tags = self._git_call("for-each-ref", "--format=%(refname:short)", "refs/tags").split()
+        shallow = (Path(self._git.git_dir) / "shallow").is_file()
         return History(commits=tuple(commits), tags=tuple(sorted(tags)),
-                       truncated=len(commits) >= MAX_COMMITS)
+                       truncated=len(commits) >= MAX_COMMITS, shallow=shallow)
