@@ -1,0 +1,394 @@
+"""Monitoring detector and monitoring catalogue entries: positive cases and traps."""
+from __future__ import annotations
+
+import pytest
+from conftest import declared, present, run_detector
+
+from detectors.monitoring import MonitoringDetector
+from detectors.tools import ToolUsageDetector
+from scanner.model import Outcome, Tier
+
+LOGGING = "monitoring.logging"
+INSTRUMENTATION = "monitoring.instrumentation"
+DRIFT = "monitoring.drift"
+SCHEDULED = "monitoring.scheduled"
+ALERTING = "monitoring.alerting"
+DASHBOARDS = "monitoring.dashboards"
+RETRAIN = "monitoring.retrain_trigger"
+FEEDBACK = "monitoring.performance_feedback"
+
+KS_DRIFT = """\
+from scipy.stats import ks_2samp
+
+def detect_drift(reference, current, column):
+    stat, p_value = ks_2samp(reference[column], current[column])
+    return p_value < 0.05
+"""
+
+PROM_RULES = """\
+groups:
+  - name: api
+    rules:
+      - alert: HighLatency
+        expr: histogram_quantile(0.95, rate(latency_bucket[5m])) > 1
+        for: 5m
+"""
+
+FASTAPI_MIDDLEWARE = """\
+import logging
+import time
+from fastapi import FastAPI, Request
+
+app = FastAPI()
+logger = logging.getLogger(__name__)
+
+@app.middleware("http")
+async def log_requests(request: Request, call_next):
+    start = time.perf_counter()
+    response = await call_next(request)
+    logger.info("request", extra={"latency": time.perf_counter() - start})
+    return response
+"""
+
+ASGI_MIDDLEWARE = """\
+import time
+
+class PredictionLogMiddleware:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        start = time.monotonic()
+        await self.app(scope, receive, send)
+        latency_ms = (time.monotonic() - start) * 1000
+        self.queue.put_nowait({"latency_ms": latency_ms})
+"""
+
+GRAFANA_DASHBOARD = '{"title": "Model service", "uid": "abc", "panels": [{"type": "graph", "title": "p95"}]}'
+GRAFANA_PROVIDER = """\
+apiVersion: 1
+providers:
+  - name: default
+    type: file
+    options:
+      path: /var/lib/grafana/dashboards
+"""
+
+STREAMLIT_MONITOR = """\
+import streamlit as st
+import pandas as pd
+
+perf = pd.read_parquet("monitoring/performance_rolling.parquet")
+st.title("Model monitoring")
+st.line_chart(perf["rmse"])
+"""
+
+PREFECT_YAML = """\
+deployments:
+  - name: nightly-drift
+    entrypoint: flows/check.py:check_flow
+    schedules:
+      - cron: "0 3 * * *"
+"""
+
+PREFECT_FLOW = """\
+from prefect import flow
+from src.monitoring.drift import run_feature_drift_check
+
+@flow
+def check_flow():
+    run_feature_drift_check()
+"""
+
+AIRFLOW_DRIFT_DAG = """\
+from datetime import datetime
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+from monitoring.drift import run_drift_report
+
+with DAG("drift_report", start_date=datetime(2024, 1, 1), schedule="@daily") as dag:
+    PythonOperator(task_id="drift", python_callable=run_drift_report)
+"""
+
+CRONJOB = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: drift-check
+spec:
+  schedule: "0 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: job
+              image: registry/model:1
+              command: ["python", "-m", "app.monitoring.drift_check"]
+"""
+
+RETRAIN_ON_DRIFT = """\
+from monitoring.drift import detect_drift
+from pipelines.training import train_model
+
+def monitor_and_retrain(reference, current):
+    drift_detected = detect_drift(reference, current)
+    if drift_detected:
+        train_model()
+"""
+
+RETRAIN_EARLY_RETURN = """\
+from src.monitoring.trigger import evaluate_retraining
+from src.monitoring.monitoring_refresh import refresh_monitoring_signals
+from flows.training_flow import training_pipeline
+
+def auto_retrain_flow():
+    refresh_monitoring_signals()
+    decision = evaluate_retraining()
+    if decision.action == RetrainingAction.SKIP:
+        return {"status": "skipped"}
+    return training_pipeline(force_run=True)
+"""
+
+RETRAIN_DISPATCH = """\
+import requests
+
+def on_drift_report(report, threshold=0.3):
+    share = report["drift_share"]
+    if share > threshold:
+        requests.post(
+            "https://api.github.com/repos/org/repo/actions/workflows/train.yml/dispatches",
+            json={"ref": "main"},
+        )
+"""
+
+GROUND_TRUTH_JOIN = """\
+import pandas as pd
+from sklearn.metrics import mean_absolute_error
+
+def evaluate_production(predictions_path, ground_truth_path):
+    preds = pd.read_parquet(predictions_path)
+    ground_truth = pd.read_csv(ground_truth_path)
+    joined = preds.merge(ground_truth, on=["id"])
+    return {"mae": mean_absolute_error(joined["y"], joined["prediction"])}
+"""
+
+SLACK_ON_DRIFT = """\
+import os
+import requests
+
+SLACK_WEBHOOK_URL = os.environ["SLACK_WEBHOOK_URL"]
+
+def notify(drift_share, threshold=0.5):
+    if drift_share > threshold:
+        requests.post(SLACK_WEBHOOK_URL, json={"text": f"drift {drift_share:.2f}"})
+"""
+
+POSITIVE = [
+    ("basicConfig", {"src/train.py": "import logging\nlogging.basicConfig(level=logging.INFO)\n"}, LOGGING),
+    ("logger with handler", {"src/utils/logger.py": (
+        "import logging, sys\nlog = logging.getLogger('x')\nlog.addHandler(logging.StreamHandler(sys.stdout))\n")},
+     LOGGING),
+    ("dictConfig", {"app/log.py": "import logging.config\nlogging.config.dictConfig({'version': 1})\n"}, LOGGING),
+    ("evaluation report", {"src/evaluate.py": (
+        "import json\nmetrics = {'rmse': 1.0}\nwith open('metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")},
+     LOGGING),
+    ("fastapi middleware", {"serving/app.py": FASTAPI_MIDDLEWARE}, INSTRUMENTATION),
+    ("asgi middleware", {"serving/logging_middleware.py": ASGI_MIDDLEWARE}, INSTRUMENTATION),
+    ("ks test in monitoring", {"src/monitoring/drift.py": KS_DRIFT}, DRIFT),
+    ("psi function", {"src/stability.py": "def calculate_psi(expected, actual, buckets=10):\n    return 0.0\n"},
+     DRIFT),
+    ("prometheus rules", {"monitoring/alerts.yml": PROM_RULES}, ALERTING),
+    ("alertmanager", {"monitoring/alertmanager.yml": (
+        "route:\n  receiver: slack\nreceivers:\n  - name: slack\n    slack_configs: []\n")}, ALERTING),
+    ("PrometheusRule resource", {"k8s/rules.yaml": (
+        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nspec:\n" + "\n".join(
+            "  " + line for line in PROM_RULES.splitlines()) + "\n")}, ALERTING),
+    ("helm templated rules", {"chart/templates/rules.yaml": (
+        "groups:\n  - name: {{ .Release.Name }}\n    rules:\n      - alert: Down\n"
+        "        expr: up{job=\"{{ .Values.job }}\"} == 0\n{{- if .Values.extra }}\n{{- end }}\n")}, ALERTING),
+    ("terraform alarm", {"infra/main.tf": (
+        'resource "aws_cloudwatch_metric_alarm" "errors" {\n  alarm_name = "5xx"\n}\n')}, ALERTING),
+    ("cloudformation alarm", {"cfn/stack.yaml": (
+        "Resources:\n  Errors:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      Threshold: 1\n")},
+     ALERTING),
+    ("slack on drift", {"src/notify.py": SLACK_ON_DRIFT}, ALERTING),
+    ("grafana dashboard", {"grafana/dashboards/model.json": GRAFANA_DASHBOARD}, DASHBOARDS),
+    ("streamlit monitoring app", {"src/monitoring/dashboard.py": STREAMLIT_MONITOR}, DASHBOARDS),
+    ("terraform dashboard", {"infra/dash.tf": 'resource "google_monitoring_dashboard" "d" {\n}\n'}, DASHBOARDS),
+    ("prefect.yaml schedule", {"prefect.yaml": PREFECT_YAML, "flows/check.py": PREFECT_FLOW}, SCHEDULED),
+    ("airflow drift dag", {"dags/drift_dag.py": AIRFLOW_DRIFT_DAG}, SCHEDULED),
+    ("kubernetes cronjob", {"k8s/cronjob.yaml": CRONJOB}, SCHEDULED),
+    ("crontab", {"deploy/crontab": "# m h dom mon dow\n0 2 * * * python /app/monitoring/run_drift.py\n"},
+     SCHEDULED),
+    ("retrain inside drift guard", {"src/monitoring/loop.py": RETRAIN_ON_DRIFT}, RETRAIN),
+    ("retrain after early return", {"flows/auto_retrain_flow.py": RETRAIN_EARLY_RETURN}, RETRAIN),
+    ("workflow dispatch on drift", {"src/monitoring/react.py": RETRAIN_DISPATCH}, RETRAIN),
+    ("ground truth join", {"src/monitoring/performance.py": GROUND_TRUTH_JOIN}, FEEDBACK),
+    ("prefect serve with cron", {"flows/drift_flow.py": (
+        "from prefect import flow\nfrom monitoring.drift import check\n\n@flow\ndef drift_flow():\n    check()\n\n"
+        "if __name__ == '__main__':\n    drift_flow.serve(name='drift', cron='0 * * * *')\n")}, SCHEDULED),
+    ("prefect.yaml in a subfolder", {"orchestration/prefect.yaml": PREFECT_YAML,
+                                     "orchestration/flows/check.py": PREFECT_FLOW}, SCHEDULED),
+]
+
+
+@pytest.mark.parametrize("files,signal", [pytest.param(f, s, id=i) for i, f, s in POSITIVE])
+def test_detects(make_repo, files, signal):
+    evidence = run_detector(MonitoringDetector, make_repo(files))
+    assert signal in present(evidence)
+    hit = next(e for e in evidence if e.signal == signal and e.counts)
+    assert hit.locations and hit.locations[0].path in files
+    assert hit.locations[0].sha256 is not None
+
+
+TRAPS = [
+    ("logging only in tests", {"tests/test_app.py": "import logging\nlogging.basicConfig()\n"}, LOGGING),
+    ("logging commented out", {"src/train.py": "# import logging\n# logging.basicConfig()\nprint('x')\n"}, LOGGING),
+    ("getLogger without handlers", {"src/a.py": "import logging\nlog = logging.getLogger(__name__)\n"}, LOGGING),
+    ("ks test in a notebook", {"analysis.ipynb": (
+        '{"cells": [{"cell_type": "code", "source": ["from scipy.stats import ks_2samp\\n",'
+        ' "drift = ks_2samp(a, b)"]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')}, DRIFT),
+    ("ks test outside monitoring", {"src/features/select.py": (
+        "from scipy.stats import ks_2samp\n\ndef separable(a, b):\n    return ks_2samp(a, b).pvalue < 0.01\n")},
+     DRIFT),
+    ("ks test in tests", {"tests/monitoring/test_drift.py": KS_DRIFT}, DRIFT),
+    ("ks test in site-packages", {"venv/lib/python3.11/site-packages/mon/drift.py": KS_DRIFT}, DRIFT),
+    ("ks test in unrendered template", {"{{cookiecutter.name}}/monitoring/drift.py": KS_DRIFT}, DRIFT),
+    ("alert rules only in docs", {"docs/monitoring.md": "```yaml\n" + PROM_RULES + "```\n"}, ALERTING),
+    ("terraform alarm commented out", {"infra/main.tf": (
+        '# resource "aws_cloudwatch_metric_alarm" "errors" {\n#   alarm_name = "5xx"\n# }\n')}, ALERTING),
+    ("password-reset email", {"app/mail.py": (
+        "import smtplib\n\ndef send_reset(to, token):\n    with smtplib.SMTP('localhost') as s:\n"
+        "        s.sendmail('noreply@x', [to], token)\n")}, ALERTING),
+    ("provisioning without dashboards", {"grafana/provisioning/dashboards/default.yml": GRAFANA_PROVIDER},
+     DASHBOARDS),
+    ("matplotlib plots", {"visualization.py": (
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('sentiment_trend.png')\n")}, DASHBOARDS),
+    ("streamlit prediction demo", {"app/streamlit_app.py": (
+        "import streamlit as st\ntext = st.text_input('Review')\nst.write(model.predict([text]))\n")}, DASHBOARDS),
+    ("dependabot schedule", {".github/dependabot.yml": (
+        "version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n    schedule:\n      interval: weekly\n")},
+     SCHEDULED),
+    ("cronjob for backups", {"k8s/backup.yaml": CRONJOB.replace("app.monitoring.drift_check", "app.backup")
+                             .replace("drift-check", "backup")}, SCHEDULED),
+    ("scheduled training dag with early stopping", {"dags/train_dag.py": (
+        "from airflow import DAG\nfrom keras.callbacks import EarlyStopping\n"
+        "cb = EarlyStopping(monitor='val_loss')\n"
+        "dag = DAG('train', schedule_interval='@weekly')\n")}, SCHEDULED),
+    ("unscheduled drift dag", {"dags/drift_dag.py": AIRFLOW_DRIFT_DAG.replace('schedule="@daily"', "schedule=None")},
+     SCHEDULED),
+    ("retrain flag without monitoring", {"src/train.py": (
+        "def main(args):\n    if args.retrain:\n        train_model()\n")}, RETRAIN),
+    ("retrain decision only", {"src/monitoring/policy.py": (
+        "def decide(drift_share):\n    if should_retrain(drift_share):\n        return 'retrain'\n    return 'keep'\n")},
+     RETRAIN),
+    ("wave function psi", {"physics/solver.py": "def psi(x, t):\n    return x * t\n"}, DRIFT),
+    ("retrieval metrics file", {"src/retrieval.py": (
+        "import json\nscores = {'recall': 0.5}\njson.dump(scores, open('out.json', 'w'))\n")}, LOGGING),
+    ("scheduled training deployment", {"prefect.yaml": PREFECT_YAML.replace("nightly-drift", "nightly-train"),
+                                       "flows/check.py": "from prefect import flow\n\n@flow\ndef check_flow():\n"
+                                                         "    fit()\n"}, SCHEDULED),
+    ("offline evaluation join", {"src/evaluation/cv.py": (
+        "import pandas as pd\nfrom sklearn.metrics import f1_score\n\n"
+        "def score(preds, ground_truth):\n    df = preds.merge(ground_truth, on='id')\n"
+        "    return f1_score(df.y, df.pred)\n")}, FEEDBACK),
+]
+
+
+@pytest.mark.parametrize("files,signal", [pytest.param(f, s, id=i) for i, f, s in TRAPS])
+def test_traps(make_repo, files, signal):
+    assert signal not in present(run_detector(MonitoringDetector, make_repo(files)))
+
+
+def test_grafana_provisioning_counts_with_dashboards(make_repo):
+    root = make_repo({"grafana/provisioning/dashboards/default.yml": GRAFANA_PROVIDER,
+                      "grafana/dashboards/model.json": GRAFANA_DASHBOARD})
+    kinds = {e.attributes["kind"]: e.tier for e in run_detector(MonitoringDetector, root)}
+    assert kinds == {"grafana-provisioning": Tier.CONFIGURED, "grafana-dashboard": Tier.CONFIGURED}
+
+
+def test_provisioning_without_dashboards_is_declared(make_repo):
+    root = make_repo({"grafana/provisioning/dashboards/default.yml": GRAFANA_PROVIDER})
+    assert declared(run_detector(MonitoringDetector, root)) == {DASHBOARDS}
+
+
+def test_malformed_rule_file_is_an_error(make_repo):
+    root = make_repo({"monitoring/alerts.yml": "groups:\n  - name: x\n    rules:\n      - alert: A\n"
+                                               "        expr: up == 0\n       bad: [\n"})
+    evidence = run_detector(MonitoringDetector, root)
+    assert [(e.signal, e.outcome) for e in evidence] == [(ALERTING, Outcome.ERROR)]
+
+
+def test_malformed_rule_file_does_not_hide_other_rules(make_repo):
+    root = make_repo({"monitoring/broken.yml": "groups:\n  - alert: A\n    expr: x\n   bad: [\n",
+                      "monitoring/alerts.yml": PROM_RULES})
+    evidence = run_detector(MonitoringDetector, root)
+    assert ALERTING in present(evidence)
+    assert all(e.outcome is not Outcome.ERROR for e in evidence)
+
+
+def test_binary_and_bad_files_do_not_crash(make_repo):
+    root = make_repo({"monitoring/x.yml": b"\x00\x01alert: expr:", "g/d.json": '{"panels": [',
+                      "src/bad.py": "def broken(:\n", "infra/x.tf": b"\xff\xfe resource"})
+    assert present(run_detector(MonitoringDetector, root)) == set()
+
+
+def test_evidence_ids_are_stable(make_repo):
+    root = make_repo({"monitoring/alerts.yml": PROM_RULES, "src/monitoring/drift.py": KS_DRIFT})
+    first = [e.id for e in run_detector(MonitoringDetector, root)]
+    assert first == [e.id for e in run_detector(MonitoringDetector, root)]
+    assert len(set(first)) == len(first)
+
+
+# -- catalogue entries, read by the tools detector ------------------------------------------
+
+CATALOGUE_POSITIVE = [
+    ("prometheus_client", {"api/metrics.py": (
+        "from prometheus_client import Counter as C\nREQUESTS = C('requests_total', 'n')\n")}, INSTRUMENTATION),
+    ("instrumentator", {"api/main.py": (
+        "from prometheus_fastapi_instrumentator import Instrumentator\nInstrumentator().instrument(app).expose(app)\n")},
+     INSTRUMENTATION),
+    ("opentelemetry", {"api/otel.py": (
+        "from opentelemetry import trace\ntracer = trace.get_tracer(__name__)\n")}, INSTRUMENTATION),
+    ("evidently report", {"monitor.py": (
+        "from evidently import Report\nfrom evidently.presets import DataDriftPreset\n"
+        "report = Report([DataDriftPreset()])\nreport.run(cur, ref)\n")}, DRIFT),
+    ("evidently ui", {"ui.py": (
+        "from evidently.ui.workspace import Workspace\nws = Workspace.create('ws')\nws.create_project('p')\n")},
+     DASHBOARDS),
+    ("nannyml realized performance", {"perf.py": (
+        "import nannyml as nml\ncalc = nml.PerformanceCalculator(metrics=['roc_auc'])\n")}, FEEDBACK),
+    ("loguru", {"app.py": "from loguru import logger\nlogger.add('app.log')\nlogger.info('hi')\n"}, LOGGING),
+    ("structlog", {"app.py": "import structlog\nstructlog.configure(processors=[])\n"}, LOGGING),
+]
+
+
+@pytest.mark.parametrize("files,signal", [pytest.param(f, s, id=i) for i, f, s in CATALOGUE_POSITIVE])
+def test_catalogue_tools(make_repo, files, signal):
+    assert signal in present(run_detector(ToolUsageDetector, make_repo(files)))
+
+
+CATALOGUE_DECLARED = [
+    ("evidently only in requirements", {"requirements.txt": "evidently==0.7.20\n", "src/a.py": "x = 1\n"}, DRIFT),
+    ("evidently in docs code block", {"docs/drift.md": "```python\nfrom evidently import Report\n```\n"}, DRIFT),
+    ("instrumentator only declared", {"pyproject.toml": (
+        '[project]\nname = "x"\ndependencies = ["prometheus-fastapi-instrumentator>=7"]\n')}, INSTRUMENTATION),
+    ("agent instruction file", {".claude/agents/ml-engineer.md": "Use Evidently, NannyML and Prometheus.\n"}, DRIFT),
+]
+
+
+@pytest.mark.parametrize("files,signal", [pytest.param(f, s, id=i) for i, f, s in CATALOGUE_DECLARED])
+def test_catalogue_mentions_are_declared_only(make_repo, files, signal):
+    evidence = run_detector(ToolUsageDetector, make_repo(files))
+    assert signal not in present(evidence)
+    assert signal in declared(evidence)
+
+
+def test_otel_stub_without_import_is_absent(make_repo):
+    root = make_repo({"api/observability.py": (
+        '"""OpenTelemetry wiring, deliberately stubbed out."""\nimport structlog\n\n'
+        "def init_tracing(service_name):\n    structlog.get_logger().debug('otel stubbed')\n")})
+    evidence = run_detector(ToolUsageDetector, root)
+    assert INSTRUMENTATION not in present(evidence)
+    assert run_detector(MonitoringDetector, root) == []
