@@ -1,0 +1,109 @@
+"""Azure Pipelines (azure-pipelines*.yml, .azure-pipelines/) read into the CI model."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from detectors.ci import model as m
+from detectors.ci.model import Job, Pipeline, Step
+from detectors.ci.yamlutil import LineFinder, as_list, disabled_condition, flatten, truthy
+
+SYSTEM = "Azure Pipelines"
+_SCRIPT_KEYS = ("script", "bash", "pwsh", "powershell")
+_INLINE_INPUTS = ("inlineScript", "script", "arguments", "command", "scriptPath", "inline")
+
+
+def is_pipeline(path: str) -> bool:
+    """azure-pipelines*.yml anywhere, or any YAML under .azure-pipelines/ or .pipelines/."""
+    low = path.lower()
+    base = low.rsplit("/", 1)[-1]
+    if not low.endswith((".yml", ".yaml")):
+        return False
+    return base.startswith("azure-pipelines") or low.startswith((".azure-pipelines/", ".pipelines/", ".azuredevops/"))
+
+
+def _triggers(doc: dict) -> frozenset[str]:
+    out: set[str] = set()
+    if doc.get("trigger", "default") not in ("none", None, [], False):
+        out.add(m.PUSH)
+        if "tags" in flatten(doc.get("trigger")):
+            out.add(m.TAG)
+    if doc.get("pr", "default") not in ("none", None, [], False):
+        out.add(m.PULL_REQUEST)
+    if doc.get("schedules"):
+        out.add(m.SCHEDULE)
+    if "trigger" in flatten((doc.get("resources") or {}).get("pipelines") if isinstance(doc.get("resources"), dict) else None):
+        out.add(m.WORKFLOW_RUN)
+    return frozenset(out)
+
+
+def _raw_jobs(doc: dict) -> Iterator[tuple[dict, dict]]:
+    """(stage, job) pairs, whether the file has stages, jobs or only steps."""
+    if isinstance(doc.get("stages"), list):
+        for stage in doc["stages"]:
+            if isinstance(stage, dict):
+                for job in as_list(stage.get("jobs")):
+                    if isinstance(job, dict):
+                        yield stage, job
+    elif isinstance(doc.get("jobs"), list):
+        for job in doc["jobs"]:
+            if isinstance(job, dict):
+                yield {}, job
+    elif isinstance(doc.get("steps"), list):
+        yield {}, {"job": "default", "steps": doc["steps"]}
+
+
+def _job_steps(job: dict) -> list[Any]:
+    steps = list(as_list(job.get("steps")))
+    strategy = job.get("strategy") if isinstance(job.get("strategy"), dict) else {}
+    for plan in strategy.values():  # deployment jobs: runOnce / rolling / canary hooks
+        if isinstance(plan, dict):
+            for hook in plan.values():
+                if isinstance(hook, dict):
+                    steps += as_list(hook.get("steps"))
+    return steps
+
+
+def _step(raw: dict, finder: LineFinder, cursor: int) -> Step:
+    run = next((str(raw[k]) for k in _SCRIPT_KEYS if raw.get(k)), "")
+    task = str(raw.get("task") or "")
+    inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
+    if task and not run:
+        run = "\n".join(str(inputs[k]) for k in _INLINE_INPUTS if isinstance(inputs.get(k), str) and k != "command")
+    line = (finder.text(run, cursor) if run else None) or (finder.text(task, cursor) if task else None)
+    return Step(
+        line=line, name=str(raw.get("displayName") or ""), run=run, uses=task, args=flatten(inputs),
+        neutered=truthy(raw.get("continueOnError")) or disabled_condition(raw.get("condition"))
+        or raw.get("enabled") is False,
+        gate=task.lower().startswith("manualvalidation"),
+    )
+
+
+def parse(path: str, docs: list[Any], text: str) -> Pipeline:
+    """Jobs (and deployment jobs) of one Azure Pipelines file."""
+    doc = docs[0] if docs else None
+    if not isinstance(doc, dict):
+        return Pipeline(path, SYSTEM, error=None if doc is None else "not an Azure Pipelines mapping")
+    finder = LineFinder(text)
+    base = _triggers(doc)
+    jobs: list[Job] = []
+    for stage, job in _raw_jobs(doc):
+        name = str(job.get("deployment") or job.get("job") or job.get("template") or "job")
+        line = finder.text(name) if name != "default" else None
+        steps = []
+        cursor = line or 1
+        for raw in _job_steps(job):
+            if isinstance(raw, dict):
+                step = _step(raw, finder, cursor)
+                cursor = step.line or cursor
+                steps.append(step)
+        env = job.get("environment")
+        env_name = str(env.get("name") if isinstance(env, dict) else env) if env else None
+        condition = job.get("condition") or stage.get("condition")
+        jobs.append(Job(
+            file=path, system=SYSTEM, name=name, line=line, triggers=base, steps=tuple(steps),
+            environment=env_name,
+            manual=any(s.gate for s in steps) or str((job.get("pool") or "")).lower() == "server",
+            neutered=truthy(job.get("continueOnError")) or disabled_condition(condition),
+            needs=tuple(str(d) for d in as_list(job.get("dependsOn"))),
+        ))
+    return Pipeline(path, SYSTEM, tuple(jobs))

@@ -1,0 +1,154 @@
+"""What a CI step does, decided from the commands it runs and the actions it uses.
+
+Kinds are small strings (``test``, ``deploy``...). Rules are data: a regular expression over
+the unwrapped command text, over the script or module a command runs, or over the action name.
+"""
+from __future__ import annotations
+
+import re
+
+from detectors.ci.commands import Command
+
+TEST = "test"
+LINT = "lint"
+TRAIN = "train"
+DATA_PIPELINE = "data_pipeline"
+BUILD_IMAGE = "build_image"
+PUSH_IMAGE = "push_image"
+DEPLOY = "deploy"
+DOCS_DEPLOY = "docs_deploy"
+SECURITY = "security"
+MONITOR = "monitor"
+RETRAIN_TRIGGER = "retrain_trigger"
+PROMOTE = "promote"
+
+# Rules over the command text (words joined by spaces, after wrappers such as ``uv run``).
+_COMMAND_RULES: tuple[tuple[str, str], ...] = (
+    (TEST, r"^(pytest|py\.test|nose2|nosetests|green|behave|ward|tox|nox|hatch test|pyright --verifytypes)\b"),
+    (TEST, r"^python[\d.]* (-\S+ )*-m (pytest|unittest|nose2|tox|nox|coverage run)\b"),
+    (TEST, r"^coverage run\b"),
+    (TEST, r"^(npm|pnpm|yarn|bun)( run)? test(:\S+)?\b"),
+    (TEST, r"^(vitest|jest|mocha|playwright test|cypress run|go test|cargo test|mvn (\S+ )*(test|verify)|gradle\w* (\S+ )*test|dotnet test|ctest|rspec|phpunit)\b"),
+    (TEST, r"^rscript .*(testthat|test_dir|devtools::test)"),
+    (LINT, r"^(ruff|flake8|pylint|mypy|pyright|pydocstyle|pycodestyle|pyflakes|bandit-lint|yamllint|hadolint|shellcheck|eslint|tslint|stylelint|markdownlint|golangci-lint|tflint|sqlfluff lint|codespell|vulture|interrogate|darglint|pylama|prospector|nbqa)\b"),
+    (LINT, r"^(black|isort|autopep8|yapf|prettier|ruff format|terraform fmt|docformatter|nbstripout)\b.*(--check|--diff|-check\b)"),
+    (LINT, r"^pre-commit run\b"),
+    (LINT, r"^(npm|pnpm|yarn|bun)( run)? (lint|format:check|typecheck|type-check|check-types)\b"),
+    (LINT, r"(^| )--check\b"),
+    (TRAIN, r"^(dvc (repro|exp run)|mlflow run|kedro run|metaflow|zenml pipeline run|ludwig (train|experiment)|allennlp train|yolo (train|val)|accelerate launch .*train|torchrun .*train|deepspeed .*train)\b"),
+    (TRAIN, r"^(az ml job create|gcloud ai custom-jobs create|gcloud ai-platform jobs submit training|aws sagemaker create-training-job|sky launch|databricks (jobs|bundle) run)\b"),
+    (DATA_PIPELINE, r"^(dvc (repro|exp run)|kedro run|dbt (run|build)|prefect deployment run|airflow dags (trigger|test)|zenml pipeline run|dagster job (execute|launch)|kfp run|great_expectations checkpoint run)\b"),
+    (BUILD_IMAGE, r"^(docker|podman|nerdctl) (buildx )?(build|image build|compose (\S+ )*build)\b"),
+    (BUILD_IMAGE, r"^docker-compose (\S+ )*build\b"),
+    (BUILD_IMAGE, r"^(buildah (bud|build)|kaniko|executor --(context|dockerfile)|/kaniko/executor|pack build|bentoml containerize|img build|s2i build|jib)\b"),
+    (BUILD_IMAGE, r"^(gcloud builds submit|az acr build)\b"),
+    (PUSH_IMAGE, r"^(docker|podman|nerdctl|buildah) push\b"),
+    (PUSH_IMAGE, r"^docker (buildx )?build\b.*--push\b"),
+    (PUSH_IMAGE, r"^(docker-compose|docker compose) push\b"),
+    (PUSH_IMAGE, r"^(gcloud builds submit|az acr build|crane (push|copy)|skopeo copy|kaniko|/kaniko/executor|executor --(context|dockerfile))\b"),
+    (DEPLOY, r"^kubectl (\S+ )*(apply|rollout|set image|replace|patch|create deployment|scale)\b"),
+    (DEPLOY, r"^(helm (\S+ )*(upgrade|install)|helmfile (\S+ )*(apply|sync)|skaffold (run|deploy)|argocd app (sync|set)|kustomize build .*kubectl apply|flux reconcile)\b"),
+    (DEPLOY, r"^(terraform|tofu|terragrunt) (\S+ )*apply\b|^(pulumi (\S+ )*up|cdk deploy|cdktf deploy|sam deploy|serverless deploy|sls deploy|copilot (\S+ )*deploy|eb deploy)\b"),
+    (DEPLOY, r"^gcloud (\S+ )*(run deploy|run services update|app deploy|functions deploy|ai endpoints (deploy-model|create)|container images add-tag|deploy releases create)\b"),
+    (DEPLOY, r"^az (ml (online-deployment|online-endpoint|batch-deployment|batch-endpoint) (create|update)|webapp (deploy|up|config container set|create)|containerapp (update|up|create)|functionapp deployment|aks command|deployment group create|container create)\b"),
+    (DEPLOY, r"^aws (ecs (update-service|deploy)|sagemaker (create-endpoint|update-endpoint)|lambda update-function-code|deploy create-deployment|cloudformation deploy|apprunner (update|start-deployment))\b"),
+    (DEPLOY, r"^(fly|flyctl) deploy\b|^heroku (container:release|deploy|releases)\b|^git push (\S+ )*heroku\b|^(railway up|vercel (\S+ )*--prod|modal deploy|bentoml deploy|truss push|mlflow (deployments create|sagemaker deploy|models build-docker)|seldon|caprover deploy|dokku)\b"),
+    (DOCS_DEPLOY, r"^(mkdocs gh-deploy|ghp-import|mike deploy|sphinx-build|mkdocs build|jupyter-book build|netlify deploy|firebase deploy --only hosting)\b"),
+    (SECURITY, r"^(bandit|pip-audit|safety (check|scan)|trivy|grype|snyk|gitleaks|trufflehog|semgrep|detect-secrets(-hook)? scan|osv-scanner|checkov|tfsec|kics|docker scout|govulncheck|cargo audit|dependency-check|horusec|codeql)\b"),
+    (SECURITY, r"^(npm|pnpm|yarn) audit\b"),
+    (SECURITY, r"^ruff (check )?.*--(extend-)?select[ =]\S*\b(S|ALL)\b"),
+    (MONITOR, r"^evidently\b|^nannyml\b|^whylogs\b"),
+    (RETRAIN_TRIGGER, r"^gh (workflow run|api .*/dispatches)\b|^curl .*(/dispatches|/trigger/pipeline|/api/2\.\d/jobs/run-now)|^(az pipelines run|gcloud builds triggers run|glab ci run)\b"),
+    (PROMOTE, r"^(az ml model (create|register)|gcloud ai models upload|aws sagemaker (create-model-package|update-model-package)|gto (assign|register|promote)|mlflow models? (register|transition))\b"),
+)
+
+# Rules over the script or module a command runs (``python -m pkg.train`` -> ``pkg/train``).
+_B = r"(?:^|[/_.-])"
+_E = r"(?:[/_.-]|$)"
+_SCRIPT_RULES: tuple[tuple[str, str], ...] = (
+    (TRAIN, _B + r"(re|pre|fine)?(train|training|finetune|fine_tune|fit)" + _E),
+    (TRAIN, _B + r"(eval|evaluate|evaluation|validate_model|benchmark)" + _E),
+    (TEST, _B + r"(run_)?(tests?|unit|unittests?|integration|e2e|pytest)" + _E),
+    (LINT, _B + r"(lint|linting|typecheck|type_check|style|format_check|check_format)" + _E),
+    (DATA_PIPELINE, _B + r"(pipeline|prepare|preprocess|preprocessing|ingest|ingestion|etl|make_dataset|build_features|featurize|feature_engineering|data_prep)" + _E),
+    (MONITOR, _B + r"(monitor|monitoring|drift|detect_drift|check_drift|data_drift)" + _E),
+    (RETRAIN_TRIGGER, _B + r"(retrain|trigger_retrain|trigger_training)" + _E),
+    (PROMOTE, _B + r"(promote|promotion|register|register_model|registry|champion)" + _E),
+    (DEPLOY, _B + r"(deploy|deployment|release_model|rollout)" + _E),
+    (SECURITY, _B + r"(security_scan|audit_deps|vuln_scan)" + _E),
+)
+#: a deploy script or command aimed at a documentation site, not a model or service.
+_DOCS_TARGET = re.compile(r"(^|[/_. -])(docs?|documentation|pages|gh-pages|site|website|book)([/_. -]|$)", re.I)
+_SCRIPT_SUFFIX = re.compile(r"\.(py|sh|bash|r|ipynb|ps1|js|ts)$", re.I)
+_INTERPRETERS = re.compile(r"^(python[\d.]*|py|bash|sh|zsh|rscript|node|papermill|ipython|pwsh|powershell|jupyter|dotnet)$")
+
+# Rules over action / task / orb / plugin / builder names (and their flattened inputs).
+_USES_RULES: tuple[tuple[str, str], ...] = (
+    (SECURITY, r"github/codeql-action|aquasecurity/(trivy|tfsec)|snyk/|anchore/(scan|sbom)-action|gitleaks|trufflesecurity|semgrep|pip-audit|pypa/gh-action-pip-audit|bandit|ossf/scorecard-action|bridgecrewio/checkov|dependency-review-action|sonarsource|sonarqube|aquasec|securego/gosec|snyksecurityscan|credscan|trivy|security/|sast|secret-detection|dependency-scanning|container-scanning|codeql"),
+    (TEST, r"^pytest|/pytest|python-tests|tox-action|nox-action|pytestrunner|vstest|dotnettestcli"),
+    (LINT, r"pre-commit/action|chartboost/ruff-action|astral-sh/ruff-action|psf/black|super-linter|reviewdog|golangci|pylint|flake8|hadolint|py-actions/flake8|ricardochaves/python-lint|/lint"),
+    (BUILD_IMAGE, r"docker/build-push-action|redhat-actions/buildah-build|mr-smithers-excellent/docker-build-push|docker@\d|dockercompose@|docker-build|kaniko|cloud-builders/docker|buildah|gcr\.io/kaniko"),
+    (PUSH_IMAGE, r"redhat-actions/push-to-registry|docker/build-push-action.*push[=:] ?true|mr-smithers-excellent/docker-build-push|docker@\d.*(push|buildandpush)|docker-push|kaniko|cloud-builders/docker.*\bpush\b"),
+    (DEPLOY, r"azure/(webapps-deploy|k8s-deploy|functions-action|container-apps-deploy-action|aml-deploy|arm-deploy|aks-set-context.*deploy|cli.*(deploy|update|apply))|google-github-actions/deploy-|aws-actions/amazon-ecs-deploy|aws-actions/aws-cloudformation-github-deploy|aws-actions/amazon-ecs-render.*deploy|superfly/flyctl-actions.*deploy|akhileshns/heroku-deploy|deliverybot/helm|azure/helm|wahyd4/kubectl-helm|actions-hub/kubectl.*(apply|rollout|set)|steebchen/kubectl.*(apply|rollout|set)|azurewebapp|azurermwebappdeployment|azurefunctionapp|kubernetesmanifest|helmdeploy|kubernetes@\d.*(apply|rollout|set)|terraformtask.*apply|azurecontainerapps|cloud-builders/(gcloud|kubectl|gke-deploy).*(deploy|apply|rollout|set image)|cloud-sdk.*(run deploy|app deploy)|gke-deploy"),
+    (DOCS_DEPLOY, r"actions/deploy-pages|peaceiris/actions-gh-pages|jamesives/github-pages-deploy-action|mhausenblas/mkdocs-deploy-gh-pages|sphinx-notes/pages|actions/upload-pages-artifact"),
+    (RETRAIN_TRIGGER, r"peter-evans/repository-dispatch|benc-uk/workflow-dispatch|convictional/trigger-workflow-and-wait|aurelien-baudet/workflow-dispatch|the-actions-org/workflow-dispatch"),
+    (TRAIN, r"iterative/setup-cml.*dvc repro|azure/aml-(run|train)|mlflow-run"),
+)
+
+_COMPILED_COMMANDS = tuple((k, re.compile(p, re.I)) for k, p in _COMMAND_RULES)
+_COMPILED_SCRIPTS = tuple((k, re.compile(p, re.I)) for k, p in _SCRIPT_RULES)
+_COMPILED_USES = tuple((k, re.compile(p, re.I)) for k, p in _USES_RULES)
+
+
+def script_target(cmd: Command) -> str | None:
+    """The script or module a command runs: ``python -m a.b`` -> ``a/b``; ``./x.sh`` -> ``x.sh``."""
+    words = list(cmd.words)
+    if _INTERPRETERS.match(cmd.tool):
+        rest = words[1:]
+        while rest:
+            word = rest.pop(0)
+            if word == "-m" and rest:
+                return rest[0].replace(".", "/")
+            if word in ("-c", "-e", "--eval"):
+                return None
+            if not word.startswith("-"):
+                return word
+        return None
+    if _SCRIPT_SUFFIX.search(words[0]) or words[0].startswith(("./", "scripts/", "bin/")):
+        return words[0]
+    return None
+
+
+def _subcommand_deploy(cmd: Command, target: str) -> bool:
+    """``python -m pkg.cli deploy api`` or ``./manage.sh deploy``: a project CLI deploying."""
+    return any(w.lower() in ("deploy", "rollout") for w in cmd.words[1:4]) and bool(target)
+
+
+def classify_command(cmd: Command) -> set[str]:
+    """Kinds of one command (empty for inert commands such as echo)."""
+    if cmd.inert:
+        return set()
+    text = cmd.text
+    kinds = {kind for kind, rx in _COMPILED_COMMANDS if rx.search(text)}
+    target = script_target(cmd)
+    if target:
+        name = _SCRIPT_SUFFIX.sub("", target.lower())
+        kinds |= {kind for kind, rx in _COMPILED_SCRIPTS if rx.search(name)}
+        if _subcommand_deploy(cmd, target):
+            kinds.add(DEPLOY)
+    if DEPLOY in kinds and target and _DOCS_TARGET.search(target):
+        kinds.add(DOCS_DEPLOY)
+    if DOCS_DEPLOY in kinds:
+        kinds.discard(DEPLOY)
+    return kinds
+
+
+def classify_uses(uses: str, args: str = "") -> set[str]:
+    """Kinds of an action, task, orb, plugin or builder image (with its inputs)."""
+    if not uses:
+        return set()
+    text = f"{uses} {args}".lower()
+    kinds = {kind for kind, rx in _COMPILED_USES if rx.search(text)}
+    if DOCS_DEPLOY in kinds:
+        kinds.discard(DEPLOY)
+    return kinds

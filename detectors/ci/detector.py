@@ -1,0 +1,203 @@
+"""The CI detector: decides CI-backed signals from the normalised CI model."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import replace
+from typing import Iterable, Iterator
+
+from detectors.ci import classify as k
+from detectors.ci.analysis import Finding, JobAnalyser
+from detectors.ci.discovery import pipelines
+from detectors.ci.model import AUTOMATIC, DELIVERY, PULL_REQUEST, SCHEDULE, Job, Pipeline
+from scanner.detector import Detector, ScanContext
+from scanner.model import Evidence, Outcome
+
+MAX_LOCATIONS = 5
+#: environments that publish documentation or packages, not a model or a service.
+_NOT_A_DEPLOY_ENV = re.compile(r"pages|docs?\b|documentation|pypi|npm|publish|package", re.I)
+
+
+class CIDetector(Detector):
+    """Reads CI configuration (GitHub Actions, GitLab CI, Azure Pipelines, Jenkins, CircleCI,
+    Bitbucket Pipelines, Cloud Build, Buildkite) into one model of jobs, triggers and steps,
+    and decides from what the steps really run:
+
+    - ``deploy.ci_present``: a CI system is configured (named in the summary);
+    - ``deploy.ci_tests``: a job runs tests or linters (directly or through make/tox/nox/...);
+    - ``deploy.ci_training``: a job trains or evaluates a model (train scripts, dvc repro...);
+    - ``deploy.cd``: a job started on push/tag/release deploys (kubectl, helm, cloud deploy
+      commands or actions, a deploy CLI) or targets a deployment environment; documentation
+      sites and package publishing do not count;
+    - ``governance.security_scanning``: a job runs a security scanner (bandit, pip-audit,
+      trivy, CodeQL, ruff with the ``S`` rules...);
+    - ``governance.approval_gates``: a production-like environment, a manual deploy job, or a
+      step that waits for a person (Jenkins ``input``, Buildkite ``block``, approval jobs);
+    - ``monitoring.scheduled``: a scheduled job runs monitoring or drift code;
+    - ``monitoring.retrain_trigger``: after monitoring/drift code, the workflow trains or
+      dispatches training;
+    - ``data.pipeline_automated``: an automatically started job runs the data pipeline;
+    - ``tracking.registry_promotion``: a job promotes or registers a model after training or
+      evaluation.
+
+    Steps that cannot fail (``continue-on-error``, ``allow_failure``, ``|| true``), never run
+    (``if: false``) or only echo do not count; commented-out lines are never read.
+    """
+
+    id = "ci"
+    signals = (
+        "deploy.ci_present", "deploy.ci_tests", "deploy.ci_training", "deploy.cd",
+        "governance.security_scanning", "governance.approval_gates", "monitoring.scheduled",
+        "monitoring.retrain_trigger", "data.pipeline_automated", "tracking.registry_promotion",
+    )
+
+    def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
+        found = pipelines(ctx)
+        for pipeline in found:
+            if pipeline.error:
+                yield from self._errors(ctx, pipeline)
+        readable = [p for p in found if not p.error]
+        yield from self._present(ctx, readable)
+        callers = _caller_triggers(readable)
+        analyser = JobAnalyser(ctx)
+        jobs = [_with_callers(job, callers) for p in readable for job in p.jobs]
+        findings = [f for job in jobs for f in analyser.findings(job)]
+        yield from self._decide(ctx, jobs, findings)
+
+    # -- presence and errors -------------------------------------------------------------------
+    def _errors(self, ctx: ScanContext, pipeline: Pipeline) -> Iterator[Evidence]:
+        for signal in self.signals:
+            yield self.evidence(signal, f"{pipeline.system} file {pipeline.file} could not be read: {pipeline.error}",
+                                ctx.location(pipeline.file), outcome=Outcome.ERROR, tier=None,
+                                subject="error", system=pipeline.system)
+
+    def _present(self, ctx: ScanContext, readable: list[Pipeline]) -> Iterator[Evidence]:
+        by_system: dict[str, list[Pipeline]] = defaultdict(list)
+        for pipeline in readable:
+            by_system[pipeline.system].append(pipeline)
+        for system, group in sorted(by_system.items()):
+            jobs = sum(len(p.jobs) for p in group)
+            yield self.evidence("deploy.ci_present", f"{system}: {len(group)} file(s), {jobs} job(s)",
+                                *[ctx.location(p.file, 1) for p in group[:MAX_LOCATIONS]],
+                                subject=system, system=system, files=[p.file for p in group], jobs=jobs)
+
+    # -- signals from findings -----------------------------------------------------------------
+    def _decide(self, ctx: ScanContext, jobs: list[Job], findings: list[Finding]) -> Iterator[Evidence]:
+        def of(*kinds: str) -> list[Finding]:
+            return [f for f in findings if f.kinds & set(kinds)]
+
+        checks = [f for f in of(k.TEST, k.LINT) if _runs_unattended(f.job)]
+        yield from self._grouped(ctx, "deploy.ci_tests", checks, "runs tests/lint")
+        yield from self._grouped(ctx, "deploy.ci_training", of(k.TRAIN), "trains or evaluates a model")
+        scans = [f for f in of(k.SECURITY) if _runs_unattended(f.job)]
+        yield from self._grouped(ctx, "governance.security_scanning", scans, "runs a security scan")
+        cd = [f for f in of(k.DEPLOY) if _delivers(f.job)] + _environment_deploys(jobs, findings)
+        yield from self._grouped(ctx, "deploy.cd", cd, "deploys automatically")
+        scheduled = [f for f in of(k.MONITOR) if SCHEDULE in f.job.triggers]
+        yield from self._grouped(ctx, "monitoring.scheduled", scheduled, "runs monitoring/drift code on a schedule")
+        retrain = _after(findings, k.MONITOR, {k.TRAIN, k.RETRAIN_TRIGGER})
+        yield from self._grouped(ctx, "monitoring.retrain_trigger", retrain, "triggers training after monitoring/drift code")
+        data = [f for f in of(k.DATA_PIPELINE) if f.job.triggers & AUTOMATIC]
+        yield from self._grouped(ctx, "data.pipeline_automated", data, "runs the data pipeline automatically")
+        promote = _after(findings, k.TRAIN, {k.PROMOTE})
+        yield from self._grouped(ctx, "tracking.registry_promotion", promote, "promotes/registers a model after training or evaluation")
+        yield from self._gates(ctx, jobs, findings)
+
+    def _gates(self, ctx: ScanContext, jobs: list[Job], findings: list[Finding]) -> Iterator[Evidence]:
+        deploying = {id(f.job) for f in findings if k.DEPLOY in f.kinds}
+        gates: list[Finding] = []
+        for job in jobs:
+            if job.neutered:
+                continue
+            if job.production:
+                gates.append(Finding(job, frozenset(), f"environment '{job.environment}'", job.file, job.line, 0))
+            elif job.manual and (id(job) in deploying or any(s.gate for s in job.steps)):
+                gates.append(Finding(job, frozenset(), "manual approval before the job runs", job.file, job.line, 0))
+        yield from self._grouped(ctx, "governance.approval_gates", gates, "gates deployment on a person or a protected environment")
+
+    def _grouped(self, ctx: ScanContext, signal: str, findings: list[Finding], what: str) -> Iterator[Evidence]:
+        """One piece of evidence per CI file, listing where the findings are."""
+        by_file: dict[str, list[Finding]] = defaultdict(list)
+        for f in findings:
+            by_file[f.job.file].append(f)
+        for file, group in sorted(by_file.items()):
+            first = group[0]
+            places = _unique_locations(ctx, group)
+            yield self.evidence(
+                signal,
+                f"{first.job.system} job '{first.job.name}' {what}: {first.text[:160]} ({first.path}:{first.line or '?'})",
+                *places, subject=file, system=first.job.system, ci_file=file,
+                jobs=sorted({f.job.name for f in group}), kinds=sorted({x for f in group for x in f.kinds}),
+            )
+
+
+def _unique_locations(ctx: ScanContext, group: Iterable[Finding]) -> list:
+    seen: set[tuple[str, int | None]] = set()
+    out = []
+    for f in group:
+        if (f.path, f.line) not in seen and len(out) < MAX_LOCATIONS:
+            seen.add((f.path, f.line))
+            out.append(ctx.location(f.path, f.line))
+    return out
+
+
+def _runs_unattended(job: Job) -> bool:
+    """Checks count when they run on their own (push, pull request, schedule), not only on a click."""
+    return bool(job.triggers & (AUTOMATIC | {PULL_REQUEST}))
+
+
+def _delivers(job: Job) -> bool:
+    """Started by merge/tag/release (not only by a pull request or a person)."""
+    return bool(job.triggers & DELIVERY) and not job.manual
+
+
+def _environment_deploys(jobs: list[Job], findings: list[Finding]) -> list[Finding]:
+    """Jobs that target a deployment environment on delivery, when they do not publish docs."""
+    docs = {id(f.job) for f in findings if k.DOCS_DEPLOY in f.kinds}
+    out = []
+    for job in jobs:
+        if (job.environment and _delivers(job) and not job.neutered and id(job) not in docs
+                and not _NOT_A_DEPLOY_ENV.search(job.environment) and job.steps):
+            out.append(Finding(job, frozenset({k.DEPLOY}), f"environment '{job.environment}'", job.file, job.line, 0))
+    return out
+
+
+def _after(findings: list[Finding], first: str, then: set[str]) -> list[Finding]:
+    """Findings of kinds ``then`` that run after a ``first`` finding: later in the same job,
+    or in a job that needs (directly or not) a job with the ``first`` finding."""
+    firsts = [f for f in findings if first in f.kinds]
+    out = []
+    for f in findings:
+        if not (f.kinds & then) or first in f.kinds:
+            continue
+        for g in firsts:
+            same_job = g.job is f.job and g.order < f.order
+            if same_job or (g.job.file == f.job.file and _needs(f.job, g.job.name, f.job.file, findings)):
+                out.append(f)
+                break
+    return out
+
+
+def _needs(job: Job, name: str, file: str, findings: list[Finding], depth: int = 0) -> bool:
+    if name in job.needs:
+        return True
+    if depth > 5:
+        return False
+    jobs = {f.job.name: f.job for f in findings if f.job.file == file}
+    return any(_needs(jobs[n], name, file, findings, depth + 1) for n in job.needs if n in jobs)
+
+
+def _caller_triggers(readable: list[Pipeline]) -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for pipeline in readable:
+        for path, triggers in pipeline.called_workflows:
+            out[path] = out.get(path, frozenset()) | triggers
+    return out
+
+
+def _with_callers(job: Job, callers: dict[str, frozenset[str]]) -> Job:
+    """A reusable workflow's jobs run on the triggers of the workflows that call it."""
+    extra = callers.get(job.file)
+    if not extra:
+        return job
+    return replace(job, triggers=job.triggers | extra)

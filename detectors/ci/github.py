@@ -1,0 +1,115 @@
+"""GitHub Actions workflows (.github/workflows/*.yml) read into the CI model."""
+from __future__ import annotations
+
+from typing import Any
+
+from detectors.ci import model as m
+from detectors.ci.model import Job, Pipeline, Step
+from detectors.ci.yamlutil import LineFinder, as_list, disabled_condition, flatten, truthy
+
+SYSTEM = "GitHub Actions"
+
+_EVENTS = {
+    "push": m.PUSH, "pull_request": m.PULL_REQUEST, "pull_request_target": m.PULL_REQUEST,
+    "merge_group": m.PULL_REQUEST, "release": m.RELEASE, "schedule": m.SCHEDULE,
+    "workflow_dispatch": m.MANUAL, "workflow_call": m.WORKFLOW_CALL, "workflow_run": m.WORKFLOW_RUN,
+    "repository_dispatch": m.REPOSITORY_DISPATCH, "registry_package": m.RELEASE,
+}
+
+
+def is_workflow(path: str) -> bool:
+    """Workflow files live directly in .github/workflows/."""
+    low = path.lower()
+    return low.startswith(".github/workflows/") and low.count("/") == 2 and low.endswith((".yml", ".yaml"))
+
+
+def triggers(on: Any) -> frozenset[str]:
+    """Normalised triggers of an ``on:`` value (string, list or mapping)."""
+    events = on if isinstance(on, dict) else {e: None for e in as_list(on) if isinstance(e, str)}
+    out: set[str] = set()
+    for event, conf in events.items():
+        name = _EVENTS.get(str(event))
+        if name == m.PUSH and isinstance(conf, dict) and ("tags" in conf or "tags-ignore" in conf):
+            out.add(m.TAG)
+            if not ("branches" in conf or "branches-ignore" in conf or "paths" in conf):
+                continue
+        if name:
+            out.add(name)
+    return frozenset(out)
+
+
+def _job_triggers(base: frozenset[str], condition: Any) -> frozenset[str]:
+    """Narrow the workflow's triggers by a job ``if:`` on the event or ref."""
+    cond = str(condition or "").replace('"', "'")
+    if "event_name == 'pull_request'" in cond and "||" not in cond:
+        return base & {m.PULL_REQUEST}
+    if "event_name == 'schedule'" in cond and "||" not in cond:
+        return base & {m.SCHEDULE}
+    if ("refs/heads/" in cond or "event_name == 'push'" in cond or "event_name != 'pull_request'" in cond) and "||" not in cond:
+        return base - {m.PULL_REQUEST}
+    return base
+
+
+def _environment(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("name")
+    return str(value) if value else None
+
+
+def _workdir(job: dict) -> str:
+    defaults = job.get("defaults") if isinstance(job.get("defaults"), dict) else {}
+    run = defaults.get("run") if isinstance(defaults.get("run"), dict) else {}
+    return str(run.get("working-directory") or "")
+
+
+def _steps(job: dict, finder: LineFinder, start: int) -> list[Step]:
+    out: list[Step] = []
+    cursor = start
+    workdir = _workdir(job)
+    for raw in as_list(job.get("steps")):
+        if not isinstance(raw, dict):
+            continue
+        run = str(raw.get("run") or "")
+        uses = str(raw.get("uses") or "")
+        line = (finder.text(run, cursor) if run else None) or (finder.text(uses, cursor) if uses else None)
+        cursor = line or cursor
+        out.append(Step(
+            line=line,
+            name=str(raw.get("name") or ""),
+            run=run,
+            uses=uses,
+            args=flatten(raw.get("with")),
+            neutered=truthy(raw.get("continue-on-error")) or disabled_condition(raw.get("if")),
+            workdir=str(raw.get("working-directory") or workdir),
+        ))
+    return out
+
+
+def parse(path: str, docs: list[Any], text: str) -> Pipeline:
+    """Jobs of one workflow file; ``on`` is read under both ``on`` and YAML 1.1's ``True``."""
+    doc = docs[0] if docs else None
+    if not isinstance(doc, dict) or not isinstance(doc.get("jobs"), dict):
+        return Pipeline(path, SYSTEM, error="not a workflow: no jobs mapping")
+    base = triggers(doc.get("on", doc.get(True)))
+    finder = LineFinder(text)
+    jobs_line = finder.key("jobs") or 1
+    jobs: list[Job] = []
+    called: list[tuple[str, frozenset[str]]] = []
+    for name, job in doc["jobs"].items():
+        if not isinstance(job, dict):
+            continue
+        line = finder.key(name, jobs_line)
+        job_triggers = _job_triggers(base, job.get("if"))
+        steps = _steps(job, finder, line or jobs_line)
+        uses = str(job.get("uses") or "")
+        if uses:  # a reusable workflow: its jobs run with this workflow's triggers
+            steps.append(Step(line=finder.text(uses, line or 1), uses=uses, args=flatten(job.get("with"))))
+            if uses.startswith("./"):
+                called.append((uses[2:].split("@", 1)[0], job_triggers))
+        jobs.append(Job(
+            file=path, system=SYSTEM, name=str(name), line=line, triggers=job_triggers,
+            steps=tuple(steps), environment=_environment(job.get("environment")),
+            neutered=truthy(job.get("continue-on-error")) or disabled_condition(job.get("if")),
+            needs=tuple(str(n) for n in as_list(job.get("needs"))),
+        ))
+    return Pipeline(path, SYSTEM, tuple(jobs), called_workflows=tuple(called))

@@ -1,0 +1,87 @@
+"""The normalised CI model every CI system is read into: pipelines, jobs, steps, triggers.
+
+Parsers of each CI system (one small module each) fill this model; the CI detector reasons
+only over it, so a rule such as "a scheduled job runs drift code" is written once.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Normalised trigger names.
+PUSH = "push"
+PULL_REQUEST = "pull_request"
+TAG = "tag"
+RELEASE = "release"
+SCHEDULE = "schedule"
+MANUAL = "manual"
+WORKFLOW_CALL = "workflow_call"
+WORKFLOW_RUN = "workflow_run"
+REPOSITORY_DISPATCH = "repository_dispatch"
+
+#: triggers that start a job without a person pressing a button.
+AUTOMATIC = frozenset({PUSH, TAG, RELEASE, SCHEDULE, WORKFLOW_CALL, WORKFLOW_RUN, REPOSITORY_DISPATCH})
+#: triggers that mean "on merge, tag or release" for continuous deployment.
+DELIVERY = frozenset({PUSH, TAG, RELEASE, WORKFLOW_CALL, WORKFLOW_RUN, REPOSITORY_DISPATCH})
+
+_PRODUCTION = re.compile(r"(?<![a-z])(prod|production|prd|live)(?![a-z])", re.I)
+
+
+def production_like(name: str | None) -> bool:
+    """True for environment names such as ``production``, ``prod-eu``, ``live``."""
+    return bool(name) and bool(_PRODUCTION.search(str(name)))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a job: shell commands, an action/task/plugin, or both."""
+
+    line: int | None
+    name: str = ""
+    run: str = ""
+    """Shell commands, as written (comment lines are dropped when classified)."""
+    uses: str = ""
+    """Action, task, orb, plugin or builder image the step invokes."""
+    args: str = ""
+    """Arguments given to ``uses`` (action inputs, task inputs, builder args), flattened."""
+    neutered: bool = False
+    """The step cannot fail the job or never runs (continue-on-error, if: false...)."""
+    gate: bool = False
+    """The step waits for a person (Jenkins input, Buildkite block, ManualValidation)."""
+    workdir: str = ""
+    """Folder the commands run in, where task-runner files are looked up first."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job of a pipeline, with what starts it and what it runs."""
+
+    file: str
+    system: str
+    name: str
+    line: int | None
+    triggers: frozenset[str]
+    steps: tuple[Step, ...] = ()
+    environment: str | None = None
+    manual: bool = False
+    """The job waits for a person to start it (GitLab when: manual, approval job, block)."""
+    neutered: bool = False
+    """The whole job cannot fail the pipeline or never runs."""
+    needs: tuple[str, ...] = ()
+
+    @property
+    def production(self) -> bool:
+        """The job deploys to an environment whose name looks like production."""
+        return production_like(self.environment)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One CI file, read into jobs (``error`` says why it could not be read)."""
+
+    file: str
+    system: str
+    jobs: tuple[Job, ...] = ()
+    error: str | None = None
+    called_workflows: tuple[tuple[str, frozenset[str]], ...] = field(default=())
+    """(local reusable workflow path, triggers of the caller) for GitHub ``jobs.x.uses``."""

@@ -1,0 +1,395 @@
+"""Model deployment outside CI: container images, serving code and configs, infrastructure as
+code, automated tests and progressive-delivery configuration."""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from detectors.tools import is_template_path
+from scanner.detector import Detector, ParseError, ScanContext
+from scanner.model import Evidence, Tier
+from scanner.parsing.python import PyFacts
+
+MAX_LOCATIONS = 5
+IMPORT_DEPTH = 3
+MAX_YAML_BYTES = 512 * 1024
+
+# -- containers ----------------------------------------------------------------------------------
+_DOCKERFILE = re.compile(r"(^|/)(dockerfile|containerfile)([._-][^/]*)?$|\.dockerfile$", re.I)
+_INSTRUCTION = re.compile(r"^\s*(FROM|CMD|ENTRYPOINT|COPY|ADD)\s+(.*)$", re.I | re.M)
+_DEPS_ONLY = re.compile(r"requirements[^ ]*\.(txt|in)|pyproject\.toml|poetry\.lock|uv\.lock|setup\.(py|cfg)|environment[^ ]*\.ya?ml|package(-lock)?\.json|pnpm-lock\.yaml|yarn\.lock|conda[^ ]*\.ya?ml|Pipfile(\.lock)?|--from=", re.I)
+_DOCS_TOOLS = re.compile(r"\b(mkdocs|zensical|sphinx|jekyll|hugo|docusaurus|marp|mdbook|jupyter-book)\b", re.I)
+
+# -- serving -------------------------------------------------------------------------------------
+_WEB_APP_CALLS = ("fastapi.FastAPI", "flask.Flask", "starlette.applications.Starlette", "litserve.LitServer",
+                  "sanic.Sanic", "aiohttp.web.Application", "gradio.Interface", "gradio.Blocks",
+                  "gradio.ChatInterface", "quart.Quart", "fastapi.APIRouter", "tornado.web.Application")
+_MODEL_LOAD = re.compile(
+    r"^(joblib\.load|pickle\.loads?|cloudpickle\.loads?|dill\.loads?|torch\.load|torch\.jit\.load"
+    r"|(tensorflow|tf)\.(keras\.models\.load_model|saved_model\.load)|keras\.(models\.)?load_model"
+    r"|mlflow\.(\w+\.)?load_model|onnxruntime\.InferenceSession|transformers\..*from_pretrained"
+    r"|transformers\.pipeline|sentence_transformers\.SentenceTransformer|xgboost\..*load_model"
+    r"|lightgbm\.Booster|catboost\..*load_model|skops\.io\.load|bentoml\.\w+\.load_model"
+    r"|ultralytics\.YOLO|safetensors\..*load_file|tensorflow\.lite\.Interpreter)$")
+_LOADER_MODULES = ("mlflow", "joblib", "torch", "pickle", "keras", "tensorflow", "cloudpickle")
+_LOADER_REF = re.compile(r"^[^#\n]*\b(mlflow\.\w+\.load_model|joblib\.load|torch\.load|pickle\.load|keras\.models\.load_model)\b(?!\s*\()", re.M)
+_SERVING_KINDS = {"InferenceService": "KServe InferenceService", "ServingRuntime": "KServe ServingRuntime",
+                  "SeldonDeployment": "Seldon deployment", "InferenceGraph": "KServe InferenceGraph",
+                  "RayService": "Ray Serve (RayService)", "TrainedModel": "KServe TrainedModel"}
+_SERVE_COMMAND = re.compile(r"\bmlflow\s+models\s+serve\b|\btorchserve\s+--start\b|\btritonserver\b|\bbentoml\s+serve\b"
+                            r"|\bserve\s+run\s+\S+:\S+|\bseldon-core-microservice\b|\bmlserver\s+start\b")
+
+# -- infrastructure as code ----------------------------------------------------------------------
+_TF_BLOCK = re.compile(r'^\s*(resource|module)\s+"', re.M)
+_CFN = re.compile(r"AWSTemplateFormatVersion|Type:\s*['\"]?AWS::|\"Type\"\s*:\s*\"AWS::")
+_IAC_FILES = {"chart.yaml": "Helm chart", "kustomization.yaml": "Kustomize", "kustomization.yml": "Kustomize",
+              "pulumi.yaml": "Pulumi", "cdk.json": "AWS CDK", "serverless.yml": "Serverless Framework",
+              "serverless.yaml": "Serverless Framework", "skaffold.yaml": "Skaffold", "helmfile.yaml": "Helmfile"}
+_NOT_MANIFESTS = (".github/", ".gitlab", ".circleci/", "docker-compose", "compose.", "mkdocs", ".pre-commit",
+                  "dependabot", "dvc.yaml", "params.yaml", "conda", "environment")
+
+# -- progressive delivery ------------------------------------------------------------------------
+_ROLLBACK_DEF = re.compile(r"rollback|roll_back|revert_(model|release|deploy|alias)", re.I)
+_ROLLBACK_CONTEXT = re.compile(r"release|deploy|model|serving|version|revision|alias|champion|endpoint|traffic", re.I)
+_PROGRESSIVE_TEXT = re.compile(
+    r"\bcanaryTrafficPercent\b|\bInitialVariantWeight\b|\bCanarySize\b|\bBlueGreenUpdatePolicy\b"
+    r"|\bLinearStepSize\b|\bShadowProductionVariants\b|\bAdditionalVersionWeights\b|CodeDeployDefault\.\w*(Canary|Linear)"
+    r"|update-traffic\b.*--to-revisions|--traffic\s+['\"]?\w+=\d+\s+\w+=\d+|\.traffic\s*=\s*\{[^}]*:\s*\d+\s*,"
+    r"|\bkubectl\s+rollout\s+undo\b|\bhelm\s+rollback\b|\bargo\s+rollouts\b|\bmirror_percent\b|\bmirrorPercentage\b")
+_TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".sh", ".tf", ".bicep", "makefile", "jenkinsfile")
+
+
+class DeploymentDetector(Detector):
+    """Decides deployment signals that are files and code rather than CI jobs:
+
+    - ``deploy.container``: a Dockerfile/Containerfile that packages the project (copies code
+      or starts something); one that only installs dependencies, builds a docs site or sets up a
+      dev container is recorded as declared only. Dockerfiles quoted in Markdown are not files.
+    - ``deploy.serving``: a web app (FastAPI, Flask, Starlette, LitServe, Gradio...) in a file or
+      package that loads a model; serving manifests (KServe, Seldon, RayService); TorchServe
+      ``.mar``/``config.properties``; Triton ``config.pbtxt``; ``mlflow models serve``-style
+      commands. Framework calls (BentoML, Ray Serve, SageMaker/Vertex/AzureML endpoints) come
+      from the tool catalogue.
+    - ``deploy.iac``: Terraform blocks, Kubernetes manifests (apiVersion + kind + metadata),
+      Helm charts, Kustomize, CloudFormation/SAM, CDK, Bicep, Pulumi, Serverless.
+    - ``deploy.tests``: test files that define test functions or test classes.
+    - ``deploy.progressive``: Argo Rollouts / Flagger resources, weighted traffic splits
+      (Istio, KServe canaryTrafficPercent, SageMaker variant weights, Azure ML / Cloud Run
+      traffic), scripted rollbacks (``kubectl rollout undo``, ``helm rollback``) and rollback
+      functions of serving releases that the code calls.
+    """
+
+    id = "deployment"
+    signals = ("deploy.container", "deploy.serving", "deploy.iac", "deploy.tests", "deploy.progressive")
+
+    def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
+        files = [p for p in ctx.files() if not is_template_path(p)]
+        yield from self._containers(ctx, files)
+        yield from self._serving_code(ctx)
+        yield from self._serving_files(ctx, files)
+        manifests = list(self._k8s_documents(ctx, files))
+        yield from self._serving_manifests(ctx, manifests)
+        yield from self._iac(ctx, files, manifests)
+        yield from self._tests(ctx, files)
+        yield from self._progressive(ctx, files, manifests)
+
+    # -- containers ------------------------------------------------------------------------------
+    def _containers(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
+        real, weak = [], []
+        for path in files:
+            if not _DOCKERFILE.search(path) or path.lower().endswith((".md", ".dockerignore")):
+                continue
+            verdict = dockerfile_purpose(ctx.text(path) or "", path)
+            (real if verdict is None else weak).append((path, verdict))
+        if real:
+            yield self.evidence("deploy.container", f"container image built from {real[0][0]}"
+                                + (f" (+{len(real) - 1} more)" if len(real) > 1 else ""),
+                                *[ctx.location(p, 1) for p, _ in real[:MAX_LOCATIONS]],
+                                subject="dockerfile", files=[p for p, _ in real])
+        for path, why in weak[:MAX_LOCATIONS]:
+            yield self.evidence("deploy.container", f"{path}: {why}", ctx.location(path, 1),
+                                tier=Tier.DECLARED, subject=f"weak:{path}")
+
+    # -- serving ---------------------------------------------------------------------------------
+    def _serving_code(self, ctx: ScanContext) -> Iterator[Evidence]:
+        apps: dict[str, int] = {}
+        loaders: dict[str, tuple[int, str]] = {}
+        for path, facts in ctx.python_files(notebooks=False):
+            if is_template_path(path) or _is_test_path(path):
+                continue
+            app = _app_line(facts)
+            if app is not None:
+                apps[path] = app
+            load = next(((c.line, c.name) for c in facts.calls if _MODEL_LOAD.match(c.name)), None)
+            load = load or _loader_reference(ctx.text(path) or "", facts)
+            if load is not None:
+                loaders[path] = load
+        index = _module_index([p for p in ctx.files() if p.endswith(".py")])
+        for path, line in sorted(apps.items()):
+            loader = _loader_for(ctx, path, index, loaders)
+            if loader is None:
+                continue
+            lpath, (lline, call) = loader
+            yield self.evidence("deploy.serving", f"web app in {path} serves a model loaded with {call} ({lpath}:{lline})",
+                                ctx.location(path, line), ctx.location(lpath, lline), subject=f"app:{path}",
+                                app=path, loader=lpath)
+            return
+
+    def _serving_files(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
+        for path in files:
+            low = path.lower()
+            base = low.rsplit("/", 1)[-1]
+            what = None
+            if base.endswith(".mar"):
+                what = "TorchServe model archive"
+            elif base == "config.properties" and "inference_address" in (ctx.text(path) or ""):
+                what = "TorchServe config"
+            elif base == "config.pbtxt" and re.search(r"^\s*(platform|backend)\s*:", ctx.text(path) or "", re.M):
+                what = "Triton model repository config"
+            elif base.endswith((".sh", ".yml", ".yaml", ".toml")) or base in ("makefile", "procfile", "justfile") \
+                    or _DOCKERFILE.search(path):
+                text = ctx.text(path) if ctx.repo is not None and ctx.repo.size(path) < MAX_YAML_BYTES else None
+                m = _SERVE_COMMAND.search(_uncommented(text or ""))
+                if m:
+                    what = f"serving command '{m.group(0)}'"
+            if what:
+                yield self.evidence("deploy.serving", f"{what} in {path}", ctx.location(path), subject=f"file:{path}")
+
+    def _serving_manifests(self, ctx: ScanContext, manifests: list[tuple[str, int, dict]]) -> Iterator[Evidence]:
+        for path, line, doc in manifests:
+            what = _SERVING_KINDS.get(str(doc.get("kind")))
+            if what:
+                yield self.evidence("deploy.serving", f"{what} manifest {path}", ctx.location(path, line),
+                                    subject=f"k8s:{path}", kind=doc.get("kind"))
+                return
+
+    # -- Kubernetes-style documents --------------------------------------------------------------
+    def _k8s_documents(self, ctx: ScanContext, files: list[str]) -> Iterator[tuple[str, int, dict]]:
+        """(path, line, document) of every YAML document shaped like a Kubernetes object."""
+        for path in files:
+            low = path.lower()
+            if not low.endswith((".yaml", ".yml")) or any(s in low for s in _NOT_MANIFESTS):
+                continue
+            if ctx.repo is None or ctx.repo.size(path) > MAX_YAML_BYTES:
+                continue
+            text = ctx.text(path) or ""
+            if "apiVersion" not in text or "kind" not in text:
+                continue
+            try:
+                docs = ctx.structured(path)
+            except ParseError:
+                continue  # Helm templates hold Go templating: the chart counts through Chart.yaml
+            starts = [m.start() for m in re.finditer(r"^kind\s*:", text, re.M)]
+            for i, doc in enumerate(d for d in docs if _is_k8s(d)):
+                line = text.count("\n", 0, starts[i]) + 1 if i < len(starts) else 1
+                yield path, line, doc
+
+    def _iac(self, ctx: ScanContext, files: list[str], manifests: list[tuple[str, int, dict]]) -> Iterator[Evidence]:
+        found: dict[str, list[tuple[str, int | None]]] = {}
+        for path in files:
+            low = path.lower()
+            base = low.rsplit("/", 1)[-1]
+            kind = None
+            if low.endswith(".tf") and _TF_BLOCK.search(ctx.text(path) or ""):
+                kind = "Terraform"
+            elif low.endswith(".bicep"):
+                kind = "Bicep"
+            elif base in _IAC_FILES:
+                kind = _IAC_FILES[base]
+            elif low.endswith((".yaml", ".yml", ".json", ".template")) and ("cloudformation" in low or "template" in base) \
+                    and _CFN.search(ctx.text(path) or ""):
+                kind = "CloudFormation"
+            if kind:
+                found.setdefault(kind, []).append((path, None))
+        for path, line, doc in manifests:
+            found.setdefault("Kubernetes manifests", []).append((path, line))
+        for kind, places in sorted(found.items()):
+            yield self.evidence("deploy.iac", f"{kind}: {places[0][0]}" + (f" (+{len(places) - 1} more)" if len(places) > 1 else ""),
+                                *[ctx.location(p, ln) for p, ln in places[:MAX_LOCATIONS]], subject=kind,
+                                kind=kind, files=len({p for p, _ in places}))
+
+    # -- tests -----------------------------------------------------------------------------------
+    def _tests(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
+        found: list[str] = []
+        for path in files:
+            if not _is_test_path(path):
+                continue
+            if path.endswith(".py"):
+                facts = ctx.python(path)
+                if facts and any(d.startswith(("test", "Test")) for d in facts.defs):
+                    found.append(path)
+            elif re.search(r"\.(test|spec)\.[jt]sx?$", path) and re.search(r"\b(test|it)\s*\(", ctx.text(path) or ""):
+                found.append(path)
+        if found:
+            yield self.evidence("deploy.tests", f"{len(found)} test file(s) with test functions, e.g. {found[0]}",
+                                *[ctx.location(p) for p in found[:MAX_LOCATIONS]], subject="tests", files=len(found))
+
+    # -- progressive delivery --------------------------------------------------------------------
+    def _progressive(self, ctx: ScanContext, files: list[str], manifests: list[tuple[str, int, dict]]) -> Iterator[Evidence]:
+        for path, line, doc in manifests:
+            what = progressive_manifest(doc)
+            if what:
+                yield self.evidence("deploy.progressive", f"{what} in {path}", ctx.location(path, line), subject=f"k8s:{path}")
+                return
+        for path in files:
+            if not path.lower().endswith(_TEXT_SUFFIXES) or _is_test_path(path) or path.lower().endswith(".md"):
+                continue
+            if ctx.repo is not None and ctx.repo.size(path) > MAX_YAML_BYTES:
+                continue
+            text = _uncommented(ctx.text(path) or "")
+            m = _PROGRESSIVE_TEXT.search(text)
+            if m:
+                line = text.count("\n", 0, m.start()) + 1
+                yield self.evidence("deploy.progressive", f"'{m.group(0)[:60]}' in {path}", ctx.location(path, line), subject=f"text:{path}")
+                return
+        yield from self._rollback_code(ctx)
+
+    def _rollback_code(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """A rollback function of a release/model/deployment that the code really calls."""
+        defs: dict[str, str] = {}
+        calls: dict[str, tuple[str, int]] = {}
+        for path, facts in ctx.python_files(notebooks=False):
+            if _is_test_path(path) or is_template_path(path) or "migration" in path.lower():
+                continue
+            for name in facts.defs:
+                if _ROLLBACK_DEF.search(name) and _ROLLBACK_CONTEXT.search(name):
+                    defs.setdefault(name, path)
+            for call in facts.calls:
+                short = call.name.rsplit(".", 1)[-1]
+                if short in defs or (_ROLLBACK_DEF.search(short) and _ROLLBACK_CONTEXT.search(short)):
+                    calls.setdefault(short, (path, call.line))
+        for name, (path, line) in sorted(calls.items()):
+            if name in defs:
+                yield self.evidence("deploy.progressive", f"automatic rollback: {name}() defined in {defs[name]} and called in {path}",
+                                    ctx.location(path, line), ctx.location(defs[name]), subject=f"rollback:{name}")
+                return
+
+
+def dockerfile_purpose(text: str, path: str) -> str | None:
+    """None when the Dockerfile packages the project; otherwise why it does not count."""
+    if "/.devcontainer/" in f"/{path.lower()}":
+        return "development container only"
+    found = [(m.group(1).upper(), m.group(2)) for m in _INSTRUCTION.finditer(_uncommented(text))]
+    if not any(op == "FROM" for op, _ in found):
+        return "no FROM instruction"
+    runs = [arg for op, arg in found if op in ("CMD", "ENTRYPOINT")]
+    if any(_DOCS_TOOLS.search(r) for r in runs):
+        return "builds a documentation site"
+    copies = [arg for op, arg in found if op in ("COPY", "ADD") and not _DEPS_ONLY.search(arg)]
+    if not runs and not copies:
+        return "only installs dependencies: no project code copied and nothing started"
+    return None
+
+
+def progressive_manifest(doc: dict) -> str | None:
+    """What progressive delivery a Kubernetes-style document configures, if any."""
+    kind = str(doc.get("kind"))
+    api = str(doc.get("apiVersion"))
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    if kind == "Rollout" and "argoproj.io" in api:
+        return "Argo Rollouts rollout"
+    if kind == "Canary" and "flagger" in api:
+        return "Flagger canary"
+    if kind in ("TrafficSplit", "AnalysisTemplate"):
+        return f"{kind} resource"
+    if kind == "InferenceService" and re.search(r"canaryTrafficPercent", str(spec)):
+        return "KServe canary traffic split"
+    if kind == "VirtualService" and _weighted_routes(spec.get("http")):
+        return "Istio weighted traffic split"
+    if kind == "SeldonDeployment" and len([p for p in spec.get("predictors") or [] if isinstance(p, dict) and p.get("traffic")]) > 1:
+        return "Seldon traffic split between predictors"
+    if kind == "Experiment" and "seldon" in api:
+        return "Seldon experiment (A/B)"
+    return None
+
+
+def _weighted_routes(http: Any) -> bool:
+    for route in http if isinstance(http, list) else []:
+        dests = route.get("route") if isinstance(route, dict) else None
+        weights = [d.get("weight") for d in (dests if isinstance(dests, list) else []) if isinstance(d, dict)]
+        if len(weights) > 1 and all(isinstance(w, int) for w in weights):
+            return True
+        if isinstance(route, dict) and route.get("mirror"):
+            return True
+    return False
+
+
+def _is_k8s(doc: Any) -> bool:
+    return (isinstance(doc, dict) and isinstance(doc.get("apiVersion"), str) and isinstance(doc.get("kind"), str)
+            and isinstance(doc.get("metadata"), dict))
+
+
+def _is_test_path(path: str) -> bool:
+    low = path.lower()
+    base = low.rsplit("/", 1)[-1]
+    return ("/tests/" in f"/{low}" or "/test/" in f"/{low}" or base.startswith("test_") or base.endswith("_test.py")
+            or base == "conftest.py" or bool(re.search(r"\.(test|spec)\.[jt]sx?$", base)))
+
+
+def _app_line(facts: PyFacts) -> int | None:
+    for call in facts.calls:
+        if call.name in _WEB_APP_CALLS or call.name.startswith("streamlit."):
+            return call.line
+    return None
+
+
+def _module_index(paths: list[str]) -> dict[str, str]:
+    """Dotted module name -> path, under every suffix (``src/pkg/m.py`` is ``pkg.m`` and ``m``)."""
+    index: dict[str, str] = {}
+    for path in paths:
+        parts = path[:-3].split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        for i in range(len(parts)):
+            index.setdefault(".".join(parts[i:]), path)
+    return index
+
+
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[\w, \t]+)", re.M)
+
+
+def _imported_modules(ctx: ScanContext, path: str) -> list[str]:
+    """Modules a file imports, with ``from pkg import mod`` also giving ``pkg.mod``."""
+    facts = ctx.python(path)
+    out = list(facts.imports) if facts else []
+    for m in _FROM_IMPORT.finditer(ctx.text(path) or ""):
+        names = m.group(2).strip("()").replace("\n", ",").split(",")
+        out += [f"{m.group(1)}.{n.split(' as ')[0].strip()}" for n in names if n.strip() and not n.strip().startswith("#")]
+    return out
+
+
+def _loader_for(ctx: ScanContext, app: str, index: dict[str, str],
+                loaders: dict[str, tuple[int, str]]) -> tuple[str, tuple[int, str]] | None:
+    """The model-loading file behind an app: itself, a sibling module, or a local module it
+    imports (followed up to ``IMPORT_DEPTH`` levels)."""
+    folder = app.rsplit("/", 1)[0] if "/" in app else None
+    for path, load in sorted(loaders.items()):
+        if path == app or (folder is not None and path.rsplit("/", 1)[0] == folder):
+            return path, load
+    seen, frontier = {app}, [app]
+    for _ in range(IMPORT_DEPTH):
+        nxt = []
+        for path in frontier:
+            for imp in _imported_modules(ctx, path):
+                target = index.get(imp) or index.get(imp.rsplit(".", 1)[0])
+                if target and target not in seen:
+                    if target in loaders:
+                        return target, loaders[target]
+                    seen.add(target)
+                    nxt.append(target)
+        frontier = nxt
+    return None
+
+
+def _loader_reference(text: str, facts: PyFacts) -> tuple[int, str] | None:
+    """A loader passed around rather than called (``{"xgb": mlflow.xgboost.load_model}``)."""
+    if not facts.imports_any(_LOADER_MODULES):
+        return None
+    code = _uncommented(text)
+    m = _LOADER_REF.search(code)
+    return (code.count("\n", 0, m.start()) + 1, m.group(1)) if m else None
+
+
+def _uncommented(text: str) -> str:
+    """Text with whole-line comments blanked (lines kept, so line numbers stay right)."""
+    return re.sub(r"(?m)^\s*(#|//).*$", "", text)

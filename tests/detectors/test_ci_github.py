@@ -1,0 +1,224 @@
+"""CI detector on GitHub Actions workflows: positive cases and the traps that must not count."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from conftest import present, run_detector
+
+from detectors.ci import CIDetector
+from scanner.model import Outcome
+
+
+def wf(body: str, on: str = "on:\n  push:\n    branches: [main]\n") -> dict[str, str]:
+    return {".github/workflows/ci.yml": f"name: ci\n{on}jobs:\n" + textwrap.indent(textwrap.dedent(body), "  ")}
+
+
+def job(*steps: str, extra: str = "") -> str:
+    lines = ["build:", "  runs-on: ubuntu-latest"]
+    if extra:
+        lines += ["  " + line for line in extra.splitlines()]
+    lines.append("  steps:")
+    lines += ["    " + line for s in steps for line in s.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("steps, signal", [
+    (["- run: pytest -q"], "deploy.ci_tests"),
+    (["- run: uv run pytest tests/"], "deploy.ci_tests"),
+    (["- run: python -m unittest discover"], "deploy.ci_tests"),
+    (["- run: poetry run ruff check ."], "deploy.ci_tests"),
+    (["- run: black --check src"], "deploy.ci_tests"),
+    (["- uses: pre-commit/action@v3.0.1"], "deploy.ci_tests"),
+    (["- run: python train.py --epochs 3"], "deploy.ci_training"),
+    (["- run: python -m mypkg.training.train"], "deploy.ci_training"),
+    (["- run: dvc repro"], "deploy.ci_training"),
+    (["- run: python scripts/evaluate_model.py"], "deploy.ci_training"),
+    (["- run: bandit -r src"], "governance.security_scanning"),
+    (["- run: pip-audit"], "governance.security_scanning"),
+    (["- uses: github/codeql-action/analyze@v3"], "governance.security_scanning"),
+    (["- uses: aquasecurity/trivy-action@0.20.0\n  with:\n    image-ref: app"], "governance.security_scanning"),
+    (["- run: kubectl apply -f k8s/"], "deploy.cd"),
+    (["- run: helm upgrade --install api ./chart"], "deploy.cd"),
+    (["- run: gcloud run deploy api --image gcr.io/p/api"], "deploy.cd"),
+    (["- uses: azure/webapps-deploy@v2\n  with:\n    app-name: api"], "deploy.cd"),
+    (["- run: python -m src.deployment.cli deploy api --tag 1"], "deploy.cd"),
+    (["- run: dvc repro"], "data.pipeline_automated"),
+])
+def test_github_positive(make_repo, steps, signal):
+    ev = run_detector(CIDetector, make_repo(wf(job(*steps))))
+    assert signal in present(ev)
+    assert "deploy.ci_present" in present(ev)
+
+
+@pytest.mark.parametrize("step, signal", [
+    ("- run: pytest\n  if: false", "deploy.ci_tests"),
+    ("- run: pytest\n  if: ${{ false }}", "deploy.ci_tests"),
+    ("- run: pytest || true", "deploy.ci_tests"),
+    ("- run: |\n    # pytest tests/\n    echo skipped", "deploy.ci_tests"),
+    ("- run: echo \"pytest would run here\"", "deploy.ci_tests"),
+    ("- run: bandit -r src\n  continue-on-error: true", "governance.security_scanning"),
+    ("- run: pip-audit || true", "governance.security_scanning"),
+    ("- run: echo python train.py", "deploy.ci_training"),
+    ("- run: kubectl apply -f k8s/ || exit 0", "deploy.cd"),
+])
+def test_github_traps(make_repo, step, signal):
+    ev = run_detector(CIDetector, make_repo(wf(job(step))))
+    assert signal not in present(ev)
+    assert "deploy.ci_present" in present(ev)
+
+
+def test_commented_out_step_never_counts(make_repo):
+    body = job("- uses: actions/checkout@v4", "# - run: pytest\n# - run: bandit -r .")
+    ev = run_detector(CIDetector, make_repo(wf(body)))
+    assert present(ev) == {"deploy.ci_present"}
+
+
+def test_on_key_read_despite_yaml_boolean(make_repo):
+    # YAML 1.1 loads the key `on` as True: the schedule must still be seen.
+    files = wf(job("- run: python monitoring/drift_check.py"), on="on:\n  schedule:\n    - cron: '0 3 * * *'\n")
+    ev = run_detector(CIDetector, make_repo(files))
+    assert "monitoring.scheduled" in present(ev)
+
+
+def test_monitoring_not_scheduled_on_push_only(make_repo):
+    ev = run_detector(CIDetector, make_repo(wf(job("- run: python monitoring/drift_check.py"))))
+    assert "monitoring.scheduled" not in present(ev)
+
+
+def test_docs_only_ci_is_not_cd_nor_tests(make_repo):
+    body = """
+    build:
+      runs-on: ubuntu-latest
+      steps:
+        - run: pip install -r requirements.txt
+        - run: mkdocs build
+    deploy:
+      needs: build
+      environment:
+        name: github-pages
+      runs-on: ubuntu-latest
+      steps:
+        - uses: actions/deploy-pages@v4
+    """
+    ev = run_detector(CIDetector, make_repo(wf(body)))
+    assert present(ev) == {"deploy.ci_present"}
+
+
+def test_deploy_on_pull_request_only_is_not_cd(make_repo):
+    files = wf(job("- run: kubectl apply -f k8s/"), on="on:\n  pull_request:\n")
+    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo(files)))
+
+
+def test_manual_dispatch_only_is_not_cd(make_repo):
+    files = wf(job("- run: helm upgrade api ./chart"), on="on:\n  workflow_dispatch:\n")
+    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo(files)))
+
+
+def test_job_if_restricting_to_pull_requests(make_repo):
+    files = wf(job("- run: terraform apply -auto-approve", extra="if: github.event_name == 'pull_request'"),
+               on="on:\n  push:\n  pull_request:\n")
+    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo(files)))
+
+
+def test_production_environment_is_an_approval_gate_and_cd(make_repo):
+    files = wf(job("- run: ./scripts/deploy.sh", extra="environment: production"), on="on:\n  release:\n    types: [published]\n")
+    ev = run_detector(CIDetector, make_repo(files))
+    assert {"governance.approval_gates", "deploy.cd"} <= present(ev)
+
+
+def test_staging_environment_is_not_a_gate(make_repo):
+    files = wf(job("- run: ./scripts/deploy.sh", extra="environment: staging"))
+    ev = run_detector(CIDetector, make_repo(files))
+    assert "governance.approval_gates" not in present(ev)
+    assert "deploy.cd" in present(ev)
+
+
+def test_retrain_triggered_after_drift_check(make_repo):
+    body = """
+    drift:
+      runs-on: ubuntu-latest
+      steps:
+        - run: python src/monitoring/detect_drift.py
+    retrain:
+      needs: drift
+      runs-on: ubuntu-latest
+      steps:
+        - run: gh workflow run train.yml
+    """
+    ev = run_detector(CIDetector, make_repo(wf(body, on="on:\n  schedule:\n    - cron: '0 0 * * 1'\n")))
+    assert {"monitoring.retrain_trigger", "monitoring.scheduled"} <= present(ev)
+
+
+def test_training_without_monitoring_is_not_a_retrain_trigger(make_repo):
+    ev = run_detector(CIDetector, make_repo(wf(job("- run: python train.py", "- run: gh workflow run deploy.yml"))))
+    assert "monitoring.retrain_trigger" not in present(ev)
+
+
+def test_promotion_after_evaluation(make_repo):
+    ev = run_detector(CIDetector, make_repo(wf(job("- run: python evaluate.py", "- run: python scripts/promote_model.py"))))
+    assert "tracking.registry_promotion" in present(ev)
+
+
+def test_promotion_without_evaluation_does_not_count(make_repo):
+    ev = run_detector(CIDetector, make_repo(wf(job("- run: python scripts/promote_model.py"))))
+    assert "tracking.registry_promotion" not in present(ev)
+
+
+def test_reusable_workflow_inherits_caller_triggers(make_repo):
+    files = wf("call:\n  uses: ./.github/workflows/deploy.yml\n")
+    files[".github/workflows/deploy.yml"] = ("on:\n  workflow_call:\njobs:\n  go:\n    runs-on: ubuntu-latest\n"
+                                             "    steps:\n      - run: kubectl rollout restart deploy/api\n")
+    ev = run_detector(CIDetector, make_repo(files))
+    assert "deploy.cd" in present(ev)
+
+
+def test_evidence_points_at_the_step_line(make_repo):
+    ev = run_detector(CIDetector, make_repo(wf(job("- uses: actions/checkout@v4", "- run: pytest -q"))))
+    tests = next(e for e in ev if e.signal == "deploy.ci_tests")
+    assert tests.locations[0].path == ".github/workflows/ci.yml"
+    assert tests.locations[0].line == 10
+    assert tests.tier.value == "configured"
+
+
+def test_malformed_workflow_is_an_error_naming_the_file(make_repo):
+    ev = run_detector(CIDetector, make_repo({".github/workflows/bad.yml": "on: [push\njobs: {"}))
+    errors = [e for e in ev if e.outcome is Outcome.ERROR]
+    assert {e.signal for e in errors} >= {"deploy.ci_present", "deploy.ci_tests"}
+    assert all(".github/workflows/bad.yml" in e.summary for e in errors)
+    assert not present(ev)
+
+
+def test_no_ci_means_nothing(make_repo):
+    ev = run_detector(CIDetector, make_repo({"README.md": "Run `pytest` in CI with GitHub Actions.\n", "src/a.py": "x = 1\n"}))
+    assert ev == []
+
+
+def test_workflow_snippet_in_markdown_does_not_count(make_repo):
+    md = "```yaml\non: push\njobs:\n  t:\n    steps:\n      - run: dvc repro\n```\n"
+    ev = run_detector(CIDetector, make_repo({"docs/chapter.md": md}))
+    assert ev == []
+
+
+def test_unrendered_template_workflow_is_ignored(make_repo):
+    files = {"{{cookiecutter.project}}/.github/workflows/ci.yml": "on: push\njobs:\n  t:\n    steps:\n      - run: pytest\n"}
+    assert run_detector(CIDetector, make_repo(files)) == []
+
+
+def test_job_level_if_false_disables_the_job(make_repo):
+    assert "deploy.ci_tests" not in present(run_detector(CIDetector, make_repo(wf(job("- run: pytest", extra="if: false")))))
+
+
+def test_tests_only_on_manual_dispatch_do_not_count(make_repo):
+    files = wf(job("- run: pytest"), on="on: workflow_dispatch\n")
+    assert "deploy.ci_tests" not in present(run_detector(CIDetector, make_repo(files)))
+
+
+@pytest.mark.parametrize("command", ["./scripts/deploy_docs.sh", "mkdocs gh-deploy --force", "python scripts/bump.py release"])
+def test_docs_and_release_scripts_are_not_cd(make_repo, command):
+    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo(wf(job(f"- run: {command}")))))
+
+
+def test_test_report_action_is_not_tests(make_repo):
+    files = wf(job("- uses: mikepenz/action-junit-report@v4\n  with:\n    report_paths: out.xml"))
+    assert "deploy.ci_tests" not in present(run_detector(CIDetector, make_repo(files)))

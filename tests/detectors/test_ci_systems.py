@@ -1,0 +1,236 @@
+"""CI detector on GitLab, Azure, Jenkins, CircleCI, Bitbucket, Cloud Build and Buildkite files."""
+from __future__ import annotations
+
+import pytest
+from conftest import present, run_detector
+
+from detectors.ci import CIDetector
+
+GITLAB = """
+stages: [test, deploy]
+test:
+  stage: test
+  script:
+    - pip install -r requirements.txt
+    - pytest
+deploy_prod:
+  stage: deploy
+  script:
+    - kubectl apply -f k8s/
+  environment: production
+  when: manual
+"""
+AZURE = """
+trigger:
+  - main
+stages:
+  - stage: Test
+    jobs:
+      - job: unit
+        steps:
+          - script: python -m pytest
+  - stage: Deploy
+    jobs:
+      - deployment: deploy_api
+        environment: prod
+        strategy:
+          runOnce:
+            deploy:
+              steps:
+                - task: AzureWebApp@1
+                  inputs:
+                    appName: api
+"""
+JENKINS = """
+pipeline {
+  agent any
+  triggers { cron('H 2 * * *') }
+  stages {
+    stage('Test') {
+      steps {
+        sh 'pytest -q'
+        // sh 'bandit -r .'
+      }
+    }
+    stage('Drift') {
+      steps { sh "python monitoring/drift.py" }
+    }
+    stage('Deploy') {
+      steps {
+        input message: 'Ship it?'
+        sh '''
+          helm upgrade --install api chart/
+        '''
+      }
+    }
+  }
+}
+"""
+CIRCLE = """
+version: 2.1
+jobs:
+  test:
+    docker: [{image: cimg/python:3.11}]
+    steps:
+      - checkout
+      - run: pytest
+  deploy:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run:
+          name: deploy
+          command: kubectl rollout restart deployment/api
+workflows:
+  main:
+    jobs:
+      - test
+      - hold:
+          type: approval
+          requires: [test]
+      - deploy:
+          requires: [hold]
+"""
+BITBUCKET = """
+pipelines:
+  default:
+    - step:
+        name: Test
+        script:
+          - pytest
+  branches:
+    main:
+      - step:
+          name: Deploy
+          deployment: production
+          script:
+            - pipe: atlassian/aws-ecs-deploy:1.6.0
+              variables:
+                CLUSTER_NAME: c
+            - aws ecs update-service --cluster c --service api
+"""
+CLOUDBUILD = """
+steps:
+  - id: test
+    name: python:3.11
+    entrypoint: bash
+    args: ['-c', 'pip install -r requirements.txt && pytest']
+  - id: build
+    name: gcr.io/cloud-builders/docker
+    args: ['build', '-t', 'gcr.io/p/api', '.']
+  - id: deploy
+    name: gcr.io/google.com/cloudsdktool/cloud-sdk
+    entrypoint: gcloud
+    args: ['run', 'deploy', 'api', '--image', 'gcr.io/p/api']
+images: ['gcr.io/p/api']
+"""
+BUILDKITE = """
+steps:
+  - label: tests
+    command: pytest
+  - block: "Release to production?"
+  - label: deploy
+    command: helm upgrade api ./chart
+"""
+
+
+@pytest.mark.parametrize("path, text, expected", [
+    (".gitlab-ci.yml", GITLAB, {"deploy.ci_present", "deploy.ci_tests", "governance.approval_gates"}),
+    ("azure-pipelines.yml", AZURE, {"deploy.ci_present", "deploy.ci_tests", "deploy.cd", "governance.approval_gates"}),
+    ("Jenkinsfile", JENKINS, {"deploy.ci_present", "deploy.ci_tests", "governance.approval_gates", "monitoring.scheduled"}),
+    (".circleci/config.yml", CIRCLE, {"deploy.ci_present", "deploy.ci_tests", "governance.approval_gates"}),
+    ("bitbucket-pipelines.yml", BITBUCKET, {"deploy.ci_present", "deploy.ci_tests", "deploy.cd", "governance.approval_gates"}),
+    ("cloudbuild.yaml", CLOUDBUILD, {"deploy.ci_present", "deploy.ci_tests", "deploy.cd"}),
+    (".buildkite/pipeline.yml", BUILDKITE, {"deploy.ci_present", "deploy.ci_tests", "governance.approval_gates"}),
+])
+def test_system_read_into_the_model(make_repo, path, text, expected):
+    ev = run_detector(CIDetector, make_repo({path: text}))
+    assert present(ev) == expected
+
+
+@pytest.mark.parametrize("path, text, system", [
+    (".gitlab-ci.yml", GITLAB, "GitLab CI"), ("azure-pipelines.yml", AZURE, "Azure Pipelines"),
+    ("Jenkinsfile", JENKINS, "Jenkins"), (".circleci/config.yml", CIRCLE, "CircleCI"),
+    ("bitbucket-pipelines.yml", BITBUCKET, "Bitbucket Pipelines"), ("cloudbuild.yaml", CLOUDBUILD, "Google Cloud Build"),
+    (".buildkite/pipeline.yml", BUILDKITE, "Buildkite"),
+])
+def test_ci_present_names_the_system(make_repo, path, text, system):
+    ev = [e for e in run_detector(CIDetector, make_repo({path: text})) if e.signal == "deploy.ci_present"]
+    assert ev[0].attributes["system"] == system and system in ev[0].summary
+
+
+def test_jenkins_commented_step_does_not_count(make_repo):
+    ev = run_detector(CIDetector, make_repo({"Jenkinsfile": JENKINS}))
+    assert "governance.security_scanning" not in present(ev)
+
+
+def test_jenkins_deploy_without_input_is_cd_without_gate(make_repo):
+    text = "pipeline {\n  stages {\n    stage('Ship') {\n      steps { sh 'kubectl set image deploy/api api=img:1' }\n    }\n  }\n}\n"
+    ev = present(run_detector(CIDetector, make_repo({"Jenkinsfile": text})))
+    assert "deploy.cd" in ev and "governance.approval_gates" not in ev
+
+
+def test_gitlab_manual_deploy_is_a_gate_but_not_cd(make_repo):
+    ev = present(run_detector(CIDetector, make_repo({".gitlab-ci.yml": GITLAB})))
+    assert "governance.approval_gates" in ev and "deploy.cd" not in ev
+
+
+@pytest.mark.parametrize("job", [
+    "scan:\n  script:\n    - bandit -r src\n  allow_failure: true\n",
+    "scan:\n  script:\n    - bandit -r src || true\n",
+    "scan:\n  script:\n    - echo bandit -r src\n",
+    ".scan:\n  script:\n    - bandit -r src\n",
+])
+def test_gitlab_neutered_security_traps(make_repo, job):
+    ev = run_detector(CIDetector, make_repo({".gitlab-ci.yml": job}))
+    assert "governance.security_scanning" not in present(ev)
+
+
+def test_gitlab_security_template_and_local_include(make_repo):
+    root = "include:\n  - template: Security/SAST.gitlab-ci.yml\n  - local: ci/train.yml\n"
+    train = "train:\n  script:\n    - python -m model.train\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"schedule\"\n"
+    ev = present(run_detector(CIDetector, make_repo({".gitlab-ci.yml": root, "ci/train.yml": train})))
+    assert {"governance.security_scanning", "deploy.ci_training"} <= ev
+
+
+def test_gitlab_extends_brings_the_script(make_repo):
+    text = ".tests:\n  script:\n    - pytest\nunit:\n  extends: .tests\n"
+    assert "deploy.ci_tests" in present(run_detector(CIDetector, make_repo({".gitlab-ci.yml": text})))
+
+
+def test_gitlab_scheduled_drift_and_pipeline(make_repo):
+    text = ("monitor:\n  script:\n    - python scripts/check_drift.py\n    - dvc repro\n"
+            "  rules:\n    - if: $CI_PIPELINE_SOURCE == \"schedule\"\n")
+    ev = present(run_detector(CIDetector, make_repo({".gitlab-ci.yml": text})))
+    assert {"monitoring.scheduled", "data.pipeline_automated"} <= ev
+
+
+def test_azure_continue_on_error_is_neutered(make_repo):
+    text = "steps:\n  - script: bandit -r .\n    continueOnError: true\n"
+    assert "governance.security_scanning" not in present(run_detector(CIDetector, make_repo({"azure-pipelines.yml": text})))
+
+
+def test_azure_trigger_none_pr_only_is_not_cd(make_repo):
+    text = "trigger: none\nsteps:\n  - script: kubectl apply -f k8s\n"
+    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo({"azure-pipelines.yml": text})))
+
+
+def test_bitbucket_custom_pipeline_is_manual_not_cd(make_repo):
+    text = "pipelines:\n  custom:\n    ship:\n      - step:\n          script:\n            - helm upgrade api chart\n"
+    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo({"bitbucket-pipelines.yml": text})))
+
+
+@pytest.mark.parametrize("path", [".gitlab-ci.yml", "azure-pipelines.yml", ".circleci/config.yml",
+                                  "bitbucket-pipelines.yml", "cloudbuild.yaml", ".buildkite/pipeline.yml"])
+def test_malformed_files_are_errors(make_repo, path):
+    ev = run_detector(CIDetector, make_repo({path: "steps: [\n  - {"}))
+    assert any(e.outcome.value == "error" and path in e.summary for e in ev)
+    assert not present(ev)
+
+
+@pytest.mark.parametrize("text", ["42\n", "- a\n- b\n", "jobs: 3\n", "on: 5\njobs:\n  a: [1, 2]\n  b:\n    steps: [1, {run: null}, {uses: 7}]\n",
+                                  "steps:\n  - 3\n  - {args: 5, name: {x: 1}}\n", "stages: 7\njobs: {a: 1}\n", b"\x00\x01binary"])
+@pytest.mark.parametrize("path", [".github/workflows/x.yml", ".gitlab-ci.yml", "azure-pipelines.yml", ".circleci/config.yml",
+                                  "bitbucket-pipelines.yml", "cloudbuild.yaml", ".buildkite/pipeline.yml", "Jenkinsfile"])
+def test_odd_shapes_never_crash(make_repo, path, text):
+    ev = run_detector(CIDetector, make_repo({path: text}))
+    assert "deploy.ci_tests" not in present(ev)

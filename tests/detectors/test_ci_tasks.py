@@ -1,0 +1,76 @@
+"""CI commands followed into task runners one level: make, just, nox, tox, invoke, mise, npm, pyproject scripts."""
+from __future__ import annotations
+
+import pytest
+from conftest import present, run_detector
+
+from detectors.ci import CIDetector
+from detectors.ci.commands import commands
+
+
+def gha(command: str) -> str:
+    return f"on: push\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {command}\n"
+
+
+@pytest.mark.parametrize("command, files, signal", [
+    ("make test", {"Makefile": "PY ?= python\ntest:\n\t$(PY) -m pytest -q\n"}, "deploy.ci_tests"),
+    ("make ci", {"Makefile": "ci: lint\n\t@echo done\nlint:\n\truff check .\n"}, "deploy.ci_tests"),
+    ("make audit", {"Makefile": "audit:\n\tpip-audit -r requirements.txt\n"}, "governance.security_scanning"),
+    ("make train", {"Makefile": "train:\n\tpython src/train.py\n"}, "deploy.ci_training"),
+    ("just check", {"justfile": "check:\n    bandit -r src\n"}, "governance.security_scanning"),
+    ("nox -s security", {"noxfile.py": "import nox\n\n@nox.session\ndef security(session):\n    session.run('pip-audit')\n"}, "governance.security_scanning"),
+    ("tox -e py311", {"tox.ini": "[testenv]\ncommands =\n    pytest {posargs}\n"}, "deploy.ci_tests"),
+    ("invoke scan", {"tasks.py": "from invoke import task\n\n@task\ndef scan(c):\n    c.run('safety check')\n"}, "governance.security_scanning"),
+    ("mise run check", {"mise.toml": "[tasks.check]\nrun = 'pip-audit --strict'\n"}, "governance.security_scanning"),
+    ("npm run verify", {"package.json": '{"scripts": {"verify": "jest --ci"}}'}, "deploy.ci_tests"),
+    ("uv run retrain", {"pyproject.toml": "[project]\nname='x'\n[project.scripts]\nretrain = 'pkg.train:main'\n"}, "deploy.ci_training"),
+])
+def test_task_runner_followed(make_repo, command, files, signal):
+    files = {**files, ".github/workflows/ci.yml": gha(command)}
+    assert signal in present(run_detector(CIDetector, make_repo(files)))
+
+
+def test_make_target_evidence_points_into_the_makefile(make_repo):
+    files = {"Makefile": "x:\n\techo x\n\ntest:\n\tpytest\n", ".github/workflows/ci.yml": gha("make test")}
+    ev = [e for e in run_detector(CIDetector, make_repo(files)) if e.signal == "deploy.ci_tests"]
+    assert ("Makefile", 5) in {(loc.path, loc.line) for loc in ev[0].locations}
+
+
+def test_make_target_that_only_echoes_is_not_tests(make_repo):
+    files = {"Makefile": "ci:\n\t@echo 'tests run elsewhere'\n", ".github/workflows/ci.yml": gha("make ci")}
+    assert "deploy.ci_tests" not in present(run_detector(CIDetector, make_repo(files)))
+
+
+def test_make_test_without_a_makefile_still_reads_as_tests(make_repo):
+    assert "deploy.ci_tests" in present(run_detector(CIDetector, make_repo({".github/workflows/ci.yml": gha("make test")})))
+
+
+def test_neutered_recipe_line_does_not_count(make_repo):
+    files = {"Makefile": "audit:\n\t-pip-audit\n", ".github/workflows/ci.yml": gha("make audit")}
+    assert "governance.security_scanning" not in present(run_detector(CIDetector, make_repo(files)))
+
+
+def test_ruff_with_bandit_rules_is_security_scanning(make_repo):
+    files = {"pyproject.toml": "[tool.ruff.lint]\nselect = ['E', 'F', 'S']\n", ".github/workflows/ci.yml": gha("ruff check .")}
+    assert "governance.security_scanning" in present(run_detector(CIDetector, make_repo(files)))
+
+
+def test_ruff_without_bandit_rules_is_only_lint(make_repo):
+    files = {"pyproject.toml": "[tool.ruff.lint]\nselect = ['E', 'F', 'SIM']\n", ".github/workflows/ci.yml": gha("ruff check .")}
+    ev = present(run_detector(CIDetector, make_repo(files)))
+    assert "deploy.ci_tests" in ev and "governance.security_scanning" not in ev
+
+
+@pytest.mark.parametrize("script, expected", [
+    ("FOO=1 uv run --frozen pytest -x", ["pytest", "-x"]),
+    ("poetry run python -m train", ["python", "-m", "train"]),
+    ("# pytest\necho hi", ["echo", "hi"]),
+    ("cd app && pytest", ["cd", "app"]),
+    ("python a.py \\\n  --flag", ["python", "a.py", "--flag"]),
+])
+def test_commands_unwrap(script, expected):
+    assert list(commands(script)[0].words) == expected
+
+
+def test_or_true_marks_command_neutered():
+    assert [c.neutered for c in commands("pytest || true\nruff check .")] == [True, True, False]

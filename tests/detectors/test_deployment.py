@@ -1,0 +1,162 @@
+"""Deployment detector: containers, serving, infrastructure as code, tests, progressive delivery."""
+from __future__ import annotations
+
+import pytest
+from conftest import declared, present, run_detector
+
+from detectors.deployment import DeploymentDetector
+from detectors.tools import ToolUsageDetector
+
+SERVING_DOCKERFILE = "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY src/ /app/src\nCMD [\"uvicorn\", \"src.app:app\"]\n"
+DEPS_ONLY_DOCKERFILE = "FROM python:3.13\nWORKDIR /w\nCOPY requirements-freeze.txt .\nRUN pip install -r requirements-freeze.txt\n"
+APP = "from fastapi import FastAPI\nimport joblib\n\napp = FastAPI()\nmodel = joblib.load('model.pkl')\n\n@app.post('/predict')\ndef predict(x: list[float]):\n    return {'y': model.predict([x]).tolist()}\n"
+
+
+@pytest.mark.parametrize("files", [
+    {"Dockerfile": SERVING_DOCKERFILE},
+    {"docker/Dockerfile.train": "FROM pytorch/pytorch\nCOPY . /code\n"},
+    {"Containerfile": "FROM python:3.12\nENTRYPOINT [\"python\", \"-m\", \"svc\"]\n"},
+])
+def test_container_present(make_repo, files):
+    assert "deploy.container" in present(run_detector(DeploymentDetector, make_repo(files)))
+
+
+@pytest.mark.parametrize("files", [
+    {"Dockerfile": DEPS_ONLY_DOCKERFILE},
+    {"Dockerfile": "FROM python:3.12\nCOPY . .\nCMD [\"mkdocs\", \"serve\"]\n"},
+    {".devcontainer/Dockerfile": "FROM python:3.12\nCOPY . /w\n"},
+    {"docs/deploy.md": "```dockerfile\nFROM python:3.12\nCOPY . .\nCMD [\"python\", \"serve.py\"]\n```\n"},
+    {"Dockerfile": "# FROM python:3.12\n# COPY . .\n"},
+])
+def test_container_traps(make_repo, files):
+    assert "deploy.container" not in present(run_detector(DeploymentDetector, make_repo(files)))
+
+
+def test_dependency_only_dockerfile_is_declared(make_repo):
+    ev = run_detector(DeploymentDetector, make_repo({"Dockerfile": DEPS_ONLY_DOCKERFILE}))
+    assert "deploy.container" in declared(ev)
+
+
+@pytest.mark.parametrize("files", [
+    {"app.py": APP},
+    {"svc/main.py": "from flask import Flask\nfrom svc.model import get\napp = Flask(__name__)\n",
+     "svc/model.py": "import torch\n\ndef get():\n    return torch.load('m.pt')\n"},
+    {"api/app.py": "from fastapi import FastAPI\nfrom core import registry\napp = FastAPI()\n",
+     "core/registry.py": "import mlflow.sklearn\nLOADERS = {'rf': mlflow.sklearn.load_model}\n"},
+    {"k8s/isvc.yaml": "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: m\nspec:\n  predictor:\n    sklearn:\n      storageUri: gs://b/m\n"},
+    {"model_repository/m/config.pbtxt": "name: \"m\"\nplatform: \"onnxruntime_onnx\"\n"},
+    {"serve.sh": "#!/bin/sh\nmlflow models serve -m models:/m/1 -p 5001\n"},
+    {"torchserve/config.properties": "inference_address=http://0.0.0.0:8080\n"},
+])
+def test_serving_present(make_repo, files):
+    assert "deploy.serving" in present(run_detector(DeploymentDetector, make_repo(files)))
+
+
+@pytest.mark.parametrize("files", [
+    {"app.py": "from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/')\ndef root():\n    return {}\n"},
+    {"app.py": "from fastapi import FastAPI\n# model = joblib.load('m.pkl')\napp = FastAPI()\n"},
+    {"train.py": "import joblib\nmodel = joblib.load('m.pkl')\n"},
+    {"docs/serve.md": "```python\nimport bentoml\n@bentoml.service\nclass S: ...\n```\n"},
+    {"serve.sh": "# mlflow models serve -m models:/m/1\n"},
+    {"tests/test_app.py": APP},
+])
+def test_serving_traps(make_repo, files):
+    assert "deploy.serving" not in present(run_detector(DeploymentDetector, make_repo(files)))
+
+
+@pytest.mark.parametrize("files, present_expected", [
+    ({"service.py": "import bentoml\n\n@bentoml.service\nclass Svc:\n    pass\n"}, True),
+    ({"bentofile.yaml": "service: 'service:Svc'\n"}, True),
+    ({"requirements.txt": "bentoml==1.2\n"}, False),
+    ({"README.md": "We serve with BentoML.\n"}, False),
+    ({"venv/lib/python3.11/site-packages/bentoml/x.py": "import bentoml\nbentoml.service()\n"}, False),
+])
+def test_serving_frameworks_from_catalogue(make_repo, files, present_expected):
+    ev = run_detector(ToolUsageDetector, make_repo(files))
+    assert ("deploy.serving" in present(ev)) is present_expected
+
+
+@pytest.mark.parametrize("files", [
+    {"infra/main.tf": "resource \"google_cloud_run_service\" \"api\" {\n  name = \"api\"\n}\n"},
+    {"k8s/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec: {}\n"},
+    {"chart/Chart.yaml": "apiVersion: v2\nname: api\nversion: 0.1.0\n"},
+    {"kustomization.yaml": "resources: [deploy.yaml]\n"},
+    {"main.bicep": "resource sa 'Microsoft.Storage/storageAccounts@2021-02-01' = {}\n"},
+    {"cloudformation/stack.yaml": "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n"},
+])
+def test_iac_present(make_repo, files):
+    assert "deploy.iac" in present(run_detector(DeploymentDetector, make_repo(files)))
+
+
+@pytest.mark.parametrize("files", [
+    {"docs/k8s.md": "```yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n```\n"},
+    {"docker-compose.yml": "services:\n  api:\n    build: .\n"},
+    {"README.md": "Kubernetes-ready topology planned; Terraform later.\n"},
+    {"infra/variables.tf": "variable \"region\" {}\n"},
+    {".github/workflows/ci.yml": "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"},
+])
+def test_iac_traps(make_repo, files):
+    assert "deploy.iac" not in present(run_detector(DeploymentDetector, make_repo(files)))
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"tests/test_model.py": "def test_accuracy():\n    assert 0.9 > 0.5\n"}, True),
+    ({"src/pkg/foo_test.py": "import unittest\nclass TestFoo(unittest.TestCase):\n    pass\n"}, True),
+    ({"web/app.spec.ts": "test('renders', () => {})\n"}, True),
+    ({"tests/__init__.py": ""}, False),
+    ({"tests/helpers.py": "def make():\n    return 1\n"}, False),
+    ({"tests/test_x.py": "# def test_x():\n#     pass\n"}, False),
+])
+def test_tests(make_repo, files, expected):
+    assert ("deploy.tests" in present(run_detector(DeploymentDetector, make_repo(files)))) is expected
+
+
+ROLLOUT = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: api\nspec:\n  strategy:\n    canary:\n      steps: [{setWeight: 20}]\n"
+ISTIO = ("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata:\n  name: m\nspec:\n  http:\n"
+         "    - route:\n        - destination: {host: m, subset: v1}\n          weight: 90\n"
+         "        - destination: {host: m, subset: v2}\n          weight: 10\n")
+
+
+@pytest.mark.parametrize("files", [
+    {"k8s/rollout.yaml": ROLLOUT},
+    {"k8s/vs.yaml": ISTIO},
+    {"k8s/isvc.yaml": "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: m\nspec:\n  predictor:\n    canaryTrafficPercent: 10\n"},
+    {"deploy.py": "import boto3\nsm = boto3.client('sagemaker')\nsm.create_endpoint_config(ProductionVariants=[{'VariantName': 'a', 'InitialVariantWeight': 0.9}])\n"},
+    {"scripts/rollback.sh": "#!/bin/sh\nkubectl rollout undo deployment/api\n"},
+    {"flows/release.py": "def rollback_serving_release(prev):\n    return prev\n\ndef run(ok, prev):\n    if not ok:\n        rollback_serving_release(prev)\n"},
+])
+def test_progressive_present(make_repo, files):
+    assert "deploy.progressive" in present(run_detector(DeploymentDetector, make_repo(files)))
+
+
+@pytest.mark.parametrize("files", [
+    {"README.md": "We plan canary releases and blue-green deployments.\n"},
+    {"migrations/0005_stage.py": "\"\"\"Adds a rollback primitive for model versions.\"\"\"\ndef upgrade():\n    pass\n"},
+    {"db.py": "def save(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n"},
+    {"k8s/vs.yaml": ISTIO.replace("weight: 90", "weight: 100").split("        - destination: {host: m, subset: v2}")[0]},
+    {"scripts/x.sh": "# kubectl rollout undo deployment/api\n"},
+    {"flows/release.py": "def rollback_serving_release(prev):\n    return prev\n"},
+])
+def test_progressive_traps(make_repo, files):
+    assert "deploy.progressive" not in present(run_detector(DeploymentDetector, make_repo(files)))
+
+
+def test_unrendered_template_is_ignored(make_repo):
+    files = {"{{cookiecutter.repo}}/Dockerfile": SERVING_DOCKERFILE, "{{cookiecutter.repo}}/app.py": APP,
+             "{{cookiecutter.repo}}/tests/test_a.py": "def test_a():\n    pass\n"}
+    assert present(run_detector(DeploymentDetector, make_repo(files))) == set()
+
+
+def test_malformed_yaml_does_not_crash(make_repo):
+    files = {"k8s/bad.yaml": "apiVersion: v1\nkind: [\n", "chart/templates/d.yaml": "apiVersion: v1\nkind: {{ .Values.kind }}\n"}
+    assert present(run_detector(DeploymentDetector, make_repo(files))) == set()
+
+
+@pytest.mark.parametrize("doc", [
+    "apiVersion: v1\nkind: VirtualService\nmetadata: {name: a}\nspec: [1, 2]\n",
+    "apiVersion: machinelearning.seldon.io/v1\nkind: SeldonDeployment\nmetadata: {name: a}\nspec: {predictors: {a: 1}}\n",
+    "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: a}\nspec: {http: [{route: 5}, 3]}\n",
+])
+def test_odd_manifests_never_crash(make_repo, doc):
+    ev = run_detector(DeploymentDetector, make_repo({"k8s/a.yaml": doc}))
+    assert "deploy.iac" in present(ev) and "deploy.progressive" not in present(ev)
