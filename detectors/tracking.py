@@ -66,12 +66,13 @@ class TrackingDetector(Detector):
       an ML environment (a pinned docs-only toolchain does not count).
     * ``tracking.registry_promotion``: a registry alias/stage change or registration (directly or
       through a project helper) that only runs behind an evaluation gate (an ``if`` comparing a
-      metric or testing an acceptance flag).
+      metric or testing an acceptance flag). The same finding is a registry stage gate before
+      production, so it is also ``governance.approval_gates`` evidence.
     """
 
     id = "tracking"
     signals = ("tracking.notebooks", "tracking.config_management", "tracking.reproducible_env",
-               "tracking.registry_promotion")
+               "tracking.registry_promotion", "governance.approval_gates")
 
     def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
         if ctx.repo is None:
@@ -153,9 +154,10 @@ class TrackingDetector(Detector):
             gated = _first_gated_call(tree, promoters)
             if gated:
                 call, line, test = gated
-                yield self.evidence("tracking.registry_promotion",
-                                    f"{call} runs only behind an evaluation gate (if {test}) in {path}",
-                                    ctx.location(path, line), subject=path, call=call, gate=test)
+                summary = f"{call} runs only behind an evaluation gate (if {test}) in {path}"
+                for signal in ("tracking.registry_promotion", "governance.approval_gates"):
+                    yield self.evidence(signal, summary, ctx.location(path, line), subject=path,
+                                        call=call, gate=test, gate_kind="registry evaluation gate")
 
 
 def _is_config_candidate(path: str) -> bool:
