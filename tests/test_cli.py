@@ -21,7 +21,7 @@ SCHEMA = json.loads(resources.files("scanner").joinpath("bundle.schema.json").re
 def small_repo(tmp_path):
     return write_tree(tmp_path / "proj", {
         "README.md": "# Churn\n\n## Installation\n\n```bash\npip install -r requirements.txt\npython train.py\n```\n",
-        "LICENSE": "MIT License\n",
+        "LICENSE": "MIT License\n\nCopyright (c) 2026 Churn Team\n\nPermission is hereby granted, free of charge...\n",
         "train.py": "import mlflow\nmlflow.log_param('a', 1)\nmlflow.log_metric('acc', 0.9)\n",
     })
 
