@@ -5,7 +5,7 @@ import logging
 import time
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from scanner import __version__
 from scanner.detector import Detector, LoadedDetectors, ScanContext, load_detectors
@@ -16,11 +16,14 @@ from scanner.vocabulary import families, vocabulary
 
 log = logging.getLogger(__name__)
 
-#: why a live signal is not available before its source exists.
+#: why a signal is not available when its source was not given.
 SOURCE_NOT_GIVEN = {
+    "repository": "no repository given (a tracking-server-only scan)",
     "platform": "platform source not given (scan a github:/gitlab: target for platform facts)",
     "mlflow": "MLflow tracking server not given (--mlflow-uri)",
 }
+#: vocabulary source -> the ScanContext source that serves it.
+_CONTEXT_SOURCE = {"repository": "repo", "mlflow": "mlflow", "platform": "platform"}
 
 
 def _now() -> str:
@@ -78,11 +81,13 @@ def run_detectors(
     return evidence, coverage, errors, decided
 
 
-def fold_signals(evidence: list[Evidence], decided: set[str]) -> dict[str, SignalResult]:
+def fold_signals(evidence: list[Evidence], decided: set[str],
+                 given: frozenset[str] = frozenset({"repo"})) -> dict[str, SignalResult]:
     """The verdict per signal: present beats error beats not_available beats absent.
 
     Only evidence of tier configured or above makes a signal present; declared mentions are
-    kept on an absent signal so a reader sees them. Every vocabulary signal gets a verdict.
+    kept on an absent signal so a reader sees them. Every vocabulary signal gets a verdict;
+    ``given`` names the sources of this scan, to say why an unchecked signal was not checked.
     """
     by_signal: dict[str, list[Evidence]] = defaultdict(list)
     for ev in evidence:
@@ -111,7 +116,9 @@ def fold_signals(evidence: list[Evidence], decided: set[str]) -> dict[str, Signa
                                     evidence_ids=tuple(sorted({e.id for e in mentions})))
         else:
             spec = vocab.get(sig)
-            reason = SOURCE_NOT_GIVEN.get(spec.source if spec else "", "no detector checks this signal")
+            source = spec.source if spec else ""
+            reason = ("no detector checks this signal" if _CONTEXT_SOURCE.get(source) in given
+                      else SOURCE_NOT_GIVEN.get(source, "no detector checks this signal"))
             out[sig] = SignalResult(signal=sig, outcome=Outcome.NOT_AVAILABLE, tier=None, reason=reason)
     return out
 
@@ -131,23 +138,30 @@ def scan(
     rules: RuleSet,
     *,
     target: Target | None = None,
+    mlflow: Any = None,
     loaded: LoadedDetectors | None = None,
     debug: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> ScanResult:
-    """Scan the sources with every registered detector and judge the result."""
+    """Scan the sources with every registered detector and judge the result.
+
+    ``mlflow`` is a tracking-server source (``scanner.sources.mlflow_server.MLflowSource``).
+    """
     started = _now()
     loaded = loaded or load_detectors()
-    ctx = ScanContext(repo)
+    ctx = ScanContext(repo, mlflow=mlflow)
     evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress)
     for name, why in sorted(loaded.failures.items()):
         errors.append({"source": f"plugin:{name}", "message": why})
         det_cov[name] = {"status": "error", "reason": why}
     evidence_t = _dedupe(evidence)
-    signals = fold_signals(list(evidence_t), decided)
+    signals = fold_signals(list(evidence_t), decided, ctx.sources)
     coverage = {"detectors": det_cov, "sources": _source_coverage(repo, ctx)}
+    _note_source_failures(signals, coverage["sources"], errors)
+    if target is None:
+        target = repo.target if repo is not None else Target(kind="mlflow", name=getattr(mlflow, "display_uri", ""))
     return ScanResult(
-        target=target or (repo.target if repo is not None else Target(kind="none", name="")),
+        target=target,
         tool_version=__version__,
         rules_name=rules.name,
         rules_sha256=rules.sha256,
@@ -161,9 +175,26 @@ def scan(
     )
 
 
+def _note_source_failures(signals: dict[str, SignalResult], sources: dict, errors: list[dict[str, str]]) -> None:
+    """A live source that could not answer shows in coverage and errors, not only per signal."""
+    vocab = vocabulary()
+    for name, entry in sources.items():
+        if entry.get("status") != "ok" or name == "repository":
+            continue
+        failed = sorted({r.reason for sig, r in signals.items()
+                         if sig in vocab and vocab[sig].source == name and r.reason
+                         and r.outcome in (Outcome.NOT_AVAILABLE, Outcome.ERROR)})
+        if failed:
+            entry["status"] = "not_available"
+            entry["reason"] = "; ".join(failed)[:500]
+            errors.append({"source": name, "message": entry["reason"]})
+
+
 def _source_coverage(repo: RepoView | None, ctx: ScanContext) -> dict:
     out: dict = {name: {"status": "skipped", "reason": why} for name, why in
                  (("platform", SOURCE_NOT_GIVEN["platform"]), ("mlflow", SOURCE_NOT_GIVEN["mlflow"]))}
+    if ctx.mlflow is not None:
+        out["mlflow"] = {"status": "ok", **ctx.mlflow.describe()}
     if repo is None:
         out["repository"] = {"status": "skipped", "reason": "no repository given"}
         return out

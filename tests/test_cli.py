@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from importlib import resources
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -115,7 +116,30 @@ def test_signals_lists_the_vocabulary_with_detectors_and_tools():
 
 
 def test_console_script_is_installed(small_repo):
-    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", str(small_repo), "--format", "json", "-q"],
+    script = Path(sys.executable).parent / "mlops-scan"
+    proc = subprocess.run([str(script), "scan", str(small_repo), "--format", "json", "-q"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["target"]["name"] == "proj"
+
+
+def test_explain_a_signal_says_what_is_checked_and_why():
+    res = run("explain", "monitoring.drift")
+    assert res.exit_code == 0
+    assert "What is checked:" in res.output and "[monitoring]" in res.output
+    assert "evidently" in res.output
+    assert "monitoring level 2" in res.output
+
+
+def test_explain_a_dimension_lists_levels_and_criteria():
+    res = run("explain", "governance")
+    assert res.exit_code == 0
+    for level in (1, 2, 3, 4):
+        assert f"level {level}" in res.output
+    assert "when: any of (governance.license" in res.output
+
+
+def test_explain_unknown_name_is_a_usage_error():
+    res = run("explain", "vibes")
+    assert res.exit_code == 2
+    assert "neither a signal nor a dimension" in res.output

@@ -63,6 +63,7 @@ class LocalRepo(RepoView):
         self._git = self._open_git() if use_git else None
         self._files: tuple[str, ...] | None = None
         self._sizes: dict[str, int] = {}
+        self._history: History | None = None
         self.target = self._describe()
 
     # -- git -------------------------------------------------------------------------------
@@ -169,6 +170,11 @@ class LocalRepo(RepoView):
     def history(self) -> History | None:
         if self._git is None or self.target.commit is None:
             return None
+        if self._history is None:
+            self._history = self._read_history()
+        return self._history
+
+    def _read_history(self) -> History:
         fmt = "%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e"
         log = self._git_call("log", f"-n{MAX_COMMITS}", f"--format={fmt}", "--", self._prefix or ".")
         commits = []

@@ -1,8 +1,4 @@
-"""Command line: ``mlops-scan scan TARGET``, ``mlops-scan signals``. Only this module exits.
-
-Exit codes: 0 ok, 1 a gate failed (--fail-under, or --strict-errors with errors),
-2 usage or configuration error, 3 the target could not be read at all.
-"""
+"""``mlops-scan scan TARGET``: scan, judge, render, gate."""
 from __future__ import annotations
 
 import logging
@@ -11,29 +7,15 @@ from pathlib import Path
 
 import click
 
-from scanner import __version__
+from scanner.cli import EXIT_GATE, EXIT_UNREADABLE
 from scanner.detector import load_detectors
 from scanner.engine import scan as run_scan
 from scanner.model import ScanResult
 from scanner.reporting import RENDERERS
 from scanner.rules_engine import PROFILES, RuleError, load_rules
-from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, SourceError
-from scanner.sources.local import LocalRepo
-from scanner.vocabulary import vocabulary
-
-EXIT_GATE, EXIT_USAGE, EXIT_UNREADABLE = 1, 2, 3
-REMOTE_PREFIXES = ("github:", "gitlab:", "mlflow+", "http://", "https://", "ssh://", "git@", "git://", "file://")
-
-
-class UsageError(click.UsageError):
-    """Usage or configuration error: exit code 2 with a clear message."""
-
-
-def _open_target(target: str, max_file_bytes: int, use_git: bool) -> LocalRepo:
-    if target.startswith(REMOTE_PREFIXES):
-        raise UsageError(f"{target}: only local paths can be scanned in this version "
-                         "(remote repositories, organisations and tracking servers are planned)")
-    return LocalRepo(Path(target), max_file_bytes=max_file_bytes, use_git=use_git)
+from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, RepoView, SourceError
+from scanner.sources.mlflow_server import MLflowSource, redact
+from scanner.targets import TargetError, resolve
 
 
 def _gate(result: ScanResult, fail_under: int | None, strict_errors: bool) -> list[str]:
@@ -47,13 +29,20 @@ def _gate(result: ScanResult, fail_under: int | None, strict_errors: bool) -> li
     return failures
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="mlops-scan")
-def main() -> None:
-    """Evidence-collecting MLOps maturity scanner."""
+def _mlflow_source(uri: str, repo: RepoView | None, patterns: tuple[str, ...], timeout: float) -> MLflowSource:
+    """A tracking-server source scoped to the scanned repository (its remote and commits)."""
+    history = repo.history() if repo is not None else None
+    try:
+        return MLflowSource(
+            uri, timeout=timeout, experiment_patterns=patterns,
+            repo_remote=repo.target.url if repo is not None else None,
+            repo_commits=frozenset(c.sha for c in history.commits) if history else frozenset(),
+        )
+    except ValueError as exc:
+        raise click.UsageError(redact(str(exc))) from exc
 
 
-@main.command()
+@click.command()
 @click.argument("target")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
               help="Report format: a terminal report, or the evidence bundle as JSON.")
@@ -63,6 +52,13 @@ def main() -> None:
               help="A rule file of your own (YAML; may 'extends: default').")
 @click.option("--profile", type=click.Choice(PROFILES), default="default", show_default=True,
               help="Built-in rules profile; 'strict' counts levels 2+ only on executed or live evidence.")
+@click.option("--mlflow-uri", metavar="URL",
+              help="Also inspect this MLflow tracking server (credentials from MLFLOW_TRACKING_* variables).")
+@click.option("--mlflow-experiment", "mlflow_experiments", multiple=True, metavar="PATTERN",
+              help="Experiments of the server that belong to this repository (glob, repeatable); "
+                   "by default runs are matched by the repository's git remote and commits.")
+@click.option("--mlflow-timeout", type=click.FloatRange(0.5, 300), default=10.0, show_default=True,
+              help="Seconds to wait for each tracking-server request.")
 @click.option("--fail-under", type=click.IntRange(0, 4),
               help="Exit 1 when any dimension is below this level.")
 @click.option("--strict-errors", is_flag=True, help="Exit 1 when any detector or source failed.")
@@ -73,27 +69,39 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress on standard error.")
 @click.option("--debug", is_flag=True, help="Re-raise detector failures and log verbosely.")
 def scan(target: str, fmt: str, output: str | None, rules_file: str | None, profile: str,
+         mlflow_uri: str | None, mlflow_experiments: tuple[str, ...], mlflow_timeout: float,
          fail_under: int | None, strict_errors: bool, max_file_size: int, no_git: bool,
          disable: tuple[str, ...], quiet: bool, debug: bool) -> None:
-    """Scan TARGET (a local directory or git checkout) and report its maturity."""
+    """Scan TARGET and report its maturity.
+
+    TARGET is a local directory or git checkout, or mlflow+http(s)://HOST:PORT for a tracking
+    server alone.
+    """
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not debug:  # the HTTP client's retry chatter adds nothing to the reason we report
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
     try:
         rules = load_rules(rules_file, profile)
     except RuleError as exc:
-        raise UsageError(str(exc)) from exc
+        raise click.UsageError(str(exc)) from exc
     try:
-        repo = _open_target(target, max_file_size, not no_git)
-        files = repo.files()
+        resolved = resolve(target, max_file_bytes=max_file_size, use_git=not no_git)
+        files = resolved.repo.files() if resolved.repo is not None else ()
+    except TargetError as exc:
+        raise click.UsageError(str(exc)) from exc
     except SourceError as exc:
         click.echo(f"error: cannot read {target}: {exc}", err=True)
         sys.exit(EXIT_UNREADABLE)
+    uri = mlflow_uri or resolved.mlflow_uri
+    mlflow = _mlflow_source(uri, resolved.repo, mlflow_experiments, mlflow_timeout) if uri else None
     loaded = load_detectors(disable)
-    progress = None
     if not quiet:
-        click.echo(f"scanning {target}: {len(files)} files, {len(loaded.detectors)} detectors", err=True)
-        progress = lambda name: click.echo(f"  running {name}", err=True) if debug else None  # noqa: E731
-    result = run_scan(repo, rules, loaded=loaded, debug=debug, progress=progress)
+        what = [f"{len(files)} files"] if resolved.repo is not None else []
+        what += [f"tracking server {mlflow.display_uri}"] if mlflow else []
+        click.echo(f"scanning {redact(target)}: {', '.join(what)}; {len(loaded.detectors)} detectors", err=True)
+    progress = (lambda name: click.echo(f"  running {name}", err=True)) if debug else None
+    result = run_scan(resolved.repo, rules, mlflow=mlflow, loaded=loaded, debug=debug, progress=progress)
     text = RENDERERS[fmt](result)
     if output:
         Path(output).write_text(text, encoding="utf-8")
@@ -105,23 +113,3 @@ def scan(target: str, fmt: str, output: str | None, rules_file: str | None, prof
     for failure in failures:
         click.echo(f"gate failed: {failure}", err=True)
     sys.exit(EXIT_GATE if failures else 0)
-
-
-@main.command()
-def signals() -> None:
-    """List the signal vocabulary, the detectors that decide each signal and the tools they know."""
-    loaded = load_detectors()
-    for spec in vocabulary().values():
-        deciders = [cls for cls in loaded.detectors if spec.id in cls.signals]
-        tools: set[str] = set()
-        for cls in deciders:
-            tools.update(getattr(cls, "tools_for", lambda s: ())(spec.id))
-        click.echo(f"{spec.id}  [{spec.source}]")
-        click.echo(f"    {spec.description}")
-        click.echo(f"    detectors: {', '.join(c.id for c in deciders) or 'none yet (source not supported)'}")
-        if tools:
-            click.echo(f"    tools: {', '.join(sorted(tools))}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,27 @@
+"""Command line: ``mlops-scan scan``, ``signals``, ``explain``. Only the CLI exits.
+
+Exit codes: 0 ok, 1 a gate failed (--fail-under, or --strict-errors with errors),
+2 usage or configuration error, 3 the target could not be read at all.
+"""
+from __future__ import annotations
+
+import click
+
+from scanner import __version__
+
+EXIT_GATE, EXIT_USAGE, EXIT_UNREADABLE = 1, 2, 3
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlops-scan")
+def main() -> None:
+    """Evidence-collecting MLOps maturity scanner."""
+
+
+from scanner.cli import info_cmds, scan_cmd  # noqa: E402  (commands register on main)
+
+main.add_command(scan_cmd.scan)
+main.add_command(info_cmds.signals)
+main.add_command(info_cmds.explain)
+
+__all__ = ["main", "EXIT_GATE", "EXIT_USAGE", "EXIT_UNREADABLE"]

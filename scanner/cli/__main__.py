@@ -1,0 +1,4 @@
+"""``python -m scanner.cli`` runs the command line."""
+from scanner.cli import main
+
+main()
