@@ -20,10 +20,12 @@ ENTRY_POINT_GROUP = "mlops_scan.detectors"
 class ScanContext:
     """What detectors read: the sources, with parsed files cached so each is parsed once."""
 
-    def __init__(self, repo: RepoView | None, mlflow: Any = None) -> None:
+    def __init__(self, repo: RepoView | None, mlflow: Any = None, platform: Any = None) -> None:
         self.repo = repo
         self.mlflow = mlflow
         """A tracking-server source (scanner.sources.mlflow_server), when one was given."""
+        self.platform = platform
+        """A hosting-platform source (GitHub/GitLab facts), when the target is on one."""
         self._py: dict[str, PyFacts | None] = {}
         self._structured: dict[str, Any] = {}
         self._history: History | None | bool = False
@@ -33,7 +35,7 @@ class ScanContext:
     @property
     def sources(self) -> frozenset[str]:
         """Names of the sources this scan has."""
-        given = {"repo": self.repo, "mlflow": self.mlflow}
+        given = {"repo": self.repo, "mlflow": self.mlflow, "platform": self.platform}
         return frozenset(name for name, source in given.items() if source is not None)
 
     def files(self) -> tuple[str, ...]:

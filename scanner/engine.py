@@ -139,17 +139,19 @@ def scan(
     *,
     target: Target | None = None,
     mlflow: Any = None,
+    platform: Any = None,
     loaded: LoadedDetectors | None = None,
     debug: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> ScanResult:
     """Scan the sources with every registered detector and judge the result.
 
-    ``mlflow`` is a tracking-server source (``scanner.sources.mlflow_server.MLflowSource``).
+    ``mlflow`` is a tracking-server source (``scanner.sources.mlflow_server.MLflowSource``);
+    ``platform`` a hosting-platform source; each needs a ``describe()`` for coverage.
     """
     started = _now()
     loaded = loaded or load_detectors()
-    ctx = ScanContext(repo, mlflow=mlflow)
+    ctx = ScanContext(repo, mlflow=mlflow, platform=platform)
     evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress)
     for name, why in sorted(loaded.failures.items()):
         errors.append({"source": f"plugin:{name}", "message": why})
@@ -193,8 +195,9 @@ def _note_source_failures(signals: dict[str, SignalResult], sources: dict, error
 def _source_coverage(repo: RepoView | None, ctx: ScanContext) -> dict:
     out: dict = {name: {"status": "skipped", "reason": why} for name, why in
                  (("platform", SOURCE_NOT_GIVEN["platform"]), ("mlflow", SOURCE_NOT_GIVEN["mlflow"]))}
-    if ctx.mlflow is not None:
-        out["mlflow"] = {"status": "ok", **ctx.mlflow.describe()}
+    for name, source in (("mlflow", ctx.mlflow), ("platform", ctx.platform)):
+        if source is not None:
+            out[name] = {"status": "ok", **source.describe()}
     if repo is None:
         out["repository"] = {"status": "skipped", "reason": "no repository given"}
         return out

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from scanner.model import Target
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, RepoView
 from scanner.sources.local import LocalRepo
 
@@ -21,6 +23,10 @@ class ResolvedTarget:
 
     repo: RepoView | None
     mlflow_uri: str | None = None
+    platform: Any = None
+    """Hosting-platform facts (branch protection, reviews, runs...) when the target is on one."""
+    target: Target | None = None
+    """How to name the target in the report, when the repository view does not say."""
 
 
 def resolve(target: str, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, use_git: bool = True) -> ResolvedTarget:

@@ -101,7 +101,8 @@ def scan(target: str, fmt: str, output: str | None, rules_file: str | None, prof
         what += [f"tracking server {mlflow.display_uri}"] if mlflow else []
         click.echo(f"scanning {redact(target)}: {', '.join(what)}; {len(loaded.detectors)} detectors", err=True)
     progress = (lambda name: click.echo(f"  running {name}", err=True)) if debug else None
-    result = run_scan(resolved.repo, rules, mlflow=mlflow, loaded=loaded, debug=debug, progress=progress)
+    result = run_scan(resolved.repo, rules, target=resolved.target, mlflow=mlflow, platform=resolved.platform,
+                      loaded=loaded, debug=debug, progress=progress)
     text = RENDERERS[fmt](result)
     if output:
         Path(output).write_text(text, encoding="utf-8")
