@@ -136,7 +136,7 @@ class Criterion:
     evidence_ids: tuple[str, ...] = ()
     recommendation: str | None = None
     unknown_signals: tuple[str, ...] = ()
-    """Signals of the criterion that could not be checked (not_available or error)."""
+    """Unchecked signals (not_available or error) that alone keep an unmet criterion from holding."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -229,12 +229,13 @@ def judge(rules: RuleSet, signals: Mapping[str, SignalResult]) -> dict[str, Dime
             for rule in rules.levels[dim].get(lvl, ()):
                 # in strict profiles, a criterion naming live signals needs executed/live evidence
                 has_live = any(vocab[s].live for s in rule.when.signals() if s in vocab)
-                verdict = _evaluate(rule.when, signals, _tier_for(rules, lvl, has_live))
+                min_tier = _tier_for(rules, lvl, has_live)
+                verdict = _evaluate(rule.when, signals, min_tier)
                 evaluated.append(Criterion(
                     id=rule.id, description=rule.description, held=verdict.held,
                     evidence_ids=tuple(sorted(set(verdict.evidence))),
                     recommendation=rule.recommendation or None,
-                    unknown_signals=tuple(sorted(set(verdict.unknown))),
+                    unknown_signals=_blocking_unknowns(rule.when, signals, verdict, min_tier),
                 ))
             if evaluated and all(c.held for c in evaluated):
                 level = lvl
@@ -251,6 +252,17 @@ def judge(rules: RuleSet, signals: Mapping[str, SignalResult]) -> dict[str, Dime
             reason=_reason(level, top, gap),
         )
     return scores
+
+
+def _blocking_unknowns(expr: Expr, signals: Mapping[str, SignalResult], verdict: _Verdict,
+                       min_tier: Tier | None) -> tuple[str, ...]:
+    """Unchecked signals that alone keep a criterion from holding (a missing source caps it)."""
+    if verdict.held or not verdict.unknown:
+        return ()
+    assumed = dict(signals)
+    for sig in verdict.unknown:
+        assumed[sig] = SignalResult(signal=sig, outcome=Outcome.PRESENT, tier=Tier.LIVE)
+    return tuple(sorted(set(verdict.unknown))) if _evaluate(expr, assumed, min_tier).held else ()
 
 
 def _confidence(rules: RuleSet, dim: str, signals: Mapping[str, SignalResult]) -> float:
@@ -271,5 +283,11 @@ def _confidence(rules: RuleSet, dim: str, signals: Mapping[str, SignalResult]) -
 def _reason(level: int, top: list[Criterion], gap: list[Criterion]) -> str:
     """One line: what holds at this level, or what is missing for level 1."""
     if level == 0:
-        return "level 0: missing " + ("; ".join(c.description for c in gap) or "level-1 criteria")
-    return f"level {level}: " + "; ".join(c.description for c in top)
+        why = "level 0: missing " + ("; ".join(c.description for c in gap) or "level-1 criteria")
+    else:
+        why = f"level {level}: " + "; ".join(c.description for c in top)
+    # say when the next level is out of reach only because a source was missing
+    unknown = sorted({s for c in gap for s in c.unknown_signals})
+    if unknown:
+        why += f" (capped: {', '.join(unknown)} not available)"
+    return why

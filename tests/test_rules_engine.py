@@ -122,3 +122,11 @@ def test_extends_overlays_levels_on_a_builtin_profile():
     rules = parse_rules(text, "mine.yaml")
     assert rules.levels["monitoring"][1][0].when.signal == "governance.license"
     assert rules.levels["data_management"] == load_rules().levels["data_management"]
+
+
+def test_strict_profile_says_why_a_level_is_capped_when_live_sources_are_missing():
+    sigs = signals_with({"tracking.library", "tracking.params_metrics"})
+    score = judge(load_rules(profile="strict"), sigs)["experiment_tracking"]
+    assert score.level == 1
+    assert "capped: mlflow.runs_params_metrics not available" in score.reason
+    assert score.gap[0].unknown_signals == ("mlflow.runs_params_metrics",)
