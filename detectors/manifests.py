@@ -109,6 +109,10 @@ def _conda(doc: object, path: str) -> list[Requirement]:
 
 def requirements(ctx: ScanContext) -> list[Requirement]:
     """Every dependency declared anywhere in the repository (malformed files are skipped)."""
+    return ctx.memo("requirements", lambda: _read_requirements(ctx))
+
+
+def _read_requirements(ctx: ScanContext) -> list[Requirement]:
     out: list[Requirement] = []
     for path in ctx.repo.glob(*MANIFESTS) if ctx.repo is not None else []:
         base = path.rsplit("/", 1)[-1].lower()

@@ -5,7 +5,7 @@ import abc
 import logging
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from scanner.model import Evidence, Location, Outcome, Tier
 from scanner.parsing.python import PyFacts, parse_notebook, parse_python
@@ -29,6 +29,7 @@ class ScanContext:
         self._py: dict[str, PyFacts | None] = {}
         self._structured: dict[str, Any] = {}
         self._history: History | None | bool = False
+        self._memo: dict[str, Any] = {}
         self.problems: dict[str, str] = {}
         """path -> why the file could not be parsed (reported in coverage)."""
 
@@ -66,11 +67,18 @@ class ScanContext:
 
     def python_files(self, notebooks: bool = True) -> Iterator[tuple[str, PyFacts]]:
         """(path, facts) of every Python source, and of notebooks unless told otherwise."""
-        for path in self.files():
-            if path.endswith(".py") or (notebooks and path.endswith(".ipynb")):
+        paths = self.memo("python_paths", lambda: [p for p in self.files() if p.endswith((".py", ".ipynb"))])
+        for path in paths:
+            if notebooks or path.endswith(".py"):
                 facts = self.python(path)
                 if facts is not None:
                     yield path, facts
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A value derived once per scan and shared by detectors (e.g. parsed manifests)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def structured(self, path: str) -> Any:
         """Parsed YAML (list of documents), JSON or TOML; raises ParseError (recorded)."""

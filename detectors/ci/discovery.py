@@ -63,6 +63,9 @@ def pipelines(ctx: ScanContext) -> list[Pipeline]:
     """Every CI file of the repository, parsed (or carrying why it could not be)."""
     out: list[Pipeline] = []
     for path in ctx.files():
+        # every CI system but Jenkins configures itself in YAML: skip the rest cheaply
+        if not path.lower().endswith((".yml", ".yaml")) and not jenkins.is_jenkinsfile(path):
+            continue
         if _template(path):
             continue
         if jenkins.is_jenkinsfile(path):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 import git
@@ -144,15 +145,15 @@ class LocalRepo(RepoView):
             return False
         full = self.root / rel
         try:
-            if full.is_symlink():
-                target = full.resolve()
-                if not target.is_relative_to(self.root):
+            st = os.lstat(full)  # one call for most files: only links need more
+            if stat.S_ISLNK(st.st_mode):
+                if not full.resolve().is_relative_to(self.root):
                     self.log.skipped[rel] = "symlink pointing outside the repository (not followed)"
                     return False
-            st = full.stat()
+                st = full.stat()
         except (OSError, RuntimeError):  # dangling or looping links, deleted tracked files
             return False
-        if not os.path.isfile(full):
+        if not stat.S_ISREG(st.st_mode):
             return False
         self._sizes[rel] = st.st_size
         return True
