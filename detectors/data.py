@@ -34,6 +34,9 @@ DATA_DIRS = frozenset({"data", "datasets", "dataset", "raw", "processed", "inter
 _MODEL_FILE = re.compile(r"model|weight|checkpoint|ckpt|encoder|scaler|vectori[sz]er|tokeni[sz]er|"
                          r"pipeline|classifier|regressor|estimator|clf", re.I)
 _BINARY_MODEL_EXT = (".pkl", ".pickle", ".h5", ".hdf5")
+#: compressed archives and IDX arrays (MNIST-style ``*-ubyte``) hold datasets only in a data folder;
+#: elsewhere they are releases, fonts or build inputs.
+_DATA_DIR_ONLY_EXT = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", "-ubyte")
 
 # Data-preparation calls: a load, and the transforms that clean or shape what was loaded.
 _LOAD = re.compile(r"^(read_\w+|scan_\w+|load|loadtxt|genfromtxt|load_dataset|from_pandas|"
@@ -43,9 +46,13 @@ _TRANSFORM = re.compile(r"^(dropna|fillna|drop_duplicates|merge|groupby|group_by
                         r"with_columns?|withColumn|fit_transform|train_test_split|clip|cut|qcut|"
                         r"explode|resample|rolling|isin|isna|isnull|notna|map_batches)$")
 DATA_LIBRARIES = ("pandas", "polars", "pyspark", "numpy", "sklearn", "torch", "tensorflow",
-                  "datasets", "dask", "modin")
+                  "datasets", "dask", "modin", "torchvision", "keras")
 _SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose.",
-                 "sklearn.feature_extraction.", "sklearn.feature_selection.")
+                 "sklearn.feature_extraction.", "sklearn.feature_selection.", "torchvision.transforms.")
+#: bundled dataset loaders (``sklearn.datasets.fetch_*``, ``torchvision.datasets.MNIST``,
+#: ``keras.datasets.mnist.load_data``): a load whatever the function is called.
+_DATASET_LOADERS = ("sklearn.datasets.", "torchvision.datasets.", "tensorflow.keras.datasets.",
+                    "keras.datasets.", "tensorflow_datasets.load")
 
 # Hand-rolled dataset versioning: snapshot/manifest helpers that persist what they build.
 _VERSIONING_DEF = re.compile(r"data(set)?s?_?(snapshot|manifest|version)|(snapshot|manifest|version)\w*_data", re.I)
@@ -163,12 +170,12 @@ class DataDetector(Detector):
     def _dataset_size(self, ctx: ScanContext, path: str, lfs: list[str]) -> int:
         """Size of ``path`` when it is a committed dataset, else 0."""
         low = path.lower()
-        if not low.endswith(DATA_EXTENSIONS) or is_template_path(path):
+        if not low.endswith(DATA_EXTENSIONS + _DATA_DIR_ONLY_EXT) or is_template_path(path):
             return 0
         parts = low.split("/")
-        if low.endswith(".json") and not DATA_DIRS.intersection(parts[:-1]):
+        if low.endswith((".json",) + _DATA_DIR_ONLY_EXT) and not DATA_DIRS.intersection(parts[:-1]):
             return 0
-        if low.endswith(_BINARY_MODEL_EXT) and _MODEL_FILE.search(parts[-1]):
+        if low.endswith(_BINARY_MODEL_EXT + _DATA_DIR_ONLY_EXT) and _MODEL_FILE.search(parts[-1]):
             return 0
         if any(_glob_match(path, pattern) for pattern in lfs):
             return 0
@@ -254,18 +261,14 @@ class DataDetector(Detector):
 
     # -- orchestrator files ----------------------------------------------------------------------
     def _prefect_yaml(self, ctx: ScanContext) -> Iterator[Evidence]:
-        for path in ctx.repo.glob("prefect.yaml", "prefect.yml"):
-            if is_template_path(path):
-                continue
+        for path in self._prefect_deployment_files(ctx):
             try:
                 docs = structured_docs(ctx, path)
             except ParseError as exc:
                 yield self.evidence("data.pipeline_automated", f"{path} could not be parsed: {exc}",
                                     ctx.location(path), outcome=Outcome.ERROR, tier=None)
                 continue
-            doc = docs[0] if docs else None
-            deployments = doc.get("deployments") if isinstance(doc, dict) else None
-            deployments = [d for d in deployments or [] if isinstance(d, dict) and d.get("entrypoint")]
+            deployments = _prefect_deployments(docs[0] if docs else None)
             if not deployments:
                 continue
             names = [str(d.get("name")) for d in deployments]
@@ -277,6 +280,20 @@ class DataDetector(Detector):
                                     f"Prefect deployment(s) {', '.join(scheduled)} run on a schedule ({path})",
                                     ctx.location(path, _line_of(ctx.text(path), "schedule")),
                                     tool="prefect", deployments=scheduled)
+
+    @staticmethod
+    def _prefect_deployment_files(ctx: ScanContext) -> list[str]:
+        """``prefect.yaml`` projects, and the one-deployment files that ``prefect deployment build``
+        (Prefect 2 before projects) writes as ``<flow>-deployment.yaml``."""
+        out = []
+        for path in ctx.repo.glob("prefect.yaml", "prefect.yml", "*deployment*.yaml", "*deployment*.yml"):
+            if is_template_path(path):
+                continue
+            base = path.rsplit("/", 1)[-1].lower()
+            text = ctx.text(path) or "" if not base.startswith("prefect.") else ""
+            if base.startswith("prefect.") or ("\nflow_name:" in text and "\nentrypoint:" in text):
+                out.append(path)
+        return out
 
     def _kubeflow_schedules(self, ctx: ScanContext) -> Iterator[Evidence]:
         for path in ctx.repo.glob("*.yaml", "*.yml"):
@@ -351,6 +368,8 @@ def _prep_steps(facts: PyFacts) -> list[tuple[int, str]]:
         tail = call_tail(call.name)
         if call.name.startswith(_SKLEARN_PREP):
             features.append((call.line, tail))
+        elif call.name.startswith(_DATASET_LOADERS):
+            loads.append((call.line, tail))
         elif _LOAD.match(tail) and (call.name.startswith(DATA_LIBRARIES) or call.name.startswith(".")):
             loads.append((call.line, tail))
         elif _TRANSFORM.match(tail) and (call.name.startswith(DATA_LIBRARIES) or call.name.startswith(".")):
@@ -360,6 +379,15 @@ def _prep_steps(facts: PyFacts) -> list[tuple[int, str]]:
     if not features and not (transforms and (loads or len({t for _, t in transforms}) >= 3)):
         return []
     return sorted(loads + transforms + features)
+
+
+def _prefect_deployments(doc: Any) -> list[dict]:
+    """Deployments with an entrypoint: the ``deployments`` list of a project file, or a legacy
+    deployment file that is itself one deployment."""
+    if not isinstance(doc, dict):
+        return []
+    listed = doc.get("deployments") if "deployments" in doc else [doc] if doc.get("flow_name") else []
+    return [d for d in listed or [] if isinstance(d, dict) and d.get("entrypoint")]
 
 
 def _has_schedule(deployment: dict) -> bool:

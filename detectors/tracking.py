@@ -29,7 +29,10 @@ _TOOL_CONFIG = re.compile(r"(^|/)(\.github|\.gitlab|\.circleci|\.devcontainer|\.
                           r"renovate|codecov|tsconfig|package(-lock)?\.json$|eslint|prettier|"
                           r"(^|/)(dvc|prefect|catalog|pyproject|alembic)\.", re.I)
 _LOADER = re.compile(r"^(yaml\.(safe_load|load|full_load|unsafe_load)|json\.load|toml\.load|tomllib\.load|"
-                     r"omegaconf\.OmegaConf\.load|configparser\.\w+|\.read_yaml|\.load_config)$")
+                     r"omegaconf\.OmegaConf\.load|configparser\.\w+|\.read_yaml|\.load_config|"
+                     r"hydra\.main|hydra\.initialize\w*|hydra\.compose)$")
+#: Kedro reads ``conf/<env>/parameters*.yml`` itself and hands them to nodes as ``params:`` inputs.
+_KEDRO_PARAMETERS = re.compile(r"(^|/)conf/[^/]+/(parameters[^/]*|[^/]+/parameters[^/]*)\.ya?ml$", re.I)
 #: an environment variable or argument carrying a run's JSON configuration.
 _CONFIG_KEY = re.compile(r"^[A-Z0-9_]*(CONFIG|CONF|PARAMS|HPARAMS|HYPERPARAMS|CATALOG)[A-Z0-9_]*$")
 
@@ -99,8 +102,9 @@ class TrackingDetector(Detector):
                    if any(_LOADER.match(c.name) or _LOADER.match("." + call_tail(c.name)) for c in facts.calls)}
         dvc_text = "\n".join(ctx.text(p) or "" for p in ctx.repo.glob("dvc.yaml"))
         used = []
+        kedro = _kedro_parameter_reader(ctx)
         for path in candidates:
-            reader = _reader_of(path, readers)
+            reader = _reader_of(path, readers) or (kedro if _KEDRO_PARAMETERS.search(path) else None)
             if reader is None and path.rsplit("/", 1)[-1].startswith("params.") and dvc_text:
                 reader = "dvc.yaml"
             if reader:
@@ -169,6 +173,14 @@ def _is_config_candidate(path: str) -> bool:
     parts = low.split("/")
     stem = parts[-1].rsplit(".", 1)[0]
     return bool(CONFIG_DIRS.intersection(parts[:-1])) or bool(_CONFIG_NAME.search(stem))
+
+
+def _kedro_parameter_reader(ctx: ScanContext) -> str | None:
+    """The first Kedro pipeline module that takes ``params:`` inputs, if any."""
+    for path, facts in code_files(ctx):
+        if facts.imports_any(("kedro",)) and '"params:' in (ctx.text(path) or "").replace("'params:", '"params:'):
+            return f"Kedro ({path})"
+    return None
 
 
 def _reader_of(path: str, readers: dict[str, str]) -> str | None:

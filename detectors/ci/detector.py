@@ -11,7 +11,7 @@ from detectors.ci.analysis import Finding, JobAnalyser
 from detectors.ci.discovery import pipelines
 from detectors.ci.model import AUTOMATIC, DELIVERY, PULL_REQUEST, SCHEDULE, Job, Pipeline
 from scanner.detector import Detector, ScanContext
-from scanner.model import Evidence, Outcome
+from scanner.model import Evidence, Outcome, Tier
 
 MAX_LOCATIONS = 5
 #: environments that publish documentation or packages, not a model or a service.
@@ -31,8 +31,9 @@ class CIDetector(Detector):
       sites and package publishing do not count;
     - ``governance.security_scanning``: a job runs a security scanner (bandit, pip-audit,
       trivy, CodeQL, ruff with the ``S`` rules...);
-    - ``governance.approval_gates``: a production-like environment, a manual deploy job, or a
-      step that waits for a person (Jenkins ``input``, Buildkite ``block``, approval jobs);
+    - ``governance.approval_gates``: a manual deploy job, or a step that waits for a person
+      (Jenkins ``input``, Buildkite ``block``, approval jobs); a production-like environment
+      alone is declared (its required reviewers are a platform setting);
     - ``monitoring.scheduled``: a scheduled job runs monitoring or drift code;
     - ``monitoring.retrain_trigger``: after monitoring/drift code, the workflow trains or
       dispatches training;
@@ -106,16 +107,23 @@ class CIDetector(Detector):
     def _gates(self, ctx: ScanContext, jobs: list[Job], findings: list[Finding]) -> Iterator[Evidence]:
         deploying = {id(f.job) for f in findings if k.DEPLOY in f.kinds}
         gates: list[Finding] = []
+        named: list[Finding] = []
         for job in jobs:
             if job.neutered:
                 continue
-            if job.production:
-                gates.append(Finding(job, frozenset(), f"environment '{job.environment}'", job.file, job.line, 0))
-            elif job.manual and (id(job) in deploying or any(s.gate for s in job.steps)):
+            if job.manual and (id(job) in deploying or any(s.gate for s in job.steps)):
                 gates.append(Finding(job, frozenset(), "manual approval before the job runs", job.file, job.line, 0))
-        yield from self._grouped(ctx, "governance.approval_gates", gates, "gates deployment on a person or a protected environment")
+            elif job.production:
+                named.append(Finding(job, frozenset(), f"environment '{job.environment}'", job.file, job.line, 0))
+        yield from self._grouped(ctx, "governance.approval_gates", gates, "gates deployment on a person")
+        # Whether a production environment needs a reviewer is a hosting setting the files do not
+        # show (platform.protected_environments checks it): naming one is a declaration only.
+        yield from self._grouped(ctx, "governance.approval_gates", named,
+                                 "targets a production environment (its protection is a platform setting)",
+                                 tier=Tier.DECLARED)
 
-    def _grouped(self, ctx: ScanContext, signal: str, findings: list[Finding], what: str) -> Iterator[Evidence]:
+    def _grouped(self, ctx: ScanContext, signal: str, findings: list[Finding], what: str,
+                 tier: Tier = Tier.CONFIGURED) -> Iterator[Evidence]:
         """One piece of evidence per CI file, listing where the findings are."""
         by_file: dict[str, list[Finding]] = defaultdict(list)
         for f in findings:
@@ -126,7 +134,7 @@ class CIDetector(Detector):
             yield self.evidence(
                 signal,
                 f"{first.job.system} job '{first.job.name}' {what}: {first.text[:160]} ({first.path}:{first.line or '?'})",
-                *places, subject=file, system=first.job.system, ci_file=file,
+                *places, tier=tier, subject=file, system=first.job.system, ci_file=file,
                 jobs=sorted({f.job.name for f in group}), kinds=sorted({x for f in group for x in f.kinds}),
             )
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import present, run_detector
+from conftest import declared, present, run_detector
 
 from detectors.ci import CIDetector
 
@@ -135,10 +135,10 @@ steps:
 
 @pytest.mark.parametrize("path, text, expected", [
     (".gitlab-ci.yml", GITLAB, {"deploy.ci_present", "deploy.ci_tests", "governance.approval_gates"}),
-    ("azure-pipelines.yml", AZURE, {"deploy.ci_present", "deploy.ci_tests", "deploy.cd", "governance.approval_gates"}),
+    ("azure-pipelines.yml", AZURE, {"deploy.ci_present", "deploy.ci_tests", "deploy.cd"}),
     ("Jenkinsfile", JENKINS, {"deploy.ci_present", "deploy.ci_tests", "governance.approval_gates", "monitoring.scheduled"}),
     (".circleci/config.yml", CIRCLE, {"deploy.ci_present", "deploy.ci_tests", "governance.approval_gates"}),
-    ("bitbucket-pipelines.yml", BITBUCKET, {"deploy.ci_present", "deploy.ci_tests", "deploy.cd", "governance.approval_gates"}),
+    ("bitbucket-pipelines.yml", BITBUCKET, {"deploy.ci_present", "deploy.ci_tests", "deploy.cd"}),
     ("cloudbuild.yaml", CLOUDBUILD, {"deploy.ci_present", "deploy.ci_tests", "deploy.cd"}),
     (".buildkite/pipeline.yml", BUILDKITE, {"deploy.ci_present", "deploy.ci_tests", "governance.approval_gates"}),
 ])
@@ -234,3 +234,29 @@ def test_malformed_files_are_errors(make_repo, path):
 def test_odd_shapes_never_crash(make_repo, path, text):
     ev = run_detector(CIDetector, make_repo({path: text}))
     assert "deploy.ci_tests" not in present(ev)
+
+
+GITLAB_PROD_AUTO = """
+stages: [deploy]
+deploy:
+  stage: deploy
+  script:
+    - scp release.zip ubuntu@host:/srv/app/
+  environment:
+    name: production
+  only:
+    - main
+"""
+
+
+@pytest.mark.parametrize("path, text", [
+    (".gitlab-ci.yml", GITLAB_PROD_AUTO),
+    ("azure-pipelines.yml", AZURE),
+    ("bitbucket-pipelines.yml", BITBUCKET),
+])
+def test_production_environment_name_alone_is_a_declared_gate(make_repo, path, text):
+    # Who must approve a production environment is a hosting setting; the file only names it.
+    ev = run_detector(CIDetector, make_repo({path: text}))
+    assert "governance.approval_gates" not in present(ev)
+    assert "governance.approval_gates" in declared(ev)
+    assert "deploy.cd" in present(ev)

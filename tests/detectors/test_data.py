@@ -281,3 +281,59 @@ def test_vendored_and_binary_inputs_are_harmless(make_repo):
     })
     ev = run_detector(DataDetector, root)
     assert present(ev) == set()
+
+
+# -- cases found by auditing real repositories ----------------------------------------------------
+ARCHIVE = b"PK\x03\x04" + bytes(range(256)) * 100
+PREFECT_LEGACY = """
+name: weekly_training
+work_queue_name: training
+schedule:
+  cron: 0 10 * * 1
+  timezone: null
+flow_name: training-flow
+entrypoint: training/train.py:training_flow
+parameters: {}
+"""
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"data/archive.zip": ARCHIVE}, True),                                # zipped dataset in a data folder
+    ({"data/MNIST/raw/train-images-idx3-ubyte": ARCHIVE}, True),          # IDX arrays (MNIST layout)
+    ({"data/MNIST/raw/train-images-idx3-ubyte.gz": ARCHIVE}, True),
+    ({"dist/release.zip": ARCHIVE}, False),                               # an archive outside data folders
+    ({"data/model.tar.gz": ARCHIVE}, False),                              # a packed model, not data
+    ({"data/archive.zip": b"PK\x03\x04"}, False),                         # too small to be a dataset
+])
+def test_raw_data_committed_archives(make_repo, files, expected):
+    assert ("data.raw_data_committed" in data_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"src/data_loading.py": "import pandas as pd\nfrom sklearn.datasets import fetch_california_housing\n"
+                             "from sklearn.model_selection import train_test_split\n"
+                             "h = fetch_california_housing()\ndf = pd.DataFrame(h.data)\n"
+                             "parts = train_test_split(df, test_size=0.2)\n"}, True),
+    ({"src/preprocess.py": "import torch\nfrom torchvision import datasets, transforms\n"
+                           "t = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1,), (0.3,))])\n"
+                           "ds = datasets.MNIST(root='data/raw', download=True, transform=t)\n"}, True),
+    # a bundled toy dataset fitted directly is training, not data preparation
+    ({"train.py": "from sklearn.datasets import load_iris\nfrom sklearn.ensemble import RandomForestClassifier\n"
+                  "X, y = load_iris(return_X_y=True)\nRandomForestClassifier().fit(X, y)\n"}, False),
+    ({"prep.py": "# from torchvision import transforms\n# t = transforms.Normalize((0.1,), (0.3,))\n"}, False),
+])
+def test_prep_code_framework_loaders(make_repo, files, expected):
+    assert ("data.prep_code" in data_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, signal, expected", [
+    ({"training_flow-deployment.yaml": PREFECT_LEGACY}, "data.pipeline_automated", True),
+    ({"training_flow-deployment.yaml": PREFECT_LEGACY}, "data.pipeline_definition", True),
+    ({"training_flow-deployment.yaml": PREFECT_LEGACY.replace("schedule:\n  cron: 0 10 * * 1\n", "schedule: null\n")},
+     "data.pipeline_automated", False),
+    # a Kubernetes Deployment is no Prefect deployment
+    ({"k8s/api-deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n"},
+     "data.pipeline_definition", False),
+])
+def test_prefect_legacy_deployment_files(make_repo, files, signal, expected):
+    assert (signal in data_signals(make_repo, files)) is expected

@@ -160,3 +160,26 @@ def test_malformed_yaml_does_not_crash(make_repo):
 def test_odd_manifests_never_crash(make_repo, doc):
     ev = run_detector(DeploymentDetector, make_repo({"k8s/a.yaml": doc}))
     assert "deploy.iac" in present(ev) and "deploy.progressive" not in present(ev)
+
+
+ZENML_DEPLOY = """
+from zenml import pipeline
+from zenml.integrations.mlflow.steps import mlflow_model_deployer_step
+
+@pipeline
+def continuous_deployment_pipeline():
+    model = train()
+    mlflow_model_deployer_step(model=model, deploy_decision=True)
+"""
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"pipelines/deployment_pipeline.py": ZENML_DEPLOY}, True),
+    # a ZenML training pipeline starts no prediction server
+    ({"pipelines/training.py": "from zenml import pipeline, step\n@step\ndef train():\n    pass\n"}, False),
+    ({"pipelines/deployment_pipeline.py": ZENML_DEPLOY.replace("    mlflow_model_deployer_step(", "    # mlflow_model_deployer_step(")},
+     False),
+])
+def test_zenml_model_deployer_step_is_serving(make_repo, files, expected):
+    ev = run_detector(ToolUsageDetector, make_repo(files))
+    assert ("deploy.serving" in present(ev)) is expected

@@ -217,3 +217,27 @@ def test_unparsable_source_is_line_scanned(make_repo):
 def test_unparsable_source_without_tracker_is_silent(make_repo):
     ev = run_detector(ToolUsageDetector, make_repo({"train.py": 'x = f"{d["k"]}"\nprint(x)\n'}))
     assert present(ev) == set()
+
+
+KEDRO_PIPELINE = """
+from kedro.pipeline import Pipeline, node
+from .nodes import train
+
+def create_pipeline(**kwargs):
+    return Pipeline([node(train, inputs=["model_input", "params:model_options"], outputs="model")])
+"""
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"conf/base/parameters_training.yml": "model_options:\n  alpha: 0.1\n",
+      "src/proj/pipelines/training/pipeline.py": KEDRO_PIPELINE}, True),
+    ({"configs/train.yaml": "lr: 0.1\n",
+      "train.py": "import hydra\n@hydra.main(config_path='configs', config_name='train', version_base=None)\n"
+                  "def main(cfg):\n    print(cfg.lr)\n"}, True),
+    # parameters nobody reads: no Kedro pipeline takes params: inputs
+    ({"conf/base/parameters.yml": "alpha: 0.1\n", "src/app.py": "print('hello')\n"}, False),
+    ({"conf/base/parameters.yml": "alpha: 0.1\n",
+      "src/proj/pipeline.py": "# from kedro.pipeline import node\n# node(f, inputs='params:alpha', outputs='x')\n"}, False),
+])
+def test_config_management_framework_readers(make_repo, files, expected):
+    assert ("tracking.config_management" in tracking_signals(make_repo, files)) is expected
