@@ -14,7 +14,7 @@ holds. The unmet criteria of the next level are the gap. The engine never reads 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
@@ -35,11 +35,13 @@ class RuleError(ValueError):
 class Expr:
     """A parsed criterion expression."""
 
-    op: str  # signal | any | all | not | min_count
+    op: str  # signal | any | all | not | min_count | twin
     signal: str | None = None
     min_tier: Tier | None = None
     parts: tuple["Expr", ...] = ()
     count: int = 0
+    strict: bool = False
+    """A repository signal with a live twin: strict profiles need executed evidence for it."""
 
     def signals(self) -> set[str]:
         """Every signal the expression mentions."""
@@ -67,11 +69,14 @@ class RuleSet:
     levels: Mapping[str, Mapping[int, tuple[Rule, ...]]]
     """dimension -> level (1..4) -> criteria."""
     live_min_tier: Tier | None = None
-    """Strict profiles: levels >= 2 count live-twin signals only at this tier or above."""
+    """Strict profiles: from level 2, a repository signal that has a live twin counts only at
+    this tier or above (what code could do never stands in for what a running system shows)."""
+    twins: Mapping[str, str] = field(default_factory=dict)
+    """Repository signal -> the live signal that stands in for it."""
 
 
 # -- loading -------------------------------------------------------------------------------
-def _expr(raw: Any, where: str, known: Mapping[str, Any]) -> Expr:
+def _expr(raw: Any, where: str, known: Mapping[str, Any], twins: Mapping[str, str]) -> Expr:
     if isinstance(raw, str):
         raw = {"signal": raw}
     if not isinstance(raw, dict) or not raw:
@@ -83,21 +88,24 @@ def _expr(raw: Any, where: str, known: Mapping[str, Any]) -> Expr:
         tier = raw.get("min_tier")
         if tier is not None and tier not in _TIERS:
             raise RuleError(f"{where}: unknown tier {tier!r} (one of {', '.join(_TIERS)})")
-        return Expr("signal", signal=sig, min_tier=_TIERS.get(tier) if tier else None)
+        own = Expr("signal", signal=sig, min_tier=_TIERS.get(tier) if tier else None, strict=sig in twins)
+        if sig in twins:  # the live twin stands in for the repository signal
+            return Expr("twin", parts=(own, Expr("signal", signal=twins[sig])))
+        return own
     for op in ("any", "all"):
         if op in raw:
             items = raw[op]
             if not isinstance(items, list) or not items:
                 raise RuleError(f"{where}.{op}: expected a non-empty list")
-            return Expr(op, parts=tuple(_expr(x, f"{where}.{op}[{i}]", known) for i, x in enumerate(items)))
+            return Expr(op, parts=tuple(_expr(x, f"{where}.{op}[{i}]", known, twins) for i, x in enumerate(items)))
     if "not" in raw:
-        return Expr("not", parts=(_expr(raw["not"], f"{where}.not", known),))
+        return Expr("not", parts=(_expr(raw["not"], f"{where}.not", known, twins),))
     if "min_count" in raw:
         items = raw.get("of")
         if not isinstance(raw["min_count"], int) or not isinstance(items, list) or not items:
             raise RuleError(f"{where}: min_count needs an integer and an 'of' list")
         return Expr("min_count", count=raw["min_count"],
-                    parts=tuple(_expr(x, f"{where}.of[{i}]", known) for i, x in enumerate(items)))
+                    parts=tuple(_expr(x, f"{where}.of[{i}]", known, twins) for i, x in enumerate(items)))
     raise RuleError(f"{where}: unknown operator {', '.join(map(str, raw))} "
                     "(use signal, any, all, not, min_count)")
 
@@ -115,6 +123,7 @@ def parse_rules(text: str, origin: str, extra_signals: Mapping[str, Any] = {}) -
     if not isinstance(doc.get("dimensions"), dict):
         raise RuleError(f"{origin}: expected a mapping with a 'dimensions' key")
     known = {**vocabulary(), **extra_signals}
+    twins = _twins(doc.get("twins"), origin, known)
     levels: dict[str, dict[int, tuple[Rule, ...]]] = {}
     for dim, body in doc["dimensions"].items():
         if dim not in DIMENSIONS:
@@ -136,7 +145,7 @@ def parse_rules(text: str, origin: str, extra_signals: Mapping[str, Any] = {}) -
                 parsed.append(Rule(
                     id=str(rule.get("id", f"{dim}.{level}.{i}")),
                     description=str(rule.get("description", "")),
-                    when=_expr(rule["when"], f"{where}[{i}].when", known),
+                    when=_expr(rule["when"], f"{where}[{i}].when", known, twins),
                     recommendation=str(rule.get("recommendation", "")),
                 ))
             levels[dim][level] = tuple(parsed)
@@ -149,7 +158,23 @@ def parse_rules(text: str, origin: str, extra_signals: Mapping[str, Any] = {}) -
         raise RuleError(f"{origin}: strict.live_min_tier: unknown tier {tier!r}")
     return RuleSet(name=str(doc.get("name", Path(origin).stem)),
                    sha256=hashlib.sha256(text.encode()).hexdigest(),
-                   levels=levels, live_min_tier=_TIERS.get(tier) if tier else None)
+                   levels=levels, live_min_tier=_TIERS.get(tier) if tier else None, twins=twins)
+
+
+def _twins(raw: Any, origin: str, known: Mapping[str, Any]) -> dict[str, str]:
+    """The ``twins`` map: each repository signal and the live signal that stands in for it."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise RuleError(f"{origin}: twins: expected a mapping of repository signal -> live signal")
+    vocab = vocabulary()
+    for repo_sig, live_sig in raw.items():
+        for sig in (repo_sig, live_sig):
+            if sig not in known:
+                raise RuleError(f"{origin}: twins.{repo_sig}: unknown signal {sig!r}")
+        if live_sig in vocab and not vocab[live_sig].live:
+            raise RuleError(f"{origin}: twins.{repo_sig}: {live_sig!r} is not a live signal")
+    return dict(raw)
 
 
 def _builtin_text(profile: str) -> str:
@@ -193,11 +218,12 @@ class _Verdict:
 
 
 def _evaluate(expr: Expr, signals: Mapping[str, SignalResult], min_tier: Tier | None) -> _Verdict:
+    """``min_tier`` is the strict profile's floor for repository signals that have a live twin."""
     if expr.op == "signal":
         res = signals.get(expr.signal)  # type: ignore[arg-type]
         if res is None or res.outcome in (Outcome.NOT_AVAILABLE, Outcome.ERROR):
             return _Verdict(False, (), (expr.signal,))  # type: ignore[arg-type]
-        need = expr.min_tier or min_tier
+        need = expr.min_tier or (min_tier if expr.strict else None)
         held = res.outcome is Outcome.PRESENT and (
             need is None or (res.tier is not None and res.tier.rank >= need.rank))
         return _Verdict(held, res.evidence_ids if held else (), ())
@@ -206,18 +232,17 @@ def _evaluate(expr: Expr, signals: Mapping[str, SignalResult], min_tier: Tier | 
     if expr.op == "not":
         return _Verdict(not subs[0].held, (), unknown)
     hits = [v for v in subs if v.held]
-    need = {"any": 1, "all": len(subs), "min_count": expr.count}[expr.op]
+    need = {"any": 1, "twin": 1, "all": len(subs), "min_count": expr.count}[expr.op]
     held = len(hits) >= need
     return _Verdict(held, tuple(e for v in hits for e in v.evidence) if held else (), unknown)
 
 
-def _tier_for(rules: RuleSet, level: int, signal_is_live_twin: bool) -> Tier | None:
-    return rules.live_min_tier if rules.live_min_tier and level >= 2 and signal_is_live_twin else None
+def _tier_for(rules: RuleSet, level: int) -> Tier | None:
+    return rules.live_min_tier if level >= 2 else None
 
 
 def judge(rules: RuleSet, signals: Mapping[str, SignalResult]) -> dict[str, DimensionScore]:
     """Score every dimension from the signal outcomes."""
-    vocab = vocabulary()
     scores = {}
     for dim in DIMENSIONS:
         met: list[Criterion] = []
@@ -227,9 +252,7 @@ def judge(rules: RuleSet, signals: Mapping[str, SignalResult]) -> dict[str, Dime
         for lvl in (1, 2, 3, 4):
             evaluated = []
             for rule in rules.levels[dim].get(lvl, ()):
-                # in strict profiles, a criterion naming live signals needs executed/live evidence
-                has_live = any(vocab[s].live for s in rule.when.signals() if s in vocab)
-                min_tier = _tier_for(rules, lvl, has_live)
+                min_tier = _tier_for(rules, lvl)
                 verdict = _evaluate(rule.when, signals, min_tier)
                 evaluated.append(Criterion(
                     id=rule.id, description=rule.description, held=verdict.held,

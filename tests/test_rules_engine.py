@@ -130,3 +130,32 @@ def test_strict_profile_says_why_a_level_is_capped_when_live_sources_are_missing
     assert score.level == 1
     assert "capped: mlflow.runs_params_metrics not available" in score.reason
     assert score.gap[0].unknown_signals == ("mlflow.runs_params_metrics",)
+
+
+def test_twins_stand_in_everywhere_the_repository_signal_is_named():
+    rules = load_rules()
+    assert rules.twins["deploy.cd"] == "platform.deployments_recent"
+    sigs = signals_with({"deploy.container": Tier.CONFIGURED, "deploy.ci_present": Tier.CONFIGURED,
+                         "deploy.ci_tests": Tier.CONFIGURED, "platform.deployments_recent": Tier.EXECUTED})
+    assert judge(rules, sigs)["model_deployment"].level == 3
+
+
+def test_strict_counts_history_evidence_of_a_twinned_signal():
+    # several contributors read from git history are executed evidence: strict keeps them
+    base = {"collaboration.readme_setup": Tier.CONFIGURED, "collaboration.packaged_code": Tier.CONFIGURED}
+    executed = judge(load_rules(profile="strict"),
+                     signals_with({**base, "collaboration.multiple_contributors": Tier.EXECUTED}))
+    configured = judge(load_rules(profile="strict"),
+                       signals_with({**base, "collaboration.multiple_contributors": Tier.CONFIGURED}))
+    assert executed["collaboration"].level == 2
+    assert configured["collaboration"].level == 1
+
+
+@pytest.mark.parametrize("twins, message", [
+    ("twins: [a]", "twins: expected a mapping"),
+    ("twins: {deploy.cd: platform.nope}", "unknown signal 'platform.nope'"),
+    ("twins: {deploy.cd: deploy.ci_present}", "is not a live signal"),
+])
+def test_malformed_twins_are_rule_errors(twins, message):
+    with pytest.raises(RuleError, match=message):
+        parse_rules(twins + "\n" + _minimal(), "bad.yaml")

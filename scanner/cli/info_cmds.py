@@ -39,6 +39,8 @@ def render_expr(expr: Expr) -> str:
     if expr.op == "signal":
         return expr.signal + (f" (at least {expr.min_tier.value})" if expr.min_tier else "")  # type: ignore[operator]
     parts = [render_expr(p) for p in expr.parts]
+    if expr.op == "twin":
+        return f"{parts[0]} (or live {parts[1]})"
     if expr.op == "not":
         return f"not {parts[0]}"
     head = {"any": "any of", "all": "all of", "min_count": f"at least {expr.count} of"}[expr.op]
