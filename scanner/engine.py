@@ -5,7 +5,7 @@ import logging
 import time
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from scanner import __version__
 from scanner.detector import Detector, LoadedDetectors, ScanContext, load_detectors
@@ -123,6 +123,28 @@ def fold_signals(evidence: list[Evidence], decided: set[str],
     return out
 
 
+def overlay_attested(signals: dict[str, SignalResult], attested: Sequence[Evidence], *,
+                     counted: bool) -> dict[str, SignalResult]:
+    """Attested evidence makes a signal present only where nothing detected does.
+
+    It is never folded with detected evidence: the signal then carries tier ``attested`` and
+    only the attestations' ids, so every reader can tell assertion from detection. With
+    ``counted`` false (audit profiles) the signals are left as detected.
+    """
+    if not counted:
+        return signals
+    out = dict(signals)
+    by_signal: dict[str, list[str]] = defaultdict(list)
+    for ev in attested:
+        by_signal[ev.signal].append(ev.id)
+    for sig, ids in by_signal.items():
+        current = out.get(sig)
+        if current is None or current.outcome is not Outcome.PRESENT:
+            out[sig] = SignalResult(signal=sig, outcome=Outcome.PRESENT, tier=Tier.ATTESTED,
+                                    evidence_ids=tuple(sorted(set(ids))))
+    return out
+
+
 def _dedupe(evidence: list[Evidence]) -> tuple[Evidence, ...]:
     """One evidence per id (the strongest), sorted, so output is deterministic."""
     best: dict[str, Evidence] = {}
@@ -143,11 +165,13 @@ def scan(
     loaded: LoadedDetectors | None = None,
     debug: bool = False,
     progress: Callable[[str], None] | None = None,
+    attested: Sequence[Evidence] = (),
 ) -> ScanResult:
     """Scan the sources with every registered detector and judge the result.
 
     ``mlflow`` is a tracking-server source (``scanner.sources.mlflow_server.MLflowSource``);
     ``platform`` a hosting-platform source; each needs a ``describe()`` for coverage.
+    ``attested`` is evidence people assert in the configuration (tier ``attested``).
     """
     started = _now()
     loaded = loaded or load_detectors()
@@ -160,6 +184,10 @@ def scan(
     signals = fold_signals(list(evidence_t), decided, ctx.sources)
     coverage = {"detectors": det_cov, "sources": _source_coverage(repo, ctx)}
     _note_source_failures(signals, coverage["sources"], errors)
+    if attested:
+        # a profile that demands executed/live evidence (strict) is an audit: assertions do not count
+        signals = overlay_attested(signals, attested, counted=rules.live_min_tier is None)
+        evidence_t = tuple(sorted((*evidence_t, *attested), key=lambda e: (e.signal, e.detector, e.id)))
     if target is None:
         target = repo.target if repo is not None else Target(kind="mlflow", name=getattr(mlflow, "display_uri", ""))
     return ScanResult(

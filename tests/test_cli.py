@@ -84,10 +84,15 @@ def test_missing_target_exits_3(tmp_path):
     assert "cannot read" in res.output
 
 
-def test_remote_target_is_a_clear_usage_error():
-    res = run("scan", "github:owner/repo")
+@pytest.mark.parametrize("target, message", [
+    ("github:owner", "expected github:OWNER/REPO"),
+    ("ext::sh -c touch% /tmp/pwned", "refused"),
+    ("mlflow+ftp://host", "mlflow+http://host:port"),
+])
+def test_malformed_or_unsafe_targets_are_clear_usage_errors(target, message):
+    res = run("scan", target)
     assert res.exit_code == 2
-    assert "only local paths" in res.output
+    assert message in res.output
 
 
 def test_bad_rule_file_exits_2_naming_file_and_place(small_repo, tmp_path):

@@ -19,9 +19,16 @@ def main() -> None:
 
 
 from scanner.cli import info_cmds, scan_cmd  # noqa: E402  (commands register on main)
+from scanner.cli import report_cmds  # noqa: E402
+from scanner.cli import org_cmd  # noqa: E402
 
 main.add_command(scan_cmd.scan)
 main.add_command(info_cmds.signals)
 main.add_command(info_cmds.explain)
+main.add_command(report_cmds.schema)
+main.add_command(report_cmds.report)
+main.add_command(report_cmds.diff)
+main.add_command(report_cmds.trend)
+main.add_command(org_cmd.org)
 
 __all__ = ["main", "EXIT_GATE", "EXIT_USAGE", "EXIT_UNREADABLE"]

@@ -1,29 +1,41 @@
-"""``mlops-scan scan TARGET``: scan, judge, render, gate."""
+"""``mlops-scan scan TARGET``: scan, judge, render (one or several formats), gate."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from pathlib import Path
 
 import click
 
+from scanner import attestations
 from scanner.cli import EXIT_GATE, EXIT_UNREADABLE
+from scanner.cli.scan_settings import ScanSettings, merge, parse_formats, read_config
+from scanner.config import ConfigError
 from scanner.detector import load_detectors
 from scanner.engine import scan as run_scan
+from scanner.excludes import ExcludingRepo
+from scanner.gates import Assessment, assess, check_waivers
 from scanner.model import ScanResult
-from scanner.reporting import RENDERERS
-from scanner.rules_engine import PROFILES, RuleError, load_rules
+from scanner.reporting import FILE_NAMES, FORMATS, BundleExtras, build_bundle, render
+from scanner.rules_engine import PROFILES, RuleError, RuleSet, load_rules
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, RepoView, SourceError
 from scanner.sources.mlflow_server import MLflowSource, redact
 from scanner.targets import TargetError, resolve
 
 
-def _gate(result: ScanResult, fail_under: int | None, strict_errors: bool) -> list[str]:
+def _gate(assessment: Assessment, settings: ScanSettings, result: ScanResult, strict_errors: bool) -> list[str]:
+    """One line per failed gate: below --fail-under, below a target, errors under --strict-errors."""
+    failed = [c for c in assessment.checks if c.failed]
+    low = [f"{c.dimension}={c.level}" for c in failed
+           if settings.fail_under is not None and c.level < settings.fail_under]
+    short = [f"{c.dimension}={c.level} (target {settings.targets[c.dimension]})" for c in failed
+             if c.dimension in settings.targets and c.level < settings.targets[c.dimension]]
     failures = []
-    if fail_under is not None:
-        low = [f"{d}={s.level}" for d, s in result.scores.items() if s.level < fail_under]
-        if low:
-            failures.append(f"below --fail-under {fail_under}: {', '.join(low)}")
+    if low:
+        failures.append(f"below --fail-under {settings.fail_under}: {', '.join(low)}")
+    if short:
+        failures.append(f"below target: {', '.join(short)}")
     if strict_errors and result.errors:
         failures.append(f"{len(result.errors)} error(s) during the scan (--strict-errors)")
     return failures
@@ -42,16 +54,64 @@ def _mlflow_source(uri: str, repo: RepoView | None, patterns: tuple[str, ...], t
         raise click.UsageError(redact(str(exc))) from exc
 
 
+def _write_reports(formats: tuple[str, ...], result: ScanResult, bundle: dict, output: str | None,
+                   out_dir: str | None, quiet: bool) -> None:
+    """Every format to its file in ``out_dir``, or one format to ``output`` or standard output."""
+    if out_dir:
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for fmt in formats:
+            path = folder / FILE_NAMES[fmt]
+            path.write_text(render(fmt, result, bundle), encoding="utf-8")
+            if not quiet:
+                click.echo(f"wrote {path}", err=True)
+        return
+    text = render(formats[0], result, bundle)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        if not quiet:
+            click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _bundle(result: ScanResult, assessment: Assessment, settings: ScanSettings, today: dt.date) -> dict:
+    """The evidence bundle with the gates, next steps, attestations and waivers of this run."""
+    name = settings.config_path or ""
+    return build_bundle(result, BundleExtras(
+        assessment=assessment, attestations=attestations.statuses(result, settings.config, name, today),
+        waivers=settings.config.waivers, today=today,
+        config={"path": name, "sha256": settings.config.sha256} if settings.config_path else None))
+
+
+def _rules(rules_file: str | None, settings: ScanSettings) -> RuleSet:
+    try:
+        rules = load_rules(rules_file, settings.profile)
+        check_waivers(settings.config.waivers, rules)
+    except (RuleError, ConfigError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    return rules
+
+
 @click.command()
 @click.argument("target")
-@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
-              help="Report format: a terminal report, or the evidence bundle as JSON.")
+@click.option("--format", "formats", default="text", show_default=True, callback=lambda _c, _p, v: parse_formats(v),
+              help=f"Report format(s), comma-separated: {', '.join(FORMATS)}. Several need --out-dir.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write the report to this file instead of standard output.")
+              help="Write the report to this file instead of standard output (one format).")
+@click.option("--out-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write every format to DIR (mlops-scan.json, .md, .html, .sarif, -badge.json, .txt).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Configuration file (default: the target's .mlops-scan.yaml or [tool.mlops-scan] "
+                   "in its pyproject.toml).")
+@click.option("--no-config", is_flag=True, help="Ignore the target's own configuration file.")
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False),
               help="A rule file of your own (YAML; may 'extends: default').")
-@click.option("--profile", type=click.Choice(PROFILES), default="default", show_default=True,
-              help="Built-in rules profile; 'strict' counts levels 2+ only on executed or live evidence.")
+@click.option("--profile", type=click.Choice(PROFILES), default=None,
+              help="Built-in rules profile (default: 'default'); 'strict' counts levels 2+ only on executed "
+                   "or live evidence and ignores attestations.")
+@click.option("--target", "targets", multiple=True, metavar="DIM=LEVEL,...",
+              help="Required level per dimension, e.g. data_management=3,monitoring=2 (exit 1 below it).")
 @click.option("--mlflow-uri", metavar="URL",
               help="Also inspect this MLflow tracking server (credentials from MLFLOW_TRACKING_* variables).")
 @click.option("--mlflow-experiment", "mlflow_experiments", multiple=True, metavar="PATTERN",
@@ -59,58 +119,73 @@ def _mlflow_source(uri: str, repo: RepoView | None, patterns: tuple[str, ...], t
                    "by default runs are matched by the repository's git remote and commits.")
 @click.option("--mlflow-timeout", type=click.FloatRange(0.5, 300), default=10.0, show_default=True,
               help="Seconds to wait for each tracking-server request.")
+@click.option("--github-url", metavar="URL", help="GitHub Enterprise Server API base, e.g. https://ghe.example.com/api/v3.")
+@click.option("--gitlab-url", metavar="URL", help="Self-hosted GitLab, e.g. https://gitlab.example.com.")
+@click.option("--max-requests", type=click.IntRange(1), help="Budget of GitHub/GitLab API requests for the scan.")
 @click.option("--fail-under", type=click.IntRange(0, 4),
               help="Exit 1 when any dimension is below this level.")
 @click.option("--strict-errors", is_flag=True, help="Exit 1 when any detector or source failed.")
 @click.option("--max-file-size", type=click.IntRange(1), default=DEFAULT_MAX_FILE_BYTES, show_default=True,
               help="Files larger than this (bytes) are listed in coverage and not read.")
 @click.option("--no-git", is_flag=True, help="Read the folder as it is, not the files git tracks.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Do not read paths matching GLOB (repeatable).")
 @click.option("--disable", multiple=True, metavar="DETECTOR", help="Do not run this detector (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on standard error.")
 @click.option("--debug", is_flag=True, help="Re-raise detector failures and log verbosely.")
-def scan(target: str, fmt: str, output: str | None, rules_file: str | None, profile: str,
+def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str | None, config_file: str | None,
+         no_config: bool, rules_file: str | None, profile: str | None, targets: tuple[str, ...],
          mlflow_uri: str | None, mlflow_experiments: tuple[str, ...], mlflow_timeout: float,
-         fail_under: int | None, strict_errors: bool, max_file_size: int, no_git: bool,
-         disable: tuple[str, ...], quiet: bool, debug: bool) -> None:
+         github_url: str | None, gitlab_url: str | None, max_requests: int | None, fail_under: int | None, strict_errors: bool, max_file_size: int, no_git: bool,
+         exclude: tuple[str, ...], disable: tuple[str, ...], quiet: bool, debug: bool) -> None:
     """Scan TARGET and report its maturity.
 
-    TARGET is a local directory or git checkout, or mlflow+http(s)://HOST:PORT for a tracking
-    server alone.
+    TARGET is a local directory or git checkout, github:OWNER/REPO[@REF],
+    gitlab:GROUP/PROJECT[@REF], a git URL (shallow-cloned, then removed), or
+    mlflow+http(s)://HOST:PORT for a tracking server alone.
     """
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     if not debug:  # the HTTP client's retry chatter adds nothing to the reason we report
         logging.getLogger("urllib3").setLevel(logging.ERROR)
+    if len(formats) > 1 and not out_dir:
+        raise click.UsageError("several formats need --out-dir DIR")
+    if output and out_dir:
+        raise click.UsageError("use either -o FILE (one format) or --out-dir DIR")
     try:
-        rules = load_rules(rules_file, profile)
-    except RuleError as exc:
-        raise click.UsageError(str(exc)) from exc
-    try:
-        resolved = resolve(target, max_file_bytes=max_file_size, use_git=not no_git)
-        files = resolved.repo.files() if resolved.repo is not None else ()
+        resolved = resolve(target, max_file_bytes=max_file_size, use_git=not no_git,
+                           github_url=github_url, gitlab_url=gitlab_url, max_requests=max_requests)
+        # a temporary clone goes when the command ends, whatever the exit
+        click.get_current_context().call_on_close(resolved.close)
+        root = getattr(resolved.repo, "root", None)
+        config, config_path = read_config(config_file, root, not no_config)
+        settings = merge(config, config_path, profile=profile, targets=targets, fail_under=fail_under,
+                         exclude=exclude, disable=disable)
+        repo = ExcludingRepo(resolved.repo, settings.exclude) if resolved.repo and settings.exclude else resolved.repo
+        files = repo.files() if repo is not None else ()
     except TargetError as exc:
         raise click.UsageError(str(exc)) from exc
     except SourceError as exc:
         click.echo(f"error: cannot read {target}: {exc}", err=True)
         sys.exit(EXIT_UNREADABLE)
+    rules = _rules(rules_file, settings)
     uri = mlflow_uri or resolved.mlflow_uri
-    mlflow = _mlflow_source(uri, resolved.repo, mlflow_experiments, mlflow_timeout) if uri else None
-    loaded = load_detectors(disable)
+    mlflow = _mlflow_source(uri, repo, mlflow_experiments, mlflow_timeout) if uri else None
+    loaded = load_detectors(settings.disable)
     if not quiet:
-        what = [f"{len(files)} files"] if resolved.repo is not None else []
+        what = [f"{len(files)} files"] if repo is not None else []
         what += [f"tracking server {mlflow.display_uri}"] if mlflow else []
+        what += [f"config {settings.config_path}"] if settings.config_path else []
         click.echo(f"scanning {redact(target)}: {', '.join(what)}; {len(loaded.detectors)} detectors", err=True)
     progress = (lambda name: click.echo(f"  running {name}", err=True)) if debug else None
-    result = run_scan(resolved.repo, rules, target=resolved.target, mlflow=mlflow, platform=resolved.platform,
-                      loaded=loaded, debug=debug, progress=progress)
-    text = RENDERERS[fmt](result)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-        if not quiet:
-            click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
-    failures = _gate(result, fail_under, strict_errors)
+    today = dt.date.today()
+    result = run_scan(repo, rules, target=resolved.target, mlflow=mlflow, platform=resolved.platform,
+                      loaded=loaded, debug=debug, progress=progress,
+                      attested=attestations.active_evidence(settings.config, settings.config_path or "", today))
+    assessment = assess(result, rules, targets=settings.targets, fail_under=settings.fail_under,
+                        waivers=settings.config.waivers, today=today)
+    bundle = _bundle(result, assessment, settings, today)
+    _write_reports(formats, result, bundle, output, out_dir, quiet)
+    failures = _gate(assessment, settings, result, strict_errors)
     for failure in failures:
         click.echo(f"gate failed: {failure}", err=True)
     sys.exit(EXIT_GATE if failures else 0)

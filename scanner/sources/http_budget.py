@@ -1,0 +1,332 @@
+"""HTTP for the GitHub and GitLab APIs: counted, budgeted, rate-limit aware, conditional.
+
+Every request a remote scan makes goes through :class:`ApiSession`, so one place counts them
+(per repository and for a whole org scan), stops at ``--max-requests``, honours
+``Retry-After``, ``X-RateLimit-Remaining``/``X-RateLimit-Reset`` (GitHub) and
+``RateLimit-Remaining``/``RateLimit-Reset`` (GitLab), retries 5xx answers with backoff, and
+replays cached bodies on ``304 Not Modified`` (ETag conditional requests, which GitHub does not
+count against the rate limit). Tokens travel in headers only and never appear in a message.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+from urllib.parse import urlsplit
+
+import requests
+
+from scanner.sources.interface import SourceError
+
+#: environment variables whose values are never echoed.
+TOKEN_ENV = ("GITHUB_TOKEN", "GITLAB_TOKEN")
+#: longest wait for a rate limit to reset before giving up on the request (seconds).
+DEFAULT_MAX_WAIT = 120.0
+#: backoff before each retry of a 5xx answer or a network failure (seconds).
+BACKOFF = (0.5, 1.0, 2.0)
+#: the wait GitHub documents for a secondary rate limit without Retry-After.
+SECONDARY_WAIT = 60.0
+_SECONDARY = re.compile(r"secondary rate limit|abuse", re.I)
+_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+
+
+class ApiError(SourceError):
+    """The API did not answer as needed; ``reason`` is safe to show (no token)."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class ApiNotFound(ApiError):
+    """404 (or 409 for an empty repository): the resource does not exist or is hidden."""
+
+
+class ApiForbidden(ApiError):
+    """401/403 that is not a rate limit: the token may not read this."""
+
+
+class ApiRateLimited(ApiError):
+    """A rate limit whose reset lies further ahead than we are willing to wait."""
+
+
+class ApiUnavailable(ApiError):
+    """Network failure or 5xx after the retries."""
+
+
+class BudgetExhausted(ApiError):
+    """``--max-requests`` was reached: the request was not sent."""
+
+
+def redact(text: str) -> str:
+    """``text`` without any token value held in the environment."""
+    for var in TOKEN_ENV:
+        value = os.environ.get(var)
+        if value and len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
+
+
+class RequestBudget:
+    """A request count shared by every session of one run, with an optional ceiling."""
+
+    def __init__(self, max_requests: int | None = None) -> None:
+        self.max_requests = max_requests
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        """Count one request, or raise BudgetExhausted without counting it."""
+        with self._lock:
+            if self.max_requests is not None and self.used >= self.max_requests:
+                raise BudgetExhausted(f"request budget of {self.max_requests} spent (--max-requests)")
+            self.used += 1
+
+
+class RateLimitGate:
+    """What the server said about its rate limit; every thread waits on the same gate."""
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep, max_wait: float = DEFAULT_MAX_WAIT,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.sleep = sleep
+        self.max_wait = max_wait
+        self.clock = clock
+        self._resume_at = 0.0
+        self._lock = threading.Lock()
+        self.waited = 0.0
+
+    def hold_until(self, when: float, why: str) -> None:
+        """Pause every request until ``when`` (epoch seconds), or raise when that is too far."""
+        delay = when - self.clock()
+        if delay > self.max_wait:
+            raise ApiRateLimited(f"{why}: resets in {int(delay)} s, beyond the {int(self.max_wait)} s we wait")
+        with self._lock:
+            self._resume_at = max(self._resume_at, when)
+
+    def wait(self) -> None:
+        """Sleep until the gate opens."""
+        with self._lock:
+            delay = self._resume_at - self.clock()
+        if delay > 0:
+            self.waited += delay
+            self.sleep(delay)
+
+
+class EtagCache:
+    """Bodies of earlier GET answers by URL, replayed when the server says 304 Not Modified."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._entries: dict[str, dict[str, Any]] = {}
+        if path is not None and path.is_file():
+            try:
+                self._entries = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self._entries = {}  # a damaged cache only costs full requests
+        self.hits = 0
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: str, etag: str, body: str, headers: Mapping[str, str]) -> None:
+        keep = {k: v for k, v in headers.items() if k.lower() == "link"}
+        with self._lock:
+            self._entries[key] = {"etag": etag, "body": body, "headers": keep}
+
+    def save(self) -> None:
+        """Write the cache next to an org report, so a re-run asks conditionally."""
+        if self.path is not None:
+            with self._lock:
+                self.path.write_text(json.dumps(self._entries), encoding="utf-8")
+
+
+@dataclass
+class Answer:
+    """One API answer: status, headers and decoded JSON (or text)."""
+
+    status: int
+    headers: Mapping[str, str]
+    data: Any
+    from_cache: bool = False
+
+
+@dataclass
+class ApiSession:
+    """Requests to one API base URL with a token header; counts what it sends."""
+
+    base_url: str
+    auth_header: tuple[str, str] | None = None
+    budget: RequestBudget = field(default_factory=RequestBudget)
+    gate: RateLimitGate = field(default_factory=RateLimitGate)
+    cache: EtagCache | None = None
+    timeout: float = 30.0
+    retries: int = len(BACKOFF)
+    requests_made: int = 0
+    not_modified: int = 0
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self.host = urlsplit(self.base_url).netloc
+        self.http.headers["User-Agent"] = "mlops-scan"
+        self.http.trust_env = False  # no .netrc credentials leaking into requests we did not ask for
+
+    def url(self, path: str) -> str:
+        """Absolute URL of an API path (absolute URLs from Link headers pass through)."""
+        return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, accept: str | None = None,
+            ok: tuple[int, ...] = (200,)) -> Answer:
+        """GET with caching, retries and rate limits; raises an ApiError for other answers."""
+        return self._send("GET", self.url(path), params=params, accept=accept, ok=ok)
+
+    def get_bytes(self, path: str, params: Mapping[str, Any] | None = None, *, accept: str | None = None) -> bytes:
+        """GET a file's raw bytes (not cached: file reads happen once per scan)."""
+        return self._send("GET", self.url(path), params=params, accept=accept, ok=(200,), raw=True).data
+
+    def post_json(self, path: str, payload: Mapping[str, Any]) -> Answer:
+        """POST a JSON body (GraphQL)."""
+        return self._send("POST", self.url(path), payload=payload, ok=(200,))
+
+    def pages(self, path: str, params: Mapping[str, Any] | None = None, *, limit: int) -> Iterator[Any]:
+        """Items of a paginated list, following ``Link: rel="next"`` until ``limit`` items."""
+        url: str | None = self.url(path)
+        query: Mapping[str, Any] | None = params
+        count = 0
+        while url and count < limit:
+            answer = self._send("GET", url, params=query, ok=(200,))
+            items = answer.data if isinstance(answer.data, list) else []
+            for item in items:
+                if count >= limit:
+                    return
+                count += 1
+                yield item
+            match = _LINK_NEXT.search(answer.headers.get("Link", "") or answer.headers.get("link", ""))
+            url, query = (match.group(1), None) if match and items else (None, None)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+              payload: Mapping[str, Any] | None = None, accept: str | None = None,
+              ok: tuple[int, ...], raw: bool = False) -> Answer:
+        key = url + "?" + "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
+        cached = self.cache.get(key) if self.cache is not None and method == "GET" and not raw else None
+        headers = {"Accept": accept or "application/json"}
+        if self.auth_header:
+            headers[self.auth_header[0]] = self.auth_header[1]
+        if cached:
+            headers["If-None-Match"] = cached["etag"]
+        attempt = 0
+        while True:
+            self.gate.wait()
+            self.budget.take()
+            self.requests_made += 1
+            try:
+                resp = self.http.request(method, url, params=params, json=payload, headers=headers,
+                                         timeout=self.timeout, allow_redirects=True)
+            except requests.RequestException as exc:
+                if attempt < self.retries:
+                    self.gate.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+                    attempt += 1
+                    continue
+                raise ApiUnavailable(f"{self.host}: no answer ({exc.__class__.__name__})") from None
+            retry = self._must_retry(resp, attempt)
+            if retry:
+                attempt += 1
+                continue
+            if raw and resp.status_code in ok:
+                return Answer(resp.status_code, resp.headers, resp.content)
+            return self._answer(resp, key, cached, ok)
+
+    def _must_retry(self, resp: requests.Response, attempt: int) -> bool:
+        """True after waiting when the answer is a rate limit or a 5xx worth retrying."""
+        status = resp.status_code
+        self._note_rate_limit(resp)
+        if attempt >= self.retries:
+            return False
+        if status == 429 or (status == 403 and self._is_rate_limit(resp)):
+            self.gate.hold_until(self._reset_time(resp), f"{self.host}: rate limited (HTTP {status})")
+            return True
+        if status >= 500:
+            self.gate.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+            return True
+        return False
+
+    def _note_rate_limit(self, resp: requests.Response) -> None:
+        """An exhausted primary limit pauses the next request until its reset."""
+        remaining = _header(resp, "X-RateLimit-Remaining", "RateLimit-Remaining")
+        reset = _header(resp, "X-RateLimit-Reset", "RateLimit-Reset")
+        if remaining == "0" and reset and reset.isdigit() and resp.status_code < 400:
+            self.gate.hold_until(float(reset), f"{self.host}: rate limit spent")
+
+    def _is_rate_limit(self, resp: requests.Response) -> bool:
+        if resp.headers.get("Retry-After") or _header(resp, "X-RateLimit-Remaining", "RateLimit-Remaining") == "0":
+            return True
+        return bool(_SECONDARY.search(resp.text[:2000]))
+
+    def _reset_time(self, resp: requests.Response) -> float:
+        now = self.gate.clock()
+        after = resp.headers.get("Retry-After", "")
+        if after.strip().isdigit():
+            return now + float(after)
+        reset = _header(resp, "X-RateLimit-Reset", "RateLimit-Reset")
+        if _header(resp, "X-RateLimit-Remaining", "RateLimit-Remaining") == "0" and reset and reset.isdigit():
+            return float(reset) + 1
+        return now + SECONDARY_WAIT
+
+    def _answer(self, resp: requests.Response, key: str, cached: dict[str, Any] | None,
+                ok: tuple[int, ...]) -> Answer:
+        if resp.status_code == 304 and cached:
+            self.not_modified += 1
+            if self.cache is not None:
+                self.cache.hits += 1
+            return Answer(200, {**cached["headers"]}, _decode(cached["body"]), from_cache=True)
+        if resp.status_code not in ok:
+            raise _error_for(resp, self.host)
+        etag = resp.headers.get("ETag")
+        if self.cache is not None and etag and resp.request.method == "GET":
+            self.cache.put(key, etag, resp.text, resp.headers)
+        return Answer(resp.status_code, resp.headers, _decode(resp.text))
+
+
+def _header(resp: requests.Response, *names: str) -> str | None:
+    for name in names:
+        value = resp.headers.get(name)
+        if value is not None:
+            return value.strip()
+    return None
+
+
+def _decode(text: str) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return text
+
+
+def _error_for(resp: requests.Response, host: str) -> ApiError:
+    """The typed error for an unwanted answer; the message quotes the API's own short text."""
+    status = resp.status_code
+    detail = ""
+    data = _decode(resp.text[:4000])
+    if isinstance(data, dict):
+        detail = str(data.get("message") or data.get("error") or "")[:200]
+    where = f"{host}: HTTP {status}" + (f" ({redact(detail)})" if detail else "")
+    path = urlsplit(resp.url).path if resp.url else ""
+    if status in (404, 409, 410):
+        return ApiNotFound(f"{where} for {path}", status)
+    if status in (401, 403):
+        return ApiForbidden(f"{where} for {path}", status)
+    if status == 429:
+        return ApiRateLimited(f"{where}: rate limited", status)
+    if status >= 500:
+        return ApiUnavailable(f"{where} after retries", status)
+    return ApiError(f"{where} for {path}", status)
