@@ -60,6 +60,11 @@ _BARE_WORD = re.compile(r"^(?:\./)?[a-z][\w.-]*$")
 _FLAG = re.compile(r"\s--?[A-Za-z]")
 #: a command is looked for this many lines after a setup phrase in running text.
 _TEXT_WINDOW = 15
+#: an ordered-list item with some words: ``1. Setup Airflow on any machine.``
+_NUMBERED_STEP = re.compile(r"^\s{0,6}\d{1,2}[.)]\s+\S+\s+\S+")
+#: setup-sounding headings about something else than starting the project.
+_NOT_SETUP_HEADING = re.compile(r"contribut|clean[ -]?up|uninstall", re.I)
+MIN_SETUP_STEPS = 3
 
 # -- files of the other checks -----------------------------------------------------------------
 _CONTRIBUTING = re.compile(
@@ -237,6 +242,24 @@ def setup_instructions(text: str) -> tuple[int, str, str] | None:
     return None
 
 
+def setup_steps(text: str) -> tuple[int, str, int] | None:
+    """(1-based line, heading, count) of a setup/usage section laid out as numbered steps.
+
+    Step-by-step guides (click here, set this variable, run the DAG) carry no shell command yet
+    tell a newcomer how to start; a short numbered list is too thin to count.
+    """
+    lines = text.splitlines()
+    headings = readme_headings(lines)
+    for n, (start, level, title) in enumerate(headings):
+        if not _SETUP_WORDS.search(title) or _NOT_SETUP_HEADING.search(title):
+            continue
+        end = next((h[0] for h in headings[n + 1:] if h[1] <= level), len(lines))
+        count = sum(1 for line in lines[start + 1:end] if _NUMBERED_STEP.match(line))
+        if count >= MIN_SETUP_STEPS:
+            return start + 1, title.strip("*# "), count
+    return None
+
+
 # -- Makefile and justfile ------------------------------------------------------------------
 def make_targets(text: str) -> list[str]:
     """Targets of a Makefile that run a recipe (special ``.X`` targets and variables excluded)."""
@@ -346,6 +369,13 @@ class CollaborationDetector(Detector):
                 line, heading, command = found
                 yield self._found(ctx, README, f"{path}: '{heading}' with a command ({command[:60]})",
                                   [path], line=line, heading=heading, command=command[:200])
+                return
+        for path in readmes:
+            steps = setup_steps(ctx.text(path) or "")
+            if steps:
+                line, heading, count = steps
+                yield self._found(ctx, README, f"{path}: '{heading}' with {count} numbered steps",
+                                  [path], line=line, heading=heading, steps=count)
                 return
         if readmes:
             yield self._found(ctx, README, f"{readmes[0]} has no setup section with a command",

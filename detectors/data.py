@@ -8,6 +8,7 @@ content decides the question.
 """
 from __future__ import annotations
 
+import ast
 import fnmatch
 import re
 from typing import Any, Iterator
@@ -15,7 +16,7 @@ from typing import Any, Iterator
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Outcome, Tier
-from scanner.parsing.python import PyFacts
+from scanner.parsing.python import MAX_PARSE_BYTES, PyFacts
 from scanner.sources.interface import SourceError
 
 #: extensions of files that hold datasets (checked case-insensitively).
@@ -62,6 +63,15 @@ _PERSIST = re.compile(r"^(json\.dump|shutil\.copy\w*|fsspec\.open|hashlib\.\w+|\
 # Custom data validation: functions dedicated to checking data against expectations.
 _VALIDATION_DEF = re.compile(r"^_?(validate|check|assert)_(data|dataset|df|dataframe|schema|input_data|"
                              r"columns|frame|quality|raw|features|batch)", re.I)
+#: what a check looks at when it checks the data itself (nulls, types, columns, ranges, rows).
+_CONTENT_CHECK = frozenset({
+    "isnull", "isna", "notna", "notnull", "null_count", "is_null", "dtypes", "dtype", "columns", "schema",
+    "duplicated", "is_duplicated", "between", "is_between", "nunique", "n_unique", "unique", "min", "max",
+    "shape", "empty", "select_dtypes", "value_counts", "describe", "isin", "is_in", "isnan", "isfinite",
+    "is_numeric_dtype", "is_string_dtype", "is_datetime64_any_dtype", "infer_dtype", "count", "height",
+})
+#: a check that compares digests tells whether a cached file changed, not whether data is valid.
+_DIGEST_CALL = re.compile(r"^hashlib\.|(^|\.)(hash_pandas_object|hexdigest|md5|sha1|sha256)$")
 
 # Run records that name the exact data version: a key like dataset_version or data_hash.
 _LINEAGE_KEY = re.compile(r"(data|dataset)[\w.-]*(version|hash|digest|checksum|md5|sha\w*|manifest|uri)"
@@ -88,6 +98,40 @@ def code_files(ctx: ScanContext, notebooks: bool = False) -> Iterator[tuple[str,
     for path, facts in ctx.python_files(notebooks=notebooks):
         if not is_template_path(path) and not is_test_path(path):
             yield path, facts
+
+
+def _content_checks(text: str, names: list[str]) -> list[str]:
+    """The functions among ``names`` that really check data: they raise or assert, or look at its
+    content (nulls, types, columns, ranges), and do not merely compare digests of a cached file."""
+    if len(text) > MAX_PARSE_BYTES:
+        return names  # too big to parse again: keep the name-based finding
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return names
+    wanted = set(names)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in wanted \
+                and _checks_content(node):
+            found.add(node.name)
+    return sorted(found)
+
+
+def _checks_content(fn: ast.AST) -> bool:
+    """The function raises/asserts or inspects data content, and compares no digests."""
+    raises = looks = digests = False
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.Raise, ast.Assert)):
+            raises = True
+        elif isinstance(node, ast.Attribute) and node.attr in _CONTENT_CHECK:
+            looks = True
+        elif isinstance(node, ast.Call):
+            name = ast.unparse(node.func)
+            digests = digests or bool(_DIGEST_CALL.search(name))
+            looks = looks or name == "len" and bool(node.args) \
+                and not isinstance(node.args[0], ast.Constant)
+    return (raises or looks) and not digests
 
 
 def structured_docs(ctx: ScanContext, path: str) -> list[Any]:
@@ -329,8 +373,12 @@ class DataDetector(Detector):
                                 ctx.location(path), subject="custom", helpers=helpers)
 
     def _custom_validation(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
-        checks = sorted(d for d in facts.defs if _VALIDATION_DEF.match(d))
-        if checks and facts.imports_any(("pandas", "polars", "pyspark", "numpy")):
+        # drift checks compare live data with a reference: monitoring, not a gate on the data
+        checks = sorted(d for d in facts.defs if _VALIDATION_DEF.match(d) and "drift" not in d.lower())
+        if not checks or not facts.imports_any(("pandas", "polars", "pyspark", "numpy")):
+            return
+        checks = _content_checks(ctx.text(path) or "", checks)
+        if checks:
             yield self.evidence("data.validation", f"custom data checks in {path} ({', '.join(checks[:4])})",
                                 ctx.location(path), subject="custom", functions=checks)
 

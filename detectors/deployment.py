@@ -41,6 +41,8 @@ _SERVE_COMMAND = re.compile(r"\bmlflow\s+models\s+serve\b|\btorchserve\s+--start
 
 # -- infrastructure as code ----------------------------------------------------------------------
 _TF_BLOCK = re.compile(r'^\s*(resource|module)\s+"', re.M)
+#: where CloudFormation templates live (read only these: most YAML is something else).
+_CFN_PATH = re.compile(r"^(?=.*(cloudformation|(^|[/_.-])cfn([/_.-]|$)|template[^/]*$)).*\.(ya?ml|json|template)$")
 _CFN = re.compile(r"AWSTemplateFormatVersion|Type:\s*['\"]?AWS::|\"Type\"\s*:\s*\"AWS::")
 _IAC_FILES = {"chart.yaml": "Helm chart", "kustomization.yaml": "Kustomize", "kustomization.yml": "Kustomize",
               "pulumi.yaml": "Pulumi", "cdk.json": "AWS CDK", "serverless.yml": "Serverless Framework",
@@ -52,11 +54,14 @@ _NOT_MANIFESTS = (".github/", ".gitlab", ".circleci/", "docker-compose", "compos
 _ROLLBACK_DEF = re.compile(r"rollback|roll_back|revert_(model|release|deploy|alias)", re.I)
 _ROLLBACK_CONTEXT = re.compile(r"release|deploy|model|serving|version|revision|alias|champion|endpoint|traffic", re.I)
 _PROGRESSIVE_TEXT = re.compile(
-    r"\bcanaryTrafficPercent\b|\bInitialVariantWeight\b|\bCanarySize\b|\bBlueGreenUpdatePolicy\b"
+    r"\bcanaryTrafficPercent\b|\bCanarySize\b|\bBlueGreenUpdatePolicy\b"
     r"|\bLinearStepSize\b|\bShadowProductionVariants\b|\bAdditionalVersionWeights\b|CodeDeployDefault\.\w*(Canary|Linear)"
     r"|update-traffic\b.*--to-revisions|--traffic\s+['\"]?\w+=\d+\s+\w+=\d+|\.traffic\s*=\s*\{[^}]*:\s*\d+\s*,"
     r"|\bkubectl\s+rollout\s+undo\b|\bhelm\s+rollback\b|\bargo\s+rollouts\b|\bmirror_percent\b|\bmirrorPercentage\b")
 _TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".sh", ".tf", ".bicep", "makefile", "jenkinsfile")
+#: every SageMaker production variant carries a weight; only several weighted variants split traffic.
+_VARIANT_WEIGHT = re.compile(r"\bInitialVariantWeight\b|\binitial_variant_weight\b|\binitial_weight\b")
+_VARIANT_NAME = re.compile(r"\b(?:VariantName|variant_name)\W{1,4}([\w.-]+)")
 
 
 class DeploymentDetector(Detector):
@@ -196,13 +201,13 @@ class DeploymentDetector(Detector):
                 kind = "Bicep"
             elif base in _IAC_FILES:
                 kind = _IAC_FILES[base]
-            elif low.endswith((".yaml", ".yml", ".json", ".template")) and ("cloudformation" in low or "template" in base) \
-                    and _CFN.search(ctx.text(path) or ""):
+            elif _CFN_PATH.search(low) and _CFN.search(ctx.text(path) or ""):
                 kind = "CloudFormation"
             if kind:
                 found.setdefault(kind, []).append((path, None))
         for path, line, doc in manifests:
-            found.setdefault("Kubernetes manifests", []).append((path, line))
+            if not _is_run_spec(doc):
+                found.setdefault("Kubernetes manifests", []).append((path, line))
         for kind, places in sorted(found.items()):
             yield self.evidence("deploy.iac", f"{kind}: {places[0][0]}" + (f" (+{len(places) - 1} more)" if len(places) > 1 else ""),
                                 *[ctx.location(p, ln) for p, ln in places[:MAX_LOCATIONS]], subject=kind,
@@ -238,6 +243,7 @@ class DeploymentDetector(Detector):
                 continue
             text = _uncommented(ctx.text(path) or "")
             m = _PROGRESSIVE_TEXT.search(text)
+            m = m or _weighted_variants(text)
             if m:
                 line = text.count("\n", 0, m.start()) + 1
                 yield self.evidence("deploy.progressive", f"'{m.group(0)[:60]}' in {path}", ctx.location(path, line), subject=f"text:{path}")
@@ -317,6 +323,23 @@ def _weighted_routes(http: Any) -> bool:
 def _is_k8s(doc: Any) -> bool:
     return (isinstance(doc, dict) and isinstance(doc.get("apiVersion"), str) and isinstance(doc.get("kind"), str)
             and isinstance(doc.get("metadata"), dict))
+
+
+def _weighted_variants(text: str) -> re.Match[str] | None:
+    """The second weight of several differently named production variants (an A/B split), if any.
+
+    One variant per endpoint (say a test and a prod endpoint config in one file) takes all traffic.
+    """
+    weights = list(_VARIANT_WEIGHT.finditer(text))
+    names = {m.group(1) for m in _VARIANT_NAME.finditer(text)}
+    return weights[1] if len(weights) > 1 and len(names) > 1 else None
+
+
+def _is_run_spec(doc: dict) -> bool:
+    """An Argo ``Workflow``: one run of a pipeline (what the Kubeflow Pipelines v1 compiler writes),
+    submitted and gone, not infrastructure that is kept deployed (a ``CronWorkflow`` or a
+    ``WorkflowTemplate`` is)."""
+    return doc.get("kind") == "Workflow" and str(doc.get("apiVersion")).startswith("argoproj.io/")
 
 
 def _is_test_path(path: str) -> bool:

@@ -192,7 +192,8 @@ def statistical_drift(src: Source) -> Hit | None:
 
 
 _NOTIFY_CONTEXT = re.compile(r"drift|threshold|alert|degrad|anomal|exceed|breach|(?<![a-z])sl[oa](?![a-z])")
-_WEBHOOK = re.compile(r"webhook|slack|teams|discord|pagerduty|opsgenie")
+#: where a notification goes: chat webhooks, pagers, or an issue opened for someone to review.
+_WEBHOOK = re.compile(r"webhook|slack|teams|discord|pagerduty|opsgenie|(create|open|post|file)_\w*issue|jira")
 
 
 def threshold_notification(src: Source) -> Hit | None:

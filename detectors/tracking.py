@@ -24,7 +24,8 @@ CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams"
                          "experiments", "experiment"})
 _CONFIG_NAME = re.compile(r"(^|[_.-])(config|cfg|params|hparams|hyperparams)([_.-]|$)", re.I)
 #: tool configuration that happens to be YAML/JSON/TOML: never an experiment config.
-_TOOL_CONFIG = re.compile(r"(^|/)(\.github|\.gitlab|\.circleci|\.devcontainer|\.vscode|node_modules)/|"
+_TOOL_CONFIG = re.compile(r"(^|/)(\.github|\.gitlab|\.circleci|\.devcontainer|\.vscode|\.idea|\.zen|\.zenml|"
+                          r"\.streamlit|\.dvc|node_modules)/|"
                           r"pre-commit|docker-compose|compose\.ya?ml$|mkdocs|readthedocs|dependabot|"
                           r"renovate|codecov|tsconfig|package(-lock)?\.json$|eslint|prettier|"
                           r"(^|/)(dvc|prefect|catalog|pyproject|alembic)\.", re.I)
@@ -37,6 +38,8 @@ _KEDRO_PARAMETERS = re.compile(r"(^|/)conf/[^/]+/(parameters[^/]*|[^/]+/paramete
 _CONFIG_KEY = re.compile(r"^[A-Z0-9_]*(CONFIG|CONF|PARAMS|HPARAMS|HYPERPARAMS|CATALOG)[A-Z0-9_]*$")
 
 # -- environments ---------------------------------------------------------------------------------
+#: local tracking stores committed by mistake: everything in them was written by a run.
+_RUN_STORE = re.compile(r"(^|/)(mlruns|mlartifacts)/")
 LOCKFILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "conda-lock.yml", "*.conda-lock.yml",
              "pixi.lock")
 #: packages that make an environment an ML environment (a pinned docs toolchain is not one).
@@ -56,7 +59,9 @@ _GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|b
                         r"approve|exceed|metric|score|accuracy|\bacc\b|auc|f1|rmse|mae|mse|loss|"
                         r"precision|recall|\br2\b|champion|challenger", re.I)
 _MUTATION_HINTS = ("alias", "transition_model_version_stage", "register_model", "registered_model_name",
-                   "create_model_version", "link_model", "link_artifact")
+                   "create_model_version", "link_model", "link_artifact", ".link(")
+#: a registry collection path, as W&B writes it (``org/wandb-registry-model/production``).
+_REGISTRY_TARGET = re.compile(r"registry", re.I)
 
 class TrackingDetector(Detector):
     """Experiment tracking practices read from files.
@@ -133,8 +138,10 @@ class TrackingDetector(Detector):
                 yield self.evidence("tracking.reproducible_env", f"lockfile {path}", ctx.location(path),
                                     subject=path, kind="lockfile")
         by_file: dict[str, list[Requirement]] = defaultdict(list)
+        logged = _logged_model_dirs(ctx.files())
         for req in requirements(ctx):
-            by_file[req.path].append(req)
+            if req.path.rsplit("/", 1)[0] not in logged and not _RUN_STORE.search(req.path):
+                by_file[req.path].append(req)
         for path, reqs in sorted(by_file.items()):
             if is_template_path(path) or path.endswith("setup.py") or len(reqs) < MIN_REQUIREMENTS:
                 continue
@@ -173,6 +180,12 @@ def _is_config_candidate(path: str) -> bool:
     parts = low.split("/")
     stem = parts[-1].rsplit(".", 1)[0]
     return bool(CONFIG_DIRS.intersection(parts[:-1])) or bool(_CONFIG_NAME.search(stem))
+
+
+def _logged_model_dirs(files: list[str]) -> set[str]:
+    """Folders of models saved by MLflow (an ``MLmodel`` file): the requirements and conda files
+    MLflow writes next to it pin the model's own runtime, not the project's environment."""
+    return {p.rsplit("/", 1)[0] if "/" in p else "" for p in files if p.rsplit("/", 1)[-1] == "MLmodel"}
 
 
 def _kedro_parameter_reader(ctx: ScanContext) -> str | None:
@@ -233,7 +246,18 @@ def _mutates_registry(node: ast.Call, promoters: set[str]) -> bool:
     name = _callee(node)
     if name in REGISTRY_MUTATIONS or name in promoters:
         return True
+    if name == "link":
+        # ``artifact.link("org/wandb-registry-model/production")``: ``link`` alone is too common a
+        # method name, the registry path it is given is what says a version is being promoted.
+        return bool(node.args) and _names_registry(node.args[0])
     return name == "log_model" and any(k.arg == "registered_model_name" for k in node.keywords)
+
+
+def _names_registry(arg: ast.AST) -> bool:
+    """A string (or f-string) argument naming a registry collection."""
+    parts = arg.values if isinstance(arg, ast.JoinedStr) else [arg]
+    return any(isinstance(p, ast.Constant) and isinstance(p.value, str) and _REGISTRY_TARGET.search(p.value)
+               for p in parts)
 
 
 def _promoting_functions(trees) -> set[str]:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from detectors.ci import classify as k
-from detectors.ci.classify import classify_command, classify_uses
+from detectors.ci.classify import classify_command, classify_uses, script_target
 from detectors.ci.commands import Command, commands
 from detectors.ci.model import Job, Step
 from detectors.ci.tasks import TaskRunners
@@ -17,6 +17,8 @@ from scanner.detector import ParseError, ScanContext
 
 _RUNNERS = {"make", "gmake", "just", "nox", "tox", "invoke", "inv", "mise", "npm", "pnpm", "yarn", "bun", "poe"}
 _RUFF_SECURITY = re.compile(r"^(S\d*|ALL)$")
+#: a step named for training or evaluating a model ("Train my model", "Evaluate model").
+_TRAIN_STEP = re.compile(r"\b(re)?train(ing)?\b|\bfine-?tun\w*|\bevaluat\w*\b.*\bmodels?\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class JobAnalyser:
             return []
         line = step.line + cmd.offset if step.line else None
         kinds = classify_command(cmd)
+        if not kinds and _TRAIN_STEP.search(step.name) and _runs_python_script(cmd):
+            # ``python model.py`` says nothing by its name; the step's name says what it is for.
+            kinds = {k.TRAIN}
         if cmd.tool in _RUNNERS and len(cmd.words) > 1:
             kinds |= self._target_kinds(cmd)
         if self._ruff_security_check(cmd, step.workdir) and kinds & {k.LINT}:
@@ -116,3 +121,9 @@ class JobAnalyser:
         tables = [ruff, ruff.get("lint") if isinstance(ruff.get("lint"), dict) else {}]
         rules = [r for t in tables for key in ("select", "extend-select") for r in (t.get(key) or [])]
         return any(isinstance(r, str) and _RUFF_SECURITY.match(r) for r in rules)
+
+
+def _runs_python_script(cmd: Command) -> bool:
+    """``python x.py`` (not ``python -c``, not ``python -m pip install``)."""
+    target = script_target(cmd) if cmd.tool.startswith("python") else None
+    return bool(target) and target.lower().endswith(".py")

@@ -34,6 +34,9 @@ def job(*steps: str, extra: str = "") -> str:
     (["- run: python -m mypkg.training.train"], "deploy.ci_training"),
     (["- run: dvc repro"], "deploy.ci_training"),
     (["- run: python scripts/evaluate_model.py"], "deploy.ci_training"),
+    # the script's name says nothing, the step's name does
+    (["- name: Train my model\n  run: |\n    cd demo\n    python model.py\n    cml comment create report.md"],
+     "deploy.ci_training"),
     (["- run: bandit -r src"], "governance.security_scanning"),
     (["- run: pip-audit"], "governance.security_scanning"),
     (["- uses: github/codeql-action/analyze@v3"], "governance.security_scanning"),
@@ -60,6 +63,9 @@ def test_github_positive(make_repo, steps, signal):
     ("- run: bandit -r src\n  continue-on-error: true", "governance.security_scanning"),
     ("- run: pip-audit || true", "governance.security_scanning"),
     ("- run: echo python train.py", "deploy.ci_training"),
+    ("- name: Set up training environment\n  run: python -m pip install -r requirements.txt", "deploy.ci_training"),
+    ("- name: Build\n  run: python model.py", "deploy.ci_training"),
+    ("- name: Train model\n  run: python -c 'print(1)'", "deploy.ci_training"),
     ("- run: kubectl apply -f k8s/ || exit 0", "deploy.cd"),
 ])
 def test_github_traps(make_repo, step, signal):

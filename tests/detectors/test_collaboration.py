@@ -46,7 +46,18 @@ def check(cases):
     ({"README.md": "# Demo\n\n### Get started !\n\nIn the scraper folder type:\n\n```\nscrapy crawl Reviews -o out.csv\n```\n"},
      "present", "unknown-cli-with-flags"),
     ({"README.md": "# Demo\n\n**Quick start**\n\n```console\n$ docker compose up\n```\n"}, "present", "bold-heading"),
+    # a step-by-step guide with no shell command is still setup and usage
+    ({"README.md": "# Demo\n\n## Usage\n\n```\n1. Setup Airflow on any machine.\n2. Clone this repo to the server.\n"
+                   "3. Set the S3 variables (see k8s/secrets).\n4. Run the DAGs.\n```\n"}, "present", "numbered-steps"),
+    ({"README.md": "# Workshop\n\n# Setup & Preparation\n\n## Step 1: Create a bucket\n\n1. Go to **S3**\n"
+                   "2. Click **Create bucket**\n\n## Step 2: Create a role\n\n1. Go to **IAM**\n2. Attach the policy\n\n"
+                   "# Run\n"}, "present", "numbered-steps-in-subsections"),
     # traps
+    ({"README.md": "# Demo\n\n## Usage\n\n1. Open the notebook.\n2. Run all cells.\n"}, "declared", "two-steps-too-thin"),
+    ({"README.md": "# Demo\n\n## How to contribute\n\n1. Fork the repo now\n2. Create a branch please\n"
+                   "3. Open a pull request\n"}, "declared", "contribution-steps-not-setup"),
+    ({"README.md": "# Demo\n\n## Results\n\n1. Accuracy is 0.91\n2. Recall is 0.88\n3. F1 is 0.89\n"},
+     "declared", "numbered-list-outside-setup"),
     ({"README.md": "# My project\n"}, "declared", "title-only"),
     ({"README.md": "# Demo\n\n## Installation\n\nComing soon.\n"}, "declared", "setup-without-command"),
     ({"README.md": "# Demo\n\n## Usage\n\n```python\nmodel.fit(x)\nprint(res)\n```\n"}, "declared", "python-block-only"),

@@ -223,6 +223,18 @@ def test_invalid_prefect_yaml_is_an_error(make_repo):
     assert [e.signal for e in errors] == ["data.pipeline_automated"]
 
 
+CACHE_CHECK = """
+import hashlib, os
+import pandas as pd
+
+def check_dataset(self, path):
+    if not os.path.exists(path):
+        return False
+    df = pd.read_csv(path)
+    return hashlib.sha1(pd.util.hash_pandas_object(df).values).hexdigest() == self.digests.get(path)
+"""
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"schema.py": "import pandera as pa\nschema = pa.DataFrameSchema({'a': pa.Column(int)})\n"}, True),
     ({"gx/great_expectations.yml": "config_version: 3\n"}, True),
@@ -230,6 +242,13 @@ def test_invalid_prefect_yaml_is_an_error(make_repo):
     ({"requirements.txt": "great-expectations==0.18\npandera==0.20\n"}, False),
     ({"README.md": "Validated with Great Expectations.\n"}, False),
     ({"api/schema.py": "from pydantic import BaseModel\nclass Request(BaseModel):\n    x: float\n"}, False),
+    ({"data/checks.py": "import pandas as pd\ndef check_schema(df, cols):\n    missing = set(cols) - set(df.columns)\n"
+                        "    return not missing\n"}, None),
+    # a cache check: is the file on disk the one generated last time? (digest comparison)
+    ({"dataset.py": CACHE_CHECK}, False),
+    # drift is monitoring, not a gate on the training data
+    ({"app.py": "import pandas as pd\nfrom scipy import stats\ndef _check_data_drift(ref, cur):\n"
+                "    return stats.ks_2samp(ref, cur).pvalue < 0.05\n"}, False),
 ])
 def test_validation(make_repo, files, expected):
     root = make_repo(files)

@@ -83,6 +83,8 @@ def test_serving_frameworks_from_catalogue(make_repo, files, present_expected):
     {"kustomization.yaml": "resources: [deploy.yaml]\n"},
     {"main.bicep": "resource sa 'Microsoft.Storage/storageAccounts@2021-02-01' = {}\n"},
     {"cloudformation/stack.yaml": "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n"},
+    {"deploy/cfn-sagemaker-endpoint.yml": "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n"},
+    {"argo/nightly.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata:\n  name: n\nspec: {}\n"},
 ])
 def test_iac_present(make_repo, files):
     assert "deploy.iac" in present(run_detector(DeploymentDetector, make_repo(files)))
@@ -94,6 +96,11 @@ def test_iac_present(make_repo, files):
     {"README.md": "Kubernetes-ready topology planned; Terraform later.\n"},
     {"infra/variables.tf": "variable \"region\" {}\n"},
     {".github/workflows/ci.yml": "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"},
+    # a pipeline compiled by the Kubeflow Pipelines v1 SDK: one run of a pipeline, not infrastructure
+    {"pipelines/train_pipeline.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n"
+                                      "  generateName: train-\n  annotations: {pipelines.kubeflow.org/kfp_sdk_version: 1.8.22}\n"
+                                      "spec:\n  entrypoint: train\n"},
+    {".cfnlintrc.yaml": "templates:\n  - templates/*.yaml\n"},
 ])
 def test_iac_traps(make_repo, files):
     assert "deploy.iac" not in present(run_detector(DeploymentDetector, make_repo(files)))
@@ -111,6 +118,9 @@ def test_tests(make_repo, files, expected):
     assert ("deploy.tests" in present(run_detector(DeploymentDetector, make_repo(files)))) is expected
 
 
+SINGLE_VARIANT_CFN = ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  EndpointConfig:\n"
+                      "    Type: AWS::SageMaker::EndpointConfig\n    Properties:\n      ProductionVariants:\n"
+                      "        - ModelName: m\n          VariantName: variant-1\n          InitialVariantWeight: 1.0\n")
 ROLLOUT = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: api\nspec:\n  strategy:\n    canary:\n      steps: [{setWeight: 20}]\n"
 ISTIO = ("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata:\n  name: m\nspec:\n  http:\n"
          "    - route:\n        - destination: {host: m, subset: v1}\n          weight: 90\n"
@@ -121,7 +131,8 @@ ISTIO = ("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadat
     {"k8s/rollout.yaml": ROLLOUT},
     {"k8s/vs.yaml": ISTIO},
     {"k8s/isvc.yaml": "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: m\nspec:\n  predictor:\n    canaryTrafficPercent: 10\n"},
-    {"deploy.py": "import boto3\nsm = boto3.client('sagemaker')\nsm.create_endpoint_config(ProductionVariants=[{'VariantName': 'a', 'InitialVariantWeight': 0.9}])\n"},
+    {"deploy.py": "import boto3\nsm = boto3.client('sagemaker')\nsm.create_endpoint_config(ProductionVariants=["
+                  "{'VariantName': 'a', 'InitialVariantWeight': 0.9}, {'VariantName': 'b', 'InitialVariantWeight': 0.1}])\n"},
     {"scripts/rollback.sh": "#!/bin/sh\nkubectl rollout undo deployment/api\n"},
     {"flows/release.py": "def rollback_serving_release(prev):\n    return prev\n\ndef run(ok, prev):\n    if not ok:\n        rollback_serving_release(prev)\n"},
 ])
@@ -136,6 +147,12 @@ def test_progressive_present(make_repo, files):
     {"k8s/vs.yaml": ISTIO.replace("weight: 90", "weight: 100").split("        - destination: {host: m, subset: v2}")[0]},
     {"scripts/x.sh": "# kubectl rollout undo deployment/api\n"},
     {"flows/release.py": "def rollback_serving_release(prev):\n    return prev\n"},
+    # every SageMaker variant carries a weight: one variant per endpoint takes all the traffic
+    {"deploy/cfn-endpoint.yml": SINGLE_VARIANT_CFN},
+    {"Jenkinsfile": "pipeline {\n  stages {\n    stage('test') { steps { sh 'aws sagemaker create-endpoint-config "
+                    "--production-variants VariantName=single,InitialVariantWeight=1' } }\n"
+                    "    stage('prod') { steps { sh 'aws sagemaker create-endpoint-config "
+                    "--production-variants VariantName=single,InitialVariantWeight=1' } }\n  }\n}\n"},
 ])
 def test_progressive_traps(make_repo, files):
     assert "deploy.progressive" not in present(run_detector(DeploymentDetector, make_repo(files)))

@@ -184,6 +184,17 @@ def notify(drift_share, threshold=0.5):
         requests.post(SLACK_WEBHOOK_URL, json={"text": f"drift {drift_share:.2f}"})
 """
 
+ISSUE_ON_DRIFT = """
+import requests
+from scipy.stats import ks_2samp
+
+def check_feature_drift(initial, new, threshold=0.05):
+    return ks_2samp(initial, new).pvalue < threshold
+
+def open_github_issue(title, body):
+    return requests.post("https://api.github.com/repos/o/r/issues", json={"title": title, "body": body})
+"""
+
 POSITIVE = [
     ("basicConfig", {"src/train.py": "import logging\nlogging.basicConfig(level=logging.INFO)\n"}, LOGGING),
     ("logger with handler", {"src/utils/logger.py": (
@@ -213,6 +224,7 @@ POSITIVE = [
         "Resources:\n  Errors:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      Threshold: 1\n")},
      ALERTING),
     ("slack on drift", {"src/notify.py": SLACK_ON_DRIFT}, ALERTING),
+    ("issue opened on drift", {"drift/utils.py": ISSUE_ON_DRIFT}, ALERTING),
     ("grafana dashboard", {"grafana/dashboards/model.json": GRAFANA_DASHBOARD}, DASHBOARDS),
     ("streamlit monitoring app", {"src/monitoring/dashboard.py": STREAMLIT_MONITOR}, DASHBOARDS),
     ("terraform dashboard", {"infra/dash.tf": 'resource "google_monitoring_dashboard" "d" {\n}\n'}, DASHBOARDS),
@@ -258,6 +270,9 @@ TRAPS = [
     ("alert rules only in docs", {"docs/monitoring.md": "```yaml\n" + PROM_RULES + "```\n"}, ALERTING),
     ("terraform alarm commented out", {"infra/main.tf": (
         '# resource "aws_cloudwatch_metric_alarm" "errors" {\n#   alarm_name = "5xx"\n# }\n')}, ALERTING),
+    ("issue opened, no monitored condition", {"tools/triage.py": (
+        "import requests\n\ndef open_github_issue(title, body):\n"
+        "    return requests.post('https://api.github.com/repos/o/r/issues', json={'title': title})\n")}, ALERTING),
     ("password-reset email", {"app/mail.py": (
         "import smtplib\n\ndef send_reset(to, token):\n    with smtplib.SMTP('localhost') as s:\n"
         "        s.sendmail('noreply@x', [to], token)\n")}, ALERTING),

@@ -89,6 +89,10 @@ def test_hpo(make_repo, files, expected):
     ({"svc.py": "import mlflow\ndef get_client():\n    return mlflow.MlflowClient()\n"
                 "client = get_client()\nclient.set_registered_model_alias('m', 'prod', 1)\n"}, True),
     ({"train.py": "import mlflow\nmlflow.sklearn.log_model(m, 'model')\n"}, False),
+    # W&B Registry: a logged artifact version linked into a registry collection
+    ({"evaluate.py": "import wandb\nart = wandb.use_artifact('model:latest')\nart.link('org/wandb-registry-model/prod')\n"},
+     True),
+    ({"links.py": "import os\nos.link('a', 'b')\n"}, False),
 ])
 def test_model_registry(make_repo, files, expected):
     assert ("tracking.model_registry" in tool_signals(make_repo, files)) is expected
@@ -119,9 +123,15 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
     ({"docs/guide.md": "Create `params.yaml`:\n```yaml\nlr: 0.1\n```\n"}, False),
     ({".github/workflows/config.yml": "on: push\n", "x.py": "import yaml\nyaml.safe_load(open('.github/workflows/config.yml'))\n"},
      False),
+    # a tool's own settings folder (ZenML, Streamlit) holds no experiment config
+    ({".zen/config.yaml": "active_stack_id: x\n", "x.py": "import yaml\nyaml.safe_load(open('.zen/config.yaml'))\n"},
+     False),
 ])
 def test_config_management(make_repo, files, expected):
     assert ("tracking.config_management" in tracking_signals(make_repo, files)) is expected
+
+
+MODEL_REQS = "mlflow==2.9.2\nnumpy==1.26.4\npandas==2.1.4\nscikit-learn==1.3.2\n"
 
 
 @pytest.mark.parametrize("files, expected", [
@@ -134,6 +144,10 @@ def test_config_management(make_repo, files, expected):
     # a pinned docs toolchain is not an ML environment
     ({"requirements-freeze.txt": "click==8.1\njinja2==3.1\nmarkdown==3.6\npygments==2.18\n"}, False),
     ({"README.md": "Run `poetry lock` to pin numpy.\n"}, False),
+    # environment files MLflow writes next to a logged model pin that model, not the project
+    ({"models/prod/model/MLmodel": "flavors: {}\n", "models/prod/model/requirements.txt": MODEL_REQS}, False),
+    ({"mlruns/0/abc/artifacts/model/requirements.txt": MODEL_REQS}, False),
+    ({"requirements.txt": MODEL_REQS}, True),
 ])
 def test_reproducible_env(make_repo, files, expected):
     assert ("tracking.reproducible_env" in tracking_signals(make_repo, files)) is expected
@@ -179,6 +193,17 @@ if mv is not None:
     mlflow.MlflowClient().set_registered_model_alias("m", "staging", mv.version)
 """
 
+WANDB_GATED = """
+import wandb
+candidate = wandb.use_artifact("trained_model:latest")
+
+def run(prod_metrics, r2_score):
+    if prod_metrics["val_r2"] > r2_score:
+        print("candidate is worse")
+    else:
+        candidate.link("org/wandb-registry-model/production")
+"""
+
 
 @pytest.mark.parametrize("files, expected", [
     ({"pipeline/promote.py": GATED}, True),
@@ -188,6 +213,8 @@ if mv is not None:
       "flow.py": "from registry import register\n\ndef run(metrics):\n    if metrics['f1'] >= 0.8:\n        register('abc')\n"},
      True),
     ({"scripts/set_alias.py": UNGATED}, False),        # a manual script: argv check is no evaluation
+    ({"evaluate.py": WANDB_GATED}, True),
+    ({"evaluate.py": WANDB_GATED.replace("org/wandb-registry-model/production", "https://example.org")}, False),
     ({"train.py": NONE_CHECK}, False),                 # registers every run
     ({"tests/test_promote.py": GATED}, False),
     ({"docs/promote.md": "```python\nif acc > best:\n    client.set_registered_model_alias('m', 'prod', v)\n```\n"}, False),
