@@ -7,7 +7,7 @@ read first (any reader may see them), and only what remains unknown needs the ad
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 from scanner.sources.github import GitHubRepoInfo
@@ -46,21 +46,6 @@ class GitHubPlatform(PlatformSource):
     @property
     def branch(self) -> str:
         return self.info.repo.get("default_branch") or self.info.ref
-
-    def _readers(self) -> Mapping[str, Callable[[], PlatformFact]]:
-        return {
-            "platform.branch_protection": self._branch_protection,
-            "platform.required_checks": self._required_checks,
-            "platform.codeowner_reviews": self._codeowner_reviews,
-            "platform.protected_environments": self._environments,
-            "platform.reviewed_merges": self._reviewed_merges,
-            "platform.ci_runs_recent": self._ci_runs,
-            "platform.scheduled_runs_recent": self._scheduled_runs,
-            "platform.deployments_recent": self._deployments,
-            "platform.releases": self._releases,
-            "platform.contributors": self._contributors,
-            "platform.archived": self._archived,
-        }
 
     # -- reads, once each ---------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ need at least Reporter (some Maintainer) access: a 401/403/404 on them makes the
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 from scanner.sources.gitlab import GitLabProjectInfo
@@ -46,21 +46,6 @@ class GitLabPlatform(PlatformSource):
     @property
     def branch(self) -> str:
         return self.info.project.get("default_branch") or self.info.ref
-
-    def _readers(self) -> Mapping[str, Callable[[], PlatformFact]]:
-        return {
-            "platform.branch_protection": self._branch_protection,
-            "platform.required_checks": self._required_checks,
-            "platform.codeowner_reviews": self._codeowner_reviews,
-            "platform.protected_environments": self._environments,
-            "platform.reviewed_merges": self._reviewed_merges,
-            "platform.ci_runs_recent": self._ci_runs,
-            "platform.scheduled_runs_recent": self._scheduled_runs,
-            "platform.deployments_recent": self._deployments,
-            "platform.releases": self._releases,
-            "platform.contributors": self._contributors,
-            "platform.archived": self._archived,
-        }
 
     def _get(self, key: str, path: str, params: dict[str, Any] | None = None, *, premium: bool = False) -> Any:
         if key not in self._cache:

@@ -46,6 +46,22 @@ class PlatformFact:
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
+#: every platform signal and the method of a PlatformSource that reads it
+READERS = {
+    "platform.branch_protection": "_branch_protection",
+    "platform.required_checks": "_required_checks",
+    "platform.codeowner_reviews": "_codeowner_reviews",
+    "platform.protected_environments": "_environments",
+    "platform.reviewed_merges": "_reviewed_merges",
+    "platform.ci_runs_recent": "_ci_runs",
+    "platform.scheduled_runs_recent": "_scheduled_runs",
+    "platform.deployments_recent": "_deployments",
+    "platform.releases": "_releases",
+    "platform.contributors": "_contributors",
+    "platform.archived": "_archived",
+}
+
+
 class PlatformSource(abc.ABC):
     """Facts about one hosted repository; each fact is computed once, failures too."""
 
@@ -58,9 +74,9 @@ class PlatformSource(abc.ABC):
         self._facts: dict[str, PlatformFact | ApiError] = {}
         self._lock = threading.Lock()
 
-    @abc.abstractmethod
     def _readers(self) -> Mapping[str, Callable[[], PlatformFact]]:
-        """signal -> the function that reads it."""
+        """signal -> the method that reads it: each platform implements one per signal."""
+        return {signal: getattr(self, method) for signal, method in READERS.items()}
 
     @property
     @abc.abstractmethod
