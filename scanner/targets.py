@@ -161,8 +161,9 @@ def resolve(
 
     if target.startswith(MLFLOW_PREFIX):
         uri = target[len(MLFLOW_PREFIX):]
-        if not uri.startswith(("http://", "https://")):
-            raise TargetError(f"{target}: an MLflow target is mlflow+http://host:port or mlflow+https://...")
+        if not (uri.startswith(("http://", "https://", "databricks://")) or uri == "databricks"):
+            raise TargetError(f"{target}: an MLflow target is mlflow+http://host:port, mlflow+https://... "
+                              "or mlflow+databricks[://PROFILE]")
         return ResolvedTarget(repo=None, mlflow_uri=uri)
     spec = parse_remote(target)
     if spec is not None:

@@ -296,10 +296,21 @@ def test_scan_only_reads(server: str) -> None:
     assert len(client.search_runs([e.experiment_id for e in client.search_experiments()])) == before
 
 
-@pytest.mark.parametrize("uri", ["file:///tmp/mlruns", "sqlite:///mlflow.db", "databricks"])
+@pytest.mark.parametrize("uri", ["file:///tmp/mlruns", "sqlite:///mlflow.db", "mlruns"])
 def test_only_http_servers_are_accepted(uri: str) -> None:
     with pytest.raises(ValueError, match="http"):
         MLflowSource(uri)
+
+
+def test_databricks_without_a_profile_is_an_error_with_the_reason(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    # the MLflow client reads Databricks profiles itself; an unusable one is reported, never absent
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "missing.cfg"))
+    for var in ("DATABRICKS_HOST", "DATABRICKS_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    evidence = list(MLflowServerDetector().detect(ScanContext(None, mlflow=MLflowSource("databricks://team", timeout=1))))
+    assert {e.signal for e in evidence} == ALL_SIGNALS
+    assert all(e.outcome in (Outcome.ERROR, Outcome.NOT_AVAILABLE) for e in evidence)
+    assert all("Databricks" in e.summary for e in evidence)
 
 
 # -- through the command line ----------------------------------------------------------------

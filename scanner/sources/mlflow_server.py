@@ -173,9 +173,10 @@ class MLflowSource:
     ) -> None:
         self.uri = uri.rstrip("/")
         self.display_uri = redact(self.uri)
-        if urlsplit(self.uri).scheme not in ("http", "https"):
+        if self.uri != "databricks" and urlsplit(self.uri).scheme not in ("http", "https", "databricks"):
             # Other schemes (file:, sqlite:) would make the client open local stores directly.
-            raise ValueError(f"not an http(s) tracking-server URL: {self.display_uri}")
+            # databricks / databricks://PROFILE take the host and token from Databricks profiles.
+            raise ValueError(f"not an http(s) or databricks tracking-server URL: {self.display_uri}")
         self.timeout = timeout
         self.max_retries = max_retries
         self.experiment_patterns = tuple(experiment_patterns)
