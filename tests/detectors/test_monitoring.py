@@ -4,18 +4,19 @@ from __future__ import annotations
 import pytest
 from conftest import declared, present, run_detector
 
-from detectors.monitoring import MonitoringDetector
+from detectors.monitoring import (
+    ALERTING,
+    DASHBOARDS,
+    DRIFT,
+    FEEDBACK,
+    INSTRUMENTATION,
+    LOGGING,
+    RETRAIN,
+    SCHEDULED,
+    MonitoringDetector,
+)
 from detectors.tools import ToolUsageDetector
 from scanner.model import Outcome, Tier
-
-LOGGING = "monitoring.logging"
-INSTRUMENTATION = "monitoring.instrumentation"
-DRIFT = "monitoring.drift"
-SCHEDULED = "monitoring.scheduled"
-ALERTING = "monitoring.alerting"
-DASHBOARDS = "monitoring.dashboards"
-RETRAIN = "monitoring.retrain_trigger"
-FEEDBACK = "monitoring.performance_feedback"
 
 KS_DRIFT = """\
 from scipy.stats import ks_2samp

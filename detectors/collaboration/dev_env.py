@@ -1,0 +1,48 @@
+"""Shared development environments: dev containers, docker compose stacks, Gitpod, Nix shells
+and devbox. Production-only compose files are declared."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from detectors.collaboration.repo import RepoFiles, more, table
+from detectors.collaboration.signals import DEV_ENV
+from scanner.model import Evidence, Tier
+
+_COMPOSE = re.compile(r"(?:^|/)(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml$", re.I)
+_PROD_NAME = re.compile(r"(?<![a-z])(?:prod|production|prd|deploy|release)(?![a-z])", re.I)
+_DEVCONTAINER = re.compile(r"^(?:\.devcontainer/(?:[^/]+/)?devcontainer\.json|\.devcontainer\.json)$", re.I)
+#: (name, config file, regex its content must match: "" for any content).
+_DEV_SHELLS = (
+    ("gitpod", re.compile(r"^\.gitpod\.ya?ml$", re.I), ""),
+    ("nix flake", re.compile(r"(?:^|/)flake\.nix$", re.I), r"devShells?\b"),
+    ("nix shell", re.compile(r"(?:^|/)shell\.nix$", re.I), r"mkShell"),
+    ("devbox", re.compile(r"(?:^|/)devbox\.json$", re.I), r"packages"),
+)
+
+
+def _has_services(repo: RepoFiles, path: str) -> bool:
+    """A compose file that defines at least one service."""
+    services = table(repo.first_document(path), "services")
+    return isinstance(services, dict) and bool(services)
+
+
+def dev_env_evidence(repo: RepoFiles) -> Iterator[Evidence]:
+    """The first of: a dev container, a local compose stack, a dev shell, production compose files."""
+    devcontainers = repo.with_content([p for p in repo.files if _DEVCONTAINER.match(p)], min_chars=10)
+    if devcontainers:
+        yield repo.found(DEV_ENV, f"dev container {devcontainers[0]}", devcontainers, subject="devcontainer")
+        return
+    composed = [p for p in repo.files if _COMPOSE.search(p) and _has_services(repo, p)]
+    local = [p for p in composed if not _PROD_NAME.search(p.rsplit("/", 1)[-1])]
+    if local:
+        yield repo.found(DEV_ENV, f"docker compose stack {more(local)}", local, subject="compose", files=local[:20])
+        return
+    for name, pattern, content in _DEV_SHELLS:
+        paths = [p for p in repo.files if pattern.search(p) and re.search(content, repo.text(p))]
+        if paths:
+            yield repo.found(DEV_ENV, f"{name} development environment {paths[0]}", paths, subject=name)
+            return
+    if composed:
+        yield repo.found(DEV_ENV, f"only production compose files ({composed[0]})", composed,
+                         tier=Tier.DECLARED, subject="compose")

@@ -1,0 +1,45 @@
+"""Documentation sites: MkDocs, Sphinx, Docusaurus, Read the Docs, Jupyter Book and other site
+generators' configuration."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from detectors.collaboration.repo import RepoFiles
+from detectors.collaboration.signals import DOCS_SITE
+from scanner.model import Evidence
+
+#: (generator, config file, regex its content must match: "" for any content).
+_DOCS_FILES = (
+    ("mkdocs", re.compile(r"(?:^|/)mkdocs\.ya?ml$", re.I), "site_name"),
+    ("zensical", re.compile(r"(?:^|/)zensical\.toml$", re.I), "site_name"),
+    ("sphinx", re.compile(r"(?:^|/)conf\.py$", re.I), "sphinx|html_theme"),
+    ("docusaurus", re.compile(r"(?:^|/)docusaurus\.config\.[cm]?[jt]s$", re.I), ""),
+    ("read the docs", re.compile(r"(?:^|/)\.?readthedocs\.ya?ml$", re.I), ""),
+    ("jupyter book", re.compile(r"(?:^|/)_toc\.ya?ml$", re.I), ""),
+    ("quarto", re.compile(r"(?:^|/)_quarto\.ya?ml$", re.I), r"type:\s*(?:website|book)"),
+    ("mdbook", re.compile(r"(?:^|/)book\.toml$", re.I), r"\[book\]"),
+    ("vitepress", re.compile(r"(?:^|/)\.vitepress/config\.[cm]?[jt]s$", re.I), ""),
+    ("antora", re.compile(r"(?:^|/)antora(?:-playbook)?\.ya?ml$", re.I), ""),
+)
+_JUPYTER_BOOK_CONFIG = re.compile(r"(?:^|/)_config\.ya?ml$", re.I)
+
+
+def _folder(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def docs_site_evidence(repo: RepoFiles) -> Iterator[Evidence]:
+    """The first documentation generator, in catalogue order, configured in the repository."""
+    # a Jupyter Book table of contents counts only next to the book's _config.yml
+    book_dirs = {_folder(p) for p in repo.files if _JUPYTER_BOOK_CONFIG.search(p)}
+    for name, pattern, content in _DOCS_FILES:
+        paths = [p for p in repo.files if pattern.search(p)]
+        if name == "jupyter book":
+            paths = [p for p in paths if _folder(p) in book_dirs]
+        if content:
+            paths = [p for p in paths if re.search(content, repo.text(p))]
+        if paths:
+            yield repo.found(DOCS_SITE, f"{name} documentation site: {paths[0]}", paths,
+                             subject=name, generator=name)
+            return

@@ -1,0 +1,183 @@
+"""README setup instructions: a setup/usage section holding a command a newcomer can type, or
+laid out as numbered steps."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from detectors.collaboration.repo import ENV_PREFIX, RepoFiles
+from detectors.collaboration.signals import README
+from scanner.model import Evidence, Tier
+
+_SETUP_WORDS = re.compile(
+    r"\b(?:install\w*|set[ -]?up|get(?:ting)?[ -]started|quick[ -]?start|usage|how[ -]to)\b", re.I)
+#: words that often head setup sections but also other ones: tried after the strong words.
+_WEAK_SETUP_WORDS = re.compile(
+    r"\b(?:running|run|local(?:ly)?|development|prerequisites|requirements|reproduc\w*|build(?:ing)?)\b",
+    re.I)
+_MD_HEADING = re.compile(
+    r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$"          # ## Markdown
+    r"|^\s*<h[1-6][^>]*>(.+?)</h[1-6]>"           # <h2>HTML</h2>
+    r"|^\s*\*\*([^*]{2,60})\*\*:?\s*$", re.I)     # **a bold line standing alone**
+_UNDERLINE = re.compile(r"^\s*([=\-~^*#+])\1{2,}\s*$")
+_FENCE = re.compile(r"^\s*(```+|~~~+)\s*\{?\.?([\w+-]*)")
+_INLINE_CODE = re.compile(r"`([^`\n]{3,200})`")
+_SHELL_LANGS = frozenset({"sh", "bash", "shell", "console", "zsh", "fish", "powershell", "ps1",
+                          "pwsh", "cmd", "bat", "batch", "terminal", "shell-session", "shellsession"})
+_NOT_SHELL_LANGS = frozenset({"python", "py", "python3", "ipython", "json", "yaml", "yml", "toml",
+                              "ini", "text", "txt", "csv", "sql", "r", "js", "javascript", "ts",
+                              "html", "xml", "java", "c", "cpp", "go", "rust", "mermaid", "dockerfile"})
+_CLI = frozenset({
+    "pip", "pip3", "pipx", "conda", "mamba", "micromamba", "poetry", "uv", "uvx", "pipenv", "pdm",
+    "hatch", "rye", "pixi", "docker", "docker-compose", "podman", "make", "just", "task", "tox",
+    "nox", "invoke", "python", "python3", "py", "git", "npm", "npx", "yarn", "pnpm", "bun", "node",
+    "cd", "source", "bash", "sh", "curl", "wget", "jupyter", "streamlit", "uvicorn", "gunicorn",
+    "flask", "dvc", "mlflow", "kubectl", "helm", "terraform", "pytest", "apt", "apt-get", "brew",
+    "sudo", "cargo", "go", "mvn", "gradle", "rscript", "virtualenv", "kedro", "dbt", "prefect",
+    "airflow", "mkdocs", "sphinx-build", "snakemake", "bentoml", "export", "cp", "gcloud", "aws", "az",
+})
+_PROMPT = re.compile(r"^\s*(?:\$|%|>|PS>|PS [^>]*>|!)\s*")
+_BARE_WORD = re.compile(r"^(?:\./)?[a-z][\w.-]*$")
+_FLAG = re.compile(r"\s--?[A-Za-z]")
+#: a command is looked for this many lines after a setup phrase in running text.
+_TEXT_WINDOW = 15
+#: an ordered-list item with some words: ``1. Setup Airflow on any machine.``
+_NUMBERED_STEP = re.compile(r"^\s{0,6}\d{1,2}[.)]\s+\S+\s+\S+")
+#: setup-sounding headings about something else than starting the project.
+_NOT_SETUP_HEADING = re.compile(r"contribut|clean[ -]?up|uninstall", re.I)
+#: GitHub shows .github/README.md in place of the root one when both exist.
+_README = re.compile(r"(?:\.github/)?readme(?:\.\w+)?$", re.I)
+MIN_SETUP_STEPS = 3
+
+
+def looks_like_command(line: str, lang: str = "") -> bool:
+    """A line of a README code block or span that a reader would type into a shell."""
+    text = ENV_PREFIX.sub("", _PROMPT.sub("", line.strip()))
+    if not text or text.startswith(("#", "//")):
+        return False
+    words = text.split()
+    head = words[0].lower()
+    if head in ("python", "python3", "py"):
+        # ``python 3.10`` in a requirements list is a version, not a command.
+        return len(words) > 1 and (words[1].startswith("-") or words[1].endswith((".py", ".ipynb")))
+    if head in _CLI or head.startswith("./"):
+        return len(words) > 1 or head in ("make", "just", "tox", "nox", "pytest")
+    if lang in _SHELL_LANGS:
+        return True
+    # An unknown program: a bare word with options, never an assignment or a call.
+    return (_BARE_WORD.match(words[0]) is not None and len(words) > 1 and words[1] != "="
+            and "(" not in words[0] and bool(_FLAG.search(text)))
+
+
+def readme_commands(lines: list[str]) -> list[tuple[int, str]]:
+    """(0-based line, command) of every command in fenced/indented blocks or inline code."""
+    found: list[tuple[int, str]] = []
+    fence: str | None = None
+    lang = ""
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if m and (fence is None or line.strip().startswith(fence)):
+            fence, lang = (None, "") if fence else (m.group(1), m.group(2).lower())
+            continue
+        if fence is not None:
+            if lang not in _NOT_SHELL_LANGS and looks_like_command(line, lang):
+                found.append((i, line.strip()))
+        elif line.startswith(("    ", "\t")) or _PROMPT.match(line) and line.lstrip().startswith("$"):
+            if looks_like_command(line):
+                found.append((i, line.strip()))
+        else:
+            found += [(i, span) for span in _INLINE_CODE.findall(line) if looks_like_command(span)]
+    return found
+
+
+def readme_headings(lines: list[str]) -> list[tuple[int, int, str]]:
+    """(0-based line, level, title) of Markdown, setext, RST, HTML and bold-line headings."""
+    out: list[tuple[int, int, str]] = []
+    fence = False
+    for i, line in enumerate(lines):
+        if _FENCE.match(line):
+            fence = not fence
+            continue
+        if fence:
+            continue
+        m = _MD_HEADING.match(line[:300])  # headings are short; a capped line keeps regexes linear
+        if m:
+            level = len(line.lstrip()) - len(line.lstrip().lstrip("#")) if m.group(1) else 6
+            out.append((i, level or 6, next(g for g in m.groups() if g)))
+        elif _UNDERLINE.match(line) and i > 0 and lines[i - 1].strip() and not _UNDERLINE.match(lines[i - 1]):
+            out.append((i - 1, 1 if line.strip()[0] == "=" else 2, lines[i - 1].strip()))
+    return out
+
+
+def _section_end(headings: list[tuple[int, int, str]], n: int, default: int) -> int:
+    """0-based line where the section of heading ``n`` ends (the next heading of its level or above)."""
+    level = headings[n][1]
+    return next((h[0] for h in headings[n + 1:] if h[1] <= level), default)
+
+
+def setup_instructions(text: str) -> tuple[int, str, str] | None:
+    """(1-based line, heading or phrase, command) of setup instructions, or None.
+
+    A setup heading counts when its section holds a command; a setup phrase in running text
+    counts when a command follows within a few lines.
+    """
+    lines = text.splitlines()
+    commands = readme_commands(lines)
+    if not commands:
+        return None
+    headings = readme_headings(lines)
+    for words in (_SETUP_WORDS, _WEAK_SETUP_WORDS):
+        for n, (start, _, title) in enumerate(headings):
+            if not words.search(title):
+                continue
+            end = _section_end(headings, n, len(lines))
+            inside = [c for i, c in commands if start < i < end]
+            if inside:
+                return start + 1, title.strip("*# "), inside[0]
+    heading_lines = {h[0] for h in headings}
+    for i, line in enumerate(lines):
+        if i not in heading_lines and (_SETUP_WORDS.search(line) or _WEAK_SETUP_WORDS.search(line)):
+            after = [c for j, c in commands if i <= j <= i + _TEXT_WINDOW]
+            if after:
+                return i + 1, line.strip()[:80], after[0]
+    return None
+
+
+def setup_steps(text: str) -> tuple[int, str, int] | None:
+    """(1-based line, heading, count) of a setup/usage section laid out as numbered steps.
+
+    Step-by-step guides (click here, set this variable, run the DAG) carry no shell command yet
+    tell a newcomer how to start; a short numbered list is too thin to count.
+    """
+    lines = text.splitlines()
+    headings = readme_headings(lines)
+    for n, (start, _, title) in enumerate(headings):
+        if not _SETUP_WORDS.search(title) or _NOT_SETUP_HEADING.search(title):
+            continue
+        end = _section_end(headings, n, len(lines))
+        count = sum(1 for line in lines[start + 1:end] if _NUMBERED_STEP.match(line))
+        if count >= MIN_SETUP_STEPS:
+            return start + 1, title.strip("*# "), count
+    return None
+
+
+def readme_evidence(repo: RepoFiles) -> Iterator[Evidence]:
+    """A README with setup instructions, else one with numbered setup steps, else a declared README."""
+    readmes = [p for p in repo.files if _README.match(p)]
+    for path in readmes:
+        found = setup_instructions(repo.text(path))
+        if found:
+            line, heading, command = found
+            yield repo.found(README, f"{path}: '{heading}' with a command ({command[:60]})",
+                             [path], line=line, heading=heading, command=command[:200])
+            return
+    for path in readmes:
+        steps = setup_steps(repo.text(path))
+        if steps:
+            line, heading, count = steps
+            yield repo.found(README, f"{path}: '{heading}' with {count} numbered steps",
+                             [path], line=line, heading=heading, steps=count)
+            return
+    if readmes:
+        yield repo.found(README, f"{readmes[0]} has no setup section with a command",
+                         readmes[:1], tier=Tier.DECLARED)

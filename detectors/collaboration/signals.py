@@ -1,0 +1,10 @@
+"""Signal ids of the collaboration detector, shared by its checks and by tests."""
+
+README = "collaboration.readme_setup"
+CONTRIBUTING = "collaboration.contributing"
+TEMPLATES = "collaboration.templates"
+CODE_QUALITY = "collaboration.code_quality"
+PACKAGED = "collaboration.packaged_code"
+DOCS_SITE = "collaboration.docs_site"
+TASK_RUNNER = "collaboration.task_runner"
+DEV_ENV = "collaboration.dev_env"

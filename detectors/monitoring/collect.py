@@ -1,0 +1,135 @@
+"""Gathers monitoring findings from a repository: every check over project Python modules, then
+config, IaC and crontab files."""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from detectors.monitoring.alerting import alert_rules, threshold_notification
+from detectors.monitoring.dashboards import dashboard_provider, grafana_dashboard, monitoring_app
+from detectors.monitoring.drift import statistical_drift
+from detectors.monitoring.feedback import ground_truth_join
+from detectors.monitoring.findings import Findings
+from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
+from detectors.monitoring.instrumentation import evaluation_report, logging_setup, request_telemetry
+from detectors.monitoring.retraining import retraining_on_monitoring
+from detectors.monitoring.schedules import (code_schedule, cron_monitoring, is_cron_file, monitoring_cronjob,
+                                            prefect_deployments)
+from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK, INSTRUMENTATION, LOGGING,
+                                          RETRAIN, SCHEDULED)
+from detectors.monitoring.source import Hit, Source, line_of, project_sources
+from detectors.tools import is_template_path
+from scanner.detector import ParseError, ScanContext
+
+#: (signal, kind, check) run over every project module.
+PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
+    (LOGGING, "logging-config", logging_setup),
+    (LOGGING, "evaluation-report", evaluation_report),
+    (INSTRUMENTATION, "request-telemetry", request_telemetry),
+    (DRIFT, "statistical-drift", statistical_drift),
+    (ALERTING, "threshold-notification", threshold_notification),
+    (DASHBOARDS, "monitoring-app", monitoring_app),
+    (SCHEDULED, "orchestrator-schedule", code_schedule),
+    (RETRAIN, "retrain-on-monitoring", retraining_on_monitoring),
+    (FEEDBACK, "ground-truth-join", ground_truth_join),
+)
+#: cheap text triggers: a YAML/JSON file is parsed only when one of these appears in it.
+_YAML_TRIGGERS = re.compile(r"\balert:|\breceivers:|grafana_alert|contactPoints|\bproviders:|CronJob|"
+                            r"CronWorkflow|AWS::CloudWatch::|\bdeployments:")
+_JSON_TRIGGERS = re.compile(r'"panels"|AWS::CloudWatch::')
+MAX_JSON_BYTES = 1_000_000
+
+
+def collect(ctx: ScanContext) -> Findings:
+    """Every monitoring finding of the repository."""
+    found = Findings()
+    for src in project_sources(ctx):
+        for signal, kind, check in PY_CHECKS:
+            hit = check(src)
+            if hit:
+                found.add(signal, kind, hit)
+    for path in ctx.files():
+        if not is_template_path(path):
+            _structured_file(ctx, path, found)
+            _text_file(ctx, path, found)
+    found.demote_orphan_provisioning()
+    return found
+
+
+def _structured_file(ctx: ScanContext, path: str, found: Findings) -> None:
+    low = path.lower()
+    if low.endswith((".yml", ".yaml")):
+        _yaml(ctx, path, found)
+    elif low.endswith(".json") and ctx.repo is not None and ctx.repo.size(path) <= MAX_JSON_BYTES:
+        _json(ctx, path, found)
+
+
+def _text_file(ctx: ScanContext, path: str, found: Findings) -> None:
+    if path.lower().endswith((".tf", ".bicep")):
+        for signal, res, line in iac_monitoring(path, ctx.text(path) or ""):
+            found.add(signal, "iac", Hit(path, line, f"{res} declared"))
+    elif is_cron_file(path):
+        line = cron_monitoring(ctx.text(path) or "")
+        if line:
+            found.add(SCHEDULED, "crontab", Hit(path, line, "crontab entry running monitoring"))
+
+
+def _yaml(ctx: ScanContext, path: str, found: Findings) -> None:
+    text = ctx.text(path)
+    if not text or not _YAML_TRIGGERS.search(text):
+        return
+    try:
+        docs = ctx.structured(path)
+    except ParseError as exc:
+        _unparsed_yaml(path, text, str(exc), found)
+        return
+    for doc in docs:
+        if isinstance(doc, dict):
+            _yaml_doc(ctx, path, text, doc, found)
+
+
+def _unparsed_yaml(path: str, text: str, why: str, found: Findings) -> None:
+    """Helm-templated rule files do not parse as YAML: their keys still show the rules."""
+    rule = re.search(r"(?m)^\s*-?\s*alert:\s*\S", text)
+    if rule and re.search(r"(?m)^\s*expr:", text):
+        if "{{" in text:
+            found.add(ALERTING, "alert-rules", Hit(path, line_of(text, r"^\s*-?\s*alert:"),
+                                                  "templated Prometheus alert rules"))
+        else:
+            found.error(ALERTING, path, why)
+
+
+def _yaml_doc(ctx: ScanContext, path: str, text: str, doc: dict, found: Findings) -> None:
+    kind = alert_rules(doc)
+    if kind:
+        line = line_of(text, r"^\s*(groups|route|receivers|contactPoints):")
+        found.add(ALERTING, "alert-rules", Hit(path, line, kind))
+    if dashboard_provider(doc):
+        found.add(DASHBOARDS, "grafana-provisioning", Hit(path, line_of(text, r"^\s*providers:"),
+                                                          "Grafana dashboard provisioning"))
+    _cloudformation(path, text, doc, found)
+    if monitoring_cronjob(doc):
+        found.add(SCHEDULED, "cronjob", Hit(path, line_of(text, r"^kind:\s*Cron"),
+                                            f"{doc.get('kind')} running monitoring"))
+    if path.rsplit("/", 1)[-1].lower().startswith("prefect"):
+        for name, line in prefect_deployments(ctx, path, text, doc):
+            found.add(SCHEDULED, "orchestrator-schedule", Hit(path, line, f"Prefect deployment {name} scheduled"))
+
+
+def _json(ctx: ScanContext, path: str, found: Findings) -> None:
+    text = ctx.text(path)
+    if not text or not _JSON_TRIGGERS.search(text):
+        return
+    try:
+        doc = ctx.structured(path)
+    except ParseError:
+        return  # a JSON file that merely mentions panels decides nothing
+    if grafana_dashboard(doc):
+        found.add(DASHBOARDS, "grafana-dashboard", Hit(path, None, "Grafana dashboard"))
+    if isinstance(doc, dict):
+        _cloudformation(path, text, doc, found)
+
+
+def _cloudformation(path: str, text: str, doc: dict, found: Findings) -> None:
+    for signal, res in cloudformation_monitoring(doc):
+        found.add(signal, "cloudformation", Hit(path, line_of(text, re.escape(res)), f"CloudFormation {res}"))

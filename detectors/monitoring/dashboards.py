@@ -1,0 +1,38 @@
+"""Dashboards: Grafana dashboard models and provisioning, and Streamlit/Dash/Panel apps about
+monitoring."""
+from __future__ import annotations
+
+from typing import Any
+
+from detectors.monitoring.source import Hit, Source
+
+_APP_FRAMEWORKS = ("streamlit", "dash", "panel")
+
+
+def monitoring_app(src: Source) -> Hit | None:
+    """A Streamlit/Dash/Panel app about monitoring (not a prediction demo, not static plots)."""
+    module = src.facts.imports_any(_APP_FRAMEWORKS)
+    if module is None or not src.monitoring:
+        return None
+    top = module.split(".")[0]
+    call = next((c for c in src.facts.calls if c.name.startswith(top + ".")), None)
+    return Hit(src.path, call.line, f"{top} monitoring app") if call else None
+
+
+def dashboard_provider(doc: dict) -> bool:
+    """Grafana dashboard provisioning (a provider loading dashboards from files)."""
+    providers = doc.get("providers")
+    return isinstance(providers, list) and any(
+        isinstance(p, dict) and (p.get("type") == "file" or isinstance(p.get("options"), dict))
+        for p in providers)
+
+
+def grafana_dashboard(doc: Any) -> bool:
+    """A Grafana dashboard model: panels (or rows of panels), possibly under ``dashboard``."""
+    if isinstance(doc, dict) and isinstance(doc.get("dashboard"), dict):
+        doc = doc["dashboard"]
+    if not isinstance(doc, dict):
+        return False
+    rows = doc.get("rows") if isinstance(doc.get("rows"), list) else []
+    panels = doc.get("panels") or [p for r in rows if isinstance(r, dict) for p in (r.get("panels") or [])]
+    return isinstance(panels, list) and bool(panels) and ("title" in doc or "uid" in doc or "schemaVersion" in doc)

@@ -1,0 +1,49 @@
+"""Logging and instrumentation in project code: logging set-up, evaluation reports written on
+every run, and serving middleware that times requests."""
+from __future__ import annotations
+
+import re
+
+from detectors.monitoring.source import Hit, Source
+
+#: generated scaffolding (alembic's env.py calls fileConfig) is not serving or training code.
+_SCAFFOLDING = re.compile(r"(^|/)(migrations|alembic)/")
+_EVAL_SCRIPT = re.compile(r"(^|[_-])eval", re.I)  # evaluate.py, model_eval.py; not retrieval.py
+_REPORT_NAMES = re.compile(r"metric|report|score")
+_WEB = ("fastapi", "starlette", "flask", "litestar", "aiohttp", "sanic", "bentoml", "quart")
+_SERVER_ARGS = frozenset({"scope", "receive", "send"})
+_WSGI_ARGS = frozenset({"environ", "start_response"})
+_LATENCY = re.compile(r"latency|duration|elapsed|response_time")
+
+
+def logging_setup(src: Source) -> Hit | None:
+    """Stdlib logging configured: basicConfig/dictConfig/fileConfig, or a logger given handlers."""
+    if _SCAFFOLDING.search(src.path):
+        return None
+    call = src.call(r"logging\.basicConfig", r"logging\.config\.dictConfig", r"logging\.config\.fileConfig")
+    if call is None and src.call(r"logging\.getLogger"):
+        call = src.call(r"logging\.(handlers\.)?\w*Handler", r"\.addHandler")
+    return Hit(src.path, call.line, f"logging configured ({call.name})") if call else None
+
+
+def evaluation_report(src: Source) -> Hit | None:
+    """An evaluation script that writes its metrics to a report file on every run."""
+    if not _EVAL_SCRIPT.search(src.path.rsplit("/", 1)[-1]) or not src.mentions(_REPORT_NAMES):
+        return None
+    call = src.call(r"json\.dump", r"yaml\.dump", r"yaml\.safe_dump", r"\.to_json", r"\.to_html",
+                    r"\.save_html", r"\.write_text")
+    return Hit(src.path, call.line, f"evaluation report written ({call.name})") if call else None
+
+
+def request_telemetry(src: Source) -> Hit | None:
+    """Serving middleware that times each request and logs or records it."""
+    hook = src.call(r"\.middleware", r"\.before_request", r"\.after_request") if src.facts.imports_any(_WEB) else None
+    # a hand-written ASGI/WSGI middleware class needs no web framework import
+    has_class = any("middleware" in d.lower() for d in src.facts.defs) and (
+        src.facts.imports_any(_WEB) is not None or _SERVER_ARGS <= src.names or _WSGI_ARGS <= src.names)
+    timer = src.call(r"time\.perf_counter", r"time\.perf_counter_ns", r"time\.monotonic",
+                     r"time\.monotonic_ns", r"time\.time")
+    if not (hook or has_class) or timer is None:
+        return None
+    logs = src.call(r"\.info", r"\.debug", r"\.warning", r"\.log", r"\.bind") or src.mentions(_LATENCY)
+    return Hit(src.path, timer.line, "request timing recorded by serving middleware") if logs else None

@@ -1,0 +1,10 @@
+"""Signal ids of the monitoring detector, shared by its checks and by tests."""
+
+LOGGING = "monitoring.logging"
+INSTRUMENTATION = "monitoring.instrumentation"
+DRIFT = "monitoring.drift"
+SCHEDULED = "monitoring.scheduled"
+ALERTING = "monitoring.alerting"
+DASHBOARDS = "monitoring.dashboards"
+RETRAIN = "monitoring.retrain_trigger"
+FEEDBACK = "monitoring.performance_feedback"
