@@ -3,6 +3,8 @@
 Each ``catalogue/*.yaml`` file maps tool names to:
 
 ``imports``   top-level (or dotted) module names that mean the tool is imported
+``via``       general SDK modules whose calls can prove use of the tool (``boto3`` for SageMaker
+              endpoints) but whose import alone says nothing about it: never a declared mention
 ``packages``  distribution names, as written in requirements / pyproject / environment files
 ``names``     how prose names the tool (matched as whole words, case-insensitive)
 ``signal``    the tool's main signal: where declared-only mentions are recorded
@@ -68,6 +70,7 @@ class Tool:
     signal: str | None
     description: str = ""
     imports: tuple[str, ...] = ()
+    via: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     uses: dict[str, tuple[tuple[Pattern, ...], ...]] = field(default_factory=dict)
@@ -85,6 +88,10 @@ class Tool:
     def imported_by(self, facts: PyFacts) -> str | None:
         """The import that brings this tool into a file, if any."""
         return facts.imports_any(self.imports)
+
+    def reachable_in(self, facts: PyFacts) -> bool:
+        """True when the file imports the tool or an SDK through which it can be called."""
+        return facts.imports_any(self.imports + self.via) is not None
 
     def prose_pattern(self) -> re.Pattern[str] | None:
         """Whole-word, case-insensitive pattern of the tool's names in prose."""
@@ -108,6 +115,7 @@ def _tool(name: str, family: str, raw: dict) -> Tool:
         signal=raw.get("signal"),
         description=raw.get("description", ""),
         imports=tuple(raw.get("imports", ())),
+        via=tuple(raw.get("via", ())),
         packages=tuple(p.lower() for p in raw.get("packages", ())),
         names=tuple(raw.get("names", ())),
         uses={sig: _alternatives(pats) for sig, pats in (raw.get("uses") or {}).items()},
@@ -140,7 +148,7 @@ def tools_for(signal: str) -> list[Tool]:
 def match_calls(tool: Tool, facts: PyFacts, patterns: tuple[Pattern, ...]) -> dict[Pattern, Call]:
     """For each pattern, the first call of ``facts`` it matches (only in files using the tool)."""
     found: dict[Pattern, Call] = {}
-    if tool.imported_by(facts) is None:
+    if not tool.reachable_in(facts):
         return found
     for pattern in patterns:
         for call in facts.calls:

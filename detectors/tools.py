@@ -51,14 +51,14 @@ class ToolUsageDetector(Detector):
 
     # -- code --------------------------------------------------------------------------------
     def _code_use(self, ctx: ScanContext, tool: Tool) -> Iterator[Evidence]:
-        if not tool.imports:
+        if not (tool.imports or tool.via):
             return
         # pattern -> (path, call) of its first match over the repository
         hits: dict[Pattern, tuple[str, Call]] = {}
         files_using: set[str] = set()
         all_patterns = tuple({p for alts in tool.uses.values() for alt in alts for p in alt})
         for path, facts in ctx.python_files():
-            if is_template_path(path) or tool.imported_by(facts) is None:
+            if is_template_path(path) or not tool.reachable_in(facts):
                 continue
             found = match_calls(tool, facts, all_patterns)
             if found:

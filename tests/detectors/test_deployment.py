@@ -200,3 +200,12 @@ def continuous_deployment_pipeline():
 def test_zenml_model_deployer_step_is_serving(make_repo, files, expected):
     ev = run_detector(ToolUsageDetector, make_repo(files))
     assert ("deploy.serving" in present(ev)) is expected
+
+
+def test_a_general_sdk_import_is_no_declared_mention_of_every_tool_it_could_call(make_repo):
+    # boto3 reaches SageMaker endpoints, but importing it for S3 says nothing about serving
+    s3_only = run_detector(ToolUsageDetector, make_repo({"upload.py": "import boto3\nboto3.client('s3').upload_file('a', 'b', 'c')\n"}))
+    assert not [e for e in s3_only if e.attributes.get("tool") == "sagemaker-endpoints"]
+    endpoint = run_detector(ToolUsageDetector, make_repo({"deploy.py": "import boto3\nsm = boto3.client('sagemaker')\n"
+                                                          "sm.create_endpoint_config(EndpointConfigName='c')\n"}))
+    assert "deploy.serving" in present(endpoint)
