@@ -52,8 +52,10 @@ _SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose."
                  "sklearn.feature_extraction.", "sklearn.feature_selection.", "torchvision.transforms.")
 #: bundled dataset loaders (``sklearn.datasets.fetch_*``, ``torchvision.datasets.MNIST``,
 #: ``keras.datasets.mnist.load_data``): a load whatever the function is called.
+#: A feature-store retrieval (Feast point-in-time join, online lookup) is a load too.
 _DATASET_LOADERS = ("sklearn.datasets.", "torchvision.datasets.", "tensorflow.keras.datasets.",
-                    "keras.datasets.", "tensorflow_datasets.load")
+                    "keras.datasets.", "tensorflow_datasets.load", "feast.FeatureStore.get_historical_features",
+                    "feast.FeatureStore.get_online_features")
 
 # Hand-rolled dataset versioning: snapshot/manifest helpers that persist what they build.
 _VERSIONING_DEF = re.compile(r"data(set)?s?_?(snapshot|manifest|version)|(snapshot|manifest|version)\w*_data", re.I)

@@ -53,11 +53,15 @@ _NOT_MANIFESTS = (".github/", ".gitlab", ".circleci/", "docker-compose", "compos
 # -- progressive delivery ------------------------------------------------------------------------
 _ROLLBACK_DEF = re.compile(r"rollback|roll_back|revert_(model|release|deploy|alias)", re.I)
 _ROLLBACK_CONTEXT = re.compile(r"release|deploy|model|serving|version|revision|alias|champion|endpoint|traffic", re.I)
+#: command-line flags, with or without a value, between a tool and its verb.
+_CLI_FLAGS = r"""(?:\s+-{1,2}[\w.-]+(?:=\S+|\s+[^\s-]\S*)?)*"""
 _PROGRESSIVE_TEXT = re.compile(
     r"\bcanaryTrafficPercent\b|\bCanarySize\b|\bBlueGreenUpdatePolicy\b"
     r"|\bLinearStepSize\b|\bShadowProductionVariants\b|\bAdditionalVersionWeights\b|CodeDeployDefault\.\w*(Canary|Linear)"
     r"|update-traffic\b.*--to-revisions|--traffic\s+['\"]?\w+=\d+\s+\w+=\d+|\.traffic\s*=\s*\{[^}]*:\s*\d+\s*,"
-    r"|\bkubectl\s+rollout\s+undo\b|\bhelm\s+rollback\b|\bargo\s+rollouts\b|\bmirror_percent\b|\bmirrorPercentage\b")
+    # flags may sit between the tool and its verb (``kubectl -n "$NS" rollout undo deploy/api``)
+    r"|\bkubectl" + _CLI_FLAGS + r"\s+rollout\s+undo\b|\bhelm" + _CLI_FLAGS + r"\s+rollback\b|\bargo\s+rollouts\b"
+    r"|\bmirror_percent\b|\bmirrorPercentage\b")
 _TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".sh", ".tf", ".bicep", "makefile", "jenkinsfile")
 #: every SageMaker production variant carries a weight; only several weighted variants split traffic.
 _VARIANT_WEIGHT = re.compile(r"\bInitialVariantWeight\b|\binitial_variant_weight\b|\binitial_weight\b")

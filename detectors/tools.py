@@ -7,6 +7,7 @@ sees but which never makes a signal present.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Iterable, Iterator
 
@@ -21,9 +22,14 @@ PROSE_SUFFIXES = (".md", ".rst", ".txt", ".mdx")
 MAX_PROSE_FILES = 300
 
 
+#: cookiecutter's generation hooks: they render the template, they are not project code.
+_TEMPLATE_HOOK = re.compile(r"(^|/)hooks/(pre|post)_gen_project\.(py|sh|ps1)$")
+
+
 def is_template_path(path: str) -> bool:
-    """An unrendered project template (cookiecutter, copier): its code is not the repo's."""
-    return "{{" in path or "{%" in path
+    """An unrendered project template (cookiecutter, copier) or its generation hooks: their code
+    is not the repo's."""
+    return "{{" in path or "{%" in path or bool(_TEMPLATE_HOOK.search(path))
 
 
 class ToolUsageDetector(Detector):

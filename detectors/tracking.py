@@ -103,8 +103,13 @@ class TrackingDetector(Detector):
         candidates = [p for p in ctx.files() if _is_config_candidate(p)]
         if not candidates:
             return
-        readers = {path: ctx.text(path) or "" for path, facts in code_files(ctx, notebooks=True)
-                   if any(_LOADER.match(c.name) or _LOADER.match("." + call_tail(c.name)) for c in facts.calls)}
+        sources = list(code_files(ctx, notebooks=True))
+        readers = {path: ctx.text(path) or "" for path, facts in sources if _loader_lines(facts)}
+        helpers = _loader_helpers(ctx, sources)
+        # ``cfg = read_config("configs/train.yaml")``: the file naming the config calls a project
+        # helper that wraps the loader, so the caller is the reader too.
+        readers.update({path: ctx.text(path) or "" for path, facts in sources
+                        if path not in readers and any(_calls_helper(c.name, helpers) for c in facts.calls)})
         dvc_text = "\n".join(ctx.text(p) or "" for p in ctx.repo.glob("dvc.yaml"))
         used = []
         kedro = _kedro_parameter_reader(ctx)
@@ -186,6 +191,41 @@ def _logged_model_dirs(files: list[str]) -> set[str]:
     """Folders of models saved by MLflow (an ``MLmodel`` file): the requirements and conda files
     MLflow writes next to it pin the model's own runtime, not the project's environment."""
     return {p.rsplit("/", 1)[0] if "/" in p else "" for p in files if p.rsplit("/", 1)[-1] == "MLmodel"}
+
+
+def _loader_lines(facts: PyFacts) -> set[int]:
+    """Lines where a source calls a config loader (``yaml.safe_load``, ``OmegaConf.load``...)."""
+    return {c.line for c in facts.calls if _LOADER.match(c.name) or _LOADER.match("." + call_tail(c.name))}
+
+
+def _module_names(path: str) -> set[str]:
+    """Dotted names a module may be imported under (``src/utils/load.py`` -> ``utils.load``...)."""
+    parts = path[:-3].split("/") if path.endswith(".py") else []
+    return {".".join(parts[i:]) for i in range(len(parts))}
+
+
+def _loader_helpers(ctx: ScanContext, sources: list[tuple[str, PyFacts]]) -> dict[str, set[str]]:
+    """Project functions whose body calls a config loader: name -> modules that define one."""
+    helpers: dict[str, set[str]] = defaultdict(set)
+    for path, facts in sources:
+        lines = _loader_lines(facts) if path.endswith(".py") else set()
+        tree = _parse(ctx.text(path) or "") if lines else None
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                    any(node.lineno <= line <= (node.end_lineno or node.lineno) for line in lines):
+                helpers[node.name].update(_module_names(path))
+    return helpers
+
+
+def _calls_helper(name: str, helpers: dict[str, set[str]]) -> bool:
+    """A call of a config-loading helper: by its bare name or through the module defining it
+    (a method of an unknown object with the same name does not count)."""
+    module, _, tail = name.rpartition(".")
+    if tail not in helpers or name.startswith("."):
+        return False
+    return not module or module in helpers[tail]
 
 
 def _kedro_parameter_reader(ctx: ScanContext) -> str | None:

@@ -238,6 +238,14 @@ def check_dataset(self, path):
 @pytest.mark.parametrize("files, expected", [
     ({"schema.py": "import pandera as pa\nschema = pa.DataFrameSchema({'a': pa.Column(int)})\n"}, True),
     ({"gx/great_expectations.yml": "config_version: 3\n"}, True),
+    # the legacy dataset API calls expectations as methods of a dataset
+    ({"validate.py": "import great_expectations as ge\nds = ge.from_pandas(df)\n"
+                     "ds.expect_column_values_to_not_be_null('id')\n"}, True),
+    ({"profile.py": "from great_expectations.dataset import PandasDataset\n\n"
+                    "def profiler(ds: PandasDataset):\n    ds.expect_column_mean_to_be_between(column='x', min_value=0)\n"
+                    "    return ds.get_expectation_suite()\n"}, True),
+    # the same method name without Great Expectations imported
+    ({"checks.py": "import pandas as pd\nobj.expect_column_values_to_not_be_null('id')\n"}, False),
     ({"checks.py": "import pandas as pd\ndef validate_dataframe(df):\n    assert not df.isna().any().any()\n"}, None),
     ({"requirements.txt": "great-expectations==0.18\npandera==0.20\n"}, False),
     ({"README.md": "Validated with Great Expectations.\n"}, False),
@@ -340,6 +348,14 @@ def test_raw_data_committed_archives(make_repo, files, expected):
     ({"train.py": "from sklearn.datasets import load_iris\nfrom sklearn.ensemble import RandomForestClassifier\n"
                   "X, y = load_iris(return_X_y=True)\nRandomForestClassifier().fit(X, y)\n"}, False),
     ({"prep.py": "# from torchvision import transforms\n# t = transforms.Normalize((0.1,), (0.3,))\n"}, False),
+    # a training set built from a feature store (point-in-time join over an entity frame)
+    ({"create_dataset.py": "import pandas as pd\nfrom feast import FeatureStore\nstore = FeatureStore(repo_path='repo/')\n"
+                           "ts = pd.date_range('2021-08-31', '2021-09-04', freq='h').to_frame(name='event_timestamp')\n"
+                           "entities = ts.merge(pd.DataFrame({'driver_id': [1, 2]}), how='cross')\n"
+                           "job = store.get_historical_features(entity_df=entities, features=['fv:rate'])\n"}, True),
+    # a feature store opened, nothing retrieved
+    ({"apply.py": "import pandas as pd\nfrom feast import FeatureStore\nstore = FeatureStore(repo_path='repo/')\n"
+                  "store.apply([])\ndf = pd.DataFrame({'a': [1]}).merge(other)\n"}, False),
 ])
 def test_prep_code_framework_loaders(make_repo, files, expected):
     assert ("data.prep_code" in data_signals(make_repo, files)) is expected

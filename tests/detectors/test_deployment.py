@@ -134,6 +134,10 @@ ISTIO = ("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadat
     {"deploy.py": "import boto3\nsm = boto3.client('sagemaker')\nsm.create_endpoint_config(ProductionVariants=["
                   "{'VariantName': 'a', 'InitialVariantWeight': 0.9}, {'VariantName': 'b', 'InitialVariantWeight': 0.1}])\n"},
     {"scripts/rollback.sh": "#!/bin/sh\nkubectl rollout undo deployment/api\n"},
+    # flags between the tool and its verb
+    {".github/workflows/rollback.yml": "on: workflow_dispatch\njobs:\n  rb:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                       "      - run: kubectl -n \"$NAMESPACE\" rollout undo deploy/api\n"},
+    {"scripts/undo.sh": "#!/bin/sh\nhelm --namespace ml rollback ml 3\n"},
     {"flows/release.py": "def rollback_serving_release(prev):\n    return prev\n\ndef run(ok, prev):\n    if not ok:\n        rollback_serving_release(prev)\n"},
 ])
 def test_progressive_present(make_repo, files):
@@ -146,6 +150,9 @@ def test_progressive_present(make_repo, files):
     {"db.py": "def save(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n"},
     {"k8s/vs.yaml": ISTIO.replace("weight: 90", "weight: 100").split("        - destination: {host: m, subset: v2}")[0]},
     {"scripts/x.sh": "# kubectl rollout undo deployment/api\n"},
+    # the words without the command: prose in a value, or another command echoing them
+    {"deploy/values.yaml": "description: use helm to rollback a bad release\n"},
+    {"scripts/x.sh": "#!/bin/sh\nkubectl get pods && echo rollout undo\n"},
     {"flows/release.py": "def rollback_serving_release(prev):\n    return prev\n"},
     # every SageMaker variant carries a weight: one variant per endpoint takes all the traffic
     {"deploy/cfn-endpoint.yml": SINGLE_VARIANT_CFN},

@@ -258,6 +258,10 @@ def test_detects(make_repo, files, signal):
 TRAPS = [
     ("logging only in tests", {"tests/test_app.py": "import logging\nlogging.basicConfig()\n"}, LOGGING),
     ("logging commented out", {"src/train.py": "# import logging\n# logging.basicConfig()\nprint('x')\n"}, LOGGING),
+    # a cookiecutter generation hook renders the template: it is no training or serving code
+    ("logging in a cookiecutter hook", {"cookiecutter.json": "{}\n",
+                                        "hooks/post_gen_project.py": "import logging\nlogging.basicConfig()\n"},
+     LOGGING),
     ("getLogger without handlers", {"src/a.py": "import logging\nlog = logging.getLogger(__name__)\n"}, LOGGING),
     ("ks test in a notebook", {"analysis.ipynb": (
         '{"cells": [{"cell_type": "code", "source": ["from scipy.stats import ks_2samp\\n",'

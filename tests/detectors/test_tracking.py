@@ -14,6 +14,14 @@ def notebook(*cells: str) -> str:
     return json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": c} for c in cells]})
 
 
+LIGHTNING_MODULE = ("import pytorch_lightning as pl\n\nclass Model(pl.LightningModule):\n"
+                    "    def __init__(self, cfg):\n        super().__init__()\n        self.save_hyperparameters(cfg)\n\n"
+                    "    def training_step(self, batch, idx):\n        loss = self.net(batch)\n"
+                    "        self.log('train/loss', loss)\n        return loss\n")
+LIGHTNING_TRAIN = ("import pytorch_lightning as pl\nfrom pytorch_lightning.loggers import {logger}\nfrom model import Model\n"
+                   "trainer = pl.Trainer(logger={logger}(save_dir='logs'))\ntrainer.fit(Model({{}}))\n")
+
+
 def tracking_signals(make_repo, files):
     return present(run_detector(TrackingDetector, make_repo(files)))
 
@@ -59,6 +67,15 @@ def test_no_notebooks(make_repo, files):
     ({"venv/lib/python3.11/site-packages/mlflow/x.py": "import mlflow\nmlflow.log_metric('a', 1)\n"},
      "tracking.library", False),
     ({"AGENTS.md": "Use mlflow.log_metric for everything.\n"}, "tracking.library", False),
+    # Lightning: hyperparameters and self.log reach the tracker logger given to the Trainer
+    ({"model.py": LIGHTNING_MODULE, "train.py": LIGHTNING_TRAIN.format(logger="WandbLogger")},
+     "tracking.params_metrics", True),
+    ({"model.py": LIGHTNING_MODULE, "train.py": LIGHTNING_TRAIN.format(logger="TensorBoardLogger")},
+     "tracking.params_metrics", True),
+    # no tracker logger: metrics go to a local CSV at most
+    ({"model.py": LIGHTNING_MODULE, "train.py": LIGHTNING_TRAIN.format(logger="CSVLogger")},
+     "tracking.params_metrics", False),
+    ({"model.py": LIGHTNING_MODULE}, "tracking.params_metrics", False),
 ])
 def test_tracker_use(make_repo, files, signal, expected):
     assert (signal in tool_signals(make_repo, files)) is expected
@@ -108,6 +125,7 @@ def test_config_management_tools(make_repo, files, expected):
     assert ("tracking.config_management" in tool_signals(make_repo, files)) is expected
 
 
+CONFIG_HELPER = "import yaml\n\ndef read_config(path):\n    with open(path) as f:\n        return yaml.safe_load(f)\n"
 LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return yaml.safe_load((Path('configs') / name).read_text())\n"
 
 
@@ -126,6 +144,19 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
     # a tool's own settings folder (ZenML, Streamlit) holds no experiment config
     ({".zen/config.yaml": "active_stack_id: x\n", "x.py": "import yaml\nyaml.safe_load(open('.zen/config.yaml'))\n"},
      False),
+    # a project helper wraps the loader; the script naming the config calls the helper
+    ({"configs/train/finetune.yaml": "lr: 0.1\n", "utils/load.py": CONFIG_HELPER,
+      "finetune.py": "from utils.load import read_config\ncfg = read_config('configs/train/finetune.yaml')\n"}, True),
+    ({"configs/train/finetune.yaml": "lr: 0.1\n",
+      "finetune.py": "import yaml\n\ndef read_config(path):\n    return yaml.safe_load(open(path))\n\n"
+                     "cfg = read_config(ARGS.config or DEFAULT)\n",
+      "run.py": "from finetune import read_config\nread_config('configs/train/finetune.yaml')\n"}, True),
+    # a method of another object that happens to share the helper's name reads nothing
+    ({"configs/train/finetune.yaml": "lr: 0.1\n", "utils/load.py": CONFIG_HELPER,
+      "finetune.py": "import store\ns = store.Client()\ns.read_config('configs/train/finetune.yaml')\n"}, False),
+    # the helper's module loads a file elsewhere; the config is never handed to it
+    ({"configs/train/finetune.yaml": "lr: 0.1\n", "utils/load.py": CONFIG_HELPER,
+      "finetune.py": "from utils.load import read_config\ncfg = read_config(ARGS.path)\n"}, False),
 ])
 def test_config_management(make_repo, files, expected):
     assert ("tracking.config_management" in tracking_signals(make_repo, files)) is expected
