@@ -61,7 +61,7 @@ class Location:
 def evidence_id(signal: str, detector: str, path: str, subject: str = "") -> str:
     """Stable fingerprint: no line numbers, so ids survive edits between scans."""
     raw = "\x1f".join((signal, detector, path, subject))
-    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+    return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, kw_only=True)

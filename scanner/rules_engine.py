@@ -118,8 +118,11 @@ def parse_rules(text: str, origin: str, extra_signals: Mapping[str, Any] = {}) -
         raise RuleError(f"{origin}: {exc}") from exc
     if not isinstance(doc, dict):
         raise RuleError(f"{origin}: expected a mapping with a 'dimensions' key")
+    name = str(doc.get("name") or Path(origin).stem)
+    digest = hashlib.sha256(text.encode())
     if "extends" in doc:
-        doc = _extend(doc, origin)
+        doc, base_text = _extend(doc, origin)
+        digest.update(b"\0" + base_text.encode())  # what was extended is part of what applies
     if not isinstance(doc.get("dimensions"), dict):
         raise RuleError(f"{origin}: expected a mapping with a 'dimensions' key")
     known = {**vocabulary(), **extra_signals}
@@ -156,8 +159,7 @@ def parse_rules(text: str, origin: str, extra_signals: Mapping[str, Any] = {}) -
     tier = strict.get("live_min_tier") if isinstance(strict, dict) else None
     if tier is not None and tier not in _TIERS:
         raise RuleError(f"{origin}: strict.live_min_tier: unknown tier {tier!r}")
-    return RuleSet(name=str(doc.get("name", Path(origin).stem)),
-                   sha256=hashlib.sha256(text.encode()).hexdigest(),
+    return RuleSet(name=name, sha256=digest.hexdigest(),
                    levels=levels, live_min_tier=_TIERS.get(tier) if tier else None, twins=twins)
 
 
@@ -183,19 +185,20 @@ def _builtin_text(profile: str) -> str:
     return resources.files("rules").joinpath(f"{profile}.yaml").read_text(encoding="utf-8")
 
 
-def _extend(doc: dict, origin: str) -> dict:
-    """Overlay a rule file on the built-in profile it extends, level by level."""
+def _extend(doc: dict, origin: str) -> tuple[dict, str]:
+    """Overlay a rule file on the built-in profile it extends, level by level (and its text)."""
     try:
-        base = load_yaml(_builtin_text(str(doc["extends"])))
+        base_text = _builtin_text(str(doc["extends"]))
     except RuleError as exc:
         raise RuleError(f"{origin}: extends: {exc}") from exc
+    base = load_yaml(base_text)
     dims = {d: {"levels": dict((b or {}).get("levels") or {})} for d, b in base["dimensions"].items()}
     for dim, body in (doc.get("dimensions") or {}).items():
         levels = (body or {}).get("levels") if isinstance(body, dict) else None
         dims.setdefault(dim, {"levels": {}})["levels"].update(levels or {})
     merged = {**base, **{k: v for k, v in doc.items() if k != "extends"}}
     merged["dimensions"] = dims
-    return merged
+    return merged, base_text
 
 
 def load_rules(path: str | Path | None = None, profile: str = "default") -> RuleSet:
@@ -230,7 +233,8 @@ def _evaluate(expr: Expr, signals: Mapping[str, SignalResult], min_tier: Tier | 
     subs = [_evaluate(p, signals, min_tier) for p in expr.parts]
     unknown = tuple(s for v in subs for s in v.unknown)
     if expr.op == "not":
-        return _Verdict(not subs[0].held, (), unknown)
+        # "could not check" is never "absent": a negation over unchecked signals does not hold
+        return _Verdict(not subs[0].held and not unknown, (), unknown)
     hits = [v for v in subs if v.held]
     need = {"any": 1, "twin": 1, "all": len(subs), "min_count": expr.count}[expr.op]
     held = len(hits) >= need

@@ -104,3 +104,39 @@ def test_credentials_are_dropped_from_remote_urls(tmp_path):
     git_repo(tmp_path, {"a.py": "1"})
     git(tmp_path, "remote", "add", "origin", "https://bot:ghp_SECRET@example.com/o/r.git")
     assert LocalRepo(tmp_path).target.url == "https://example.com/o/r.git"
+
+
+def test_symlink_loops_are_skipped_not_fatal(tmp_path):
+    write_tree(tmp_path, {"train.py": "x = 1\n"})
+    os.symlink(tmp_path / "b", tmp_path / "a")
+    os.symlink(tmp_path / "a", tmp_path / "b")
+    assert LocalRepo(tmp_path).files() == ("train.py",)
+
+
+def test_a_tracked_file_under_a_linked_folder_that_leaves_the_repository_is_not_read(tmp_path):
+    outside = write_tree(tmp_path / "outside", {"x.py": "import mlflow\n"})
+    root = git_repo(tmp_path / "repo", {"a/x.py": "x = 1\n", "b.py": "y = 2\n"})
+    (root / "a" / "x.py").unlink()
+    (root / "a").rmdir()
+    os.symlink(outside, root / "a")
+    repo = LocalRepo(root)
+    assert repo.files() == ("b.py",)
+    assert "outside the repository" in repo.log.skipped["a/x.py"]
+
+
+def test_file_names_that_are_not_utf8_are_recorded_not_fatal(tmp_path):
+    write_tree(tmp_path, {"ok.py": "x = 1\n"})
+    (tmp_path / os.fsdecode(b"bad\xff.py")).write_text("import mlflow\n")
+    repo = LocalRepo(tmp_path)
+    assert repo.files() == ("ok.py",)
+    assert "not valid UTF-8" in repo.log.skipped["bad\ufffd.py"]
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://u:p@ss@host/o/r.git", "https://host/o/r.git"),
+    ("https://token@example.com/o/r", "https://example.com/o/r"),
+    ("git@github.com:o/r.git", "git@github.com:o/r.git"),
+    ("https://example.com/pkg@1.0", "https://example.com/pkg@1.0"),
+])
+def test_redaction_keeps_only_the_host(url, shown):
+    assert redact_url(url) == shown

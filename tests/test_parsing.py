@@ -129,3 +129,19 @@ def test_newer_syntax_than_the_interpreter_is_read_line_by_line():
     facts = parse_python(source)
     assert facts.error and "read line by line" in facts.error
     assert [c.name for c in facts.calls if c.name.startswith("mlflow")] == ["mlflow.log_metric"]
+
+
+def test_yaml_aliases_of_aliases_are_refused_by_their_expanded_size():
+    # forty levels of [*x, *x] stay under the alias count but expand to 2**40 nodes
+    lines = ["x0: &x0 [a, b]"] + [f"x{i}: &x{i} [*x{i-1}, *x{i-1}]" for i in range(1, 40)] + ["run: *x39"]
+    with pytest.raises(ParseError, match="expand past"):
+        load_yaml("\n".join(lines))
+
+
+def test_recursive_yaml_aliases_are_refused():
+    with pytest.raises(ParseError, match="recursive"):
+        load_yaml("a: &a [1, *a]")
+
+
+def test_a_notebook_nested_too_deep_for_json_is_an_error_not_a_crash():
+    assert parse_notebook("[" * 200_000 + "]" * 200_000).error.startswith("not a readable notebook")

@@ -159,3 +159,20 @@ def test_strict_counts_history_evidence_of_a_twinned_signal():
 def test_malformed_twins_are_rule_errors(twins, message):
     with pytest.raises(RuleError, match=message):
         parse_rules(twins + "\n" + _minimal(), "bad.yaml")
+
+
+def test_not_over_an_unchecked_signal_does_not_hold():
+    text = "extends: default\ndimensions:\n  monitoring:\n    levels:\n      1:\n" \
+           "        - when: {not: governance.security_policy}\n"
+    rules = parse_rules(text, "mine.yaml")
+    unchecked = signals_with(set(), unavailable={"governance.security_policy"})
+    assert judge(rules, unchecked)["monitoring"].level == 0
+    assert judge(rules, signals_with(set()))["monitoring"].level == 1
+
+
+def test_a_file_extending_a_profile_keeps_its_own_name_and_a_digest_of_both():
+    text = "extends: default\ndimensions: {}\n"
+    mine = parse_rules(text, "team-rules.yaml")
+    assert mine.name == "team-rules"
+    assert mine.sha256 != load_rules().sha256
+    assert mine.levels == load_rules().levels

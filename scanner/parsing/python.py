@@ -265,7 +265,7 @@ def parse_notebook(text: str) -> PyFacts:
     """Facts of a notebook's code cells; shell and magic lines are blanked, bad cells skipped."""
     try:
         sources = notebook_code_cells(text)
-    except (ValueError, TypeError, AttributeError) as exc:
+    except (ValueError, TypeError, AttributeError, RecursionError, MemoryError) as exc:
         return PyFacts(error=f"not a readable notebook: {exc.__class__.__name__}")
     body: list[ast.stmt] = []
     starts: list[int] = []
@@ -288,7 +288,10 @@ def parse_notebook(text: str) -> PyFacts:
         starts.append(offset + 1)
         body.extend(tree.body)
         offset += len(lines) + 1
-    facts = facts_from_tree(ast.Module(body=body, type_ignores=[]), tuple(starts))
+    try:
+        facts = facts_from_tree(ast.Module(body=body, type_ignores=[]), tuple(starts))
+    except (RecursionError, MemoryError) as exc:
+        return PyFacts(error=f"not parsed: {exc.__class__.__name__}")
     if bad:
         return PyFacts(imports=facts.imports, calls=facts.calls, defs=facts.defs, cells=facts.cells,
                        error=f"{bad} code cell(s) did not parse")

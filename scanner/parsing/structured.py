@@ -15,6 +15,10 @@ else:  # pragma: no cover
 #: aliases allowed in one YAML stream: real CI files use a handful; a billion-laughs file
 #: needs many to expand, and everything that walks the result would pay for them.
 MAX_YAML_ALIASES = 200
+#: nodes a document may hold once its aliases are expanded: whatever walks the loaded value
+#: (str(), a detector's recursion) pays for every expanded node, so a few nested aliases of
+#: aliases can hang a scan without ever exceeding the alias count.
+MAX_EXPANDED_NODES = 200_000
 #: nodes a walk over a loaded document may visit.
 MAX_WALK_NODES = 200_000
 
@@ -57,8 +61,10 @@ def load_yaml_documents(text: str) -> list[Any]:
         loader = _CappedLoader(text)
         try:
             docs = []
-            while loader.check_data():
-                docs.append(loader.get_data())
+            while loader.check_node():
+                node = loader.get_node()
+                _check_expansion(node)
+                docs.append(loader.construct_document(node))
             return docs
         finally:
             loader.dispose()
@@ -71,6 +77,40 @@ def load_yaml_documents(text: str) -> list[Any]:
         raise ParseError(f"invalid YAML{where}: {problem}") from exc
     except (RecursionError, MemoryError) as exc:
         raise ParseError(f"YAML not parsed: {exc.__class__.__name__}") from exc
+
+
+def _check_expansion(root: yaml.Node | None) -> None:
+    """Refuse a document whose aliases expand past MAX_EXPANDED_NODES (or refer to themselves)."""
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # iterative post-order: shared nodes are sized once, counted at every use
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children = _children(node)
+        if children_done:
+            visiting.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_EXPANDED_NODES:
+                raise ParseError(f"YAML aliases expand past {MAX_EXPANDED_NODES} nodes")
+            continue
+        if key in visiting:
+            raise ParseError("recursive YAML alias")
+        visiting.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def load_yaml(text: str) -> Any:

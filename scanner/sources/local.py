@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 from pathlib import Path
 
@@ -33,12 +32,24 @@ SAFE_GIT_OPTIONS = (
     "gpg.program=false",
 )
 
-_USERINFO = re.compile(r"(?<=://)[^/@]+@")
-
-
 def redact_url(url: str | None) -> str | None:
     """Drop user:password@ from a URL so no credential reaches any output."""
-    return _USERINFO.sub("", url) if url else url
+    if not url or "@" not in url:
+        return url
+    if "://" in url:
+        scheme, _, rest = url.partition("://")
+        authority, slash, path = rest.partition("/")
+        # the host follows the last "@": a password may itself hold "@"
+        return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
+    return url  # scp-like git@host:path names a user, not a secret
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes from the file system, as surrogates
+        return False
+    return True
 
 
 def _excluded(rel: str, excludes: frozenset[str]) -> bool:
@@ -65,6 +76,7 @@ class LocalRepo(RepoView):
         self._files: tuple[str, ...] | None = None
         self._sizes: dict[str, int] = {}
         self._history: History | None = None
+        self._escapes: dict[str, bool] = {}
         self.target = self._describe()
 
     # -- git -------------------------------------------------------------------------------
@@ -135,13 +147,21 @@ class LocalRepo(RepoView):
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(rel + "/")
-                elif entry.is_file(follow_symlinks=True) or entry.is_symlink():
+                else:  # files and links alike: _admit decides, and never follows a link out
                     found.append(rel)
         return found
 
     def _admit(self, rel: str) -> bool:
         """Keep regular files inside the root; record symlinks that leave it."""
         if _excluded(rel, self.excludes):
+            return False
+        if not _utf8(rel):
+            # evidence and reports are UTF-8: such a name could not be shown or fingerprinted
+            shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            self.log.skipped[shown] = "file name is not valid UTF-8 (not read)"
+            return False
+        if self._folder_escapes(rel.rpartition("/")[0]):
+            self.log.skipped[rel] = "inside a linked folder that points outside the repository (not followed)"
             return False
         full = self.root / rel
         try:
@@ -157,6 +177,20 @@ class LocalRepo(RepoView):
             return False
         self._sizes[rel] = st.st_size
         return True
+
+    def _folder_escapes(self, folder: str) -> bool:
+        """True when ``folder`` or a parent of it is a link leaving the root (memoised per folder)."""
+        if not folder:
+            return False
+        if folder not in self._escapes:
+            parent = folder.rpartition("/")[0]
+            path = self.root / folder
+            try:
+                leaves = path.is_symlink() and not path.resolve().is_relative_to(self.root)
+            except (OSError, RuntimeError):  # looping links
+                leaves = True
+            self._escapes[folder] = leaves or self._folder_escapes(parent)
+        return self._escapes[folder]
 
     def size(self, path: str) -> int:
         self.files()  # sizes are taken while listing
