@@ -15,11 +15,25 @@ import os
 import re
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 from urllib.parse import urlsplit
 
-from scanner.sources.interface import SourceError
+from scanner.sources.mlflow_facts import (  # noqa: F401  (re-exported: the source's public API)
+    ExperimentFacts,
+    MLflowError,
+    MLflowForbidden,
+    MLflowQueryFailed,
+    MLflowRegistryUnavailable,
+    MLflowUnavailable,
+    RunFacts,
+    Scope,
+    VersionFacts,
+    alias_pairs,
+    normalize_git_url,
+    redact,
+    run_facts,
+    version_facts,
+)
 
 T = TypeVar("T")
 
@@ -36,117 +50,7 @@ MAX_ATTRIBUTION_RUNS = 500
 GIT_REPO_TAG = "mlflow.source.git.repoURL"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 
-#: environment variables whose values are secrets: never echoed in any message.
-SECRET_ENV = ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_CLIENT_CERT_PATH",
-              "DATABRICKS_TOKEN", "DATABRICKS_CLIENT_SECRET", "AWS_SECRET_ACCESS_KEY")
-_USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
 _RETRIED_STATUS = re.compile(r"too many (\d{3}) error responses")
-_SECRET_QUERY = re.compile(r"(?i)\b(token|password|passwd|secret|api[_-]?key|access[_-]?key)=[^&\s'\"]+")
-
-
-class MLflowError(SourceError):
-    """The tracking server could not answer a query; ``reason`` is safe to show."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class MLflowUnavailable(MLflowError):
-    """Connection refused, DNS failure, timeout, or a 5xx/429 answer: not reachable now."""
-
-
-class MLflowForbidden(MLflowError):
-    """The server answered 401/403: the credentials in the environment do not allow reading."""
-
-
-class MLflowRegistryUnavailable(MLflowError):
-    """The registry endpoints answered 404: this server has no model registry."""
-
-
-class MLflowQueryFailed(MLflowError):
-    """Any other failure (unexpected status, malformed answer): the scan could not check."""
-
-
-def redact(text: str) -> str:
-    """``text`` without URL credentials, secret query parameters or secret env values."""
-    text = _USERINFO.sub("***@", text)
-    text = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}=***", text)
-    for var in SECRET_ENV:
-        value = os.environ.get(var)
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
-
-
-def normalize_git_url(url: str) -> str:
-    """``host/owner/name`` of a git remote, lower-cased: https, ssh and ``.git`` forms agree."""
-    url = url.strip().lower()
-    url = re.sub(r"^[a-z+]+://", "", url)  # https://, ssh://, git+ssh://
-    url = _USERINFO.sub("", "//" + url)[2:] if "@" in url.split("/", 1)[0] else url
-    url = re.sub(r"^([^/:]+):(?!\d+/)", r"\1/", url)  # scp-like git@host:owner/name
-    url = re.sub(r"^([^/:]+):\d+/", r"\1/", url)  # explicit port
-    url = url.rstrip("/")
-    return url[:-4] if url.endswith(".git") else url
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExperimentFacts:
-    """One active experiment."""
-
-    id: str
-    name: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunFacts:
-    """What the detector needs of one run (params/metrics as key sets, no values)."""
-
-    id: str
-    experiment_id: str
-    start_time: int | None
-    """Milliseconds since the epoch."""
-    user: str
-    params: frozenset[str]
-    metrics: frozenset[str]
-    tags: Mapping[str, str]
-    datasets: tuple[tuple[str, str], ...]
-    """(name, digest) of each dataset input that has a digest."""
-    model_outputs: int
-    """Logged models recorded as run outputs."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class VersionFacts:
-    """One registered-model version."""
-
-    model: str
-    version: str
-    stage: str
-    aliases: tuple[str, ...]
-    run_id: str
-    user: str
-    description: str
-    tags: Mapping[str, str]
-    last_updated: int | None
-    """Milliseconds since the epoch of the version's last update (aliases have no timestamp)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Scope:
-    """Which experiments belong to the scanned repository, and why."""
-
-    rule: str
-    """How scope was decided: ``server`` (everything), or ``repository`` (identity/patterns)."""
-    reasons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """experiment id -> why it is in scope."""
-    identity_runs: tuple[RunFacts, ...] = ()
-    """Recent runs found by the repository identity (remote or commits)."""
-
-    @property
-    def everything(self) -> bool:
-        """True for a server-only scan: every experiment counts."""
-        return self.rule == "server"
 
 
 class MLflowSource:
@@ -316,7 +220,7 @@ class MLflowSource:
             run_view_type=ViewType.ACTIVE_ONLY, max_results=max_results,
             order_by=["attributes.start_time DESC"]))
         self._note_truncation(label, page)
-        return tuple(_run_facts(r) for r in page)
+        return tuple(run_facts(r) for r in page)
 
     def _read_versions(self) -> tuple[VersionFacts, ...]:
         models = self._query("listing registered models", lambda c: c.search_registered_models(
@@ -324,13 +228,13 @@ class MLflowSource:
         self._note_truncation("registered_models", models)
         aliases: dict[tuple[str, str], set[str]] = {}
         for model in models:
-            for alias, version in _alias_pairs(model.aliases):
+            for alias, version in alias_pairs(model.aliases):
                 aliases.setdefault((model.name, version), set()).add(alias)
         page = self._query("listing model versions", lambda c: c.search_model_versions(
             max_results=MAX_VERSIONS, order_by=["last_updated_timestamp DESC"]), registry=True)
         self._note_truncation("model_versions", page)
         self._cache["all_models"] = tuple(sorted(m.name for m in models))
-        return tuple(_version_facts(v, aliases) for v in page)
+        return tuple(version_facts(v, aliases) for v in page)
 
     def _read_scoped_versions(self) -> tuple[VersionFacts, ...]:
         scope = self.scope()  # first: a dead server then fails once, not once per query
@@ -480,38 +384,3 @@ class MLflowSource:
 def _escape(value: str) -> str:
     """A value safe inside a single-quoted MLflow filter literal."""
     return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def _run_facts(run: Any) -> RunFacts:
-    data, info = run.data, run.info
-    inputs = getattr(run, "inputs", None)
-    datasets = tuple(sorted(
-        (d.dataset.name, d.dataset.digest)
-        for d in (getattr(inputs, "dataset_inputs", None) or [])
-        if d.dataset is not None and d.dataset.digest))
-    outputs = getattr(run, "outputs", None)
-    tags = dict(data.tags or {})
-    return RunFacts(
-        id=info.run_id, experiment_id=str(info.experiment_id), start_time=info.start_time,
-        user=tags.get("mlflow.user") or info.user_id or "",
-        params=frozenset(data.params or {}), metrics=frozenset(data.metrics or {}),
-        tags=tags, datasets=datasets,
-        model_outputs=len(getattr(outputs, "model_outputs", None) or []))
-
-
-def _alias_pairs(aliases: Any) -> list[tuple[str, str]]:
-    """(alias, version) pairs: the client gives a dict, older ones a list of alias objects."""
-    if isinstance(aliases, Mapping):
-        return [(str(a), str(v)) for a, v in aliases.items()]
-    return [(a.alias, str(a.version)) for a in aliases or []]
-
-
-def _version_facts(version: Any, aliases: Mapping[tuple[str, str], set[str]]) -> VersionFacts:
-    # Versions carry their aliases on recent servers; the model's alias list covers older ones.
-    own = set(getattr(version, "aliases", None) or [])
-    own.update(aliases.get((version.name, str(version.version)), ()))
-    return VersionFacts(
-        model=version.name, version=str(version.version), stage=version.current_stage or "None",
-        aliases=tuple(sorted(own)), run_id=version.run_id or "", user=version.user_id or "",
-        description=version.description or "", tags=dict(version.tags or {}),
-        last_updated=version.last_updated_timestamp)
