@@ -3,19 +3,24 @@
 Each repository is scanned on its own (its own request count, its own evidence JSON written
 atomically into the output folder); one that fails is recorded with the reason and the others
 go on. A re-run with the same folder skips repositories whose stored result is of the same
-commit, at the cost of the two requests that tell the current commit.
+commit, scanned with the same rules (sha256) by the same tool version, at the cost of the two
+requests that tell the current commit; anything else (or a stored file that cannot be read)
+is scanned again.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from scanner import __version__
 from scanner.detector import LoadedDetectors, load_detectors
 from scanner.engine import scan
 from scanner.model import DIMENSIONS
@@ -64,8 +69,16 @@ def parse_org(target: str) -> tuple[str, str]:
 
 
 def result_file(path: str) -> str:
-    """File name of a repository's evidence JSON (path separators flattened)."""
-    return re.sub(r"[^\w.-]", "_", path.replace("/", "__")) + ".json"
+    """File name of a repository's evidence JSON; distinct paths always get distinct names.
+
+    Path separators become ``__``. When that cannot be read back unambiguously (the path holds
+    ``__``, an ``_`` next to a separator, or characters replaced for the file system), a short
+    hash of the full path follows an ``@``, a character the plain names never contain.
+    """
+    flat = re.sub(r"[^\w.-]", "_", path.replace("/", "__"))
+    if flat.replace("__", "/") == path:
+        return flat + ".json"
+    return f"{flat}@{hashlib.sha256(path.encode()).hexdigest()[:16]}.json"
 
 
 def list_repositories(platform: str, org: str, options: ApiOptions) -> list[ListedRepo]:
@@ -117,7 +130,7 @@ class OrgScanner:
         try:
             info = open_info(RemoteSpec(repo.platform, repo.path), self.options)
             stored = self._stored(name)
-            if stored is not None and stored["target"].get("commit") == info.commit:
+            if stored is not None and self._reusable(stored, info.commit):
                 return RepoOutcome(path=repo.path, status="resumed", commit=info.commit, file=name,
                                    levels=_levels(stored), requests=info.session.requests_made)
             resolved = from_info(info, self.options, max_file_bytes=self.max_file_bytes)
@@ -139,9 +152,23 @@ class OrgScanner:
 
     def _stored(self, name: str) -> dict[str, Any] | None:
         try:
-            return json.loads((self.out_dir / name).read_text(encoding="utf-8"))
+            stored = json.loads((self.out_dir / name).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+        return stored if isinstance(stored, dict) else None
+
+    def _reusable(self, stored: Mapping[str, Any], commit: str | None) -> bool:
+        """True when a stored result is of this commit, these rules and this tool version."""
+        return (commit is not None
+                and _field(stored, "target", "commit") == commit
+                and _field(stored, "rules", "sha256") == self.rules.sha256
+                and _field(stored, "tool", "version") == __version__)
+
+
+def _field(bundle: Mapping[str, Any], section: str, key: str) -> Any:
+    """``bundle[section][key]``, or None when either is missing or of the wrong type."""
+    part = bundle.get(section)
+    return part.get(key) if isinstance(part, dict) else None
 
 
 def _levels(bundle: Mapping[str, Any]) -> dict[str, int]:
@@ -150,9 +177,14 @@ def _levels(bundle: Mapping[str, Any]) -> dict[str, int]:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Write then rename, so an interrupted run never leaves a half file that resume would trust."""
-    tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=path.name + ".",
+                                     suffix=".tmp", delete=False) as tmp:
+        tmp.write(text)
+    try:
+        os.replace(tmp.name, path)
+    except OSError:
+        Path(tmp.name).unlink(missing_ok=True)
+        raise
 
 
 def etag_cache(out_dir: Path) -> EtagCache:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import responses
@@ -119,3 +120,91 @@ def test_gitlab_group_with_subgroups(monkeypatch, tmp_path):
     assert [r["path"] for r in report["repositories"]] == ["acme/churn", "acme/ml/ranker"]
     assert report["counts"]["scanned"] == 2
     assert fake.calls[0] == "/groups/acme/projects"
+
+
+def _edit(path, change) -> None:
+    bundle = json.loads(path.read_text())
+    change(bundle)
+    path.write_text(json.dumps(bundle))
+
+
+def test_rerun_rescans_when_the_rules_or_the_tool_version_changed(gh, tmp_path):
+    org_of(4, gh)
+    run_org("github:acme", "--out-dir", str(tmp_path), "-q")
+    _edit(tmp_path / result_file("acme/model-00"), lambda b: b["rules"].update(sha256="0" * 64))
+    _edit(tmp_path / result_file("acme/model-01"), lambda b: b["tool"].update(version="0.0.1"))
+    _edit(tmp_path / result_file("acme/model-02"), lambda b: b.pop("rules"))
+    gh.calls.clear()
+    report = json.loads(run_org("github:acme", "--out-dir", str(tmp_path), "--format", "json", "-q").stdout)
+    status = {r["path"]: r["status"] for r in report["repositories"]}
+    assert status == {"acme/model-00": "scanned", "acme/model-01": "scanned", "acme/model-02": "scanned",
+                      "acme/model-03": "resumed"}
+    assert any(c.startswith("/repos/acme/model-00/git/trees") for c in gh.calls)
+    assert not any(c.startswith("/repos/acme/model-03/git/trees") for c in gh.calls)
+    rescanned = json.loads((tmp_path / result_file("acme/model-00")).read_text())
+    assert rescanned["rules"]["sha256"] == load_rules().sha256
+
+
+@pytest.mark.parametrize("damage", [lambda b: b.pop("target"), lambda b: b.update(target=None),
+                                    lambda b: b["target"].pop("commit")],
+                         ids=["no-target", "null-target", "no-commit"])
+def test_a_stored_result_without_its_target_is_rescanned_not_failed(gh, tmp_path, damage):
+    org_of(2, gh)
+    run_org("github:acme", "--out-dir", str(tmp_path), "-q")
+    _edit(tmp_path / result_file("acme/model-00"), damage)
+    (tmp_path / result_file("acme/model-01")).write_text("[]")  # valid JSON, not a result
+    report = json.loads(run_org("github:acme", "--out-dir", str(tmp_path), "--format", "json", "-q").stdout)
+    assert {r["path"]: r["status"] for r in report["repositories"]} == {
+        "acme/model-00": "scanned", "acme/model-01": "scanned"}
+    assert json.loads((tmp_path / result_file("acme/model-00")).read_text())["target"]["commit"] == \
+        gh.repos["acme/model-00"].sha
+
+
+def test_result_file_names_are_injective():
+    paths = ["g/a/b", "g/a__b", "g__a/b", "g/a_/b", "g/a/_b", "g/a___b", "g/a b", "g/a_b", "g/a%b",
+             "acme/model-00", "acme/Model-00", "g/a.b", "g/a-b", "a//b", "a/__b"]
+    names = [result_file(p) for p in paths]
+    assert len(set(names)) == len(paths)
+    assert result_file("acme/model-00") == "acme__model-00.json"  # plain paths keep readable names
+    assert result_file("g/a/b") != result_file("g/a__b")
+    assert all("/" not in n and n.endswith(".json") for n in names)
+
+
+def test_projects_whose_flattened_paths_clash_get_separate_results(monkeypatch, tmp_path):
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-secret-0000")
+    fake = FakeGitLab(group="g")
+    fake.add(project("g/a/b"))
+    fake.add(project("g/a__b"))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        options = ApiOptions(now=NOW)
+        listed = list_repositories("gitlab", "g", options)
+        outcome = OrgScanner(load_rules(), tmp_path, options, workers=2).run("gitlab:g", listed, len(listed))
+    files = {o.path: o.file for o in outcome.outcomes}
+    assert [o.status for o in outcome.outcomes] == ["scanned", "scanned"]
+    assert len(set(files.values())) == 2
+    for path, name in files.items():
+        assert json.loads((tmp_path / name).read_text())["target"]["name"] == path
+
+
+def test_concurrent_writes_of_one_result_use_separate_temporary_files(tmp_path, monkeypatch):
+    """A second write that lands while the first is being renamed must not take its temporary file."""
+    import scanner.org as org
+
+    target = tmp_path / "acme__x.json"
+    real_replace = os.replace
+    renamed: list[str] = []
+
+    def replace_with_a_write_in_between(src, dst):
+        if not renamed:
+            renamed.append(str(src))
+            org._write_atomically(target, "second")  # another thread finishing its own write
+        else:
+            renamed.append(str(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(org.os, "replace", replace_with_a_write_in_between)
+    org._write_atomically(target, "first")
+    assert len(set(renamed)) == 2
+    assert target.read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["acme__x.json"]

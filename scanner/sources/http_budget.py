@@ -6,18 +6,23 @@ Every request a remote scan makes goes through :class:`ApiSession`, so one place
 ``RateLimit-Remaining``/``RateLimit-Reset`` (GitLab), retries 5xx answers with backoff, and
 replays cached bodies on ``304 Not Modified`` (ETag conditional requests, which GitHub does not
 count against the rate limit). Tokens travel in headers only and never appear in a message.
+
+A token is only ever sent to the origin (scheme, host and port) of the session's API base:
+pagination links and redirects that lead elsewhere are refused with :class:`ApiForeignHost`,
+and redirects are followed here, one hop at a time, rather than by ``requests``.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -33,6 +38,9 @@ BACKOFF = (0.5, 1.0, 2.0)
 SECONDARY_WAIT = 60.0
 _SECONDARY = re.compile(r"secondary rate limit|abuse", re.I)
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+#: redirects followed for one request before giving up.
+MAX_REDIRECTS = 5
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class ApiError(SourceError):
@@ -62,6 +70,25 @@ class ApiUnavailable(ApiError):
 
 class BudgetExhausted(ApiError):
     """``--max-requests`` was reached: the request was not sent."""
+
+
+class ApiForeignHost(ApiUnavailable):
+    """A pagination link or a redirect pointed away from the API's origin: not followed.
+
+    The answer is unavailable rather than wrong: following it would hand the token to another
+    host, so the fact it carried is reported not_available (or the repository failed).
+    """
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, lower-cased and with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # a malformed port matches no real origin
+    return scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
 
 
 def redact(text: str) -> str:
@@ -114,7 +141,8 @@ class RateLimitGate:
         with self._lock:
             delay = self._resume_at - self.clock()
         if delay > 0:
-            self.waited += delay
+            with self._lock:
+                self.waited += delay
             self.sleep(delay)
 
 
@@ -136,6 +164,11 @@ class EtagCache:
         with self._lock:
             return self._entries.get(key)
 
+    def hit(self) -> None:
+        """Count one answer replayed from the cache."""
+        with self._lock:
+            self.hits += 1
+
     def put(self, key: str, etag: str, body: str, headers: Mapping[str, str]) -> None:
         keep = {k: v for k, v in headers.items() if k.lower() == "link"}
         with self._lock:
@@ -143,9 +176,19 @@ class EtagCache:
 
     def save(self) -> None:
         """Write the cache next to an org report, so a re-run asks conditionally."""
-        if self.path is not None:
-            with self._lock:
-                self.path.write_text(json.dumps(self._entries), encoding="utf-8")
+        if self.path is None:
+            return
+        with self._lock:
+            text = json.dumps(self._entries)
+        # write then rename: a crash mid-write never leaves a truncated cache behind
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent,
+                                         prefix=self.path.name + ".", suffix=".tmp", delete=False) as tmp:
+            tmp.write(text)
+        try:
+            os.replace(tmp.name, self.path)
+        except OSError:
+            Path(tmp.name).unlink(missing_ok=True)
+            raise
 
 
 @dataclass
@@ -176,12 +219,23 @@ class ApiSession:
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         self.host = urlsplit(self.base_url).netloc
+        self.origin = origin(self.base_url)
         self.http.headers["User-Agent"] = "mlops-scan"
         self.http.trust_env = False  # no .netrc credentials leaking into requests we did not ask for
 
     def url(self, path: str) -> str:
-        """Absolute URL of an API path (absolute URLs from Link headers pass through)."""
+        """Absolute URL of an API path (absolute URLs pass through; see :meth:`same_origin`)."""
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
+
+    def same_origin(self, url: str) -> bool:
+        """True when ``url`` has the scheme, host and port of the API base: only then is the token sent."""
+        return origin(url) == self.origin
+
+    def _headers_for(self, url: str, headers: Mapping[str, str]) -> dict[str, str]:
+        out = dict(headers)
+        if self.auth_header and self.same_origin(url):
+            out[self.auth_header[0]] = self.auth_header[1]
+        return out
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, accept: str | None = None,
             ok: tuple[int, ...] = (200,)) -> Answer:
@@ -210,7 +264,10 @@ class ApiSession:
                 count += 1
                 yield item
             match = _LINK_NEXT.search(answer.headers.get("Link", "") or answer.headers.get("link", ""))
-            url, query = (match.group(1), None) if match and items else (None, None)
+            url, query = (urljoin(url, match.group(1)), None) if match and items else (None, None)
+            if url and not self.same_origin(url):
+                raise ApiForeignHost(f"{self.host}: next-page link points to another host "
+                                     f"({urlsplit(url).hostname or '?'}); not followed")
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -220,24 +277,32 @@ class ApiSession:
         key = url + "?" + "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
         cached = self.cache.get(key) if self.cache is not None and method == "GET" and not raw else None
         headers = {"Accept": accept or "application/json"}
-        if self.auth_header:
-            headers[self.auth_header[0]] = self.auth_header[1]
         if cached:
             headers["If-None-Match"] = cached["etag"]
         attempt = 0
+        hops = 0
         while True:
             self.gate.wait()
             self.budget.take()
             self.requests_made += 1
             try:
-                resp = self.http.request(method, url, params=params, json=payload, headers=headers,
-                                         timeout=self.timeout, allow_redirects=True)
+                # redirects are followed below, so a token never follows one to another host
+                resp = self.http.request(method, url, params=params, json=payload,
+                                         headers=self._headers_for(url, headers),
+                                         timeout=self.timeout, allow_redirects=False)
             except requests.RequestException as exc:
                 if attempt < self.retries:
                     self.gate.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
                     attempt += 1
                     continue
                 raise ApiUnavailable(f"{self.host}: no answer ({exc.__class__.__name__})") from None
+            if resp.is_redirect:
+                hops += 1
+                url = self._redirect_target(resp, hops)
+                params = None  # the Location is a complete URL
+                if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
+                    method, payload = "GET", None
+                continue
             retry = self._must_retry(resp, attempt)
             if retry:
                 attempt += 1
@@ -245,6 +310,18 @@ class ApiSession:
             if raw and resp.status_code in ok:
                 return Answer(resp.status_code, resp.headers, resp.content)
             return self._answer(resp, key, cached, ok)
+
+    def _redirect_target(self, resp: requests.Response, hops: int) -> str:
+        """Where a redirect leads, when that is the API's own origin; raises otherwise."""
+        status = resp.status_code
+        target = urljoin(resp.url, resp.headers.get("Location", ""))
+        resp.close()
+        if not self.same_origin(target):
+            raise ApiForeignHost(f"{self.host}: HTTP {status} redirect to another host "
+                                 f"({urlsplit(target).hostname or '?'}); not followed", status)
+        if hops > MAX_REDIRECTS:
+            raise ApiError(f"{self.host}: more than {MAX_REDIRECTS} redirects", status)
+        return target
 
     def _must_retry(self, resp: requests.Response, attempt: int) -> bool:
         """True after waiting when the answer is a rate limit or a 5xx worth retrying."""
@@ -287,7 +364,7 @@ class ApiSession:
         if resp.status_code == 304 and cached:
             self.not_modified += 1
             if self.cache is not None:
-                self.cache.hits += 1
+                self.cache.hit()
             return Answer(200, {**cached["headers"]}, _decode(cached["body"]), from_cache=True)
         if resp.status_code not in ok:
             raise _error_for(resp, self.host)
