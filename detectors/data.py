@@ -13,6 +13,7 @@ import fnmatch
 import re
 from typing import Any, Iterator
 
+from detectors.shapes import as_list, dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Outcome, Tier
@@ -278,7 +279,7 @@ class DataDetector(Detector):
         if isinstance(stages, Evidence):
             yield stages
             return
-        deps = sum(len(s.get("deps") or []) for s in stages.values() if isinstance(s, dict))
+        deps = sum(len(as_list(s.get("deps"))) for s in dicts(list(stages.values())))
         if deps:
             # dvc.lock is written by `dvc repro`: the hashes prove a run consumed these inputs.
             yield self.evidence("data.lineage", f"{path} records the hashes of {deps} stage input(s)",
@@ -294,7 +295,15 @@ class DataDetector(Detector):
             return self.evidence(signal, f"{path} could not be parsed: {exc}", ctx.location(path),
                                  outcome=Outcome.ERROR, tier=None)
         doc = docs[0] if docs else None
+        if doc is None:
+            return None
         stages = doc.get("stages") if isinstance(doc, dict) else None
+        why = ("is not a mapping" if not isinstance(doc, dict)
+               else "has a 'stages' entry that is not a mapping" if stages is not None and not isinstance(stages, dict)
+               else "")
+        if why:
+            return self.evidence(signal, f"{path} could not be read: the document {why}", ctx.location(path),
+                                 outcome=Outcome.ERROR, tier=None)
         return stages if isinstance(stages, dict) and stages else None
 
     # -- git-lfs ---------------------------------------------------------------------------------
@@ -436,8 +445,8 @@ def _prefect_deployments(doc: Any) -> list[dict]:
     deployment file that is itself one deployment."""
     if not isinstance(doc, dict):
         return []
-    listed = doc.get("deployments") if "deployments" in doc else [doc] if doc.get("flow_name") else []
-    return [d for d in listed or [] if isinstance(d, dict) and d.get("entrypoint")]
+    listed = as_list(doc.get("deployments")) if "deployments" in doc else [doc] if doc.get("flow_name") else []
+    return [d for d in dicts(listed) if d.get("entrypoint")]
 
 
 def _has_schedule(deployment: dict) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from detectors.shapes import dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
@@ -306,7 +307,7 @@ def progressive_manifest(doc: dict) -> str | None:
         return "KServe canary traffic split"
     if kind == "VirtualService" and _weighted_routes(spec.get("http")):
         return "Istio weighted traffic split"
-    if kind == "SeldonDeployment" and len([p for p in spec.get("predictors") or [] if isinstance(p, dict) and p.get("traffic")]) > 1:
+    if kind == "SeldonDeployment" and len([p for p in dicts(spec.get("predictors")) if p.get("traffic")]) > 1:
         return "Seldon traffic split between predictors"
     if kind == "Experiment" and "seldon" in api:
         return "Seldon experiment (A/B)"
@@ -314,12 +315,11 @@ def progressive_manifest(doc: dict) -> str | None:
 
 
 def _weighted_routes(http: Any) -> bool:
-    for route in http if isinstance(http, list) else []:
-        dests = route.get("route") if isinstance(route, dict) else None
-        weights = [d.get("weight") for d in (dests if isinstance(dests, list) else []) if isinstance(d, dict)]
+    for route in dicts(http):
+        weights = [d.get("weight") for d in dicts(route.get("route"))]
         if len(weights) > 1 and all(isinstance(w, int) for w in weights):
             return True
-        if isinstance(route, dict) and route.get("mirror"):
+        if route.get("mirror"):
             return True
     return False
 

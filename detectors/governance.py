@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from detectors.shapes import dicts, get_in
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Outcome, Tier
@@ -230,8 +231,15 @@ class GovernanceDetector(Detector):
                 yield self.evidence(DEPENDENCY_UPDATES, f"{path} could not be parsed: {exc}", ctx.location(path),
                                     outcome=Outcome.ERROR, tier=None, subject=path)
                 continue
-            doc = docs[0] if docs and isinstance(docs[0], dict) else {}
-            updates = [u for u in doc.get("updates") or [] if isinstance(u, dict) and u.get("package-ecosystem")]
+            doc = docs[0] if docs else None
+            why = ("the document is not a mapping" if doc is not None and not isinstance(doc, dict)
+                   else "'updates' is not a list" if not isinstance(get_in(doc, "updates"), (list, type(None)))
+                   else "")
+            if why:
+                yield self.evidence(DEPENDENCY_UPDATES, f"{path} could not be read: {why}", ctx.location(path),
+                                    outcome=Outcome.ERROR, tier=None, subject=path)
+                continue
+            updates = [u for u in dicts(get_in(doc, "updates")) if u.get("package-ecosystem")]
             ecosystems = sorted({str(u["package-ecosystem"]) for u in updates})
             yield self.evidence(DEPENDENCY_UPDATES,
                                 f"dependabot updates {', '.join(ecosystems)}" if updates else f"{path} has no updates",
@@ -256,10 +264,14 @@ class GovernanceDetector(Detector):
     def _renovate_file(self, ctx: ScanContext, path: str) -> Evidence:
         if path.endswith(".json"):
             try:
-                ok = isinstance(ctx.structured(path), dict)
+                doc = ctx.structured(path)
             except ParseError as exc:
                 return self.evidence(DEPENDENCY_UPDATES, f"{path} could not be parsed: {exc}",
                                      ctx.location(path), outcome=Outcome.ERROR, tier=None, subject=path)
+            if not isinstance(doc, dict):
+                return self.evidence(DEPENDENCY_UPDATES, f"{path} could not be read: the document is not an object",
+                                     ctx.location(path), outcome=Outcome.ERROR, tier=None, subject=path)
+            ok = True
         else:  # JSON5 (and .renovaterc, JSON or JSON5): being there and non-empty suffices
             ok = bool((ctx.text(path) or "").strip())
         return self.evidence(DEPENDENCY_UPDATES, f"renovate config {path}" + ("" if ok else " is empty"),

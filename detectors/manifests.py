@@ -8,6 +8,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from detectors.shapes import as_dict, as_list
 from scanner.detector import ParseError, ScanContext
 
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -62,19 +63,20 @@ def _specs_in(obj: object) -> list[str]:
     return []
 
 
-def _pyproject(doc: dict, path: str) -> list[Requirement]:
-    project = doc.get("project") or {}
+def _pyproject(doc: object, path: str) -> list[Requirement]:
+    doc = as_dict(doc)
+    project = as_dict(doc.get("project"))
     specs = _specs_in(project.get("dependencies", [])) + _specs_in(project.get("optional-dependencies", {}))
     specs += _specs_in(doc.get("dependency-groups", {}))
     out = [r for s in specs if (r := _from_spec(s, path, None))]
-    poetry = (doc.get("tool") or {}).get("poetry") or {}
-    tables = [poetry.get("dependencies") or {}, poetry.get("dev-dependencies") or {}]
-    tables += [(g or {}).get("dependencies") or {} for g in (poetry.get("group") or {}).values()]
+    poetry = as_dict(as_dict(doc.get("tool")).get("poetry"))
+    tables = [as_dict(poetry.get("dependencies")), as_dict(poetry.get("dev-dependencies"))]
+    tables += [as_dict(as_dict(g).get("dependencies")) for g in as_dict(poetry.get("group")).values()]
     for table in tables:
         for name, ver in table.items():
-            if name.lower() != "python":
+            if str(name).lower() != "python":
                 pinned = isinstance(ver, str) and bool(re.match(r"^\s*=?=?\s*\d", ver))
-                out.append(Requirement(normalise(name), path, None, pinned))
+                out.append(Requirement(normalise(str(name)), path, None, pinned))
     return out
 
 
@@ -98,7 +100,7 @@ def _conda(doc: object, path: str) -> list[Requirement]:
     if not isinstance(doc, dict):
         return []
     out = []
-    for dep in doc.get("dependencies") or []:
+    for dep in as_list(doc.get("dependencies")):
         if isinstance(dep, str):
             name = re.split(r"[=<>! ]", dep.split("::")[-1], 1)[0]
             out.append(Requirement(normalise(name), path, None, "=" in dep))
@@ -109,16 +111,43 @@ def _conda(doc: object, path: str) -> list[Requirement]:
 
 def requirements(ctx: ScanContext) -> list[Requirement]:
     """Every dependency declared anywhere in the repository (malformed files are skipped)."""
-    return ctx.memo("requirements", lambda: _read_requirements(ctx))
+    return ctx.memo("requirements", lambda: _read_requirements(ctx))[0]
 
 
-def _read_requirements(ctx: ScanContext) -> list[Requirement]:
+def unreadable_manifests(ctx: ScanContext) -> dict[str, str]:
+    """path -> why, for pyproject/conda manifests that could not be read (their dependencies are unknown)."""
+    return ctx.memo("requirements", lambda: _read_requirements(ctx))[1]
+
+
+def _shape_problem(base: str, doc: object) -> str | None:
+    """Why a parsed pyproject/conda manifest is not shaped like one (None when it is, or is empty)."""
+    if doc is None:
+        return None
+    if not isinstance(doc, dict):
+        return "the document is not a mapping"
+    if base == "pyproject.toml":
+        project = doc.get("project")
+        if project is not None and not isinstance(project, dict):
+            return "[project] is not a table"
+        if isinstance(project, dict) and not isinstance(project.get("dependencies", []), list):
+            return "project.dependencies is not a list"
+    elif not isinstance(doc.get("dependencies", []), list):
+        return "'dependencies' is not a list"
+    return None
+
+
+def _read_requirements(ctx: ScanContext) -> tuple[list[Requirement], dict[str, str]]:
     out: list[Requirement] = []
+    problems: dict[str, str] = {}
     for path in ctx.repo.glob(*MANIFESTS) if ctx.repo is not None else []:
         base = path.rsplit("/", 1)[-1].lower()
         try:
             if base == "pyproject.toml":
-                out += _pyproject(ctx.structured(path), path)
+                doc = ctx.structured(path)
+                why = _shape_problem(base, doc)
+                if why:
+                    problems[path] = why
+                out += _pyproject(doc, path)
             elif base == "setup.py":
                 out += _setup_py(ctx.text(path) or "", path)
             elif base == "setup.cfg":
@@ -127,7 +156,11 @@ def _read_requirements(ctx: ScanContext) -> list[Requirement]:
                 out += _requirements_txt(block.group(1), path) if block else []
             elif base.endswith((".yml", ".yaml")):
                 docs = ctx.structured(path)
-                out += _conda(docs[0] if docs else None, path)
+                doc = docs[0] if docs else None
+                why = _shape_problem(base, doc)
+                if why:
+                    problems[path] = why
+                out += _conda(doc, path)
             elif base == "pipfile":  # TOML without the .toml name: its package lines suffice
                 text = ctx.text(path) or ""
                 out += [Requirement(normalise(m.group(1)), path, None, False)
@@ -135,6 +168,7 @@ def _read_requirements(ctx: ScanContext) -> list[Requirement]:
                         if m.group(1) not in ("url", "verify_ssl", "name", "python_version")]
             else:
                 out += _requirements_txt(ctx.text(path) or "", path)
-        except ParseError:
-            continue
-    return out
+        except ParseError as exc:
+            if base == "pyproject.toml" or base.endswith((".yml", ".yaml")):
+                problems[path] = str(exc)
+    return out, problems

@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
+from detectors.shapes import as_list, dicts
 from scanner.detector import Detector, ScanContext
 from scanner.model import Evidence, Location, Outcome, Tier
 from scanner.sources.interface import SourceError
@@ -237,14 +238,17 @@ def _automation_marks(run: RunFacts) -> list[str]:
 
 
 def _flavors(run: RunFacts) -> list[str]:
+    """Model flavors named by the ``mlflow.log-model.history`` tag (a tag any client can write)."""
     try:
         history = json.loads(run.tags.get("mlflow.log-model.history", "[]"))
-    except ValueError:
+    except (ValueError, TypeError, RecursionError):
         return []
-    if not isinstance(history, list):
-        return []
-    return [f for entry in history if isinstance(entry, dict)
-            for f in (entry.get("flavors") or {}) if f != "python_function"]
+    out = []
+    for entry in dicts(history):
+        flavors = entry.get("flavors")
+        names = flavors.keys() if isinstance(flavors, dict) else as_list(flavors)
+        out += [f for f in names if isinstance(f, str) and f != "python_function"]
+    return out
 
 
 def _production_marks(version: VersionFacts) -> list[str]:

@@ -13,10 +13,10 @@ from collections import defaultdict
 from typing import Iterator
 
 from detectors.data import call_tail, code_files, is_test_path
-from detectors.manifests import Requirement, requirements
+from detectors.manifests import Requirement, requirements, unreadable_manifests
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ScanContext
-from scanner.model import Evidence
+from scanner.model import Evidence, Outcome
 from scanner.parsing.python import MAX_PARSE_BYTES, PyFacts
 
 # -- configuration --------------------------------------------------------------------------------
@@ -157,6 +157,13 @@ class TrackingDetector(Detector):
                                     f"{pinned}/{len(reqs)} dependencies pinned in {path} (incl. {', '.join(ml[:3])})",
                                     ctx.location(path), subject=path, kind="pinned", pinned=pinned,
                                     total=len(reqs))
+        for path, why in sorted(unreadable_manifests(ctx).items()):
+            if is_template_path(path) or path.rsplit("/", 1)[0] in logged or _RUN_STORE.search(path):
+                continue
+            # its pins are unknown: error, unless another file shows a reproducible environment
+            yield self.evidence("tracking.reproducible_env", f"{path} could not be read: {why}",
+                                ctx.location(path), subject=f"unreadable:{path}", tier=None,
+                                outcome=Outcome.ERROR)
 
     # -- registry promotion ----------------------------------------------------------------------
     def _promotion(self, ctx: ScanContext) -> Iterator[Evidence]:

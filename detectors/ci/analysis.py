@@ -13,6 +13,7 @@ from detectors.ci.classify import classify_command, classify_uses, script_target
 from detectors.ci.commands import Command, commands
 from detectors.ci.model import Job, Step
 from detectors.ci.tasks import TaskRunners
+from detectors.shapes import as_dict, as_list, get_in
 from scanner.detector import ParseError, ScanContext
 
 _RUNNERS = {"make", "gmake", "just", "nox", "tox", "invoke", "inv", "mise", "npm", "pnpm", "yarn", "bun", "poe"}
@@ -115,11 +116,11 @@ class JobAnalyser:
             return False
         if not isinstance(doc, dict):
             return False
-        ruff = (doc.get("tool") or {}).get("ruff") if path.endswith("pyproject.toml") else doc
+        ruff = get_in(doc, "tool", "ruff") if path.endswith("pyproject.toml") else doc
         if not isinstance(ruff, dict):
             return False
-        tables = [ruff, ruff.get("lint") if isinstance(ruff.get("lint"), dict) else {}]
-        rules = [r for t in tables for key in ("select", "extend-select") for r in (t.get(key) or [])]
+        tables = [ruff, as_dict(ruff.get("lint"))]
+        rules = [r for t in tables for key in ("select", "extend-select") for r in as_list(t.get(key))]
         return any(isinstance(r, str) and _RUFF_SECURITY.match(r) for r in rules)
 
 

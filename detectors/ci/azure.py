@@ -5,7 +5,8 @@ from typing import Any, Iterator
 
 from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
-from detectors.ci.yamlutil import LineFinder, as_list, disabled_condition, flatten, truthy
+from detectors.ci.yamlutil import LineFinder, disabled_condition, flatten, truthy
+from detectors.shapes import one_or_many
 
 SYSTEM = "Azure Pipelines"
 _SCRIPT_KEYS = ("script", "bash", "pwsh", "powershell")
@@ -41,7 +42,7 @@ def _raw_jobs(doc: dict) -> Iterator[tuple[dict, dict]]:
     if isinstance(doc.get("stages"), list):
         for stage in doc["stages"]:
             if isinstance(stage, dict):
-                for job in as_list(stage.get("jobs")):
+                for job in one_or_many(stage.get("jobs")):
                     if isinstance(job, dict):
                         yield stage, job
     elif isinstance(doc.get("jobs"), list):
@@ -53,13 +54,13 @@ def _raw_jobs(doc: dict) -> Iterator[tuple[dict, dict]]:
 
 
 def _job_steps(job: dict) -> list[Any]:
-    steps = list(as_list(job.get("steps")))
+    steps = list(one_or_many(job.get("steps")))
     strategy = job.get("strategy") if isinstance(job.get("strategy"), dict) else {}
     for plan in strategy.values():  # deployment jobs: runOnce / rolling / canary hooks
         if isinstance(plan, dict):
             for hook in plan.values():
                 if isinstance(hook, dict):
-                    steps += as_list(hook.get("steps"))
+                    steps += one_or_many(hook.get("steps"))
     return steps
 
 
@@ -104,6 +105,6 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
             environment=env_name,
             manual=any(s.gate for s in steps) or str((job.get("pool") or "")).lower() == "server",
             neutered=truthy(job.get("continueOnError")) or disabled_condition(condition),
-            needs=tuple(str(d) for d in as_list(job.get("dependsOn"))),
+            needs=tuple(str(d) for d in one_or_many(job.get("dependsOn"))),
         ))
     return Pipeline(path, SYSTEM, tuple(jobs))

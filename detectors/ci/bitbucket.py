@@ -5,7 +5,8 @@ from typing import Any, Iterator
 
 from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
-from detectors.ci.yamlutil import LineFinder, as_list, flatten
+from detectors.ci.yamlutil import LineFinder, flatten
+from detectors.shapes import one_or_many
 
 SYSTEM = "Bitbucket Pipelines"
 _SECTIONS = {"default": m.PUSH, "branches": m.PUSH, "tags": m.TAG, "pull-requests": m.PULL_REQUEST,
@@ -19,7 +20,7 @@ def is_config(path: str) -> bool:
 
 def _step_items(items: Any) -> Iterator[dict]:
     """Every ``step`` mapping in a pipeline list, through parallel and stage groups."""
-    for item in as_list(items):
+    for item in one_or_many(items):
         if not isinstance(item, dict):
             continue
         if isinstance(item.get("step"), dict):
@@ -55,7 +56,7 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
             name = str(step.get("name") or pipeline)
             line = finder.text(name) if step.get("name") else None
             steps, cursor = [], line or 1
-            for entry in as_list(step.get("script")):
+            for entry in one_or_many(step.get("script")):
                 if isinstance(entry, dict) and entry.get("pipe"):
                     pipe = str(entry["pipe"])
                     steps.append(Step(line=finder.text(pipe, cursor), uses=pipe, args=flatten(entry.get("variables"))))

@@ -5,7 +5,8 @@ from typing import Any, Iterator
 
 from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
-from detectors.ci.yamlutil import LineFinder, as_list, disabled_condition, flatten, script_text, truthy
+from detectors.ci.yamlutil import LineFinder, disabled_condition, flatten, script_text, truthy
+from detectors.shapes import one_or_many
 
 SYSTEM = "Buildkite"
 
@@ -19,7 +20,7 @@ def is_config(path: str) -> bool:
 
 
 def _flat_steps(items: Any) -> Iterator[Any]:
-    for item in as_list(items):
+    for item in one_or_many(items):
         if isinstance(item, dict) and isinstance(item.get("steps"), list) and "group" in item:
             yield from _flat_steps(item["steps"])
         else:
@@ -48,7 +49,7 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
         line = finder.text(script, cursor) if script else finder.text(name, cursor)
         cursor = line or cursor
         steps = [Step(line=line, run=script)] if script else []
-        for plugin in as_list(raw.get("plugins")):
+        for plugin in one_or_many(raw.get("plugins")):
             key = next(iter(plugin), "") if isinstance(plugin, dict) else str(plugin)
             steps.append(Step(line=finder.text(str(key), cursor), uses=str(key), args=flatten(plugin)))
         if raw.get("trigger"):

@@ -5,7 +5,8 @@ from typing import Any
 
 from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
-from detectors.ci.yamlutil import LineFinder, as_list, flatten
+from detectors.ci.yamlutil import LineFinder, flatten
+from detectors.shapes import one_or_many
 
 SYSTEM = "CircleCI"
 
@@ -17,7 +18,7 @@ def is_config(path: str) -> bool:
 
 def _steps(job: dict, finder: LineFinder, start: int) -> list[Step]:
     out, cursor = [], start
-    for raw in as_list(job.get("steps")):
+    for raw in one_or_many(job.get("steps")):
         if isinstance(raw, str):
             continue  # checkout, setup_remote_docker...
         if not isinstance(raw, dict) or not raw:
@@ -43,8 +44,8 @@ def _workflow_use(workflows: dict) -> tuple[dict[str, set[str]], set[str], dict[
     for wf in workflows.values():
         if not isinstance(wf, dict):
             continue
-        scheduled = any(isinstance(t, dict) and "schedule" in t for t in as_list(wf.get("triggers")))
-        for item in as_list(wf.get("jobs")):
+        scheduled = any(isinstance(t, dict) and "schedule" in t for t in one_or_many(wf.get("triggers")))
+        for item in one_or_many(wf.get("jobs")):
             name, conf = (item, {}) if isinstance(item, str) else next(iter(item.items())) if isinstance(item, dict) and item else (None, {})
             if name is None:
                 continue
@@ -56,7 +57,7 @@ def _workflow_use(workflows: dict) -> tuple[dict[str, set[str]], set[str], dict[
             if "tags" in (conf.get("filters") or {}):
                 found.add(m.TAG)
             triggers.setdefault(str(name), set()).update(found)
-            if any(str(r) in approvals for r in as_list(conf.get("requires"))):
+            if any(str(r) in approvals for r in one_or_many(conf.get("requires"))):
                 gated.add(str(name))
             called[str(name)] = conf
     return triggers, gated, called

@@ -6,7 +6,8 @@ from typing import Any
 
 from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
-from detectors.ci.yamlutil import LineFinder, as_list, truthy
+from detectors.ci.yamlutil import LineFinder, truthy
+from detectors.shapes import one_or_many
 
 SYSTEM = "Google Cloud Build"
 _SHELLS = ("bash", "sh", "/bin/bash", "/bin/sh")
@@ -22,7 +23,7 @@ def _command(step: dict) -> str:
     """The shell text a step runs: a script, ``bash -c``, or builder + args."""
     if isinstance(step.get("script"), str):
         return step["script"]
-    args = [str(a) for a in as_list(step.get("args"))]
+    args = [str(a) for a in one_or_many(step.get("args"))]
     entry = str(step.get("entrypoint") or "")
     if entry in _SHELLS and len(args) >= 2 and args[0] in ("-c", "-ce", "-ec", "-eu", "-euo"):
         return args[-1]
@@ -47,7 +48,7 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
         cursor = line or cursor
         steps.append(Step(line=line, name=str(raw.get("id") or ""), run=_command(raw),
                           uses=str(raw.get("name") or ""), neutered=truthy(raw.get("allowFailure"))))
-    for image in as_list(doc.get("images")):
+    for image in one_or_many(doc.get("images")):
         steps.append(Step(line=finder.key("images"), name="images", run=f"docker push {image}"))
     # Triggers live in the cloud project, not in the file: a build config runs on its trigger.
     return Pipeline(path, SYSTEM, (Job(file=path, system=SYSTEM, name=path, line=1,

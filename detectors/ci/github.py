@@ -5,7 +5,8 @@ from typing import Any
 
 from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
-from detectors.ci.yamlutil import LineFinder, as_list, disabled_condition, flatten, truthy
+from detectors.ci.yamlutil import LineFinder, disabled_condition, flatten, truthy
+from detectors.shapes import one_or_many
 
 SYSTEM = "GitHub Actions"
 
@@ -25,7 +26,7 @@ def is_workflow(path: str) -> bool:
 
 def triggers(on: Any) -> frozenset[str]:
     """Normalised triggers of an ``on:`` value (string, list or mapping)."""
-    events = on if isinstance(on, dict) else {e: None for e in as_list(on) if isinstance(e, str)}
+    events = on if isinstance(on, dict) else {e: None for e in one_or_many(on) if isinstance(e, str)}
     out: set[str] = set()
     for event, conf in events.items():
         name = _EVENTS.get(str(event))
@@ -66,7 +67,7 @@ def _steps(job: dict, finder: LineFinder, start: int) -> list[Step]:
     out: list[Step] = []
     cursor = start
     workdir = _workdir(job)
-    for raw in as_list(job.get("steps")):
+    for raw in one_or_many(job.get("steps")):
         if not isinstance(raw, dict):
             continue
         run = str(raw.get("run") or "")
@@ -110,6 +111,6 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
             file=path, system=SYSTEM, name=str(name), line=line, triggers=job_triggers,
             steps=tuple(steps), environment=_environment(job.get("environment")),
             neutered=truthy(job.get("continue-on-error")) or disabled_condition(job.get("if")),
-            needs=tuple(str(n) for n in as_list(job.get("needs"))),
+            needs=tuple(str(n) for n in one_or_many(job.get("needs"))),
         ))
     return Pipeline(path, SYSTEM, tuple(jobs), called_workflows=tuple(called))

@@ -5,7 +5,8 @@ from typing import Any
 
 from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
-from detectors.ci.yamlutil import LineFinder, as_list, flatten, script_text, truthy
+from detectors.ci.yamlutil import LineFinder, flatten, script_text, truthy
+from detectors.shapes import one_or_many
 
 SYSTEM = "GitLab CI"
 
@@ -23,7 +24,7 @@ def is_root(path: str) -> bool:
 def includes(doc: Any) -> tuple[list[str], list[str]]:
     """(local include paths, template names) of a pipeline document."""
     local, templates = [], []
-    for item in as_list(doc.get("include") if isinstance(doc, dict) else None):
+    for item in one_or_many(doc.get("include") if isinstance(doc, dict) else None):
         if isinstance(item, str):
             if not item.startswith(("http://", "https://")):
                 local.append(item.lstrip("/"))
@@ -59,14 +60,14 @@ def _triggers(job: dict) -> frozenset[str]:
 def _manual(job: dict) -> bool:
     if job.get("when") == "manual":
         return True
-    return any(isinstance(r, dict) and r.get("when") == "manual" for r in as_list(job.get("rules")))
+    return any(isinstance(r, dict) and r.get("when") == "manual" for r in one_or_many(job.get("rules")))
 
 
 def _resolve_extends(name: str, job: dict, doc: dict, depth: int = 0) -> dict:
     if depth > 3:
         return job
     merged: dict = {}
-    for parent in as_list(job.get("extends")):
+    for parent in one_or_many(job.get("extends")):
         base = doc.get(parent)
         if isinstance(base, dict):
             merged.update(_resolve_extends(str(parent), base, doc, depth + 1))
@@ -110,7 +111,7 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
             file=path, system=SYSTEM, name=str(name), line=line, triggers=_triggers(job),
             steps=tuple(steps), environment=_environment(job.get("environment")),
             manual=_manual(job), neutered=truthy(job.get("allow_failure")) or job.get("when") == "never",
-            needs=tuple(str(n.get("job") if isinstance(n, dict) else n) for n in as_list(job.get("needs"))),
+            needs=tuple(str(n.get("job") if isinstance(n, dict) else n) for n in one_or_many(job.get("needs"))),
         ))
     _, templates = includes(doc)
     for template in templates:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from detectors.ci.commands import Command, commands
+from detectors.shapes import as_dict, get_in
 from scanner.detector import ParseError, ScanContext
 
 #: how deep recipes calling other recipes (``ci: lint test``, ``$(MAKE) test``) are followed.
@@ -250,7 +251,7 @@ class TaskRunners:
             return []
         names, _ = self._targets(words[1:], set())
         path = self._find(("mise.toml", ".mise.toml", "mise/config.toml", ".mise/config.toml"), workdir)
-        tasks = (self._structured(path).get("tasks") or {}) if path else {}
+        tasks = as_dict(self._structured(path).get("tasks")) if path else {}
         out: list[Resolved] = []
         for name in names[:1]:
             task = tasks.get(name)
@@ -270,7 +271,7 @@ class TaskRunners:
             words = words[1:]
         names, _ = self._targets(words, {"--prefix", "-C", "--filter"})
         path = self._find(("package.json",), workdir)
-        scripts = (self._structured(path).get("scripts") or {}) if path else {}
+        scripts = as_dict(self._structured(path).get("scripts")) if path else {}
         out: list[Resolved] = []
         for name in names[:1]:
             script = scripts.get(name)
@@ -288,15 +289,13 @@ class TaskRunners:
         if path is None or not names:
             return []
         doc = self._structured(path)
-        tool = doc.get("tool") or {}
-        tables: list[dict] = [doc.get("project", {}).get("scripts") or {},
-                              (tool.get("poetry") or {}).get("scripts") or {},
-                              (tool.get("pdm") or {}).get("scripts") or {},
-                              (tool.get("poe") or {}).get("tasks") or {},
-                              (tool.get("rye") or {}).get("scripts") or {}]
-        for env in ((tool.get("hatch") or {}).get("envs") or {}).values():
-            if isinstance(env, dict):
-                tables.append(env.get("scripts") or {})
+        tables: list[dict] = [as_dict(get_in(doc, "project", "scripts")),
+                              as_dict(get_in(doc, "tool", "poetry", "scripts")),
+                              as_dict(get_in(doc, "tool", "pdm", "scripts")),
+                              as_dict(get_in(doc, "tool", "poe", "tasks")),
+                              as_dict(get_in(doc, "tool", "rye", "scripts"))]
+        for env in as_dict(get_in(doc, "tool", "hatch", "envs")).values():
+            tables.append(as_dict(get_in(env, "scripts")))
         out: list[Resolved] = []
         name = names[0]
         for table in tables:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from detectors.shapes import one_or_many
+
 
 class LineFinder:
     """Finds the line where a key or a command is written, searching forward from a line.
@@ -35,13 +37,6 @@ class LineFinder:
             if rx.search(self.lines[i]):
                 return i + 1
         return None
-
-
-def as_list(value: Any) -> list[Any]:
-    """A value as a list (None -> [], scalar -> [scalar])."""
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def flatten(value: Any, limit: int = 4000) -> str:
@@ -79,7 +74,7 @@ def truthy(value: Any) -> bool:
 def script_text(value: Any) -> str:
     """A script given as a string or a list of strings (lists of lists flattened)."""
     parts: list[str] = []
-    for item in as_list(value):
+    for item in one_or_many(value):
         if isinstance(item, list):
             parts.append(script_text(item))
         elif isinstance(item, (str, int, float)):

@@ -8,6 +8,7 @@ from typing import Iterator
 from detectors.collaboration.repo import ENV_PREFIX, MAX_TASK_DEPTH, RepoFiles, base_name, depth, line_of, more, table
 from detectors.collaboration.signals import CODE_QUALITY
 from detectors.manifests import requirements
+from detectors.shapes import as_dict, as_str, dicts
 from scanner.detector import ParseError
 from scanner.model import Evidence, Outcome, Tier
 
@@ -80,9 +81,13 @@ def _pre_commit(repo: RepoFiles) -> Iterator[Evidence]:
             yield repo.detector.evidence(CODE_QUALITY, f"{path} cannot be parsed: {exc}", repo.ctx.location(path),
                                          outcome=Outcome.ERROR, tier=None, subject="pre-commit")
             continue
-        repos = table(docs[0] if docs else None, "repos") or []
-        hooks = sorted({str(h.get("id")) for r in repos if isinstance(r, dict)
-                        for h in r.get("hooks") or [] if isinstance(h, dict) and h.get("id")})
+        doc = docs[0] if docs else None
+        repos = table(doc, "repos")
+        if doc is not None and not (isinstance(doc, dict) and isinstance(repos, (list, type(None)))):
+            why = "the document is not a mapping" if not isinstance(doc, dict) else "'repos' is not a list"
+            yield repo.error(CODE_QUALITY, path, why)
+            continue
+        hooks = sorted({str(h.get("id")) for r in dicts(repos) for h in dicts(r.get("hooks")) if h.get("id")})
         if hooks:
             yield repo.found(CODE_QUALITY, f"pre-commit hooks in {path}: {', '.join(hooks[:6])}",
                              [path], subject="pre-commit", hooks=hooks)
@@ -140,12 +145,11 @@ def _scripts(repo: RepoFiles) -> Iterator[Script]:
 
 def _github_steps(repo: RepoFiles, path: str) -> Iterator[Script]:
     # a broken workflow yields nothing: the CI detector reports it
-    jobs = table(repo.first_document(path), "jobs") or {}
-    for job_id, job in jobs.items() if isinstance(jobs, dict) else ():
-        for step in (job.get("steps") or []) if isinstance(job, dict) else []:
-            if isinstance(step, dict):
-                label = str(step.get("name") or job_id)
-                yield path, label, str(step.get("run") or ""), str(step.get("uses") or "")
+    jobs = as_dict(table(repo.first_document(path), "jobs"))
+    for job_id, job in jobs.items():
+        for step in dicts(table(job, "steps")):
+            label = str(step.get("name") or job_id)
+            yield path, label, as_str(step.get("run")), as_str(step.get("uses"))
 
 
 def _gitlab_jobs(repo: RepoFiles, path: str) -> Iterator[Script]:

@@ -27,17 +27,39 @@ def _has_services(repo: RepoFiles, path: str) -> bool:
     return isinstance(services, dict) and bool(services)
 
 
+def _compose_problem(repo: RepoFiles, path: str) -> str | None:
+    """Why a compose file cannot be read as one: unparsable, or not shaped like a compose file."""
+    why = repo.parse_problem(path)
+    if why:
+        return why
+    doc = repo.first_document(path)
+    if doc is None:
+        return None
+    if not isinstance(doc, dict):
+        return "the document is not a mapping"
+    services = doc.get("services")
+    if services is not None and not isinstance(services, dict):
+        return "'services' is not a mapping"
+    return None
+
+
 def dev_env_evidence(repo: RepoFiles) -> Iterator[Evidence]:
     """The first of: a dev container, a local compose stack, a dev shell, production compose files."""
     devcontainers = repo.with_content([p for p in repo.files if _DEVCONTAINER.match(p)], min_chars=10)
     if devcontainers:
         yield repo.found(DEV_ENV, f"dev container {devcontainers[0]}", devcontainers, subject="devcontainer")
         return
-    composed = [p for p in repo.files if _COMPOSE.search(p) and _has_services(repo, p)]
+    compose_files = [p for p in repo.files if _COMPOSE.search(p)]
+    composed = [p for p in compose_files if _has_services(repo, p)]
     local = [p for p in composed if not _PROD_NAME.search(p.rsplit("/", 1)[-1])]
     if local:
         yield repo.found(DEV_ENV, f"docker compose stack {more(local)}", local, subject="compose", files=local[:20])
         return
+    # an unreadable compose file may be the dev stack: error, unless something below is present
+    for path in compose_files:
+        why = _compose_problem(repo, path)
+        if why and not _PROD_NAME.search(path.rsplit("/", 1)[-1]):
+            yield repo.error(DEV_ENV, path, why)
     for name, pattern, content in _DEV_SHELLS:
         paths = [p for p in repo.files if pattern.search(p) and re.search(content, repo.text(p))]
         if paths:

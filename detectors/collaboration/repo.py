@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from detectors.shapes import get_in
 from scanner.detector import Detector, ParseError, ScanContext
-from scanner.model import Evidence, Tier
+from scanner.model import Evidence, Outcome, Tier
 
 MAX_LOCATIONS = 5
 #: task-runner files deeper than this are someone's sub-build, not the project's workflow.
@@ -37,13 +38,8 @@ def base_name(path: str) -> str:
     return path.rsplit("/", 1)[-1].lower()
 
 
-def table(doc: Any, *keys: str) -> Any:
-    """``doc[k1][k2]...`` for nested mappings, None when a level is missing or not a mapping."""
-    for key in keys:
-        if not isinstance(doc, dict):
-            return None
-        doc = doc.get(key)
-    return doc
+#: ``doc[k1][k2]...`` for nested mappings, None when a level is missing or not a mapping.
+table = get_in
 
 
 @dataclass
@@ -81,6 +77,19 @@ class RepoFiles:
         if isinstance(docs, list):
             return docs[0] if docs else None
         return docs
+
+    def parse_problem(self, path: str) -> str | None:
+        """Why ``path`` could not be parsed, None when it parsed."""
+        try:
+            self.ctx.structured(path)
+        except ParseError as exc:
+            return str(exc)
+        return None
+
+    def error(self, signal: str, path: str, why: str) -> Evidence:
+        """Error evidence: ``path`` would decide ``signal`` but could not be read."""
+        return self.detector.evidence(signal, f"{path} could not be read: {why}", self.ctx.location(path),
+                                      tier=None, outcome=Outcome.ERROR, subject=f"unreadable:{path}")  # type: ignore[arg-type]
 
     def with_content(self, paths: Iterable[str], min_chars: int = 1) -> list[str]:
         """The paths whose text has at least ``min_chars`` non-blank characters."""

@@ -7,6 +7,7 @@ from typing import Iterator
 
 from detectors.collaboration.repo import MAX_TASK_DEPTH, RepoFiles, base_name, depth, table
 from detectors.collaboration.signals import TASK_RUNNER
+from detectors.shapes import as_dict
 from scanner.model import Evidence
 
 _MAKE_TARGET = re.compile(r"^([A-Za-z0-9_][\w./%-]*(?:[ \t]+[\w./%-]+)*)[ \t]*::?(?![=:])(.*)$")
@@ -100,8 +101,7 @@ def _pyproject_tasks(doc: dict) -> Tasks | None:
     for runner, keys in _PYPROJECT_TASKS:
         tasks = table(doc, *keys)
         if isinstance(tasks, dict) and tasks:
-            return runner, sorted(tasks)
-    envs = table(doc, "tool", "hatch", "envs") or {}
-    scripts = sorted(s for env in envs.values() if isinstance(env, dict)
-                     for s in (env.get("scripts") or {})) if isinstance(envs, dict) else []
+            return runner, sorted(map(str, tasks))
+    envs = as_dict(table(doc, "tool", "hatch", "envs"))
+    scripts = sorted(str(s) for env in envs.values() for s in as_dict(table(env, "scripts")))
     return ("hatch", scripts) if scripts else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from detectors.monitoring.source import Hit, Source
+from detectors.shapes import dicts, get_in
 
 _NOTIFY_CONTEXT = re.compile(r"drift|threshold|alert|degrad|anomal|exceed|breach|(?<![a-z])sl[oa](?![a-z])")
 #: where a notification goes: chat webhooks, pagers, or an issue opened for someone to review.
@@ -27,10 +28,8 @@ def _rules_of(doc: dict) -> list[dict]:
     """Rules of a Prometheus/Grafana rule file, or of a PrometheusRule resource."""
     groups = doc.get("groups")
     if groups is None and doc.get("kind") == "PrometheusRule":
-        groups = (doc.get("spec") or {}).get("groups")
-    if not isinstance(groups, list):
-        return []
-    return [r for g in groups if isinstance(g, dict) for r in (g.get("rules") or []) if isinstance(r, dict)]
+        groups = get_in(doc, "spec", "groups")
+    return [r for g in dicts(groups) for r in dicts(g.get("rules"))]
 
 
 def alert_rules(doc: dict) -> str | None:

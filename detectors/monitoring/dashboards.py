@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from detectors.monitoring.source import Hit, Source
+from detectors.shapes import as_list, dicts
 
 _APP_FRAMEWORKS = ("streamlit", "dash", "panel")
 
@@ -33,6 +34,5 @@ def grafana_dashboard(doc: Any) -> bool:
         doc = doc["dashboard"]
     if not isinstance(doc, dict):
         return False
-    rows = doc.get("rows") if isinstance(doc.get("rows"), list) else []
-    panels = doc.get("panels") or [p for r in rows if isinstance(r, dict) for p in (r.get("panels") or [])]
+    panels = doc.get("panels") or [p for r in dicts(doc.get("rows")) for p in as_list(r.get("panels"))]
     return isinstance(panels, list) and bool(panels) and ("title" in doc or "uid" in doc or "schemaVersion" in doc)

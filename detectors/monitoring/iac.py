@@ -6,6 +6,7 @@ from typing import Iterator
 
 from detectors.monitoring.signals import ALERTING, DASHBOARDS
 from detectors.monitoring.source import line_of
+from detectors.shapes import as_str
 
 _CFN_TYPES = {"AWS::CloudWatch::Alarm": ALERTING, "AWS::CloudWatch::CompositeAlarm": ALERTING,
               "AWS::CloudWatch::AnomalyDetector": ALERTING, "AWS::CloudWatch::Dashboard": DASHBOARDS}
@@ -30,7 +31,7 @@ def cloudformation_monitoring(doc: dict) -> Iterator[tuple[str, str]]:
     resources = doc.get("Resources")
     if isinstance(resources, dict):
         for res in resources.values():
-            kind = res.get("Type") if isinstance(res, dict) else None
+            kind = as_str(res.get("Type")) if isinstance(res, dict) else ""
             if kind in _CFN_TYPES:
                 yield _CFN_TYPES[kind], kind
 

@@ -6,6 +6,7 @@ import re
 from typing import Iterator
 
 from detectors.monitoring.source import MONITORING_TEXT, Hit, Source, line_of, load_source
+from detectors.shapes import as_str, dicts
 from scanner.detector import ScanContext
 from scanner.parsing.structured import walk
 
@@ -64,8 +65,8 @@ def is_cron_file(path: str) -> bool:
 def prefect_deployments(ctx: ScanContext, path: str, text: str, doc: dict) -> Iterator[tuple[str, int | None]]:
     """(name, line) of scheduled deployments of a prefect.yaml whose flow (or name) is about monitoring."""
     base = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
-    for dep in doc.get("deployments") or []:
-        if not isinstance(dep, dict) or not (dep.get("schedules") or dep.get("schedule")):
+    for dep in dicts(doc.get("deployments")):
+        if not (dep.get("schedules") or dep.get("schedule")):
             continue
         name = str(dep.get("name") or dep.get("entrypoint") or "?")
         if MONITORING_TEXT.search(name) or _runs_monitoring(ctx, base, dep.get("entrypoint")):
@@ -74,7 +75,7 @@ def prefect_deployments(ctx: ScanContext, path: str, text: str, doc: dict) -> It
 
 def _runs_monitoring(ctx: ScanContext, base: str, entrypoint: object) -> bool:
     """The flow file of a deployment entrypoint (``path.py:flow``) is monitoring code."""
-    entry = str(entrypoint or "").split(":")[0].removeprefix("./")
+    entry = as_str(entrypoint).split(":")[0].removeprefix("./")
     for candidate in (entry, base + entry):
         if entry and ctx.repo is not None and ctx.repo.exists(candidate):
             src = load_source(ctx, candidate)
