@@ -17,7 +17,7 @@ from detectors.shapes import as_list, dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Outcome, Tier
-from scanner.parsing.python import MAX_PARSE_BYTES, PyFacts
+from scanner.parsing.python import PyFacts, parse_tree
 from scanner.sources.interface import SourceError
 
 #: extensions of files that hold datasets (checked case-insensitively).
@@ -106,12 +106,9 @@ def code_files(ctx: ScanContext, notebooks: bool = False) -> Iterator[tuple[str,
 def _content_checks(text: str, names: list[str]) -> list[str]:
     """The functions among ``names`` that really check data: they raise or assert, or look at its
     content (nulls, types, columns, ranges), and do not merely compare digests of a cached file."""
-    if len(text) > MAX_PARSE_BYTES:
-        return names  # too big to parse again: keep the name-based finding
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return names
+    tree = parse_tree(text)
+    if tree is None:
+        return names  # too big or unparsable: keep the name-based finding
     wanted = set(names)
     found = set()
     for node in ast.walk(tree):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from detectors.shapes import as_dict, as_list
 from scanner.detector import ParseError, ScanContext
+from scanner.parsing.python import parse_tree
 
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _PINNED = re.compile(r"==\s*[\w.*+!-]+|@\s*\S+|--hash=")
@@ -81,9 +82,8 @@ def _pyproject(doc: object, path: str) -> list[Requirement]:
 
 
 def _setup_py(text: str, path: str) -> list[Requirement]:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = parse_tree(text)
+    if tree is None:
         return []
     out = []
     for node in ast.walk(tree):

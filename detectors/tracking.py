@@ -17,7 +17,7 @@ from detectors.manifests import Requirement, requirements, unreadable_manifests
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ScanContext
 from scanner.model import Evidence, Outcome
-from scanner.parsing.python import MAX_PARSE_BYTES, PyFacts
+from scanner.parsing.python import MAX_PARSE_BYTES, PyFacts, parse_tree
 
 # -- configuration --------------------------------------------------------------------------------
 CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams", "hyperparams",
@@ -216,7 +216,7 @@ def _loader_helpers(ctx: ScanContext, sources: list[tuple[str, PyFacts]]) -> dic
     helpers: dict[str, set[str]] = defaultdict(set)
     for path, facts in sources:
         lines = _loader_lines(facts) if path.endswith(".py") else set()
-        tree = _parse(ctx.text(path) or "") if lines else None
+        tree = parse_tree(ctx.text(path) or "") if lines else None
         if tree is None:
             continue
         for node in ast.walk(tree):
@@ -269,17 +269,10 @@ def _parsed(texts: dict[str, str], hints: tuple[str, ...]) -> dict[str, ast.AST]
     trees = {}
     for path, text in texts.items():
         if hints and any(h in text for h in hints):
-            tree = _parse(text)
+            tree = parse_tree(text)
             if tree is not None:
                 trees[path] = tree
     return trees
-
-
-def _parse(text: str) -> ast.AST | None:
-    try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
 
 
 def _callee(node: ast.Call) -> str | None:

@@ -145,3 +145,10 @@ def test_recursive_yaml_aliases_are_refused():
 
 def test_a_notebook_nested_too_deep_for_json_is_an_error_not_a_crash():
     assert parse_notebook("[" * 200_000 + "]" * 200_000).error.startswith("not a readable notebook")
+
+
+def test_parse_tree_keeps_the_caps_of_the_facts():
+    from scanner.parsing.python import parse_tree
+    assert parse_tree("x = 1\n") is not None
+    assert parse_tree("setup(install_requires=[" + "'a', " * 400_000 + "])") is None  # one huge line
+    assert parse_tree("def broken(:\n") is None

@@ -10,7 +10,7 @@ from typing import Iterator
 
 from detectors.tools import is_template_path
 from scanner.detector import ScanContext
-from scanner.parsing.python import MAX_PARSE_BYTES, Call, PyFacts
+from scanner.parsing.python import Call, PyFacts, parse_tree
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
 #: identifiers that say code is about production monitoring. The bare ``monitor`` is left out:
@@ -64,12 +64,7 @@ class Source:
     @cached_property
     def tree(self) -> ast.AST | None:
         """Syntax tree, or None when the module is too big or does not parse."""
-        if len(self.text) > MAX_PARSE_BYTES or self.facts.error:
-            return None
-        try:
-            return ast.parse(self.text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
+        return None if self.facts.error else parse_tree(self.text)
 
     @cached_property
     def lower(self) -> str:

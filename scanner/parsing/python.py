@@ -224,6 +224,19 @@ def _too_big(source: str) -> str | None:
     return None
 
 
+def parse_tree(source: str) -> ast.Module | None:
+    """The syntax tree of a source within the parse caps, or None (too big, or does not parse).
+
+    For detectors that need more than imports and calls; the caps are the same as the facts'.
+    """
+    if _too_big(source):
+        return None
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def parse_python(source: str) -> PyFacts:
     """Facts of a Python source; a file that does not parse keeps its imports and the error."""
     reason = _too_big(source)
