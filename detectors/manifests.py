@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from detectors.shapes import as_dict, as_list
 from scanner.detector import ParseError, ScanContext
 from scanner.parsing.python import parse_tree
+from scanner.sources.interface import SourceError
 
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _PINNED = re.compile(r"==\s*[\w.*+!-]+|@\s*\S+|--hash=")
@@ -109,6 +110,28 @@ def _conda(doc: object, path: str) -> list[Requirement]:
     return out
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _requirements_text(ctx: ScanContext, path: str) -> str:
+    """Text of a requirements file. ``pip freeze > requirements.txt`` in Windows PowerShell writes
+    UTF-16 with a byte-order mark; pip reads such files, so they are read here too instead of
+    being skipped as binary (their NUL bytes)."""
+    text = ctx.text(path)
+    if text is not None:
+        return text
+    try:
+        data = ctx.repo.read_bytes(path)
+    except SourceError:
+        return ""
+    if not data.startswith(_UTF16_BOMS):
+        return ""
+    try:
+        return data.decode("utf-16")
+    except UnicodeDecodeError:
+        return ""
+
+
 def requirements(ctx: ScanContext) -> list[Requirement]:
     """Every dependency declared anywhere in the repository (malformed files are skipped)."""
     return ctx.memo("requirements", lambda: _read_requirements(ctx))[0]
@@ -167,7 +190,7 @@ def _read_requirements(ctx: ScanContext) -> tuple[list[Requirement], dict[str, s
                         for m in re.finditer(r"^([A-Za-z0-9][\w.-]*)\s*=", text, re.M)
                         if m.group(1) not in ("url", "verify_ssl", "name", "python_version")]
             else:
-                out += _requirements_txt(ctx.text(path) or "", path)
+                out += _requirements_txt(_requirements_text(ctx, path), path)
         except ParseError as exc:
             if base == "pyproject.toml" or base.endswith((".yml", ".yaml")):
                 problems[path] = str(exc)

@@ -24,12 +24,21 @@ MAX_PROSE_FILES = 300
 
 #: cookiecutter's generation hooks: they render the template, they are not project code.
 _TEMPLATE_HOOK = re.compile(r"(^|/)hooks/(pre|post)_gen_project\.(py|sh|ps1)$")
+#: a tracker's local run store committed by mistake: MLflow and W&B keep copies of the training
+#: script (logged artifacts, saved code) there, so the same code would be counted twice or, once
+#: the real script is gone, stand in for code the project no longer has.
+_RUN_STORE = re.compile(r"(^|/)(mlruns|mlartifacts|wandb/(offline-)?run-[^/]+)/")
 
 
 def is_template_path(path: str) -> bool:
-    """An unrendered project template (cookiecutter, copier) or its generation hooks: their code
-    is not the repo's."""
-    return "{{" in path or "{%" in path or bool(_TEMPLATE_HOOK.search(path))
+    """An unrendered project template (cookiecutter, copier), its generation hooks, or a file kept
+    in a tracker's local run store: their code is not the repo's."""
+    return "{{" in path or "{%" in path or bool(_TEMPLATE_HOOK.search(path)) or is_run_store_path(path)
+
+
+def is_run_store_path(path: str) -> bool:
+    """A file under a tracker's local run store (mlruns/, mlartifacts/, wandb/run-*/)."""
+    return bool(_RUN_STORE.search(path))
 
 
 class ToolUsageDetector(Detector):
@@ -124,7 +133,8 @@ class ToolUsageDetector(Detector):
             for tool in tools.values():
                 mod = tool.imported_by(facts) if tool.imports else None
                 if mod:
-                    how = "in an unrendered template" if is_template_path(path) else "imported"
+                    how = ("in a tracker run store" if is_run_store_path(path)
+                           else "in an unrendered template" if is_template_path(path) else "imported")
                     yield from declare(tool, path, facts.imports.get(mod), how)
         for req in requirements(ctx):
             for tool in by_package.get(req.name, ()):

@@ -14,7 +14,7 @@ from typing import Iterator
 
 from detectors.data import call_tail, code_files, is_test_path
 from detectors.manifests import Requirement, requirements, unreadable_manifests
-from detectors.tools import is_template_path
+from detectors.tools import is_run_store_path, is_template_path
 from scanner.detector import Detector, ScanContext
 from scanner.model import Evidence, Outcome
 from scanner.parsing.python import MAX_PARSE_BYTES, PyFacts, parse_tree
@@ -38,8 +38,6 @@ _KEDRO_PARAMETERS = re.compile(r"(^|/)conf/[^/]+/(parameters[^/]*|[^/]+/paramete
 _CONFIG_KEY = re.compile(r"^[A-Z0-9_]*(CONFIG|CONF|PARAMS|HPARAMS|HYPERPARAMS|CATALOG)[A-Z0-9_]*$")
 
 # -- environments ---------------------------------------------------------------------------------
-#: local tracking stores committed by mistake: everything in them was written by a run.
-_RUN_STORE = re.compile(r"(^|/)(mlruns|mlartifacts)/")
 LOCKFILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "conda-lock.yml", "*.conda-lock.yml",
              "pixi.lock")
 #: packages that make an environment an ML environment (a pinned docs toolchain is not one).
@@ -145,7 +143,7 @@ class TrackingDetector(Detector):
         by_file: dict[str, list[Requirement]] = defaultdict(list)
         logged = _logged_model_dirs(ctx.files())
         for req in requirements(ctx):
-            if req.path.rsplit("/", 1)[0] not in logged and not _RUN_STORE.search(req.path):
+            if req.path.rsplit("/", 1)[0] not in logged and not is_run_store_path(req.path):
                 by_file[req.path].append(req)
         for path, reqs in sorted(by_file.items()):
             if is_template_path(path) or path.endswith("setup.py") or len(reqs) < MIN_REQUIREMENTS:
@@ -158,7 +156,7 @@ class TrackingDetector(Detector):
                                     ctx.location(path), subject=path, kind="pinned", pinned=pinned,
                                     total=len(reqs))
         for path, why in sorted(unreadable_manifests(ctx).items()):
-            if is_template_path(path) or path.rsplit("/", 1)[0] in logged or _RUN_STORE.search(path):
+            if is_template_path(path) or path.rsplit("/", 1)[0] in logged or is_run_store_path(path):
                 continue
             # its pins are unknown: error, unless another file shows a reproducible environment
             yield self.evidence("tracking.reproducible_env", f"{path} could not be read: {why}",

@@ -35,6 +35,19 @@ class Finding:
     """Position of the step in its job, to tell what runs after what."""
 
 
+_SARIF_UPLOAD = "codeql-action/upload-sarif"
+
+
+def _reported_scan(job: Job, step: Step, order: int) -> list[Finding]:
+    """A scanner action that may not fail the job still reports when a later step uploads its
+    SARIF to code scanning: the findings become alerts there (how CodeQL itself works)."""
+    if not step.uses or k.SECURITY not in classify_uses(step.uses, step.args):
+        return []
+    if not any(_SARIF_UPLOAD in later.uses for later in job.steps[order + 1:]):
+        return []
+    return [Finding(job, frozenset({k.SECURITY}), step.uses, job.file, step.line, order)]
+
+
 class JobAnalyser:
     """Turns jobs into findings; caches task-runner and linter configuration look-ups."""
 
@@ -50,6 +63,7 @@ class JobAnalyser:
         out: list[Finding] = []
         for order, step in enumerate(job.steps):
             if step.neutered:
+                out += _reported_scan(job, step, order)
                 continue
             if step.uses:
                 kinds = classify_uses(step.uses, step.args)

@@ -91,7 +91,11 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
     doc = docs[0] if docs else None
     if not isinstance(doc, dict) or not isinstance(doc.get("jobs"), dict):
         return Pipeline(path, SYSTEM, error="not a workflow: no jobs mapping")
-    base = triggers(doc.get("on", doc.get(True)))
+    on = doc.get("on", doc.get(True))
+    # With no event at all (``on:`` left empty once every trigger is commented out) GitHub
+    # rejects the workflow: none of its jobs can ever run.
+    never_runs = not on
+    base = triggers(on)
     finder = LineFinder(text)
     jobs_line = finder.key("jobs") or 1
     jobs: list[Job] = []
@@ -110,7 +114,7 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
         jobs.append(Job(
             file=path, system=SYSTEM, name=str(name), line=line, triggers=job_triggers,
             steps=tuple(steps), environment=_environment(job.get("environment")),
-            neutered=truthy(job.get("continue-on-error")) or disabled_condition(job.get("if")),
+            neutered=never_runs or truthy(job.get("continue-on-error")) or disabled_condition(job.get("if")),
             needs=tuple(str(n) for n in one_or_many(job.get("needs"))),
         ))
     return Pipeline(path, SYSTEM, tuple(jobs), called_workflows=tuple(called))

@@ -21,8 +21,12 @@ def logging_setup(src: Source) -> Hit | None:
     if _SCAFFOLDING.search(src.path):
         return None
     call = src.call(r"logging\.basicConfig", r"logging\.config\.dictConfig", r"logging\.config\.fileConfig")
+    handler = src.call(r"logging\.(handlers\.)?\w*Handler")
     if call is None and src.call(r"logging\.getLogger"):
-        call = src.call(r"logging\.(handlers\.)?\w*Handler", r"\.addHandler")
+        call = handler or src.call(r"\.addHandler")
+    elif call is None and handler and src.call(r"\.addHandler"):
+        # a project Logger subclass (or logging.Logger(...)) built with its own handlers
+        call = handler
     return Hit(src.path, call.line, f"logging configured ({call.name})") if call else None
 
 
