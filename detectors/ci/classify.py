@@ -143,12 +143,18 @@ def classify_command(cmd: Command) -> set[str]:
     return kinds
 
 
+#: kinds decided by the action's own name only: an input naming a scanner's report (an artifact
+#: upload of trivy-results.sarif) does not make a utility action a scan
+_NAME_ONLY = frozenset({SECURITY})
+
+
 def classify_uses(uses: str, args: str = "") -> set[str]:
     """Kinds of an action, task, orb, plugin or builder image (with its inputs)."""
     if not uses:
         return set()
-    text = f"{uses} {args}".lower()
-    kinds = {kind for kind, rx in _COMPILED_USES if rx.search(text)}
+    name = uses.lower()
+    text = f"{name} {args}".lower()
+    kinds = {kind for kind, rx in _COMPILED_USES if rx.search(name if kind in _NAME_ONLY else text)}
     if DOCS_DEPLOY in kinds:
         kinds.discard(DEPLOY)
     return kinds

@@ -67,6 +67,9 @@ def test_github_positive(make_repo, steps, signal):
     ("- name: Build\n  run: python model.py", "deploy.ci_training"),
     ("- name: Train model\n  run: python -c 'print(1)'", "deploy.ci_training"),
     ("- run: kubectl apply -f k8s/ || exit 0", "deploy.cd"),
+    # a utility action whose input names a scanner's report is not a scan
+    ("- uses: actions/upload-artifact@v4\n  with:\n    name: reports\n    path: trivy-results.sarif",
+     "governance.security_scanning"),
 ])
 def test_github_traps(make_repo, step, signal):
     ev = run_detector(CIDetector, make_repo(wf(job(step))))
