@@ -105,21 +105,21 @@ def code_files(ctx: ScanContext, notebooks: bool = False) -> Iterator[tuple[str,
 
 def _content_checks(text: str, names: list[str]) -> list[str]:
     """The functions among ``names`` that really check data: they raise or assert, or look at its
-    content (nulls, types, columns, ranges), and do not merely compare digests of a cached file."""
+    content (nulls, types, columns, ranges), and do not merely compare digests of a cached file.
+    A check may delegate to a helper of the same module that inspects the data and fails on it
+    (``validate_data`` calling ``_assert_consistency(df, config)``)."""
     tree = parse_tree(text)
     if tree is None:
         return names  # too big or unparsable: keep the name-based finding
-    wanted = set(names)
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in wanted \
-                and _checks_content(node):
-            found.add(node.name)
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    strict = {fn.name for fn in functions if _content_flags(fn) == (True, True, False)}
+    found = {fn.name for fn in functions if fn.name in set(names)
+             and (_checks_content(fn) or _calls_any(fn, strict - {fn.name}))}
     return sorted(found)
 
 
-def _checks_content(fn: ast.AST) -> bool:
-    """The function raises/asserts or inspects data content, and compares no digests."""
+def _content_flags(fn: ast.AST) -> tuple[bool, bool, bool]:
+    """(raises or asserts, inspects data content, compares digests) for one function."""
     raises = looks = digests = False
     for node in ast.walk(fn):
         if isinstance(node, (ast.Raise, ast.Assert)):
@@ -131,7 +131,19 @@ def _checks_content(fn: ast.AST) -> bool:
             digests = digests or bool(_DIGEST_CALL.search(name))
             looks = looks or name == "len" and bool(node.args) \
                 and not isinstance(node.args[0], ast.Constant)
+    return raises, looks, digests
+
+
+def _checks_content(fn: ast.AST) -> bool:
+    """The function raises/asserts or inspects data content, and compares no digests."""
+    raises, looks, digests = _content_flags(fn)
     return (raises or looks) and not digests
+
+
+def _calls_any(fn: ast.AST, names: set[str]) -> bool:
+    """The function calls one of ``names`` by its bare name (a helper of the same module)."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names
+               for n in ast.walk(fn))
 
 
 def structured_docs(ctx: ScanContext, path: str) -> list[Any]:

@@ -171,8 +171,12 @@ class TrackingDetector(Detector):
         promoters = _promoting_functions(trees.values())
         # Gates often sit in a flow module that only calls the project's registry helpers.
         trees.update(_parsed({p: t for p, t in texts.items() if p not in trees}, tuple(promoters)))
+        # An Airflow branch callable gates promotion by returning the id of the task that promotes.
+        tasks = _promoting_tasks(_parsed(texts, ("python_callable",)).values(), promoters)
+        trees.update(_parsed({p: t for p, t in texts.items() if p not in trees},
+                             tuple(f"{q}{t}{q}" for t in tasks for q in "'\"")))
         for path, tree in sorted(trees.items()):
-            gated = _first_gated_call(tree, promoters)
+            gated = _first_gated_call(tree, promoters, tasks)
             if gated:
                 call, line, test = gated
                 summary = f"{call} runs only behind an evaluation gate (if {test}) in {path}"
@@ -325,8 +329,27 @@ def _is_gate(test: ast.AST) -> bool:
     return False
 
 
-def _first_gated_call(tree: ast.AST, promoters: set[str]) -> tuple[str, int, str] | None:
-    """(callee, line, gate) of the first registry change nested in an ``if`` that is an evaluation gate."""
+def _promoting_tasks(trees, promoters: set[str]) -> set[str]:
+    """Ids of pipeline tasks (``PythonOperator(task_id=..., python_callable=...)``) that run a
+    project function changing the registry."""
+    tasks = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            kwargs = {k.arg: k.value for k in node.keywords}
+            task, target = kwargs.get("task_id"), kwargs.get("python_callable")
+            callee = target.attr if isinstance(target, ast.Attribute) else \
+                target.id if isinstance(target, ast.Name) else None
+            if isinstance(task, ast.Constant) and isinstance(task.value, str) and callee in promoters:
+                tasks.add(task.value)
+    return tasks
+
+
+def _first_gated_call(tree: ast.AST, promoters: set[str],
+                      tasks: frozenset[str] | set[str] = frozenset()) -> tuple[str, int, str] | None:
+    """(callee, line, gate) of the first registry change nested in an ``if`` that is an evaluation
+    gate; a branch that returns the id of a promoting task (``tasks``) is one too."""
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and _is_gate(node.test):
@@ -334,6 +357,9 @@ def _first_gated_call(tree: ast.AST, promoters: set[str]) -> tuple[str, int, str
                 for sub in ast.walk(stmt):
                     if isinstance(sub, ast.Call) and _mutates_registry(sub, promoters):
                         found.append((sub.lineno, str(_callee(sub)), ast.unparse(node.test)[:80]))
+                    elif isinstance(sub, ast.Return) and isinstance(sub.value, ast.Constant) \
+                            and sub.value.value in tasks:
+                        found.append((sub.lineno, f"task {sub.value.value}", ast.unparse(node.test)[:80]))
     if not found:
         return None
     line, callee, test = min(found)

@@ -1,4 +1,4 @@
-"""Documentation sites: MkDocs, Sphinx, Docusaurus, Read the Docs, Jupyter Book and other site
+"""Documentation sites: MkDocs, Sphinx, Docusaurus, Read the Docs, Jupyter Book, bookdown and other site
 generators' configuration."""
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ _DOCS_FILES = (
     ("mdbook", re.compile(r"(?:^|/)book\.toml$", re.I), r"\[book\]"),
     ("vitepress", re.compile(r"(?:^|/)\.vitepress/config\.[cm]?[jt]s$", re.I), ""),
     ("antora", re.compile(r"(?:^|/)antora(?:-playbook)?\.ya?ml$", re.I), ""),
+    ("bookdown", re.compile(r"(?:^|/)_bookdown\.ya?ml$", re.I), ""),
 )
 _JUPYTER_BOOK_CONFIG = re.compile(r"(?:^|/)_config\.ya?ml$", re.I)
 

@@ -163,6 +163,9 @@ def test_packaged_code(make_repo, files, expected):
     ({"book/_config.yml": "title: Demo\n", "book/_toc.yml": "format: jb-book\nroot: intro\n"}, "present", "jupyter-book"),
     ({"_quarto.yml": "project:\n  type: website\n"}, "present", "quarto"),
     ({"zensical.toml": '[project]\nsite_name = "Demo"\n'}, "present", "zensical"),
+    ({"manuscript/_bookdown.yml": 'book_filename: "book"\noutput_dir: "docs"\n',
+      "manuscript/index.Rmd": "# Preface\n"}, "present", "bookdown"),
+    ({"manuscript/index.Rmd": "# Preface\n", "manuscript/01-intro.Rmd": "# Intro\n"}, "absent", "rmarkdown-without-bookdown"),
     # traps
     ({"docs/architecture.md": "# Architecture\n", "docs/setup.md": "# Setup\n"}, "absent", "plain-markdown-folder"),
     ({"_config.yml": "theme: jekyll-theme-minimal\n"}, "absent", "jekyll-config-alone"),

@@ -234,6 +234,24 @@ def check_dataset(self, path):
     return hashlib.sha1(pd.util.hash_pandas_object(df).values).hexdigest() == self.digests.get(path)
 """
 
+DELEGATED_CHECK = """
+import pandas as pd
+
+def _assert_consistency(df, config):
+    for col in df.columns:
+        assert config[col] == str(df.dtypes[col])
+
+def _check_keys(d, keys):
+    for key in keys:
+        if key not in d:
+            raise ValueError(key)
+
+def validate_data(files, config):
+    _check_keys(files, ["train"])
+    df = pd.read_csv(files["train"])
+    _assert_consistency(df, config)
+"""
+
 
 @pytest.mark.parametrize("files, expected", [
     ({"schema.py": "import pandera as pa\nschema = pa.DataFrameSchema({'a': pa.Column(int)})\n"}, True),
@@ -254,6 +272,10 @@ def check_dataset(self, path):
                         "    return not missing\n"}, None),
     # a cache check: is the file on disk the one generated last time? (digest comparison)
     ({"dataset.py": CACHE_CHECK}, False),
+    # the check delegates to a helper of the module that inspects the data and asserts on it
+    ({"validate_data.py": DELEGATED_CHECK}, True),
+    # ...but a helper that only checks argument keys is not a data check
+    ({"validate_data.py": DELEGATED_CHECK.replace("    _assert_consistency(df, config)\n", "")}, False),
     # drift is monitoring, not a gate on the training data
     ({"app.py": "import pandas as pd\nfrom scipy import stats\ndef _check_data_drift(ref, cur):\n"
                 "    return stats.ks_2samp(ref, cur).pvalue < 0.05\n"}, False),

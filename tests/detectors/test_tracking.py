@@ -235,6 +235,31 @@ def run(prod_metrics, r2_score):
         candidate.link("org/wandb-registry-model/production")
 """
 
+AIRFLOW_PUSH = """
+import mlflow
+
+def push_model(run_id):
+    v = mlflow.register_model(f"runs:/{run_id}/model", "m").version
+    mlflow.MlflowClient().transition_model_version_stage("m", v, "Production")
+"""
+AIRFLOW_VALIDATE = """
+def validate_model(f1_new, f1_old):
+    if f1_new > f1_old:
+        return "push_new_model"
+    return "keep_old_model"
+"""
+AIRFLOW_DAG = """
+from airflow import DAG
+from airflow.operators.python import BranchPythonOperator, PythonOperator
+from tasks.validate import validate_model
+from tasks.push import push_model
+
+with DAG("ci", schedule=None):
+    check = BranchPythonOperator(task_id="model_validation", python_callable=validate_model)
+    push = PythonOperator(task_id="push_new_model", python_callable=push_model)
+    check >> push
+"""
+
 
 @pytest.mark.parametrize("files, expected", [
     ({"pipeline/promote.py": GATED}, True),
@@ -243,6 +268,15 @@ def run(prod_metrics, r2_score):
     ({"registry.py": "import mlflow\n\ndef register(run_id):\n    mlflow.register_model(f'runs:/{run_id}/m', 'm')\n",
       "flow.py": "from registry import register\n\ndef run(metrics):\n    if metrics['f1'] >= 0.8:\n        register('abc')\n"},
      True),
+    # an Airflow branch returns the id of the task that promotes only when the metric improves
+    ({"tasks/push.py": AIRFLOW_PUSH, "tasks/validate.py": AIRFLOW_VALIDATE, "dags/ci.py": AIRFLOW_DAG}, True),
+    # the same branch without the promoting task wired (the task runs something else)
+    ({"tasks/push.py": AIRFLOW_PUSH, "tasks/validate.py": AIRFLOW_VALIDATE,
+      "dags/ci.py": AIRFLOW_DAG.replace("python_callable=push_model", "python_callable=print")}, False),
+    # a branch chosen by a command-line flag, not an evaluation
+    ({"tasks/push.py": AIRFLOW_PUSH, "dags/ci.py": AIRFLOW_DAG,
+      "tasks/validate.py": "import sys\ndef validate_model():\n    if sys.argv[1]:\n        return 'push_new_model'\n"},
+     False),
     ({"scripts/set_alias.py": UNGATED}, False),        # a manual script: argv check is no evaluation
     ({"evaluate.py": WANDB_GATED}, True),
     ({"evaluate.py": WANDB_GATED.replace("org/wandb-registry-model/production", "https://example.org")}, False),
