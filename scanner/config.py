@@ -26,8 +26,18 @@ class ConfigError(ValueError):
     """The configuration file is malformed; the message names the file and the key."""
 
 
+class Expiring:
+    """Something a person asserted until an expiry day (attestations, waivers)."""
+
+    expires: dt.date
+
+    def active(self, today: dt.date) -> bool:
+        """True until (and including) the expiry day."""
+        return today <= self.expires
+
+
 @dataclass(frozen=True, kw_only=True)
-class Attestation:
+class Attestation(Expiring):
     """A practice a person asserts that the scanner cannot see (kept apart from detection)."""
 
     signal: str
@@ -42,13 +52,9 @@ class Attestation:
     """After this day the attestation no longer counts (it is still reported)."""
     note: str = ""
 
-    def active(self, today: dt.date) -> bool:
-        """True until (and including) the expiry day."""
-        return today <= self.expires
-
 
 @dataclass(frozen=True, kw_only=True)
-class Waiver:
+class Waiver(Expiring):
     """An accepted gap: a criterion or a whole dimension; the finding stays visible."""
 
     id: str
@@ -57,10 +63,6 @@ class Waiver:
     reason: str
     expires: dt.date
     link: str = ""
-
-    def active(self, today: dt.date) -> bool:
-        """True until (and including) the expiry day."""
-        return today <= self.expires
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -106,16 +106,22 @@ def test_budget_shared_across_the_org_makes_late_repositories_fail_not_vanish(gh
     assert any("--max-requests" in (r["error"] or "") for r in report["repositories"])
 
 
-def test_gitlab_group_with_subgroups(monkeypatch, tmp_path):
+def scan_gitlab_group(monkeypatch, out_dir, group: str, *paths: str):
+    """An org scan of a GitLab group (behind the API double) holding ``paths``: (fake, outcome)."""
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-secret-0000")
-    fake = FakeGitLab(group="acme")
-    fake.add(project("acme/churn"))
-    fake.add(project("acme/ml/ranker"))
+    fake = FakeGitLab(group=group)
+    for path in paths:
+        fake.add(project(path))
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake.register(mock)
         options = ApiOptions(now=NOW)
-        listed = list_repositories("gitlab", "acme", options)
-        outcome = OrgScanner(load_rules(), tmp_path, options, workers=2).run("gitlab:acme", listed, len(listed))
+        listed = list_repositories("gitlab", group, options)
+        outcome = OrgScanner(load_rules(), out_dir, options, workers=2).run(f"gitlab:{group}", listed, len(listed))
+    return fake, outcome
+
+
+def test_gitlab_group_with_subgroups(monkeypatch, tmp_path):
+    fake, outcome = scan_gitlab_group(monkeypatch, tmp_path, "acme", "acme/churn", "acme/ml/ranker")
     report = summarise(outcome)
     assert [r["path"] for r in report["repositories"]] == ["acme/churn", "acme/ml/ranker"]
     assert report["counts"]["scanned"] == 2
@@ -171,15 +177,7 @@ def test_result_file_names_are_injective():
 
 
 def test_projects_whose_flattened_paths_clash_get_separate_results(monkeypatch, tmp_path):
-    monkeypatch.setenv("GITLAB_TOKEN", "glpat-secret-0000")
-    fake = FakeGitLab(group="g")
-    fake.add(project("g/a/b"))
-    fake.add(project("g/a__b"))
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake.register(mock)
-        options = ApiOptions(now=NOW)
-        listed = list_repositories("gitlab", "g", options)
-        outcome = OrgScanner(load_rules(), tmp_path, options, workers=2).run("gitlab:g", listed, len(listed))
+    _, outcome = scan_gitlab_group(monkeypatch, tmp_path, "g", "g/a/b", "g/a__b")
     files = {o.path: o.file for o in outcome.outcomes}
     assert [o.status for o in outcome.outcomes] == ["scanned", "scanned"]
     assert len(set(files.values())) == 2

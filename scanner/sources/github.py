@@ -14,10 +14,10 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner.model import Target
-from scanner.sources.http_budget import ApiError, ApiNotFound, ApiSession
+from scanner.sources.http_budget import ApiError, ApiSession
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, Commit, History, TargetUnreadable
 from scanner.sources.platform import RECENT_ITEMS, parse_time
-from scanner.sources.remote_view import ApiRepoView, Blob, BlobReader, TreeEntry
+from scanner.sources.remote_view import ApiRepoView, Blob, BlobReader, TreeEntry, read_or_unreadable
 
 DEFAULT_API = "https://api.github.com"
 MAX_COMMITS = 100
@@ -114,21 +114,13 @@ def run_graphql(session: ApiSession, query: str, variables: dict[str, Any]) -> d
 def open_github(owner: str, name: str, ref: str | None, session: ApiSession) -> GitHubRepoInfo:
     """Read the repository and resolve the ref to a commit; TargetUnreadable when impossible."""
     where = f"github:{owner}/{name}"
-    try:
-        repo = session.get(f"repos/{quote(owner)}/{quote(name)}").data
-    except ApiNotFound as exc:
-        raise TargetUnreadable(f"{where}: not found, or private and GITHUB_TOKEN cannot read it ({exc.reason})") from None
-    except ApiError as exc:
-        raise TargetUnreadable(f"{where}: {exc.reason}") from None
+    repo = read_or_unreadable(lambda: session.get(f"repos/{quote(owner)}/{quote(name)}").data, where,
+                              lambda _: "not found, or private and GITHUB_TOKEN cannot read it")
     ref = ref or repo.get("default_branch") or "main"
-    try:
-        sha = session.get(f"repos/{quote(owner)}/{quote(name)}/commits/{quote(ref, safe='')}",
-                          accept="application/vnd.github.sha").data
-    except ApiNotFound as exc:
-        why = "the repository is empty" if exc.status == 409 else f"ref {ref!r} not found"
-        raise TargetUnreadable(f"{where}: {why} ({exc.reason})") from None
-    except ApiError as exc:
-        raise TargetUnreadable(f"{where}: {exc.reason}") from None
+    sha = read_or_unreadable(
+        lambda: session.get(f"repos/{quote(owner)}/{quote(name)}/commits/{quote(ref, safe='')}",
+                            accept="application/vnd.github.sha").data, where,
+        lambda exc: "the repository is empty" if exc.status == 409 else f"ref {ref!r} not found")
     if not isinstance(sha, str) or len(sha.strip()) < 7:
         raise TargetUnreadable(f"{where}: the API did not return a commit for {ref!r}")
     return GitHubRepoInfo(owner=owner, name=name, repo=repo, ref=ref, commit=sha.strip(), session=session)

@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner.model import Target
-from scanner.sources.http_budget import ApiError, ApiNotFound, ApiSession
+from scanner.sources.http_budget import ApiError, ApiSession
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, Commit, History, TargetUnreadable
 from scanner.sources.platform import RECENT_ITEMS, parse_time
-from scanner.sources.remote_view import ApiRepoView, Blob, BlobReader, TreeEntry
+from scanner.sources.remote_view import ApiRepoView, Blob, BlobReader, TreeEntry, read_or_unreadable
 
 DEFAULT_URL = "https://gitlab.com"
 MAX_COMMITS = 100
@@ -102,21 +102,14 @@ class GitLabBlobReader(BlobReader):
 def open_gitlab(path: str, ref: str | None, session: ApiSession) -> GitLabProjectInfo:
     """Read the project and resolve the ref to a commit; TargetUnreadable when impossible."""
     where = f"gitlab:{path}"
-    try:
-        project = session.get(f"projects/{quote(path, safe='')}").data
-    except ApiNotFound as exc:
-        raise TargetUnreadable(f"{where}: not found, or private and GITLAB_TOKEN cannot read it ({exc.reason})") from None
-    except ApiError as exc:
-        raise TargetUnreadable(f"{where}: {exc.reason}") from None
+    project = read_or_unreadable(lambda: session.get(f"projects/{quote(path, safe='')}").data, where,
+                                 lambda _: "not found, or private and GITLAB_TOKEN cannot read it")
     if project.get("empty_repo"):
         raise TargetUnreadable(f"{where}: the repository is empty")
     ref = ref or project.get("default_branch") or "main"
-    try:
-        commit = session.get(f"projects/{project['id']}/repository/commits/{quote(ref, safe='')}").data
-    except ApiNotFound as exc:
-        raise TargetUnreadable(f"{where}: ref {ref!r} not found ({exc.reason})") from None
-    except ApiError as exc:
-        raise TargetUnreadable(f"{where}: {exc.reason}") from None
+    commit = read_or_unreadable(
+        lambda: session.get(f"projects/{project['id']}/repository/commits/{quote(ref, safe='')}").data, where,
+        lambda _: f"ref {ref!r} not found")
     return GitLabProjectInfo(path=project.get("path_with_namespace") or path, project=project, ref=ref,
                              commit=commit["id"], session=session)
 

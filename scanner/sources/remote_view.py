@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 
 from scanner.model import Target
+from scanner.sources.http_budget import ApiError, ApiNotFound
 from scanner.sources.interface import (
     DEFAULT_EXCLUDES,
     DEFAULT_MAX_FILE_BYTES,
     History,
     RepoView,
     SourceError,
+    TargetUnreadable,
 )
 
 #: suffixes of files no detector reads as text: never batched, fetched alone if ever asked.
@@ -37,6 +39,9 @@ BATCH_FILE_CAP = 512 * 1024
 #: at most this much text is prefetched for one repository; the rest is read on demand.
 PREFETCH_BYTES = 16 * 1024 * 1024
 PREFETCH_FILES = 1500
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,17 @@ class BlobReader(abc.ABC):
     def sizes(self, paths: list[str]) -> dict[str, int]:
         """Sizes of files the tree gave none for, in one request (without reading them)."""
         return {}
+
+
+def read_or_unreadable(fetch: Callable[[], T], where: str, not_found: Callable[[ApiNotFound], str]) -> T:
+    """One API read that opening a target depends on: any failure makes the target unreadable
+    (exit 3), with the reason, and ``not_found`` says what a 404/409 means here."""
+    try:
+        return fetch()
+    except ApiNotFound as exc:
+        raise TargetUnreadable(f"{where}: {not_found(exc)} ({exc.reason})") from None
+    except ApiError as exc:
+        raise TargetUnreadable(f"{where}: {exc.reason}") from None
 
 
 def wanted_for_batch(path: str) -> bool:
