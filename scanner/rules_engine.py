@@ -10,6 +10,10 @@ a small boolean expression over signals::
 
 A level holds when its criteria and all lower levels' hold; the level is the highest that
 holds. The unmet criteria of the next level are the gap. The engine never reads files.
+
+A criterion marked ``hygiene: true`` (a licence file, setup steps in the README) does not stop
+the climb: as auditors do, a dimension whose practices are all there is scored on them, one
+level lower while hygiene is missing, and the missing hygiene stays in the gap.
 """
 from __future__ import annotations
 
@@ -58,6 +62,8 @@ class Rule:
     description: str
     when: Expr
     recommendation: str
+    hygiene: bool = False
+    """Missing, it lowers the level by one instead of capping it (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,7 @@ def parse_rules(text: str, origin: str, extra_signals: Mapping[str, Any] = {}) -
                     description=str(rule.get("description", "")),
                     when=_expr(rule["when"], f"{where}[{i}].when", known, twins),
                     recommendation=str(rule.get("recommendation", "")),
+                    hygiene=_flag(rule.get("hygiene", False), f"{where}[{i}].hygiene"),
                 ))
             levels[dim][level] = tuple(parsed)
     missing = [d for d in DIMENSIONS if d not in levels]
@@ -161,6 +168,12 @@ def parse_rules(text: str, origin: str, extra_signals: Mapping[str, Any] = {}) -
         raise RuleError(f"{origin}: strict.live_min_tier: unknown tier {tier!r}")
     return RuleSet(name=name, sha256=digest.hexdigest(),
                    levels=levels, live_min_tier=_TIERS.get(tier) if tier else None, twins=twins)
+
+
+def _flag(raw: Any, where: str) -> bool:
+    if not isinstance(raw, bool):
+        raise RuleError(f"{where}: expected true or false")
+    return raw
 
 
 def _twins(raw: Any, origin: str, known: Mapping[str, Any]) -> dict[str, str]:
@@ -245,38 +258,45 @@ def _tier_for(rules: RuleSet, level: int) -> Tier | None:
     return rules.live_min_tier if level >= 2 else None
 
 
+def _criteria(rules: RuleSet, dim: str, lvl: int, signals: Mapping[str, SignalResult]) -> list[tuple[Rule, Criterion]]:
+    out = []
+    for rule in rules.levels[dim].get(lvl, ()):
+        min_tier = _tier_for(rules, lvl)
+        verdict = _evaluate(rule.when, signals, min_tier)
+        out.append((rule, Criterion(
+            id=rule.id, description=rule.description, held=verdict.held,
+            evidence_ids=tuple(sorted(set(verdict.evidence))),
+            recommendation=rule.recommendation or None,
+            unknown_signals=_blocking_unknowns(rule.when, signals, verdict, min_tier),
+        )))
+    return out
+
+
 def judge(rules: RuleSet, signals: Mapping[str, SignalResult]) -> dict[str, DimensionScore]:
     """Score every dimension from the signal outcomes."""
     scores = {}
     for dim in DIMENSIONS:
         met: list[Criterion] = []
         top: list[Criterion] = []  # criteria of the highest level that holds
-        level = 0
+        hygiene: list[Criterion] = []  # missing hygiene criteria up to the practices' level
+        practices = 0
         gap: list[Criterion] = []
         for lvl in (1, 2, 3, 4):
-            evaluated = []
-            for rule in rules.levels[dim].get(lvl, ()):
-                min_tier = _tier_for(rules, lvl)
-                verdict = _evaluate(rule.when, signals, min_tier)
-                evaluated.append(Criterion(
-                    id=rule.id, description=rule.description, held=verdict.held,
-                    evidence_ids=tuple(sorted(set(verdict.evidence))),
-                    recommendation=rule.recommendation or None,
-                    unknown_signals=_blocking_unknowns(rule.when, signals, verdict, min_tier),
-                ))
-            if evaluated and all(c.held for c in evaluated):
-                level = lvl
-                met.extend(evaluated)
-                top = evaluated
-                continue
-            gap = [c for c in evaluated if not c.held]
-            break
+            evaluated = _criteria(rules, dim, lvl, signals)
+            if not evaluated or not all(c.held for r, c in evaluated if not r.hygiene):
+                gap = [c for _r, c in evaluated if not c.held]
+                break
+            practices = lvl
+            met.extend(c for _r, c in evaluated if c.held)
+            top = [c for _r, c in evaluated if c.held]
+            hygiene.extend(c for r, c in evaluated if r.hygiene and not c.held)
+        level = max(practices - 1, 0) if hygiene else practices
         scores[dim] = DimensionScore(
             dimension=dim, level=level,
             confidence=_confidence(rules, dim, signals),
-            met=tuple(met), gap=tuple(gap),
-            recommendations=tuple(c.recommendation for c in gap if c.recommendation),
-            reason=_reason(level, top, gap),
+            met=tuple(met), gap=tuple(hygiene + gap),
+            recommendations=tuple(c.recommendation for c in hygiene + gap if c.recommendation),
+            reason=_reason(level, top, gap, hygiene, practices),
         )
     return scores
 
@@ -307,12 +327,16 @@ def _confidence(rules: RuleSet, dim: str, signals: Mapping[str, SignalResult]) -
     return round(0.8 * repo_share + 0.2 * live_share, 2)
 
 
-def _reason(level: int, top: list[Criterion], gap: list[Criterion]) -> str:
+def _reason(level: int, top: list[Criterion], gap: list[Criterion], hygiene: list[Criterion],
+            practices: int) -> str:
     """One line: what holds at this level, or what is missing for level 1."""
     if level == 0:
-        why = "level 0: missing " + ("; ".join(c.description for c in gap) or "level-1 criteria")
+        why = "level 0: missing " + ("; ".join(c.description for c in hygiene or gap) or "level-1 criteria")
     else:
         why = f"level {level}: " + "; ".join(c.description for c in top)
+    if hygiene and level > 0:
+        why += (f" (one below the practices' level {practices}: missing "
+                + "; ".join(c.description for c in hygiene) + ")")
     # say when the next level is out of reach only because a source was missing
     unknown = sorted({s for c in gap for s in c.unknown_signals})
     if unknown:

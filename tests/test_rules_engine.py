@@ -176,3 +176,69 @@ def test_a_file_extending_a_profile_keeps_its_own_name_and_a_digest_of_both():
     assert mine.name == "team-rules"
     assert mine.sha256 != load_rules().sha256
     assert mine.levels == load_rules().levels
+
+
+# -- hygiene criteria and the rubric's departures -----------------------------------------------
+GOVERNANCE_PRACTICES = {"tracking.reproducible_env", "governance.approval_gates"}
+
+
+def test_missing_hygiene_lowers_the_level_by_one_instead_of_zeroing_it():
+    # pinned environment and an approval gate, but no licence and nothing documented
+    gov = judge(load_rules(), signals_with(GOVERNANCE_PRACTICES))["governance"]
+    assert gov.level == 2
+    assert "one below the practices' level 3" in gov.reason
+    assert {"governance.basics", "governance.maintained"} <= {c.id for c in gov.gap}
+    # the licence and a changelog restore the practices' level
+    full = judge(load_rules(), signals_with(GOVERNANCE_PRACTICES | {"governance.license", "governance.changelog_releases"}))
+    assert full["governance"].level == 3
+    assert "one below" not in full["governance"].reason
+
+
+def test_hygiene_alone_missing_with_no_practices_is_level_zero():
+    gov = judge(load_rules(), signals_with(set()))["governance"]
+    assert gov.level == 0
+    assert gov.reason.startswith("level 0: missing basic ownership")
+    collab = judge(load_rules(), signals_with({"collaboration.packaged_code", "deploy.tests"}))["collaboration"]
+    assert collab.level == 1  # habits of level 2 without a README that says how to start
+    assert "collaboration.onboarding" in {c.id for c in collab.gap}
+
+
+def test_hygiene_must_be_a_boolean():
+    text = load_rules_text().replace("hygiene: true", "hygiene: maybe", 1)
+    with pytest.raises(RuleError, match=r"hygiene: expected true or false"):
+        parse_rules(text, "bad.yaml")
+
+
+def load_rules_text() -> str:
+    from importlib import resources
+    return resources.files("rules").joinpath("default.yaml").read_text(encoding="utf-8")
+
+
+def test_ci_training_alone_is_not_a_retraining_loop():
+    base = {"deploy.container", "deploy.ci_present", "deploy.ci_tests", "deploy.cd", "deploy.progressive",
+            "deploy.ci_training"}
+    assert judge(load_rules(), signals_with(base))["model_deployment"].level == 3
+    # gated: the CI-trained model reaches production only past a metric or approval gate
+    assert judge(load_rules(), signals_with(base | {"governance.approval_gates"}))["model_deployment"].level == 4
+    # a retrain trigger from monitoring is the loop itself
+    assert judge(load_rules(), signals_with(base - {"deploy.ci_training"} | {"monitoring.retrain_trigger"})
+                 )["model_deployment"].level == 4
+
+
+def test_training_triggered_by_monitoring_is_automated_training_without_cd():
+    sigs = {"deploy.container", "deploy.ci_present", "deploy.ci_tests", "monitoring.retrain_trigger"}
+    assert judge(load_rules(), signals_with(sigs))["model_deployment"].level == 3
+
+
+def test_logged_runs_and_a_registry_count_as_recorded_experiments():
+    # one experiment on a live server: runs with params and metrics, a registered model, an alias moved
+    live = {"mlflow.runs_params_metrics": Tier.LIVE, "mlflow.runs_artifacts_models": Tier.LIVE,
+            "mlflow.registered_models": Tier.LIVE, "mlflow.alias_recently_moved": Tier.LIVE}
+    assert judge(load_rules(), signals_with(live))["experiment_tracking"].level == 4
+
+
+def test_team_workflow_needs_three_artefacts_not_contributors():
+    base = {"collaboration.readme_setup", "collaboration.packaged_code", "deploy.tests",
+            "collaboration.multiple_contributors", "collaboration.docs_site", "collaboration.dev_env"}
+    assert judge(load_rules(), signals_with(base))["collaboration"].level == 2
+    assert judge(load_rules(), signals_with(base | {"collaboration.contributing"}))["collaboration"].level == 3

@@ -1,4 +1,4 @@
-"""Command line: ``mlops-scan scan``, ``signals``, ``explain``. Only the CLI exits.
+"""Command line: ``mlops-scan scan``, ``judge``, ``signals``, ``explain``... Only the CLI exits.
 
 Exit codes: 0 ok, 1 a gate failed (--fail-under, or --strict-errors with errors),
 2 usage or configuration error, 3 the target could not be read at all.
@@ -20,7 +20,7 @@ def main() -> None:
 
 from scanner.cli import info_cmds, scan_cmd  # noqa: E402  (commands register on main)
 from scanner.cli import report_cmds  # noqa: E402
-from scanner.cli import org_cmd  # noqa: E402
+from scanner.cli import judge_cmd, org_cmd  # noqa: E402
 
 main.add_command(scan_cmd.scan)
 main.add_command(info_cmds.signals)
@@ -30,5 +30,6 @@ main.add_command(report_cmds.report)
 main.add_command(report_cmds.diff)
 main.add_command(report_cmds.trend)
 main.add_command(org_cmd.org)
+main.add_command(judge_cmd.judge)
 
 __all__ = ["main", "EXIT_GATE", "EXIT_USAGE", "EXIT_UNREADABLE"]

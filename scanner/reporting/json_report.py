@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scanner.model import Criterion, Evidence, ScanResult
+from scanner.model import Criterion, DimensionScore, Evidence, ScanResult
 
 SCHEMA_VERSION = "1.0"
 
@@ -16,6 +16,13 @@ def _criterion(c: Criterion) -> dict[str, Any]:
     if c.unknown_signals:
         out["not_checked"] = list(c.unknown_signals)
     return out
+
+
+def score_dict(s: DimensionScore) -> dict[str, Any]:
+    """One dimension's score as the bundle holds it."""
+    return {"level": s.level, "confidence": s.confidence, "reason": s.reason,
+            "met": [_criterion(c) for c in s.met], "gap": [_criterion(c) for c in s.gap],
+            "recommendations": list(s.recommendations)}
 
 
 def _evidence(ev: Evidence) -> dict[str, Any]:
@@ -49,12 +56,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "rules": {"name": result.rules_name, "sha256": result.rules_sha256},
         "started_at": result.started_at,
         "finished_at": result.finished_at,
-        "scores": {
-            dim: {"level": s.level, "confidence": s.confidence, "reason": s.reason,
-                  "met": [_criterion(c) for c in s.met], "gap": [_criterion(c) for c in s.gap],
-                  "recommendations": list(s.recommendations)}
-            for dim, s in result.scores.items()
-        },
+        "scores": {dim: score_dict(s) for dim, s in result.scores.items()},
         "overall": {"min": result.overall_min, "mean": result.overall_mean},
         "signals": signals,
         "evidence": [_evidence(e) for e in result.evidence],
