@@ -63,7 +63,7 @@ class MLflowServerDetector(Detector):
     remote or commits, or names matching ``--mlflow-experiment`` patterns); without either,
     the whole server is in scope. Recent means started within the last 90 days.
 
-    - experiments_active: >= 2 in-scope experiments have a recent run.
+    - experiments_active: an in-scope experiment has a recent run (one is enough: a team may keep one).
     - runs_params_metrics: a recent run logged params and metrics.
     - runs_artifacts_models: a recent run logged a model (``mlflow.log-model.history`` tag or
       logged-model outputs); artifacts are never listed nor downloaded.
@@ -119,9 +119,9 @@ class MLflowServerDetector(Detector):
                   "recent_since": _iso(source.since_ms), "runs_read": len(runs),
                   "runs_sample_truncated": "runs" in source.truncated}
         where = self._where(source, "runs")
-        if len(active) >= 2:
+        if active:
             yield self._live("mlflow.experiments_active",
-                             f"{len(active)} in-scope experiments have runs in the last {RECENT_DAYS} days",
+                             f"{len(active)} in-scope experiment(s) with runs in the last {RECENT_DAYS} days",
                              where, common, experiments=_cap(names.get(i, i) for i in active),
                              count_is_lower_bound="runs" in source.truncated)
         yield from self._run_practices(runs, where, common, source)

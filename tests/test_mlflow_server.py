@@ -168,7 +168,9 @@ def test_scope_by_repository_remote(server: str, remote: str) -> None:
 
 def test_scope_by_experiment_pattern(server: str) -> None:
     evidence, _ = scan(server, experiment_patterns=("churn-*",))
-    assert present(evidence) == {"mlflow.runs_params_metrics", "mlflow.registered_models"}
+    # one experiment is enough to be active
+    assert present(evidence) == {"mlflow.experiments_active", "mlflow.runs_params_metrics", "mlflow.registered_models"}
+    assert by_signal(evidence)["mlflow.experiments_active"].attributes["experiments"] == ["churn-train"]
     attrs = by_signal(evidence)["mlflow.runs_params_metrics"].attributes
     assert attrs["scope"]["experiments"] == {"churn-train": ["name matches 'churn-*'"]}
     assert by_signal(evidence)["mlflow.registered_models"].attributes["versions_per_model"] == {"churn-model": 1}
