@@ -29,6 +29,22 @@ def test_plain_folder_is_walked_with_default_excludes(tmp_path):
     assert LocalRepo(tmp_path).files() == ("deep/er/file.yaml", "train.py")
 
 
+def test_a_tracked_build_folder_is_the_projects_but_build_output_is_not(tmp_path):
+    git_repo(tmp_path, {
+        "build/pipeline-deployment.yaml": "steps: []\n", "build/Dockerfile": "FROM python\n",
+        "build/lib/pkg/a.py": "", "build/bdist.linux-x86_64/x.py": "", "docs/_build/html/index.html": "",
+        "dist/pkg-1.0-py3-none-any.whl": "", "dist/release-notes.md": "", "pkg.egg-info/PKG-INFO": "",
+        "train.py": "",
+    })
+    assert LocalRepo(tmp_path).files() == (
+        "build/Dockerfile", "build/pipeline-deployment.yaml", "dist/release-notes.md", "train.py")
+
+
+def test_untracked_build_folders_of_a_plain_walk_are_output(tmp_path):
+    write_tree(tmp_path, {"build/ci.yaml": "", "dist/notes.md": "", "train.py": ""})
+    assert LocalRepo(tmp_path).files() == ("train.py",)
+
+
 def test_subfolder_of_a_work_tree_is_scanned_relative_to_itself(tmp_path):
     git_repo(tmp_path, {"proj/train.py": "", "other.py": ""})
     repo = LocalRepo(tmp_path / "proj")

@@ -46,13 +46,32 @@ class History:
     """True for a shallow clone: older commits are not there to read."""
 
 
-#: folders never scanned: environments, dependencies, build output and caches.
+#: folders never scanned: environments, dependencies, vendored code and caches.
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "virtualenv", ".tox", ".nox",
     "node_modules", "site-packages", "dist-packages", "__pycache__", ".mypy_cache",
-    ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "build", "dist", ".eggs",
+    ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", ".eggs",
     "vendor", "third_party", "third-party", "bower_components", ".cache", ".idea", ".vscode",
 )
+
+#: folders named like build output. A folder git tracks is the project's (a tracked ``build/``
+#: often holds CI and pipeline configs), so these names alone exclude only files git does not
+#: track (a plain folder walk); tracked files are left out by the layout of a build tool's
+#: output (``_GENERATED``).
+OUTPUT_FOLDERS = frozenset({"build", "dist", "_build"})
+_GENERATED = re.compile(
+    r"(^|/)build/(lib|lib\.[^/]+|bdist\.[^/]+|temp\.[^/]+|scripts-[^/]+)/"  # setuptools
+    r"|(^|/)(_build|build)/(html|doctrees|latex|dirhtml|singlehtml)/"  # sphinx
+    r"|(^|/)dist/[^/]+\.(whl|tar\.gz|egg|zip|min\.js|js\.map)$"  # wheels, sdists, bundles
+    r"|(^|/)[^/]+\.egg-info/")
+
+
+def is_generated_output(path: str, tracked: bool) -> bool:
+    """True for a file of generated build output: by its folder's name when git does not track
+    it, by a build tool's output layout when it does."""
+    if _GENERATED.search(path):
+        return True
+    return not tracked and any(part in OUTPUT_FOLDERS for part in path.split("/")[:-1])
 
 #: files larger than this are listed in coverage and not read.
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024

@@ -16,6 +16,7 @@ from scanner.sources.interface import (
     RepoView,
     SourceError,
     TargetUnreadable,
+    is_generated_output,
 )
 
 #: history deeper than this is not read; enough to count contributors and bot updates.
@@ -153,7 +154,7 @@ class LocalRepo(RepoView):
 
     def _admit(self, rel: str) -> bool:
         """Keep regular files inside the root; record symlinks that leave it."""
-        if _excluded(rel, self.excludes):
+        if _excluded(rel, self.excludes) or is_generated_output(rel, tracked=self._git is not None):
             return False
         if not _utf8(rel):
             # evidence and reports are UTF-8: such a name could not be shown or fingerprinted

@@ -21,6 +21,7 @@ from scanner.sources.interface import (
     RepoView,
     SourceError,
     TargetUnreadable,
+    is_generated_output,
 )
 
 #: suffixes of files no detector reads as text: never batched, fetched alone if ever asked.
@@ -114,7 +115,9 @@ class ApiRepoView(RepoView):
         self.target = target
         self.reader = reader
         skip = frozenset(excludes)
-        kept = [e for e in entries if not any(part in skip for part in e.path.split("/"))]
+        # a hosted tree lists what git tracks: build output is told by its layout, not its name
+        kept = [e for e in entries if not any(part in skip for part in e.path.split("/"))
+                and not is_generated_output(e.path, tracked=True)]
         self._files = tuple(sorted(e.path for e in kept))
         self._sizes = {e.path: e.size for e in kept}
         self._blobs: dict[str, Blob] = {}
