@@ -372,17 +372,10 @@ def _module_index(paths: list[str]) -> dict[str, str]:
     return index
 
 
-_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[\w, \t]+)", re.M)
-
-
 def _imported_modules(ctx: ScanContext, path: str) -> list[str]:
-    """Modules a file imports, with ``from pkg import mod`` also giving ``pkg.mod``."""
+    """Modules a file imports (``from pkg import mod`` gives ``pkg.mod`` too)."""
     facts = ctx.python(path)
-    out = list(facts.imports) if facts else []
-    for m in _FROM_IMPORT.finditer(ctx.text(path) or ""):
-        names = m.group(2).strip("()").replace("\n", ",").split(",")
-        out += [f"{m.group(1)}.{n.split(' as ')[0].strip()}" for n in names if n.strip() and not n.strip().startswith("#")]
-    return out
+    return list(facts.imports) if facts else []
 
 
 def _loader_for(ctx: ScanContext, app: str, index: dict[str, str],

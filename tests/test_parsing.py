@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from scanner.parsing.python import parse_notebook, parse_python
+from scanner.parsing.python import _fallback, parse_notebook, parse_python
 from scanner.parsing.structured import MAX_YAML_ALIASES, ParseError, load_toml, load_yaml, load_yaml_documents, walk
 
 
@@ -152,3 +152,15 @@ def test_parse_tree_keeps_the_caps_of_the_facts():
     assert parse_tree("x = 1\n") is not None
     assert parse_tree("setup(install_requires=[" + "'a', " * 400_000 + "])") is None  # one huge line
     assert parse_tree("def broken(:\n") is None
+
+
+@pytest.mark.parametrize("source, module", [
+    ("from ray import serve\n@serve.deployment\nclass A: pass\n", "ray.serve"),
+    ("from sagemaker.workflow import pipeline\npipeline.Pipeline()\n", "sagemaker.workflow.pipeline"),
+    ("import azureml.core as aml\naml.Run.get_context()\n", "azureml.core"),
+])
+def test_a_submodule_imported_from_its_package_is_an_import_of_it(source, module):
+    facts = parse_python(source)
+    assert facts.imports_any((module,)) == module
+    # the line scan used for sources the parser rejects agrees
+    assert _fallback(source, "x").imports_any((module,)) == module

@@ -51,7 +51,8 @@ class PyFacts:
     """Imports and calls of one source file."""
 
     imports: dict[str, int] = field(default_factory=dict)
-    """Imported module (dotted, as written) -> first line."""
+    """Imported module (dotted, as written) -> first line; ``from a.b import c`` gives both
+    ``a.b`` and ``a.b.c`` (``c`` may be a submodule)."""
     calls: tuple[Call, ...] = ()
     defs: frozenset[str] = frozenset()
     """Names of functions and classes defined in the file."""
@@ -137,6 +138,9 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
             imports.setdefault(node.module, node.lineno)
             for alias in node.names:
                 if alias.name != "*":
+                    # ``from ray import serve`` imports ``ray.serve`` when serve is a submodule:
+                    # recorded as such, a tool whose import is a submodule is found either way
+                    imports.setdefault(f"{node.module}.{alias.name}", node.lineno)
                     resolver.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     for node in nodes:
         value = targets = None
@@ -197,6 +201,7 @@ def _fallback(source: str, error: str) -> PyFacts:
             for part in tail.strip("() \\").split(","):
                 bits = part.split(" as ")
                 if bits[0].strip().isidentifier():
+                    imports.setdefault(f"{m.group(1)}.{bits[0].strip()}", line)
                     resolver.names[bits[-1].strip()] = f"{m.group(1)}.{bits[0].strip()}"
             continue
         for part in m.group(2).split(","):
