@@ -1,11 +1,13 @@
 """The local source: tracked files, excludes, size cap, hostile inputs, history."""
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
 from conftest import git, git_repo, write_tree
+from scanner.detector import ScanContext
 from scanner.sources.interface import FileTooLarge, TargetUnreadable
 from scanner.sources.local import LocalRepo, redact_url
 
@@ -156,3 +158,29 @@ def test_file_names_that_are_not_utf8_are_recorded_not_fatal(tmp_path):
 ])
 def test_redaction_keeps_only_the_host(url, shown):
     assert redact_url(url) == shown
+
+
+def _notebook(code: str, output_bytes: int) -> str:
+    """An nbformat 4 notebook with one code cell and an image output of ``output_bytes``."""
+    image = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "A" * output_bytes}}
+    cell = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": code, "outputs": [image]}
+    return json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_a_notebook_heavy_with_outputs_is_read_for_its_code(tmp_path):
+    write_tree(tmp_path, {"explain.ipynb": _notebook("import lime\nlime.lime_text.LimeTextExplainer()\n", 3_000_000),
+                          "big.csv": "a,b\n" * 1_000_000})
+    ctx = ScanContext(LocalRepo(tmp_path))
+    facts = ctx.python("explain.ipynb")
+    assert facts is not None and facts.imports_any(("lime",)) == "lime"
+    assert "explain.ipynb" not in ctx.repo.log.skipped
+    assert ctx.repo.sha256("explain.ipynb")  # its digest is still recorded for the evidence
+    assert ctx.text("big.csv") is None  # other files keep the cap
+    assert "size cap" in ctx.repo.log.skipped["big.csv"]
+
+
+def test_the_code_of_a_notebook_is_capped_not_its_outputs(tmp_path):
+    huge_code = "x = 1\n" * 200_000  # 1.2 MB of code: over the parser's cap
+    write_tree(tmp_path, {"gen.ipynb": _notebook(huge_code, 10)})
+    facts = ScanContext(LocalRepo(tmp_path)).python("gen.ipynb")
+    assert facts is not None and facts.error and "code cells larger" in facts.error

@@ -289,6 +289,9 @@ def parse_notebook(text: str) -> PyFacts:
     starts: list[int] = []
     offset = 0
     bad = 0
+    # the code is capped, not the file: outputs (plots, tables) are never read
+    if sum(len(src) for src in sources) > MAX_PARSE_BYTES:
+        return PyFacts(error=f"not parsed: code cells larger than {MAX_PARSE_BYTES} characters")
     for src in sources:
         if src.lstrip().startswith("%%"):  # a cell magic: not Python
             continue

@@ -75,6 +75,9 @@ def is_generated_output(path: str, tracked: bool) -> bool:
 
 #: files larger than this are listed in coverage and not read.
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
+#: a notebook keeps its cell outputs (plots, tables) in the same file as its code: it is read up
+#: to this size, and only its code cells are parsed, under the parser's own caps.
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -125,8 +128,9 @@ class RepoView(abc.ABC):
         if path in self.log.skipped:
             raise SourceError(f"{path}: {self.log.skipped[path]}")
         size = self.size(path)
-        if size > self.max_file_bytes:
-            self.log.skipped[path] = f"over the size cap ({size} > {self.max_file_bytes} bytes)"
+        cap = self.size_cap(path)
+        if size > cap:
+            self.log.skipped[path] = f"over the size cap ({size} > {cap} bytes)"
             raise FileTooLarge(f"{path}: {self.log.skipped[path]}")
         try:
             data = self._read(path)
@@ -137,8 +141,15 @@ class RepoView(abc.ABC):
             self.log.skipped[path] = f"unreadable: {exc.strerror or exc}"
             raise SourceError(f"{path}: {self.log.skipped[path]}") from exc
         self.log.sha256[path] = hashlib.sha256(data).hexdigest()
-        self._cache[path] = data
+        if size <= self.max_file_bytes:  # a notebook heavy with outputs is read, not kept
+            self._cache[path] = data
         return data
+
+    def size_cap(self, path: str) -> int:
+        """Largest size of ``path`` that is read: notebooks may be larger, for their outputs."""
+        if path.lower().endswith(".ipynb"):
+            return max(self.max_file_bytes, MAX_NOTEBOOK_BYTES)
+        return self.max_file_bytes
 
     def read_text(self, path: str) -> str | None:
         """Text of a file, or None when it cannot be read or decoded (recorded, not fatal)."""
