@@ -9,6 +9,7 @@ from detectors.shapes import dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
+from scanner.parsing.hcl import strip_comments
 from scanner.parsing.python import PyFacts
 
 MAX_LOCATIONS = 5
@@ -200,7 +201,7 @@ class DeploymentDetector(Detector):
             low = path.lower()
             base = low.rsplit("/", 1)[-1]
             kind = None
-            if low.endswith(".tf") and _TF_BLOCK.search(ctx.text(path) or ""):
+            if low.endswith(".tf") and _TF_BLOCK.search(strip_comments(ctx.text(path) or "")):
                 kind = "Terraform"
             elif low.endswith(".bicep"):
                 kind = "Bicep"

@@ -7,6 +7,7 @@ from typing import Iterator
 from detectors.monitoring.signals import ALERTING, DASHBOARDS
 from detectors.monitoring.source import line_of
 from detectors.shapes import as_str
+from scanner.parsing.hcl import strip_comments
 
 _CFN_TYPES = {"AWS::CloudWatch::Alarm": ALERTING, "AWS::CloudWatch::CompositeAlarm": ALERTING,
               "AWS::CloudWatch::AnomalyDetector": ALERTING, "AWS::CloudWatch::Dashboard": DASHBOARDS}
@@ -23,7 +24,6 @@ _TF_RESOURCES = {
 _BICEP_TYPES = {ALERTING: ("Microsoft.Insights/metricAlerts", "Microsoft.Insights/scheduledQueryRules",
                            "Microsoft.Insights/activityLogAlerts"),
                 DASHBOARDS: ("Microsoft.Portal/dashboards", "Microsoft.Dashboard/grafana")}
-_HCL_COMMENT = re.compile(r"(?m)^\s*(#|//).*$|/\*.*?\*/", re.S)
 
 
 def cloudformation_monitoring(doc: dict) -> Iterator[tuple[str, str]]:
@@ -46,7 +46,7 @@ def _iac_patterns(path: str) -> Iterator[tuple[str, str, str]]:
 
 def iac_monitoring(path: str, text: str) -> Iterator[tuple[str, str, int | None]]:
     """(signal, resource type, line) of alarms and dashboards declared in Terraform or Bicep."""
-    code = _HCL_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    code = strip_comments(text, bicep=path.lower().endswith(".bicep"))
     for signal, res, pattern in _iac_patterns(path):
         line = line_of(code, pattern)
         if line:

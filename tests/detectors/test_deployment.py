@@ -95,6 +95,7 @@ def test_iac_present(make_repo, files):
     {"docker-compose.yml": "services:\n  api:\n    build: .\n"},
     {"README.md": "Kubernetes-ready topology planned; Terraform later.\n"},
     {"infra/variables.tf": "variable \"region\" {}\n"},
+    {"infra/old.tf": "# resource \"aws_instance\" \"a\" {}\n/*\nresource \"aws_instance\" \"b\" {}\n*/\n"},
     {".github/workflows/ci.yml": "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"},
     # a pipeline compiled by the Kubeflow Pipelines v1 SDK: one run of a pipeline, not infrastructure
     {"pipelines/train_pipeline.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n"

@@ -229,6 +229,11 @@ POSITIVE = [
     ("grafana dashboard", {"grafana/dashboards/model.json": GRAFANA_DASHBOARD}, DASHBOARDS),
     ("streamlit monitoring app", {"src/monitoring/dashboard.py": STREAMLIT_MONITOR}, DASHBOARDS),
     ("terraform dashboard", {"infra/dash.tf": 'resource "google_monitoring_dashboard" "d" {\n}\n'}, DASHBOARDS),
+    # an ARN's "/*" and a URL's "#" are strings, not comments: the alarm after them counts
+    ("terraform alarm after a wildcard ARN", {"infra/main.tf": (
+        'resource "aws_iam_policy" "p" {\n  resource = "arn:aws:s3:::models/*"\n  doc = "https://x.org/#a"\n}\n'
+        'resource "aws_cloudwatch_metric_alarm" "errors" {\n  alarm_name = "5xx"\n}\n'
+        'locals {\n  logs = "s3://logs/*/2024"\n}\n')}, ALERTING),
     ("prefect.yaml schedule", {"prefect.yaml": PREFECT_YAML, "flows/check.py": PREFECT_FLOW}, SCHEDULED),
     ("airflow drift dag", {"dags/drift_dag.py": AIRFLOW_DRIFT_DAG}, SCHEDULED),
     ("kubernetes cronjob", {"k8s/cronjob.yaml": CRONJOB}, SCHEDULED),
@@ -275,6 +280,8 @@ TRAPS = [
     ("alert rules only in docs", {"docs/monitoring.md": "```yaml\n" + PROM_RULES + "```\n"}, ALERTING),
     ("terraform alarm commented out", {"infra/main.tf": (
         '# resource "aws_cloudwatch_metric_alarm" "errors" {\n#   alarm_name = "5xx"\n# }\n')}, ALERTING),
+    ("terraform alarm in a block comment", {"infra/main.tf": (
+        'locals { a = 1 }\n/*\nresource "aws_cloudwatch_metric_alarm" "errors" {\n}\n*/\n')}, ALERTING),
     ("issue opened, no monitored condition", {"tools/triage.py": (
         "import requests\n\ndef open_github_issue(title, body):\n"
         "    return requests.post('https://api.github.com/repos/o/r/issues', json={'title': title})\n")}, ALERTING),

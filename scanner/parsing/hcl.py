@@ -1,0 +1,85 @@
+"""Comments of Terraform (HCL) and Bicep sources blanked by a tokenizer that knows strings.
+
+A regular expression cannot tell a comment from a ``#`` in a URL or a ``/*`` in an S3 ARN
+(``"arn:aws:s3:::bucket/*"``): it blanks real code up to the next ``*/``. This walks the source
+once, skipping quoted strings (with escapes and ``${...}`` interpolations) and heredocs, and
+replaces every comment character with a space, newlines kept, so line numbers stay right.
+"""
+from __future__ import annotations
+
+import re
+
+_HEREDOC = re.compile(r"<<-?\s*([A-Za-z_][A-Za-z0-9_]*)[ \t]*\n")
+
+
+def strip_comments(text: str, *, bicep: bool = False) -> str:
+    """``text`` with ``#``, ``//`` and ``/* */`` comments blanked (Bicep: ``//`` and ``/* */``)."""
+    out: list[str] = []
+    quote = "'" if bicep else '"'
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == quote:
+            end = _string_end(text, i, quote)
+            out.append(text[i:end])
+            i = end
+        elif not bicep and ch == "<" and text.startswith("<<", i):
+            m = _HEREDOC.match(text, i)
+            end = _heredoc_end(text, m) if m else i + 2
+            out.append(text[i:end])
+            i = end
+        elif (ch == "#" and not bicep) or text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out.append(" " * (end - i))
+            i = end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append(re.sub(r"[^\n]", " ", text[i:end]))
+            i = end
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _string_end(text: str, start: int, quote: str) -> int:
+    """Index just past the string opened at ``start``; an unclosed string ends at its line."""
+    i, n = start + 1, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "$" and text.startswith("${", i):  # an interpolation may quote strings itself
+            i = _interpolation_end(text, i + 2, quote)
+            continue
+        if ch == quote:
+            return i + 1
+        if ch == "\n":  # strings do not span lines: a stray quote must not swallow the file
+            return i
+        i += 1
+    return n
+
+
+def _interpolation_end(text: str, i: int, quote: str) -> int:
+    """Index just past the ``}`` closing an interpolation whose body starts at ``i``."""
+    depth, n = 1, len(text)
+    while i < n and depth:
+        ch = text[i]
+        if ch == quote:
+            i = _string_end(text, i, quote)
+            continue
+        if ch == "\n":
+            return i
+        depth += (ch == "{") - (ch == "}")
+        i += 1
+    return i
+
+
+def _heredoc_end(text: str, m: re.Match[str]) -> int:
+    """Index just past the heredoc's closing marker line (the end of text if it never closes)."""
+    marker = re.compile(r"^[ \t]*" + re.escape(m.group(1)) + r"[ \t]*$", re.M)
+    close = marker.search(text, m.end())
+    return close.end() if close else len(text)
