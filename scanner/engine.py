@@ -220,6 +220,14 @@ def _note_source_failures(signals: dict[str, SignalResult], sources: dict, error
             errors.append({"source": name, "message": entry["reason"]})
 
 
+def _untracked_coverage(repo: RepoView) -> dict:
+    """Files of a git work tree that git does not track: counted, and read only when asked."""
+    untracked = getattr(repo, "untracked", None)
+    if untracked is None:  # not a git work tree: there is nothing git leaves out
+        return {}
+    return {"untracked_files": len(untracked), "include_untracked": bool(getattr(repo, "include_untracked", False))}
+
+
 def _source_coverage(repo: RepoView | None, ctx: ScanContext) -> dict:
     out: dict = {name: {"status": "skipped", "reason": why} for name, why in
                  (("platform", SOURCE_NOT_GIVEN["platform"]), ("mlflow", SOURCE_NOT_GIVEN["mlflow"]))}
@@ -236,6 +244,7 @@ def _source_coverage(repo: RepoView | None, ctx: ScanContext) -> dict:
         "files_read": len(repo.log.sha256),
         "skipped_files": dict(sorted(repo.log.skipped.items())),
         "unparsed_files": dict(sorted(ctx.problems.items())),
+        **_untracked_coverage(repo),
         "history": ({"commits": len(history.commits), "tags": len(history.tags),
                      "truncated": history.truncated} if history else None),
     }

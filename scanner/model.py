@@ -163,6 +163,10 @@ class Target:
     url: str | None = None
     ref: str | None = None
     commit: str | None = None
+    dirty: bool | None = None
+    """True when the work tree read differs from ``commit`` (None when there is no commit)."""
+    modified: tuple[str, ...] = ()
+    """Tracked files whose work-tree content differs from ``commit`` (what makes it dirty)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -146,6 +146,7 @@ def resolve(
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     use_git: bool = True,
+    include_untracked: bool = False,
     github_url: str | None = None,
     gitlab_url: str | None = None,
     max_requests: int | None = None,
@@ -174,4 +175,5 @@ def resolve(
         raise TargetError(f"{target}: refused (a target never starts with '-')")
     if is_git_url(target) or "::" in target.split("/", 1)[0]:
         return _clone(target, max_file_bytes)
-    return ResolvedTarget(repo=LocalRepo(Path(target), max_file_bytes=max_file_bytes, use_git=use_git))
+    return ResolvedTarget(repo=LocalRepo(Path(target), max_file_bytes=max_file_bytes, use_git=use_git,
+                                         include_untracked=include_untracked))

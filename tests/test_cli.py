@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from conftest import write_tree
+from conftest import git_repo, write_tree
 from scanner.cli import main
 from scanner.vocabulary import vocabulary
 
@@ -148,3 +148,21 @@ def test_explain_unknown_name_is_a_usage_error():
     res = run("explain", "vibes")
     assert res.exit_code == 2
     assert "neither a signal nor a dimension" in res.output
+
+
+def test_bundle_says_when_the_work_tree_is_dirty_and_what_was_left_unread(tmp_path):
+    root = tmp_path / "proj"
+    git_repo(root, {"train.py": "import mlflow\nmlflow.log_param('a', 1)\n"})
+    (root / "train.py").write_text("import mlflow\nmlflow.log_param('a', 2)\n")
+    write_tree(root, {"wip.py": "import wandb\n"})
+    bundle = json.loads(run("scan", str(root), "--format", "json", "-q").output)
+    jsonschema.validate(bundle, SCHEMA)
+    assert bundle["target"]["dirty"] is True and bundle["target"]["modified_files"] == ["train.py"]
+    repo_cov = bundle["coverage"]["sources"]["repository"]
+    assert repo_cov["untracked_files"] == 1 and repo_cov["include_untracked"] is False
+    text = run("scan", str(root), "-q").output
+    assert "1 untracked file(s) not read (--include-untracked reads them)" in text
+    assert "the work tree differs from commit" in text
+    wide = json.loads(run("scan", str(root), "--format", "json", "-q", "--include-untracked").output)
+    assert wide["coverage"]["sources"]["repository"]["include_untracked"] is True
+    assert any(loc["path"] == "wip.py" for e in wide["evidence"] for loc in e["locations"])

@@ -184,3 +184,30 @@ def test_the_code_of_a_notebook_is_capped_not_its_outputs(tmp_path):
     write_tree(tmp_path, {"gen.ipynb": _notebook(huge_code, 10)})
     facts = ScanContext(LocalRepo(tmp_path)).python("gen.ipynb")
     assert facts is not None and facts.error and "code cells larger" in facts.error
+
+
+def test_untracked_files_are_counted_and_read_only_when_asked(tmp_path):
+    git_repo(tmp_path, {"train.py": "x = 1\n", ".gitignore": "scratch/\n"})
+    write_tree(tmp_path, {"new_pipeline.py": "y = 2\n", "scratch/notes.py": "", ".venv/lib/x.py": ""})
+    repo = LocalRepo(tmp_path)
+    assert repo.untracked == ("new_pipeline.py",)  # ignored and excluded folders left out
+    assert repo.files() == (".gitignore", "train.py")
+    assert repo.target.dirty is False and repo.target.modified == ()
+    wide = LocalRepo(tmp_path, include_untracked=True)
+    assert wide.files() == (".gitignore", "new_pipeline.py", "train.py")
+    assert wide.target.dirty is True  # the commit alone no longer replays what was read
+
+
+def test_a_work_tree_that_differs_from_head_is_dirty_with_its_modified_files(tmp_path):
+    git_repo(tmp_path, {"train.py": "x = 1\n", "old.py": "", "same.py": ""})
+    (tmp_path / "train.py").write_text("x = 2\n")
+    (tmp_path / "old.py").unlink()
+    target = LocalRepo(tmp_path).target
+    assert target.dirty is True
+    assert target.modified == ("old.py", "train.py")
+
+
+def test_a_plain_folder_has_no_commit_to_differ_from(tmp_path):
+    write_tree(tmp_path, {"train.py": ""})
+    repo = LocalRepo(tmp_path)
+    assert repo.untracked is None and repo.target.dirty is None

@@ -128,6 +128,9 @@ def _rules(rules_file: str | None, settings: ScanSettings) -> RuleSet:
 @click.option("--max-file-size", type=click.IntRange(1), default=DEFAULT_MAX_FILE_BYTES, show_default=True,
               help="Files larger than this (bytes) are listed in coverage and not read.")
 @click.option("--no-git", is_flag=True, help="Read the folder as it is, not the files git tracks.")
+@click.option("--include-untracked", is_flag=True,
+              help="In a git work tree, also read the files git does not track (ignored ones stay out); "
+                   "the bundle is then marked dirty.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Do not read paths matching GLOB (repeatable).")
 @click.option("--disable", multiple=True, metavar="DETECTOR", help="Do not run this detector (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on standard error.")
@@ -136,7 +139,7 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
          no_config: bool, rules_file: str | None, profile: str | None, targets: tuple[str, ...],
          mlflow_uri: str | None, mlflow_experiments: tuple[str, ...], mlflow_timeout: float,
          github_url: str | None, gitlab_url: str | None, max_requests: int | None, fail_under: int | None, strict_errors: bool, max_file_size: int, no_git: bool,
-         exclude: tuple[str, ...], disable: tuple[str, ...], quiet: bool, debug: bool) -> None:
+         include_untracked: bool, exclude: tuple[str, ...], disable: tuple[str, ...], quiet: bool, debug: bool) -> None:
     """Scan TARGET and report its maturity.
 
     TARGET is a local directory or git checkout, github:OWNER/REPO[@REF],
@@ -153,6 +156,7 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
         raise click.UsageError("use either -o FILE (one format) or --out-dir DIR")
     try:
         resolved = resolve(target, max_file_bytes=max_file_size, use_git=not no_git,
+                           include_untracked=include_untracked,
                            github_url=github_url, gitlab_url=gitlab_url, max_requests=max_requests)
         # a temporary clone goes when the command ends, whatever the exit
         click.get_current_context().call_on_close(resolved.close)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterator
 
+from scanner.reporting import text_report
 from scanner.reporting.text_report import LABELS, LEVEL_NAMES
 
 MAX_LOCATIONS = 5
@@ -53,6 +54,12 @@ def unread_files(bundle: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]
     """(files not read, files not parsed fully) of the repository source."""
     repo = bundle.get("coverage", {}).get("sources", {}).get("repository", {})
     return dict(repo.get("skipped_files") or {}), dict(repo.get("unparsed_files") or {})
+
+
+def work_tree_notes(bundle: dict[str, Any]) -> list[str]:
+    """Untracked files left unread and a work tree that differs from its commit."""
+    repo = bundle.get("coverage", {}).get("sources", {}).get("repository", {})
+    return text_report.work_tree_notes(bundle.get("target", {}), repo)
 
 
 def scores(bundle: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

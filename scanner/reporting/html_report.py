@@ -137,7 +137,8 @@ def _waivers(b: dict[str, Any]) -> str:
 
 
 def _not_checked(b: dict[str, Any]) -> str:
-    items = [f"<li>{_e(reason)}: {_e(', '.join(sigs))}</li>" for reason, sigs in c.not_checked(b)]
+    items = [f"<li>{_e(note)}</li>" for note in c.work_tree_notes(b)]
+    items += [f"<li>{_e(reason)}: {_e(', '.join(sigs))}</li>" for reason, sigs in c.not_checked(b)]
     skipped, unparsed = c.unread_files(b)
     items += [f"<li>not read: <code>{_e(p)}</code> ({_e(why)})</li>" for p, why in sorted(skipped.items())]
     items += [f"<li>not parsed fully: <code>{_e(p)}</code> ({_e(why)})</li>" for p, why in sorted(unparsed.items())]

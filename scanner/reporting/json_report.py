@@ -42,6 +42,11 @@ def _evidence(ev: Evidence) -> dict[str, Any]:
 def to_dict(result: ScanResult) -> dict[str, Any]:
     """The bundle as plain data."""
     t = result.target
+    target: dict[str, Any] = {"kind": t.kind, "name": t.name, "url": t.url, "ref": t.ref, "commit": t.commit}
+    if t.dirty is not None:
+        target["dirty"] = t.dirty
+    if t.modified:
+        target["modified_files"] = list(t.modified)
     signals = {}
     for sig, res in sorted(result.signals.items()):
         entry: dict[str, Any] = {"outcome": res.outcome.value, "tier": res.tier.value if res.tier else None,
@@ -52,7 +57,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "mlops-scan", "version": result.tool_version},
-        "target": {"kind": t.kind, "name": t.name, "url": t.url, "ref": t.ref, "commit": t.commit},
+        "target": target,
         "rules": {"name": result.rules_name, "sha256": result.rules_sha256},
         "started_at": result.started_at,
         "finished_at": result.finished_at,

@@ -126,9 +126,11 @@ def _waivers(b: dict[str, Any]) -> list[str]:
 def _not_checked(b: dict[str, Any]) -> list[str]:
     groups = c.not_checked(b)
     skipped, unparsed = c.unread_files(b)
-    if not (groups or skipped or unparsed or b.get("errors")):
+    tree = c.work_tree_notes(b)
+    if not (groups or skipped or unparsed or b.get("errors") or tree):
         return []
     out = ["## Not checked", ""]
+    out += [f"- {_cell(note)}" for note in tree]
     out += [f"- {len(sigs)} signal(s), {_cell(reason)}" for reason, sigs in groups]
     if skipped:
         out.append(f"- {len(skipped)} file(s) not read (size cap, links out of the repository, unreadable)")

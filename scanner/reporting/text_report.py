@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from scanner.model import Outcome, ScanResult
 
@@ -43,6 +44,21 @@ def render_text(result: ScanResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def work_tree_notes(target: dict[str, Any], repository: dict[str, Any]) -> list[str]:
+    """What a reader of evidence from a git work tree must know: files left unread, and a
+    work tree that differs from the commit the bundle names."""
+    out = []
+    untracked = repository.get("untracked_files") or 0
+    if untracked and not repository.get("include_untracked"):
+        out.append(f"{untracked} untracked file(s) not read (--include-untracked reads them)")
+    if target.get("dirty"):
+        modified = target.get("modified_files") or []
+        out.append(f"the work tree differs from commit {str(target.get('commit'))[:12]} "
+                   f"({len(modified)} modified file(s){', untracked files read' if untracked and repository.get('include_untracked') else ''}): "
+                   "the evidence is of the work tree")
+    return out
+
+
 def _not_checked(result: ScanResult) -> list[str]:
     by_reason: dict[str, list[str]] = defaultdict(list)
     for sig, res in result.signals.items():
@@ -51,9 +67,12 @@ def _not_checked(result: ScanResult) -> list[str]:
     repo = result.coverage.get("sources", {}).get("repository", {})
     skipped = repo.get("skipped_files") or {}
     unparsed = repo.get("unparsed_files") or {}
-    if not (by_reason or skipped or unparsed or result.errors):
+    t = result.target
+    tree = work_tree_notes({"dirty": t.dirty, "modified_files": t.modified, "commit": t.commit}, repo)
+    if not (by_reason or skipped or unparsed or result.errors or tree):
         return []
     out = ["", "not checked:"]
+    out += [f"  - {note}" for note in tree]
     for reason, sigs in sorted(by_reason.items()):
         out.append(f"  - {len(sigs)} signal(s), {reason}")
     if skipped:

@@ -67,13 +67,18 @@ class LocalRepo(RepoView):
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         excludes: tuple[str, ...] = DEFAULT_EXCLUDES,
         use_git: bool = True,
+        include_untracked: bool = False,
     ) -> None:
         super().__init__(max_file_bytes)
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise TargetUnreadable(f"{root}: not a directory")
         self.excludes = frozenset(excludes)
+        self.include_untracked = include_untracked
         self._git = self._open_git() if use_git else None
+        self.untracked: tuple[str, ...] | None = self._untracked() if self._git is not None else None
+        """Files git does not track, ignored ones left out (None outside a git work tree): read
+        only with ``include_untracked``."""
         self._files: tuple[str, ...] | None = None
         self._sizes: dict[str, int] = {}
         self._history: History | None = None
@@ -117,12 +122,30 @@ class LocalRepo(RepoView):
             url = redact_url(self._git.remotes.origin.url) if self._git.remotes else None
         except (AttributeError, ValueError):
             url = None
-        return Target(kind="local", name=name, url=url, ref=ref, commit=commit)
+        modified = self._modified() if commit else ()
+        # what was read is the work tree: when it differs from the commit (or holds files the
+        # commit lacks), the commit alone cannot replay the evidence
+        dirty = bool(modified) or (self.include_untracked and bool(self.untracked)) if commit else None
+        return Target(kind="local", name=name, url=url, ref=ref, commit=commit, dirty=dirty, modified=modified)
+
+    def _modified(self) -> tuple[str, ...]:
+        """Tracked files whose work-tree (or staged) content differs from HEAD."""
+        out = self._git_call("diff", "--name-only", "-z", "--no-renames", "HEAD", "--", self._prefix or ".")
+        n = len(self._prefix)
+        return tuple(sorted(p[n:] for p in out.split("\0") if p and p.startswith(self._prefix)))
+
+    def _untracked(self) -> tuple[str, ...]:
+        out = self._git_call("ls-files", "-z", "--others", "--exclude-standard", "--", self._prefix or ".")
+        n = len(self._prefix)
+        return tuple(sorted(p[n:] for p in out.split("\0") if p and p.startswith(self._prefix)
+                            and not _excluded(p[n:], self.excludes) and not is_generated_output(p[n:], False)))
 
     # -- files -----------------------------------------------------------------------------
     def files(self) -> tuple[str, ...]:
         if self._files is None:
             listed = self._git_files() if self._git is not None else self._walk()
+            if self.untracked and self.include_untracked:
+                listed = [*listed, *self.untracked]
             self._files = tuple(sorted(p for p in listed if self._admit(p)))
         return self._files
 
