@@ -9,6 +9,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from scanner.model import Evidence, Location, Outcome, Tier
 from scanner.parsing.python import PyFacts, parse_notebook, parse_python
+from scanner.scope import ranked
 from scanner.parsing.structured import ParseError, load_json, load_toml, load_yaml_documents
 from scanner.sources.interface import History, RepoView, SourceError
 
@@ -67,7 +68,8 @@ class ScanContext:
 
     def python_files(self, notebooks: bool = True) -> Iterator[tuple[str, PyFacts]]:
         """(path, facts) of every Python source, and of notebooks unless told otherwise."""
-        paths = self.memo("python_paths", lambda: [p for p in self.files() if p.endswith((".py", ".ipynb"))])
+        # production modules first: a detector citing the first match cites the real code
+        paths = self.memo("python_paths", lambda: ranked(p for p in self.files() if p.endswith((".py", ".ipynb"))))
         for path in paths:
             if notebooks or path.endswith(".py"):
                 facts = self.python(path)

@@ -11,6 +11,7 @@ from scanner import __version__
 from scanner.detector import Detector, LoadedDetectors, ScanContext, load_detectors
 from scanner.model import Evidence, Outcome, ScanResult, SignalResult, Target, Tier
 from scanner.rules_engine import RuleSet, judge
+from scanner.scope import examples_only, scope_evidence
 from scanner.sources.interface import RepoView
 from scanner.vocabulary import families, vocabulary
 
@@ -177,12 +178,16 @@ def scan(
     loaded = loaded or load_detectors()
     ctx = ScanContext(repo, mlflow=mlflow, platform=platform)
     evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress)
+    examples = examples_only(repo.files()) if repo is not None else False
+    evidence = scope_evidence(evidence, examples_are_the_project=examples)
     for name, why in sorted(loaded.failures.items()):
         errors.append({"source": f"plugin:{name}", "message": why})
         det_cov[name] = {"status": "error", "reason": why}
     evidence_t = _dedupe(evidence)
     signals = fold_signals(list(evidence_t), decided, ctx.sources)
     coverage = {"detectors": det_cov, "sources": _source_coverage(repo, ctx)}
+    if examples:
+        coverage["sources"]["repository"]["examples_only"] = True
     _note_source_failures(signals, coverage["sources"], errors)
     if attested:
         # a profile that demands executed/live evidence (strict) is an audit: assertions do not count

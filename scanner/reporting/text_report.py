@@ -45,9 +45,11 @@ def render_text(result: ScanResult) -> str:
 
 
 def work_tree_notes(target: dict[str, Any], repository: dict[str, Any]) -> list[str]:
-    """What a reader of evidence from a git work tree must know: files left unread, and a
-    work tree that differs from the commit the bundle names."""
+    """What a reader of the evidence must know about what was read: a repository made only of
+    examples, files left unread, a work tree that differs from the commit the bundle names."""
     out = []
+    if repository.get("examples_only"):
+        out.append("the repository holds only example, docs or fixture folders: their code is scored as the project's")
     untracked = repository.get("untracked_files") or 0
     if untracked and not repository.get("include_untracked"):
         out.append(f"{untracked} untracked file(s) not read (--include-untracked reads them)")

@@ -1,0 +1,100 @@
+"""Which files show the project's own practice, and which only illustrate or test it.
+
+Example, sample, tutorial and documentation folders and test fixtures hold code that shows
+how a tool is used, not how this project works: what is found only there is ``declared``
+(``demote_examples``), unless the repository is nothing but such folders. Evidence cites the
+production module before configuration, a notebook, a test or an example (``rank``).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Iterable
+
+from scanner.model import Evidence, Location, Tier
+
+#: folders whose code illustrates a practice (courses, docs, examples) or feeds tests.
+EXAMPLE_DIRS = frozenset({
+    "example", "examples", "sample", "samples", "demo", "demos", "tutorial", "tutorials",
+    "doc", "docs", "documentation", "course", "courses", "lessons", "exercises", "workshop",
+    "workshops", "cookbook", "recipes", "playground", "sandbox",
+})
+#: folders of test data and fixture projects (inside or beside a test suite).
+FIXTURE_DIRS = frozenset({"fixtures", "__fixtures__", "testdata", "test_data", "test-data", "test_fixtures"})
+TEST_DIRS = frozenset({"tests", "test", "testing", "unittests", "unit_tests", "integration_tests"}) | FIXTURE_DIRS
+_TEST_FILE = re.compile(r"(^test_.*\.py$|_test\.py$|^conftest\.py$|\.(test|spec)\.[jt]sx?$)")
+
+#: signals about the repository itself (its docs, licence, notebooks, data files): a docs folder
+#: is where documentation belongs, so nothing found there is demoted.
+REPOSITORY_SIGNALS = frozenset({
+    "tracking.notebooks", "data.raw_data_committed", "governance.license", "governance.model_card",
+    "governance.codeowners", "governance.security_policy", "governance.dependency_updates",
+    "governance.changelog_releases", "deploy.ci_present", "deploy.tests",
+})
+#: below this share of code files outside example folders, the repository *is* its examples.
+MIN_OWN_CODE_SHARE = 0.1
+_CODE = (".py", ".ipynb", ".r", ".scala", ".sql", ".sh")
+
+
+def _folders(path: str) -> list[str]:
+    return path.lower().split("/")[:-1]
+
+
+def is_example_path(path: str) -> bool:
+    """A file in an example/sample/tutorial/docs folder or among test fixtures."""
+    folders = _folders(path)
+    return bool(EXAMPLE_DIRS.intersection(folders) or FIXTURE_DIRS.intersection(folders))
+
+
+def is_test_path(path: str) -> bool:
+    """A file of a test suite (a tests/ folder, ``test_*.py``, ``*_test.py``, ``conftest.py``)."""
+    base = path.lower().rsplit("/", 1)[-1]
+    return bool(TEST_DIRS.intersection(_folders(path))) or bool(_TEST_FILE.search(base))
+
+
+def rank(path: str) -> int:
+    """How directly a file shows the practice: production module 0, other files (configs, CI,
+    scripts) 1, notebook 2, test 3, example or fixture 4."""
+    if is_example_path(path):
+        return 4
+    if is_test_path(path):
+        return 3
+    low = path.lower()
+    if low.endswith(".ipynb"):
+        return 2
+    return 0 if low.endswith(".py") else 1
+
+
+def ranked(paths: Iterable[str]) -> list[str]:
+    """Paths ordered by ``rank``, then by name (stable and deterministic)."""
+    return sorted(paths, key=lambda p: (rank(p), p))
+
+
+def examples_only(files: Iterable[str]) -> bool:
+    """True when (almost) all code of the repository lives in example/docs/fixture folders."""
+    code = [p for p in files if p.lower().endswith(_CODE) and not is_test_path(p)]
+    if not code:
+        return False
+    own = sum(not is_example_path(p) for p in code)
+    return own / len(code) < MIN_OWN_CODE_SHARE
+
+
+def _ordered(locations: tuple[Location, ...]) -> tuple[Location, ...]:
+    return tuple(sorted(locations, key=lambda loc: rank(loc.path)))  # stable: detectors' order kept
+
+
+def scope_evidence(evidence: Iterable[Evidence], *, examples_are_the_project: bool) -> list[Evidence]:
+    """Evidence with production locations cited first; evidence found only in example or
+    fixture folders becomes ``declared`` (unless the repository is nothing but examples)."""
+    out = []
+    for ev in evidence:
+        locations = _ordered(ev.locations)
+        if locations != ev.locations:
+            ev = replace(ev, locations=locations)
+        if (not examples_are_the_project and ev.counts and ev.signal not in REPOSITORY_SIGNALS
+                and ev.signal.split(".", 1)[0] != "collaboration"
+                and locations and all(is_example_path(loc.path) for loc in locations)):
+            ev = replace(ev, tier=Tier.DECLARED, summary=f"{ev.summary} (only in example, docs or fixture "
+                         f"folders: not the project's own practice)", attributes={**ev.attributes, "scope": "example"})
+        out.append(ev)
+    return out

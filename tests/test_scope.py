@@ -1,0 +1,67 @@
+"""Examples, docs and fixtures are not the project's own practice; evidence cites production first."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import write_tree
+from scanner.engine import scan
+from scanner.model import Outcome, Tier
+from scanner.rules_engine import load_rules
+from scanner.scope import is_example_path, is_test_path, rank, ranked
+from scanner.sources.local import LocalRepo
+
+TRACKED = "import mlflow\n\nwith mlflow.start_run():\n    mlflow.log_param('lr', 0.1)\n    mlflow.log_metric('acc', 0.9)\n"
+
+
+def _scan(root):
+    return scan(LocalRepo(root), load_rules())
+
+
+@pytest.mark.parametrize("folder", ["examples/quickstart", "docs/tutorial", "tests/fixtures/proj", "samples",
+                                    "course/week2", "demo"])
+def test_a_practice_found_only_in_example_folders_is_declared(tmp_path, folder):
+    write_tree(tmp_path, {f"{folder}/train.py": TRACKED, "src/pkg/model.py": "def fit(x):\n    return x\n",
+                          "src/pkg/__init__.py": "", "src/pkg/io.py": "import os\n"})
+    result = _scan(tmp_path)
+    sig = result.signals["tracking.params_metrics"]
+    assert sig.outcome is Outcome.ABSENT and sig.tier is Tier.DECLARED
+    ev = next(e for e in result.evidence if e.signal == "tracking.params_metrics")
+    assert "only in example, docs or fixture folders" in ev.summary and ev.attributes["scope"] == "example"
+
+
+def test_the_same_practice_in_the_project_counts_and_is_cited_before_the_example(tmp_path):
+    write_tree(tmp_path, {"examples/demo.py": TRACKED, "src/train.py": TRACKED})
+    result = _scan(tmp_path)
+    assert result.signals["tracking.params_metrics"].outcome is Outcome.PRESENT
+    ev = next(e for e in result.evidence if e.signal == "tracking.params_metrics" and e.counts)
+    assert ev.locations[0].path == "src/train.py"
+
+
+def test_a_repository_of_nothing_but_examples_is_scored_on_them_and_says_so(tmp_path):
+    write_tree(tmp_path, {"examples/a/train.py": TRACKED, "examples/b/serve.py": "x = 1\n", "README.md": "# Ex\n"})
+    result = _scan(tmp_path)
+    assert result.signals["tracking.params_metrics"].outcome is Outcome.PRESENT
+    assert result.coverage["sources"]["repository"]["examples_only"] is True
+
+
+def test_docs_signals_are_not_demoted_in_a_docs_folder(tmp_path):
+    write_tree(tmp_path, {"docs/model_card.md": "# Model card\n\n## Intended use\nx\n\n## Limitations\ny\n\n"
+                                                "## Metrics\nAUC 0.9\n", "src/a.py": "import os\n"})
+    result = _scan(tmp_path)
+    assert all("only in example" not in e.summary for e in result.evidence if e.signal.startswith("governance."))
+
+
+@pytest.mark.parametrize("path, example, test", [
+    ("examples/x.py", True, False), ("docs/conf.py", True, False), ("tests/fixtures/repo/train.py", True, True),
+    ("tests/test_train.py", False, True), ("src/pkg/conftest.py", False, True), ("src/sample_weights.py", False, False),
+    ("src/examples_loader.py", False, False), ("pkg/demo_utils.py", False, False),
+])
+def test_example_and_test_paths(path, example, test):
+    assert is_example_path(path) is example
+    assert is_test_path(path) is test
+
+
+def test_rank_puts_production_code_first():
+    paths = ["tests/test_a.py", "examples/a.py", "nb/explore.ipynb", "ci.yml", "src/a.py"]
+    assert ranked(paths) == ["src/a.py", "ci.yml", "nb/explore.ipynb", "tests/test_a.py", "examples/a.py"]
+    assert rank("src/a.py") < rank("nb/explore.ipynb") < rank("tests/test_a.py") < rank("examples/a.py")
