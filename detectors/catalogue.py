@@ -93,11 +93,14 @@ class Tool:
         """True when the file imports the tool or an SDK through which it can be called."""
         return facts.imports_any(self.imports + self.via) is not None
 
-    def prose_pattern(self) -> re.Pattern[str] | None:
-        """Whole-word, case-insensitive pattern of the tool's names in prose."""
-        words = self.names or (self.name,)
-        return re.compile(r"(?<![\w.-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])",
-                          re.IGNORECASE)
+    def prose_pattern(self) -> re.Pattern[str]:
+        """Whole-word, case-insensitive pattern of the tool's names in prose (compiled once)."""
+        return _prose_pattern(self.names or (self.name,))
+
+
+@lru_cache(maxsize=None)
+def _prose_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w.-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.IGNORECASE)
 
 
 def _alternatives(raw: Iterable[object]) -> tuple[tuple[Pattern, ...], ...]:
@@ -138,6 +141,70 @@ def catalogue() -> dict[str, Tool]:
                 raise ValueError(f"catalogue/{entry.name}: tool {name!r} is defined twice")
             tools[name] = _tool(name, family, raw or {})
     return tools
+
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class CatalogueIndex:
+    """The catalogue turned around once per process, so a file is matched against every tool in
+    one pass: modules to the tools they bring, package names to tools, prose names by their
+    first word."""
+
+    by_module: dict[str, tuple[Tool, ...]]
+    """Import or ``via`` module -> tools whose calls can be made through it."""
+    by_import: dict[str, tuple[Tool, ...]]
+    """Import module -> tools it declares (``via`` SDKs excluded)."""
+    by_package: dict[str, tuple[Tool, ...]]
+    by_first_word: dict[str, tuple[Tool, ...]]
+    """First word of a prose name (lower case) -> tools with a name starting so."""
+
+    def tools_of(self, facts: PyFacts, table: dict[str, tuple[Tool, ...]]) -> dict[str, tuple[Tool, str]]:
+        """Tool name -> (tool, first import bringing it) for a file's imports, via ``table``."""
+        found: dict[str, tuple[Tool, str]] = {}
+        for module in facts.imports:
+            parts = module.split(".")
+            for i in range(1, len(parts) + 1):
+                for tool in table.get(".".join(parts[:i]), ()):
+                    found.setdefault(tool.name, (tool, module))
+        return found
+
+    def mentions(self, text: str) -> dict[str, int]:
+        """Tool name -> offset of its first prose mention in ``text``.
+
+        The words of the text select the few tools that may be named (one cheap pass); only
+        their whole-name patterns are searched.
+        """
+        words = set(_WORD.findall(text.lower()))
+        candidates = {t.name: t for w in words.intersection(self.by_first_word) for t in self.by_first_word[w]}
+        found: dict[str, int] = {}
+        for name, tool in sorted(candidates.items()):
+            m = tool.prose_pattern().search(text)
+            if m:
+                found[name] = m.start()
+        return found
+
+
+def _grouped(pairs: Iterable[tuple[str, Tool]]) -> dict[str, tuple[Tool, ...]]:
+    out: dict[str, list[Tool]] = {}
+    for key, tool in pairs:
+        if tool not in out.setdefault(key, []):
+            out[key].append(tool)
+    return {key: tuple(tools) for key, tools in out.items()}
+
+
+@lru_cache(maxsize=1)
+def catalogue_index() -> CatalogueIndex:
+    """The index of the whole catalogue (built once)."""
+    tools = list(catalogue().values())
+    return CatalogueIndex(
+        by_module=_grouped((m, t) for t in tools for m in t.imports + t.via),
+        by_import=_grouped((m, t) for t in tools for m in t.imports),
+        by_package=_grouped((p, t) for t in tools for p in t.packages),
+        by_first_word=_grouped((w, t) for t in tools for n in (t.names or (t.name,))
+                               for w in _WORD.findall(n.lower())[:1]),
+    )
 
 
 def tools_for(signal: str) -> list[Tool]:

@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from typing import Iterable, Iterator
 
-from detectors.catalogue import Pattern, Tool, catalogue, match_calls
+from detectors.catalogue import Pattern, Tool, catalogue, catalogue_index, match_calls
 from detectors.manifests import requirements
 from scanner.detector import Detector, ScanContext
 from scanner.model import Evidence, Tier
@@ -55,47 +55,50 @@ class ToolUsageDetector(Detector):
     def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
         tools = catalogue()
         used: set[str] = set()
+        for ev in self._code_use(ctx):
+            used.add(ev.attributes["tool"])
+            yield ev
         for tool in tools.values():
-            for ev in self._code_use(ctx, tool):
-                used.add(tool.name)
-                yield ev
             for ev in self._config_files(ctx, tool):
                 used.add(tool.name)
                 yield ev
         yield from self._declared(ctx, tools, used)
 
     # -- code --------------------------------------------------------------------------------
-    def _code_use(self, ctx: ScanContext, tool: Tool) -> Iterator[Evidence]:
-        if not (tool.imports or tool.via):
-            return
-        # pattern -> (path, call) of its first match over the repository
-        hits: dict[Pattern, tuple[str, Call]] = {}
-        files_using: set[str] = set()
-        all_patterns = tuple({p for alts in tool.uses.values() for alt in alts for p in alt})
+    def _code_use(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """One pass over the sources: each file is matched only against the tools it imports."""
+        index = catalogue_index()
+        # tool -> pattern -> (path, call) of its first match over the repository
+        hits: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
+        files_using: dict[str, set[str]] = defaultdict(set)
         for path, facts in ctx.python_files():
-            if is_template_path(path) or not tool.reachable_in(facts):
+            if is_template_path(path):
                 continue
-            found = match_calls(tool, facts, all_patterns)
-            if found:
-                files_using.add(path)
-            for pattern, call in found.items():
-                hits.setdefault(pattern, (path, call))
-        for signal, alternatives in sorted(tool.uses.items()):
-            for alt in alternatives:
-                if all(p in hits for p in alt):
-                    places = [hits[p] for p in alt]
-                    path, call = places[0]
-                    calls = sorted({c.name for _, c in places})
-                    yield self.evidence(
-                        signal,
-                        f"{tool.name}: {', '.join(calls)} called in {path}",
-                        *[ctx.location(p, c.line if not p.endswith(".ipynb") else None) for p, c in places],
-                        subject=tool.name,
-                        tool=tool.name,
-                        calls=calls,
-                        files=len(files_using),
-                    )
-                    break
+            for name, (tool, _module) in index.tools_of(facts, index.by_module).items():
+                found = match_calls(tool, facts, _patterns(tool))
+                if found:
+                    files_using[name].add(path)
+                for pattern, call in found.items():
+                    hits[name].setdefault(pattern, (path, call))
+        tools = catalogue()
+        for name in sorted(hits):
+            tool, tool_hits = tools[name], hits[name]
+            for signal, alternatives in sorted(tool.uses.items()):
+                for alt in alternatives:
+                    if all(p in tool_hits for p in alt):
+                        places = [tool_hits[p] for p in alt]
+                        path, call = places[0]
+                        calls = sorted({c.name for _, c in places})
+                        yield self.evidence(
+                            signal,
+                            f"{tool.name}: {', '.join(calls)} called in {path}",
+                            *[ctx.location(p, c.line if not p.endswith(".ipynb") else None) for p, c in places],
+                            subject=tool.name,
+                            tool=tool.name,
+                            calls=calls,
+                            files=len(files_using[name]),
+                        )
+                        break
 
     def _config_files(self, ctx: ScanContext, tool: Tool) -> Iterator[Evidence]:
         if ctx.repo is None:
@@ -115,10 +118,7 @@ class ToolUsageDetector(Detector):
 
     # -- declared ----------------------------------------------------------------------------
     def _declared(self, ctx: ScanContext, tools: dict[str, Tool], used: set[str]) -> Iterator[Evidence]:
-        by_package: dict[str, list[Tool]] = defaultdict(list)
-        for tool in tools.values():
-            for pkg in tool.packages:
-                by_package[pkg].append(tool)
+        index = catalogue_index()
         seen: set[tuple[str, str]] = set()
 
         def declare(tool: Tool, path: str, line: int | None, how: str) -> Iterable[Evidence]:
@@ -130,25 +130,23 @@ class ToolUsageDetector(Detector):
                                   subject=f"{tool.name}:declared", tool=tool.name, mention=how),)
 
         for path, facts in ctx.python_files():
-            for tool in tools.values():
-                mod = tool.imported_by(facts) if tool.imports else None
-                if mod:
-                    how = ("in a tracker run store" if is_run_store_path(path)
-                           else "in an unrendered template" if is_template_path(path) else "imported")
-                    yield from declare(tool, path, facts.imports.get(mod), how)
+            how = ("in a tracker run store" if is_run_store_path(path)
+                   else "in an unrendered template" if is_template_path(path) else "imported")
+            for tool, module in index.tools_of(facts, index.by_import).values():
+                yield from declare(tool, path, facts.imports.get(module), how)
         for req in requirements(ctx):
-            for tool in by_package.get(req.name, ()):
+            for tool in index.by_package.get(req.name, ()):
                 yield from declare(tool, req.path, req.line, "listed as a dependency")
         prose = [p for p in ctx.files() if p.lower().endswith(PROSE_SUFFIXES)
                  and "requirements" not in p.lower()][:MAX_PROSE_FILES]
-        patterns = {name: tool.prose_pattern() for name, tool in tools.items()
-                    if name not in used and tool.signal}
         for path in prose:
             text = ctx.text(path)
             if not text:
                 continue
-            for name, pattern in patterns.items():
-                m = pattern.search(text) if pattern else None
-                if m:
-                    yield from declare(tools[name], path, text.count("\n", 0, m.start()) + 1,
-                                       "named in prose")
+            for name, offset in sorted(index.mentions(text).items()):
+                yield from declare(tools[name], path, text.count("\n", 0, offset) + 1, "named in prose")
+
+
+def _patterns(tool: Tool) -> tuple[Pattern, ...]:
+    """Every call pattern of a tool, over all its signals (each once)."""
+    return tuple(dict.fromkeys(p for alts in tool.uses.values() for alt in alts for p in alt))

@@ -2,20 +2,24 @@
 from __future__ import annotations
 
 import abc
+import ast
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from scanner.model import Evidence, Location, Outcome, Tier
-from scanner.parsing.python import PyFacts, parse_notebook, parse_python
-from scanner.scope import ranked
+from scanner.parsing.python import PyFacts, parse_notebook, parse_python, parse_tree
 from scanner.parsing.structured import ParseError, load_json, load_toml, load_yaml_documents
+from scanner.scope import ranked
 from scanner.sources.interface import History, RepoView, SourceError
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "mlops_scan.detectors"
+#: source characters whose syntax trees a scan keeps for detectors that walk them (~64 MB).
+TREE_CACHE_CHARS = 2_000_000
 
 
 class ScanContext:
@@ -28,6 +32,8 @@ class ScanContext:
         self.platform = platform
         """A hosting-platform source (GitHub/GitLab facts), when the target is on one."""
         self._py: dict[str, PyFacts | None] = {}
+        self._trees: OrderedDict[str, tuple[ast.Module | None, int]] = OrderedDict()
+        self._tree_chars = 0
         self._structured: dict[str, Any] = {}
         self._history: History | None | bool = False
         self._memo: dict[str, Any] = {}
@@ -75,6 +81,25 @@ class ScanContext:
                 facts = self.python(path)
                 if facts is not None:
                     yield path, facts
+
+    def tree(self, path: str) -> ast.Module | None:
+        """Syntax tree of a .py file within the parse caps (None if it does not parse).
+
+        Trees are large (about 30 bytes per source character): the last few requested are kept
+        (``TREE_CACHE_CHARS`` of source), so detectors asking for the same file share one parse.
+        """
+        if path in self._trees:
+            self._trees.move_to_end(path)
+            return self._trees[path][0]
+        text = self.text(path) if path.endswith(".py") else None
+        tree = parse_tree(text) if text else None
+        size = len(text or "")
+        self._trees[path] = (tree, size)
+        self._tree_chars += size
+        while self._tree_chars > TREE_CACHE_CHARS and len(self._trees) > 1:
+            _, (_, dropped) = self._trees.popitem(last=False)
+            self._tree_chars -= dropped
+        return tree
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """A value derived once per scan and shared by detectors (e.g. parsed manifests)."""

@@ -97,3 +97,17 @@ def test_location_carries_sha256_of_what_was_read(tmp_path):
     result = scan(LocalRepo(tmp_path), load_rules(), loaded=LoadedDetectors(detectors=[Fine]))
     (lic,) = [e for e in result.evidence if e.signal == "governance.license"]
     assert lic.locations[0].sha256 == hashlib.sha256(b"MIT").hexdigest()
+
+
+def test_syntax_trees_are_shared_between_detectors_and_bounded(tmp_path, monkeypatch):
+    import scanner.detector as detector_module
+
+    write_tree(tmp_path, {"a.py": "x = 1\n" * 10, "b.py": "y = 2\n" * 10, "c.py": "def f(:\n", "d.yaml": "a: 1\n"})
+    monkeypatch.setattr(detector_module, "TREE_CACHE_CHARS", 100)
+    ctx = ScanContext(LocalRepo(tmp_path))
+    first = ctx.tree("a.py")
+    assert first is not None and ctx.tree("a.py") is first  # one parse, shared
+    assert ctx.tree("c.py") is None and ctx.tree("d.yaml") is None  # unparsable, not Python
+    ctx.tree("b.py")  # 60 + 8 + 60 characters: over the cap, the oldest tree goes
+    assert "a.py" not in ctx._trees and ctx._tree_chars <= 100
+    assert ctx.tree("a.py") is not first  # parsed again on demand, same content

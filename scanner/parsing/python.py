@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 
 #: ast.parse of one huge line can take gigabytes: larger sources are not parsed.
@@ -229,6 +230,17 @@ def _too_big(source: str) -> str | None:
     return None
 
 
+#: CPython 3.11 can fail ``ast.parse`` run from several threads at once ("AST constructor
+#: recursion depth mismatch", gh-106905): org scans parse one source at a time. Parsing holds
+#: the GIL anyway, so nothing is lost.
+_PARSE_LOCK = threading.Lock()
+
+
+def _ast_parse(source: str) -> ast.Module:
+    with _PARSE_LOCK:
+        return ast.parse(source)
+
+
 def parse_tree(source: str) -> ast.Module | None:
     """The syntax tree of a source within the parse caps, or None (too big, or does not parse).
 
@@ -237,7 +249,7 @@ def parse_tree(source: str) -> ast.Module | None:
     if _too_big(source):
         return None
     try:
-        return ast.parse(source)
+        return _ast_parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
@@ -248,7 +260,7 @@ def parse_python(source: str) -> PyFacts:
     if reason:
         return PyFacts(error=reason)
     try:
-        tree = ast.parse(source)
+        tree = _ast_parse(source)
     except (SyntaxError, ValueError) as exc:
         return _fallback(source, f"syntax error: {exc.__class__.__name__}: {getattr(exc, 'msg', exc)}")
     except (RecursionError, MemoryError) as exc:
@@ -301,7 +313,7 @@ def parse_notebook(text: str) -> PyFacts:
             bad += 1
             continue
         try:
-            tree = ast.parse(code)
+            tree = _ast_parse(code)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             bad += 1
             continue
