@@ -10,7 +10,7 @@ from importlib.metadata import entry_points
 from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from scanner.model import Evidence, Location, Outcome, Tier
-from scanner.parsing.python import PyFacts, parse_notebook, parse_python, parse_tree
+from scanner.parsing.python import PyFacts, notebook_export, parse_notebook, parse_python, parse_tree
 from scanner.parsing.structured import ParseError, load_json, load_toml, load_yaml_documents
 from scanner.scope import ranked
 from scanner.sources.interface import History, RepoView, SourceError
@@ -77,10 +77,23 @@ class ScanContext:
         # production modules first: a detector citing the first match cites the real code
         paths = self.memo("python_paths", lambda: ranked(p for p in self.files() if p.endswith((".py", ".ipynb"))))
         for path in paths:
-            if notebooks or path.endswith(".py"):
+            if notebooks or not self.is_notebook(path):
                 facts = self.python(path)
                 if facts is not None:
                     yield path, facts
+
+    def is_notebook(self, path: str) -> bool:
+        """A notebook, or a script that is one: exported beside its ``.ipynb`` (jupytext,
+        nbconvert), or a notebook by its first lines (``# Databricks notebook source``, a
+        jupytext header)."""
+        if path.endswith(".ipynb"):
+            return True
+        if not path.endswith(".py"):
+            return False
+        if path[:-3] + ".ipynb" in self.memo("notebook_set", lambda: frozenset(
+                p for p in self.files() if p.endswith(".ipynb"))):
+            return True
+        return notebook_export(self.text(path) or "")
 
     def tree(self, path: str) -> ast.Module | None:
         """Syntax tree of a .py file within the parse caps (None if it does not parse).

@@ -111,3 +111,12 @@ def test_syntax_trees_are_shared_between_detectors_and_bounded(tmp_path, monkeyp
     ctx.tree("b.py")  # 60 + 8 + 60 characters: over the cap, the oldest tree goes
     assert "a.py" not in ctx._trees and ctx._tree_chars <= 100
     assert ctx.tree("a.py") is not first  # parsed again on demand, same content
+
+
+def test_a_script_paired_with_a_notebook_or_exported_from_one_is_notebook_code(tmp_path):
+    write_tree(tmp_path, {"ch04/ch04.ipynb": "{}", "ch04/ch04.py": "import pandas as pd\n",
+                          "nb/explore.py": "# Databricks notebook source\nimport pandas\n",
+                          "src/prepare.py": "import pandas as pd\n"})
+    ctx = ScanContext(LocalRepo(tmp_path))
+    assert [p for p, _ in ctx.python_files(notebooks=False)] == ["src/prepare.py"]
+    assert ctx.is_notebook("ch04/ch04.py") and ctx.is_notebook("nb/explore.py") and not ctx.is_notebook("src/prepare.py")

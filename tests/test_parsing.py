@@ -164,3 +164,16 @@ def test_a_submodule_imported_from_its_package_is_an_import_of_it(source, module
     assert facts.imports_any((module,)) == module
     # the line scan used for sources the parser rejects agrees
     assert _fallback(source, "x").imports_any((module,)) == module
+
+
+@pytest.mark.parametrize("head, exported", [
+    # cell markers alone: once its notebook is gone, an exported script is what runs
+    ("#!/usr/bin/env python\n# coding: utf-8\n\n# In[1]:\n\n\nimport pandas as pd\n", False),
+    ("# Databricks notebook source\nimport mlflow\n# COMMAND ----------\n", True),
+    ("# ---\n# jupyter:\n#   jupytext:\n#     text_representation:\n# ---\n\n# %%\nimport x\n", True),
+    ("import pandas as pd\n\n# In the next lines we load data\n", False),
+    ('"""Module docstring: # In[1]: is how nbconvert marks cells."""\n', False),
+])
+def test_scripts_that_are_notebooks(head, exported):
+    from scanner.parsing.python import notebook_export
+    assert notebook_export(head) is exported

@@ -271,6 +271,18 @@ def parse_python(source: str) -> PyFacts:
         return _fallback(source, "not parsed: nesting too deep")
 
 
+#: first lines of a script that is a notebook: a Databricks source notebook, a jupytext-paired
+#: script's header. (nbconvert's ``# In[1]:`` markers alone are not: once the notebook is gone,
+#: the exported script is what runs.)
+_NOTEBOOK_EXPORT = re.compile(r"^# Databricks notebook source\s*$|^# jupyter:\s*$", re.M)
+NOTEBOOK_HEAD_CHARS = 4000
+
+
+def notebook_export(source: str) -> bool:
+    """True when a Python source is a notebook in script form (cells exported or kept as text)."""
+    return bool(_NOTEBOOK_EXPORT.search(source[:NOTEBOOK_HEAD_CHARS]))
+
+
 _MAGIC = re.compile(r"^\s*[%!?]|\?\s*$")
 
 
