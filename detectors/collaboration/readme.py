@@ -10,7 +10,7 @@ from detectors.collaboration.signals import README
 from scanner.model import Evidence, Tier
 
 _SETUP_WORDS = re.compile(
-    r"\b(?:install\w*|set[ -]?up|get(?:ting)?[ -]started|quick[ -]?start|usage|how[ -]to)\b", re.I)
+    r"\b(?:install\w*|set(?:ting)?[ -]?up|get(?:ting)?[ -]started|quick[ -]?start|usage|how[ -]to)\b", re.I)
 #: words that often head setup sections but also other ones: tried after the strong words.
 _WEAK_SETUP_WORDS = re.compile(
     r"\b(?:running|run|local(?:ly)?|development|prerequisites|requirements|reproduc\w*|build(?:ing)?)\b",
@@ -161,8 +161,61 @@ def setup_steps(text: str) -> tuple[int, str, int] | None:
     return None
 
 
+_MD_LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>#?]+)")
+#: documents a README may hand setup over to.
+_GUIDE = re.compile(r"\.(md|markdown|rst|txt)$|(^|/)[^./]+/?$", re.I)
+
+
+def linked_guides(text: str, folder: str, files: frozenset[str]) -> list[tuple[int, str]]:
+    """(1-based line, path) of repository documents the README links from setup wording: a link
+    on a line, or in a section, that speaks of setup (``see the [getting started](docs/x.md)
+    guide``); a link to a folder means its README."""
+    lines = text.splitlines()
+    headings = readme_headings(lines)
+    setup_lines = {i for i, line in enumerate(lines) if _SETUP_WORDS.search(line)}
+    for n, (start, _, title) in enumerate(headings):
+        if _SETUP_WORDS.search(title) and not _NOT_SETUP_HEADING.search(title):
+            setup_lines.update(range(start, _section_end(headings, n, len(lines))))
+    out: list[tuple[int, str]] = []
+    for i in sorted(setup_lines):
+        for target in _MD_LINK.findall(lines[i]):
+            if "://" in target or target.startswith("mailto:") or not _GUIDE.search(target):
+                continue
+            path = _resolve(folder, target)
+            for candidate in (path, f"{path}/README.md", f"{path}/readme.md"):
+                if candidate in files and candidate not in {p for _, p in out}:
+                    out.append((i + 1, candidate))
+                    break
+    return out
+
+
+def _resolve(folder: str, target: str) -> str:
+    """A link target as a repository path (``/docs/x.md`` from the root, ``../x`` resolved)."""
+    parts = [] if target.startswith("/") else [p for p in folder.split("/") if p]
+    for part in target.strip("/").split("/"):
+        if part == "..":
+            parts = parts[:-1]
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _instructions(text: str) -> tuple[int, str, str] | None:
+    """(line, heading, what) of setup instructions: a command, else numbered steps."""
+    found = setup_instructions(text)
+    if found:
+        line, heading, command = found
+        return line, heading, f"a command ({command[:60]})"
+    steps = setup_steps(text)
+    if steps:
+        line, heading, count = steps
+        return line, heading, f"{count} numbered steps"
+    return None
+
+
 def readme_evidence(repo: RepoFiles) -> Iterator[Evidence]:
-    """A README with setup instructions, else one with numbered setup steps, else a declared README."""
+    """A README with setup instructions (a command, else numbered steps), else one that hands
+    setup over to a linked guide holding them, else a declared README."""
     readmes = [p for p in repo.files if _README.match(p)]
     for path in readmes:
         found = setup_instructions(repo.text(path))
@@ -178,6 +231,16 @@ def readme_evidence(repo: RepoFiles) -> Iterator[Evidence]:
             yield repo.found(README, f"{path}: '{heading}' with {count} numbered steps",
                              [path], line=line, heading=heading, steps=count)
             return
+    files = frozenset(repo.files)
+    for path in readmes:
+        for link_line, guide in linked_guides(repo.text(path), path.rpartition("/")[0], files):
+            found = _instructions(repo.text(guide))
+            if found:
+                line, heading, what = found
+                locations = [repo.ctx.location(path, link_line), repo.ctx.location(guide, line)]
+                yield repo.detector.evidence(README, f"{path}:{link_line} links setup to {guide}: '{heading}' with {what}",
+                                             *locations, heading=heading, guide=guide)
+                return
     if readmes:
         yield repo.found(README, f"{readmes[0]} has no setup section with a command",
                          readmes[:1], tier=Tier.DECLARED)

@@ -64,6 +64,23 @@ def check(cases):
     ({"README.md": "# Demo\n\n## Requirements\n\n- `python 3.10`\n"}, "declared", "python-version-not-command"),
     ({"README.md": "# Demo\n\n## Usage\n\n```\nmodel = build(x)\n```\n"}, "declared", "assignment-not-command"),
     ({"docs/README.md": "## Installation\n\n```bash\npip install demo\n```\n"}, "absent", "readme-not-at-root"),
+    # setup handed over to a linked guide that holds it
+    ({"README.md": "# Demo\n\n## Getting Started\n\nFollow the [getting started](docs/getting_started.md) doc.\n",
+      "docs/getting_started.md": "# Getting started\n\n## Install\n\n```bash\npip install -e .\n```\n"},
+     "present", "linked-guide"),
+    ({"README.md": "# Book\n\n**Installation and setup instructions are in the [README of chapter 1](ch01/README.md)**.\n",
+      "ch01/README.md": "## Setting Up Your Environment\n\n```\nconda env create -f environment.yml\n```\n"},
+     "present", "linked-readme-in-text"),
+    ({"README.md": "# Demo\n\n## Setup\n\nSee [the setup folder](/setup/).\n",
+      "setup/README.md": "## Steps\n\n1. Create the workspace now\n2. Deploy the template here\n"
+                         "3. Run the pipeline once\n\n## Usage\n\n```\nmake deploy\n```\n"},
+     "present", "linked-folder"),
+    ({"README.md": "# Demo\n\n## Getting Started\n\nSee [the guide](docs/guide.md).\n",
+      "docs/guide.md": "# Guide\n\nSome day we will write this.\n"}, "declared", "linked-guide-without-commands"),
+    ({"README.md": "# Demo\n\nRead our [design notes](docs/design.md).\n",
+      "docs/design.md": "## Install\n\n```bash\npip install demo\n```\n"}, "declared", "link-outside-setup-wording"),
+    ({"README.md": "# Demo\n\n## Installation\n\nSee [the docs](https://example.org/install.md).\n"},
+     "declared", "external-link"),
 ])
 def test_readme_setup(make_repo, files, expected):
     assert verdict(files, README, make_repo) == expected
