@@ -1,25 +1,31 @@
-"""Benchmark: scan a synthetic 20,000-file repository and compare with reading it once.
+"""Benchmark: the whole scan against the minimum work any scanner must do, in the same run.
 
-Builds a git repository of mostly irrelevant files, a few hundred Python / YAML / notebook
-files and a few large ones, then measures in the same run:
+Two cases, each on a synthetic git repository built first (``bench/synthetic.py``):
 
-* reference: ``git ls-files`` plus reading every tracked file once (a lower bound for any
-  scanner that looks at the files at all);
-* scan: ``mlops-scan scan REPO --format json``.
+* realistic: a 1,000-file ML project (data, training, serving and monitoring modules, tests,
+  configs, CI, notebooks with outputs, manifests, docs) scanned with the full tool catalogue,
+  against one ``rg -i -F`` pass over the same tracked files with every name the catalogue knows
+  (tool names, import modules, package names);
+* sparse: a 20,000-file tree of mostly irrelevant files with a few hundred that matter and a few
+  large ones, against ``git ls-files`` plus reading every tracked file once.
 
-Each runs in its own process so peak memory (max RSS) is measured apart. Prints wall time,
-peak memory and the scan/reference ratios. Usage: ``python bench/scan_bench.py [--files N]``.
+Each command runs in its own process so peak memory (max RSS) is measured apart. Prints wall
+time, peak memory and the scan/reference ratios. Usage:
+``python bench/scan_bench.py [--case realistic|sparse|all] [--files N] [--realistic-files N]``.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import build_realistic, build_sparse  # noqa: E402
 
 READ_ALL = """
 import subprocess, sys
@@ -32,63 +38,8 @@ for rel in out.decode().split("\\0"):
             total += len(f.read())
 print(total)
 """
-
-TRAIN = """import mlflow
-import pandas as pd
-from sklearn.ensemble import RandomForestClassifier
-
-def train(path, n_estimators={n}):
-    df = pd.read_csv(path).dropna()
-    with mlflow.start_run():
-        mlflow.log_param("n_estimators", n_estimators)
-        model = RandomForestClassifier(n_estimators=n_estimators).fit(df.drop(columns="y"), df.y)
-        mlflow.log_metric("acc", model.score(df.drop(columns="y"), df.y))
-        mlflow.sklearn.log_model(model, "model")
-"""
-
-WORKFLOW = """name: ci-{n}
-on: [push, pull_request]
-jobs:
-  test:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - run: pip install -e . && pytest -q
-"""
-
-NOTEBOOK = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-    {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-     "source": ["import pandas as pd\n", "df = pd.read_csv('data.csv')\n", "df.describe()\n"]}]})
-
-
-def build(root: Path, n_files: int) -> None:
-    """Write the synthetic repository and commit it."""
-    rng = random.Random(7)
-    relevant = max(300, n_files // 60)
-    for i in range(n_files - relevant):
-        kind = rng.choice(["js", "txt", "css", "html", "md", "png"])
-        path = root / f"web/{i % 97}/{i % 13}/asset_{i}.{kind}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(rng.randbytes(200) if kind == "png" else f"// file {i}\n".encode() * 20)
-    for i in range(relevant):
-        which = i % 3
-        path = root / ("src/pkg" if which == 0 else "configs" if which == 1 else "notebooks") / \
-            (f"mod_{i}.py" if which == 0 else f"conf_{i}.yaml" if which == 1 else f"nb_{i}.ipynb")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(TRAIN.format(n=i) if which == 0 else
-                        f"learning_rate: 0.{i}\nlayers: [{i}, {i}]\n" if which == 1 else NOTEBOOK)
-    wf = root / ".github/workflows"
-    wf.mkdir(parents=True)
-    for i in range(5):
-        (wf / f"ci{i}.yml").write_text(WORKFLOW.format(n=i))
-    (root / "data").mkdir()
-    for i in range(3):  # a few large files: over the size cap, listed not read
-        (root / f"data/big_{i}.csv").write_bytes(b"a,b,c\n" + b"1,2,3\n" * 700_000)
-    (root / "src/pkg/huge_generated.py").write_text("X = [" + "1, " * 400_000 + "]\n")
-    env = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.org",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.org", "PATH": "/usr/bin:/bin"}
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "synthetic"]):
-        subprocess.run(["git", "-C", str(root), *args], check=True, env=env)
+#: one search pass over the tracked files (rg exits 1 when nothing matches: not a failure).
+GREP_ALL = 'cd "$1" && git ls-files -z | xargs -0 rg -i -F -c -f "$2" > /dev/null; echo done'
 
 
 # Runs one command as its only child, so the peak RSS it reports belongs to that command's
@@ -114,25 +65,64 @@ def measure(cmd: list[str], tmp: str) -> tuple[float, float, str]:
     return float(wall), int(rss_kib) / 1024, out.read_text()
 
 
+def catalogue_keywords(path: Path) -> int:
+    """Write every name the catalogue knows, one per line; returns how many."""
+    from detectors.catalogue import catalogue
+
+    words = {w.lower() for t in catalogue().values()
+             for w in (*t.names, t.name, *t.imports, *t.via, *t.packages) if len(w) > 2}
+    path.write_text("\n".join(sorted(words)) + "\n")
+    return len(words)
+
+
+def scan(root: Path, tmp: str) -> tuple[float, float, dict]:
+    wall, mem, out = measure([sys.executable, "-m", "scanner.cli", "scan", str(root), "--format", "json", "-q"], tmp)
+    return wall, mem, json.loads(out)
+
+
+def realistic(tmp: str, n_files: int) -> None:
+    if shutil.which("rg") is None:
+        print("realistic: skipped (ripgrep 'rg' is not installed: apt-get install ripgrep)")
+        return
+    root = Path(tmp) / "realistic"
+    root.mkdir()
+    build_realistic(root, n_files)
+    keywords = Path(tmp) / "keywords.txt"
+    count = catalogue_keywords(keywords)
+    ref_wall, ref_mem, _ = measure(["sh", "-c", GREP_ALL, "sh", str(root), str(keywords)], tmp)
+    scan_wall, scan_mem, bundle = scan(root, tmp)
+    repo = bundle["coverage"]["sources"]["repository"]
+    print(f"realistic ({repo['files']} files, {count} catalogue names): rg pass {ref_wall:.2f}s, "
+          f"peak {ref_mem:.0f} MiB; scan {scan_wall:.2f}s, peak {scan_mem:.0f} MiB")
+    print(f"realistic ratio scan/rg: time {scan_wall / ref_wall:.2f}x, memory {scan_mem / ref_mem:.2f}x")
+
+
+def sparse(tmp: str, n_files: int) -> None:
+    root = Path(tmp) / "sparse"
+    root.mkdir()
+    t0 = time.perf_counter()
+    build_sparse(root, n_files)
+    print(f"sparse: built {n_files} files in {time.perf_counter() - t0:.1f}s")
+    ref_wall, ref_mem, _ = measure([sys.executable, "-c", READ_ALL, str(root)], tmp)
+    scan_wall, scan_mem, bundle = scan(root, tmp)
+    repo = bundle["coverage"]["sources"]["repository"]
+    print(f"sparse: reference (git ls-files + read every file) {ref_wall:.2f}s, peak {ref_mem:.0f} MiB; "
+          f"scan {scan_wall:.2f}s, peak {scan_mem:.0f} MiB; files {repo['files']}, read {repo['files_read']}, "
+          f"skipped {len(repo['skipped_files'])}")
+    print(f"sparse ratio scan/reference: time {scan_wall / ref_wall:.2f}x, memory {scan_mem / ref_mem:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--files", type=int, default=20_000)
+    ap.add_argument("--case", choices=("realistic", "sparse", "all"), default="all")
+    ap.add_argument("--files", type=int, default=20_000, help="files of the sparse tree")
+    ap.add_argument("--realistic-files", type=int, default=1000, help="files of the realistic project")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="mlops-scan-bench-") as tmp:
-        root = Path(tmp) / "repo"
-        root.mkdir()
-        t0 = time.perf_counter()
-        build(root, args.files)
-        print(f"built {args.files} files in {time.perf_counter() - t0:.1f}s")
-        ref_wall, ref_mem, _ = measure([sys.executable, "-c", READ_ALL, str(root)], tmp)
-        scan_wall, scan_mem, out = measure([sys.executable, "-m", "scanner.cli", "scan", str(root),
-                                            "--format", "json", "-q"], tmp)
-        bundle = json.loads(out)
-        repo = bundle["coverage"]["sources"]["repository"]
-        print(f"reference (git ls-files + read every file): {ref_wall:.2f}s, peak {ref_mem:.0f} MiB")
-        print(f"scan: {scan_wall:.2f}s, peak {scan_mem:.0f} MiB; files {repo['files']}, "
-              f"read {repo['files_read']}, skipped {len(repo['skipped_files'])}")
-        print(f"ratio scan/reference: time {scan_wall / ref_wall:.2f}x, memory {scan_mem / ref_mem:.2f}x")
+        if args.case in ("realistic", "all"):
+            realistic(tmp, args.realistic_files)
+        if args.case in ("sparse", "all"):
+            sparse(tmp, args.files)
 
 
 if __name__ == "__main__":
