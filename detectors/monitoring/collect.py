@@ -34,7 +34,8 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (FEEDBACK, "ground-truth-join", ground_truth_join),
 )
 #: cheap text triggers: a YAML/JSON file is parsed only when one of these appears in it.
-_YAML_TRIGGERS = re.compile(r"\balert:|\breceivers:|grafana_alert|contactPoints|\bproviders:|CronJob|"
+# ``datasourceUid``: Grafana's file-provisioned alert rules (``groups: - rules: - condition: C``)
+_YAML_TRIGGERS = re.compile(r"\balert:|\breceivers:|grafana_alert|contactPoints|\bproviders:|datasourceUid|CronJob|"
                             r"CronWorkflow|AWS::CloudWatch::|\bdeployments:")
 _JSON_TRIGGERS = re.compile(r'"panels"|AWS::CloudWatch::')
 MAX_JSON_BYTES = 1_000_000

@@ -219,6 +219,11 @@ POSITIVE = [
     ("helm templated rules", {"chart/templates/rules.yaml": (
         "groups:\n  - name: {{ .Release.Name }}\n    rules:\n      - alert: Down\n"
         "        expr: up{job=\"{{ .Values.job }}\"} == 0\n{{- if .Values.extra }}\n{{- end }}\n")}, ALERTING),
+    ("grafana provisioned alert rule", {"grafana/provisioning/alerting/rules.yaml": (
+        "apiVersion: 1\ngroups:\n  - orgId: 1\n    name: health\n    folder: rules\n    interval: 1m\n    rules:\n"
+        "      - uid: abc\n        title: Predict service down\n        condition: C\n        data:\n"
+        "          - refId: A\n            datasourceUid: prom\n            model: {expr: 'up{job=\"predict\"}'}\n"
+        "          - refId: C\n            datasourceUid: __expr__\n            model: {type: threshold}\n")}, ALERTING),
     ("terraform alarm", {"infra/main.tf": (
         'resource "aws_cloudwatch_metric_alarm" "errors" {\n  alarm_name = "5xx"\n}\n')}, ALERTING),
     ("cloudformation alarm", {"cfn/stack.yaml": (
