@@ -109,7 +109,15 @@ def test_iac_traps(make_repo, files):
 
 @pytest.mark.parametrize("files, expected", [
     ({"tests/test_model.py": "def test_accuracy():\n    assert 0.9 > 0.5\n"}, True),
-    ({"src/pkg/foo_test.py": "import unittest\nclass TestFoo(unittest.TestCase):\n    pass\n"}, True),
+    ({"src/pkg/foo_test.py": "import unittest\nclass TestFoo(unittest.TestCase):\n"
+                             "    def test_sum(self):\n        self.assertEqual(1 + 1, 2)\n"}, True),
+    # placeholders test nothing: empty classes, pass, assert False "TODO", skip/xfail-marked tests
+    ({"src/pkg/foo_test.py": "import unittest\nclass TestFoo(unittest.TestCase):\n    pass\n"}, False),
+    ({"tests/test_pipelines.py": "import pytest\n\n@pytest.mark.xfail\ndef test_that_you_wrote_tests():\n"
+                                 "    assert False, 'No tests written'\n"}, False),
+    ({"tests/test_todo.py": "def test_a():\n    pass\n\ndef test_b():\n    \"\"\"later\"\"\"\n\n"
+                            "def test_c():\n    pytest.skip('soon')\n\ndef test_d():\n    raise NotImplementedError\n"}, False),
+    ({"tests/test_mixed.py": "def test_a():\n    pass\n\ndef test_b():\n    assert add(1, 2) == 3\n"}, True),
     ({"web/app.spec.ts": "test('renders', () => {})\n"}, True),
     ({"tests/__init__.py": ""}, False),
     ({"tests/helpers.py": "def make():\n    return 1\n"}, False),
