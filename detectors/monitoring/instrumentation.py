@@ -27,7 +27,11 @@ def logging_setup(src: Source) -> Hit | None:
     elif call is None and handler and src.call(r"\.addHandler"):
         # a project Logger subclass (or logging.Logger(...)) built with its own handlers
         call = handler
-    return Hit(src.path, call.line, f"logging configured ({call.name})") if call else None
+    if call is None:
+        # Hydra configures stdlib logging for every @hydra.main app: console and a log file per run
+        hydra = src.call(r"hydra\.main")
+        return Hit(src.path, hydra.line, "logging configured by Hydra (@hydra.main: a log file per run)") if hydra else None
+    return Hit(src.path, call.line, f"logging configured ({call.name})")
 
 
 def evaluation_report(src: Source) -> Hit | None:

@@ -202,6 +202,8 @@ POSITIVE = [
         "import logging, sys\nlog = logging.getLogger('x')\nlog.addHandler(logging.StreamHandler(sys.stdout))\n")},
      LOGGING),
     ("dictConfig", {"app/log.py": "import logging.config\nlogging.config.dictConfig({'version': 1})\n"}, LOGGING),
+    ("hydra app logs each run", {"src/train.py": "import hydra\n\n@hydra.main(version_base=None, config_path='../configs')\n"
+                                                 "def main(cfg):\n    fit(cfg)\n"}, LOGGING),
     ("evaluation report", {"src/evaluate.py": (
         "import json\nmetrics = {'rmse': 1.0}\nwith open('metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")},
      LOGGING),
@@ -267,6 +269,8 @@ def test_detects(make_repo, files, signal):
 
 TRAPS = [
     ("logging only in tests", {"tests/test_app.py": "import logging\nlogging.basicConfig()\n"}, LOGGING),
+    ("hydra compose api only", {"src/cfg.py": "from hydra import compose, initialize\n\n"
+                                              "with initialize(config_path='conf'):\n    cfg = compose('config')\n"}, LOGGING),
     ("logging commented out", {"src/train.py": "# import logging\n# logging.basicConfig()\nprint('x')\n"}, LOGGING),
     # a cookiecutter generation hook renders the template: it is no training or serving code
     ("logging in a cookiecutter hook", {"cookiecutter.json": "{}\n",
