@@ -149,14 +149,20 @@ class FileRule:
         return True
 
     def line_in(self, text: str) -> int | None:
-        """Line of the first key's last name in the text (where a reader should look)."""
+        """Line of the first key's first name in the text (where a reader should look)."""
         if not self.keys:
             return None
         for path in self._alternatives(self.keys[0])[0]:
-            m = re.search(rf"^[\s-]*[\"']?{re.escape(path[-1])}[\"']?\s*:", text, re.M)
-            if m:
-                return text.count("\n", 0, m.start()) + 1
+            line = key_line(text, next((p for p in path if p != "*"), path[-1]))
+            if line:
+                return line
         return None
+
+
+def key_line(text: str, key: str) -> int | None:
+    """Line where a YAML/JSON text first gives ``key`` (``key:``, ``- key:``, ``"key":``)."""
+    m = re.search(rf"^[\s-]*[\"']?{re.escape(key)}[\"']?\s*:", text, re.M)
+    return text.count("\n", 0, m.start()) + 1 if m else None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import pytest
 from conftest import declared, present, run_detector
 
 from detectors.catalogue import FileRule, Pattern
+from detectors.deployment import DeploymentDetector
 from detectors.tools import ToolUsageDetector
 from scanner.parsing.python import Call
 
@@ -317,6 +318,21 @@ def test_anyscale_rollout_evidence_points_at_the_strategy(make_repo):
     ev = run_detector(ToolUsageDetector, make_repo({"deploy/service.yaml": SERVICE_V1.format(strategy="ROLLOUT")}))
     (found,) = [e for e in ev if e.signal == "deploy.progressive"]
     assert (found.locations[0].path, found.locations[0].line) == ("deploy/service.yaml", 7)
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("anyscale service rollout -f deploy/service.yaml --canary-percent 20", True),
+    ("anyscale service deploy -f service.yaml --rollout-strategy ROLLOUT", True),
+    ("anyscale service rollout -f deploy/service.yaml --rollout-strategy IN_PLACE", False),
+    ("anyscale service rollout -f deploy/service.yaml", False),
+    ("# anyscale service rollout -f deploy/service.yaml --canary-percent 20", False),
+])
+def test_anyscale_canary_rollout_commands(make_repo, command, expected):
+    workflow = ("on: push\njobs:\n  serve:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n"
+                f"          {command}\n")
+    ev = run_detector(DeploymentDetector, make_repo({".github/workflows/serve.yaml": workflow,
+                                                     "README.md": "anyscale service rollout --canary-percent 5\n"}))
+    assert ("deploy.progressive" in present(ev)) is expected
 
 
 def test_malformed_spec_is_no_match_and_no_crash(make_repo):
