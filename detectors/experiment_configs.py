@@ -84,7 +84,9 @@ def wandb_sweeps(ctx: ScanContext) -> Iterator[Finding]:
     that runs it: a ``wandb sweep <file>`` command, or code calling ``wandb.sweep`` that names it."""
     commands = None
     for path in ctx.files():
-        if not path.lower().endswith((".yaml", ".yml", ".json")) or is_template_path(path):
+        low = path.lower()
+        # JSON is mostly data: only a file named as a sweep is read
+        if not (low.endswith((".yaml", ".yml")) or low.endswith(".json") and "sweep" in low) or is_template_path(path):
             continue
         text = _small_text(ctx, path)
         if not text or "method" not in text or "parameters" not in text:

@@ -135,6 +135,8 @@ def test_hf_seq2seq_and_trl_configs_and_callbacks(make_repo):
 
 @pytest.mark.parametrize("files", [
     {"README.md": 'Set `TrainingArguments(report_to="mlflow")` to track runs.\n'},
+    {"{{cookiecutter.project}}/train.py": hf_train('"mlflow"')},
+    {".venv/lib/python3.11/site-packages/trainer/train.py": hf_train('"mlflow"')},
     {"requirements.txt": "transformers==4.44.0\nmlflow==2.16.0\n"},
     {"train.py": '"""report_to="wandb" logs to W&B."""\nfrom transformers import TrainingArguments\n'
                  "args = TrainingArguments('o')  # report_to='wandb'\n"},
@@ -234,8 +236,9 @@ def test_ray_mlflow_logger_callback(make_repo, artifact, expected):
      "tracking.params_metrics", False),
     ("from ray.air.integrations.mlflow import setup_mlflow\n\ndef loop(config):\n    mlflow = setup_mlflow(config)\n"
      "    mlflow.log_params(config)\n    mlflow.log_metrics({'loss': 1.0})\n", "tracking.params_metrics", True),
-    # imported, never used
+    # imported, never used; named in a string only
     ("from ray.air.integrations.mlflow import MLflowLoggerCallback\n", "tracking.library", False),
+    ("import ray\nHELP = 'pass MLflowLoggerCallback(save_artifact=True) to RunConfig'\n", "tracking.library", False),
 ])
 def test_ray_tracker_integrations(make_repo, source, signal, expected):
     assert (signal in tool_signals(make_repo, {"train.py": source})) is expected

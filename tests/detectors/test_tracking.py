@@ -398,6 +398,10 @@ SWEEP = "program: train.py\nmethod: bayes\nmetric:\n  name: val_loss\n  goal: mi
     ({"sweep.yaml": SWEEP, "README.md": "Run `wandb sweep sweep.yaml`.\n"}, "declared"),
     ({"sweep.yaml": SWEEP, "run.sh": "#!/bin/sh\n# wandb sweep sweep.yaml\npython train.py\n"}, "declared"),
     ({"sweep.yaml": SWEEP, "run.sh": "wandb sweep old_sweep.yaml\n"}, "declared"),
+    ({"sweeps/lr.json": json.dumps({"method": "grid", "parameters": {"lr": {"values": [0.1, 0.01]}}}),
+      "run.sh": "wandb sweep sweeps/lr.json\n"}, "configured"),
+    # an unrendered project template is not the project's
+    ({"{{cookiecutter.name}}/sweep.yaml": SWEEP, "{{cookiecutter.name}}/run.sh": "wandb sweep sweep.yaml\n"}, None),
     # not a sweep: no search method, or no parameters
     ({"sweep.yaml": "method: POST\nparameters: {}\n", "run.sh": "wandb sweep sweep.yaml\n"}, None),
     ({"sweep.yaml": "method: grid\nmetric: {name: acc}\n", "run.sh": "wandb sweep sweep.yaml\n"}, None),
