@@ -23,7 +23,7 @@ from scanner.sources.interface import SourceError
 PROSE_SUFFIXES = (".md", ".rst", ".txt", ".mdx")
 MAX_PROSE_FILES = 300
 #: signals whose definition leaves out notebooks (data preparation "in scripts or modules"):
-#: only calls in Python sources count for them.
+#: only calls in Python sources that are not notebooks (nor their exports) count for them.
 SCRIPT_SIGNALS = frozenset({"data.prep_code"})
 #: config files told apart by their content are parsed only below this size.
 MAX_KEYED_BYTES = 512 * 1024
@@ -88,7 +88,7 @@ class ToolUsageDetector(Detector):
                     files_using[name].add(path)
                 for pattern, call in found.items():
                     hits[name].setdefault(pattern, (path, call))
-                    if not path.endswith(".ipynb"):
+                    if not ctx.is_notebook(path):
                         script_hits[name].setdefault(pattern, (path, call))
         tools = catalogue()
         for name in sorted(hits):

@@ -257,6 +257,9 @@ def test_ray_tracker_integrations(make_repo, source, signal, expected):
     # notebooks are not prep code in scripts or modules
     ({"explore.ipynb": '{"nbformat": 4, "cells": [{"cell_type": "code", "source": '
                        '"import ray\\nds = ray.data.read_csv(\'d.csv\').map_batches(f)"}]}'}, "data.prep_code", False),
+    # nor is a notebook's exported script beside it
+    ({"explore.ipynb": '{"nbformat": 4, "cells": []}',
+      "explore.py": "import ray\nds = ray.data.read_csv('d.csv').map_batches(f)\n"}, "data.prep_code", False),
     ({"serve.py": "import ray\n@ray.serve.deployment\nclass Model:\n    pass\n"}, "deploy.serving", True),
     ({"serve.py": "from ray import serve\nfrom fastapi import FastAPI\napp = FastAPI()\n"
                   "@serve.deployment\n@serve.ingress(app)\nclass Api:\n    pass\n"}, "deploy.serving", True),
