@@ -4,11 +4,16 @@ entries of the catalogue."""
 from __future__ import annotations
 
 import pytest
-from conftest import declared, present, run_detector
+from conftest import declared, git, present, run_detector
+
+from test_hostile_shapes import HOSTILE
 
 from detectors.catalogue import FileRule, Pattern
 from detectors.deployment import DeploymentDetector
+from detectors.history import HistoryDetector
 from detectors.tools import ToolUsageDetector
+from detectors.tracking import TrackingDetector
+from scanner.model import Outcome
 from scanner.parsing.python import Call
 
 
@@ -379,3 +384,22 @@ training.with_options(schedule=Schedule(cron_expression="0 3 * * *"))()
 ])
 def test_zenml(make_repo, files, signal, expected):
     assert (signal in tool_signals(make_repo, files)) is expected
+
+
+# -- oddly shaped configs --------------------------------------------------------------------------
+@pytest.mark.parametrize("value", HOSTILE)
+def test_odd_experiment_configs_never_crash(make_repo, value):
+    files = {
+        "dvc.yaml": f"artifacts: {value}\nstages:\n  train:\n    cmd: python t.py\n    params: {value}\nmetrics: {value}\n",
+        "artifacts.yaml": f"m: {value}\n",
+        "sweep.yaml": f"method: grid\nparameters: {value}\nmetric: {value}\n",
+        "conf/config.yaml": f"defaults: {value}\nhydra:\n  sweeper: {value}\n",
+        "train.py": "import hydra\n@hydra.main(config_path='conf')\ndef main(cfg):\n    pass\n",
+        "run.sh": "wandb sweep sweep.yaml\npython train.py --multirun\n",
+        "service.yaml": f"ray_serve_config: {value}\napplications: {value}\nrollout_strategy: {value}\n",
+        "cluster_env.yaml": f"base_image: {value}\npost_build_cmds: {value}\n",
+    }
+    root = make_repo(files, git=True)
+    git(root, "tag", "m@v1.0.0")  # so that the declared models are read
+    for detector in (ToolUsageDetector, TrackingDetector, HistoryDetector):
+        assert all(e.outcome is not Outcome.ERROR for e in run_detector(detector, root))
