@@ -89,8 +89,8 @@ class DeploymentDetector(Detector):
     - ``deploy.tests``: test files that define test functions or test classes.
     - ``deploy.progressive``: Argo Rollouts / Flagger resources, weighted traffic splits
       (Istio, KServe canaryTrafficPercent, SageMaker variant weights, Azure ML / Cloud Run
-      traffic), Anyscale service rollouts given a canary, scripted rollbacks (``kubectl rollout undo``, ``helm rollback``) and rollback
-      functions of serving releases that the code calls.
+      traffic), Anyscale service rollouts given a canary, scripted rollbacks (``kubectl rollout
+      undo``, ``helm rollback``) and rollback functions of serving releases that the code calls.
     """
 
     id = "deployment"

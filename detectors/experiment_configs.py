@@ -132,8 +132,8 @@ def hydra_sweeps(ctx: ScanContext) -> Iterator[Finding]:
             continue
         what = _sweeper(_docs(ctx, path))
         if what:
-            line = key_line(text, "override hydra/sweeper") or key_line(text, "hydra/sweeper") or key_line(text, "sweeper")
-            yield Finding(path, line, what, app)
+            lines = [key_line(text, k) for k in ("override hydra/sweeper", "hydra/sweeper", "sweeper")]
+            yield Finding(path, next((n for n in lines if n), None), what, app)
             return
     for path, text in sorted(command_texts(ctx).items()):
         if path.endswith((".py", ".ipynb")):

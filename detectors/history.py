@@ -277,9 +277,11 @@ class HistoryDetector(Detector):
         stages = sorted(t for t in history.tags if promotion_tag(t))
         if stages:
             yield self._promotions(ctx, stages)
-        models = {tag_model(t) for t in stages} | (declared_models(ctx) if history.tags else set())
-        versions = sorted((t for t in history.tags if _MODEL_VERSION_TAG.match(t) and tag_model(t) in models),
-                          key=_version_key)
+        versions = [t for t in history.tags if _MODEL_VERSION_TAG.match(t)]
+        if versions:
+            # a version counts for a model with stages or one the repository declares
+            models = {tag_model(t) for t in stages} | declared_models(ctx)
+            versions = sorted((t for t in versions if tag_model(t) in models), key=_version_key)
         if not stages and not versions:
             return
         names = sorted({str(tag_model(t)) for t in stages + versions})

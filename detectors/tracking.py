@@ -71,6 +71,7 @@ _EVENT_FILE = re.compile(r"(^|/)events\.out\.tfevents\.[^/]+$")
 #: Lightning's Trainer writes TensorBoard events by default (``lightning_logs/``).
 _LIGHTNING_TRAINER = re.compile(r"^(pytorch_lightning|lightning)(\.pytorch)?\.(trainer\.)*Trainer$")
 
+
 class TrackingDetector(Detector):
     """Experiment tracking practices read from files.
 
@@ -230,7 +231,7 @@ class TrackingDetector(Detector):
     def _sweeps(self, ctx: ScanContext) -> Iterator[Evidence]:
         for finding in [*wandb_sweeps(ctx), *hydra_sweeps(ctx)]:
             yield self._finding("tracking.hpo", ctx, finding,
-                                f"{finding.what} in {finding.path}, run by {finding.used_by}",
+                                f"{finding.what} in {finding.path} (wired up by {finding.used_by})",
                                 f"{finding.what} in {finding.path}, but nothing runs it")
 
     def _dvc_params_metrics(self, ctx: ScanContext) -> Iterator[Evidence]:
