@@ -11,9 +11,18 @@ Each ``catalogue/*.yaml`` file maps tool names to:
 ``uses``      signal -> call patterns that prove real use. A pattern is an ``fnmatch`` glob over
               the resolved dotted call name (``mlflow.log_metric``, ``mlflow.*.log_model``);
               ``.name`` matches a method called on any object in a file importing the tool;
-              a trailing ``(kw)`` requires that keyword argument. A list inside the list means
-              all of its patterns must match somewhere in the repository.
-``files``     signal -> glob patterns of config files that wire the tool in
+              a trailing ``(kw)`` requires that keyword argument, ``(kw=a|b)`` requires it with a
+              literal value matching one of the globs ``a``, ``b`` (case-insensitive; a literal
+              list matches when one of its items does: ``report_to=["wandb"]``), and
+              ``(kw!=a|b)`` requires that the keyword is not given one of those values (absent
+              or another value: for options on by default, ``save_model!=false``). A list
+              inside the list means all of its patterns must match somewhere in the repository.
+``files``     signal -> config files that wire the tool in: a glob of paths, or a mapping
+              ``{glob: ..., keys: [...]}`` for files told apart by their content. Each key must
+              hold in the file's (first) YAML/JSON document: ``a.b`` is a dotted path (through
+              lists too: ``applications.import_path``), ``a|c.d`` gives alternatives, and a
+              trailing ``=v1|v2`` requires a scalar value matching one of the globs
+              (case-insensitive). Without ``=`` the key must hold a non-empty value.
 
 Adding a tool is adding an entry.
 """
@@ -24,13 +33,19 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable
+from typing import Any, Iterable
 
 import yaml
 
 from scanner.parsing.python import Call, PyFacts
 
-_KWARG = re.compile(r"^(.*)\((\w+)\)$")
+_KWARG = re.compile(r"^(.*)\((\w+)(?:(!?=)([^)]*))?\)$")
+
+
+def _values_match(value: object, globs: tuple[str, ...]) -> bool:
+    """A literal (or one item of a literal list) matches one of the value globs."""
+    items = value if isinstance(value, tuple) else (value,)
+    return any(fnmatch.fnmatchcase(str(v).lower(), g) for v in items if v is not None for g in globs)
 
 
 @dataclass(frozen=True)
@@ -39,11 +54,26 @@ class Pattern:
 
     glob: str
     keyword: str | None = None
+    values: tuple[str, ...] = ()
+    """Value globs the keyword's literal must (or, when ``negated``, must not) match."""
+    negated: bool = False
 
     @classmethod
     def parse(cls, text: str) -> "Pattern":
         m = _KWARG.match(text)
-        return cls(m.group(1), m.group(2)) if m else cls(text)
+        if not m:
+            return cls(text)
+        values = tuple(v.strip().lower() for v in (m.group(4) or "").split("|") if v.strip())
+        return cls(m.group(1), m.group(2), values, m.group(3) == "!=")
+
+    def _passes_keyword(self, call: Call) -> bool:
+        if self.keyword is None:
+            return True
+        if self.negated:
+            return not (call.has_kwarg(self.keyword) and _values_match(call.kwarg(self.keyword), self.values))
+        if not call.has_kwarg(self.keyword):
+            return False
+        return not self.values or _values_match(call.kwarg(self.keyword), self.values)
 
     @property
     def method_only(self) -> bool:
@@ -52,13 +82,87 @@ class Pattern:
 
     def matches(self, call: Call) -> bool:
         """True when ``call`` fits the glob (and passes the keyword, if one is required)."""
-        if self.keyword and not call.has_kwarg(self.keyword):
+        if not self._passes_keyword(call):
             return False
         name = call.name
         if self.method_only and not name.startswith("."):
             # a method pattern also matches a resolved call ending in that method
             name = "." + name.rsplit(".", 1)[-1]
         return fnmatch.fnmatchcase(name, self.glob)
+
+
+def _children(nodes: list[Any], segment: str) -> list[Any]:
+    """Values under ``segment`` (``*``: every value) of the mappings among ``nodes`` and among
+    the items of the lists in ``nodes``."""
+    out: list[Any] = []
+    for item in (i for node in nodes for i in (node if isinstance(node, list) else [node])):
+        if isinstance(item, dict):
+            values = list(item.values()) if segment == "*" else [item.get(segment)]
+            out.extend(v for v in values if v is not None)
+    return out
+
+
+def _given(value: Any) -> bool:
+    return value not in ("", [], {}) and value is not None
+
+
+@dataclass(frozen=True)
+class FileRule:
+    """A config file of the catalogue: a glob of paths and the keys its content must hold."""
+
+    glob: str
+    keys: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, raw: object) -> "FileRule":
+        if isinstance(raw, dict):
+            return cls(str(raw.get("glob", "")), tuple(str(k) for k in raw.get("keys") or ()))
+        return cls(str(raw))
+
+    def _alternatives(self, key: str) -> tuple[list[list[str]], tuple[str, ...]]:
+        paths, _, values = key.partition("=")
+        return ([p.strip().split(".") for p in paths.split("|")],
+                tuple(v.strip().lower() for v in values.split("|") if v.strip()))
+
+    def worth_reading(self, text: str) -> bool:
+        """Cheap pre-check: every key's last name (of some alternative) occurs in the text."""
+        return all(any(path[-1] == "*" or path[-1] in text for path in self._alternatives(key)[0])
+                   for key in self.keys)
+
+    def holds(self, doc: Any) -> bool:
+        """True when every key holds in the parsed document."""
+        for key in self.keys:
+            paths, values = self._alternatives(key)
+            found = []
+            for path in paths:
+                nodes = [doc]
+                for segment in path:
+                    nodes = _children(nodes, segment)
+                found.extend(nodes)
+            if values:
+                scalars = [v for n in found for v in (n if isinstance(n, list) else [n])
+                           if isinstance(v, (str, int, float, bool))]
+                if not _values_match(tuple(scalars), values):
+                    return False
+            elif not any(_given(n) for n in found):
+                return False
+        return True
+
+    def line_in(self, text: str) -> int | None:
+        """Line of the first key's first name in the text (where a reader should look)."""
+        if not self.keys:
+            return None
+        for path in self._alternatives(self.keys[0])[0]:
+            line = key_line(text, next((p for p in path if p != "*"), path[-1]))
+            if line:
+                return line
+        return None
+
+
+def key_line(text: str, key: str) -> int | None:
+    """Line where a YAML/JSON text first gives ``key`` (``key:``, ``- key:``, ``"key":``)."""
+    m = re.search(rf"^[\s-]*[\"']?{re.escape(key)}[\"']?\s*:", text, re.M)
+    return text.count("\n", 0, m.start()) + 1 if m else None
 
 
 @dataclass(frozen=True)
@@ -75,7 +179,7 @@ class Tool:
     names: tuple[str, ...] = ()
     uses: dict[str, tuple[tuple[Pattern, ...], ...]] = field(default_factory=dict)
     """signal -> alternatives; an alternative holds when each of its patterns matches."""
-    files: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    files: dict[str, tuple[FileRule, ...]] = field(default_factory=dict)
 
     @property
     def signals(self) -> tuple[str, ...]:
@@ -122,7 +226,7 @@ def _tool(name: str, family: str, raw: dict) -> Tool:
         packages=tuple(p.lower() for p in raw.get("packages", ())),
         names=tuple(raw.get("names", ())),
         uses={sig: _alternatives(pats) for sig, pats in (raw.get("uses") or {}).items()},
-        files={sig: tuple(globs) for sig, globs in (raw.get("files") or {}).items()},
+        files={sig: tuple(FileRule.parse(r) for r in rules) for sig, rules in (raw.get("files") or {}).items()},
     )
 
 

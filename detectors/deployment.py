@@ -64,7 +64,9 @@ _PROGRESSIVE_TEXT = re.compile(
     r"|update-traffic\b.*--to-revisions|--traffic\s+['\"]?\w+=\d+\s+\w+=\d+|\.traffic\s*=\s*\{[^}]*:\s*\d+\s*,"
     # flags may sit between the tool and its verb (``kubectl -n "$NS" rollout undo deploy/api``)
     r"|\bkubectl" + _CLI_FLAGS + r"\s+rollout\s+undo\b|\bhelm" + _CLI_FLAGS + r"\s+rollback\b|\bargo\s+rollouts\b"
-    r"|\bmirror_percent\b|\bmirrorPercentage\b")
+    r"|\bmirror_percent\b|\bmirrorPercentage\b"
+    # an Anyscale service rollout with a canary (service specs themselves come from the catalogue)
+    r"|\banyscale\s+service\s+(?:rollout|deploy)\b[^\n]*--(?:canary-percent|rollout-strategy[\s=]+ROLLOUT\b)")
 _TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".sh", ".tf", ".bicep", "makefile", "jenkinsfile")
 #: every SageMaker production variant carries a weight; only several weighted variants split traffic.
 _VARIANT_WEIGHT = re.compile(r"\bInitialVariantWeight\b|\binitial_variant_weight\b|\binitial_weight\b")
@@ -87,8 +89,8 @@ class DeploymentDetector(Detector):
     - ``deploy.tests``: test files that define test functions or test classes.
     - ``deploy.progressive``: Argo Rollouts / Flagger resources, weighted traffic splits
       (Istio, KServe canaryTrafficPercent, SageMaker variant weights, Azure ML / Cloud Run
-      traffic), scripted rollbacks (``kubectl rollout undo``, ``helm rollback``) and rollback
-      functions of serving releases that the code calls.
+      traffic), Anyscale service rollouts given a canary, scripted rollbacks (``kubectl rollout
+      undo``, ``helm rollback``) and rollback functions of serving releases that the code calls.
     """
 
     id = "deployment"

@@ -10,7 +10,9 @@ import re
 import unicodedata
 from typing import Iterable, Iterator
 
-from scanner.detector import Detector, ScanContext
+from detectors.experiment_configs import command_texts
+from detectors.shapes import as_dict, first_mapping
+from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Location, Outcome, Tier
 from scanner.sources.interface import Commit, History
 
@@ -18,6 +20,7 @@ CONTRIBUTORS = "collaboration.multiple_contributors"
 DEPENDENCY_UPDATES = "governance.dependency_updates"
 RELEASES = "governance.changelog_releases"
 PROMOTION = "tracking.registry_promotion"
+REGISTRY = "tracking.model_registry"
 
 #: where history evidence points: there is no file, only the log and the tag refs.
 LOG_PATH = "git log"
@@ -69,9 +72,14 @@ _RELEASE_TAG = re.compile(
 _STAGES = r"prod|production|staging|stage|champion|challenger|candidate|shadow|canary|live|dev|qa"
 _PROMOTION_TAG = re.compile(
     rf"^(?P<name>[A-Za-z0-9][\w.-]*)#(?P<stage>[\w.-]+)(?:#\d+)?$"      # GTO stage assignment
-    rf"|^(?P<name2>[A-Za-z0-9][\w.-]*)@(?:v\d+\.\d+\.\d+\S*|(?:{_STAGES}))$",  # registration / alias
+    rf"|^(?P<name2>[A-Za-z0-9][\w.-]*)@(?:{_STAGES})$",                  # alias
     re.I,
 )
+#: a CI job or script that assigns registry stages kept as git tags (code: ``gto.api.assign``).
+_ASSIGNS_STAGE = re.compile(r"\bgto\s+(?:[-\w=]+\s+)*(?:assign|promote)\b")
+_ASSIGN_CALL = re.compile(r"^gto\.api\.(assign|promote)$")
+#: a GTO model version registration (``churn-model@v1.2.0``); also a versioned release.
+_MODEL_VERSION_TAG = re.compile(r"^(?P<name>[A-Za-z0-9][\w.-]*)@v\d+\.\d+\.\d+\S*$")
 
 
 def is_bot(name: str, email: str) -> bool:
@@ -146,13 +154,41 @@ def is_dependency_update(commit: Commit) -> bool:
 
 
 def promotion_tag(tag: str) -> bool:
-    """GitOps model-registry tags: ``model@v1.2.0``, ``churn-model#prod#1``, ``model@production``."""
+    """GitOps model-registry stage tags: ``churn-model#prod#1``, ``model@production``."""
     return bool(_PROMOTION_TAG.match(tag))
 
 
 def release_tag(tag: str) -> bool:
-    """Version or release tags (``v1.2.3``, ``1.2.0``, ``pkg-v2.0``, ``release-2024``)."""
+    """Version or release tags (``v1.2.3``, ``1.2.0``, ``pkg-v2.0``, ``release-2024``, and a model's
+    ``churn-model@v1.2.0``: a versioned release of that model)."""
     return not promotion_tag(tag) and bool(_RELEASE_TAG.match(tag))
+
+
+def tag_model(tag: str) -> str | None:
+    """The model a registry tag is about: a stage or alias tag, or a ``name@vX.Y.Z`` version."""
+    m = _PROMOTION_TAG.match(tag) or _MODEL_VERSION_TAG.match(tag)
+    return (m.group("name") or m.group("name2")) if m else None
+
+
+def _assigns_stages(ctx: ScanContext, path: str, text: str) -> bool:
+    """A command file runs ``gto assign``, or a source calls ``gto.api.assign``."""
+    if path.endswith((".py", ".ipynb")):
+        facts = ctx.python(path)
+        return facts is not None and any(_ASSIGN_CALL.match(c.name) for c in facts.calls)
+    return bool(_ASSIGNS_STAGE.search(text))
+
+
+def declared_models(ctx: ScanContext) -> set[str]:
+    """Names of the model artifacts a GTO ``artifacts.yaml`` or a ``dvc.yaml`` declares."""
+    names: set[str] = set()
+    for path in ctx.repo.glob("artifacts.yaml", "dvc.yaml") if ctx.repo is not None else ():
+        try:
+            doc = first_mapping(ctx.structured(path)) or {}
+        except ParseError:
+            continue  # recorded in coverage; the tags still count through their stages
+        artifacts = doc.get("artifacts") if path.endswith("dvc.yaml") else doc
+        names.update(str(n) for n, spec in as_dict(artifacts).items() if as_dict(spec).get("type") == "model")
+    return names
 
 
 def _version_key(tag: str) -> tuple:
@@ -169,12 +205,17 @@ class HistoryDetector(Detector):
       on the normalised name, and on the login of a GitHub/GitLab noreply address). Without
       history, or from a shallow clone with a single author, the signal is ``not_available``.
     * ``governance.dependency_updates``: commits by dependency bots, or merges of their branches.
-    * ``governance.changelog_releases``: version tags (``v1.2.3``, ``1.2.0``, ``release-*``).
-    * ``tracking.registry_promotion``: GitOps registry tags (``model@v1.2.0``, ``model#prod#1``).
+    * ``governance.changelog_releases``: version tags (``v1.2.3``, ``1.2.0``, ``release-*``, and
+      model versions ``model@v1.2.0``).
+    * ``tracking.registry_promotion``: GitOps registry stage tags (``model#prod#1``,
+      ``model@production``): the promotion history of a registry kept in git (GTO).
+    * ``tracking.model_registry``: the same stage tags, and version tags ``model@v1.2.0`` of a
+      model that has stage tags or that ``artifacts.yaml`` / ``dvc.yaml`` declares (a
+      ``name@v1.2.0`` tag alone may be any package's release).
     """
 
     id = "history"
-    signals = (CONTRIBUTORS, DEPENDENCY_UPDATES, RELEASES, PROMOTION)
+    signals = (CONTRIBUTORS, DEPENDENCY_UPDATES, RELEASES, PROMOTION, REGISTRY)
 
     def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
         history = ctx.history()
@@ -185,6 +226,7 @@ class HistoryDetector(Detector):
         yield from self._contributors(ctx, history)
         yield from self._dependency_updates(history)
         yield from self._tags(history)
+        yield from self._registry_tags(ctx, history)
 
     def _contributors(self, ctx: ScanContext, history: History) -> Iterator[Evidence]:
         humans = [c for c in history.commits if not is_bot(c.author_name, c.author_email)]
@@ -230,11 +272,38 @@ class HistoryDetector(Detector):
                 *[Location(path=f"refs/tags/{t}") for t in dict.fromkeys((releases[0], releases[-1]))],
                 tier=Tier.EXECUTED, count=len(releases), tags=releases[-MAX_LISTED:],
             )
-        promotions = sorted(t for t in history.tags if promotion_tag(t))
-        if promotions:
-            models = sorted({re.split(r"[#@]", t, 1)[0] for t in promotions})
-            yield self.evidence(
-                PROMOTION, f"{len(promotions)} model registry tags in git ({', '.join(models[:3])})",
-                Location(path=f"refs/tags/{promotions[0]}"), tier=Tier.EXECUTED,
-                count=len(promotions), tags=promotions[:MAX_LISTED], models=models,
-            )
+
+    def _registry_tags(self, ctx: ScanContext, history: History) -> Iterator[Evidence]:
+        stages = sorted(t for t in history.tags if promotion_tag(t))
+        if stages:
+            yield self._promotions(ctx, stages)
+        versions = [t for t in history.tags if _MODEL_VERSION_TAG.match(t)]
+        if versions:
+            # a version counts for a model with stages or one the repository declares
+            models = {tag_model(t) for t in stages} | declared_models(ctx)
+            versions = sorted((t for t in versions if tag_model(t) in models), key=_version_key)
+        if not stages and not versions:
+            return
+        names = sorted({str(tag_model(t)) for t in stages + versions})
+        yield self.evidence(
+            REGISTRY, f"model registry kept in git tags: {len(versions)} version(s), {len(stages)} stage "
+                      f"assignment(s) ({', '.join(names[:3])})",
+            *[Location(path=f"refs/tags/{t}") for t in dict.fromkeys((versions or stages)[:1] + stages[:1])],
+            tier=Tier.EXECUTED, subject="registry-tags", versions=versions[-MAX_LISTED:],
+            stages=stages[:MAX_LISTED], models=names,
+        )
+
+    def _promotions(self, ctx: ScanContext, stages: list[str]) -> Evidence:
+        """Stage tags are the registry's promotion history; promotion is automated when the
+        repository's own CI, scripts or code assign the stages (``gto assign``)."""
+        models = sorted({str(tag_model(t)) for t in stages})
+        facts = dict(count=len(stages), tags=stages[:MAX_LISTED], models=models)
+        where = Location(path=f"refs/tags/{stages[0]}")
+        assigner = next((p for p, text in sorted(command_texts(ctx).items()) if _assigns_stages(ctx, p, text)), None)
+        if assigner is None:
+            return self.evidence(PROMOTION, f"{len(stages)} stage assignment tags in git ({', '.join(models[:3])}), "
+                                 "but nothing in the repository assigns stages", where, tier=Tier.DECLARED,
+                                 subject="stage-tags:declared", **facts)
+        return self.evidence(PROMOTION, f"{len(stages)} stage assignment tags in git ({', '.join(models[:3])}), "
+                             f"assigned by {assigner}", where, ctx.location(assigner), tier=Tier.EXECUTED,
+                             subject="stage-tags", assigner=assigner, **facts)

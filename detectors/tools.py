@@ -11,15 +11,22 @@ import re
 from collections import defaultdict
 from typing import Iterable, Iterator
 
-from detectors.catalogue import Pattern, Tool, catalogue, catalogue_index, match_calls
+from detectors.catalogue import FileRule, Pattern, Tool, catalogue, catalogue_index, match_calls
 from detectors.manifests import requirements
-from scanner.detector import Detector, ScanContext
+from detectors.shapes import first_mapping
+from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
 from scanner.parsing.python import Call
+from scanner.sources.interface import SourceError
 
 #: prose files read for declared mentions (README, docs, agent instruction files).
 PROSE_SUFFIXES = (".md", ".rst", ".txt", ".mdx")
 MAX_PROSE_FILES = 300
+#: signals whose definition leaves out notebooks (data preparation "in scripts or modules"):
+#: only calls in Python sources that are not notebooks (nor their exports) count for them.
+SCRIPT_SIGNALS = frozenset({"data.prep_code"})
+#: config files told apart by their content are parsed only below this size.
+MAX_KEYED_BYTES = 512 * 1024
 
 
 #: cookiecutter's generation hooks: they render the template, they are not project code.
@@ -68,8 +75,9 @@ class ToolUsageDetector(Detector):
     def _code_use(self, ctx: ScanContext) -> Iterator[Evidence]:
         """One pass over the sources: each file is matched only against the tools it imports."""
         index = catalogue_index()
-        # tool -> pattern -> (path, call) of its first match over the repository
+        # tool -> pattern -> (path, call) of its first match over the repository, and outside notebooks
         hits: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
+        script_hits: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
         files_using: dict[str, set[str]] = defaultdict(set)
         for path, facts in ctx.python_files():
             if is_template_path(path):
@@ -80,10 +88,13 @@ class ToolUsageDetector(Detector):
                     files_using[name].add(path)
                 for pattern, call in found.items():
                     hits[name].setdefault(pattern, (path, call))
+                    if not ctx.is_notebook(path):
+                        script_hits[name].setdefault(pattern, (path, call))
         tools = catalogue()
         for name in sorted(hits):
-            tool, tool_hits = tools[name], hits[name]
+            tool = tools[name]
             for signal, alternatives in sorted(tool.uses.items()):
+                tool_hits = script_hits[name] if signal in SCRIPT_SIGNALS else hits[name]
                 for alt in alternatives:
                     if all(p in tool_hits for p in alt):
                         places = [tool_hits[p] for p in alt]
@@ -103,14 +114,17 @@ class ToolUsageDetector(Detector):
     def _config_files(self, ctx: ScanContext, tool: Tool) -> Iterator[Evidence]:
         if ctx.repo is None:
             return
-        for signal, globs in sorted(tool.files.items()):
-            paths = [p for p in ctx.repo.glob(*globs) if not is_template_path(p)]
+        for signal, rules in sorted(tool.files.items()):
+            found = [(path, line) for rule in rules for path in ctx.repo.glob(rule.glob)
+                     if not is_template_path(path) for line in _rule_line(ctx, rule, path)]
+            paths = list(dict.fromkeys(p for p, _ in found))
             if paths:
                 ctx.text(paths[0])  # read it, so the location carries its sha256
+                lines = dict(reversed(found))
                 yield self.evidence(
                     signal,
                     f"{tool.name}: config file {paths[0]}" + (f" (+{len(paths) - 1} more)" if len(paths) > 1 else ""),
-                    *[ctx.location(p) for p in paths[:5]],
+                    *[ctx.location(p, lines[p]) for p in paths[:5]],
                     subject=tool.name,
                     tool=tool.name,
                     files=len(paths),
@@ -150,3 +164,24 @@ class ToolUsageDetector(Detector):
 def _patterns(tool: Tool) -> tuple[Pattern, ...]:
     """Every call pattern of a tool, over all its signals (each once)."""
     return tuple(dict.fromkeys(p for alts in tool.uses.values() for alt in alts for p in alt))
+
+
+def _rule_line(ctx: ScanContext, rule: FileRule, path: str) -> list[int | None]:
+    """``[line]`` when the file fits the rule (its keys hold), else ``[]``; a file whose content
+    cannot be parsed does not fit (the parse problem is recorded in coverage)."""
+    if not rule.keys:
+        return [None]
+    try:
+        if ctx.repo.size(path) > MAX_KEYED_BYTES:
+            return []
+    except (OSError, SourceError):
+        return []
+    text = ctx.text(path) or ""
+    if not rule.worth_reading(text):
+        return []
+    try:
+        docs = ctx.structured(path)
+    except ParseError:
+        return []
+    doc = docs if path.lower().endswith((".json", ".toml")) else first_mapping(docs)
+    return [rule.line_in(text)] if rule.holds(doc) else []

@@ -1,6 +1,6 @@
 """Experiment tracking practices that are not a plain library call: notebooks, configuration
-kept apart from code, pinned environments, gated registry promotion, and tracker calls in
-sources the syntax parser could not read.
+kept apart from code, pinned environments, gated registry promotion, tracker logs committed
+with the code, and experiments declared in config files (sweeps, DVC parameters and metrics).
 
 Tracker, HPO and registry library use is matched from ``catalogue/tracking.yaml`` by the
 generic tool detector.
@@ -12,11 +12,13 @@ import re
 from collections import defaultdict
 from typing import Iterator
 
+from detectors.catalogue import match_calls, tools_for
 from detectors.data import call_tail, code_files, is_test_path
+from detectors.experiment_configs import Finding, dvc_params_files, dvc_tracked, hydra_sweeps, wandb_sweeps
 from detectors.manifests import Requirement, requirements, unreadable_manifests
 from detectors.tools import is_run_store_path, is_template_path
 from scanner.detector import Detector, ScanContext
-from scanner.model import Evidence, Outcome
+from scanner.model import Evidence, Outcome, Tier
 from scanner.parsing.python import MAX_PARSE_BYTES, PyFacts, parse_tree
 
 # -- configuration --------------------------------------------------------------------------------
@@ -57,9 +59,18 @@ _GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|b
                         r"approve|exceed|metric|score|accuracy|\bacc\b|auc|f1|rmse|mae|mse|loss|"
                         r"precision|recall|\br2\b|champion|challenger", re.I)
 _MUTATION_HINTS = ("alias", "transition_model_version_stage", "register_model", "registered_model_name",
-                   "create_model_version", "link_model", "link_artifact", ".link(")
+                   "create_model_version", "link_model", "link_artifact", ".link(", "set_stage")
+#: stages of a model version (ZenML ``ModelStages``, MLflow stages), as ``set_stage`` takes them.
+_MODEL_STAGES = frozenset({"production", "staging", "archived", "latest"})
 #: a registry collection path, as W&B writes it (``org/wandb-registry-model/production``).
 _REGISTRY_TARGET = re.compile(r"registry", re.I)
+
+# -- tracker logs ---------------------------------------------------------------------------------
+#: TensorBoard event files (what SummaryWriter, Lightning, Keras, Ignite and Ray write).
+_EVENT_FILE = re.compile(r"(^|/)events\.out\.tfevents\.[^/]+$")
+#: Lightning's Trainer writes TensorBoard events by default (``lightning_logs/``).
+_LIGHTNING_TRAINER = re.compile(r"^(pytorch_lightning|lightning)(\.pytorch)?\.(trainer\.)*Trainer$")
+
 
 class TrackingDetector(Detector):
     """Experiment tracking practices read from files.
@@ -74,11 +85,21 @@ class TrackingDetector(Detector):
       through a project helper) that only runs behind an evaluation gate (an ``if`` comparing a
       metric or testing an acceptance flag). The same finding is a registry stage gate before
       production, so it is also ``governance.approval_gates`` evidence.
+    * ``tracking.library``: TensorBoard event files committed (``lightning_logs/``, ``runs/``)
+      prove a tracker ran (``executed``), when the code writes them with a tracker logger (or a
+      Lightning Trainer, whose default logger they come from); without such code they are
+      declared only.
+    * ``tracking.hpo``: W&B sweep files that a ``wandb sweep`` command or ``wandb.sweep`` call
+      runs (an unused one is declared); Hydra sweepers (Optuna, Ax, Nevergrad... or sweep
+      ``params``) in the configs of a Hydra app, and ``--multirun`` launches of one.
+    * ``tracking.params_metrics``: ``dvc.yaml`` stages that declare the parameters they read,
+      with metrics or plots DVC compares (or DVCLive writing them).
     """
 
     id = "tracking"
     signals = ("tracking.notebooks", "tracking.config_management", "tracking.reproducible_env",
-               "tracking.registry_promotion", "governance.approval_gates")
+               "tracking.registry_promotion", "governance.approval_gates", "tracking.library",
+               "tracking.hpo", "tracking.params_metrics")
 
     def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
         if ctx.repo is None:
@@ -88,6 +109,9 @@ class TrackingDetector(Detector):
         yield from self._run_config(ctx)
         yield from self._environment(ctx)
         yield from self._promotion(ctx)
+        yield from self._event_files(ctx)
+        yield from self._sweeps(ctx)
+        yield from self._dvc_params_metrics(ctx)
 
     # -- notebooks -------------------------------------------------------------------------------
     def _notebooks(self, ctx: ScanContext) -> Iterator[Evidence]:
@@ -109,11 +133,12 @@ class TrackingDetector(Detector):
         readers.update({path: ctx.text(path) or "" for path, facts in sources
                         if path not in readers and any(_calls_helper(c.name, helpers) for c in facts.calls)})
         dvc_text = "\n".join(ctx.text(p) or "" for p in ctx.repo.glob("dvc.yaml"))
+        dvc_params = dvc_params_files(ctx)
         used = []
         kedro = _kedro_parameter_reader(ctx)
         for path in candidates:
             reader = _reader_of(path, readers) or (kedro if _KEDRO_PARAMETERS.search(path) else None)
-            if reader is None and path.rsplit("/", 1)[-1].startswith("params.") and dvc_text:
+            if reader is None and (path in dvc_params or path.rsplit("/", 1)[-1].startswith("params.") and dvc_text):
                 reader = "dvc.yaml"
             if reader:
                 used.append((path, reader))
@@ -183,6 +208,54 @@ class TrackingDetector(Detector):
                 for signal in ("tracking.registry_promotion", "governance.approval_gates"):
                     yield self.evidence(signal, summary, ctx.location(path, line), subject=path,
                                         call=call, gate=test, gate_kind="registry evaluation gate")
+
+    # -- tracker logs committed ------------------------------------------------------------------
+    def _event_files(self, ctx: ScanContext) -> Iterator[Evidence]:
+        events = [p for p in ctx.files() if _EVENT_FILE.search(p) and not is_template_path(p)]
+        if not events:
+            return
+        where = [ctx.location(p) for p in events[:5]]
+        writer = _tracker_writer(ctx)
+        if writer is None:
+            yield self.evidence("tracking.library", f"{len(events)} TensorBoard event file(s) committed "
+                                f"(e.g. {events[0]}), but no code writes them", *where, tier=Tier.DECLARED,
+                                subject="tensorboard-events:declared", files=len(events))
+            return
+        path, line, call = writer
+        yield self.evidence("tracking.library", f"{len(events)} TensorBoard event file(s) committed "
+                            f"(e.g. {events[0]}): runs logged through {call} ({path})",
+                            *where, ctx.location(path, line), tier=Tier.EXECUTED, subject="tensorboard-events",
+                            files=len(events), writer=call)
+
+    # -- declared experiments --------------------------------------------------------------------
+    def _sweeps(self, ctx: ScanContext) -> Iterator[Evidence]:
+        for finding in [*wandb_sweeps(ctx), *hydra_sweeps(ctx)]:
+            yield self._finding("tracking.hpo", ctx, finding,
+                                f"{finding.what} in {finding.path} (wired up by {finding.used_by})",
+                                f"{finding.what} in {finding.path}, but nothing runs it")
+
+    def _dvc_params_metrics(self, ctx: ScanContext) -> Iterator[Evidence]:
+        dvclive = _dvclive_user(ctx)
+        for finding in dvc_tracked(ctx):
+            tracked = finding.extra["metrics"] or finding.extra["plots"]
+            if not tracked and not dvclive:
+                continue
+            params = ", ".join(finding.extra["params"][:4])
+            yield self.evidence(
+                "tracking.params_metrics",
+                f"{finding.path}: DVC tracks stage parameters ({params}) and " + (
+                    f"{finding.extra['metrics']} metrics / {finding.extra['plots']} plots files" if tracked
+                    else f"the metrics DVCLive writes ({dvclive})"),
+                ctx.location(finding.path, finding.line), subject=f"dvc:{finding.path}", **finding.extra)
+
+    def _finding(self, signal: str, ctx: ScanContext, finding: Finding, used: str, unused: str) -> Evidence:
+        """Configured evidence for a config something runs, declared for one nothing runs."""
+        where = ctx.location(finding.path, finding.line)
+        if finding.used_by:
+            return self.evidence(signal, used, where, ctx.location(finding.used_by), subject=finding.path,
+                                 config=finding.what, used_by=finding.used_by, **finding.extra)
+        return self.evidence(signal, unused, where, tier=Tier.DECLARED, subject=f"{finding.path}:declared",
+                             config=finding.what, **finding.extra)
 
 
 def _is_config_candidate(path: str) -> bool:
@@ -288,11 +361,21 @@ def _mutates_registry(node: ast.Call, promoters: set[str]) -> bool:
     name = _callee(node)
     if name in REGISTRY_MUTATIONS or name in promoters:
         return True
+    if name == "set_stage":
+        # ``model.set_stage(ModelStages.PRODUCTION)`` (ZenML): ``set_stage`` alone is too common
+        # a name, a model stage as its argument is what makes it a promotion
+        return any(_names_stage(a) for a in [*node.args[:1], *(k.value for k in node.keywords if k.arg == "stage")])
     if name == "link":
         # ``artifact.link("org/wandb-registry-model/production")``: ``link`` alone is too common a
         # method name, the registry path it is given is what says a version is being promoted.
         return bool(node.args) and _names_registry(node.args[0])
     return name == "log_model" and any(k.arg == "registered_model_name" for k in node.keywords)
+
+
+def _names_stage(arg: ast.AST) -> bool:
+    """``"production"`` or ``ModelStages.PRODUCTION``: a model version stage."""
+    word = arg.value if isinstance(arg, ast.Constant) else arg.attr if isinstance(arg, ast.Attribute) else None
+    return isinstance(word, str) and word.lower() in _MODEL_STAGES
 
 
 def _names_registry(arg: ast.AST) -> bool:
@@ -365,3 +448,27 @@ def _first_gated_call(tree: ast.AST, promoters: set[str],
     line, callee, test = min(found)
     return callee, line, test
 
+
+def _tracker_writer(ctx: ScanContext) -> tuple[str, int, str] | None:
+    """(path, line, call) of the first tracker logger the code builds, a Lightning Trainer left
+    with its default logger included."""
+    loggers = [(tool, tuple(p for alt in tool.uses["tracking.library"] for p in alt))
+               for tool in tools_for("tracking.library") if "tracking.library" in tool.uses]
+    for path, facts in code_files(ctx, notebooks=True):
+        for call in facts.calls:
+            if _LIGHTNING_TRAINER.match(call.name) and call.kwarg("logger", True) is not False:
+                return path, call.line, call.name
+        for tool, patterns in loggers:
+            found = match_calls(tool, facts, patterns)
+            if found:
+                call = min(found.values(), key=lambda c: c.line)
+                return path, call.line, call.name
+    return None
+
+
+def _dvclive_user(ctx: ScanContext) -> str | None:
+    """The first source that logs through DVCLive, if any."""
+    for path, facts in code_files(ctx, notebooks=True):
+        if any(c.name.startswith("dvclive.") for c in facts.calls):
+            return path
+    return None

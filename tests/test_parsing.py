@@ -45,6 +45,13 @@ def test_literal_arguments_are_kept():
     assert call.args == (None, "m")
 
 
+def test_lists_of_literals_are_kept_as_tuples():
+    source = "import transformers\ntransformers.TrainingArguments(report_to=['mlflow', 'wandb'], tags=[x, 'a'])\n"
+    (call,) = parse_python(source).calls
+    assert call.kwarg("report_to") == ("mlflow", "wandb")
+    assert call.kwarg("tags") is None  # not all items are literals
+
+
 def test_syntax_errors_keep_imports_and_say_why():
     facts = parse_python("import mlflow\nprint 'python 2'\n")
     assert "mlflow" in facts.imports

@@ -31,9 +31,10 @@ class Call:
     name: str
     line: int
     args: tuple[object, ...] = ()
-    """Literal positional arguments (str/int/float/bool); other expressions are None."""
+    """Literal positional arguments (str/int/float/bool, or a tuple of them for a list or tuple
+    of such literals); other expressions are None."""
     kwargs: tuple[tuple[str, object], ...] = ()
-    """Keyword arguments with their literal value, or None when not a literal."""
+    """Keyword arguments with their literal value (as for ``args``), or None when not a literal."""
 
     def kwarg(self, key: str, default: object = None) -> object:
         """The literal value of keyword ``key`` (None when it is not a literal)."""
@@ -81,10 +82,18 @@ class PyFacts:
         return cell or None
 
 
-def _literal(node: ast.AST) -> object:
+def _scalar(node: ast.AST) -> object:
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
         return node.value
     return None
+
+
+def _literal(node: ast.AST) -> object:
+    """A scalar literal, or a tuple for a list/tuple of scalar literals (``report_to=["wandb"]``)."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = tuple(_scalar(e) for e in node.elts)
+        return items if all(i is not None for i in items) else None
+    return _scalar(node)
 
 
 def _dotted(node: ast.AST) -> list[str] | None:

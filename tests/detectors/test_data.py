@@ -184,7 +184,8 @@ def test_pipeline_definition_files(make_repo, files, expected):
     ({"flows/train.py": "from prefect import flow, task\n@flow\ndef train():\n    pass\n"}, True),
     ({"pipeline.py": "from kfp import dsl\n@dsl.pipeline(name='p')\ndef p():\n    pass\n"}, True),
     ({"flow.py": "from metaflow import FlowSpec, step\nclass F(FlowSpec):\n    @step\n    def start(self):\n        pass\n"}, True),
-    ({"pipelines/p.py": "from zenml import pipeline, step\n@step\ndef load():\n    pass\n"}, True),
+    ({"pipelines/p.py": "from zenml import pipeline, step\n@step\ndef load():\n    pass\n"
+                        "@pipeline\ndef etl():\n    load()\n"}, True),
     ({"amazon_review/pipelines.py": SCRAPY_PIPELINE}, False),
     ({"train.py": SKLEARN_PIPELINE}, False),
     ({"README.md": "Orchestrated with Airflow and Prefect.\n"}, False),

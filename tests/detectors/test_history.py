@@ -11,6 +11,7 @@ from detectors.history import (
     CONTRIBUTORS,
     DEPENDENCY_UPDATES,
     PROMOTION,
+    REGISTRY,
     RELEASES,
     HistoryDetector,
     count_people,
@@ -117,9 +118,10 @@ def test_dependency_updates(tmp_path, author, subject, expected):
 @pytest.mark.parametrize("tags, releases, promotions", [
     (("v1.0.0", "v1.10.0", "v1.9.2"), ["v1.0.0", "v1.9.2", "v1.10.0"], []),
     (("1.2.0", "release-2024-05", "mylib-v0.3.1"), ["mylib-v0.3.1", "1.2.0", "release-2024-05"], []),
-    (("churn-model#prod#1", "churn-model@v1.2.0", "fraud@production"), [],
-     ["churn-model#prod#1", "churn-model@v1.2.0", "fraud@production"]),
-    (("v2.0.0", "model@v2.0.0"), ["v2.0.0"], ["model@v2.0.0"]),
+    # a model's version tag is a versioned release; its stage tags are promotions
+    (("churn-model#prod#1", "churn-model@v1.2.0", "fraud@production"), ["churn-model@v1.2.0"],
+     ["churn-model#prod#1", "fraud@production"]),
+    (("v2.0.0", "model@v2.0.0"), ["model@v2.0.0", "v2.0.0"], []),
     # traps: tags that are not versions
     (("backup", "before-refactor", "2023-01-05", "experiment"), [], []),
 ])
@@ -133,9 +135,63 @@ def test_tags(tmp_path, tags, releases, promotions):
     else:
         assert rel is None
     if promotions:
-        assert promo.tier is Tier.EXECUTED and promo.attributes["tags"] == promotions
+        # nothing in this repository assigns the stages: history only, not automated promotion
+        assert promo.tier is Tier.DECLARED and promo.attributes["tags"] == promotions
     else:
         assert promo is None
+
+
+@pytest.mark.parametrize("files, automated", [
+    ({".github/workflows/promote.yml": "on: workflow_dispatch\njobs:\n  p:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                       "      - run: gto assign churn-model --version v1.1.0 --stage prod\n"}, True),
+    ({"scripts/promote.py": "from gto import api\napi.assign('.', 'churn-model', 'prod', version='v1.1.0')\n"}, True),
+    ({"scripts/promote.py": "import gto\ngto.api.assign('.', 'churn-model', 'prod', version='v1.1.0')\n"}, True),
+    # named in prose, a string or a comment only
+    ({"README.md": "Promote with `gto assign churn-model --stage prod`.\n"}, False),
+    ({"scripts/help.py": "print('run: gto assign churn-model --stage prod')\n"}, False),
+    ({"Makefile": "promote:\n# gto assign churn-model --stage prod\n\techo later\n"}, False),
+])
+def test_stage_tags_are_automated_promotion_when_the_repo_assigns_them(tmp_path, files, automated):
+    root = build(tmp_path / "r", [ADA + ("start",)])
+    write_tree(root, files)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "promotion", author=ADA)
+    git(root, "tag", "churn-model#prod#1")
+    evidence = run_detector(HistoryDetector, root)
+    promo = only(evidence, PROMOTION)
+    assert promo.counts is automated
+    assert promo.tier is (Tier.EXECUTED if automated else Tier.DECLARED)
+    assert only(evidence, REGISTRY).counts  # the stages are registry use either way
+
+
+DVC_ARTIFACTS = "artifacts:\n  churn-model:\n    path: model.pkl\n    type: model\n  raw:\n    path: data.xml\n    type: dataset\n"
+
+
+@pytest.mark.parametrize("files, tags, versions, stages", [
+    # GTO: versions of a model declared in dvc.yaml, then stage assignments
+    ({"dvc.yaml": DVC_ARTIFACTS}, ("churn-model@v1.0.0", "churn-model@v1.1.0", "churn-model#prod#1"),
+     ["churn-model@v1.0.0", "churn-model@v1.1.0"], ["churn-model#prod#1"]),
+    ({"artifacts.yaml": "churn-model:\n  type: model\n  path: s3://b/model.pkl\n"}, ("churn-model@v0.1.0",),
+     ["churn-model@v0.1.0"], []),
+    # stage tags make their model's versions registry versions, declared or not
+    ({}, ("m@v1.0.0", "m#staging#1"), ["m@v1.0.0"], ["m#staging#1"]),
+    # traps: a package release tag, a dataset artifact's tag, an unreadable dvc.yaml
+    ({}, ("mylib@v1.0.0",), None, None),
+    ({"dvc.yaml": DVC_ARTIFACTS}, ("raw@v1.0.0",), None, None),
+    ({"dvc.yaml": "artifacts: [\n"}, ("churn-model@v1.0.0",), None, None),
+])
+def test_registry_tags(tmp_path, files, tags, versions, stages):
+    root = build(tmp_path / "r", [ADA + ("start",)])
+    write_tree(root, files)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--allow-empty", "-m", "declare artifacts", author=ADA)
+    for tag in tags:
+        git(root, "tag", tag)
+    ev = only(run_detector(HistoryDetector, root), REGISTRY)
+    if versions is None:
+        assert ev is None
+        return
+    assert ev.tier is Tier.EXECUTED and ev.attributes["versions"] == versions and ev.attributes["stages"] == stages
 
 
 @pytest.mark.parametrize("name, email, bot", [
@@ -164,7 +220,7 @@ def test_count_people_merges_transitively():
 
 @pytest.mark.parametrize("tag, release, promotion", [
     ("v1", True, False), ("v0.1.0-rc.1", True, False), ("pkg@1.2.0", True, False),
-    ("model@v1.2.0", False, True), ("model#staging", False, True), ("latest", False, False),
+    ("model@v1.2.0", True, False), ("model#staging", False, True), ("latest", False, False),
 ])
 def test_tag_classes(tag, release, promotion):
     assert release_tag(tag) is release

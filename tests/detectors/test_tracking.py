@@ -110,6 +110,12 @@ def test_hpo(make_repo, files, expected):
     ({"evaluate.py": "import wandb\nart = wandb.use_artifact('model:latest')\nart.link('org/wandb-registry-model/prod')\n"},
      True),
     ({"links.py": "import os\nos.link('a', 'b')\n"}, False),
+    # GTO / DVC model registry: model artifacts declared in artifacts.yaml or dvc.yaml
+    ({"artifacts.yaml": "churn:\n  type: model\n  path: models/churn.pkl\n"}, True),
+    ({"dvc.yaml": "artifacts:\n  churn:\n    path: model.pkl\n    type: model\nstages: {}\n"}, True),
+    ({"dvc.yaml": "artifacts:\n  raw:\n    path: data.xml\n    type: dataset\n"}, False),
+    ({"README.md": "Versions are registered with GTO.\n", "docs/artifacts.md": "```yaml\nm:\n  type: model\n```\n"},
+     False),
 ])
 def test_model_registry(make_repo, files, expected):
     assert ("tracking.model_registry" in tool_signals(make_repo, files)) is expected
@@ -261,6 +267,18 @@ with DAG("ci", schedule=None):
 """
 
 
+ZENML_PROMOTE = """
+from zenml import get_step_context, step
+from zenml.enums import ModelStages
+
+@step
+def promote(accuracy: float, current: float) -> None:
+    model = get_step_context().model
+    if accuracy > current:
+        model.set_stage(ModelStages.PRODUCTION, force=True)
+"""
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"pipeline/promote.py": GATED}, True),
     ({"flow.py": ACCEPT_FLAG}, True),
@@ -281,6 +299,10 @@ with DAG("ci", schedule=None):
     ({"evaluate.py": WANDB_GATED}, True),
     ({"evaluate.py": WANDB_GATED.replace("org/wandb-registry-model/production", "https://example.org")}, False),
     ({"train.py": NONE_CHECK}, False),                 # registers every run
+    # ZenML Model Control Plane: a version moved to production only when it beats the current one
+    ({"steps/promote.py": ZENML_PROMOTE}, True),
+    ({"steps/promote.py": ZENML_PROMOTE.replace("ModelStages.PRODUCTION", "level")}, False),  # a game's stage
+    ({"steps/promote.py": ZENML_PROMOTE.replace("    if accuracy > current:\n        ", "    ")}, False),
     ({"tests/test_promote.py": GATED}, False),
     ({"docs/promote.md": "```python\nif acc > best:\n    client.set_registered_model_alias('m', 'prod', v)\n```\n"}, False),
     ({"promote.py": "# if acc > best:\n#     client.set_registered_model_alias('m', 'prod', v)\nx = 1\n"}, False),
@@ -333,3 +355,109 @@ def create_pipeline(**kwargs):
 ])
 def test_config_management_framework_readers(make_repo, files, expected):
     assert ("tracking.config_management" in tracking_signals(make_repo, files)) is expected
+
+
+# -- tracker logs committed -----------------------------------------------------------------------
+EVENTS = {"lightning_logs/version_0/events.out.tfevents.1643132087.host.8211.0": b"\x00\x01binary",
+          "lightning_logs/version_0/hparams.yaml": "{}\n"}
+
+
+@pytest.mark.parametrize("code, expected_tier", [
+    # Lightning's default logger wrote them
+    ("import pytorch_lightning as pl\ntrainer = pl.Trainer(max_epochs=3)\ntrainer.fit(model)\n", "executed"),
+    ("from torch.utils.tensorboard import SummaryWriter\nw = SummaryWriter('runs')\nw.add_scalar('loss', 1.0)\n",
+     "executed"),
+    # no logger in the code: the committed log alone is only declared
+    ("import pytorch_lightning as pl\ntrainer = pl.Trainer(logger=False)\n", "declared"),
+    ("print('no tracker here')\n", "declared"),
+])
+def test_committed_tensorboard_events(make_repo, code, expected_tier):
+    ev = run_detector(TrackingDetector, make_repo({**EVENTS, "train.py": code}))
+    (found,) = [e for e in ev if e.signal == "tracking.library"]
+    assert found.tier.value == expected_tier
+    assert found.locations[0].path.startswith("lightning_logs/version_0/events.out.tfevents.")
+
+
+def test_no_event_files_no_tensorboard_evidence(make_repo):
+    ev = run_detector(TrackingDetector, make_repo({"train.py": "import pytorch_lightning as pl\npl.Trainer()\n",
+                                                   "runs/README.md": "events.out.tfevents files go here\n"}))
+    assert not [e for e in ev if e.signal == "tracking.library"]
+
+
+# -- W&B sweep files ------------------------------------------------------------------------------
+SWEEP = "program: train.py\nmethod: bayes\nmetric:\n  name: val_loss\n  goal: minimize\nparameters:\n  lr:\n    min: 0.0001\n    max: 0.1\n"
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"configs/sweep.yaml": SWEEP, "Makefile": "sweep:\n\twandb sweep configs/sweep.yaml\n"}, "configured"),
+    ({"sweep.yaml": SWEEP, ".github/workflows/hpo.yml": "on: workflow_dispatch\njobs:\n  s:\n    runs-on: ubuntu-latest\n"
+                                                       "    steps:\n      - run: wandb sweep --project p sweep.yaml\n"}, "configured"),
+    ({"sweep.yaml": SWEEP, "hpo.py": "import wandb, yaml\nsweep_id = wandb.sweep(yaml.safe_load(open('sweep.yaml')))\n"
+                                     "wandb.agent(sweep_id, train)\n"}, "configured"),
+    # nobody runs it: named in a README only, a commented-out command, another file name
+    ({"sweep.yaml": SWEEP, "README.md": "Run `wandb sweep sweep.yaml`.\n"}, "declared"),
+    ({"sweep.yaml": SWEEP, "run.sh": "#!/bin/sh\n# wandb sweep sweep.yaml\npython train.py\n"}, "declared"),
+    ({"sweep.yaml": SWEEP, "run.sh": "wandb sweep old_sweep.yaml\n"}, "declared"),
+    ({"sweeps/lr.json": json.dumps({"method": "grid", "parameters": {"lr": {"values": [0.1, 0.01]}}}),
+      "run.sh": "wandb sweep sweeps/lr.json\n"}, "configured"),
+    # an unrendered project template is not the project's
+    ({"{{cookiecutter.name}}/sweep.yaml": SWEEP, "{{cookiecutter.name}}/run.sh": "wandb sweep sweep.yaml\n"}, None),
+    # not a sweep: no search method, or no parameters
+    ({"sweep.yaml": "method: POST\nparameters: {}\n", "run.sh": "wandb sweep sweep.yaml\n"}, None),
+    ({"sweep.yaml": "method: grid\nmetric: {name: acc}\n", "run.sh": "wandb sweep sweep.yaml\n"}, None),
+    ({"sweep.yaml": "method: [grid\n", "run.sh": "wandb sweep sweep.yaml\n"}, None),   # malformed
+])
+def test_wandb_sweep_files(make_repo, files, expected):
+    ev = [e for e in run_detector(TrackingDetector, make_repo(files)) if e.signal == "tracking.hpo"]
+    assert (ev[0].tier.value if ev else None) == expected
+
+
+# -- Hydra sweepers -------------------------------------------------------------------------------
+HYDRA_APP = "import hydra\n\n@hydra.main(config_path='conf', config_name='config', version_base=None)\ndef main(cfg):\n    pass\n"
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"src/train.py": HYDRA_APP, "src/conf/config.yaml": "defaults:\n  - override hydra/sweeper: optuna\nlr: 0.1\n"}, True),
+    ({"src/train.py": HYDRA_APP,
+      "src/conf/hpo/search.yaml": "# @package _global_\nhydra:\n  sweeper:\n    params:\n      lr: 0.1,0.01\n"}, True),
+    ({"src/train.py": HYDRA_APP, "src/conf/config.yaml": "lr: 0.1\n", "Makefile": "hpo:\n\tpython src/train.py --multirun lr=0.1,0.01\n"},
+     True),
+    ({"src/train.py": HYDRA_APP, "src/conf/config.yaml": "lr: 0.1\n", "run.sh": "python src/train.py -m lr=0.1,0.01\n"},
+     True),
+    # the basic sweeper searches nothing; a sweeper outside the app's config folder is not its config
+    ({"src/train.py": HYDRA_APP, "src/conf/config.yaml": "defaults:\n  - override hydra/sweeper: basic\n"}, False),
+    ({"src/train.py": HYDRA_APP, "other/config.yaml": "defaults:\n  - override hydra/sweeper: optuna\n"}, False),
+    # no Hydra app: a sweeper config or a multirun line alone runs nothing
+    ({"conf/config.yaml": "defaults:\n  - override hydra/sweeper: optuna\n"}, False),
+    ({"src/train.py": HYDRA_APP, "README.md": "python src/train.py --multirun lr=0.1,0.01\n"}, False),
+    ({"src/train.py": HYDRA_APP, "run.sh": "python -m src.train\n"}, False),
+])
+def test_hydra_sweeps(make_repo, files, expected):
+    assert ("tracking.hpo" in tracking_signals(make_repo, files)) is expected
+
+
+# -- DVC parameters and metrics -------------------------------------------------------------------
+DVC_STAGES = ("stages:\n  train:\n    cmd: python src/train.py\n    deps: [src/train.py]\n"
+              "    params:\n      - train.lr\n    outs: [model.pkl]\n")
+DVCLIVE_EVAL = "from dvclive import Live\nwith Live('eval') as live:\n    live.summary = {'acc': 0.9}\n    live.log_image('cm.png', fig)\n"
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"dvc.yaml": DVC_STAGES + "metrics:\n  - eval/metrics.json\n", "params.yaml": "train:\n  lr: 0.1\n"}, True),
+    ({"dvc.yaml": DVC_STAGES + "plots:\n  - eval/plots/roc.json\n", "params.yaml": "train:\n  lr: 0.1\n"}, True),
+    ({"dvc.yaml": DVC_STAGES, "params.yaml": "train:\n  lr: 0.1\n", "src/evaluate.py": DVCLIVE_EVAL}, True),
+    # parameters but no metrics, metrics but no parameters, a pipeline quoted in docs
+    ({"dvc.yaml": DVC_STAGES, "params.yaml": "train:\n  lr: 0.1\n"}, False),
+    ({"dvc.yaml": "stages:\n  train:\n    cmd: python train.py\nmetrics: [m.json]\n"}, False),
+    ({"docs/pipeline.md": "```yaml\n" + DVC_STAGES + "metrics: [m.json]\n```\n"}, False),
+    ({"dvc.yaml": "stages: [\n"}, False),
+])
+def test_dvc_params_and_metrics(make_repo, files, expected):
+    assert ("tracking.params_metrics" in tracking_signals(make_repo, files)) is expected
+
+
+def test_dvc_params_file_named_by_a_stage_is_config(make_repo):
+    files = {"dvc.yaml": "stages:\n  train:\n    cmd: python train.py\n    params:\n      - configs/train.yaml:\n          - lr\n",
+             "configs/train.yaml": "lr: 0.1\n"}
+    ev = [e for e in run_detector(TrackingDetector, make_repo(files)) if e.signal == "tracking.config_management"]
+    assert ev and "configs/train.yaml" in ev[0].attributes["files"]
