@@ -17,13 +17,16 @@ def _parent(path: str) -> str:
 
 
 def code_packages(files: list[str]) -> list[str]:
-    """Top-level Python packages with several modules (folders with ``__init__.py``, or
-    folders under ``src/``), test suites and non-identifier folders excluded."""
+    """Top-level Python packages with several modules (folders with ``__init__.py``, folders
+    under ``src/``, or ``src/`` itself), test suites and non-identifier folders excluded."""
     inits = {_parent(p) for p in files if p.rsplit("/", 1)[-1] == "__init__.py"}
     roots = {d for d in inits if _parent(d) not in inits}
     # src/ layout with namespace packages: the folders under src/ are the packages.
     roots |= {"/".join(p.split("/")[:2]) for p in files
               if p.startswith("src/") and p.count("/") >= 2 and "src" not in inits}
+    # a flat src/ folder of modules (src/prepare.py, src/train.py) is a modular layout too
+    if sum(1 for p in files if p.startswith("src/") and p.count("/") == 1 and p.endswith(".py")) >= 2:
+        roots.add("src")
     out = []
     for root in sorted(roots):
         name = root.rsplit("/", 1)[-1]

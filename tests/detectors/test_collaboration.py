@@ -158,7 +158,10 @@ MODULES = {"demo/__init__.py": "", "demo/data.py": "X = 1\n", "demo/train.py": "
     ({"setup.py": "from setuptools import setup\nsetup(name='demo')\n", **MODULES}, "present", "setup-py"),
     ({"pyproject.toml": '[tool.poetry]\nname = "demo"\n', **MODULES}, "present", "poetry"),
     (MODULES, "present", "package-without-manifest"),
+    ({"src/prepare.py": "", "src/train.py": "", "dvc.yaml": "stages: {}\n"}, "present", "flat-src-modules"),
     # traps
+    ({"src/train.py": "", "notebooks/a.ipynb": "{}"}, "absent", "one-src-module"),
+    ({"scripts/prepare.py": "", "scripts/train.py": ""}, "absent", "loose-scripts-folder"),
     ({"train.py": "", "predict.py": "", "sentiment_analysis_using_lstms.py": "# coding: utf-8\n", "nb.ipynb": "{}"},
      "absent", "loose-scripts-and-notebook-exports"),
     ({"pyproject.toml": PYPROJECT, "notebook.ipynb": "{}"}, "declared", "manifest-stub-without-code"),
