@@ -184,22 +184,35 @@ def logical_lines(script: str) -> list[tuple[int, str]]:
     return out
 
 
-def _closing(line: str, i: int) -> int:
-    """Index of the ``)`` closing the ``$(`` whose ``(`` is at ``i`` (len(line) if none)."""
-    depth, quote = 0, ""
-    for j in range(i, len(line)):
-        ch = line[j]
-        if quote:
-            if ch == quote:
-                quote = ""
+def _quoting(line: str) -> list[str]:
+    """Per character: the quote it sits in (``'`` or ``"``), ``\\`` when escaped, else empty."""
+    states: list[str] = []
+    quote, escaped = "", False
+    for ch in line:
+        if escaped:
+            states.append("\\")
+            escaped = False
+            continue
+        states.append(quote)
+        if ch == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = "" if ch == quote else quote
         elif ch in "'\"":
             quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return j
+    return states
+
+
+def _closing(line: str, i: int) -> int:
+    """Index of the ``)`` closing the ``(`` at ``i`` (len(line) if none), quotes respected."""
+    depth = 0
+    states = _quoting(line[i:])
+    for j, ch in enumerate(line[i:]):
+        if states[j] or ch not in "()":
+            continue
+        depth += 1 if ch == "(" else -1
+        if depth == 0:
+            return i + j
     return len(line)
 
 
@@ -208,60 +221,39 @@ def substitutions(line: str) -> tuple[str, list[str]]:
     commands they run (outside single quotes, where the shell expands them)."""
     out: list[str] = []
     inner: list[str] = []
-    i, quote = 0, ""
+    states = _quoting(line)
+    i = 0
     while i < len(line):
-        ch = line[i]
-        if ch == "\\" and quote != "'":
-            out.append(line[i:i + 2])
-            i += 2
-            continue
-        if quote == "'":
-            quote = "" if ch == "'" else quote
-        elif ch == '"':
-            quote = "" if quote else '"'
-        elif ch == "'" and not quote:
-            quote = "'"
-        elif line.startswith("$(", i) and not line.startswith("$((", i):
+        expands = states[i] in ("", '"')
+        if expands and line.startswith("$(", i) and not line.startswith("$((", i):
             end = _closing(line, i + 1)
-            inner.append(line[i + 2:end])
-            out.append("SUBST")
-            i = end + 1
-            continue
-        elif ch == "`":
+        elif expands and line[i] == "`" and line.find("`", i + 1) > i:
             end = line.find("`", i + 1)
-            if end > i:
-                inner.append(line[i + 1:end])
-                out.append("SUBST")
-                i = end + 1
-                continue
-        out.append(ch)
-        i += 1
+        else:
+            out.append(line[i])
+            i += 1
+            continue
+        inner.append(line[i + 2:end] if line[i] == "$" else line[i + 1:end])
+        out.append("SUBST")
+        i = end + 1
     return "".join(out), inner
 
 
 def _operators(line: str) -> list[tuple[str, str]]:
     """(operator before, text) pieces of a line cut at ``&& || | ; &`` outside quotes."""
     pieces: list[tuple[str, str]] = []
-    op, buf, quote, i = "", [], "", 0
+    states = _quoting(line)
+    op, start, i = "", 0, 0
     while i < len(line):
         ch = line[i]
-        if ch == "\\" and quote != "'":
-            buf.append(line[i:i + 2])
-            i += 2
-            continue
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif line.startswith(("&&", "||"), i) or ch in ";|" or (ch == "&" and _background(line, i)):
-            pieces.append((op, "".join(buf)))
+        if not states[i] and (line.startswith(("&&", "||"), i) or ch in ";|" or (ch == "&" and _background(line, i))):
+            pieces.append((op, line[start:i]))
             op = line[i:i + 2] if line.startswith(("&&", "||"), i) else ch
             i += len(op)
-            buf = []
+            start = i
             continue
-        buf.append(ch)
         i += 1
-    pieces.append((op, "".join(buf)))
+    pieces.append((op, line[start:]))
     return pieces
 
 
