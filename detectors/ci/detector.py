@@ -13,7 +13,7 @@ from detectors.ci.model import AUTOMATIC, DELIVERY, PULL_REQUEST, SCHEDULE, Job,
 from scanner.detector import Detector, ScanContext
 from scanner.model import Evidence, Outcome, Tier
 
-MAX_LOCATIONS = 5
+MAX_LOCATIONS = 8
 #: environments that publish documentation or packages, not a model or a service.
 _NOT_A_DEPLOY_ENV = re.compile(r"pages|docs?\b|documentation|pypi|npm|publish|package", re.I)
 
@@ -58,12 +58,13 @@ class CIDetector(Detector):
             if pipeline.error:
                 yield from self._errors(ctx, pipeline)
         readable = [p for p in found if not p.error]
-        yield from self._present(ctx, readable)
+        yield from self._present(ctx, [p for p in readable if p.ci])
         callers = _caller_triggers(readable)
         analyser = JobAnalyser(ctx)
-        jobs = [_with_callers(job, callers) for p in readable for job in p.jobs]
-        findings = [f for job in jobs for f in analyser.findings(job)]
-        yield from self._decide(ctx, jobs, findings)
+        jobs = [(_with_callers(job, callers), p.ci) for p in readable for job in p.jobs]
+        findings = [(f, ci) for job, ci in jobs for f in analyser.findings(job)]
+        yield from self._decide(ctx, [j for j, ci in jobs if ci], [f for f, ci in findings if ci],
+                                [f for f, _ in findings])
 
     # -- presence and errors -------------------------------------------------------------------
     def _errors(self, ctx: ScanContext, pipeline: Pipeline) -> Iterator[Evidence]:
@@ -83,9 +84,12 @@ class CIDetector(Detector):
                                 subject=system, system=system, files=[p.file for p in group], jobs=jobs)
 
     # -- signals from findings -----------------------------------------------------------------
-    def _decide(self, ctx: ScanContext, jobs: list[Job], findings: list[Finding]) -> Iterator[Evidence]:
-        def of(*kinds: str) -> list[Finding]:
-            return [f for f in findings if f.kinds & set(kinds)]
+    def _decide(self, ctx: ScanContext, jobs: list[Job], findings: list[Finding],
+                every: list[Finding]) -> Iterator[Evidence]:
+        """``findings`` are CI's; ``every`` adds an orchestrator's jobs (Databricks), which count
+        for schedules, data pipelines, retraining and promotion but are not CI."""
+        def of(*kinds: str, among: list[Finding] = findings) -> list[Finding]:
+            return [f for f in among if f.kinds & set(kinds)]
 
         checks = [f for f in of(k.TEST, k.LINT) if _runs_unattended(f.job)]
         yield from self._grouped(ctx, "deploy.ci_tests", checks, "runs tests/lint")
@@ -94,13 +98,13 @@ class CIDetector(Detector):
         yield from self._grouped(ctx, "governance.security_scanning", scans, "runs a security scan")
         cd = [f for f in of(k.DEPLOY) if _delivers(f.job)] + _environment_deploys(jobs, findings)
         yield from self._grouped(ctx, "deploy.cd", cd, "deploys automatically")
-        scheduled = [f for f in of(k.MONITOR) if SCHEDULE in f.job.triggers]
+        scheduled = [f for f in of(k.MONITOR, among=every) if SCHEDULE in f.job.triggers]
         yield from self._grouped(ctx, "monitoring.scheduled", scheduled, "runs monitoring/drift code on a schedule")
-        retrain = _after(findings, k.MONITOR, {k.TRAIN, k.RETRAIN_TRIGGER})
+        retrain = _after(every, k.MONITOR, {k.TRAIN, k.RETRAIN_TRIGGER})
         yield from self._grouped(ctx, "monitoring.retrain_trigger", retrain, "triggers training after monitoring/drift code")
-        data = [f for f in of(k.DATA_PIPELINE) if f.job.triggers & AUTOMATIC]
+        data = [f for f in of(k.DATA_PIPELINE, among=every) if f.job.triggers & AUTOMATIC]
         yield from self._grouped(ctx, "data.pipeline_automated", data, "runs the data pipeline automatically")
-        promote = _after(findings, k.TRAIN, {k.PROMOTE})
+        promote = _after(every, k.TRAIN, {k.PROMOTE})
         yield from self._grouped(ctx, "tracking.registry_promotion", promote, "promotes/registers a model after training or evaluation")
         yield from self._gates(ctx, jobs, findings)
 
@@ -133,19 +137,21 @@ class CIDetector(Detector):
             places = _unique_locations(ctx, group)
             yield self.evidence(
                 signal,
-                f"{first.job.system} job '{first.job.name}' {what}: {first.text[:160]} ({first.path}:{first.line or '?'})",
+                f"{first.job.system} job '{first.job.name}' {what}: {first.text[:160]} ({first.where})",
                 *places, tier=tier, subject=file, system=first.job.system, ci_file=file,
                 jobs=sorted({f.job.name for f in group}), kinds=sorted({x for f in group for x in f.kinds}),
             )
 
 
 def _unique_locations(ctx: ScanContext, group: Iterable[Finding]) -> list:
+    """Where the findings are, each followed chain from its CI step down (the first one whole)."""
     seen: set[tuple[str, int | None]] = set()
     out = []
     for f in group:
-        if (f.path, f.line) not in seen and len(out) < MAX_LOCATIONS:
-            seen.add((f.path, f.line))
-            out.append(ctx.location(f.path, f.line))
+        for place in f.chain or ((f.path, f.line),):
+            if place not in seen and len(out) < MAX_LOCATIONS:
+                seen.add(place)
+                out.append(ctx.location(*place))
     return out
 
 

@@ -50,6 +50,8 @@ class Step:
     """The step waits for a person (Jenkins input, Buildkite block, ManualValidation)."""
     workdir: str = ""
     """Folder the commands run in, where task-runner files are looked up first."""
+    file: str = ""
+    """File the step is written in when it is not the job's (an included template)."""
 
 
 @dataclass(frozen=True)
@@ -85,3 +87,6 @@ class Pipeline:
     error: str | None = None
     called_workflows: tuple[tuple[str, frozenset[str]], ...] = field(default=())
     """(local reusable workflow path, triggers of the caller) for GitHub ``jobs.x.uses``."""
+    ci: bool = True
+    """False for an orchestrator's job definitions (Databricks jobs): they count for schedules and
+    data pipelines, not as CI."""
