@@ -97,6 +97,8 @@ _USES_RULES: tuple[tuple[str, str], ...] = (
     (DOCS_DEPLOY, r"actions/deploy-pages|peaceiris/actions-gh-pages|jamesives/github-pages-deploy-action|mhausenblas/mkdocs-deploy-gh-pages|sphinx-notes/pages|actions/upload-pages-artifact"),
     (RETRAIN_TRIGGER, r"peter-evans/repository-dispatch|benc-uk/workflow-dispatch|convictional/trigger-workflow-and-wait|aurelien-baudet/workflow-dispatch|the-actions-org/workflow-dispatch"),
     (TRAIN, r"iterative/setup-cml.*dvc repro|azure/aml-(run|train)|mlflow-run"),
+    (DEPLOY, r"^codepipeline:deploy/"),
+    (DATA_PIPELINE, r"^databricks pipeline_task"),
 )
 
 _COMPILED_COMMANDS = tuple((k, re.compile(p, re.I)) for k, p in _COMMAND_RULES)

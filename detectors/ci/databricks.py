@@ -23,7 +23,6 @@ DBX_SYSTEM = "Databricks dbx"
 MAX_INCLUDED = 50
 _BUNDLE_ROOTS = ("databricks.yml", "databricks.yaml")
 _VARIABLE_PREFIX = re.compile(r"^(\$\{[^}]*\}/?)+")
-_NOTEBOOK_SUFFIXES = ("", ".py", ".ipynb", ".sql", ".scala", ".r")
 
 
 def is_bundle_root(path: str) -> bool:
@@ -67,18 +66,17 @@ def _path(value: Any, here: str) -> str:
     return posixpath.normpath(posixpath.join(here, raw))
 
 
-def _task_script(task: dict, here: str, exists: Any) -> tuple[str, str]:
+def _task_script(task: dict, here: str) -> tuple[str, str]:
     """(shell text, uses) of one task: the file or entry point it runs, as a command."""
     if isinstance(task.get("for_each_task"), dict):
-        return _task_script(as_dict(task["for_each_task"].get("task")), here, exists)
+        return _task_script(as_dict(task["for_each_task"].get("task")), here)
     params = " ".join(as_str(p) for p in as_list(as_dict(task.get("spark_python_task")).get("parameters")))
     python_file = _path(as_dict(task.get("spark_python_task")).get("python_file"), here)
     if python_file:
         return f"python {python_file} {params}".strip(), ""
     notebook = _path(as_dict(task.get("notebook_task")).get("notebook_path"), here)
-    if notebook:
-        found = next((notebook + s for s in _NOTEBOOK_SUFFIXES if exists(notebook + s)), notebook)
-        return f"python {found}", ""
+    if notebook:  # often written without its suffix: the module finder tries .py and .ipynb
+        return f"python {notebook}", ""
     wheel = as_dict(task.get("python_wheel_task"))
     if wheel:
         entry = as_str(wheel.get("entry_point")) or f"python -m {as_str(wheel.get('package_name'))}"
@@ -91,8 +89,7 @@ def _task_script(task: dict, here: str, exists: Any) -> tuple[str, str]:
     return "", ""
 
 
-def _jobs(path: str, system: str, raw_jobs: Iterable[tuple[str, dict]], finder: LineFinder,
-          exists: Any) -> list[Job]:
+def _jobs(path: str, system: str, raw_jobs: Iterable[tuple[str, dict]], finder: LineFinder) -> list[Job]:
     here = posixpath.dirname(path) if system == SYSTEM else ""
     out = []
     for name, job in raw_jobs:
@@ -100,7 +97,7 @@ def _jobs(path: str, system: str, raw_jobs: Iterable[tuple[str, dict]], finder: 
         steps = []
         tasks = dicts(job.get("tasks")) or [job]  # dbx's older jobs hold one task themselves
         for task in tasks:
-            run, uses = _task_script(task, here, exists)
+            run, uses = _task_script(task, here)
             if run or uses:
                 key = as_str(task.get("task_key"))
                 steps.append(Step(line=(finder.key(key, line or 1) if key else None) or line, name=key, run=run, uses=uses))
@@ -108,7 +105,7 @@ def _jobs(path: str, system: str, raw_jobs: Iterable[tuple[str, dict]], finder: 
     return out
 
 
-def parse_bundle(path: str, docs: list[Any], text: str, exists: Any = lambda p: False) -> Pipeline:
+def parse_bundle(path: str, docs: list[Any], text: str) -> Pipeline:
     """Jobs (and model-serving endpoints, as jobs without steps) of one bundle file."""
     doc = first_mapping(docs) or {}
     finder = LineFinder(text)
@@ -120,13 +117,13 @@ def parse_bundle(path: str, docs: list[Any], text: str, exists: Any = lambda p: 
         for name, job in as_dict(table.get("jobs")).items():
             raw.setdefault(str(name), as_dict(job))
         endpoints += [str(n) for n in as_dict(table.get("model_serving_endpoints"))]
-    jobs = _jobs(path, SYSTEM, raw.items(), finder, exists)
+    jobs = _jobs(path, SYSTEM, raw.items(), finder)
     jobs += [Job(file=path, system=SYSTEM, name=n, line=finder.key(n), triggers=frozenset({m.MANUAL}))
              for n in dict.fromkeys(endpoints)]
     return Pipeline(path, SYSTEM, tuple(jobs), ci=False)
 
 
-def parse_dbx(path: str, docs: list[Any], text: str, exists: Any = lambda p: False) -> Pipeline:
+def parse_dbx(path: str, docs: list[Any], text: str) -> Pipeline:
     """Workflows of every environment of a dbx deployment file (each workflow once)."""
     doc = first_mapping(docs) or {}
     finder = LineFinder(text)
@@ -134,7 +131,7 @@ def parse_dbx(path: str, docs: list[Any], text: str, exists: Any = lambda p: Fal
     for env in as_dict(doc.get("environments")).values():
         for job in dicts(as_dict(env).get("workflows")) + dicts(as_dict(env).get("jobs")):
             raw.setdefault(as_str(job.get("name"), "workflow"), job)
-    return Pipeline(path, DBX_SYSTEM, tuple(_jobs(path, DBX_SYSTEM, raw.items(), finder, exists)), ci=False)
+    return Pipeline(path, DBX_SYSTEM, tuple(_jobs(path, DBX_SYSTEM, raw.items(), finder)), ci=False)
 
 
 def _read(ctx: ScanContext, path: str) -> Pipeline | None:
@@ -142,8 +139,7 @@ def _read(ctx: ScanContext, path: str) -> Pipeline | None:
         docs = ctx.structured(path)
     except ParseError:
         return None
-    exists = ctx.repo.exists if ctx.repo is not None else (lambda p: False)
-    return parse_bundle(path, docs, ctx.text(path) or "", exists) if looks_like_bundle(first_mapping(docs)) else None
+    return parse_bundle(path, docs, ctx.text(path) or "") if looks_like_bundle(first_mapping(docs)) else None
 
 
 def bundle_jobs(ctx: ScanContext, dirs: Iterable[str]) -> list[Job]:

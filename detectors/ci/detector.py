@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
 from detectors.ci import classify as k
@@ -18,10 +18,45 @@ MAX_LOCATIONS = 8
 _NOT_A_DEPLOY_ENV = re.compile(r"pages|docs?\b|documentation|pypi|npm|publish|package", re.I)
 
 
+@dataclass(frozen=True)
+class CIRead:
+    """The repository's CI read once per scan and shared by every detector that needs it."""
+
+    pipelines: list[Pipeline]
+    """Every CI file found, readable or not."""
+    ci_jobs: list[Job]
+    """Jobs of CI systems, with the triggers of the workflows calling them."""
+    findings: list[Finding]
+    """What every job does, orchestrator jobs (Databricks) included."""
+    ci_findings: list[Finding]
+    """What CI jobs do."""
+
+
+def read_ci(ctx: ScanContext) -> CIRead:
+    """The CI model of the repository and its findings (computed once per scan)."""
+    return ctx.memo("ci.read", lambda: _read(ctx))
+
+
+def _read(ctx: ScanContext) -> CIRead:
+    found = pipelines(ctx)
+    readable = [p for p in found if not p.error]
+    callers = _caller_triggers(readable)
+    analyser = JobAnalyser(ctx)
+    jobs = [(_with_callers(job, callers), p.ci) for p in readable for job in p.jobs]
+    findings = [(f, ci) for job, ci in jobs for f in analyser.findings(job)]
+    return CIRead(found, [j for j, ci in jobs if ci], [f for f, _ in findings], [f for f, ci in findings if ci])
+
+
 class CIDetector(Detector):
-    """Reads CI configuration (GitHub Actions, GitLab CI, Azure Pipelines, Jenkins, CircleCI,
-    Bitbucket Pipelines, Cloud Build, Buildkite) into one model of jobs, triggers and steps,
-    and decides from what the steps really run:
+    """Reads CI configuration (GitHub Actions, GitLab CI, Azure Pipelines, Jenkins and its shared
+    library steps, CircleCI, Bitbucket Pipelines, Cloud Build, Buildkite, AWS CodeBuild and
+    CodePipeline, in YAML or defined in CDK/Terraform) into one model of jobs, triggers and steps,
+    found by file name or, wherever it lives, by the shape of the file; Azure templates and local
+    composite actions are read into the steps that name them; Databricks bundle and dbx jobs are
+    read as an orchestrator's (schedules and data pipelines, not CI). Each command is followed
+    into the scripts, task-runner recipes, Python modules and remote jobs (Anyscale, Ray, Azure
+    ML, Databricks, submitted pipelines) it starts, and the chain is recorded in the evidence.
+    It decides from what the steps really run:
 
     - ``deploy.ci_present``: a CI system is configured (named in the summary);
     - ``deploy.ci_tests``: a job runs tests or linters (directly or through make/tox/nox/...);
@@ -53,18 +88,12 @@ class CIDetector(Detector):
     )
 
     def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
-        found = pipelines(ctx)
-        for pipeline in found:
+        read = read_ci(ctx)
+        for pipeline in read.pipelines:
             if pipeline.error:
                 yield from self._errors(ctx, pipeline)
-        readable = [p for p in found if not p.error]
-        yield from self._present(ctx, [p for p in readable if p.ci])
-        callers = _caller_triggers(readable)
-        analyser = JobAnalyser(ctx)
-        jobs = [(_with_callers(job, callers), p.ci) for p in readable for job in p.jobs]
-        findings = [(f, ci) for job, ci in jobs for f in analyser.findings(job)]
-        yield from self._decide(ctx, [j for j, ci in jobs if ci], [f for f, ci in findings if ci],
-                                [f for f, _ in findings])
+        yield from self._present(ctx, [p for p in read.pipelines if p.ci and not p.error])
+        yield from self._decide(ctx, read.ci_jobs, read.ci_findings, read.findings)
 
     # -- presence and errors -------------------------------------------------------------------
     def _errors(self, ctx: ScanContext, pipeline: Pipeline) -> Iterator[Evidence]:

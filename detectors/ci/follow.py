@@ -109,7 +109,7 @@ class Follower:
         while words and words[0].startswith("-"):
             words.pop(0)
         args = tuple(words[1:])
-        found = self.modules.kinds(path, args)
+        found = self.modules.kinds(path, args, dirs=dirs)
         if found is None:
             return set(), Hop(path, None, path)
         # a name that says what the module does wins over its calls; a submitted pipeline adds

@@ -52,6 +52,8 @@ class Step:
     """Folder the commands run in, where task-runner files are looked up first."""
     file: str = ""
     """File the step is written in when it is not the job's (an included template)."""
+    include: str = ""
+    """Template or local action the step stands for, as written; discovery adds its steps after it."""
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ class ModuleKinds:
     kinds: frozenset[str]
     line: int | None
     what: str
+    """The call that shows it (``calls pytest.main``)."""
 
 
 def _first(calls: Iterable[Call], patterns: tuple[Pattern, ...]) -> Call | None:
@@ -101,7 +102,7 @@ class Modules:
             names = [target]
         else:
             rel = target.replace(".", "/")
-            names = [f"{rel}.py", f"{rel}/__main__.py", f"src/{rel}.py", f"src/{rel}/__main__.py"]
+            names = [f"{rel}.py", f"{rel}/__main__.py", f"{rel}.ipynb", f"src/{rel}.py", f"src/{rel}/__main__.py"]
         for folder in dict.fromkeys([*dirs, ""]):
             for name in names:
                 path = posixpath.normpath(posixpath.join(folder, name)) if folder else posixpath.normpath(name)
@@ -109,26 +110,28 @@ class Modules:
                     return path
         return None
 
-    def local_imports(self, path: str, facts: PyFacts) -> list[str]:
-        """Repository modules that ``path`` imports (``from src.x import y`` -> ``src/x/y.py``)."""
+    def local_imports(self, path: str, facts: PyFacts, dirs: tuple[str, ...] = ()) -> list[str]:
+        """Repository modules that ``path`` imports (``from src.x import y`` -> ``src/x/y.py``),
+        looked up from the root, the project folders ``dirs`` and the module's own folder."""
         out: list[str] = []
-        here = posixpath.dirname(path)
+        folders = list(dict.fromkeys(["", *dirs, posixpath.dirname(path)]))
         for name in facts.imports:
             for candidate in (name, name.rsplit(".", 1)[0] if "." in name else ""):
                 rel = candidate.replace(".", "/")
-                for found in (f"{rel}.py", f"{rel}/__init__.py", posixpath.join(here, f"{rel}.py")):
-                    if candidate and self.ctx.repo is not None and self.ctx.repo.exists(found) and found not in out:
-                        out.append(found)
-                        break
+                paths = [posixpath.join(d, f"{rel}{end}") for d in folders for end in (".py", "/__init__.py")]
+                found = next((p for p in paths if candidate and self.ctx.repo is not None and self.ctx.repo.exists(p)), None)
+                if found and found not in out:
+                    out.append(found)
+                    break
         return out[:MAX_LOCAL_MODULES]
 
     # -- what it does -------------------------------------------------------------------------
     def kinds(self, path: str, args: tuple[str, ...] = (), by_calls: bool = True,
-              pipelines: bool = True) -> ModuleKinds | None:
+              pipelines: bool = True, dirs: tuple[str, ...] = ()) -> ModuleKinds | None:
         """Kinds of the module at ``path`` run with ``args``; None when it shows none.
 
         ``by_calls`` classifies by the generic calls (tests, fit, deploy); ``pipelines`` by the
-        pipelines it submits. An argument naming a function of the module (``--mode deploy-model``)
+        pipelines it submits; ``dirs`` are where modules named in ``args`` are looked up. An argument naming a function of the module (``--mode deploy-model``)
         narrows the calls read to that function's.
         """
         facts = self.ctx.python(path)
@@ -136,7 +139,7 @@ class Modules:
             return None
         calls = self._narrowed(path, facts, args)
         if pipelines:
-            run = self._pipeline_run(path, facts, calls, args)
+            run = self._pipeline_run(path, facts, calls, args, dirs)
             if run is not None:
                 return run
         if not by_calls:
@@ -145,11 +148,12 @@ class Modules:
             if _imports(facts, guard):
                 call = _first(calls, patterns)
                 if call is not None:
-                    return ModuleKinds(path, frozenset({kind}), call.line, call.name.lstrip("."))
+                    return ModuleKinds(path, frozenset({kind}), call.line, f"calls {call.name.lstrip('.')}")
         return None
 
-    def _pipeline_run(self, path: str, facts: PyFacts, calls: tuple[Call, ...], args: tuple[str, ...]) -> ModuleKinds | None:
-        reach = [path, *self.local_imports(path, facts), *self._named_modules(path, args)]
+    def _pipeline_run(self, path: str, facts: PyFacts, calls: tuple[Call, ...], args: tuple[str, ...],
+                      dirs: tuple[str, ...]) -> ModuleKinds | None:
+        reach = [path, *self.local_imports(path, facts, dirs), *self._named_modules(path, args, dirs)]
         reached = [f for f in (self.ctx.python(p) for p in reach) if f is not None]
         for guard, patterns in _COMPILED_RUNS:
             if guard and not any(_imports(f, guard) for f in reached):
@@ -160,16 +164,16 @@ class Modules:
                 kinds = {k.DATA_PIPELINE}
                 if any(self._trains(p, f) for p, f in zip(reach, reached)):
                     kinds.add(k.TRAIN)
-                return ModuleKinds(path, frozenset(kinds), call.line, call.name.lstrip("."))
+                return ModuleKinds(path, frozenset(kinds), call.line, f"calls {call.name.lstrip('.')}")
         return None
 
-    def _named_modules(self, path: str, args: tuple[str, ...]) -> list[str]:
+    def _named_modules(self, path: str, args: tuple[str, ...], dirs: tuple[str, ...]) -> list[str]:
         """Local modules the command line names (``--module-name pipelines.abalone.pipeline``)."""
         out = []
         for word in args:
             if word.startswith("-") or not re.fullmatch(r"[\w./-]+", word):
                 continue
-            found = self.find(word, [posixpath.dirname(path)]) if "." in word or "/" in word else None
+            found = self.find(word, [*dirs, posixpath.dirname(path)]) if "." in word or "/" in word else None
             if found and found != path:
                 out.append(found)
         return out[:MAX_LOCAL_MODULES]

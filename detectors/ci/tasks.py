@@ -311,10 +311,28 @@ class TaskRunners:
         return [entry]
 
     def _project_script(self, words: list[str], workdir: str) -> list[Resolved]:
-        """A bare word that is a script of pyproject.toml (``uv run train`` after unwrapping)."""
+        """A bare word that is a script of pyproject.toml (``uv run train`` after unwrapping) or
+        a console script of setup.py/setup.cfg (``run-pipeline --module-name x``), with its
+        arguments passed on."""
         if not words or "/" in words[0] or "." in words[0]:
             return []
-        return self._pyproject_tasks([words[0]], workdir)
+        found = self._pyproject_tasks([words[0]], workdir) or self._setup_script(words[0], workdir)
+        if len(words) == 1:
+            return found
+        return [Resolved(r.path, r.line, Command((*r.command.words, *words[1:]), r.command.offset, r.command.neutered))
+                for r in found]
+
+    def _setup_script(self, name: str, workdir: str) -> list[Resolved]:
+        """``name = pkg.mod:main`` among the console scripts of setup.py or setup.cfg."""
+        rx = re.compile(r"""['"]?\s*""" + re.escape(name) + r"""\s*=\s*([\w.]+):[\w.]+""")
+        for file in ("setup.py", "setup.cfg"):
+            path = self._find((file,), workdir)
+            text = self.ctx.text(path) if path else None
+            m = rx.search(text or "") if text and "console_scripts" in text else None
+            if m:
+                line = text.count("\n", 0, m.start()) + 1
+                return [Resolved(path, line, c) for c in commands(f"python -m {m.group(1)}")]
+        return []
 
     def _line_of(self, path: str | None, needle: str) -> int | None:
         text = self.ctx.text(path) if path else None
