@@ -19,6 +19,8 @@ from scanner.detector import ParseError, ScanContext
 MAX_DEPTH = 5
 #: template files read per scan.
 MAX_FILES = 60
+#: steps added per scan: templates naming each other many times over cannot multiply without end.
+MAX_ADDED_STEPS = 3000
 
 
 def _azure_path(ref: str, here: str) -> str:
@@ -46,6 +48,7 @@ class Includes:
         self.ctx = ctx
         self.referenced: set[str] = set()
         self._read: dict[str, list[Step]] = {}
+        self._budget = MAX_ADDED_STEPS
 
     def expand(self, pipelines: list[Pipeline]) -> list[Pipeline]:
         """Pipelines with included steps in place, without the files that are only templates."""
@@ -69,7 +72,8 @@ class Includes:
             if path is None or path in stack:
                 continue
             self.referenced.add(path)
-            inner = [s if s.file else replace(s, file=path) for s in self._load(system, path)]
+            inner = [s if s.file else replace(s, file=path) for s in self._load(system, path)][:max(self._budget, 0)]
+            self._budget -= len(inner)
             out += self._steps(system, inner, path, (*stack, path))
         return out
 

@@ -358,3 +358,36 @@ def test_workflow_of_a_project_kept_in_a_folder_runs_from_that_folder(make_repo)
 def test_workflow_kept_with_docs_or_examples_is_not_ci(make_repo, folder):
     workflow = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
     assert not present(scan(make_repo, {f"{folder}/.github/workflows/ci.yml": workflow}))
+
+
+@pytest.mark.parametrize("text", ["42\n", "- a\n- b\n", "phases: 3\nversion: 1\n", "version: 0.2\nphases:\n  build: [1, 2]\n",
+                                  "version: 0.2\nphases:\n  build:\n    commands: {a: 1}\n",
+                                  "resources:\n  jobs:\n    x:\n      tasks: [1, {notebook_task: 5}, {spark_python_task: {python_file: 7}}]\n",
+                                  "environments:\n  e:\n    workflows: [{tasks: 3}, 5]\n",
+                                  "bundle: {}\ntargets: [1]\nresources: {jobs: [1]}\n", b"\x00\x01binary"])
+@pytest.mark.parametrize("path", ["buildspec.yml", "databricks.yml", "resources/jobs.yml", "conf/deployment.yml",
+                                  "ci/pipeline.yml"])
+def test_odd_shapes_of_the_new_formats_never_crash(make_repo, path, text):
+    ev = scan(make_repo, {path: text})
+    assert "deploy.ci_tests" not in present(ev)
+
+
+@pytest.mark.parametrize("path, text", [
+    ("infra/main.tf", 'resource "aws_codebuild_project" "x" {\n  source {\n    buildspec = <<EOT\n'),
+    ("infra/main.tf", 'resource "aws_codepipeline" "p" {\n  stage { action { category = "Deploy" provider = '),
+    ("infra/stack.py", "from aws_cdk import pipelines\n\npipelines.ShellStep('x', commands=[f'{a}', None, 3])\n"),
+    ("infra/stack.py", "from aws_cdk import aws_codebuild as cb\n\ncb.BuildSpec.from_object(spec)\ncb.BuildSpec.from_object({1: [\n"),
+    ("vars/step.groovy", "def call() {\n  sh '''\n"),
+])
+def test_broken_definitions_never_crash(make_repo, path, text):
+    ev = scan(make_repo, {path: text})
+    assert "deploy.ci_tests" not in present(ev)
+
+
+def test_templates_naming_each_other_many_times_stay_bounded(make_repo):
+    files = {"azure-pipelines.yml": "steps:\n" + "  - template: t0.yml\n" * 20}
+    for i in range(6):
+        files[f"t{i}.yml"] = "steps:\n" + f"  - template: t{i + 1}.yml\n" * 20
+    files["t6.yml"] = "steps:\n  - script: pytest\n"
+    ev = scan(make_repo, files)
+    assert "deploy.ci_present" in present(ev)
