@@ -144,7 +144,7 @@ class Follower:
 
     def _next(self, cmd: Command, workdir: str, at: Hop) -> Iterator[_Next]:
         """The places ``cmd`` starts: recipe lines, script lines, remote job commands."""
-        for res in self.runners.resolve(cmd, workdir):
+        for res in self.runners.resolve(module_form(cmd) or cmd, workdir):  # ``python -m tox -e lint`` too
             yield _Next(Hop(res.path, res.line, res.command.text), res.command, workdir)
         dirs = _dirs(workdir, at.path)
         script = self._shell_script(cmd, dirs)

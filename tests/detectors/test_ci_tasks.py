@@ -89,3 +89,9 @@ def test_console_script_only_named_in_a_comment_is_not_followed(make_repo):
     files = {"setup.py": '# "fit-model = mypkg.training:main" was removed\nsetup(name="x")\n',
              ".github/workflows/ci.yml": gha("fit-model --epochs 2")}
     assert "deploy.ci_training" not in present(run_detector(CIDetector, make_repo(files)))
+
+
+def test_task_runner_run_as_a_module_is_followed(make_repo):
+    files = {"noxfile.py": "import nox\n\n@nox.session\ndef audit(session):\n    session.run('pip-audit')\n",
+             ".github/workflows/ci.yml": gha("python -m nox -s audit")}
+    assert "governance.security_scanning" in present(run_detector(CIDetector, make_repo(files)))
