@@ -29,6 +29,8 @@ MAX_HOPS = 5000
 _SHELL_SUFFIX = (".sh", ".bash", ".zsh")
 #: ``$(dirname "$0")/x.sh``, ``${DIR}/x.sh``, ``$ROOT/x.sh``: the script's own folder, most often.
 _DIR_PREFIX = re.compile(r"^(?:SUBST|\$\{?\w+\}?)/")
+_SHELL_SHEBANG = re.compile(r"\b(ba|z|da|k)?sh\b")
+_PYTHON_SHEBANG = re.compile(r"^#!.*\bpython[\d.]*\b")
 _PYTEST_FILE = re.compile(r"^([\w./-]+\.py)(?:::.*)?$")
 
 #: classifies one command run in a folder; the flag says a submitted job's definition was read.
@@ -99,10 +101,14 @@ class Follower:
                 if found is not None and k.TRAIN in found.kinds:
                     return {k.TRAIN}, Hop(path, found.line, found.what)
             return None
-        target = script_target(cmd) if cmd.tool.startswith("python") else None
+        target = script_target(cmd)
         if not target:
             return None
-        path = self.modules.find(target if target.endswith((".py", ".ipynb")) else target.replace("/", "."), dirs)
+        if cmd.tool.startswith("python"):
+            path = self.modules.find(target if target.endswith((".py", ".ipynb")) else target.replace("/", "."), dirs)
+        else:  # ``./tools/check`` whose shebang runs Python
+            path = locate(self.ctx, _DIR_PREFIX.sub("", target), dirs)
+            path = path if path and _PYTHON_SHEBANG.match(self._first_line(path)) else None
         if path is None:
             return None
         words = list(cmd.words[1:])
@@ -170,7 +176,14 @@ class Follower:
                 and not target.startswith("./"):
             return None
         path = locate(self.ctx, _DIR_PREFIX.sub("", target), dirs)
-        return path if path and self._may_read(path) else None
+        if path is None or not self._may_read(path):
+            return None
+        first = self._first_line(path)
+        # ``./manage`` with a Python (or other) shebang is not shell: its lines are no commands
+        return None if first.startswith("#!") and not _SHELL_SHEBANG.search(first) else path
+
+    def _first_line(self, path: str) -> str:
+        return (self.ctx.text(path) or "")[:200].split("\n", 1)[0]
 
     def _may_read(self, path: str) -> bool:
         if path in self._files:
@@ -183,5 +196,5 @@ class Follower:
 
 def _dirs(workdir: str, path: str) -> tuple[str, ...]:
     """Folders a name in a command is looked up from: the working folder, then the file's own."""
-    here = posixpath.dirname(path)
-    return tuple(d for d in dict.fromkeys([workdir.strip("./") if workdir not in (".", "./") else "", here]) if d)
+    work = posixpath.normpath(workdir) if workdir else ""
+    return tuple(d for d in dict.fromkeys([work, posixpath.dirname(path)]) if d and d != "." and not d.startswith(".."))

@@ -287,3 +287,20 @@ def test_script_called_through_its_own_folder(make_repo):
     files = {".github/workflows/ci.yml": workflow("./ci/run.sh"),
              "ci/run.sh": 'DIR="$(cd "$(dirname "$0")" && pwd)"\nbash "$DIR/steps.sh"\n', "ci/steps.sh": "pytest -q\n"}
     assert "deploy.ci_tests" in present(scan(make_repo, files))
+
+
+def test_script_with_a_python_shebang_is_read_as_python(make_repo):
+    files = {".github/workflows/cd.yml": workflow("./tools/check"),
+             "tools/check": '#!/usr/bin/env python3\nimport pytest\nkubectl = "kubectl apply -f k8s/"\npytest.main(["-q"])\n'}
+    ev = present(scan(make_repo, files))
+    # its lines are Python, not shell commands: the string is no deploy, the call runs the tests
+    assert "deploy.ci_tests" in ev and "deploy.cd" not in ev
+    files["tools/check"] = "#!/usr/bin/env bash\nset -euo pipefail\nkubectl apply -f k8s/\n"
+    assert "deploy.cd" in present(scan(make_repo, files))
+
+
+def test_working_directory_of_a_hidden_folder(make_repo):
+    workflow_text = ("on: push\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    defaults:\n      run:\n"
+                     "        working-directory: .ci\n    steps:\n      - run: bash run.sh\n")
+    files = {".github/workflows/ci.yml": workflow_text, ".ci/run.sh": "pytest -q\n"}
+    assert "deploy.ci_tests" in present(scan(make_repo, files))
