@@ -15,6 +15,7 @@ from detectors.ci.cdk import PIPELINE_SYSTEM
 from detectors.ci.model import Job, Pipeline, Step
 from detectors.ci.yamlutil import LineFinder
 from scanner.detector import ParseError, ScanContext
+from scanner.parsing.hcl import strip_comments
 from scanner.parsing.structured import load_yaml_documents
 
 _RESOURCE = re.compile(r'^\s*resource\s+"(aws_codebuild_project|aws_codepipeline)"\s+"([\w-]+)"\s*\{', re.M)
@@ -90,7 +91,9 @@ def _codepipeline(text: str, start: int, body: str) -> list[Step]:
 
 
 def parse(path: str, text: str) -> list[Pipeline]:
-    """One pipeline per CodeBuild project with an inline buildspec and per CodePipeline."""
+    """One pipeline per CodeBuild project with an inline buildspec and per CodePipeline
+    (commented-out blocks are blanked first, lines kept)."""
+    text = strip_comments(text)
     out = []
     for res in _RESOURCE.finditer(text):
         kind, name = res.group(1), res.group(2)

@@ -250,6 +250,8 @@ def test_terraform_approval_gates_the_deploy(make_repo):
 @pytest.mark.parametrize("text", [
     'resource "aws_codebuild_project" "x" {\n  source {\n    buildspec = "ci/buildspec.yml"\n  }\n}\n',
     'resource "aws_s3_bucket" "b" {\n  bucket = "aws_codebuild_project"\n}\n',
+    "".join(f"# {line}\n" for line in TERRAFORM.splitlines()),
+    "/*\n" + TERRAFORM + "*/\n",
     'resource "aws_codebuild_project" "x" {\n  source {\n    buildspec = <<EOT\nnot: [valid\nEOT\n  }\n}\n',
 ])
 def test_terraform_traps(make_repo, text):
