@@ -62,7 +62,7 @@ def _raw_jobs(doc: dict) -> Iterator[tuple[dict, dict]]:
     """(stage, job) pairs, whether the file has stages, jobs or only steps."""
     extends = doc.get("extends")
     if isinstance(extends, dict) and isinstance(extends.get("template"), str):
-        yield {}, {"job": "extends", "template": extends["template"]}
+        yield {}, {"job": extends["template"], "template": extends["template"]}
     if isinstance(doc.get("stages"), list):
         for stage in doc["stages"]:
             if isinstance(stage, dict) and isinstance(stage.get("template"), str):
@@ -106,6 +106,12 @@ def _step(raw: dict, finder: LineFinder, cursor: int) -> Step:
         or raw.get("enabled") is False,
         gate=task.lower().startswith("manualvalidation"),
     )
+
+
+def stands_for_jobs(job: Job) -> bool:
+    """A job that is a ``jobs``/``stages``/``extends`` template reference: the template's jobs
+    take its place (each keeps its own gates, environment and dependencies)."""
+    return len(job.steps) == 1 and bool(job.steps[0].include) and job.steps[0].include == job.name
 
 
 def parse(path: str, docs: list[Any], text: str) -> Pipeline:

@@ -393,3 +393,13 @@ def test_templates_naming_each_other_many_times_stay_bounded(make_repo):
     files["t6.yml"] = "steps:\n  - script: pytest\n"
     ev = scan(make_repo, files)
     assert "deploy.ci_present" in present(ev)
+
+
+def test_azure_jobs_template_keeps_its_jobs_gates_and_deploys(make_repo):
+    caller = "trigger: [main]\nstages:\n  - stage: Release\n    jobs:\n      - template: templates/release.yml\n"
+    release = ("jobs:\n  - job: approve\n    pool: server\n    steps:\n      - task: ManualValidation@0\n"
+               "        inputs:\n          notifyUsers: ops@example.org\n"
+               "  - deployment: ship\n    dependsOn: approve\n    environment: staging\n    strategy:\n      runOnce:\n"
+               "        deploy:\n          steps:\n            - script: az ml online-deployment update -f deploy.yml\n")
+    ev = present(scan(make_repo, {".azure-pipelines/release.yml": caller, ".azure-pipelines/templates/release.yml": release}))
+    assert {"governance.approval_gates", "deploy.cd"} <= ev
