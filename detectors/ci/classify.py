@@ -136,10 +136,22 @@ def _subcommand_deploy(cmd: Command, target: str) -> str | None:
     return next((w for w in cmd.words[1:6] if _DEPLOY_WORD.match(w)), None)
 
 
+_COMPILE = re.compile(r"(^|[/_.:-])compil(e|er|es|ing|ation)?([/_.:-]|$)", re.I)
+
+
+def compiles(words: tuple[str, ...] | list[str]) -> bool:
+    """``compile_pipeline.py``, ``make compile-pipeline``, ``--compile``: a pipeline is compiled
+    into its spec, not run."""
+    return any(_COMPILE.search(w.lstrip("-")) for w in words)
+
+
 def script_kinds(name: str) -> set[str]:
     """Kinds a script, module or function says by its name (``src/train``, ``check_drift``)."""
     name = _SCRIPT_SUFFIX.sub("", name.lower())
-    return {kind for kind, rx in _COMPILED_SCRIPTS if rx.search(name)}
+    kinds = {kind for kind, rx in _COMPILED_SCRIPTS if rx.search(name)}
+    if compiles([name]):
+        kinds.discard(DATA_PIPELINE)
+    return kinds
 
 
 def classify_command(cmd: Command, remote_unread: bool = True) -> set[str]:
@@ -160,6 +172,8 @@ def classify_command(cmd: Command, remote_unread: bool = True) -> set[str]:
     target = script_target(cmd)
     if target:
         kinds |= script_kinds(target)
+        if compiles(cmd.words[1:]):
+            kinds.discard(DATA_PIPELINE)
         word = _subcommand_deploy(cmd, target)
         if word:
             kinds.add(DOCS_DEPLOY if _DOCS_TARGET.search(word) else DEPLOY)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from detectors.ci import classify as k
-from detectors.ci.classify import script_target
+from detectors.ci.classify import compiles, script_target
 from detectors.ci.commands import Command, commands, module_form
 from detectors.ci.modules import Modules
 from detectors.ci.remote import RemoteJobs, locate
@@ -146,6 +146,9 @@ class Follower:
                 out.append(Reached((nxt.hop, module) if module else (nxt.hop,), frozenset(kinds)))
             for sub in self._walk(nxt.command, nxt.workdir, nxt.hop, depth + 1, seen | {key}):
                 out.append(Reached((nxt.hop, *sub.hops), sub.kinds))
+        if compiles(cmd.words):  # ``make compile-pipeline``: what it leads to compiles, runs nothing
+            out = [Reached(r.hops, r.kinds - {k.DATA_PIPELINE}) for r in out]
+            out = [r for r in out if r.kinds]
         return out
 
     def _next(self, cmd: Command, workdir: str, at: Hop) -> Iterator[_Next]:

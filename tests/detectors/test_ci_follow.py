@@ -304,3 +304,15 @@ def test_working_directory_of_a_hidden_folder(make_repo):
                      "        working-directory: .ci\n    steps:\n      - run: bash run.sh\n")
     files = {".github/workflows/ci.yml": workflow_text, ".ci/run.sh": "pytest -q\n"}
     assert "deploy.ci_tests" in present(scan(make_repo, files))
+
+
+@pytest.mark.parametrize("command, files", [
+    ("python pipelines/compile_pipeline.py", {}),
+    ("python -m pipelines.training.pipeline --compile", {}),
+    ("make compile-pipeline", {"Makefile": "compile-pipeline:\n\tpython -m pipelines.training.pipeline\n"}),
+])
+def test_compiling_a_pipeline_does_not_run_it(make_repo, command, files):
+    files = {**files, ".github/workflows/ci.yml": workflow(command)}
+    assert "data.pipeline_automated" not in present(scan(make_repo, files))
+    run = {**files, ".github/workflows/ci.yml": workflow("python -m pipelines.training.pipeline")}
+    assert "data.pipeline_automated" in present(scan(make_repo, run))
