@@ -127,21 +127,21 @@ class Modules:
 
     # -- what it does -------------------------------------------------------------------------
     def kinds(self, path: str, args: tuple[str, ...] = (), by_calls: bool = True,
-              pipelines: bool = True, dirs: tuple[str, ...] = ()) -> ModuleKinds | None:
+              dirs: tuple[str, ...] = ()) -> ModuleKinds | None:
         """Kinds of the module at ``path`` run with ``args``; None when it shows none.
 
-        ``by_calls`` classifies by the generic calls (tests, fit, deploy); ``pipelines`` by the
-        pipelines it submits; ``dirs`` are where modules named in ``args`` are looked up. An argument naming a function of the module (``--mode deploy-model``)
-        narrows the calls read to that function's.
+        A submitted pipeline is always looked for; ``by_calls`` also classifies by the generic
+        calls (tests, fit, deploy). ``dirs`` are where modules named in ``args`` are looked up.
+        An argument naming a function of the module (``--mode deploy-model``) narrows the calls
+        read to that function's.
         """
         facts = self.ctx.python(path)
         if facts is None:
             return None
         calls = self._narrowed(path, facts, args)
-        if pipelines:
-            run = self._pipeline_run(path, facts, calls, args, dirs)
-            if run is not None:
-                return run
+        run = self._pipeline_run(path, facts, calls, args, dirs)
+        if run is not None:
+            return run
         if not by_calls:
             return None
         for kind, guard, patterns in _COMPILED:
@@ -153,16 +153,16 @@ class Modules:
 
     def _pipeline_run(self, path: str, facts: PyFacts, calls: tuple[Call, ...], args: tuple[str, ...],
                       dirs: tuple[str, ...]) -> ModuleKinds | None:
-        reach = [path, *self.local_imports(path, facts, dirs), *self._named_modules(path, args, dirs)]
-        reached = [f for f in (self.ctx.python(p) for p in reach) if f is not None]
+        paths = [path, *self.local_imports(path, facts, dirs), *self._named_modules(path, args, dirs)]
+        reach = [(p, f) for p, f in ((p, self.ctx.python(p)) for p in paths) if f is not None]
         for guard, patterns in _COMPILED_RUNS:
-            if guard and not any(_imports(f, guard) for f in reached):
+            if guard and not any(_imports(f, guard) for _, f in reach):
                 continue
             found = [_first(calls, (p,)) for p in patterns]
             if all(found):
                 call = found[-1]
                 kinds = {k.DATA_PIPELINE}
-                if any(self._trains(p, f) for p, f in zip(reach, reached)):
+                if any(self._trains(p, f) for p, f in reach):
                     kinds.add(k.TRAIN)
                 return ModuleKinds(path, frozenset(kinds), call.line, f"calls {call.name.lstrip('.')}")
         return None
