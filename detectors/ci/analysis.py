@@ -1,7 +1,8 @@
 """What the jobs of the CI model do: each non-neutered command or action, with its kinds.
 
-Task runners are followed one level (``make test`` -> its recipe), so the finding points at
-the command that really runs, wherever it is written.
+Commands are followed into what they start (task-runner recipes, shell scripts, Python modules,
+remote jobs), so a finding points at the command that really runs, wherever it is written, and
+carries the chain of places that lead there.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 from detectors.ci import classify as k
 from detectors.ci.classify import classify_command, classify_uses, script_target
 from detectors.ci.commands import Command, commands
+from detectors.ci.follow import Follower, Hop
 from detectors.ci.model import Job, Step
-from detectors.ci.tasks import TaskRunners
 from detectors.shapes import as_dict, as_list, get_in
 from scanner.detector import ParseError, ScanContext
 
@@ -33,6 +34,14 @@ class Finding:
     line: int | None
     order: int
     """Position of the step in its job, to tell what runs after what."""
+    chain: tuple[tuple[str, int | None], ...] = ()
+    """Places from the CI step down to ``path:line`` when the command was followed there."""
+
+    @property
+    def where(self) -> str:
+        """``ci.yml:40 -> deploy/run.sh:12 -> train.py:88`` (or just ``path:line``)."""
+        places = self.chain or ((self.path, self.line),)
+        return " -> ".join(f"{p}:{n or '?'}" for p, n in places)
 
 
 _SARIF_UPLOAD = "codeql-action/upload-sarif"
@@ -53,7 +62,7 @@ class JobAnalyser:
 
     def __init__(self, ctx: ScanContext) -> None:
         self.ctx = ctx
-        self.runners = TaskRunners(ctx)
+        self.follower = Follower(ctx, self._classify)
         self._ruff_security: dict[str, bool] = {}
 
     def findings(self, job: Job) -> list[Finding]:
@@ -68,7 +77,7 @@ class JobAnalyser:
             if step.uses:
                 kinds = classify_uses(step.uses, step.args)
                 if kinds:
-                    out.append(Finding(job, frozenset(kinds), step.uses, job.file, step.line, order))
+                    out.append(Finding(job, frozenset(kinds), step.uses, step.file or job.file, step.line, order))
             for cmd in commands(step.run):
                 out += self._command(job, step, cmd, order)
         return out
@@ -76,25 +85,28 @@ class JobAnalyser:
     def _command(self, job: Job, step: Step, cmd: Command, order: int) -> list[Finding]:
         if cmd.neutered or cmd.inert:
             return []
-        line = step.line + cmd.offset if step.line else None
-        kinds = classify_command(cmd)
+        path = step.file or job.file
+        at = Hop(path, step.line + cmd.offset if step.line else None, cmd.text)
+        kinds, module = self.follower.kinds(cmd, step.workdir, at)
         if not kinds and _TRAIN_STEP.search(step.name) and _runs_python_script(cmd):
             # ``python model.py`` says nothing by its name; the step's name says what it is for.
             kinds = {k.TRAIN}
+        out = []
+        if kinds:
+            hops = (at, module) if module else (at,)
+            out.append(_finding(job, kinds, hops, order))
+        for reached in self.follower.walk(cmd, step.workdir, at):
+            out.append(_finding(job, reached.kinds, (at, *reached.hops), order))
+        return out
+
+    def _classify(self, cmd: Command, workdir: str, submitted: bool) -> set[str]:
+        """Kinds of one command wherever it is written (a CI step, a script, a recipe)."""
+        kinds = classify_command(cmd, remote_unread=not submitted)
         if cmd.tool in _RUNNERS and len(cmd.words) > 1:
             kinds |= self._target_kinds(cmd)
-        if self._ruff_security_check(cmd, step.workdir) and kinds & {k.LINT}:
+        if kinds & {k.LINT} and self._ruff_security_check(cmd, workdir):
             kinds.add(k.SECURITY)
-        out = [Finding(job, frozenset(kinds), cmd.text, job.file, line, order)] if kinds else []
-        for res in self.runners.expand(cmd, step.workdir):
-            if res.command.neutered or res.command.inert:
-                continue
-            sub = classify_command(res.command)
-            if sub & {k.LINT} and self._ruff_security_check(res.command, step.workdir):
-                sub.add(k.SECURITY)
-            if sub:
-                out.append(Finding(job, frozenset(sub), f"{cmd.text} -> {res.command.text}", res.path, res.line, order))
-        return out
+        return kinds
 
     @staticmethod
     def _target_kinds(cmd: Command) -> set[str]:
@@ -136,6 +148,18 @@ class JobAnalyser:
         tables = [ruff, as_dict(ruff.get("lint"))]
         rules = [r for t in tables for key in ("select", "extend-select") for r in as_list(t.get(key))]
         return any(isinstance(r, str) and _RUFF_SECURITY.match(r) for r in rules)
+
+
+def _finding(job: Job, kinds: set[str] | frozenset[str], hops: tuple[Hop, ...], order: int) -> Finding:
+    """A finding at the last hop, its text the commands along the way."""
+    texts: list[str] = []
+    for hop in hops:
+        if hop.text and (not texts or texts[-1] != hop.text):
+            texts.append(hop.text)
+    places = tuple(dict.fromkeys((h.path, h.line) for h in hops))
+    last = hops[-1]
+    return Finding(job, frozenset(kinds), " -> ".join(texts), last.path, last.line, order,
+                   places if len(places) > 1 else ())
 
 
 def _runs_python_script(cmd: Command) -> bool:

@@ -1,4 +1,9 @@
-"""Azure Pipelines (azure-pipelines*.yml, .azure-pipelines/) read into the CI model."""
+"""Azure Pipelines read into the CI model: ``azure-pipelines*.yml``, files under
+``.azure-pipelines/`` or ``.pipelines/``, and pipelines found by shape anywhere.
+
+``template:`` references (steps, jobs, stages, ``extends``) become steps that stand for the
+template; discovery reads the template, wherever it lives, into their place.
+"""
 from __future__ import annotations
 
 from typing import Any, Iterator
@@ -22,6 +27,22 @@ def is_pipeline(path: str) -> bool:
     return base.startswith("azure-pipelines") or low.startswith((".azure-pipelines/", ".pipelines/", ".azuredevops/"))
 
 
+#: keys of a pipeline (not of a bare steps template), and what a step is made of.
+_PIPELINE_KEYS = frozenset({"trigger", "pr", "schedules", "pool", "stages", "jobs", "extends", "resources"})
+_TOP_KEYS = _PIPELINE_KEYS | {"steps", "variables", "parameters", "name", "lockBehavior", "container",
+                              "appendCommitMessageToRunName", "workspace", "strategy", "services"}
+_STEP_KINDS = ("script", "bash", "pwsh", "powershell", "task", "template", "checkout", "download", "publish")
+
+
+def looks_like(doc: Any) -> bool:
+    """An Azure Pipelines file by shape: pipeline keys only, with stages, jobs or steps of its kind."""
+    if not isinstance(doc, dict) or not set(map(str, doc)) <= _TOP_KEYS or not set(map(str, doc)) & _PIPELINE_KEYS:
+        return False
+    items = [i for key in ("stages", "jobs", "steps") for i in one_or_many(doc.get(key)) if isinstance(i, dict)]
+    return any(k in i for i in items for k in ("stage", "job", "deployment", *_STEP_KINDS)) or \
+        isinstance(doc.get("extends"), dict)
+
+
 def _triggers(doc: dict) -> frozenset[str]:
     out: set[str] = set()
     if doc.get("trigger", "default") not in ("none", None, [], False):
@@ -39,9 +60,14 @@ def _triggers(doc: dict) -> frozenset[str]:
 
 def _raw_jobs(doc: dict) -> Iterator[tuple[dict, dict]]:
     """(stage, job) pairs, whether the file has stages, jobs or only steps."""
+    extends = doc.get("extends")
+    if isinstance(extends, dict) and isinstance(extends.get("template"), str):
+        yield {}, {"job": extends["template"], "template": extends["template"]}
     if isinstance(doc.get("stages"), list):
         for stage in doc["stages"]:
-            if isinstance(stage, dict):
+            if isinstance(stage, dict) and isinstance(stage.get("template"), str):
+                yield {}, {"job": stage["template"], "template": stage["template"]}
+            elif isinstance(stage, dict):
                 for job in one_or_many(stage.get("jobs")):
                     if isinstance(job, dict):
                         yield stage, job
@@ -65,6 +91,9 @@ def _job_steps(job: dict) -> list[Any]:
 
 
 def _step(raw: dict, finder: LineFinder, cursor: int) -> Step:
+    if isinstance(raw.get("template"), str):
+        return Step(line=finder.text(raw["template"], cursor), name=str(raw["template"]), include=raw["template"],
+                    args=flatten(raw.get("parameters")))
     run = next((str(raw[k]) for k in _SCRIPT_KEYS if raw.get(k)), "")
     task = str(raw.get("task") or "")
     inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
@@ -77,6 +106,12 @@ def _step(raw: dict, finder: LineFinder, cursor: int) -> Step:
         or raw.get("enabled") is False,
         gate=task.lower().startswith("manualvalidation"),
     )
+
+
+def stands_for_jobs(job: Job) -> bool:
+    """A job that is a ``jobs``/``stages``/``extends`` template reference: the template's jobs
+    take its place (each keeps its own gates, environment and dependencies)."""
+    return len(job.steps) == 1 and bool(job.steps[0].include) and job.steps[0].include == job.name
 
 
 def parse(path: str, docs: list[Any], text: str) -> Pipeline:
@@ -92,7 +127,8 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
         line = finder.text(name) if name != "default" else None
         steps = []
         cursor = line or 1
-        for raw in _job_steps(job):
+        template = {"template": job["template"]} if isinstance(job.get("template"), str) else None
+        for raw in [template] if template else _job_steps(job):
             if isinstance(raw, dict):
                 step = _step(raw, finder, cursor)
                 cursor = step.line or cursor

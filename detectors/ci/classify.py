@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from detectors.ci.commands import Command
+from detectors.ci.commands import Command, module_form
 
 TEST = "test"
 LINT = "lint"
@@ -36,7 +36,6 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (LINT, r"^(npm|pnpm|yarn|bun)( run)? (lint|format:check|typecheck|type-check|check-types)\b"),
     (LINT, r"(^| )--check\b"),
     (TRAIN, r"^(dvc (repro|exp run)|mlflow run|kedro run|metaflow|zenml pipeline run|ludwig (train|experiment)|allennlp train|yolo (train|val)|accelerate launch .*train|torchrun .*train|deepspeed .*train)\b"),
-    (TRAIN, r"^(az ml job create|gcloud ai custom-jobs create|gcloud ai-platform jobs submit training|aws sagemaker create-training-job|sky launch|databricks (jobs|bundle) run)\b"),
     (DATA_PIPELINE, r"^(dvc (repro|exp run)|kedro run|dbt (run|build)|prefect deployment run|airflow dags (trigger|test)|zenml pipeline run|dagster job (execute|launch)|kfp run|great_expectations checkpoint run)\b"),
     (BUILD_IMAGE, r"^(docker|podman|nerdctl) (buildx )?(build|image build|compose (\S+ )*build)\b"),
     (BUILD_IMAGE, r"^docker-compose (\S+ )*build\b"),
@@ -52,6 +51,7 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (DEPLOY, r"^gcloud (\S+ )*(run deploy|run services update|app deploy|functions deploy|ai endpoints (deploy-model|create)|container images add-tag|deploy releases create)\b"),
     (DEPLOY, r"^az (ml (online-deployment|online-endpoint|batch-deployment|batch-endpoint) (create|update)|webapp (deploy|up|config container set|create)|containerapp (update|up|create)|functionapp deployment|aks command|deployment group create|container create)\b"),
     (DEPLOY, r"^aws (ecs (update-service|deploy)|sagemaker (create-endpoint|update-endpoint)|lambda update-function-code|deploy create-deployment|cloudformation deploy|apprunner (update|start-deployment))\b"),
+    (DEPLOY, r"^anyscale services? (\S+ )*(rollout|deploy)\b"),
     (DEPLOY, r"^(fly|flyctl) deploy\b|^heroku (container:release|deploy|releases)\b|^git push (\S+ )*heroku\b|^(railway up|vercel (\S+ )*--prod|modal deploy|bentoml deploy|truss push|mlflow (deployments create|sagemaker deploy|models build-docker)|seldon|caprover deploy|dokku)\b"),
     (DOCS_DEPLOY, r"^(mkdocs gh-deploy|ghp-import|mike deploy|sphinx-build|mkdocs build|jupyter-book build|netlify deploy|firebase deploy --only hosting)\b"),
     (SECURITY, r"^(bandit|pip-audit|safety (check|scan)|trivy|grype|snyk|gitleaks|trufflehog|semgrep|detect-secrets(-hook)? scan|osv-scanner|checkov|tfsec|kics|docker scout|govulncheck|cargo audit|dependency-check|horusec|codeql)\b"),
@@ -61,6 +61,10 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (RETRAIN_TRIGGER, r"^gh (workflow run|api .*/dispatches)\b|^curl .*(/dispatches|/trigger/pipeline|/api/2\.\d/jobs/run-now)|^(az pipelines run|gcloud builds triggers run|glab ci run)\b"),
     (PROMOTE, r"^(az ml model (create|register)|gcloud ai models upload|aws sagemaker (create-model-package|update-model-package)|gto (assign|register|promote)|mlflow models? (register|transition))\b"),
 )
+
+# Jobs submitted to a platform: training when what they run cannot be read from the repository.
+_REMOTE_TRAIN = re.compile(r"^(az ml job create|gcloud ai custom-jobs create|gcloud ai-platform jobs submit training|"
+                           r"aws sagemaker create-training-job|sky launch|databricks (jobs run-now|bundle run))\b", re.I)
 
 # Rules over the script or module a command runs (``python -m pkg.train`` -> ``pkg/train``).
 _B = r"(?:^|[/_.-])"
@@ -93,6 +97,8 @@ _USES_RULES: tuple[tuple[str, str], ...] = (
     (DOCS_DEPLOY, r"actions/deploy-pages|peaceiris/actions-gh-pages|jamesives/github-pages-deploy-action|mhausenblas/mkdocs-deploy-gh-pages|sphinx-notes/pages|actions/upload-pages-artifact"),
     (RETRAIN_TRIGGER, r"peter-evans/repository-dispatch|benc-uk/workflow-dispatch|convictional/trigger-workflow-and-wait|aurelien-baudet/workflow-dispatch|the-actions-org/workflow-dispatch"),
     (TRAIN, r"iterative/setup-cml.*dvc repro|azure/aml-(run|train)|mlflow-run"),
+    (DEPLOY, r"^codepipeline:deploy/"),
+    (DATA_PIPELINE, r"^databricks pipeline_task"),
 )
 
 _COMPILED_COMMANDS = tuple((k, re.compile(p, re.I)) for k, p in _COMMAND_RULES)
@@ -119,23 +125,58 @@ def script_target(cmd: Command) -> str | None:
     return None
 
 
-def _subcommand_deploy(cmd: Command, target: str) -> bool:
-    """``python -m pkg.cli deploy api`` or ``./manage.sh deploy``: a project CLI deploying."""
-    return any(w.lower() in ("deploy", "rollout") for w in cmd.words[1:4]) and bool(target)
+_DEPLOY_WORD = re.compile(r"^(deploy|rollout)([-_][a-z]+)*$", re.I)
 
 
-def classify_command(cmd: Command) -> set[str]:
-    """Kinds of one command (empty for inert commands such as echo)."""
+def _subcommand_deploy(cmd: Command, target: str) -> str | None:
+    """``python -m pkg.cli deploy api``, ``./manage.sh deploy``, ``python utils.py --mode deploy-model``:
+    a project CLI deploying (the word that says so)."""
+    if not target:
+        return None
+    return next((w for w in cmd.words[1:6] if _DEPLOY_WORD.match(w)), None)
+
+
+_COMPILE = re.compile(r"(^|[/_.:-])compil(e|er|es|ing|ation)?([/_.:-]|$)", re.I)
+
+
+def compiles(words: tuple[str, ...] | list[str]) -> bool:
+    """``compile_pipeline.py``, ``make compile-pipeline``, ``--compile``: a pipeline is compiled
+    into its spec, not run."""
+    return any(_COMPILE.search(w.lstrip("-")) for w in words)
+
+
+def script_kinds(name: str) -> set[str]:
+    """Kinds a script, module or function says by its name (``src/train``, ``check_drift``)."""
+    name = _SCRIPT_SUFFIX.sub("", name.lower())
+    kinds = {kind for kind, rx in _COMPILED_SCRIPTS if rx.search(name)}
+    if compiles([name]):
+        kinds.discard(DATA_PIPELINE)
+    return kinds
+
+
+def classify_command(cmd: Command, remote_unread: bool = True) -> set[str]:
+    """Kinds of one command (empty for inert commands such as echo).
+
+    ``remote_unread``: a job submitted to a platform counts as training unless what it runs was
+    read (then that decides).
+    """
     if cmd.inert:
         return set()
-    text = cmd.text
-    kinds = {kind for kind, rx in _COMPILED_COMMANDS if rx.search(text)}
+    texts = [cmd.text]
+    module = module_form(cmd)
+    if module is not None:
+        texts.append(module.text)
+    kinds = {kind for kind, rx in _COMPILED_COMMANDS for text in texts if rx.search(text)}
+    if remote_unread and _REMOTE_TRAIN.search(cmd.text):
+        kinds.add(TRAIN)
     target = script_target(cmd)
     if target:
-        name = _SCRIPT_SUFFIX.sub("", target.lower())
-        kinds |= {kind for kind, rx in _COMPILED_SCRIPTS if rx.search(name)}
-        if _subcommand_deploy(cmd, target):
-            kinds.add(DEPLOY)
+        kinds |= script_kinds(target)
+        if compiles(cmd.words[1:]):
+            kinds.discard(DATA_PIPELINE)
+        word = _subcommand_deploy(cmd, target)
+        if word:
+            kinds.add(DOCS_DEPLOY if _DOCS_TARGET.search(word) else DEPLOY)
     if DEPLOY in kinds and target and _DOCS_TARGET.search(target):
         kinds.add(DOCS_DEPLOY)
     if DOCS_DEPLOY in kinds:

@@ -1,6 +1,12 @@
-"""Google Cloud Build (cloudbuild*.yaml) read into the CI model; builder images become commands."""
+"""Google Cloud Build configs read into the CI model; builder images become commands.
+
+A config is found by name (``cloudbuild*.yaml``) or, wherever it lives, by shape: top-level
+keys Cloud Build accepts, ``steps`` whose keys are a build step's, and a builder image from
+Google's registries (or a key only Cloud Build has, such as ``waitFor``).
+"""
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any
 
@@ -11,12 +17,35 @@ from detectors.shapes import one_or_many
 
 SYSTEM = "Google Cloud Build"
 _SHELLS = ("bash", "sh", "/bin/bash", "/bin/sh")
+_TOP_KEYS = frozenset({"steps", "images", "artifacts", "options", "substitutions", "timeout", "availableSecrets",
+                       "secrets", "logsBucket", "serviceAccount", "tags", "queueTtl", "logsbucket"})
+_STEP_KEYS = frozenset({"name", "args", "entrypoint", "dir", "env", "id", "waitFor", "secretEnv", "timeout",
+                        "volumes", "allowFailure", "allowExitCodes", "script", "automapSubstitutions"})
+#: what only a Cloud Build config has: a builder from Google's registries, or its own keys.
+_GOOGLE_IMAGE = re.compile(r"^([a-z]+\.)?gcr\.io/|^[a-z0-9-]+-docker\.pkg\.dev/|^docker\.pkg\.dev/")
+_OWN_KEYS = frozenset({"waitFor", "secretEnv", "allowFailure", "allowExitCodes", "availableSecrets",
+                       "substitutions", "logsBucket", "queueTtl"})
 
 
 def is_config(path: str) -> bool:
     """cloudbuild.yaml, cloudbuild-deploy.yml, ci/cloudbuild.train.yaml..."""
     base = path.lower().rsplit("/", 1)[-1]
     return base.startswith("cloudbuild") and base.endswith((".yaml", ".yml", ".json"))
+
+
+def looks_like(doc: Any) -> bool:
+    """A Cloud Build config by shape, whatever its file name (``build/pipeline-deployment.yaml``)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("steps"), list) or not doc["steps"]:
+        return False
+    steps = doc["steps"]
+    if not set(map(str, doc)) <= _TOP_KEYS or not all(isinstance(s, dict) and "name" in s for s in steps):
+        return False
+    if not all(set(map(str, s)) <= _STEP_KEYS for s in steps):
+        return False
+    if not any(k in s for s in steps for k in ("args", "entrypoint", "script")):
+        return False
+    return (any(_GOOGLE_IMAGE.match(str(s.get("name"))) for s in steps)
+            or any(k in _OWN_KEYS for s in steps for k in s) or bool(set(doc) & _OWN_KEYS))
 
 
 def _command(step: dict) -> str:
@@ -47,7 +76,8 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
         line = finder.text(str(raw.get("id") or raw.get("name") or ""), cursor)
         cursor = line or cursor
         steps.append(Step(line=line, name=str(raw.get("id") or ""), run=_command(raw),
-                          uses=str(raw.get("name") or ""), neutered=truthy(raw.get("allowFailure"))))
+                          uses=str(raw.get("name") or ""), neutered=truthy(raw.get("allowFailure")),
+                          workdir=str(raw.get("dir") or "")))
     for image in one_or_many(doc.get("images")):
         steps.append(Step(line=finder.key("images"), name="images", run=f"docker push {image}"))
     # Triggers live in the cloud project, not in the file: a build config runs on its trigger.

@@ -9,36 +9,51 @@ import re
 import shlex
 from dataclasses import dataclass
 
-_NEUTER = re.compile(r"\|\|\s*(?:true\b|:|exit\s+0\b|echo\b|/bin/true\b)")
-_SPLIT = re.compile(r"\s*(?:&&|;|\|\||\|)\s*")
+#: fallbacks after ``||`` that swallow a failure: the commands before them cannot fail the job.
+_FALLBACK = re.compile(r"^(?:true|:|/bin/true|echo|printf|exit\s+0)\b")
 _ENV_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
+#: a tool pinned to a version by the runner that fetches it: ``uvx ruff@0.5`` -> ``ruff``.
+_PINNED = re.compile(r"^([^@\s]+)@[\w.^~<>=*-]+$")
+#: how deep ``bash -c "..."`` and ``$(...)`` nest before the rest is read as plain words.
+MAX_NESTING = 4
 #: commands that only print or inspect: a step made of them runs nothing.
 INERT = frozenset({"echo", "printf", "cat", "ls", "pwd", "true", ":", "sleep", "env", "export",
                    "cd", "mkdir", "rm", "cp", "mv", "tee", "set", "unset", "which", "exit",
                    "source", ".", "chmod", "date", "whoami", "write-host"})
-_SHELL_KEYWORDS = frozenset({"env", "if", "then", "else", "elif", "do", "while", "until", "!", "{", "("})
-#: wrappers that run another command: (tool, sub-command or None, options taking a value).
-_WRAPPERS = {
-    "uv": ("run", {"--with", "--python", "-p", "--group", "--extra", "--env-file", "--directory", "--project", "--package"}),
-    "poetry": ("run", set()),
-    "pipenv": ("run", set()),
-    "pdm": ("run", set()),
-    "rye": ("run", set()),
-    "hatch": ("run", set()),
-    "conda": ("run", {"-n", "--name", "-p", "--prefix"}),
-    "mamba": ("run", {"-n", "--name", "-p", "--prefix"}),
-    "micromamba": ("run", {"-n", "--name", "-p", "--prefix"}),
-    "pixi": ("run", {"-e", "--environment"}),
-    "pnpm": ("exec", set()),
-    "npx": (None, set()),
-    "uvx": (None, set()),
-    "pipx": ("run", set()),
-    "sudo": (None, {"-u"}),
-    "time": (None, set()),
-    "exec": (None, set()),
-    "xvfb-run": (None, {"-a"}),
-    "dvc": ("run", set()),
+_SHELL_KEYWORDS = frozenset({"env", "if", "then", "else", "elif", "do", "while", "until", "!", "{", "(", "time"})
+_SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
+#: wrappers that run another command: (sub-commands that must follow, options taking a value).
+_RUN = (("run",),)
+_ENV_RUNNER = {"-n", "--name", "-p", "--prefix"}
+_WRAPPERS: dict[str, tuple[tuple[tuple[str, ...], ...], set[str]]] = {
+    "uv": ((("run",), ("tool", "run")), {"--with", "--python", "-p", "--group", "--extra", "--env-file", "--directory",
+                                         "--project", "--package", "--from", "--index", "--with-requirements"}),
+    "uvx": ((), {"--from", "--with", "--python", "-p", "--index", "--with-requirements"}),
+    "pipx": (_RUN, {"--spec", "--python", "--index-url", "--pip-args"}),
+    "poetry": (_RUN, set()),
+    "pipenv": (_RUN, set()),
+    "pdm": (_RUN, set()),
+    "rye": (_RUN, set()),
+    "hatch": (_RUN, set()),
+    "conda": (_RUN, _ENV_RUNNER),
+    "mamba": (_RUN, _ENV_RUNNER),
+    "micromamba": (_RUN, _ENV_RUNNER),
+    "pixi": (_RUN, {"-e", "--environment"}),
+    "pnpm": ((("exec",),), set()),
+    "npx": ((), {"-p", "--package"}),
+    "bunx": ((), set()),
+    "dotenv": (_RUN, {"-f", "--file"}),
+    "doppler": (_RUN, {"-p", "--project", "-c", "--config"}),
+    "sudo": ((), {"-u", "-g"}),
+    "exec": ((), set()),
+    "nohup": ((), set()),
+    "nice": ((), {"-n"}),
+    "timeout": ((), {"-s", "--signal", "-k", "--kill-after"}),
+    "xvfb-run": ((), {"-a", "-s", "--server-args"}),
+    "dvc": (_RUN, set()),
 }
+#: wrappers that fetch the tool they run, possibly pinned to a version.
+_FETCHERS = frozenset({"uvx", "pipx", "npx", "bunx", "uv"})
 
 
 @dataclass(frozen=True)
@@ -72,9 +87,42 @@ def _words(segment: str) -> list[str]:
         return segment.split()
 
 
+def _drop_options(rest: list[str], valued: set[str]) -> list[str]:
+    while rest and rest[0].startswith("-"):
+        opt = rest.pop(0)
+        if opt == "--":
+            break
+        if opt in valued and "=" not in opt and rest:
+            rest.pop(0)
+    return rest
+
+
+def _peel(head: str, words: list[str]) -> list[str] | None:
+    """The command a wrapper runs, or None when ``words`` do not start with that wrapper."""
+    subs, valued = _WRAPPERS[head]
+    rest = words[1:]
+    if subs:
+        sub = next((s for s in subs if tuple(rest[:len(s)]) == s), None)
+        if sub is None:
+            return None
+        rest = rest[len(sub):]
+    if head == "uv" and rest[:1] in (["-m"], ["--module"]):
+        return ["python", "-m", *rest[1:]]  # ``uv run -m pkg`` runs a module
+    rest = _drop_options(rest, valued)
+    if head == "timeout" and rest and rest[0][:1].isdigit():
+        rest = rest[1:]  # the duration
+    if head == "hatch" and rest and ":" in rest[0] and not rest[0].startswith("-"):
+        rest = [rest[0].split(":", 1)[1], *rest[1:]]
+    if head in _FETCHERS and rest:
+        pinned = _PINNED.match(rest[0])
+        if pinned:
+            rest = [pinned.group(1), *rest[1:]]
+    return rest
+
+
 def unwrap(words: list[str]) -> list[str]:
     """Drop env assignments and runner wrappers: ``FOO=1 uv run pytest`` -> ``pytest``."""
-    for _ in range(5):
+    for _ in range(6):
         while words and _ENV_ASSIGN.match(words[0]):
             words = words[1:]
         if not words:
@@ -83,23 +131,35 @@ def unwrap(words: list[str]) -> list[str]:
         if head in _SHELL_KEYWORDS:
             words = words[1:]
             continue
-        wrapper = _WRAPPERS.get(head)
-        if wrapper is None:
+        if head not in _WRAPPERS:
             return words
-        sub, valued = wrapper
-        rest = words[1:]
-        if sub is not None:
-            if not rest or rest[0] != sub:
-                return words
-            rest = rest[1:]
-        while rest and rest[0].startswith("-"):
-            opt = rest.pop(0)
-            if opt in valued and "=" not in opt and rest:
-                rest.pop(0)
-        if head == "hatch" and rest and ":" in rest[0] and not rest[0].startswith("-"):
-            rest = [rest[0].split(":", 1)[1], *rest[1:]]
-        words = rest
+        peeled = _peel(head, words)
+        if peeled is None:
+            return words
+        words = peeled
     return words
+
+
+def shell_script(words: list[str] | tuple[str, ...]) -> str | None:
+    """The script of ``bash -c "..."``, ``sh -ec '...'``, ``eval "..."``, ``pwsh -Command ...``."""
+    if not words:
+        return None
+    head = words[0].rsplit("/", 1)[-1].lower()
+    if head == "eval":
+        return " ".join(words[1:]) or None
+    if head in ("pwsh", "powershell"):
+        for i, word in enumerate(words[:-1]):
+            if word.lower() in ("-c", "-command"):
+                return " ".join(words[i + 1:])
+        return None
+    if head not in _SHELLS:
+        return None
+    for i, word in enumerate(words[1:-1], 1):
+        if not word.startswith("-") or word.startswith("--"):
+            return None  # ``bash script.sh -c``: the -c belongs to the script
+        if "c" in word[1:]:
+            return words[i + 1]
+    return None
 
 
 def logical_lines(script: str) -> list[tuple[int, str]]:
@@ -112,7 +172,7 @@ def logical_lines(script: str) -> list[tuple[int, str]]:
             start = i
             if line.lstrip().startswith(("#", "//", "REM ", "rem ")):
                 continue
-        if line.endswith("\\") or line.endswith("`"):
+        if line.endswith("\\") or (line.endswith("`") and line.count("`") % 2):
             pending += line[:-1] + " "
             continue
         pending += line
@@ -124,13 +184,138 @@ def logical_lines(script: str) -> list[tuple[int, str]]:
     return out
 
 
+def _quoting(line: str) -> list[str]:
+    """Per character: the quote it sits in (``'`` or ``"``), ``\\`` when escaped, else empty."""
+    states: list[str] = []
+    quote, escaped = "", False
+    for ch in line:
+        if escaped:
+            states.append("\\")
+            escaped = False
+            continue
+        states.append(quote)
+        if ch == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+    return states
+
+
+def _closing(line: str, i: int) -> int:
+    """Index of the ``)`` closing the ``(`` at ``i`` (len(line) if none), quotes respected."""
+    depth = 0
+    states = _quoting(line[i:])
+    for j, ch in enumerate(line[i:]):
+        if states[j] or ch not in "()":
+            continue
+        depth += 1 if ch == "(" else -1
+        if depth == 0:
+            return i + j
+    return len(line)
+
+
+def substitutions(line: str) -> tuple[str, list[str]]:
+    """The line with ``$(...)`` and backtick substitutions replaced by a placeholder, and the
+    commands they run (outside single quotes, where the shell expands them)."""
+    out: list[str] = []
+    inner: list[str] = []
+    states = _quoting(line)
+    i = 0
+    while i < len(line):
+        expands = states[i] in ("", '"')
+        if expands and line.startswith("$(", i) and not line.startswith("$((", i):
+            end = _closing(line, i + 1)
+        elif expands and line[i] == "`" and line.find("`", i + 1) > i:
+            end = line.find("`", i + 1)
+        else:
+            out.append(line[i])
+            i += 1
+            continue
+        inner.append(line[i + 2:end] if line[i] == "$" else line[i + 1:end])
+        out.append("SUBST")
+        i = end + 1
+    return "".join(out), inner
+
+
+def _operators(line: str) -> list[tuple[str, str]]:
+    """(operator before, text) pieces of a line cut at ``&& || | ; &`` outside quotes."""
+    pieces: list[tuple[str, str]] = []
+    states = _quoting(line)
+    op, start, i = "", 0, 0
+    while i < len(line):
+        ch = line[i]
+        if not states[i] and (line.startswith(("&&", "||"), i) or ch in ";|" or (ch == "&" and _background(line, i))):
+            pieces.append((op, line[start:i]))
+            op = line[i:i + 2] if line.startswith(("&&", "||"), i) else ch
+            i += len(op)
+            start = i
+            continue
+        i += 1
+    pieces.append((op, line[start:]))
+    return pieces
+
+
+def _background(line: str, i: int) -> bool:
+    """A lone ``&`` that sends a command to the background (not ``2>&1``, ``&>``, ``>&2``)."""
+    before = line[i - 1:i]
+    after = line[i + 1:i + 2]
+    return not (before and before in "<>&") and not (after and after in ">&")
+
+
+def _segments(line: str) -> list[tuple[str, bool]]:
+    """(command text, neutered) of one line: in a list cut by ``;``/``&``, the commands before
+    a ``|| true``-like fallback cannot fail the job."""
+    out: list[tuple[str, bool]] = []
+    group: list[str] = []
+    for op, text in _operators(line):
+        if op in (";", "&"):
+            out += [(t, False) for t in group]
+            group = []
+        elif op == "||" and _FALLBACK.match(text.strip()):
+            out += [(t, True) for t in group]
+            group = []
+            out.append((text, True))
+            continue
+        group.append(text)
+    out += [(t, False) for t in group]
+    return out
+
+
+def _line_commands(line: str, offset: int, neutered: bool, depth: int) -> list[Command]:
+    line, inner = substitutions(line)
+    out: list[Command] = []
+    for segment, swallowed in _segments(line):
+        # substitutions run before the command holding them, and fail or not with it
+        held, inner = inner[:segment.count("SUBST")], inner[segment.count("SUBST"):]
+        for text in held if depth < MAX_NESTING else ():
+            out += _line_commands(text, offset, neutered or swallowed, depth + 1)
+        words = unwrap(_words(segment))
+        script = shell_script(words) if depth < MAX_NESTING else None
+        if script is not None:
+            for _, sub in logical_lines(script):
+                out += _line_commands(sub, offset, neutered or swallowed, depth + 1)
+        elif words:
+            out.append(Command(tuple(words), offset, neutered or swallowed))
+    return out
+
+
 def commands(script: str) -> list[Command]:
-    """Commands of a shell script, in order; inert and empty ones included (callers filter)."""
+    """Commands of a shell script, in order; inert and empty ones included (callers filter).
+
+    ``$(...)`` and backticks run before the command holding them; ``bash -c "..."`` runs the
+    commands of its string; ``a && b || true`` cannot fail the job.
+    """
     out: list[Command] = []
     for offset, line in logical_lines(script):
-        neutered = bool(_NEUTER.search(line))
-        for segment in _SPLIT.split(line):
-            words = unwrap(_words(segment))
-            if words:
-                out.append(Command(tuple(words), offset, neutered))
+        out += _line_commands(line, offset, False, 0)
     return out
+
+
+def module_form(cmd: Command) -> Command | None:
+    """``python -m pytest -q`` as ``pytest -q``: a tool run as a module, for matching tool rules."""
+    words = cmd.words
+    if len(words) > 2 and words[0].rsplit("/", 1)[-1].lower().startswith("python") and words[1] == "-m":
+        return Command((words[2].replace("_", "-"), *words[3:]), cmd.offset, cmd.neutered)
+    return None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
 from detectors.ci import classify as k
@@ -13,15 +13,50 @@ from detectors.ci.model import AUTOMATIC, DELIVERY, PULL_REQUEST, SCHEDULE, Job,
 from scanner.detector import Detector, ScanContext
 from scanner.model import Evidence, Outcome, Tier
 
-MAX_LOCATIONS = 5
+MAX_LOCATIONS = 8
 #: environments that publish documentation or packages, not a model or a service.
 _NOT_A_DEPLOY_ENV = re.compile(r"pages|docs?\b|documentation|pypi|npm|publish|package", re.I)
 
 
+@dataclass(frozen=True)
+class CIRead:
+    """The repository's CI read once per scan and shared by every detector that needs it."""
+
+    pipelines: list[Pipeline]
+    """Every CI file found, readable or not."""
+    ci_jobs: list[Job]
+    """Jobs of CI systems, with the triggers of the workflows calling them."""
+    findings: list[Finding]
+    """What every job does, orchestrator jobs (Databricks) included."""
+    ci_findings: list[Finding]
+    """What CI jobs do."""
+
+
+def read_ci(ctx: ScanContext) -> CIRead:
+    """The CI model of the repository and its findings (computed once per scan)."""
+    return ctx.memo("ci.read", lambda: _read(ctx))
+
+
+def _read(ctx: ScanContext) -> CIRead:
+    found = pipelines(ctx)
+    readable = [p for p in found if not p.error]
+    callers = _caller_triggers(readable)
+    analyser = JobAnalyser(ctx)
+    jobs = [(_with_callers(job, callers), p.ci) for p in readable for job in p.jobs]
+    findings = [(f, ci) for job, ci in jobs for f in analyser.findings(job)]
+    return CIRead(found, [j for j, ci in jobs if ci], [f for f, _ in findings], [f for f, ci in findings if ci])
+
+
 class CIDetector(Detector):
-    """Reads CI configuration (GitHub Actions, GitLab CI, Azure Pipelines, Jenkins, CircleCI,
-    Bitbucket Pipelines, Cloud Build, Buildkite) into one model of jobs, triggers and steps,
-    and decides from what the steps really run:
+    """Reads CI configuration (GitHub Actions, GitLab CI, Azure Pipelines, Jenkins and its shared
+    library steps, CircleCI, Bitbucket Pipelines, Cloud Build, Buildkite, AWS CodeBuild and
+    CodePipeline, in YAML or defined in CDK/Terraform) into one model of jobs, triggers and steps,
+    found by file name or, wherever it lives, by the shape of the file; Azure templates and local
+    composite actions are read into the steps that name them; Databricks bundle and dbx jobs are
+    read as an orchestrator's (schedules and data pipelines, not CI). Each command is followed
+    into the scripts, task-runner recipes, Python modules and remote jobs (Anyscale, Ray, Azure
+    ML, Databricks, submitted pipelines) it starts, and the chain is recorded in the evidence.
+    It decides from what the steps really run:
 
     - ``deploy.ci_present``: a CI system is configured (named in the summary);
     - ``deploy.ci_tests``: a job runs tests or linters (directly or through make/tox/nox/...);
@@ -53,17 +88,12 @@ class CIDetector(Detector):
     )
 
     def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
-        found = pipelines(ctx)
-        for pipeline in found:
+        read = read_ci(ctx)
+        for pipeline in read.pipelines:
             if pipeline.error:
                 yield from self._errors(ctx, pipeline)
-        readable = [p for p in found if not p.error]
-        yield from self._present(ctx, readable)
-        callers = _caller_triggers(readable)
-        analyser = JobAnalyser(ctx)
-        jobs = [_with_callers(job, callers) for p in readable for job in p.jobs]
-        findings = [f for job in jobs for f in analyser.findings(job)]
-        yield from self._decide(ctx, jobs, findings)
+        yield from self._present(ctx, [p for p in read.pipelines if p.ci and not p.error])
+        yield from self._decide(ctx, read.ci_jobs, read.ci_findings, read.findings)
 
     # -- presence and errors -------------------------------------------------------------------
     def _errors(self, ctx: ScanContext, pipeline: Pipeline) -> Iterator[Evidence]:
@@ -83,9 +113,12 @@ class CIDetector(Detector):
                                 subject=system, system=system, files=[p.file for p in group], jobs=jobs)
 
     # -- signals from findings -----------------------------------------------------------------
-    def _decide(self, ctx: ScanContext, jobs: list[Job], findings: list[Finding]) -> Iterator[Evidence]:
-        def of(*kinds: str) -> list[Finding]:
-            return [f for f in findings if f.kinds & set(kinds)]
+    def _decide(self, ctx: ScanContext, jobs: list[Job], findings: list[Finding],
+                every: list[Finding]) -> Iterator[Evidence]:
+        """``findings`` are CI's; ``every`` adds an orchestrator's jobs (Databricks), which count
+        for schedules, data pipelines, retraining and promotion but are not CI."""
+        def of(*kinds: str, among: list[Finding] = findings) -> list[Finding]:
+            return [f for f in among if f.kinds & set(kinds)]
 
         checks = [f for f in of(k.TEST, k.LINT) if _runs_unattended(f.job)]
         yield from self._grouped(ctx, "deploy.ci_tests", checks, "runs tests/lint")
@@ -94,13 +127,13 @@ class CIDetector(Detector):
         yield from self._grouped(ctx, "governance.security_scanning", scans, "runs a security scan")
         cd = [f for f in of(k.DEPLOY) if _delivers(f.job)] + _environment_deploys(jobs, findings)
         yield from self._grouped(ctx, "deploy.cd", cd, "deploys automatically")
-        scheduled = [f for f in of(k.MONITOR) if SCHEDULE in f.job.triggers]
+        scheduled = [f for f in of(k.MONITOR, among=every) if SCHEDULE in f.job.triggers]
         yield from self._grouped(ctx, "monitoring.scheduled", scheduled, "runs monitoring/drift code on a schedule")
-        retrain = _after(findings, k.MONITOR, {k.TRAIN, k.RETRAIN_TRIGGER})
+        retrain = _after(every, k.MONITOR, {k.TRAIN, k.RETRAIN_TRIGGER})
         yield from self._grouped(ctx, "monitoring.retrain_trigger", retrain, "triggers training after monitoring/drift code")
-        data = [f for f in of(k.DATA_PIPELINE) if f.job.triggers & AUTOMATIC]
+        data = [f for f in of(k.DATA_PIPELINE, among=every) if f.job.triggers & AUTOMATIC]
         yield from self._grouped(ctx, "data.pipeline_automated", data, "runs the data pipeline automatically")
-        promote = _after(findings, k.TRAIN, {k.PROMOTE})
+        promote = _after(every, k.TRAIN, {k.PROMOTE})
         yield from self._grouped(ctx, "tracking.registry_promotion", promote, "promotes/registers a model after training or evaluation")
         yield from self._gates(ctx, jobs, findings)
 
@@ -133,19 +166,21 @@ class CIDetector(Detector):
             places = _unique_locations(ctx, group)
             yield self.evidence(
                 signal,
-                f"{first.job.system} job '{first.job.name}' {what}: {first.text[:160]} ({first.path}:{first.line or '?'})",
+                f"{first.job.system} job '{first.job.name}' {what}: {first.text[:160]} ({first.where})",
                 *places, tier=tier, subject=file, system=first.job.system, ci_file=file,
                 jobs=sorted({f.job.name for f in group}), kinds=sorted({x for f in group for x in f.kinds}),
             )
 
 
 def _unique_locations(ctx: ScanContext, group: Iterable[Finding]) -> list:
+    """Where the findings are, each followed chain from its CI step down (the first one whole)."""
     seen: set[tuple[str, int | None]] = set()
     out = []
     for f in group:
-        if (f.path, f.line) not in seen and len(out) < MAX_LOCATIONS:
-            seen.add((f.path, f.line))
-            out.append(ctx.location(f.path, f.line))
+        for place in f.chain or ((f.path, f.line),):
+            if place not in seen and len(out) < MAX_LOCATIONS:
+                seen.add(place)
+                out.append(ctx.location(*place))
     return out
 
 

@@ -1,6 +1,12 @@
-"""GitHub Actions workflows (.github/workflows/*.yml) read into the CI model."""
+"""GitHub Actions workflows (.github/workflows/*.yml) read into the CI model.
+
+A step using a local composite action (``uses: ./.github/actions/setup``) stands for the
+action's steps, which discovery reads into the job after it.
+"""
 from __future__ import annotations
 
+import posixpath
+import re
 from typing import Any
 
 from detectors.ci import model as m
@@ -18,10 +24,18 @@ _EVENTS = {
 }
 
 
+_WORKFLOW = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$", re.I)
+
+
 def is_workflow(path: str) -> bool:
-    """Workflow files live directly in .github/workflows/."""
-    low = path.lower()
-    return low.startswith(".github/workflows/") and low.count("/") == 2 and low.endswith((".yml", ".yaml"))
+    """Workflow files live directly in .github/workflows/: the repository's, or those of a
+    project kept in a folder (``seedcode/.github/workflows/``), whose paths start there."""
+    return bool(_WORKFLOW.search(path))
+
+
+def project_root(path: str) -> str:
+    """The folder a workflow's repository starts at: '' for the repository's own workflows."""
+    return path[:_WORKFLOW.search(path).start()] if is_workflow(path) else ""
 
 
 def triggers(on: Any) -> frozenset[str]:
@@ -63,7 +77,7 @@ def _workdir(job: dict) -> str:
     return str(run.get("working-directory") or "")
 
 
-def _steps(job: dict, finder: LineFinder, start: int) -> list[Step]:
+def _steps(job: dict, finder: LineFinder, start: int, root: str = "") -> list[Step]:
     out: list[Step] = []
     cursor = start
     workdir = _workdir(job)
@@ -81,9 +95,24 @@ def _steps(job: dict, finder: LineFinder, start: int) -> list[Step]:
             uses=uses,
             args=flatten(raw.get("with")),
             neutered=truthy(raw.get("continue-on-error")) or disabled_condition(raw.get("if")),
-            workdir=str(raw.get("working-directory") or workdir),
+            workdir=_under(root, str(raw.get("working-directory") or workdir)),
+            include=_under(root, uses.split("@", 1)[0]) if uses.startswith("./") else "",
         ))
     return out
+
+
+def _under(root: str, path: str) -> str:
+    """A path of the workflow's project made repository-relative."""
+    return posixpath.normpath(posixpath.join(root, path or ".")) if root else path
+
+
+def action_steps(path: str, docs: list[Any], text: str) -> list[Step]:
+    """Steps of a composite action's ``action.yml`` (none for JavaScript or Docker actions)."""
+    doc = docs[0] if docs else None
+    runs = doc.get("runs") if isinstance(doc, dict) else None
+    if not isinstance(runs, dict) or str(runs.get("using")).lower() != "composite":
+        return []
+    return _steps(runs, LineFinder(text), 1)
 
 
 def parse(path: str, docs: list[Any], text: str) -> Pipeline:
@@ -105,12 +134,12 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
             continue
         line = finder.key(name, jobs_line)
         job_triggers = _job_triggers(base, job.get("if"))
-        steps = _steps(job, finder, line or jobs_line)
+        steps = _steps(job, finder, line or jobs_line, project_root(path))
         uses = str(job.get("uses") or "")
         if uses:  # a reusable workflow: its jobs run with this workflow's triggers
             steps.append(Step(line=finder.text(uses, line or 1), uses=uses, args=flatten(job.get("with"))))
             if uses.startswith("./"):
-                called.append((uses[2:].split("@", 1)[0], job_triggers))
+                called.append((_under(project_root(path), uses[2:].split("@", 1)[0]), job_triggers))
         jobs.append(Job(
             file=path, system=SYSTEM, name=str(name), line=line, triggers=job_triggers,
             steps=tuple(steps), environment=_environment(job.get("environment")),

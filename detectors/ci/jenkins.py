@@ -1,4 +1,5 @@
-"""Jenkinsfile (declarative or scripted) read as text into the CI model: stages and sh steps."""
+"""Jenkinsfiles (declarative or scripted) and shared-library steps (``vars/*.groovy``) read as
+text into the CI model: stages and sh steps."""
 from __future__ import annotations
 
 import re
@@ -15,6 +16,7 @@ _SHELL = re.compile(r"\b(sh|bat|powershell|pwsh)\s*\(?\s*(?:script\s*:\s*)?('''(
 _INPUT = re.compile(r"(?m)^\s*input\b\s*(\(|message\s*:|['\"])")
 _CRON = re.compile(r"\b(cron|parameterizedCron)\s*\(")
 _POLL = re.compile(r"\b(pollSCM|githubPush|gitlab)\s*\(")
+_LIBRARY_STEP = re.compile(r"(^|/)vars/[\w-]+\.groovy$")
 _UNSTABLE = re.compile(r"catchError\s*\(\s*buildResult\s*:\s*['\"]SUCCESS|returnStatus\s*:\s*true")
 
 
@@ -22,6 +24,11 @@ def is_jenkinsfile(path: str) -> bool:
     """Jenkinsfile, Jenkinsfile.release, ci/deploy.jenkinsfile..."""
     base = path.lower().rsplit("/", 1)[-1]
     return base == "jenkinsfile" or base.startswith("jenkinsfile.") or base.endswith(".jenkinsfile")
+
+
+def is_library_step(path: str) -> bool:
+    """A shared library's custom step (``vars/deployModel.groovy``), callable from Jenkinsfiles."""
+    return bool(_LIBRARY_STEP.search(path))
 
 
 def _blank_comments(text: str) -> str:
@@ -36,14 +43,20 @@ def _line(text: str, pos: int) -> int:
 
 
 def parse(path: str, text: str) -> Pipeline:
-    """One job per stage, holding its shell steps; ``input`` marks a manual gate."""
+    """One job per stage, holding its shell steps; ``input`` marks a manual gate.
+
+    A library step runs inside the Jenkinsfiles that call it, with their triggers: its steps
+    (one job named after it when it has no stages) are read as theirs.
+    """
     code = _blank_comments(text)
-    if "pipeline" not in code and "node" not in code and "stage" not in code:
+    library = is_library_step(path)
+    if not library and "pipeline" not in code and "node" not in code and "stage" not in code:
         return Pipeline(path, SYSTEM, error="no pipeline, node or stage block")
     triggers = {m.PUSH, m.PULL_REQUEST}
     if _CRON.search(code):
         triggers.add(m.SCHEDULE)
-    stages = [(mt.start(), mt.group(1)) for mt in _STAGE.finditer(code)] or [(0, "pipeline")]
+    default = path.rsplit("/", 1)[-1].rsplit(".", 1)[0] if library else "pipeline"
+    stages = [(mt.start(), mt.group(1)) for mt in _STAGE.finditer(code)] or [(0, default)]
     bounds = [s for s, _ in stages[1:]] + [len(code)]
     jobs = []
     for (start, name), end in zip(stages, bounds):

@@ -50,6 +50,10 @@ class Step:
     """The step waits for a person (Jenkins input, Buildkite block, ManualValidation)."""
     workdir: str = ""
     """Folder the commands run in, where task-runner files are looked up first."""
+    file: str = ""
+    """File the step is written in when it is not the job's (an included template)."""
+    include: str = ""
+    """Template or local action the step stands for, as written; discovery adds its steps after it."""
 
 
 @dataclass(frozen=True)
@@ -85,3 +89,6 @@ class Pipeline:
     error: str | None = None
     called_workflows: tuple[tuple[str, frozenset[str]], ...] = field(default=())
     """(local reusable workflow path, triggers of the caller) for GitHub ``jobs.x.uses``."""
+    ci: bool = True
+    """False for an orchestrator's job definitions (Databricks jobs): they count for schedules and
+    data pipelines, not as CI."""

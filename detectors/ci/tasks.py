@@ -1,4 +1,4 @@
-"""Task runners that CI calls, followed one level: ``make test`` -> the recipe of ``test``.
+"""Task runners that CI calls, resolved one level at a time: ``make test`` -> the recipe of ``test``.
 
 Supports Makefile, justfile, nox, tox, invoke, mise, package.json scripts and the script
 tables of pyproject.toml (project/poetry/pdm/hatch/poe). A recipe's commands are returned with
@@ -13,9 +13,6 @@ from typing import Any, Callable
 from detectors.ci.commands import Command, commands
 from detectors.shapes import as_dict, get_in
 from scanner.detector import ParseError, ScanContext
-
-#: how deep recipes calling other recipes (``ci: lint test``, ``$(MAKE) test``) are followed.
-MAX_DEPTH = 3
 
 _MAKE_RULE = re.compile(r"^([A-Za-z0-9_./%-][\w./%-]*(?:[ \t]+[\w./%-]+)*)[ \t]*::?(?!=)[ \t]*([^=#\n]*?)\s*(?:#.*)?$")
 _MAKE_VAR = re.compile(r"^([A-Za-z_][\w]*)\s*(?:\?|:|::|\+)?=\s*(.*)$")
@@ -142,27 +139,22 @@ class TaskRunners:
         return value if isinstance(value, dict) else {}
 
     # -- resolution ----------------------------------------------------------------------------
-    def expand(self, cmd: Command, workdir: str = "", depth: int = 0) -> list[Resolved]:
-        """Commands run by ``cmd`` through a task runner (empty when it is not one)."""
-        if depth >= MAX_DEPTH:
-            return []
-        words = [w for w in cmd.words]
-        tool = cmd.tool
+    def resolve(self, cmd: Command, workdir: str = "") -> list[Resolved]:
+        """Commands the recipe ``cmd`` names runs, one level (empty when it is not a task runner).
+
+        Recipes calling other recipes (``$(MAKE) test``) are followed by the caller, which
+        guards depth and cycles for every kind of hop alike.
+        """
         resolvers = {
             "make": self._make, "gmake": self._make, "just": self._just, "nox": self._nox,
             "tox": self._tox, "invoke": self._invoke, "inv": self._invoke, "mise": self._mise,
             "npm": self._npm, "pnpm": self._npm, "yarn": self._npm, "bun": self._npm,
             "poe": self._poe,
         }
-        resolver = resolvers.get(tool)
+        resolver = resolvers.get(cmd.tool)
         if resolver is not None:
-            found = resolver(words[1:], workdir)
-        else:
-            found = self._project_script(words, workdir)
-        out = list(found)
-        for res in found:
-            out += self.expand(res.command, workdir, depth + 1)
-        return out
+            return resolver(list(cmd.words[1:]), workdir)
+        return self._project_script(list(cmd.words), workdir)
 
     def _targets(self, words: list[str], valued: set[str]) -> tuple[list[str], dict[str, str]]:
         names, opts = [], {}
@@ -319,10 +311,28 @@ class TaskRunners:
         return [entry]
 
     def _project_script(self, words: list[str], workdir: str) -> list[Resolved]:
-        """A bare word that is a script of pyproject.toml (``uv run train`` after unwrapping)."""
+        """A bare word that is a script of pyproject.toml (``uv run train`` after unwrapping) or
+        a console script of setup.py/setup.cfg (``run-pipeline --module-name x``), with its
+        arguments passed on."""
         if not words or "/" in words[0] or "." in words[0]:
             return []
-        return self._pyproject_tasks([words[0]], workdir)
+        found = self._pyproject_tasks([words[0]], workdir) or self._setup_script(words[0], workdir)
+        if len(words) == 1:
+            return found
+        return [Resolved(r.path, r.line, Command((*r.command.words, *words[1:]), r.command.offset, r.command.neutered))
+                for r in found]
+
+    def _setup_script(self, name: str, workdir: str) -> list[Resolved]:
+        """``name = pkg.mod:main`` among the console scripts of setup.py or setup.cfg."""
+        rx = re.compile(r"""['"]?\s*""" + re.escape(name) + r"""\s*=\s*([\w.]+):[\w.]+""")
+        for file in ("setup.py", "setup.cfg"):
+            path = self._find((file,), workdir)
+            text = self.ctx.text(path) if path else None
+            m = rx.search(text or "") if text and "console_scripts" in text else None
+            if m:
+                line = text.count("\n", 0, m.start()) + 1
+                return [Resolved(path, line, c) for c in commands(f"python -m {m.group(1)}")]
+        return []
 
     def _line_of(self, path: str | None, needle: str) -> int | None:
         text = self.ctx.text(path) if path else None

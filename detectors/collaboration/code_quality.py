@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from detectors.collaboration.repo import ENV_PREFIX, MAX_TASK_DEPTH, RepoFiles, base_name, depth, line_of, more, table
+from detectors.ci import read_ci
+from detectors.ci.classify import LINT
+from detectors.collaboration.repo import (ENV_PREFIX, MAX_LOCATIONS, MAX_TASK_DEPTH, RepoFiles, base_name, depth,
+                                          line_of, more, table)
 from detectors.collaboration.signals import CODE_QUALITY
 from detectors.manifests import requirements
 from detectors.shapes import as_dict, as_str, dicts
@@ -114,7 +117,27 @@ def _lint_configs(repo: RepoFiles) -> Iterator[Evidence]:
 
 
 def _lint_runs(repo: RepoFiles) -> Iterator[Evidence]:
-    """Linters run by CI steps or by task-runner recipes."""
+    """Linters run by CI steps or by task-runner recipes; CI read by the CI model covers every
+    system it knows (Azure templates, Jenkins, Cloud Build...) and follows scripts."""
+    found = list(_script_lint_runs(repo))
+    yield from found
+    if not found:
+        yield from _ci_lint_runs(repo)
+
+
+def _ci_lint_runs(repo: RepoFiles) -> Iterator[Evidence]:
+    for finding in read_ci(repo.ctx).ci_findings:
+        if LINT in finding.kinds:
+            job = finding.job
+            places = list(dict.fromkeys(finding.chain or ((finding.path, finding.line),)))
+            locations = [repo.ctx.location(p, n) for p, n in places[:MAX_LOCATIONS]]
+            yield repo.detector.evidence(
+                CODE_QUALITY, f"{finding.text[:120]} run by {job.system} in {job.file} ({finding.where})",
+                *locations, subject=f"run:{job.file}", runner=job.name)
+            return
+
+
+def _script_lint_runs(repo: RepoFiles) -> Iterator[Evidence]:
     for path, label, script, uses in _scripts(repo):
         tools = lint_commands(script)
         named = (not tools and bool(script.strip()) and not _INSTALL_ONLY.match(script)

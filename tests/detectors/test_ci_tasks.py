@@ -74,3 +74,24 @@ def test_commands_unwrap(script, expected):
 
 def test_or_true_marks_command_neutered():
     assert [c.neutered for c in commands("pytest || true\nruff check .")] == [True, True, False]
+
+
+@pytest.mark.parametrize("files", [
+    {"setup.py": 'setup(entry_points={"console_scripts": ["fit-model = mypkg.training:main"]})\n'},
+    {"setup.cfg": "[options.entry_points]\nconsole_scripts =\n    fit-model = mypkg.training:main\n"},
+])
+def test_console_script_of_setup_is_followed(make_repo, files):
+    files = {**files, ".github/workflows/ci.yml": gha("fit-model --epochs 2")}
+    assert "deploy.ci_training" in present(run_detector(CIDetector, make_repo(files)))
+
+
+def test_console_script_only_named_in_a_comment_is_not_followed(make_repo):
+    files = {"setup.py": '# "fit-model = mypkg.training:main" was removed\nsetup(name="x")\n',
+             ".github/workflows/ci.yml": gha("fit-model --epochs 2")}
+    assert "deploy.ci_training" not in present(run_detector(CIDetector, make_repo(files)))
+
+
+def test_task_runner_run_as_a_module_is_followed(make_repo):
+    files = {"noxfile.py": "import nox\n\n@nox.session\ndef audit(session):\n    session.run('pip-audit')\n",
+             ".github/workflows/ci.yml": gha("python -m nox -s audit")}
+    assert "governance.security_scanning" in present(run_detector(CIDetector, make_repo(files)))

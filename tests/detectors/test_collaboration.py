@@ -134,6 +134,11 @@ WORKFLOW = "on: push\njobs:\n  check:\n    runs-on: ubuntu-latest\n    steps:\n 
     ({".github/workflows/ci.yml": WORKFLOW.format(steps="      - uses: psf/black@stable\n")}, "present", "ci-action"),
     ({".gitlab-ci.yml": "lint:\n  script:\n    - pip install flake8\n    - python -m flake8 src\n"}, "present", "gitlab-ci"),
     ({"Makefile": "lint:\n\t@poetry run black --check .\n"}, "present", "makefile-lint"),
+    ({".pipelines/pr.yml": "pr: [main]\nsteps:\n  - template: templates/quality.yml\n",
+      ".pipelines/templates/quality.yml": "steps:\n  - script: |\n      flake8 --format junit-xml\n"},
+     "present", "azure-template-flake8"),
+    ({"Jenkinsfile": "pipeline {\n  stages {\n    stage('Lint') {\n      steps { sh 'python -m pylint src' }\n    }\n  }\n}\n"},
+     "present", "jenkins-pylint"),
     # traps
     ({"requirements-dev.txt": "ruff==0.4.0\nblack\n"}, "declared", "linter-only-in-requirements"),
     ({".editorconfig": "root = true\n[*]\nindent_style = space\n"}, "declared", "editorconfig-alone"),
@@ -144,6 +149,9 @@ WORKFLOW = "on: push\njobs:\n  check:\n    runs-on: ubuntu-latest\n    steps:\n 
     ({".github/workflows/ci.yml": WORKFLOW.format(steps="      - name: Lint\n        run: pip install -r req.txt\n")},
      "absent", "lint-step-that-only-installs"),
     ({"{{cookiecutter.slug}}/.pre-commit-config.yaml": PRE_COMMIT}, "absent", "unrendered-template"),
+    ({"azure-pipelines.yml": "steps:\n  - script: flake8 src\n    continueOnError: true\n"}, "absent", "azure-lint-cannot-fail"),
+    ({"docs/examples/azure/ci.yml": "trigger: [main]\npool: {vmImage: ubuntu-latest}\nsteps:\n  - script: flake8 src\n"},
+     "absent", "azure-lint-in-a-docs-example"),
 ])
 def test_code_quality(make_repo, files, expected):
     assert verdict(files, CODE_QUALITY, make_repo) == expected

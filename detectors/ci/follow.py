@@ -1,0 +1,203 @@
+"""Where a CI command leads: the shell scripts, task-runner recipes, Python modules and remote
+jobs it starts, followed several levels deep so a finding shows the chain down to what really
+runs (``.github/workflows/ci.yml:40 -> deploy/run.sh:12 -> train.py:88``).
+
+Depth, files read and hops walked are capped, and a place already on the chain is not entered
+again, so scripts calling each other end.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from detectors.ci import classify as k
+from detectors.ci.classify import compiles, script_target
+from detectors.ci.commands import Command, commands, module_form
+from detectors.ci.modules import Modules
+from detectors.ci.remote import RemoteJobs, locate
+from detectors.ci.tasks import TaskRunners
+from scanner.detector import ScanContext
+
+MAX_DEPTH = 5
+#: files (scripts, job definitions) read while following, per scan.
+MAX_FILES = 80
+#: hops walked per scan: a bound on the work whatever the repository holds.
+MAX_HOPS = 5000
+
+_SHELL_SUFFIX = (".sh", ".bash", ".zsh")
+#: ``$(dirname "$0")/x.sh``, ``${DIR}/x.sh``, ``$ROOT/x.sh``: the script's own folder, most often.
+_DIR_PREFIX = re.compile(r"^(?:SUBST|\$\{?\w+\}?)/")
+_SHELL_SHEBANG = re.compile(r"\b(ba|z|da|k)?sh\b")
+_PYTHON_SHEBANG = re.compile(r"^#!.*\bpython[\d.]*\b")
+_PYTEST_FILE = re.compile(r"^([\w./-]+\.py)(?:::.*)?$")
+
+#: classifies one command run in a folder; the flag says a submitted job's definition was read.
+Classifier = Callable[[Command, str, bool], set[str]]
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One place on a chain: a file, a line, and what is written there."""
+
+    path: str
+    line: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Reached:
+    """Something a CI command leads to, the hops down to it, and what it does."""
+
+    hops: tuple[Hop, ...]
+    kinds: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Next:
+    hop: Hop
+    command: Command | None
+    workdir: str
+    kinds: frozenset[str] = frozenset()
+
+
+class Follower:
+    """Follows commands into what they start; shared by every job of a scan (caches, budget)."""
+
+    def __init__(self, ctx: ScanContext, classify: Classifier) -> None:
+        self.ctx = ctx
+        self.classify = classify
+        self.runners = TaskRunners(ctx)
+        self.modules = Modules(ctx)
+        self.remote = RemoteJobs(ctx)
+        self._files: set[str] = set()
+        self._hops = MAX_HOPS
+
+    # -- one command -----------------------------------------------------------------------------
+    def kinds(self, cmd: Command, workdir: str, at: Hop) -> tuple[set[str], Hop | None]:
+        """Kinds of one command and, when it runs a Python module of the repository, that module.
+
+        A module whose name says nothing is classified by its calls; any module that submits a
+        pipeline adds what the pipeline does; a test file run by pytest adds training when it
+        runs a pipeline that trains (an end-to-end pipeline test).
+        """
+        dirs = _dirs(workdir, at.path)
+        submitted = bool(self.remote.definitions(cmd, dirs))
+        kinds = self.classify(cmd, workdir, submitted)
+        found = self._module(cmd, dirs, named=bool(kinds))
+        if found is None:
+            return kinds, None
+        module_kinds, hop = found
+        return kinds | module_kinds, hop
+
+    def _module(self, cmd: Command, dirs: tuple[str, ...], named: bool) -> tuple[set[str], Hop] | None:
+        tool = (module_form(cmd) or cmd).tool
+        if tool in ("pytest", "py.test"):
+            for word in cmd.words[1:]:
+                m = _PYTEST_FILE.match(word)
+                path = self.modules.find(m.group(1), dirs) if m else None
+                found = self.modules.kinds(path, by_calls=False) if path else None
+                if found is not None and k.TRAIN in found.kinds:
+                    return {k.TRAIN}, Hop(path, found.line, found.what)
+            return None
+        target = script_target(cmd)
+        if not target:
+            return None
+        if cmd.tool.startswith("python"):
+            path = self.modules.find(target if target.endswith((".py", ".ipynb")) else target.replace("/", "."), dirs)
+        else:  # ``./tools/check`` whose shebang runs Python
+            path = locate(self.ctx, _DIR_PREFIX.sub("", target), dirs)
+            path = path if path and _PYTHON_SHEBANG.match(self._first_line(path)) else None
+        if path is None:
+            return None
+        words = list(cmd.words[1:])
+        while words and words[0].startswith("-"):
+            words.pop(0)
+        args = tuple(words[1:])
+        found = self.modules.kinds(path, args, dirs=dirs)
+        if found is None:
+            return set(), Hop(path, None, path)
+        # a name that says what the module does wins over its calls; a submitted pipeline adds
+        kinds = set(found.kinds) if not named or found.kinds & {k.DATA_PIPELINE} else set()
+        return kinds, Hop(path, found.line, found.what)
+
+    # -- the walk --------------------------------------------------------------------------------
+    def walk(self, cmd: Command, workdir: str, at: Hop) -> list[Reached]:
+        """Everything ``cmd`` (written at ``at``) leads to, with its chain of hops."""
+        return self._walk(cmd, workdir, at, 0, frozenset({(at.path, at.line)}))
+
+    def _walk(self, cmd: Command, workdir: str, at: Hop, depth: int, seen: frozenset) -> list[Reached]:
+        if depth >= MAX_DEPTH or cmd.neutered or cmd.inert:
+            return []
+        out: list[Reached] = []
+        for nxt in self._next(cmd, workdir, at):
+            key = (nxt.hop.path, nxt.hop.line, nxt.hop.text)
+            if key in seen or self._hops <= 0:
+                continue
+            self._hops -= 1
+            if nxt.command is None:
+                out.append(Reached((nxt.hop,), nxt.kinds))
+                continue
+            if nxt.command.neutered or nxt.command.inert:
+                continue
+            kinds, module = self.kinds(nxt.command, nxt.workdir, nxt.hop)
+            if kinds:
+                out.append(Reached((nxt.hop, module) if module else (nxt.hop,), frozenset(kinds)))
+            for sub in self._walk(nxt.command, nxt.workdir, nxt.hop, depth + 1, seen | {key}):
+                out.append(Reached((nxt.hop, *sub.hops), sub.kinds))
+        if compiles(cmd.words):  # ``make compile-pipeline``: what it leads to compiles, runs nothing
+            out = [Reached(r.hops, r.kinds - {k.DATA_PIPELINE}) for r in out]
+            out = [r for r in out if r.kinds]
+        return out
+
+    def _next(self, cmd: Command, workdir: str, at: Hop) -> Iterator[_Next]:
+        """The places ``cmd`` starts: recipe lines, script lines, remote job commands."""
+        for res in self.runners.resolve(module_form(cmd) or cmd, workdir):  # ``python -m tox -e lint`` too
+            yield _Next(Hop(res.path, res.line, res.command.text), res.command, workdir)
+        dirs = _dirs(workdir, at.path)
+        script = self._shell_script(cmd, dirs)
+        if script is not None:
+            for sub in commands(self.ctx.text(script) or ""):
+                yield _Next(Hop(script, sub.offset + 1, sub.text), sub, workdir)
+        for remote in self.remote.definitions(cmd, dirs):
+            if remote.path and not self._may_read(remote.path):
+                continue
+            path, line = (remote.path, remote.line) if remote.path else (at.path, at.line)
+            if remote.kinds:
+                yield _Next(Hop(path, line, cmd.text), None, workdir, remote.kinds)
+            for sub in commands(remote.script):
+                line_of = (line + sub.offset) if line and remote.path else line
+                yield _Next(Hop(path, line_of, sub.text), sub, remote.workdir or workdir)
+
+    def _shell_script(self, cmd: Command, dirs: tuple[str, ...]) -> str | None:
+        """The repository shell script a command runs (``bash x.sh``, ``./deploy/run.sh``)."""
+        target = script_target(cmd)
+        if not target or cmd.tool.startswith("python") or target.lower().endswith((".py", ".ipynb", ".r", ".js", ".ts")):
+            return None
+        if cmd.tool not in ("bash", "sh", "zsh", "dash", "ksh") and not target.lower().endswith(_SHELL_SUFFIX) \
+                and not target.startswith("./"):
+            return None
+        path = locate(self.ctx, _DIR_PREFIX.sub("", target), dirs)
+        if path is None or not self._may_read(path):
+            return None
+        first = self._first_line(path)
+        # ``./manage`` with a Python (or other) shebang is not shell: its lines are no commands
+        return None if first.startswith("#!") and not _SHELL_SHEBANG.search(first) else path
+
+    def _first_line(self, path: str) -> str:
+        return (self.ctx.text(path) or "")[:200].split("\n", 1)[0]
+
+    def _may_read(self, path: str) -> bool:
+        if path in self._files:
+            return True
+        if len(self._files) >= MAX_FILES:
+            return False
+        self._files.add(path)
+        return True
+
+
+def _dirs(workdir: str, path: str) -> tuple[str, ...]:
+    """Folders a name in a command is looked up from: the working folder, then the file's own."""
+    work = posixpath.normpath(workdir) if workdir else ""
+    return tuple(d for d in dict.fromkeys([work, posixpath.dirname(path)]) if d and d != "." and not d.startswith(".."))

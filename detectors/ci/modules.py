@@ -1,0 +1,216 @@
+"""What a Python module that CI runs does, told by the calls it makes.
+
+A module whose name says nothing (``python run.py``) is classified by what it calls:
+``pytest.main`` runs tests, ``.fit`` in a file using an ML library trains, a deploy SDK call
+deploys. A module that submits a pipeline (Vertex ``PipelineJob``, Kubeflow ``Client``, a
+SageMaker pipeline's ``upsert``/``start``, a TFX runner, Azure ML) runs that pipeline, which
+is training when the pipeline trains: the module, the local modules it imports and the local
+modules its command line names are read for training steps.
+"""
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from detectors.catalogue import Pattern
+from detectors.ci import classify as k
+from detectors.ci.classify import script_kinds
+from scanner.detector import ScanContext
+from scanner.parsing.python import MAX_PARSE_BYTES, Call, PyFacts
+
+#: local modules read to learn whether a submitted pipeline trains.
+MAX_LOCAL_MODULES = 12
+
+_ML_LIBS = ("sklearn", "tensorflow", "keras", "torch", "lightning", "pytorch_lightning", "xgboost",
+            "lightgbm", "catboost", "transformers", "statsmodels", "prophet", "autogluon", "pycaret",
+            "fastai", "ultralytics", "sentence_transformers", "spacy", "jax", "flax", "tfx", "sagemaker",
+            "mlflow", "ray.train", "gluonts", "darts", "sktime", "neuralprophet", "setfit", "peft", "trl")
+_DEPLOY_SDKS = ("sagemaker", "google.cloud.aiplatform", "azureml", "azure.ai.ml", "mlflow.deployments",
+                "mlflow.sagemaker", "boto3", "databricks.sdk", "kubernetes", "modal", "bentoml", "truss")
+
+_FIT_CALLS = (".fit", ".fit_generator", "xgboost.train", "lightgbm.train", "*Trainer.train", "ultralytics.*.train")
+#: (kind, modules one of which the file must import (none: any file), call patterns).
+_CALL_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (k.TEST, (), ("pytest.main", "unittest.main", "unittest.*TestRunner.run", "nose.run", "nose2.main")),
+    (k.TRAIN, _ML_LIBS, _FIT_CALLS),
+    (k.DEPLOY, _DEPLOY_SDKS, (".deploy", ".deploy_model", "*.online_deployments.begin_create_or_update",
+                              "*.online_endpoints.begin_create_or_update", "*.batch_deployments.begin_create_or_update",
+                              "boto3.client.create_endpoint", "boto3.client.update_endpoint", ".update_endpoint",
+                              "mlflow.deployments.*.create_deployment", "mlflow.deployments.*.update_deployment",
+                              "mlflow.sagemaker.deploy", "*.serving_endpoints.create", "*.serving_endpoints.update_config",
+                              "*.patch_namespaced_deployment", "*.replace_namespaced_deployment",
+                              "google.cloud.aiplatform.Endpoint.create")),
+)
+#: calls that run or submit a pipeline (each a group: all of its patterns must be called).
+_PIPELINE_RUNS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    ((), ("google.cloud.aiplatform.PipelineJob*.run",)),
+    ((), ("google.cloud.aiplatform.PipelineJob*.submit",)),
+    ((), ("google.cloud.aiplatform.pipeline_jobs.PipelineJob*.*",)),
+    ((), ("kfp.*Client.create_run_from_*",)),
+    ((), ("kfp.*Client.run_pipeline",)),
+    ((), ("tfx.orchestration.*DagRunner.run",)),
+    ((), ("azure.ai.ml.MLClient.jobs.create_or_update",)),
+    ((), ("azureml.core.Experiment.submit",)),
+    ((), ("azureml.pipeline.core.*.submit",)),
+    (("sagemaker",), (".upsert", ".start")),
+)
+#: calls that build a training step into a pipeline.
+_TRAINING_STEPS = tuple(Pattern.parse(p) for p in (
+    "*.Trainer", "tfx.*Trainer", "sagemaker.*TrainingStep", "sagemaker.*Estimator", "sagemaker.*.estimator.*",
+    "google_cloud_pipeline_components.*Training*", "*CustomTrainingJob*", "*AutoML*TrainingJob*",
+    "azure.ai.ml.automl.*", "azureml.train.*", "azureml.pipeline.steps.*Train*"))
+_FIT = tuple(Pattern.parse(p) for p in _FIT_CALLS)
+_COMPILED = tuple((kind, guard, tuple(Pattern.parse(p) for p in pats)) for kind, guard, pats in _CALL_RULES)
+_COMPILED_RUNS = tuple((guard, tuple(Pattern.parse(p) for p in pats)) for guard, pats in _PIPELINE_RUNS)
+
+
+@dataclass(frozen=True)
+class ModuleKinds:
+    """What a module does, and the line of the call that shows it."""
+
+    path: str
+    kinds: frozenset[str]
+    line: int | None
+    what: str
+    """The call that shows it (``calls pytest.main``)."""
+
+
+def _first(calls: Iterable[Call], patterns: tuple[Pattern, ...]) -> Call | None:
+    return next((c for c in calls for p in patterns if p.matches(c)), None)
+
+
+def _imports(facts: PyFacts, modules: tuple[str, ...]) -> bool:
+    return not modules or facts.imports_any(modules) is not None
+
+
+class Modules:
+    """Finds the Python modules CI commands run and reads what they do (cached per scan)."""
+
+    def __init__(self, ctx: ScanContext) -> None:
+        self.ctx = ctx
+        self._spans: dict[str, dict[str, tuple[int, int]]] = {}
+
+    # -- where a module is -------------------------------------------------------------------
+    def find(self, target: str, dirs: Iterable[str]) -> str | None:
+        """Repository path of a script (``a/b.py``) or dotted module (``a.b``), tried from ``dirs``."""
+        if self.ctx.repo is None or not target or "$" in target:
+            return None
+        if target.endswith((".py", ".ipynb")):
+            names = [target]
+        else:
+            rel = target.replace(".", "/")
+            names = [f"{rel}.py", f"{rel}/__main__.py", f"{rel}.ipynb", f"src/{rel}.py", f"src/{rel}/__main__.py"]
+        for folder in dict.fromkeys([*dirs, ""]):
+            for name in names:
+                path = posixpath.normpath(posixpath.join(folder, name)) if folder else posixpath.normpath(name)
+                if not path.startswith("..") and self.ctx.repo.exists(path):
+                    return path
+        return None
+
+    def local_imports(self, path: str, facts: PyFacts, dirs: tuple[str, ...] = ()) -> list[str]:
+        """Repository modules that ``path`` imports (``from src.x import y`` -> ``src/x/y.py``),
+        looked up from the root, the project folders ``dirs`` and the module's own folder."""
+        out: list[str] = []
+        folders = list(dict.fromkeys(["", *dirs, posixpath.dirname(path)]))
+        for name in facts.imports:
+            for candidate in (name, name.rsplit(".", 1)[0] if "." in name else ""):
+                rel = candidate.replace(".", "/")
+                paths = [posixpath.join(d, f"{rel}{end}") for d in folders for end in (".py", "/__init__.py")]
+                found = next((p for p in paths if candidate and self.ctx.repo is not None and self.ctx.repo.exists(p)), None)
+                if found and found not in out:
+                    out.append(found)
+                    break
+        return out[:MAX_LOCAL_MODULES]
+
+    # -- what it does -------------------------------------------------------------------------
+    def kinds(self, path: str, args: tuple[str, ...] = (), by_calls: bool = True,
+              dirs: tuple[str, ...] = ()) -> ModuleKinds | None:
+        """Kinds of the module at ``path`` run with ``args``; None when it shows none.
+
+        A submitted pipeline is always looked for; ``by_calls`` also classifies by the generic
+        calls (tests, fit, deploy). ``dirs`` are where modules named in ``args`` are looked up.
+        An argument naming a function of the module (``--mode deploy-model``) narrows the calls
+        read to that function's.
+        """
+        facts = self.ctx.python(path)
+        if facts is None:
+            return None
+        calls = self._narrowed(path, facts, args)
+        run = self._pipeline_run(path, facts, calls, args, dirs)
+        if run is not None:
+            return run
+        if not by_calls:
+            return None
+        for kind, guard, patterns in _COMPILED:
+            if _imports(facts, guard):
+                call = _first(calls, patterns)
+                if call is not None:
+                    return ModuleKinds(path, frozenset({kind}), call.line, f"calls {call.name.lstrip('.')}")
+        return None
+
+    def _pipeline_run(self, path: str, facts: PyFacts, calls: tuple[Call, ...], args: tuple[str, ...],
+                      dirs: tuple[str, ...]) -> ModuleKinds | None:
+        paths = [path, *self.local_imports(path, facts, dirs), *self._named_modules(path, args, dirs)]
+        reach = [(p, f) for p, f in ((p, self.ctx.python(p)) for p in paths) if f is not None]
+        for guard, patterns in _COMPILED_RUNS:
+            if guard and not any(_imports(f, guard) for _, f in reach):
+                continue
+            found = [_first(calls, (p,)) for p in patterns]
+            if all(found):
+                call = found[-1]
+                kinds = {k.DATA_PIPELINE}
+                if any(self._trains(p, f) for p, f in reach):
+                    kinds.add(k.TRAIN)
+                return ModuleKinds(path, frozenset(kinds), call.line, f"calls {call.name.lstrip('.')}")
+        return None
+
+    def _named_modules(self, path: str, args: tuple[str, ...], dirs: tuple[str, ...]) -> list[str]:
+        """Local modules the command line names (``--module-name pipelines.abalone.pipeline``)."""
+        out = []
+        for word in args:
+            if word.startswith("-") or not re.fullmatch(r"[\w./-]+", word):
+                continue
+            found = self.find(word, [*dirs, posixpath.dirname(path)]) if "." in word or "/" in word else None
+            if found and found != path:
+                out.append(found)
+        return out[:MAX_LOCAL_MODULES]
+
+    def _trains(self, path: str, facts: PyFacts) -> bool:
+        """The module builds or runs training: a training step, a fit call, a train function."""
+        if k.TRAIN in script_kinds(path.rsplit(".", 1)[0]):
+            return True
+        if _first(facts.calls, _TRAINING_STEPS) is not None:
+            return True
+        if _imports(facts, _ML_LIBS) and _first(facts.calls, _FIT) is not None:
+            return True
+        return any(k.TRAIN in script_kinds(name) for name in facts.defs)
+
+    def _narrowed(self, path: str, facts: PyFacts, args: tuple[str, ...]) -> tuple[Call, ...]:
+        """Calls of the function an argument names (a mode of a multi-purpose script), else all."""
+        wanted = {w.replace("-", "_") for w in args if not w.startswith("-")} & set(facts.defs)
+        if not wanted:
+            return facts.calls
+        spans = self._function_spans(path)
+        ranges = [spans[name] for name in wanted if name in spans]
+        if not ranges:
+            return facts.calls
+        return tuple(c for c in facts.calls if any(a <= c.line <= b for a, b in ranges))
+
+    def _function_spans(self, path: str) -> dict[str, tuple[int, int]]:
+        if path not in self._spans:
+            spans: dict[str, tuple[int, int]] = {}
+            text = self.ctx.text(path) or ""
+            if path.endswith(".py") and len(text) <= MAX_PARSE_BYTES:
+                try:
+                    tree = ast.parse(text)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    tree = None
+                for node in ast.walk(tree) if tree is not None else ():
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        spans.setdefault(node.name, (node.lineno, node.end_lineno or node.lineno))
+            self._spans[path] = spans
+        return self._spans[path]
+

@@ -1,0 +1,77 @@
+"""Shell in CI steps cut into the commands it really runs: substitutions, ``bash -c``, chains,
+runner wrappers, env prefixes; and the quoting and fallback traps that must not count."""
+from __future__ import annotations
+
+import pytest
+from conftest import present, run_detector
+
+from detectors.ci import CIDetector
+from detectors.ci.commands import commands
+
+
+def gha(command: str) -> dict[str, str]:
+    step = command.replace("\n", "\n          ")
+    return {".github/workflows/ci.yml": "on: push\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                        f"      - run: |\n          {step}\n"}
+
+
+@pytest.mark.parametrize("script, expected", [
+    ('export RUN_ID=$(python train.py --quick)', [("python train.py --quick", False), ("export RUN_ID=SUBST", False)]),
+    ("VERSION=`python evaluate.py`", [("python evaluate.py", False)]),
+    ('echo "result: $(pytest -q)"', [("pytest -q", False), ("echo result: SUBST", False)]),
+    ("echo '$(pytest -q)'", [("echo $(pytest -q)", False)]),
+    ('bash -c "pip install . && pytest -q"', [("pip install .", False), ("pytest -q", False)]),
+    ("sh -ec 'ruff check . ; mypy src'", [("ruff check .", False), ("mypy src", False)]),
+    ('bash -c "pytest || true"', [("pytest", True), ("true", True)]),
+    ('eval "python -m pytest"', [("python -m pytest", False)]),
+    ('echo "pytest && ruff check ."', [("echo pytest && ruff check .", False)]),
+    ("a || true; pytest", [("a", True), ("true", True), ("pytest", False)]),
+    ("pytest && ruff check . || echo failed", [("pytest", True), ("ruff check .", True), ("echo failed", True)]),
+    ("pytest || exit 1", [("pytest", False), ("exit 1", False)]),
+    ("uv tool run ruff@0.5.0 check .", [("ruff check .", False)]),
+    ("uvx --from ruff ruff check", [("ruff check", False)]),
+    ("pipx run --spec black black --check .", [("black --check .", False)]),
+    ("uv run -m pkg.train", [("python -m pkg.train", False)]),
+    ("poetry run -- pytest", [("pytest", False)]),
+    ("CUDA_VISIBLE_DEVICES=0 timeout 600 python train.py", [("python train.py", False)]),
+    ("env FOO=1 pytest -x", [("pytest -x", False)]),
+    ("pytest 2>&1 | tee log.txt", [("pytest 2>&1", False), ("tee log.txt", False)]),
+    ("python serve.py &", [("python serve.py", False)]),
+])
+def test_commands_are_cut_and_unwrapped(script, expected):
+    assert [(c.text, c.neutered) for c in commands(script)] == expected
+
+
+@pytest.mark.parametrize("command, signal", [
+    ("export RUN_ID=$(python train.py)", "deploy.ci_training"),
+    ("VERSION=`python scripts/evaluate.py`", "deploy.ci_training"),
+    ('bash -c "pip install . && pytest -q"', "deploy.ci_tests"),
+    ("sh -c 'ruff check src'", "deploy.ci_tests"),
+    ("uv tool run ruff check .", "deploy.ci_tests"),
+    ("uvx ruff@0.5.0 check .", "deploy.ci_tests"),
+    ("pipx run --spec black black --check .", "deploy.ci_tests"),
+    ("poetry run python -m pytest", "deploy.ci_tests"),
+    ("python -m flake8 src", "deploy.ci_tests"),
+    ("python -m mypy src", "deploy.ci_tests"),
+    ("python -m pip_audit -r requirements.txt", "governance.security_scanning"),
+    ("pip install -r requirements.txt && cd tests && pytest", "deploy.ci_tests"),
+    ("make lint || true; pytest", "deploy.ci_tests"),
+    ("CUDA_VISIBLE_DEVICES=0 WANDB_MODE=offline python train.py", "deploy.ci_training"),
+    ("timeout 3600 python -m pkg.train", "deploy.ci_training"),
+])
+def test_shell_forms_reach_the_tool(make_repo, command, signal):
+    assert signal in present(run_detector(CIDetector, make_repo(gha(command))))
+
+
+@pytest.mark.parametrize("command, signal", [
+    ("echo '$(pytest -q)'", "deploy.ci_tests"),
+    ('echo "pytest && ruff check ."', "deploy.ci_tests"),
+    ('bash -c "pytest || true"', "deploy.ci_tests"),
+    ("pytest || echo 'tests failed'", "deploy.ci_tests"),
+    ("VERSION=$(echo pytest)", "deploy.ci_tests"),
+    ("python -m pip install pytest ruff", "deploy.ci_tests"),
+    ("pipx run cowsay pytest", "deploy.ci_tests"),
+    ("RUN=$(python train.py) || true", "deploy.ci_training"),
+])
+def test_shell_traps_do_not_count(make_repo, command, signal):
+    assert signal not in present(run_detector(CIDetector, make_repo(gha(command))))

@@ -1,0 +1,405 @@
+"""CI found by content, not by file name: Cloud Build configs and Azure pipelines anywhere, Azure
+templates followed wherever they live, CodeBuild buildspecs (YAML, CDK, Terraform), CodePipeline,
+Databricks bundles and dbx workflows, Jenkins shared-library steps, local composite actions;
+and the YAML files that merely have ``steps:`` but are something else."""
+from __future__ import annotations
+
+import pytest
+from conftest import declared, present, run_detector
+
+from detectors.ci import CIDetector
+
+
+def scan(make_repo, files: dict[str, str], git: bool = False) -> list:
+    return run_detector(CIDetector, make_repo(files, git=git))
+
+
+def systems(ev: list) -> dict[str, list[str]]:
+    return {e.attributes["system"]: e.attributes["files"] for e in ev if e.signal == "deploy.ci_present" and e.counts}
+
+
+CLOUD_BUILD = """# CI/CD steps for Cloud Build
+steps:
+- name: 'gcr.io/cloud-builders/git'
+  args: ['clone', '--depth', '1', '$_REPO_URL']
+  id: 'Clone Repository'
+- name: '$_CICD_IMAGE_URI'
+  entrypoint: 'pytest'
+  args: ['src/tests/model_tests.py', '-s']
+  dir: 'repo'
+  id: 'Unit Test Model'
+  waitFor: ['Clone Repository']
+- name: 'europe-west1-docker.pkg.dev/p/tools/cli'
+  entrypoint: 'python'
+  args: ['deploy/rollout.py', '--endpoint', '$_ENDPOINT']
+  id: 'Deploy Model'
+images: ['$_IMAGE_URI']
+"""
+
+
+@pytest.mark.parametrize("path, git", [("build/pipeline-deployment.yaml", True), ("ci/model-deployment.yaml", False)])
+def test_cloud_build_config_found_by_shape_anywhere(make_repo, path, git):
+    ev = scan(make_repo, {path: CLOUD_BUILD}, git=git)
+    assert systems(ev) == {"Google Cloud Build": [path]}
+    assert {"deploy.ci_tests", "deploy.cd"} <= present(ev)
+
+
+STEPS_BUT_NOT_CI = {
+    "k8s/job.yaml": "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: train\nsteps:\n  - name: gcr.io/p/train\n    args: ['pytest']\n",
+    "workflows/argo.yaml": ("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  templates:\n    - name: main\n"
+                            "      steps:\n        - - name: test\n            template: pytest\n"),
+    "actions/lint/action.yml": ("name: lint\ndescription: lint\nruns:\n  using: composite\n  steps:\n"
+                                "    - run: ruff check .\n      shell: bash\n"),
+    "tour.yaml": "title: Getting started\nsteps:\n  - name: Install\n    text: Run pytest\n  - name: Train\n    text: python train.py\n",
+    ".drone.yml": "kind: pipeline\ntype: docker\nsteps:\n  - name: test\n    image: python:3.11\n    commands:\n      - pytest\n",
+    "docs/examples/cloud-build.yaml": CLOUD_BUILD,
+    "examples/gcp/deploy.yaml": CLOUD_BUILD,
+    "notes.yaml": "steps:\n  - name: python:3.11\n    args: ['-m', 'pytest']\n",
+}
+
+
+@pytest.mark.parametrize("path", sorted(STEPS_BUT_NOT_CI))
+def test_yaml_with_steps_that_is_something_else_is_not_ci(make_repo, path):
+    ev = scan(make_repo, {path: STEPS_BUT_NOT_CI[path]})
+    assert not present(ev) and not declared(ev)
+
+
+AZURE_CALLER = """trigger:
+  - main
+pr: none
+pool:
+  vmImage: ubuntu-latest
+stages:
+  - stage: Quality
+    jobs:
+      - job: checks
+        steps:
+          - template: ../ci/templates/quality.yml
+            parameters:
+              python: '3.11'
+  - template: /ci/templates/deploy-stage.yml
+"""
+QUALITY = "parameters:\n  - name: python\nsteps:\n  - script: pip install flake8 pytest\n  - script: |\n      flake8 src\n  - template: tests.yml\n"
+TESTS = "steps:\n  - script: python -m pytest tests\n    displayName: Unit tests\n"
+DEPLOY_STAGE = "stages:\n  - stage: Deploy\n    jobs:\n      - job: ship\n        steps:\n          - script: kubectl apply -f k8s/\n"
+
+
+def test_azure_templates_are_followed_wherever_they_live(make_repo):
+    files = {".pipelines/main.yml": AZURE_CALLER, "ci/templates/quality.yml": QUALITY, "ci/templates/tests.yml": TESTS,
+             "ci/templates/deploy-stage.yml": DEPLOY_STAGE}
+    ev = scan(make_repo, files)
+    assert {"deploy.ci_tests", "deploy.cd"} <= present(ev)
+    tests = next(e for e in ev if e.signal == "deploy.ci_tests")
+    assert ("ci/templates/quality.yml", 6) in [(loc.path, loc.line) for loc in tests.locations]
+    assert systems(ev) == {"Azure Pipelines": [".pipelines/main.yml"]}
+
+
+def test_azure_template_runs_with_its_callers_triggers(make_repo):
+    caller = "trigger: none\npr:\n  - main\nsteps:\n  - template: deploy.yml\n"
+    files = {".pipelines/pr.yml": caller, ".pipelines/deploy.yml": "steps:\n  - script: helm upgrade api chart/\n"}
+    ev = scan(make_repo, files)
+    # the template alone would look push-triggered; it only runs on pull requests here
+    assert "deploy.cd" not in present(ev)
+    assert systems(ev) == {"Azure Pipelines": [".pipelines/pr.yml"]}
+
+
+@pytest.mark.parametrize("files", [
+    {"azure-pipelines.yml": "steps:\n  - template: a.yml\n", "a.yml": "steps:\n  - template: b.yml\n",
+     "b.yml": "steps:\n  - template: a.yml\n  - script: pytest\n"},
+    {"azure-pipelines.yml": "steps:\n  - template: steps/test.yml@templates\n  - template: missing.yml\n"},
+    {"azure-pipelines.yml": "steps:\n  - template: broken.yml\n", "broken.yml": "steps: [\n  - {"},
+    {"azure-pipelines.yml": "extends:\n  template: ${{ variables.t }}\n"},
+])
+def test_azure_template_cycles_and_dead_ends_never_crash(make_repo, files):
+    ev = scan(make_repo, files)
+    assert "deploy.ci_present" in present(ev)
+    assert ("deploy.ci_tests" in present(ev)) is ("b.yml" in files)
+
+
+def test_azure_extends_template(make_repo):
+    files = {"azure-pipelines.yml": "trigger: [main]\nextends:\n  template: templates/pipeline.yml\n",
+             "templates/pipeline.yml": "jobs:\n  - job: test\n    steps:\n      - bash: pytest -q\n"}
+    assert "deploy.ci_tests" in present(scan(make_repo, files))
+
+
+def test_azure_pipeline_found_by_shape(make_repo):
+    pipeline = ("trigger:\n  branches:\n    include: [main]\npool:\n  vmImage: ubuntu-latest\nsteps:\n"
+                "  - task: TerraformTaskV4@4\n    inputs:\n      command: apply\n  - script: pytest\n")
+    ev = scan(make_repo, {"environment_setup/iac-pipeline.yml": pipeline})
+    assert systems(ev) == {"Azure Pipelines": ["environment_setup/iac-pipeline.yml"]}
+
+
+def test_bare_steps_file_no_pipeline_names_is_not_a_pipeline(make_repo):
+    assert not present(scan(make_repo, {"ci/steps.yml": "steps:\n  - script: pytest\n"}))
+
+
+def test_local_composite_action_is_read_into_the_job(make_repo):
+    workflow = "on: pull_request\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./.github/actions/check\n"
+    action = "name: check\nruns:\n  using: composite\n  steps:\n    - run: python -m pytest -q\n      shell: bash\n"
+    ev = scan(make_repo, {".github/workflows/ci.yml": workflow, ".github/actions/check/action.yml": action})
+    assert "deploy.ci_tests" in present(ev)
+    assert systems(ev) == {"GitHub Actions": [".github/workflows/ci.yml"]}
+
+
+BUILDSPEC = """version: 0.2
+phases:
+  install:
+    commands:
+      - pip install -r requirements.txt
+  build:
+    commands:
+      - pytest -q
+      - python src/train.py
+  post_build:
+    on-failure: CONTINUE
+    commands:
+      - bandit -r src
+"""
+
+
+@pytest.mark.parametrize("path", ["buildspec.yml", "infra/codebuild/ci.yaml"])
+def test_codebuild_buildspec_by_name_or_shape(make_repo, path):
+    ev = scan(make_repo, {path: BUILDSPEC})
+    assert systems(ev) == {"AWS CodeBuild": [path]}
+    assert {"deploy.ci_tests", "deploy.ci_training"} <= present(ev)
+    # a phase that may fail without failing the build does not count
+    assert "governance.security_scanning" not in present(ev)
+
+
+CDK_STACK = """from aws_cdk import Stack, pipelines, aws_codebuild as codebuild
+
+
+class MlPipelineStack(Stack):
+    def __init__(self, scope, id):
+        super().__init__(scope, id)
+        spec = codebuild.BuildSpec.from_object({
+            "version": "0.2",
+            "phases": {"build": {"commands": ["pip install .", "python -m pytest tests"]}},
+        })
+        synth = pipelines.ShellStep("Synth", commands=["pip install -r requirements.txt", "python pipelines/train.py", "cdk synth"])
+        pipeline = pipelines.CodePipeline(self, "Pipeline", synth=synth)
+        pipeline.add_stage(ServingStage(self, "Prod"))
+"""
+
+
+def test_cdk_codebuild_and_pipeline(make_repo):
+    ev = scan(make_repo, {"infra/pipeline_stack.py": CDK_STACK})
+    assert {"deploy.ci_present", "deploy.ci_tests", "deploy.ci_training", "deploy.cd"} <= present(ev)
+    tests = next(e for e in ev if e.signal == "deploy.ci_tests")
+    assert ("infra/pipeline_stack.py", 9) in [(loc.path, loc.line) for loc in tests.locations]
+
+
+@pytest.mark.parametrize("code", [
+    '"""Builds with codebuild.BuildSpec.from_object({"phases": {"build": {"commands": ["pytest"]}}})."""\nimport aws_cdk\n',
+    "from my_ci import ShellStep\n\nShellStep('x', commands=['pytest'])\n# aws_cdk\n",
+    "from aws_cdk import aws_s3 as s3\n\nbucket = s3.Bucket(None, 'b')\n",
+])
+def test_cdk_traps(make_repo, code):
+    assert not present(scan(make_repo, {"infra/stack.py": code}))
+
+
+TERRAFORM = '''resource "aws_codebuild_project" "train" {
+  name = "train"
+  source {
+    type      = "CODEPIPELINE"
+    buildspec = <<-EOT
+      version: 0.2
+      phases:
+        build:
+          commands:
+            - python -m pytest
+            - python train_model.py --epochs 3
+    EOT
+  }
+}
+
+resource "aws_codepipeline" "ml" {
+  name = "ml"
+  stage {
+    name = "Deploy"
+    action {
+      name     = "Deploy"
+      category = "Deploy"
+      owner    = "AWS"
+      provider = "ECS"
+      configuration = {
+        ClusterName = "c"
+      }
+    }
+  }
+}
+'''
+
+
+def test_terraform_codebuild_and_codepipeline(make_repo):
+    ev = scan(make_repo, {"infra/ci.tf": TERRAFORM})
+    assert set(systems(ev)) == {"AWS CodeBuild", "AWS CodePipeline"}
+    assert {"deploy.ci_tests", "deploy.ci_training", "deploy.cd"} <= present(ev)
+    training = next(e for e in ev if e.signal == "deploy.ci_training")
+    assert ("infra/ci.tf", 11) in [(loc.path, loc.line) for loc in training.locations]
+
+
+def test_terraform_approval_gates_the_deploy(make_repo):
+    gated = TERRAFORM.replace('  stage {\n    name = "Deploy"', '  stage {\n    name = "Approve"\n    action {\n'
+                              '      name = "Approve"\n      category = "Approval"\n      provider = "Manual"\n    }\n  }\n'
+                              '  stage {\n    name = "Deploy"')
+    ev = present(scan(make_repo, {"infra/ci.tf": gated}))
+    assert "governance.approval_gates" in ev
+
+
+@pytest.mark.parametrize("text", [
+    'resource "aws_codebuild_project" "x" {\n  source {\n    buildspec = "ci/buildspec.yml"\n  }\n}\n',
+    'resource "aws_s3_bucket" "b" {\n  bucket = "aws_codebuild_project"\n}\n',
+    "".join(f"# {line}\n" for line in TERRAFORM.splitlines()),
+    "/*\n" + TERRAFORM + "*/\n",
+    'resource "aws_codebuild_project" "x" {\n  source {\n    buildspec = <<EOT\nnot: [valid\nEOT\n  }\n}\n',
+])
+def test_terraform_traps(make_repo, text):
+    assert not present(scan(make_repo, {"infra/main.tf": text}))
+
+
+BUNDLE_ROOT = "bundle:\n  name: churn\ninclude:\n  - resources/*.yml\n"
+MONITORING_JOB = """resources:
+  jobs:
+    drift_monitor:
+      name: drift monitor
+      schedule:
+        quartz_cron_expression: "0 0 6 * * ?"
+        timezone_id: UTC
+      tasks:
+        - task_key: drift
+          notebook_task:
+            notebook_path: ../notebooks/check_drift
+    refresh_features:
+      trigger:
+        periodic:
+          interval: 1
+          unit: DAYS
+      tasks:
+        - task_key: dlt
+          pipeline_task:
+            pipeline_id: ${resources.pipelines.features.id}
+    adhoc_training:
+      tasks:
+        - task_key: train
+          spark_python_task:
+            python_file: ../src/train.py
+"""
+
+
+def test_databricks_bundle_jobs_count_for_schedules_not_as_ci(make_repo):
+    ev = scan(make_repo, {"databricks.yml": BUNDLE_ROOT, "resources/jobs.yml": MONITORING_JOB})
+    found = present(ev)
+    assert {"monitoring.scheduled", "data.pipeline_automated"} <= found
+    # an orchestrator's jobs are not CI: no CI system, and its training job is not CI training
+    assert "deploy.ci_present" not in found and "deploy.ci_training" not in found
+    scheduled = next(e for e in ev if e.signal == "monitoring.scheduled")
+    assert scheduled.locations[0].path == "resources/jobs.yml"
+
+
+def test_paused_databricks_schedule_is_not_a_schedule(make_repo):
+    paused = MONITORING_JOB.replace("        timezone_id: UTC\n", "        timezone_id: UTC\n        pause_status: PAUSED\n")
+    assert "monitoring.scheduled" not in present(scan(make_repo, {"resources/jobs.yml": paused}))
+
+
+DBX = """environments:
+  default:
+    workflows:
+      - name: "model-monitoring"
+        schedule:
+          quartz_cron_expression: "0 0 * * * ?"
+        tasks:
+          - task_key: "monitor"
+            spark_python_task:
+              python_file: "file://mlops/jobs/monitoring.py"
+"""
+
+
+def test_dbx_deployment_workflows(make_repo):
+    ev = present(scan(make_repo, {"conf/deployment.yml": DBX}))
+    assert "monitoring.scheduled" in ev and "deploy.ci_present" not in ev
+
+
+def test_jenkins_shared_library_step(make_repo):
+    step = "def call(Map config = [:]) {\n    sh \"python -m pytest ${config.tests ?: 'tests'}\"\n    sh 'python train.py'\n}\n"
+    ev = scan(make_repo, {"vars/trainAndTest.groovy": step, "vars/helpers.groovy": "def version() { return '1' }\n"})
+    assert {"deploy.ci_tests", "deploy.ci_training"} <= present(ev)
+    assert systems(ev) == {"Jenkins": ["vars/trainAndTest.groovy"]}
+
+
+SEED_WORKFLOW = """on:
+  push:
+    branches: [main]
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: pip install .
+      - run: run-pipeline --module-name pipelines.abalone.pipeline --role-arn $ROLE
+"""
+SEED_SETUP = ('from setuptools import setup\n\nsetup(name="pipelines", entry_points={"console_scripts": [\n'
+              '    "run-pipeline=pipelines.run_pipeline:main",\n]})\n')
+SEED_RUN = ("from pipelines._utils import get_pipeline_driver\n\npipeline = get_pipeline_driver(module_name, kwargs)\n"
+            "pipeline.upsert(role_arn=role)\npipeline.start()\n")
+SEED_PIPELINE = ("from sagemaker.estimator import Estimator\nfrom sagemaker.workflow.steps import TrainingStep\n\n"
+                 "step = TrainingStep(name='Train', estimator=Estimator(image_uri=i, role=r))\n")
+
+
+def test_workflow_of_a_project_kept_in_a_folder_runs_from_that_folder(make_repo):
+    files = {"seedcode/.github/workflows/build.yml": SEED_WORKFLOW, "seedcode/setup.py": SEED_SETUP,
+             "seedcode/pipelines/__init__.py": "", "seedcode/pipelines/_utils.py": "import importlib\n",
+             "seedcode/pipelines/run_pipeline.py": SEED_RUN, "seedcode/pipelines/abalone/pipeline.py": SEED_PIPELINE}
+    ev = scan(make_repo, files)
+    assert systems(ev) == {"GitHub Actions": ["seedcode/.github/workflows/build.yml"]}
+    assert {"deploy.ci_training", "data.pipeline_automated"} <= present(ev)
+    training = next(e for e in ev if e.signal == "deploy.ci_training")
+    assert ("seedcode/setup.py", 4) in [(loc.path, loc.line) for loc in training.locations]
+
+
+@pytest.mark.parametrize("folder", ["docs/ci", "examples/minimal", "templates/service"])
+def test_workflow_kept_with_docs_or_examples_is_not_ci(make_repo, folder):
+    workflow = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+    assert not present(scan(make_repo, {f"{folder}/.github/workflows/ci.yml": workflow}))
+
+
+@pytest.mark.parametrize("text", ["42\n", "- a\n- b\n", "phases: 3\nversion: 1\n", "version: 0.2\nphases:\n  build: [1, 2]\n",
+                                  "version: 0.2\nphases:\n  build:\n    commands: {a: 1}\n",
+                                  "resources:\n  jobs:\n    x:\n      tasks: [1, {notebook_task: 5}, {spark_python_task: {python_file: 7}}]\n",
+                                  "environments:\n  e:\n    workflows: [{tasks: 3}, 5]\n",
+                                  "bundle: {}\ntargets: [1]\nresources: {jobs: [1]}\n", b"\x00\x01binary"])
+@pytest.mark.parametrize("path", ["buildspec.yml", "databricks.yml", "resources/jobs.yml", "conf/deployment.yml",
+                                  "ci/pipeline.yml"])
+def test_odd_shapes_of_the_new_formats_never_crash(make_repo, path, text):
+    ev = scan(make_repo, {path: text})
+    assert "deploy.ci_tests" not in present(ev)
+
+
+@pytest.mark.parametrize("path, text", [
+    ("infra/main.tf", 'resource "aws_codebuild_project" "x" {\n  source {\n    buildspec = <<EOT\n'),
+    ("infra/main.tf", 'resource "aws_codepipeline" "p" {\n  stage { action { category = "Deploy" provider = '),
+    ("infra/stack.py", "from aws_cdk import pipelines\n\npipelines.ShellStep('x', commands=[f'{a}', None, 3])\n"),
+    ("infra/stack.py", "from aws_cdk import aws_codebuild as cb\n\ncb.BuildSpec.from_object(spec)\ncb.BuildSpec.from_object({1: [\n"),
+    ("vars/step.groovy", "def call() {\n  sh '''\n"),
+])
+def test_broken_definitions_never_crash(make_repo, path, text):
+    ev = scan(make_repo, {path: text})
+    assert "deploy.ci_tests" not in present(ev)
+
+
+def test_templates_naming_each_other_many_times_stay_bounded(make_repo):
+    files = {"azure-pipelines.yml": "steps:\n" + "  - template: t0.yml\n" * 20}
+    for i in range(6):
+        files[f"t{i}.yml"] = "steps:\n" + f"  - template: t{i + 1}.yml\n" * 20
+    files["t6.yml"] = "steps:\n  - script: pytest\n"
+    ev = scan(make_repo, files)
+    assert "deploy.ci_present" in present(ev)
+
+
+def test_azure_jobs_template_keeps_its_jobs_gates_and_deploys(make_repo):
+    caller = "trigger: [main]\nstages:\n  - stage: Release\n    jobs:\n      - template: templates/release.yml\n"
+    release = ("jobs:\n  - job: approve\n    pool: server\n    steps:\n      - task: ManualValidation@0\n"
+               "        inputs:\n          notifyUsers: ops@example.org\n"
+               "  - deployment: ship\n    dependsOn: approve\n    environment: staging\n    strategy:\n      runOnce:\n"
+               "        deploy:\n          steps:\n            - script: az ml online-deployment update -f deploy.yml\n")
+    ev = present(scan(make_repo, {".azure-pipelines/release.yml": caller, ".azure-pipelines/templates/release.yml": release}))
+    assert {"governance.approval_gates", "deploy.cd"} <= ev
