@@ -14,6 +14,7 @@ from detectors.ci.classify import classify_command, classify_uses, script_target
 from detectors.ci.commands import Command, commands
 from detectors.ci.follow import Follower, Hop
 from detectors.ci.model import Job, Step
+from detectors.precommit import CONFIG_NAMES, SECURITY_HOOKS, hook_ids
 from detectors.shapes import as_dict, as_list, get_in
 from scanner.detector import ParseError, ScanContext
 
@@ -64,6 +65,7 @@ class JobAnalyser:
         self.ctx = ctx
         self.follower = Follower(ctx, self._classify)
         self._ruff_security: dict[str, bool] = {}
+        self._pre_commit_security: dict[str, bool] = {}
 
     def findings(self, job: Job) -> list[Finding]:
         """Findings of a job (none when the whole job is neutered)."""
@@ -76,6 +78,8 @@ class JobAnalyser:
                 continue
             if step.uses:
                 kinds = classify_uses(step.uses, step.args)
+                if k.LINT in kinds and "pre-commit/action" in step.uses.lower() and self._pre_commit_scans(step.workdir):
+                    kinds.add(k.SECURITY)
                 if kinds:
                     out.append(Finding(job, frozenset(kinds), step.uses, step.file or job.file, step.line, order))
             for cmd in commands(step.run):
@@ -106,7 +110,25 @@ class JobAnalyser:
             kinds |= self._target_kinds(cmd)
         if kinds & {k.LINT} and self._ruff_security_check(cmd, workdir):
             kinds.add(k.SECURITY)
+        if k.LINT in kinds and cmd.tool == "pre-commit" and self._pre_commit_scans(workdir):
+            kinds.add(k.SECURITY)
         return kinds
+
+    def _pre_commit_scans(self, workdir: str) -> bool:
+        """The pre-commit config that CI runs holds a security hook (bandit, detect-secrets...)."""
+        if workdir not in self._pre_commit_security:
+            hooks: set[str] = set()
+            for folder in dict.fromkeys([workdir.strip("./"), ""]):
+                for name in CONFIG_NAMES:
+                    path = f"{folder}/{name}" if folder else name
+                    if self.ctx.repo is not None and self.ctx.repo.exists(path):
+                        try:
+                            docs = self.ctx.structured(path)
+                        except ParseError:
+                            continue
+                        hooks.update(hook_ids(docs[0] if docs else None))
+            self._pre_commit_security[workdir] = bool(hooks & SECURITY_HOOKS)
+        return self._pre_commit_security[workdir]
 
     @staticmethod
     def _target_kinds(cmd: Command) -> set[str]:

@@ -11,6 +11,7 @@ from detectors.collaboration.repo import (ENV_PREFIX, MAX_LOCATIONS, MAX_TASK_DE
                                           line_of, more, table)
 from detectors.collaboration.signals import CODE_QUALITY
 from detectors.manifests import requirements
+from detectors.precommit import CONFIG_NAMES, hook_ids
 from detectors.shapes import as_dict, as_str, dicts
 from scanner.detector import ParseError
 from scanner.model import Evidence, Outcome, Tier
@@ -40,7 +41,6 @@ _INSTALL_ONLY = re.compile(
 _LINT_ACTION = re.compile(r"ruff|psf/black|pre-commit/action|super-linter|lint-action|flake8|pylint|mypy|"
                           r"prettier|eslint|reviewdog|markdownlint|hadolint|isort", re.I)
 _LINT_STEP_NAME = re.compile(r"\b(?:lint\w*|format\w*|style|code[ -]quality|pre-commit)\b", re.I)
-_PRE_COMMIT_CONFIGS = (".pre-commit-config.yaml", ".pre-commit-config.yml")
 _TASK_FILES = ("makefile", "gnumakefile", "justfile", ".justfile", "tox.ini")
 
 #: (path, job/step name, shell text, action used) of one CI step or task recipe.
@@ -76,7 +76,7 @@ def code_quality_evidence(repo: RepoFiles) -> Iterator[Evidence]:
 
 def _pre_commit(repo: RepoFiles) -> Iterator[Evidence]:
     for path in repo.files:
-        if base_name(path) not in _PRE_COMMIT_CONFIGS:
+        if base_name(path) not in CONFIG_NAMES:
             continue
         try:
             docs = repo.ctx.structured(path)
@@ -90,7 +90,7 @@ def _pre_commit(repo: RepoFiles) -> Iterator[Evidence]:
             why = "the document is not a mapping" if not isinstance(doc, dict) else "'repos' is not a list"
             yield repo.error(CODE_QUALITY, path, why)
             continue
-        hooks = sorted({str(h.get("id")) for r in dicts(repos) for h in dicts(r.get("hooks")) if h.get("id")})
+        hooks = hook_ids(doc)
         if hooks:
             yield repo.found(CODE_QUALITY, f"pre-commit hooks in {path}: {', '.join(hooks[:6])}",
                              [path], subject="pre-commit", hooks=hooks)

@@ -61,6 +61,29 @@ def test_ruff_without_bandit_rules_is_only_lint(make_repo):
     assert "deploy.ci_tests" in ev and "governance.security_scanning" not in ev
 
 
+PRE_COMMIT = ("repos:\n  - repo: https://github.com/PyCQA/bandit\n    rev: '1.7.5'\n    hooks:\n      - id: bandit\n"
+              "  - repo: https://github.com/psf/black\n    rev: 24.1.0\n    hooks:\n      - id: black\n")
+STYLE_ONLY = ("repos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n    rev: v4.4.0\n    hooks:\n"
+              "      - id: trailing-whitespace\n      - id: detect-private-key\n")
+
+
+@pytest.mark.parametrize("config, ci, scans", [
+    (PRE_COMMIT, gha("pre-commit run --all-files"), True),
+    (PRE_COMMIT, ".github/workflows/ci.yml", True),
+    (STYLE_ONLY, gha("pre-commit run --all-files"), False),  # hygiene hooks are not a scan
+    (PRE_COMMIT, None, False),  # hooks that CI never runs scan nothing in CI
+])
+def test_pre_commit_in_ci_scans_with_its_security_hooks(make_repo, config, ci, scans):
+    files = {".pre-commit-config.yaml": config}
+    if ci == ".github/workflows/ci.yml":
+        files[ci] = ("name: q\non: [push]\njobs:\n  q:\n    runs-on: ubuntu-latest\n    steps:\n"
+                     "      - uses: actions/checkout@v4\n      - uses: pre-commit/action@v3.0.1\n")
+    elif ci:
+        files[".github/workflows/ci.yml"] = ci
+    found = present(run_detector(CIDetector, make_repo(files)))
+    assert ("governance.security_scanning" in found) is scans
+
+
 @pytest.mark.parametrize("script, expected", [
     ("FOO=1 uv run --frozen pytest -x", ["pytest", "-x"]),
     ("poetry run python -m train", ["python", "-m", "train"]),
