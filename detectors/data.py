@@ -13,6 +13,8 @@ import fnmatch
 import re
 from typing import Any, Iterator
 
+from detectors.flow import TEST_DIRS, is_test_path
+from detectors.scheduling import schedules
 from detectors.shapes import as_list, dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
@@ -28,7 +30,6 @@ DATA_EXTENSIONS = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json", ".n
 MIN_DATA_BYTES = 10_000
 #: small files in test folders are fixtures; only large ones are datasets in disguise.
 MAX_FIXTURE_BYTES = 1_000_000
-TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "testdata", "test_data", "__fixtures__"})
 #: JSON is mostly configuration: it counts as data only inside a data folder.
 DATA_DIRS = frozenset({"data", "datasets", "dataset", "raw", "processed", "interim", "external",
                        "corpus", "samples", "inputs"})
@@ -86,14 +87,6 @@ TRACKERS = ("mlflow", "wandb", "clearml", "neptune", "comet_ml", "aim", "dvclive
 # Airflow schedule keywords whose value means "never runs by itself".
 _AIRFLOW_SCHEDULE = re.compile(r"\b(schedule_interval|schedule|timetable)\s*=\s*([^,)\n]+)")
 _MANUAL_SCHEDULE = re.compile(r"^(None|[\"']@once[\"']|[\"']None[\"'])\s*$")
-
-
-def is_test_path(path: str) -> bool:
-    """True for files of a test suite (folders such as tests/ or files named test_*.py)."""
-    parts = path.lower().split("/")
-    base = parts[-1]
-    return bool(TEST_DIRS.intersection(parts[:-1])) or base.startswith("test_") or base.endswith("_test.py") \
-        or base == "conftest.py"
 
 
 def code_files(ctx: ScanContext, notebooks: bool = False) -> Iterator[tuple[str, PyFacts]]:
@@ -177,7 +170,9 @@ class DataDetector(Detector):
       (frameworks used from code come from the catalogue). Scrapy item pipelines and
       scikit-learn ``Pipeline`` objects are not data pipelines.
     * ``data.pipeline_automated``: orchestrator schedules: Prefect deployment schedules, Airflow
-      DAGs whose schedule is not ``None``, Kubeflow ``ScheduledWorkflow`` resources.
+      DAGs whose schedule is not ``None``, Kubeflow ``ScheduledWorkflow`` resources; in-house
+      schedules (APScheduler/``schedule`` jobs, loops an app starts, CronJobs, Terraform/CDK cron
+      rules) whose job, followed to what it calls, ingests or prepares data or (re)trains.
     * ``data.validation``: functions dedicated to validating data frames (``validate_data``...).
     * ``data.lineage``: ``dvc.lock`` stage dependencies (a run recorded them: executed) and
       run logging of dataset versions, digests or manifests.
@@ -202,6 +197,7 @@ class DataDetector(Detector):
         yield from self._lfs(ctx)
         yield from self._prefect_yaml(ctx)
         yield from self._kubeflow_schedules(ctx)
+        yield from self._in_house_schedules(ctx)
         yield from self._python(ctx)
 
     # -- committed datasets ----------------------------------------------------------------------
@@ -365,6 +361,17 @@ class DataDetector(Detector):
             if text and "kind: ScheduledWorkflow" in text:
                 yield self.evidence("data.pipeline_automated", f"Kubeflow recurring run (ScheduledWorkflow) in {path}",
                                     ctx.location(path, _line_of(text, "kind: ScheduledWorkflow")), tool="kubeflow")
+
+    def _in_house_schedules(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """Schedulers, loops, CronJobs and cron rules whose job prepares data or trains."""
+        for sched in schedules(ctx):
+            names = sched.pipeline
+            if names:
+                places = [ctx.location(sched.path, sched.line)]
+                if sched.started and sched.started[0] != sched.path:
+                    places.append(ctx.location(*sched.started))
+                yield self.evidence("data.pipeline_automated", sched.summary(names), *places,
+                                    subject=f"schedule:{sched.path}:{sched.job}", kind=sched.kind, job=sched.job)
 
     # -- Python code -----------------------------------------------------------------------------
     def _python(self, ctx: ScanContext) -> Iterator[Evidence]:

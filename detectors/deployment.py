@@ -6,6 +6,7 @@ import ast
 import re
 from typing import Any, Iterator
 
+from detectors.flow import module_index
 from detectors.shapes import dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
@@ -138,7 +139,7 @@ class DeploymentDetector(Detector):
             load = load or _loader_reference(ctx.text(path) or "", facts)
             if load is not None:
                 loaders[path] = load
-        index = _module_index([p for p in ctx.files() if p.endswith(".py")])
+        index = module_index([p for p in ctx.files() if p.endswith(".py")])
         for path, line in sorted(apps.items()):
             loader = _loader_for(ctx, path, index, loaders)
             if loader is None:
@@ -394,18 +395,6 @@ def _app_line(facts: PyFacts) -> int | None:
         if call.name in _WEB_APP_CALLS or call.name.startswith("streamlit."):
             return call.line
     return None
-
-
-def _module_index(paths: list[str]) -> dict[str, str]:
-    """Dotted module name -> path, under every suffix (``src/pkg/m.py`` is ``pkg.m`` and ``m``)."""
-    index: dict[str, str] = {}
-    for path in paths:
-        parts = path[:-3].split("/")
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        for i in range(len(parts)):
-            index.setdefault(".".join(parts[i:]), path)
-    return index
 
 
 def _imported_modules(ctx: ScanContext, path: str) -> list[str]:

@@ -18,6 +18,7 @@ from detectors.monitoring.schedules import (code_schedule, cron_monitoring, is_c
 from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK, INSTRUMENTATION, LOGGING,
                                           RETRAIN, SCHEDULED)
 from detectors.monitoring.source import Hit, Source, line_of, project_sources
+from detectors.scheduling import schedules
 from detectors.tools import is_template_path
 from scanner.detector import ParseError, ScanContext
 
@@ -53,8 +54,19 @@ def collect(ctx: ScanContext) -> Findings:
         if not is_template_path(path):
             _structured_file(ctx, path, found)
             _text_file(ctx, path, found)
+    _in_house_schedules(ctx, found)
     found.demote_orphan_provisioning()
     return found
+
+
+def _in_house_schedules(ctx: ScanContext, found: Findings) -> None:
+    """Schedules whose job, followed to what it calls, runs monitoring (and where a loop starts)."""
+    for sched in schedules(ctx):
+        names = sched.monitoring
+        if names:
+            found.add(SCHEDULED, "in-house-schedule", Hit(sched.path, sched.line, sched.summary(names)))
+            if sched.started and sched.started[0] != sched.path:
+                found.add(SCHEDULED, "in-house-schedule", Hit(*sched.started, sched.summary(names)))
 
 
 def _structured_file(ctx: ScanContext, path: str, found: Findings) -> None:
