@@ -13,7 +13,9 @@ import fnmatch
 import re
 from typing import Any, Iterator
 
-from detectors.flow import TEST_DIRS, is_test_path
+from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS, record_validation, validation_gates
+from detectors.data_tests import data_tests
+from detectors.flow import project
 from detectors.scheduling import schedules
 from detectors.shapes import as_list, dicts
 from detectors.tools import is_template_path
@@ -22,14 +24,11 @@ from scanner.model import Evidence, Outcome, Tier
 from scanner.parsing.python import PyFacts, parse_tree
 from scanner.sources.interface import SourceError
 
-#: extensions of files that hold datasets (checked case-insensitively).
-DATA_EXTENSIONS = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json", ".npz", ".npy",
-                   ".feather", ".arrow", ".avro", ".orc", ".xlsx", ".xls", ".pkl", ".pickle",
-                   ".h5", ".hdf5")
 #: a committed file below this size is a sample or a lookup table, not a dataset.
 MIN_DATA_BYTES = 10_000
 #: small files in test folders are fixtures; only large ones are datasets in disguise.
 MAX_FIXTURE_BYTES = 1_000_000
+TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "testdata", "test_data", "__fixtures__"})
 #: JSON is mostly configuration: it counts as data only inside a data folder.
 DATA_DIRS = frozenset({"data", "datasets", "dataset", "raw", "processed", "interim", "external",
                        "corpus", "samples", "inputs"})
@@ -67,13 +66,6 @@ _PERSIST = re.compile(r"^(json\.dump|shutil\.copy\w*|fsspec\.open|hashlib\.\w+|\
 # Custom data validation: functions dedicated to checking data against expectations.
 _VALIDATION_DEF = re.compile(r"^_?(validate|check|assert)_(data|dataset|df|dataframe|schema|input_data|"
                              r"columns|frame|quality|raw|features|batch)", re.I)
-#: what a check looks at when it checks the data itself (nulls, types, columns, ranges, rows).
-_CONTENT_CHECK = frozenset({
-    "isnull", "isna", "notna", "notnull", "null_count", "is_null", "dtypes", "dtype", "columns", "schema",
-    "duplicated", "is_duplicated", "between", "is_between", "nunique", "n_unique", "unique", "min", "max",
-    "shape", "empty", "select_dtypes", "value_counts", "describe", "isin", "is_in", "isnan", "isfinite",
-    "is_numeric_dtype", "is_string_dtype", "is_datetime64_any_dtype", "infer_dtype", "count", "height",
-})
 #: a check that compares digests tells whether a cached file changed, not whether data is valid.
 _DIGEST_CALL = re.compile(r"^hashlib\.|(^|\.)(hash_pandas_object|hexdigest|md5|sha1|sha256)$")
 
@@ -87,6 +79,14 @@ TRACKERS = ("mlflow", "wandb", "clearml", "neptune", "comet_ml", "aim", "dvclive
 # Airflow schedule keywords whose value means "never runs by itself".
 _AIRFLOW_SCHEDULE = re.compile(r"\b(schedule_interval|schedule|timetable)\s*=\s*([^,)\n]+)")
 _MANUAL_SCHEDULE = re.compile(r"^(None|[\"']@once[\"']|[\"']None[\"'])\s*$")
+
+
+def is_test_path(path: str) -> bool:
+    """True for files of a test suite (folders such as tests/ or files named test_*.py)."""
+    parts = path.lower().split("/")
+    base = parts[-1]
+    return bool(TEST_DIRS.intersection(parts[:-1])) or base.startswith("test_") or base.endswith("_test.py") \
+        or base == "conftest.py"
 
 
 def code_files(ctx: ScanContext, notebooks: bool = False) -> Iterator[tuple[str, PyFacts]]:
@@ -117,7 +117,7 @@ def _content_flags(fn: ast.AST) -> tuple[bool, bool, bool]:
     for node in ast.walk(fn):
         if isinstance(node, (ast.Raise, ast.Assert)):
             raises = True
-        elif isinstance(node, ast.Attribute) and node.attr in _CONTENT_CHECK:
+        elif isinstance(node, ast.Attribute) and node.attr in CONTENT_CHECKS:
             looks = True
         elif isinstance(node, ast.Call):
             name = ast.unparse(node.func)
@@ -173,7 +173,11 @@ class DataDetector(Detector):
       DAGs whose schedule is not ``None``, Kubeflow ``ScheduledWorkflow`` resources; in-house
       schedules (APScheduler/``schedule`` jobs, loops an app starts, CronJobs, Terraform/CDK cron
       rules) whose job, followed to what it calls, ingests or prepares data or (re)trains.
-    * ``data.validation``: functions dedicated to validating data frames (``validate_data``...).
+    * ``data.validation``: functions dedicated to validating data frames (``validate_data``...);
+      checks recognised by structure (``detectors.data_checks``): a function that fails on the
+      data's content, called before training or ingestion so that its failure stops the flow;
+      pydantic models rejecting the records a pipeline reads; data tests on a committed dataset
+      that a CI test run collects (``detectors.data_tests``).
     * ``data.lineage``: ``dvc.lock`` stage dependencies (a run recorded them: executed) and
       run logging of dataset versions, digests or manifests.
     """
@@ -198,6 +202,7 @@ class DataDetector(Detector):
         yield from self._prefect_yaml(ctx)
         yield from self._kubeflow_schedules(ctx)
         yield from self._in_house_schedules(ctx)
+        yield from self._data_checks(ctx)
         yield from self._python(ctx)
 
     # -- committed datasets ----------------------------------------------------------------------
@@ -372,6 +377,17 @@ class DataDetector(Detector):
                     places.append(ctx.location(*sched.started))
                 yield self.evidence("data.pipeline_automated", sched.summary(names), *places,
                                     subject=f"schedule:{sched.path}:{sched.job}", kind=sched.kind, job=sched.job)
+
+    def _data_checks(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """Checks recognised by what they do: a gate before training or ingestion, pydantic
+        records rejected in a pipeline, data tests run by CI."""
+        proj = project(ctx)
+        for kind, found in (("gate", validation_gates(proj)), ("records", record_validation(proj)),
+                            ("data-test", data_tests(ctx))):
+            for finding in found:
+                yield self.evidence("data.validation", finding.summary,
+                                    *[ctx.location(path, line) for path, line in finding.places],
+                                    subject=f"{kind}:{finding.places[0][0]}", kind=kind)
 
     # -- Python code -----------------------------------------------------------------------------
     def _python(self, ctx: ScanContext) -> Iterator[Evidence]:

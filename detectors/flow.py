@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable, Iterator
 
 from detectors.tools import is_template_path
 from scanner.detector import ScanContext
-from scanner.parsing.python import parse_tree
+from scanner.scope import is_example_path, is_test_path
 
-#: folders of a test suite and its fixtures.
-TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "testdata", "test_data", "__fixtures__"})
-#: folders whose code shows a practice rather than runs it (examples, templates, docs).
-EXAMPLE_DIRS = frozenset({"examples", "example", "templates", "template", "docs", "tutorials"})
+#: folders of project templates (their code is rendered into other projects, not run here).
+TEMPLATE_DIRS = frozenset({"templates", "template"})
+#: how many parsed modules a scan keeps summarised at once.
+MAX_MODULES = 256
 #: how many functions a walk through helpers visits at most (a bound, not a tuning knob).
 MAX_REACH = 200
 
@@ -65,19 +66,10 @@ def pipeline_names(names: Iterable[str]) -> list[str]:
     return sorted(out)
 
 
-def is_test_path(path: str) -> bool:
-    """True for files of a test suite (folders such as tests/ or files named test_*.py)."""
-    parts = path.lower().split("/")
-    base = parts[-1]
-    return bool(TEST_DIRS.intersection(parts[:-1])) or base.startswith("test_") or base.endswith("_test.py") \
-        or base == "conftest.py"
-
-
 def is_project_code(path: str) -> bool:
-    """A Python module of the project itself: no tests, templates, examples or docs."""
-    parts = path.lower().split("/")
-    return (path.endswith(".py") and not is_test_path(path) and not is_template_path(path)
-            and not EXAMPLE_DIRS.intersection(parts[:-1]))
+    """A Python module of the project itself: no tests, fixtures, templates, examples or docs."""
+    return (path.endswith(".py") and not is_test_path(path) and not is_example_path(path)
+            and not is_template_path(path) and not TEMPLATE_DIRS.intersection(path.lower().split("/")[:-1]))
 
 
 def callee(node: ast.Call) -> str | None:
@@ -258,17 +250,25 @@ class Project:
         self.ctx = ctx
         self.paths = [p for p in ctx.files() if is_project_code(p)]
         self.index = module_index(self.paths)
-        self._modules: dict[str, Module | None] = {}
+        self._modules: OrderedDict[str, Module | None] = OrderedDict()
 
     def text(self, path: str) -> str:
         """Text of a file ('' when unreadable)."""
         return self.ctx.text(path) or ""
 
     def module(self, path: str) -> Module | None:
-        """The parsed module at ``path`` (None when it does not parse or is over the caps)."""
-        if path not in self._modules:
-            tree = parse_tree(self.text(path))
-            self._modules[path] = Module(path, tree) if tree is not None else None
+        """The parsed module at ``path`` (None when it does not parse or is over the caps).
+
+        The last ``MAX_MODULES`` modules read are kept: a walk through helpers returns to the same
+        few modules, and a large repository's trees would not fit in memory all at once.
+        """
+        if path in self._modules:
+            self._modules.move_to_end(path)
+            return self._modules[path]
+        tree = self.ctx.tree(path)
+        self._modules[path] = Module(path, tree) if tree is not None else None
+        if len(self._modules) > MAX_MODULES:
+            self._modules.popitem(last=False)
         return self._modules[path]
 
     def modules(self, *needles: str, pattern: re.Pattern[str] | None = None) -> Iterator[Module]:

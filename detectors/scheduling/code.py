@@ -23,13 +23,15 @@ _QUEUE_CALLS = frozenset({"poll", "receive", "receive_messages", "consume", "deq
                           "xread", "xreadgroup", "recv", "get_nowait"})
 #: a loop waking more often than this (seconds) polls for something; it does not run on a schedule.
 MIN_TICK_SECONDS = 5
+#: a module worth parsing: it hands a job to a scheduler, or loops (and waits, said the needles).
+_WORTH_PARSING = re.compile(r"add_job|scheduled_job|\.every\(|^\s*while\b", re.M)
 _APS_TIMING = ("weeks", "days", "hours", "minutes", "seconds", "hour", "minute", "day_of_week", "day",
                "month", "cron", "crontab")
 
 
 def code_schedules(project: Project) -> Iterator[Schedule]:
     """Schedules set up in Python modules of the project."""
-    for module in project.modules("add_job", "scheduled_job", ".every(", "sleep(", "wait("):
+    for module in project.modules("add_job", "scheduled_job", ".every(", "sleep(", "wait(", pattern=_WORTH_PARSING):
         text = project.text(module.path)
         if _imports(module, "apscheduler"):
             yield from _apscheduler(project, module)
