@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import Iterator
 
-from detectors.flow import Function, Module, Project, callee, dotted, own_nodes, words
+from detectors.flow import Finding, Function, Module, Project, callee, dotted, own_nodes, words
 
 #: extensions of files that hold datasets (checked case-insensitively).
 DATA_EXTENSIONS = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json", ".npz", ".npy",
@@ -54,14 +53,6 @@ _DATA_DEF = re.compile(r"def\s+\w*?(data|dataset|df|frame|rows|records|batch|tab
                        r"features)\b|\w_(rows|records|dataset|frame)\s*\(", re.I)
 _EXITS = frozenset({"exit", "abort", "fail", "cancel"})
 _ROUTES = frozenset({"get", "post", "put", "patch", "delete", "route", "websocket", "api_route"})
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One data check: what it is, and the places (path, line) that show it."""
-
-    summary: str
-    places: tuple[tuple[str, int | None], ...]
 
 
 # -- checks that stop the flow ---------------------------------------------------------------------

@@ -13,8 +13,8 @@ from typing import Iterator
 from detectors.ci.classify import TEST, classify_command
 from detectors.ci.commands import Command, commands
 from detectors.ci.discovery import pipelines
-from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS, Finding
-from detectors.flow import callee, own_nodes
+from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS
+from detectors.flow import Finding, callee, own_nodes
 from detectors.tools import is_template_path
 from scanner.detector import ScanContext
 from scanner.parsing.python import parse_tree

@@ -231,6 +231,14 @@ class Module:
         return list(seen.values())
 
 
+@dataclass(frozen=True)
+class Finding:
+    """What a recogniser saw, and the places (path, line) that show it, most telling first."""
+
+    summary: str
+    places: tuple[tuple[str, int | None], ...]
+
+
 def module_index(paths: Iterable[str]) -> dict[str, str]:
     """Dotted module name -> path, under every suffix (``src/pkg/m.py`` is ``pkg.m`` and ``m``)."""
     index: dict[str, str] = {}
