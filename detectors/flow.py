@@ -94,6 +94,20 @@ def dotted(node: ast.AST) -> str:
     return ""
 
 
+def expression_names(node: ast.AST) -> list[str]:
+    """Identifiers, attribute names and strings inside an expression (``LambdaFunction(retrain_fn)``
+    -> LambdaFunction, retrain_fn; ``merge(labels, on="id")`` -> merge, labels, id)."""
+    out = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            out.append(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            out.append(sub.attr)
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            out.append(sub.value)
+    return out
+
+
 def own_nodes(fn: ast.AST) -> Iterator[ast.AST]:
     """Nodes of a function's body, without the bodies of functions or classes nested in it."""
     stack = list(ast.iter_child_nodes(fn))

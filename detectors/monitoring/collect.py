@@ -8,7 +8,8 @@ from typing import Callable
 from detectors.monitoring.alerting import alert_rules, threshold_notification
 from detectors.monitoring.dashboards import dashboard_provider, grafana_dashboard, monitoring_app
 from detectors.monitoring.drift import statistical_drift
-from detectors.monitoring.feedback import ground_truth_join
+from detectors.flow import project
+from detectors.monitoring.feedback import feedback_store, ground_truth_join
 from detectors.monitoring.findings import Findings
 from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
 from detectors.monitoring.instrumentation import evaluation_report, logging_setup, request_telemetry
@@ -55,6 +56,9 @@ def collect(ctx: ScanContext) -> Findings:
             _structured_file(ctx, path, found)
             _text_file(ctx, path, found)
     _in_house_schedules(ctx, found)
+    store = feedback_store(project(ctx))
+    if store:
+        found.add(FEEDBACK, "feedback-store", store)
     found.demote_orphan_provisioning()
     return found
 

@@ -10,7 +10,7 @@ import ast
 import re
 from typing import Any, Iterator
 
-from detectors.flow import Project, callee, dotted
+from detectors.flow import Project, callee, dotted, expression_names
 from detectors.scheduling.job import Schedule
 from detectors.shapes import as_str, dicts, get_in
 from detectors.tools import is_template_path
@@ -155,20 +155,7 @@ def _cdk(path: str, tree: ast.AST) -> Iterator[Schedule]:
             continue
         targets: list[Any] = [k.value for k in node.keywords if k.arg == "targets"]
         targets += [t for var, rule in rules.items() if rule is node for t in added.get(var, [])]
-        does = [s for n in [*node.args, *targets] for s in _identifiers(n)]
+        does = [p for n in [*node.args, *targets] for s in expression_names(n) for p in names_in(s)]
         label = next((a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)), "rule")
         yield Schedule("CDK events.Rule", label, f"on {ast.unparse(schedule)[:50]}", path, node.lineno,
                        tuple(sorted(set(does))))
-
-
-def _identifiers(node: ast.AST) -> list[str]:
-    """Names and string pieces inside an expression (``LambdaFunction(retrain_fn)`` -> retrain_fn...)."""
-    out = []
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name):
-            out.append(sub.id)
-        elif isinstance(sub, ast.Attribute):
-            out.append(sub.attr)
-        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
-            out += names_in(sub.value)
-    return out
