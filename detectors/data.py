@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS, record_validation, validation_gates
 from detectors.data_tests import data_tests
+from detectors.data_versions import dataset_registries
 from detectors.flow import project
 from detectors.scheduling import schedules
 from detectors.shapes import as_list, dicts
@@ -29,6 +30,9 @@ MIN_DATA_BYTES = 10_000
 #: small files in test folders are fixtures; only large ones are datasets in disguise.
 MAX_FIXTURE_BYTES = 1_000_000
 TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "testdata", "test_data", "__fixtures__"})
+#: folders of evaluation fixtures (smoke benchmarks, golden sets): small files there are held-out
+#: examples an evaluation harness runs on, like a test's fixtures, not the project's raw data.
+EVAL_FIXTURE_DIRS = frozenset({"benchmarks", "benchmark", "evals", "golden", "goldens", "golden_sets"})
 #: JSON is mostly configuration: it counts as data only inside a data folder.
 DATA_DIRS = frozenset({"data", "datasets", "dataset", "raw", "processed", "interim", "external",
                        "corpus", "samples", "inputs"})
@@ -159,10 +163,13 @@ class DataDetector(Detector):
     """Data management practices read from files.
 
     * ``data.raw_data_committed``: dataset files (csv, parquet, npz, pickles of data...) of
-      10 KB or more tracked in git; JSON only inside data folders; small test fixtures, model
-      pickles and LFS-tracked files are not counted.
+      10 KB or more tracked in git; JSON only inside data folders; small test fixtures and
+      evaluation fixtures (benchmarks/, evals/, golden/ under 1 MB), model pickles and
+      LFS-tracked files are not counted.
     * ``data.versioning``: DVC pointer files, ``dvc.yaml``/``dvc.lock`` outputs or a DVC remote;
-      git-lfs rules for data files; custom snapshot/manifest versioning code.
+      git-lfs rules for data files; custom snapshot/manifest versioning code; a dataset registry
+      of the project's own that writes each dataset under the digest of its content
+      (``detectors.data_versions``).
     * ``data.prep_code``: Python modules (not tests, notebooks count only as notebooks) that
       load and transform data with pandas, polars, Spark, numpy, scikit-learn preprocessing or
       framework dataset loaders.
@@ -203,6 +210,7 @@ class DataDetector(Detector):
         yield from self._kubeflow_schedules(ctx)
         yield from self._in_house_schedules(ctx)
         yield from self._data_checks(ctx)
+        yield from self._dataset_registry(ctx)
         yield from self._python(ctx)
 
     # -- committed datasets ----------------------------------------------------------------------
@@ -240,7 +248,8 @@ class DataDetector(Detector):
             size = ctx.repo.size(path)
         except (OSError, SourceError):
             return 0
-        if size < MIN_DATA_BYTES or (TEST_DIRS.intersection(parts[:-1]) and size < MAX_FIXTURE_BYTES):
+        fixtures = TEST_DIRS.intersection(parts[:-1]) or EVAL_FIXTURE_DIRS.intersection(parts[:-1])
+        if size < MIN_DATA_BYTES or (fixtures and size < MAX_FIXTURE_BYTES):
             return 0
         return size
 
@@ -377,6 +386,13 @@ class DataDetector(Detector):
                     places.append(ctx.location(*sched.started))
                 yield self.evidence("data.pipeline_automated", sched.summary(names), *places,
                                     subject=f"schedule:{sched.path}:{sched.job}", kind=sched.kind, job=sched.job)
+
+    def _dataset_registry(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """A registry of the project's own storing each dataset under its content digest."""
+        for finding in dataset_registries(project(ctx)):
+            yield self.evidence("data.versioning", finding.summary,
+                                *[ctx.location(path, line) for path, line in finding.places],
+                                subject="content-addressed", tool="custom")
 
     def _data_checks(self, ctx: ScanContext) -> Iterator[Evidence]:
         """Checks recognised by what they do: a gate before training or ingestion, pydantic
