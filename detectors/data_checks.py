@@ -12,7 +12,7 @@ import ast
 import re
 from typing import Iterator
 
-from detectors.flow import Finding, Function, Module, Project, callee, dotted, own_nodes, words
+from detectors.flow import Finding, Function, Module, Project, callee, dotted, expression_names, own_nodes, words
 
 #: extensions of files that hold datasets (checked case-insensitively).
 DATA_EXTENSIONS = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json", ".npz", ".npy",
@@ -236,7 +236,7 @@ def record_validation(project: Project) -> Iterator[Finding]:
 
 
 def _record_loop(fn: Function, models: set[str]) -> tuple[int, str] | None:
-    rejects = any(isinstance(n, ast.ExceptHandler) and n.type is not None and "ValidationError" in ast.unparse(n.type)
+    rejects = any(isinstance(n, ast.ExceptHandler) and n.type is not None and any("ValidationError" in x for x in expression_names(n.type))
                   for n in own_nodes(fn.node))
     in_pipeline = bool(words(fn.name) & _RECORD_FLOW)
     if not (rejects or in_pipeline):

@@ -94,6 +94,15 @@ def dotted(node: ast.AST) -> str:
     return ""
 
 
+def source(node: ast.AST, limit: int = 80) -> str:
+    """The code of an expression, cut to ``limit`` characters, for evidence summaries; a
+    hostile expression too deep to print (``1+1+...``) is shown as '...'."""
+    try:
+        return ast.unparse(node)[:limit]
+    except (RecursionError, ValueError):
+        return "..."
+
+
 def expression_names(node: ast.AST) -> list[str]:
     """Identifiers, attribute names and strings inside an expression (``LambdaFunction(retrain_fn)``
     -> LambdaFunction, retrain_fn; ``merge(labels, on="id")`` -> merge, labels, id)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from detectors.flow import Finding, Function, Module, Project, callee, dotted, own_nodes, words
+from detectors.flow import Finding, Function, Module, Project, callee, dotted, own_nodes, source, words
 
 #: imports of serving code: web frameworks and model servers.
 SERVING_IMPORTS = ("fastapi", "flask", "starlette", "litserve", "bentoml", "ray", "aiohttp", "sanic", "tornado",
@@ -78,11 +78,11 @@ def traffic_splits(project: Project) -> Iterator[Finding]:
                     how = _draw(node.test)
                     if how:
                         yield Finding(f"{fn.qualname} routes requests between models by a {how} "
-                                      f"(if {ast.unparse(node.test)[:60]})", ((module.path, node.lineno),))
+                                      f"(if {source(node.test, 60)})", ((module.path, node.lineno),))
                         return
                 if isinstance(node, ast.Call) and callee(node) in _CHOICES and "random" in dotted(node.func) \
                         and _weighted(node) and _model_words(node.args[:1]):
-                    yield Finding(f"{fn.qualname} picks a model by weights ({ast.unparse(node)[:60]})",
+                    yield Finding(f"{fn.qualname} picks a model by weights ({source(node, 60)})",
                                   ((module.path, node.lineno),))
                     return
 
@@ -152,7 +152,7 @@ def _unreturned_prediction(fn: Function) -> tuple[int, str] | None:
     for name, call in predicted.items():
         if name in returned or not answered:
             continue
-        same_input = {ast.unparse(a) for a in call.args} & {ast.unparse(a) for c in answered for a in c.args}
+        same_input = {source(a, 200) for a in call.args} & {source(a, 200) for c in answered for a in c.args} - {"..."}
         other_model = all(dotted(call.func) != dotted(c.func) for c in answered)
         if same_input and other_model and not _feeds_return(fn, name, returned):
             return call.lineno, f"runs {dotted(call.func)} on the same input only to log or compare it"

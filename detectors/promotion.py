@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from detectors.flow import Module, Project, callee, dotted, own_nodes, words
+from detectors.flow import Module, Project, callee, dotted, own_nodes, source, words
 
 REGISTRY_MUTATIONS = frozenset({"set_registered_model_alias", "transition_model_version_stage",
                                 "register_model", "create_model_version", "link_model", "link_artifact"})
@@ -200,7 +200,7 @@ def gated_calls(project: Project, module: Module, promoters: dict[str, bool],
 
 
 def _guarded(path: str, node: ast.If, promoters: dict[str, bool], tasks: frozenset[str] | set[str]) -> list[Gate]:
-    test = ast.unparse(node.test)[:80]
+    test = source(node.test)
     out = [Gate(path, call.lineno, str(callee(call)), test, kind, "nested")
            for call, kind in _mutations(node.body + node.orelse, promoters)]
     for stmt in node.body + node.orelse:
@@ -215,7 +215,7 @@ def _early_exit(path: str, stmts: list[ast.stmt], promoters: dict[str, bool], ve
     for i, stmt in enumerate(stmts):
         # an early exit on a string (``if alias not in {"champion", ...}: raise``) checks arguments
         if isinstance(stmt, ast.If) and _is_gate(stmt.test, verdicts, strings=False) and _stops(stmt.body):
-            test = ast.unparse(stmt.test)[:80]
+            test = source(stmt.test)
             out += [Gate(path, call.lineno, str(callee(call)), test, kind, "early exit", ((path, stmt.lineno),))
                     for call, kind in _mutations(stmts[i + 1:], promoters)]
     return out
@@ -248,7 +248,7 @@ def abort_gates(project: Project) -> Iterator[Gate]:
             for node in own_nodes(scope):
                 if isinstance(node, ast.If) and _compares_metric(node.test) \
                         and (_aborts(node.body) or _aborts(node.orelse)):
-                    yield Gate(module.path, node.lineno, "the run", ast.unparse(node.test)[:80], False, "abort")
+                    yield Gate(module.path, node.lineno, "the run", source(node.test), False, "abort")
                     break
 
 
@@ -264,7 +264,7 @@ def _compares_metric(test: ast.AST) -> bool:
         if not isinstance(node, ast.Compare) or len(node.comparators) != 1:
             continue
         sides = [node.left, node.comparators[0]]
-        named = [words(dotted(s) or ast.unparse(s)) for s in sides]
+        named = [words(dotted(s) or source(s)) for s in sides]
         metric = [bool(w & _METRICS) for w in named]
         constant = [isinstance(s, ast.Constant) and isinstance(s.value, (int, float)) for s in sides]
         if any(metric) and (all(metric) or any(w & _BARS for w in named) or any(constant)):

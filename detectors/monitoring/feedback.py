@@ -7,7 +7,7 @@ import ast
 import re
 from typing import Iterator
 
-from detectors.flow import Function, Module, Project, callee, expression_names, own_nodes, words
+from detectors.flow import Function, Module, Project, callee, expression_names, own_nodes, source, words
 from detectors.monitoring.source import Hit, Source
 
 _TRUTH = re.compile(r"ground_?truth|(?<![a-z])gt(?![a-z])|actuals|feedback|delayed_label|true_label")
@@ -111,7 +111,7 @@ def _label_intake(project: Project) -> tuple[str, int, str] | None:
             for dec in fn.node.decorator_list:
                 if isinstance(dec, ast.Call) and callee(dec) in _ROUTE_CALLS and dec.args \
                         and _has(expression_names(dec.args[0]), _TRUTH_WORDS):
-                    return module.path, dec.lineno, f"route {ast.unparse(dec.args[0])}"
+                    return module.path, dec.lineno, f"route {source(dec.args[0])}"
     for module in modules:
         for fn in module.all_functions():
             params = [a.arg for a in fn.node.args.args + fn.node.args.kwonlyargs]

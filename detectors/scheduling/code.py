@@ -13,7 +13,7 @@ import itertools
 import re
 from typing import Iterator
 
-from detectors.flow import Function, Module, Project, callee, dotted, own_nodes
+from detectors.flow import Function, Module, Project, callee, dotted, own_nodes, source
 from detectors.scheduling.job import Schedule
 
 #: sleeping or waiting with a timeout: what a loop does between two runs.
@@ -77,12 +77,12 @@ def _kwargs(call: ast.Call) -> dict[str, ast.AST]:
 
 def _cadence(trigger: ast.AST | None, kwargs: dict[str, ast.AST]) -> str | None:
     """How an APScheduler job is triggered; None for a one-off (``date``) or untimed job."""
-    timing = [f"{k}={ast.unparse(v)}" for k, v in kwargs.items() if k in _APS_TIMING]
+    timing = [f"{k}={source(v, 20)}" for k, v in kwargs.items() if k in _APS_TIMING]
     if isinstance(trigger, ast.Constant) and trigger.value in ("cron", "interval"):
         return f"{trigger.value} {' '.join(timing)}".strip()
     if isinstance(trigger, ast.Call) and callee(trigger) in ("CronTrigger", "IntervalTrigger", "from_crontab",
                                                             "OrTrigger", "AndTrigger", "CalendarIntervalTrigger"):
-        return ast.unparse(trigger)[:60]
+        return source(trigger, 60)
     return " ".join(timing) if timing and not (isinstance(trigger, ast.Constant) and trigger.value == "date") else None
 
 
@@ -112,7 +112,7 @@ def _schedule_library(project: Project, module: Module) -> Iterator[Schedule]:
             chain = node.func.value if isinstance(node.func, ast.Attribute) else None
             if chain is not None and any(isinstance(n, ast.Call) and callee(n) == "every" for n in ast.walk(chain)):
                 name, does = _job(project, module, node.args[0])
-                yield Schedule("schedule job", name, f"on {ast.unparse(chain)[:50]}", module.path, node.lineno, does)
+                yield Schedule("schedule job", name, f"on {source(chain, 50)}", module.path, node.lineno, does)
 
 
 # -- background loops ------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def _interval(call: ast.Call) -> str | None:
         return None
     if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) and value.value < MIN_TICK_SECONDS:
         return None
-    return ast.unparse(value)[:40]
+    return source(value, 40)
 
 
 def _loop_schedule(project: Project, module: Module, fn: Function | None, loop: ast.While) -> Schedule | None:

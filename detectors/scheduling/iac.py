@@ -10,7 +10,7 @@ import ast
 import re
 from typing import Any, Iterator
 
-from detectors.flow import Project, callee, dotted, expression_names
+from detectors.flow import Project, callee, dotted, expression_names, source
 from detectors.scheduling.job import Schedule
 from detectors.shapes import as_str, dicts, get_in
 from detectors.tools import is_template_path
@@ -157,5 +157,5 @@ def _cdk(path: str, tree: ast.AST) -> Iterator[Schedule]:
         targets += [t for var, rule in rules.items() if rule is node for t in added.get(var, [])]
         does = [p for n in [*node.args, *targets] for s in expression_names(n) for p in names_in(s)]
         label = next((a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)), "rule")
-        yield Schedule("CDK events.Rule", label, f"on {ast.unparse(schedule)[:50]}", path, node.lineno,
+        yield Schedule("CDK events.Rule", label, f"on {source(schedule, 50)}", path, node.lineno,
                        tuple(sorted(set(does))))
