@@ -10,9 +10,9 @@ import ast
 import re
 from typing import Iterator
 
+from detectors.ci import read_ci
 from detectors.ci.classify import TEST, classify_command
 from detectors.ci.commands import Command, commands
-from detectors.ci.discovery import pipelines
 from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS
 from detectors.flow import Finding, callee, own_nodes
 from detectors.tools import is_template_path
@@ -94,14 +94,14 @@ def _dataset_literal(node: ast.AST, datasets: set[str]) -> str | None:
 
 
 def _ci_test_runs(ctx: ScanContext) -> list[tuple[str, int | None, tuple[str, ...]]]:
-    """(CI file, line, paths collected; empty for the whole repository) of every CI test run."""
+    """(CI file, line, paths collected; empty for the whole repository) of every CI test run,
+    from the scan's shared reading of CI (commands followed into task runners and scripts)."""
     out = []
-    for pipeline in ctx.memo("ci.pipelines", lambda: pipelines(ctx)):
-        for job in pipeline.jobs:
-            for step in job.steps:
-                for cmd in commands(step.run):
-                    if TEST in classify_command(cmd):
-                        out.append((pipeline.file, step.line, _test_paths(cmd)))
+    for finding in read_ci(ctx).ci_findings:
+        if TEST in finding.kinds:
+            path, line = finding.chain[0] if finding.chain else (finding.path, finding.line)
+            scope = next((_test_paths(cmd) for cmd in commands(finding.text) if TEST in classify_command(cmd)), ())
+            out.append((path, line, scope))
     return out
 
 
