@@ -13,6 +13,11 @@ import fnmatch
 import re
 from typing import Any, Iterator
 
+from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS, record_validation, validation_gates
+from detectors.data_tests import data_tests
+from detectors.data_versions import dataset_registries
+from detectors.flow import project
+from detectors.scheduling import schedules
 from detectors.shapes import as_list, dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
@@ -20,15 +25,14 @@ from scanner.model import Evidence, Outcome, Tier
 from scanner.parsing.python import PyFacts, parse_tree
 from scanner.sources.interface import SourceError
 
-#: extensions of files that hold datasets (checked case-insensitively).
-DATA_EXTENSIONS = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json", ".npz", ".npy",
-                   ".feather", ".arrow", ".avro", ".orc", ".xlsx", ".xls", ".pkl", ".pickle",
-                   ".h5", ".hdf5")
 #: a committed file below this size is a sample or a lookup table, not a dataset.
 MIN_DATA_BYTES = 10_000
 #: small files in test folders are fixtures; only large ones are datasets in disguise.
 MAX_FIXTURE_BYTES = 1_000_000
 TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "testdata", "test_data", "__fixtures__"})
+#: folders of evaluation fixtures (smoke benchmarks, golden sets): small files there are held-out
+#: examples an evaluation harness runs on, like a test's fixtures, not the project's raw data.
+EVAL_FIXTURE_DIRS = frozenset({"benchmarks", "benchmark", "evals", "golden", "goldens", "golden_sets"})
 #: JSON is mostly configuration: it counts as data only inside a data folder.
 DATA_DIRS = frozenset({"data", "datasets", "dataset", "raw", "processed", "interim", "external",
                        "corpus", "samples", "inputs"})
@@ -66,13 +70,6 @@ _PERSIST = re.compile(r"^(json\.dump|shutil\.copy\w*|fsspec\.open|hashlib\.\w+|\
 # Custom data validation: functions dedicated to checking data against expectations.
 _VALIDATION_DEF = re.compile(r"^_?(validate|check|assert)_(data|dataset|df|dataframe|schema|input_data|"
                              r"columns|frame|quality|raw|features|batch)", re.I)
-#: what a check looks at when it checks the data itself (nulls, types, columns, ranges, rows).
-_CONTENT_CHECK = frozenset({
-    "isnull", "isna", "notna", "notnull", "null_count", "is_null", "dtypes", "dtype", "columns", "schema",
-    "duplicated", "is_duplicated", "between", "is_between", "nunique", "n_unique", "unique", "min", "max",
-    "shape", "empty", "select_dtypes", "value_counts", "describe", "isin", "is_in", "isnan", "isfinite",
-    "is_numeric_dtype", "is_string_dtype", "is_datetime64_any_dtype", "infer_dtype", "count", "height",
-})
 #: a check that compares digests tells whether a cached file changed, not whether data is valid.
 _DIGEST_CALL = re.compile(r"^hashlib\.|(^|\.)(hash_pandas_object|hexdigest|md5|sha1|sha256)$")
 
@@ -124,7 +121,7 @@ def _content_flags(fn: ast.AST) -> tuple[bool, bool, bool]:
     for node in ast.walk(fn):
         if isinstance(node, (ast.Raise, ast.Assert)):
             raises = True
-        elif isinstance(node, ast.Attribute) and node.attr in _CONTENT_CHECK:
+        elif isinstance(node, ast.Attribute) and node.attr in CONTENT_CHECKS:
             looks = True
         elif isinstance(node, ast.Call):
             name = ast.unparse(node.func)
@@ -166,10 +163,13 @@ class DataDetector(Detector):
     """Data management practices read from files.
 
     * ``data.raw_data_committed``: dataset files (csv, parquet, npz, pickles of data...) of
-      10 KB or more tracked in git; JSON only inside data folders; small test fixtures, model
-      pickles and LFS-tracked files are not counted.
+      10 KB or more tracked in git; JSON only inside data folders; small test fixtures and
+      evaluation fixtures (benchmarks/, evals/, golden/ under 1 MB), model pickles and
+      LFS-tracked files are not counted.
     * ``data.versioning``: DVC pointer files, ``dvc.yaml``/``dvc.lock`` outputs or a DVC remote;
-      git-lfs rules for data files; custom snapshot/manifest versioning code.
+      git-lfs rules for data files; custom snapshot/manifest versioning code; a dataset registry
+      of the project's own that writes each dataset under the digest of its content
+      (``detectors.data_versions``).
     * ``data.prep_code``: Python modules (not tests, notebooks count only as notebooks) that
       load and transform data with pandas, polars, Spark, numpy, scikit-learn preprocessing or
       framework dataset loaders.
@@ -177,8 +177,14 @@ class DataDetector(Detector):
       (frameworks used from code come from the catalogue). Scrapy item pipelines and
       scikit-learn ``Pipeline`` objects are not data pipelines.
     * ``data.pipeline_automated``: orchestrator schedules: Prefect deployment schedules, Airflow
-      DAGs whose schedule is not ``None``, Kubeflow ``ScheduledWorkflow`` resources.
-    * ``data.validation``: functions dedicated to validating data frames (``validate_data``...).
+      DAGs whose schedule is not ``None``, Kubeflow ``ScheduledWorkflow`` resources; in-house
+      schedules (APScheduler/``schedule`` jobs, loops an app starts, CronJobs, Terraform/CDK cron
+      rules) whose job, followed to what it calls, ingests or prepares data or (re)trains.
+    * ``data.validation``: functions dedicated to validating data frames (``validate_data``...);
+      checks recognised by structure (``detectors.data_checks``): a function that fails on the
+      data's content, called before training or ingestion so that its failure stops the flow;
+      pydantic models rejecting the records a pipeline reads; data tests on a committed dataset
+      that a CI test run collects (``detectors.data_tests``).
     * ``data.lineage``: ``dvc.lock`` stage dependencies (a run recorded them: executed) and
       run logging of dataset versions, digests or manifests.
     """
@@ -202,6 +208,9 @@ class DataDetector(Detector):
         yield from self._lfs(ctx)
         yield from self._prefect_yaml(ctx)
         yield from self._kubeflow_schedules(ctx)
+        yield from self._in_house_schedules(ctx)
+        yield from self._data_checks(ctx)
+        yield from self._dataset_registry(ctx)
         yield from self._python(ctx)
 
     # -- committed datasets ----------------------------------------------------------------------
@@ -239,7 +248,8 @@ class DataDetector(Detector):
             size = ctx.repo.size(path)
         except (OSError, SourceError):
             return 0
-        if size < MIN_DATA_BYTES or (TEST_DIRS.intersection(parts[:-1]) and size < MAX_FIXTURE_BYTES):
+        fixtures = TEST_DIRS.intersection(parts[:-1]) or EVAL_FIXTURE_DIRS.intersection(parts[:-1])
+        if size < MIN_DATA_BYTES or (fixtures and size < MAX_FIXTURE_BYTES):
             return 0
         return size
 
@@ -365,6 +375,35 @@ class DataDetector(Detector):
             if text and "kind: ScheduledWorkflow" in text:
                 yield self.evidence("data.pipeline_automated", f"Kubeflow recurring run (ScheduledWorkflow) in {path}",
                                     ctx.location(path, _line_of(text, "kind: ScheduledWorkflow")), tool="kubeflow")
+
+    def _in_house_schedules(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """Schedulers, loops, CronJobs and cron rules whose job prepares data or trains."""
+        for sched in schedules(ctx):
+            names = sched.pipeline
+            if names:
+                places = [ctx.location(sched.path, sched.line)]
+                if sched.started and sched.started[0] != sched.path:
+                    places.append(ctx.location(*sched.started))
+                yield self.evidence("data.pipeline_automated", sched.summary(names), *places,
+                                    subject=f"schedule:{sched.path}:{sched.job}", kind=sched.kind, job=sched.job)
+
+    def _dataset_registry(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """A registry of the project's own storing each dataset under its content digest."""
+        for finding in dataset_registries(project(ctx)):
+            yield self.evidence("data.versioning", finding.summary,
+                                *[ctx.location(path, line) for path, line in finding.places],
+                                subject="content-addressed", tool="custom")
+
+    def _data_checks(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """Checks recognised by what they do: a gate before training or ingestion, pydantic
+        records rejected in a pipeline, data tests run by CI."""
+        proj = project(ctx)
+        for kind, found in (("gate", validation_gates(proj)), ("records", record_validation(proj)),
+                            ("data-test", data_tests(ctx))):
+            for finding in found:
+                yield self.evidence("data.validation", finding.summary,
+                                    *[ctx.location(path, line) for path, line in finding.places],
+                                    subject=f"{kind}:{finding.places[0][0]}", kind=kind)
 
     # -- Python code -----------------------------------------------------------------------------
     def _python(self, ctx: ScanContext) -> Iterator[Evidence]:

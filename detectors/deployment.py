@@ -6,6 +6,8 @@ import ast
 import re
 from typing import Any, Iterator
 
+from detectors.flow import module_index, project
+from detectors.progressive import rollbacks, shadow_calls, traffic_splits
 from detectors.shapes import dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
@@ -54,8 +56,6 @@ _NOT_MANIFESTS = (".github/", ".gitlab", ".circleci/", "docker-compose", "compos
                   "dependabot", "dvc.yaml", "params.yaml", "conda", "environment")
 
 # -- progressive delivery ------------------------------------------------------------------------
-_ROLLBACK_DEF = re.compile(r"rollback|roll_back|revert_(model|release|deploy|alias)", re.I)
-_ROLLBACK_CONTEXT = re.compile(r"release|deploy|model|serving|version|revision|alias|champion|endpoint|traffic", re.I)
 #: command-line flags, with or without a value, between a tool and its verb.
 _CLI_FLAGS = r"""(?:\s+-{1,2}[\w.-]+(?:=\S+|\s+[^\s-]\S*)?)*"""
 _PROGRESSIVE_TEXT = re.compile(
@@ -90,7 +90,10 @@ class DeploymentDetector(Detector):
     - ``deploy.progressive``: Argo Rollouts / Flagger resources, weighted traffic splits
       (Istio, KServe canaryTrafficPercent, SageMaker variant weights, Azure ML / Cloud Run
       traffic), Anyscale service rollouts given a canary, scripted rollbacks (``kubectl rollout
-      undo``, ``helm rollback``) and rollback functions of serving releases that the code calls.
+      undo``, ``helm rollback``); in serving code (``detectors.progressive``): a request handler
+      choosing a model by a random draw, a hash bucket or weights, a shadow model run on the same
+      request and only fired off or logged, and rollbacks of a serving release (by name, or by the
+      pointer/alias they restore) that the code calls.
     """
 
     id = "deployment"
@@ -138,7 +141,7 @@ class DeploymentDetector(Detector):
             load = load or _loader_reference(ctx.text(path) or "", facts)
             if load is not None:
                 loaders[path] = load
-        index = _module_index([p for p in ctx.files() if p.endswith(".py")])
+        index = module_index([p for p in ctx.files() if p.endswith(".py")])
         for path, line in sorted(apps.items()):
             loader = _loader_for(ctx, path, index, loaders)
             if loader is None:
@@ -257,26 +260,16 @@ class DeploymentDetector(Detector):
                 line = text.count("\n", 0, m.start()) + 1
                 yield self.evidence("deploy.progressive", f"'{m.group(0)[:60]}' in {path}", ctx.location(path, line), subject=f"text:{path}")
                 return
-        yield from self._rollback_code(ctx)
+        yield from self._progressive_code(ctx)
 
-    def _rollback_code(self, ctx: ScanContext) -> Iterator[Evidence]:
-        """A rollback function of a release/model/deployment that the code really calls."""
-        defs: dict[str, str] = {}
-        calls: dict[str, tuple[str, int]] = {}
-        for path, facts in ctx.python_files(notebooks=False):
-            if _is_test_path(path) or is_template_path(path) or "migration" in path.lower():
-                continue
-            for name in facts.defs:
-                if _ROLLBACK_DEF.search(name) and _ROLLBACK_CONTEXT.search(name):
-                    defs.setdefault(name, path)
-            for call in facts.calls:
-                short = call.name.rsplit(".", 1)[-1]
-                if short in defs or (_ROLLBACK_DEF.search(short) and _ROLLBACK_CONTEXT.search(short)):
-                    calls.setdefault(short, (path, call.line))
-        for name, (path, line) in sorted(calls.items()):
-            if name in defs:
-                yield self.evidence("deploy.progressive", f"automatic rollback: {name}() defined in {defs[name]} and called in {path}",
-                                    ctx.location(path, line), ctx.location(defs[name]), subject=f"rollback:{name}")
+    def _progressive_code(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """Traffic splits, shadow calls and rollbacks written in the project's code."""
+        proj = project(ctx)
+        for kind, finder in (("traffic-split", traffic_splits), ("shadow", shadow_calls), ("rollback", rollbacks)):
+            for finding in finder(proj):
+                yield self.evidence("deploy.progressive", finding.summary,
+                                    *[ctx.location(path, line) for path, line in finding.places],
+                                    subject=f"{kind}:{finding.places[0][0]}", kind=kind)
                 return
 
 
@@ -394,18 +387,6 @@ def _app_line(facts: PyFacts) -> int | None:
         if call.name in _WEB_APP_CALLS or call.name.startswith("streamlit."):
             return call.line
     return None
-
-
-def _module_index(paths: list[str]) -> dict[str, str]:
-    """Dotted module name -> path, under every suffix (``src/pkg/m.py`` is ``pkg.m`` and ``m``)."""
-    index: dict[str, str] = {}
-    for path in paths:
-        parts = path[:-3].split("/")
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        for i in range(len(parts)):
-            index.setdefault(".".join(parts[i:]), path)
-    return index
 
 
 def _imported_modules(ctx: ScanContext, path: str) -> list[str]:

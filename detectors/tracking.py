@@ -15,11 +15,14 @@ from typing import Iterator
 from detectors.catalogue import match_calls, tools_for
 from detectors.data import call_tail, code_files, is_test_path
 from detectors.experiment_configs import Finding, dvc_params_files, dvc_tracked, hydra_sweeps, wandb_sweeps
+from detectors.flow import project, words
 from detectors.manifests import Requirement, requirements, unreadable_manifests
+from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, gated_calls, promoting_functions,
+                                 promoting_tasks)
 from detectors.tools import is_run_store_path, is_template_path
 from scanner.detector import Detector, ScanContext
 from scanner.model import Evidence, Outcome, Tier
-from scanner.parsing.python import MAX_PARSE_BYTES, PyFacts, parse_tree
+from scanner.parsing.python import PyFacts, parse_tree
 
 # -- configuration --------------------------------------------------------------------------------
 CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams", "hyperparams",
@@ -52,19 +55,6 @@ _ML_PACKAGE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in ML_PACK
 PINNED_SHARE = 0.8
 MIN_REQUIREMENTS = 3
 
-# -- registry promotion ---------------------------------------------------------------------------
-REGISTRY_MUTATIONS = frozenset({"set_registered_model_alias", "transition_model_version_stage",
-                                "register_model", "create_model_version", "link_model", "link_artifact"})
-_GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|beats?\b|outperform|promot|"
-                        r"approve|exceed|metric|score|accuracy|\bacc\b|auc|f1|rmse|mae|mse|loss|"
-                        r"precision|recall|\br2\b|champion|challenger", re.I)
-_MUTATION_HINTS = ("alias", "transition_model_version_stage", "register_model", "registered_model_name",
-                   "create_model_version", "link_model", "link_artifact", ".link(", "set_stage")
-#: stages of a model version (ZenML ``ModelStages``, MLflow stages), as ``set_stage`` takes them.
-_MODEL_STAGES = frozenset({"production", "staging", "archived", "latest"})
-#: a registry collection path, as W&B writes it (``org/wandb-registry-model/production``).
-_REGISTRY_TARGET = re.compile(r"registry", re.I)
-
 # -- tracker logs ---------------------------------------------------------------------------------
 #: TensorBoard event files (what SummaryWriter, Lightning, Keras, Ignite and Ray write).
 _EVENT_FILE = re.compile(r"(^|/)events\.out\.tfevents\.[^/]+$")
@@ -83,7 +73,8 @@ class TrackingDetector(Detector):
       an ML environment (a pinned docs-only toolchain does not count).
     * ``tracking.registry_promotion``: a registry alias/stage change or registration (directly or
       through a project helper) that only runs behind an evaluation gate (an ``if`` comparing a
-      metric or testing an acceptance flag). The same finding is a registry stage gate before
+      metric or testing an acceptance flag, an early exit on an evaluation's verdict, a policy
+      function returning a metric comparison). The same finding is a registry stage gate before
       production, so it is also ``governance.approval_gates`` evidence.
     * ``tracking.library``: TensorBoard event files committed (``lightning_logs/``, ``runs/``)
       prove a tracker ran (``executed``), when the code writes them with a tracker logger (or a
@@ -94,6 +85,9 @@ class TrackingDetector(Detector):
       ``params``) in the configs of a Hydra app, and ``--multirun`` launches of one.
     * ``tracking.params_metrics``: ``dvc.yaml`` stages that declare the parameters they read,
       with metrics or plots DVC compares (or DVCLive writing them).
+    * ``governance.approval_gates`` alone: such a gate in front of a deploy/activate call, or an
+      evaluation step that cancels or fails its run unless the new model clears its bar, in a
+      project that registers models in a later step (``detectors.promotion``).
     """
 
     id = "tracking"
@@ -190,26 +184,27 @@ class TrackingDetector(Detector):
 
     # -- registry promotion ----------------------------------------------------------------------
     def _promotion(self, ctx: ScanContext) -> Iterator[Evidence]:
-        texts = {path: ctx.text(path) or "" for path, _facts in code_files(ctx)}
-        texts = {path: text for path, text in texts.items() if len(text) <= MAX_PARSE_BYTES}
-        trees = _parsed(texts, _MUTATION_HINTS)
-        promoters = _promoting_functions(trees.values())
+        proj = project(ctx)
+        modules = {m.path: m for m in proj.modules(*MUTATION_HINTS)}
+        promoters = promoting_functions(modules.values())
         # Gates often sit in a flow module that only calls the project's registry helpers.
-        trees.update(_parsed({p: t for p, t in texts.items() if p not in trees}, tuple(promoters)))
+        modules.update({m.path: m for m in proj.modules(*promoters)} if promoters else {})
         # An Airflow branch callable gates promotion by returning the id of the task that promotes.
-        tasks = _promoting_tasks(_parsed(texts, ("python_callable",)).values(), promoters)
-        trees.update(_parsed({p: t for p, t in texts.items() if p not in trees},
-                             tuple(f"{q}{t}{q}" for t in tasks for q in "'\"")))
-        for path, tree in sorted(trees.items()):
-            gated = _first_gated_call(tree, promoters, tasks)
-            if gated:
-                call, line, test = gated
-                summary = f"{call} runs only behind an evaluation gate (if {test}) in {path}"
-                for signal in ("tracking.registry_promotion", "governance.approval_gates"):
-                    yield self.evidence(signal, summary, ctx.location(path, line), subject=path,
-                                        call=call, gate=test, gate_kind="registry evaluation gate")
+        tasks = promoting_tasks(proj.modules("python_callable"), promoters)
+        modules.update({m.path: m for m in proj.modules(*(f"{q}{t}{q}" for t in tasks for q in "'\""))}
+                       if tasks else {})
+        gates = [g for g in (gated_calls(proj, m, promoters, tasks) for _, m in sorted(modules.items())) if g]
+        if not gates and promoters:
+            # an evaluation step that stops its run before the registration step of the pipeline
+            gates = [g for g in abort_gates(proj)][:1]
+        for gate in gates:
+            signals = ["governance.approval_gates"] + (["tracking.registry_promotion"] if gate.registry else [])
+            for signal in signals:
+                yield self.evidence(signal, _gate_summary(gate, promoters), ctx.location(gate.path, gate.line),
+                                    *[ctx.location(p, ln) for p, ln in gate.more], subject=gate.path,
+                                    call=gate.call, gate=gate.test, gate_kind=f"evaluation gate ({gate.form})")
 
-    # -- tracker logs committed ------------------------------------------------------------------
+
     def _event_files(self, ctx: ScanContext) -> Iterator[Evidence]:
         events = [p for p in ctx.files() if _EVENT_FILE.search(p) and not is_template_path(p)]
         if not events:
@@ -256,6 +251,19 @@ class TrackingDetector(Detector):
                                  config=finding.what, used_by=finding.used_by, **finding.extra)
         return self.evidence(signal, unused, where, tier=Tier.DECLARED, subject=f"{finding.path}:declared",
                              config=finding.what, **finding.extra)
+
+
+def _gate_summary(gate: Gate, promoters: dict[str, bool]) -> str:
+    if gate.form == "abort":
+        helpers = ", ".join(sorted(n for n, registry in promoters.items()
+                                   if registry and words(n) & {"register", "registry"})[:2]) or "a later step"
+        return (f"evaluation stops the run unless {gate.test} ({gate.path}:{gate.line}) before the model is "
+                f"registered or deployed ({helpers})")
+    if gate.form == "early exit":
+        return f"{gate.call} runs only past an evaluation gate that leaves early (if {gate.test}: leave) in {gate.path}"
+    return f"{gate.call} runs only behind an evaluation gate (if {gate.test}) in {gate.path}"
+
+    # -- tracker logs committed ------------------------------------------------------------------
 
 
 def _is_config_candidate(path: str) -> bool:
@@ -337,116 +345,6 @@ def _run_config_keys(facts: PyFacts) -> list[tuple[int, str]]:
     decode_lines = {c.line for c in facts.calls if c.name in ("json.loads", "yaml.safe_load", "yaml.load")}
     return [(c.line, a) for c in facts.calls if c.line in decode_lines
             for a in c.args if isinstance(a, str) and _CONFIG_KEY.match(a)]
-
-
-def _parsed(texts: dict[str, str], hints: tuple[str, ...]) -> dict[str, ast.AST]:
-    """Syntax trees of the sources that contain one of ``hints`` (a cheap pre-check)."""
-    trees = {}
-    for path, text in texts.items():
-        if hints and any(h in text for h in hints):
-            tree = parse_tree(text)
-            if tree is not None:
-                trees[path] = tree
-    return trees
-
-
-def _callee(node: ast.Call) -> str | None:
-    func = node.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else None
-
-
-def _mutates_registry(node: ast.Call, promoters: set[str]) -> bool:
-    name = _callee(node)
-    if name in REGISTRY_MUTATIONS or name in promoters:
-        return True
-    if name == "set_stage":
-        # ``model.set_stage(ModelStages.PRODUCTION)`` (ZenML): ``set_stage`` alone is too common
-        # a name, a model stage as its argument is what makes it a promotion
-        return any(_names_stage(a) for a in [*node.args[:1], *(k.value for k in node.keywords if k.arg == "stage")])
-    if name == "link":
-        # ``artifact.link("org/wandb-registry-model/production")``: ``link`` alone is too common a
-        # method name, the registry path it is given is what says a version is being promoted.
-        return bool(node.args) and _names_registry(node.args[0])
-    return name == "log_model" and any(k.arg == "registered_model_name" for k in node.keywords)
-
-
-def _names_stage(arg: ast.AST) -> bool:
-    """``"production"`` or ``ModelStages.PRODUCTION``: a model version stage."""
-    word = arg.value if isinstance(arg, ast.Constant) else arg.attr if isinstance(arg, ast.Attribute) else None
-    return isinstance(word, str) and word.lower() in _MODEL_STAGES
-
-
-def _names_registry(arg: ast.AST) -> bool:
-    """A string (or f-string) argument naming a registry collection."""
-    parts = arg.values if isinstance(arg, ast.JoinedStr) else [arg]
-    return any(isinstance(p, ast.Constant) and isinstance(p.value, str) and _REGISTRY_TARGET.search(p.value)
-               for p in parts)
-
-
-def _promoting_functions(trees) -> set[str]:
-    """Project functions that change the registry, directly or through each other."""
-    bodies = {}
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                bodies.setdefault(node.name, []).append(node)
-    promoters: set[str] = set()
-    for _ in range(4):  # helpers of helpers, a few levels deep
-        grown = {name for name, nodes in bodies.items() if name not in promoters and any(
-            isinstance(n, ast.Call) and _mutates_registry(n, promoters) for fn in nodes for n in ast.walk(fn))}
-        if not grown:
-            break
-        promoters |= grown
-    return promoters
-
-
-def _is_gate(test: ast.AST) -> bool:
-    """An evaluation gate names a metric or a verdict (``rmse < best``, ``candidate_accepted``)."""
-    for node in ast.walk(test):
-        word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else \
-            node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-        if word and _GATE_WORD.search(word):
-            return True
-    return False
-
-
-def _promoting_tasks(trees, promoters: set[str]) -> set[str]:
-    """Ids of pipeline tasks (``PythonOperator(task_id=..., python_callable=...)``) that run a
-    project function changing the registry."""
-    tasks = set()
-    for tree in trees:
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            kwargs = {k.arg: k.value for k in node.keywords}
-            task, target = kwargs.get("task_id"), kwargs.get("python_callable")
-            callee = target.attr if isinstance(target, ast.Attribute) else \
-                target.id if isinstance(target, ast.Name) else None
-            if isinstance(task, ast.Constant) and isinstance(task.value, str) and callee in promoters:
-                tasks.add(task.value)
-    return tasks
-
-
-def _first_gated_call(tree: ast.AST, promoters: set[str],
-                      tasks: frozenset[str] | set[str] = frozenset()) -> tuple[str, int, str] | None:
-    """(callee, line, gate) of the first registry change nested in an ``if`` that is an evaluation
-    gate; a branch that returns the id of a promoting task (``tasks``) is one too."""
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and _is_gate(node.test):
-            for stmt in node.body + node.orelse:
-                for sub in ast.walk(stmt):
-                    if isinstance(sub, ast.Call) and _mutates_registry(sub, promoters):
-                        found.append((sub.lineno, str(_callee(sub)), ast.unparse(node.test)[:80]))
-                    elif isinstance(sub, ast.Return) and isinstance(sub.value, ast.Constant) \
-                            and sub.value.value in tasks:
-                        found.append((sub.lineno, f"task {sub.value.value}", ast.unparse(node.test)[:80]))
-    if not found:
-        return None
-    line, callee, test = min(found)
-    return callee, line, test
 
 
 def _tracker_writer(ctx: ScanContext) -> tuple[str, int, str] | None:

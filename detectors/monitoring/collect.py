@@ -8,7 +8,8 @@ from typing import Callable
 from detectors.monitoring.alerting import alert_rules, threshold_notification
 from detectors.monitoring.dashboards import dashboard_provider, grafana_dashboard, monitoring_app
 from detectors.monitoring.drift import statistical_drift
-from detectors.monitoring.feedback import ground_truth_join
+from detectors.flow import project
+from detectors.monitoring.feedback import feedback_store, ground_truth_join
 from detectors.monitoring.findings import Findings
 from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
 from detectors.monitoring.instrumentation import evaluation_report, logging_setup, request_telemetry
@@ -18,6 +19,7 @@ from detectors.monitoring.schedules import (code_schedule, cron_monitoring, is_c
 from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK, INSTRUMENTATION, LOGGING,
                                           RETRAIN, SCHEDULED)
 from detectors.monitoring.source import Hit, Source, line_of, project_sources
+from detectors.scheduling import schedules
 from detectors.tools import is_template_path
 from scanner.detector import ParseError, ScanContext
 
@@ -53,8 +55,22 @@ def collect(ctx: ScanContext) -> Findings:
         if not is_template_path(path):
             _structured_file(ctx, path, found)
             _text_file(ctx, path, found)
+    _in_house_schedules(ctx, found)
+    store = feedback_store(project(ctx))
+    if store:
+        found.add(FEEDBACK, "feedback-store", store)
     found.demote_orphan_provisioning()
     return found
+
+
+def _in_house_schedules(ctx: ScanContext, found: Findings) -> None:
+    """Schedules whose job, followed to what it calls, runs monitoring (and where a loop starts)."""
+    for sched in schedules(ctx):
+        names = sched.monitoring
+        if names:
+            found.add(SCHEDULED, "in-house-schedule", Hit(sched.path, sched.line, sched.summary(names)))
+            if sched.started and sched.started[0] != sched.path:
+                found.add(SCHEDULED, "in-house-schedule", Hit(*sched.started, sched.summary(names)))
 
 
 def _structured_file(ctx: ScanContext, path: str, found: Findings) -> None:

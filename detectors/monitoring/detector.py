@@ -24,10 +24,15 @@ class MonitoringDetector(Detector):
       CloudWatch/Cloud Monitoring/Azure Monitor alarms in IaC, notifications on drift/thresholds.
     - ``monitoring.dashboards``: Grafana dashboard JSON, Grafana provisioning (declared only when
       the repository holds no dashboard), IaC dashboards, Streamlit/Dash/Panel monitoring apps.
-    - ``monitoring.scheduled``: orchestrator schedules (prefect.yaml, Airflow, Prefect, Dagster,
-      APScheduler), Kubernetes CronJobs and crontab entries that run monitoring code.
+    - ``monitoring.scheduled``: orchestrator schedules (prefect.yaml, Airflow, Prefect, Dagster),
+      Kubernetes CronJobs and crontab entries that run monitoring code; in-house schedules
+      (APScheduler and ``schedule`` jobs, loops an app starts, Terraform/CDK cron rules) whose job,
+      followed to what it calls, runs drift, quality or evaluation checks.
     - ``monitoring.retrain_trigger``: a function that starts training on a monitoring result.
-    - ``monitoring.performance_feedback``: predictions joined with ground truth to compute metrics.
+    - ``monitoring.performance_feedback``: predictions joined with ground truth to compute metrics:
+      a frame merge in monitoring code, or a feedback store of the project's own (predictions
+      kept by id, labels arriving later through an endpoint or a function, joined by SQL, merge or
+      lookup by id, and scored where the join is read).
 
     Tests, unrendered templates and vendored folders never count.
     """

@@ -1,9 +1,13 @@
 """Performance feedback: predictions logged in production joined with later ground truth to
-compute metrics."""
+compute metrics, in one module (a frame merge) or across a feedback store of the project's own
+(predictions kept by id, labels attached later, joined by SQL, merge or lookup, then scored)."""
 from __future__ import annotations
 
+import ast
 import re
+from typing import Iterator
 
+from detectors.flow import Function, Module, Project, callee, expression_names, own_nodes, source, words
 from detectors.monitoring.source import Hit, Source
 
 _TRUTH = re.compile(r"ground_?truth|(?<![a-z])gt(?![a-z])|actuals|feedback|delayed_label|true_label")
@@ -21,3 +25,124 @@ def ground_truth_join(src: Source) -> Hit | None:
     if not (_PRODUCTION.search(src.path.lower()) or src.mentions(_PRODUCTION)):
         return None
     return Hit(src.path, join.line, "predictions joined with ground truth to compute metrics")
+
+
+# -- a feedback store: predictions kept by id, labels attached later, joined and scored ------------
+
+_PRED = frozenset({"pred", "preds", "prediction", "predictions", "predicted", "inference", "inferences",
+                   "forecast", "forecasts", "served"})
+_TRUTH_WORDS = frozenset({"label", "labels", "actual", "actuals", "truth", "groundtruth", "feedback", "outcome",
+                          "outcomes", "observed", "observation", "observations"})
+#: what the reference side of a metric is called (``score(preds, refs)``, ``f1(y_true, y_pred)``).
+_REFERENCE = _TRUTH_WORDS | {"ref", "refs", "reference", "references", "true", "gold", "expected"}
+_METRIC_CALLS = frozenset({"accuracy", "f1", "precision", "recall", "auc", "mae", "mse", "rmse", "mape", "r2", "error",
+                           "score", "metric", "metrics", "wer", "bleu", "brier", "logloss"})
+_TRUTH_TEXT = re.compile(r"label|actual|truth|feedback|outcome|observ", re.I)
+_SQL_TABLES = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)", re.I)
+#: a label handed to a function: named so (a measured ``actual_seconds`` is not a label).
+_LABEL_WORDS = frozenset({"label", "labels", "truth", "groundtruth", "outcome", "feedback"})
+_LABEL_PARAMS = frozenset({"actual", "actuals", "y_true", "ground_truth", "target"})
+_ROUTE_CALLS = frozenset({"post", "put", "patch", "route", "api_route", "add_api_route"})
+_WRITES = frozenset({"insert", "execute", "put", "save", "write", "store", "update", "attach", "set", "add", "post",
+                     "append", "upsert", "log", "record", "submit"})
+
+
+def _has(names: list[str], vocabulary: frozenset[str]) -> bool:
+    return any(words(n) & vocabulary for n in names)
+
+
+def _joins(module: Module) -> Iterator[tuple[int, str]]:
+    """(line, how) of a join of predictions with labels: an SQL JOIN of the two tables, a frame
+    merge of the two, or a label looked up by a prediction's id in a loop."""
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "join" in node.value.lower():
+            tables = _SQL_TABLES.findall(node.value)
+            if _has(tables, _PRED) and _has(tables, _TRUTH_WORDS):
+                yield node.lineno, f"SQL join of {' and '.join(tables[:3])}"
+        elif isinstance(node, ast.Call) and callee(node) in ("merge", "join") and (node.args or node.keywords):
+            owner = [node.func.value] if isinstance(node.func, ast.Attribute) else []
+            sides = [expression_names(n) for n in owner + list(node.args[:2])]
+            if len(sides) >= 2 and any(_has(s, _PRED) for s in sides) and any(_has(s, _TRUTH_WORDS) for s in sides):
+                yield node.lineno, f"{callee(node)} of predictions with labels"
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            hit = _lookup_join(node)
+            if hit:
+                yield hit, "labels looked up by prediction id"
+
+
+def _lookup_join(loop: ast.For | ast.AsyncFor) -> int | None:
+    """A loop over predictions that looks their label up by id (``labels[pid]``, ``labels.get(pid)``)."""
+    lookups: dict[str, list[tuple[str, int]]] = {}
+    for node in ast.walk(loop):
+        container = key = None
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Name):
+            container, key = node.value.id, node.slice.id
+        elif isinstance(node, ast.Call) and callee(node) == "get" and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.args and isinstance(node.args[0], ast.Name):
+            container, key = node.func.value.id, node.args[0].id
+        if container and key:
+            lookups.setdefault(key, []).append((container, node.lineno))
+    over_predictions = _has(expression_names(loop.target) + expression_names(loop.iter), _PRED)
+    for key, found in lookups.items():
+        containers = [c for c, _ in found]
+        truth = [line for c, line in found if words(c) & _TRUTH_WORDS]
+        if truth and (over_predictions or _has(containers, _PRED)):
+            return truth[0]
+    return None
+
+
+def _scores(module: Module) -> Iterator[tuple[Function, int]]:
+    """(function, line) of a metric computed on predictions against labels or references."""
+    for fn in module.all_functions():
+        for node in own_nodes(fn.node):
+            if isinstance(node, ast.Call) and words(callee(node) or "") & _METRIC_CALLS and len(node.args) >= 2:
+                args = [expression_names(a) for a in node.args]
+                if any(_has(a, _PRED) for a in args) and any(_has(a, _REFERENCE) for a in args):
+                    yield fn, node.lineno
+                    break
+
+
+def _label_intake(project: Project) -> tuple[str, int, str] | None:
+    """Where labels arrive after the fact: a route whose path names labels or feedback, else a
+    function taking a prediction's id and its label that stores it."""
+    modules = list(project.modules("label", "feedback", "actual", "truth", "outcome"))
+    for module in modules:
+        for fn in module.all_functions():
+            for dec in fn.node.decorator_list:
+                if isinstance(dec, ast.Call) and callee(dec) in _ROUTE_CALLS and dec.args \
+                        and _has(expression_names(dec.args[0]), _TRUTH_WORDS):
+                    return module.path, dec.lineno, f"route {source(dec.args[0])}"
+    for module in modules:
+        for fn in module.all_functions():
+            params = [a.arg for a in fn.node.args.args + fn.node.args.kwonlyargs]
+            keyed = any("id" in words(p) and words(p) & (_PRED | {"request", "event", "record"}) for p in params)
+            if keyed and any(p.lower() in _LABEL_PARAMS or words(p) & _LABEL_WORDS for p in params) \
+                    and any(words(c) & _WRITES for c in fn.calls):
+                return module.path, fn.line, fn.qualname
+    return None
+
+
+def feedback_store(project: Project) -> Hit | None:
+    """Predictions joined with labels that arrive later, and a metric computed on the result.
+
+    The join (SQL, merge or lookup by id) and the metric are linked: in one module, or the metric's
+    module calls the function holding the join. A label intake (an endpoint or a function storing a
+    label by prediction id) must exist, or it is an offline evaluation on a test set."""
+    joins = [(m, line, how) for m in project.modules("JOIN", "join", "merge", ".get(", "[", pattern=_TRUTH_TEXT)
+             for line, how in _joins(m)]
+    if not joins:
+        return None
+    joins.sort(key=lambda j: j[2].startswith("labels looked up"))  # a store's own join first
+    intake = _label_intake(project)
+    if intake is None:
+        return None
+    for module, line, how in joins:
+        holder = module.enclosing(line)
+        scorers = [module] + ([m for m in project.modules(holder.name) if m is not module
+                               and any(holder.name in f.calls for f in m.all_functions())] if holder else [])
+        for scorer in scorers:
+            for fn, score_line in _scores(scorer):
+                return Hit(scorer.path, score_line,
+                           f"predictions joined with labels ({how}, {module.path}:{line}) and scored by {fn.qualname}; "
+                           f"labels arrive through {intake[2]} ({intake[0]}:{intake[1]})")
+    return None

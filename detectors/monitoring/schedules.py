@@ -1,5 +1,5 @@
 """Schedules that run monitoring: orchestrator code, prefect.yaml deployments, Kubernetes
-CronJobs and crontab entries."""
+CronJobs and crontab entries (in-house schedulers are ``detectors.scheduling``'s)."""
 from __future__ import annotations
 
 import re
@@ -17,18 +17,15 @@ _SCHEDULE_CALLS = (
     (r"prefect\.[\w.]*(CronSchedule|IntervalSchedule|RRuleSchedule|Cron|Interval)", ()),
     (r"prefect\.[\w.]*build_from_flow", ("schedule", "schedules")),
     (r"dagster\.(ScheduleDefinition|schedule|build_schedule_from_partitioned_job)", ()),
-    (r"apscheduler\.[\w.]*", ()),
-    (r"\.add_job", ()),
-    (r"\.scheduled_job", ()),
-    (r"schedule\.every[\w.]*", ()),
 )
 _NO_SCHEDULE = re.compile(r"schedule(_interval)?\s*=\s*None")
-_SCHEDULERS = ("airflow", "prefect", "dagster", "apscheduler", "schedule")
+_SCHEDULERS = ("airflow", "prefect", "dagster")
 _CRON_LINE = re.compile(r"^\s*(@\w+|(?:[\d*/,\-]+\s+){4}[\w*/,\-]+)\s+(\S.*)$")
 
 
 def code_schedule(src: Source) -> Hit | None:
-    """An orchestrator schedule (Airflow, Prefect, Dagster, APScheduler) in monitoring code."""
+    """An orchestrator schedule (Airflow, Prefect, Dagster) in monitoring code. APScheduler and
+    ``schedule`` jobs are followed to what they run by ``detectors.scheduling``."""
     if not src.facts.imports_any(_SCHEDULERS) or not src.monitoring:
         return None
     for pattern, kwargs in _SCHEDULE_CALLS:

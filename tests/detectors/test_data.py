@@ -104,6 +104,8 @@ def tool_signals(make_repo, files):
     ({"data/reviews.csv": SMALL_CSV}, False),                       # a tiny lookup table
     ({"package.json": '{"x": "' + "y" * 20_000 + '"}'}, False),     # config JSON outside data folders
     ({"tests/fixtures/sample.csv": CSV}, False),                    # a small test fixture
+    ({"benchmarks/asr/wer_smoke.jsonl": '{"x": "' + "y" * 90_000 + '"}\n'}, False),  # a held-out eval fixture
+    ({"benchmarks/asr/full.jsonl": '{"x": "' + "y" * 1_200_000 + '"}\n'}, True),    # a dataset in disguise
     ({"models/model.pkl": b"\x80\x04" + b"\x00" * 20_000}, False),  # a trained model, not data
     ({"{{cookiecutter.name}}/data/x.csv": CSV}, False),             # unrendered template
     ({".gitattributes": "*.csv filter=lfs diff=lfs merge=lfs -text\n", "data/x.csv": CSV}, False),

@@ -1,0 +1,129 @@
+"""Data tests: a test module that reads a dataset committed to the repository and asserts on its
+content (columns, shape, nulls, types), collected by a test run that CI starts.
+
+A unit test's asserts on a frame it builds itself, a test of a fixture file, or a data test that
+no CI job collects do not validate the project's data.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from typing import Iterator
+
+from detectors.ci import read_ci
+from detectors.ci.classify import TEST, classify_command
+from detectors.ci.commands import Command, commands
+from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS
+from detectors.flow import Finding, callee, own_nodes
+from detectors.tools import is_template_path
+from scanner.detector import ScanContext
+from scanner.parsing.python import parse_tree
+from scanner.scope import TEST_DIRS
+
+_LITERAL = re.compile(r"""["']([^"'\n]+(?:""" + "|".join(re.escape(e) for e in DATA_EXTENSIONS) + r"""))["']""",
+                      re.I)
+#: pytest options that take the next word as their value.
+_VALUED = frozenset({"-k", "-m", "-c", "-p", "-o", "--rootdir", "--cov", "--ignore", "--deselect",
+                     "--junitxml", "--junit-xml", "--confcutdir", "--basetemp"})
+
+
+def _is_test_module(path: str) -> bool:
+    base = path.rsplit("/", 1)[-1]
+    return path.endswith(".py") and (base.startswith("test_") or base.endswith("_test.py")) \
+        and not is_template_path(path)
+
+
+def data_tests(ctx: ScanContext) -> Iterator[Finding]:
+    """Test modules asserting on a committed dataset that a CI test run collects."""
+    datasets = {p.rsplit("/", 1)[-1] for p in ctx.files() if p.lower().endswith(DATA_EXTENSIONS)
+                and not TEST_DIRS.intersection(p.lower().split("/")[:-1])}
+    candidates = [p for p in ctx.files() if _is_test_module(p)] if datasets else []
+    runs = _ci_test_runs(ctx) if candidates else []
+    for path in candidates:
+        text = ctx.text(path) or ""
+        named = {m.group(1).rsplit("/", 1)[-1] for m in _LITERAL.finditer(text)} & datasets
+        run = next((r for r in runs if _collects(r[2], path)), None)
+        if not named or "assert" not in text or run is None:
+            continue
+        tree = parse_tree(text)
+        hit = _asserts_on_dataset(tree, named) if tree is not None else None
+        if hit:
+            line, test, dataset = hit
+            yield Finding(f"data test {test} asserts on the committed dataset {dataset} ({path}:{line}); "
+                          f"CI runs it ({run[0]}:{run[1]})", ((path, line), (run[0], run[1])))
+            return
+
+
+def _asserts_on_dataset(tree: ast.AST, datasets: set[str]) -> tuple[int, str, str] | None:
+    """(line, test, dataset) of an assert on what a test read from a committed dataset and looked
+    into (shape, columns, nulls...)."""
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name.startswith("test"):
+            hit = _test_of_dataset(fn, datasets)
+            if hit:
+                return hit[0], fn.name, hit[1]
+    return None
+
+
+def _test_of_dataset(fn: ast.AST, datasets: set[str]) -> tuple[int, str] | None:
+    read: dict[str, str] = {}        # name -> dataset it holds (directly or derived)
+    looked: set[str] = set()         # names derived from the data through a content check
+    for node in sorted((n for n in own_nodes(fn) if isinstance(n, (ast.Assign, ast.Assert))), key=lambda n: n.lineno):
+        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        checks = any(isinstance(n, ast.Attribute) and n.attr in CONTENT_CHECKS or isinstance(n, ast.Call)
+                     and callee(n) in CONTENT_CHECKS for n in ast.walk(node))
+        if isinstance(node, ast.Assert):
+            held = [read[u] for u in used if u in read]
+            if held and (checks or used & looked):
+                return node.lineno, held[0]
+            continue
+        source = _dataset_literal(node.value, datasets) or next((read[u] for u in used if u in read), None)
+        for target in node.targets:
+            if isinstance(target, ast.Name) and source:
+                read[target.id] = source
+                if checks or used & looked:
+                    looked.add(target.id)
+    return None
+
+
+def _dataset_literal(node: ast.AST, datasets: set[str]) -> str | None:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.rsplit("/", 1)[-1] in datasets:
+            return sub.value.rsplit("/", 1)[-1]
+    return None
+
+
+def _ci_test_runs(ctx: ScanContext) -> list[tuple[str, int | None, tuple[str, ...]]]:
+    """(CI file, line, paths collected; empty for the whole repository) of every CI test run,
+    from the scan's shared reading of CI (commands followed into task runners and scripts)."""
+    out = []
+    for finding in read_ci(ctx).ci_findings:
+        if TEST in finding.kinds:
+            path, line = finding.chain[0] if finding.chain else (finding.path, finding.line)
+            scope = next((_test_paths(cmd) for cmd in commands(finding.text) if TEST in classify_command(cmd)), ())
+            out.append((path, line, scope))
+    return out
+
+
+def _test_paths(cmd: Command) -> tuple[str, ...]:
+    """Paths a pytest command is given (``pytest tests/unit`` -> tests/unit); other runners and a
+    bare ``pytest`` collect everything."""
+    words = list(cmd.words)
+    if "pytest" not in [w.rsplit("/", 1)[-1] for w in words]:
+        return ()
+    rest = words[[w.rsplit("/", 1)[-1] for w in words].index("pytest") + 1:]
+    paths, skip = [], False
+    for word in rest:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _VALUED
+        else:
+            paths.append(word.removeprefix("./").rstrip("/"))
+    return () if "." in paths or "" in paths else tuple(paths)
+
+
+def _collects(scope: tuple[str, ...], path: str) -> bool:
+    """A test run given ``scope`` (paths, ``file::test`` ids) collects the module at ``path``."""
+    folders = [s.split("::")[0] for s in scope]
+    return not scope or any(path == f or path.startswith(f + "/") for f in folders)

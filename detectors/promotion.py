@@ -1,0 +1,272 @@
+"""Evaluation gates in front of a model registry or a deployment: a registration, alias or stage
+change, or a deploy/activate call, that runs only when a metric or an evaluation's verdict says
+so.
+
+Recognised shapes: the change nested in an ``if`` on a metric (``if rmse < best: promote()``); an
+early exit before it (``if verdict["verdict"] == "blocked": return`` then ``set_alias``); a test
+on a verdict computed by an evaluation function of the project (``ok = evaluate(...)``, or a
+policy module's function returning a metric comparison); an Airflow branch returning the id of the
+promoting task; and an evaluation step that cancels or fails its run when the new model does
+not beat the production one, in a project that registers models further down the pipeline.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from detectors.flow import Module, Project, callee, dotted, own_nodes, source, words
+
+REGISTRY_MUTATIONS = frozenset({"set_registered_model_alias", "transition_model_version_stage",
+                                "register_model", "create_model_version", "link_model", "link_artifact"})
+#: deployment changes: a model made live (``deploy_model``, ``activate_version``, ``update_endpoint``).
+_DEPLOY_CALL = re.compile(r"^(deploy|deploy_\w+|\w+_deploy|activate_\w+|promote\w*|rollout\w*|update_endpoint\w*|"
+                          r"create_endpoint\w*)$")
+#: words of project helpers named for promoting, registering or deploying a model.
+_PROMOTING_WORDS = frozenset({"promote", "promotion", "register", "registry", "deploy", "deployment", "alias",
+                              "activate", "stage", "transition", "publish", "link", "rollout", "release", "serve"})
+#: keywords of a model registration (``Model.register(model_name=..., model_path=...)``).
+_REGISTER_KWARGS = frozenset({"model_name", "model_path", "model_uri"})
+_GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|beats?\b|outperform|promot|"
+                        r"approve|exceed|metric|score|accuracy|\bacc\b|auc|f1|rmse|mae|mse|loss|verdict|"
+                        r"precision|recall|\br2\b|champion|challenger", re.I)
+#: words of calls whose result is an evaluation's verdict (``verdict = evaluation.gate(...)``).
+_EVALUATION_CALLS = frozenset({"gate", "evaluate", "evaluation", "compare", "validate", "verdict", "policy",
+                               "approve", "judge", "assess", "check"})
+#: metric words an abort guard compares (a loss is left out: a diverging run is not a gate).
+_METRICS = frozenset({"accuracy", "acc", "auc", "f1", "precision", "recall", "r2", "rmse", "mse", "mae", "mape",
+                      "score", "map", "iou", "bleu", "rouge", "wer", "metric", "metrics"})
+#: what the other side of a metric comparison is named when it is a bar to pass.
+_BARS = frozenset({"threshold", "min", "max", "baseline", "best", "prod", "production", "champion", "current",
+                   "incumbent", "target", "required", "expected", "deployed", "registered", "old", "previous"})
+MUTATION_HINTS = ("alias", "transition_model_version_stage", "register_model", "registered_model_name",
+                   "create_model_version", "link_model", "link_artifact", ".link(", "deploy", "activate", "promot",
+                   "endpoint", "rollout", "model_name=", "model_path=", "set_stage")
+#: stages of a model version (ZenML ``ModelStages``, MLflow stages), as ``set_stage`` takes them.
+_MODEL_STAGES = frozenset({"production", "staging", "archived", "latest"})
+_METRIC_COMPARISON = re.compile(r"(accuracy|auc|f1|precision|recall|r2|rmse|mse|mae|mape|score|metric)\w*\)?\s*[<>]"
+                                r"|[<>]=?\s*\(?\w*(accuracy|auc|f1|precision|recall|rmse|mse|mae|score|metric)", re.I)
+_ABORTS = frozenset({"cancel", "exit", "abort", "fail"})
+#: a registry collection path, as W&B writes it (``org/wandb-registry-model/production``).
+_REGISTRY_TARGET = re.compile(r"registry", re.I)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A guarded change: where, what is guarded, the test, and whether it changes a registry."""
+
+    path: str
+    line: int
+    call: str
+    test: str
+    registry: bool
+    form: str
+    """nested, early exit, branch task, or abort."""
+    more: tuple[tuple[str, int], ...] = ()
+
+
+def mutation(node: ast.Call, promoters: dict[str, bool], helpers: bool = False) -> bool | None:
+    """None when the call changes nothing; else whether it changes a registry (True) or a
+    deployment (False). ``promoters``: project functions that do either, by name; any of them
+    counts when ``helpers``, else only those named for what they do (``promote``, ``register``): a
+    whole training pipeline that registers at its end is not what a gate in front of it approves."""
+    name = callee(node)
+    if name in REGISTRY_MUTATIONS:
+        return True
+    if name in promoters and (helpers or words(name) & _PROMOTING_WORDS):
+        return promoters[name]
+    if name == "set_stage":
+        # ``model.set_stage(ModelStages.PRODUCTION)`` (ZenML): ``set_stage`` alone is too common
+        # a name, a model stage as its argument is what makes it a promotion
+        stages = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "stage")]
+        return True if any(_names_stage(a) for a in stages) else None
+    if name == "link":
+        # ``artifact.link("org/wandb-registry-model/production")``: ``link`` alone is too common a
+        # method name, the registry path it is given is what says a version is being promoted.
+        return True if node.args and _names_registry(node.args[0]) else None
+    if name == "log_model" and any(k.arg == "registered_model_name" for k in node.keywords):
+        return True
+    if name == "register" and _REGISTER_KWARGS & {k.arg for k in node.keywords}:
+        return True
+    return False if name and _DEPLOY_CALL.match(name) else None
+
+
+def _names_stage(arg: ast.AST) -> bool:
+    """``"production"`` or ``ModelStages.PRODUCTION``: a model version stage."""
+    word = arg.value if isinstance(arg, ast.Constant) else arg.attr if isinstance(arg, ast.Attribute) else None
+    return isinstance(word, str) and word.lower() in _MODEL_STAGES
+
+
+def _names_registry(arg: ast.AST) -> bool:
+    parts = arg.values if isinstance(arg, ast.JoinedStr) else [arg]
+    return any(isinstance(p, ast.Constant) and isinstance(p.value, str) and _REGISTRY_TARGET.search(p.value)
+               for p in parts)
+
+
+def promoting_functions(modules: Iterable[Module]) -> dict[str, bool]:
+    """Project functions that change the registry (True) or a deployment (False), directly or
+    through each other, a few levels deep."""
+    bodies = [fn for module in modules for fn in module.all_functions()]
+    promoters: dict[str, bool] = {}
+    for _ in range(4):
+        grown = {}
+        for fn in bodies:
+            if fn.name in promoters:
+                continue
+            kinds = {mutation(n, promoters, helpers=True) for n in own_nodes(fn.node) if isinstance(n, ast.Call)} - {None}
+            if kinds:
+                grown[fn.name] = True in kinds
+        if not grown:
+            break
+        promoters.update(grown)
+    return promoters
+
+
+def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
+    """An evaluation gate names a metric or a verdict (``rmse < best``, ``candidate_accepted``,
+    ``verdict["verdict"] == "blocked"``), or tests a name holding an evaluation's result. With
+    ``strings`` a metric named in a string counts too (``prod_metrics["val_r2"] > r2``)."""
+    for node in ast.walk(test):
+        word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else \
+            node.value if strings and isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+        if word and (_GATE_WORD.search(word) or word in verdicts):
+            return True
+    return False
+
+
+def _verdict_names(project: Project, module: Module, scope: ast.AST, tests: set[str]) -> set[str]:
+    """Names a gate may test that hold an evaluation's result: assigned from an evaluation call
+    (``ok = evaluate(model)``), or from (or being) a project function that returns a metric
+    comparison (a policy in another module). ``tests``: names used in the scope's ``if`` tests."""
+    out = set()
+    for node in own_nodes(scope):
+        call = node.value if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) else \
+            node if isinstance(node, ast.Call) and callee(node) in tests else None
+        if call is None or not callee(call):
+            continue
+        targets = {t.id for t in node.targets if isinstance(t, ast.Name)} if isinstance(node, ast.Assign) \
+            else {str(callee(call))}
+        if not targets & tests:
+            continue
+        if words(callee(call) or "") & _EVALUATION_CALLS:
+            out |= targets
+            continue
+        owner = dotted(call.func).rpartition(".")[0].split(".")[-1] or None
+        _, fns = project.resolve(module, str(callee(call)), owner)
+        if any(_returns_comparison(f.node) for f in fns[:3]):
+            out |= targets
+    return out
+
+
+def _returns_comparison(fn: ast.AST) -> bool:
+    return any(isinstance(n, ast.Return) and isinstance(n.value, (ast.Compare, ast.BoolOp))
+               and _is_gate(n.value, set()) for n in own_nodes(fn))
+
+
+def _stops(body: list[ast.stmt]) -> bool:
+    return any(isinstance(s, (ast.Return, ast.Raise, ast.Continue)) or isinstance(s, ast.Call)
+               and callee(s) in _ABORTS for stmt in body for s in [stmt, *own_nodes(stmt)])
+
+
+def _mutations(nodes: Iterable[ast.AST], promoters: dict[str, bool]) -> Iterator[tuple[ast.Call, bool]]:
+    for stmt in nodes:
+        for sub in [stmt, *own_nodes(stmt)]:
+            if isinstance(sub, ast.Call):
+                kind = mutation(sub, promoters)
+                if kind is not None:
+                    yield sub, kind
+
+
+def gated_calls(project: Project, module: Module, promoters: dict[str, bool],
+                tasks: frozenset[str] | set[str] = frozenset()) -> Gate | None:
+    """The first change of the module that runs only behind an evaluation gate."""
+    found: list[Gate] = []
+    scopes = [fn.node for fn in module.all_functions()] + [module.tree]
+    for scope in scopes:
+        tests = {n.id if isinstance(n, ast.Name) else n.attr for node in own_nodes(scope) if isinstance(node, ast.If)
+                 for n in ast.walk(node.test) if isinstance(n, (ast.Name, ast.Attribute))}
+        verdicts = _verdict_names(project, module, scope, tests) if tests else set()
+        for node in own_nodes(scope):
+            if isinstance(node, ast.If) and _is_gate(node.test, verdicts):
+                found += _guarded(module.path, node, promoters, tasks)
+        # ``if verdict == "blocked": return`` ... then the change, later in the same block
+        for block in [s for s in [scope, *own_nodes(scope)] if hasattr(s, "body")]:
+            for field in ("body", "orelse", "finalbody"):
+                stmts = getattr(block, field, None)
+                if isinstance(stmts, list):
+                    found += _early_exit(module.path, stmts, promoters, verdicts)
+    return min(found, key=lambda g: g.line) if found else None
+
+
+def _guarded(path: str, node: ast.If, promoters: dict[str, bool], tasks: frozenset[str] | set[str]) -> list[Gate]:
+    test = source(node.test)
+    out = [Gate(path, call.lineno, str(callee(call)), test, kind, "nested")
+           for call, kind in _mutations(node.body + node.orelse, promoters)]
+    for stmt in node.body + node.orelse:
+        for sub in [stmt, *own_nodes(stmt)]:
+            if isinstance(sub, ast.Return) and isinstance(sub.value, ast.Constant) and sub.value.value in tasks:
+                out.append(Gate(path, sub.lineno, f"task {sub.value.value}", test, True, "branch task"))
+    return out
+
+
+def _early_exit(path: str, stmts: list[ast.stmt], promoters: dict[str, bool], verdicts: set[str]) -> list[Gate]:
+    out = []
+    for i, stmt in enumerate(stmts):
+        # an early exit on a string (``if alias not in {"champion", ...}: raise``) checks arguments
+        if isinstance(stmt, ast.If) and _is_gate(stmt.test, verdicts, strings=False) and _stops(stmt.body):
+            test = source(stmt.test)
+            out += [Gate(path, call.lineno, str(callee(call)), test, kind, "early exit", ((path, stmt.lineno),))
+                    for call, kind in _mutations(stmts[i + 1:], promoters)]
+    return out
+
+
+def promoting_tasks(modules: Iterable[Module], promoters: dict[str, bool]) -> set[str]:
+    """Ids of pipeline tasks (``PythonOperator(task_id=..., python_callable=...)``) that run a
+    project function changing the registry."""
+    tasks = set()
+    for module in modules:
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Call):
+                kwargs = {k.arg: k.value for k in node.keywords}
+                task, target = kwargs.get("task_id"), kwargs.get("python_callable")
+                name = dotted(target).rsplit(".", 1)[-1] if target is not None else None
+                if isinstance(task, ast.Constant) and isinstance(task.value, str) and name in promoters:
+                    tasks.add(task.value)
+    return tasks
+
+
+def abort_gates(project: Project) -> Iterator[Gate]:
+    """An evaluation step that cancels, fails or exits its run when a metric does not clear its bar
+    (``if new_mse < prod_mse: ... else: run.parent.cancel()``): the registration later in the
+    pipeline never happens."""
+    for module in project.modules("cancel(", "exit(", "raise ", "fail(", pattern=_METRIC_COMPARISON):
+        for fn in [*module.all_functions(), None]:
+            scope = fn.node if fn else module.tree
+            if fn is not None and any(words(c) & {"fit", "train"} for c in fn.calls):
+                continue  # a guard inside training code watches the run, it does not approve a model
+            for node in own_nodes(scope):
+                if isinstance(node, ast.If) and _compares_metric(node.test) \
+                        and (_aborts(node.body) or _aborts(node.orelse)):
+                    yield Gate(module.path, node.lineno, "the run", source(node.test), False, "abort")
+                    break
+
+
+def _aborts(body: list[ast.stmt]) -> bool:
+    return any(isinstance(s, ast.Raise) or isinstance(s, ast.Call) and callee(s) in _ABORTS
+               and not (callee(s) == "exit" and s.args and isinstance(s.args[0], ast.Constant) and not s.args[0].value)
+               for stmt in body for s in [stmt, *own_nodes(stmt)])
+
+
+def _compares_metric(test: ast.AST) -> bool:
+    """``new_mse < production_mse`` or ``score < threshold`` or ``accuracy < 0.8``."""
+    for node in ast.walk(test):
+        if not isinstance(node, ast.Compare) or len(node.comparators) != 1:
+            continue
+        sides = [node.left, node.comparators[0]]
+        named = [words(dotted(s) or source(s)) for s in sides]
+        metric = [bool(w & _METRICS) for w in named]
+        constant = [isinstance(s, ast.Constant) and isinstance(s.value, (int, float)) for s in sides]
+        if any(metric) and (all(metric) or any(w & _BARS for w in named) or any(constant)):
+            return True
+    return False

@@ -1,0 +1,161 @@
+"""Schedules declared as infrastructure: Kubernetes CronJobs, cron rules of Terraform (EventBridge
+rules and schedules, Cloud Scheduler jobs) and of the AWS CDK (``events.Rule(schedule=...)``).
+
+What such a schedule runs is read from its job: the container's command (and the project script
+it starts), or the resources a rule targets (their names, handlers and URLs).
+"""
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any, Iterator
+
+from detectors.flow import Project, callee, dotted, expression_names, source
+from detectors.scheduling.job import Schedule
+from detectors.shapes import as_str, dicts, get_in
+from detectors.tools import is_template_path
+from scanner.detector import ParseError, ScanContext
+from scanner.parsing.structured import walk
+
+MAX_YAML_BYTES = 512 * 1024
+_SPLIT = re.compile(r"[^A-Za-z0-9_]+")
+#: Terraform resources that fire on a schedule, and the attribute holding it.
+_TF_RULES = {"aws_cloudwatch_event_rule": "schedule_expression", "aws_scheduler_schedule": "schedule_expression",
+             "google_cloud_scheduler_job": "schedule"}
+_TF_RESOURCE = re.compile(r'^\s*resource\s+"([\w-]+)"\s+"([\w-]+)"\s*\{', re.M)
+_TF_REF = re.compile(r"\b([a-z][\w]*)\.([\w-]+)\.(?:arn|name|id|invoke_arn|url|function_name)\b")
+_TF_STRING = re.compile(r'"([^"\n]*)"')
+_PYTHON_ARG = re.compile(r"\.py$")
+
+
+def iac_schedules(ctx: ScanContext, project: Project) -> Iterator[Schedule]:
+    """CronJobs, Terraform cron rules and CDK schedule rules of the repository."""
+    for path in ctx.files():
+        if is_template_path(path):
+            continue
+        low = path.lower()
+        if low.endswith((".yaml", ".yml")):
+            yield from _cronjobs(ctx, project, path)
+        elif low.endswith(".tf"):
+            yield from _terraform(ctx.text(path) or "", path)
+    for module in project.modules("aws_cdk"):
+        yield from _cdk(module.path, module.tree)
+
+
+def names_in(text: str) -> list[str]:
+    """Identifier-like pieces of free text (``python -m jobs.retrain`` -> python, m, jobs, retrain)."""
+    return [p for p in _SPLIT.split(text) if p]
+
+
+# -- Kubernetes --------------------------------------------------------------------------------------
+
+def _cronjobs(ctx: ScanContext, project: Project, path: str) -> Iterator[Schedule]:
+    if ctx.repo is None or ctx.repo.size(path) > MAX_YAML_BYTES:
+        return
+    text = ctx.text(path) or ""
+    if not re.search(r"^kind:\s*CronJob\b", text, re.M):
+        return
+    try:
+        docs = ctx.structured(path)
+    except ParseError:
+        return  # Helm-templated manifests: nothing readable to follow
+    line = text.count("\n", 0, re.search(r"^kind:\s*CronJob\b", text, re.M).start()) + 1
+    for doc in dicts(docs):
+        if doc.get("kind") != "CronJob":
+            continue
+        spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+        commands = _container_commands(spec)
+        does = names_in(as_str(get_in(doc, "metadata", "name"))) + names_in(" ".join(commands))
+        for script in _scripts(project, commands):
+            module = project.module(script)
+            if module is not None:
+                does += [f.name for f in module.all_functions()] + sorted(
+                    {c for f in module.all_functions() for c in f.calls})
+        job = " ".join(commands)[:60] or as_str(get_in(doc, "metadata", "name"))
+        yield Schedule("Kubernetes CronJob", job, f"on '{as_str(spec.get('schedule'))}'", path, line,
+                       tuple(sorted(set(does))))
+
+
+def _container_commands(spec: dict) -> list[str]:
+    """Command and args of every container of a CronJob's pod template."""
+    out = []
+    for key_path, value in walk(spec):
+        if key_path and key_path[-1] in ("command", "args"):
+            out += [as_str(v) for v in (value if isinstance(value, list) else [value]) if as_str(v)]
+    return out
+
+
+def _scripts(project: Project, commands: list[str]) -> list[str]:
+    """Project modules a command runs (``python jobs/retrain.py``, ``python -m jobs.retrain``)."""
+    words = " ".join(commands).split()
+    found = []
+    for i, word in enumerate(words):
+        if _PYTHON_ARG.search(word):
+            found.append(project.index.get(word.removeprefix("./")[:-3].replace("/", ".")))
+        elif word == "-m" and i + 1 < len(words):
+            found.append(project.index.get(words[i + 1]))
+    return [p for p in found if p]
+
+
+# -- Terraform ---------------------------------------------------------------------------------------
+
+def _blocks(text: str) -> dict[tuple[str, str], tuple[int, str]]:
+    """(type, label) -> (line, body) of every resource block."""
+    out = {}
+    for m in _TF_RESOURCE.finditer(text):
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        out[(m.group(1), m.group(2))] = (text.count("\n", 0, m.start()) + 1, text[m.end():i])
+    return out
+
+
+def _terraform(text: str, path: str) -> Iterator[Schedule]:
+    if not any(kind in text for kind in _TF_RULES):
+        return
+    code = re.sub(r"(?m)^\s*(#|//).*$", "", text)
+    blocks = _blocks(code)
+    for (kind, label), (line, body) in sorted(blocks.items()):
+        attr = _TF_RULES.get(kind)
+        m = re.search(rf"^\s*{attr}\s*=\s*\"([^\"]+)\"", body, re.M) if attr else None
+        if not m:
+            continue
+        # a rule's targets live in its own body (Scheduler, Cloud Scheduler) or in target blocks
+        # that name it (EventBridge)
+        bodies = [body] + [b for (k, _), (_, b) in blocks.items()
+                           if k.endswith("_target") and re.search(rf"\b{kind}\.{re.escape(label)}\b", b)]
+        does = names_in(label)
+        for b in bodies:
+            does += names_in(" ".join(_TF_STRING.findall(b)))
+            for ref_kind, ref_label in _TF_REF.findall(b):
+                does += names_in(ref_label)
+                target = blocks.get((ref_kind, ref_label))
+                if target and ref_kind != kind:
+                    does += names_in(" ".join(_TF_STRING.findall(target[1])))
+        yield Schedule(f"Terraform {kind}", label, f"on '{m.group(1)}'", path, line, tuple(sorted(set(does))))
+
+
+# -- AWS CDK (Python) -------------------------------------------------------------------------------
+
+def _cdk(path: str, tree: ast.AST) -> Iterator[Schedule]:
+    rules: dict[str, ast.Call] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and callee(node.value) == "Rule":
+            rules.update({dotted(t): node.value for t in node.targets if dotted(t)})
+    added: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and callee(node) == "add_target" and isinstance(node.func, ast.Attribute):
+            added.setdefault(dotted(node.func.value), []).extend(node.args)
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and callee(node) == "Rule"):
+            continue
+        schedule = next((k.value for k in node.keywords if k.arg == "schedule"), None)
+        if not (isinstance(schedule, ast.Call) and callee(schedule) in ("cron", "rate", "expression")):
+            continue
+        targets: list[Any] = [k.value for k in node.keywords if k.arg == "targets"]
+        targets += [t for var, rule in rules.items() if rule is node for t in added.get(var, [])]
+        does = [p for n in [*node.args, *targets] for s in expression_names(n) for p in names_in(s)]
+        label = next((a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)), "rule")
+        yield Schedule("CDK events.Rule", label, f"on {source(schedule, 50)}", path, node.lineno,
+                       tuple(sorted(set(does))))

@@ -1,0 +1,168 @@
+"""Data validation recognised by structure: a check that fails on the data and stops the flow
+before training or ingestion, pydantic records rejected in a pipeline, data tests CI runs."""
+from __future__ import annotations
+
+import pytest
+from conftest import run_detector
+
+from detectors.data import DataDetector
+
+RAISING_CHECK = """\
+REQUIRED = ["age", "income", "label"]
+
+def ensure_ready(df):
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise ValueError(f"missing columns {missing}")
+    if df["age"].isnull().any():
+        raise ValueError("null ages")
+"""
+TRAIN = """\
+import pandas as pd
+from pipeline.checks import ensure_ready
+
+def main():
+    df = pd.read_csv("data/train.csv")
+    ensure_ready(df)
+    model.fit(df.drop(columns="label"), df["label"])
+"""
+
+VERDICT = """\
+import sys
+
+def rows_ok(rows):
+    return len(rows) >= 10 and all(r.get("text") for r in rows)
+
+def run(path):
+    rows = read_rows(path)
+    if not rows_ok(rows):
+        sys.exit(1)
+    ingest_rows(rows)
+"""
+
+RULE_ENGINE = """\
+from prefect import flow
+from app import rules
+
+class DatasetRejected(ValueError):
+    pass
+
+def validate_or_raise(name, version):
+    report = rules.run_rules(rules.parse_rows(fetch_bytes(name, version)))
+    if not report["passed"]:
+        raise DatasetRejected(report)
+    return report
+
+@flow
+def finetune(name, version):
+    validate_or_raise(name, version)
+    return train_adapter(name, version)
+"""
+
+PYDANTIC = """\
+from pydantic import BaseModel, ValidationError
+
+class Event(BaseModel):
+    user_id: int
+    amount: float
+
+def ingest(path):
+    good, rejected = [], []
+    for row in read_rows(path):
+        try:
+            good.append(Event(**row))
+        except ValidationError:
+            rejected.append(row)
+    write_table(good)
+"""
+
+DATA_TEST = """\
+import os
+import pandas as pd
+
+def test_schema():
+    df = pd.read_csv(os.path.join("data", "sales.csv"))
+    assert df.shape[1] == 3
+    assert not df.isnull().values.any()
+"""
+SALES = "day,store,units\n" + "".join(f"2024-01-{d:02d},{s},{d * s}\n" for d in range(1, 29) for s in range(1, 4))
+CI = """\
+on: [push]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: python -m pytest . --cov=src
+"""
+
+
+def validation(make_repo, files):
+    return [e for e in run_detector(DataDetector, make_repo(files)) if e.signal == "data.validation" and e.counts]
+
+
+@pytest.mark.parametrize("files", [
+    {"pipeline/checks.py": RAISING_CHECK, "pipeline/train.py": TRAIN},
+    {"jobs/load.py": VERDICT},
+    {"training/flows/finetune.py": RULE_ENGINE},
+    {"etl/events.py": PYDANTIC},
+    {"data/data_test.py": DATA_TEST, "data/sales.csv": SALES, ".github/workflows/ci.yml": CI},
+])
+def test_data_checks(make_repo, files):
+    assert validation(make_repo, files)
+
+
+def test_summary_names_the_check_and_the_flow(make_repo):
+    found = validation(make_repo, {"pipeline/checks.py": RAISING_CHECK, "pipeline/train.py": TRAIN})
+    assert "ensure_ready" in found[0].summary and "fit" in found[0].summary
+    assert [(loc.path, loc.line) for loc in found[0].locations] == [("pipeline/checks.py", 3), ("pipeline/train.py", 6)]
+
+
+@pytest.mark.parametrize("files", [
+    # a configuration check is not a data check
+    {"train.py": "def settle(cfg):\n    if 'lr' not in cfg:\n        raise KeyError('lr')\n\n"
+                 "def main(cfg):\n    settle(cfg)\n    model.fit(load(cfg))\n"},
+    # the check is never called, or called where nothing follows it
+    {"pipeline/checks.py": RAISING_CHECK},
+    {"pipeline/checks.py": RAISING_CHECK, "pipeline/train.py": TRAIN.replace(
+        "    ensure_ready(df)\n    model.fit(df.drop(columns=\"label\"), df[\"label\"])\n",
+        "    model.fit(df.drop(columns=\"label\"), df[\"label\"])\n    ensure_ready(df)\n")},
+    # commented out before training
+    {"pipeline/checks.py": RAISING_CHECK, "pipeline/train.py": TRAIN.replace("    ensure_ready(df)", "    # ensure_ready(df)")},
+    # the verdict is computed and ignored
+    {"jobs/load.py": VERDICT.replace("    if not rows_ok(rows):\n        sys.exit(1)\n", "    rows_ok(rows)\n")},
+    # a lookup that raises when nothing is registered checks no data
+    {"jobs/latest.py": "def latest_dataset(name):\n    versions = list_versions(name)\n    if not versions:\n"
+                       "        raise LookupError(name)\n    return versions[-1]\n\n"
+                       "def main():\n    train_model(latest_dataset('sales'))\n"},
+    # a guard inside the training function itself
+    {"train.py": "def fit_model(df):\n    if 'label' not in df.columns:\n        raise ValueError('no label')\n"
+                 "    return model.fit(df)\n\ndef main():\n    fit_model(load())\n    save_model()\n"},
+    # a drift gate deciding whether to retrain is monitoring, not validation
+    {"flows/train.py": "def data_drifted(df):\n    return psi(reference(), df) > 0.2 or len(df) > 1e6\n\n"
+                       "def run(df):\n    if not data_drifted(df):\n        return\n    train_model(df)\n"},
+    # a check of the same name in another module is not the one this flow calls
+    {"pipeline/checks.py": RAISING_CHECK,
+     "pipeline/train.py": TRAIN.replace("from pipeline.checks import ensure_ready\n",
+                                        "\ndef ensure_ready(df):\n    print(len(df))\n")},
+    # tests and examples
+    {"tests/checks.py": RAISING_CHECK, "tests/test_train.py": TRAIN.replace("pipeline.checks", "tests.checks")},
+    {"examples/checks.py": RAISING_CHECK, "examples/train.py": TRAIN.replace("pipeline.checks", "examples.checks")},
+    # pydantic validating requests of a web app, and a model never fed records
+    {"app.py": PYDANTIC.replace("def ingest(path):", "@app.post('/events')\ndef ingest(path):")},
+    {"settings.py": "from pydantic import BaseModel\n\nclass Settings(BaseModel):\n    url: str\n\n"
+                    "def load_settings(env):\n    return Settings(**env)\n"},
+    # data tests nobody runs, tests of a fixture, and unit tests of a frame built in the test
+    {"data/data_test.py": DATA_TEST, "data/sales.csv": SALES},
+    {"data/data_test.py": DATA_TEST, "data/sales.csv": SALES,
+     ".github/workflows/ci.yml": CI.replace("pytest . --cov=src", "pytest tests/unit")},
+    {"tests/test_data.py": DATA_TEST.replace('"data", "sales.csv"', '"tests", "fixtures", "sales.csv"'),
+     "tests/fixtures/sales.csv": SALES, ".github/workflows/ci.yml": CI},
+    {"tests/test_clean.py": "import pandas as pd\n\ndef test_clean():\n    df = pd.DataFrame({'a': [1, None]})\n"
+                            "    assert clean(df).isnull().sum().sum() == 0\n",
+     "data/sales.csv": SALES, ".github/workflows/ci.yml": CI},
+    # prose
+    {"README.md": "Every dataset goes through `ensure_ready(df)`, which raises on missing columns.\n"},
+])
+def test_data_check_traps(make_repo, files):
+    assert not validation(make_repo, files)

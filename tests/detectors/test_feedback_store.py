@@ -1,0 +1,101 @@
+"""A feedback store of the project's own: predictions kept by id, labels submitted later, the two
+joined (SQL, merge, lookup by id) and scored."""
+from __future__ import annotations
+
+import pytest
+from conftest import present, run_detector
+
+from detectors.monitoring import FEEDBACK, MonitoringDetector
+
+STORE = """\
+def log_prediction(conn, prediction_id, model, output):
+    conn.execute("INSERT INTO predictions (prediction_id, model, output) VALUES (%s, %s, %s)",
+                 (prediction_id, model, output))
+
+def attach_label(conn, prediction_id, label):
+    conn.execute("INSERT INTO labels (prediction_id, label) VALUES (%s, %s)", (prediction_id, label))
+
+def window(conn, n):
+    return conn.execute("SELECT p.output, l.label FROM predictions p JOIN labels l USING (prediction_id) "
+                        "ORDER BY p.served_at DESC LIMIT %s", (n,)).fetchall()
+"""
+QUALITY = """\
+from sklearn.metrics import accuracy_score
+from app import store
+
+def live_accuracy(conn):
+    rows = store.window(conn, 500)
+    preds = [r[0] for r in rows]
+    refs = [r[1] for r in rows]
+    return accuracy_score(refs, preds)
+"""
+LABELS_API = """\
+from fastapi import FastAPI
+from app import store
+
+app = FastAPI()
+
+@app.post("/labels")
+def submit_label(body: dict):
+    store.attach_label(CONN, body["prediction_id"], body["label"])
+"""
+
+LOOKUP = """\
+from sklearn.metrics import mean_absolute_error
+
+def record_actual(request_id, actual):
+    ACTUALS.store(request_id, actual)
+
+def live_mae(predictions, actuals):
+    pairs = []
+    for pred in predictions:
+        rid = pred["request_id"]
+        if rid in actuals:
+            pairs.append((pred["value"], actuals[rid]))
+    predicted = [p for p, _ in pairs]
+    observed = [a for _, a in pairs]
+    return mean_absolute_error(observed, predicted)
+"""
+
+
+def feedback(make_repo, files):
+    return FEEDBACK in present(run_detector(MonitoringDetector, make_repo(files)))
+
+
+@pytest.mark.parametrize("files", [
+    {"app/store.py": STORE, "app/quality.py": QUALITY, "app/api.py": LABELS_API},
+    {"app/store.py": STORE, "app/quality.py": QUALITY},  # the store's own attach_label takes labels by id
+    {"service/live.py": LOOKUP},
+])
+def test_feedback_store(make_repo, files):
+    assert feedback(make_repo, files)
+
+
+def test_summary_names_join_metric_and_intake(make_repo):
+    root = make_repo({"app/store.py": STORE, "app/quality.py": QUALITY, "app/api.py": LABELS_API})
+    ev = next(e for e in run_detector(MonitoringDetector, root) if e.signal == FEEDBACK)
+    assert "SQL join of predictions and labels" in ev.summary and "live_accuracy" in ev.summary
+    assert "/labels" in ev.summary
+
+
+@pytest.mark.parametrize("files", [
+    # an offline evaluation: predictions of a test set joined with its labels, no labels arrive later
+    {"evaluate.py": "import pandas as pd\nfrom sklearn.metrics import accuracy_score\n\ndef evaluate(preds, labels):\n"
+                    "    joined = preds.merge(labels, on='id')\n"
+                    "    return accuracy_score(joined['label'], joined['prediction'])\n"},
+    # labels are stored and joined but nothing is scored
+    {"app/store.py": STORE, "app/api.py": LABELS_API},
+    # a metric computed apart from the join (it never reads the store)
+    {"app/store.py": STORE, "app/api.py": LABELS_API,
+     "app/quality.py": QUALITY.replace("store.window(conn, 500)", "load_test_set()")},
+    # tables that are not predictions and labels
+    {"app/store.py": STORE.replace("predictions p JOIN labels l", "users u JOIN orders o"),
+     "app/quality.py": QUALITY, "app/api.py": LABELS_API},
+    # a measured actual is not a label
+    {"service/live.py": LOOKUP.replace("def record_actual(request_id, actual):\n    ACTUALS.store(request_id, actual)\n",
+                                       "def settle(op_id, actual_gpu_seconds):\n    LEDGER.store(op_id, actual_gpu_seconds)\n")},
+    {"tests/test_live.py": LOOKUP},
+    {"README.md": "Predictions are joined with labels submitted later and scored for accuracy.\n"},
+])
+def test_feedback_store_traps(make_repo, files):
+    assert not feedback(make_repo, files)

@@ -1,0 +1,116 @@
+"""Evaluation gates in front of a registry or a deployment, recognised by their control flow:
+early exits on a verdict, policies in another module, and evaluation steps that stop the run."""
+from __future__ import annotations
+
+import pytest
+from conftest import present, run_detector
+
+from detectors.tracking import TrackingDetector
+
+GATES, PROMOTION = "governance.approval_gates", "tracking.registry_promotion"
+
+EARLY_EXIT = """\
+from mlflow import MlflowClient
+from . import evaluation
+
+def promote(name, version):
+    client = MlflowClient()
+    verdict = evaluation.gate(name, version, client=client)
+    if verdict["verdict"] == "blocked":
+        return {"promoted": False, "verdict": verdict}
+    client.set_registered_model_alias(name, "serving", version)
+    return {"promoted": True, "verdict": verdict}
+"""
+
+POLICY = """\
+def good_enough(candidate, incumbent):
+    return candidate["f1"] >= incumbent["f1"] - 0.01
+"""
+RELEASE = """\
+from policy import good_enough
+
+def release(candidate, incumbent):
+    if good_enough(candidate, incumbent):
+        deploy_model(candidate["uri"])
+
+def deploy_model(uri):
+    endpoint.update(uri)
+"""
+
+EVALUATE = """\
+from azureml.core import Run
+
+run = Run.get_context()
+new_mse = float(run.parent.get_metrics()["mse"])
+production_mse = float(model.tags["mse"])
+if new_mse < production_mse:
+    print("new model is better, it will be registered")
+else:
+    run.parent.cancel()
+"""
+REGISTER = """\
+from azureml.core.model import Model
+
+def register_aml_model(ws, path):
+    Model.register(workspace=ws, model_name="diabetes", model_path=path)
+"""
+
+RAISE_FIRST = """\
+import mlflow
+
+def publish(run_id, score, threshold):
+    if score < threshold:
+        raise ValueError(f"score {score} below {threshold}")
+    mlflow.register_model(f"runs:/{run_id}/model", "churn")
+"""
+
+
+def signals(make_repo, files):
+    return present(run_detector(TrackingDetector, make_repo(files))) & {GATES, PROMOTION}
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"gateway/app/registry.py": EARLY_EXIT, "gateway/app/evaluation.py": "def gate(*a, **k):\n    return {}\n"},
+     {GATES, PROMOTION}),
+    ({"policy.py": POLICY, "release.py": RELEASE}, {GATES}),
+    ({"evaluate/evaluate_model.py": EVALUATE, "register/register_model.py": REGISTER}, {GATES}),
+    ({"publish.py": RAISE_FIRST}, {GATES, PROMOTION}),
+])
+def test_approval_gates(make_repo, files, expected):
+    assert signals(make_repo, files) == expected
+
+
+@pytest.mark.parametrize("files", [
+    # an argument check and a command-line flag before registering evaluate nothing
+    {"register.py": "import mlflow\n\ndef register(alias, uri):\n    if alias not in {'champion', 'challenger'}:\n"
+                    "        raise ValueError(alias)\n    mlflow.register_model(uri, 'm')\n"},
+    {"register.py": "import mlflow\n\ndef main(args):\n    if not args.register:\n        return\n"
+                    "    mlflow.register_model(args.uri, 'm')\n"},
+    # the policy module compares no metric: it checks both models are of one kind
+    {"policy.py": "def good_enough(candidate, incumbent):\n    return candidate['kind'] == incumbent['kind']\n",
+     "release.py": RELEASE},
+    # a training run stopped when it diverges, in a project that registers models elsewhere
+    {"train.py": "def train(model, data):\n    loss = model.fit(data)\n    if loss > 1e6:\n        raise RuntimeError('diverged')\n",
+     "register/register_model.py": REGISTER},
+    # an evaluation that stops the run where nothing is ever registered or deployed
+    {"evaluate/evaluate_model.py": EVALUATE},
+    # a drift check in front of a whole training pipeline (that registers at its end) approves no model
+    {"flows/retrain.py": "import mlflow\n\ndef pipeline(data):\n    model = fit(data)\n"
+                         "    mlflow.register_model(model.uri, 'm')\n\ndef run(drift_score, threshold):\n"
+                         "    if drift_score < threshold:\n        return\n    pipeline(load())\n"},
+    # a helper named like a gate that promotes unconditionally
+    {"promote.py": "from mlflow import MlflowClient\n\ndef promote_if_better(name, version):\n"
+                   "    MlflowClient().set_registered_model_alias(name, 'champion', version)\n"},
+    # the gate in an example folder, and only in prose
+    {"examples/publish.py": RAISE_FIRST},
+    {"README.md": "We only register when `score >= threshold`, else raise.\n"},
+])
+def test_approval_gate_traps(make_repo, files):
+    assert not signals(make_repo, files)
+
+
+def test_early_exit_summary_names_the_verdict(make_repo):
+    root = make_repo({"gateway/app/registry.py": EARLY_EXIT, "gateway/app/evaluation.py": "def gate():\n    pass\n"})
+    ev = next(e for e in run_detector(TrackingDetector, root) if e.signal == GATES)
+    assert "set_registered_model_alias" in ev.summary and "blocked" in ev.summary
+    assert [loc.line for loc in ev.locations] == [9, 7]
