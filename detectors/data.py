@@ -43,6 +43,11 @@ _BINARY_MODEL_EXT = (".pkl", ".pickle", ".h5", ".hdf5")
 #: compressed archives and IDX arrays (MNIST-style ``*-ubyte``) hold datasets only in a data folder;
 #: elsewhere they are releases, fonts or build inputs.
 _DATA_DIR_ONLY_EXT = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", "-ubyte")
+#: extensions that hold a table as often as anything else (UCI ``.data``, ``.dat``, ``.txt``):
+#: a dataset when the content is one, rows of the same number of delimited fields.
+_MAYBE_TABLE_EXT = (".data", ".dat", ".txt", ".tab")
+_DELIMITERS = (",", "\t", ";", "|")
+MIN_TABLE_ROWS = 10
 
 # Data-preparation calls: a load, and the transforms that clean or shape what was loaded.
 _LOAD = re.compile(r"^(read_\w+|scan_\w+|load|loadtxt|genfromtxt|load_dataset|from_pandas|"
@@ -235,6 +240,8 @@ class DataDetector(Detector):
     def _dataset_size(self, ctx: ScanContext, path: str, lfs: list[str]) -> int:
         """Size of ``path`` when it is a committed dataset, else 0."""
         low = path.lower()
+        if low.endswith(_MAYBE_TABLE_EXT) and not is_template_path(path):
+            return self._table_size(ctx, path)
         if not low.endswith(DATA_EXTENSIONS + _DATA_DIR_ONLY_EXT) or is_template_path(path):
             return 0
         parts = low.split("/")
@@ -252,6 +259,18 @@ class DataDetector(Detector):
         if size < MIN_DATA_BYTES or (fixtures and size < MAX_FIXTURE_BYTES):
             return 0
         return size
+
+    def _table_size(self, ctx: ScanContext, path: str) -> int:
+        """Size of a ``.data``/``.dat``/``.txt`` file that holds a table of data, else 0."""
+        parts = path.lower().split("/")
+        try:
+            size = ctx.repo.size(path)
+        except (OSError, SourceError):
+            return 0
+        fixtures = TEST_DIRS.intersection(parts[:-1]) or EVAL_FIXTURE_DIRS.intersection(parts[:-1])
+        if size < MIN_DATA_BYTES or (fixtures and size < MAX_FIXTURE_BYTES):
+            return 0
+        return size if _is_table(ctx.text(path) or "") else 0
 
     # -- DVC -----------------------------------------------------------------------------------
     def _dvc(self, ctx: ScanContext) -> Iterator[Evidence]:
@@ -530,6 +549,18 @@ def _lfs_patterns(ctx: ScanContext, path: str | None = None) -> list[str]:
 def _is_data_pattern(pattern: str) -> bool:
     low = pattern.lower()
     return low.endswith(DATA_EXTENSIONS) or bool(DATA_DIRS.intersection(low.replace("*", "").split("/")))
+
+
+def _is_table(text: str) -> bool:
+    """The first rows split into the same number (two or more) of fields by one delimiter."""
+    rows = [line for line in text[:20_000].splitlines() if line.strip()][:MIN_TABLE_ROWS * 2]
+    if len(rows) < MIN_TABLE_ROWS:
+        return False
+    for delim in _DELIMITERS:
+        counts = {row.count(delim) for row in rows[1:]}  # the first row may be a header
+        if len(counts) == 1 and counts.pop() >= 1 and rows[0].count(delim) in (0, rows[1].count(delim)):
+            return True
+    return False
 
 
 def _glob_match(path: str, pattern: str) -> bool:

@@ -109,6 +109,13 @@ def tool_signals(make_repo, files):
     ({"models/model.pkl": b"\x80\x04" + b"\x00" * 20_000}, False),  # a trained model, not data
     ({"{{cookiecutter.name}}/data/x.csv": CSV}, False),             # unrendered template
     ({".gitattributes": "*.csv filter=lfs diff=lfs merge=lfs -text\n", "data/x.csv": CSV}, False),
+    # tables under extensions that hold anything: the content decides
+    ({"ch06/wdbc.data": "842302,M,17.99,10.38,122.8\n" * 600}, True),
+    ({"ch09/housing.txt": "Order\tPID\tArea\n" + "1\t0526301100\t31770\n" * 800}, True),
+    ({"docs/book.txt": "It was the best of times, it was the worst of times.\nA line, with, commas.\n" * 300
+      + "Short line\n" * 50}, False),
+    ({"requirements-lock.txt": "numpy==1.26.0 \\\n    --hash=sha256:abc\n" * 400}, False),
+    ({"logs/run.dat": b"\x00\x01binary" * 3000}, False),
 ])
 def test_raw_data_committed(make_repo, files, expected):
     assert ("data.raw_data_committed" in data_signals(make_repo, files)) is expected
