@@ -54,12 +54,17 @@ MIN_REQUIREMENTS = 3
 
 # -- registry promotion ---------------------------------------------------------------------------
 REGISTRY_MUTATIONS = frozenset({"set_registered_model_alias", "transition_model_version_stage",
-                                "register_model", "create_model_version", "link_model", "link_artifact"})
+                                "register_model", "create_model_version", "link_model", "link_artifact",
+                                # Vertex AI version aliases, SageMaker model package versions and approval
+                                "add_version_aliases", "create_model_package", "update_model_package"})
+#: a pipeline step that cancels its own pipeline run (Azure ML ``run.parent.cancel()``) keeps
+#: the steps after it from running: behind an evaluation gate, it gates their registration.
+_PIPELINE_STOP_HINTS = (".parent.cancel(",)
 _GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|beats?\b|outperform|promot|"
                         r"approve|exceed|metric|score|accuracy|\bacc\b|auc|f1|rmse|mae|mse|loss|"
                         r"precision|recall|\br2\b|champion|challenger", re.I)
 _MUTATION_HINTS = ("alias", "transition_model_version_stage", "register_model", "registered_model_name",
-                   "create_model_version", "link_model", "link_artifact", ".link(", "set_stage")
+                   "create_model_version", "link_model", "link_artifact", ".link(", "set_stage", "model_package")
 #: stages of a model version (ZenML ``ModelStages``, MLflow stages), as ``set_stage`` takes them.
 _MODEL_STAGES = frozenset({"production", "staging", "archived", "latest"})
 #: a registry collection path, as W&B writes it (``org/wandb-registry-model/production``).
@@ -83,8 +88,10 @@ class TrackingDetector(Detector):
       an ML environment (a pinned docs-only toolchain does not count).
     * ``tracking.registry_promotion``: a registry alias/stage change or registration (directly or
       through a project helper) that only runs behind an evaluation gate (an ``if`` comparing a
-      metric or testing an acceptance flag). The same finding is a registry stage gate before
-      production, so it is also ``governance.approval_gates`` evidence.
+      metric or testing an acceptance flag), or a pipeline step that cancels its pipeline run
+      behind such a gate in a project that registers models in a later step. The same finding
+      is a registry stage gate before production, so it is also ``governance.approval_gates``
+      evidence.
     * ``tracking.library``: TensorBoard event files committed (``lightning_logs/``, ``runs/``)
       prove a tracker ran (``executed``), when the code writes them with a tracker logger (or a
       Lightning Trainer, whose default logger they come from); without such code they are
@@ -200,8 +207,11 @@ class TrackingDetector(Detector):
         tasks = _promoting_tasks(_parsed(texts, ("python_callable",)).values(), promoters)
         trees.update(_parsed({p: t for p, t in texts.items() if p not in trees},
                              tuple(f"{q}{t}{q}" for t in tasks for q in "'\"")))
+        stops = _registers_models(code_files(ctx))
+        if stops:
+            trees.update(_parsed({p: t for p, t in texts.items() if p not in trees}, _PIPELINE_STOP_HINTS))
         for path, tree in sorted(trees.items()):
-            gated = _first_gated_call(tree, promoters, tasks)
+            gated = _first_gated_call(tree, promoters, tasks, stops)
             if gated:
                 call, line, test = gated
                 summary = f"{call} runs only behind an evaluation gate (if {test}) in {path}"
@@ -429,10 +439,24 @@ def _promoting_tasks(trees, promoters: set[str]) -> set[str]:
     return tasks
 
 
-def _first_gated_call(tree: ast.AST, promoters: set[str],
-                      tasks: frozenset[str] | set[str] = frozenset()) -> tuple[str, int, str] | None:
+def _registers_models(sources) -> bool:
+    """Some project code registers model versions (so a stopped pipeline run keeps one from it)."""
+    return any(call_tail(c.name) in REGISTRY_MUTATIONS or c.name.endswith("Model.register")
+               for _path, facts in sources for c in facts.calls)
+
+
+def _stops_pipeline(node: ast.Call) -> bool:
+    """``run.parent.cancel()``: a pipeline step cancelling the pipeline run it belongs to."""
+    func = node.func
+    return isinstance(func, ast.Attribute) and func.attr == "cancel" \
+        and isinstance(func.value, ast.Attribute) and func.value.attr == "parent"
+
+
+def _first_gated_call(tree: ast.AST, promoters: set[str], tasks: frozenset[str] | set[str] = frozenset(),
+                      stops: bool = False) -> tuple[str, int, str] | None:
     """(callee, line, gate) of the first registry change nested in an ``if`` that is an evaluation
-    gate; a branch that returns the id of a promoting task (``tasks``) is one too."""
+    gate; a branch that returns the id of a promoting task (``tasks``) is one too, and so is a
+    cancel of the pipeline run when ``stops`` (the project registers models in a later step)."""
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and _is_gate(node.test):
@@ -440,6 +464,8 @@ def _first_gated_call(tree: ast.AST, promoters: set[str],
                 for sub in ast.walk(stmt):
                     if isinstance(sub, ast.Call) and _mutates_registry(sub, promoters):
                         found.append((sub.lineno, str(_callee(sub)), ast.unparse(node.test)[:80]))
+                    elif stops and isinstance(sub, ast.Call) and _stops_pipeline(sub):
+                        found.append((sub.lineno, "cancel of the pipeline run", ast.unparse(node.test)[:80]))
                     elif isinstance(sub, ast.Return) and isinstance(sub.value, ast.Constant) \
                             and sub.value.value in tasks:
                         found.append((sub.lineno, f"task {sub.value.value}", ast.unparse(node.test)[:80]))

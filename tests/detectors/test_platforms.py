@@ -7,6 +7,7 @@ import pytest
 from conftest import present, run_detector
 
 from detectors.deployment import DeploymentDetector
+from detectors.tracking import TrackingDetector
 
 
 def found(detector, make_repo, files) -> set[str]:
@@ -44,3 +45,37 @@ def test_vertex_traffic_split(make_repo, files, expected):
 ])
 def test_azureml_traffic_split(make_repo, files, expected):
     check(DeploymentDetector, make_repo, files, "deploy.progressive", expected)
+
+
+# -- registry promotion behind an evaluation gate, read by the tracking detector ----------------------
+EVALUATE = ("from azureml.core import Run\nrun = Run.get_context()\nnew_mse = float(run.parent.get_metrics().get('mse'))\n"
+            "{check}")
+GATE = "if new_mse >= production_mse:\n    print('worse than production: not registering')\n    run.parent.cancel()\n"
+REGISTER = "from azureml.core.model import Model\nModel.register(workspace=ws, model_name='m', model_path='outputs/m.pkl')\n"
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"evaluate/evaluate_model.py": EVALUATE.format(check=GATE), "register/register_model.py": REGISTER}, True),
+    # nothing is registered after the step: the cancel gates nothing
+    ({"evaluate/evaluate_model.py": EVALUATE.format(check=GATE)}, False),
+    # a cancel on failure, not on an evaluation
+    ({"evaluate/evaluate_model.py": EVALUATE.format(check="try:\n    work()\nexcept Exception:\n    run.parent.cancel()\n"),
+      "register/register_model.py": REGISTER}, False),
+])
+def test_azureml_pipeline_cancelled_by_an_evaluation_gates_registration(make_repo, files, expected):
+    ev = found(TrackingDetector, make_repo, files)
+    assert ("governance.approval_gates" in ev) is expected
+    assert ("tracking.registry_promotion" in ev) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    # a SageMaker model package approved, a Vertex AI version aliased, only when the evaluation passes
+    ({"promote.py": "import boto3\nsm = boto3.client('sagemaker')\nif mse < threshold:\n"
+                    "    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus='Approved')\n"}, True),
+    ({"promote.py": VERTEX + "registry = aiplatform.models.ModelRegistry(model_id)\n"
+                    "if new_auc > champion_auc:\n    registry.add_version_aliases(['production'], version=v)\n"}, True),
+    ({"promote.py": "import boto3\nsm = boto3.client('sagemaker')\n"
+                    "sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus='Approved')\n"}, False),
+])
+def test_platform_registry_changes_behind_an_evaluation_gate(make_repo, files, expected):
+    check(TrackingDetector, make_repo, files, "tracking.registry_promotion", expected)
