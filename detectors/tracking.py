@@ -24,7 +24,9 @@ from scanner.parsing.python import MAX_PARSE_BYTES, PyFacts, parse_tree
 # -- configuration --------------------------------------------------------------------------------
 CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams", "hyperparams",
                          "experiments", "experiment"})
-_CONFIG_NAME = re.compile(r"(^|[_.-])(config|cfg|params|hparams|hyperparams)([_.-]|$)", re.I)
+_CONFIG_NAME = re.compile(r"(^|[_.-])(config|cfg|params|hparams|hyperparams)([_.-]|$)"
+                          # ``parameters.json``, but not an ARM/CloudFormation ``x.parameters.json``
+                          r"|(^|[_-])(hyper)?parameters([_.-]|$)", re.I)
 #: tool configuration that happens to be YAML/JSON/TOML: never an experiment config.
 _TOOL_CONFIG = re.compile(r"(^|/)(\.github|\.gitlab|\.circleci|\.devcontainer|\.vscode|\.idea|\.zen|\.zenml|"
                           r"\.streamlit|\.dvc|node_modules)/|"
@@ -46,7 +48,10 @@ LOCKFILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "conda-lock.y
 ML_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "torch", "tensorflow", "keras", "xgboost",
                "lightgbm", "catboost", "mlflow", "transformers", "jax", "statsmodels", "prophet",
                "polars", "pyspark", "spacy", "nltk", "onnxruntime", "pytorch-lightning", "lightning",
-               "sentence-transformers", "optuna", "wandb")
+               "sentence-transformers", "optuna", "wandb",
+               # the SDKs of managed ML platforms: a pipeline's or a training job's environment
+               "kfp", "tfx", "google-cloud-aiplatform", "sagemaker", "azureml-sdk", "azureml-core",
+               "azure-ai-ml", "tensorflow-transform", "tensorflow-data-validation", "databricks-feature-engineering")
 _ML_PACKAGE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in ML_PACKAGES) + r")(?![\w-])", re.I)
 #: share of pinned requirements above which a requirement file is a pinned environment.
 PINNED_SHARE = 0.8

@@ -79,3 +79,36 @@ def test_azureml_pipeline_cancelled_by_an_evaluation_gates_registration(make_rep
 ])
 def test_platform_registry_changes_behind_an_evaluation_gate(make_repo, files, expected):
     check(TrackingDetector, make_repo, files, "tracking.registry_promotion", expected)
+
+
+# -- experiment configs and environments of platform projects, read by the tracking detector ----------
+@pytest.mark.parametrize("files, expected", [
+    ({"training/parameters.json": '{"training": {"alpha": 0.5}}\n',
+      "training/train.py": "import json\nwith open('parameters.json') as f:\n    pars = json.load(f)\n"}, True),
+    # an ARM template's parameters are deployment settings, not an experiment's
+    ({"infra/azuredeploy.parameters.json": '{"parameters": {"location": {"value": "westeurope"}}}\n',
+      "infra/deploy.py": "import json\nparams = json.load(open('infra/azuredeploy.parameters.json'))\n"}, False),
+])
+def test_parameters_files_are_experiment_configs(make_repo, files, expected):
+    check(TrackingDetector, make_repo, files, "tracking.config_management", expected)
+
+
+CONDA_ENV = ("name: ci\ndependencies:\n  - python=3.7.*\n  - numpy=1.18.*\n  - scikit-learn=0.22.*\n  - pip=20.0.*\n"
+             "  - pip:\n      - azureml-sdk==1.27.*\n      - pytest==5.4.*\n")
+
+
+@pytest.mark.parametrize("files, expected", [
+    # a conda environment under any name (Azure ML keeps them as *_dependencies.yml)
+    ({"diabetes_regression/ci_dependencies.yml": CONDA_ENV}, True),
+    ({"diabetes_regression/ci_dependencies.yml": CONDA_ENV.replace("=1.18.*", "").replace("=0.22.*", "")
+                                                          .replace("==1.27.*", "").replace("==5.4.*", "")}, False),
+    # Helm charts list dependencies too: not an environment
+    ({"charts/app/Chart.yaml": "apiVersion: v2\nname: app\ndependencies:\n  - name: redis\n    version: 17.0.0\n"
+                               "    repository: https://charts.bitnami.com/bitnami\n"}, False),
+    # pinned platform SDKs are a pipeline's environment
+    ({"requirements.txt": "kfp==1.8.1\ngoogle-cloud-bigquery==2.26.0\ngoogle-cloud-bigquery-storage==2.7.0\n"
+                          "google-cloud-aiplatform==1.4.2\ncloudml-hypertune==0.1.0.dev6\npytest\n"}, True),
+    ({"requirements.txt": "requests==2.31.0\nclick==8.1.7\nrich==13.7.0\n"}, False),   # pinned, but nothing ML
+])
+def test_platform_environments_are_reproducible(make_repo, files, expected):
+    check(TrackingDetector, make_repo, files, "tracking.reproducible_env", expected)
