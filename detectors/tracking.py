@@ -85,7 +85,8 @@ _LIGHTNING_TRAINER = re.compile(r"^(pytorch_lightning|lightning)(\.pytorch)?\.(t
 class TrackingDetector(Detector):
     """Experiment tracking practices read from files.
 
-    * ``tracking.notebooks``: Jupyter notebooks in the repository (count in ``notebooks``).
+    * ``tracking.notebooks``: Jupyter notebooks in the repository, and notebooks kept as Python
+      scripts (Databricks source notebooks, jupytext scripts), counted in ``notebooks``.
     * ``tracking.config_management``: experiment config files (``params.yaml``, ``configs/*.yaml``...)
       that code or ``dvc.yaml`` reads, or run configuration decoded from JSON handed to the
       training code. Hydra/OmegaConf/gin come from the catalogue.
@@ -127,9 +128,15 @@ class TrackingDetector(Detector):
 
     # -- notebooks -------------------------------------------------------------------------------
     def _notebooks(self, ctx: ScanContext) -> Iterator[Evidence]:
-        notebooks = [p for p in ctx.files() if p.lower().endswith(".ipynb") and not is_template_path(p)]
+        jupyter = [p for p in ctx.files() if p.lower().endswith(".ipynb") and not is_template_path(p)]
+        paired = {p[:-len(".ipynb")] + ".py" for p in jupyter}
+        # notebooks kept as scripts (a Databricks source notebook); a script exported beside its
+        # .ipynb is the same notebook, counted once
+        scripts = [p for p in ctx.files() if p.endswith(".py") and p not in paired and not is_template_path(p)
+                   and ctx.is_notebook(p)]
+        notebooks = jupyter + scripts
         if notebooks:
-            yield self.evidence("tracking.notebooks", f"{len(notebooks)} Jupyter notebook(s)",
+            yield self.evidence("tracking.notebooks", f"{len(notebooks)} notebook(s)",
                                 *[ctx.location(p) for p in notebooks[:10]], notebooks=len(notebooks))
 
     # -- configuration ---------------------------------------------------------------------------

@@ -3,11 +3,19 @@ their catalogue entries read by the tools detector, and the platform bits the ot
 read. Positive cases and traps."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import present, run_detector
 
+from detectors.data import DataDetector
 from detectors.deployment import DeploymentDetector
+from detectors.monitoring import MonitoringDetector
 from detectors.tracking import TrackingDetector
+
+
+def notebook(*cells: str) -> str:
+    return json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": c} for c in cells]})
 
 
 def found(detector, make_repo, files) -> set[str]:
@@ -112,3 +120,32 @@ CONDA_ENV = ("name: ci\ndependencies:\n  - python=3.7.*\n  - numpy=1.18.*\n  - s
 ])
 def test_platform_environments_are_reproducible(make_repo, files, expected):
     check(TrackingDetector, make_repo, files, "tracking.reproducible_env", expected)
+
+
+# -- Databricks source notebooks are notebooks ------------------------------------------------------
+DBX_NOTEBOOK = ("# Databricks notebook source\nimport pandas as pd\n\n# COMMAND ----------\n\n"
+                "df = pd.read_csv('/dbfs/raw/sales.csv')\ndf = df.dropna().drop_duplicates()\n")
+
+
+def test_databricks_source_notebooks_are_counted_as_notebooks(make_repo):
+    root = make_repo({"notebooks/prepare.py": DBX_NOTEBOOK, "explore.ipynb": notebook("x = 1"), "src/util.py": "x = 1\n",
+                      # an export beside its notebook is that notebook again
+                      "explore.py": "# jupyter:\n#   jupytext:\n#     formats: ipynb,py\nx = 1\n"})
+    (counted,) = [e for e in run_detector(TrackingDetector, root) if e.signal == "tracking.notebooks"]
+    assert counted.attributes["notebooks"] == 2
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"notebooks/prepare.py": DBX_NOTEBOOK}, False),    # notebook code is not module code
+    ({"src/prepare.py": DBX_NOTEBOOK.replace("# Databricks notebook source\n", "")}, True),
+])
+def test_databricks_source_notebooks_are_not_data_modules(make_repo, files, expected):
+    check(DataDetector, make_repo, files, "data.prep_code", expected)
+
+
+def test_databricks_source_notebooks_are_not_monitoring_modules(make_repo):
+    drift = ("from scipy.stats import ks_2samp\n\ndef check_drift(ref, cur):\n"
+             "    stat, p_value = ks_2samp(ref, cur)\n    return p_value < 0.05\n")
+    assert "monitoring.drift" in found(MonitoringDetector, make_repo, {"monitoring/drift.py": drift})
+    assert "monitoring.drift" not in found(MonitoringDetector, make_repo,
+                                           {"monitoring/drift.py": "# Databricks notebook source\n" + drift})
