@@ -6,12 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import present, run_detector
+from conftest import declared, present, run_detector
 
+from detectors.catalogue import Pattern
 from detectors.data import DataDetector
 from detectors.deployment import DeploymentDetector
 from detectors.monitoring import MonitoringDetector
+from detectors.tools import ToolUsageDetector, _shell_commands
 from detectors.tracking import TrackingDetector
+from scanner.detector import ScanContext
+from scanner.parsing.python import parse_python
+from scanner.sources.local import LocalRepo
 
 
 def notebook(*cells: str) -> str:
@@ -28,6 +33,132 @@ def check(detector, make_repo, files, signal, expected):
 
 VERTEX = "from google.cloud import aiplatform\n"
 SCHEMA = "$schema: https://azuremlschemas.azureedge.net/latest/{}.schema.json\n"
+
+
+# -- the catalogue's positional literals and shell commands ------------------------------------------
+@pytest.mark.parametrize("pattern, lines", [
+    ("x.set_registry_uri(\"databricks*\")", [2]),
+    ("x.set_registry_uri('databricks-uc|databricks')", [2]),
+    ("x.set_registry_uri(\"http*\")", []),        # a variable (line 3) is unknown, never a match
+])
+def test_positional_literals(pattern, lines):
+    calls = parse_python("import x\nx.set_registry_uri('databricks-uc')\nx.set_registry_uri(uri)\n").calls
+    assert [c.line for c in calls if Pattern.parse(pattern).matches(c)] == lines
+
+
+def test_shell_commands_are_read_from_ci_steps_and_scripts(make_repo):
+    root = make_repo({
+        ".github/workflows/cd.yml": "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                    "      - run: uv run az ml model deploy --name svc\n"
+                                    "      - run: az ml model list || true\n"
+                                    "  never:\n    if: false\n    runs-on: ubuntu-latest\n    steps:\n"
+                                    "      - run: az ml online-deployment create -f blue.yml\n",
+        "scripts/deploy.sh": "#!/bin/sh\n# gcloud ai models upload --region=r\ngcloud ai endpoints deploy-model 1 \\\n  --model=m\n",
+    })
+    commands = {text for _, _, text in _shell_commands(ScanContext(LocalRepo(root)))}
+    # wrappers peeled, continuations joined; ignored failures, jobs that never run and comments left out
+    assert commands == {"az ml model deploy --name svc", "gcloud ai endpoints deploy-model 1 --model=m"}
+
+
+# -- Vertex AI ------------------------------------------------------------------------------------
+EXPERIMENT = VERTEX + "aiplatform.init(project='p', experiment='exp')\naiplatform.start_run('run-1')\n"
+MONITORING_CONFIGS = (
+    "from google.cloud.aiplatform import model_monitoring\n"
+    "skew = model_monitoring.SkewDetectionConfig(data_source='bq://p.d.t', skew_thresholds={'a': 0.3}, target_field='y')\n"
+    "drift = model_monitoring.DriftDetectionConfig(drift_thresholds={'a': 0.3})\n"
+    "objective = model_monitoring.ObjectiveConfig(skew, drift)\n"
+    "schedule = model_monitoring.ScheduleConfig(monitor_interval=1)\n"
+    "alerts = model_monitoring.EmailAlertConfig(user_emails=['ml@example.org'])\n")
+MONITORING_JOB = ("job = aiplatform.ModelDeploymentMonitoringJob.create(display_name='m', endpoint=endpoint,\n"
+                  "    objective_configs=objective, schedule_config=schedule, alert_config=alerts)\n")
+# the GAPIC v1beta1 client, as the Vertex model monitoring notebooks use it
+MONITORING_GAPIC = (
+    "from google.cloud import aiplatform_v1beta1 as beta\n",
+    "client = beta.JobServiceClient(client_options={'api_endpoint': 'us-central1-aiplatform.googleapis.com'})\n"
+    "drift = beta.ModelMonitoringObjectiveConfig.PredictionDriftDetectionConfig(drift_thresholds={})\n"
+    "schedule = beta.ModelDeploymentMonitoringScheduleConfig(monitor_interval=interval)\n"
+    "alerting = beta.ModelMonitoringAlertConfig(email_alert_config=beta.ModelMonitoringAlertConfig.EmailAlertConfig(user_emails=e))\n",
+    "job = beta.ModelDeploymentMonitoringJob(display_name='m', endpoint=uri, model_deployment_monitoring_schedule_config=schedule,\n"
+    "    model_monitoring_alert_config=alerting)\n"
+    "client.create_model_deployment_monitoring_job(parent=parent, model_deployment_monitoring_job=job)\n",
+)
+
+
+# -- Kubeflow Pipelines and TFX ---------------------------------------------------------------------
+TFX_PIPELINE = (
+    "import tensorflow_model_analysis as tfma\n"
+    "from tfx import v1 as tfx\n"
+    "stats = tfx.components.StatisticsGen(examples=gen.outputs['examples'])\n"
+    "schema = tfx.components.SchemaGen(statistics=stats.outputs['statistics'])\n"
+    "validator = tfx.components.ExampleValidator(statistics=stats.outputs['statistics'], schema=schema.outputs['schema'])\n"
+    "tuner = tfx.components.Tuner(module_file='tune.py', examples=gen.outputs['examples'])\n"
+    "trainer = tfx.components.Trainer(module_file='train.py', examples=gen.outputs['examples'])\n"
+    "{eval_config}"
+    "evaluator = tfx.components.Evaluator(model=trainer.outputs['model'], eval_config=eval_config)\n"
+    "pusher = tfx.components.Pusher(model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],\n"
+    "    push_destination=destination)\n"
+)
+THRESHOLDS = ("eval_config = tfma.EvalConfig(metrics_specs=[tfma.MetricsSpec(metrics=[tfma.MetricConfig(\n"
+              "    class_name='BinaryAccuracy', threshold=tfma.MetricThreshold(\n"
+              "        value_threshold=tfma.GenericValueThreshold(lower_bound={'value': 0.6})))])])\n")
+NO_THRESHOLDS = "eval_config = tfma.EvalConfig(metrics_specs=[tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name='AUC')])])\n"
+
+
+# -- SageMaker --------------------------------------------------------------------------------------
+SM_PIPELINE = (
+    "from sagemaker.workflow.pipeline import Pipeline\n"
+    "from sagemaker.workflow.steps import TrainingStep\n"
+    "from sagemaker.workflow.condition_step import ConditionStep\n"
+    "from sagemaker.workflow.conditions import ConditionLessThanOrEqualTo\n"
+    "from sagemaker.workflow.parameters import ParameterString\n"
+    "from sagemaker.workflow.model_step import ModelStep\n"
+    "from sagemaker.model import Model\n"
+    "model = Model(image_uri=image, model_data=step_train.properties.ModelArtifacts.S3ModelArtifacts)\n"
+    "status = ParameterString(name='ModelApprovalStatus', default_value='{status}')\n"
+    "step_train = TrainingStep(name='Train', step_args=estimator.fit(inputs))\n"
+    "step_register = ModelStep(name='Register', step_args=model.register(model_package_group_name='g',\n"
+    "    approval_status=status))\n"
+    "{condition}"
+    "pipeline = Pipeline(name='p', steps=[step_train, step_cond])\npipeline.upsert(role_arn=role)\n"
+)
+CONDITION = ("step_cond = ConditionStep(name='CheckMSE', conditions=[ConditionLessThanOrEqualTo(left=mse, right=6.0)],\n"
+             "    if_steps=[step_register], else_steps=[])\n")
+MONITOR = ("from sagemaker.model_monitor import DefaultModelMonitor, ModelQualityMonitor, CronExpressionGenerator\n"
+           "monitor = DefaultModelMonitor(role=role, instance_count=1, instance_type='ml.m5.xlarge')\n"
+           "monitor.suggest_baseline(baseline_dataset='s3://b/train.csv', output_s3_uri='s3://b/baseline')\n"
+           "monitor.create_monitoring_schedule(endpoint_input='ep', output_s3_uri='s3://b/reports',\n"
+           "    schedule_cron_expression=CronExpressionGenerator.hourly())\n")
+
+
+# -- Azure ML SDK v1 ------------------------------------------------------------------------------
+AML_RUN = "from azureml.core.run import Run\nfrom azureml.core import Dataset\nrun = Run.get_context()\n"
+AML_REGISTER = ("from azureml.core import Run, Dataset\nfrom azureml.core.model import Model\nrun = Run.get_context()\n"
+                "model = Model.register(workspace=ws, model_name='m', model_path='outputs/m.pkl',\n"
+                "    datasets=[('training data', Dataset.get_by_id(ws, dataset_id))])\n")
+AML_WEBSERVICE = ("from azureml.core.model import Model, InferenceConfig\nfrom azureml.core.webservice import AksWebservice\n"
+                  "config = AksWebservice.deploy_configuration(enable_app_insights={insights})\n"
+                  "service = Model.deploy(ws, 'svc', [model], InferenceConfig(entry_script='score.py'), config)\n")
+AKS_CONFIG = "computeType: AKS\ncontainerResourceRequirements:\n  cpu: 0.5\n  memoryInGB: 2\nappInsightsEnabled: {insights}\n"
+
+
+# -- Azure ML SDK v2 and CLI v2 specs -----------------------------------------------------------------
+AML2 = "from azure.ai.ml import MLClient, command, Input\nfrom azure.ai.ml.entities import {}\n"
+
+
+# -- Databricks ---------------------------------------------------------------------------------------
+FEATURES = ("import mlflow\nfrom databricks.feature_engineering import FeatureEngineeringClient, FeatureLookup\n"
+            "fe = FeatureEngineeringClient()\n{body}")
+BUNDLE = ("bundle:\n  name: churn\nresources:\n  jobs:\n    retrain:\n      name: retrain\n{schedule}"
+          "      tasks:\n        - task_key: train\n          notebook_task:\n            notebook_path: ../src/train.py\n")
+
+
+# -- CLI verbs run by CI steps and shell scripts ------------------------------------------------------
+WORKFLOW = "on:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n{cond}    steps:\n      - run: {cmd}\n"
+AZURE_PIPELINE = ("trigger: [main]\nsteps:\n  - task: AzureCLI@2\n    inputs:\n      azureSubscription: sub\n"
+                  "      scriptLocation: inlineScript\n      inlineScript: |\n        set -e\n        {cmd}\n")
+
+
+# -- TensorFlow Transform and Apache Beam -------------------------------------------------------------
 
 
 # -- traffic splits, read by the deployment detector --------------------------------------------------
