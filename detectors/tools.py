@@ -13,8 +13,8 @@ from collections import defaultdict
 from typing import Iterable, Iterator
 
 from detectors.catalogue import FileRule, Pattern, Tool, catalogue, catalogue_index, match_calls
+from detectors.ci import read_ci
 from detectors.ci.commands import commands
-from detectors.ci.discovery import pipelines
 from detectors.manifests import requirements
 from detectors.shapes import first_mapping
 from scanner.detector import Detector, ParseError, ScanContext
@@ -213,7 +213,7 @@ def _shell_commands(ctx: ScanContext) -> list[tuple[str, int | None, str]]:
     run or cannot fail (``if: false``, ``|| true``) are left out: their commands prove nothing."""
     def read() -> list[tuple[str, int | None, str]]:
         out: list[tuple[str, int | None, str]] = []
-        for pipeline in pipelines(ctx):
+        for pipeline in read_ci(ctx).pipelines:
             for job in pipeline.jobs:
                 for step in job.steps if not job.neutered else ():
                     out += [(pipeline.file, step.line, cmd.text) for cmd in commands(step.run)

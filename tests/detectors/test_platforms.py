@@ -425,8 +425,11 @@ def test_azureml_specs_that_do_not_parse_are_skipped(make_repo):
 # -- Databricks ---------------------------------------------------------------------------------------
 FEATURES = ("import mlflow\nfrom databricks.feature_engineering import FeatureEngineeringClient, FeatureLookup\n"
             "fe = FeatureEngineeringClient()\n{body}")
-BUNDLE = ("bundle:\n  name: churn\nresources:\n  jobs:\n    retrain:\n      name: retrain\n{schedule}"
-          "      tasks:\n        - task_key: train\n          notebook_task:\n            notebook_path: ../src/train.py\n")
+BUNDLE = ("bundle:\n  name: churn\nresources:\n  jobs:\n    retrain:\n      name: retrain\n"
+          "      tasks:\n        - task_key: train\n          notebook_task:\n            notebook_path: ../src/train.py\n"
+          "  registered_models:\n    churn:\n      name: churn\n      catalog_name: main\n      schema_name: ml\n")
+DLT_RESOURCE = ("resources:\n  pipelines:\n    bronze:\n      name: bronze\n      continuous: {continuous}\n"
+                "      libraries:\n        - notebook:\n            path: ../src/bronze.py\n")
 
 
 @pytest.mark.parametrize("files, signal, expected", [
@@ -459,11 +462,11 @@ BUNDLE = ("bundle:\n  name: churn\nresources:\n  jobs:\n    retrain:\n      name
      "monitoring.scheduled", True),
     ({"serve.py": "from databricks.sdk import WorkspaceClient\nw = WorkspaceClient()\n"
                   "w.serving_endpoints.create_and_wait(name='churn', config=config)\n"}, "deploy.serving", True),
-    # asset bundles: databricks.yml and the resource files it includes
-    ({"databricks.yml": BUNDLE.format(schedule="")}, "data.pipeline_definition", True),
-    ({"databricks.yml": BUNDLE.format(schedule="      schedule:\n        quartz_cron_expression: '0 0 3 * * ?'\n"
-                                               "        timezone_id: UTC\n")}, "data.pipeline_automated", True),
-    ({"databricks.yml": BUNDLE.format(schedule="")}, "data.pipeline_automated", False),
+    # asset bundles: databricks.yml and the resource files it includes (their jobs are the CI detector's)
+    ({"resources/dlt.yml": DLT_RESOURCE.format(continuous="false")}, "data.pipeline_definition", True),
+    ({"resources/dlt.yml": DLT_RESOURCE.format(continuous="true")}, "data.pipeline_automated", True),
+    ({"resources/dlt.yml": DLT_RESOURCE.format(continuous="false")}, "data.pipeline_automated", False),
+    ({"databricks.yml": BUNDLE}, "tracking.model_registry", True),
     ({"resources/serving.yml": "resources:\n  model_serving_endpoints:\n    churn:\n      name: churn\n      config:\n"
                                "        served_entities:\n          - entity_name: main.ml.churn\n"}, "deploy.serving", True),
     ({"resources/monitor.yml": "resources:\n  quality_monitors:\n    churn:\n      table_name: main.ml.inference\n"}, "monitoring.drift", True),
