@@ -323,6 +323,11 @@ AKS_CONFIG = "computeType: AKS\ncontainerResourceRequirements:\n  cpu: 0.5\n  me
     ({"deploy.py": AML_WEBSERVICE.format(insights="True")}, "deploy.serving", True),
     ({"deploy.py": AML_WEBSERVICE.format(insights="True")}, "monitoring.instrumentation", True),
     ({"deploy.py": AML_WEBSERVICE.format(insights="False")}, "monitoring.instrumentation", False),
+    ({"deploy.py": "from azureml.core.model import InferenceConfig\nfrom azureml.core.webservice import AciWebservice\n"
+                   "inference = InferenceConfig(entry_script='score.py', environment=env)\n"
+                   "config = AciWebservice.deploy_configuration(cpu_cores=1, memory_gb=1)\n"}, "deploy.serving", True),
+    ({"deploy.py": "from azureml.core.webservice import AciWebservice\n"
+                   "config = AciWebservice.deploy_configuration(cpu_cores=1, memory_gb=1)\n"}, "deploy.serving", False),
     ({"score.py": "import joblib\nfrom azureml.core.model import Model\n\ndef init():\n    global model\n"
                   "    model = joblib.load(Model.get_model_path('m'))\n\ndef run(data):\n    return model.predict(data)\n"},
      "deploy.serving", True),
