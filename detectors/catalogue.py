@@ -15,7 +15,9 @@ Each ``catalogue/*.yaml`` file maps tool names to:
               literal value matching one of the globs ``a``, ``b`` (case-insensitive; a literal
               list matches when one of its items does: ``report_to=["wandb"]``), and
               ``(kw!=a|b)`` requires that the keyword is not given one of those values (absent
-              or another value: for options on by default, ``save_model!=false``). A list
+              or another value: for options on by default, ``save_model!=false``);
+              ``("a|b")`` requires a positional literal matching one of the globs
+              (``mlflow.set_registry_uri("databricks*")``). A list
               inside the list means all of its patterns must match somewhere in the repository.
 ``files``     signal -> config files that wire the tool in: a glob of paths, or a mapping
               ``{glob: ..., keys: [...]}`` for files told apart by their content. Each key must
@@ -23,6 +25,9 @@ Each ``catalogue/*.yaml`` file maps tool names to:
               lists too: ``applications.import_path``), ``a|c.d`` gives alternatives, and a
               trailing ``=v1|v2`` requires a scalar value matching one of the globs
               (case-insensitive). Without ``=`` the key must hold a non-empty value.
+``commands``  signal -> globs over the shell commands that CI steps and shell scripts run: the
+              words of one command, wrappers such as ``uv run`` peeled off, joined by single
+              spaces (``az ml online-deployment create *``, ``gcloud*ai models upload *``).
 
 Adding a tool is adding an entry.
 """
@@ -40,6 +45,7 @@ import yaml
 from scanner.parsing.python import Call, PyFacts
 
 _KWARG = re.compile(r"^(.*)\((\w+)(?:(!?=)([^)]*))?\)$")
+_POSITIONAL = re.compile(r"""^(.*)\((["'])([^)]*)\2\)$""")
 
 
 def _values_match(value: object, globs: tuple[str, ...]) -> bool:
@@ -57,11 +63,16 @@ class Pattern:
     values: tuple[str, ...] = ()
     """Value globs the keyword's literal must (or, when ``negated``, must not) match."""
     negated: bool = False
+    positional: tuple[str, ...] = ()
+    """Value globs one of the call's positional literals must match."""
 
     @classmethod
     def parse(cls, text: str) -> "Pattern":
         m = _KWARG.match(text)
         if not m:
+            p = _POSITIONAL.match(text)
+            if p:
+                return cls(p.group(1), positional=tuple(v.strip().lower() for v in p.group(3).split("|") if v.strip()))
             return cls(text)
         values = tuple(v.strip().lower() for v in (m.group(4) or "").split("|") if v.strip())
         return cls(m.group(1), m.group(2), values, m.group(3) == "!=")
@@ -83,6 +94,8 @@ class Pattern:
     def matches(self, call: Call) -> bool:
         """True when ``call`` fits the glob (and passes the keyword, if one is required)."""
         if not self._passes_keyword(call):
+            return False
+        if self.positional and not _values_match(call.args, self.positional):
             return False
         name = call.name
         if self.method_only and not name.startswith("."):
@@ -180,11 +193,13 @@ class Tool:
     uses: dict[str, tuple[tuple[Pattern, ...], ...]] = field(default_factory=dict)
     """signal -> alternatives; an alternative holds when each of its patterns matches."""
     files: dict[str, tuple[FileRule, ...]] = field(default_factory=dict)
+    commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """signal -> globs over shell commands run by CI steps and shell scripts."""
 
     @property
     def signals(self) -> tuple[str, ...]:
         """Every signal this tool can support."""
-        found = set(self.uses) | set(self.files)
+        found = set(self.uses) | set(self.files) | set(self.commands)
         if self.signal:
             found.add(self.signal)
         return tuple(sorted(found))
@@ -227,6 +242,7 @@ def _tool(name: str, family: str, raw: dict) -> Tool:
         names=tuple(raw.get("names", ())),
         uses={sig: _alternatives(pats) for sig, pats in (raw.get("uses") or {}).items()},
         files={sig: tuple(FileRule.parse(r) for r in rules) for sig, rules in (raw.get("files") or {}).items()},
+        commands={sig: tuple(str(g) for g in globs) for sig, globs in (raw.get("commands") or {}).items()},
     )
 
 

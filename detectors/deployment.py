@@ -61,13 +61,20 @@ _CLI_FLAGS = r"""(?:\s+-{1,2}[\w.-]+(?:=\S+|\s+[^\s-]\S*)?)*"""
 _PROGRESSIVE_TEXT = re.compile(
     r"\bcanaryTrafficPercent\b|\bCanarySize\b|\bBlueGreenUpdatePolicy\b"
     r"|\bLinearStepSize\b|\bShadowProductionVariants\b|\bAdditionalVersionWeights\b|CodeDeployDefault\.\w*(Canary|Linear)"
-    r"|update-traffic\b.*--to-revisions|--traffic\s+['\"]?\w+=\d+\s+\w+=\d+|\.traffic\s*=\s*\{[^}]*:\s*\d+\s*,"
+    r"|update-traffic\b.*--to-revisions|--traffic\s+['\"]?\w+=\d+\s+\w+=\d+|--traffic-split[= ]\S*=\d+,\S*=\d+"
+    r"|\bmirror_traffic\b"
     # flags may sit between the tool and its verb (``kubectl -n "$NS" rollout undo deploy/api``)
     r"|\bkubectl" + _CLI_FLAGS + r"\s+rollout\s+undo\b|\bhelm" + _CLI_FLAGS + r"\s+rollback\b|\bargo\s+rollouts\b"
     r"|\bmirror_percent\b|\bmirrorPercentage\b"
     # an Anyscale service rollout with a canary (service specs themselves come from the catalogue)
     r"|\banyscale\s+service\s+(?:rollout|deploy)\b[^\n]*--(?:canary-percent|rollout-strategy[\s=]+ROLLOUT\b)")
 _TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".sh", ".tf", ".bicep", "makefile", "jenkinsfile")
+#: a traffic map (Azure ML ``endpoint.traffic = {"blue": 90, "green": 10}``, Vertex AI
+#: ``traffic_split={"0": 10, model_id: 90}``, inline or as a YAML block): a split only when
+#: several of its deployments take a share.
+_TRAFFIC_MAP = re.compile(r"""(?:\.traffic|\btraffic(?:_split)?)["']?\s*[=:]\s*\{([^{}]*)\}""")
+_TRAFFIC_BLOCK = re.compile(r"^([ \t]*)traffic(?:_split)?:[ \t]*\n((?:\1[ \t]+[\"']?[\w.-]+[\"']?:[ \t]*\d+[ \t]*\n?)+)", re.M)
+_SHARE = re.compile(r""":\s*(\d+)""")
 #: every SageMaker production variant carries a weight; only several weighted variants split traffic.
 _VARIANT_WEIGHT = re.compile(r"\bInitialVariantWeight\b|\binitial_variant_weight\b|\binitial_weight\b")
 _VARIANT_NAME = re.compile(r"\b(?:VariantName|variant_name)\W{1,4}([\w.-]+)")
@@ -88,12 +95,13 @@ class DeploymentDetector(Detector):
       Helm charts, Kustomize, CloudFormation/SAM, CDK, Bicep, Pulumi, Serverless.
     - ``deploy.tests``: test files that define test functions or test classes.
     - ``deploy.progressive``: Argo Rollouts / Flagger resources, weighted traffic splits
-      (Istio, KServe canaryTrafficPercent, SageMaker variant weights, Azure ML / Cloud Run
-      traffic), Anyscale service rollouts given a canary, scripted rollbacks (``kubectl rollout
-      undo``, ``helm rollback``); in serving code (``detectors.progressive``): a request handler
-      choosing a model by a random draw, a hash bucket or weights, a shadow model run on the same
-      request and only fired off or logged, and rollbacks of a serving release (by name, or by the
-      pointer/alias they restore) that the code calls.
+      (Istio, KServe canaryTrafficPercent, SageMaker variant weights, Azure ML / Vertex AI / Cloud
+      Run traffic over several deployments, Azure ML mirrored traffic), Anyscale service rollouts
+      given a canary, scripted rollbacks (``kubectl rollout undo``, ``helm rollback``); in serving
+      code (``detectors.progressive``): a request handler choosing a model by a random draw, a hash
+      bucket or weights, a shadow model run on the same request and only fired off or logged, and
+      rollbacks of a serving release (by name, or by the pointer/alias they restore) that the code
+      calls.
     """
 
     id = "deployment"
@@ -255,7 +263,7 @@ class DeploymentDetector(Detector):
                 continue
             text = _uncommented(ctx.text(path) or "")
             m = _PROGRESSIVE_TEXT.search(text)
-            m = m or _weighted_variants(text)
+            m = m or _weighted_variants(text) or _traffic_split(text)
             if m:
                 line = text.count("\n", 0, m.start()) + 1
                 yield self.evidence("deploy.progressive", f"'{m.group(0)[:60]}' in {path}", ctx.location(path, line), subject=f"text:{path}")
@@ -334,6 +342,16 @@ def _weighted_variants(text: str) -> re.Match[str] | None:
     weights = list(_VARIANT_WEIGHT.finditer(text))
     names = {m.group(1) for m in _VARIANT_NAME.finditer(text)}
     return weights[1] if len(weights) > 1 and len(names) > 1 else None
+
+
+def _traffic_split(text: str) -> re.Match[str] | None:
+    """A traffic map that gives a share to more than one deployment, if any: one deployment
+    taking all traffic (``{"blue": 100}``, ``{"blue": 100, "green": 0}``) is a cut-over."""
+    for m in [*_TRAFFIC_MAP.finditer(text), *_TRAFFIC_BLOCK.finditer(text)]:
+        shares = [int(v) for v in _SHARE.findall(m.group(m.lastindex or 1))]
+        if sum(1 for v in shares if v > 0) > 1:
+            return m
+    return None
 
 
 def _is_run_spec(doc: dict) -> bool:

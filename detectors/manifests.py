@@ -20,6 +20,10 @@ _SPEC_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 REQUIREMENTS = ("requirements*.txt", "requirements*.in", "requirements/*.txt", "*requirements.txt")
 MANIFESTS = REQUIREMENTS + ("pyproject.toml", "setup.py", "setup.cfg", "environment*.yml",
                             "environment*.yaml", "conda*.yml", "conda*.yaml", "Pipfile")
+#: a conda environment file under any name (Azure ML keeps them as ``*_dependencies.yml``): a
+#: top-level ``dependencies`` list that installs Python or pip.
+_CONDA_DEPENDENCIES = re.compile(r"^dependencies:[ \t]*$", re.M)
+_CONDA_PYTHON = re.compile(r"^\s*-\s*(?:[\w-]+::)?(?:python|pip)\b", re.M)
 
 
 @dataclass(frozen=True)
@@ -159,10 +163,24 @@ def _shape_problem(base: str, doc: object) -> str | None:
     return None
 
 
+def _manifest_paths(ctx: ScanContext) -> list[str]:
+    """Manifests by name, then conda environment files named otherwise, told by their content."""
+    if ctx.repo is None:
+        return []
+    named = ctx.repo.glob(*MANIFESTS)
+    known = set(named)
+    shaped = [p for p in ctx.repo.glob("*.yml", "*.yaml") if p not in known and _is_conda_env(ctx.text(p) or "")]
+    return named + shaped
+
+
+def _is_conda_env(text: str) -> bool:
+    return bool(_CONDA_DEPENDENCIES.search(text)) and bool(_CONDA_PYTHON.search(text))
+
+
 def _read_requirements(ctx: ScanContext) -> tuple[list[Requirement], dict[str, str]]:
     out: list[Requirement] = []
     problems: dict[str, str] = {}
-    for path in ctx.repo.glob(*MANIFESTS) if ctx.repo is not None else []:
+    for path in _manifest_paths(ctx):
         base = path.rsplit("/", 1)[-1].lower()
         try:
             if base == "pyproject.toml":

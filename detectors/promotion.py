@@ -19,7 +19,9 @@ from typing import Iterable, Iterator
 from detectors.flow import Module, Project, callee, dotted, own_nodes, source, words
 
 REGISTRY_MUTATIONS = frozenset({"set_registered_model_alias", "transition_model_version_stage",
-                                "register_model", "create_model_version", "link_model", "link_artifact"})
+                                "register_model", "create_model_version", "link_model", "link_artifact",
+                                # Vertex AI version aliases, SageMaker model package versions and approval
+                                "add_version_aliases", "create_model_package", "update_model_package"})
 #: deployment changes: a model made live (``deploy_model``, ``activate_version``, ``update_endpoint``).
 _DEPLOY_CALL = re.compile(r"^(deploy|deploy_\w+|\w+_deploy|activate_\w+|promote\w*|rollout\w*|update_endpoint\w*|"
                           r"create_endpoint\w*)$")
@@ -42,7 +44,7 @@ _BARS = frozenset({"threshold", "min", "max", "baseline", "best", "prod", "produ
                    "incumbent", "target", "required", "expected", "deployed", "registered", "old", "previous"})
 MUTATION_HINTS = ("alias", "transition_model_version_stage", "register_model", "registered_model_name",
                    "create_model_version", "link_model", "link_artifact", ".link(", "deploy", "activate", "promot",
-                   "endpoint", "rollout", "model_name=", "model_path=", "set_stage")
+                   "endpoint", "rollout", "model_name=", "model_path=", "set_stage", "model_package")
 #: stages of a model version (ZenML ``ModelStages``, MLflow stages), as ``set_stage`` takes them.
 _MODEL_STAGES = frozenset({"production", "staging", "archived", "latest"})
 _METRIC_COMPARISON = re.compile(r"(accuracy|auc|f1|precision|recall|r2|rmse|mse|mae|mape|score|metric)\w*\)?\s*[<>]"
@@ -234,6 +236,12 @@ def promoting_tasks(modules: Iterable[Module], promoters: dict[str, bool]) -> se
                 if isinstance(task, ast.Constant) and isinstance(task.value, str) and name in promoters:
                     tasks.add(task.value)
     return tasks
+
+
+def registers_models(modules: Iterable[Module]) -> bool:
+    """Some module changes a model registry, in a function or at its top level (a pipeline step
+    script such as ``Model.register(...)``)."""
+    return any(isinstance(n, ast.Call) and mutation(n, {}) is True for m in modules for n in ast.walk(m.tree))
 
 
 def abort_gates(project: Project) -> Iterator[Gate]:

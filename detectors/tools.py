@@ -7,11 +7,14 @@ sees but which never makes a signal present.
 """
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections import defaultdict
 from typing import Iterable, Iterator
 
 from detectors.catalogue import FileRule, Pattern, Tool, catalogue, catalogue_index, match_calls
+from detectors.ci import read_ci
+from detectors.ci.commands import commands
 from detectors.manifests import requirements
 from detectors.shapes import first_mapping
 from scanner.detector import Detector, ParseError, ScanContext
@@ -67,6 +70,9 @@ class ToolUsageDetector(Detector):
             yield ev
         for tool in tools.values():
             for ev in self._config_files(ctx, tool):
+                used.add(tool.name)
+                yield ev
+            for ev in self._command_use(ctx, tool):
                 used.add(tool.name)
                 yield ev
         yield from self._declared(ctx, tools, used)
@@ -130,6 +136,21 @@ class ToolUsageDetector(Detector):
                     files=len(paths),
                 )
 
+    def _command_use(self, ctx: ScanContext, tool: Tool) -> Iterator[Evidence]:
+        for signal, globs in sorted(tool.commands.items()):
+            found = [(path, line, text) for path, line, text in _shell_commands(ctx)
+                     if any(fnmatch.fnmatchcase(text, g) for g in globs)]
+            if found:
+                path, _line, text = found[0]
+                yield self.evidence(
+                    signal,
+                    f"{tool.name}: '{text[:80]}' run in {path}" + (f" (+{len(found) - 1} more)" if len(found) > 1 else ""),
+                    *[ctx.location(p, ln) for p, ln, _ in found[:5]],
+                    subject=f"{tool.name}:commands",
+                    tool=tool.name,
+                    commands=sorted({t[:120] for _, _, t in found})[:10],
+                )
+
     # -- declared ----------------------------------------------------------------------------
     def _declared(self, ctx: ScanContext, tools: dict[str, Tool], used: set[str]) -> Iterator[Evidence]:
         index = catalogue_index()
@@ -185,3 +206,21 @@ def _rule_line(ctx: ScanContext, rule: FileRule, path: str) -> list[int | None]:
         return []
     doc = docs if path.lower().endswith((".json", ".toml")) else first_mapping(docs)
     return [rule.line_in(text)] if rule.holds(doc) else []
+
+
+def _shell_commands(ctx: ScanContext) -> list[tuple[str, int | None, str]]:
+    """(path, line, command) of what CI steps and shell scripts run. Jobs and steps that never
+    run or cannot fail (``if: false``, ``|| true``) are left out: their commands prove nothing."""
+    def read() -> list[tuple[str, int | None, str]]:
+        out: list[tuple[str, int | None, str]] = []
+        for pipeline in read_ci(ctx).pipelines:
+            for job in pipeline.jobs:
+                for step in job.steps if not job.neutered else ():
+                    out += [(pipeline.file, step.line, cmd.text) for cmd in commands(step.run)
+                            if not step.neutered and not cmd.neutered]
+        for path in ctx.files():
+            if path.endswith(".sh") and not is_template_path(path):
+                out += [(path, cmd.offset + 1, cmd.text) for cmd in commands(ctx.text(path) or "")
+                        if not cmd.neutered]
+        return out
+    return ctx.memo("catalogue_commands", read)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
+from dataclasses import replace
 from typing import Iterator
 
 from detectors.catalogue import match_calls, tools_for
@@ -18,7 +19,7 @@ from detectors.experiment_configs import Finding, dvc_params_files, dvc_tracked,
 from detectors.flow import project, words
 from detectors.manifests import Requirement, requirements, unreadable_manifests
 from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, gated_calls, promoting_functions,
-                                 promoting_tasks)
+                                 promoting_tasks, registers_models)
 from detectors.tools import is_run_store_path, is_template_path
 from scanner.detector import Detector, ScanContext
 from scanner.model import Evidence, Outcome, Tier
@@ -27,7 +28,9 @@ from scanner.parsing.python import PyFacts, parse_tree
 # -- configuration --------------------------------------------------------------------------------
 CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams", "hyperparams",
                          "experiments", "experiment"})
-_CONFIG_NAME = re.compile(r"(^|[_.-])(config|cfg|params|hparams|hyperparams)([_.-]|$)", re.I)
+_CONFIG_NAME = re.compile(r"(^|[_.-])(config|cfg|params|hparams|hyperparams)([_.-]|$)"
+                          # ``parameters.json``, but not an ARM/CloudFormation ``x.parameters.json``
+                          r"|(^|[_-])(hyper)?parameters([_.-]|$)", re.I)
 #: tool configuration that happens to be YAML/JSON/TOML: never an experiment config.
 _TOOL_CONFIG = re.compile(r"(^|/)(\.github|\.gitlab|\.circleci|\.devcontainer|\.vscode|\.idea|\.zen|\.zenml|"
                           r"\.streamlit|\.dvc|node_modules)/|"
@@ -49,7 +52,10 @@ LOCKFILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "conda-lock.y
 ML_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "torch", "tensorflow", "keras", "xgboost",
                "lightgbm", "catboost", "mlflow", "transformers", "jax", "statsmodels", "prophet",
                "polars", "pyspark", "spacy", "nltk", "onnxruntime", "pytorch-lightning", "lightning",
-               "sentence-transformers", "optuna", "wandb")
+               "sentence-transformers", "optuna", "wandb",
+               # the SDKs of managed ML platforms: a pipeline's or a training job's environment
+               "kfp", "tfx", "google-cloud-aiplatform", "sagemaker", "azureml-sdk", "azureml-core",
+               "azure-ai-ml", "tensorflow-transform", "tensorflow-data-validation", "databricks-feature-engineering")
 _ML_PACKAGE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in ML_PACKAGES) + r")(?![\w-])", re.I)
 #: share of pinned requirements above which a requirement file is a pinned environment.
 PINNED_SHARE = 0.8
@@ -65,7 +71,8 @@ _LIGHTNING_TRAINER = re.compile(r"^(pytorch_lightning|lightning)(\.pytorch)?\.(t
 class TrackingDetector(Detector):
     """Experiment tracking practices read from files.
 
-    * ``tracking.notebooks``: Jupyter notebooks in the repository (count in ``notebooks``).
+    * ``tracking.notebooks``: Jupyter notebooks in the repository, and notebooks kept as Python
+      scripts (Databricks source notebooks, jupytext scripts), counted in ``notebooks``.
     * ``tracking.config_management``: experiment config files (``params.yaml``, ``configs/*.yaml``...)
       that code or ``dvc.yaml`` reads, or run configuration decoded from JSON handed to the
       training code. Hydra/OmegaConf/gin come from the catalogue.
@@ -109,9 +116,15 @@ class TrackingDetector(Detector):
 
     # -- notebooks -------------------------------------------------------------------------------
     def _notebooks(self, ctx: ScanContext) -> Iterator[Evidence]:
-        notebooks = [p for p in ctx.files() if p.lower().endswith(".ipynb") and not is_template_path(p)]
+        jupyter = [p for p in ctx.files() if p.lower().endswith(".ipynb") and not is_template_path(p)]
+        paired = {p[:-len(".ipynb")] + ".py" for p in jupyter}
+        # notebooks kept as scripts (a Databricks source notebook); a script exported beside its
+        # .ipynb is the same notebook, counted once
+        scripts = [p for p in ctx.files() if p.endswith(".py") and p not in paired and not is_template_path(p)
+                   and ctx.is_notebook(p)]
+        notebooks = jupyter + scripts
         if notebooks:
-            yield self.evidence("tracking.notebooks", f"{len(notebooks)} Jupyter notebook(s)",
+            yield self.evidence("tracking.notebooks", f"{len(notebooks)} notebook(s)",
                                 *[ctx.location(p) for p in notebooks[:10]], notebooks=len(notebooks))
 
     # -- configuration ---------------------------------------------------------------------------
@@ -194,9 +207,11 @@ class TrackingDetector(Detector):
         modules.update({m.path: m for m in proj.modules(*(f"{q}{t}{q}" for t in tasks for q in "'\""))}
                        if tasks else {})
         gates = [g for g in (gated_calls(proj, m, promoters, tasks) for _, m in sorted(modules.items())) if g]
-        if not gates and promoters:
-            # an evaluation step that stops its run before the registration step of the pipeline
-            gates = [g for g in abort_gates(proj)][:1]
+        registers = any(promoters.values()) or registers_models(modules.values())
+        if not gates and (promoters or registers):
+            # an evaluation step that stops its run before the pipeline's registration step: when
+            # the project registers models, the registration is what the stop gates
+            gates = [replace(g, registry=registers) for g in abort_gates(proj)][:1]
         for gate in gates:
             signals = ["governance.approval_gates"] + (["tracking.registry_promotion"] if gate.registry else [])
             for signal in signals:

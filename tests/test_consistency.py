@@ -31,7 +31,7 @@ def test_catalogue_signals_are_vocabulary_signals():
     vocab = vocabulary()
     for tool in catalogue().values():
         assert set(tool.signals) <= set(vocab), tool.name
-        assert tool.imports or tool.via or tool.files or tool.packages, tool.name
+        assert tool.imports or tool.via or tool.files or tool.commands or tool.packages, tool.name
 
 
 def test_every_rule_signal_is_in_the_vocabulary_and_most_repo_signals_are_judged():

@@ -108,9 +108,11 @@ def load_source(ctx: ScanContext, path: str) -> Source | None:
 
 
 def project_sources(ctx: ScanContext) -> Iterator[Source]:
-    """Python modules of the project: tests, templates and notebooks are left out."""
+    """Python modules of the project: tests, templates and notebooks (also those kept as ``.py``
+    scripts) are left out."""
     for path in ctx.files():
-        if path.endswith(".py") and not is_test_path(path) and not is_template_path(path):
+        if path.endswith(".py") and not is_test_path(path) and not is_template_path(path) \
+                and not ctx.is_notebook(path):
             src = load_source(ctx, path)
             if src is not None:
                 yield src

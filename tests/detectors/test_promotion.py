@@ -73,7 +73,9 @@ def signals(make_repo, files):
     ({"gateway/app/registry.py": EARLY_EXIT, "gateway/app/evaluation.py": "def gate(*a, **k):\n    return {}\n"},
      {GATES, PROMOTION}),
     ({"policy.py": POLICY, "release.py": RELEASE}, {GATES}),
-    ({"evaluate/evaluate_model.py": EVALUATE, "register/register_model.py": REGISTER}, {GATES}),
+    # registration only after the evaluation passes: a gated registration (the vocabulary's
+    # "registers only after an evaluation gate")
+    ({"evaluate/evaluate_model.py": EVALUATE, "register/register_model.py": REGISTER}, {GATES, PROMOTION}),
     ({"publish.py": RAISE_FIRST}, {GATES, PROMOTION}),
 ])
 def test_approval_gates(make_repo, files, expected):
