@@ -10,11 +10,13 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections import defaultdict
+from itertools import chain
 from typing import Iterable, Iterator
 
 from detectors.catalogue import FileRule, Pattern, Tool, catalogue, catalogue_index, match_calls
 from detectors.ci import read_ci
 from detectors.ci.commands import commands
+from detectors.instantiation import configured_calls
 from detectors.manifests import requirements
 from detectors.shapes import first_mapping
 from scanner.detector import Detector, ParseError, ScanContext
@@ -85,7 +87,8 @@ class ToolUsageDetector(Detector):
         hits: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
         script_hits: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
         files_using: dict[str, set[str]] = defaultdict(set)
-        for path, facts in ctx.python_files():
+        # code, and the configs Hydra instantiates (their ``_target_`` entries are calls)
+        for path, facts in chain(ctx.python_files(), configured_calls(ctx)):
             if is_template_path(path):
                 continue
             for name, (tool, _module) in index.tools_of(facts, index.by_module).items():

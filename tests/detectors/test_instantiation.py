@@ -1,0 +1,37 @@
+"""Configs that Hydra instantiates are calls: their ``_target_`` entries are matched like code."""
+from __future__ import annotations
+
+import pytest
+from conftest import present, run_detector
+
+from detectors.tools import ToolUsageDetector
+
+MODULE = ("import lightning as L\n\nclass Net(L.LightningModule):\n    def __init__(self, lr):\n"
+          "        super().__init__()\n        self.save_hyperparameters()\n\n"
+          "    def training_step(self, batch, i):\n        loss = self.step(batch)\n        self.log('train/loss', loss)\n"
+          "        return loss\n")
+TRAIN = ("import hydra\nfrom hydra.utils import instantiate\n\n@hydra.main(config_path='../configs')\n"
+         "def main(cfg):\n    logger = instantiate(cfg.logger)\n    trainer = instantiate(cfg.trainer, logger=logger)\n")
+MLFLOW_LOGGER = "mlflow:\n  _target_: lightning.pytorch.loggers.mlflow.MLFlowLogger\n  tracking_uri: ./mlruns\n  log_model: true\n"
+
+
+@pytest.mark.parametrize("files, signals", [
+    ({"src/model.py": MODULE, "src/train.py": TRAIN, "configs/logger/mlflow.yaml": MLFLOW_LOGGER},
+     {"tracking.library", "tracking.params_metrics", "tracking.artifacts_models"}),
+    # the configs are never instantiated: a _target_ builds nothing
+    ({"src/model.py": MODULE, "configs/logger/mlflow.yaml": MLFLOW_LOGGER}, set()),
+    # instantiated, but the target is no tracker
+    ({"src/model.py": MODULE, "src/train.py": TRAIN,
+      "configs/optimizer/adam.yaml": "_target_: torch.optim.Adam\nlr: 0.001\n"}, set()),
+    # a commented-out logger config
+    ({"src/model.py": MODULE, "src/train.py": TRAIN,
+      "configs/logger/mlflow.yaml": "# mlflow:\n#   _target_: lightning.pytorch.loggers.MLFlowLogger\n"}, set()),
+])
+def test_hydra_targets_are_calls(make_repo, files, signals):
+    found = present(run_detector(ToolUsageDetector, make_repo(files)))
+    assert found & {"tracking.library", "tracking.params_metrics", "tracking.artifacts_models"} == signals
+
+
+def test_a_malformed_config_is_skipped_not_fatal(make_repo):
+    files = {"src/train.py": TRAIN, "configs/bad.yaml": "_target_: [unclosed\n", "configs/logger/mlflow.yaml": MLFLOW_LOGGER}
+    assert "tracking.library" in present(run_detector(ToolUsageDetector, make_repo(files)))
