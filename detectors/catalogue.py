@@ -280,6 +280,15 @@ class CatalogueIndex:
     by_first_word: dict[str, tuple[Tool, ...]]
     """First word of a prose name (lower case) -> tools with a name starting so."""
 
+    def may_use(self, facts: PyFacts, table: dict[str, tuple[Tool, ...]]) -> bool:
+        """Whether the file may import a tool of ``table`` (asked of its text, so a file that
+        cannot is never parsed)."""
+        for module in facts.import_candidates():
+            parts = module.split(".")
+            if any(".".join(parts[:i]) in table for i in range(1, len(parts) + 1)):
+                return True
+        return False
+
     def tools_of(self, facts: PyFacts, table: dict[str, tuple[Tool, ...]]) -> dict[str, tuple[Tool, str]]:
         """Tool name -> (tool, first import bringing it) for a file's imports, via ``table``."""
         found: dict[str, tuple[Tool, str]] = {}

@@ -22,7 +22,7 @@ from detectors.shapes import as_list, dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Outcome, Tier
-from scanner.parsing.python import PyFacts, parse_tree
+from scanner.parsing.python import PyFacts, walk
 from scanner.sources.interface import SourceError
 
 #: a committed file below this size is a sample or a lookup table, not a dataset.
@@ -105,15 +105,14 @@ def code_files(ctx: ScanContext, notebooks: bool = False) -> Iterator[tuple[str,
             yield path, facts
 
 
-def _content_checks(text: str, names: list[str]) -> list[str]:
+def _content_checks(tree: ast.Module | None, names: list[str]) -> list[str]:
     """The functions among ``names`` that really check data: they raise or assert, or look at its
     content (nulls, types, columns, ranges), and do not merely compare digests of a cached file.
     A check may delegate to a helper of the same module that inspects the data and fails on it
     (``validate_data`` calling ``_assert_consistency(df, config)``)."""
-    tree = parse_tree(text)
     if tree is None:
         return names  # too big or unparsable: keep the name-based finding
-    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    functions = [n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     strict = {fn.name for fn in functions if _content_flags(fn) == (True, True, False)}
     found = {fn.name for fn in functions if fn.name in set(names)
              and (_checks_content(fn) or _calls_any(fn, strict - {fn.name}))}
@@ -123,7 +122,7 @@ def _content_checks(text: str, names: list[str]) -> list[str]:
 def _content_flags(fn: ast.AST) -> tuple[bool, bool, bool]:
     """(raises or asserts, inspects data content, compares digests) for one function."""
     raises = looks = digests = False
-    for node in ast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, (ast.Raise, ast.Assert)):
             raises = True
         elif isinstance(node, ast.Attribute) and node.attr in CONTENT_CHECKS:
@@ -145,7 +144,7 @@ def _checks_content(fn: ast.AST) -> bool:
 def _calls_any(fn: ast.AST, names: set[str]) -> bool:
     """The function calls one of ``names`` by its bare name (a helper of the same module)."""
     return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names
-               for n in ast.walk(fn))
+               for n in walk(fn))
 
 
 def structured_docs(ctx: ScanContext, path: str) -> list[Any]:
@@ -443,6 +442,8 @@ class DataDetector(Detector):
                 files=len(prep))
 
     def _custom_versioning(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
+        if not _VERSIONING_DEF.search(ctx.text(path) or ""):
+            return  # no function named so: the file need not be parsed
         helpers = sorted(d for d in facts.defs if _VERSIONING_DEF.search(d))
         persists = [c for c in facts.calls if _PERSIST.match(c.name) or _PERSIST.match("." + call_tail(c.name))]
         if len(helpers) >= 2 and persists:
@@ -452,10 +453,12 @@ class DataDetector(Detector):
 
     def _custom_validation(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
         # drift checks compare live data with a reference: monitoring, not a gate on the data
-        checks = sorted(d for d in facts.defs if _VALIDATION_DEF.match(d) and "drift" not in d.lower())
-        if not checks or not facts.imports_any(("pandas", "polars", "pyspark", "numpy")):
+        if not facts.imports_any(("pandas", "polars", "pyspark", "numpy")):
             return
-        checks = _content_checks(ctx.text(path) or "", checks)
+        checks = sorted(d for d in facts.defs if _VALIDATION_DEF.match(d) and "drift" not in d.lower())
+        if not checks:
+            return
+        checks = _content_checks(ctx.tree(path), checks)
         if checks:
             yield self.evidence("data.validation", f"custom data checks in {path} ({', '.join(checks[:4])})",
                                 ctx.location(path), subject="custom", functions=checks)

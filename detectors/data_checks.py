@@ -13,6 +13,7 @@ import re
 from typing import Iterator
 
 from detectors.flow import Finding, Function, Module, Project, callee, dotted, expression_names, own_nodes, words
+from scanner.parsing.python import walk
 
 #: extensions of files that hold datasets (checked case-insensitively).
 DATA_EXTENSIONS = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json", ".npz", ".npy",
@@ -71,7 +72,7 @@ def _stops(nodes: list[ast.AST]) -> bool:
 def _looks(test: ast.AST, verdicts: bool) -> bool:
     """A condition about data content (``df.isnull().any()``, ``missing_columns``, ``len(rows) < n``)
     or, when ``verdicts``, about the outcome of checks (``not report["passed"]``)."""
-    for node in ast.walk(test):
+    for node in walk(test):
         name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else \
             node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
         if name and (name in CONTENT_CHECKS or name == "len" or words(name) & _CHECK_WORDS
@@ -124,7 +125,7 @@ def _guarded(caller: list[ast.stmt], call: ast.Call) -> bool:
     for stmt in caller:
         for node in [stmt, *own_nodes(stmt)]:
             if isinstance(node, ast.If) and _stops(node.body):
-                test_nodes = list(ast.walk(node.test))
+                test_nodes = list(walk(node.test))
                 if call in test_nodes or target and any(isinstance(n, ast.Name) and n.id == target for n in test_nodes):
                     return True
             if isinstance(node, ast.Assign) and node.value is call and isinstance(node.targets[0], ast.Name):
@@ -156,7 +157,7 @@ def validation_gates(project: Project) -> Iterator[Finding]:
     names = sorted({fn.name for _, fn, _ in checks.values()})
     pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\s*\(")
     for module in project.modules("(", pattern=pattern):
-        for node in ast.walk(module.tree):
+        for node in walk(module.tree):
             name = callee(node) if isinstance(node, ast.Call) else None
             if name not in names:
                 continue
@@ -198,7 +199,7 @@ def _record_models(project: Project) -> set[str]:
     """Project classes that are pydantic models (directly or through another project model)."""
     bases: dict[str, set[str]] = {}
     for module in project.modules("BaseModel"):
-        for node in ast.walk(module.tree):
+        for node in walk(module.tree):
             if isinstance(node, ast.ClassDef):
                 bases[node.name] = {dotted(b).rsplit(".", 1)[-1] for b in node.bases}
     models = {name for name, of in bases.items() if "BaseModel" in of}
@@ -243,7 +244,7 @@ def _record_loop(fn: Function, models: set[str]) -> tuple[int, str] | None:
         return None
     for loop in own_nodes(fn.node):
         if isinstance(loop, (ast.For, ast.AsyncFor, ast.ListComp, ast.GeneratorExp, ast.SetComp)):
-            for node in ast.walk(loop):
+            for node in walk(loop):
                 if _validates_record(node, models):
                     return node.lineno, dotted(node.func).split(".")[0]
     return None

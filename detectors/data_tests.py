@@ -17,7 +17,7 @@ from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS
 from detectors.flow import Finding, callee, own_nodes
 from detectors.tools import is_template_path
 from scanner.detector import ScanContext
-from scanner.parsing.python import parse_tree
+from scanner.parsing.python import parse_tree, walk
 from scanner.scope import TEST_DIRS
 
 _LITERAL = re.compile(r"""["']([^"'\n]+(?:""" + "|".join(re.escape(e) for e in DATA_EXTENSIONS) + r"""))["']""",
@@ -57,7 +57,7 @@ def data_tests(ctx: ScanContext) -> Iterator[Finding]:
 def _asserts_on_dataset(tree: ast.AST, datasets: set[str]) -> tuple[int, str, str] | None:
     """(line, test, dataset) of an assert on what a test read from a committed dataset and looked
     into (shape, columns, nulls...)."""
-    for fn in ast.walk(tree):
+    for fn in walk(tree):
         if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name.startswith("test"):
             hit = _test_of_dataset(fn, datasets)
             if hit:
@@ -69,9 +69,9 @@ def _test_of_dataset(fn: ast.AST, datasets: set[str]) -> tuple[int, str] | None:
     read: dict[str, str] = {}        # name -> dataset it holds (directly or derived)
     looked: set[str] = set()         # names derived from the data through a content check
     for node in sorted((n for n in own_nodes(fn) if isinstance(n, (ast.Assign, ast.Assert))), key=lambda n: n.lineno):
-        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        used = {n.id for n in walk(node) if isinstance(n, ast.Name)}
         checks = any(isinstance(n, ast.Attribute) and n.attr in CONTENT_CHECKS or isinstance(n, ast.Call)
-                     and callee(n) in CONTENT_CHECKS for n in ast.walk(node))
+                     and callee(n) in CONTENT_CHECKS for n in walk(node))
         if isinstance(node, ast.Assert):
             held = [read[u] for u in used if u in read]
             if held and (checks or used & looked):
@@ -87,7 +87,7 @@ def _test_of_dataset(fn: ast.AST, datasets: set[str]) -> tuple[int, str] | None:
 
 
 def _dataset_literal(node: ast.AST, datasets: set[str]) -> str | None:
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.rsplit("/", 1)[-1] in datasets:
             return sub.value.rsplit("/", 1)[-1]
     return None

@@ -11,6 +11,7 @@ import ast
 from typing import Iterator
 
 from detectors.flow import Finding, Function, Project, callee, dotted, own_nodes, words
+from scanner.parsing.python import walk
 
 _DIGESTS = frozenset({"sha256", "sha1", "sha512", "md5", "blake2b", "blake2s", "sha3_256", "hexdigest", "digest"})
 _WRITES = frozenset({"put_object", "upload_file", "upload_fileobj", "upload_blob", "upload_from_filename",
@@ -23,12 +24,12 @@ _NOT_DATA = frozenset({"cache", "cached", "model", "models", "checkpoint", "weig
 
 
 def _names(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return {n.id for n in walk(node) if isinstance(n, ast.Name)}
 
 
 def _digest_of(node: ast.AST) -> set[str] | None:
     """Names hashed by a digest call inside ``node`` (``hashlib.sha256(content).hexdigest()``)."""
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Call) and callee(sub) in _DIGESTS and ("hashlib" in dotted(sub.func) or sub.args):
             hashed = set().union(*(_names(a) for a in sub.args)) if sub.args else set()
             inner = sub.func.value if isinstance(sub.func, ast.Attribute) else None

@@ -36,6 +36,11 @@ _MODEL_LOAD = re.compile(
     r"|transformers\.pipeline|sentence_transformers\.SentenceTransformer|xgboost\..*load_model"
     r"|lightgbm\.Booster|catboost\..*load_model|skops\.io\.load|bentoml\.\w+\.load_model"
     r"|ultralytics\.YOLO|safetensors\..*load_file|tensorflow\.lite\.Interpreter)$")
+#: the packages the web-app calls and the model loads above are rooted at.
+_WEB_ROOTS = tuple(sorted({c.split(".")[0] for c in _WEB_APP_CALLS} | {"streamlit"}))
+_MODEL_ROOTS = ("joblib", "pickle", "cloudpickle", "dill", "torch", "tensorflow", "keras", "mlflow", "onnxruntime",
+                "transformers", "sentence_transformers", "xgboost", "lightgbm", "catboost", "skops", "bentoml",
+                "ultralytics", "safetensors")
 _LOADER_MODULES = ("mlflow", "joblib", "torch", "pickle", "keras", "tensorflow", "cloudpickle")
 _LOADER_REF = re.compile(r"^[^#\n]*\b(mlflow\.\w+\.load_model|joblib\.load|torch\.load|pickle\.load|keras\.models\.load_model)\b(?!\s*\()", re.M)
 _SERVING_KINDS = {"InferenceService": "KServe InferenceService", "ServingRuntime": "KServe ServingRuntime",
@@ -68,6 +73,9 @@ _PROGRESSIVE_TEXT = re.compile(
     r"|\bmirror_percent\b|\bmirrorPercentage\b"
     # an Anyscale service rollout with a canary (service specs themselves come from the catalogue)
     r"|\banyscale\s+service\s+(?:rollout|deploy)\b[^\n]*--(?:canary-percent|rollout-strategy[\s=]+ROLLOUT\b)")
+#: words one of which every text pattern of progressive delivery holds (lower case).
+_PROGRESSIVE_HINTS = ("canary", "bluegreen", "linearstep", "codedeploydefault", "shadowproduction",
+                      "versionweights", "traffic", "rollout", "rollback", "mirror", "variant")
 _TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".sh", ".tf", ".bicep", "makefile", "jenkinsfile")
 #: a traffic map (Azure ML ``endpoint.traffic = {"blue": 90, "green": 10}``, Vertex AI
 #: ``traffic_split={"0": 10, model_id: 90}``, inline or as a YAML block): a split only when
@@ -142,10 +150,12 @@ class DeploymentDetector(Detector):
         for path, facts in ctx.python_files(notebooks=False):
             if is_template_path(path) or _is_test_path(path):
                 continue
-            app = _app_line(facts)
+            # the imports first: a file importing no web framework or model library is not parsed
+            app = _app_line(facts) if facts.imports_any(_WEB_ROOTS) else None
             if app is not None:
                 apps[path] = app
-            load = next(((c.line, c.name) for c in facts.calls if _MODEL_LOAD.match(c.name)), None)
+            load = next(((c.line, c.name) for c in facts.calls if _MODEL_LOAD.match(c.name)), None) \
+                if facts.imports_any(_MODEL_ROOTS) else None
             load = load or _loader_reference(ctx.text(path) or "", facts)
             if load is not None:
                 loaders[path] = load
@@ -240,14 +250,16 @@ class DeploymentDetector(Detector):
             if not _is_test_path(path):
                 continue
             if path.endswith(".py"):
-                facts = ctx.python(path)
-                if facts and any(d.startswith(("test", "Test")) for d in facts.defs) and _tests_something(ctx.tree(path)):
+                if _TEST_DEF.search(ctx.text(path) or ""):
                     found.append(path)
             elif re.search(r"\.(test|spec)\.[jt]sx?$", path) and re.search(r"\b(test|it)\s*\(", ctx.text(path) or ""):
                 found.append(path)
-        if found:
-            yield self.evidence("deploy.tests", f"{len(found)} test file(s) with test functions, e.g. {found[0]}",
-                                *[ctx.location(p) for p in found[:MAX_LOCATIONS]], subject="tests", files=len(found))
+        # one test that runs and checks something is enough (the parse stops at the first)
+        real = next((p for p in found if not p.endswith(".py") or _tests_something(ctx.tree(p))), None)
+        if real:
+            shown = [real] + [p for p in found if p != real]
+            yield self.evidence("deploy.tests", f"{len(found)} test file(s) with test functions, e.g. {real}",
+                                *[ctx.location(p) for p in shown[:MAX_LOCATIONS]], subject="tests", files=len(found))
 
     # -- progressive delivery --------------------------------------------------------------------
     def _progressive(self, ctx: ScanContext, files: list[str], manifests: list[tuple[str, int, dict]]) -> Iterator[Evidence]:
@@ -261,9 +273,13 @@ class DeploymentDetector(Detector):
                 continue
             if ctx.repo is not None and ctx.repo.size(path) > MAX_YAML_BYTES:
                 continue
-            text = _uncommented(ctx.text(path) or "")
+            raw = ctx.text(path) or ""
+            low = raw.lower()
+            if not any(h in low for h in _PROGRESSIVE_HINTS):
+                continue  # a cheap look first: the patterns below are slow over large texts
+            text = _uncommented(raw)
             m = _PROGRESSIVE_TEXT.search(text)
-            m = m or _weighted_variants(text) or _traffic_split(text)
+            m = m or ("variant" in low and _weighted_variants(text)) or ("traffic" in low and _traffic_split(text))
             if m:
                 line = text.count("\n", 0, m.start()) + 1
                 yield self.evidence("deploy.progressive", f"'{m.group(0)[:60]}' in {path}", ctx.location(path, line), subject=f"text:{path}")
@@ -362,6 +378,8 @@ def _is_run_spec(doc: dict) -> bool:
 
 
 _SKIPPED = re.compile(r"\b(skip|skipif|xfail)\b")
+#: a test function or test class defined in a module (read from the text: the first real one is parsed).
+_TEST_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\(|^[ \t]*class[ \t]+Test\w*", re.M)
 
 
 def _tests_something(tree: ast.Module | None) -> bool:
@@ -370,7 +388,9 @@ def _tests_something(tree: ast.Module | None) -> bool:
     skip/xfail. A module the parser cannot read is given the benefit of the doubt."""
     if tree is None:
         return True
-    tests = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    # test functions are defined at the top of the module or in its classes
+    scopes = [tree.body, *(n.body for n in tree.body if isinstance(n, ast.ClassDef))]
+    tests = [n for body in scopes for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
              and n.name.startswith("test")]
     return any(_real_test(fn) for fn in tests)
 

@@ -12,11 +12,12 @@ import ast
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Iterable, Iterator
 
 from detectors.tools import is_template_path
 from scanner.detector import ScanContext
+from scanner.parsing.python import children, walk
 from scanner.scope import is_example_path, is_test_path
 
 #: folders of project templates (their code is rendered into other projects, not run here).
@@ -107,7 +108,7 @@ def expression_names(node: ast.AST) -> list[str]:
     """Identifiers, attribute names and strings inside an expression (``LambdaFunction(retrain_fn)``
     -> LambdaFunction, retrain_fn; ``merge(labels, on="id")`` -> merge, labels, id)."""
     out = []
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Name):
             out.append(sub.id)
         elif isinstance(sub, ast.Attribute):
@@ -117,14 +118,28 @@ def expression_names(node: ast.AST) -> list[str]:
     return out
 
 
-def own_nodes(fn: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of a function's body, without the bodies of functions or classes nested in it."""
-    stack = list(ast.iter_child_nodes(fn))
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def own_nodes(fn: ast.AST) -> tuple[ast.AST, ...]:
+    """Nodes of a function's body, without the bodies of functions or classes nested in it.
+
+    Recognisers ask for the same scopes again and again (every gate, schedule and check looks at
+    a function's own nodes): the lists of the last few thousand scopes are kept.
+    """
+    return _own_nodes(fn)
+
+
+@lru_cache(maxsize=8192)
+def _own_nodes(fn: ast.AST) -> tuple[ast.AST, ...]:
+    out: list[ast.AST] = []
+    stack = children(fn)
     while stack:
         node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
+        out.append(node)
+        if not isinstance(node, _SCOPES):
+            stack.extend(children(node))
+    return tuple(out)
 
 
 class Function:
@@ -192,12 +207,15 @@ class Module:
     """Names used as attributes of an imported name (``quality.compute_quality`` -> compute_quality)."""
 
     def __post_init__(self) -> None:
-        for node in ast.walk(self.tree):
+        nodes = walk(self.tree)  # one walk, read twice: imports must be known before attributes
+        methods: set[int] = set()
+        for node in nodes:
             if isinstance(node, ast.ClassDef):
                 self.classes.setdefault(node.name, node)
                 for item in node.body:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         self.functions.setdefault(item.name, []).append(Function(item, node.name))
+                        methods.add(id(item))
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     self.imports[alias.asname or alias.name.split(".")[0]] = (0, alias.name if alias.asname
@@ -206,9 +224,8 @@ class Module:
                 for alias in node.names:
                     target = f"{node.module}.{alias.name}" if node.module else alias.name
                     self.imports[alias.asname or alias.name] = (node.level, target)
-        methods = {id(f.node) for fs in self.functions.values() for f in fs}
         attrs = set()
-        for node in ast.walk(self.tree):
+        for node in nodes:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and id(node) not in methods:
                 self.functions.setdefault(node.name, []).append(Function(node, None))
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in self.imports:

@@ -23,7 +23,8 @@ MAX_TARGETS = 500
 def instantiates(ctx: ScanContext) -> bool:
     """Some project code builds objects from configs through Hydra."""
     return ctx.memo("hydra_instantiate", lambda: any(
-        c.name in INSTANTIATE for _, facts in ctx.python_files(notebooks=False) for c in facts.calls))
+        c.name in INSTANTIATE for _, facts in ctx.python_files(notebooks=False)
+        if facts.imports_any(("hydra",)) for c in facts.calls))
 
 
 def configured_calls(ctx: ScanContext) -> Iterator[tuple[str, PyFacts]]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from detectors.shapes import as_dict, as_list
 from scanner.detector import ParseError, ScanContext
-from scanner.parsing.python import parse_tree
+from scanner.parsing.python import parse_tree, walk
 from scanner.sources.interface import SourceError
 
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -91,9 +91,9 @@ def _setup_py(text: str, path: str) -> list[Requirement]:
     if tree is None:
         return []
     out = []
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.keyword) and node.arg in ("install_requires", "extras_require"):
-            for sub in ast.walk(node.value):
+            for sub in walk(node.value):
                 if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
                     req = _from_spec(sub.value, path, sub.lineno)
                     if req:

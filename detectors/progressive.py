@@ -12,6 +12,7 @@ import ast
 from typing import Iterator
 
 from detectors.flow import Finding, Function, Module, Project, callee, dotted, own_nodes, source, words
+from scanner.parsing.python import walk
 
 #: imports of serving code: web frameworks and model servers.
 SERVING_IMPORTS = ("fastapi", "flask", "starlette", "litserve", "bentoml", "ray", "aiohttp", "sanic", "tornado",
@@ -38,7 +39,7 @@ def _predicts(fn: Function) -> bool:
 
 def _model_words(nodes: list[ast.AST]) -> bool:
     for stmt in nodes:
-        for node in ast.walk(stmt):
+        for node in walk(stmt):
             name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else \
                 node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
             if name and words(name) & _MODEL_WORDS:
@@ -48,15 +49,15 @@ def _model_words(nodes: list[ast.AST]) -> bool:
 
 def _draw(test: ast.AST) -> str | None:
     """'random draw' or 'hash bucket' when the test compares one with something."""
-    for node in ast.walk(test):
+    for node in walk(test):
         if not isinstance(node, ast.Compare):
             continue
         for side in [node.left, *node.comparators]:
-            for sub in ast.walk(side):
+            for sub in walk(side):
                 if isinstance(sub, ast.Call) and callee(sub) in _DRAWS and "random" in dotted(sub.func):
                     return "random draw"
                 if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Mod) and any(
-                        isinstance(c, ast.Call) and callee(c) in _HASHES for c in ast.walk(sub.left)):
+                        isinstance(c, ast.Call) and callee(c) in _HASHES for c in walk(sub.left)):
                     return "hash bucket"
     return None
 
@@ -110,8 +111,8 @@ def _returns_prediction(fn: Function) -> bool:
     predicted = _predicted_names(fn)
     for node in own_nodes(fn.node):
         if isinstance(node, ast.Return) and node.value is not None:
-            names = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
-            calls = [n for n in ast.walk(node.value) if isinstance(n, ast.Call) and words(callee(n) or "") & _PREDICT]
+            names = {n.id for n in walk(node.value) if isinstance(n, ast.Name)}
+            calls = [n for n in walk(node.value) if isinstance(n, ast.Call) and words(callee(n) or "") & _PREDICT]
             if names & set(predicted) or calls:
                 return True
     return False
@@ -133,8 +134,8 @@ def _fired_prediction(module: Module, fn: Function) -> tuple[int, str] | None:
         if not (isinstance(node, ast.Call) and callee(node) in _FIRE):
             continue
         for arg in [*node.args, *(k.value for k in node.keywords)]:
-            inner = [c for c in ast.walk(arg) if isinstance(c, ast.Call) and words(callee(c) or "") & _PREDICT]
-            targets = [f for n in ast.walk(arg) if isinstance(n, (ast.Name, ast.Attribute))
+            inner = [c for c in walk(arg) if isinstance(c, ast.Call) and words(callee(c) or "") & _PREDICT]
+            targets = [f for n in walk(arg) if isinstance(n, (ast.Name, ast.Attribute))
                        for f in module.lookup(n.id if isinstance(n, ast.Name) else n.attr, fn.cls)
                        if f is not fn and _predicts(f)]
             if inner or targets:
@@ -147,7 +148,7 @@ def _unreturned_prediction(fn: Function) -> tuple[int, str] | None:
     """A second model's prediction on the same input that no return uses (only logged or compared)."""
     predicted = _predicted_names(fn)
     returned = {n.id for node in own_nodes(fn.node) if isinstance(node, ast.Return) and node.value is not None
-                for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                for n in walk(node.value) if isinstance(n, ast.Name)}
     answered = [c for name, c in predicted.items() if name in returned]
     for name, call in predicted.items():
         if name in returned or not answered:
@@ -162,7 +163,7 @@ def _unreturned_prediction(fn: Function) -> tuple[int, str] | None:
 def _feeds_return(fn: Function, name: str, returned: set[str]) -> bool:
     """``name`` flows into a returned value through an assignment (``y = (a + b) / 2``)."""
     for node in own_nodes(fn.node):
-        if isinstance(node, ast.Assign) and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value)):
+        if isinstance(node, ast.Assign) and any(isinstance(n, ast.Name) and n.id == name for n in walk(node.value)):
             if any(isinstance(t, ast.Name) and t.id in returned for t in node.targets):
                 return True
     return False
@@ -192,7 +193,7 @@ def rollbacks(project: Project) -> Iterator[Finding]:
                 defs.setdefault(fn.name, (module, fn, touched[0]))
     for name, (home, fn, context) in sorted(defs.items()):
         for module in project.modules(name):
-            for node in ast.walk(module.tree):
+            for node in walk(module.tree):
                 if not (isinstance(node, ast.Call) and callee(node) == name):
                     continue
                 if not (module is home and fn.node.lineno <= node.lineno <= (fn.node.end_lineno or 0)):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from detectors.flow import Module, Project, callee, dotted, own_nodes, source, words
+from scanner.parsing.python import walk
 
 REGISTRY_MUTATIONS = frozenset({"set_registered_model_alias", "transition_model_version_stage",
                                 "register_model", "create_model_version", "link_model", "link_artifact",
@@ -129,7 +130,7 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
     """An evaluation gate names a metric or a verdict (``rmse < best``, ``candidate_accepted``,
     ``verdict["verdict"] == "blocked"``), or tests a name holding an evaluation's result. With
     ``strings`` a metric named in a string counts too (``prod_metrics["val_r2"] > r2``)."""
-    for node in ast.walk(test):
+    for node in walk(test):
         word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else \
             node.value if strings and isinstance(node, ast.Constant) and isinstance(node.value, str) else None
         if word and (_GATE_WORD.search(word) or word in verdicts):
@@ -187,7 +188,7 @@ def gated_calls(project: Project, module: Module, promoters: dict[str, bool],
     scopes = [fn.node for fn in module.all_functions()] + [module.tree]
     for scope in scopes:
         tests = {n.id if isinstance(n, ast.Name) else n.attr for node in own_nodes(scope) if isinstance(node, ast.If)
-                 for n in ast.walk(node.test) if isinstance(n, (ast.Name, ast.Attribute))}
+                 for n in walk(node.test) if isinstance(n, (ast.Name, ast.Attribute))}
         verdicts = _verdict_names(project, module, scope, tests) if tests else set()
         for node in own_nodes(scope):
             if isinstance(node, ast.If) and _is_gate(node.test, verdicts):
@@ -228,7 +229,7 @@ def promoting_tasks(modules: Iterable[Module], promoters: dict[str, bool]) -> se
     project function changing the registry."""
     tasks = set()
     for module in modules:
-        for node in ast.walk(module.tree):
+        for node in walk(module.tree):
             if isinstance(node, ast.Call):
                 kwargs = {k.arg: k.value for k in node.keywords}
                 task, target = kwargs.get("task_id"), kwargs.get("python_callable")
@@ -241,7 +242,7 @@ def promoting_tasks(modules: Iterable[Module], promoters: dict[str, bool]) -> se
 def registers_models(modules: Iterable[Module]) -> bool:
     """Some module changes a model registry, in a function or at its top level (a pipeline step
     script such as ``Model.register(...)``)."""
-    return any(isinstance(n, ast.Call) and mutation(n, {}) is True for m in modules for n in ast.walk(m.tree))
+    return any(isinstance(n, ast.Call) and mutation(n, {}) is True for m in modules for n in walk(m.tree))
 
 
 def abort_gates(project: Project) -> Iterator[Gate]:
@@ -268,7 +269,7 @@ def _aborts(body: list[ast.stmt]) -> bool:
 
 def _compares_metric(test: ast.AST) -> bool:
     """``new_mse < production_mse`` or ``score < threshold`` or ``accuracy < 0.8``."""
-    for node in ast.walk(test):
+    for node in walk(test):
         if not isinstance(node, ast.Compare) or len(node.comparators) != 1:
             continue
         sides = [node.left, node.comparators[0]]

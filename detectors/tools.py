@@ -89,7 +89,7 @@ class ToolUsageDetector(Detector):
         files_using: dict[str, set[str]] = defaultdict(set)
         # code, and the configs Hydra instantiates (their ``_target_`` entries are calls)
         for path, facts in chain(ctx.python_files(), configured_calls(ctx)):
-            if is_template_path(path):
+            if is_template_path(path) or not index.may_use(facts, index.by_module):
                 continue
             for name, (tool, _module) in index.tools_of(facts, index.by_module).items():
                 found = match_calls(tool, facts, _patterns(tool))
@@ -168,6 +168,8 @@ class ToolUsageDetector(Detector):
                                   subject=f"{tool.name}:declared", tool=tool.name, mention=how),)
 
         for path, facts in ctx.python_files():
+            if not index.may_use(facts, index.by_import):
+                continue
             how = ("in a tracker run store" if is_run_store_path(path)
                    else "in an unrendered template" if is_template_path(path) else "imported")
             for tool, module in index.tools_of(facts, index.by_import).values():

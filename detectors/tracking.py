@@ -23,7 +23,7 @@ from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, gated_calls,
 from detectors.tools import is_run_store_path, is_template_path
 from scanner.detector import Detector, ScanContext
 from scanner.model import Evidence, Outcome, Tier
-from scanner.parsing.python import PyFacts, parse_tree
+from scanner.parsing.python import PyFacts, parse_tree, walk
 
 # -- configuration --------------------------------------------------------------------------------
 CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams", "hyperparams",
@@ -317,7 +317,7 @@ def _loader_helpers(ctx: ScanContext, sources: list[tuple[str, PyFacts]]) -> dic
         tree = parse_tree(ctx.text(path) or "") if lines else None
         if tree is None:
             continue
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
                     any(node.lineno <= line <= (node.end_lineno or node.lineno) for line in lines):
                 helpers[node.name].update(_module_names(path))

@@ -6,11 +6,12 @@ import ast
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import entry_points
 from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from scanner.model import Evidence, Location, Outcome, Tier
-from scanner.parsing.python import PyFacts, notebook_export, parse_notebook, parse_python, parse_tree
+from scanner.parsing.python import LazyFacts, PyFacts, notebook_export, parse_notebook, parse_source, parse_tree
 from scanner.parsing.structured import ParseError, load_json, load_toml, load_yaml_documents
 from scanner.scope import ranked
 from scanner.sources.interface import History, RepoView, SourceError
@@ -18,8 +19,9 @@ from scanner.sources.interface import History, RepoView, SourceError
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "mlops_scan.detectors"
-#: source characters whose syntax trees a scan keeps for detectors that walk them (~64 MB).
-TREE_CACHE_CHARS = 2_000_000
+#: source characters whose syntax trees a scan keeps for detectors that walk them (~125 MB):
+#: enough for most repositories' whole Python code, so each file is parsed once.
+TREE_CACHE_CHARS = 4_000_000
 
 
 class ScanContext:
@@ -60,17 +62,32 @@ class ScanContext:
             self._history = self.repo.history() if self.repo is not None else None
         return self._history  # type: ignore[return-value]
 
-    def python(self, path: str) -> PyFacts | None:
-        """Imports and calls of a .py file or a notebook's code cells (None if unreadable)."""
+    def python(self, path: str) -> PyFacts | LazyFacts | None:
+        """Imports and calls of a .py file or a notebook's code cells (None if unreadable).
+
+        A .py file is parsed when its facts are first used: ``import_candidates`` answers
+        "could it import X?" from its text alone, so files that cannot matter are never parsed.
+        """
         if path not in self._py:
             text = self.text(path)
-            facts = None
-            if text is not None:
-                facts = parse_notebook(text) if path.endswith(".ipynb") else parse_python(text)
+            facts: PyFacts | LazyFacts | None = None
+            if text is not None and path.endswith(".ipynb"):
+                facts = parse_notebook(text)
                 if facts.error:
                     self.problems[path] = facts.error
+            elif text is not None:
+                facts = LazyFacts(text, partial(self._parse_py, path))
             self._py[path] = facts
         return self._py[path]
+
+    def _parse_py(self, path: str, text: str) -> PyFacts:
+        """One parse of a source: its facts, and its tree kept for detectors that walk it."""
+        tree, facts = parse_source(text)
+        if path.endswith(".py"):
+            self._keep_tree(path, tree, len(text))
+        if facts.error:
+            self.problems[path] = facts.error
+        return facts
 
     def python_files(self, notebooks: bool = True) -> Iterator[tuple[str, PyFacts]]:
         """(path, facts) of every Python source, and of notebooks unless told otherwise."""
@@ -104,15 +121,24 @@ class ScanContext:
         if path in self._trees:
             self._trees.move_to_end(path)
             return self._trees[path][0]
+        facts = self.python(path) if path.endswith(".py") else None
+        if isinstance(facts, LazyFacts) and not facts.parsed:
+            facts.facts()  # the one parse of the file keeps its tree
+            if path in self._trees:
+                return self._trees[path][0]
         text = self.text(path) if path.endswith(".py") else None
         tree = parse_tree(text) if text else None
-        size = len(text or "")
+        self._keep_tree(path, tree, len(text or ""))
+        return tree
+
+    def _keep_tree(self, path: str, tree: ast.Module | None, size: int) -> None:
+        if path in self._trees:
+            self._tree_chars -= self._trees.pop(path)[1]
         self._trees[path] = (tree, size)
         self._tree_chars += size
         while self._tree_chars > TREE_CACHE_CHARS and len(self._trees) > 1:
             _, (_, dropped) = self._trees.popitem(last=False)
             self._tree_chars -= dropped
-        return tree
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """A value derived once per scan and shared by detectors (e.g. parsed manifests)."""

@@ -15,7 +15,7 @@ from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
 from detectors.ci.yamlutil import LineFinder, script_text
 from scanner.detector import ScanContext
-from scanner.parsing.python import MAX_PARSE_BYTES
+from scanner.parsing.python import MAX_PARSE_BYTES, walk
 
 PIPELINE_SYSTEM = "AWS CodePipeline"
 _MODULES = ("aws_cdk.aws_codebuild", "aws_cdk.pipelines", "aws_cdk.aws_codepipeline")
@@ -72,7 +72,7 @@ def parse(path: str, text: str) -> Pipeline | None:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # the Python detectors report a file that does not parse
     finder = LineFinder(text)
-    calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+    calls = sorted((n for n in walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
     steps = [s for call in calls for s in _step(call, _callee(call), finder)]
     if not steps:
         return None

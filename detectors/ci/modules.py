@@ -19,7 +19,7 @@ from detectors.catalogue import Pattern
 from detectors.ci import classify as k
 from detectors.ci.classify import script_kinds
 from scanner.detector import ScanContext
-from scanner.parsing.python import MAX_PARSE_BYTES, Call, PyFacts
+from scanner.parsing.python import Call, MAX_PARSE_BYTES, PyFacts, walk
 
 #: local modules read to learn whether a submitted pipeline trains.
 MAX_LOCAL_MODULES = 12
@@ -208,7 +208,7 @@ class Modules:
                     tree = ast.parse(text)
                 except (SyntaxError, ValueError, RecursionError, MemoryError):
                     tree = None
-                for node in ast.walk(tree) if tree is not None else ():
+                for node in walk(tree) if tree is not None else ():
                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         spans.setdefault(node.name, (node.lineno, node.end_lineno or node.lineno))
             self._spans[path] = spans

@@ -9,6 +9,7 @@ from typing import Iterator
 
 from detectors.flow import Function, Module, Project, callee, expression_names, own_nodes, source, words
 from detectors.monitoring.source import Hit, Source
+from scanner.parsing.python import walk
 
 _TRUTH = re.compile(r"ground_?truth|(?<![a-z])gt(?![a-z])|actuals|feedback|delayed_label|true_label")
 _PREDICTIONS = re.compile(r"pred")
@@ -54,7 +55,7 @@ def _has(names: list[str], vocabulary: frozenset[str]) -> bool:
 def _joins(module: Module) -> Iterator[tuple[int, str]]:
     """(line, how) of a join of predictions with labels: an SQL JOIN of the two tables, a frame
     merge of the two, or a label looked up by a prediction's id in a loop."""
-    for node in ast.walk(module.tree):
+    for node in walk(module.tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and "join" in node.value.lower():
             tables = _SQL_TABLES.findall(node.value)
             if _has(tables, _PRED) and _has(tables, _TRUTH_WORDS):
@@ -73,7 +74,7 @@ def _joins(module: Module) -> Iterator[tuple[int, str]]:
 def _lookup_join(loop: ast.For | ast.AsyncFor) -> int | None:
     """A loop over predictions that looks their label up by id (``labels[pid]``, ``labels.get(pid)``)."""
     lookups: dict[str, list[tuple[str, int]]] = {}
-    for node in ast.walk(loop):
+    for node in walk(loop):
         container = key = None
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Name):
             container, key = node.value.id, node.slice.id

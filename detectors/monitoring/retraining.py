@@ -5,7 +5,7 @@ import ast
 import re
 
 from detectors.monitoring.source import MONITORING, Hit, Source
-from scanner.parsing.python import PyFacts
+from scanner.parsing.python import PyFacts, walk
 
 _GUARD = re.compile(r"drift|retrain|degrad|decay|should_train|trigger|alert|threshold|psi|p_?value|"
                     r"exceed|breach")
@@ -30,13 +30,13 @@ def _starts_training(node: ast.Call) -> bool:
         return True
     if not _DISPATCH.match(name):
         return False
-    strings = [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    strings = [n.value for n in walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     return any(re.search(r"train|dispatches", s, re.I) for s in strings)
 
 
 def _node_names(node: ast.AST) -> set[str]:
     return {(n.id if isinstance(n, ast.Name) else n.attr).lower()
-            for n in ast.walk(node) if isinstance(n, (ast.Name, ast.Attribute))}
+            for n in walk(node) if isinstance(n, (ast.Name, ast.Attribute))}
 
 
 def _guarded(call: ast.Call, guards: list[ast.If]) -> bool:
@@ -45,7 +45,7 @@ def _guarded(call: ast.Call, guards: list[ast.If]) -> bool:
         end = guard.end_lineno or guard.lineno
         if guard.body[0].lineno <= call.lineno <= end:
             return True
-        exits = any(isinstance(n, (ast.Return, ast.Raise, ast.Continue)) for n in ast.walk(guard))
+        exits = any(isinstance(n, (ast.Return, ast.Raise, ast.Continue)) for n in walk(guard))
         if exits and end < call.lineno:
             return True
     return False
@@ -62,10 +62,10 @@ def _may_start_training(facts: PyFacts) -> bool:
 
 def _guarded_training(func: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.Call | None:
     """The first training call of a monitoring function that runs under a monitoring guard."""
-    starts = [n for n in ast.walk(func) if isinstance(n, ast.Call) and _starts_training(n)]
+    starts = [n for n in walk(func) if isinstance(n, ast.Call) and _starts_training(n)]
     if not starts or not any(MONITORING.search(n) for n in _node_names(func) | {func.name.lower()}):
         return None
-    guards = [n for n in ast.walk(func) if isinstance(n, ast.If)
+    guards = [n for n in walk(func) if isinstance(n, ast.If)
               and any(_GUARD.search(n2) for n2 in _node_names(n.test))]
     return next((c for c in starts if _guarded(c, guards)), None)
 
@@ -74,7 +74,7 @@ def retraining_on_monitoring(src: Source) -> Hit | None:
     """A function that, on a drift/monitoring condition, starts a training run."""
     if "train" not in src.lower or not _may_start_training(src.facts) or src.tree is None or not src.monitoring:
         return None
-    for func in ast.walk(src.tree):
+    for func in walk(src.tree):
         if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
             call = _guarded_training(func)
             if call is not None:

@@ -10,7 +10,7 @@ from typing import Iterator
 
 from detectors.tools import is_template_path
 from scanner.detector import ScanContext
-from scanner.parsing.python import Call, PyFacts, parse_tree
+from scanner.parsing.python import Call, PyFacts, parse_tree, walk
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
 #: identifiers that say code is about production monitoring. The bare ``monitor`` is left out:
@@ -30,7 +30,7 @@ def is_test_path(path: str) -> bool:
 def identifiers(tree: ast.AST) -> frozenset[str]:
     """Lower-cased identifiers of Python code: comments and string literals never count."""
     out: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Name):
             out.add(node.id.lower())
         elif isinstance(node, ast.Attribute):

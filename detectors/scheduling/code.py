@@ -15,6 +15,7 @@ from typing import Iterator
 
 from detectors.flow import Function, Module, Project, callee, dotted, own_nodes, source
 from detectors.scheduling.job import Schedule
+from scanner.parsing.python import walk
 
 #: sleeping or waiting with a timeout: what a loop does between two runs.
 _WAITS = frozenset({"sleep", "wait", "wait_for"})
@@ -59,7 +60,7 @@ def _job(project: Project, module: Module, expr: ast.AST | None, cls: str | None
     if isinstance(expr, ast.Call):  # functools.partial(job, ...) or a lambda-less wrapper
         expr = expr.args[0] if expr.args else expr.func
     if isinstance(expr, ast.Lambda):
-        calls = [n for n in ast.walk(expr.body) if isinstance(n, ast.Call)]
+        calls = [n for n in walk(expr.body) if isinstance(n, ast.Call)]
         expr = calls[0].func if calls else None
     name = dotted(expr) if expr is not None else ""
     if not name:
@@ -87,7 +88,7 @@ def _cadence(trigger: ast.AST | None, kwargs: dict[str, ast.AST]) -> str | None:
 
 
 def _apscheduler(project: Project, module: Module) -> Iterator[Schedule]:
-    for node in ast.walk(module.tree):
+    for node in walk(module.tree):
         if isinstance(node, ast.Call) and callee(node) == "add_job":
             kw = _kwargs(node)
             job = node.args[0] if node.args else kw.get("func")
@@ -107,10 +108,10 @@ def _apscheduler(project: Project, module: Module) -> Iterator[Schedule]:
 
 
 def _schedule_library(project: Project, module: Module) -> Iterator[Schedule]:
-    for node in ast.walk(module.tree):
+    for node in walk(module.tree):
         if isinstance(node, ast.Call) and callee(node) == "do" and node.args:
             chain = node.func.value if isinstance(node.func, ast.Attribute) else None
-            if chain is not None and any(isinstance(n, ast.Call) and callee(n) == "every" for n in ast.walk(chain)):
+            if chain is not None and any(isinstance(n, ast.Call) and callee(n) == "every" for n in walk(chain)):
                 name, does = _job(project, module, node.args[0])
                 yield Schedule("schedule job", name, f"on {source(chain, 50)}", module.path, node.lineno, does)
 
@@ -199,7 +200,7 @@ def _start_of(project: Project, module: Module, fn: Function) -> tuple[str, int]
     pattern = re.compile(rf"\b{re.escape(fn.name)}\b")
     others = (m for m in project.modules(fn.cls or fn.name, pattern=pattern) if m is not module)
     for other in itertools.chain([module], others):
-        for node in ast.walk(other.tree):
+        for node in walk(other.tree):
             if not isinstance(node, ast.Call):
                 continue
             for ref in [node.func, *node.args, *(k.value for k in node.keywords)]:

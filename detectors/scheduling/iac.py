@@ -15,6 +15,7 @@ from detectors.scheduling.job import Schedule
 from detectors.shapes import as_str, dicts, get_in
 from detectors.tools import is_template_path
 from scanner.detector import ParseError, ScanContext
+from scanner.parsing.python import walk as walk_tree
 from scanner.parsing.structured import walk
 
 MAX_YAML_BYTES = 512 * 1024
@@ -140,14 +141,14 @@ def _terraform(text: str, path: str) -> Iterator[Schedule]:
 
 def _cdk(path: str, tree: ast.AST) -> Iterator[Schedule]:
     rules: dict[str, ast.Call] = {}
-    for node in ast.walk(tree):
+    for node in walk_tree(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and callee(node.value) == "Rule":
             rules.update({dotted(t): node.value for t in node.targets if dotted(t)})
     added: dict[str, list[ast.AST]] = {}
-    for node in ast.walk(tree):
+    for node in walk_tree(tree):
         if isinstance(node, ast.Call) and callee(node) == "add_target" and isinstance(node.func, ast.Attribute):
             added.setdefault(dotted(node.func.value), []).extend(node.args)
-    for node in ast.walk(tree):
+    for node in walk_tree(tree):
         if not (isinstance(node, ast.Call) and callee(node) == "Rule"):
             continue
         schedule = next((k.value for k in node.keywords if k.arg == "schedule"), None)

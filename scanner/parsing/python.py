@@ -71,6 +71,10 @@ class PyFacts:
                     return name
         return None
 
+    def import_candidates(self) -> frozenset[str]:
+        """Modules the file may import: here exactly its imports (see ``LazyFacts``)."""
+        return frozenset(self.imports)
+
     def cell_of(self, line: int) -> int | None:
         """1-based notebook cell holding ``line`` (None for plain sources)."""
         if not self.cells:
@@ -82,10 +86,116 @@ class PyFacts:
         return cell or None
 
 
+#: every ``import x`` / ``from x import y`` anywhere in a text (after ``;`` too, in strings too):
+#: a superset of what the syntax tree imports, read without parsing.
+_ANY_IMPORT = re.compile(r"\bfrom[ \t]+([\w.]+)[ \t]+import[ \t]*(\([^)]*\)|[^\n;#]*)|\bimport[ \t]+([^\n;#]+)")
+_NAME = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def import_candidates(source: str) -> frozenset[str]:
+    """Modules a source may import, by a text scan (a superset of the syntax tree's imports:
+    ``from a import b`` gives ``a`` and ``a.b``)."""
+    out: set[str] = set()
+    for m in _ANY_IMPORT.finditer(source):
+        if m.group(1):
+            out.add(m.group(1))
+            out.update(f"{m.group(1)}.{n}" for n in _NAME.findall(m.group(2).replace(" as ", " , ")))
+        else:
+            out.update(n for n in _NAME.findall(m.group(3).replace(" as ", " , ")))
+    return frozenset(out)
+
+
+class LazyFacts:
+    """The facts of a source, parsed only when something asks for them.
+
+    ``import_candidates`` (a text scan) lets a caller learn that a file cannot import a tool
+    without parsing it; everything else parses the file once, on first use.
+    """
+
+    __slots__ = ("_source", "_parse", "_facts", "_candidates")
+
+    def __init__(self, source: str, parse) -> None:  # parse: source -> PyFacts
+        self._source = source
+        self._parse = parse
+        self._facts: PyFacts | None = None
+        self._candidates: frozenset[str] | None = None
+
+    def facts(self) -> PyFacts:
+        """The parsed facts (parsed now if they were not yet)."""
+        if self._facts is None:
+            self._facts = self._parse(self._source)
+            self._source = ""  # the text stays with the repository view, not here
+        return self._facts
+
+    @property
+    def parsed(self) -> bool:
+        """True once the source was parsed."""
+        return self._facts is not None
+
+    def import_candidates(self) -> frozenset[str]:
+        if self._facts is not None:
+            return self._facts.import_candidates()
+        if self._candidates is None:
+            self._candidates = import_candidates(self._source)
+        return self._candidates
+
+    def imports_any(self, modules: tuple[str, ...] | list[str]) -> str | None:
+        candidates = self.import_candidates()
+        if not any(c == m or c.startswith(m + ".") for c in candidates for m in modules):
+            return None  # the tree cannot import what the text does not name
+        return self.facts().imports_any(modules)
+
+    def cell_of(self, line: int) -> int | None:
+        return self.facts().cell_of(line)
+
+    @property
+    def imports(self) -> dict[str, int]:
+        return self.facts().imports
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        return self.facts().calls
+
+    @property
+    def defs(self) -> frozenset[str]:
+        return self.facts().defs
+
+    @property
+    def error(self) -> str | None:
+        return self.facts().error
+
+    @property
+    def cells(self) -> tuple[int, ...]:
+        return self.facts().cells
+
+
 def _scalar(node: ast.AST) -> object:
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
         return node.value
     return None
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """The direct child nodes of ``node`` (``ast.iter_child_nodes``, as a list and faster)."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            out.extend(v for v in value if isinstance(v, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """Every node under ``node``, itself included, breadth first (``ast.walk``'s order), as a list
+    and faster."""
+    out = [node]
+    i = 0
+    while i < len(out):
+        out.extend(children(out[i]))
+        i += 1
+    return out
 
 
 def _literal(node: ast.AST) -> object:
@@ -132,7 +242,7 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
     """Extract imports, resolved calls and definitions from a parsed module."""
     resolver = _Resolver()
     imports: dict[str, int] = {}
-    nodes = list(ast.walk(tree))
+    nodes = walk(tree)
     # Imports and simple assignments first: names are resolved flow-insensitively, which is
     # what a reader does with a script and keeps cross-cell notebook use working.
     for node in nodes:
@@ -265,19 +375,24 @@ def parse_tree(source: str) -> ast.Module | None:
 
 def parse_python(source: str) -> PyFacts:
     """Facts of a Python source; a file that does not parse keeps its imports and the error."""
+    return parse_source(source)[1]
+
+
+def parse_source(source: str) -> tuple[ast.Module | None, PyFacts]:
+    """The syntax tree (None when it does not parse within the caps) and the facts of a source."""
     reason = _too_big(source)
     if reason:
-        return PyFacts(error=reason)
+        return None, PyFacts(error=reason)
     try:
         tree = _ast_parse(source)
     except (SyntaxError, ValueError) as exc:
-        return _fallback(source, f"syntax error: {exc.__class__.__name__}: {getattr(exc, 'msg', exc)}")
+        return None, _fallback(source, f"syntax error: {exc.__class__.__name__}: {getattr(exc, 'msg', exc)}")
     except (RecursionError, MemoryError) as exc:
-        return PyFacts(error=f"not parsed: {exc.__class__.__name__}")
+        return None, PyFacts(error=f"not parsed: {exc.__class__.__name__}")
     try:
-        return facts_from_tree(tree)
+        return tree, facts_from_tree(tree)
     except RecursionError:
-        return _fallback(source, "not parsed: nesting too deep")
+        return None, _fallback(source, "not parsed: nesting too deep")
 
 
 #: first lines of a script that is a notebook: a Databricks source notebook, a jupytext-paired
