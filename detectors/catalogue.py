@@ -40,9 +40,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable
 
-import yaml
-
 from scanner.parsing.python import Call, PyFacts
+from scanner.parsing.structured import load_package_yaml
 
 _KWARG = re.compile(r"^(.*)\((\w+)(?:(!?=)([^)]*))?\)$")
 _POSITIONAL = re.compile(r"""^(.*)\((["'])([^)]*)\2\)$""")
@@ -255,7 +254,7 @@ def catalogue() -> dict[str, Tool]:
         if not entry.name.endswith(".yaml"):
             continue
         family = entry.name[: -len(".yaml")]
-        doc = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        doc = load_package_yaml(entry.read_text(encoding="utf-8")) or {}
         for name, raw in (doc.get("tools") or {}).items():
             if name in tools:
                 raise ValueError(f"catalogue/{entry.name}: tool {name!r} is defined twice")
@@ -305,10 +304,13 @@ class CatalogueIndex:
         The words of the text select the few tools that may be named (one cheap pass); only
         their whole-name patterns are searched.
         """
-        words = set(_WORD.findall(text.lower()))
+        low = text.lower()
+        words = set(_WORD.findall(low))
         candidates = {t.name: t for w in words.intersection(self.by_first_word) for t in self.by_first_word[w]}
         found: dict[str, int] = {}
         for name, tool in sorted(candidates.items()):
+            if not any(n.lower() in low for n in tool.names or (tool.name,)):
+                continue  # its first word is there, the whole name is not
             m = tool.prose_pattern().search(text)
             if m:
                 found[name] = m.start()

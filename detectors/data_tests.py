@@ -17,7 +17,7 @@ from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS
 from detectors.flow import Finding, callee, own_nodes
 from detectors.tools import is_template_path
 from scanner.detector import ScanContext
-from scanner.parsing.python import parse_tree, walk
+from scanner.parsing.python import walk
 from scanner.scope import TEST_DIRS
 
 _LITERAL = re.compile(r"""["']([^"'\n]+(?:""" + "|".join(re.escape(e) for e in DATA_EXTENSIONS) + r"""))["']""",
@@ -45,7 +45,7 @@ def data_tests(ctx: ScanContext) -> Iterator[Finding]:
         run = next((r for r in runs if _collects(r[2], path)), None)
         if not named or "assert" not in text or run is None:
             continue
-        tree = parse_tree(text)
+        tree = ctx.tree(path)
         hit = _asserts_on_dataset(tree, named) if tree is not None else None
         if hit:
             line, test, dataset = hit

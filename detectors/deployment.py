@@ -63,19 +63,25 @@ _NOT_MANIFESTS = (".github/", ".gitlab", ".circleci/", "docker-compose", "compos
 # -- progressive delivery ------------------------------------------------------------------------
 #: command-line flags, with or without a value, between a tool and its verb.
 _CLI_FLAGS = r"""(?:\s+-{1,2}[\w.-]+(?:=\S+|\s+[^\s-]\S*)?)*"""
-_PROGRESSIVE_TEXT = re.compile(
-    r"\bcanaryTrafficPercent\b|\bCanarySize\b|\bBlueGreenUpdatePolicy\b"
-    r"|\bLinearStepSize\b|\bShadowProductionVariants\b|\bAdditionalVersionWeights\b|CodeDeployDefault\.\w*(Canary|Linear)"
-    r"|update-traffic\b.*--to-revisions|--traffic\s+['\"]?\w+=\d+\s+\w+=\d+|--traffic-split[= ]\S*=\d+,\S*=\d+"
-    r"|\bmirror_traffic\b"
+#: progressive delivery written in configs, scripts and code: (a word the text must hold, in
+#: lower case, so the pattern is only tried where it can match; the pattern).
+_PROGRESSIVE_TEXT = tuple((hint, re.compile(rx)) for hint, rx in (
+    ("canary", r"\bcanaryTrafficPercent\b|\bCanarySize\b"),
+    ("bluegreen", r"\bBlueGreenUpdatePolicy\b"),
+    ("linearstep", r"\bLinearStepSize\b"),
+    ("shadowproduction", r"\bShadowProductionVariants\b"),
+    ("versionweights", r"\bAdditionalVersionWeights\b"),
+    ("codedeploydefault", r"CodeDeployDefault\.\w*(Canary|Linear)"),
+    ("traffic", r"update-traffic\b.*--to-revisions|--traffic\s+['\"]?\w+=\d+\s+\w+=\d+|--traffic-split[= ]\S*=\d+,\S*=\d+"
+                r"|\bmirror_traffic\b"),
     # flags may sit between the tool and its verb (``kubectl -n "$NS" rollout undo deploy/api``)
-    r"|\bkubectl" + _CLI_FLAGS + r"\s+rollout\s+undo\b|\bhelm" + _CLI_FLAGS + r"\s+rollback\b|\bargo\s+rollouts\b"
-    r"|\bmirror_percent\b|\bmirrorPercentage\b"
+    ("rollout", r"\bkubectl" + _CLI_FLAGS + r"\s+rollout\s+undo\b|\bargo\s+rollouts\b"),
+    ("rollback", r"\bhelm" + _CLI_FLAGS + r"\s+rollback\b"),
+    ("mirror", r"\bmirror_percent\b|\bmirrorPercentage\b"),
     # an Anyscale service rollout with a canary (service specs themselves come from the catalogue)
-    r"|\banyscale\s+service\s+(?:rollout|deploy)\b[^\n]*--(?:canary-percent|rollout-strategy[\s=]+ROLLOUT\b)")
-#: words one of which every text pattern of progressive delivery holds (lower case).
-_PROGRESSIVE_HINTS = ("canary", "bluegreen", "linearstep", "codedeploydefault", "shadowproduction",
-                      "versionweights", "traffic", "rollout", "rollback", "mirror", "variant")
+    ("anyscale", r"\banyscale\s+service\s+(?:rollout|deploy)\b[^\n]*--(?:canary-percent|rollout-strategy[\s=]+ROLLOUT\b)"),
+))
+_PROGRESSIVE_HINTS = tuple(hint for hint, _ in _PROGRESSIVE_TEXT) + ("variant",)
 _TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".sh", ".tf", ".bicep", "makefile", "jenkinsfile")
 #: a traffic map (Azure ML ``endpoint.traffic = {"blue": 90, "green": 10}``, Vertex AI
 #: ``traffic_split={"0": 10, model_id: 90}``, inline or as a YAML block): a split only when
@@ -278,7 +284,7 @@ class DeploymentDetector(Detector):
             if not any(h in low for h in _PROGRESSIVE_HINTS):
                 continue  # a cheap look first: the patterns below are slow over large texts
             text = _uncommented(raw)
-            m = _PROGRESSIVE_TEXT.search(text)
+            m = next((m for hint, rx in _PROGRESSIVE_TEXT if hint in low for m in [rx.search(text)] if m), None)
             m = m or ("variant" in low and _weighted_variants(text)) or ("traffic" in low and _traffic_split(text))
             if m:
                 line = text.count("\n", 0, m.start()) + 1

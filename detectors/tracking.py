@@ -23,7 +23,7 @@ from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, gated_calls,
 from detectors.tools import is_run_store_path, is_template_path
 from scanner.detector import Detector, ScanContext
 from scanner.model import Evidence, Outcome, Tier
-from scanner.parsing.python import PyFacts, parse_tree, walk
+from scanner.parsing.python import PyFacts, walk
 
 # -- configuration --------------------------------------------------------------------------------
 CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams", "hyperparams",
@@ -314,7 +314,7 @@ def _loader_helpers(ctx: ScanContext, sources: list[tuple[str, PyFacts]]) -> dic
     helpers: dict[str, set[str]] = defaultdict(set)
     for path, facts in sources:
         lines = _loader_lines(facts) if path.endswith(".py") else set()
-        tree = parse_tree(ctx.text(path) or "") if lines else None
+        tree = ctx.tree(path) if lines else None
         if tree is None:
             continue
         for node in walk(tree):

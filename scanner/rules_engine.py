@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from scanner.model import DIMENSIONS, Criterion, DimensionScore, Outcome, SignalResult, Tier
-from scanner.parsing.structured import ParseError, load_yaml
+from scanner.parsing.structured import ParseError, load_package_yaml, load_yaml
 from scanner.vocabulary import vocabulary
 
 PROFILES = ("default", "strict")
@@ -116,10 +116,11 @@ def _expr(raw: Any, where: str, known: Mapping[str, Any], twins: Mapping[str, st
                     "(use signal, any, all, not, min_count)")
 
 
-def parse_rules(text: str, origin: str, extra_signals: Mapping[str, Any] = {}) -> RuleSet:
-    """Parse and check a rule file's text; ``origin`` names it in errors."""
+def parse_rules(text: str, origin: str, extra_signals: Mapping[str, Any] = {}, *, builtin: bool = False) -> RuleSet:
+    """Parse and check a rule file's text; ``origin`` names it in errors (``builtin``: a profile
+    shipped with the scanner, read by the fast loader)."""
     try:
-        doc = load_yaml(text)
+        doc = load_package_yaml(text) if builtin else load_yaml(text)
     except ParseError as exc:
         raise RuleError(f"{origin}: {exc}") from exc
     if not isinstance(doc, dict):
@@ -204,7 +205,7 @@ def _extend(doc: dict, origin: str) -> tuple[dict, str]:
         base_text = _builtin_text(str(doc["extends"]))
     except RuleError as exc:
         raise RuleError(f"{origin}: extends: {exc}") from exc
-    base = load_yaml(base_text)
+    base = load_package_yaml(base_text)
     dims = {d: {"levels": dict((b or {}).get("levels") or {})} for d, b in base["dimensions"].items()}
     for dim, body in (doc.get("dimensions") or {}).items():
         levels = (body or {}).get("levels") if isinstance(body, dict) else None
@@ -222,7 +223,7 @@ def load_rules(path: str | Path | None = None, profile: str = "default") -> Rule
         except (OSError, UnicodeDecodeError) as exc:
             raise RuleError(f"{path}: cannot read rule file: {exc}") from exc
         return parse_rules(text, str(path))
-    return parse_rules(_builtin_text(profile), f"{profile}.yaml")
+    return parse_rules(_builtin_text(profile), f"{profile}.yaml", builtin=True)
 
 
 # -- evaluation ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import yaml
+from scanner.parsing.structured import load_package_yaml
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,7 +32,7 @@ class SignalSpec:
 def vocabulary() -> dict[str, SignalSpec]:
     """Signal id -> spec, in the vocabulary's order."""
     text = resources.files("scanner").joinpath("vocabulary.yaml").read_text(encoding="utf-8")
-    return {s["id"]: SignalSpec(**s) for s in yaml.safe_load(text)["signals"]}
+    return {s["id"]: SignalSpec(**s) for s in load_package_yaml(text)["signals"]}
 
 
 #: the family prefixes a detector may use for finer signals of its own.

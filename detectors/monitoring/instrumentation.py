@@ -18,7 +18,7 @@ _LATENCY = re.compile(r"latency|duration|elapsed|response_time")
 
 def logging_setup(src: Source) -> Hit | None:
     """Stdlib logging configured: basicConfig/dictConfig/fileConfig, or a logger given handlers."""
-    if _SCAFFOLDING.search(src.path):
+    if _SCAFFOLDING.search(src.path) or not src.facts.imports_any(("logging", "hydra")):
         return None
     call = src.call(r"logging\.basicConfig", r"logging\.config\.dictConfig", r"logging\.config\.fileConfig")
     handler = src.call(r"logging\.(handlers\.)?\w*Handler")

@@ -60,11 +60,15 @@ class Source:
     path: str
     text: str
     facts: PyFacts
+    ctx: ScanContext | None = None
+    """The scan, whose parse of the module is shared (none: the text is parsed here)."""
 
     @cached_property
     def tree(self) -> ast.AST | None:
         """Syntax tree, or None when the module is too big or does not parse."""
-        return None if self.facts.error else parse_tree(self.text)
+        if self.facts.error:
+            return None
+        return self.ctx.tree(self.path) if self.ctx is not None else parse_tree(self.text)
 
     @cached_property
     def lower(self) -> str:
@@ -104,7 +108,7 @@ def load_source(ctx: ScanContext, path: str) -> Source | None:
     """The module at ``path``, or None when it cannot be read or parsed into facts."""
     facts = ctx.python(path)
     text = ctx.text(path)
-    return Source(path, text, facts) if facts is not None and text is not None else None
+    return Source(path, text, facts, ctx) if facts is not None and text is not None else None
 
 
 def project_sources(ctx: ScanContext) -> Iterator[Source]:

@@ -113,6 +113,12 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+def load_package_yaml(text: str) -> Any:
+    """A YAML file shipped with the scanner (catalogue, vocabulary, built-in rules): trusted, so
+    read with libyaml's loader where it is installed, without the caps hostile input needs."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def load_yaml(text: str) -> Any:
     """The first document of a YAML stream (None when empty)."""
     docs = load_yaml_documents(text)
