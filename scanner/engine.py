@@ -1,11 +1,13 @@
 """One scan: run every detector over the sources, fold evidence into signals, judge them."""
 from __future__ import annotations
 
+import gc
 import logging
 import time
+from contextlib import contextmanager
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from scanner import __version__
 from scanner.detector import Detector, LoadedDetectors, ScanContext, load_detectors
@@ -156,6 +158,23 @@ def _dedupe(evidence: list[Evidence]) -> tuple[Evidence, ...]:
     return tuple(sorted(best.values(), key=lambda e: (e.signal, e.detector, e.id)))
 
 
+#: the cyclic garbage collector's thresholds during detection (CPython's default: 700, 10, 10).
+#: Parsing builds hundreds of thousands of syntax nodes, none of them in cycles; with the default
+#: the collector keeps walking every tree the scan holds, a fifth of the scan's time.
+_SCAN_GC_THRESHOLDS = (100_000, 50, 100)
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Collect garbage less often while detectors run (the thresholds are restored after)."""
+    before = gc.get_threshold()
+    gc.set_threshold(*_SCAN_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def scan(
     repo: RepoView | None,
     rules: RuleSet,
@@ -177,7 +196,8 @@ def scan(
     started = _now()
     loaded = loaded or load_detectors()
     ctx = ScanContext(repo, mlflow=mlflow, platform=platform)
-    evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress)
+    with _few_collections():
+        evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress)
     examples = examples_only(repo.files()) if repo is not None else False
     evidence = scope_evidence(evidence, examples_are_the_project=examples)
     for name, why in sorted(loaded.failures.items()):

@@ -39,6 +39,7 @@ _REFERENCE = _TRUTH_WORDS | {"ref", "refs", "reference", "references", "true", "
 _METRIC_CALLS = frozenset({"accuracy", "f1", "precision", "recall", "auc", "mae", "mse", "rmse", "mape", "r2", "error",
                            "score", "metric", "metrics", "wer", "bleu", "brier", "logloss"})
 _TRUTH_TEXT = re.compile(r"label|actual|truth|feedback|outcome|observ", re.I)
+_PRED_TEXT = re.compile(r"pred|inference|forecast|served", re.I)
 _SQL_TABLES = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)", re.I)
 #: a label handed to a function: named so (a measured ``actual_seconds`` is not a label).
 _LABEL_WORDS = frozenset({"label", "labels", "truth", "groundtruth", "outcome", "feedback"})
@@ -129,8 +130,9 @@ def feedback_store(project: Project) -> Hit | None:
     The join (SQL, merge or lookup by id) and the metric are linked: in one module, or the metric's
     module calls the function holding the join. A label intake (an endpoint or a function storing a
     label by prediction id) must exist, or it is an offline evaluation on a test set."""
+    # every join form names predictions and labels: modules whose text names both are walked
     joins = [(m, line, how) for m in project.modules("JOIN", "join", "merge", ".get(", "[", pattern=_TRUTH_TEXT)
-             for line, how in _joins(m)]
+             if _PRED_TEXT.search(project.text(m.path)) for line, how in _joins(m)]
     if not joins:
         return None
     joins.sort(key=lambda j: j[2].startswith("labels looked up"))  # a store's own join first

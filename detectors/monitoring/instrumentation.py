@@ -45,6 +45,8 @@ def evaluation_report(src: Source) -> Hit | None:
 
 def request_telemetry(src: Source) -> Hit | None:
     """Serving middleware that times each request and logs or records it."""
+    if not src.facts.imports_any(("time",)) or "middleware" not in src.lower and "_request" not in src.lower:
+        return None  # no timer, or no hook nor middleware class: the module need not be parsed
     hook = src.call(r"\.middleware", r"\.before_request", r"\.after_request") if src.facts.imports_any(_WEB) else None
     # a hand-written ASGI/WSGI middleware class needs no web framework import
     has_class = any("middleware" in d.lower() for d in src.facts.defs) and (

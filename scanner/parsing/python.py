@@ -9,6 +9,8 @@ import ast
 import json
 import re
 import threading
+from functools import lru_cache
+from typing import Sequence
 from dataclasses import dataclass, field
 
 #: ast.parse of one huge line can take gigabytes: larger sources are not parsed.
@@ -187,9 +189,21 @@ def children(node: ast.AST) -> list[ast.AST]:
     return out
 
 
-def walk(node: ast.AST) -> list[ast.AST]:
-    """Every node under ``node``, itself included, breadth first (``ast.walk``'s order), as a list
-    and faster."""
+def walk(node: ast.AST) -> Sequence[ast.AST]:
+    """Every node under ``node``, itself included, breadth first (``ast.walk``'s order), as a
+    sequence and faster. A whole module's nodes are kept for the last few hundred modules: the
+    facts and every detector walking the module share one walk."""
+    if isinstance(node, ast.Module):
+        return _module_nodes(node)
+    return _walk(node)
+
+
+@lru_cache(maxsize=256)
+def _module_nodes(tree: ast.Module) -> tuple[ast.AST, ...]:
+    return tuple(_walk(tree))
+
+
+def _walk(node: ast.AST) -> list[ast.AST]:
     out = [node]
     i = 0
     while i < len(out):
