@@ -250,26 +250,12 @@ class DataDetector(Detector):
             return 0
         if any(_glob_match(path, pattern) for pattern in lfs):
             return 0
-        try:
-            size = ctx.repo.size(path)
-        except (OSError, SourceError):
-            return 0
-        fixtures = TEST_DIRS.intersection(parts[:-1]) or EVAL_FIXTURE_DIRS.intersection(parts[:-1])
-        if size < MIN_DATA_BYTES or (fixtures and size < MAX_FIXTURE_BYTES):
-            return 0
-        return size
+        return _dataset_bytes(ctx, path)
 
     def _table_size(self, ctx: ScanContext, path: str) -> int:
         """Size of a ``.data``/``.dat``/``.txt`` file that holds a table of data, else 0."""
-        parts = path.lower().split("/")
-        try:
-            size = ctx.repo.size(path)
-        except (OSError, SourceError):
-            return 0
-        fixtures = TEST_DIRS.intersection(parts[:-1]) or EVAL_FIXTURE_DIRS.intersection(parts[:-1])
-        if size < MIN_DATA_BYTES or (fixtures and size < MAX_FIXTURE_BYTES):
-            return 0
-        return size if _is_table(ctx.text(path) or "") else 0
+        size = _dataset_bytes(ctx, path)
+        return size if size and _is_table(ctx.text(path) or "") else 0
 
     # -- DVC -----------------------------------------------------------------------------------
     def _dvc(self, ctx: ScanContext) -> Iterator[Evidence]:
@@ -552,6 +538,18 @@ def _lfs_patterns(ctx: ScanContext, path: str | None = None) -> list[str]:
 def _is_data_pattern(pattern: str) -> bool:
     low = pattern.lower()
     return low.endswith(DATA_EXTENSIONS) or bool(DATA_DIRS.intersection(low.replace("*", "").split("/")))
+
+
+def _dataset_bytes(ctx: ScanContext, path: str) -> int:
+    """The file's size when it is large enough to be a dataset where it lies, else 0: a sample
+    or lookup table is small, and a test or evaluation fixture is kept small on purpose."""
+    try:
+        size = ctx.repo.size(path)
+    except (OSError, SourceError):
+        return 0
+    folders = path.lower().split("/")[:-1]
+    fixtures = TEST_DIRS.intersection(folders) or EVAL_FIXTURE_DIRS.intersection(folders)
+    return 0 if size < MIN_DATA_BYTES or (fixtures and size < MAX_FIXTURE_BYTES) else size
 
 
 def _is_table(text: str) -> bool:
