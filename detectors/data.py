@@ -23,13 +23,13 @@ from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Outcome, Tier
 from scanner.parsing.python import PyFacts, walk
+from scanner.scope import TEST_DIRS, is_test_path
 from scanner.sources.interface import SourceError
 
 #: a committed file below this size is a sample or a lookup table, not a dataset.
 MIN_DATA_BYTES = 10_000
 #: small files in test folders are fixtures; only large ones are datasets in disguise.
 MAX_FIXTURE_BYTES = 1_000_000
-TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "testdata", "test_data", "__fixtures__"})
 #: folders of evaluation fixtures (smoke benchmarks, golden sets): small files there are held-out
 #: examples an evaluation harness runs on, like a test's fixtures, not the project's raw data.
 EVAL_FIXTURE_DIRS = frozenset({"benchmarks", "benchmark", "evals", "golden", "goldens", "golden_sets"})
@@ -88,14 +88,6 @@ TRACKERS = ("mlflow", "wandb", "clearml", "neptune", "comet_ml", "aim", "dvclive
 # Airflow schedule keywords whose value means "never runs by itself".
 _AIRFLOW_SCHEDULE = re.compile(r"\b(schedule_interval|schedule|timetable)\s*=\s*([^,)\n]+)")
 _MANUAL_SCHEDULE = re.compile(r"^(None|[\"']@once[\"']|[\"']None[\"'])\s*$")
-
-
-def is_test_path(path: str) -> bool:
-    """True for files of a test suite (folders such as tests/ or files named test_*.py)."""
-    parts = path.lower().split("/")
-    base = parts[-1]
-    return bool(TEST_DIRS.intersection(parts[:-1])) or base.startswith("test_") or base.endswith("_test.py") \
-        or base == "conftest.py"
 
 
 def code_files(ctx: ScanContext, notebooks: bool = False) -> Iterator[tuple[str, PyFacts]]:

@@ -14,6 +14,7 @@ from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
 from scanner.parsing.hcl import strip_comments
 from scanner.parsing.python import PyFacts
+from scanner.scope import is_test_path
 
 MAX_LOCATIONS = 5
 IMPORT_DEPTH = 3
@@ -154,7 +155,7 @@ class DeploymentDetector(Detector):
         apps: dict[str, int] = {}
         loaders: dict[str, tuple[int, str]] = {}
         for path, facts in ctx.python_files(notebooks=False):
-            if is_template_path(path) or _is_test_path(path):
+            if is_template_path(path) or is_test_path(path):
                 continue
             # the imports first: a file importing no web framework or model library is not parsed
             app = _app_line(facts) if facts.imports_any(_WEB_ROOTS) else None
@@ -253,7 +254,7 @@ class DeploymentDetector(Detector):
     def _tests(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
         found: list[str] = []
         for path in files:
-            if not _is_test_path(path):
+            if not is_test_path(path):
                 continue
             if path.endswith(".py"):
                 if _TEST_DEF.search(ctx.text(path) or ""):
@@ -275,7 +276,7 @@ class DeploymentDetector(Detector):
                 yield self.evidence("deploy.progressive", f"{what} in {path}", ctx.location(path, line), subject=f"k8s:{path}")
                 return
         for path in files:
-            if not path.lower().endswith(_TEXT_SUFFIXES) or _is_test_path(path) or path.lower().endswith(".md"):
+            if not path.lower().endswith(_TEXT_SUFFIXES) or is_test_path(path) or path.lower().endswith(".md"):
                 continue
             if ctx.repo is not None and ctx.repo.size(path) > MAX_YAML_BYTES:
                 continue
@@ -417,13 +418,6 @@ def _real_test(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         if isinstance(only, ast.Raise) and "NotImplementedError" in ast.unparse(only):
             return False
     return True
-
-
-def _is_test_path(path: str) -> bool:
-    low = path.lower()
-    base = low.rsplit("/", 1)[-1]
-    return ("/tests/" in f"/{low}" or "/test/" in f"/{low}" or base.startswith("test_") or base.endswith("_test.py")
-            or base == "conftest.py" or bool(re.search(r"\.(test|spec)\.[jt]sx?$", base)))
 
 
 def _app_line(facts: PyFacts) -> int | None:

@@ -11,8 +11,8 @@ from typing import Iterator
 from detectors.tools import is_template_path
 from scanner.detector import ScanContext
 from scanner.parsing.python import Call, PyFacts, parse_tree, walk
+from scanner.scope import is_test_path
 
-_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
 #: identifiers that say code is about production monitoring. The bare ``monitor`` is left out:
 #: it is mostly Keras' ``EarlyStopping(monitor="val_loss")`` keyword in training code.
 MONITORING = re.compile(r"drift|monitor(ing|s)|_monitor|monitor_|nannyml|evidently|whylogs|"
@@ -20,11 +20,6 @@ MONITORING = re.compile(r"drift|monitor(ing|s)|_monitor|monitor_|nannyml|evident
 _MONITORING_PATH = re.compile(r"monitor|drift", re.I)
 #: monitoring named in free text: config values, job commands, deployment names.
 MONITORING_TEXT = re.compile(r"drift|monitor|nannyml|evidently|whylogs|ground.?truth", re.I)
-
-
-def is_test_path(path: str) -> bool:
-    """Test code exercises a practice; it does not wire it into the project."""
-    return bool(_TEST_PATH.search(path.lower()))
 
 
 def identifiers(tree: ast.AST) -> frozenset[str]:
