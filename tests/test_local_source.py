@@ -211,3 +211,20 @@ def test_a_plain_folder_has_no_commit_to_differ_from(tmp_path):
     write_tree(tmp_path, {"train.py": ""})
     repo = LocalRepo(tmp_path)
     assert repo.untracked is None and repo.target.dirty is None
+
+
+@pytest.mark.parametrize("patterns", [
+    ("*.yaml",), ("MLproject",), ("dvc.yaml", "*.dvc"), ("configs/*.yml",), ("Dockerfile*",), ("*requirements*.txt",),
+    ("conf/deployment.yml",), ("*.y*ml",), ("*",), ("nothing.here",), ("*.gz",), ("*.tar.gz",), ("*.t?r.gz",),
+])
+def test_glob_by_index_agrees_with_matching_every_file(tmp_path, patterns):
+    import fnmatch
+    files = ["MLproject", "a/dvc.yaml", "b/data.dvc", "configs/x.yml", "configs/deep/y.yml", "Dockerfile",
+             "docker/Dockerfile.gpu", "requirements-dev.txt", "conf/deployment.yml", "x/conf/deployment.yml",
+             "k8s/app.YAML", "README.md", "noext", "x.yes.html", "data.tar.gz"]
+    write_tree(tmp_path, {f: "x\n" for f in files})
+    repo = LocalRepo(tmp_path)
+    expected = sorted(p for p in repo.files() if any(
+        fnmatch.fnmatchcase(p.lower(), g.lower()) or fnmatch.fnmatchcase(p.lower().rsplit("/", 1)[-1], g.lower())
+        for g in patterns))
+    assert sorted(repo.glob(*patterns)) == expected

@@ -69,7 +69,7 @@ _GENERATED = re.compile(
 def is_generated_output(path: str, tracked: bool) -> bool:
     """True for a file of generated build output: by its folder's name when git does not track
     it, by a build tool's output layout when it does."""
-    if _GENERATED.search(path):
+    if ("build" in path or "dist/" in path or ".egg-info/" in path) and _GENERATED.search(path):
         return True
     return not tracked and any(part in OUTPUT_FOLDERS for part in path.split("/")[:-1])
 
@@ -173,7 +173,40 @@ class RepoView(abc.ABC):
     def glob(self, *patterns: str) -> list[str]:
         """Files whose path or basename matches any of the patterns (case-insensitive)."""
         rx = _glob_regex(patterns)
-        return [path for path, low, base in self._lowered() if rx.match(low) or rx.match(base)]
+        return [path for path, low, base in self._candidates(patterns) if rx.match(low) or rx.match(base)]
+
+    def _candidates(self, patterns: tuple[str, ...]) -> list[tuple[str, str, str]]:
+        """The files a set of globs can match: looked up by extension (``*.yaml``) or by name
+        (``MLproject``) when every glob says which, else all. Detectors glob a large tree often."""
+        by_ext, by_name = self._indexes()
+        picked: set[int] = set()
+        for pattern in patterns:
+            last = pattern.lower().rsplit("/", 1)[-1]
+            ext = last.rsplit(".", 1)[-1] if "." in last else None
+            if not any(c in last for c in "*?["):
+                picked.update(by_name.get(last, ()))
+            elif ext is not None and "/" not in ext and not ext.startswith("*"):
+                # ``*.yaml``, or ``*.y*ml`` read against the few dot-suffixes the tree has
+                for known in (fnmatch.filter(by_ext, ext) if any(c in ext for c in "*?[") else [ext]):
+                    picked.update(by_ext.get(known, ()))
+            else:
+                return self._lowered()
+        lowered = self._lowered()
+        return [lowered[i] for i in sorted(picked)]
+
+    def _indexes(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        cached = getattr(self, "_glob_indexes", None)
+        if cached is None:
+            by_ext: dict[str, list[int]] = {}
+            by_name: dict[str, list[int]] = {}
+            for i, (_, _, base) in enumerate(self._lowered()):
+                by_name.setdefault(base, []).append(i)
+                # every dot-suffix ("tar.gz" and "gz"): a glob's ``*`` may span a dot
+                parts = base.split(".")
+                for k in range(1, len(parts)):
+                    by_ext.setdefault(".".join(parts[k:]), []).append(i)
+            cached = self._glob_indexes = (by_ext, by_name)
+        return cached
 
     def _lowered(self) -> list[tuple[str, str, str]]:
         # computed once: detectors glob the file list many times
