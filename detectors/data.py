@@ -55,17 +55,27 @@ _LOAD = re.compile(r"^(read_\w+|scan_\w+|load|loadtxt|genfromtxt|load_dataset|fr
 _TRANSFORM = re.compile(r"^(dropna|fillna|drop_duplicates|merge|groupby|group_by|agg|pivot\w*|melt|"
                         r"get_dummies|astype|apply|to_datetime|concat|rename|interpolate|"
                         r"with_columns?|withColumn|fit_transform|train_test_split|clip|cut|qcut|"
-                        r"explode|resample|rolling|isin|isna|isnull|notna|map_batches)$")
+                        r"explode|resample|rolling|isin|isna|isnull|notna|map_batches|"
+                        r"resize|cvtColor|normalize|shuffle|crop)$")
+#: libraries that load and shape data: tables and arrays, images and audio.
 DATA_LIBRARIES = ("pandas", "polars", "pyspark", "numpy", "sklearn", "torch", "tensorflow",
-                  "datasets", "dask", "modin", "torchvision", "keras")
+                  "datasets", "dask", "modin", "torchvision", "keras", "cv2", "PIL", "skimage",
+                  "albumentations", "imageio", "librosa", "torchaudio", "soundfile")
 _SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose.",
-                 "sklearn.feature_extraction.", "sklearn.feature_selection.", "torchvision.transforms.")
+                 "sklearn.feature_extraction.", "sklearn.feature_selection.", "torchvision.transforms.",
+                 "albumentations.", "torchaudio.transforms.")
+#: functions named for preparing data (``preprocess_data``, ``clean_text``, ``normalize_images``):
+#: with a transform beside them, a module of them is data preparation.
+_PREP_DEF = re.compile(r"^_?(pre_?process|clean|prepare|featuri[sz]e|normali[sz]e|augment|split)(_\w+)?$", re.I)
 #: bundled dataset loaders (``sklearn.datasets.fetch_*``, ``torchvision.datasets.MNIST``,
 #: ``keras.datasets.mnist.load_data``): a load whatever the function is called.
 #: A feature-store retrieval (Feast point-in-time join, online lookup) is a load too.
 _DATASET_LOADERS = ("sklearn.datasets.", "torchvision.datasets.", "tensorflow.keras.datasets.",
                     "keras.datasets.", "tensorflow_datasets.load", "feast.FeatureStore.get_historical_features",
-                    "feast.FeatureStore.get_online_features")
+                    "feast.FeatureStore.get_online_features",
+                    # images and audio read into arrays
+                    "cv2.imread", "cv2.imdecode", "PIL.Image.open", "imageio.", "skimage.io.imread",
+                    "librosa.load", "torchaudio.load", "soundfile.read")
 
 # Hand-rolled dataset versioning: snapshot/manifest helpers that persist what they build.
 _VERSIONING_DEF = re.compile(r"data(set)?s?_?(snapshot|manifest|version)|(snapshot|manifest|version)\w*_data", re.I)
@@ -482,8 +492,11 @@ def _prep_steps(facts: PyFacts) -> list[tuple[int, str]]:
         elif _TRANSFORM.match(tail) and (call.name.startswith(DATA_LIBRARIES) or call.name.startswith(".")):
             transforms.append((call.line, tail))
     # Feature encoders are prep code by themselves; frame operations need a load beside them
-    # (or several kinds of them) to be more than incidental use.
-    if not features and not (transforms and (loads or len({t for _, t in transforms}) >= 3)):
+    # (or several kinds of them, or a function named for preparing data) to be more than
+    # incidental use.
+    named = any(_PREP_DEF.match(d) for d in facts.defs) if transforms or loads else False
+    if not features and not (transforms and (loads or named or len({t for _, t in transforms}) >= 3)) \
+            and not (loads and named):
         return []
     return sorted(loads + transforms + features)
 

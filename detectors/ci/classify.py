@@ -145,9 +145,21 @@ def compiles(words: tuple[str, ...] | list[str]) -> bool:
     return any(_COMPILE.search(w.lstrip("-")) for w in words)
 
 
+#: file names that say nothing of what a script does: its folder does (``training/main.py``).
+_GENERIC_NAMES = frozenset({"main", "__main__", "run", "cli", "app", "entrypoint", "entry", "start", "script",
+                            "job", "task", "handler", "index", "wrapper", "launch", "launcher"})
+
+
 def script_kinds(name: str) -> set[str]:
-    """Kinds a script, module or function says by its name (``src/train``, ``check_drift``)."""
+    """Kinds a script, module or function says by its name (``src/train``, ``check_drift``).
+
+    The file's own name speaks first; its folders only when that name is a generic one
+    (``training/main.py``): ``train_model/install_dependencies.sh`` installs, it does not train.
+    """
     name = _SCRIPT_SUFFIX.sub("", name.lower())
+    base = name.rpartition("/")[2]
+    if "/" in name and base not in _GENERIC_NAMES:
+        name = base
     kinds = {kind for kind, rx in _COMPILED_SCRIPTS if rx.search(name)}
     if compiles([name]):
         kinds.discard(DATA_PIPELINE)

@@ -32,6 +32,8 @@ def job(*steps: str, extra: str = "") -> str:
     (["- uses: pre-commit/action@v3.0.1"], "deploy.ci_tests"),
     (["- run: python train.py --epochs 3"], "deploy.ci_training"),
     (["- run: python -m mypkg.training.train"], "deploy.ci_training"),
+    # a generic file name: its folder says what it is for
+    (["- run: python src/training/main.py"], "deploy.ci_training"),
     (["- run: dvc repro"], "deploy.ci_training"),
     (["- run: python scripts/evaluate_model.py"], "deploy.ci_training"),
     # the script's name says nothing, the step's name does
@@ -66,6 +68,8 @@ def test_github_positive(make_repo, steps, signal):
     ("- name: Set up training environment\n  run: python -m pip install -r requirements.txt", "deploy.ci_training"),
     ("- name: Build\n  run: python model.py", "deploy.ci_training"),
     ("- name: Train model\n  run: python -c 'print(1)'", "deploy.ci_training"),
+    # the script's own name says it installs: the folder it sits in does not make it train
+    ("- run: bash automation/train_model/install_dependencies.sh", "deploy.ci_training"),
     ("- run: kubectl apply -f k8s/ || exit 0", "deploy.cd"),
     # a utility action whose input names a scanner's report is not a scan
     ("- uses: actions/upload-artifact@v4\n  with:\n    name: reports\n    path: trivy-results.sarif",

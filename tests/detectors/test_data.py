@@ -172,6 +172,15 @@ def test_dvc_in_readme_is_declared(make_repo):
     ({"util.py": "import os\npath = os.path.join('a', 'b')\nname = 'x'.replace('a', 'b')\n"}, False),
     ({"prep.py": "# import pandas as pd\n# df = pd.read_csv('x').dropna()\n"}, False),
     ({"{{cookiecutter.repo}}/prep.py": PREP}, False),
+    # images and arrays: read, resized, normalised
+    ({"src/create_dataset.py": "import cv2\nimport numpy as np\n\ndef load(paths):\n"
+                               "    return np.stack([cv2.resize(cv2.imread(p), (64, 64)) for p in paths])\n"}, True),
+    ({"src/preprocess_data.py": "import numpy as np\n\ndef preprocess_data(images, labels):\n"
+                                "    images = images / 255.0\n    return images, np.clip(labels, 0, 350)\n"}, True),
+    # one clip in a module of other things prepares no data
+    ({"src/plot.py": "import numpy as np\n\ndef draw(values):\n    return np.clip(values, 0, 1)\n"}, False),
+    # an image only opened, not shaped: nothing is prepared
+    ({"app/decode.py": "from PIL import Image\n\ndef show(path):\n    return Image.open(path)\n"}, False),
 ])
 def test_prep_code(make_repo, files, expected):
     assert ("data.prep_code" in data_signals(make_repo, files)) is expected

@@ -141,6 +141,23 @@ MONITORING_GAPIC = (
      "governance.fairness_explainability", True),
     ({"features.py": "def generate_explanation_config():\n    return {'inputs': {}, 'outputs': {}}\n"},
      "governance.fairness_explainability", False),  # a dict named for explanations configures nothing
+    # a pipeline component logging into its Metrics artifact: the pipeline's metadata tracks the run
+    ({"components/train.py": "from kfp.v2.dsl import Output, Metrics, component\n\n@component\n"
+                             "def train(metrics: Output[Metrics]):\n    metrics.log_metric('rmse', 0.3)\n"},
+     "tracking.params_metrics", True),
+    ({"components/train.py": "from kfp.dsl import component\n\n@component\ndef train(x: float) -> float:\n"
+                             "    logger.log_metric('rmse', 0.3)\n    return x\n"}, "tracking.params_metrics", False),
+    # a training job given a model name uploads the model to the registry
+    ({"job.py": "from google.cloud import aiplatform as aip\njob = aip.CustomTrainingJob(display_name='t', script_path='t.py',"
+                " container_uri=c, model_serving_container_image_uri=s)\nmodel = job.run(model_display_name='m')\n"},
+     "tracking.artifacts_models", True),
+    ({"job.py": "from google.cloud import aiplatform as aip\njob = aip.CustomTrainingJob(display_name='t', script_path='t.py',"
+                " container_uri=c)\njob.run(args=['--epochs', '3'])\n"}, "tracking.artifacts_models", False),
+    # batch prediction through the GAPIC client serves the model over a table
+    ({"predict.py": "from google.cloud.aiplatform_v1beta1.services.job_service import JobServiceClient\n"
+                    "client = JobServiceClient(client_options=o)\n"
+                    "client.create_batch_prediction_job(parent=p, batch_prediction_job=request)\n"},
+     "deploy.serving", True),
     # traps: prose, docstrings, dependency lists
     ({"README.md": "We track runs with Vertex AI Experiments (aiplatform.log_params) and monitor drift.\n"},
      "tracking.params_metrics", False),

@@ -126,6 +126,12 @@ def test_model_registry(make_repo, files, expected):
      True),
     ({"train.py": "from omegaconf import OmegaConf\ncfg = OmegaConf.load('c.yaml')\n"}, True),
     ({"README.md": "Configured with Hydra.\n"}, False),
+    # ml_collections: a config file given by a flag (``--config configs/cifar10.py``)
+    ({"main.py": "from absl import flags\nfrom ml_collections.config_flags import config_flags\n"
+                 "config_flags.DEFINE_config_file('config', None, 'Training configuration.')\n"}, True),
+    ({"configs/base.py": "import ml_collections\n\ndef get_config():\n    return ml_collections.ConfigDict()\n"},
+     False),  # configs nobody reads from the command line
+    ({"requirements.txt": "ml-collections==0.1.0\n"}, False),
 ])
 def test_config_management_tools(make_repo, files, expected):
     assert ("tracking.config_management" in tool_signals(make_repo, files)) is expected
