@@ -60,6 +60,13 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+def with_sources(make_repo: Callable[..., Path], sources: tuple[str, ...], files: dict[str, str | bytes],
+                 **kw) -> Path:
+    """A repository of ``files`` that also holds an empty file at each of ``sources`` (the scripts
+    and modules its CI steps run: a step running a file the repository lacks counts for nothing)."""
+    return make_repo({**{path: "" for path in sources}, **files}, **kw)
+
+
 def run_detector(detector: type[Detector], root: Path) -> list[Evidence]:
     """All evidence one detector yields for the repository at ``root``."""
     return list(detector().detect(ScanContext(LocalRepo(root))))

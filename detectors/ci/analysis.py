@@ -6,6 +6,7 @@ carries the chain of places that lead there.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 
@@ -105,6 +106,8 @@ class JobAnalyser:
 
     def _classify(self, cmd: Command, workdir: str, submitted: bool) -> set[str]:
         """Kinds of one command wherever it is written (a CI step, a script, a recipe)."""
+        if self._missing_script(cmd):
+            return set()  # the step runs a file the repository does not have: it fails, whatever its name
         kinds = classify_command(cmd, remote_unread=not submitted)
         if cmd.tool in _RUNNERS and len(cmd.words) > 1:
             kinds |= self._target_kinds(cmd)
@@ -129,6 +132,19 @@ class JobAnalyser:
                         hooks.update(hook_ids(docs[0] if docs else None))
             self._pre_commit_security[workdir] = bool(hooks & SECURITY_HOOKS)
         return self._pre_commit_security[workdir]
+
+    def _missing_script(self, cmd: Command) -> bool:
+        """The command runs a script in a folder (``bash automation/train_model/run.sh``) that the
+        repository does not have, from whatever folder it is run: a stale step, which fails."""
+        target = script_target(cmd)
+        if not target or self.ctx.repo is None or not _SCRIPT_FILE.search(target) \
+                or target.startswith(("/", "~", "-")) or "$" in target or "{" in target or "*" in target:
+            return False
+        folder = posixpath.dirname(posixpath.normpath(target))
+        if not folder or folder.startswith(".."):
+            return False  # a bare name may be run from a folder the step entered first
+        folders = self.ctx.memo("ci.folders", lambda: _folders(self.ctx.files()))
+        return not any(f == folder or f.endswith("/" + folder) for f in folders)
 
     @staticmethod
     def _target_kinds(cmd: Command) -> set[str]:
@@ -182,6 +198,19 @@ def _finding(job: Job, kinds: set[str] | frozenset[str], hops: tuple[Hop, ...], 
     last = hops[-1]
     return Finding(job, frozenset(kinds), " -> ".join(texts), last.path, last.line, order,
                    places if len(places) > 1 else ())
+
+
+#: a path to a script file, as a step names it (``scripts/train.sh``, ``src/train.py``).
+_SCRIPT_FILE = re.compile(r"\.(sh|bash|py|ipynb|r|ps1)$", re.I)
+
+
+def _folders(files: tuple[str, ...]) -> frozenset[str]:
+    """Every folder that holds a file of the repository."""
+    out: set[str] = set()
+    for path in files:
+        parts = path.split("/")[:-1]
+        out.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return frozenset(out)
 
 
 def _runs_python_script(cmd: Command) -> bool:

@@ -5,13 +5,17 @@ and the YAML files that merely have ``steps:`` but are something else."""
 from __future__ import annotations
 
 import pytest
-from conftest import declared, present, run_detector
+from conftest import declared, present, run_detector, with_sources
 
 from detectors.ci import CIDetector
 
 
+#: the scripts and modules the CI files below run
+SOURCES = ("src/tests/model_tests.py", "deploy/rollout.py", "src/train.py", "pipelines/train.py", "mlops/jobs/monitoring.py")
+
+
 def scan(make_repo, files: dict[str, str], git: bool = False) -> list:
-    return run_detector(CIDetector, make_repo(files, git=git))
+    return run_detector(CIDetector, with_sources(make_repo, SOURCES, files, git=git))
 
 
 def systems(ev: list) -> dict[str, list[str]]:

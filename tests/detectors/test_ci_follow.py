@@ -4,7 +4,7 @@ submitted pipelines, with the chain recorded in the evidence; and the traps on t
 from __future__ import annotations
 
 import pytest
-from conftest import present, run_detector
+from conftest import present, run_detector, with_sources
 
 from detectors.ci import CIDetector
 
@@ -14,8 +14,12 @@ def workflow(*commands: str, on: str = "push") -> str:
     return f"on: {on}\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n{steps}"
 
 
+#: modules the remote jobs below run
+SOURCES = ("src/train.py", "src/evaluate.py", "src/train_model.py")
+
+
 def scan(make_repo, files: dict[str, str]) -> list:
-    return run_detector(CIDetector, make_repo(files))
+    return run_detector(CIDetector, with_sources(make_repo, SOURCES, files))
 
 
 def evidence(ev: list, signal: str):

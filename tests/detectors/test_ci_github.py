@@ -4,10 +4,17 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from conftest import declared, present, run_detector
+from conftest import declared, present, run_detector, with_sources
 
 from detectors.ci import CIDetector
 from scanner.model import Outcome
+
+
+#: the scripts the steps below run: a step running a file the repository lacks counts for nothing
+SOURCES = (
+    "scripts/deploy.sh", "scripts/deploy_docs.sh", "monitoring/drift_check.py", "scripts/bump.py",
+    "scripts/evaluate_model.py", "scripts/promote_model.py", "src/monitoring/detect_drift.py",
+    "src/training/main.py")
 
 
 def wf(body: str, on: str = "on:\n  push:\n    branches: [main]\n") -> dict[str, str]:
@@ -51,7 +58,7 @@ def job(*steps: str, extra: str = "") -> str:
     (["- run: dvc repro"], "data.pipeline_automated"),
 ])
 def test_github_positive(make_repo, steps, signal):
-    ev = run_detector(CIDetector, make_repo(wf(job(*steps))))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job(*steps))))
     assert signal in present(ev)
     assert "deploy.ci_present" in present(ev)
 
@@ -70,32 +77,35 @@ def test_github_positive(make_repo, steps, signal):
     ("- name: Train model\n  run: python -c 'print(1)'", "deploy.ci_training"),
     # the script's own name says it installs: the folder it sits in does not make it train
     ("- run: bash automation/train_model/install_dependencies.sh", "deploy.ci_training"),
+    # a stale step: the script it runs is not in the repository, whatever its name says
+    ("- run: bash automation/train_model/run_model_training.sh", "deploy.ci_training"),
+    ("- run: python pipelines/retired/train.py", "deploy.ci_training"),
     ("- run: kubectl apply -f k8s/ || exit 0", "deploy.cd"),
     # a utility action whose input names a scanner's report is not a scan
     ("- uses: actions/upload-artifact@v4\n  with:\n    name: reports\n    path: trivy-results.sarif",
      "governance.security_scanning"),
 ])
 def test_github_traps(make_repo, step, signal):
-    ev = run_detector(CIDetector, make_repo(wf(job(step))))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job(step))))
     assert signal not in present(ev)
     assert "deploy.ci_present" in present(ev)
 
 
 def test_commented_out_step_never_counts(make_repo):
     body = job("- uses: actions/checkout@v4", "# - run: pytest\n# - run: bandit -r .")
-    ev = run_detector(CIDetector, make_repo(wf(body)))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(body)))
     assert present(ev) == {"deploy.ci_present"}
 
 
 def test_on_key_read_despite_yaml_boolean(make_repo):
     # YAML 1.1 loads the key `on` as True: the schedule must still be seen.
     files = wf(job("- run: python monitoring/drift_check.py"), on="on:\n  schedule:\n    - cron: '0 3 * * *'\n")
-    ev = run_detector(CIDetector, make_repo(files))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, files))
     assert "monitoring.scheduled" in present(ev)
 
 
 def test_monitoring_not_scheduled_on_push_only(make_repo):
-    ev = run_detector(CIDetector, make_repo(wf(job("- run: python monitoring/drift_check.py"))))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job("- run: python monitoring/drift_check.py"))))
     assert "monitoring.scheduled" not in present(ev)
 
 
@@ -114,30 +124,30 @@ def test_docs_only_ci_is_not_cd_nor_tests(make_repo):
       steps:
         - uses: actions/deploy-pages@v4
     """
-    ev = run_detector(CIDetector, make_repo(wf(body)))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(body)))
     assert present(ev) == {"deploy.ci_present"}
 
 
 def test_deploy_on_pull_request_only_is_not_cd(make_repo):
     files = wf(job("- run: kubectl apply -f k8s/"), on="on:\n  pull_request:\n")
-    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo(files)))
+    assert "deploy.cd" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
 def test_manual_dispatch_only_is_not_cd(make_repo):
     files = wf(job("- run: helm upgrade api ./chart"), on="on:\n  workflow_dispatch:\n")
-    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo(files)))
+    assert "deploy.cd" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
 def test_job_if_restricting_to_pull_requests(make_repo):
     files = wf(job("- run: terraform apply -auto-approve", extra="if: github.event_name == 'pull_request'"),
                on="on:\n  push:\n  pull_request:\n")
-    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo(files)))
+    assert "deploy.cd" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
 def test_production_environment_is_cd_and_only_a_declared_gate(make_repo):
     # Required reviewers live in the hosting settings, not in the workflow file.
     files = wf(job("- run: ./scripts/deploy.sh", extra="environment: production"), on="on:\n  release:\n    types: [published]\n")
-    ev = run_detector(CIDetector, make_repo(files))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, files))
     assert "deploy.cd" in present(ev)
     assert "governance.approval_gates" not in present(ev)
     assert "governance.approval_gates" in declared(ev)
@@ -145,7 +155,7 @@ def test_production_environment_is_cd_and_only_a_declared_gate(make_repo):
 
 def test_staging_environment_is_not_a_gate(make_repo):
     files = wf(job("- run: ./scripts/deploy.sh", extra="environment: staging"))
-    ev = run_detector(CIDetector, make_repo(files))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, files))
     assert "governance.approval_gates" not in present(ev)
     assert "deploy.cd" in present(ev)
 
@@ -162,22 +172,22 @@ def test_retrain_triggered_after_drift_check(make_repo):
       steps:
         - run: gh workflow run train.yml
     """
-    ev = run_detector(CIDetector, make_repo(wf(body, on="on:\n  schedule:\n    - cron: '0 0 * * 1'\n")))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(body, on="on:\n  schedule:\n    - cron: '0 0 * * 1'\n")))
     assert {"monitoring.retrain_trigger", "monitoring.scheduled"} <= present(ev)
 
 
 def test_training_without_monitoring_is_not_a_retrain_trigger(make_repo):
-    ev = run_detector(CIDetector, make_repo(wf(job("- run: python train.py", "- run: gh workflow run deploy.yml"))))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job("- run: python train.py", "- run: gh workflow run deploy.yml"))))
     assert "monitoring.retrain_trigger" not in present(ev)
 
 
 def test_promotion_after_evaluation(make_repo):
-    ev = run_detector(CIDetector, make_repo(wf(job("- run: python evaluate.py", "- run: python scripts/promote_model.py"))))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job("- run: python evaluate.py", "- run: python scripts/promote_model.py"))))
     assert "tracking.registry_promotion" in present(ev)
 
 
 def test_promotion_without_evaluation_does_not_count(make_repo):
-    ev = run_detector(CIDetector, make_repo(wf(job("- run: python scripts/promote_model.py"))))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job("- run: python scripts/promote_model.py"))))
     assert "tracking.registry_promotion" not in present(ev)
 
 
@@ -185,12 +195,12 @@ def test_reusable_workflow_inherits_caller_triggers(make_repo):
     files = wf("call:\n  uses: ./.github/workflows/deploy.yml\n")
     files[".github/workflows/deploy.yml"] = ("on:\n  workflow_call:\njobs:\n  go:\n    runs-on: ubuntu-latest\n"
                                              "    steps:\n      - run: kubectl rollout restart deploy/api\n")
-    ev = run_detector(CIDetector, make_repo(files))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, files))
     assert "deploy.cd" in present(ev)
 
 
 def test_evidence_points_at_the_step_line(make_repo):
-    ev = run_detector(CIDetector, make_repo(wf(job("- uses: actions/checkout@v4", "- run: pytest -q"))))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job("- uses: actions/checkout@v4", "- run: pytest -q"))))
     tests = next(e for e in ev if e.signal == "deploy.ci_tests")
     assert tests.locations[0].path == ".github/workflows/ci.yml"
     assert tests.locations[0].line == 10
@@ -198,7 +208,7 @@ def test_evidence_points_at_the_step_line(make_repo):
 
 
 def test_malformed_workflow_is_an_error_naming_the_file(make_repo):
-    ev = run_detector(CIDetector, make_repo({".github/workflows/bad.yml": "on: [push\njobs: {"}))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {".github/workflows/bad.yml": "on: [push\njobs: {"}))
     errors = [e for e in ev if e.outcome is Outcome.ERROR]
     assert {e.signal for e in errors} >= {"deploy.ci_present", "deploy.ci_tests"}
     assert all(".github/workflows/bad.yml" in e.summary for e in errors)
@@ -206,35 +216,35 @@ def test_malformed_workflow_is_an_error_naming_the_file(make_repo):
 
 
 def test_no_ci_means_nothing(make_repo):
-    ev = run_detector(CIDetector, make_repo({"README.md": "Run `pytest` in CI with GitHub Actions.\n", "src/a.py": "x = 1\n"}))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {"README.md": "Run `pytest` in CI with GitHub Actions.\n", "src/a.py": "x = 1\n"}))
     assert ev == []
 
 
 def test_workflow_snippet_in_markdown_does_not_count(make_repo):
     md = "```yaml\non: push\njobs:\n  t:\n    steps:\n      - run: dvc repro\n```\n"
-    ev = run_detector(CIDetector, make_repo({"docs/chapter.md": md}))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {"docs/chapter.md": md}))
     assert ev == []
 
 
 def test_unrendered_template_workflow_is_ignored(make_repo):
     files = {"{{cookiecutter.project}}/.github/workflows/ci.yml": "on: push\njobs:\n  t:\n    steps:\n      - run: pytest\n"}
-    assert run_detector(CIDetector, make_repo(files)) == []
+    assert run_detector(CIDetector, with_sources(make_repo, SOURCES, files)) == []
 
 
 def test_job_level_if_false_disables_the_job(make_repo):
-    assert "deploy.ci_tests" not in present(run_detector(CIDetector, make_repo(wf(job("- run: pytest", extra="if: false")))))
+    assert "deploy.ci_tests" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job("- run: pytest", extra="if: false")))))
 
 
 def test_tests_only_on_manual_dispatch_do_not_count(make_repo):
     files = wf(job("- run: pytest"), on="on: workflow_dispatch\n")
-    assert "deploy.ci_tests" not in present(run_detector(CIDetector, make_repo(files)))
+    assert "deploy.ci_tests" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
 @pytest.mark.parametrize("command", ["./scripts/deploy_docs.sh", "mkdocs gh-deploy --force", "python scripts/bump.py release"])
 def test_docs_and_release_scripts_are_not_cd(make_repo, command):
-    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo(wf(job(f"- run: {command}")))))
+    assert "deploy.cd" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job(f"- run: {command}")))))
 
 
 def test_test_report_action_is_not_tests(make_repo):
     files = wf(job("- uses: mikepenz/action-junit-report@v4\n  with:\n    report_paths: out.xml"))
-    assert "deploy.ci_tests" not in present(run_detector(CIDetector, make_repo(files)))
+    assert "deploy.ci_tests" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import declared, present, run_detector
+from conftest import declared, present, run_detector, with_sources
 
 from detectors.ci import CIDetector
+
+
+#: the scripts the steps below run: a step running a file the repository lacks counts for nothing
+SOURCES = ("monitoring/drift.py", "scripts/check_drift.py")
 
 GITLAB = """
 stages: [test, deploy]
@@ -143,7 +147,7 @@ steps:
     (".buildkite/pipeline.yml", BUILDKITE, {"deploy.ci_present", "deploy.ci_tests", "governance.approval_gates"}),
 ])
 def test_system_read_into_the_model(make_repo, path, text, expected):
-    ev = run_detector(CIDetector, make_repo({path: text}))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {path: text}))
     assert present(ev) == expected
 
 
@@ -154,23 +158,23 @@ def test_system_read_into_the_model(make_repo, path, text, expected):
     (".buildkite/pipeline.yml", BUILDKITE, "Buildkite"),
 ])
 def test_ci_present_names_the_system(make_repo, path, text, system):
-    ev = [e for e in run_detector(CIDetector, make_repo({path: text})) if e.signal == "deploy.ci_present"]
+    ev = [e for e in run_detector(CIDetector, with_sources(make_repo, SOURCES, {path: text})) if e.signal == "deploy.ci_present"]
     assert ev[0].attributes["system"] == system and system in ev[0].summary
 
 
 def test_jenkins_commented_step_does_not_count(make_repo):
-    ev = run_detector(CIDetector, make_repo({"Jenkinsfile": JENKINS}))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {"Jenkinsfile": JENKINS}))
     assert "governance.security_scanning" not in present(ev)
 
 
 def test_jenkins_deploy_without_input_is_cd_without_gate(make_repo):
     text = "pipeline {\n  stages {\n    stage('Ship') {\n      steps { sh 'kubectl set image deploy/api api=img:1' }\n    }\n  }\n}\n"
-    ev = present(run_detector(CIDetector, make_repo({"Jenkinsfile": text})))
+    ev = present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {"Jenkinsfile": text})))
     assert "deploy.cd" in ev and "governance.approval_gates" not in ev
 
 
 def test_gitlab_manual_deploy_is_a_gate_but_not_cd(make_repo):
-    ev = present(run_detector(CIDetector, make_repo({".gitlab-ci.yml": GITLAB})))
+    ev = present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {".gitlab-ci.yml": GITLAB})))
     assert "governance.approval_gates" in ev and "deploy.cd" not in ev
 
 
@@ -181,48 +185,48 @@ def test_gitlab_manual_deploy_is_a_gate_but_not_cd(make_repo):
     ".scan:\n  script:\n    - bandit -r src\n",
 ])
 def test_gitlab_neutered_security_traps(make_repo, job):
-    ev = run_detector(CIDetector, make_repo({".gitlab-ci.yml": job}))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {".gitlab-ci.yml": job}))
     assert "governance.security_scanning" not in present(ev)
 
 
 def test_gitlab_security_template_and_local_include(make_repo):
     root = "include:\n  - template: Security/SAST.gitlab-ci.yml\n  - local: ci/train.yml\n"
     train = "train:\n  script:\n    - python -m model.train\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"schedule\"\n"
-    ev = present(run_detector(CIDetector, make_repo({".gitlab-ci.yml": root, "ci/train.yml": train})))
+    ev = present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {".gitlab-ci.yml": root, "ci/train.yml": train})))
     assert {"governance.security_scanning", "deploy.ci_training"} <= ev
 
 
 def test_gitlab_extends_brings_the_script(make_repo):
     text = ".tests:\n  script:\n    - pytest\nunit:\n  extends: .tests\n"
-    assert "deploy.ci_tests" in present(run_detector(CIDetector, make_repo({".gitlab-ci.yml": text})))
+    assert "deploy.ci_tests" in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {".gitlab-ci.yml": text})))
 
 
 def test_gitlab_scheduled_drift_and_pipeline(make_repo):
     text = ("monitor:\n  script:\n    - python scripts/check_drift.py\n    - dvc repro\n"
             "  rules:\n    - if: $CI_PIPELINE_SOURCE == \"schedule\"\n")
-    ev = present(run_detector(CIDetector, make_repo({".gitlab-ci.yml": text})))
+    ev = present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {".gitlab-ci.yml": text})))
     assert {"monitoring.scheduled", "data.pipeline_automated"} <= ev
 
 
 def test_azure_continue_on_error_is_neutered(make_repo):
     text = "steps:\n  - script: bandit -r .\n    continueOnError: true\n"
-    assert "governance.security_scanning" not in present(run_detector(CIDetector, make_repo({"azure-pipelines.yml": text})))
+    assert "governance.security_scanning" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {"azure-pipelines.yml": text})))
 
 
 def test_azure_trigger_none_pr_only_is_not_cd(make_repo):
     text = "trigger: none\nsteps:\n  - script: kubectl apply -f k8s\n"
-    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo({"azure-pipelines.yml": text})))
+    assert "deploy.cd" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {"azure-pipelines.yml": text})))
 
 
 def test_bitbucket_custom_pipeline_is_manual_not_cd(make_repo):
     text = "pipelines:\n  custom:\n    ship:\n      - step:\n          script:\n            - helm upgrade api chart\n"
-    assert "deploy.cd" not in present(run_detector(CIDetector, make_repo({"bitbucket-pipelines.yml": text})))
+    assert "deploy.cd" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {"bitbucket-pipelines.yml": text})))
 
 
 @pytest.mark.parametrize("path", [".gitlab-ci.yml", "azure-pipelines.yml", ".circleci/config.yml",
                                   "bitbucket-pipelines.yml", "cloudbuild.yaml", ".buildkite/pipeline.yml"])
 def test_malformed_files_are_errors(make_repo, path):
-    ev = run_detector(CIDetector, make_repo({path: "steps: [\n  - {"}))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {path: "steps: [\n  - {"}))
     assert any(e.outcome.value == "error" and path in e.summary for e in ev)
     assert not present(ev)
 
@@ -232,7 +236,7 @@ def test_malformed_files_are_errors(make_repo, path):
 @pytest.mark.parametrize("path", [".github/workflows/x.yml", ".gitlab-ci.yml", "azure-pipelines.yml", ".circleci/config.yml",
                                   "bitbucket-pipelines.yml", "cloudbuild.yaml", ".buildkite/pipeline.yml", "Jenkinsfile"])
 def test_odd_shapes_never_crash(make_repo, path, text):
-    ev = run_detector(CIDetector, make_repo({path: text}))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {path: text}))
     assert "deploy.ci_tests" not in present(ev)
 
 
@@ -256,7 +260,7 @@ deploy:
 ])
 def test_production_environment_name_alone_is_a_declared_gate(make_repo, path, text):
     # Who must approve a production environment is a hosting setting; the file only names it.
-    ev = run_detector(CIDetector, make_repo({path: text}))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {path: text}))
     assert "governance.approval_gates" not in present(ev)
     assert "governance.approval_gates" in declared(ev)
     assert "deploy.cd" in present(ev)

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import present, run_detector
+from conftest import present, run_detector, with_sources
 
 from detectors.ci import CIDetector
 from detectors.ci.commands import commands
+
+
+#: the scripts the steps below run: a step running a file the repository lacks counts for nothing
+SOURCES = ("src/train.py",)
 
 
 def gha(command: str) -> str:
@@ -27,37 +31,37 @@ def gha(command: str) -> str:
 ])
 def test_task_runner_followed(make_repo, command, files, signal):
     files = {**files, ".github/workflows/ci.yml": gha(command)}
-    assert signal in present(run_detector(CIDetector, make_repo(files)))
+    assert signal in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
 def test_make_target_evidence_points_into_the_makefile(make_repo):
     files = {"Makefile": "x:\n\techo x\n\ntest:\n\tpytest\n", ".github/workflows/ci.yml": gha("make test")}
-    ev = [e for e in run_detector(CIDetector, make_repo(files)) if e.signal == "deploy.ci_tests"]
+    ev = [e for e in run_detector(CIDetector, with_sources(make_repo, SOURCES, files)) if e.signal == "deploy.ci_tests"]
     assert ("Makefile", 5) in {(loc.path, loc.line) for loc in ev[0].locations}
 
 
 def test_make_target_that_only_echoes_is_not_tests(make_repo):
     files = {"Makefile": "ci:\n\t@echo 'tests run elsewhere'\n", ".github/workflows/ci.yml": gha("make ci")}
-    assert "deploy.ci_tests" not in present(run_detector(CIDetector, make_repo(files)))
+    assert "deploy.ci_tests" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
 def test_make_test_without_a_makefile_still_reads_as_tests(make_repo):
-    assert "deploy.ci_tests" in present(run_detector(CIDetector, make_repo({".github/workflows/ci.yml": gha("make test")})))
+    assert "deploy.ci_tests" in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {".github/workflows/ci.yml": gha("make test")})))
 
 
 def test_neutered_recipe_line_does_not_count(make_repo):
     files = {"Makefile": "audit:\n\t-pip-audit\n", ".github/workflows/ci.yml": gha("make audit")}
-    assert "governance.security_scanning" not in present(run_detector(CIDetector, make_repo(files)))
+    assert "governance.security_scanning" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
 def test_ruff_with_bandit_rules_is_security_scanning(make_repo):
     files = {"pyproject.toml": "[tool.ruff.lint]\nselect = ['E', 'F', 'S']\n", ".github/workflows/ci.yml": gha("ruff check .")}
-    assert "governance.security_scanning" in present(run_detector(CIDetector, make_repo(files)))
+    assert "governance.security_scanning" in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
 def test_ruff_without_bandit_rules_is_only_lint(make_repo):
     files = {"pyproject.toml": "[tool.ruff.lint]\nselect = ['E', 'F', 'SIM']\n", ".github/workflows/ci.yml": gha("ruff check .")}
-    ev = present(run_detector(CIDetector, make_repo(files)))
+    ev = present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
     assert "deploy.ci_tests" in ev and "governance.security_scanning" not in ev
 
 
@@ -80,7 +84,7 @@ def test_pre_commit_in_ci_scans_with_its_security_hooks(make_repo, config, ci, s
                      "      - uses: actions/checkout@v4\n      - uses: pre-commit/action@v3.0.1\n")
     elif ci:
         files[".github/workflows/ci.yml"] = ci
-    found = present(run_detector(CIDetector, make_repo(files)))
+    found = present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
     assert ("governance.security_scanning" in found) is scans
 
 
@@ -105,16 +109,16 @@ def test_or_true_marks_command_neutered():
 ])
 def test_console_script_of_setup_is_followed(make_repo, files):
     files = {**files, ".github/workflows/ci.yml": gha("fit-model --epochs 2")}
-    assert "deploy.ci_training" in present(run_detector(CIDetector, make_repo(files)))
+    assert "deploy.ci_training" in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
 def test_console_script_only_named_in_a_comment_is_not_followed(make_repo):
     files = {"setup.py": '# "fit-model = mypkg.training:main" was removed\nsetup(name="x")\n',
              ".github/workflows/ci.yml": gha("fit-model --epochs 2")}
-    assert "deploy.ci_training" not in present(run_detector(CIDetector, make_repo(files)))
+    assert "deploy.ci_training" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
 def test_task_runner_run_as_a_module_is_followed(make_repo):
     files = {"noxfile.py": "import nox\n\n@nox.session\ndef audit(session):\n    session.run('pip-audit')\n",
              ".github/workflows/ci.yml": gha("python -m nox -s audit")}
-    assert "governance.security_scanning" in present(run_detector(CIDetector, make_repo(files)))
+    assert "governance.security_scanning" in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
