@@ -17,6 +17,7 @@ from detectors.catalogue import match_calls, tools_for
 from detectors.data import call_tail, code_files, is_test_path
 from detectors.experiment_configs import Finding, dvc_params_files, dvc_tracked, hydra_sweeps, wandb_sweeps
 from detectors.flow import project, words
+from detectors.grid_search import grid_searches
 from detectors.manifests import Requirement, requirements, unreadable_manifests
 from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, gated_calls, promoting_functions,
                                  promoting_tasks, registers_models)
@@ -243,6 +244,12 @@ class TrackingDetector(Detector):
             yield self._finding("tracking.hpo", ctx, finding,
                                 f"{finding.what} in {finding.path} (wired up by {finding.used_by})",
                                 f"{finding.what} in {finding.path}, but nothing runs it")
+        for search in grid_searches(ctx):
+            yield self.evidence("tracking.hpo", f"hyperparameter grid search over {', '.join(search.params)}: "
+                                f"{search.call}() run for each combination ({search.path}:{search.line})",
+                                ctx.location(search.path, search.line), subject=f"grid:{search.path}",
+                                params=list(search.params), call=search.call)
+            return
 
     def _dvc_params_metrics(self, ctx: ScanContext) -> Iterator[Evidence]:
         dvclive = _dvclive_user(ctx)

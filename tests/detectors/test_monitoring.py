@@ -395,6 +395,10 @@ CATALOGUE_POSITIVE = [
      DASHBOARDS),
     ("nannyml realized performance", {"perf.py": (
         "import nannyml as nml\ncalc = nml.PerformanceCalculator(metrics=['roc_auc'])\n")}, FEEDBACK),
+    ("influxdb points", {"inference/log_run.py": (
+        "from influxdb_client import InfluxDBClient, Point\nclient = InfluxDBClient(url=u, token=t)\n"
+        "api = client.write_api()\napi.write(bucket='b', record=Point('predictions').field('value', 1.0))\n")},
+     INSTRUMENTATION),
     ("loguru", {"app.py": "from loguru import logger\nlogger.add('app.log')\nlogger.info('hi')\n"}, LOGGING),
     ("structlog", {"app.py": "import structlog\nstructlog.configure(processors=[])\n"}, LOGGING),
 ]
@@ -411,6 +415,9 @@ CATALOGUE_DECLARED = [
     ("instrumentator only declared", {"pyproject.toml": (
         '[project]\nname = "x"\ndependencies = ["prometheus-fastapi-instrumentator>=7"]\n')}, INSTRUMENTATION),
     ("agent instruction file", {".claude/agents/ml-engineer.md": "Use Evidently, NannyML and Prometheus.\n"}, DRIFT),
+    ("influxdb client that only queries", {"report.py": (
+        "from influxdb_client import InfluxDBClient\nclient = InfluxDBClient(url=u)\n"
+        "rows = client.query_api().query('from(bucket: \"b\")')\n")}, INSTRUMENTATION),
 ]
 
 

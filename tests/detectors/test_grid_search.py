@@ -1,0 +1,49 @@
+"""Hyperparameter searches written by hand: loops over candidate values, a trial per combination."""
+from __future__ import annotations
+
+import pytest
+from conftest import present, run_detector
+
+from detectors.tracking import TrackingDetector
+
+NESTED = """import mlflow
+
+def experiment(config, data):
+    for dropout in config.dropout:
+        for epochs in config.epochs:
+            for batch_size in config.batch_size:
+                mlflow_run(data, dropout, epochs, batch_size)
+"""
+PRODUCT = """import itertools
+from sklearn.ensemble import RandomForestClassifier
+
+for n_estimators, max_depth in itertools.product([100, 300], [4, 8, 16]):
+    RandomForestClassifier(n_estimators=n_estimators, max_depth=max_depth).fit(X, y)
+"""
+TRAINING_LOOP = """import torch
+
+def train(model, loader, epochs):
+    for epoch in range(epochs):
+        for batch in loader:
+            loss = model.training_step(batch)
+            loss.backward()
+"""
+ONE_PARAMETER = """from sklearn.linear_model import Ridge
+
+for alpha in [0.1, 1.0, 10.0]:
+    Ridge(alpha=alpha).fit(X, y)
+"""
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"src/experiment.py": NESTED}, True),
+    ({"src/search.py": PRODUCT}, True),
+    # traps: a training loop over epochs and batches, a sweep of one value, a search only in tests or docs
+    ({"src/train.py": TRAINING_LOOP}, False),
+    ({"src/ridge.py": ONE_PARAMETER}, False),
+    ({"tests/test_search.py": PRODUCT}, False),
+    ({"README.md": "We grid-search n_estimators and max_depth with itertools.product.\n"}, False),
+    ({"src/plot.py": "import matplotlib\nfor lr in [0.1, 0.01]:\n    for depth in [2, 4]:\n        draw(lr, depth)\n"}, False),
+])
+def test_hand_written_grid_search(make_repo, files, expected):
+    assert ("tracking.hpo" in present(run_detector(TrackingDetector, make_repo(files)))) is expected
