@@ -93,6 +93,8 @@ _SHARE = re.compile(r""":\s*(\d+)""")
 #: every SageMaker production variant carries a weight; only several weighted variants split traffic.
 _VARIANT_WEIGHT = re.compile(r"\bInitialVariantWeight\b|\binitial_variant_weight\b|\binitial_weight\b")
 _VARIANT_NAME = re.compile(r"\b(?:VariantName|variant_name)\W{1,4}([\w.-]+)")
+_NOT_A_NAME = frozenset({"str", "int", "float", "bool", "none", "dict", "list", "optional", "any", "self",
+                         "variant_name", "variantname", "ref", "sub", "getatt"})
 
 
 class DeploymentDetector(Detector):
@@ -363,7 +365,8 @@ def _weighted_variants(text: str) -> re.Match[str] | None:
     One variant per endpoint (say a test and a prod endpoint config in one file) takes all traffic.
     """
     weights = list(_VARIANT_WEIGHT.finditer(text))
-    names = {m.group(1) for m in _VARIANT_NAME.finditer(text)}
+    # a value given as the name, not a parameter's type or a variable (``variant_name: str = None``)
+    names = {m.group(1) for m in _VARIANT_NAME.finditer(text) if m.group(1).lower() not in _NOT_A_NAME}
     return weights[1] if len(weights) > 1 and len(names) > 1 else None
 
 

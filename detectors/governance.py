@@ -10,7 +10,7 @@ history belong to the CI and history detectors.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from detectors.shapes import dicts, get_in
 from detectors.tools import is_template_path
@@ -107,6 +107,16 @@ def readme_model_card(text: str) -> int | None:
     limits = next((line for t, line in filled if _LIMITS.search(t)), None)
     purpose = any(_PURPOSE.search(t) or _METRIC_HEADING.search(t) for t, _ in filled)
     return limits if limits and purpose and metric_values(text) else None
+
+
+RENOVATE_FILES = ("renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json", ".renovaterc.json5")
+_UPDATE_BOT_FILES = (".github/dependabot.yml", ".github/dependabot.yaml", ".pyup.yml", ".pyup.yaml")
+
+
+def has_update_bot_config(files: Iterable[str]) -> bool:
+    """The repository configures a dependency-update bot (dependabot, Renovate, pyup)."""
+    return any(p in _UPDATE_BOT_FILES or (basename(p) in RENOVATE_FILES and folder(p) in COMMUNITY_DIRS)
+               for p in files)
 
 
 class GovernanceDetector(Detector):
@@ -223,7 +233,7 @@ class GovernanceDetector(Detector):
 
     def _dependabot(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
         for path in files:
-            if path not in (".github/dependabot.yml", ".github/dependabot.yaml"):
+            if path not in _UPDATE_BOT_FILES[:2]:
                 continue
             try:
                 docs = ctx.structured(path)
@@ -246,11 +256,9 @@ class GovernanceDetector(Detector):
                                 ctx.location(path, 1), tier=Tier.CONFIGURED if updates else Tier.DECLARED,
                                 subject=path, tool="dependabot", ecosystems=ecosystems)
 
-    _RENOVATE_FILES = ("renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json", ".renovaterc.json5")
-
     def _renovate(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
         for path in files:
-            if basename(path) in self._RENOVATE_FILES and folder(path) in COMMUNITY_DIRS:
+            if basename(path) in RENOVATE_FILES and folder(path) in COMMUNITY_DIRS:
                 yield self._renovate_file(ctx, path)
             elif path == "package.json":
                 try:

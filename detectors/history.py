@@ -11,6 +11,7 @@ import unicodedata
 from typing import Iterable, Iterator
 
 from detectors.experiment_configs import command_texts
+from detectors.governance import has_update_bot_config
 from detectors.shapes import as_dict, first_mapping
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Location, Outcome, Tier
@@ -224,7 +225,7 @@ class HistoryDetector(Detector):
                                 Location(path=LOG_PATH), outcome=Outcome.NOT_AVAILABLE, tier=None)
             return
         yield from self._contributors(ctx, history)
-        yield from self._dependency_updates(history)
+        yield from self._dependency_updates(ctx, history)
         yield from self._tags(history)
         yield from self._registry_tags(ctx, history)
 
@@ -249,16 +250,20 @@ class HistoryDetector(Detector):
             yield self.evidence(CONTRIBUTORS, f"{len(people)} human author over {len(history.commits)} commits",
                                 where, outcome=Outcome.ABSENT, tier=None, **facts)
 
-    def _dependency_updates(self, history: History) -> Iterator[Evidence]:
+    def _dependency_updates(self, ctx: ScanContext, history: History) -> Iterator[Evidence]:
         updates = [c for c in history.commits if is_dependency_update(c)]
         if not updates:
             return
         bots = sorted({m.group(1).lower() for c in updates if (m := _BOT_BRANCH_MERGE.match(c.subject))}
                       | {c.author_name for c in updates if is_bot(c.author_name, c.author_email)})
+        # the practice is a bot the repository configures; without a config the past updates came
+        # from a hosting setting (security updates) or a bot since removed: shown, not counted
+        configured = has_update_bot_config(ctx.files())
         yield self.evidence(
             DEPENDENCY_UPDATES,
-            f"{len(updates)} dependency update commits from bots in history ({', '.join(bots[:3])})",
-            Location(path=LOG_PATH), tier=Tier.EXECUTED, subject="dependency-updates",
+            f"{len(updates)} dependency update commits from bots in history ({', '.join(bots[:3])})"
+            + ("" if configured else ", but no dependabot/renovate config in the repository"),
+            Location(path=LOG_PATH), tier=Tier.EXECUTED if configured else Tier.DECLARED, subject="dependency-updates",
             commits=len(updates), bots=bots, sha=updates[0].sha,
             subjects=[c.subject for c in updates[:5]],
         )

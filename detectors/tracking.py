@@ -29,6 +29,7 @@ from scanner.parsing.python import PyFacts, walk
 # -- configuration --------------------------------------------------------------------------------
 CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams", "hyperparams",
                          "experiments", "experiment"})
+_ENVIRONMENT_CONFIG = re.compile(r"(^|[_.-])(prod|production|staging|stage|dev|qa|uat|preprod)([_.-]|$)")
 _CONFIG_NAME = re.compile(r"(^|[_.-])(config|cfg|params|hparams|hyperparams)([_.-]|$)"
                           # ``parameters.json``, but not an ARM/CloudFormation ``x.parameters.json``
                           r"|(^|[_-])(hyper)?parameters([_.-]|$)", re.I)
@@ -296,6 +297,8 @@ def _is_config_candidate(path: str) -> bool:
         return False
     parts = low.split("/")
     stem = parts[-1].rsplit(".", 1)[0]
+    if _ENVIRONMENT_CONFIG.search(stem):
+        return False  # the settings of a deployment stage (prod-config.json), not of an experiment
     return bool(CONFIG_DIRS.intersection(parts[:-1])) or bool(_CONFIG_NAME.search(stem))
 
 

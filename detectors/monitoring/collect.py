@@ -20,6 +20,7 @@ from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK,
                                           RETRAIN, SCHEDULED)
 from detectors.monitoring.source import Hit, Source, line_of, project_sources
 from detectors.scheduling import schedules
+from detectors.scheduling.iac import alarm_rules
 from detectors.tools import is_template_path
 from scanner.detector import ParseError, ScanContext
 
@@ -56,6 +57,7 @@ def collect(ctx: ScanContext) -> Findings:
             _structured_file(ctx, path, found)
             _text_file(ctx, path, found)
     _in_house_schedules(ctx, found)
+    _alarm_triggers(ctx, found)
     store = feedback_store(project(ctx))
     if store:
         found.add(FEEDBACK, "feedback-store", store)
@@ -71,6 +73,15 @@ def _in_house_schedules(ctx: ScanContext, found: Findings) -> None:
             found.add(SCHEDULED, "in-house-schedule", Hit(sched.path, sched.line, sched.summary(names)))
             if sched.started and sched.started[0] != sched.path:
                 found.add(SCHEDULED, "in-house-schedule", Hit(*sched.started, sched.summary(names)))
+
+
+def _alarm_triggers(ctx: ScanContext, found: Findings) -> None:
+    """Event rules that start training or a pipeline when an alarm goes off: the alarm closes the
+    loop (a drift or quality alarm retraining the model)."""
+    for rule in alarm_rules(ctx, project(ctx)):
+        names = rule.pipeline
+        if names:
+            found.add(RETRAIN, "alarm-rule", Hit(rule.path, rule.line, rule.summary(names)))
 
 
 def _structured_file(ctx: ScanContext, path: str, found: Findings) -> None:

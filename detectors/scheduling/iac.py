@@ -15,6 +15,7 @@ from detectors.scheduling.job import Schedule
 from detectors.shapes import as_str, dicts, get_in
 from detectors.tools import is_template_path
 from scanner.detector import ParseError, ScanContext
+from scanner.parsing.hcl import strip_comments
 from scanner.parsing.python import walk as walk_tree
 from scanner.parsing.structured import walk
 
@@ -159,4 +160,56 @@ def _cdk(path: str, tree: ast.AST) -> Iterator[Schedule]:
         does = [p for n in [*node.args, *targets] for s in expression_names(n) for p in names_in(s)]
         label = next((a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)), "rule")
         yield Schedule("CDK events.Rule", label, f"on {source(schedule, 50)}", path, node.lineno,
+                       tuple(sorted(set(does))))
+
+
+# -- rules that fire on an alarm ---------------------------------------------------------------------
+
+#: an EventBridge event pattern matching a CloudWatch alarm going off.
+_ALARM_EVENT = re.compile(r"CloudWatch Alarm State Change")
+
+
+def alarm_rules(ctx: ScanContext, project: Project) -> Iterator[Schedule]:
+    """Event rules that start something when an alarm goes off (EventBridge rules on a CloudWatch
+    alarm state change, in the CDK or Terraform): what they start is read from their targets."""
+    for path in ctx.files():
+        if path.lower().endswith(".tf") and not is_template_path(path):
+            text = strip_comments(ctx.text(path) or "")
+            if _ALARM_EVENT.search(text):
+                yield from _terraform_alarm_rules(text, path)
+    for module in project.modules("CloudWatch Alarm State Change"):
+        yield from _cdk_alarm_rules(module.path, module.tree)
+
+
+def _cdk_alarm_rules(path: str, tree: ast.AST) -> Iterator[Schedule]:
+    assigned: dict[int, str] = {}
+    for node in walk_tree(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            assigned.update({id(node.value): dotted(t) for t in node.targets if dotted(t)})
+    calls = [n for n in walk_tree(tree) if isinstance(n, ast.Call)]
+    for node in calls:
+        pattern = next((k.value for k in node.keywords if k.arg == "event_pattern"), None)
+        if pattern is None or not any(_ALARM_EVENT.search(s) for s in expression_names(pattern)):
+            continue
+        var = assigned.get(id(node), "")
+        # the rule's targets: given to it, added to it, or handed with it to a helper
+        uses = [c for c in calls if var and (dotted(c.func).startswith(var + ".")
+                                             or any(dotted(a) == var for a in c.args))]
+        does = [p for n in [*node.args, *(k.value for k in node.keywords if k.arg != "event_pattern"), *uses]
+                for s in expression_names(n) for p in names_in(s)]
+        does += [p for c in uses for p in names_in(str(callee(c)))]
+        yield Schedule("CDK event rule", var or "rule", "on a CloudWatch alarm", path, node.lineno,
+                       tuple(sorted(set(does))))
+
+
+def _terraform_alarm_rules(text: str, path: str) -> Iterator[Schedule]:
+    blocks = _blocks(text)
+    for (kind, label), (line, body) in sorted(blocks.items()):
+        if kind != "aws_cloudwatch_event_rule" or not _ALARM_EVENT.search(body):
+            continue
+        targets = [b for (k, _), (_, b) in blocks.items()
+                   if k.endswith("_target") and re.search(rf"\b{kind}\.{re.escape(label)}\b", b)]
+        does = names_in(label) + [p for b in targets for p in names_in(" ".join(_TF_STRING.findall(b)))]
+        does += [p for b in targets for _, ref in _TF_REF.findall(b) for p in names_in(ref)]
+        yield Schedule("Terraform aws_cloudwatch_event_rule", label, "on a CloudWatch alarm", path, line,
                        tuple(sorted(set(does))))

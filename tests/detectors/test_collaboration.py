@@ -75,6 +75,9 @@ def check(cases):
       "setup/README.md": "## Steps\n\n1. Create the workspace now\n2. Deploy the template here\n"
                          "3. Run the pipeline once\n\n## Usage\n\n```\nmake deploy\n```\n"},
      "present", "linked-folder"),
+    ({"README.md": "# Workshop\n\n## Workshop Instructions\n\nTo start from the beginning click [here](./instructions/1-Setup.md).\n",
+      "instructions/1-Setup.md": "# System setup\n\n```bash\ndocker-compose up -d --build\npip3 install -r requirements.txt\n```\n"},
+     "present", "linked-guide-from-an-instructions-section"),
     ({"README.md": "# Demo\n\n## Getting Started\n\nSee [the guide](docs/guide.md).\n",
       "docs/guide.md": "# Guide\n\nSome day we will write this.\n"}, "declared", "linked-guide-without-commands"),
     ({"README.md": "# Demo\n\nRead our [design notes](docs/design.md).\n",

@@ -169,6 +169,11 @@ def test_progressive_present(make_repo, files):
                     "--production-variants VariantName=single,InitialVariantWeight=1' } }\n"
                     "    stage('prod') { steps { sh 'aws sagemaker create-endpoint-config "
                     "--production-variants VariantName=single,InitialVariantWeight=1' } }\n  }\n}\n"},
+    # a config class whose parameters are named so: a type and a variable are no variant names
+    {"infra/deployment_config.py": "class VariantConfig:\n    def __init__(self, initial_variant_weight: float = 1.0,\n"
+                                   "                 variant_name: str = None):\n"
+                                   "        self.initial_variant_weight = initial_variant_weight\n"
+                                   "        self.variant_name = variant_name\n"},
 ])
 def test_progressive_traps(make_repo, files):
     assert "deploy.progressive" not in present(run_detector(DeploymentDetector, make_repo(files)))

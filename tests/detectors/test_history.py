@@ -24,10 +24,11 @@ from scanner.model import Outcome, Tier
 ADA = ("Ada Lovelace", "ada@example.org")
 
 
-def build(root: Path, commits: list[tuple[str, str, str]], tags: tuple[str, ...] = ()) -> Path:
-    """A repository with one commit per (author name, e-mail, subject), then ``tags``."""
+def build(root: Path, commits: list[tuple[str, str, str]], tags: tuple[str, ...] = (),
+          files: dict[str, str] | None = None) -> Path:
+    """A repository of ``files`` with one commit per (author name, e-mail, subject), then ``tags``."""
     root.mkdir()
-    git_repo(root, {"README.md": "# demo\n"}, author=commits[0][:2])
+    git_repo(root, {"README.md": "# demo\n", **(files or {})}, author=commits[0][:2])
     for n, (name, email, subject) in enumerate(commits[1:]):
         write_tree(root, {f"file{n}.txt": subject})
         git(root, "add", "-A")
@@ -92,6 +93,9 @@ def test_shallow_clone_single_author_is_not_available(tmp_path):
     assert full.counts and full.attributes["count"] == 2
 
 
+DEPENDABOT = "version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n    schedule: {interval: weekly}\n"
+
+
 @pytest.mark.parametrize("author, subject, expected", [
     (("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"), "Bump requests from 2.0 to 2.31", True),
     (("renovate[bot]", "bot@renovateapp.com"), "chore(deps): update dependency numpy to v2", True),
@@ -107,12 +111,22 @@ def test_shallow_clone_single_author_is_not_available(tmp_path):
     (ADA, "Merge branch 'renovate/pandas-2.x' into 'main'", True),
 ])
 def test_dependency_updates(tmp_path, author, subject, expected):
-    root = build(tmp_path / "r", [ADA + ("start",), author + (subject,)])
+    root = build(tmp_path / "r", [ADA + ("start",), author + (subject,)], files={".github/dependabot.yml": DEPENDABOT})
     ev = only(run_detector(HistoryDetector, root), DEPENDENCY_UPDATES)
     assert (ev is not None and ev.counts) is expected
     if expected:
         assert ev.tier is Tier.EXECUTED and ev.attributes["commits"] == 1
         assert len(ev.attributes["sha"]) == 40
+
+
+def test_bot_updates_without_a_bot_config_are_declared(tmp_path):
+    """Security updates switched on in the hosting settings, or a bot since removed: the
+    repository keeps no dependency-update bot of its own."""
+    bot = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
+    root = build(tmp_path / "r", [ADA + ("start",), bot + ("Bump requests from 2.0 to 2.31",)])
+    ev = only(run_detector(HistoryDetector, root), DEPENDENCY_UPDATES)
+    assert ev is not None and not ev.counts and ev.tier is Tier.DECLARED
+    assert "no dependabot/renovate config" in ev.summary
 
 
 @pytest.mark.parametrize("tags, releases, promotions", [

@@ -399,6 +399,9 @@ CATALOGUE_POSITIVE = [
         "from influxdb_client import InfluxDBClient, Point\nclient = InfluxDBClient(url=u, token=t)\n"
         "api = client.write_api()\napi.write(bucket='b', record=Point('predictions').field('value', 1.0))\n")},
      INSTRUMENTATION),
+    ("fluentd events", {"app/log.py": (
+        "from fluent import sender\nlogger = sender.FluentSender('app', host='fluentd', port=24224)\n"
+        "logger.emit('prediction', {'features': f, 'prediction': p})\n")}, INSTRUMENTATION),
     ("loguru", {"app.py": "from loguru import logger\nlogger.add('app.log')\nlogger.info('hi')\n"}, LOGGING),
     ("structlog", {"app.py": "import structlog\nstructlog.configure(processors=[])\n"}, LOGGING),
 ]

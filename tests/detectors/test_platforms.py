@@ -194,6 +194,19 @@ THRESHOLDS = ("eval_config = tfma.EvalConfig(metrics_specs=[tfma.MetricsSpec(met
 NO_THRESHOLDS = "eval_config = tfma.EvalConfig(metrics_specs=[tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name='AUC')])])\n"
 
 
+CDK_MONITORING = """from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_sagemaker as sagemaker
+
+config = sagemaker.CfnEndpointConfig(self, "EndpointConfig", production_variants=[variant])
+config.data_capture_config = sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+    enable_capture=True, destination_s3_uri=uri, initial_sampling_percentage=100)
+schedule = sagemaker.CfnMonitoringSchedule(self, "Schedule", monitoring_schedule_name=name,
+    monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
+        schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(schedule_expression="cron(0 * ? * * *)")))
+alarm = cloudwatch.CfnAlarm(self, "DriftAlarm", metric_name="feature_baseline_drift_total_amount", threshold=0.3)
+"""
+
+
 @pytest.mark.parametrize("files, signal, expected", [
     ({"pipeline.py": "from kfp import dsl, compiler\n@dsl.component\ndef add(a: int) -> int:\n    return a\n"
                      "@dsl.pipeline(name='p')\ndef p():\n    add(a=1)\ncompiler.Compiler().compile(p, 'p.yaml')\n"},
@@ -301,6 +314,21 @@ MONITOR = ("from sagemaker.model_monitor import DefaultModelMonitor, ModelQualit
     # CloudWatch alarms on the endpoint
     ({"alarms.py": "import boto3\ncw = boto3.client('cloudwatch')\ncw.put_metric_alarm(AlarmName='latency', MetricName='ModelLatency')\n"},
      "monitoring.alerting", True),
+    # a data quality check step in the pipeline checks the data against a baseline
+    ({"pipelines/pipeline.py": "from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep\n"
+                               "config = DataQualityCheckConfig(baseline_dataset=train_uri, dataset_format=fmt, output_s3_uri=o)\n"
+                               "step = QualityCheckStep(name='DataQuality', quality_check_config=config, check_job_config=j)\n"},
+     "data.validation", True),
+    ({"pipelines/pipeline.py": "from sagemaker.workflow.quality_check_step import ModelQualityCheckConfig, QualityCheckStep\n"
+                               "step = QualityCheckStep(name='ModelQuality', quality_check_config=ModelQualityCheckConfig())\n"},
+     "data.validation", False),
+    # the endpoint, its data capture, monitoring schedule and drift alarm declared with the AWS CDK (L1)
+    ({"infra/stack.py": CDK_MONITORING}, "monitoring.instrumentation", True),
+    ({"infra/stack.py": CDK_MONITORING}, "monitoring.scheduled", True),
+    ({"infra/stack.py": CDK_MONITORING}, "monitoring.alerting", True),
+    ({"infra/stack.py": "from aws_cdk import aws_sagemaker as sagemaker\n"
+                        "config = sagemaker.CfnEndpointConfig(self, 'C', production_variants=[v])\n"},
+     "monitoring.instrumentation", False),
     # traps: boto3 for S3 only, the SDK only listed, the SDK named in prose
     ({"upload.py": "import boto3\ns3 = boto3.client('s3')\ns3.upload_file('m.tar.gz', 'b', 'm.tar.gz')\n"}, "deploy.serving", False),
     ({"requirements.txt": "sagemaker==2.93.0\n"}, "deploy.serving", False),

@@ -264,3 +264,46 @@ def test_summary_names_the_loop_and_what_it_runs(make_repo):
     ev = [e for e in run_detector(MonitoringDetector, root) if e.signal == SCHEDULED]
     assert ev and "PolicyScheduler.run" in ev[0].summary and "compute_quality" in ev[0].summary
     assert {loc.path for loc in ev[0].locations} == {"gateway/app/scheduler.py", "gateway/app/main.py"}
+
+
+CDK_ALARM_RULE = '''from aws_cdk import aws_events as events
+
+drift_rule = events.Rule(
+    self,
+    "DriftRule",
+    description="Rule to start the SageMaker pipeline when drift has been detected.",
+    event_pattern=events.EventPattern(
+        source=["aws.cloudwatch"],
+        detail_type=["CloudWatch Alarm State Change"],
+        detail={"alarmName": ["model-drift-threshold"], "state": {"value": ["ALARM"]}},
+    ),
+)
+add_sagemaker_pipeline_target(drift_rule, event_role=role, sagemaker_pipeline_arn=pipeline_arn)
+'''
+TF_ALARM_RULE = '''resource "aws_cloudwatch_event_rule" "drift" {
+  event_pattern = jsonencode({
+    source      = ["aws.cloudwatch"]
+    detail-type = ["CloudWatch Alarm State Change"]
+  })
+}
+resource "aws_cloudwatch_event_target" "retrain" {
+  rule = aws_cloudwatch_event_rule.drift.name
+  arn  = aws_sfn_state_machine.retrain_pipeline.arn
+}
+'''
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"infra/build_pipeline.py": CDK_ALARM_RULE}, True),
+    ({"infra/main.tf": TF_ALARM_RULE}, True),
+    # an alarm rule that only notifies: nothing is retrained
+    ({"infra/notify.py": CDK_ALARM_RULE.replace(
+        "add_sagemaker_pipeline_target(drift_rule, event_role=role, sagemaker_pipeline_arn=pipeline_arn)",
+        "drift_rule.add_target(targets.SnsTopic(alerts_topic))").replace("start the SageMaker pipeline", "notify the team")},
+     False),
+    # the pattern named only in a comment
+    ({"infra/main.tf": '# detail-type = ["CloudWatch Alarm State Change"] -> retrain_pipeline\n'}, False),
+])
+def test_alarm_rules_that_start_training_close_the_loop(make_repo, files, expected):
+    found = present(run_detector(MonitoringDetector, make_repo(files)))
+    assert ("monitoring.retrain_trigger" in found) is expected

@@ -153,6 +153,9 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
     ({"docs/guide.md": "Create `params.yaml`:\n```yaml\nlr: 0.1\n```\n"}, False),
     ({".github/workflows/config.yml": "on: push\n", "x.py": "import yaml\nyaml.safe_load(open('.github/workflows/config.yml'))\n"},
      False),
+    # the settings of a deployment stage, read to deploy: no experiment config
+    ({"deploy/prod-config.json": '{"instance_type": "ml.m5.large", "variant_weight": 1}',
+      "deploy.py": "import json\ncfg = json.load(open('deploy/prod-config.json'))\n"}, False),
     # a tool's own settings folder (ZenML, Streamlit) holds no experiment config
     ({".zen/config.yaml": "active_stack_id: x\n", "x.py": "import yaml\nyaml.safe_load(open('.zen/config.yaml'))\n"},
      False),
