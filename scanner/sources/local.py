@@ -75,6 +75,7 @@ class LocalRepo(RepoView):
             raise TargetUnreadable(f"{root}: not a directory")
         self.excludes = frozenset(excludes)
         self.include_untracked = include_untracked
+        self._status_cache: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._git = self._open_git() if use_git else None
         self.untracked: tuple[str, ...] | None = self._untracked() if self._git is not None else None
         """Files git does not track, ignored ones left out (None outside a git work tree): read
@@ -130,15 +131,24 @@ class LocalRepo(RepoView):
 
     def _modified(self) -> tuple[str, ...]:
         """Tracked files whose work-tree (or staged) content differs from HEAD."""
-        out = self._git_call("diff", "--name-only", "-z", "--no-renames", "HEAD", "--", self._prefix or ".")
-        n = len(self._prefix)
-        return tuple(sorted(p[n:] for p in out.split("\0") if p and p.startswith(self._prefix)))
+        return self._status()[0]
 
     def _untracked(self) -> tuple[str, ...]:
-        out = self._git_call("ls-files", "-z", "--others", "--exclude-standard", "--", self._prefix or ".")
-        n = len(self._prefix)
-        return tuple(sorted(p[n:] for p in out.split("\0") if p and p.startswith(self._prefix)
-                            and not _excluded(p[n:], self.excludes) and not is_generated_output(p[n:], False)))
+        return tuple(p for p in self._status()[1]
+                     if not _excluded(p, self.excludes) and not is_generated_output(p, False))
+
+    def _status(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(changed tracked files, untracked files) below the root, from one ``git status``."""
+        if self._status_cache is None:
+            out = self._git_call("status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=all",
+                                 "--", self._prefix or ".")
+            n = len(self._prefix)
+            changed, untracked = [], []
+            for entry in out.split("\0"):
+                if len(entry) > 3 and entry[3:].startswith(self._prefix):
+                    (untracked if entry[:2] == "??" else changed).append(entry[3 + n:])
+            self._status_cache = (tuple(sorted(changed)), tuple(sorted(untracked)))
+        return self._status_cache
 
     # -- files -----------------------------------------------------------------------------
     def files(self) -> tuple[str, ...]:
