@@ -149,8 +149,14 @@ class DeploymentDetector(Detector):
                                 *[ctx.location(p, 1) for p, _ in real[:MAX_LOCATIONS]],
                                 subject="dockerfile", files=[p for p, _ in real])
         for path, why in weak[:MAX_LOCATIONS]:
-            yield self.evidence("deploy.container", f"{path}: {why}", ctx.location(path, 1),
-                                tier=Tier.DECLARED, subject=f"weak:{path}")
+            user = _image_user(ctx, files, path) if why == _DEPS_ONLY_WHY else None
+            if user:
+                # an environment image that the project builds for its jobs (a training image)
+                yield self.evidence("deploy.container", f"environment image built from {path}, used by {user[0]}",
+                                    ctx.location(path, 1), ctx.location(*user), subject=f"environment:{path}")
+            else:
+                yield self.evidence("deploy.container", f"{path}: {why}", ctx.location(path, 1),
+                                    tier=Tier.DECLARED, subject=f"weak:{path}")
 
     # -- serving ---------------------------------------------------------------------------------
     def _serving_code(self, ctx: ScanContext) -> Iterator[Evidence]:
@@ -318,7 +324,29 @@ def dockerfile_purpose(text: str, path: str) -> str | None:
         return "builds a documentation site"
     copies = [arg for op, arg in found if op in ("COPY", "ADD") and not _DEPS_ONLY.search(arg)]
     if not runs and not copies:
-        return "only installs dependencies: no project code copied and nothing started"
+        return _DEPS_ONLY_WHY
+    return None
+
+
+_DEPS_ONLY_WHY = "only installs dependencies: no project code copied and nothing started"
+#: files that build or name an image for a job: configs, code, CI and build scripts (docs and a
+#: dev container's own settings are left out: they build a workstation, not a job's image).
+_IMAGE_USERS = re.compile(r"\.(ya?ml|json|toml|cfg|ini|py|sh|tf)$|(^|/)(makefile|jenkinsfile)$", re.I)
+
+
+def _image_user(ctx: ScanContext, files: list[str], dockerfile: str) -> tuple[str, int | None] | None:
+    """(path, line) of a project file that names a dependencies-only Dockerfile or its folder as a
+    build context: the image is built for the project's jobs (an Azure ML environment, a CI build)."""
+    folder = dockerfile.rpartition("/")[0]
+    needles = [dockerfile] + ([folder] if folder.count("/") >= 1 else [])
+    for path in files:
+        if path == dockerfile or not _IMAGE_USERS.search(path) or "/.devcontainer/" in f"/{path}" \
+                or (ctx.repo is not None and ctx.repo.size(path) > MAX_YAML_BYTES):
+            continue
+        text = ctx.text(path) or ""
+        at = next((text.find(n) for n in needles if n in text), -1)
+        if at >= 0:
+            return path, text.count("\n", 0, at) + 1
     return None
 
 

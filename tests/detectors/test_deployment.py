@@ -16,6 +16,12 @@ APP = "from fastapi import FastAPI\nimport joblib\n\napp = FastAPI()\nmodel = jo
     {"Dockerfile": SERVING_DOCKERFILE},
     {"docker/Dockerfile.train": "FROM pytorch/pytorch\nCOPY . /code\n"},
     {"Containerfile": "FROM python:3.12\nENTRYPOINT [\"python\", \"-m\", \"svc\"]\n"},
+    # an environment image the project builds for its jobs: named as a build context by its config
+    {"mlops/taxi/environment/Dockerfile": DEPS_ONLY_DOCKERFILE,
+     "config/config.yaml": "training:\n  docker_context_path: mlops/taxi/environment\n"},
+    {"docker/Dockerfile": DEPS_ONLY_DOCKERFILE,
+     ".github/workflows/image.yml": "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                   "      - run: docker build -f docker/Dockerfile -t train .\n"},
 ])
 def test_container_present(make_repo, files):
     assert "deploy.container" in present(run_detector(DeploymentDetector, make_repo(files)))
@@ -27,6 +33,10 @@ def test_container_present(make_repo, files):
     {".devcontainer/Dockerfile": "FROM python:3.12\nCOPY . /w\n"},
     {"docs/deploy.md": "```dockerfile\nFROM python:3.12\nCOPY . .\nCMD [\"python\", \"serve.py\"]\n```\n"},
     {"Dockerfile": "# FROM python:3.12\n# COPY . .\n"},
+    # a dependencies-only image only a dev container or the docs name: a workstation, not a job's image
+    {"env/dev/Dockerfile": DEPS_ONLY_DOCKERFILE,
+     ".devcontainer/devcontainer.json": '{"build": {"dockerfile": "../env/dev/Dockerfile"}}',
+     "docs/setup.md": "docker build -f env/dev/Dockerfile .\n"},
 ])
 def test_container_traps(make_repo, files):
     assert "deploy.container" not in present(run_detector(DeploymentDetector, make_repo(files)))
