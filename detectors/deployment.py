@@ -329,18 +329,22 @@ def dockerfile_purpose(text: str, path: str) -> str | None:
 
 
 _DEPS_ONLY_WHY = "only installs dependencies: no project code copied and nothing started"
-#: files that build or name an image for a job: configs, code, CI and build scripts (docs and a
-#: dev container's own settings are left out: they build a workstation, not a job's image).
+#: files that build or name an image for a job: configs, code, CI and build scripts (docs are
+#: not among them).
 _IMAGE_USERS = re.compile(r"\.(ya?ml|json|toml|cfg|ini|py|sh|tf)$|(^|/)(makefile|jenkinsfile)$", re.I)
+#: a developer's local environment (dev container, compose stack), not a job's image.
+_LOCAL_ENVIRONMENT = re.compile(r"(^|/)\.devcontainer/|(^|/)(docker-)?compose[^/]*\.ya?ml$", re.I)
 
 
 def _image_user(ctx: ScanContext, files: list[str], dockerfile: str) -> tuple[str, int | None] | None:
     """(path, line) of a project file that names a dependencies-only Dockerfile or its folder as a
     build context: the image is built for the project's jobs (an Azure ML environment, a CI build)."""
     folder = dockerfile.rpartition("/")[0]
+    if not folder:
+        return None  # "Dockerfile" alone is named everywhere: only a path says which image is meant
     needles = [dockerfile] + ([folder] if folder.count("/") >= 1 else [])
     for path in files:
-        if path == dockerfile or not _IMAGE_USERS.search(path) or "/.devcontainer/" in f"/{path}" \
+        if path == dockerfile or not _IMAGE_USERS.search(path) or _LOCAL_ENVIRONMENT.search(path) \
                 or (ctx.repo is not None and ctx.repo.size(path) > MAX_YAML_BYTES):
             continue
         text = ctx.text(path) or ""

@@ -37,6 +37,8 @@ def test_container_present(make_repo, files):
     {"env/dev/Dockerfile": DEPS_ONLY_DOCKERFILE,
      ".devcontainer/devcontainer.json": '{"build": {"dockerfile": "../env/dev/Dockerfile"}}',
      "docs/setup.md": "docker build -f env/dev/Dockerfile .\n"},
+    {"Dockerfile": DEPS_ONLY_DOCKERFILE, "docker-compose.yml": "services:\n  docs:\n    build:\n      dockerfile: Dockerfile\n"},
+    {"docs/Dockerfile": DEPS_ONLY_DOCKERFILE, "compose.yaml": "services:\n  docs:\n    build: {dockerfile: docs/Dockerfile}\n"},
 ])
 def test_container_traps(make_repo, files):
     assert "deploy.container" not in present(run_detector(DeploymentDetector, make_repo(files)))
