@@ -22,6 +22,7 @@ from detectors.shapes import first_mapping
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
 from scanner.parsing.python import Call
+from scanner.scope import is_test_path
 from scanner.sources.interface import SourceError
 
 #: prose files read for declared mentions (README, docs, agent instruction files).
@@ -30,6 +31,8 @@ MAX_PROSE_FILES = 300
 #: signals whose definition leaves out notebooks (data preparation "in scripts or modules"):
 #: only calls in Python sources that are not notebooks (nor their exports) count for them.
 SCRIPT_SIGNALS = frozenset({"data.prep_code"})
+#: signals a test suite shows for itself: data tests are data validation, tests are tests.
+TEST_SIGNALS = frozenset({"data.validation", "deploy.tests"})
 #: config files told apart by their content are parsed only below this size.
 MAX_KEYED_BYTES = 512 * 1024
 
@@ -83,36 +86,46 @@ class ToolUsageDetector(Detector):
     def _code_use(self, ctx: ScanContext) -> Iterator[Evidence]:
         """One pass over the sources: each file is matched only against the tools it imports."""
         index = catalogue_index()
-        # tool -> pattern -> (path, call) of its first match over the repository, and outside notebooks
+        # tool -> pattern -> (path, call) of its first match: anywhere, outside tests, in modules
         hits: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
+        project_hits: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
         script_hits: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
         files_using: dict[str, set[str]] = defaultdict(set)
         # code, and the configs Hydra instantiates (their ``_target_`` entries are calls)
         for path, facts in chain(ctx.python_files(), configured_calls(ctx)):
             if is_template_path(path) or not index.may_use(facts, index.by_module):
                 continue
+            in_tests = is_test_path(path)
             for name, (tool, _module) in index.tools_of(facts, index.by_module).items():
                 found = match_calls(tool, facts, _patterns(tool))
                 if found:
                     files_using[name].add(path)
                 for pattern, call in found.items():
                     hits[name].setdefault(pattern, (path, call))
-                    if not ctx.is_notebook(path):
-                        script_hits[name].setdefault(pattern, (path, call))
+                    if not in_tests:
+                        project_hits[name].setdefault(pattern, (path, call))
+                        if not ctx.is_notebook(path):
+                            script_hits[name].setdefault(pattern, (path, call))
         tools = catalogue()
         for name in sorted(hits):
             tool = tools[name]
             for signal, alternatives in sorted(tool.uses.items()):
-                tool_hits = script_hits[name] if signal in SCRIPT_SIGNALS else hits[name]
+                counted = (script_hits if signal in SCRIPT_SIGNALS else
+                           hits if signal in TEST_SIGNALS else project_hits)[name]
                 for alt in alternatives:
+                    # a practice tests only exercise (a tracker mocked in a test) is shown, not counted
+                    tool_hits, tier = (counted, Tier.CONFIGURED) if all(p in counted for p in alt) else \
+                        (hits[name], Tier.DECLARED)
                     if all(p in tool_hits for p in alt):
                         places = [tool_hits[p] for p in alt]
                         path, call = places[0]
                         calls = sorted({c.name for _, c in places})
                         yield self.evidence(
                             signal,
-                            f"{tool.name}: {', '.join(calls)} called in {path}",
+                            f"{tool.name}: {', '.join(calls)} called in {path}"
+                            + ("" if tier is Tier.CONFIGURED else " (only in tests)"),
                             *[ctx.location(p, c.line if not p.endswith(".ipynb") else None) for p, c in places],
+                            tier=tier,
                             subject=tool.name,
                             tool=tool.name,
                             calls=calls,

@@ -470,3 +470,13 @@ def test_dvc_params_file_named_by_a_stage_is_config(make_repo):
              "configs/train.yaml": "lr: 0.1\n"}
     ev = [e for e in run_detector(TrackingDetector, make_repo(files)) if e.signal == "tracking.config_management"]
     assert ev and "configs/train.yaml" in ev[0].attributes["files"]
+
+
+def test_a_tracker_used_only_in_tests_is_declared(make_repo):
+    """Tests exercise a tracker integration (a mocked run); the project itself tracks nothing."""
+    files = {"tests/test_logging.py": "import mlflow\n\ndef test_logs():\n    mlflow.log_param('a', 1)\n"
+                                      "    mlflow.log_metric('b', 2)\n",
+             "src/pkg/model.py": "def fit(x):\n    return x\n"}
+    ev = run_detector(ToolUsageDetector, make_repo(files))
+    assert "tracking.params_metrics" not in present(ev)
+    assert any(e.signal == "tracking.params_metrics" and "only in tests" in e.summary for e in ev)
