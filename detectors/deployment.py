@@ -22,6 +22,11 @@ MAX_YAML_BYTES = 512 * 1024
 
 # -- containers ----------------------------------------------------------------------------------
 _DOCKERFILE = re.compile(r"(^|/)(dockerfile|containerfile)([._-][^/]*)?$|\.dockerfile$", re.I)
+
+
+def is_dockerfile(path: str) -> bool:
+    """A Dockerfile or Containerfile (``Dockerfile.gpu``, ``train.dockerfile``), not a Markdown page about one."""
+    return bool(_DOCKERFILE.search(path)) and not path.lower().endswith((".md", ".dockerignore"))
 _INSTRUCTION = re.compile(r"^\s*(FROM|CMD|ENTRYPOINT|COPY|ADD)\s+(.*)$", re.I | re.M)
 _DEPS_ONLY = re.compile(r"requirements[^ ]*\.(txt|in)|pyproject\.toml|poetry\.lock|uv\.lock|setup\.(py|cfg)|environment[^ ]*\.ya?ml|package(-lock)?\.json|pnpm-lock\.yaml|yarn\.lock|conda[^ ]*\.ya?ml|Pipfile(\.lock)?|--from=", re.I)
 _DOCS_TOOLS = re.compile(r"\b(mkdocs|zensical|sphinx|jekyll|hugo|docusaurus|marp|mdbook|jupyter-book)\b", re.I)
@@ -139,7 +144,7 @@ class DeploymentDetector(Detector):
     def _containers(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
         real, weak = [], []
         for path in files:
-            if not _DOCKERFILE.search(path) or path.lower().endswith((".md", ".dockerignore")):
+            if not is_dockerfile(path):
                 continue
             verdict = dockerfile_purpose(ctx.text(path) or "", path)
             (real if verdict is None else weak).append((path, verdict))

@@ -24,12 +24,15 @@ FIXTURE_DIRS = frozenset({"fixtures", "__fixtures__", "testdata", "test_data", "
 TEST_DIRS = frozenset({"tests", "test", "testing", "unittests", "unit_tests", "integration_tests"}) | FIXTURE_DIRS
 _TEST_FILE = re.compile(r"(^test_.*\.py$|_test\.py$|^conftest\.py$|\.(test|spec)\.[jt]sx?$)")
 
-#: signals about the repository itself (its docs, licence, notebooks, data files): a docs folder
-#: is where documentation belongs, so nothing found there is demoted.
+#: signals about the repository itself (its docs, licence, notebooks, data files, people): a docs
+#: folder is where documentation belongs, so nothing found there is demoted. An example's own
+#: dev container, Makefile or package is the example's, not the project's.
 REPOSITORY_SIGNALS = frozenset({
     "tracking.notebooks", "data.raw_data_committed", "governance.license", "governance.model_card",
     "governance.codeowners", "governance.security_policy", "governance.dependency_updates",
-    "governance.changelog_releases", "deploy.ci_present", "deploy.tests",
+    "governance.changelog_releases", "deploy.ci_present", "deploy.tests", "collaboration.readme_setup",
+    "collaboration.contributing", "collaboration.templates", "collaboration.docs_site",
+    "collaboration.multiple_contributors",
 })
 #: below this share of code files outside example folders, the repository *is* its examples.
 MIN_OWN_CODE_SHARE = 0.1
@@ -92,7 +95,6 @@ def scope_evidence(evidence: Iterable[Evidence], *, examples_are_the_project: bo
         if locations != ev.locations:
             ev = replace(ev, locations=locations)
         if (not examples_are_the_project and ev.counts and ev.signal not in REPOSITORY_SIGNALS
-                and ev.signal.split(".", 1)[0] != "collaboration"
                 and locations and all(is_example_path(loc.path) for loc in locations)):
             ev = replace(ev, tier=Tier.DECLARED, summary=f"{ev.summary} (only in example, docs or fixture "
                          f"folders: not the project's own practice)", attributes={**ev.attributes, "scope": "example"})

@@ -66,3 +66,9 @@ def test_rank_puts_production_code_first():
     paths = ["tests/test_a.py", "examples/a.py", "nb/explore.ipynb", "ci.yml", "src/a.py"]
     assert ranked(paths) == ["src/a.py", "ci.yml", "nb/explore.ipynb", "tests/test_a.py", "examples/a.py"]
     assert rank("src/a.py") < rank("nb/explore.ipynb") < rank("tests/test_a.py") < rank("examples/a.py")
+
+
+def test_an_examples_own_dev_environment_is_not_the_projects(tmp_path):
+    write_tree(tmp_path, {"examples/translation/docker-compose.yml": "services:\n  lab:\n    image: jupyter/base\n",
+                          "src/pkg/__init__.py": "", "src/pkg/a.py": "x = 1\n", "src/pkg/b.py": "y = 2\n"})
+    assert _scan(tmp_path).signals["collaboration.dev_env"].outcome is Outcome.ABSENT

@@ -12,7 +12,8 @@ from detectors.flow import project
 from detectors.monitoring.feedback import feedback_store, ground_truth_join
 from detectors.monitoring.findings import Findings
 from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
-from detectors.monitoring.instrumentation import evaluation_report, logging_setup, request_telemetry
+from detectors.monitoring.instrumentation import (evaluation_report, logging_setup, prediction_logging,
+                                                  request_telemetry)
 from detectors.monitoring.retraining import retraining_on_monitoring
 from detectors.monitoring.schedules import (code_schedule, cron_monitoring, is_cron_file, monitoring_cronjob,
                                             prefect_deployments)
@@ -29,6 +30,7 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (LOGGING, "logging-config", logging_setup),
     (LOGGING, "evaluation-report", evaluation_report),
     (INSTRUMENTATION, "request-telemetry", request_telemetry),
+    (INSTRUMENTATION, "prediction-log", prediction_logging),
     (DRIFT, "statistical-drift", statistical_drift),
     (ALERTING, "threshold-notification", threshold_notification),
     (DASHBOARDS, "monitoring-app", monitoring_app),

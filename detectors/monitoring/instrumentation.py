@@ -57,3 +57,26 @@ def request_telemetry(src: Source) -> Hit | None:
         return None
     logs = src.call(r"\.info", r"\.debug", r"\.warning", r"\.log", r"\.bind") or src.mentions(_LATENCY)
     return Hit(src.path, timer.line, "request timing recorded by serving middleware") if logs else None
+
+
+#: a function that keeps each prediction the service makes (``save_prediction_to_gcp``,
+#: ``log_inference``, ``store_predictions``): what was served, recorded for later analysis.
+_PREDICTION_LOG = re.compile(r"^_?(save|log|store|record|write|persist|insert|upload|push)_\w*(prediction|inference|request)s?\w*$"
+                             r"|^_?\w*(prediction|inference)s?_(log|logger|logging|store|record|writer)$", re.I)
+
+
+def prediction_logging(src: Source) -> Hit | None:
+    """A service that records every prediction it serves: its module serves requests and calls (or
+    hands to a background task) a function named for keeping predictions, defined in the project."""
+    if not src.facts.imports_any(_WEB):
+        return None
+    keepers = {n for n in src.names if _PREDICTION_LOG.match(n)}
+    for call in src.facts.calls:
+        name = call.name.rsplit(".", 1)[-1]
+        if name.lower() in keepers or (name in _BACKGROUND and keepers):
+            return Hit(src.path, call.line, f"each prediction served is recorded ({name}: {sorted(keepers)[0]})")
+    return None
+
+
+#: calls that run a function later, handed to them (``background_tasks.add_task(save_prediction, ...)``).
+_BACKGROUND = frozenset({"add_task", "submit", "create_task", "apply_async", "delay"})

@@ -202,6 +202,11 @@ POSITIVE = [
         "import logging, sys\nlog = logging.getLogger('x')\nlog.addHandler(logging.StreamHandler(sys.stdout))\n")},
      LOGGING),
     ("dictConfig", {"app/log.py": "import logging.config\nlogging.config.dictConfig({'version': 1})\n"}, LOGGING),
+    ("predictions recorded by the service", {"src/api.py": (
+        "from fastapi import BackgroundTasks, FastAPI\nfrom google.cloud import storage\n\napp = FastAPI()\n\n"
+        "def save_prediction_to_gcp(features, prediction):\n    storage.Client().bucket('b').blob('p').upload_from_string(x)\n\n"
+        "@app.post('/predict')\ndef predict(item, background_tasks: BackgroundTasks):\n    y = model(item)\n"
+        "    background_tasks.add_task(save_prediction_to_gcp, item, y)\n    return y\n")}, INSTRUMENTATION),
     ("hydra app logs each run", {"src/train.py": "import hydra\n\n@hydra.main(version_base=None, config_path='../configs')\n"
                                                  "def main(cfg):\n    fit(cfg)\n"}, LOGGING),
     ("evaluation report", {"src/evaluate.py": (
@@ -269,6 +274,9 @@ def test_detects(make_repo, files, signal):
 
 TRAPS = [
     ("logging only in tests", {"tests/test_app.py": "import logging\nlogging.basicConfig()\n"}, LOGGING),
+    ("prediction log outside a service", {"src/batch.py": (
+        "import pandas as pd\n\ndef save_predictions(df):\n    df.to_csv('preds.csv')\n\nsave_predictions(pd.DataFrame())\n")},
+     INSTRUMENTATION),
     ("hydra compose api only", {"src/cfg.py": "from hydra import compose, initialize\n\n"
                                               "with initialize(config_path='conf'):\n    cfg = compose('config')\n"}, LOGGING),
     ("logging commented out", {"src/train.py": "# import logging\n# logging.basicConfig()\nprint('x')\n"}, LOGGING),

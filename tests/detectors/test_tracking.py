@@ -194,6 +194,13 @@ MODEL_REQS = "mlflow==2.9.2\nnumpy==1.26.4\npandas==2.1.4\nscikit-learn==1.3.2\n
     ({"models/prod/model/MLmodel": "flavors: {}\n", "models/prod/model/requirements.txt": MODEL_REQS}, False),
     ({"mlruns/0/abc/artifacts/model/requirements.txt": MODEL_REQS}, False),
     ({"requirements.txt": MODEL_REQS}, True),
+    # a training image fixes the environment training runs in
+    ({"dockerfiles/train.dockerfile": "FROM python:3.12-slim\nCOPY uv.lock pyproject.toml ./\nRUN uv sync\n"
+                                      "ENTRYPOINT [\"python\", \"-m\", \"pkg.train\"]\n"}, True),
+    ({"docker/Dockerfile": "FROM pytorch/pytorch:2.3.0\nCOPY . /app\nCMD [\"python\", \"train_model.py\"]\n"}, True),
+    # a serving image or a dev container is not the training environment
+    ({"Dockerfile": "FROM python:3.12\nCOPY . /app\nCMD [\"uvicorn\", \"app:app\"]\n"}, False),
+    ({"docs/training.md": "```dockerfile\nFROM python\nCMD python train.py\n```\n"}, False),
 ])
 def test_reproducible_env(make_repo, files, expected):
     assert ("tracking.reproducible_env" in tracking_signals(make_repo, files)) is expected
