@@ -14,7 +14,9 @@ from scanner.parsing.python import parse_tree, walk
 from scanner.sources.interface import SourceError
 
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-_PINNED = re.compile(r"==\s*[\w.*+!-]+|@\s*\S+|--hash=")
+#: an exact version, a URL or a hash; or a compatible release down to the patch (``~=1.2.0``:
+#: only 1.2.x bug fixes)
+_PINNED = re.compile(r"==\s*[\w.*+!-]+|@\s*\S+|--hash=|~=\s*\d+\.\d+\.\d+")
 _SPEC_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 REQUIREMENTS = ("requirements*.txt", "requirements*.in", "requirements/*.txt", "*requirements.txt")

@@ -64,7 +64,7 @@ _ML_PACKAGE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in ML_PACK
 _TRAINING = re.compile(r"(^|[/_. \"'-])(re)?train(ing|er)?([/_. \"'-]|$)|fine_?tun", re.I)
 _IMAGE_COMMAND = re.compile(r"^\s*(?:CMD|ENTRYPOINT)\s+(.*)$", re.I | re.M)
 #: share of pinned requirements above which a requirement file is a pinned environment.
-PINNED_SHARE = 0.8
+PINNED_SHARE = 0.6
 MIN_REQUIREMENTS = 3
 
 # -- tracker logs ---------------------------------------------------------------------------------

@@ -21,10 +21,16 @@ _DEV_SHELLS = (
 )
 
 
+#: what makes a compose service run as a local stack (a file of images to build is a build script).
+_RUN_KEYS = frozenset({"ports", "volumes", "environment", "env_file", "command", "entrypoint", "depends_on",
+                       "networks", "expose"})
+
+
 def _has_services(repo: RepoFiles, path: str) -> bool:
-    """A compose file that defines at least one service."""
+    """A compose file that defines at least one service run locally (not only images to build)."""
     services = table(repo.first_document(path), "services")
-    return isinstance(services, dict) and bool(services)
+    return isinstance(services, dict) and any(isinstance(svc, dict) and _RUN_KEYS & set(svc)
+                                              for svc in services.values())
 
 
 def _compose_problem(repo: RepoFiles, path: str) -> str | None:

@@ -8,6 +8,7 @@ from typing import Iterator
 from detectors.collaboration.repo import RepoFiles, base_name, table
 from detectors.collaboration.signals import PACKAGED
 from scanner.model import Evidence, Tier
+from scanner.scope import is_example_path, is_test_path
 
 _SETUP_CFG_NAME = re.compile(r"^\[metadata\][^\[]*^name\s*=", re.M)
 
@@ -24,9 +25,10 @@ def code_packages(files: list[str]) -> list[str]:
     # src/ layout with namespace packages: the folders under src/ are the packages.
     roots |= {"/".join(p.split("/")[:2]) for p in files
               if p.startswith("src/") and p.count("/") >= 2 and "src" not in inits}
-    # a flat src/ folder of modules (src/prepare.py, src/train.py) is a modular layout too
-    if sum(1 for p in files if p.startswith("src/") and p.count("/") == 1 and p.endswith(".py")) >= 2:
-        roots.add("src")
+    # a flat src/ folder of modules (src/prepare.py, core/src/train.py) is a modular layout too
+    flat = [_parent(p) for p in files if p.endswith(".py") and _parent(p).rsplit("/", 1)[-1] == "src"
+            and not is_example_path(p) and not is_test_path(p)]
+    roots |= {folder for folder in set(flat) if flat.count(folder) >= 2 and folder not in inits}
     out = []
     for root in sorted(roots):
         name = root.rsplit("/", 1)[-1]

@@ -22,8 +22,10 @@ from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK,
 from detectors.monitoring.source import Hit, Source, line_of, project_sources
 from detectors.scheduling import schedules
 from detectors.scheduling.iac import alarm_rules
+from detectors.shapes import as_dict
 from detectors.tools import is_template_path
 from scanner.detector import ParseError, ScanContext
+from scanner.parsing.structured import load_json, load_yaml
 
 #: (signal, kind, check) run over every project module.
 PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
@@ -41,6 +43,7 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
 #: cheap text triggers: a YAML/JSON file is parsed only when one of these appears in it.
 # ``datasourceUid``: Grafana's file-provisioned alert rules (``groups: - rules: - condition: C``)
 _YAML_TRIGGERS = re.compile(r"\balert:|\breceivers:|grafana_alert|contactPoints|\bproviders:|datasourceUid|CronJob|"
+                            r"kind:\s*ConfigMap\b|"
                             r"CronWorkflow|AWS::CloudWatch::|\bdeployments:")
 _JSON_TRIGGERS = re.compile(r'"panels"|AWS::CloudWatch::')
 MAX_JSON_BYTES = 1_000_000
@@ -144,6 +147,25 @@ def _yaml_doc(ctx: ScanContext, path: str, text: str, doc: dict, found: Findings
     if path.rsplit("/", 1)[-1].lower().startswith("prefect"):
         for name, line in prefect_deployments(ctx, path, text, doc):
             found.add(SCHEDULED, "orchestrator-schedule", Hit(path, line, f"Prefect deployment {name} scheduled"))
+    if doc.get("kind") == "ConfigMap":
+        _config_map(path, text, doc, found)
+
+
+def _config_map(path: str, text: str, doc: dict, found: Findings) -> None:
+    """Dashboards and alert rules shipped to Grafana or Prometheus inside a Kubernetes ConfigMap
+    (a ``dashboard.json: |`` or ``alert.rules: |`` entry of its data)."""
+    for key, value in sorted(as_dict(doc.get("data")).items()):
+        if not isinstance(value, str) or len(value) > MAX_JSON_BYTES:
+            continue
+        try:
+            inner = load_json(value) if value.lstrip().startswith("{") else load_yaml(value)
+        except ParseError:
+            continue
+        line = line_of(text, rf"^\s*{re.escape(str(key))}\s*:")
+        if grafana_dashboard(inner):
+            found.add(DASHBOARDS, "grafana-dashboard", Hit(path, line, f"Grafana dashboard in ConfigMap key {key}"))
+        if isinstance(inner, dict) and alert_rules(inner):
+            found.add(ALERTING, "alert-rules", Hit(path, line, f"{alert_rules(inner)} in ConfigMap key {key}"))
 
 
 def _json(ctx: ScanContext, path: str, found: Findings) -> None:

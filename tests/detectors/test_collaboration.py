@@ -170,9 +170,11 @@ MODULES = {"demo/__init__.py": "", "demo/data.py": "X = 1\n", "demo/train.py": "
     ({"pyproject.toml": '[tool.poetry]\nname = "demo"\n', **MODULES}, "present", "poetry"),
     (MODULES, "present", "package-without-manifest"),
     ({"src/prepare.py": "", "src/train.py": "", "dvc.yaml": "stages: {}\n"}, "present", "flat-src-modules"),
+    ({"core/src/train.py": "", "core/src/score.py": "", "core/jobs/train.yml": "x: 1\n"}, "present", "nested-flat-src"),
     # traps
     ({"src/train.py": "", "notebooks/a.ipynb": "{}"}, "absent", "one-src-module"),
     ({"scripts/prepare.py": "", "scripts/train.py": ""}, "absent", "loose-scripts-folder"),
+    ({"examples/demo/src/a.py": "", "examples/demo/src/b.py": ""}, "absent", "an-examples-src"),
     ({"train.py": "", "predict.py": "", "sentiment_analysis_using_lstms.py": "# coding: utf-8\n", "nb.ipynb": "{}"},
      "absent", "loose-scripts-and-notebook-exports"),
     ({"pyproject.toml": PYPROJECT, "notebook.ipynb": "{}"}, "declared", "manifest-stub-without-code"),
@@ -239,6 +241,9 @@ COMPOSE = "services:\n  api:\n    build: .\n    ports: ['8000:8000']\n"
     ({"flake.nix": "{ outputs = { self, nixpkgs }: { devShells.x86_64-linux.default = 1; }; }\n"}, "present", "nix-flake"),
     # traps
     ({"docker-compose.yml": "version: '3'\n"}, "absent", "compose-without-services"),
+    # a compose file listing images to build, none of them run: a build script, not a dev stack
+    ({"docker-compose.yaml": "services:\n  api:\n    image: api\n    build:\n      context: deployment/api\n"
+                             "  mlflow:\n    image: mlflow\n    build: deployment/mlflow\n"}, "absent", "compose-builds-only"),
     ({"docker-compose.prod.yml": COMPOSE}, "declared", "production-compose-only"),
     ({"Dockerfile": "FROM python:3.11\n"}, "absent", "dockerfile-alone"),
     ({"flake.nix": "{ outputs = { self }: { packages.default = 1; }; }\n"}, "absent", "flake-without-dev-shell"),

@@ -241,6 +241,14 @@ POSITIVE = [
     ("grafana dashboard", {"grafana/dashboards/model.json": GRAFANA_DASHBOARD}, DASHBOARDS),
     ("streamlit monitoring app", {"src/monitoring/dashboard.py": STREAMLIT_MONITOR}, DASHBOARDS),
     ("terraform dashboard", {"infra/dash.tf": 'resource "google_monitoring_dashboard" "d" {\n}\n'}, DASHBOARDS),
+    ("dashboard shipped in a ConfigMap", {"deployment/grafana/config_map.k8.yaml": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: grafana-dashboards\ndata:\n  model.json: |-\n"
+        '    {"title": "Model", "panels": [{"type": "timeseries", "targets": [{"expr": "prediction_drift"}]}]}\n')},
+     DASHBOARDS),
+    ("alert rules shipped in a ConfigMap", {"k8s/prometheus-rules.yaml": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rules\ndata:\n  alerts.yml: |\n"
+        "    groups:\n      - name: model\n        rules:\n          - alert: Drift\n            expr: drift > 0.3\n")},
+     ALERTING),
     # an ARN's "/*" and a URL's "#" are strings, not comments: the alarm after them counts
     ("terraform alarm after a wildcard ARN", {"infra/main.tf": (
         'resource "aws_iam_policy" "p" {\n  resource = "arn:aws:s3:::models/*"\n  doc = "https://x.org/#a"\n}\n'
@@ -307,6 +315,9 @@ TRAPS = [
         "        s.sendmail('noreply@x', [to], token)\n")}, ALERTING),
     ("provisioning without dashboards", {"grafana/provisioning/dashboards/default.yml": GRAFANA_PROVIDER},
      DASHBOARDS),
+    ("a ConfigMap of settings", {"k8s/config.yaml": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  settings.json: '{\"panels\": \"none\"}'\n"
+        "  LOG_LEVEL: info\n")}, DASHBOARDS),
     ("matplotlib plots", {"visualization.py": (
         "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('sentiment_trend.png')\n")}, DASHBOARDS),
     ("streamlit prediction demo", {"app/streamlit_app.py": (

@@ -435,6 +435,12 @@ AML2 = "from azure.ai.ml import MLClient, command, Input\nfrom azure.ai.ml.entit
      "deploy.serving", True),
     ({"deploy/blue.yml": SCHEMA.format("managedOnlineDeployment") + "name: blue\napp_insights_enabled: true\n"},
      "monitoring.instrumentation", True),
+    ({"jobs/schedules/data_drift.yml": SCHEMA.format("schedule") + "name: drift\ntrigger:\n  type: cron\n"
+                                       "  expression: '0 0 * * 0'\ncreate_job: ../pipelines/data_drift.yml\n"},
+     "monitoring.scheduled", True),
+    ({"jobs/schedules/nightly.yml": SCHEMA.format("schedule") + "name: nightly\ntrigger:\n  type: cron\n"
+                                    "  expression: '0 3 * * *'\ncreate_job: ../pipelines/train.yml\n"},
+     "monitoring.scheduled", False),
     ({"jobs/tune.yml": SCHEMA.format("sweepJob") + "type: sweep\nsampling_algorithm: random\n"}, "tracking.hpo", True),
     ({"jobs/pipeline.yml": SCHEMA.format("pipelineJob") + "type: pipeline\njobs:\n  prep:\n    type: command\n"
                            "  tune:\n    type: sweep\n"}, "tracking.hpo", True),

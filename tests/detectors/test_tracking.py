@@ -194,6 +194,12 @@ MODEL_REQS = "mlflow==2.9.2\nnumpy==1.26.4\npandas==2.1.4\nscikit-learn==1.3.2\n
     ({"models/prod/model/MLmodel": "flavors: {}\n", "models/prod/model/requirements.txt": MODEL_REQS}, False),
     ({"mlruns/0/abc/artifacts/model/requirements.txt": MODEL_REQS}, False),
     ({"requirements.txt": MODEL_REQS}, True),
+    # compatible releases down to the patch are pins; most of an ML environment pinned is one
+    ({"environments/conda/train.yml": "name: t\ndependencies:\n  - python=3.8\n  - pip:\n      - numpy~=1.23.5\n"
+                       "      - pandas~=1.5.2\n      - scikit-learn~=1.2.0\n"}, True),
+    ({"requirements.txt": "numpy==1.22.0\npandas==1.4.2\nscikit-learn==1.1.1\nscipy\nseaborn\n"}, True),
+    ({"requirements.txt": "numpy==1.22.0\npandas\nscikit-learn\nscipy\nseaborn\n"}, False),
+    ({"requirements.txt": "numpy~=1.22\npandas~=1.4\nscikit-learn~=1.1\n"}, False),  # a minor series is a range
     # a training image fixes the environment training runs in
     ({"dockerfiles/train.dockerfile": "FROM python:3.12-slim\nCOPY uv.lock pyproject.toml ./\nRUN uv sync\n"
                                       "ENTRYPOINT [\"python\", \"-m\", \"pkg.train\"]\n"}, True),
