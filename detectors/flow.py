@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ast
 import re
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Iterable, Iterator
 
 from detectors.tools import is_template_path
@@ -127,10 +128,17 @@ def own_nodes(fn: ast.AST) -> tuple[ast.AST, ...]:
     Recognisers ask for the same scopes again and again (every gate, schedule and check looks at
     a function's own nodes): the lists of the last few thousand scopes are kept.
     """
-    return _own_nodes(fn)
+    cached = _OWN_NODES.get(fn)
+    if cached is None:
+        cached = _OWN_NODES[fn] = _own_nodes(fn)
+    return cached
 
 
-@lru_cache(maxsize=8192)
+#: the own nodes of every scope asked for, for as long as its tree lives (weakly keyed: freed with
+#: the scan's trees; the scope node itself is not among its own nodes, so it is not kept alive).
+_OWN_NODES: "weakref.WeakKeyDictionary[ast.AST, tuple[ast.AST, ...]]" = weakref.WeakKeyDictionary()
+
+
 def _own_nodes(fn: ast.AST) -> tuple[ast.AST, ...]:
     out: list[ast.AST] = []
     stack = children(fn)

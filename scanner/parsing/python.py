@@ -9,9 +9,9 @@ import ast
 import json
 import re
 import threading
-from functools import lru_cache
-from typing import Sequence
+import weakref
 from dataclasses import dataclass, field
+from typing import Sequence
 
 #: ast.parse of one huge line can take gigabytes: larger sources are not parsed.
 MAX_PARSE_BYTES = 1_000_000
@@ -194,13 +194,17 @@ def walk(node: ast.AST) -> Sequence[ast.AST]:
     sequence and faster. A whole module's nodes are kept for the last few hundred modules: the
     facts and every detector walking the module share one walk."""
     if isinstance(node, ast.Module):
-        return _module_nodes(node)
+        below = _MODULE_NODES.get(node)
+        if below is None:
+            below = _MODULE_NODES[node] = tuple(_walk(node))[1:]
+        return (node, *below)
     return _walk(node)
 
 
-@lru_cache(maxsize=256)
-def _module_nodes(tree: ast.Module) -> tuple[ast.AST, ...]:
-    return tuple(_walk(tree))
+#: a module's nodes below its root, for as long as the module lives (weakly keyed: a scan's trees
+#: are freed with the scan, not kept by the cache; the root is left out of the value so the entry
+#: does not keep its own key alive).
+_MODULE_NODES: "weakref.WeakKeyDictionary[ast.Module, tuple[ast.AST, ...]]" = weakref.WeakKeyDictionary()
 
 
 def _walk(node: ast.AST) -> list[ast.AST]:
