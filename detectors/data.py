@@ -76,6 +76,9 @@ _DATASET_LOADERS = ("sklearn.datasets.", "torchvision.datasets.", "tensorflow.ke
                     # images and audio read into arrays
                     "cv2.imread", "cv2.imdecode", "PIL.Image.open", "imageio.", "skimage.io.imread",
                     "librosa.load", "torchaudio.load", "soundfile.read")
+#: bytes held in memory (``Image.open(BytesIO(base64.b64decode(payload)))``): a reader given them
+#: decodes one request's upload, not a dataset.
+_IN_MEMORY = ("io.BytesIO", "base64.b64decode", "base64.decodebytes", "numpy.frombuffer", ".getvalue")
 
 # Hand-rolled dataset versioning: snapshot/manifest helpers that persist what they build.
 _VERSIONING_DEF = re.compile(r"data(set)?s?_?(snapshot|manifest|version)|(snapshot|manifest|version)\w*_data", re.I)
@@ -481,12 +484,14 @@ def _prep_steps(facts: PyFacts) -> list[tuple[int, str]]:
     if not facts.imports_any(DATA_LIBRARIES):
         return []
     loads, transforms, features = [], [], []
+    in_memory = {c.line for c in facts.calls if c.name.endswith(_IN_MEMORY)}
     for call in facts.calls:
         tail = call_tail(call.name)
         if call.name.startswith(_SKLEARN_PREP):
             features.append((call.line, tail))
         elif call.name.startswith(_DATASET_LOADERS):
-            loads.append((call.line, tail))
+            if call.line not in in_memory:
+                loads.append((call.line, tail))
         elif _LOAD.match(tail) and (call.name.startswith(DATA_LIBRARIES) or call.name.startswith(".")):
             loads.append((call.line, tail))
         elif _TRANSFORM.match(tail) and (call.name.startswith(DATA_LIBRARIES) or call.name.startswith(".")):

@@ -43,6 +43,8 @@ _TOOL_CONFIG = re.compile(r"(^|/)(\.github|\.gitlab|\.circleci|\.devcontainer|\.
 _LOADER = re.compile(r"^(yaml\.(safe_load|load|full_load|unsafe_load)|json\.load|toml\.load|tomllib\.load|"
                      r"omegaconf\.OmegaConf\.load|configparser\.\w+|\.read_yaml|\.load_config|"
                      r"hydra\.main|hydra\.initialize\w*|hydra\.compose)$")
+#: keywords that hand a config file to a framework that reads it.
+_CONFIG_KWARGS = ("config_path", "config_file")
 #: Kedro reads ``conf/<env>/parameters*.yml`` itself and hands them to nodes as ``params:`` inputs.
 _KEDRO_PARAMETERS = re.compile(r"(^|/)conf/[^/]+/(parameters[^/]*|[^/]+/parameters[^/]*)\.ya?ml$", re.I)
 #: an environment variable or argument carrying a run's JSON configuration.
@@ -320,8 +322,10 @@ def _logged_model_dirs(files: list[str]) -> set[str]:
 
 
 def _loader_lines(facts: PyFacts) -> set[int]:
-    """Lines where a source calls a config loader (``yaml.safe_load``, ``OmegaConf.load``...)."""
-    return {c.line for c in facts.calls if _LOADER.match(c.name) or _LOADER.match("." + call_tail(c.name))}
+    """Lines where a source calls a config loader (``yaml.safe_load``, ``OmegaConf.load``...), or
+    hands a config file to a framework that reads it (ZenML ``pipeline.with_options(config_path=...)``)."""
+    return {c.line for c in facts.calls if _LOADER.match(c.name) or _LOADER.match("." + call_tail(c.name))
+            or any(c.has_kwarg(k) for k in _CONFIG_KWARGS)}
 
 
 def _module_names(path: str) -> set[str]:

@@ -2,14 +2,18 @@
 sends on drift or threshold breaches."""
 from __future__ import annotations
 
+import ast
 import re
 
-from detectors.monitoring.source import Hit, Source
+from detectors.flow import Function, Module, Project, callee, dotted, own_nodes, source
+from detectors.monitoring.source import Hit, Source, identifiers
 from detectors.shapes import dicts, get_in
+from scanner.parsing.python import walk
 
 _NOTIFY_CONTEXT = re.compile(r"drift|threshold|alert|degrad|anomal|exceed|breach|(?<![a-z])sl[oa](?![a-z])")
-#: where a notification goes: chat webhooks, pagers, or an issue opened for someone to review.
-_WEBHOOK = re.compile(r"webhook|slack|teams|discord|pagerduty|opsgenie|(create|open|post|file)_\w*issue|jira")
+#: where a notification goes: chat webhooks and bots, pagers, or an issue opened for someone to review.
+_WEBHOOK = re.compile(r"webhook|slack|teams|discord|telegram|mattermost|pagerduty|opsgenie|"
+                      r"(create|open|post|file)_\w*issue|jira")
 
 
 def threshold_notification(src: Source) -> Hit | None:
@@ -22,6 +26,61 @@ def threshold_notification(src: Source) -> Hit | None:
     if call is None or not src.mentions(_NOTIFY_CONTEXT):
         return None
     return Hit(src.path, call.line, f"notification sent on a monitored condition ({call.name})")
+
+
+#: what a notifier's body calls to deliver its message (last names of the calls).
+_DELIVERS = frozenset({"post", "urlopen", "sendmail", "send_message", "chat_postMessage", "publish", "notify"})
+#: calls that run a task later (``notify.submit(msg)``, ``notify.delay(msg)``): the task is the owner.
+_DEFERRED = frozenset({"submit", "fn", "map", "delay", "apply_async", "remote"})
+_NOTIFIER_HINTS = ("webhook", "slack", "teams", "discord", "telegram", "mattermost", "pagerduty", "opsgenie")
+
+
+def notification_on_condition(project: Project) -> Hit | None:
+    """A project function that sends a chat or pager message, called on a monitored condition in
+    another place (``if data_drift_detected: notify_telegram.submit("Drift detected")``): the
+    notification and the condition that sends it often live in different modules."""
+    notifiers: dict[int, tuple[Module, Function]] = {}
+    for module in project.modules(*_NOTIFIER_HINTS):
+        if not _WEBHOOK.search(" ".join(identifiers(module.tree))):
+            continue
+        for fn in module.all_functions():
+            if fn.calls & _DELIVERS:
+                notifiers[id(fn.node)] = (module, fn)
+    if not notifiers:
+        return None
+    names = sorted({fn.name for _, fn in notifiers.values()})
+    for module in project.modules(*names, pattern=re.compile(_NOTIFY_CONTEXT.pattern, re.I)):
+        for call, why in _calls_on_condition(module, set(names)):
+            name = callee(call)
+            owner = dotted(call.func).rpartition(".")[0].split(".")
+            if name in _DEFERRED and owner[-1] in names:
+                name, owner = owner[-1], owner[:-1]
+            for target in project.resolve(module, str(name), owner[-1] if owner and owner[-1] else None)[1]:
+                if id(target.node) in notifiers:
+                    home = notifiers[id(target.node)][0]
+                    return Hit(module.path, call.lineno, f"{target.name} ({home.path}:{target.line}) sends a message; "
+                                                          f"called {why}")
+    return None
+
+
+def _calls_on_condition(module: Module, names: set[str]) -> list[tuple[ast.Call, str]]:
+    """Calls of ``names`` made under a monitored condition (``if drift_detected:``) or carrying a
+    message about one (``notify("Drift detected")``)."""
+    out = []
+    for node in walk(module.tree):
+        if isinstance(node, ast.If) and _NOTIFY_CONTEXT.search(source(node.test).lower()):
+            out += [(c, f"when {source(node.test)}") for stmt in node.body for c in [stmt, *own_nodes(stmt)]
+                    if isinstance(c, ast.Call) and _named(c, names)]
+        elif isinstance(node, ast.Call) and _named(node, names):
+            text = " ".join(a.value for a in walk(node) if isinstance(a, ast.Constant) and isinstance(a.value, str))
+            if _NOTIFY_CONTEXT.search(text.lower()):
+                out.append((node, f"with a message about {_NOTIFY_CONTEXT.search(text.lower()).group(0)}"))
+    return sorted(out, key=lambda item: item[0].lineno)
+
+
+def _named(call: ast.Call, names: set[str]) -> bool:
+    name = callee(call)
+    return name in names or name in _DEFERRED and dotted(call.func).rpartition(".")[0].split(".")[-1] in names
 
 
 def _rules_of(doc: dict) -> list[dict]:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from detectors.monitoring.alerting import alert_rules, threshold_notification
+from detectors.monitoring.alerting import alert_rules, notification_on_condition, threshold_notification
 from detectors.monitoring.dashboards import dashboard_provider, grafana_dashboard, monitoring_app
-from detectors.monitoring.drift import statistical_drift
+from detectors.monitoring.drift import data_profile, statistical_drift
 from detectors.flow import project
 from detectors.monitoring.feedback import feedback_store, ground_truth_join
 from detectors.monitoring.findings import Findings
 from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
-from detectors.monitoring.instrumentation import (evaluation_report, logging_setup, prediction_logging,
-                                                  request_telemetry)
+from detectors.monitoring.instrumentation import (evaluation_report, logging_setup, monitoring_report,
+                                                  prediction_logging, request_telemetry, task_logging)
 from detectors.monitoring.retraining import retraining_on_monitoring
 from detectors.monitoring.schedules import (code_schedule, cron_monitoring, is_cron_file, monitoring_cronjob,
                                             prefect_deployments)
@@ -31,9 +31,12 @@ from scanner.parsing.structured import load_json, load_yaml
 PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (LOGGING, "logging-config", logging_setup),
     (LOGGING, "evaluation-report", evaluation_report),
+    (LOGGING, "task-logs", task_logging),
+    (LOGGING, "monitoring-report", monitoring_report),
     (INSTRUMENTATION, "request-telemetry", request_telemetry),
     (INSTRUMENTATION, "prediction-log", prediction_logging),
     (DRIFT, "statistical-drift", statistical_drift),
+    (DRIFT, "data-profile", data_profile),
     (ALERTING, "threshold-notification", threshold_notification),
     (DASHBOARDS, "monitoring-app", monitoring_app),
     (SCHEDULED, "orchestrator-schedule", code_schedule),
@@ -66,6 +69,9 @@ def collect(ctx: ScanContext) -> Findings:
     store = feedback_store(project(ctx))
     if store:
         found.add(FEEDBACK, "feedback-store", store)
+    notice = notification_on_condition(project(ctx))
+    if notice:
+        found.add(ALERTING, "notification-on-condition", notice)
     found.demote_orphan_provisioning()
     return found
 

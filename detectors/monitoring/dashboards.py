@@ -2,22 +2,29 @@
 monitoring."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from detectors.monitoring.source import Hit, Source
 from detectors.shapes import as_list, dicts
 
 _APP_FRAMEWORKS = ("streamlit", "dash", "panel")
+#: what an app shows when it is a dashboard: charts, metrics and tables (a chat or a prediction
+#: form that only mentions monitoring shows none of them).
+_DISPLAY = re.compile(r"^(streamlit\.(line_chart|area_chart|bar_chart|scatter_chart|plotly_chart|altair_chart|"
+                      r"vega_lite_chart|pyplot|bokeh_chart|metric|dataframe|table)"
+                      r"|dash\.(dcc\.)?Graph|dash_core_components\.Graph|panel\.(pane|indicators)\.\w+)$")
 
 
 def monitoring_app(src: Source) -> Hit | None:
-    """A Streamlit/Dash/Panel app about monitoring (not a prediction demo, not static plots)."""
+    """A Streamlit/Dash/Panel app about monitoring that shows charts, metrics or tables (not a
+    prediction demo, not static plots, not a chat app calling a monitoring helper)."""
     module = src.facts.imports_any(_APP_FRAMEWORKS)
     if module is None or not src.monitoring:
         return None
     top = module.split(".")[0]
-    call = next((c for c in src.facts.calls if c.name.startswith(top + ".")), None)
-    return Hit(src.path, call.line, f"{top} monitoring app") if call else None
+    call = next((c for c in src.facts.calls if _DISPLAY.match(c.name)), None)
+    return Hit(src.path, call.line, f"{top} monitoring app ({call.name.rsplit('.', 1)[-1]})") if call else None
 
 
 def dashboard_provider(doc: dict) -> bool:

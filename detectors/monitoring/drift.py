@@ -14,11 +14,48 @@ _PSI_ARGS = frozenset({"expected", "actual"})
 
 
 def statistical_drift(src: Source) -> Hit | None:
-    """Custom drift checks: two-sample tests in monitoring code, or a PSI function."""
+    """Custom drift checks: two-sample tests in monitoring code, a PSI function, or a distance
+    between reference and current data (embeddings, feature means) in code about drift."""
     psi = next((d for d in sorted(src.facts.defs) if _PSI_DEF.search(d)), None)
     if psi and ("population_stability" in psi.lower() or src.monitoring or _PSI_ARGS <= src.names):
         return Hit(src.path, None, f"population stability index computed ({psi})")
     call = src.call(*(r"scipy\.[\w.]*" + t for t in _STAT_TESTS))
     if call and src.monitoring:
         return Hit(src.path, call.line, f"statistical drift test ({call.name})")
+    # a distance alone measures anything (a nearest neighbour, a retrieval score): it is a drift
+    # check where the code is about drift and compares a reference with current data
+    if "drift" in src.lower and src.mentions(_DRIFT) and src.mentions(_REFERENCE):
+        call = src.call(r"scipy\.spatial\.distance\.\w+")
+        if call:
+            return Hit(src.path, call.line, f"drift measured as a distance from reference data ({call.name})")
     return None
+
+
+_DRIFT = re.compile(r"drift")
+_REFERENCE = re.compile(r"reference|baseline")
+#: statistics of a batch's columns: their distribution, and their missing values.
+_DISTRIBUTION = frozenset({"mean", "avg", "std", "stddev", "stddev_samp", "stddev_pop", "var", "variance",
+                           "median", "quantile", "percentile_approx", "nunique", "countDistinct", "min", "max"})
+_MISSING = frozenset({"isnull", "isNull", "isna", "null_count", "isnan"})
+_STORE = re.compile(r"\binsert\s+into\b", re.I)
+
+
+def data_profile(src: Source) -> Hit | None:
+    """Monitoring code that profiles each batch of data (distribution and missing values of its
+    columns) and stores the profile, so quality can be followed over time."""
+    if "null" not in src.lower and "isna" not in src.lower and "isnan" not in src.lower:
+        return None  # no missing values counted: the module need not be parsed
+    if not src.monitoring or not src.facts.imports_any(("pandas", "polars", "pyspark", "numpy")):
+        return None
+    tails = {c.name.rsplit(".", 1)[-1]: c for c in src.facts.calls}
+    missing = sorted(_MISSING & tails.keys())
+    distribution = sorted(_DISTRIBUTION & tails.keys())
+    if not missing or not distribution:
+        return None
+    store = src.call(r"\.to_sql", r"\.insert_one", r"\.insert_many", r"\.insert_rows_json", r"\.executemany") \
+        or (src.call(r"\.execute") if _STORE.search(src.text) else None)
+    if store is None:
+        return None
+    line = tails[missing[0]].line
+    return Hit(src.path, line, f"data profile of each batch stored ({', '.join(distribution[:2] + missing[:1])} "
+                               f"-> {store.name.rsplit('.', 1)[-1]})")

@@ -23,7 +23,9 @@ def logging_setup(src: Source) -> Hit | None:
     call = src.call(r"logging\.basicConfig", r"logging\.config\.dictConfig", r"logging\.config\.fileConfig")
     handler = src.call(r"logging\.(handlers\.)?\w*Handler")
     if call is None and src.call(r"logging\.getLogger"):
-        call = handler or src.call(r"\.addHandler")
+        # a level set on a logger of the module: a serverless runtime (AWS Lambda) gives the root
+        # logger its handler, the code chooses what reaches it
+        call = handler or src.call(r"\.addHandler") or src.call(r"\.setLevel")
     elif call is None and handler and src.call(r"\.addHandler"):
         # a project Logger subclass (or logging.Logger(...)) built with its own handlers
         call = handler
@@ -32,6 +34,40 @@ def logging_setup(src: Source) -> Hit | None:
         hydra = src.call(r"hydra\.main")
         return Hit(src.path, hydra.line, "logging configured by Hydra (@hydra.main: a log file per run)") if hydra else None
     return Hit(src.path, call.line, f"logging configured ({call.name})")
+
+
+#: orchestrators that keep the log of every task run, and the loggers they hand to task code.
+_ORCHESTRATORS = ("airflow", "prefect", "dagster", "zenml", "kfp", "metaflow", "flytekit")
+_TASK_LOGGERS = (r"prefect\.get_run_logger", r"prefect\.logging\.get_run_logger", r"dagster\.get_dagster_logger",
+                 r"zenml\.logger\.get_logger", r"logging\.getLogger", r"loguru\.logger\.\w+")
+_LOG_CALLS = (r"\.info", r"\.warning", r"\.error", r"\.exception", r"\.debug")
+
+
+def task_logging(src: Source) -> Hit | None:
+    """Code of an orchestrated pipeline that logs: the orchestrator keeps each task run's log."""
+    orchestrator = src.facts.imports_any(_ORCHESTRATORS)
+    if orchestrator is None or "log" not in src.lower:
+        return None
+    logger = src.call(*_TASK_LOGGERS)
+    if logger is None or src.call(*_LOG_CALLS) is None:
+        return None
+    name = orchestrator.split(".")[0]
+    return Hit(src.path, logger.line, f"task logs kept by {name} ({logger.name.rsplit('.', 1)[-1]})")
+
+
+#: monitoring libraries whose reports a run writes to a file.
+_REPORT_LIBRARIES = ("evidently", "deepchecks", "whylogs", "nannyml")
+
+
+def monitoring_report(src: Source) -> Hit | None:
+    """A drift or data-quality report written to a file each time the code runs."""
+    library = src.facts.imports_any(_REPORT_LIBRARIES)
+    if library is None:
+        return None
+    call = src.call(r"\.save_html", r"\.save_json", r"\.save_as_html")
+    if call is None:
+        return None
+    return Hit(src.path, call.line, f"{library.split('.')[0]} report written on each run ({call.name.rsplit('.', 1)[-1]})")
 
 
 def evaluation_report(src: Source) -> Hit | None:
@@ -62,13 +98,18 @@ def request_telemetry(src: Source) -> Hit | None:
 #: a function that keeps each prediction the service makes (``save_prediction_to_gcp``,
 #: ``log_inference``, ``store_predictions``): what was served, recorded for later analysis.
 _PREDICTION_LOG = re.compile(r"^_?(save|log|store|record|write|persist|insert|upload|push)_\w*(prediction|inference|request)s?\w*$"
-                             r"|^_?\w*(prediction|inference)s?_(log|logger|logging|store|record|writer)$", re.I)
+                             r"|^_?\w*(prediction|inference)s?_(log|logger|logging|store|record|writer)$"
+                             # each answer handed to a metrics service (``post_response_to_metric_service``)
+                             r"|^_?(post|send|push|report|publish|log|save|store|record)_\w*_to_\w*(metric|monitor)\w*$",
+                             re.I)
+#: apps that serve predictions to people: web services, and chat or demo UIs.
+_SERVING_APPS = _WEB + ("streamlit", "gradio")
 
 
 def prediction_logging(src: Source) -> Hit | None:
     """A service that records every prediction it serves: its module serves requests and calls (or
     hands to a background task) a function named for keeping predictions, defined in the project."""
-    if not src.facts.imports_any(_WEB):
+    if not src.facts.imports_any(_SERVING_APPS):
         return None
     keepers = {n for n in src.names if _PREDICTION_LOG.match(n)}
     for call in src.facts.calls:

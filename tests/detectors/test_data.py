@@ -181,6 +181,13 @@ def test_dvc_in_readme_is_declared(make_repo):
     ({"src/plot.py": "import numpy as np\n\ndef draw(values):\n    return np.clip(values, 0, 1)\n"}, False),
     # an image only opened, not shaped: nothing is prepared
     ({"app/decode.py": "from PIL import Image\n\ndef show(path):\n    return Image.open(path)\n"}, False),
+    # a web app's upload decoded from the request and converted back: one request, no dataset
+    ({"util.py": "import base64\nfrom io import BytesIO\nimport numpy as np\nfrom PIL import Image\n\n"
+                 "def base64_to_pil(data):\n    return Image.open(BytesIO(base64.b64decode(data)))\n\n"
+                 "def np_to_pil(arr):\n    return Image.fromarray(arr.astype('uint8'), 'RGB')\n"}, False),
+    # the same reader over files on disk loads a dataset
+    ({"src/images.py": "import numpy as np\nfrom PIL import Image\n\n"
+                       "def load(paths):\n    return [np.asarray(Image.open(p)).astype('float32') for p in paths]\n"}, True),
 ])
 def test_prep_code(make_repo, files, expected):
     assert ("data.prep_code" in data_signals(make_repo, files)) is expected

@@ -196,6 +196,80 @@ def open_github_issue(title, body):
     return requests.post("https://api.github.com/repos/o/r/issues", json={"title": title, "body": body})
 """
 
+AIRFLOW_TASK = """\
+import logging
+from airflow.models import Variable
+
+logger = logging.getLogger("train")
+
+
+def train(config):
+    logger.info("training with %s", Variable.get("model"))
+"""
+
+EVIDENTLY_REPORT = """\
+from evidently import Report
+from evidently.presets import DataDriftPreset
+
+
+def monitor(ref, cur, day):
+    report = Report(metrics=[DataDriftPreset()])
+    result = report.run(reference_data=ref, current_data=cur)
+    result.save_html(f"monitor/reports/{day}-data-drift.html")
+"""
+
+EMBEDDING_DRIFT = """\
+from statistics import mean
+from scipy.spatial import distance
+
+
+def compute_embedding_drift(reference_embeddings, current_embeddings):
+    reference_mean = [mean(e) for e in reference_embeddings]
+    current_mean = [mean(e) for e in current_embeddings]
+    return distance.euclidean(reference_mean, current_mean)
+"""
+
+DATA_PROFILE = """\
+import pyspark.sql.functions as F
+
+
+def update_features_stats(data, columns, cursor):
+    stats = []
+    for column in columns:
+        stats.append(F.mean(column).alias(f"mean_{column}"))
+        stats.append(F.stddev(column).alias(f"std_{column}"))
+        stats.append(F.sum(F.col(column).isNull().cast("int")).alias(f"nan_{column}"))
+    row = data.select(stats).toPandas()
+    cursor.execute("INSERT INTO features_stats VALUES (%s)", tuple(row.iloc[0]))
+"""
+
+TELEGRAM_NOTIFIER = """\
+import os
+import requests
+
+BOT_TOKEN = os.getenv("TELEGRAM_BOT_TOKEN")
+
+
+def notify_telegram(message):
+    url = f"https://api.telegram.org/bot{BOT_TOKEN}/sendMessage"
+    requests.post(url, json={"chat_id": os.getenv("TELEGRAM_CHAT_ID"), "text": message})
+"""
+
+DRIFT_FLOW = """\
+from prefect import flow
+from tasks.notify import notify_telegram
+from tasks.monitor import monitor
+
+
+@flow
+def daily():
+    notify_telegram.submit("Started")
+    data_drift_detected = monitor()
+    if data_drift_detected:
+        notify_telegram.submit("Drift detected")
+"""
+
+
 POSITIVE = [
     ("basicConfig", {"src/train.py": "import logging\nlogging.basicConfig(level=logging.INFO)\n"}, LOGGING),
     ("logger with handler", {"src/utils/logger.py": (
@@ -268,6 +342,28 @@ POSITIVE = [
         "if __name__ == '__main__':\n    drift_flow.serve(name='drift', cron='0 * * * *')\n")}, SCHEDULED),
     ("prefect.yaml in a subfolder", {"orchestration/prefect.yaml": PREFECT_YAML,
                                      "orchestration/flows/check.py": PREFECT_FLOW}, SCHEDULED),
+    # a Lambda handler sets the level of the root logger the runtime configured
+    ("lambda logger level", {"lambda/handler.py": (
+        "import logging\nlogger = logging.getLogger()\nlogger.setLevel(logging.INFO)\n\n"
+        "def handler(event, context):\n    logger.info('event %s', event)\n")}, LOGGING),
+    ("airflow task logs", {"dags/tasks/train.py": AIRFLOW_TASK}, LOGGING),
+    ("prefect run logger", {"flows/train.py": (
+        "from prefect import flow, get_run_logger\n\n@flow\ndef train():\n"
+        "    get_run_logger().info('training started')\n")}, LOGGING),
+    ("evidently report written per run", {"tasks/monitor.py": EVIDENTLY_REPORT}, LOGGING),
+    ("embedding drift distance", {"steps/embedding_drift.py": EMBEDDING_DRIFT}, DRIFT),
+    ("data profile stored per batch", {"dags/tasks/monitoring.py": DATA_PROFILE}, DRIFT),
+    ("answers sent to a metric service", {
+        "app/app.py": ("import streamlit as st\nfrom app_utils.monitoring import post_response_to_metric_service\n\n"
+                       "answer = st.chat_input('Ask')\nif answer:\n"
+                       "    post_response_to_metric_service('http://metrics:5000/readability', answer)\n"),
+        "app_utils/monitoring.py": ("import requests\n\ndef post_response_to_metric_service(url, response):\n"
+                                    "    return requests.post(url, json={'response': response})\n")}, INSTRUMENTATION),
+    ("chat notifier called on drift", {"tasks/notify.py": TELEGRAM_NOTIFIER,
+                                       "flows/daily.py": DRIFT_FLOW}, ALERTING),
+    ("notifier given a drift message", {"tasks/notify.py": TELEGRAM_NOTIFIER, "flows/daily.py": (
+        "from tasks.notify import notify_telegram\n\ndef run(report):\n"
+        "    notify_telegram(f\"Data drift share {report['share']:.2f}\")\n")}, ALERTING),
 ]
 
 
@@ -293,6 +389,37 @@ TRAPS = [
                                         "hooks/post_gen_project.py": "import logging\nlogging.basicConfig()\n"},
      LOGGING),
     ("getLogger without handlers", {"src/a.py": "import logging\nlog = logging.getLogger(__name__)\n"}, LOGGING),
+    # a logger in a library module no orchestrator runs, with no handler and no level
+    ("logger in plain library code", {"src/lib.py": (
+        "import logging\nlog = logging.getLogger(__name__)\n\ndef f():\n    log.info('x')\n")}, LOGGING),
+    # an Evidently report shown in a notebook-like script, never written
+    ("evidently report not written", {"tasks/monitor.py": EVIDENTLY_REPORT.replace(
+        '    result.save_html(f"monitor/reports/{day}-data-drift.html")\n', "    return result.dict()\n")}, LOGGING),
+    # a distance with no reference data: nearest neighbours in retrieval code about drift in words only
+    ("distance in retrieval code", {"search/knn.py": (
+        "from scipy.spatial import distance\n\ndef nearest(query, docs):\n"
+        "    return min(docs, key=lambda d: distance.cosine(query, d))\n")}, DRIFT),
+    ("distance in drift code without a reference", {"monitoring/drift.py": (
+        "from scipy.spatial import distance\n\ndef spread(a, b):\n    return distance.cosine(a, b)\n")}, DRIFT),
+    # statistics printed, never stored; or stored with no missing values counted
+    ("data profile not stored", {"monitoring/stats.py": DATA_PROFILE.replace(
+        '    cursor.execute("INSERT INTO features_stats VALUES (%s)", tuple(row.iloc[0]))\n', "    print(row)\n")},
+     DRIFT),
+    ("metric means stored", {"monitoring/metrics.py": (
+        "import pandas as pd\n\ndef store(df, cursor):\n    m = df['rmse'].mean()\n"
+        "    cursor.execute('INSERT INTO metrics VALUES (%s)', (m, df['rmse'].std()))\n")}, DRIFT),
+    # a notifier nobody calls on a condition, or called on start-up only
+    ("notifier on status only", {"tasks/notify.py": TELEGRAM_NOTIFIER, "flows/daily.py": (
+        "from tasks.notify import notify_telegram\n\ndef run():\n    notify_telegram('Pipeline started')\n")},
+     ALERTING),
+    # a helper named for notifying that sends nothing
+    ("print named notify on drift", {"flows/daily.py": (
+        "def notify(msg):\n    print(msg)\n\ndef run(drift_detected):\n    if drift_detected:\n        notify('drift')\n")},
+     ALERTING),
+    # a chat app that imports its monitoring helpers shows no dashboard
+    ("chat app with monitoring helpers", {"app/app.py": (
+        "import streamlit as st\nfrom app_utils.monitoring import post_response\n\n"
+        "q = st.chat_input('Ask')\nst.write(q)\n")}, DASHBOARDS),
     ("ks test in a notebook", {"analysis.ipynb": (
         '{"cells": [{"cell_type": "code", "source": ["from scipy.stats import ks_2samp\\n",'
         ' "drift = ks_2samp(a, b)"]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')}, DRIFT),

@@ -370,6 +370,13 @@ def create_pipeline(**kwargs):
     ({"configs/train.yaml": "lr: 0.1\n",
       "train.py": "import hydra\n@hydra.main(config_path='configs', config_name='train', version_base=None)\n"
                   "def main(cfg):\n    print(cfg.lr)\n"}, True),
+    # a ZenML run config handed to the pipeline that reads it
+    ({"pipelines/embed/config_embed.yaml": "steps:\n  load_data:\n    parameters:\n      data_version: v2\n",
+      "run.py": "from pipelines.embed import embed_pipeline\n\n"
+                "embed_pipeline.with_options(config_path='pipelines/embed/config_embed.yaml')()\n"}, True),
+    # the same config that nothing hands on
+    ({"pipelines/embed/config_embed.yaml": "steps:\n  load_data:\n    parameters:\n      data_version: v2\n",
+      "run.py": "from pipelines.embed import embed_pipeline\n\nembed_pipeline()\n"}, False),
     # parameters nobody reads: no Kedro pipeline takes params: inputs
     ({"conf/base/parameters.yml": "alpha: 0.1\n", "src/app.py": "print('hello')\n"}, False),
     ({"conf/base/parameters.yml": "alpha: 0.1\n",
