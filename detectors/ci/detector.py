@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
 from detectors.ci import classify as k
+from detectors.ci import github
 from detectors.ci.analysis import Finding, JobAnalyser
 from detectors.ci.discovery import pipelines
 from detectors.ci.model import AUTOMATIC, DELIVERY, PULL_REQUEST, SCHEDULE, Job, Pipeline
@@ -40,9 +41,9 @@ def read_ci(ctx: ScanContext) -> CIRead:
 def _read(ctx: ScanContext) -> CIRead:
     found = pipelines(ctx)
     readable = [p for p in found if not p.error]
-    callers = _caller_triggers(readable)
+    callers = _callers(readable)
     analyser = JobAnalyser(ctx)
-    jobs = [(_with_callers(job, callers), p.ci) for p in readable for job in p.jobs]
+    jobs = [(_with_callers(job, p, callers), p.ci) for p in readable for job in p.jobs]
     findings = [(f, ci) for job, ci in jobs for f in analyser.findings(job)]
     return CIRead(found, [j for j, ci in jobs if ci], [f for f, _ in findings], [f for f, ci in findings if ci])
 
@@ -230,17 +231,22 @@ def _needs(job: Job, name: str, file: str, findings: list[Finding], depth: int =
     return any(_needs(jobs[n], name, file, findings, depth + 1) for n in job.needs if n in jobs)
 
 
-def _caller_triggers(readable: list[Pipeline]) -> dict[str, frozenset[str]]:
-    out: dict[str, frozenset[str]] = {}
+def _callers(readable: list[Pipeline]) -> dict[str, tuple[frozenset[str], dict[str, str]]]:
+    """Reusable workflow path -> triggers of the workflows calling it, and the inputs the first
+    caller hands it."""
+    out: dict[str, tuple[frozenset[str], dict[str, str]]] = {}
     for pipeline in readable:
-        for path, triggers in pipeline.called_workflows:
-            out[path] = out.get(path, frozenset()) | triggers
+        for path, triggers, handed in pipeline.called_workflows:
+            before, values = out.get(path, (frozenset(), {}))
+            out[path] = (before | triggers, values or dict(handed))
     return out
 
 
-def _with_callers(job: Job, callers: dict[str, frozenset[str]]) -> Job:
-    """A reusable workflow's jobs run on the triggers of the workflows that call it."""
-    extra = callers.get(job.file)
-    if not extra:
+def _with_callers(job: Job, pipeline: Pipeline, callers: dict[str, tuple[frozenset[str], dict[str, str]]]) -> Job:
+    """A reusable workflow's jobs run on the triggers of the workflows that call it, with the
+    inputs they hand it (else the inputs' defaults) in their commands."""
+    extra, handed = callers.get(job.file, (frozenset(), {}))
+    values = {**dict(pipeline.input_defaults), **handed}
+    if not extra and not values:
         return job
-    return replace(job, triggers=job.triggers | extra)
+    return replace(job, triggers=job.triggers | extra, steps=tuple(github.with_inputs(s, values) for s in job.steps))

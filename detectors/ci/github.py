@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import replace
 from typing import Any
 
 from detectors.ci import model as m
@@ -77,6 +78,52 @@ def _workdir(job: dict) -> str:
     return str(run.get("working-directory") or "")
 
 
+#: an input read in an expression: ``${{ inputs.name }}``, ``${{ github.event.inputs.name }}``, with
+#: a literal fallback (``${{ inputs.model || 'nyc_taxi' }}``).
+_INPUT = re.compile(r"""\$\{\{\s*(?:github\.event\.)?inputs\.([\w-]+)\s*(?:\|\|\s*['"]([^'"]*)['"]\s*)?\}\}""")
+
+
+def scalars(value: Any) -> tuple[tuple[str, str], ...]:
+    """``with:`` values that are scalars, as (name, text) pairs."""
+    if not isinstance(value, dict):
+        return ()
+    return tuple((str(k), str(v).lower() if isinstance(v, bool) else str(v))
+                 for k, v in value.items() if isinstance(v, (str, int, float, bool)))
+
+
+def input_defaults(inputs: Any) -> tuple[tuple[str, str], ...]:
+    """Defaults of an ``inputs:`` mapping (an action's, or a workflow's ``workflow_call``)."""
+    if not isinstance(inputs, dict):
+        return ()
+    return scalars({k: v.get("default") for k, v in inputs.items() if isinstance(v, dict)})
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    """``text`` with the inputs it reads replaced by their values (a fallback literal when the
+    input has none); inputs of unknown value are left as written."""
+    if "inputs." not in text:
+        return text
+    return _INPUT.sub(lambda m: values.get(m.group(1)) or (m.group(2) if m.group(2) is not None else m.group(0)),
+                      text)
+
+
+def with_inputs(step: Step, values: dict[str, str]) -> Step:
+    """A step with the inputs it reads filled in."""
+    if not values:
+        return step
+    return replace(step, run=substitute(step.run, values), args=substitute(step.args, values),
+                   inputs=tuple((k, substitute(v, values)) for k, v in step.inputs))
+
+
+def _workflow_defaults(on: Any) -> tuple[tuple[str, str], ...]:
+    events = on if isinstance(on, dict) else {}
+    out: dict[str, str] = {}
+    for event in ("workflow_dispatch", "workflow_call"):
+        conf = events.get(event)
+        out.update(input_defaults(conf.get("inputs")) if isinstance(conf, dict) else ())
+    return tuple(out.items())
+
+
 def _steps(job: dict, finder: LineFinder, start: int, root: str = "") -> list[Step]:
     out: list[Step] = []
     cursor = start
@@ -97,6 +144,7 @@ def _steps(job: dict, finder: LineFinder, start: int, root: str = "") -> list[St
             neutered=truthy(raw.get("continue-on-error")) or disabled_condition(raw.get("if")),
             workdir=_under(root, str(raw.get("working-directory") or workdir)),
             include=_under(root, uses.split("@", 1)[0]) if uses.startswith("./") else "",
+            inputs=scalars(raw.get("with")) if uses.startswith("./") else (),
         ))
     return out
 
@@ -125,6 +173,7 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
     # rejects the workflow: none of its jobs can ever run.
     never_runs = not on
     base = triggers(on)
+    defaults = _workflow_defaults(on)
     finder = LineFinder(text)
     jobs_line = finder.key("jobs") or 1
     jobs: list[Job] = []
@@ -136,14 +185,15 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
         job_triggers = _job_triggers(base, job.get("if"))
         steps = _steps(job, finder, line or jobs_line, project_root(path))
         uses = str(job.get("uses") or "")
-        if uses:  # a reusable workflow: its jobs run with this workflow's triggers
+        if uses:  # a reusable workflow: its jobs run with this workflow's triggers and the inputs it hands on
             steps.append(Step(line=finder.text(uses, line or 1), uses=uses, args=flatten(job.get("with"))))
             if uses.startswith("./"):
-                called.append((_under(project_root(path), uses[2:].split("@", 1)[0]), job_triggers))
+                handed = tuple((k, substitute(v, dict(defaults))) for k, v in scalars(job.get("with")))
+                called.append((_under(project_root(path), uses[2:].split("@", 1)[0]), job_triggers, handed))
         jobs.append(Job(
             file=path, system=SYSTEM, name=str(name), line=line, triggers=job_triggers,
             steps=tuple(steps), environment=_environment(job.get("environment")),
             neutered=never_runs or truthy(job.get("continue-on-error")) or disabled_condition(job.get("if")),
             needs=tuple(str(n) for n in one_or_many(job.get("needs"))),
         ))
-    return Pipeline(path, SYSTEM, tuple(jobs), called_workflows=tuple(called))
+    return Pipeline(path, SYSTEM, tuple(jobs), called_workflows=tuple(called), input_defaults=defaults)

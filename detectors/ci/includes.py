@@ -84,9 +84,23 @@ class Includes:
             out.append(step)
             path = self._template(system, step, step.file or here, stack) if step.include else None
             if path is not None:
-                inner = [s if s.file else replace(s, file=path) for job in self._load(system, path) for s in job.steps]
+                values = self._inputs(system, path, step)
+                inner = [github.with_inputs(s if s.file else replace(s, file=path), values)
+                         for job in self._load(system, path) for s in job.steps]
                 out += self._steps(system, self._take(inner, lambda s: 1), path, (*stack, path))
         return out
+
+    def _inputs(self, system: str, path: str, step: Step) -> dict[str, str]:
+        """What a local action's steps read as inputs: the calling step's values over the action's
+        defaults (``${{ inputs.script }}`` becomes the command the caller hands it)."""
+        if system != github.SYSTEM:
+            return {}
+        try:
+            docs = self.ctx.structured(path)
+        except ParseError:
+            docs = []
+        doc = docs[0] if docs and isinstance(docs[0], dict) else {}
+        return {**dict(github.input_defaults(doc.get("inputs"))), **dict(step.inputs)}
 
     def _template(self, system: str, step: Step, here: str, stack: tuple[str, ...]) -> str | None:
         """The file a reference names, when it exists and is not already being expanded."""

@@ -54,6 +54,8 @@ class Step:
     """File the step is written in when it is not the job's (an included template)."""
     include: str = ""
     """Template or local action the step stands for, as written; discovery adds its steps after it."""
+    inputs: tuple[tuple[str, str], ...] = ()
+    """Values the step hands to a local action or reusable workflow (GitHub ``with:`` scalars)."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,11 @@ class Pipeline:
     system: str
     jobs: tuple[Job, ...] = ()
     error: str | None = None
-    called_workflows: tuple[tuple[str, frozenset[str]], ...] = field(default=())
-    """(local reusable workflow path, triggers of the caller) for GitHub ``jobs.x.uses``."""
+    called_workflows: tuple[tuple[str, frozenset[str], tuple[tuple[str, str], ...]], ...] = field(default=())
+    """(local reusable workflow path, triggers of the caller, inputs it hands on) for GitHub
+    ``jobs.x.uses``."""
+    input_defaults: tuple[tuple[str, str], ...] = ()
+    """Defaults of the inputs a workflow takes (GitHub ``workflow_call``/``workflow_dispatch``)."""
     ci: bool = True
     """False for an orchestrator's job definitions (Databricks jobs): they count for schedules and
     data pipelines, not as CI."""

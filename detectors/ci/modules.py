@@ -51,7 +51,9 @@ _PIPELINE_RUNS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     ((), ("google.cloud.aiplatform.pipeline_jobs.PipelineJob*.*",)),
     ((), ("kfp.*Client.create_run_from_*",)),
     ((), ("kfp.*Client.run_pipeline",)),
-    ((), ("tfx.orchestration.*DagRunner.run",)),
+    # a Kubeflow runner only compiles the pipeline to a file; the local and Beam runners run it
+    ((), ("tfx.orchestration.*LocalDagRunner.run",)),
+    ((), ("tfx.orchestration.*BeamDagRunner.run",)),
     ((), ("azure.ai.ml.MLClient.jobs.create_or_update",)),
     ((), ("azureml.core.Experiment.submit",)),
     ((), ("azureml.pipeline.core.*.submit",)),
@@ -158,14 +160,33 @@ class Modules:
         for guard, patterns in _COMPILED_RUNS:
             if guard and not any(_imports(f, guard) for _, f in reach):
                 continue
-            found = [_first(calls, (p,)) for p in patterns]
-            if all(found):
-                call = found[-1]
-                kinds = {k.DATA_PIPELINE}
-                if any(self._trains(p, f) for p, f in reach):
-                    kinds.add(k.TRAIN)
-                return ModuleKinds(path, frozenset(kinds), call.line, f"calls {call.name.lstrip('.')}")
+            # the submission may sit in a project helper the module imports and calls (``execute_pipeline(job)``)
+            for where, found in ((p, [_first(calls if p == path else f.calls, (pat,)) for pat in patterns])
+                                 for p, f in reach):
+                if all(found) and (where == path or self._calls_helper(calls, where, found[-1].line)):
+                    call = found[-1]
+                    kinds = {k.DATA_PIPELINE}
+                    if any(self._trains(p, f) for p, f in reach):
+                        kinds.add(k.TRAIN)
+                    if where == path:
+                        return ModuleKinds(path, frozenset(kinds), call.line, f"calls {call.name.lstrip('.')}")
+                    return ModuleKinds(path, frozenset(kinds), None,
+                                       f"submits through {where}:{call.line} ({call.name.lstrip('.')})")
         return None
+
+    def _calls_helper(self, calls: tuple[Call, ...], helper: str, line: int) -> bool:
+        """One of ``calls`` runs the function of ``helper`` whose body holds ``line``, or a function
+        of ``helper`` that calls it (``prepare_and_execute`` -> ``execute`` -> the submission)."""
+        spans = self._function_spans(helper)
+        facts = self.ctx.python(helper)
+        owners = {name for name, (a, b) in spans.items() if a <= line <= b}
+        for _ in range(3):
+            callers = {name for name, (a, b) in spans.items() if facts is not None and any(
+                a <= c.line <= b and c.name.rsplit(".", 1)[-1] in owners for c in facts.calls)}
+            if callers <= owners:
+                break
+            owners |= callers
+        return any(c.name.rsplit(".", 1)[-1] in owners for c in calls)
 
     def _named_modules(self, path: str, args: tuple[str, ...], dirs: tuple[str, ...]) -> list[str]:
         """Local modules the command line names (``--module-name pipelines.abalone.pipeline``)."""
@@ -179,14 +200,31 @@ class Modules:
         return out[:MAX_LOCAL_MODULES]
 
     def _trains(self, path: str, facts: PyFacts) -> bool:
-        """The module builds or runs training: a training step, a fit call, a train function."""
+        """The module builds or runs training: a training step, a fit call, a train function, or a
+        pipeline definition with a training step in it."""
         if k.TRAIN in script_kinds(path.rsplit(".", 1)[0]):
             return True
         if _first(facts.calls, _TRAINING_STEPS) is not None:
             return True
         if _imports(facts, _ML_LIBS) and _first(facts.calls, _FIT) is not None:
             return True
-        return any(k.TRAIN in script_kinds(name) for name in facts.defs)
+        return any(k.TRAIN in script_kinds(name) for name in facts.defs) or self._training_step(path)
+
+    def _training_step(self, path: str) -> bool:
+        """A pipeline definition (a function decorated ``@pipeline``/``@dsl.pipeline``) names a
+        step for training (``train_step = components["train"](training_data=...)``)."""
+        text = self.ctx.text(path) or ""
+        tree = self.ctx.tree(path) if "pipeline" in text and "train" in text else None
+        if tree is None:
+            return False
+        for fn in walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                    _last_name(d.func if isinstance(d, ast.Call) else d) == "pipeline" for d in fn.decorator_list):
+                names = {n.id for n in walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                names |= {kw.arg for n in walk(fn) if isinstance(n, ast.Call) for kw in n.keywords if kw.arg}
+                if any(k.TRAIN in script_kinds(name) for name in names):
+                    return True
+        return False
 
     def _narrowed(self, path: str, facts: PyFacts, args: tuple[str, ...]) -> tuple[Call, ...]:
         """Calls of the function an argument names (a mode of a multi-purpose script), else all."""
@@ -214,3 +252,7 @@ class Modules:
             self._spans[path] = spans
         return self._spans[path]
 
+
+def _last_name(node: ast.expr) -> str:
+    """``pipeline`` of ``dsl.pipeline`` or ``pipeline``."""
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""

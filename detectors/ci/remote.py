@@ -126,11 +126,15 @@ class RemoteJobs:
         out += self._aml_command(path, finder, trial, here)
         for name, step in list(as_dict(doc.get("jobs")).items())[:MAX_PIPELINE_STEPS]:
             step = as_dict(step)
-            out += self._aml_command(path, finder, step, here, start=finder.key(str(name)) or 1)
-            component = as_str(step.get("component")).removeprefix("file:")
-            found = locate(self.ctx, component, [here]) if component.endswith((".yml", ".yaml")) else None
-            if found and found != path and depth < 2:
-                out += self._aml_file(found, depth + 1)
+            start = finder.key(str(name)) or 1
+            out += self._aml_command(path, finder, step, here, start=start)
+            out += self._aml_command(path, finder, as_dict(step.get("trial")), here, start=start)
+            # a step's component, or a sweep step's trial, kept in a file of its own
+            for key in ("component", "trial"):
+                ref = as_str(step.get(key)).removeprefix("file:")
+                found = locate(self.ctx, ref, [here]) if ref.endswith((".yml", ".yaml")) else None
+                if found and found != path and depth < 2:
+                    out += self._aml_file(found, depth + 1)
         return out
 
     @staticmethod

@@ -145,6 +145,17 @@ def test_azure_ml_pipeline_job_components_are_followed(make_repo):
     assert {"deploy.ci_training", "data.pipeline_automated"} <= present(scan(make_repo, files))
 
 
+AML_SWEEP_PIPELINE = ("type: pipeline\njobs:\n  prep:\n    type: command\n    code: ../src\n    command: python prepare_data.py\n"
+                      "  sweep_step:\n    type: sweep\n    sampling_algorithm: random\n    trial: ./components/trial.yml\n")
+
+
+def test_azure_ml_pipeline_sweep_step_trial_file_is_followed(make_repo):
+    files = {".github/workflows/ci.yml": workflow("az ml job create -f pipelines/pipeline.yml"),
+             "pipelines/pipeline.yml": AML_SWEEP_PIPELINE, "pipelines/components/trial.yml": AML_COMPONENT}
+    ev = evidence(scan(make_repo, files), "deploy.ci_training")
+    assert ("pipelines/components/trial.yml", 3) in places(ev)
+
+
 def test_azure_ml_job_file_missing_still_reads_as_training(make_repo):
     assert "deploy.ci_training" in present(scan(make_repo, {".github/workflows/ci.yml": workflow("az ml job create -f jobs/x.yml")}))
 
@@ -320,3 +331,93 @@ def test_compiling_a_pipeline_does_not_run_it(make_repo, command, files):
     assert "data.pipeline_automated" not in present(scan(make_repo, files))
     run = {**files, ".github/workflows/ci.yml": workflow("python -m pipelines.training.pipeline")}
     assert "data.pipeline_automated" in present(scan(make_repo, run))
+
+
+# -- inputs handed to local actions and reusable workflows -----------------------------------------
+SHELL_ACTION = ("name: execute_shell_code\ninputs:\n  script_parameter:\n    description: code to run\n"
+                "    default: python --version\nruns:\n  using: composite\n  steps:\n"
+                "    - name: Execute code\n      shell: bash\n      run: |\n        ${{inputs.script_parameter}}\n")
+CALLER = ("name: ci\non:\n  pull_request:\n    branches: [main]\n  workflow_call:\n    inputs:\n"
+          "      model_type:\n        type: string\n        default: taxi\njobs:\n  run-ci:\n"
+          "    uses: ./.github/workflows/platform_ci.yml\n    with:\n"
+          "      model_type: ${{ inputs.model_type || 'taxi' }}\n")
+PLATFORM = ("name: platform\non:\n  workflow_call:\n    inputs:\n      model_type:\n        type: string\n"
+            "        required: true\njobs:\n  execute:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: actions/checkout@v4\n      - name: Run pipeline\n"
+            "        uses: ./.github/actions/execute_shell_code\n        with:\n"
+            "          script_parameter: python -m mlops.${{ inputs.model_type }}.train --wait\n")
+
+
+def test_inputs_are_handed_through_a_reusable_workflow_and_a_local_action(make_repo):
+    files = {".github/workflows/ci.yml": CALLER, ".github/workflows/platform_ci.yml": PLATFORM,
+             ".github/actions/execute_shell_code/action.yml": SHELL_ACTION,
+             "mlops/__init__.py": "", "mlops/taxi/__init__.py": "", "mlops/taxi/train.py": SKLEARN_FIT}
+    ev = evidence(scan(make_repo, files), "deploy.ci_training")
+    assert "python -m mlops.taxi.train" in ev.summary
+    assert ("mlops/taxi/train.py", 4) in places(ev)
+
+
+def test_action_input_default_is_what_runs_when_the_caller_gives_none(make_repo):
+    action = SHELL_ACTION.replace("default: python --version", "default: python jobs/train.py")
+    workflow_text = ("on: push\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n"
+                     "      - uses: ./.github/actions/execute_shell_code\n")
+    files = {".github/workflows/ci.yml": workflow_text, ".github/actions/execute_shell_code/action.yml": action,
+             "jobs/train.py": SKLEARN_FIT}
+    assert "deploy.ci_training" in present(scan(make_repo, files))
+
+
+def test_an_input_nobody_gives_is_left_unread(make_repo):
+    # no caller, no default: the command stays an expression and runs nothing the scan can follow
+    platform = PLATFORM.replace("python -m mlops.${{ inputs.model_type }}.train", "${{ inputs.command }}")
+    files = {".github/workflows/platform_ci.yml": platform,
+             ".github/actions/execute_shell_code/action.yml": SHELL_ACTION.replace(
+                 "    default: python --version\n", "")}
+    assert "deploy.ci_training" not in present(scan(make_repo, files))
+
+
+AZURE_HELPER = ("from azure.ai.ml import MLClient\nfrom azure.identity import DefaultAzureCredential\n\n"
+                "def prepare_and_execute_pipeline(job, subscription, group, workspace):\n"
+                "    ml_client = MLClient(DefaultAzureCredential(), subscription, group, workspace)\n"
+                "    return ml_client.jobs.create_or_update(job)\n")
+AZURE_PIPELINE = ("from azure.ai.ml import load_component\nfrom azure.ai.ml.dsl import pipeline\n"
+                  "from mlops.common.pipeline_utils import prepare_and_execute_pipeline\n\n"
+                  "components = [load_component(source=f'components/{{c}}.yml') for c in ('prep', 'fit', 'score')]\n\n"
+                  "@pipeline()\ndef taxi_regression(raw):\n    prepared = components[0](raw_data=raw)\n"
+                  "    {step} = components[1]({kw}=prepared.outputs.data)\n"
+                  "    components[2](model=prepared.outputs.data)\n\n"
+                  "prepare_and_execute_pipeline(client, taxi_regression(raw))\n")
+
+
+@pytest.mark.parametrize("step, kw, trains", [
+    ("train_with_sample_data", "training_data", True),
+    ("scored", "data", False),
+])
+def test_pipeline_submitted_through_a_helper_with_a_training_step(make_repo, step, kw, trains):
+    files = {".github/workflows/ci.yml": workflow("python -m mlops.taxi.run_pipeline"),
+             "mlops/__init__.py": "", "mlops/common/__init__.py": "",
+             "mlops/common/pipeline_utils.py": AZURE_HELPER,
+             "mlops/taxi/run_pipeline.py": AZURE_PIPELINE.format(step=step, kw=kw)}
+    ev = present(scan(make_repo, files))
+    assert "data.pipeline_automated" in ev
+    assert ("deploy.ci_training" in ev) is trains
+
+
+TFX_RUNNER = ("from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner\n"
+              "from tfx.orchestration.local.local_dag_runner import LocalDagRunner\n\n"
+              "def compile_training_pipeline(path):\n"
+              "    runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(config=None, output_filename=path)\n"
+              "    return runner.run(create_pipeline())\n\n"
+              "def run_locally():\n    LocalDagRunner().run(create_pipeline())\n")
+
+
+@pytest.mark.parametrize("entry, runs", [
+    # a Kubeflow runner writes the pipeline's definition: nothing runs
+    ("from src import runner\n\nrunner.compile_training_pipeline('p.json')\n", False),
+    ("from src import runner\n\nrunner.run_locally()\n", True),
+    # the helper holds a run, but the entry point never calls it
+    ("from src import runner\n\nprint(runner.__name__)\n", False),
+])
+def test_pipeline_runs_through_a_helper_only_when_it_is_called(make_repo, entry, runs):
+    files = {".github/workflows/ci.yml": workflow("python ops/utils.py"), "ops/utils.py": entry,
+             "src/__init__.py": "", "src/runner.py": TFX_RUNNER}
+    assert ("data.pipeline_automated" in present(scan(make_repo, files))) is runs

@@ -448,6 +448,17 @@ AML2 = "from azure.ai.ml import MLClient, command, Input\nfrom azure.ai.ml.entit
      "data.pipeline_definition", True),
     ({"jobs/pipeline.yml": SCHEMA.format("pipelineJob") + "type: pipeline\njobs:\n  prep:\n    type: command\n"},
      "tracking.hpo", False),
+    # a job reading a registered data asset: the workspace links asset version, run and model
+    ({"jobs/train.yml": SCHEMA.format("pipelineJob") + "type: pipeline\ninputs:\n  curated:\n    type: mltable\n"
+                        "    path: azureml:credit-default-curated@latest\njobs:\n  prep:\n    type: command\n"},
+     "data.lineage", True),
+    ({"jobs/train.yml": SCHEMA.format("commandJob") + "command: python train.py --data ${{inputs.data}}\n"
+                        "inputs:\n  data:\n    type: uri_file\n    path: azureml:taxi:3\n"}, "data.lineage", True),
+    # a local or remote file is no registered asset
+    ({"jobs/train.yml": SCHEMA.format("pipelineJob") + "type: pipeline\ninputs:\n  raw:\n    type: uri_folder\n"
+                        "    path: ./data\njobs:\n  prep:\n    type: command\n"}, "data.lineage", False),
+    ({"jobs/train.yml": SCHEMA.format("commandJob") + "inputs:\n  data:\n    type: uri_file\n"
+                        "    path: https://example.org/taxi.csv\n"}, "data.lineage", False),
     ({"assets/model.yml": SCHEMA.format("model") + "name: taxi\npath: ./model\n"}, "tracking.model_registry", True),
     ({"assets/data.yml": SCHEMA.format("data") + "name: taxi\nversion: 2\npath: ./data\n"}, "data.versioning", True),
     ({"schedules/nightly.yml": SCHEMA.format("schedule") + "name: nightly\ntrigger:\n  type: cron\n  expression: '0 3 * * *'\n"
