@@ -32,7 +32,8 @@ class CollaborationDetector(Detector):
     * ``collaboration.contributing``: a CONTRIBUTING file (root, ``.github/``, ``docs/``).
     * ``collaboration.templates``: pull/merge request or issue templates (GitHub, GitLab).
     * ``collaboration.code_quality``: pre-commit hooks, linter/formatter configuration, or a
-      linter run by CI or a task runner. A linter only listed as a dependency is declared.
+      linter run by CI or a task runner. A linter only listed as a dependency, or run by a CI
+      step that cannot fail the build (``continue-on-error``, ``allow_failure``), is declared.
     * ``collaboration.packaged_code``: a package manifest over a real code package, or a
       modular package layout (a folder with ``__init__.py`` and several modules). A manifest
       stub without code is declared.

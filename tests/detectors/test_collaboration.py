@@ -17,7 +17,7 @@ from detectors.collaboration import (
     looks_like_command,
     make_targets,
 )
-from scanner.model import Outcome
+from scanner.model import Outcome, Tier
 
 PYPROJECT = '[project]\nname = "demo"\nversion = "0.1.0"\n'
 CONTRIB_TEXT = "# Contributing\n\nFork the repository, create a branch, run the tests and open a pull request.\n"
@@ -158,6 +158,59 @@ WORKFLOW = "on: push\njobs:\n  check:\n    runs-on: ubuntu-latest\n    steps:\n 
 ])
 def test_code_quality(make_repo, files, expected):
     assert verdict(files, CODE_QUALITY, make_repo) == expected
+
+
+BLACK_STEP = "      - run: black --check .\n"
+IGNORED_JOB = ("on: push\njobs:\n  style:\n    runs-on: ubuntu-latest\n    continue-on-error: true\n"
+               "    steps:\n      - uses: actions/checkout@v4\n" + BLACK_STEP)
+
+
+def code_quality(files: dict, make_repo) -> list:
+    return [e for e in run_detector(CollaborationDetector, make_repo(files)) if e.signal == CODE_QUALITY]
+
+
+@pytest.mark.parametrize("files, summaries", [
+    ({".github/workflows/x.yml": WORKFLOW.format(steps=BLACK_STEP + "        continue-on-error: true\n")},
+     ["black run in .github/workflows/x.yml, but it cannot fail the build (continue-on-error or a disabled step)"]),
+    ({".github/workflows/x.yml": IGNORED_JOB},
+     ["black run in .github/workflows/x.yml, but it cannot fail the build (continue-on-error or a disabled step)"]),
+    ({".gitlab-ci.yml": "lint:\n  allow_failure: true\n  script:\n    - flake8 src\n"},
+     ["flake8 run in .gitlab-ci.yml, but it cannot fail the build (allow_failure or when: never)"]),
+    # a linter listed as a dependency is still named when its CI run is ignored
+    ({".github/workflows/x.yml": IGNORED_JOB, "requirements-dev.txt": "black==24.1.0\n"},
+     ["black run in .github/workflows/x.yml, but it cannot fail the build (continue-on-error or a disabled step)",
+      "black listed as a dependency in requirements-dev.txt, but not configured or run"]),
+])
+def test_a_lint_run_that_cannot_fail_the_build_is_declared(make_repo, files, summaries):
+    evidence = code_quality(files, make_repo)
+    assert [e.summary for e in evidence] == summaries
+    assert not any(e.counts for e in evidence) and evidence[0].tier is Tier.DECLARED
+
+
+@pytest.mark.parametrize("files, counted", [
+    # continue-on-error: false is the default: failures fail the build
+    ({".github/workflows/x.yml": WORKFLOW.format(steps=BLACK_STEP + "        continue-on-error: false\n")},
+     "black run in .github/workflows/x.yml"),
+    # a later step of the same workflow that can fail
+    ({".github/workflows/x.yml": WORKFLOW.format(
+        steps=BLACK_STEP + "        continue-on-error: true\n      - run: ruff check .\n")},
+     "ruff run in .github/workflows/x.yml"),
+    # another workflow
+    ({".github/workflows/a.yml": IGNORED_JOB, ".github/workflows/b.yml": WORKFLOW.format(steps="      - run: mypy src\n")},
+     "mypy run in .github/workflows/b.yml"),
+    # another GitLab job
+    ({".gitlab-ci.yml": "style:\n  allow_failure: true\n  script: [black --check .]\n"
+                        "typecheck:\n  script: [mypy src]\n"}, "mypy run in .gitlab-ci.yml"),
+    # the linter's own configuration
+    ({".github/workflows/x.yml": IGNORED_JOB, "pyproject.toml": "[tool.ruff]\nline-length = 100\n"},
+     "ruff configured in pyproject.toml"),
+    ({".github/workflows/x.yml": IGNORED_JOB, ".pre-commit-config.yaml": PRE_COMMIT},
+     "pre-commit hooks in .pre-commit-config.yaml: ruff"),
+])
+def test_an_ignored_lint_run_does_not_hide_one_that_counts(make_repo, files, counted):
+    evidence = code_quality(files, make_repo)
+    assert [e.summary for e in evidence if e.counts] == [counted]
+    assert all(e.tier is Tier.DECLARED for e in evidence if not e.counts)
 
 
 MODULES = {"demo/__init__.py": "", "demo/data.py": "X = 1\n", "demo/train.py": "Y = 2\n"}
