@@ -48,12 +48,26 @@ _DEPENDENCY_BOTS = re.compile(r"dependabot|renovate|greenkeeper|pyup|snyk|depfu|
 # -- identities --------------------------------------------------------------------------------
 _GITHUB_NOREPLY = re.compile(r"^(?:\d+\+)?([^@+]+)@users\.noreply\.github\.com$")
 _GITLAB_NOREPLY = re.compile(r"^(?:\d+-)?([^@]+)@users\.noreply\.gitlab\.com$")
-#: default or placeholder identities: merging on them would fold strangers into one person.
-_PLACEHOLDER_NAMES = frozenset({"", "root", "admin", "administrator", "user", "ubuntu", "unknown",
-                                "your name", "you", "name", "developer", "dev", "test", "no author"})
-_PLACEHOLDER_EMAIL = re.compile(
-    r"^(?:$|(?:root|you|your\.?email|your\.?name|email|user|name)@|.*@(?:localhost(?:\.localdomain)?|[\w.-]*\.local|\(none\))$)",
-    re.I)
+#: default or placeholder names, and the accounts of servers, VMs and containers that git falls
+#: back to when no name is set: merging on them would fold strangers into one person.
+_PLACEHOLDER_NAMES = frozenset({
+    "", "root", "admin", "administrator", "user", "ubuntu", "unknown", "your name", "you", "name", "developer",
+    "dev", "test", "no author", "ec2 user", "azureuser", "vagrant", "pi", "jovyan", "codespace", "gitpod",
+    "vscode", "runner", "docker", "centos", "debian", "guest", "default", "anonymous", "username", "your username"})
+_PLACEHOLDER_EMAIL = re.compile(r"^(?:root|you|your\.?email|your\.?name|email|user|name)@", re.I)
+#: an address at a machine rather than a mail domain (git's fallback ``user@hostname``).
+_HOST_LOCAL_EMAIL = re.compile(r"@(?:[^@.]*|.*\.(?:local|localdomain|lan|internal)|\(none\))$", re.I)
+#: the local part of an address that may be its owner's login (``slavkostrov`` in ``slavkostrov@gmail.com``).
+_LOGIN = re.compile(r"^(?=.*[a-z])[a-z0-9._-]{4,}$")
+#: shared or role mailboxes: their local part names no one.
+_GENERIC_MAILBOXES = frozenset({
+    "info", "contact", "contact us", "admin", "mail", "email", "hello", "team", "office", "support", "help",
+    "git", "github", "gitlab", "user", "users", "devs", "developers", "noreply", "no reply", "test", "tests",
+    "testing", "webmaster", "postmaster", "hostmaster", "sales", "service", "services", "feedback", "inbox",
+    "account", "accounts", "home", "work", "private", "personal", "public", "code", "data", "research",
+    "enquiries", "inquiries", "jobs", "careers", "press", "media", "marketing", "billing", "security",
+    "abuse", "devops", "mlops", "engineering", "tech", "example", "demo", "project", "projects", "student",
+    "opensource", "open source", "oss", "community", "hola", "mlteam", "datascience", "ml team"})
 
 # -- subjects and tags -------------------------------------------------------------------------
 #: subjects that update bots write (Dependabot, Renovate, Snyk, PyUp): other bots' commits
@@ -102,27 +116,68 @@ def _normal_name(name: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", folded.lower()).split())
 
 
+def _mailbox(email: str) -> bool:
+    """A person's address: not a placeholder, and at a mail domain rather than a machine."""
+    return "@" in email and not _PLACEHOLDER_EMAIL.match(email) and not _HOST_LOCAL_EMAIL.search(email)
+
+
+def _name_key(normal: str) -> str:
+    # spaces dropped: ``Khalid Salama`` is the login ``khalidsalama``
+    return "name:" + normal.replace(" ", "")
+
+
+def _login_key(local: str) -> str | None:
+    """The local part of an address when it looks like its owner's login: one token of letters,
+    digits and ``._-`` (a ``+tag`` dropped), four characters or more, no role mailbox."""
+    local = local.split("+", 1)[0]
+    normal = _normal_name(local)
+    if not _LOGIN.match(local) or normal in _GENERIC_MAILBOXES or normal in _PLACEHOLDER_NAMES:
+        return None
+    return "login:" + _name_key(normal)
+
+
 def identity_keys(name: str, email: str) -> set[str]:
     """Keys under which one author is known; authors sharing any key are one person.
 
-    A GitHub/GitLab noreply address stands for its login, which is also matched as a name so
-    ``pespila <1+pespila@users.noreply.github.com>`` meets a commit authored as ``pespila``.
+    Names are compared without case, accents, punctuation or spaces. A GitHub/GitLab noreply
+    address stands for its login, matched as a name, so ``pespila`` meets
+    ``1+pespila@users.noreply.github.com``. The local part of a person's address that looks like
+    a login is a ``login:`` key: it meets the same name (``Slava <slavkostrov@gmail.com>`` and
+    ``slavkostrov <1+slavkostrov@users.noreply.github.com>``), not another address's local part
+    (``john@smith.example`` and ``john@doe.example`` may be two Johns; see ``count_people``).
+    No key (an empty set) for an identity that names nobody: a placeholder name at a placeholder
+    or host-local address (``root <root@localhost>``, ``ubuntu <ubuntu@ip-10-0-0-1>``), what git
+    writes on a machine where no one set a name.
     """
     keys: set[str] = set()
     low_email = email.strip().lower()
     noreply = _GITHUB_NOREPLY.match(low_email) or _GITLAB_NOREPLY.match(low_email)
     if noreply:
-        keys.add("name:" + _normal_name(noreply.group(1)))
-    elif not _PLACEHOLDER_EMAIL.match(low_email):
-        keys.add("email:" + low_email)
+        keys.add(_name_key(_normal_name(noreply.group(1))))
+    elif _mailbox(low_email):
+        login = _login_key(low_email.partition("@")[0])
+        keys.update(["email:" + low_email] + ([login] if login else []))
     normal = _normal_name(name)
     if normal not in _PLACEHOLDER_NAMES:
-        keys.add("name:" + normal)
-    return keys or {f"raw:{name}\x1f{email}"}
+        keys.add(_name_key(normal))
+    return keys
 
 
 def count_people(identities: Iterable[tuple[str, str]]) -> list[str]:
-    """Distinct people among (name, email) pairs: one display name per merged identity."""
+    """Distinct people among (name, email) pairs: one display name per merged identity (a full
+    name before a login).
+
+    The count is of the people the history names, so it errs low: identities that name nobody
+    (see ``identity_keys``) may be any of the named people committing from a server or a fresh
+    machine, and add no one beside them; with no one named, they are together one person, since
+    someone wrote the commits and nothing tells them apart.
+    """
+    pairs = sorted(set(identities))
+    keyed = [(name, identity_keys(name, email)) for name, email in pairs]
+    names = {k for _, keys in keyed for k in keys if k.startswith("name:")}
+    named = [(name, _meeting(keys, names)) for name, keys in keyed if keys]
+    if not named:
+        return [pairs[0][0]] if pairs else []
     parent: dict[str, str] = {}
 
     def find(key: str) -> str:
@@ -131,17 +186,42 @@ def count_people(identities: Iterable[tuple[str, str]]) -> list[str]:
             key = parent[key]
         return key
 
-    first_name: dict[str, str] = {}
-    for name, email in identities:
-        keys = sorted(identity_keys(name, email))
+    for _, keys in named:
         root = find(keys[0])
         for key in keys[1:]:
             parent[find(key)] = root
-        first_name.setdefault(keys[0], name)
-    people: dict[str, str] = {}
-    for key, name in sorted(first_name.items()):
-        people.setdefault(find(key), name)
-    return sorted(people.values(), key=str.lower)
+    people: dict[str, list[str]] = {}
+    for name, keys in named:
+        people.setdefault(find(keys[0]), []).append(name)
+    return sorted((max(names, key=lambda n: (" " in n.strip(), len(n), n)) for names in people.values()), key=str.lower)
+
+
+def _meeting(keys: set[str], names: set[str]) -> list[str]:
+    """``keys`` with each login turned into the name it meets, or dropped when no author or
+    noreply address has that name: two addresses' local parts alone never join two people."""
+    out = set()
+    for key in keys:
+        if key.startswith("login:"):
+            key = key.removeprefix("login:")
+            if key not in names:
+                continue
+        out.add(key)
+    return sorted(out)
+
+
+def unconfigured(identities: Iterable[tuple[str, str]]) -> list[str]:
+    """``name <email>`` of the identities that name nobody (no key), sorted."""
+    return sorted({f"{name} <{email}>" for name, email in identities if not identity_keys(name, email)})
+
+
+def _identity_note(identities: int, people: int, nobody: list[str]) -> str:
+    """Why a count of people is not one per (name, e-mail) identity, for a summary."""
+    named = identities - len(nobody)
+    notes = [f"from {named} identities, merged by e-mail, name or login"] if named > people else []
+    if nobody:
+        listed = ", ".join(nobody[:3]) + (f" (+{len(nobody) - 3} more)" if len(nobody) > 3 else "")
+        notes.append(f"unconfigured {listed} " + ("not counted" if named else "counted as one person"))
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def is_dependency_update(commit: Commit) -> bool:
@@ -203,8 +283,13 @@ class HistoryDetector(Detector):
     * ``collaboration.multiple_contributors``: more than one human author. Bots are left out
       (``*[bot]``, dependabot, renovate, CI and service identities, noreply bot addresses); one
       person with several e-mails or spellings counts once (identities are merged on e-mail,
-      on the normalised name, and on the login of a GitHub/GitLab noreply address). Without
-      history, or from a shallow clone with a single author, the signal is ``not_available``.
+      on the normalised name, and on a login: a GitHub/GitLab noreply address's, or the local
+      part of an address that looks like one). An unconfigured identity (a placeholder name at a
+      placeholder or host-local address, ``root <root@localhost>``) names nobody: it adds no one
+      beside named authors, and is one person only when no one is named. The count is of the
+      people the history names; the summary says how many identities it merged and which
+      unconfigured ones it left out. Without history, or from a shallow clone with a single
+      author, the signal is ``not_available``.
     * ``governance.dependency_updates``: commits by dependency bots, or merges of their branches.
     * ``governance.changelog_releases``: version tags (``v1.2.3``, ``1.2.0``, ``release-*``, and
       model versions ``model@v1.2.0``).
@@ -231,23 +316,25 @@ class HistoryDetector(Detector):
 
     def _contributors(self, ctx: ScanContext, history: History) -> Iterator[Evidence]:
         humans = [c for c in history.commits if not is_bot(c.author_name, c.author_email)]
-        people = count_people({(c.author_name, c.author_email) for c in humans})
+        identities = {(c.author_name, c.author_email) for c in humans}
+        people, nobody = count_people(identities), unconfigured(identities)
         since = max(c.timestamp for c in history.commits) - RECENT_DAYS * 86400
         recent = count_people({(c.author_name, c.author_email) for c in humans if c.timestamp >= since})
         facts = dict(count=len(people), commits=len(history.commits),
                      bot_commits=len(history.commits) - len(humans), recent_count=len(recent),
-                     recent_days=RECENT_DAYS, contributors=people[:MAX_LISTED],
-                     truncated=history.truncated, sha=history.commits[0].sha)
+                     recent_days=RECENT_DAYS, contributors=people[:MAX_LISTED], identities=len(identities),
+                     unconfigured=nobody[:MAX_LISTED], truncated=history.truncated, sha=history.commits[0].sha)
         where = Location(path=LOG_PATH)
+        note = _identity_note(len(identities), len(people), nobody)
         if len(people) > 1:
-            yield self.evidence(CONTRIBUTORS, f"{len(people)} human authors over {len(history.commits)} commits",
+            yield self.evidence(CONTRIBUTORS, f"{len(people)} human authors over {len(history.commits)} commits{note}",
                                 where, tier=Tier.EXECUTED, **facts)
         elif history.shallow:
             yield self.evidence(CONTRIBUTORS, "shallow clone: only the newest commits can be read",
                                 where, outcome=Outcome.NOT_AVAILABLE, tier=None, **facts)
         else:
             # Absent, but the count is what a reader asks for first.
-            yield self.evidence(CONTRIBUTORS, f"{len(people)} human author over {len(history.commits)} commits",
+            yield self.evidence(CONTRIBUTORS, f"{len(people)} human author over {len(history.commits)} commits{note}",
                                 where, outcome=Outcome.ABSENT, tier=None, **facts)
 
     def _dependency_updates(self, ctx: ScanContext, history: History) -> Iterator[Evidence]:
