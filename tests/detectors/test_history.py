@@ -14,12 +14,10 @@ from detectors.history import (
     REGISTRY,
     RELEASES,
     HistoryDetector,
-    count_people,
-    identity_keys,
-    is_bot,
     promotion_tag,
     release_tag,
 )
+from detectors.people import count_people, identity_keys, is_bot
 from scanner.model import Outcome, Tier
 
 ADA = ("Ada Lovelace", "ada@example.org")
