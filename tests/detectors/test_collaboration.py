@@ -1,6 +1,8 @@
 """Collaboration detector: each signal over tiny repositories, positive cases and traps."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import declared, present, run_detector
@@ -239,6 +241,55 @@ MODULES = {"demo/__init__.py": "", "demo/data.py": "X = 1\n", "demo/train.py": "
 ])
 def test_packaged_code(make_repo, files, expected):
     assert verdict(files, PACKAGED, make_repo) == expected
+
+
+AIRFLOW_DAG = ("import sys\nfrom airflow import DAG\nsys.path.append('/opt/airflow/dags')\n"
+               "from tasks.train_model import train_model\nfrom tasks.evaluate import evaluate\n")
+TASKS = {"dags/tasks/train_model.py": "def train_model():\n    pass\n",
+         "dags/tasks/evaluate.py": "def evaluate():\n    pass\n"}
+UTILS = {"utils/io.py": "def load(p):\n    return p\n", "utils/plots.py": "def plot(x):\n    return x\n"}
+TRAIN_WITH_UTILS = "from utils.io import load\nimport utils.plots\n\nutils.plots.plot(load('d.csv'))\n"
+
+
+def notebook(*cells: str) -> str:
+    return json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": c} for c in cells]})
+
+
+@check([
+    ({"dags/train_dag.py": AIRFLOW_DAG, **TASKS}, "present", "airflow-tasks-folder-on-the-path"),
+    ({"train.py": TRAIN_WITH_UTILS, **UTILS}, "present", "utils-folder"),
+    # a folder's modules importing each other through it
+    ({"pipeline/prepare.py": "def prepare():\n    pass\n",
+      "pipeline/train.py": "from pipeline.prepare import prepare\n", "run.py": "import pipeline.train\n"},
+     "present", "modules-importing-each-other"),
+    ({"pyproject.toml": PYPROJECT, "train.py": TRAIN_WITH_UTILS, **UTILS}, "present", "manifest-over-a-namespace-folder"),
+    # traps
+    ({"jobs/a.py": "import os\n", "jobs/b.py": "import sys\n", "run.py": "import os\n"}, "absent", "scripts-nobody-imports"),
+    ({"train.py": "from utils.io import load\n", **UTILS}, "absent", "one-imported-helper"),
+    ({"analysis.ipynb": notebook("from utils.io import load\nfrom utils.plots import plot\n"), **UTILS},
+     "absent", "helpers-only-notebooks-import"),
+    ({"analysis.py": "# Databricks notebook source\nfrom utils.io import load\nfrom utils.plots import plot\n", **UTILS},
+     "absent", "helpers-only-a-notebook-export-imports"),
+    ({"tests/helpers/a.py": "", "tests/helpers/b.py": "", "tests/test_x.py": "from helpers.a import f\nfrom helpers.b import g\n"},
+     "absent", "test-helpers-imported-by-tests"),
+    ({"examples/demo.py": "from utils.io import load\nfrom utils.plots import plot\n", **UTILS},
+     "absent", "helpers-only-an-example-imports"),
+    ({"train.py": "# from utils.io import load\nprint('from utils.plots import plot')\n", **UTILS},
+     "absent", "imports-in-a-comment-and-a-string"),
+    ({"train.py": "from sklearn.model_selection import train_test_split\nfrom os.path import join\n",
+      "model_selection/a.py": "", "path/b.py": ""}, "absent", "third-party-dotted-imports"),
+])
+def test_packaged_code_imported_through_a_folder(make_repo, files, expected):
+    assert verdict(files, PACKAGED, make_repo) == expected
+
+
+def test_an_imported_folder_layout_points_at_an_import(make_repo):
+    root = make_repo({"dags/train_dag.py": AIRFLOW_DAG, **TASKS, "README.md": "# x\n"})
+    [ev] = [e for e in run_detector(CollaborationDetector, root) if e.signal == PACKAGED]
+    assert ev.summary == ("modular package layout: dags/tasks (modules imported through the folder, "
+                          "e.g. tasks.evaluate in dags/train_dag.py)")
+    assert (ev.locations[0].path, ev.locations[0].line) == ("dags/train_dag.py", 5)
+    assert ev.attributes["imported"] == {"dags/tasks": ["dags/tasks/evaluate.py", "dags/tasks/train_model.py"]}
 
 
 @check([
