@@ -121,8 +121,8 @@ def count_people(identities: Iterable[tuple[str, str]]) -> list[str]:
     """
     pairs = sorted(set(identities))
     keyed = [(name, identity_keys(name, email)) for name, email in pairs]
-    names = {k for _, keys in keyed for k in keys if k.startswith("name:")}
-    named = [(name, _meeting(keys, names)) for name, keys in keyed if keys]
+    name_keys = {k for _, keys in keyed for k in keys if k.startswith("name:")}
+    named = [(name, _meeting(keys, name_keys)) for name, keys in keyed if keys]
     if not named:
         return [pairs[0][0]] if pairs else []
     parent: dict[str, str] = {}
@@ -137,20 +137,21 @@ def count_people(identities: Iterable[tuple[str, str]]) -> list[str]:
         root = find(keys[0])
         for key in keys[1:]:
             parent[find(key)] = root
-    people: dict[str, list[str]] = {}
+    spellings: dict[str, list[str]] = {}
     for name, keys in named:
-        people.setdefault(find(keys[0]), []).append(name)
-    return sorted((max(names, key=lambda n: (" " in n.strip(), len(n), n)) for names in people.values()), key=str.lower)
+        spellings.setdefault(find(keys[0]), []).append(name)
+    people = [max(names, key=lambda n: (" " in n.strip(), len(n), n)) for names in spellings.values()]
+    return sorted(people, key=str.lower)
 
 
-def _meeting(keys: set[str], names: set[str]) -> list[str]:
+def _meeting(keys: set[str], name_keys: set[str]) -> list[str]:
     """``keys`` with each login turned into the name it meets, or dropped when no author or
     noreply address has that name: two addresses' local parts alone never join two people."""
     out = set()
     for key in keys:
         if key.startswith("login:"):
             key = key.removeprefix("login:")
-            if key not in names:
+            if key not in name_keys:
                 continue
         out.add(key)
     return sorted(out)

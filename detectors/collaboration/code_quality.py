@@ -170,7 +170,8 @@ def _script_lint_runs(repo: RepoFiles) -> Iterator[Evidence]:
             return
         if script.path not in ignored:
             ignored.add(script.path)
-            yield repo.found(CODE_QUALITY, f"{what} run in {script.path}, but it cannot fail the build ({script.ignored})",
+            yield repo.found(CODE_QUALITY,
+                             f"{what} run in {script.path}, but it cannot fail the build ({script.ignored})",
                              [script.path], tier=Tier.DECLARED, line=line, subject=f"ignored-run:{script.path}",
                              runner=script.label)
 
