@@ -29,8 +29,10 @@ _PLACEHOLDER_NAMES = frozenset({
     "dev", "test", "no author", "ec2 user", "azureuser", "vagrant", "pi", "jovyan", "codespace", "gitpod",
     "vscode", "runner", "docker", "centos", "debian", "guest", "default", "anonymous", "username", "your username"})
 _PLACEHOLDER_EMAIL = re.compile(r"^(?:root|you|your\.?email|your\.?name|email|user|name)@", re.I)
-#: an address at a machine rather than a mail domain (git's fallback ``user@hostname``).
-_HOST_LOCAL_EMAIL = re.compile(r"@(?:[^@.]*|.*\.(?:local|localdomain|lan|internal)|\(none\))$", re.I)
+#: an address at a machine rather than a mail domain (git's fallback ``user@hostname``; a cloud
+#: VM's or hosted CI runner's internal host name).
+_HOST_LOCAL_EMAIL = re.compile(
+    r"@(?:[^@.]*|.*\.(?:local|localdomain|lan|internal|internal\.cloudapp\.net)|\(none\))$", re.I)
 #: the local part of an address that may be its owner's login (``slavkostrov`` in ``slavkostrov@gmail.com``).
 _LOGIN = re.compile(r"^(?=.*[a-z])[a-z0-9._-]{4,}$")
 #: shared or role mailboxes: their local part names no one.

@@ -286,6 +286,7 @@ def test_contributor_summary_explains_the_count(tmp_path, authors, summary, cont
     ("ubuntu", "ubuntu@ip-10-0-0-1", set()),
     ("ec2-user", "ec2-user@ip-172-31-5-9.ec2.internal", set()),
     ("jovyan", "jovyan@5f2c1a9e7b3d", set()),
+    ("runner", "runner@fv-az123-45.abc.bx.internal.cloudapp.net", set()),
 ])
 def test_identity_keys(name, email, keys):
     assert identity_keys(name, email) == keys
