@@ -7,11 +7,11 @@ it: contributors are then ``not_available``, never ``absent``.
 from __future__ import annotations
 
 import re
-import unicodedata
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from detectors.experiment_configs import command_texts
 from detectors.governance import has_update_bot_config
+from detectors.people import count_people, is_bot, unconfigured
 from detectors.shapes import as_dict, first_mapping
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Location, Outcome, Tier
@@ -30,30 +30,8 @@ MAX_LISTED = 50
 #: whose other contributors left years ago is in practice kept by one person.
 RECENT_DAYS = 365
 
-# -- who is a bot ------------------------------------------------------------------------------
-_BOT_NAME = re.compile(
-    r"\[bot\]|(?<![a-z])(?:bot|dependabot(?:-preview)?|renovate|github-actions?|gitlab-ci|"
-    r"pre-commit-ci|greenkeeper(?:io)?|snyk|pyup(?:-bot|\.io)?|depfu|imgbot|allcontributors|"
-    r"semantic-release|codecov|mergify|deepsource|web-flow|automation|auto-?merge)(?![a-z])",
-    re.I,
-)
-#: hosting services that author commits made through their web UI or automation.
-_SERVICE_NAMES = frozenset({"github", "gitlab", "gitee", "bitbucket", "github enterprise"})
-_BOT_EMAIL_LOCAL = re.compile(r"^(?:no-?reply|do-?not-?reply|action|actions|bot|ci|build)$", re.I)
-_BOT_DOMAINS = ("dependabot.com", "renovateapp.com", "mend.io", "greenkeeper.io", "pyup.io",
-                "snyk.io", "depfu.com", "mergify.io", "mergify.com", "whitesourcesoftware.com")
 #: bots whose commits are dependency updates whatever their subject says.
 _DEPENDENCY_BOTS = re.compile(r"dependabot|renovate|greenkeeper|pyup|snyk|depfu|mend|whitesource", re.I)
-
-# -- identities --------------------------------------------------------------------------------
-_GITHUB_NOREPLY = re.compile(r"^(?:\d+\+)?([^@+]+)@users\.noreply\.github\.com$")
-_GITLAB_NOREPLY = re.compile(r"^(?:\d+-)?([^@]+)@users\.noreply\.gitlab\.com$")
-#: default or placeholder identities: merging on them would fold strangers into one person.
-_PLACEHOLDER_NAMES = frozenset({"", "root", "admin", "administrator", "user", "ubuntu", "unknown",
-                                "your name", "you", "name", "developer", "dev", "test", "no author"})
-_PLACEHOLDER_EMAIL = re.compile(
-    r"^(?:$|(?:root|you|your\.?email|your\.?name|email|user|name)@|.*@(?:localhost(?:\.localdomain)?|[\w.-]*\.local|\(none\))$)",
-    re.I)
 
 # -- subjects and tags -------------------------------------------------------------------------
 #: subjects that update bots write (Dependabot, Renovate, Snyk, PyUp): other bots' commits
@@ -83,65 +61,14 @@ _ASSIGN_CALL = re.compile(r"^gto\.api\.(assign|promote)$")
 _MODEL_VERSION_TAG = re.compile(r"^(?P<name>[A-Za-z0-9][\w.-]*)@v\d+\.\d+\.\d+\S*$")
 
 
-def is_bot(name: str, email: str) -> bool:
-    """True for automation identities (dependency bots, CI, the hosting service itself)."""
-    low_email = email.lower()
-    local, _, domain = low_email.partition("@")
-    if _BOT_NAME.search(name) or "[bot]" in low_email:
-        return True
-    if name.strip().lower() in _SERVICE_NAMES:
-        return True
-    if domain.endswith(_BOT_DOMAINS):
-        return True
-    noreply_user = domain.startswith("users.noreply.")
-    return not noreply_user and bool(_BOT_EMAIL_LOCAL.match(local))
-
-
-def _normal_name(name: str) -> str:
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded.lower()).split())
-
-
-def identity_keys(name: str, email: str) -> set[str]:
-    """Keys under which one author is known; authors sharing any key are one person.
-
-    A GitHub/GitLab noreply address stands for its login, which is also matched as a name so
-    ``pespila <1+pespila@users.noreply.github.com>`` meets a commit authored as ``pespila``.
-    """
-    keys: set[str] = set()
-    low_email = email.strip().lower()
-    noreply = _GITHUB_NOREPLY.match(low_email) or _GITLAB_NOREPLY.match(low_email)
-    if noreply:
-        keys.add("name:" + _normal_name(noreply.group(1)))
-    elif not _PLACEHOLDER_EMAIL.match(low_email):
-        keys.add("email:" + low_email)
-    normal = _normal_name(name)
-    if normal not in _PLACEHOLDER_NAMES:
-        keys.add("name:" + normal)
-    return keys or {f"raw:{name}\x1f{email}"}
-
-
-def count_people(identities: Iterable[tuple[str, str]]) -> list[str]:
-    """Distinct people among (name, email) pairs: one display name per merged identity."""
-    parent: dict[str, str] = {}
-
-    def find(key: str) -> str:
-        while parent.setdefault(key, key) != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    first_name: dict[str, str] = {}
-    for name, email in identities:
-        keys = sorted(identity_keys(name, email))
-        root = find(keys[0])
-        for key in keys[1:]:
-            parent[find(key)] = root
-        first_name.setdefault(keys[0], name)
-    people: dict[str, str] = {}
-    for key, name in sorted(first_name.items()):
-        people.setdefault(find(key), name)
-    return sorted(people.values(), key=str.lower)
+def _identity_note(identities: int, people: int, nobody: list[str]) -> str:
+    """Why a count of people is not one per (name, e-mail) identity, for a summary."""
+    named = identities - len(nobody)
+    notes = [f"from {named} identities, merged by e-mail, name or login"] if named > people else []
+    if nobody:
+        listed = ", ".join(nobody[:3]) + (f" (+{len(nobody) - 3} more)" if len(nobody) > 3 else "")
+        notes.append(f"unconfigured {listed} " + ("not counted" if named else "counted as one person"))
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def is_dependency_update(commit: Commit) -> bool:
@@ -203,8 +130,13 @@ class HistoryDetector(Detector):
     * ``collaboration.multiple_contributors``: more than one human author. Bots are left out
       (``*[bot]``, dependabot, renovate, CI and service identities, noreply bot addresses); one
       person with several e-mails or spellings counts once (identities are merged on e-mail,
-      on the normalised name, and on the login of a GitHub/GitLab noreply address). Without
-      history, or from a shallow clone with a single author, the signal is ``not_available``.
+      on the normalised name, and on a login: a GitHub/GitLab noreply address's, or the local
+      part of an address that looks like one). An unconfigured identity (a placeholder name at a
+      placeholder or host-local address, ``root <root@localhost>``) names nobody: it adds no one
+      beside named authors, and is one person only when no one is named. The count is of the
+      people the history names; the summary says how many identities it merged and which
+      unconfigured ones it left out. Without history, or from a shallow clone with a single
+      author, the signal is ``not_available``.
     * ``governance.dependency_updates``: commits by dependency bots, or merges of their branches.
     * ``governance.changelog_releases``: version tags (``v1.2.3``, ``1.2.0``, ``release-*``, and
       model versions ``model@v1.2.0``).
@@ -231,23 +163,25 @@ class HistoryDetector(Detector):
 
     def _contributors(self, ctx: ScanContext, history: History) -> Iterator[Evidence]:
         humans = [c for c in history.commits if not is_bot(c.author_name, c.author_email)]
-        people = count_people({(c.author_name, c.author_email) for c in humans})
+        identities = {(c.author_name, c.author_email) for c in humans}
+        people, nobody = count_people(identities), unconfigured(identities)
         since = max(c.timestamp for c in history.commits) - RECENT_DAYS * 86400
         recent = count_people({(c.author_name, c.author_email) for c in humans if c.timestamp >= since})
         facts = dict(count=len(people), commits=len(history.commits),
                      bot_commits=len(history.commits) - len(humans), recent_count=len(recent),
-                     recent_days=RECENT_DAYS, contributors=people[:MAX_LISTED],
-                     truncated=history.truncated, sha=history.commits[0].sha)
+                     recent_days=RECENT_DAYS, contributors=people[:MAX_LISTED], identities=len(identities),
+                     unconfigured=nobody[:MAX_LISTED], truncated=history.truncated, sha=history.commits[0].sha)
         where = Location(path=LOG_PATH)
+        note = _identity_note(len(identities), len(people), nobody)
         if len(people) > 1:
-            yield self.evidence(CONTRIBUTORS, f"{len(people)} human authors over {len(history.commits)} commits",
+            yield self.evidence(CONTRIBUTORS, f"{len(people)} human authors over {len(history.commits)} commits{note}",
                                 where, tier=Tier.EXECUTED, **facts)
         elif history.shallow:
             yield self.evidence(CONTRIBUTORS, "shallow clone: only the newest commits can be read",
                                 where, outcome=Outcome.NOT_AVAILABLE, tier=None, **facts)
         else:
             # Absent, but the count is what a reader asks for first.
-            yield self.evidence(CONTRIBUTORS, f"{len(people)} human author over {len(history.commits)} commits",
+            yield self.evidence(CONTRIBUTORS, f"{len(people)} human author over {len(history.commits)} commits{note}",
                                 where, outcome=Outcome.ABSENT, tier=None, **facts)
 
     def _dependency_updates(self, ctx: ScanContext, history: History) -> Iterator[Evidence]:

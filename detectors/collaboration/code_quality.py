@@ -1,18 +1,20 @@
 """Code-quality tooling: pre-commit hooks, linter/formatter configuration, and linters run by CI
-or task runners. A linter only listed as a dependency is declared."""
+or task runners. A linter only listed as a dependency, or run by a CI step whose failures the CI
+model knows to be ignored (``continue-on-error``, ``allow_failure``, a disabled step), is declared."""
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Iterator
 
-from detectors.ci import read_ci
+from detectors.ci import github, gitlab, read_ci
 from detectors.ci.classify import LINT
 from detectors.collaboration.repo import (ENV_PREFIX, MAX_LOCATIONS, MAX_TASK_DEPTH, RepoFiles, base_name, depth,
                                           line_of, more, table)
 from detectors.collaboration.signals import CODE_QUALITY
 from detectors.manifests import requirements
 from detectors.precommit import CONFIG_NAMES, hook_ids
-from detectors.shapes import as_dict, as_str, dicts
 from scanner.detector import ParseError
 from scanner.model import Evidence, Outcome, Tier
 
@@ -43,8 +45,24 @@ _LINT_ACTION = re.compile(r"ruff|psf/black|pre-commit/action|super-linter|lint-a
 _LINT_STEP_NAME = re.compile(r"\b(?:lint\w*|format\w*|style|code[ -]quality|pre-commit)\b", re.I)
 _TASK_FILES = ("makefile", "gnumakefile", "justfile", ".justfile", "tox.ini")
 
-#: (path, job/step name, shell text, action used) of one CI step or task recipe.
-Script = tuple[str, str, str, str]
+#: what keeps a CI step from failing the build, as each CI system spells it.
+_IGNORED = {github.SYSTEM: "continue-on-error or a disabled step", gitlab.SYSTEM: "allow_failure or when: never"}
+
+
+@dataclass(frozen=True)
+class Script:
+    """One CI step or task recipe."""
+
+    path: str
+    """File it is written in."""
+    label: str
+    """Step name, else job name (task files: their path)."""
+    text: str
+    """Shell text it runs."""
+    uses: str = ""
+    """GitHub action it uses."""
+    ignored: str = ""
+    """Why it cannot fail the build ('' when it can)."""
 
 
 def lint_commands(script: str) -> list[str]:
@@ -121,7 +139,7 @@ def _lint_runs(repo: RepoFiles) -> Iterator[Evidence]:
     system it knows (Azure templates, Jenkins, Cloud Build...) and follows scripts."""
     found = list(_script_lint_runs(repo))
     yield from found
-    if not found:
+    if not any(ev.counts for ev in found):
         yield from _ci_lint_runs(repo)
 
 
@@ -138,50 +156,66 @@ def _ci_lint_runs(repo: RepoFiles) -> Iterator[Evidence]:
 
 
 def _script_lint_runs(repo: RepoFiles) -> Iterator[Evidence]:
-    for path, label, script, uses in _scripts(repo):
-        tools = lint_commands(script)
-        named = (not tools and bool(script.strip()) and not _INSTALL_ONLY.match(script)
-                 and bool(_LINT_STEP_NAME.search(label)))
-        action = bool(uses) and bool(_LINT_ACTION.search(uses))
-        if tools or named or action:
-            what = ", ".join(sorted(set(tools))) or (uses if action else f"step '{label}'")
-            needle = (script.strip().splitlines() or [uses])[0] if not tools else tools[0]
-            yield repo.found(CODE_QUALITY, f"{what} run in {path}", [path],
-                             line=line_of(repo.text(path), needle), subject=f"run:{path}", runner=label)
+    """The first linter run that can fail the build; before it, one run per file whose failures
+    are ignored (declared: the lint runs, but nothing stops on what it finds)."""
+    ignored: set[str] = set()
+    for script in _scripts(repo):
+        what, needle = _lint_run(script)
+        if not what:
+            continue
+        line = line_of(repo.text(script.path), needle)
+        if not script.ignored:
+            yield repo.found(CODE_QUALITY, f"{what} run in {script.path}", [script.path], line=line,
+                             subject=f"run:{script.path}", runner=script.label)
             return
+        if script.path not in ignored:
+            ignored.add(script.path)
+            yield repo.found(CODE_QUALITY,
+                             f"{what} run in {script.path}, but it cannot fail the build ({script.ignored})",
+                             [script.path], tier=Tier.DECLARED, line=line, subject=f"ignored-run:{script.path}",
+                             runner=script.label)
+
+
+def _lint_run(script: Script) -> tuple[str, str]:
+    """(what runs, text to point at) when the script runs a linter, else ('', '')."""
+    tools = lint_commands(script.text)
+    if tools:
+        return ", ".join(sorted(set(tools))), tools[0]
+    if script.uses and _LINT_ACTION.search(script.uses):
+        return script.uses, (script.text.strip().splitlines() or [script.uses])[0]
+    if script.text.strip() and not _INSTALL_ONLY.match(script.text) and _LINT_STEP_NAME.search(script.label):
+        return f"step '{script.label}'", script.text.strip().splitlines()[0]
+    return "", ""
 
 
 def _scripts(repo: RepoFiles) -> Iterator[Script]:
-    """CI steps and task recipes, in file order."""
+    """GitHub and GitLab CI steps (as the CI model reads them) and task recipes, in file order."""
+    steps = _ci_steps(repo)
     for path in repo.files:
-        low = path.lower()
-        if low.startswith(".github/workflows/") and low.endswith((".yml", ".yaml")):
-            yield from _github_steps(repo, path)
-        elif low.endswith(".gitlab-ci.yml"):
-            yield from _gitlab_jobs(repo, path)
+        if path in steps:
+            yield from steps[path]
         elif depth(path) <= MAX_TASK_DEPTH and base_name(path) == "noxfile.py":
             runs = _NOX_RUN.findall(repo.text(path))
-            yield path, path, "\n".join(a + " " + re.sub(r"[\s,'\"]+", " ", b) for a, b in runs), ""
+            yield Script(path, path, "\n".join(a + " " + re.sub(r"[\s,'\"]+", " ", b) for a, b in runs))
         elif depth(path) <= MAX_TASK_DEPTH and base_name(path) in _TASK_FILES:
-            yield path, path, repo.text(path), ""
+            yield Script(path, path, repo.text(path))
 
 
-def _github_steps(repo: RepoFiles, path: str) -> Iterator[Script]:
-    # a broken workflow yields nothing: the CI detector reports it
-    jobs = as_dict(table(repo.first_document(path), "jobs"))
-    for job_id, job in jobs.items():
-        for step in dicts(table(job, "steps")):
-            label = str(step.get("name") or job_id)
-            yield path, label, as_str(step.get("run")), as_str(step.get("uses"))
-
-
-def _gitlab_jobs(repo: RepoFiles, path: str) -> Iterator[Script]:
-    doc = repo.first_document(path)
-    for name, job in doc.items() if isinstance(doc, dict) else ():
-        if isinstance(job, dict) and "script" in job:
-            script = job["script"]
-            lines = script if isinstance(script, list) else [script]
-            yield path, str(name), "\n".join(str(s) for s in lines), ""
+def _ci_steps(repo: RepoFiles) -> dict[str, list[Script]]:
+    """Steps of GitHub workflows (and the local actions they use) and GitLab jobs, by the file
+    they are written in; a step of a neutered job or a neutered step cannot fail the build."""
+    out: dict[str, list[Script]] = defaultdict(list)
+    for pipeline in read_ci(repo.ctx).pipelines:
+        on_github = pipeline.system == github.SYSTEM
+        if not (on_github or pipeline.system == gitlab.SYSTEM):
+            continue
+        for job in pipeline.jobs:
+            for step in job.steps:
+                ignored = _IGNORED[pipeline.system] if job.neutered or step.neutered else ""
+                label = step.name if on_github and step.name else job.name
+                path = step.file or job.file
+                out[path].append(Script(path, label, step.run, step.uses if on_github else "", ignored))
+    return out
 
 
 def _declared_linters(repo: RepoFiles) -> Iterator[Evidence]:

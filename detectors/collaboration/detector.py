@@ -32,10 +32,15 @@ class CollaborationDetector(Detector):
     * ``collaboration.contributing``: a CONTRIBUTING file (root, ``.github/``, ``docs/``).
     * ``collaboration.templates``: pull/merge request or issue templates (GitHub, GitLab).
     * ``collaboration.code_quality``: pre-commit hooks, linter/formatter configuration, or a
-      linter run by CI or a task runner. A linter only listed as a dependency is declared.
+      linter run by CI or a task runner. A linter only listed as a dependency, or run by a CI
+      step that cannot fail the build (``continue-on-error``, ``allow_failure``), is declared.
     * ``collaboration.packaged_code``: a package manifest over a real code package, or a
-      modular package layout (a folder with ``__init__.py`` and several modules). A manifest
-      stub without code is declared.
+      modular package layout: a folder with ``__init__.py`` and several modules, modules under
+      ``src/``, or a folder without ``__init__.py`` through which project modules import two or
+      more of its modules by dotted names (``from tasks.train_model import ...`` with
+      ``dags/tasks/train_model.py``). Imports from notebooks, tests, examples and docs do not
+      count, so helpers only notebooks import are still notebooks only. A manifest stub
+      without code is declared.
     * ``collaboration.docs_site``: MkDocs/Zensical, Sphinx, Docusaurus, Read the Docs, Jupyter
       Book, Quarto, mdBook, VitePress or Antora site configuration.
     * ``collaboration.task_runner``: Makefile/justfile with real targets, tox, nox, invoke,

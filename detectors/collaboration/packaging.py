@@ -1,12 +1,16 @@
 """Packaged code: a package manifest (pyproject, setup.py, setup.cfg) over a real code package,
-or a modular package layout."""
+or a modular package layout (regular packages, or folders the project imports modules through)."""
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Iterator
 
 from detectors.collaboration.repo import RepoFiles, base_name, table
 from detectors.collaboration.signals import PACKAGED
+from detectors.flow import is_project_code, module_index
+from scanner.detector import ScanContext
 from scanner.model import Evidence, Tier
 from scanner.scope import is_example_path, is_test_path
 
@@ -18,7 +22,7 @@ def _parent(path: str) -> str:
 
 
 def code_packages(files: list[str]) -> list[str]:
-    """Top-level Python packages with several modules (folders with ``__init__.py``, folders
+    """Top-level Python packages with several modules, by the files' paths alone (folders with ``__init__.py``, folders
     under ``src/``, or ``src/`` itself), test suites and non-identifier folders excluded."""
     inits = {_parent(p) for p in files if p.rsplit("/", 1)[-1] == "__init__.py"}
     roots = {d for d in inits if _parent(d) not in inits}
@@ -42,6 +46,58 @@ def code_packages(files: list[str]) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class ImportedFolder:
+    """A folder without ``__init__.py`` (an implicit namespace package) whose modules the
+    project's modules import by dotted names through it."""
+
+    root: str
+    """The folder the first part of the dotted names stands for (``dags/tasks``)."""
+    modules: tuple[str, ...]
+    """Its modules that are imported, sorted."""
+    importer: str
+    """A module importing one of them."""
+    line: int
+    """Line of that import."""
+    name: str
+    """The dotted name imported there (``tasks.train_model``)."""
+
+
+def imported_folders(ctx: ScanContext, files: list[str]) -> list[ImportedFolder]:
+    """Folders without ``__init__.py`` through which project modules import two or more modules
+    by dotted names (``from tasks.train_model import train`` with ``dags/tasks/train_model.py``:
+    a folder put on ``sys.path`` or an orchestrator's DAG folder). Tests, examples, docs and
+    notebooks (exported ones too) neither import nor are imported: helpers only notebooks use are
+    still notebooks only."""
+    code = [p for p in files if is_project_code(p) and not ctx.is_notebook(p)]
+    index = module_index(code)
+    inits = {_parent(p) for p in files if base_name(p) == "__init__.py"}
+    found: dict[str, dict[str, tuple[str, int, str]]] = defaultdict(dict)
+    for importer in code:
+        facts = ctx.python(importer)
+        # the text's candidates first: only a file that may import a project module is parsed
+        candidates = facts.import_candidates() if facts is not None else ()
+        for name in sorted(n for n in candidates if "." in n and index.get(n) not in (None, importer)):
+            line = facts.imports.get(name)
+            root = _root(index[name], name)
+            if line is not None and root not in inits:
+                found[root].setdefault(index[name], (importer, line, name))
+    out = []
+    for root, modules in sorted(found.items()):
+        if len(modules) >= 2:
+            importer, line, name = modules[min(modules)]
+            out.append(ImportedFolder(root, tuple(sorted(modules)), importer, line, name))
+    return out
+
+
+def _root(path: str, name: str) -> str:
+    """The folder the first part of ``name`` stands for, ``name`` being ``path``'s dotted suffix."""
+    parts = path[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return "/".join(parts[:len(parts) - name.count(".")])
+
+
 def manifests(repo: RepoFiles) -> list[str]:
     """Package manifests that name a distribution (pyproject, setup.py, setup.cfg)."""
     out = [p for p, doc in repo.pyprojects.items()
@@ -61,14 +117,22 @@ def manifests(repo: RepoFiles) -> list[str]:
 def packaged_evidence(repo: RepoFiles) -> Iterator[Evidence]:
     """A manifest over code packages, else a package layout, else a manifest without code (declared)."""
     found = manifests(repo)
-    packages = code_packages(repo.files)
+    regular = code_packages(repo.files)
+    imported = [f for f in imported_folders(repo.ctx, repo.files) if f.root not in regular]
+    packages = sorted(regular + [f.root for f in imported])
     if found and packages:
         yield repo.found(PACKAGED, f"installable package: {found[0]} over {', '.join(packages[:3])}",
                          found, subject="manifest", manifests=found, packages=packages[:20])
-    elif packages:
-        init = f"{packages[0]}/__init__.py" if packages[0] != "." else "__init__.py"
+    elif regular:
+        init = f"{regular[0]}/__init__.py" if regular[0] != "." else "__init__.py"
         yield repo.found(PACKAGED, f"modular package layout: {', '.join(packages[:3])}",
-                         [init if init in repo.files else packages[0]], subject="layout", packages=packages[:20])
+                         [init if init in repo.files else regular[0]], subject="layout", packages=packages[:20])
+    elif imported:
+        first = imported[0]
+        yield repo.found(PACKAGED, f"modular package layout: {', '.join(packages[:3])} (modules imported through "
+                                   f"the folder, e.g. {first.name} in {first.importer})",
+                         [first.importer], line=first.line, subject="layout", packages=packages[:20],
+                         imported={f.root: list(f.modules[:10]) for f in imported[:20]})
     elif found:
         yield repo.found(PACKAGED, f"{found[0]} declares a package but no code package exists",
                          found, tier=Tier.DECLARED, subject="manifest")

@@ -1,6 +1,8 @@
 """Collaboration detector: each signal over tiny repositories, positive cases and traps."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import declared, present, run_detector
@@ -17,7 +19,7 @@ from detectors.collaboration import (
     looks_like_command,
     make_targets,
 )
-from scanner.model import Outcome
+from scanner.model import Outcome, Tier
 
 PYPROJECT = '[project]\nname = "demo"\nversion = "0.1.0"\n'
 CONTRIB_TEXT = "# Contributing\n\nFork the repository, create a branch, run the tests and open a pull request.\n"
@@ -160,6 +162,59 @@ def test_code_quality(make_repo, files, expected):
     assert verdict(files, CODE_QUALITY, make_repo) == expected
 
 
+BLACK_STEP = "      - run: black --check .\n"
+IGNORED_JOB = ("on: push\njobs:\n  style:\n    runs-on: ubuntu-latest\n    continue-on-error: true\n"
+               "    steps:\n      - uses: actions/checkout@v4\n" + BLACK_STEP)
+
+
+def code_quality(files: dict, make_repo) -> list:
+    return [e for e in run_detector(CollaborationDetector, make_repo(files)) if e.signal == CODE_QUALITY]
+
+
+@pytest.mark.parametrize("files, summaries", [
+    ({".github/workflows/x.yml": WORKFLOW.format(steps=BLACK_STEP + "        continue-on-error: true\n")},
+     ["black run in .github/workflows/x.yml, but it cannot fail the build (continue-on-error or a disabled step)"]),
+    ({".github/workflows/x.yml": IGNORED_JOB},
+     ["black run in .github/workflows/x.yml, but it cannot fail the build (continue-on-error or a disabled step)"]),
+    ({".gitlab-ci.yml": "lint:\n  allow_failure: true\n  script:\n    - flake8 src\n"},
+     ["flake8 run in .gitlab-ci.yml, but it cannot fail the build (allow_failure or when: never)"]),
+    # a linter listed as a dependency is still named when its CI run is ignored
+    ({".github/workflows/x.yml": IGNORED_JOB, "requirements-dev.txt": "black==24.1.0\n"},
+     ["black run in .github/workflows/x.yml, but it cannot fail the build (continue-on-error or a disabled step)",
+      "black listed as a dependency in requirements-dev.txt, but not configured or run"]),
+])
+def test_a_lint_run_that_cannot_fail_the_build_is_declared(make_repo, files, summaries):
+    evidence = code_quality(files, make_repo)
+    assert [e.summary for e in evidence] == summaries
+    assert not any(e.counts for e in evidence) and evidence[0].tier is Tier.DECLARED
+
+
+@pytest.mark.parametrize("files, counted", [
+    # continue-on-error: false is the default: failures fail the build
+    ({".github/workflows/x.yml": WORKFLOW.format(steps=BLACK_STEP + "        continue-on-error: false\n")},
+     "black run in .github/workflows/x.yml"),
+    # a later step of the same workflow that can fail
+    ({".github/workflows/x.yml": WORKFLOW.format(
+        steps=BLACK_STEP + "        continue-on-error: true\n      - run: ruff check .\n")},
+     "ruff run in .github/workflows/x.yml"),
+    # another workflow
+    ({".github/workflows/a.yml": IGNORED_JOB, ".github/workflows/b.yml": WORKFLOW.format(steps="      - run: mypy src\n")},
+     "mypy run in .github/workflows/b.yml"),
+    # another GitLab job
+    ({".gitlab-ci.yml": "style:\n  allow_failure: true\n  script: [black --check .]\n"
+                        "typecheck:\n  script: [mypy src]\n"}, "mypy run in .gitlab-ci.yml"),
+    # the linter's own configuration
+    ({".github/workflows/x.yml": IGNORED_JOB, "pyproject.toml": "[tool.ruff]\nline-length = 100\n"},
+     "ruff configured in pyproject.toml"),
+    ({".github/workflows/x.yml": IGNORED_JOB, ".pre-commit-config.yaml": PRE_COMMIT},
+     "pre-commit hooks in .pre-commit-config.yaml: ruff"),
+])
+def test_an_ignored_lint_run_does_not_hide_one_that_counts(make_repo, files, counted):
+    evidence = code_quality(files, make_repo)
+    assert [e.summary for e in evidence if e.counts] == [counted]
+    assert all(e.tier is Tier.DECLARED for e in evidence if not e.counts)
+
+
 MODULES = {"demo/__init__.py": "", "demo/data.py": "X = 1\n", "demo/train.py": "Y = 2\n"}
 
 
@@ -186,6 +241,55 @@ MODULES = {"demo/__init__.py": "", "demo/data.py": "X = 1\n", "demo/train.py": "
 ])
 def test_packaged_code(make_repo, files, expected):
     assert verdict(files, PACKAGED, make_repo) == expected
+
+
+AIRFLOW_DAG = ("import sys\nfrom airflow import DAG\nsys.path.append('/opt/airflow/dags')\n"
+               "from tasks.train_model import train_model\nfrom tasks.evaluate import evaluate\n")
+TASKS = {"dags/tasks/train_model.py": "def train_model():\n    pass\n",
+         "dags/tasks/evaluate.py": "def evaluate():\n    pass\n"}
+UTILS = {"utils/io.py": "def load(p):\n    return p\n", "utils/plots.py": "def plot(x):\n    return x\n"}
+TRAIN_WITH_UTILS = "from utils.io import load\nimport utils.plots\n\nutils.plots.plot(load('d.csv'))\n"
+
+
+def notebook(*cells: str) -> str:
+    return json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": c} for c in cells]})
+
+
+@check([
+    ({"dags/train_dag.py": AIRFLOW_DAG, **TASKS}, "present", "airflow-tasks-folder-on-the-path"),
+    ({"train.py": TRAIN_WITH_UTILS, **UTILS}, "present", "utils-folder"),
+    # a folder's modules importing each other through it
+    ({"pipeline/prepare.py": "def prepare():\n    pass\n",
+      "pipeline/train.py": "from pipeline.prepare import prepare\n", "run.py": "import pipeline.train\n"},
+     "present", "modules-importing-each-other"),
+    ({"pyproject.toml": PYPROJECT, "train.py": TRAIN_WITH_UTILS, **UTILS}, "present", "manifest-over-a-namespace-folder"),
+    # traps
+    ({"jobs/a.py": "import os\n", "jobs/b.py": "import sys\n", "run.py": "import os\n"}, "absent", "scripts-nobody-imports"),
+    ({"train.py": "from utils.io import load\n", **UTILS}, "absent", "one-imported-helper"),
+    ({"analysis.ipynb": notebook("from utils.io import load\nfrom utils.plots import plot\n"), **UTILS},
+     "absent", "helpers-only-notebooks-import"),
+    ({"analysis.py": "# Databricks notebook source\nfrom utils.io import load\nfrom utils.plots import plot\n", **UTILS},
+     "absent", "helpers-only-a-notebook-export-imports"),
+    ({"tests/helpers/a.py": "", "tests/helpers/b.py": "", "tests/test_x.py": "from helpers.a import f\nfrom helpers.b import g\n"},
+     "absent", "test-helpers-imported-by-tests"),
+    ({"examples/demo.py": "from utils.io import load\nfrom utils.plots import plot\n", **UTILS},
+     "absent", "helpers-only-an-example-imports"),
+    ({"train.py": "# from utils.io import load\nprint('from utils.plots import plot')\n", **UTILS},
+     "absent", "imports-in-a-comment-and-a-string"),
+    ({"train.py": "from sklearn.model_selection import train_test_split\nfrom os.path import join\n",
+      "model_selection/a.py": "", "path/b.py": ""}, "absent", "third-party-dotted-imports"),
+])
+def test_packaged_code_imported_through_a_folder(make_repo, files, expected):
+    assert verdict(files, PACKAGED, make_repo) == expected
+
+
+def test_an_imported_folder_layout_points_at_an_import(make_repo):
+    root = make_repo({"dags/train_dag.py": AIRFLOW_DAG, **TASKS, "README.md": "# x\n"})
+    [ev] = [e for e in run_detector(CollaborationDetector, root) if e.signal == PACKAGED]
+    assert ev.summary == ("modular package layout: dags/tasks (modules imported through the folder, "
+                          "e.g. tasks.evaluate in dags/train_dag.py)")
+    assert (ev.locations[0].path, ev.locations[0].line) == ("dags/train_dag.py", 5)
+    assert ev.attributes["imported"] == {"dags/tasks": ["dags/tasks/evaluate.py", "dags/tasks/train_model.py"]}
 
 
 @check([

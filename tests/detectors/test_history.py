@@ -14,14 +14,15 @@ from detectors.history import (
     REGISTRY,
     RELEASES,
     HistoryDetector,
-    count_people,
-    is_bot,
     promotion_tag,
     release_tag,
 )
+from detectors.people import count_people, identity_keys, is_bot
 from scanner.model import Outcome, Tier
 
 ADA = ("Ada Lovelace", "ada@example.org")
+SLAVA = [("Slava", "slavkostrov@gmail.com"), ("slavkostrov", "12345+slavkostrov@users.noreply.github.com"),
+         ("Kostrov Vyacheslav", "slavkostrov@gmail.com")]
 
 
 def build(root: Path, commits: list[tuple[str, str, str]], tags: tuple[str, ...] = (),
@@ -63,6 +64,28 @@ def only(evidence, signal):
      1, False),
     # placeholder names do not fold strangers together
     ([("root", "alice@lab.example.net"), ("root", "bob@other.example.net")], 2, True),
+    # one person under a personal address, a noreply login and another name: the login meets
+    # the address's local part
+    (SLAVA, 1, False),
+    ([("John Smith", "jsmith@a.com"), ("jsmith", "1+jsmith@users.noreply.github.com")], 1, False),
+    # a login meets a full name written without spaces
+    ([("Khalid Salama", "khalid.m.salama@gmail.com"), ("ksalama", "khalidsalama@google.com")], 1, False),
+    # two people at one company stay two; so do two Johns whose addresses share a local part
+    ([("alice", "alice@corp.com"), ("bob", "bob@corp.com")], 2, True),
+    ([("John Smith", "john@smith.example"), ("John Doe", "john@doe.example")], 2, True),
+    # role mailboxes name no one: two people writing from their own site's mail@ address
+    ([("Sebastian Raschka", "mail@sebastianraschka.com"), ("rnckp", "mail@tv07.com"), ("mail", "ops@tv07.com")],
+     3, True),
+    # an unconfigured local identity adds no one beside named authors
+    ([ADA, ("root", "root@DESKTOP-X.localdomain")], 1, False),
+    ([ADA, ("Grace Hopper", "grace@navy.mil"), ("ubuntu", "ubuntu@ip-10-0-0-1")], 2, True),
+    # two people committing as root@localhost beside one named author: the history names one person
+    ([ADA, ("root", "root@localhost"), ("root", "root@localhost.localdomain")], 1, False),
+    # alone, unconfigured identities are one person: someone, nothing tells them apart
+    ([("root", "root@DESKTOP-X.localdomain"), ("ubuntu", "ubuntu@ip-10-0-0-1")], 1, False),
+    # a named author at a host-local address is a person (not merged on the address)
+    ([ADA, ("Hayden", "hayden@Haydens-MacBook-Pro.local")], 2, True),
+    ([("Alice", "ubuntu@ip-10-0-0-1"), ("Bob", "ubuntu@ip-10-0-0-1")], 2, True),
 ])
 def test_contributors(tmp_path, authors, people, is_present):
     root = build(tmp_path / "r", [(n, e, f"change {i}") for i, (n, e) in enumerate(authors)])
@@ -230,6 +253,43 @@ def test_count_people_merges_transitively():
         ("Stefan", "stefan@example.org"),
     ])
     assert len(people) == 2
+
+
+@pytest.mark.parametrize("authors, summary, contributors, nobody", [
+    ([ADA, ("Grace Hopper", "grace@navy.mil")], "2 human authors over 2 commits", ["Ada Lovelace", "Grace Hopper"], []),
+    (SLAVA, "1 human author over 3 commits (from 3 identities, merged by e-mail, name or login)",
+     ["Kostrov Vyacheslav"], []),
+    ([ADA, ("Grace Hopper", "grace@navy.mil"), ("root", "root@DESKTOP-X.localdomain")],
+     "2 human authors over 3 commits (unconfigured root <root@DESKTOP-X.localdomain> not counted)",
+     ["Ada Lovelace", "Grace Hopper"], ["root <root@DESKTOP-X.localdomain>"]),
+    ([("root", "root@localhost"), ("ubuntu", "ubuntu@ip-10-0-0-1")],
+     "1 human author over 2 commits (unconfigured root <root@localhost>, ubuntu <ubuntu@ip-10-0-0-1> counted as one person)",
+     ["root"], ["root <root@localhost>", "ubuntu <ubuntu@ip-10-0-0-1>"]),
+])
+def test_contributor_summary_explains_the_count(tmp_path, authors, summary, contributors, nobody):
+    root = build(tmp_path / "r", [(n, e, f"change {i}") for i, (n, e) in enumerate(authors)])
+    ev = only(run_detector(HistoryDetector, root), CONTRIBUTORS)
+    assert ev.summary == summary
+    assert ev.attributes["contributors"] == contributors and ev.attributes["unconfigured"] == nobody
+    assert ev.attributes["identities"] == len(authors)
+
+
+@pytest.mark.parametrize("name, email, keys", [
+    ("Slava", "slavkostrov+github@gmail.com", {"email:slavkostrov+github@gmail.com", "login:name:slavkostrov", "name:slava"}),
+    ("Ann Lee", "ann.lee@corp.com", {"email:ann.lee@corp.com", "login:name:annlee", "name:annlee"}),
+    # too short, a role mailbox, not one token: no login
+    ("Bob", "bob@corp.com", {"email:bob@corp.com", "name:bob"}),
+    ("rnckp", "mail@tv07.com", {"email:mail@tv07.com", "name:rnckp"}),
+    ("Eve", "\"eve smith\"@corp.com", {"email:\"eve smith\"@corp.com", "name:eve"}),
+    # placeholder name at a placeholder or host-local address: names nobody
+    ("root", "root@localhost", set()),
+    ("ubuntu", "ubuntu@ip-10-0-0-1", set()),
+    ("ec2-user", "ec2-user@ip-172-31-5-9.ec2.internal", set()),
+    ("jovyan", "jovyan@5f2c1a9e7b3d", set()),
+    ("runner", "runner@fv-az123-45.abc.bx.internal.cloudapp.net", set()),
+])
+def test_identity_keys(name, email, keys):
+    assert identity_keys(name, email) == keys
 
 
 @pytest.mark.parametrize("tag, release, promotion", [

@@ -1,0 +1,164 @@
+"""Who wrote a commit: bots told apart from people, and one person's identities (addresses,
+spellings, logins) merged so that people, not identities, are counted."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable
+
+# -- who is a bot ------------------------------------------------------------------------------
+_BOT_NAME = re.compile(
+    r"\[bot\]|(?<![a-z])(?:bot|dependabot(?:-preview)?|renovate|github-actions?|gitlab-ci|"
+    r"pre-commit-ci|greenkeeper(?:io)?|snyk|pyup(?:-bot|\.io)?|depfu|imgbot|allcontributors|"
+    r"semantic-release|codecov|mergify|deepsource|web-flow|automation|auto-?merge)(?![a-z])",
+    re.I,
+)
+#: hosting services that author commits made through their web UI or automation.
+_SERVICE_NAMES = frozenset({"github", "gitlab", "gitee", "bitbucket", "github enterprise"})
+_BOT_EMAIL_LOCAL = re.compile(r"^(?:no-?reply|do-?not-?reply|action|actions|bot|ci|build)$", re.I)
+_BOT_DOMAINS = ("dependabot.com", "renovateapp.com", "mend.io", "greenkeeper.io", "pyup.io",
+                "snyk.io", "depfu.com", "mergify.io", "mergify.com", "whitesourcesoftware.com")
+
+# -- identities --------------------------------------------------------------------------------
+_GITHUB_NOREPLY = re.compile(r"^(?:\d+\+)?([^@+]+)@users\.noreply\.github\.com$")
+_GITLAB_NOREPLY = re.compile(r"^(?:\d+-)?([^@]+)@users\.noreply\.gitlab\.com$")
+#: default or placeholder names, and the accounts of servers, VMs and containers that git falls
+#: back to when no name is set: merging on them would fold strangers into one person.
+_PLACEHOLDER_NAMES = frozenset({
+    "", "root", "admin", "administrator", "user", "ubuntu", "unknown", "your name", "you", "name", "developer",
+    "dev", "test", "no author", "ec2 user", "azureuser", "vagrant", "pi", "jovyan", "codespace", "gitpod",
+    "vscode", "runner", "docker", "centos", "debian", "guest", "default", "anonymous", "username", "your username"})
+_PLACEHOLDER_EMAIL = re.compile(r"^(?:root|you|your\.?email|your\.?name|email|user|name)@", re.I)
+#: an address at a machine rather than a mail domain (git's fallback ``user@hostname``; a cloud
+#: VM's or hosted CI runner's internal host name).
+_HOST_LOCAL_EMAIL = re.compile(
+    r"@(?:[^@.]*|.*\.(?:local|localdomain|lan|internal|internal\.cloudapp\.net)|\(none\))$", re.I)
+#: the local part of an address that may be its owner's login (``slavkostrov`` in ``slavkostrov@gmail.com``).
+_LOGIN = re.compile(r"^(?=.*[a-z])[a-z0-9._-]{4,}$")
+#: shared or role mailboxes: their local part names no one.
+_GENERIC_MAILBOXES = frozenset({
+    "info", "contact", "contact us", "admin", "mail", "email", "hello", "team", "office", "support", "help",
+    "git", "github", "gitlab", "user", "users", "devs", "developers", "noreply", "no reply", "test", "tests",
+    "testing", "webmaster", "postmaster", "hostmaster", "sales", "service", "services", "feedback", "inbox",
+    "account", "accounts", "home", "work", "private", "personal", "public", "code", "data", "research",
+    "enquiries", "inquiries", "jobs", "careers", "press", "media", "marketing", "billing", "security",
+    "abuse", "devops", "mlops", "engineering", "tech", "example", "demo", "project", "projects", "student",
+    "opensource", "open source", "oss", "community", "hola", "mlteam", "datascience", "ml team"})
+
+
+def is_bot(name: str, email: str) -> bool:
+    """True for automation identities (dependency bots, CI, the hosting service itself)."""
+    low_email = email.lower()
+    local, _, domain = low_email.partition("@")
+    if _BOT_NAME.search(name) or "[bot]" in low_email:
+        return True
+    if name.strip().lower() in _SERVICE_NAMES:
+        return True
+    if domain.endswith(_BOT_DOMAINS):
+        return True
+    noreply_user = domain.startswith("users.noreply.")
+    return not noreply_user and bool(_BOT_EMAIL_LOCAL.match(local))
+
+
+def _normal_name(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded.lower()).split())
+
+
+def _mailbox(email: str) -> bool:
+    """A person's address: not a placeholder, and at a mail domain rather than a machine."""
+    return "@" in email and not _PLACEHOLDER_EMAIL.match(email) and not _HOST_LOCAL_EMAIL.search(email)
+
+
+def _name_key(normal: str) -> str:
+    # spaces dropped: ``Khalid Salama`` is the login ``khalidsalama``
+    return "name:" + normal.replace(" ", "")
+
+
+def _login_key(local: str) -> str | None:
+    """The local part of an address when it looks like its owner's login: one token of letters,
+    digits and ``._-`` (a ``+tag`` dropped), four characters or more, no role mailbox."""
+    local = local.split("+", 1)[0]
+    normal = _normal_name(local)
+    if not _LOGIN.match(local) or normal in _GENERIC_MAILBOXES or normal in _PLACEHOLDER_NAMES:
+        return None
+    return "login:" + _name_key(normal)
+
+
+def identity_keys(name: str, email: str) -> set[str]:
+    """Keys under which one author is known; authors sharing any key are one person.
+
+    Names are compared without case, accents, punctuation or spaces. A GitHub/GitLab noreply
+    address stands for its login, matched as a name, so ``pespila`` meets
+    ``1+pespila@users.noreply.github.com``. The local part of a person's address that looks like
+    a login is a ``login:`` key: it meets the same name (``Slava <slavkostrov@gmail.com>`` and
+    ``slavkostrov <1+slavkostrov@users.noreply.github.com>``), not another address's local part
+    (``john@smith.example`` and ``john@doe.example`` may be two Johns; see ``count_people``).
+    No key (an empty set) for an identity that names nobody: a placeholder name at a placeholder
+    or host-local address (``root <root@localhost>``, ``ubuntu <ubuntu@ip-10-0-0-1>``), what git
+    writes on a machine where no one set a name.
+    """
+    keys: set[str] = set()
+    low_email = email.strip().lower()
+    noreply = _GITHUB_NOREPLY.match(low_email) or _GITLAB_NOREPLY.match(low_email)
+    if noreply:
+        keys.add(_name_key(_normal_name(noreply.group(1))))
+    elif _mailbox(low_email):
+        login = _login_key(low_email.partition("@")[0])
+        keys.update(["email:" + low_email] + ([login] if login else []))
+    normal = _normal_name(name)
+    if normal not in _PLACEHOLDER_NAMES:
+        keys.add(_name_key(normal))
+    return keys
+
+
+def count_people(identities: Iterable[tuple[str, str]]) -> list[str]:
+    """Distinct people among (name, email) pairs: one display name per merged identity (a full
+    name before a login).
+
+    The count is of the people the history names, so it errs low: identities that name nobody
+    (see ``identity_keys``) may be any of the named people committing from a server or a fresh
+    machine, and add no one beside them; with no one named, they are together one person, since
+    someone wrote the commits and nothing tells them apart.
+    """
+    pairs = sorted(set(identities))
+    keyed = [(name, identity_keys(name, email)) for name, email in pairs]
+    name_keys = {k for _, keys in keyed for k in keys if k.startswith("name:")}
+    named = [(name, _meeting(keys, name_keys)) for name, keys in keyed if keys]
+    if not named:
+        return [pairs[0][0]] if pairs else []
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for _, keys in named:
+        root = find(keys[0])
+        for key in keys[1:]:
+            parent[find(key)] = root
+    spellings: dict[str, list[str]] = {}
+    for name, keys in named:
+        spellings.setdefault(find(keys[0]), []).append(name)
+    people = [max(names, key=lambda n: (" " in n.strip(), len(n), n)) for names in spellings.values()]
+    return sorted(people, key=str.lower)
+
+
+def _meeting(keys: set[str], name_keys: set[str]) -> list[str]:
+    """``keys`` with each login turned into the name it meets, or dropped when no author or
+    noreply address has that name: two addresses' local parts alone never join two people."""
+    out = set()
+    for key in keys:
+        if key.startswith("login:"):
+            key = key.removeprefix("login:")
+            if key not in name_keys:
+                continue
+        out.add(key)
+    return sorted(out)
+
+
+def unconfigured(identities: Iterable[tuple[str, str]]) -> list[str]:
+    """``name <email>`` of the identities that name nobody (no key), sorted."""
+    return sorted({f"{name} <{email}>" for name, email in identities if not identity_keys(name, email)})
