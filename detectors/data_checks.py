@@ -3,8 +3,9 @@ ranges, row counts) and fails on it, called before training or ingestion so that
 stops the flow; pydantic models that validate the records a pipeline reads; and data tests that
 check a committed dataset and that CI runs.
 
-A function merely named ``validate_data`` that stops nothing, asserts of a unit test, or a check
-that nobody calls is not a data check here.
+A function merely named ``validate_data`` that stops nothing, asserts of a unit test, a check
+that nobody calls, or a guard that only asks whether there is any data (``if df.empty: raise``),
+whether a file exists or whether a configuration value is set is not a data check here.
 """
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ DATA_EXTENSIONS = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json", ".n
                    ".feather", ".arrow", ".avro", ".orc", ".xlsx", ".xls", ".pkl", ".pickle",
                    ".h5", ".hdf5")
 #: what a check looks at when it checks the data itself (nulls, types, columns, ranges, rows).
+#: Whether there is any data at all (``df.empty``) is left out: that guards availability, not quality.
 CONTENT_CHECKS = frozenset({
     "isnull", "isna", "notna", "notnull", "null_count", "is_null", "dtypes", "dtype", "columns", "schema",
     "duplicated", "is_duplicated", "between", "is_between", "nunique", "n_unique", "unique", "min", "max",
-    "shape", "empty", "select_dtypes", "value_counts", "describe", "isin", "is_in", "isnan", "isfinite",
+    "shape", "select_dtypes", "value_counts", "describe", "isin", "is_in", "isnan", "isfinite",
     "is_numeric_dtype", "is_string_dtype", "is_datetime64_any_dtype", "infer_dtype", "count", "height",
 })
 #: words of names that say a function is about a dataset (its name or its parameters).
@@ -32,7 +34,11 @@ _DATA_NOUNS = frozenset({"data", "dataset", "datasets", "df", "frame", "datafram
 #: words of names a data check uses when it looks at the data or hands it to rules.
 _CHECK_WORDS = frozenset({"null", "nulls", "nan", "nans", "missing", "schema", "dtype", "dtypes", "column",
                           "columns", "range", "ranges", "duplicate", "duplicates", "duplicated", "rules",
-                          "expectations", "expect", "constraints", "outliers", "empty"})
+                          "expectations", "expect", "constraints", "outliers"})
+#: words of names of files and places: a missing file is data not there yet, not bad data.
+_RESOURCE_WORDS = frozenset({"file", "files", "path", "paths", "dir", "dirs", "directory", "folder", "url", "uri"})
+#: words of names that hold configuration: a condition on them alone checks arguments.
+_CONFIG_WORDS = frozenset({"config", "cfg", "conf", "args", "settings", "params", "options", "opts"})
 #: words of a check's outcome.
 _VERDICT_WORDS = frozenset({"passed", "valid", "errors", "failures", "failed", "violations", "issues",
                             "invalid"})
@@ -71,14 +77,74 @@ def _stops(nodes: list[ast.AST]) -> bool:
 
 def _looks(test: ast.AST, verdicts: bool) -> bool:
     """A condition about data content (``df.isnull().any()``, ``missing_columns``, ``len(rows) < n``)
-    or, when ``verdicts``, about the outcome of checks (``not report["passed"]``)."""
+    or, when ``verdicts``, about the outcome of checks (``not report["passed"]``). A condition that
+    only asks whether there is any data (``df.empty``, ``len(rows) == 0``), names only files, or
+    reads only configuration (``not config.required_columns``) guards something else."""
+    if _reads_config(test):
+        return False
+    sizes = _emptiness_sizes(test)
     for node in walk(test):
         name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else \
             node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-        if name and (name in CONTENT_CHECKS or name == "len" or words(name) & _CHECK_WORDS
-                     or verdicts and words(name) & _VERDICT_WORDS):
+        if not name or id(node) in sizes or words(name) & _RESOURCE_WORDS:
+            continue
+        if name in CONTENT_CHECKS or name == "len" or words(name) & _CHECK_WORDS \
+                or verdicts and words(name) & _VERDICT_WORDS:
             return True
     return False
+
+
+def _reads_config(test: ast.AST) -> bool:
+    """Every variable the condition reads holds configuration (``config.path``, ``cfg["columns"]``)."""
+    called = {id(n.func) for n in walk(test) if isinstance(n, ast.Call)}
+    read = [n.id for n in walk(test) if isinstance(n, ast.Name) and id(n) not in called]
+    return bool(read) and all(words(name) & _CONFIG_WORDS for name in read)
+
+
+def _size(node: ast.AST) -> ast.AST | None:
+    """The name that measures a size in ``len(x)``, ``x.count()``, ``x.shape[0]`` or ``x.height``;
+    the size of a selection (``len(df[df.amount < 0])``) measures bad rows, not rows."""
+    if isinstance(node, ast.Call) and not node.keywords:
+        if isinstance(node.func, ast.Name) and node.func.id == "len" and len(node.args) == 1 \
+                and not isinstance(node.args[0], ast.Subscript) \
+                or isinstance(node.func, ast.Attribute) and node.func.attr == "count" and not node.args \
+                and not isinstance(node.func.value, ast.Subscript):
+            return node.func
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape" \
+            and isinstance(node.slice, ast.Constant) and node.slice.value == 0:
+        return node.value
+    return node if isinstance(node, ast.Attribute) and node.attr == "height" else None
+
+
+#: ``size OP n`` that only tells none from some: ``== 0``, ``!= 0``, ``<= 0``, ``> 0``, ``< 1``, ``>= 1``.
+_NONE_OR_SOME = {0: (ast.Eq, ast.NotEq, ast.LtE, ast.Gt), 1: (ast.Lt, ast.GtE)}
+_MIRRORED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
+
+
+def _emptiness_sizes(test: ast.AST) -> set[int]:
+    """Ids of the size names (``len``, ``count``, ``shape``) a condition uses only to ask whether
+    there is any data: ``len(x) == 0``, ``0 < len(x)``, ``not len(x)``, ``df.shape[0] < 1``. What
+    is measured still counts (``len(missing_columns) > 0`` looks at columns)."""
+    out = set()
+    for node in walk(test):
+        if isinstance(node, ast.Compare) and len(node.comparators) == 1:
+            (left, right), op = (node.left, node.comparators[0]), type(node.ops[0])
+            if _size(left) is None:
+                left, right, op = right, left, _MIRRORED.get(op, op)
+            size = _size(left)
+            if size is not None and isinstance(right, ast.Constant) and type(right.value) is int \
+                    and op in _NONE_OR_SOME.get(right.value, ()):
+                out.add(id(size))
+    truths = [test]  # a size tested for truth: ``if len(x)``, ``if not df.count() or ...``
+    while truths:
+        node = truths.pop()
+        if isinstance(node, ast.BoolOp):
+            truths.extend(node.values)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            truths.append(node.operand)
+        elif _size(node) is not None:
+            out.add(id(_size(node)))
+    return out
 
 
 def _fails(module: Module, fn: Function) -> str | None:

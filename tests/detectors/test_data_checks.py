@@ -97,6 +97,23 @@ jobs:
 """
 
 
+DAILY_INGEST = """\
+import pandas as pd
+
+MIN_ROWS = 500
+
+def extract_daily_rows(conn, day):
+    df_today = pd.read_sql("SELECT * FROM sales WHERE day = %(day)s", conn, params={"day": day})
+    if df_today.empty:
+        raise ValueError("No rows found for the given date")
+    return df_today
+
+def ingest(conn, day):
+    df = extract_daily_rows(conn, day)
+    df.to_parquet(f"lake/sales/{day}.parquet")
+"""
+
+
 def validation(make_repo, files):
     return [e for e in run_detector(DataDetector, make_repo(files)) if e.signal == "data.validation" and e.counts]
 
@@ -110,6 +127,27 @@ def validation(make_repo, files):
 ])
 def test_data_checks(make_repo, files):
     assert validation(make_repo, files)
+
+
+@pytest.mark.parametrize("guard", [
+    "len(df_today) < MIN_ROWS",
+    "df_today.isnull().any().any()",
+    "len(df_today) == 0 or df_today['amount'].isnull().any()",
+    "len(df_today[df_today['amount'] < 0]) > 0",
+    "df_today.shape[1] != 7",
+])
+def test_row_thresholds_and_content_guards_are_checks(make_repo, guard):
+    found = validation(make_repo, {"etl/daily.py": DAILY_INGEST.replace("df_today.empty", guard)})
+    assert found and "extract_daily_rows" in found[0].summary and "to_parquet" in found[0].summary
+
+
+@pytest.mark.parametrize("guard", [
+    "df_today.empty", "len(df_today) == 0", "not len(df_today)", "len(df_today) < 1", "0 >= len(df_today)",
+    "df_today.shape[0] == 0", "df_today.count() == 0", "not df_today.height", "df_today.is_empty()",
+])
+def test_emptiness_guards_are_no_checks(make_repo, guard):
+    # whether the query found any rows is availability, not the quality of what it found
+    assert not validation(make_repo, {"etl/daily.py": DAILY_INGEST.replace("df_today.empty", guard)})
 
 
 def test_summary_names_the_check_and_the_flow(make_repo):
@@ -161,6 +199,13 @@ def test_summary_names_the_check_and_the_flow(make_repo):
     {"tests/test_clean.py": "import pandas as pd\n\ndef test_clean():\n    df = pd.DataFrame({'a': [1, None]})\n"
                             "    assert clean(df).isnull().sum().sum() == 0\n",
      "data/sales.csv": SALES, ".github/workflows/ci.yml": CI},
+    # an empty batch, a missing input file and a configuration value are no data checks
+    {"jobs/load.py": VERDICT.replace("len(rows) >= 10 and all(r.get(\"text\") for r in rows)", "len(rows) > 0")},
+    {"jobs/load.py": "def load_rows(paths):\n    missing_files = [p for p in paths if not exists(p)]\n"
+                     "    if missing_files:\n        raise FileNotFoundError(missing_files)\n    return read(paths)\n\n"
+                     "def main(paths):\n    rows = load_rows(paths)\n    insert_rows(rows)\n"},
+    {"jobs/load.py": "def load_rows(config):\n    if not config.required_columns:\n        raise ValueError('set columns')\n"
+                     "    return read(config.path)\n\ndef main(config):\n    rows = load_rows(config)\n    insert_rows(rows)\n"},
     # prose
     {"README.md": "Every dataset goes through `ensure_ready(df)`, which raises on missing columns.\n"},
 ])
