@@ -401,8 +401,9 @@ class DataDetector(Detector):
                                 subject="content-addressed", tool="custom")
 
     def _data_checks(self, ctx: ScanContext) -> Iterator[Evidence]:
-        """Checks recognised by what they do: a gate before training or ingestion, pydantic
-        records rejected in a pipeline, data tests run by CI."""
+        """Checks recognised by what they do: a gate before training or ingestion (or a step
+        that writes the data it checked), pydantic records rejected in a pipeline, data tests run
+        by CI."""
         proj = project(ctx)
         for kind, found in (("gate", validation_gates(proj)), ("records", record_validation(proj)),
                             ("data-test", data_tests(ctx))):
