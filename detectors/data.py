@@ -13,7 +13,8 @@ import fnmatch
 import re
 from typing import Any, Iterator
 
-from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS, record_validation, validation_gates
+from detectors.data_checks import DATA_EXTENSIONS, record_validation, validation_gates
+from detectors.data_conditions import CONTENT_CHECKS
 from detectors.data_tests import data_tests
 from detectors.data_versions import dataset_registries
 from detectors.flow import project
@@ -188,7 +189,9 @@ class DataDetector(Detector):
       rules) whose job, followed to what it calls, ingests or prepares data or (re)trains.
     * ``data.validation``: functions dedicated to validating data frames (``validate_data``...);
       checks recognised by structure (``detectors.data_checks``): a function that fails on the
-      data's content, called before training or ingestion so that its failure stops the flow;
+      data's content (not merely on there being no rows, ``detectors.data_conditions``), called
+      before training or ingestion so that its failure stops the flow, or writing the data it
+      checked itself and run by a call, an Airflow ``python_callable`` or as a pipeline step;
       pydantic models rejecting the records a pipeline reads; data tests on a committed dataset
       that a CI test run collects (``detectors.data_tests``).
     * ``data.lineage``: ``dvc.lock`` stage dependencies (a run recorded them: executed) and
