@@ -13,7 +13,8 @@ import fnmatch
 import re
 from typing import Any, Iterator
 
-from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS, record_validation, validation_gates
+from detectors.data_checks import DATA_EXTENSIONS, record_validation, validation_gates
+from detectors.data_conditions import CONTENT_CHECKS
 from detectors.data_tests import data_tests
 from detectors.data_versions import dataset_registries
 from detectors.flow import project
@@ -191,7 +192,9 @@ class DataDetector(Detector):
       rules) whose job, followed to what it calls, ingests or prepares data or (re)trains.
     * ``data.validation``: functions dedicated to validating data frames (``validate_data``...);
       checks recognised by structure (``detectors.data_checks``): a function that fails on the
-      data's content, called before training or ingestion so that its failure stops the flow;
+      data's content (not merely on there being no rows, ``detectors.data_conditions``), called
+      before training or ingestion so that its failure stops the flow, or writing the data it
+      checked itself and run by a call, an Airflow ``python_callable`` or as a pipeline step;
       pydantic models rejecting the records a pipeline reads; data tests on a committed dataset
       that a CI test run collects (``detectors.data_tests``).
     * ``data.lineage``: ``dvc.lock`` stage dependencies (a run recorded them: executed) and
@@ -404,8 +407,9 @@ class DataDetector(Detector):
                                 subject="content-addressed", tool="custom")
 
     def _data_checks(self, ctx: ScanContext) -> Iterator[Evidence]:
-        """Checks recognised by what they do: a gate before training or ingestion, pydantic
-        records rejected in a pipeline, data tests run by CI."""
+        """Checks recognised by what they do: a gate before training or ingestion (or a step
+        that writes the data it checked), pydantic records rejected in a pipeline, data tests run
+        by CI."""
         proj = project(ctx)
         for kind, found in (("gate", validation_gates(proj)), ("records", record_validation(proj)),
                             ("data-test", data_tests(ctx))):

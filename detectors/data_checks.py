@@ -1,48 +1,43 @@
 """Data checks recognised by what they do: a function that inspects data (columns, types, nulls,
 ranges, row counts) and fails on it, called before training or ingestion so that its failure
-stops the flow; pydantic models that validate the records a pipeline reads; and data tests that
-check a committed dataset and that CI runs.
+stops the flow, or going on itself to write the data it checked (a task that raises on missing
+columns, then writes the parquet) and run by a call, as an orchestrator's task or as a pipeline
+step; pydantic models that validate the records a pipeline reads; and data tests that check a
+committed dataset and that CI runs.
 
-A function merely named ``validate_data`` that stops nothing, asserts of a unit test, or a check
-that nobody calls is not a data check here.
+A function merely named ``validate_data`` that stops nothing, asserts of a unit test, a check
+that nobody calls, or a guard that only asks whether there is any data (``if df.empty: raise``),
+whether a file exists or whether a configuration value is set is not a data check here.
 """
 from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterator
 
-from detectors.flow import Finding, Function, Module, Project, callee, dotted, expression_names, own_nodes, words
+from detectors.data_conditions import checked_data, looks, touches
+from detectors.flow import (Finding, Function, Module, Project, callee, dotted, expression_names, own_nodes, source,
+                            words)
 from scanner.parsing.python import walk
 
 #: extensions of files that hold datasets (checked case-insensitively).
 DATA_EXTENSIONS = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json", ".npz", ".npy",
                    ".feather", ".arrow", ".avro", ".orc", ".xlsx", ".xls", ".pkl", ".pickle",
                    ".h5", ".hdf5")
-#: what a check looks at when it checks the data itself (nulls, types, columns, ranges, rows).
-CONTENT_CHECKS = frozenset({
-    "isnull", "isna", "notna", "notnull", "null_count", "is_null", "dtypes", "dtype", "columns", "schema",
-    "duplicated", "is_duplicated", "between", "is_between", "nunique", "n_unique", "unique", "min", "max",
-    "shape", "empty", "select_dtypes", "value_counts", "describe", "isin", "is_in", "isnan", "isfinite",
-    "is_numeric_dtype", "is_string_dtype", "is_datetime64_any_dtype", "infer_dtype", "count", "height",
-})
 #: words of names that say a function is about a dataset (its name or its parameters).
 _DATA_NOUNS = frozenset({"data", "dataset", "datasets", "df", "frame", "dataframe", "rows", "records",
                          "batch", "table", "samples", "features", "raw", "inputs"})
-#: words of names a data check uses when it looks at the data or hands it to rules.
-_CHECK_WORDS = frozenset({"null", "nulls", "nan", "nans", "missing", "schema", "dtype", "dtypes", "column",
-                          "columns", "range", "ranges", "duplicate", "duplicates", "duplicated", "rules",
-                          "expectations", "expect", "constraints", "outliers", "empty"})
-#: words of a check's outcome.
-_VERDICT_WORDS = frozenset({"passed", "valid", "errors", "failures", "failed", "violations", "issues",
-                            "invalid"})
 #: words of calls that hand data to checks.
 _CHECK_CALLS = frozenset({"check", "checks", "validate", "validation", "rules", "rule", "expect", "expectations",
                           "verify", "constraints", "schema", "inspect"})
+#: words of calls that write or ingest data.
+_WRITE_WORDS = frozenset({"ingest", "insert", "upsert", "write", "save", "store", "upload", "sql", "parquet", "csv",
+                          "publish"})
 #: words of calls that make what follows a check a training or ingestion flow.
-_FLOW_WORDS = frozenset({"train", "training", "fit", "finetune", "retrain", "ingest", "insert", "upsert",
-                         "write", "save", "store", "upload", "load", "sql", "parquet", "csv", "register",
-                         "publish", "process", "transform", "features"})
+_FLOW_WORDS = _WRITE_WORDS | {"train", "training", "fit", "finetune", "retrain", "load", "register", "process",
+                              "transform", "features"}
 _MODEL_USE = frozenset({"train", "training", "fit", "finetune", "retrain", "predict", "evaluate", "inference",
                         "drift", "psi", "skew"})
 #: decorators of pipeline steps: a step that fails stops its pipeline.
@@ -69,39 +64,66 @@ def _stops(nodes: list[ast.AST]) -> bool:
     return False
 
 
-def _looks(test: ast.AST, verdicts: bool) -> bool:
-    """A condition about data content (``df.isnull().any()``, ``missing_columns``, ``len(rows) < n``)
-    or, when ``verdicts``, about the outcome of checks (``not report["passed"]``)."""
-    for node in walk(test):
-        name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else \
-            node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-        if name and (name in CONTENT_CHECKS or name == "len" or words(name) & _CHECK_WORDS
-                     or verdicts and words(name) & _VERDICT_WORDS):
-            return True
-    return False
+@dataclass(frozen=True)
+class _Check:
+    """A function that fails on the data."""
+
+    module: Module
+    fn: Function
+    how: str
+    """'raises' (an assert, or an ``if`` on the data that raises or exits) or 'verdict' (it returns a
+    yes/no on the data that a caller can stop on)."""
+    where: ast.stmt
+    """The first statement that fails: the assert, the ``if`` or the return."""
+
+    @cached_property
+    def then(self) -> list[str]:
+        """Writes or ingestion of the checked data that the check's own body goes on to once the
+        data passed (training would make it a guard inside training code, see :func:`_uses_model`)."""
+        if self.how != "raises" or not isinstance(self.where, (ast.If, ast.Assert)):
+            return []
+        data = checked_data(self.fn.node, self.where.test)
+        calls = _flow_calls(self.fn.node.body, self.where.end_lineno or self.where.lineno)
+        return sorted({str(callee(c)) for c in calls if touches(c, data)})
+
+    @property
+    def place(self) -> tuple[str, int]:
+        return self.module.path, self.fn.line
+
+    def gate(self, runner: str, place: tuple[str, int]) -> Finding | None:
+        """The check as a gate by itself, when its body writes the data once it passed:
+        ``data check clean (m.py:3) raises if len(missing) > 0, then writes the data (to_parquet);
+        {runner}``."""
+        if not self.then:
+            return None
+        test = source(self.where.test, 60) if isinstance(self.where, (ast.If, ast.Assert)) else ""
+        fails = f"asserts {test}" if isinstance(self.where, ast.Assert) else f"raises if {test}"
+        verb = "writes the data" if any(words(c) & _WRITE_WORDS for c in self.then) else "goes on with the data"
+        return Finding(f"data check {self.fn.name} ({self.module.path}:{self.fn.line}) {fails}, then {verb} "
+                       f"({', '.join(self.then[:3])}); {runner}", (self.place, place))
 
 
-def _fails(module: Module, fn: Function) -> str | None:
-    """How a check fails: 'raises' (an assert, or an ``if`` on the data that raises or exits) or
-    'verdict' (it returns a yes/no on the data that a caller can stop on). A condition on a
-    verdict counts when the function hands the data to checks (``run_rules(rows)``)."""
-    nodes = list(own_nodes(fn.node))
+def _fails(module: Module, fn: Function) -> tuple[str, ast.stmt] | None:
+    """How a check fails ('raises' or 'verdict', see :class:`_Check`) and the first statement that
+    does. A condition on a verdict counts when the function hands the data to checks
+    (``run_rules(rows)``)."""
+    nodes = sorted((n for n in own_nodes(fn.node) if isinstance(n, (ast.Assert, ast.If, ast.Return))),
+                   key=lambda n: n.lineno)
     verdicts = any(words(c) & _CHECK_CALLS for f in module.reach([fn]) for c in f.calls)
-    if any(isinstance(n, ast.Assert) and _looks(n.test, verdicts) for n in nodes):
-        return "raises"
     for node in nodes:
-        if isinstance(node, ast.If) and _looks(node.test, verdicts) and any(
-                isinstance(s, ast.Raise) or isinstance(s, ast.Call) and callee(s) in _EXITS
-                for stmt in node.body for s in [stmt, *own_nodes(stmt)]):
-            return "raises"
+        if isinstance(node, ast.Assert) and looks(node.test, verdicts) \
+                or isinstance(node, ast.If) and looks(node.test, verdicts) and any(
+                    isinstance(s, ast.Raise) or isinstance(s, ast.Call) and callee(s) in _EXITS
+                    for stmt in node.body for s in [stmt, *own_nodes(stmt)]):
+            return "raises", node
     for node in nodes:
         value = node.value if isinstance(node, ast.Return) else None
-        if isinstance(value, (ast.Compare, ast.BoolOp, ast.UnaryOp)) and _looks(value, verdicts):
-            return "verdict"
-        if isinstance(node, ast.If) and _looks(node.test, verdicts) and any(
+        if isinstance(value, (ast.Compare, ast.BoolOp, ast.UnaryOp)) and looks(value, verdicts):
+            return "verdict", node
+        if isinstance(node, ast.If) and looks(node.test, verdicts) and any(
                 isinstance(s, ast.Return) and isinstance(s.value, ast.Constant) and s.value.value is False
                 for s in node.body):
-            return "verdict"
+            return "verdict", node
     return None
 
 
@@ -134,58 +156,98 @@ def _guarded(caller: list[ast.stmt], call: ast.Call) -> bool:
 
 
 def _flow_after(body: list[ast.stmt], line: int) -> list[str]:
-    """Training or ingestion calls made after ``line`` in a body."""
-    return sorted({callee(n) for stmt in body for n in [stmt, *own_nodes(stmt)]
-                   if isinstance(n, ast.Call) and n.lineno > line and callee(n) and words(callee(n)) & _FLOW_WORDS})
+    """Names of the training or ingestion calls made after ``line`` in a body."""
+    return sorted({str(callee(c)) for c in _flow_calls(body, line)})
 
 
-def _is_step(fn: Function) -> bool:
-    return any(words(dotted(d.func if isinstance(d, ast.Call) else d).rsplit(".", 1)[-1]) & _STEPS
-               for d in fn.node.decorator_list)
+def _flow_calls(body: list[ast.stmt], line: int) -> list[ast.Call]:
+    """Training or ingestion calls made after ``line`` in a body (a read, ``read_parquet``, is neither)."""
+    calls = [(n, words(callee(n) or "")) for stmt in body for n in [stmt, *own_nodes(stmt)]
+             if isinstance(n, ast.Call) and n.lineno > line]
+    return [call for call, named in calls if named & _FLOW_WORDS and "read" not in named]
+
+
+def _step(fn: Function) -> str | None:
+    """The decorator that runs a function as a pipeline step (``task``, ``dsl.component``, ``op``)."""
+    for decorator in fn.node.decorator_list:
+        name = dotted(decorator.func if isinstance(decorator, ast.Call) else decorator)
+        if words(name.rsplit(".", 1)[-1]) & _STEPS:
+            return name
+    return None
 
 
 def validation_gates(project: Project) -> Iterator[Finding]:
-    """Data checks called before training or ingestion whose failure stops the flow."""
-    checks: dict[int, tuple[Module, Function, str]] = {}
+    """Data checks whose failure stops the flow: called before training or ingestion, or going on
+    to write the data themselves and run by a call, as an orchestrator's task or as a pipeline step."""
+    checks: dict[int, _Check] = {}
     for module in project.modules("raise", "exit(", "return False", "assert ", pattern=_DATA_DEF):
         for fn in module.all_functions():
-            how = _fails(module, fn) if _about_data(fn) and not _uses_model(fn) else None
-            if how:
-                checks[id(fn.node)] = (module, fn, how)
+            failure = _fails(module, fn) if _about_data(fn) and not _uses_model(fn) else None
+            if failure:
+                checks[id(fn.node)] = _Check(module, fn, *failure)
     if not checks:
         return
-    names = sorted({fn.name for _, fn, _ in checks.values()})
-    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\s*\(")
+    names = {check.fn.name for check in checks.values()}
+    alternatives = "|".join(re.escape(n) for n in sorted(names))
+    pattern = re.compile(rf"\b({alternatives})\s*\(|python_callable\s*=\s*[\w.]*\b({alternatives})\b")
     for module in project.modules("(", pattern=pattern):
         for node in walk(module.tree):
-            name = callee(node) if isinstance(node, ast.Call) else None
-            if name not in names:
-                continue
-            # the check this call runs: the module's own function, or the one it imports
-            owner = dotted(node.func).rpartition(".")[0].split(".")[-1] or None
-            for target in project.resolve(module, name, owner)[1]:
-                found = _wired(module, node, *checks[id(target.node)]) if id(target.node) in checks else None
+            for check, task in _runs(project, module, node, checks, names) if isinstance(node, ast.Call) else ():
+                found = _tasked(module, node, check) if task else _wired(module, node, check)
                 if found:
                     yield found
                     return
+    for check in checks.values():
+        # a step the orchestrator runs (a Dagster asset) needs no caller in the code
+        step = _step(check.fn)
+        found = check.gate(f"it runs as pipeline step @{step}", (check.module.path, check.where.lineno)) \
+            if step else None
+        if found:
+            yield found
+            return
 
 
-def _wired(module: Module, call: ast.Call, home: Module, check: Function, how: str) -> Finding | None:
+def _runs(project: Project, module: Module, call: ast.Call, checks: dict[int, _Check],
+          names: set[str]) -> Iterator[tuple[_Check, bool]]:
+    """The checks a call runs, and whether it runs them as an orchestrator's task: a call of the
+    module's own check or of one it imports, or ``python_callable=check``."""
+    named = [(call.func, callee(call), False)] + [(k.value, dotted(k.value).rsplit(".", 1)[-1], True)
+                                                   for k in call.keywords if k.arg == "python_callable"]
+    for target, name, task in named:
+        if name not in names:
+            continue
+        owner = dotted(target).rpartition(".")[0].split(".")[-1] or None
+        for fn in project.resolve(module, name, owner)[1]:
+            if id(fn.node) in checks:
+                yield checks[id(fn.node)], task
+
+
+def _wired(module: Module, call: ast.Call, check: _Check) -> Finding | None:
     caller = module.enclosing(call.lineno)
-    if caller is check:
+    if caller is check.fn:
         return None
     body = caller.node.body if caller else module.tree.body
-    if how == "verdict" and not _guarded(body, call):
+    if check.how == "verdict" and not _guarded(body, call):
         return None
     after = _flow_after(body, call.lineno)
-    step = caller is not None and _is_step(caller)
-    if not after and not step:
-        return None
+    step = caller is not None and _step(caller) is not None
     where = caller.qualname if caller else module.path
+    if not after and not step:
+        # a check that writes the data itself once it passed is a gate wherever it is called
+        return check.gate(f"{where} calls it ({module.path}:{call.lineno})", (module.path, call.lineno))
     then = f"before {', '.join(after[:3])}" if after else "in pipeline step"
-    verb = "raises" if how == "raises" else "returns a verdict the caller stops on"
-    return Finding(f"data check {check.name} ({home.path}:{check.line}) {verb}; {where} calls it {then} "
-                   f"({module.path}:{call.lineno})", ((home.path, check.line), (module.path, call.lineno)))
+    verb = "raises" if check.how == "raises" else "returns a verdict the caller stops on"
+    return Finding(f"data check {check.fn.name} ({check.module.path}:{check.fn.line}) {verb}; {where} calls it "
+                   f"{then} ({module.path}:{call.lineno})", (check.place, (module.path, call.lineno)))
+
+
+def _tasked(module: Module, operator: ast.Call, check: _Check) -> Finding | None:
+    """A check handed to an orchestrator (``PythonOperator(task_id=..., python_callable=check)``)
+    that writes the data itself once it passed: a failing task stops its run there."""
+    task = next((k.value.value for k in operator.keywords if k.arg == "task_id"
+                 and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)), None)
+    task = f"{callee(operator)} task {task!r}" if task else f"{callee(operator)} task"
+    return check.gate(f"{task} runs it ({module.path}:{operator.lineno})", (module.path, operator.lineno))
 
 
 # -- pydantic records in a pipeline ----------------------------------------------------------------

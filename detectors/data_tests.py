@@ -13,7 +13,8 @@ from typing import Iterator
 from detectors.ci import read_ci
 from detectors.ci.classify import TEST, classify_command
 from detectors.ci.commands import Command, commands
-from detectors.data_checks import CONTENT_CHECKS, DATA_EXTENSIONS
+from detectors.data_checks import DATA_EXTENSIONS
+from detectors.data_conditions import CONTENT_CHECKS
 from detectors.flow import Finding, callee, own_nodes
 from detectors.tools import is_template_path
 from scanner.detector import ScanContext

@@ -4,8 +4,9 @@ so.
 
 Recognised shapes: the change nested in an ``if`` on a metric (``if rmse < best: promote()``); an
 early exit before it (``if verdict["verdict"] == "blocked": return`` then ``set_alias``); a test
-on a verdict computed by an evaluation function of the project (``ok = evaluate(...)``, or a
-policy module's function returning a metric comparison); an Airflow branch returning the id of the
+on a verdict computed by an evaluation function of the project (``ok = evaluate(...)``, a check
+of a model such as ``check_model_performance(...)``, or a policy module's function returning a
+metric comparison; a check that a file or new data arrived is no verdict); an Airflow branch returning the id of the
 promoting task; and an evaluation step that cancels or fails its run when the new model does
 not beat the production one, in a project that registers models further down the pipeline.
 """
@@ -35,11 +36,16 @@ _GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|b
                         r"approve|exceed|metric|score|accuracy|\bacc\b|auc|f1|rmse|mae|mse|loss|verdict|"
                         r"precision|recall|\br2\b|champion|challenger", re.I)
 #: words of calls whose result is an evaluation's verdict (``verdict = evaluation.gate(...)``).
-_EVALUATION_CALLS = frozenset({"gate", "evaluate", "evaluation", "compare", "validate", "verdict", "policy",
-                               "approve", "judge", "assess", "check"})
+_EVALUATION_CALLS = frozenset({"gate", "evaluate", "evaluation", "compare", "verdict", "policy", "approve", "judge",
+                               "assess"})
+#: words of calls that check or validate anything (files, arguments, new data): a verdict only on a model.
+_CHECK_CALLS = frozenset({"check", "validate"})
 #: metric words an abort guard compares (a loss is left out: a diverging run is not a gate).
 _METRICS = frozenset({"accuracy", "acc", "auc", "f1", "precision", "recall", "r2", "rmse", "mse", "mae", "mape",
                       "score", "map", "iou", "bleu", "rouge", "wer", "metric", "metrics"})
+#: words of what a check is about when its result is a model's verdict (``check_model_performance``).
+_MODEL_SUBJECTS = _METRICS | {"model", "models", "performance", "scores", "quality", "candidate", "champion",
+                              "challenger"}
 #: what the other side of a metric comparison is named when it is a bar to pass.
 _BARS = frozenset({"threshold", "min", "max", "baseline", "best", "prod", "production", "champion", "current",
                    "incumbent", "target", "required", "expected", "deployed", "registered", "old", "previous"})
@@ -140,8 +146,10 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
 
 def _verdict_names(project: Project, module: Module, scope: ast.AST, tests: set[str]) -> set[str]:
     """Names a gate may test that hold an evaluation's result: assigned from an evaluation call
-    (``ok = evaluate(model)``), or from (or being) a project function that returns a metric
-    comparison (a policy in another module). ``tests``: names used in the scope's ``if`` tests."""
+    (``ok = evaluate(model)``, ``check_model_performance(...)``; a check or validation of anything
+    else, ``check_file_availability(...)``, is none), or from (or being) a project function that
+    returns a metric comparison (a policy in another module). ``tests``: names used in the scope's
+    ``if`` tests."""
     out = set()
     for node in own_nodes(scope):
         call = node.value if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) else \
@@ -152,7 +160,7 @@ def _verdict_names(project: Project, module: Module, scope: ast.AST, tests: set[
             else {str(callee(call))}
         if not targets & tests:
             continue
-        if words(callee(call) or "") & _EVALUATION_CALLS:
+        if _evaluates(call):
             out |= targets
             continue
         owner = dotted(call.func).rpartition(".")[0].split(".")[-1] or None
@@ -160,6 +168,14 @@ def _verdict_names(project: Project, module: Module, scope: ast.AST, tests: set[
         if any(_returns_comparison(f.node) for f in fns[:3]):
             out |= targets
     return out
+
+
+def _evaluates(call: ast.Call) -> bool:
+    """An evaluation call (``gate``, ``evaluate``, ``compare``...), or a check or validation of a
+    model or its metrics (``validate_model``, ``evaluator.check``, ``model_checks.validate``)."""
+    named = words(callee(call) or "")
+    return bool(named & _EVALUATION_CALLS
+                or named & _CHECK_CALLS and words(dotted(call.func) or callee(call) or "") & _MODEL_SUBJECTS)
 
 
 def _returns_comparison(fn: ast.AST) -> bool:

@@ -97,6 +97,63 @@ jobs:
 """
 
 
+DAILY_INGEST = """\
+import pandas as pd
+
+MIN_ROWS = 500
+
+def extract_daily_rows(conn, day):
+    df_today = pd.read_sql("SELECT * FROM sales WHERE day = %(day)s", conn, params={"day": day})
+    if df_today.empty:
+        raise ValueError("No rows found for the given date")
+    return df_today
+
+def ingest(conn, day):
+    df = extract_daily_rows(conn, day)
+    df.to_parquet(f"lake/sales/{day}.parquet")
+"""
+
+CLEAN_TASK = """\
+from pyspark.sql import functions as F
+
+from pipelines.io import read_parquet, spark_session
+
+
+def clean_data(config):
+    spark = spark_session()
+    data = read_parquet(spark, config.input_path)
+    columns_diff = set(config.required_columns) - set(data.columns)
+    if len(columns_diff) > 0:
+        raise RuntimeError(f"Missing columns in data! Namely: {columns_diff}.")
+    data = data.filter(F.col(config.target_column).isNotNull())
+    data.write.parquet(config.output_path, mode="overwrite")
+"""
+CLEAN_DAG = """\
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+
+from pipelines.clean import clean_data
+from pipelines.settings import load_config
+
+with DAG("daily_clean", start_date=datetime(2024, 1, 1), schedule="@daily") as dag:
+    clean = PythonOperator(task_id="clean_data", python_callable=clean_data, op_args=[load_config()])
+"""
+SALES_ASSET = """\
+from dagster import asset
+
+
+@asset(group_name="sales")
+def daily_sales_table(raw_sales):
+    missing = {"store", "day", "units"} - set(raw_sales.columns)
+    if missing:
+        raise ValueError(f"raw sales lack {missing}")
+    raw_sales.to_parquet("warehouse/daily_sales.parquet")
+"""
+GUARDED_CLEAN = "    if len(columns_diff) > 0:\n        raise RuntimeError(f\"Missing columns in data! Namely: {columns_diff}.\")\n"
+
+
 def validation(make_repo, files):
     return [e for e in run_detector(DataDetector, make_repo(files)) if e.signal == "data.validation" and e.counts]
 
@@ -110,6 +167,86 @@ def validation(make_repo, files):
 ])
 def test_data_checks(make_repo, files):
     assert validation(make_repo, files)
+
+
+@pytest.mark.parametrize("guard", [
+    "len(df_today) < MIN_ROWS",
+    "df_today.isnull().any().any()",
+    "len(df_today) == 0 or df_today['amount'].isnull().any()",
+    "len(df_today[df_today['amount'] < 0]) > 0",
+    "df_today.shape[1] != 7",
+])
+def test_row_thresholds_and_content_guards_are_checks(make_repo, guard):
+    found = validation(make_repo, {"etl/daily.py": DAILY_INGEST.replace("df_today.empty", guard)})
+    assert found and "extract_daily_rows" in found[0].summary and "to_parquet" in found[0].summary
+
+
+@pytest.mark.parametrize("guard", [
+    "df_today.empty", "len(df_today) == 0", "not len(df_today)", "len(df_today) < 1", "0 >= len(df_today)",
+    "df_today.shape[0] == 0", "df_today.count() == 0", "not df_today.height", "df_today.is_empty()",
+])
+def test_emptiness_guards_are_no_checks(make_repo, guard):
+    # whether the query found any rows is availability, not the quality of what it found
+    assert not validation(make_repo, {"etl/daily.py": DAILY_INGEST.replace("df_today.empty", guard)})
+
+
+def test_check_that_writes_the_data_it_checked_runs_as_an_airflow_task(make_repo):
+    found = validation(make_repo, {"pipelines/clean.py": CLEAN_TASK, "dags/clean_dag.py": CLEAN_DAG})
+    assert len(found) == 1
+    assert found[0].summary == ("data check clean_data (pipelines/clean.py:6) raises if len(columns_diff) > 0, "
+                                "then writes the data (parquet); PythonOperator task 'clean_data' runs it "
+                                "(dags/clean_dag.py:10)")
+    assert [(loc.path, loc.line) for loc in found[0].locations] == [("pipelines/clean.py", 6), ("dags/clean_dag.py", 10)]
+
+
+@pytest.mark.parametrize("files, wiring", [
+    # a command-line entry point calls it, with nothing of its own after the call
+    ({"pipelines/clean.py": CLEAN_TASK,
+      "pipelines/cli.py": "from pipelines.clean import clean_data\n\ndef main():\n    clean_data(load_config())\n"},
+     "main calls it (pipelines/cli.py:4)"),
+    # an orchestrator runs a decorated step nobody calls in code
+    ({"assets/sales.py": SALES_ASSET}, "it runs as pipeline step @asset"),
+])
+def test_check_that_writes_the_data_is_a_gate_wherever_it_runs(make_repo, files, wiring):
+    found = validation(make_repo, files)
+    assert found and found[0].summary.endswith(wiring) and "then writes the data" in found[0].summary
+
+
+@pytest.mark.parametrize("files", [
+    # an argument check on configuration values, and a check that the input file is there
+    {"pipelines/clean.py": CLEAN_TASK.replace(GUARDED_CLEAN, "    if not config.output_path:\n"
+                                              "        raise ValueError('output_path is required')\n"),
+     "dags/clean_dag.py": CLEAN_DAG},
+    {"pipelines/clean.py": CLEAN_TASK.replace(GUARDED_CLEAN, "    if not config.required_columns:\n"
+                                              "        raise ValueError('required_columns is not set')\n"),
+     "dags/clean_dag.py": CLEAN_DAG},
+    {"pipelines/clean.py": CLEAN_TASK.replace(GUARDED_CLEAN, "    if not os.path.exists(config.input_path):\n"
+                                              "        raise FileNotFoundError(config.input_path)\n"),
+     "dags/clean_dag.py": CLEAN_DAG},
+    # run by nothing but a unit test, or by nothing at all
+    {"pipelines/clean.py": CLEAN_TASK,
+     "tests/test_clean.py": "from pipelines.clean import clean_data\n\ndef test_clean(cfg):\n    clean_data(cfg)\n"},
+    {"pipelines/clean.py": CLEAN_TASK},
+    # the task trains a model: a guard inside training code
+    {"pipelines/clean.py": CLEAN_TASK.replace('data.write.parquet(config.output_path, mode="overwrite")',
+                                              "model.fit(data)\n    data.write.parquet(config.output_path)"),
+     "dags/clean_dag.py": CLEAN_DAG},
+    # a step that also raises on drift before storing the batch is monitoring
+    {"assets/sales.py": SALES_ASSET.replace("    raw_sales.to_parquet", "    if psi(reference(), raw_sales) > 0.2:\n"
+                                            "        raise ValueError('sales drifted')\n    raw_sales.to_parquet")},
+    # a report that checks its date range, then writes metrics rather than the data it checked
+    {"scripts/backtest_report.py": "import pandas as pd\n\ndef summarise_backtest(data, predictions, promotion_day, out):\n"
+                                   "    dates = sorted(data['Date'].unique())\n    if len(dates) < promotion_day:\n"
+                                   "        raise ValueError('promotion day beyond the data')\n"
+                                   "    metrics = pd.DataFrame(score_segments(data, predictions))\n"
+                                   "    metrics.to_csv(out, index=False)\n\n"
+                                   "def main(args):\n    summarise_backtest(load(args.truth), load(args.predictions), 30, args.out)\n"},
+    # a decorated step that checks, but reads rather than writes after its check
+    {"assets/sales.py": SALES_ASSET.replace('raw_sales.to_parquet("warehouse/daily_sales.parquet")',
+                                            'return pd.read_parquet("warehouse/stores.parquet")')},
+])
+def test_checks_inside_their_step_traps(make_repo, files):
+    assert not validation(make_repo, files)
 
 
 def test_summary_names_the_check_and_the_flow(make_repo):
@@ -161,6 +298,13 @@ def test_summary_names_the_check_and_the_flow(make_repo):
     {"tests/test_clean.py": "import pandas as pd\n\ndef test_clean():\n    df = pd.DataFrame({'a': [1, None]})\n"
                             "    assert clean(df).isnull().sum().sum() == 0\n",
      "data/sales.csv": SALES, ".github/workflows/ci.yml": CI},
+    # an empty batch, a missing input file and a configuration value are no data checks
+    {"jobs/load.py": VERDICT.replace("len(rows) >= 10 and all(r.get(\"text\") for r in rows)", "len(rows) > 0")},
+    {"jobs/load.py": "def load_rows(paths):\n    missing_files = [p for p in paths if not exists(p)]\n"
+                     "    if missing_files:\n        raise FileNotFoundError(missing_files)\n    return read(paths)\n\n"
+                     "def main(paths):\n    rows = load_rows(paths)\n    insert_rows(rows)\n"},
+    {"jobs/load.py": "def load_rows(config):\n    if not config.required_columns:\n        raise ValueError('set columns')\n"
+                     "    return read(config.path)\n\ndef main(config):\n    rows = load_rows(config)\n    insert_rows(rows)\n"},
     # prose
     {"README.md": "Every dataset goes through `ensure_ready(df)`, which raises on missing columns.\n"},
 ])

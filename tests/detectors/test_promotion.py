@@ -64,6 +64,55 @@ def publish(run_id, score, threshold):
     mlflow.register_model(f"runs:/{run_id}/model", "churn")
 """
 
+STAGING_FLOW = """\
+from mlflow import MlflowClient
+
+from pipeline import checks
+
+
+def stage_best_version(execution_date, name):
+    should_run = checks.check_file_availability(execution_date, name)
+    if not should_run:
+        return
+    client = MlflowClient()
+    best = client.search_model_versions(f"name='{name}'", order_by=["creation_timestamp DESC"])[0]
+    client.transition_model_version_stage(name=name, version=best.version, stage="Staging")
+"""
+CHECKS = """\
+import fsspec
+
+
+def check_file_availability(execution_date, name):
+    return fsspec.filesystem("s3").exists(f"s3://sales/raw/{execution_date:%Y-%m-%d}.parquet")
+
+
+def check_new_data(execution_date, name):
+    new_rows = fsspec.filesystem("s3").ls(f"s3://sales/raw/{execution_date:%Y-%m-%d}/")
+    return len(new_rows) > 0
+
+
+def validate_input_args(execution_date, name):
+    return bool(name) and execution_date is not None
+
+
+def check_candidate(execution_date, name):
+    new_rmse, prod_rmse = latest_rmse(name, "candidate"), latest_rmse(name, "production")
+    return new_rmse < prod_rmse
+
+
+def check_retrained(execution_date, name):
+    new_rmse, prod_rmse = latest_rmse(name, "candidate"), latest_rmse(name, "production")
+    return new_rmse < prod_rmse
+
+
+def check_model_performance(execution_date, name):
+    return {"rmse": latest_rmse(name, "candidate")}
+
+
+def validate_model(execution_date, name):
+    return load_report(name)
+"""
+
 
 def signals(make_repo, files):
     return present(run_detector(TrackingDetector, make_repo(files))) & {GATES, PROMOTION}
@@ -109,6 +158,27 @@ def test_approval_gates(make_repo, files, expected):
 ])
 def test_approval_gate_traps(make_repo, files):
     assert not signals(make_repo, files)
+
+
+@pytest.mark.parametrize("check", [
+    # whether there is a file, new data, or sound arguments says nothing of the model
+    "check_file_availability", "check_new_data", "validate_input_args",
+])
+def test_availability_and_argument_checks_are_no_evaluation(make_repo, check):
+    flow = STAGING_FLOW.replace("check_file_availability", check)
+    assert not signals(make_repo, {"pipeline/checks.py": CHECKS, "pipeline/staging.py": flow})
+
+
+@pytest.mark.parametrize("check", [
+    # named for a model or its metrics, or a project check returning a metric comparison
+    "check_model_performance", "validate_model", "check_candidate", "check_retrained",
+])
+def test_checks_of_a_model_are_evaluation_verdicts(make_repo, check):
+    flow = STAGING_FLOW.replace("check_file_availability", check)
+    root = make_repo({"pipeline/checks.py": CHECKS, "pipeline/staging.py": flow})
+    ev = [e for e in run_detector(TrackingDetector, root) if e.signal == GATES]
+    assert len(ev) == 1 and "transition_model_version_stage" in ev[0].summary and "should_run" in ev[0].summary
+    assert [loc.line for loc in ev[0].locations] == [12, 8]
 
 
 def test_early_exit_summary_names_the_verdict(make_repo):
