@@ -6,14 +6,14 @@ import ast
 import re
 from typing import Any, Iterator
 
-from detectors.flow import module_index, project
+from detectors.flow import callee, module_index, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
 from detectors.shapes import dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
 from scanner.parsing.hcl import strip_comments
-from scanner.parsing.python import PyFacts
+from scanner.parsing.python import Call, PyFacts, walk
 from scanner.scope import is_test_path
 
 MAX_LOCATIONS = 5
@@ -41,12 +41,23 @@ _MODEL_LOAD = re.compile(
     r"|mlflow\.(\w+\.)?load_model|onnxruntime\.InferenceSession|transformers\..*from_pretrained"
     r"|transformers\.pipeline|sentence_transformers\.SentenceTransformer|xgboost\..*load_model"
     r"|lightgbm\.Booster|catboost\..*load_model|skops\.io\.load|bentoml\.\w+\.load_model"
-    r"|ultralytics\.YOLO|safetensors\..*load_file|tensorflow\.lite\.Interpreter)$")
+    r"|ultralytics\.YOLO|safetensors\..*load_file|tensorflow\.lite\.Interpreter"
+    # pretrained models fetched from a hub or a model zoo
+    r"|torch\.hub\.load|tensorflow_hub\.(load|KerasLayer)|spacy\.load|whisper\.load_model|fasttext\.load_model"
+    r"|diffusers\..*from_pretrained|open_clip\.create_model_and_transforms|easyocr\.Reader)$")
+#: model-zoo constructors that build an architecture, and whether it comes with pretrained weights
+#: when the call does not say (Keras applications default to ImageNet weights; torchvision and timm
+#: build an untrained network unless given ``weights=``/``pretrained=``). Keras' preprocessing
+#: helpers (``preprocess_input``, ``decode_predictions``) are functions, not model classes.
+_MODEL_ZOO = ((re.compile(r"^(tensorflow\.)?keras\.applications\.(\w+\.)?[A-Z]\w*$"), True),
+              (re.compile(r"^torchvision\.models\.(\w+\.)?[a-z]\w*$"), False),
+              (re.compile(r"^timm\.create_model$"), False))
 #: the packages the web-app calls and the model loads above are rooted at.
 _WEB_ROOTS = tuple(sorted({c.split(".")[0] for c in _WEB_APP_CALLS} | {"streamlit"}))
 _MODEL_ROOTS = ("joblib", "pickle", "cloudpickle", "dill", "torch", "tensorflow", "keras", "mlflow", "onnxruntime",
                 "transformers", "sentence_transformers", "xgboost", "lightgbm", "catboost", "skops", "bentoml",
-                "ultralytics", "safetensors")
+                "ultralytics", "safetensors", "torchvision", "timm", "tensorflow_hub", "spacy", "whisper", "fasttext",
+                "diffusers", "open_clip", "easyocr")
 _LOADER_MODULES = ("mlflow", "joblib", "torch", "pickle", "keras", "tensorflow", "cloudpickle")
 _LOADER_REF = re.compile(r"^[^#\n]*\b(mlflow\.\w+\.load_model|joblib\.load|torch\.load|pickle\.load|keras\.models\.load_model)\b(?!\s*\()", re.M)
 _SERVING_KINDS = {"InferenceService": "KServe InferenceService", "ServingRuntime": "KServe ServingRuntime",
@@ -109,7 +120,10 @@ class DeploymentDetector(Detector):
       or starts something); one that only installs dependencies, builds a docs site or sets up a
       dev container is recorded as declared only. Dockerfiles quoted in Markdown are not files.
     - ``deploy.serving``: a web app (FastAPI, Flask, Starlette, LitServe, Gradio...) in a file or
-      package that loads a model; serving manifests (KServe, Seldon, RayService); TorchServe
+      package that loads a model, or builds a pretrained one (Keras applications unless
+      ``weights=None``, torchvision models and ``timm.create_model`` given weights, ``torch.hub``,
+      TF Hub, spaCy, Whisper, fastText, diffusers, OpenCLIP, EasyOCR: an untrained architecture is
+      not served); serving manifests (KServe, Seldon, RayService); TorchServe
       ``.mar``/``config.properties``; Triton ``config.pbtxt``; ``mlflow models serve``-style
       commands. Framework calls (BentoML, Ray Serve, SageMaker/Vertex/AzureML endpoints) come
       from the tool catalogue.
@@ -174,9 +188,7 @@ class DeploymentDetector(Detector):
             app = _app_line(facts) if facts.imports_any(_WEB_ROOTS) else None
             if app is not None:
                 apps[path] = app
-            load = next(((c.line, c.name) for c in facts.calls if _MODEL_LOAD.match(c.name)), None) \
-                if facts.imports_any(_MODEL_ROOTS) else None
-            load = load or _loader_reference(ctx.text(path) or "", facts)
+            load = _model_load(ctx, path, facts) or _loader_reference(ctx.text(path) or "", facts)
             if load is not None:
                 loaders[path] = load
         index = module_index([p for p in ctx.files() if p.endswith(".py")])
@@ -467,6 +479,40 @@ def _app_line(facts: PyFacts) -> int | None:
     return None
 
 
+def _model_load(ctx: ScanContext, path: str, facts: PyFacts) -> tuple[int, str] | None:
+    """(line, call) of the first model a file loads from a file, a registry or a hub, or builds
+    from a model zoo with pretrained weights."""
+    if not facts.imports_any(_MODEL_ROOTS):
+        return None
+    for call in facts.calls:
+        if _MODEL_LOAD.match(call.name):
+            return call.line, call.name
+        default = next((pretrained for rx, pretrained in _MODEL_ZOO if rx.match(call.name)), None)
+        if default is not None and _with_weights(ctx.tree(path), call, default):
+            return call.line, call.name
+    return None
+
+
+def _zoo(name: str) -> bool:
+    """A model-zoo constructor: it builds an architecture, pretrained or not."""
+    return any(rx.match(name) for rx, _ in _MODEL_ZOO)
+
+
+def _with_weights(tree: ast.Module | None, call: Call, default: bool) -> bool:
+    """Whether a model-zoo constructor is given pretrained weights: ``weights=None`` or
+    ``pretrained=False`` builds an untrained architecture (to train, not to serve)."""
+    if tree is None:
+        return default
+    name = call.name.rsplit(".", 1)[-1]
+    node = next((n for n in walk(tree) if isinstance(n, ast.Call) and n.lineno == call.line and callee(n) == name), None)
+    if node is None:
+        return False  # the network built elsewhere, called on data (``model(x)`` resolves to its class)
+    for kw in node.keywords:
+        if kw.arg in ("weights", "pretrained"):
+            return not (isinstance(kw.value, ast.Constant) and kw.value.value in (None, False, ""))
+    return default
+
+
 def _imported_modules(ctx: ScanContext, path: str) -> list[str]:
     """Modules a file imports (``from pkg import mod`` gives ``pkg.mod`` too)."""
     facts = ctx.python(path)
@@ -479,7 +525,8 @@ def _loader_for(ctx: ScanContext, app: str, index: dict[str, str],
     imports (followed up to ``IMPORT_DEPTH`` levels)."""
     folder = app.rsplit("/", 1)[0] if "/" in app else None
     for path, load in sorted(loaders.items()):
-        if path == app or (folder is not None and path.rsplit("/", 1)[0] == folder):
+        # a sibling that builds a zoo network (rather than loading a model) is as likely to train it
+        if path == app or (folder is not None and path.rsplit("/", 1)[0] == folder and not _zoo(load[1])):
             return path, load
     seen, frontier = {app}, [app]
     for _ in range(IMPORT_DEPTH):

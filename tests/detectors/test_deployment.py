@@ -242,3 +242,157 @@ def test_a_general_sdk_import_is_no_declared_mention_of_every_tool_it_could_call
     endpoint = run_detector(ToolUsageDetector, make_repo({"deploy.py": "import boto3\nsm = boto3.client('sagemaker')\n"
                                                           "sm.create_endpoint_config(EndpointConfigName='c')\n"}))
     assert "deploy.serving" in present(endpoint)
+
+
+# -- web apps serving a pretrained model they build --------------------------------------------------
+
+def flask_app(imports: str, build: str) -> str:
+    """A small Flask prediction service: the app is made on line 5, the model on line 6."""
+    return f'''"""Prediction service."""
+from flask import Flask, jsonify, request
+{imports}
+
+app = Flask(__name__)
+model = {build}
+
+
+@app.route("/predict", methods=["POST"])
+def predict():
+    payload = request.get_json()
+    return jsonify(result=str(model(payload["input"])))
+'''
+
+
+KERAS_API = '''"""Image classification API: the top-3 ImageNet labels of an uploaded picture."""
+import io
+
+import numpy as np
+from fastapi import FastAPI, File, UploadFile
+from PIL import Image
+from tensorflow.keras.applications.mobilenet_v2 import MobileNetV2, decode_predictions, preprocess_input
+
+app = FastAPI(title="classifier")
+model = MobileNetV2(weights="imagenet")
+
+
+@app.post("/predict")
+async def predict(file: UploadFile = File(...)):
+    image = Image.open(io.BytesIO(await file.read())).convert("RGB").resize((224, 224))
+    batch = preprocess_input(np.expand_dims(np.asarray(image, dtype="float32"), 0))
+    top = decode_predictions(model.predict(batch), top=3)[0]
+    return [{"label": label, "score": float(score)} for _, label, score in top]
+'''
+
+
+def serving(ev):
+    return [e for e in ev if e.signal == "deploy.serving"]
+
+
+def test_web_app_serving_a_keras_application_model(make_repo):
+    ev = serving(run_detector(DeploymentDetector, make_repo({"api/main.py": KERAS_API})))
+    assert len(ev) == 1 and ev[0].counts and ev[0].tier.value == "configured"
+    assert ev[0].summary == ("web app in api/main.py serves a model loaded with "
+                             "tensorflow.keras.applications.mobilenet_v2.MobileNetV2 (api/main.py:10)")
+    assert [(loc.path, loc.line) for loc in ev[0].locations] == [("api/main.py", 9), ("api/main.py", 10)]
+
+
+@pytest.mark.parametrize("imports, build, call", [
+    # Keras applications come with ImageNet weights unless told otherwise
+    ("from tensorflow.keras.applications import ResNet50", "ResNet50()", "tensorflow.keras.applications.ResNet50"),
+    ("import tensorflow as tf", 'tf.keras.applications.EfficientNetB0(weights="imagenet")',
+     "tensorflow.keras.applications.EfficientNetB0"),
+    ("import keras", "keras.applications.ConvNeXtTiny(include_top=True)", "keras.applications.ConvNeXtTiny"),
+    # torchvision and timm build pretrained networks only when asked
+    ("from torchvision import models", "models.resnet50(weights=models.ResNet50_Weights.DEFAULT).eval()",
+     "torchvision.models.resnet50"),
+    ("from torchvision.models import resnet18", "resnet18(pretrained=True)", "torchvision.models.resnet18"),
+    ("import torchvision", 'torchvision.models.get_model("vit_b_16", weights="DEFAULT")', "torchvision.models.get_model"),
+    ("from torchvision.models.detection import fasterrcnn_resnet50_fpn", 'fasterrcnn_resnet50_fpn(weights="DEFAULT")',
+     "torchvision.models.detection.fasterrcnn_resnet50_fpn"),
+    ("import timm", 'timm.create_model("efficientnet_b0", pretrained=True)', "timm.create_model"),
+    # hubs and libraries that fetch a trained model
+    ("import torch", 'torch.hub.load("ultralytics/yolov5", "yolov5s")', "torch.hub.load"),
+    ("import tensorflow_hub as hub",
+     'hub.KerasLayer("https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/classification/5")',
+     "tensorflow_hub.KerasLayer"),
+    ("import tensorflow_hub as hub", 'hub.load("https://tfhub.dev/google/universal-sentence-encoder/4")',
+     "tensorflow_hub.load"),
+    ("import spacy", 'spacy.load("en_core_web_sm")', "spacy.load"),
+    ("import whisper", 'whisper.load_model("base")', "whisper.load_model"),
+    ("import fasttext", 'fasttext.load_model("lid.176.bin")', "fasttext.load_model"),
+    ("from diffusers import StableDiffusionPipeline",
+     'StableDiffusionPipeline.from_pretrained("runwayml/stable-diffusion-v1-5")',
+     "diffusers.StableDiffusionPipeline.from_pretrained"),
+    ("import open_clip", 'open_clip.create_model_and_transforms("ViT-B-32", pretrained="laion2b_s34b_b79k")[0]',
+     "open_clip.create_model_and_transforms"),
+    ("import easyocr", 'easyocr.Reader(["en"])', "easyocr.Reader"),
+])
+def test_web_app_serving_a_pretrained_model(make_repo, imports, build, call):
+    ev = serving(run_detector(DeploymentDetector, make_repo({"service/app.py": flask_app(imports, build)})))
+    assert len(ev) == 1 and ev[0].counts and ev[0].tier.value == "configured"
+    assert ev[0].summary == f"web app in service/app.py serves a model loaded with {call} (service/app.py:6)"
+    assert [(loc.path, loc.line) for loc in ev[0].locations] == [("service/app.py", 5), ("service/app.py", 6)]
+
+
+def test_pretrained_model_built_in_a_module_the_app_imports(make_repo):
+    files = {"svc/api.py": "from flask import Flask, jsonify, request\n\nfrom backbone import classifier\n\n"
+                           "app = Flask(__name__)\n\n\n@app.post('/embed')\ndef embed():\n"
+                           "    return jsonify(classifier()(request.get_json()['pixels']).tolist())\n",
+             "lib/backbone.py": "import functools\n\nimport timm\n\n\n@functools.cache\ndef classifier():\n"
+                                "    return timm.create_model('convnext_tiny', pretrained=True).eval()\n"}
+    ev = serving(run_detector(DeploymentDetector, make_repo(files)))
+    assert len(ev) == 1 and ev[0].counts
+    assert [(loc.path, loc.line) for loc in ev[0].locations] == [("svc/api.py", 5), ("lib/backbone.py", 8)]
+
+
+TRAIN_ENDPOINT = '''"""Trains a classifier on demand."""
+import torch
+from flask import Flask, jsonify
+from torchvision.models import resnet18
+
+from data import loader
+
+app = Flask(__name__)
+
+
+@app.route("/train", methods=["POST"])
+def train():
+    model = resnet18(num_classes=10)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    for images, labels in loader():
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+    torch.save(model.state_dict(), "resnet18.pt")
+    return jsonify(status="trained")
+'''
+FINETUNE = '''"""Fine-tunes an ImageNet backbone on our labels."""
+import torch
+from torchvision.models import ResNet50_Weights, resnet50
+
+model = resnet50(weights=ResNet50_Weights.IMAGENET1K_V2)
+model.fc = torch.nn.Linear(model.fc.in_features, 5)
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+'''
+
+
+@pytest.mark.parametrize("files", [
+    # a Flask app that builds an architecture to train it
+    {"app.py": TRAIN_ENDPOINT},
+    {"app.py": flask_app("from torchvision.models import resnet50", "resnet50(weights=None)")},
+    {"app.py": flask_app("from torchvision.models import resnet50", "resnet50()")},
+    {"app.py": flask_app("from tensorflow.keras.applications import MobileNetV2", "MobileNetV2(weights=None, classes=5)")},
+    {"app.py": flask_app("import timm", 'timm.create_model("resnet50", num_classes=3)')},
+    {"app.py": flask_app("import timm", 'timm.create_model("resnet50", pretrained=False)')},
+    # Keras' preprocessing helpers are no model: this app forwards to a model server
+    {"app.py": KERAS_API.replace("MobileNetV2, ", "").replace('model = MobileNetV2(weights="imagenet")',
+                                                             "import requests")
+               .replace("model.predict(batch)", 'requests.post(URL, json=batch.tolist()).json()')},
+    # a model zoo in a training script, with no web app anywhere
+    {"train.py": FINETUNE},
+    # nor beside a web app that does not use it
+    {"service/app.py": "from flask import Flask\napp = Flask(__name__)\n\n@app.get('/health')\ndef health():\n    return 'ok'\n",
+     "service/finetune.py": FINETUNE},
+])
+def test_model_zoo_traps(make_repo, files):
+    assert "deploy.serving" not in present(run_detector(DeploymentDetector, make_repo(files)))
