@@ -27,6 +27,14 @@ _DOCKERFILE = re.compile(r"(^|/)(dockerfile|containerfile)([._-][^/]*)?$|\.docke
 def is_dockerfile(path: str) -> bool:
     """A Dockerfile or Containerfile (``Dockerfile.gpu``, ``train.dockerfile``), not a Markdown page about one."""
     return bool(_DOCKERFILE.search(path)) and not path.lower().endswith((".md", ".dockerignore"))
+
+
+def image_commands(text: str) -> list[tuple[int, str, str]]:
+    """(line, instruction, command) of every ``CMD`` and ``ENTRYPOINT`` of a Dockerfile, in exec
+    form (``["python", "score.py"]``) or shell form, as written."""
+    code = _uncommented(text)
+    return [(code.count("\n", 0, m.start()) + 1, m.group(1).upper(), m.group(2))
+            for m in _INSTRUCTION.finditer(code) if m.group(1).upper() in ("CMD", "ENTRYPOINT")]
 _INSTRUCTION = re.compile(r"^\s*(FROM|CMD|ENTRYPOINT|COPY|ADD)\s+(.*)$", re.I | re.M)
 _DEPS_ONLY = re.compile(r"requirements[^ ]*\.(txt|in)|pyproject\.toml|poetry\.lock|uv\.lock|setup\.(py|cfg)|environment[^ ]*\.ya?ml|package(-lock)?\.json|pnpm-lock\.yaml|yarn\.lock|conda[^ ]*\.ya?ml|Pipfile(\.lock)?|--from=", re.I)
 _DOCS_TOOLS = re.compile(r"\b(mkdocs|zensical|sphinx|jekyll|hugo|docusaurus|marp|mdbook|jupyter-book)\b", re.I)
