@@ -6,8 +6,10 @@ import ast
 import re
 from typing import Any, Iterator
 
+from detectors.batch_scoring import Scoring, batch_scoring
 from detectors.flow import callee, module_index, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
+from detectors.scheduling.iac import command_scripts, container_commands, cron_entries, is_cron_file
 from detectors.shapes import dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
@@ -133,8 +135,11 @@ class DeploymentDetector(Detector):
       TF Hub, spaCy, Whisper, fastText, diffusers, OpenCLIP, EasyOCR: an untrained architecture is
       not served); serving manifests (KServe, Seldon, RayService); TorchServe
       ``.mar``/``config.properties``; Triton ``config.pbtxt``; ``mlflow models serve``-style
-      commands. Framework calls (BentoML, Ray Serve, SageMaker/Vertex/AzureML endpoints) come
-      from the tool catalogue.
+      commands; batch scoring jobs: a script that loads a model, scores data with it and writes
+      the predictions out (``detectors.batch_scoring``), run by a Dockerfile ``CMD``/``ENTRYPOINT``,
+      a Kubernetes Job or CronJob, or a crontab entry (a scoring script that nothing runs is
+      declared only; an evaluation that writes metrics writes no predictions). Framework calls
+      (BentoML, Ray Serve, SageMaker/Vertex/AzureML endpoints) come from the tool catalogue.
     - ``deploy.iac``: Terraform blocks, Kubernetes manifests (apiVersion + kind + metadata),
       Helm charts, Kustomize, CloudFormation/SAM, CDK, Bicep, Pulumi, Serverless.
     - ``deploy.tests``: test files that define test functions or test classes.
@@ -154,10 +159,12 @@ class DeploymentDetector(Detector):
     def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
         files = [p for p in ctx.files() if not is_template_path(p)]
         yield from self._containers(ctx, files)
-        yield from self._serving_code(ctx)
+        apps, loaders = _apps_and_loaders(ctx)
+        yield from self._serving_code(ctx, apps, loaders)
         yield from self._serving_files(ctx, files)
         manifests = list(self._k8s_documents(ctx, files))
         yield from self._serving_manifests(ctx, manifests)
+        yield from self._batch_scoring(ctx, files, manifests, loaders)
         yield from self._iac(ctx, files, manifests)
         yield from self._tests(ctx, files)
         yield from self._progressive(ctx, files, manifests)
@@ -186,19 +193,8 @@ class DeploymentDetector(Detector):
                                     tier=Tier.DECLARED, subject=f"weak:{path}")
 
     # -- serving ---------------------------------------------------------------------------------
-    def _serving_code(self, ctx: ScanContext) -> Iterator[Evidence]:
-        apps: dict[str, int] = {}
-        loaders: dict[str, tuple[int, str]] = {}
-        for path, facts in ctx.python_files(notebooks=False):
-            if is_template_path(path) or is_test_path(path):
-                continue
-            # the imports first: a file importing no web framework or model library is not parsed
-            app = _app_line(facts) if facts.imports_any(_WEB_ROOTS) else None
-            if app is not None:
-                apps[path] = app
-            load = _model_load(ctx, path, facts) or _loader_reference(ctx.text(path) or "", facts)
-            if load is not None:
-                loaders[path] = load
+    def _serving_code(self, ctx: ScanContext, apps: dict[str, int],
+                      loaders: dict[str, tuple[int, str]]) -> Iterator[Evidence]:
         index = module_index([p for p in ctx.files() if p.endswith(".py")])
         for path, line in sorted(apps.items()):
             loader = _loader_for(ctx, path, index, loaders)
@@ -209,6 +205,30 @@ class DeploymentDetector(Detector):
                                 ctx.location(path, line), ctx.location(lpath, lline), subject=f"app:{path}",
                                 app=path, loader=lpath)
             return
+
+    def _batch_scoring(self, ctx: ScanContext, files: list[str], manifests: list[tuple[str, int, dict]],
+                       loaders: dict[str, tuple[int, str]]) -> Iterator[Evidence]:
+        """Scripts that score data with a model and write the predictions out, and what runs them."""
+        scripts = {path: (load, found) for path, load in sorted(loaders.items())
+                   for found in [_scoring(ctx, path, load)] if found is not None}
+        if not scripts:
+            return
+        proj = project(ctx)
+        runners: dict[str, tuple[str, str, int | None]] = {}
+        for what, path, line, commands in _job_commands(ctx, files, manifests):
+            for script in command_scripts(proj, commands):
+                runners.setdefault(script, (what, path, line))
+        for path, ((line, call), found) in scripts.items():
+            does = f"loads a model ({call}), scores data and writes predictions ({', '.join(found.writes)})"
+            runner = runners.get(path)
+            if runner is None:
+                yield self.evidence("deploy.serving", f"batch scoring script: {path} {does}; nothing runs it as a job",
+                                    ctx.location(path, line), tier=Tier.DECLARED, subject=f"batch:{path}", script=path,
+                                    scores=found.score, writes=list(found.writes))
+                continue
+            yield self.evidence("deploy.serving", f"batch scoring job: {path} {does}; run by {runner[0]}",
+                                ctx.location(path, line), ctx.location(runner[1], runner[2]), subject=f"batch:{path}",
+                                script=path, scores=found.score, writes=list(found.writes), runner=runner[1])
 
     def _serving_files(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
         for path in files:
@@ -480,6 +500,44 @@ def _real_test(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return True
 
 
+def _apps_and_loaders(ctx: ScanContext) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
+    """The line of the web app each module makes, and (line, call) of the model each one loads."""
+    apps: dict[str, int] = {}
+    loaders: dict[str, tuple[int, str]] = {}
+    for path, facts in ctx.python_files(notebooks=False):
+        if is_template_path(path) or is_test_path(path):
+            continue
+        # the imports first: a file importing no web framework or model library is not parsed
+        app = _app_line(facts) if facts.imports_any(_WEB_ROOTS) else None
+        if app is not None:
+            apps[path] = app
+        load = _model_load(ctx, path, facts) or _loader_reference(ctx.text(path) or "", facts)
+        if load is not None:
+            loaders[path] = load
+    return apps, loaders
+
+
+def _scoring(ctx: ScanContext, path: str, load: tuple[int, str]) -> Scoring | None:
+    tree = ctx.tree(path) if path.endswith(".py") else None
+    return batch_scoring(tree, load) if tree is not None else None
+
+
+def _job_commands(ctx: ScanContext, files: list[str],
+                  manifests: list[tuple[str, int, dict]]) -> Iterator[tuple[str, str, int | None, list[str]]]:
+    """(what, path, line, commands) of what starts a job: a Dockerfile's ``CMD``/``ENTRYPOINT``,
+    the containers of a Kubernetes Job or CronJob, a crontab entry."""
+    for path in files:
+        if is_dockerfile(path):
+            for line, instruction, command in image_commands(ctx.text(path) or ""):
+                yield f"{path} {instruction}", path, line, [command]
+        elif is_cron_file(path):
+            for line, command in cron_entries(ctx.text(path) or ""):
+                yield f"crontab {path}", path, line, [command]
+    for path, line, doc in manifests:
+        if doc.get("kind") in ("Job", "CronJob") and isinstance(doc.get("spec"), dict):
+            yield f"Kubernetes {doc['kind']} {path}", path, line, container_commands(doc["spec"])
+
+
 def _app_line(facts: PyFacts) -> int | None:
     for call in facts.calls:
         if call.name in _WEB_APP_CALLS or call.name.startswith("streamlit."):
@@ -512,7 +570,8 @@ def _with_weights(tree: ast.Module | None, call: Call, default: bool) -> bool:
     if tree is None:
         return default
     name = call.name.rsplit(".", 1)[-1]
-    node = next((n for n in walk(tree) if isinstance(n, ast.Call) and n.lineno == call.line and callee(n) == name), None)
+    node = next((n for n in walk(tree) if isinstance(n, ast.Call) and n.lineno == call.line and callee(n) == name),
+                None)
     if node is None:
         return False  # the network built elsewhere, called on data (``model(x)`` resolves to its class)
     for kw in node.keywords:
