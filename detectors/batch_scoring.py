@@ -53,8 +53,8 @@ def batch_scoring(tree: ast.Module, load: tuple[int, str]) -> Scoring | None:
     seeds = [n for n in calls if callee(n) in _SCORING or (callee(n) == "transform" and _on_model(n, loaded))]
     if not seeds:
         return None
-    flow = _Flow({id(n) for n in seeds})
-    flow.propagate(tree, calls)
+    flow = _Flow(tree, {id(n) for n in seeds})
+    flow.propagate(calls)
     writes = sorted((n for n in calls if flow.writes(n)), key=lambda n: (n.lineno, n.col_offset))
     if not writes:
         return None
@@ -84,20 +84,33 @@ def _bound(target: ast.AST) -> set[str]:
 
 
 class _Flow:
-    """Names and helpers holding predictions, grown from the scoring calls."""
+    """Names and helpers holding predictions, grown from the scoring calls.
 
-    def __init__(self, seeds: set[int]) -> None:
+    A variable belongs to the function that assigns it (a ``df`` in one function is not the ``df``
+    of another); module-level variables and attributes (``self.scored``) are seen everywhere.
+    """
+
+    def __init__(self, tree: ast.Module, seeds: set[int]) -> None:
         self.seeds = seeds
-        self.names: set[str] = set()
+        self.functions = [n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        self.scope = {id(n): id(fn) for fn in self.functions for n in own_nodes(fn)}
+        self.steps = [n for n in walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For,
+                                                                ast.AsyncFor))]
+        self.names: set[tuple[int, str]] = set()
+        """(scope, name) of what holds predictions; scope 0 is the module's."""
         self.returning: set[str] = set()
         """Helpers of the script that return predictions."""
 
-    def hold(self, names: Iterable[str]) -> None:
-        """Record that ``names`` now hold predictions (a variable named for a metric does not)."""
-        self.names |= {n for n in names if not words(n.rsplit(".", 1)[-1]) & _METRICS}
+    def within(self, node: ast.AST) -> int:
+        """The scope of a statement or expression: its function's, else the module's (0)."""
+        return self.scope.get(id(node), 0)
 
-    def carries(self, node: ast.AST) -> bool:
-        """Whether an expression holds predictions (not through a metric computed from them)."""
+    def hold(self, scope: int, names: Iterable[str]) -> None:
+        """Record that ``names`` of ``scope`` hold predictions (a variable named for a metric does not)."""
+        self.names |= {(0 if "." in n else scope, n) for n in names if not words(n.rsplit(".", 1)[-1]) & _METRICS}
+
+    def carries(self, node: ast.AST, scope: int) -> bool:
+        """Whether an expression in ``scope`` holds predictions (not through a metric computed from them)."""
         stack = [node]
         while stack:
             sub = stack.pop()
@@ -107,35 +120,37 @@ class _Flow:
                     return True
                 if words(name) & _METRIC_CALLS:
                     continue
-            elif isinstance(sub, (ast.Name, ast.Attribute)) and dotted(sub) in self.names:
+            elif isinstance(sub, (ast.Name, ast.Attribute)) and ((scope, dotted(sub)) in self.names
+                                                                 or (0, dotted(sub)) in self.names):
                 return True
             stack.extend(children(sub))
         return False
 
-    def propagate(self, tree: ast.Module, calls: list[ast.Call]) -> None:
-        functions = [n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        params = {fn.name: {a.arg for a in fn.args.args + fn.args.kwonlyargs} - {"self", "cls"} for fn in functions}
-        steps = [n for n in walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For,
-                                                           ast.AsyncFor))]
+    def propagate(self, calls: list[ast.Call]) -> None:
+        """Follow the predictions through the script until nothing more holds them."""
+        helpers = {fn.name: fn for fn in self.functions}
         for _ in range(MAX_ROUNDS):
             before = len(self.names) + len(self.returning)
-            for step in steps:
+            for step in self.steps:
                 source = step.iter if isinstance(step, (ast.For, ast.AsyncFor)) else step.value
-                if source is not None and self.carries(source):
+                if source is not None and self.carries(source, self.within(step)):
                     targets = getattr(step, "targets", None) or [step.target]
-                    self.hold(n for t in targets for n in _bound(t))
+                    self.hold(self.within(step), (n for t in targets for n in _bound(t)))
             for call in calls:
                 name = callee(call) or ""
                 if self.writes(call):  # the file or buffer written holds them (``preds.to_csv(path)``)
-                    self.hold(n for a in call.args for n in _bound(a))
-                elif not any(self.carries(a) for a in _arguments(call)):
+                    self.hold(self.within(call), (n for a in call.args for n in _bound(a)))
+                elif not any(self.carries(a, self.within(call)) for a in _arguments(call)):
                     continue
-                elif name in params:  # the script's helper, given predictions
-                    self.hold(params[name])
+                elif name in helpers:  # the script's helper, given predictions
+                    helper = helpers[name]
+                    self.hold(id(helper), (a.arg for a in helper.args.args + helper.args.kwonlyargs
+                                           if a.arg not in ("self", "cls")))
                 elif name in _FILLS and isinstance(call.func, ast.Attribute):
-                    self.hold(_bound(call.func.value))
-            self.returning |= {fn.name for fn in functions if any(
-                isinstance(n, ast.Return) and n.value is not None and self.carries(n.value) for n in own_nodes(fn))}
+                    self.hold(self.within(call), _bound(call.func.value))
+            self.returning |= {fn.name for fn in self.functions if any(
+                isinstance(n, ast.Return) and n.value is not None and self.carries(n.value, id(fn))
+                for n in own_nodes(fn))}
             if len(self.names) + len(self.returning) == before:
                 return
 
@@ -145,7 +160,7 @@ class _Flow:
         if callee(call) not in _SINKS and "write" not in chain:
             return False
         owner = [call.func.value] if isinstance(call.func, ast.Attribute) else []
-        return any(self.carries(a) for a in owner + _arguments(call))
+        return any(self.carries(a, self.within(call)) for a in owner + _arguments(call))
 
 
 def _arguments(call: ast.Call) -> list[ast.AST]:

@@ -591,9 +591,44 @@ if __name__ == "__main__":
 '''
 
 
+WEEKLY_PIPELINE = '''"""Prepares the data, trains the fraud model and checks it: what the image runs every week."""
+import joblib
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import f1_score
+
+
+def prepare() -> None:
+    df = pd.read_csv("data/raw/transactions.csv").dropna()
+    df = df[df["amount"] > 0]
+    df.to_parquet("data/clean.parquet")
+
+
+def train() -> None:
+    df = pd.read_parquet("data/clean.parquet")
+    model = RandomForestClassifier(n_estimators=200).fit(df.drop(columns=["fraud"]), df["fraud"])
+    joblib.dump(model, "models/fraud.joblib")
+
+
+def check() -> None:
+    model = joblib.load("models/fraud.joblib")
+    df = pd.read_parquet("data/holdout.parquet")
+    df["pred"] = model.predict(df.drop(columns=["fraud"]))
+    print("f1", f1_score(df["fraud"], df["pred"]))
+
+
+if __name__ == "__main__":
+    prepare()
+    train()
+    check()
+'''
+
+
 @pytest.mark.parametrize("files", [
     # an evaluation writes metrics, not predictions, even when an image runs it
     {"evaluate.py": EVALUATE, "Dockerfile": SCORING_IMAGE.replace("load_models.py", "evaluate.py")},
+    # the frame written by one function is not the frame another one scores
+    {"pipeline.py": WEEKLY_PIPELINE, "Dockerfile": SCORING_IMAGE.replace("load_models.py", "pipeline.py")},
     # predictions only printed
     {"jobs/score_applications.py": CREDIT_SCORING.replace(
         '    score(model, frame).to_sql("predictions", engine, if_exists="append", index=False)\n',
