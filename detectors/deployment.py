@@ -6,14 +6,16 @@ import ast
 import re
 from typing import Any, Iterator
 
-from detectors.flow import module_index, project
+from detectors.batch_scoring import Scoring, batch_scoring
+from detectors.flow import callee, module_index, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
+from detectors.scheduling.iac import command_scripts, container_commands, cron_entries, is_cron_file
 from detectors.shapes import dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
 from scanner.parsing.hcl import strip_comments
-from scanner.parsing.python import PyFacts
+from scanner.parsing.python import Call, PyFacts, walk
 from scanner.scope import is_test_path
 
 MAX_LOCATIONS = 5
@@ -27,6 +29,14 @@ _DOCKERFILE = re.compile(r"(^|/)(dockerfile|containerfile)([._-][^/]*)?$|\.docke
 def is_dockerfile(path: str) -> bool:
     """A Dockerfile or Containerfile (``Dockerfile.gpu``, ``train.dockerfile``), not a Markdown page about one."""
     return bool(_DOCKERFILE.search(path)) and not path.lower().endswith((".md", ".dockerignore"))
+
+
+def image_commands(text: str) -> list[tuple[int, str, str]]:
+    """(line, instruction, command) of every ``CMD`` and ``ENTRYPOINT`` of a Dockerfile, in exec
+    form (``["python", "score.py"]``) or shell form, as written."""
+    code = _uncommented(text)
+    return [(code.count("\n", 0, m.start()) + 1, m.group(1).upper(), m.group(2))
+            for m in _INSTRUCTION.finditer(code) if m.group(1).upper() in ("CMD", "ENTRYPOINT")]
 _INSTRUCTION = re.compile(r"^\s*(FROM|CMD|ENTRYPOINT|COPY|ADD)\s+(.*)$", re.I | re.M)
 _DEPS_ONLY = re.compile(r"requirements[^ ]*\.(txt|in)|pyproject\.toml|poetry\.lock|uv\.lock|setup\.(py|cfg)|environment[^ ]*\.ya?ml|package(-lock)?\.json|pnpm-lock\.yaml|yarn\.lock|conda[^ ]*\.ya?ml|Pipfile(\.lock)?|--from=", re.I)
 _DOCS_TOOLS = re.compile(r"\b(mkdocs|zensical|sphinx|jekyll|hugo|docusaurus|marp|mdbook|jupyter-book)\b", re.I)
@@ -41,12 +51,23 @@ _MODEL_LOAD = re.compile(
     r"|mlflow\.(\w+\.)?load_model|onnxruntime\.InferenceSession|transformers\..*from_pretrained"
     r"|transformers\.pipeline|sentence_transformers\.SentenceTransformer|xgboost\..*load_model"
     r"|lightgbm\.Booster|catboost\..*load_model|skops\.io\.load|bentoml\.\w+\.load_model"
-    r"|ultralytics\.YOLO|safetensors\..*load_file|tensorflow\.lite\.Interpreter)$")
+    r"|ultralytics\.YOLO|safetensors\..*load_file|tensorflow\.lite\.Interpreter"
+    # pretrained models fetched from a hub or a model zoo
+    r"|torch\.hub\.load|tensorflow_hub\.(load|KerasLayer)|spacy\.load|whisper\.load_model|fasttext\.load_model"
+    r"|diffusers\..*from_pretrained|open_clip\.create_model_and_transforms|easyocr\.Reader)$")
+#: model-zoo constructors that build an architecture, and whether it comes with pretrained weights
+#: when the call does not say (Keras applications default to ImageNet weights; torchvision and timm
+#: build an untrained network unless given ``weights=``/``pretrained=``). Keras' preprocessing
+#: helpers (``preprocess_input``, ``decode_predictions``) are functions, not model classes.
+_MODEL_ZOO = ((re.compile(r"^(tensorflow\.)?keras\.applications\.(\w+\.)?[A-Z]\w*$"), True),
+              (re.compile(r"^torchvision\.models\.(\w+\.)?[a-z]\w*$"), False),
+              (re.compile(r"^timm\.create_model$"), False))
 #: the packages the web-app calls and the model loads above are rooted at.
 _WEB_ROOTS = tuple(sorted({c.split(".")[0] for c in _WEB_APP_CALLS} | {"streamlit"}))
 _MODEL_ROOTS = ("joblib", "pickle", "cloudpickle", "dill", "torch", "tensorflow", "keras", "mlflow", "onnxruntime",
                 "transformers", "sentence_transformers", "xgboost", "lightgbm", "catboost", "skops", "bentoml",
-                "ultralytics", "safetensors")
+                "ultralytics", "safetensors", "torchvision", "timm", "tensorflow_hub", "spacy", "whisper", "fasttext",
+                "diffusers", "open_clip", "easyocr")
 _LOADER_MODULES = ("mlflow", "joblib", "torch", "pickle", "keras", "tensorflow", "cloudpickle")
 _LOADER_REF = re.compile(r"^[^#\n]*\b(mlflow\.\w+\.load_model|joblib\.load|torch\.load|pickle\.load|keras\.models\.load_model)\b(?!\s*\()", re.M)
 _SERVING_KINDS = {"InferenceService": "KServe InferenceService", "ServingRuntime": "KServe ServingRuntime",
@@ -109,10 +130,16 @@ class DeploymentDetector(Detector):
       or starts something); one that only installs dependencies, builds a docs site or sets up a
       dev container is recorded as declared only. Dockerfiles quoted in Markdown are not files.
     - ``deploy.serving``: a web app (FastAPI, Flask, Starlette, LitServe, Gradio...) in a file or
-      package that loads a model; serving manifests (KServe, Seldon, RayService); TorchServe
+      package that loads a model, or builds a pretrained one (Keras applications unless
+      ``weights=None``, torchvision models and ``timm.create_model`` given weights, ``torch.hub``,
+      TF Hub, spaCy, Whisper, fastText, diffusers, OpenCLIP, EasyOCR: an untrained architecture is
+      not served); serving manifests (KServe, Seldon, RayService); TorchServe
       ``.mar``/``config.properties``; Triton ``config.pbtxt``; ``mlflow models serve``-style
-      commands. Framework calls (BentoML, Ray Serve, SageMaker/Vertex/AzureML endpoints) come
-      from the tool catalogue.
+      commands; batch scoring jobs: a script that loads a model, scores data with it and writes
+      the predictions out (``detectors.batch_scoring``), run by a Dockerfile ``CMD``/``ENTRYPOINT``,
+      a Kubernetes Job or CronJob, or a crontab entry (a scoring script that nothing runs is
+      declared only; an evaluation that writes metrics writes no predictions). Framework calls
+      (BentoML, Ray Serve, SageMaker/Vertex/AzureML endpoints) come from the tool catalogue.
     - ``deploy.iac``: Terraform blocks, Kubernetes manifests (apiVersion + kind + metadata),
       Helm charts, Kustomize, CloudFormation/SAM, CDK, Bicep, Pulumi, Serverless.
     - ``deploy.tests``: test files that define test functions or test classes.
@@ -132,10 +159,12 @@ class DeploymentDetector(Detector):
     def detect(self, ctx: ScanContext) -> Iterator[Evidence]:
         files = [p for p in ctx.files() if not is_template_path(p)]
         yield from self._containers(ctx, files)
-        yield from self._serving_code(ctx)
+        apps, loaders = _apps_and_loaders(ctx)
+        yield from self._serving_code(ctx, apps, loaders)
         yield from self._serving_files(ctx, files)
         manifests = list(self._k8s_documents(ctx, files))
         yield from self._serving_manifests(ctx, manifests)
+        yield from self._batch_scoring(ctx, files, manifests, loaders)
         yield from self._iac(ctx, files, manifests)
         yield from self._tests(ctx, files)
         yield from self._progressive(ctx, files, manifests)
@@ -164,21 +193,8 @@ class DeploymentDetector(Detector):
                                     tier=Tier.DECLARED, subject=f"weak:{path}")
 
     # -- serving ---------------------------------------------------------------------------------
-    def _serving_code(self, ctx: ScanContext) -> Iterator[Evidence]:
-        apps: dict[str, int] = {}
-        loaders: dict[str, tuple[int, str]] = {}
-        for path, facts in ctx.python_files(notebooks=False):
-            if is_template_path(path) or is_test_path(path):
-                continue
-            # the imports first: a file importing no web framework or model library is not parsed
-            app = _app_line(facts) if facts.imports_any(_WEB_ROOTS) else None
-            if app is not None:
-                apps[path] = app
-            load = next(((c.line, c.name) for c in facts.calls if _MODEL_LOAD.match(c.name)), None) \
-                if facts.imports_any(_MODEL_ROOTS) else None
-            load = load or _loader_reference(ctx.text(path) or "", facts)
-            if load is not None:
-                loaders[path] = load
+    def _serving_code(self, ctx: ScanContext, apps: dict[str, int],
+                      loaders: dict[str, tuple[int, str]]) -> Iterator[Evidence]:
         index = module_index([p for p in ctx.files() if p.endswith(".py")])
         for path, line in sorted(apps.items()):
             loader = _loader_for(ctx, path, index, loaders)
@@ -189,6 +205,30 @@ class DeploymentDetector(Detector):
                                 ctx.location(path, line), ctx.location(lpath, lline), subject=f"app:{path}",
                                 app=path, loader=lpath)
             return
+
+    def _batch_scoring(self, ctx: ScanContext, files: list[str], manifests: list[tuple[str, int, dict]],
+                       loaders: dict[str, tuple[int, str]]) -> Iterator[Evidence]:
+        """Scripts that score data with a model and write the predictions out, and what runs them."""
+        scripts = {path: (load, found) for path, load in sorted(loaders.items())
+                   for found in [_scoring(ctx, path, load)] if found is not None}
+        if not scripts:
+            return
+        proj = project(ctx)
+        runners: dict[str, tuple[str, str, int | None]] = {}
+        for what, path, line, commands in _job_commands(ctx, files, manifests):
+            for script in command_scripts(proj, commands):
+                runners.setdefault(script, (what, path, line))
+        for path, ((line, call), found) in scripts.items():
+            does = f"loads a model ({call}), scores data and writes predictions ({', '.join(found.writes)})"
+            runner = runners.get(path)
+            if runner is None:
+                yield self.evidence("deploy.serving", f"batch scoring script: {path} {does}; nothing runs it as a job",
+                                    ctx.location(path, line), tier=Tier.DECLARED, subject=f"batch:{path}", script=path,
+                                    scores=found.score, writes=list(found.writes))
+                continue
+            yield self.evidence("deploy.serving", f"batch scoring job: {path} {does}; run by {runner[0]}",
+                                ctx.location(path, line), ctx.location(runner[1], runner[2]), subject=f"batch:{path}",
+                                script=path, scores=found.score, writes=list(found.writes), runner=runner[1])
 
     def _serving_files(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
         for path in files:
@@ -460,11 +500,84 @@ def _real_test(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return True
 
 
+def _apps_and_loaders(ctx: ScanContext) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
+    """The line of the web app each module makes, and (line, call) of the model each one loads."""
+    apps: dict[str, int] = {}
+    loaders: dict[str, tuple[int, str]] = {}
+    for path, facts in ctx.python_files(notebooks=False):
+        if is_template_path(path) or is_test_path(path):
+            continue
+        # the imports first: a file importing no web framework or model library is not parsed
+        app = _app_line(facts) if facts.imports_any(_WEB_ROOTS) else None
+        if app is not None:
+            apps[path] = app
+        load = _model_load(ctx, path, facts) or _loader_reference(ctx.text(path) or "", facts)
+        if load is not None:
+            loaders[path] = load
+    return apps, loaders
+
+
+def _scoring(ctx: ScanContext, path: str, load: tuple[int, str]) -> Scoring | None:
+    tree = ctx.tree(path) if path.endswith(".py") else None
+    return batch_scoring(tree, load) if tree is not None else None
+
+
+def _job_commands(ctx: ScanContext, files: list[str],
+                  manifests: list[tuple[str, int, dict]]) -> Iterator[tuple[str, str, int | None, list[str]]]:
+    """(what, path, line, commands) of what starts a job: a Dockerfile's ``CMD``/``ENTRYPOINT``,
+    the containers of a Kubernetes Job or CronJob, a crontab entry."""
+    for path in files:
+        if is_dockerfile(path):
+            for line, instruction, command in image_commands(ctx.text(path) or ""):
+                yield f"{path} {instruction}", path, line, [command]
+        elif is_cron_file(path):
+            for line, command in cron_entries(ctx.text(path) or ""):
+                yield f"crontab {path}", path, line, [command]
+    for path, line, doc in manifests:
+        if doc.get("kind") in ("Job", "CronJob") and isinstance(doc.get("spec"), dict):
+            yield f"Kubernetes {doc['kind']} {path}", path, line, container_commands(doc["spec"])
+
+
 def _app_line(facts: PyFacts) -> int | None:
     for call in facts.calls:
         if call.name in _WEB_APP_CALLS or call.name.startswith("streamlit."):
             return call.line
     return None
+
+
+def _model_load(ctx: ScanContext, path: str, facts: PyFacts) -> tuple[int, str] | None:
+    """(line, call) of the first model a file loads from a file, a registry or a hub, or builds
+    from a model zoo with pretrained weights."""
+    if not facts.imports_any(_MODEL_ROOTS):
+        return None
+    for call in facts.calls:
+        if _MODEL_LOAD.match(call.name):
+            return call.line, call.name
+        default = next((pretrained for rx, pretrained in _MODEL_ZOO if rx.match(call.name)), None)
+        if default is not None and _with_weights(ctx.tree(path), call, default):
+            return call.line, call.name
+    return None
+
+
+def _zoo(name: str) -> bool:
+    """A model-zoo constructor: it builds an architecture, pretrained or not."""
+    return any(rx.match(name) for rx, _ in _MODEL_ZOO)
+
+
+def _with_weights(tree: ast.Module | None, call: Call, default: bool) -> bool:
+    """Whether a model-zoo constructor is given pretrained weights: ``weights=None`` or
+    ``pretrained=False`` builds an untrained architecture (to train, not to serve)."""
+    if tree is None:
+        return default
+    name = call.name.rsplit(".", 1)[-1]
+    node = next((n for n in walk(tree) if isinstance(n, ast.Call) and n.lineno == call.line and callee(n) == name),
+                None)
+    if node is None:
+        return False  # the network built elsewhere, called on data (``model(x)`` resolves to its class)
+    for kw in node.keywords:
+        if kw.arg in ("weights", "pretrained"):
+            return not (isinstance(kw.value, ast.Constant) and kw.value.value in (None, False, ""))
+    return default
 
 
 def _imported_modules(ctx: ScanContext, path: str) -> list[str]:
@@ -479,7 +592,8 @@ def _loader_for(ctx: ScanContext, app: str, index: dict[str, str],
     imports (followed up to ``IMPORT_DEPTH`` levels)."""
     folder = app.rsplit("/", 1)[0] if "/" in app else None
     for path, load in sorted(loaders.items()):
-        if path == app or (folder is not None and path.rsplit("/", 1)[0] == folder):
+        # a sibling that builds a zoo network (rather than loading a model) is as likely to train it
+        if path == app or (folder is not None and path.rsplit("/", 1)[0] == folder and not _zoo(load[1])):
             return path, load
     seen, frontier = {app}, [app]
     for _ in range(IMPORT_DEPTH):

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from detectors.catalogue import match_calls, tools_for
 from detectors.data import call_tail, code_files, is_test_path
-from detectors.deployment import is_dockerfile
+from detectors.deployment import image_commands, is_dockerfile
 from detectors.experiment_configs import Finding, dvc_params_files, dvc_tracked, hydra_sweeps, wandb_sweeps
 from detectors.flow import project, words
 from detectors.grid_search import grid_searches
@@ -64,7 +64,6 @@ ML_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "torch", "tensorflow"
 _ML_PACKAGE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in ML_PACKAGES) + r")(?![\w-])", re.I)
 #: a training image: named for training, or starting a training script.
 _TRAINING = re.compile(r"(^|[/_. \"'-])(re)?train(ing|er)?([/_. \"'-]|$)|fine_?tun", re.I)
-_IMAGE_COMMAND = re.compile(r"^\s*(?:CMD|ENTRYPOINT)\s+(.*)$", re.I | re.M)
 #: share of pinned requirements above which a requirement file is a pinned environment.
 PINNED_SHARE = 0.6
 MIN_REQUIREMENTS = 3
@@ -179,7 +178,7 @@ class TrackingDetector(Detector):
             # a training image fixes the environment a model is trained in
             if is_dockerfile(path) and not is_template_path(path) and not is_test_path(path):
                 text = ctx.text(path) or ""
-                if _TRAINING.search(path) or any(_TRAINING.search(cmd) for cmd in _IMAGE_COMMAND.findall(text)):
+                if _TRAINING.search(path) or any(_TRAINING.search(cmd) for _, _, cmd in image_commands(text)):
                     yield self.evidence("tracking.reproducible_env", f"training image built from {path}",
                                         ctx.location(path, 1), subject=path, kind="training image")
         for path in ctx.repo.glob(*LOCKFILES):

@@ -15,13 +15,12 @@ from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
 from detectors.monitoring.instrumentation import (evaluation_report, logging_setup, monitoring_report,
                                                   prediction_logging, request_telemetry, task_logging)
 from detectors.monitoring.retraining import retraining_on_monitoring
-from detectors.monitoring.schedules import (code_schedule, cron_monitoring, is_cron_file, monitoring_cronjob,
-                                            prefect_deployments)
+from detectors.monitoring.schedules import code_schedule, cron_monitoring, monitoring_cronjob, prefect_deployments
 from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK, INSTRUMENTATION, LOGGING,
                                           RETRAIN, SCHEDULED)
 from detectors.monitoring.source import Hit, Source, line_of, project_sources
 from detectors.scheduling import schedules
-from detectors.scheduling.iac import alarm_rules
+from detectors.scheduling.iac import alarm_rules, is_cron_file
 from detectors.shapes import as_dict
 from detectors.tools import is_template_path
 from scanner.detector import ParseError, ScanContext

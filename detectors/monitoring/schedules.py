@@ -6,6 +6,7 @@ import re
 from typing import Iterator
 
 from detectors.monitoring.source import MONITORING_TEXT, Hit, Source, line_of, load_source
+from detectors.scheduling.iac import cron_entries
 from detectors.shapes import as_str, dicts
 from scanner.detector import ScanContext
 from scanner.parsing.structured import walk
@@ -20,7 +21,6 @@ _SCHEDULE_CALLS = (
 )
 _NO_SCHEDULE = re.compile(r"schedule(_interval)?\s*=\s*None")
 _SCHEDULERS = ("airflow", "prefect", "dagster")
-_CRON_LINE = re.compile(r"^\s*(@\w+|(?:[\d*/,\-]+\s+){4}[\w*/,\-]+)\s+(\S.*)$")
 
 
 def code_schedule(src: Source) -> Hit | None:
@@ -45,18 +45,7 @@ def monitoring_cronjob(doc: dict) -> bool:
 
 def cron_monitoring(text: str) -> int | None:
     """Line of a crontab entry whose command runs monitoring."""
-    for i, line in enumerate(text.splitlines(), 1):
-        m = _CRON_LINE.match(line)
-        if m and not line.lstrip().startswith("#") and MONITORING_TEXT.search(m.group(2)):
-            return i
-    return None
-
-
-def is_cron_file(path: str) -> bool:
-    """crontab files, *.cron, and files in a cron.d folder."""
-    low = path.lower()
-    base = low.rsplit("/", 1)[-1]
-    return base in ("crontab", "cronfile") or base.endswith((".cron", ".crontab")) or "/cron.d/" in "/" + low
+    return next((line for line, command in cron_entries(text) if MONITORING_TEXT.search(command)), None)
 
 
 def prefect_deployments(ctx: ScanContext, path: str, text: str, doc: dict) -> Iterator[tuple[str, int | None]]:

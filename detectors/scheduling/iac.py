@@ -1,5 +1,6 @@
 """Schedules declared as infrastructure: Kubernetes CronJobs, cron rules of Terraform (EventBridge
-rules and schedules, Cloud Scheduler jobs) and of the AWS CDK (``events.Rule(schedule=...)``).
+rules and schedules, Cloud Scheduler jobs) and of the AWS CDK (``events.Rule(schedule=...)``), and
+the entries of crontab files.
 
 What such a schedule runs is read from its job: the container's command (and the project script
 it starts), or the resources a rule targets (their names, handlers and URLs).
@@ -28,6 +29,9 @@ _TF_RESOURCE = re.compile(r'^\s*resource\s+"([\w-]+)"\s+"([\w-]+)"\s*\{', re.M)
 _TF_REF = re.compile(r"\b([a-z][\w]*)\.([\w-]+)\.(?:arn|name|id|invoke_arn|url|function_name)\b")
 _TF_STRING = re.compile(r'"([^"\n]*)"')
 _PYTHON_ARG = re.compile(r"\.py$")
+#: the words of a command, without the quotes and brackets of an exec-form list.
+_COMMAND_WORD = re.compile(r"""[^\s"',\[\]]+""")
+_CRON_LINE = re.compile(r"^\s*(@\w+|(?:[\d*/,\-]+\s+){4}[\w*/,\-]+)\s+(\S.*)$")
 
 
 def iac_schedules(ctx: ScanContext, project: Project) -> Iterator[Schedule]:
@@ -66,9 +70,9 @@ def _cronjobs(ctx: ScanContext, project: Project, path: str) -> Iterator[Schedul
         if doc.get("kind") != "CronJob":
             continue
         spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
-        commands = _container_commands(spec)
+        commands = container_commands(spec)
         does = names_in(as_str(get_in(doc, "metadata", "name"))) + names_in(" ".join(commands))
-        for script in _scripts(project, commands):
+        for script in command_scripts(project, commands):
             module = project.module(script)
             if module is not None:
                 does += [f.name for f in module.all_functions()] + sorted(
@@ -78,8 +82,8 @@ def _cronjobs(ctx: ScanContext, project: Project, path: str) -> Iterator[Schedul
                        tuple(sorted(set(does))))
 
 
-def _container_commands(spec: dict) -> list[str]:
-    """Command and args of every container of a CronJob's pod template."""
+def container_commands(spec: dict) -> list[str]:
+    """Command and args of every container of a Job's or CronJob's pod template."""
     out = []
     for key_path, value in walk(spec):
         if key_path and key_path[-1] in ("command", "args"):
@@ -87,16 +91,37 @@ def _container_commands(spec: dict) -> list[str]:
     return out
 
 
-def _scripts(project: Project, commands: list[str]) -> list[str]:
-    """Project modules a command runs (``python jobs/retrain.py``, ``python -m jobs.retrain``)."""
-    words = " ".join(commands).split()
+def command_scripts(project: Project, commands: list[str]) -> list[str]:
+    """Project modules a command runs (``python jobs/retrain.py``, ``python -m jobs.retrain``, an
+    exec-form ``["python", "jobs/retrain.py"]``). A script named by a path inside an image or on a
+    host (``/app/jobs/retrain.py``) is the project's module of that path's longest known tail."""
+    words = _COMMAND_WORD.findall(" ".join(commands))
     found = []
     for i, word in enumerate(words):
         if _PYTHON_ARG.search(word):
-            found.append(project.index.get(word.removeprefix("./")[:-3].replace("/", ".")))
+            parts = word[:-3].split("/")
+            found.append(next((project.index[m] for m in (".".join(parts[j:]) for j in range(len(parts)))
+                               if m in project.index), None))
         elif word == "-m" and i + 1 < len(words):
             found.append(project.index.get(words[i + 1]))
     return [p for p in found if p]
+
+
+# -- crontab files -----------------------------------------------------------------------------------
+
+def is_cron_file(path: str) -> bool:
+    """crontab files, *.cron, and files in a cron.d folder."""
+    low = path.lower()
+    base = low.rsplit("/", 1)[-1]
+    return base in ("crontab", "cronfile") or base.endswith((".cron", ".crontab")) or "/cron.d/" in "/" + low
+
+
+def cron_entries(text: str) -> Iterator[tuple[int, str]]:
+    """(line, command) of every entry of a crontab (comments and variable settings are none)."""
+    for i, line in enumerate(text.splitlines(), 1):
+        m = _CRON_LINE.match(line)
+        if m and not line.lstrip().startswith("#"):
+            yield i, m.group(2)
 
 
 # -- Terraform ---------------------------------------------------------------------------------------

@@ -242,3 +242,417 @@ def test_a_general_sdk_import_is_no_declared_mention_of_every_tool_it_could_call
     endpoint = run_detector(ToolUsageDetector, make_repo({"deploy.py": "import boto3\nsm = boto3.client('sagemaker')\n"
                                                           "sm.create_endpoint_config(EndpointConfigName='c')\n"}))
     assert "deploy.serving" in present(endpoint)
+
+
+# -- web apps serving a pretrained model they build --------------------------------------------------
+
+def flask_app(imports: str, build: str) -> str:
+    """A small Flask prediction service: the app is made on line 5, the model on line 6."""
+    return f'''"""Prediction service."""
+from flask import Flask, jsonify, request
+{imports}
+
+app = Flask(__name__)
+model = {build}
+
+
+@app.route("/predict", methods=["POST"])
+def predict():
+    payload = request.get_json()
+    return jsonify(result=str(model(payload["input"])))
+'''
+
+
+KERAS_API = '''"""Image classification API: the top-3 ImageNet labels of an uploaded picture."""
+import io
+
+import numpy as np
+from fastapi import FastAPI, File, UploadFile
+from PIL import Image
+from tensorflow.keras.applications.mobilenet_v2 import MobileNetV2, decode_predictions, preprocess_input
+
+app = FastAPI(title="classifier")
+model = MobileNetV2(weights="imagenet")
+
+
+@app.post("/predict")
+async def predict(file: UploadFile = File(...)):
+    image = Image.open(io.BytesIO(await file.read())).convert("RGB").resize((224, 224))
+    batch = preprocess_input(np.expand_dims(np.asarray(image, dtype="float32"), 0))
+    top = decode_predictions(model.predict(batch), top=3)[0]
+    return [{"label": label, "score": float(score)} for _, label, score in top]
+'''
+
+
+def serving(ev):
+    return [e for e in ev if e.signal == "deploy.serving"]
+
+
+def test_web_app_serving_a_keras_application_model(make_repo):
+    ev = serving(run_detector(DeploymentDetector, make_repo({"api/main.py": KERAS_API})))
+    assert len(ev) == 1 and ev[0].counts and ev[0].tier.value == "configured"
+    assert ev[0].summary == ("web app in api/main.py serves a model loaded with "
+                             "tensorflow.keras.applications.mobilenet_v2.MobileNetV2 (api/main.py:10)")
+    assert [(loc.path, loc.line) for loc in ev[0].locations] == [("api/main.py", 9), ("api/main.py", 10)]
+
+
+@pytest.mark.parametrize("imports, build, call", [
+    # Keras applications come with ImageNet weights unless told otherwise
+    ("from tensorflow.keras.applications import ResNet50", "ResNet50()", "tensorflow.keras.applications.ResNet50"),
+    ("import tensorflow as tf", 'tf.keras.applications.EfficientNetB0(weights="imagenet")',
+     "tensorflow.keras.applications.EfficientNetB0"),
+    ("import keras", "keras.applications.ConvNeXtTiny(include_top=True)", "keras.applications.ConvNeXtTiny"),
+    # torchvision and timm build pretrained networks only when asked
+    ("from torchvision import models", "models.resnet50(weights=models.ResNet50_Weights.DEFAULT).eval()",
+     "torchvision.models.resnet50"),
+    ("from torchvision.models import resnet18", "resnet18(pretrained=True)", "torchvision.models.resnet18"),
+    ("import torchvision", 'torchvision.models.get_model("vit_b_16", weights="DEFAULT")', "torchvision.models.get_model"),
+    ("from torchvision.models.detection import fasterrcnn_resnet50_fpn", 'fasterrcnn_resnet50_fpn(weights="DEFAULT")',
+     "torchvision.models.detection.fasterrcnn_resnet50_fpn"),
+    ("import timm", 'timm.create_model("efficientnet_b0", pretrained=True)', "timm.create_model"),
+    # hubs and libraries that fetch a trained model
+    ("import torch", 'torch.hub.load("ultralytics/yolov5", "yolov5s")', "torch.hub.load"),
+    ("import tensorflow_hub as hub",
+     'hub.KerasLayer("https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/classification/5")',
+     "tensorflow_hub.KerasLayer"),
+    ("import tensorflow_hub as hub", 'hub.load("https://tfhub.dev/google/universal-sentence-encoder/4")',
+     "tensorflow_hub.load"),
+    ("import spacy", 'spacy.load("en_core_web_sm")', "spacy.load"),
+    ("import whisper", 'whisper.load_model("base")', "whisper.load_model"),
+    ("import fasttext", 'fasttext.load_model("lid.176.bin")', "fasttext.load_model"),
+    ("from diffusers import StableDiffusionPipeline",
+     'StableDiffusionPipeline.from_pretrained("runwayml/stable-diffusion-v1-5")',
+     "diffusers.StableDiffusionPipeline.from_pretrained"),
+    ("import open_clip", 'open_clip.create_model_and_transforms("ViT-B-32", pretrained="laion2b_s34b_b79k")[0]',
+     "open_clip.create_model_and_transforms"),
+    ("import easyocr", 'easyocr.Reader(["en"])', "easyocr.Reader"),
+])
+def test_web_app_serving_a_pretrained_model(make_repo, imports, build, call):
+    ev = serving(run_detector(DeploymentDetector, make_repo({"service/app.py": flask_app(imports, build)})))
+    assert len(ev) == 1 and ev[0].counts and ev[0].tier.value == "configured"
+    assert ev[0].summary == f"web app in service/app.py serves a model loaded with {call} (service/app.py:6)"
+    assert [(loc.path, loc.line) for loc in ev[0].locations] == [("service/app.py", 5), ("service/app.py", 6)]
+
+
+def test_pretrained_model_built_in_a_module_the_app_imports(make_repo):
+    files = {"svc/api.py": "from flask import Flask, jsonify, request\n\nfrom backbone import classifier\n\n"
+                           "app = Flask(__name__)\n\n\n@app.post('/embed')\ndef embed():\n"
+                           "    return jsonify(classifier()(request.get_json()['pixels']).tolist())\n",
+             "lib/backbone.py": "import functools\n\nimport timm\n\n\n@functools.cache\ndef classifier():\n"
+                                "    return timm.create_model('convnext_tiny', pretrained=True).eval()\n"}
+    ev = serving(run_detector(DeploymentDetector, make_repo(files)))
+    assert len(ev) == 1 and ev[0].counts
+    assert [(loc.path, loc.line) for loc in ev[0].locations] == [("svc/api.py", 5), ("lib/backbone.py", 8)]
+
+
+TRAIN_ENDPOINT = '''"""Trains a classifier on demand."""
+import torch
+from flask import Flask, jsonify
+from torchvision.models import resnet18
+
+from data import loader
+
+app = Flask(__name__)
+
+
+@app.route("/train", methods=["POST"])
+def train():
+    model = resnet18(num_classes=10)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    for images, labels in loader():
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+    torch.save(model.state_dict(), "resnet18.pt")
+    return jsonify(status="trained")
+'''
+FINETUNE = '''"""Fine-tunes an ImageNet backbone on our labels."""
+import torch
+from torchvision.models import ResNet50_Weights, resnet50
+
+model = resnet50(weights=ResNet50_Weights.IMAGENET1K_V2)
+model.fc = torch.nn.Linear(model.fc.in_features, 5)
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+'''
+
+
+@pytest.mark.parametrize("files", [
+    # a Flask app that builds an architecture to train it
+    {"app.py": TRAIN_ENDPOINT},
+    {"app.py": flask_app("from torchvision.models import resnet50", "resnet50(weights=None)")},
+    {"app.py": flask_app("from torchvision.models import resnet50", "resnet50()")},
+    {"app.py": flask_app("from tensorflow.keras.applications import MobileNetV2", "MobileNetV2(weights=None, classes=5)")},
+    {"app.py": flask_app("import timm", 'timm.create_model("resnet50", num_classes=3)')},
+    {"app.py": flask_app("import timm", 'timm.create_model("resnet50", pretrained=False)')},
+    # Keras' preprocessing helpers are no model: this app forwards to a model server
+    {"app.py": KERAS_API.replace("MobileNetV2, ", "").replace('model = MobileNetV2(weights="imagenet")',
+                                                             "import requests")
+               .replace("model.predict(batch)", 'requests.post(URL, json=batch.tolist()).json()')},
+    # a model zoo in a training script, with no web app anywhere
+    {"train.py": FINETUNE},
+    # nor beside a web app that does not use it
+    {"service/app.py": "from flask import Flask\napp = Flask(__name__)\n\n@app.get('/health')\ndef health():\n    return 'ok'\n",
+     "service/finetune.py": FINETUNE},
+])
+def test_model_zoo_traps(make_repo, files):
+    assert "deploy.serving" not in present(run_detector(DeploymentDetector, make_repo(files)))
+
+
+# -- batch scoring jobs ------------------------------------------------------------------------------
+
+SPARK_SCORING = '''"""Nightly scoring: applies the registered churn model to yesterday's customers."""
+import os
+
+import boto3
+import mlflow
+from pyspark.sql import SparkSession
+
+MODEL_URI = os.environ.get("MODEL_URI", "models:/churn/Production")
+BUCKET = os.environ["PREDICTIONS_BUCKET"]
+
+
+def main() -> None:
+    spark = SparkSession.builder.appName("churn-scoring").getOrCreate()
+    customers = spark.read.parquet("s3a://warehouse/customers/latest/")
+    model = mlflow.spark.load_model(MODEL_URI)
+    scored = model.transform(customers).select("customer_id", "prediction", "probability")
+    local_path = "/tmp/churn_predictions.csv"
+    scored.toPandas().to_csv(local_path, index=False)
+    boto3.client("s3").upload_file(local_path, BUCKET, "churn/predictions.csv")
+
+
+if __name__ == "__main__":
+    main()
+'''
+SCORING_IMAGE = '''FROM python:3.10-slim
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY load_models.py .
+CMD ["python", "load_models.py"]
+'''
+CREDIT_SCORING = '''"""Scores the day's loan applications with the credit model and stores the predictions."""
+import argparse
+
+import joblib
+import pandas as pd
+from sqlalchemy import create_engine
+
+
+def score(model, frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[["application_id"]].copy()
+    out["default_probability"] = model.predict_proba(frame.drop(columns=["application_id"]))[:, 1]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--date", required=True)
+    args = parser.parse_args()
+    model = joblib.load("models/credit.joblib")
+    engine = create_engine("postgresql://scoring@db/credit")
+    frame = pd.read_sql(f"SELECT * FROM applications WHERE day = '{args.date}'", engine)
+    score(model, frame).to_sql("predictions", engine, if_exists="append", index=False)
+
+
+if __name__ == "__main__":
+    main()
+'''
+CREDIT_CRONJOB = '''apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: score-applications
+spec:
+  schedule: "0 2 * * *"
+  timeZone: Europe/Paris
+  # a scoring run must not overlap the next one
+  concurrencyPolicy: Forbid
+  jobTemplate:
+    spec:
+      backoffLimit: 1
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+            - name: scorer
+              image: registry.example.com/credit-scorer:1.4.0
+              command: ["python", "/app/jobs/score_applications.py"]
+              args: ["--date", "$(RUN_DATE)"]
+'''
+CREDIT_JOB = '''apiVersion: batch/v1
+kind: Job
+metadata:
+  name: backfill-scores
+spec:
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: scorer
+          image: registry.example.com/credit-scorer:1.4.0
+          command: ["python", "-m", "jobs.score_applications", "--date", "2024-06-30"]
+'''
+CREDIT_CRONTAB = '''SHELL=/bin/bash
+MAILTO=ml-alerts@example.com
+# m h dom mon dow command
+30 1 * * * cd /opt/credit && .venv/bin/python jobs/score_applications.py --date $(date -d yesterday +\\%F) >> /var/log/score.log 2>&1
+'''
+
+
+def test_batch_scoring_job_run_by_a_dockerfile(make_repo):
+    repo = make_repo({"load_models.py": SPARK_SCORING, "Dockerfile": SCORING_IMAGE,
+                      "requirements.txt": "mlflow==2.14.1\npyspark==3.5.1\nboto3==1.34.131\n"})
+    ev = serving(run_detector(DeploymentDetector, repo))
+    assert len(ev) == 1 and ev[0].counts and ev[0].tier.value == "configured"
+    assert ev[0].summary == ("batch scoring job: load_models.py loads a model (mlflow.spark.load_model), scores data "
+                             "and writes predictions (to_csv, upload_file); run by Dockerfile CMD")
+    assert [(loc.path, loc.line) for loc in ev[0].locations] == [("load_models.py", 15), ("Dockerfile", 6)]
+
+
+@pytest.mark.parametrize("runner, where, line", [
+    # the script named by its path inside the image
+    ({"k8s/cronjob.yaml": CREDIT_CRONJOB}, "Kubernetes CronJob k8s/cronjob.yaml", 2),
+    # as a module
+    ({"k8s/backfill.yaml": CREDIT_JOB}, "Kubernetes Job k8s/backfill.yaml", 2),
+    ({"deploy/crontab": CREDIT_CRONTAB}, "crontab deploy/crontab", 4),
+    # shell form, by its base name
+    ({"jobs/Dockerfile": "FROM python:3.11-slim\nWORKDIR /srv\nCOPY jobs/ .\nRUN pip install joblib pandas sqlalchemy\n"
+                         "ENTRYPOINT python -u score_applications.py\n"}, "jobs/Dockerfile ENTRYPOINT", 5),
+])
+def test_batch_scoring_job_run_by_a_job_or_a_schedule(make_repo, runner, where, line):
+    ev = serving(run_detector(DeploymentDetector, make_repo({"jobs/score_applications.py": CREDIT_SCORING, **runner})))
+    assert len(ev) == 1 and ev[0].counts and ev[0].tier.value == "configured"
+    assert ev[0].summary == ("batch scoring job: jobs/score_applications.py loads a model (joblib.load), scores data "
+                             f"and writes predictions (to_sql); run by {where}")
+    assert [(loc.path, loc.line) for loc in ev[0].locations] == [("jobs/score_applications.py", 19),
+                                                                 (next(iter(runner)), line)]
+
+
+def scoring_script(body: str) -> str:
+    """A scoring script: the model is loaded on line 10, ``body`` scores and writes (indented by 4)."""
+    return ('"""Batch predictions for the fraud team."""\nimport csv\nimport io\nimport json\n\nimport boto3\n'
+            'import joblib\nimport pandas as pd\n\nmodel = joblib.load("artifacts/fraud.joblib")\n'
+            'batch = pd.read_parquet("data/transactions.parquet")\n\n\ndef run():\n' + body)
+
+
+@pytest.mark.parametrize("body, writes", [
+    # a frame column, then a table
+    ('    batch["fraud"] = model.predict(batch)\n    batch.to_parquet("out/scored.parquet")\n', "to_parquet"),
+    # a fraud score is a prediction, not a metric
+    ('    score = model.predict_proba(batch)[:, 1]\n    batch.assign(score=score).to_parquet("out/scored.parquet")\n',
+     "to_parquet"),
+    # a buffer written with them, then the buffer put into a bucket
+    ('    buffer = io.StringIO()\n    pd.DataFrame({"p": model.predict_proba(batch)[:, 1]}).to_csv(buffer)\n'
+     '    boto3.client("s3").put_object(Bucket="scores", Key="fraud.csv", Body=buffer.getvalue())\n',
+     "to_csv, put_object"),
+    # rows filled in a loop, written with the csv module
+    ('    rows = []\n    for tx_id, label in zip(batch.index, model.predict(batch)):\n'
+     '        rows.append((tx_id, int(label)))\n    with open("out/fraud.csv", "w", newline="") as f:\n'
+     '        csv.writer(f).writerows(rows)\n', "writerows"),
+    # the script's own helper writes them, as JSON lines
+    ('    save(model.decision_function(batch), "out/fraud.jsonl")\n\n\ndef save(scores, path):\n'
+     '    with open(path, "w") as f:\n        for s in scores:\n            f.write(json.dumps({"score": float(s)}) + "\\n")\n',
+     "write"),
+])
+def test_batch_scoring_follows_the_predictions_to_what_writes_them(make_repo, body, writes):
+    files = {"batch/predict.py": scoring_script(body), "batch/crontab": "0 * * * * python /srv/batch/predict.py\n"}
+    ev = serving(run_detector(DeploymentDetector, make_repo(files)))
+    assert len(ev) == 1 and ev[0].counts
+    assert ev[0].summary == ("batch scoring job: batch/predict.py loads a model (joblib.load), scores data and writes "
+                             f"predictions ({writes}); run by crontab batch/crontab")
+
+
+EVALUATE = '''"""Evaluates the credit model on the held-out set."""
+import json
+
+import joblib
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+
+def main() -> None:
+    model = joblib.load("models/credit.joblib")
+    test = pd.read_parquet("data/test.parquet")
+    y_true = test.pop("defaulted")
+    y_pred = model.predict(test)
+    proba = model.predict_proba(test)[:, 1]
+    acc = float((y_pred == y_true).mean())
+    print(f"accuracy={acc:.3f}")
+    metrics = {"accuracy": accuracy_score(y_true, y_pred), "f1": f1_score(y_true, y_pred),
+               "auc": roc_auc_score(y_true, proba)}
+    pd.DataFrame([metrics]).to_csv("reports/metrics.csv", index=False)
+    with open("reports/metrics.json", "w") as f:
+        json.dump(metrics, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+WEEKLY_PIPELINE = '''"""Prepares the data, trains the fraud model and checks it: what the image runs every week."""
+import joblib
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import f1_score
+
+
+def prepare() -> None:
+    df = pd.read_csv("data/raw/transactions.csv").dropna()
+    df = df[df["amount"] > 0]
+    df.to_parquet("data/clean.parquet")
+
+
+def train() -> None:
+    df = pd.read_parquet("data/clean.parquet")
+    model = RandomForestClassifier(n_estimators=200).fit(df.drop(columns=["fraud"]), df["fraud"])
+    joblib.dump(model, "models/fraud.joblib")
+
+
+def check() -> None:
+    model = joblib.load("models/fraud.joblib")
+    df = pd.read_parquet("data/holdout.parquet")
+    df["pred"] = model.predict(df.drop(columns=["fraud"]))
+    print("f1", f1_score(df["fraud"], df["pred"]))
+
+
+if __name__ == "__main__":
+    prepare()
+    train()
+    check()
+'''
+
+
+@pytest.mark.parametrize("files", [
+    # an evaluation writes metrics, not predictions, even when an image runs it
+    {"evaluate.py": EVALUATE, "Dockerfile": SCORING_IMAGE.replace("load_models.py", "evaluate.py")},
+    # the frame written by one function is not the frame another one scores
+    {"pipeline.py": WEEKLY_PIPELINE, "Dockerfile": SCORING_IMAGE.replace("load_models.py", "pipeline.py")},
+    # predictions only printed
+    {"jobs/score_applications.py": CREDIT_SCORING.replace(
+        '    score(model, frame).to_sql("predictions", engine, if_exists="append", index=False)\n',
+        "    print(score(model, frame).describe())\n"), "deploy/crontab": CREDIT_CRONTAB},
+    # what is written is the input, not what the model made of it
+    {"batch/predict.py": scoring_script('    print(model.predict(batch).mean())\n    batch.to_parquet("out/seen.parquet")\n'),
+     "batch/crontab": "0 * * * * python /srv/batch/predict.py\n"},
+    # a scoring script in the tests
+    {"tests/test_scoring.py": SPARK_SCORING, "Dockerfile": SCORING_IMAGE.replace("load_models.py", "tests/test_scoring.py")},
+])
+def test_batch_scoring_traps(make_repo, files):
+    assert not serving(run_detector(DeploymentDetector, make_repo(files)))
+
+
+@pytest.mark.parametrize("extra", [
+    {},
+    # an image that runs something else
+    {"Dockerfile": SCORING_IMAGE.replace("load_models.py", "serve.py")},
+    # a crontab entry commented out
+    {"deploy/crontab": "# 0 2 * * * python load_models.py\n"},
+])
+def test_a_scoring_script_nothing_runs_is_only_declared(make_repo, extra):
+    ev = serving(run_detector(DeploymentDetector, make_repo({"load_models.py": SPARK_SCORING, **extra})))
+    assert len(ev) == 1 and not ev[0].counts and ev[0].tier.value == "declared"
+    assert ev[0].summary == ("batch scoring script: load_models.py loads a model (mlflow.spark.load_model), scores "
+                             "data and writes predictions (to_csv, upload_file); nothing runs it as a job")
+    assert [(loc.path, loc.line) for loc in ev[0].locations] == [("load_models.py", 15)]
