@@ -9,6 +9,7 @@ content decides the question.
 from __future__ import annotations
 
 import ast
+import builtins
 import fnmatch
 import re
 from typing import Any, Iterator
@@ -57,7 +58,7 @@ _TRANSFORM = re.compile(r"^(dropna|fillna|drop_duplicates|merge|groupby|group_by
                         r"get_dummies|astype|apply|to_datetime|concat|rename|interpolate|"
                         r"with_columns?|withColumn|fit_transform|train_test_split|clip|cut|qcut|"
                         r"explode|resample|rolling|isin|isna|isnull|notna|map_batches|"
-                        r"resize|cvtColor|normalize|shuffle|crop)$")
+                        r"resize|cvtColor|normalize|shuffle|crop|map|concatenate)$")
 #: libraries that load and shape data: tables and arrays, images and audio.
 DATA_LIBRARIES = ("pandas", "polars", "pyspark", "numpy", "sklearn", "torch", "tensorflow",
                   "datasets", "dask", "modin", "torchvision", "keras", "cv2", "PIL", "skimage",
@@ -67,7 +68,8 @@ _SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose."
                  "albumentations.", "torchaudio.transforms.")
 #: functions named for preparing data (``preprocess_data``, ``clean_text``, ``normalize_images``):
 #: with a transform beside them, a module of them is data preparation.
-_PREP_DEF = re.compile(r"^_?(pre_?process|clean|prepare|featuri[sz]e|normali[sz]e|augment|split)(_\w+)?$", re.I)
+_PREP_DEF = re.compile(r"^_?(pre_?process|clean|prepare|featuri[sz]e|normali[sz]e|augment|split)(_\w+)?$|^_?process$",
+                       re.I)
 #: bundled dataset loaders (``sklearn.datasets.fetch_*``, ``torchvision.datasets.MNIST``,
 #: ``keras.datasets.mnist.load_data``): a load whatever the function is called.
 #: A feature-store retrieval (Feast point-in-time join, online lookup) is a load too.
@@ -422,7 +424,7 @@ class DataDetector(Detector):
     def _python(self, ctx: ScanContext) -> Iterator[Evidence]:
         prep: list[tuple[str, int, list[str]]] = []
         for path, facts in code_files(ctx):
-            steps = _prep_steps(facts)
+            steps = _prep_steps(facts, path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
             if steps:
                 prep.append((path, steps[0][0], sorted({s for _, s in steps})))
             yield from self._custom_versioning(ctx, path, facts)
@@ -483,8 +485,22 @@ class DataDetector(Detector):
                 return
 
 
-def _prep_steps(facts: PyFacts) -> list[tuple[int, str]]:
-    """(line, step) of data loading and transformation calls, when the file both loads and transforms."""
+def _on_data(name: str, facts: PyFacts) -> bool:
+    """A call of a data library, or a method of an object the file holds (``df.dropna``,
+    ``dataset["train"].train_test_split``); not a function of the file, another import or a builtin."""
+    if name.startswith(DATA_LIBRARIES) or name.startswith("."):
+        return True
+    head = name.split(".", 1)[0]
+    return head not in facts.defs and head not in _BUILTINS and not any(
+        i == head or i.startswith(head + ".") for i in facts.imports)
+
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _prep_steps(facts: PyFacts, stem: str = "") -> list[tuple[int, str]]:
+    """(line, step) of data loading and transformation calls, when the file both loads and transforms.
+    ``stem``: the file's name without its extension."""
     if not facts.imports_any(DATA_LIBRARIES):
         return []
     loads, transforms, features = [], [], []
@@ -496,14 +512,15 @@ def _prep_steps(facts: PyFacts) -> list[tuple[int, str]]:
         elif call.name.startswith(_DATASET_LOADERS):
             if call.line not in in_memory:
                 loads.append((call.line, tail))
-        elif _LOAD.match(tail) and (call.name.startswith(DATA_LIBRARIES) or call.name.startswith(".")):
+        elif _LOAD.match(tail) and _on_data(call.name, facts):
             loads.append((call.line, tail))
-        elif _TRANSFORM.match(tail) and (call.name.startswith(DATA_LIBRARIES) or call.name.startswith(".")):
+        elif _TRANSFORM.match(tail) and _on_data(call.name, facts):
             transforms.append((call.line, tail))
     # Feature encoders are prep code by themselves; frame operations need a load beside them
     # (or several kinds of them, or a function named for preparing data) to be more than
-    # incidental use.
-    named = any(_PREP_DEF.match(d) for d in facts.defs) if transforms or loads else False
+    # incidental use. A script named so (``data/prepare.py``) is named for it too.
+    named = any(_PREP_DEF.match(d) for d in facts.defs) or bool(_PREP_DEF.match(stem)) \
+        if transforms or loads else False
     if not features and not (transforms and (loads or named or len({t for _, t in transforms}) >= 3)) \
             and not (loads and named):
         return []

@@ -100,12 +100,16 @@ def wandb_sweeps(ctx: ScanContext) -> Iterator[Finding]:
 
 
 def _sweep_runner(ctx: ScanContext, path: str, commands: dict[str, str]) -> str | None:
+    """The file that runs a sweep config: it names the config and starts a sweep, on one line
+    (``wandb sweep sweeps/lr.yaml``) or from code that builds the command around the name it
+    holds (a task whose ``sweep_config`` defaults to the file, run as ``wandb sweep {sweep_config}``)."""
     name = r"(?<![\w.-])" + re.escape(path.rsplit("/", 1)[-1]) + r"(?![\w-])"
     command = re.compile(r"\bwandb\s+sweep\b[^\n]*" + name)
+    built = re.compile(r"\bwandb\s+sweep\s+\{\w+\}")
     for other, text in sorted(commands.items()):
         if other == path or not re.search(name, text):
             continue
-        if command.search(text):
+        if command.search(text) or other.endswith(".py") and built.search(text):
             return other
         facts = ctx.python(other) if other.endswith((".py", ".ipynb")) else None
         if facts and any(c.name == "wandb.sweep" for c in facts.calls):

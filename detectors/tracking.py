@@ -16,7 +16,8 @@ from typing import Iterator
 from detectors.catalogue import match_calls, tools_for
 from detectors.data import call_tail, code_files, is_test_path
 from detectors.deployment import image_commands, is_dockerfile
-from detectors.experiment_configs import Finding, dvc_params_files, dvc_tracked, hydra_sweeps, wandb_sweeps
+from detectors.experiment_configs import (Finding, command_texts, dvc_params_files, dvc_tracked, hydra_sweeps,
+                                         wandb_sweeps)
 from detectors.flow import project, words
 from detectors.grid_search import grid_searches
 from detectors.manifests import Requirement, requirements, unreadable_manifests
@@ -115,6 +116,7 @@ class TrackingDetector(Detector):
         yield from self._notebooks(ctx)
         yield from self._config_files(ctx)
         yield from self._run_config(ctx)
+        yield from self._python_configs(ctx)
         yield from self._environment(ctx)
         yield from self._promotion(ctx)
         yield from self._event_files(ctx)
@@ -161,6 +163,24 @@ class TrackingDetector(Detector):
             yield self.evidence("tracking.config_management",
                                 f"{len(used)} experiment config file(s), e.g. {path} read by {reader}",
                                 *[ctx.location(p) for p, _ in used[:8]], files=[p for p, _ in used[:20]])
+
+    def _python_configs(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """Experiment configs kept as Python files of settings (``config/train_gpt2.py``) that the
+        project runs to override its defaults (``exec(open(config_file).read())``, ``runpy``,
+        OpenMMLab's ``Config.fromfile``)."""
+        configs = [p for p in ctx.files() if p.endswith(".py") and CONFIG_DIRS.intersection(p.lower().split("/")[:-1])
+                   and not is_template_path(p) and not is_test_path(p) and _settings_only(ctx, p)]
+        if not configs:
+            return
+        runner = next(((path, call) for path, facts in code_files(ctx) if path not in configs
+                       for call in _config_runs(ctx, path, facts)), None)
+        if runner is None:
+            return
+        (path, (line, how)) = runner
+        yield self.evidence("tracking.config_management",
+                            f"{len(configs)} Python config file(s) of settings, e.g. {configs[0]}, run by {path} ({how})",
+                            ctx.location(path, line), *[ctx.location(p) for p in configs[:7]], subject="python-configs",
+                            files=configs[:20])
 
     def _run_config(self, ctx: ScanContext) -> Iterator[Evidence]:
         for path, facts in code_files(ctx):
@@ -225,7 +245,9 @@ class TrackingDetector(Detector):
         if not gates and (promoters or registers):
             # an evaluation step that stops its run before the pipeline's registration step: when
             # the project registers models, the registration is what the stop gates
-            gates = [replace(g, registry=registers) for g in abort_gates(proj)][:1]
+            # the step must be one something runs: a script no pipeline, job or module names
+            # gates nothing
+            gates = [replace(g, registry=registers) for g in abort_gates(proj) if _named_elsewhere(ctx, g.path)][:1]
         for gate in gates:
             signals = ["governance.approval_gates"] + (["tracking.registry_promotion"] if gate.registry else [])
             for signal in signals:
@@ -377,6 +399,46 @@ def _reader_of(path: str, readers: dict[str, str]) -> str | None:
         if any(n in text for n in names):
             return reader
     return None
+
+
+#: calls that run a Python file of settings as a config.
+_PY_CONFIG_RUNS = re.compile(r"^(runpy\.run_path|(mmcv|mmengine)(\.\w+)*\.Config\.fromfile)$")
+#: a file named by a variable, read and run (``exec(open(config_file).read())``); a literal name is
+#: a helper script, not the config the run was given
+_EXEC_FILE = re.compile(r"""^[^#\n]*\bexec\(\s*open\(\s*(?!['"])""", re.M)
+#: share of a config file's top-level statements that must be plain settings (``lr = 3e-4``).
+SETTINGS_SHARE = 0.8
+
+
+def _named_elsewhere(ctx: ScanContext, path: str) -> bool:
+    """Another file that runs commands or code names the module: by file name (``evaluate.py``),
+    by its dotted name (``pkg.steps.evaluate``) or by importing it."""
+    base = path.rsplit("/", 1)[-1]
+    stem = base[:-3]
+    dotted = path[:-3].replace("/", ".")
+    names = {re.escape(base), re.escape(dotted), re.escape(dotted.removeprefix("src."))}
+    names.add(rf"import\s+[\w., ]*\b{re.escape(stem)}\b|from\s+[\w.]*\b{re.escape(stem)}\s+import")
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(names)) + r")(?![\w-])")
+    return any(other != path and stem in text and pattern.search(text) for other, text in command_texts(ctx).items())
+
+
+def _settings_only(ctx: ScanContext, path: str) -> bool:
+    """A Python file that is a list of settings: (almost) only assignments at its top level."""
+    tree = ctx.tree(path)
+    body = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))] \
+        if tree is not None else []
+    settings = [n for n in body if isinstance(n, (ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom))]
+    return bool(body) and len(settings) / len(body) >= SETTINGS_SHARE
+
+
+def _config_runs(ctx: ScanContext, path: str, facts: PyFacts) -> list[tuple[int, str]]:
+    """(line, how) where a module runs a Python file of settings."""
+    out = [(c.line, c.name) for c in facts.calls if _PY_CONFIG_RUNS.match(c.name)]
+    text = ctx.text(path) or ""
+    m = _EXEC_FILE.search(text) if "exec(" in text else None
+    if m:
+        out.append((text.count("\n", 0, m.start()) + 1, "exec(open(...).read())"))
+    return out
 
 
 def _run_config_keys(facts: PyFacts) -> list[tuple[int, str]]:

@@ -55,6 +55,7 @@ _PIPELINE_RUNS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     ((), ("tfx.orchestration.*LocalDagRunner.run",)),
     ((), ("tfx.orchestration.*BeamDagRunner.run",)),
     ((), ("azure.ai.ml.MLClient.jobs.create_or_update",)),
+    ((), ("zenml.client.Client.trigger_pipeline",)),
     ((), ("azureml.core.Experiment.submit",)),
     ((), ("azureml.pipeline.core.*.submit",)),
     (("sagemaker",), (".upsert", ".start")),

@@ -75,6 +75,10 @@ def tasks_in(repo: RepoFiles, path: str) -> Tasks | None:
         return ("tox", [e or "testenv" for e in envs]) if envs else None
     if base in ("noxfile.py", "tasks.py"):
         return _python_tasks(repo, path, "nox.session" if base == "noxfile.py" else "invoke.task")
+    if path.startswith("tasks/") and path.count("/") == 1 and path.endswith(".py") \
+            and ("tasks/__init__.py" in repo.files or "tasks.py" in repo.files):
+        # invoke loads a ``tasks`` package, or a tasks.py gathering the modules of tasks/
+        return _python_tasks(repo, path, "invoke.task")
     if base in ("mise.toml", ".mise.toml", "taskfile.yml", "taskfile.yaml"):
         return _table_tasks(repo, path)
     pyproject = repo.pyprojects.get(path)

@@ -124,6 +124,27 @@ def _label_intake(project: Project) -> tuple[str, int, str] | None:
     return None
 
 
+#: words of a function that reports how well the model does on the feedback it received.
+_STATS_WORDS = frozenset({"stats", "statistics", "accuracy", "metrics", "performance", "summary"})
+#: a feedback record's verdict on its prediction (``is_correct``, ``was_correct``, ``correct``).
+_VERDICT = re.compile(r"^(is_|was_)?correct(ness)?$")
+
+
+def _verdict_scores(project: Project) -> tuple[str, int, str] | None:
+    """(path, line, function) of a function that scores stored feedback by the verdict each record
+    holds on its prediction (``where("is_correct", "==", True).count()`` over the total)."""
+    for module in project.modules("correct", pattern=re.compile("feedback", re.I)):
+        for fn in module.all_functions():
+            if not words(fn.name) & _STATS_WORDS:
+                continue
+            for node in own_nodes(fn.node):
+                name = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else \
+                    node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+                if name and _VERDICT.match(name):
+                    return module.path, node.lineno, fn.qualname
+    return None
+
+
 def feedback_store(project: Project) -> Hit | None:
     """Predictions joined with labels that arrive later, and a metric computed on the result.
 
@@ -133,12 +154,15 @@ def feedback_store(project: Project) -> Hit | None:
     # every join form names predictions and labels: modules whose text names both are walked
     joins = [(m, line, how) for m in project.modules("JOIN", "join", "merge", ".get(", "[", pattern=_TRUTH_TEXT)
              if _PRED_TEXT.search(project.text(m.path)) for line, how in _joins(m)]
-    if not joins:
-        return None
-    joins.sort(key=lambda j: j[2].startswith("labels looked up"))  # a store's own join first
-    intake = _label_intake(project)
+    # feedback records that keep the user's verdict beside the prediction need no join
+    scored = None if joins else _verdict_scores(project)
+    intake = _label_intake(project) if joins or scored else None
     if intake is None:
         return None
+    if scored:
+        return Hit(scored[0], scored[1], f"feedback records keep each prediction's verdict and {scored[2]} scores "
+                                         f"them; feedback arrives through {intake[2]} ({intake[0]}:{intake[1]})")
+    joins.sort(key=lambda j: j[2].startswith("labels looked up"))  # a store's own join first
     for module, line, how in joins:
         holder = module.enclosing(line)
         scorers = [module] + ([m for m in project.modules(holder.name) if m is not module

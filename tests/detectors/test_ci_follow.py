@@ -421,3 +421,20 @@ def test_pipeline_runs_through_a_helper_only_when_it_is_called(make_repo, entry,
     files = {".github/workflows/ci.yml": workflow("python ops/utils.py"), "ops/utils.py": entry,
              "src/__init__.py": "", "src/runner.py": TFX_RUNNER}
     assert ("data.pipeline_automated" in present(scan(make_repo, files))) is runs
+
+
+ZENML_BUILD = ("from zenml.client import Client\nfrom pipelines.training_pipeline import training_pipeline\n\n"
+               "client = Client()\nsnapshot = training_pipeline.with_options(config_path='configs/staging.yml')"
+               ".create_snapshot(name='stg')\n{run}")
+
+
+@pytest.mark.parametrize("run, trains", [
+    ("client.trigger_pipeline(snapshot_name_or_id=snapshot.id)\n", True),
+    # a snapshot built for someone to run later runs nothing
+    ("print(snapshot.id)\n", False),
+])
+def test_zenml_snapshot_triggered_from_ci_trains(make_repo, run, trains):
+    files = {".github/workflows/ci.yml": workflow("python build.py --environment=staging", on="pull_request"),
+             "build.py": ZENML_BUILD.format(run=run), "pipelines/__init__.py": "",
+             "pipelines/training_pipeline.py": "from zenml import pipeline\n\n@pipeline\ndef training_pipeline():\n    pass\n"}
+    assert ("deploy.ci_training" in present(scan(make_repo, files))) is trains

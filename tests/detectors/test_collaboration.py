@@ -319,6 +319,16 @@ def test_docs_site(make_repo, files, expected):
     ({"tox.ini": "[tox]\nenvlist = py311\n\n[testenv]\ncommands = pytest\n"}, "present", "tox"),
     ({"noxfile.py": "import nox\n\n@nox.session\ndef tests(session):\n    session.run('pytest')\n"}, "present", "nox"),
     ({"tasks.py": "from invoke import task\n\n@task\ndef build(c):\n    c.run('make')\n"}, "present", "invoke"),
+    # invoke's tasks package, or a tasks.py gathering the modules of tasks/ into collections
+    ({"tasks/__init__.py": "from invoke import Collection\nfrom . import train\n\nns = Collection(train)\n",
+      "tasks/train.py": "from invoke import task\n\n@task\ndef train(c):\n    c.run('python -m app.train')\n"},
+     "present", "invoke-package"),
+    ({"tasks.py": "from invoke import Collection\nimport importlib.util\n",
+      "tasks/train.py": "from invoke import task\n\n@task\ndef train(c):\n    c.run('python -m app.train')\n"},
+     "present", "invoke-collection"),
+    # a folder called tasks that invoke never loads (no package, no tasks.py)
+    ({"tasks/train.py": "from invoke import task\n\n@task\ndef train(c):\n    c.run('python -m app.train')\n"},
+     "absent", "tasks-folder-invoke-never-loads"),
     ({"pyproject.toml": '[tool.poe.tasks]\ntest = "pytest"\n'}, "present", "poe"),
     ({"Taskfile.yml": "version: '3'\ntasks:\n  test:\n    cmds: [pytest]\n"}, "present", "taskfile"),
     ({"mise.toml": '[tasks.test]\nrun = "pytest"\n'}, "present", "mise"),

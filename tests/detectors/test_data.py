@@ -185,6 +185,16 @@ def test_dvc_in_readme_is_declared(make_repo):
     ({"util.py": "import base64\nfrom io import BytesIO\nimport numpy as np\nfrom PIL import Image\n\n"
                  "def base64_to_pil(data):\n    return Image.open(BytesIO(base64.b64decode(data)))\n\n"
                  "def np_to_pil(arr):\n    return Image.fromarray(arr.astype('uint8'), 'RGB')\n"}, False),
+    # a Hugging Face dataset loaded, split through its subscripted split and mapped by a tokenizer
+    ({"data/openwebtext/prepare.py": (
+        "import numpy as np\nfrom datasets import load_dataset\n\n"
+        "dataset = load_dataset('openwebtext', num_proc=8)\n"
+        "split = dataset['train'].train_test_split(test_size=0.0005, seed=2357)\n\n"
+        "def process(example):\n    return {'ids': enc.encode_ordinary(example['text'])}\n\n"
+        "tokenized = split.map(process, remove_columns=['text'])\n")}, True),
+    # builtins and other imports are no data operations: map() over json loaded from a file
+    ({"tools/report.py": "import json\nimport numpy as np\n\nrows = json.load(open('r.json'))\n"
+                         "names = list(map(str, rows))\nprint(np.mean([len(n) for n in names]))\n"}, False),
     # the same reader over files on disk loads a dataset
     ({"src/images.py": "import numpy as np\nfrom PIL import Image\n\n"
                        "def load(paths):\n    return [np.asarray(Image.open(p)).astype('float32') for p in paths]\n"}, True),

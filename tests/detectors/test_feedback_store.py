@@ -99,3 +99,49 @@ def test_summary_names_join_metric_and_intake(make_repo):
 ])
 def test_feedback_store_traps(make_repo, files):
     assert not feedback(make_repo, files)
+
+
+VERDICT_STORE = """\
+class FeedbackStore:
+    def __init__(self, client):
+        self.col = client.collection("feedback")
+
+    def add(self, predicted_class, is_correct, correct_class=None):
+        self.col.add({"predicted_class": predicted_class, "is_correct": is_correct, "correct_class": correct_class})
+
+    def get_stats(self):
+        total = self.col.count().get()
+        correct = self.col.where("is_correct", "==", True).count().get()
+        return {"total": total, "accuracy": correct / total if total else None}
+"""
+FEEDBACK_API = """\
+from fastapi import FastAPI, Form
+from app.feedback_store import FeedbackStore
+
+app = FastAPI()
+store = FeedbackStore(CLIENT)
+
+@app.post("/feedback")
+def feedback(predicted_class: str = Form(...), is_correct: bool = Form(...), correct_class: str | None = Form(None)):
+    store.add(predicted_class, is_correct, correct_class)
+
+@app.get("/feedback/stats")
+def feedback_stats():
+    return store.get_stats()
+"""
+
+
+def test_feedback_verdicts_scored_without_a_join(make_repo):
+    files = {"app/feedback_store.py": VERDICT_STORE, "app/api.py": FEEDBACK_API}
+    ev = [e for e in run_detector(MonitoringDetector, make_repo(files)) if e.signal == FEEDBACK and e.counts]
+    assert ev and "FeedbackStore.get_stats scores them" in ev[0].summary and "route '/feedback'" in ev[0].summary
+
+
+@pytest.mark.parametrize("files", [
+    # verdicts stored but never scored
+    {"app/feedback_store.py": VERDICT_STORE.split("    def get_stats")[0], "app/api.py": FEEDBACK_API.split("@app.get")[0]},
+    # scored verdicts with no way for feedback to arrive (an offline test-set report)
+    {"app/feedback_store.py": VERDICT_STORE},
+])
+def test_feedback_verdict_traps(make_repo, files):
+    assert FEEDBACK not in present(run_detector(MonitoringDetector, make_repo(files)))

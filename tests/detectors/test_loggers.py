@@ -368,6 +368,22 @@ training.with_options(schedule=Schedule(cron_expression="0 3 * * *"))()
 """
 
 
+ZENML_STEP = """
+from typing import Annotated, Tuple
+from sklearn.linear_model import Ridge
+from zenml import ArtifactConfig, log_metadata, step
+from zenml.enums import ArtifactType
+from zenml.types import HTMLString
+
+@step
+def train(X, y) -> Tuple[Annotated[Ridge, ArtifactConfig(name="model", artifact_type=ArtifactType.MODEL)],
+                         Annotated[HTMLString, "report"]]:
+    model = Ridge().fit(X, y)
+    log_metadata(metadata={"metrics": {"r2": model.score(X, y)}})
+    return model, HTMLString(f"<p>r2 {model.score(X, y):.3f}</p>")
+"""
+
+
 @pytest.mark.parametrize("files, signal, expected", [
     ({"pipelines/training.py": ZENML_TRAINING}, "data.pipeline_definition", True),
     ({"pipelines/training.py": ZENML_TRAINING}, "data.pipeline_automated", True),
@@ -381,6 +397,24 @@ training.with_options(schedule=Schedule(cron_expression="0 3 * * *"))()
     ({"infer.py": "from zenml.integrations.mlflow.model_deployers import MLFlowModelDeployer\n"
                   "deployer = MLFlowModelDeployer.get_active_model_deployer()\n"}, "deploy.serving", True),
     ({"README.md": "Pipelines run on ZenML.\n", "requirements.txt": "zenml==0.60.0\n"}, "data.pipeline_definition", False),
+    # a pipeline attached to a Model version links its runs' data artifacts to that version
+    ({"pipelines/training.py": ZENML_TRAINING}, "data.lineage", True),
+    ({"pipelines/training.py": ZENML_TRAINING.replace('(model=Model(name="churn", description="churn classifier"))', "")},
+     "data.lineage", False),
+    ({"steps/train.py": ZENML_STEP}, "tracking.library", True),
+    ({"steps/train.py": ZENML_STEP}, "tracking.params_metrics", True),
+    ({"steps/train.py": ZENML_STEP}, "tracking.artifacts_models", True),
+    ({"steps/train.py": ZENML_STEP}, "monitoring.logging", True),
+    ({"pipelines/training.py": ZENML_TRAINING.replace(
+        "@pipeline(", "@pipeline(settings={'docker': DockerSettings(requirements=['scikit-learn'])}, ").replace(
+        "from zenml.config.schedule import Schedule", "from zenml.config import DockerSettings\n"
+                                                   "from zenml.config.schedule import Schedule")},
+     "deploy.container", True),
+    # a step that returns data logs nothing and declares no model
+    ({"steps/load.py": "from zenml import step\n\n@step\ndef load() -> dict:\n    return {'rows': 3}\n"},
+     "tracking.artifacts_models", False),
+    ({"steps/load.py": "from zenml import step\n\n@step\ndef load() -> dict:\n    return {'rows': 3}\n"},
+     "tracking.library", False),
 ])
 def test_zenml(make_repo, files, signal, expected):
     assert (signal in tool_signals(make_repo, files)) is expected

@@ -141,6 +141,14 @@ MONITORING_GAPIC = (
      "governance.fairness_explainability", True),
     ({"features.py": "def generate_explanation_config():\n    return {'inputs': {}, 'outputs': {}}\n"},
      "governance.fairness_explainability", False),  # a dict named for explanations configures nothing
+    # model-agnostic and vision explanations
+    ({"analysis/importance.py": "from sklearn.inspection import permutation_importance\n"
+                                "result = permutation_importance(model, X_val, y_val, n_repeats=10)\n"},
+     "governance.fairness_explainability", True),
+    ({"app/explain.py": "from pytorch_grad_cam import GradCAM\ncam = GradCAM(model=model, target_layers=[model.layer4])\n"},
+     "governance.fairness_explainability", True),
+    ({"analysis/fit.py": "from sklearn.inspection import permutation_importance\nmodel.fit(X, y)\n"},
+     "governance.fairness_explainability", False),  # imported, never called
     # a pipeline component logging into its Metrics artifact: the pipeline's metadata tracks the run
     ({"components/train.py": "from kfp.v2.dsl import Output, Metrics, component\n\n@component\n"
                              "def train(metrics: Output[Metrics]):\n    metrics.log_metric('rmse', 0.3)\n"},
@@ -631,8 +639,17 @@ GATE = "if new_mse >= production_mse:\n    print('worse than production: not reg
 REGISTER = "from azureml.core.model import Model\nModel.register(workspace=ws, model_name='m', model_path='outputs/m.pkl')\n"
 
 
+#: the pipeline that runs the evaluation step, then the registration step
+STEPS = ("from azureml.pipeline.steps import PythonScriptStep\n"
+         "evaluate = PythonScriptStep(name='evaluate', script_name='evaluate/evaluate_model.py')\n"
+         "register = PythonScriptStep(name='register', script_name='register/register_model.py')\n")
+
+
 @pytest.mark.parametrize("files, expected", [
-    ({"evaluate/evaluate_model.py": EVALUATE.format(check=GATE), "register/register_model.py": REGISTER}, True),
+    ({"evaluate/evaluate_model.py": EVALUATE.format(check=GATE), "register/register_model.py": REGISTER,
+      "ml_service/build_pipeline.py": STEPS}, True),
+    # no pipeline runs the evaluation step: its cancel gates nothing
+    ({"evaluate/evaluate_model.py": EVALUATE.format(check=GATE), "register/register_model.py": REGISTER}, False),
     # nothing is registered after the step: the cancel gates nothing
     ({"evaluate/evaluate_model.py": EVALUATE.format(check=GATE)}, False),
     # a cancel on failure, not on an evaluation

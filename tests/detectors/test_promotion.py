@@ -114,6 +114,12 @@ def validate_model(execution_date, name):
 """
 
 
+BUILD_PIPELINE = ("from azureml.pipeline.steps import PythonScriptStep\n\n"
+                  "evaluate_step = PythonScriptStep(name='Evaluate Model', script_name='evaluate/evaluate_model.py')\n"
+                  "register_step = PythonScriptStep(name='Register Model', script_name='register/register_model.py')\n"
+                  "register_step.run_after(evaluate_step)\n")
+
+
 def signals(make_repo, files):
     return present(run_detector(TrackingDetector, make_repo(files))) & {GATES, PROMOTION}
 
@@ -124,7 +130,10 @@ def signals(make_repo, files):
     ({"policy.py": POLICY, "release.py": RELEASE}, {GATES}),
     # registration only after the evaluation passes: a gated registration (the vocabulary's
     # "registers only after an evaluation gate")
-    ({"evaluate/evaluate_model.py": EVALUATE, "register/register_model.py": REGISTER}, {GATES, PROMOTION}),
+    ({"evaluate/evaluate_model.py": EVALUATE, "register/register_model.py": REGISTER,
+      "ml_service/pipelines/build_train_pipeline.py": BUILD_PIPELINE}, {GATES, PROMOTION}),
+    # the same evaluation script that no pipeline, job or module runs gates nothing
+    ({"evaluate/evaluate_model.py": EVALUATE, "register/register_model.py": REGISTER}, set()),
     ({"publish.py": RAISE_FIRST}, {GATES, PROMOTION}),
 ])
 def test_approval_gates(make_repo, files, expected):

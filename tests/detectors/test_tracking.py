@@ -386,6 +386,28 @@ def test_config_management_framework_readers(make_repo, files, expected):
     assert ("tracking.config_management" in tracking_signals(make_repo, files)) is expected
 
 
+CONFIGURATOR = ("import sys\n\nfor arg in sys.argv[1:]:\n    if '=' not in arg:\n        config_file = arg\n"
+                "        exec(open(config_file).read())\n")
+PY_CONFIG = "# GPT-2 on OpenWebText\nout_dir = 'out-owt'\nbatch_size = 12\nlearning_rate = 6e-4\nmax_iters = 600000\n"
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"configurator.py": CONFIGURATOR, "config/train_gpt2.py": PY_CONFIG,
+      "train.py": "batch_size = 8\nexec(open('configurator.py').read())\n"}, True),
+    ({"tools/train.py": "from mmengine.config import Config\ncfg = Config.fromfile(args.config)\n",
+      "configs/retinanet_r50.py": "_base_ = ['./base.py']\nmodel = dict(type='RetinaNet')\nlr = 0.01\n"}, True),
+    # settings files that nothing runs, and a runner with no settings files
+    ({"config/train_gpt2.py": PY_CONFIG, "train.py": "batch_size = 8\n"}, False),
+    ({"configurator.py": CONFIGURATOR, "train.py": "print('x')\n"}, False),
+    # a config folder of code, not settings; a helper script run by its literal name
+    ({"configurator.py": CONFIGURATOR, "config/loader.py": (
+        "import yaml\n\ndef load(p):\n    return yaml.safe_load(open(p))\n\nprint(load('a'))\nload('b')\n")}, False),
+    ({"config/train_gpt2.py": PY_CONFIG, "train.py": "exec(open('configurator.py').read())\n"}, False),
+])
+def test_python_config_files_run_by_the_project(make_repo, files, expected):
+    assert ("tracking.config_management" in tracking_signals(make_repo, files)) is expected
+
+
 # -- tracker logs committed -----------------------------------------------------------------------
 EVENTS = {"lightning_logs/version_0/events.out.tfevents.1643132087.host.8211.0": b"\x00\x01binary",
           "lightning_logs/version_0/hparams.yaml": "{}\n"}
@@ -423,6 +445,14 @@ SWEEP = "program: train.py\nmethod: bayes\nmetric:\n  name: val_loss\n  goal: mi
                                                        "    steps:\n      - run: wandb sweep --project p sweep.yaml\n"}, "configured"),
     ({"sweep.yaml": SWEEP, "hpo.py": "import wandb, yaml\nsweep_id = wandb.sweep(yaml.safe_load(open('sweep.yaml')))\n"
                                      "wandb.agent(sweep_id, train)\n"}, "configured"),
+    # a task that builds the command around the config it is given, by default this one
+    ({"configs/sweeps/train_sweep.yaml": SWEEP, "tasks/train.py": (
+        "from invoke import task\n\n@task\ndef sweep(ctx, sweep_config='configs/sweeps/train_sweep.yaml'):\n"
+        "    ctx.run(f'uv run wandb sweep {sweep_config}')\n")}, "configured"),
+    # the same task naming another file by default
+    ({"configs/sweeps/train_sweep.yaml": SWEEP, "tasks/train.py": (
+        "from invoke import task\n\n@task\ndef sweep(ctx, sweep_config='configs/sweeps/other.yaml'):\n"
+        "    ctx.run(f'uv run wandb sweep {sweep_config}')\n")}, "declared"),
     # nobody runs it: named in a README only, a commented-out command, another file name
     ({"sweep.yaml": SWEEP, "README.md": "Run `wandb sweep sweep.yaml`.\n"}, "declared"),
     ({"sweep.yaml": SWEEP, "run.sh": "#!/bin/sh\n# wandb sweep sweep.yaml\npython train.py\n"}, "declared"),
