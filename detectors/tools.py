@@ -48,12 +48,14 @@ _RUN_STORE = re.compile(r"(^|/)(mlruns|mlartifacts|wandb/(offline-)?run-[^/]+)/"
 def is_template_path(path: str) -> bool:
     """An unrendered project template (cookiecutter, copier), its generation hooks, or a file kept
     in a tracker's local run store: their code is not the repo's."""
-    return "{{" in path or "{%" in path or bool(_TEMPLATE_HOOK.search(path)) or is_run_store_path(path)
+    return "{{" in path or "{%" in path or ("_gen_project." in path and bool(_TEMPLATE_HOOK.search(path))) \
+        or is_run_store_path(path)
 
 
 def is_run_store_path(path: str) -> bool:
     """A file under a tracker's local run store (mlruns/, mlartifacts/, wandb/run-*/)."""
-    return bool(_RUN_STORE.search(path))
+    # every detector asks this of every file: the regex runs only where its words are
+    return ("mlruns/" in path or "mlartifacts/" in path or "run-" in path) and bool(_RUN_STORE.search(path))
 
 
 class ToolUsageDetector(Detector):

@@ -19,6 +19,7 @@ _DEV_SHELLS = (
     ("nix shell", re.compile(r"(?:^|/)shell\.nix$", re.I), r"mkShell"),
     ("devbox", re.compile(r"(?:^|/)devbox\.json$", re.I), r"packages"),
 )
+_ANY_DEV_SHELL = re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in _DEV_SHELLS), re.I)
 
 
 #: what makes a compose service run as a local stack (a file of images to build is a build script).
@@ -66,8 +67,9 @@ def dev_env_evidence(repo: RepoFiles) -> Iterator[Evidence]:
         why = _compose_problem(repo, path)
         if why and not _PROD_NAME.search(path.rsplit("/", 1)[-1]):
             yield repo.error(DEV_ENV, path, why)
+    shells = [p for p in repo.files if _ANY_DEV_SHELL.search(p)]
     for name, pattern, content in _DEV_SHELLS:
-        paths = [p for p in repo.files if pattern.search(p) and re.search(content, repo.text(p))]
+        paths = [p for p in shells if pattern.search(p) and re.search(content, repo.text(p))]
         if paths:
             yield repo.found(DEV_ENV, f"{name} development environment {paths[0]}", paths, subject=name)
             return

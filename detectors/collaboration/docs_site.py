@@ -24,6 +24,10 @@ _DOCS_FILES = (
     ("bookdown", re.compile(r"(?:^|/)_bookdown\.ya?ml$", re.I), ""),
 )
 _JUPYTER_BOOK_CONFIG = re.compile(r"(?:^|/)_config\.ya?ml$", re.I)
+#: what every generator's config file name ends with (a cheap test before the patterns).
+_SUFFIXES = (".yml", ".yaml", ".toml", "conf.py", "js", "ts")
+_ANY_DOCS_FILE = re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in _DOCS_FILES) + "|" + _JUPYTER_BOOK_CONFIG.pattern,
+                            re.I)
 
 
 def _folder(path: str) -> str:
@@ -33,9 +37,11 @@ def _folder(path: str) -> str:
 def docs_site_evidence(repo: RepoFiles) -> Iterator[Evidence]:
     """The first documentation generator, in catalogue order, configured in the repository."""
     # a Jupyter Book table of contents counts only next to the book's _config.yml
-    book_dirs = {_folder(p) for p in repo.files if _JUPYTER_BOOK_CONFIG.search(p)}
+    # one pass over the files with every generator's name, then each generator over the few found
+    candidates = [p for p in repo.files if p.lower().endswith(_SUFFIXES) and _ANY_DOCS_FILE.search(p)]
+    book_dirs = {_folder(p) for p in candidates if _JUPYTER_BOOK_CONFIG.search(p)}
     for name, pattern, content in _DOCS_FILES:
-        paths = [p for p in repo.files if pattern.search(p)]
+        paths = [p for p in candidates if pattern.search(p)]
         if name == "jupyter book":
             paths = [p for p in paths if _folder(p) in book_dirs]
         if content:
