@@ -84,7 +84,11 @@ _DATASET_LOADERS = ("sklearn.datasets.", "torchvision.datasets.", "tensorflow.ke
 _IN_MEMORY = ("io.BytesIO", "base64.b64decode", "base64.decodebytes", "numpy.frombuffer", ".getvalue")
 
 # Hand-rolled dataset versioning: snapshot/manifest helpers that persist what they build.
-_VERSIONING_DEF = re.compile(r"data(set)?s?_?(snapshot|manifest|version)|(snapshot|manifest|version)\w*_data", re.I)
+_VERSIONING_WORDS = r"data(set)?s?_?(snapshot|manifest|version)|(snapshot|manifest|version)\w*_data"
+_VERSIONING_DEF = re.compile(_VERSIONING_WORDS, re.I)
+#: the same words in a function or class name in a source: "def" and "class" found first keep
+#: the search over every file cheap
+_VERSIONING_DEF_TEXT = re.compile(rf"(?:def|class)\s+\w*?(?i:{_VERSIONING_WORDS})")
 _PERSIST = re.compile(r"^(json\.dump|shutil\.copy\w*|fsspec\.open|hashlib\.\w+|\.to_parquet|\.to_csv|"
                       r"\.write_text|\.write_bytes)$")
 
@@ -439,7 +443,7 @@ class DataDetector(Detector):
                 files=len(prep))
 
     def _custom_versioning(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
-        if not _VERSIONING_DEF.search(ctx.text(path) or ""):
+        if not _VERSIONING_DEF_TEXT.search(ctx.text(path) or ""):
             return  # no function named so: the file need not be parsed
         helpers = sorted(d for d in facts.defs if _VERSIONING_DEF.search(d))
         persists = [c for c in facts.calls if _PERSIST.match(c.name) or _PERSIST.match("." + call_tail(c.name))]

@@ -307,6 +307,8 @@ class Project:
         self.paths = [p for p in ctx.files() if is_project_code(p)]
         self.index = module_index(self.paths)
         self._modules: OrderedDict[str, Module | None] = OrderedDict()
+        self._needles: dict[str, frozenset[str]] = {}
+        self._searched: dict[tuple[str, int, str], bool] = {}
 
     def text(self, path: str) -> str:
         """Text of a file ('' when unreadable)."""
@@ -330,12 +332,25 @@ class Project:
     def modules(self, *needles: str, pattern: re.Pattern[str] | None = None) -> Iterator[Module]:
         """Parsed project modules whose text holds one of ``needles`` (a cheap pre-check), and
         matches ``pattern`` when one is given."""
+        holding = set().union(*(self._holding(n) for n in needles))
         for path in self.paths:
-            text = self.text(path)
-            if any(n in text for n in needles) and (pattern is None or pattern.search(text)):
+            if path in holding and (pattern is None or self._matches(pattern, path)):
                 module = self.module(path)
                 if module is not None:
                     yield module
+
+    def _holding(self, needle: str) -> frozenset[str]:
+        """Paths whose text holds ``needle``: detectors ask for the same few words again and
+        again, so each is looked for once per scan."""
+        if needle not in self._needles:
+            self._needles[needle] = frozenset(p for p in self.paths if needle in self.text(p))
+        return self._needles[needle]
+
+    def _matches(self, pattern: re.Pattern[str], path: str) -> bool:
+        key = (pattern.pattern, pattern.flags, path)
+        if key not in self._searched:
+            self._searched[key] = pattern.search(self.text(path)) is not None
+        return self._searched[key]
 
     def import_target(self, module: Module, name: str) -> str | None:
         """Path of the project module a local name was imported from or as, if any."""

@@ -140,6 +140,19 @@ class ScanContext:
             _, (_, dropped) = self._trees.popitem(last=False)
             self._tree_chars -= dropped
 
+    def release(self) -> None:
+        """Drop what detection cached (parsed files, trees, shared values) once it is over.
+
+        Those caches refer back to the context (a lazily parsed file keeps the context's parse
+        method): left to the cyclic collector, a scan's syntax trees would outlive it and the
+        collector's next full pass would walk them all. Dropped here they are freed at once.
+        """
+        self._py.clear()
+        self._trees.clear()
+        self._tree_chars = 0
+        self._structured.clear()
+        self._memo.clear()
+
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """A value derived once per scan and shared by detectors (e.g. parsed manifests)."""
         if key not in self._memo:

@@ -197,7 +197,10 @@ def scan(
     loaded = loaded or load_detectors()
     ctx = ScanContext(repo, mlflow=mlflow, platform=platform)
     with _few_collections():
-        evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress)
+        try:
+            evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress)
+        finally:
+            ctx.release()
     examples = examples_only(repo.files()) if repo is not None else False
     evidence = scope_evidence(evidence, examples_are_the_project=examples)
     for name, why in sorted(loaded.failures.items()):

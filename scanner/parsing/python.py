@@ -178,15 +178,27 @@ def _scalar(node: ast.AST) -> object:
 
 
 def children(node: ast.AST) -> list[ast.AST]:
-    """The direct child nodes of ``node`` (``ast.iter_child_nodes``, as a list and faster)."""
+    """The direct child nodes of ``node`` (``ast.iter_child_nodes``, as a list and faster).
+
+    Load/Store contexts and operators are left out: they are shared leaves no detector looks
+    for (it reads ``node.ctx`` or ``node.op``), and a quarter of a module's nodes."""
+    fields = _CHILD_FIELDS.get(node.__class__)
+    if fields is None:
+        fields = _CHILD_FIELDS[node.__class__] = tuple(f for f in node._fields if f not in _SCALAR_FIELDS)
     out: list[ast.AST] = []
-    for name in node._fields:
+    for name in fields:
         value = getattr(node, name, None)
         if value.__class__ is list:
             out.extend(v for v in value if isinstance(v, ast.AST))
         elif isinstance(value, ast.AST):
             out.append(value)
     return out
+
+
+#: fields that never hold a node worth walking: names, numbers, and the shared leaves
+_SCALAR_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "module", "level", "type_comment",
+                            "kind", "conversion", "is_async"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def walk(node: ast.AST) -> Sequence[ast.AST]:

@@ -103,7 +103,7 @@ class RepoView(abc.ABC):
     def __init__(self, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
         self.max_file_bytes = max_file_bytes
         self.log = ReadLog()
-        self._cache: dict[str, bytes] = {}
+        self._texts: dict[str, str | None] = {}
 
     @abc.abstractmethod
     def files(self) -> tuple[str, ...]:
@@ -122,10 +122,8 @@ class RepoView(abc.ABC):
         return None
 
     def read_bytes(self, path: str) -> bytes:
-        """Bytes of a file, cached; raises FileTooLarge or SourceError and records why."""
-        if path in self._cache:
-            return self._cache[path]
-        if path in self.log.skipped:
+        """Bytes of a file; raises FileTooLarge or SourceError and records why."""
+        if path in self.log.skipped and path not in self.log.sha256:  # a binary file was read
             raise SourceError(f"{path}: {self.log.skipped[path]}")
         size = self.size(path)
         cap = self.size_cap(path)
@@ -141,8 +139,6 @@ class RepoView(abc.ABC):
             self.log.skipped[path] = f"unreadable: {exc.strerror or exc}"
             raise SourceError(f"{path}: {self.log.skipped[path]}") from exc
         self.log.sha256[path] = hashlib.sha256(data).hexdigest()
-        if size <= self.max_file_bytes:  # a notebook heavy with outputs is read, not kept
-            self._cache[path] = data
         return data
 
     def size_cap(self, path: str) -> int:
@@ -152,19 +148,29 @@ class RepoView(abc.ABC):
         return self.max_file_bytes
 
     def read_text(self, path: str) -> str | None:
-        """Text of a file, or None when it cannot be read or decoded (recorded, not fatal)."""
+        """Text of a file, or None when it cannot be read or decoded (recorded, not fatal).
+
+        Kept once read (detectors read the same files again and again), unless it is a notebook
+        over the size cap, read for its code and not kept for its outputs."""
+        if path in self._texts:
+            return self._texts[path]
         try:
             data = self.read_bytes(path)
         except SourceError:
             return None
+        text: str | None
         if b"\x00" in data[:8192]:
             self.log.skipped.setdefault(path, "binary content")
-            return None
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            # Odd encodings are normal input: latin-1 never fails and keeps ASCII keywords intact.
-            return data.decode("latin-1")
+            text = None
+        else:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                # Odd encodings are normal input: latin-1 never fails and keeps ASCII keywords intact.
+                text = data.decode("latin-1")
+        if len(data) <= self.max_file_bytes:
+            self._texts[path] = text
+        return text
 
     def sha256(self, path: str) -> str | None:
         """sha256 of the content read from ``path``, if it was read."""
