@@ -190,7 +190,7 @@ def validation_gates(project: Project) -> Iterator[Finding]:
     names = {check.fn.name for check in checks.values()}
     alternatives = "|".join(re.escape(n) for n in sorted(names))
     pattern = re.compile(rf"\b({alternatives})\s*\(|python_callable\s*=\s*[\w.]*\b({alternatives})\b")
-    for module in project.modules("(", pattern=pattern):
+    for module in project.modules(*sorted(names), pattern=pattern):
         for node in walk(module.tree):
             for check, task in _runs(project, module, node, checks, names) if isinstance(node, ast.Call) else ():
                 found = _tasked(module, node, check) if task else _wired(module, node, check)
@@ -287,7 +287,7 @@ def record_validation(project: Project) -> Iterator[Finding]:
     if not models:
         return
     pattern = re.compile(r"\b(" + "|".join(re.escape(m) for m in sorted(models)) + r")\b")
-    for module in project.modules("for ", pattern=pattern):
+    for module in project.modules(*sorted(models), pattern=pattern):
         for fn in module.all_functions():
             if any(callee(d) in _ROUTES for d in fn.node.decorator_list if isinstance(d, ast.Call)):
                 continue  # a request handler validates a request, not a dataset

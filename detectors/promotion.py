@@ -200,6 +200,8 @@ def _mutations(nodes: Iterable[ast.AST], promoters: dict[str, bool]) -> Iterator
 def gated_calls(project: Project, module: Module, promoters: dict[str, bool],
                 tasks: frozenset[str] | set[str] = frozenset()) -> Gate | None:
     """The first change of the module that runs only behind an evaluation gate."""
+    if not tasks and not any(isinstance(n, ast.Call) and mutation(n, promoters) is not None for n in walk(module.tree)):
+        return None  # nothing in the module changes a registry or a deployment: nothing to gate
     found: list[Gate] = []
     scopes = [fn.node for fn in module.all_functions()] + [module.tree]
     for scope in scopes:

@@ -39,6 +39,7 @@ class ScanContext:
         self._structured: dict[str, Any] = {}
         self._history: History | None | bool = False
         self._memo: dict[str, Any] = {}
+        self._exports: dict[str, bool] = {}
         self.problems: dict[str, str] = {}
         """path -> why the file could not be parsed (reported in coverage)."""
 
@@ -110,7 +111,9 @@ class ScanContext:
         if path[:-3] + ".ipynb" in self.memo("notebook_set", lambda: frozenset(
                 p for p in self.files() if p.endswith(".ipynb"))):
             return True
-        return notebook_export(self.text(path) or "")
+        if path not in self._exports:
+            self._exports[path] = notebook_export(self.text(path) or "")
+        return self._exports[path]
 
     def tree(self, path: str) -> ast.Module | None:
         """Syntax tree of a .py file within the parse caps (None if it does not parse).

@@ -272,11 +272,16 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
     """Extract imports, resolved calls and definitions from a parsed module."""
     resolver = _Resolver()
     imports: dict[str, int] = {}
-    nodes = walk(tree)
-    # Imports and simple assignments first: names are resolved flow-insensitively, which is
-    # what a reader does with a script and keeps cross-cell notebook use working.
-    for node in nodes:
-        if isinstance(node, ast.Import):
+    # one pass sorts out the few kinds of node read below (by exact class: no subclasses exist)
+    binds: list[ast.AST] = []
+    later: list[ast.AST] = []
+    for node in walk(tree):
+        kind = node.__class__
+        if kind is ast.Call or kind in _DEFS:
+            later.append(node)
+        elif kind is ast.Assign or kind is ast.withitem:
+            binds.append(node)
+        elif kind is ast.Import:
             for alias in node.names:
                 imports.setdefault(alias.name, node.lineno)
                 if alias.asname:
@@ -284,7 +289,7 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
                 else:
                     top = alias.name.split(".")[0]
                     resolver.names.setdefault(top, top)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        elif kind is ast.ImportFrom and node.module and not node.level:
             imports.setdefault(node.module, node.lineno)
             for alias in node.names:
                 if alias.name != "*":
@@ -292,13 +297,14 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
                     # recorded as such, a tool whose import is a submodule is found either way
                     imports.setdefault(f"{node.module}.{alias.name}", node.lineno)
                     resolver.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    for node in nodes:
-        value = targets = None
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+    # Imports and simple assignments first: names are resolved flow-insensitively, which is
+    # what a reader does with a script and keeps cross-cell notebook use working.
+    for node in binds:
+        if isinstance(node, ast.Assign):
             value, targets = node.value, node.targets
-        elif isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call) and node.optional_vars:
-            value, targets = node.context_expr, [node.optional_vars]
-        if value is None:
+        else:
+            value, targets = node.context_expr, [node.optional_vars] if node.optional_vars else []
+        if not isinstance(value, ast.Call):
             continue
         origin = resolver.resolve(value.func)
         if origin and not origin.startswith("."):
@@ -307,8 +313,8 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
                     resolver.names[target.id] = origin
     calls: list[Call] = []
     defs: set[str] = set()
-    for node in nodes:
-        if isinstance(node, ast.Call):
+    for node in later:
+        if node.__class__ is ast.Call:
             name = resolver.resolve(node.func)
             if name:
                 calls.append(Call(
@@ -317,7 +323,7 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
                     args=tuple(_literal(a) for a in node.args),
                     kwargs=tuple((k.arg, _literal(k.value)) for k in node.keywords if k.arg),
                 ))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        else:
             defs.add(node.name)
             for dec in node.decorator_list:
                 if not isinstance(dec, ast.Call):  # a called decorator is seen as a Call above
@@ -326,6 +332,9 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
                         calls.append(Call(name=name, line=dec.lineno))
     calls.sort(key=lambda c: (c.line, c.name))
     return PyFacts(imports=imports, calls=tuple(calls), defs=frozenset(defs), cells=cells)
+
+
+_DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 
 
 _CALL_TEXT = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
