@@ -36,9 +36,9 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from scanner.parsing.python import Call, PyFacts
 from scanner.parsing.structured import load_package_yaml
@@ -100,7 +100,15 @@ class Pattern:
         if self.method_only and not name.startswith("."):
             # a method pattern also matches a resolved call ending in that method
             name = "." + name.rsplit(".", 1)[-1]
-        return fnmatch.fnmatchcase(name, self.glob)
+        return bool(self._name_test(name))
+
+    @cached_property
+    def _name_test(self) -> Callable[[str], object]:
+        """The glob as a test of a call's name, made once: plain equality when it has no wildcard
+        (every file's every call meets every pattern of the tools it imports)."""
+        if not any(c in self.glob for c in "*?["):
+            return self.glob.__eq__
+        return re.compile(fnmatch.translate(self.glob)).match
 
 
 def _children(nodes: list[Any], segment: str) -> list[Any]:
