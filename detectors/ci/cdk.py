@@ -78,9 +78,22 @@ def parse(path: str, text: str) -> Pipeline | None:
         return None
     pipeline = any(s.uses or s.gate for s in steps) or "pipelines" in text or "codepipeline" in text
     system = PIPELINE_SYSTEM if pipeline else codebuild.SYSTEM
-    job = Job(file=path, system=system, name=path, line=1, triggers=frozenset({m.PUSH}), steps=tuple(steps),
-              manual=any(s.gate for s in steps))
-    return Pipeline(path, system, (job,))
+    return Pipeline(path, system, tuple(pipeline_jobs(path, system, path, 1, steps)))
+
+
+def pipeline_jobs(path: str, system: str, name: str, line: int, steps: list[Step]) -> list[Job]:
+    """A pipeline's actions as jobs, however it is defined: those before its first manual
+    approval run on every change (a deploy to staging there is continuous delivery); the approval
+    and what follows it wait for a person."""
+    first = next((i for i, s in enumerate(steps) if s.gate), len(steps))
+    jobs = []
+    if steps[:first]:
+        jobs.append(Job(file=path, system=system, name=name, line=line, triggers=frozenset({m.PUSH}),
+                        steps=tuple(steps[:first])))
+    if steps[first:]:
+        jobs.append(Job(file=path, system=system, name=f"{name} (approved)" if jobs else name, line=line,
+                        triggers=frozenset({m.PUSH}), steps=tuple(steps[first:]), manual=True))
+    return jobs
 
 
 def pipelines(ctx: ScanContext, path: str) -> list[Pipeline]:

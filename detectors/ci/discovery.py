@@ -4,16 +4,16 @@ A file counts by its name (``.gitlab-ci.yml``, ``cloudbuild.yaml``, ``buildspec.
 wherever it lives, by its shape: a YAML whose keys are a Cloud Build config's, a buildspec's, an
 Azure pipeline's or a Databricks job definition's. Files found by shape in documentation,
 example or test-fixture folders are examples, not the project's CI. Templates and local actions
-are then read into the steps that name them; CDK and Terraform definitions of CodeBuild and
-CodePipeline are read from their code.
+are then read into the steps that name them; CDK, Terraform and CloudFormation definitions of
+CodeBuild and CodePipeline are read from their code.
 """
 from __future__ import annotations
 
 import re
 from typing import Any, Callable
 
-from detectors.ci import (azure, bitbucket, buildkite, cdk, circleci, cloudbuild, codebuild, databricks, github,
-                          gitlab, jenkins, terraform)
+from detectors.ci import (azure, bitbucket, buildkite, cdk, circleci, cloudbuild, cloudformation, codebuild,
+                          databricks, github, gitlab, jenkins, terraform)
 from detectors.ci.includes import Includes
 from detectors.ci.model import Pipeline
 from detectors.shapes import first_mapping
@@ -34,6 +34,7 @@ _YAML_SYSTEMS: tuple[tuple[str, Callable[[str], bool], Callable], ...] = (
 _YAML_SHAPES: tuple[tuple[str, tuple[str, ...], Callable[[Any], bool], Callable], ...] = (
     (cloudbuild.SYSTEM, ("steps",), cloudbuild.looks_like, cloudbuild.parse),
     (codebuild.SYSTEM, ("phases",), codebuild.looks_like, codebuild.parse),
+    (cdk.PIPELINE_SYSTEM, cloudformation.WORDS, cloudformation.looks_like, cloudformation.parse),
     (azure.SYSTEM, ("trigger", "pool", "stages", "jobs", "extends"), azure.looks_like, azure.parse),
     (databricks.SYSTEM, ("resources", "bundle"), databricks.looks_like_bundle, databricks.parse_bundle),
     (databricks.DBX_SYSTEM, ("environments",), databricks.looks_like_dbx, databricks.parse_dbx),

@@ -153,7 +153,11 @@ class Follower:
 
     def _next(self, cmd: Command, workdir: str, at: Hop) -> Iterator[_Next]:
         """The places ``cmd`` starts: recipe lines, script lines, remote job commands."""
-        for res in self.runners.resolve(module_form(cmd) or cmd, workdir):  # ``python -m tox -e lint`` too
+        # without a working folder of its own a command runs where its file is: a recipe line from
+        # its Makefile's folder, a buildspec's from its source root (the task files looked up
+        # there, then at the repository root)
+        folder = workdir or posixpath.dirname(at.path)
+        for res in self.runners.resolve(module_form(cmd) or cmd, folder):  # ``python -m tox -e lint`` too
             yield _Next(Hop(res.path, res.line, res.command.text), res.command, workdir)
         dirs = _dirs(workdir, at.path)
         script = self._shell_script(cmd, dirs)

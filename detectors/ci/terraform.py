@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 
 from detectors.ci import codebuild
-from detectors.ci import model as m
-from detectors.ci.cdk import PIPELINE_SYSTEM
-from detectors.ci.model import Job, Pipeline, Step
+from detectors.ci.cdk import PIPELINE_SYSTEM, pipeline_jobs
+from detectors.ci.model import Pipeline, Step
 from detectors.ci.yamlutil import LineFinder
 from scanner.detector import ParseError, ScanContext
 from scanner.parsing.hcl import strip_comments
@@ -23,8 +22,8 @@ _HEREDOC_START = re.compile(r'<<-?\s*"?(\w+)"?[ \t]*\n')
 _INLINE = re.compile(r'\bbuildspec\s*=\s*(?:<<-?\s*"?(\w+)"?[ \t]*\n|"((?:[^"\\]|\\.)*)")')
 _ACTION = re.compile(r"\baction\s*\{")
 _ATTRIBUTE = re.compile(r'^\s*(\w+)\s*=\s*"([^"]*)"', re.M)
-_DEPLOY_PROVIDERS = frozenset({"ecs", "codedeploy", "codedeploytoecs", "cloudformation", "elasticbeanstalk",
-                               "servicecatalog", "appconfig"})
+DEPLOY_PROVIDERS = frozenset({"ecs", "codedeploy", "codedeploytoecs", "cloudformation", "cloudformationstackset",
+                              "elasticbeanstalk", "servicecatalog", "appconfig"})
 
 
 def _block_end(text: str, start: int) -> int:
@@ -85,7 +84,7 @@ def _codepipeline(text: str, start: int, body: str) -> list[Step]:
         category, provider = attrs.get("category", "").lower(), attrs.get("provider", "")
         if category == "approval":
             steps.append(Step(line=line, name=attrs.get("name", "approval"), gate=True))
-        elif category == "deploy" and provider.lower() in _DEPLOY_PROVIDERS:
+        elif category == "deploy" and provider.lower() in DEPLOY_PROVIDERS:
             steps.append(Step(line=line, name=attrs.get("name", provider), uses=f"codepipeline:deploy/{provider}"))
     return steps
 
@@ -104,9 +103,7 @@ def parse(path: str, text: str) -> list[Pipeline]:
             steps, system = _codepipeline(text, res.end(), body), PIPELINE_SYSTEM
         if steps:
             line = text.count("\n", 0, res.start()) + 1
-            job = Job(file=path, system=system, name=name, line=line, triggers=frozenset({m.PUSH}),
-                      steps=tuple(steps), manual=any(s.gate for s in steps))
-            out.append(Pipeline(path, system, (job,)))
+            out.append(Pipeline(path, system, tuple(pipeline_jobs(path, system, name, line, steps))))
     return out
 
 

@@ -1,5 +1,6 @@
 """CI found by content, not by file name: Cloud Build configs and Azure pipelines anywhere, Azure
-templates followed wherever they live, CodeBuild buildspecs (YAML, CDK, Terraform), CodePipeline,
+templates followed wherever they live, CodeBuild buildspecs (YAML, CDK, Terraform, CloudFormation),
+CodePipeline,
 Databricks bundles and dbx workflows, Jenkins shared-library steps, local composite actions;
 and the YAML files that merely have ``steps:`` but are something else."""
 from __future__ import annotations
@@ -251,6 +252,86 @@ def test_terraform_approval_gates_the_deploy(make_repo):
     assert "governance.approval_gates" in ev
 
 
+CLOUDFORMATION = """AWSTemplateFormatVersion: '2010-09-09'
+Description: Model build and deploy pipelines
+Resources:
+  ModelBuildProject:
+    Type: AWS::CodeBuild::Project
+    Properties:
+      Name: !Sub ${ProjectName}-build
+      Source:
+        Type: CODEPIPELINE
+        BuildSpec: |
+          version: 0.2
+          phases:
+            build:
+              commands:
+                - python -m pytest
+                - python train_model.py --epochs 3
+  ModelDeployPipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      RoleArn: !GetAtt PipelineRole.Arn
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: ModelSource
+              ActionTypeId: {Category: Source, Owner: AWS, Provider: CodeCommit, Version: '1'}
+        - Name: DeployStaging
+          Actions:
+            - Name: DeployStagingEndpoint
+              ActionTypeId:
+                Category: Deploy
+                Owner: AWS
+                Provider: CloudFormation
+                Version: '1'
+        - Name: Approve
+          Actions:
+            - Name: ApproveProduction
+              ActionTypeId: {Category: Approval, Owner: AWS, Provider: Manual, Version: '1'}
+        - Name: DeployProd
+          Actions:
+            - Name: DeployProdEndpoint
+              ActionTypeId: {Category: Deploy, Owner: AWS, Provider: CloudFormationStackSet, Version: '1'}
+"""
+
+
+def test_cloudformation_codebuild_and_codepipeline(make_repo):
+    ev = scan(make_repo, {"cfn/pipelines.yaml": CLOUDFORMATION})
+    assert set(systems(ev)) == {"AWS CodePipeline"}
+    assert {"deploy.ci_tests", "deploy.ci_training", "deploy.cd", "governance.approval_gates"} <= present(ev)
+    training = next(e for e in ev if e.signal == "deploy.ci_training")
+    assert ("cfn/pipelines.yaml", 16) in [(loc.path, loc.line) for loc in training.locations]
+    # the staging deploy runs on every change; the production deploy waits for the approval
+    cd = next(e for e in ev if e.signal == "deploy.cd")
+    assert ("cfn/pipelines.yaml", 28) in [(loc.path, loc.line) for loc in cd.locations]
+    gate = next(e for e in ev if e.signal == "governance.approval_gates")
+    assert gate.locations[0].path == "cfn/pipelines.yaml"
+
+
+def test_cloudformation_deploy_only_after_approval_is_no_continuous_delivery(make_repo):
+    gated_only = CLOUDFORMATION.replace("Category: Deploy\n", "Category: Invoke\n")
+    ev = present(scan(make_repo, {"cfn/pipelines.yaml": gated_only}))
+    assert "governance.approval_gates" in ev and "deploy.cd" not in ev
+
+
+@pytest.mark.parametrize("path, text", [
+    # a buildspec named by file is read where it lives, not from the template
+    ("cfn/build.yaml", "Resources:\n  B:\n    Type: AWS::CodeBuild::Project\n    Properties:\n"
+                       "      Source: {BuildSpec: buildspec.yml}\n"),
+    # other resources, or the resource type named only in a description
+    ("cfn/bucket.yaml", "Description: no AWS::CodePipeline::Pipeline here\nResources:\n  Bucket:\n"
+                        "    Type: AWS::S3::Bucket\n"),
+    # a template kept with the documentation is an example
+    ("docs/cfn/pipelines.yaml", CLOUDFORMATION),
+    ("cfn/odd.yaml", "Resources:\n  P:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n"
+                     "      Stages: [1, {Actions: [2, {ActionTypeId: 3}]}]\n"),
+])
+def test_cloudformation_traps(make_repo, path, text):
+    ev = present(scan(make_repo, {path: text}))
+    assert not {"deploy.ci_present", "deploy.ci_training", "deploy.cd"} & ev
+
+
 @pytest.mark.parametrize("text", [
     'resource "aws_codebuild_project" "x" {\n  source {\n    buildspec = "ci/buildspec.yml"\n  }\n}\n',
     'resource "aws_s3_bucket" "b" {\n  bucket = "aws_codebuild_project"\n}\n',
@@ -349,12 +430,31 @@ SEED_PIPELINE = ("from sagemaker.estimator import Estimator\nfrom sagemaker.work
                  "step = TrainingStep(name='Train', estimator=Estimator(image_uri=i, role=r))\n")
 
 
-def test_workflow_of_a_project_kept_in_a_folder_runs_from_that_folder(make_repo):
-    files = {"seedcode/.github/workflows/build.yml": SEED_WORKFLOW, "seedcode/setup.py": SEED_SETUP,
+SEED_BUILDSPEC = """version: 0.2
+phases:
+  install:
+    commands:
+      - pip install .
+  build:
+    commands:
+      - |
+        run-pipeline \\
+          --module-name pipelines.abalone.pipeline \\
+          --role-arn $ROLE
+"""
+
+
+@pytest.mark.parametrize("ci_file, text, system", [
+    (".github/workflows/build.yml", SEED_WORKFLOW, "GitHub Actions"),
+    # a buildspec runs from its source root: the folder it is kept in
+    ("buildspec.yml", SEED_BUILDSPEC, "AWS CodeBuild"),
+])
+def test_ci_of_a_project_kept_in_a_folder_runs_from_that_folder(make_repo, ci_file, text, system):
+    files = {f"seedcode/{ci_file}": text, "seedcode/setup.py": SEED_SETUP,
              "seedcode/pipelines/__init__.py": "", "seedcode/pipelines/_utils.py": "import importlib\n",
              "seedcode/pipelines/run_pipeline.py": SEED_RUN, "seedcode/pipelines/abalone/pipeline.py": SEED_PIPELINE}
     ev = scan(make_repo, files)
-    assert systems(ev) == {"GitHub Actions": ["seedcode/.github/workflows/build.yml"]}
+    assert systems(ev) == {system: [f"seedcode/{ci_file}"]}
     assert {"deploy.ci_training", "data.pipeline_automated"} <= present(ev)
     training = next(e for e in ev if e.signal == "deploy.ci_training")
     assert ("seedcode/setup.py", 4) in [(loc.path, loc.line) for loc in training.locations]
