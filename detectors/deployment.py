@@ -105,6 +105,9 @@ _PROGRESSIVE_TEXT = tuple((hint, re.compile(rx)) for hint, rx in (
     ("rollout", r"\bkubectl" + _CLI_FLAGS + r"\s+rollout\s+undo\b|\bargo\s+rollouts\b"),
     ("rollback", r"\bhelm" + _CLI_FLAGS + r"\s+rollback\b"),
     ("mirror", r"\bmirror_percent\b|\bmirrorPercentage\b"),
+    # an Istio route to several weighted destinations in a manifest that is no plain YAML (a Helm
+    # chart's template, weights from its values): both weights within the one document
+    ("virtualservice", r"(?m)^kind:\s*VirtualService\b(?:(?!^---)[\s\S])*?^\s*weight:(?:(?!^---)[\s\S])*?^\s*weight:"),
     # an Anyscale service rollout with a canary (service specs themselves come from the catalogue)
     ("anyscale", r"\banyscale\s+service\s+(?:rollout|deploy)\b[^\n]*--(?:canary-percent|rollout-strategy[\s=]+ROLLOUT\b)"),
 ))
@@ -342,7 +345,8 @@ class DeploymentDetector(Detector):
             m = m or ("variant" in low and _weighted_variants(text)) or ("traffic" in low and _traffic_split(text))
             if m:
                 line = text.count("\n", 0, m.start()) + 1
-                yield self.evidence("deploy.progressive", f"'{m.group(0)[:60]}' in {path}", ctx.location(path, line), subject=f"text:{path}")
+                shown = " ".join(m.group(0).split())[:60]
+                yield self.evidence("deploy.progressive", f"'{shown}' in {path}", ctx.location(path, line), subject=f"text:{path}")
                 return
         yield from self._progressive_code(ctx)
 

@@ -218,11 +218,23 @@ def test_ci_training_alone_is_not_a_retraining_loop():
     base = {"deploy.container", "deploy.ci_present", "deploy.ci_tests", "deploy.cd", "deploy.progressive",
             "deploy.ci_training"}
     assert judge(load_rules(), signals_with(base))["model_deployment"].level == 3
-    # gated: the CI-trained model reaches production only past a metric or approval gate
+    # gated: the CI-trained model reaches production only past a metric or approval gate, and rolls out
+    # progressively
     assert judge(load_rules(), signals_with(base | {"governance.approval_gates"}))["model_deployment"].level == 4
+    # a gate alone, without the progressive rollout, is not the loop either
+    assert judge(load_rules(), signals_with(base - {"deploy.progressive"} | {"governance.approval_gates"})
+                 )["model_deployment"].level == 3
     # a retrain trigger from monitoring is the loop itself
     assert judge(load_rules(), signals_with(base - {"deploy.ci_training"} | {"monitoring.retrain_trigger"})
                  )["model_deployment"].level == 4
+
+
+def test_automated_delivery_without_tests_in_ci_is_one_level_lower():
+    untested = {"deploy.container", "deploy.serving", "deploy.ci_present", "deploy.cd"}
+    dep = judge(load_rules(), signals_with(untested))["model_deployment"]
+    assert dep.level == 2  # the practices earn 3; the missing CI tests lower it by one, not to 1
+    assert "deploy.ci" in {c.id for c in dep.gap}
+    assert judge(load_rules(), signals_with({"deploy.container", "deploy.ci_present"}))["model_deployment"].level == 1
 
 
 def test_training_triggered_by_monitoring_is_automated_training_without_cd():

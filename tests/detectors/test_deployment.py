@@ -142,6 +142,11 @@ def test_tests(make_repo, files, expected):
 SINGLE_VARIANT_CFN = ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  EndpointConfig:\n"
                       "    Type: AWS::SageMaker::EndpointConfig\n    Properties:\n      ProductionVariants:\n"
                       "        - ModelName: m\n          VariantName: variant-1\n          InitialVariantWeight: 1.0\n")
+#: a Helm chart's template: no plain YAML, the weights come from the chart's values
+ISTIO_CHART = ("apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\nmetadata:\n  name: mlmodel\nspec:\n"
+               "  http:\n  - route:\n    - destination:\n        host: {{ .Values.svc.name }}-green\n"
+               "      weight: {{ .Values.weight.green }}\n    - destination:\n        host: {{ .Values.svc.name }}-blue\n"
+               "      weight: {{ .Values.weight.blue }}\n")
 ROLLOUT = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: api\nspec:\n  strategy:\n    canary:\n      steps: [{setWeight: 20}]\n"
 ISTIO = ("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata:\n  name: m\nspec:\n  http:\n"
          "    - route:\n        - destination: {host: m, subset: v1}\n          weight: 90\n"
@@ -151,6 +156,7 @@ ISTIO = ("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadat
 @pytest.mark.parametrize("files", [
     {"k8s/rollout.yaml": ROLLOUT},
     {"k8s/vs.yaml": ISTIO},
+    {"charts/abtest/templates/istio.yaml": ISTIO_CHART},
     {"k8s/isvc.yaml": "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: m\nspec:\n  predictor:\n    canaryTrafficPercent: 10\n"},
     {"deploy.py": "import boto3\nsm = boto3.client('sagemaker')\nsm.create_endpoint_config(ProductionVariants=["
                   "{'VariantName': 'a', 'InitialVariantWeight': 0.9}, {'VariantName': 'b', 'InitialVariantWeight': 0.1}])\n"},
@@ -171,6 +177,9 @@ def test_progressive_present(make_repo, files):
     {"db.py": "def save(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n"},
     {"k8s/vs.yaml": ISTIO.replace("weight: 90", "weight: 100").split("        - destination: {host: m, subset: v2}")[0]},
     {"scripts/x.sh": "# kubectl rollout undo deployment/api\n"},
+    # one weighted destination, and a weight in the next document, split nothing
+    {"charts/abtest/templates/istio.yaml": ISTIO_CHART.split("    - destination:\n        host: {{ .Values.svc.name }}-blue")[0]
+     + "---\nkind: Other\nspec:\n  weight: 3\n"},
     # the words without the command: prose in a value, or another command echoing them
     {"deploy/values.yaml": "description: use helm to rollback a bad release\n"},
     {"scripts/x.sh": "#!/bin/sh\nkubectl get pods && echo rollout undo\n"},
