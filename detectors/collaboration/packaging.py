@@ -15,6 +15,8 @@ from scanner.model import Evidence, Tier
 from scanner.scope import is_example_path, is_test_path
 
 _SETUP_CFG_NAME = re.compile(r"^\[metadata\][^\[]*^name\s*=", re.M)
+#: ``from .schema import X`` / ``from . import schema`` at the start of a line
+_RELATIVE_IMPORT = re.compile(r"^[ \t]*from[ \t]+\.(\w+)[ \t]+import\b|^[ \t]*from[ \t]+\.[ \t]+import[ \t]+(\w+)", re.M)
 
 
 def _parent(path: str) -> str:
@@ -73,6 +75,7 @@ def imported_folders(ctx: ScanContext, files: list[str]) -> list[ImportedFolder]
     index = module_index(code)
     inits = {_parent(p) for p in files if base_name(p) == "__init__.py"}
     found: dict[str, dict[str, tuple[str, int, str]]] = defaultdict(dict)
+    modules = set(code)
     for importer in code:
         facts = ctx.python(importer)
         # the text's candidates first: only a file that may import a project module is parsed
@@ -82,12 +85,29 @@ def imported_folders(ctx: ScanContext, files: list[str]) -> list[ImportedFolder]
             root = _root(index[name], name)
             if line is not None and root not in inits:
                 found[root].setdefault(index[name], (importer, line, name))
+        # ``from .schema import X`` beside schema.py: only a package imports so (``uvicorn app.main:app``)
+        folder = _parent(importer)
+        if folder == "." or folder in inits:
+            continue
+        text = ctx.text(importer) or ""
+        for m in _RELATIVE_IMPORT.finditer(text):
+            sibling = f"{folder}/{m.group(1) or m.group(2)}.py"
+            if sibling in modules and sibling != importer:
+                found[folder].setdefault(sibling, (importer, text.count("\n", 0, m.start()) + 1, "." + sibling[len(folder) + 1:-3]))
     out = []
     for root, modules in sorted(found.items()):
         if len(modules) >= 2:
             importer, line, name = modules[min(modules)]
             out.append(ImportedFolder(root, tuple(sorted(modules)), importer, line, name))
     return out
+
+
+def _mostly_flat(repo: RepoFiles, imported: list[ImportedFolder]) -> bool:
+    """More of the project's modules are scripts at the repository root than modules of the
+    folders it imports through."""
+    flat = [p for p in repo.files if "/" not in p and p.endswith(".py") and is_project_code(p)
+            and p not in ("setup.py", "conftest.py") and not repo.ctx.is_notebook(p)]
+    return len(flat) > sum(len(f.modules) for f in imported)
 
 
 def _root(path: str, name: str) -> str:
@@ -119,6 +139,8 @@ def packaged_evidence(repo: RepoFiles) -> Iterator[Evidence]:
     found = manifests(repo)
     regular = code_packages(repo.files)
     imported = [f for f in imported_folders(repo.ctx, repo.files) if f.root not in regular]
+    if not regular and _mostly_flat(repo, imported):
+        imported = []  # flat scripts at the root with a helpers folder beside them: no layout
     packages = sorted(regular + [f.root for f in imported])
     if found and packages:
         yield repo.found(PACKAGED, f"installable package: {found[0]} over {', '.join(packages[:3])}",

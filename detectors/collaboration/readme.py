@@ -13,7 +13,7 @@ _SETUP_WORDS = re.compile(
     r"\b(?:install\w*|set(?:ting)?[ -]?up|get(?:ting)?[ -]started|quick[ -]?start|usage|how[ -]to)\b", re.I)
 #: words that often head setup sections but also other ones: tried after the strong words.
 _WEAK_SETUP_WORDS = re.compile(
-    r"\b(?:running|run|local(?:ly)?|development|prerequisites|requirements|reproduc\w*|build(?:ing)?|instructions)\b",
+    r"\b(?:running|run|local(?:ly)?|development|prerequisites|requirements|reproduc\w*|build(?:ing)?|instructions?)\b",
     re.I)
 _MD_HEADING = re.compile(
     r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$"          # ## Markdown
@@ -172,7 +172,9 @@ def linked_guides(text: str, folder: str, files: frozenset[str]) -> list[tuple[i
     guide``); a link to a folder means its README."""
     lines = text.splitlines()
     headings = readme_headings(lines)
-    setup_lines = {i for i, line in enumerate(lines) if _SETUP_WORDS.search(line)}
+    # the guide must hold the instructions itself: a link from weaker wording ("the fine-tuning
+    # instruction is in [FINETUNE.md]") is followed too
+    setup_lines = {i for i, line in enumerate(lines) if _SETUP_WORDS.search(line) or _WEAK_SETUP_WORDS.search(line)}
     for n, (start, _, title) in enumerate(headings):
         if (_SETUP_WORDS.search(title) or _WEAK_SETUP_WORDS.search(title)) and not _NOT_SETUP_HEADING.search(title):
             setup_lines.update(range(start, _section_end(headings, n, len(lines))))

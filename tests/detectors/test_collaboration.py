@@ -80,8 +80,15 @@ def check(cases):
     ({"README.md": "# Workshop\n\n## Workshop Instructions\n\nTo start from the beginning click [here](./instructions/1-Setup.md).\n",
       "instructions/1-Setup.md": "# System setup\n\n```bash\ndocker-compose up -d --build\npip3 install -r requirements.txt\n```\n"},
      "present", "linked-guide-from-an-instructions-section"),
+    ({"README.md": "# MAE\n\n## Pre-training\n\nThe pre-training instruction is in [PRETRAIN.md](PRETRAIN.md).\n",
+      "PRETRAIN.md": "## Pre-training MAE\n\nTo pre-train ViT-Large, run the following on 8 nodes:\n"
+                     "```\npython submitit_pretrain.py --nodes 8 --epochs 800\n```\n"},
+     "present", "linked-guide-from-weaker-wording"),
     ({"README.md": "# Demo\n\n## Getting Started\n\nSee [the guide](docs/guide.md).\n",
       "docs/guide.md": "# Guide\n\nSome day we will write this.\n"}, "declared", "linked-guide-without-commands"),
+    ({"README.md": "# Demo\n\nThe build instructions are in [the notes](docs/notes.md).\n",
+      "docs/notes.md": "# Notes\n\nWe discussed the roadmap.\n\n```\nsome output\n```\n"},
+     "declared", "linked-from-weak-wording-without-instructions"),
     ({"README.md": "# Demo\n\nRead our [design notes](docs/design.md).\n",
       "docs/design.md": "## Install\n\n```bash\npip install demo\n```\n"}, "declared", "link-outside-setup-wording"),
     ({"README.md": "# Demo\n\n## Installation\n\nSee [the docs](https://example.org/install.md).\n"},
@@ -263,7 +270,16 @@ def notebook(*cells: str) -> str:
       "pipeline/train.py": "from pipeline.prepare import prepare\n", "run.py": "import pipeline.train\n"},
      "present", "modules-importing-each-other"),
     ({"pyproject.toml": PYPROJECT, "train.py": TRAIN_WITH_UTILS, **UTILS}, "present", "manifest-over-a-namespace-folder"),
+    # relative imports between a folder's modules: only a package imports so (``uvicorn app.main:app``)
+    ({"app/main.py": "from fastapi import FastAPI\nfrom .schema import Input\nfrom . import model\n",
+      "app/schema.py": "class Input:\n    pass\n", "app/model.py": "def predict(x):\n    return x\n"},
+     "present", "relative-imports-in-a-namespace-folder"),
     # traps
+    ({"app/main.py": "from .schema import Input\n# from .model import predict\n", "app/schema.py": "X = 1\n",
+      "app/notes.py": "text = 'from .model import predict'\n"}, "absent", "one-relative-import-and-words"),
+    # flat scripts at the root with a helpers folder beside them
+    ({"main_pretrain.py": TRAIN_WITH_UTILS, "main_finetune.py": TRAIN_WITH_UTILS, "engine.py": "import utils.io\n",
+      **UTILS}, "absent", "flat-root-scripts-with-a-helpers-folder"),
     ({"jobs/a.py": "import os\n", "jobs/b.py": "import sys\n", "run.py": "import os\n"}, "absent", "scripts-nobody-imports"),
     ({"train.py": "from utils.io import load\n", **UTILS}, "absent", "one-imported-helper"),
     ({"analysis.ipynb": notebook("from utils.io import load\nfrom utils.plots import plot\n"), **UTILS},
