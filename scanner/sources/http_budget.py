@@ -21,12 +21,19 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
-import requests
-
 from scanner.sources.interface import SourceError
+
+if TYPE_CHECKING:  # the HTTP client is imported when a session is made: a local scan never needs it
+    import requests
+
+def _requests():
+    """The HTTP client module (imported on first use)."""
+    import requests
+    return requests
+
 
 #: environment variables whose values are never echoed.
 TOKEN_ENV = ("GITHUB_TOKEN", "GITLAB_TOKEN")
@@ -214,7 +221,7 @@ class ApiSession:
     retries: int = len(BACKOFF)
     requests_made: int = 0
     not_modified: int = 0
-    http: requests.Session = field(default_factory=requests.Session)
+    http: requests.Session = field(default_factory=lambda: _requests().Session())
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -290,7 +297,7 @@ class ApiSession:
                 resp = self.http.request(method, url, params=params, json=payload,
                                          headers=self._headers_for(url, headers),
                                          timeout=self.timeout, allow_redirects=False)
-            except requests.RequestException as exc:
+            except _requests().RequestException as exc:
                 if attempt < self.retries:
                     self.gate.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
                     attempt += 1
