@@ -62,10 +62,16 @@ _TRANSFORM = re.compile(r"^(dropna|fillna|drop_duplicates|merge|groupby|group_by
 #: libraries that load and shape data: tables and arrays, images and audio.
 DATA_LIBRARIES = ("pandas", "polars", "pyspark", "numpy", "sklearn", "torch", "tensorflow",
                   "datasets", "dask", "modin", "torchvision", "keras", "cv2", "PIL", "skimage",
-                  "albumentations", "imageio", "librosa", "torchaudio", "soundfile")
+                  "albumentations", "imageio", "librosa", "torchaudio", "soundfile",
+                  # documents split into chunks for retrieval
+                  "langchain_text_splitters", "langchain.text_splitter", "langchain_community.document_loaders",
+                  "langchain.document_loaders", "llama_index", "unstructured")
 _SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose.",
                  "sklearn.feature_extraction.", "sklearn.feature_selection.", "torchvision.transforms.",
-                 "albumentations.", "torchaudio.transforms.")
+                 "albumentations.", "torchaudio.transforms.",
+                 # a retrieval corpus chunked (LangChain text splitters, LlamaIndex node parsers)
+                 "langchain_text_splitters.", "langchain.text_splitter.", "llama_index.core.node_parser.",
+                 "llama_index.node_parser.")
 #: functions named for preparing data (``preprocess_data``, ``clean_text``, ``normalize_images``):
 #: with a transform beside them, a module of them is data preparation.
 _PREP_DEF = re.compile(r"^_?(pre_?process|clean|prepare|featuri[sz]e|normali[sz]e|augment|split)(_\w+)?$|^_?process$",
@@ -78,7 +84,10 @@ _DATASET_LOADERS = ("sklearn.datasets.", "torchvision.datasets.", "tensorflow.ke
                     "feast.FeatureStore.get_online_features",
                     # images and audio read into arrays
                     "cv2.imread", "cv2.imdecode", "PIL.Image.open", "imageio.", "skimage.io.imread",
-                    "librosa.load", "torchaudio.load", "soundfile.read")
+                    "librosa.load", "torchaudio.load", "soundfile.read",
+                    # documents read for a retrieval corpus
+                    "langchain_community.document_loaders.", "langchain.document_loaders.",
+                    "llama_index.core.SimpleDirectoryReader", "unstructured.partition.")
 #: bytes held in memory (``Image.open(BytesIO(base64.b64decode(payload)))``): a reader given them
 #: decodes one request's upload, not a dataset.
 _IN_MEMORY = ("io.BytesIO", "base64.b64decode", "base64.decodebytes", "numpy.frombuffer", ".getvalue")
@@ -188,7 +197,7 @@ class DataDetector(Detector):
       (``detectors.data_versions``).
     * ``data.prep_code``: Python modules (not tests, notebooks count only as notebooks) that
       load and transform data with pandas, polars, Spark, numpy, scikit-learn preprocessing or
-      framework dataset loaders.
+      framework dataset loaders, or chunk documents for retrieval (text splitters, node parsers).
     * ``data.pipeline_definition``: ``dvc.yaml`` stages and ``prefect.yaml`` deployments
       (frameworks used from code come from the catalogue). Scrapy item pipelines and
       scikit-learn ``Pipeline`` objects are not data pipelines.

@@ -82,8 +82,8 @@ class TrackingDetector(Detector):
     * ``tracking.notebooks``: Jupyter notebooks in the repository, and notebooks kept as Python
       scripts (Databricks source notebooks, jupytext scripts), counted in ``notebooks``.
     * ``tracking.config_management``: experiment config files (``params.yaml``, ``configs/*.yaml``...)
-      that code or ``dvc.yaml`` reads, or run configuration decoded from JSON handed to the
-      training code. Hydra/OmegaConf/gin come from the catalogue.
+      that code or ``dvc.yaml`` reads (or a Makefile, script or workflow hands to a script that
+      loads configs), or run configuration decoded from JSON handed to the training code. Hydra/OmegaConf/gin come from the catalogue.
     * ``tracking.reproducible_env``: lockfiles, fully pinned requirement/pyproject/conda files of
       an ML environment (a pinned docs-only toolchain does not count).
     * ``tracking.registry_promotion``: a registry alias/stage change or registration (directly or
@@ -152,8 +152,12 @@ class TrackingDetector(Detector):
         dvc_params = dvc_params_files(ctx)
         used = []
         kedro = _kedro_parameter_reader(ctx)
+        # ``CONFIG ?= configs/baseline.yaml`` then ``python evaluation/run_eval.py --config $(CONFIG)``:
+        # a command file naming both the config and a reader hands the one to the other
+        launchers = {p: ctx.text(p) or "" for p in ctx.files() if _LAUNCHER.search(p) and not is_template_path(p)}
         for path in candidates:
-            reader = _reader_of(path, readers) or (kedro if _KEDRO_PARAMETERS.search(path) else None)
+            reader = _reader_of(path, readers) or (kedro if _KEDRO_PARAMETERS.search(path) else None) \
+                or _launched_with(path, launchers, readers)
             if reader is None and (path in dvc_params or path.rsplit("/", 1)[-1].startswith("params.") and dvc_text):
                 reader = "dvc.yaml"
             if reader:
@@ -384,6 +388,25 @@ def _kedro_parameter_reader(ctx: ScanContext) -> str | None:
     for path, facts in code_files(ctx):
         if facts.imports_any(("kedro",)) and '"params:' in (ctx.text(path) or "").replace("'params:", '"params:'):
             return f"Kedro ({path})"
+    return None
+
+
+#: files that launch scripts: task runners, shell scripts, CI workflows.
+_LAUNCHER = re.compile(r"(^|/)(makefile|gnumakefile|justfile|taskfile[^/]*|procfile)$|\.(sh|bash|mk)$"
+                       r"|^\.github/workflows/|(^|/)\.gitlab-ci\.ya?ml$", re.I)
+
+
+def _launched_with(path: str, launchers: dict[str, str], readers: dict[str, str]) -> str | None:
+    """``launcher -> reader`` when a launcher names both this config and a config-loading script
+    (by file name, or by module name after ``-m``)."""
+    for launcher, text in launchers.items():
+        if _reader_of(path, {launcher: text}) is None:
+            continue
+        for reader in readers:
+            base = reader.rsplit("/", 1)[-1]
+            dotted = reader[:-3].replace("/", ".") if reader.endswith(".py") else None
+            if base in text or (dotted and f"-m {dotted}" in text):
+                return f"{launcher} -> {reader}"
     return None
 
 

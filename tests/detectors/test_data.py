@@ -414,6 +414,16 @@ def test_raw_data_committed_archives(make_repo, files, expected):
     # a feature store opened, nothing retrieved
     ({"apply.py": "import pandas as pd\nfrom feast import FeatureStore\nstore = FeatureStore(repo_path='repo/')\n"
                   "store.apply([])\ndf = pd.DataFrame({'a': [1]}).merge(other)\n"}, False),
+    # a retrieval corpus: documents read and chunked
+    ({"indexing/chunker.py": "from langchain_text_splitters import RecursiveCharacterTextSplitter\n\n"
+                             "def chunk(docs):\n    splitter = RecursiveCharacterTextSplitter(chunk_size=512)\n"
+                             "    return [c for d in docs for c in splitter.split_text(d)]\n"}, True),
+    ({"ingest.py": "from langchain_community.document_loaders import DirectoryLoader\n"
+                   "from llama_index.core.node_parser import SentenceSplitter\n"
+                   "docs = DirectoryLoader('docs/').load()\nnodes = SentenceSplitter().get_nodes_from_documents(docs)\n"}, True),
+    # the splitter named in a comment, the loader only imported
+    ({"ingest.py": "# from langchain_text_splitters import RecursiveCharacterTextSplitter\n"
+                   "from langchain_community.document_loaders import DirectoryLoader\n"}, False),
 ])
 def test_prep_code_framework_loaders(make_repo, files, expected):
     assert ("data.prep_code" in data_signals(make_repo, files)) is expected

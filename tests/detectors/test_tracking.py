@@ -138,6 +138,8 @@ def test_config_management_tools(make_repo, files, expected):
 
 
 CONFIG_HELPER = "import yaml\n\ndef read_config(path):\n    with open(path) as f:\n        return yaml.safe_load(f)\n"
+EVAL_SCRIPT = ("import argparse\nimport yaml\n\nparser = argparse.ArgumentParser()\nparser.add_argument('--config')\n"
+               "args = parser.parse_args()\nwith open(args.config) as f:\n    config = yaml.safe_load(f)\n")
 LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return yaml.safe_load((Path('configs') / name).read_text())\n"
 
 
@@ -172,6 +174,16 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
     # the helper's module loads a file elsewhere; the config is never handed to it
     ({"configs/train/finetune.yaml": "lr: 0.1\n", "utils/load.py": CONFIG_HELPER,
       "finetune.py": "from utils.load import read_config\ncfg = read_config(ARGS.path)\n"}, False),
+    # a task runner hands the config to the script that loads it
+    ({"configs/chunk_1024.yaml": "chunk_size: 1024\n", "evaluation/run_eval.py": EVAL_SCRIPT,
+      "Makefile": "CONFIG ?= configs/chunk_1024.yaml\n\neval:\n\tpython evaluation/run_eval.py --config $(CONFIG)\n"}, True),
+    ({"configs/chunk_1024.yaml": "chunk_size: 1024\n", "evaluation/run_eval.py": EVAL_SCRIPT,
+      "scripts/sweep.sh": "for c in configs/*.yaml; do python -m evaluation.run_eval --config \"$c\"; done\n"}, True),
+    # the launcher names the configs but runs a script that loads none; or names no config
+    ({"configs/chunk_1024.yaml": "chunk_size: 1024\n", "evaluation/run_eval.py": "print('eval')\n",
+      "Makefile": "eval:\n\tpython evaluation/run_eval.py --config configs/chunk_1024.yaml\n"}, False),
+    ({"configs/chunk_1024.yaml": "chunk_size: 1024\n", "evaluation/run_eval.py": EVAL_SCRIPT,
+      "Makefile": "eval:\n\tpython evaluation/run_eval.py --config $(CONFIG)\n"}, False),
 ])
 def test_config_management(make_repo, files, expected):
     assert ("tracking.config_management" in tracking_signals(make_repo, files)) is expected
