@@ -285,11 +285,14 @@ def _aborts(body: list[ast.stmt]) -> bool:
                for stmt in body for s in [stmt, *own_nodes(stmt)])
 
 
+_PRESENCE = (ast.In, ast.NotIn, ast.Is, ast.IsNot)
+
+
 def _compares_metric(test: ast.AST) -> bool:
     """``new_mse < production_mse`` or ``score < threshold`` or ``accuracy < 0.8``."""
     for node in walk(test):
-        if not isinstance(node, ast.Compare) or len(node.comparators) != 1:
-            continue
+        if not isinstance(node, ast.Compare) or len(node.comparators) != 1 or isinstance(node.ops[0], _PRESENCE):
+            continue  # ``metric_name not in metrics``, ``score is None``: a value looked for, no bar
         sides = [node.left, node.comparators[0]]
         named = [words(dotted(s) or source(s)) for s in sides]
         metric = [bool(w & _METRICS) for w in named]

@@ -17,10 +17,12 @@ _LATENCY = re.compile(r"latency|duration|elapsed|response_time")
 
 
 def logging_setup(src: Source) -> Hit | None:
-    """Stdlib logging configured: basicConfig/dictConfig/fileConfig, or a logger given handlers."""
-    if _SCAFFOLDING.search(src.path) or not src.facts.imports_any(("logging", "hydra")):
+    """Stdlib logging configured: basicConfig/dictConfig/fileConfig, a logger given handlers, or
+    absl's logging (TensorFlow, TFX) given its level."""
+    if _SCAFFOLDING.search(src.path) or not src.facts.imports_any(("logging", "hydra", "absl")):
         return None
-    call = src.call(r"logging\.basicConfig", r"logging\.config\.dictConfig", r"logging\.config\.fileConfig")
+    call = src.call(r"logging\.basicConfig", r"logging\.config\.dictConfig", r"logging\.config\.fileConfig",
+                    r"absl\.logging\.set_verbosity")
     handler = src.call(r"logging\.(handlers\.)?\w*Handler")
     if call is None and src.call(r"logging\.getLogger"):
         # a level set on a logger of the module: a serverless runtime (AWS Lambda) gives the root

@@ -298,6 +298,11 @@ def validate_data(files, config):
     ({"profile.py": "from great_expectations.dataset import PandasDataset\n\n"
                     "def profiler(ds: PandasDataset):\n    ds.expect_column_mean_to_be_between(column='x', min_value=0)\n"
                     "    return ds.get_expectation_suite()\n"}, True),
+    ({"validate.py": "import tensorflow_data_validation as tfdv\nstats = tfdv.generate_statistics_from_csv('d.csv')\n"
+                     "anomalies = tfdv.validate_statistics(stats, schema=tfdv.load_schema_text('schema.pbtxt'))\n"}, True),
+    # statistics loaded and shown, a schema inferred: nothing is checked
+    ({"explore.py": "import tensorflow_data_validation as tfdv\nstats = tfdv.load_statistics('s')\n"
+                    "tfdv.visualize_statistics(stats)\nschema = tfdv.infer_schema(stats)\n"}, False),
     # the same method name without Great Expectations imported
     ({"checks.py": "import pandas as pd\nobj.expect_column_values_to_not_be_null('id')\n"}, False),
     ({"checks.py": "import pandas as pd\ndef validate_dataframe(df):\n    assert not df.isna().any().any()\n"}, None),

@@ -276,6 +276,8 @@ POSITIVE = [
         "import logging, sys\nlog = logging.getLogger('x')\nlog.addHandler(logging.StreamHandler(sys.stdout))\n")},
      LOGGING),
     ("dictConfig", {"app/log.py": "import logging.config\nlogging.config.dictConfig({'version': 1})\n"}, LOGGING),
+    ("absl verbosity", {"pipeline/runner.py": "from absl import logging\n\nif __name__ == '__main__':\n"
+                                              "    logging.set_verbosity(logging.INFO)\n    run()\n"}, LOGGING),
     ("predictions recorded by the service", {"src/api.py": (
         "from fastapi import BackgroundTasks, FastAPI\nfrom google.cloud import storage\n\napp = FastAPI()\n\n"
         "def save_prediction_to_gcp(features, prediction):\n    storage.Client().bucket('b').blob('p').upload_from_string(x)\n\n"
@@ -389,6 +391,7 @@ TRAPS = [
                                         "hooks/post_gen_project.py": "import logging\nlogging.basicConfig()\n"},
      LOGGING),
     ("getLogger without handlers", {"src/a.py": "import logging\nlog = logging.getLogger(__name__)\n"}, LOGGING),
+    ("absl logging used, never configured", {"src/a.py": "from absl import logging\nlogging.info('x')\n"}, LOGGING),
     # a logger in a library module no orchestrator runs, with no handler and no level
     ("logger in plain library code", {"src/lib.py": (
         "import logging\nlog = logging.getLogger(__name__)\n\ndef f():\n    log.info('x')\n")}, LOGGING),

@@ -655,6 +655,10 @@ STEPS = ("from azureml.pipeline.steps import PythonScriptStep\n"
     # a cancel on failure, not on an evaluation
     ({"evaluate/evaluate_model.py": EVALUATE.format(check="try:\n    work()\nexcept Exception:\n    run.parent.cancel()\n"),
       "register/register_model.py": REGISTER}, False),
+    # a metric looked for by name, no bar it must clear
+    ({"evaluate/evaluate_model.py": EVALUATE.format(
+        check="if metric_name not in metric_dict:\n    raise Exception('Metric value not found!')\n"),
+      "register/register_model.py": REGISTER, "ml_service/build_pipeline.py": STEPS}, False),
 ])
 def test_azureml_pipeline_cancelled_by_an_evaluation_gates_registration(make_repo, files, expected):
     ev = found(TrackingDetector, make_repo, files)

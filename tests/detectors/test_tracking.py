@@ -92,7 +92,14 @@ def test_tracker_in_prose_is_declared(make_repo):
     ({"tune.py": "from hyperopt import fmin, tpe\nbest = fmin(f, space, algo=tpe.suggest)\n"}, True),
     ({"tune.py": "from sklearn.model_selection import GridSearchCV\ns = GridSearchCV(m, grid)\n"}, True),
     ({"sweep.py": "import wandb\nsweep_id = wandb.sweep(cfg)\n"}, True),
+    # forecasting models that search their own hyperparameters (Ray Tune or Optuna under the hood)
+    ({"models/nf.py": "from neuralforecast import NeuralForecast\nfrom neuralforecast.auto import AutoNHITS\n"
+                      "nf = NeuralForecast(models=[AutoNHITS(h=12, backend='optuna', num_samples=20)], freq='D')\n"}, True),
+    ({"models/mlf.py": "from mlforecast.auto import AutoMLForecast, AutoLightGBM\n"
+                       "auto = AutoMLForecast(models={'lgb': AutoLightGBM()}, freq='D', season_length=7)\n"}, True),
     ({"tune.py": "import optuna\n"}, False),
+    ({"models/nf.py": "from neuralforecast import NeuralForecast\nfrom neuralforecast.models import NHITS\n"
+                      "nf = NeuralForecast(models=[NHITS(h=12)], freq='D')\n"}, False),
     ({"tune.py": "from sklearn.model_selection import train_test_split\nx = train_test_split(X)\n"}, False),
     ({"README.md": "Hyperparameters were tuned with Optuna.\n"}, False),
 ])
