@@ -509,13 +509,15 @@ def _on_data(name: str, facts: PyFacts) -> bool:
 
 
 _BUILTINS = frozenset(dir(builtins))
+#: frameworks of interactive apps and dashboards.
+_DASHBOARDS = ("streamlit", "gradio", "dash", "panel", "shiny")
 
 
 def _prep_steps(facts: PyFacts, stem: str = "") -> list[tuple[int, str]]:
     """(line, step) of data loading and transformation calls, when the file both loads and transforms.
     ``stem``: the file's name without its extension."""
-    if not facts.imports_any(DATA_LIBRARIES):
-        return []
+    if not facts.imports_any(DATA_LIBRARIES) or facts.imports_any(_DASHBOARDS):
+        return []  # a dashboard page reads and filters data to show it, it prepares none
     loads, transforms, features = [], [], []
     in_memory = {c.line for c in facts.calls if c.name.endswith(_IN_MEMORY)}
     for call in facts.calls:

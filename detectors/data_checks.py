@@ -25,7 +25,7 @@ from scanner.parsing.python import walk
 #: extensions of files that hold datasets (checked case-insensitively).
 DATA_EXTENSIONS = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json", ".npz", ".npy",
                    ".feather", ".arrow", ".avro", ".orc", ".xlsx", ".xls", ".pkl", ".pickle",
-                   ".h5", ".hdf5")
+                   ".h5", ".hdf5", ".tfrecord", ".tfrecords", ".arff")
 #: words of names that say a function is about a dataset (its name or its parameters).
 _DATA_NOUNS = frozenset({"data", "dataset", "datasets", "df", "frame", "dataframe", "rows", "records",
                          "batch", "table", "samples", "features", "raw", "inputs"})

@@ -100,6 +100,8 @@ def tool_signals(make_repo, files):
 @pytest.mark.parametrize("files, expected", [
     ({"data/reviews.csv": CSV}, True),
     ({"nested/train.parquet": b"PAR1" + b"\x01" * 20_000}, True),
+    ({"training_pipeline/data/train/cifar10_train.tfrecord": b"\x08\x00" + b"\x01" * 20_000}, True),
+    ({"training_pipeline/data/train/tiny.tfrecord": b"\x08\x00\x01"}, False),  # a sample record
     ({"data/items.json": '{"x": "' + "y" * 20_000 + '"}'}, True),
     ({"data/reviews.csv": SMALL_CSV}, False),                       # a tiny lookup table
     ({"package.json": '{"x": "' + "y" * 20_000 + '"}'}, False),     # config JSON outside data folders
@@ -419,6 +421,9 @@ def test_raw_data_committed_archives(make_repo, files, expected):
     # a feature store opened, nothing retrieved
     ({"apply.py": "import pandas as pd\nfrom feast import FeatureStore\nstore = FeatureStore(repo_path='repo/')\n"
                   "store.apply([])\ndf = pd.DataFrame({'a': [1]}).merge(other)\n"}, False),
+    # a dashboard page reads and filters data to show it
+    ({"app_pages/page3_models.py": "import pandas as pd\nimport streamlit as st\n"
+                                   "df = pd.read_csv('outputs/metrics.csv')\nst.dataframe(df[df.model.isin(['rf'])])\n"}, False),
     # a retrieval corpus: documents read and chunked
     ({"indexing/chunker.py": "from langchain_text_splitters import RecursiveCharacterTextSplitter\n\n"
                              "def chunk(docs):\n    splitter = RecursiveCharacterTextSplitter(chunk_size=512)\n"
