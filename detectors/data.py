@@ -74,8 +74,9 @@ _SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose."
                  "llama_index.node_parser.")
 #: functions named for preparing data (``preprocess_data``, ``clean_text``, ``normalize_images``):
 #: with a transform beside them, a module of them is data preparation.
-_PREP_DEF = re.compile(r"^_?(pre_?process|clean|prepare|featuri[sz]e|normali[sz]e|augment|split)(_\w+)?$|^_?process$",
-                       re.I)
+_PREP_DEF = re.compile(r"^_?(pre_?process|clean|prepare|featuri[sz]e|normali[sz]e|augment|split)(_\w+)?$|^_?process$"
+                       # a dataset made (``make_dataset``, ``generate_tsp_data``)
+                       r"|^_?(generate|make|create|build)_(\w+_)?(data|dataset|datasets)(_\w+)?$", re.I)
 #: bundled dataset loaders (``sklearn.datasets.fetch_*``, ``torchvision.datasets.MNIST``,
 #: ``keras.datasets.mnist.load_data``): a load whatever the function is called.
 #: A feature-store retrieval (Feast point-in-time join, online lookup) is a load too.
@@ -437,7 +438,8 @@ class DataDetector(Detector):
     def _python(self, ctx: ScanContext) -> Iterator[Evidence]:
         prep: list[tuple[str, int, list[str]]] = []
         for path, facts in code_files(ctx):
-            steps = _prep_steps(facts, path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+            # fake, dummy or mock data stands in for the real data: making it prepares none
+            steps = [] if _STAND_IN.search(path) else _prep_steps(facts, path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
             if steps:
                 prep.append((path, steps[0][0], sorted({s for _, s in steps})))
             yield from self._custom_versioning(ctx, path, facts)
@@ -509,6 +511,7 @@ def _on_data(name: str, facts: PyFacts) -> bool:
 
 
 _BUILTINS = frozenset(dir(builtins))
+_STAND_IN = re.compile(r"(^|[/_.-])(fake|dummy|mock)", re.I)
 #: frameworks of interactive apps and dashboards.
 _DASHBOARDS = ("streamlit", "gradio", "dash", "panel", "shiny")
 

@@ -179,6 +179,16 @@ def test_dvc_in_readme_is_declared(make_repo):
                                "    return np.stack([cv2.resize(cv2.imread(p), (64, 64)) for p in paths])\n"}, True),
     ({"src/preprocess_data.py": "import numpy as np\n\ndef preprocess_data(images, labels):\n"
                                 "    images = images / 255.0\n    return images, np.clip(labels, 0, 350)\n"}, True),
+    # a dataset generated and written out (``make_dataset``, ``generate_tsp_data``)
+    ({"rl/data/generate_data.py": "import numpy as np\n\ndef generate_tsp_data(size, n):\n"
+                                  "    return {'locs': np.random.uniform(size=(size, n, 2)).astype(np.float32)}\n\n"
+                                  "np.savez('val.npz', **generate_tsp_data(100, 20))\n"}, True),
+    # fake data generated to stand in for private data is not the project's data preparation
+    ({"fake_data_generation/generate_fake_data.py": "import numpy as np\nimport pandas as pd\n\n"
+                                                    "def generate_data(n):\n    df = pd.DataFrame(np.random.rand(n, 3))\n"
+                                                    "    return df.rename(columns={0: 'age'})\n"}, False),
+    # a function named for data but nothing shaped in the module
+    ({"src/fixtures.py": "import numpy as np\n\ndef make_dataset(n):\n    return np.zeros(n)\n"}, False),
     # one clip in a module of other things prepares no data
     ({"src/plot.py": "import numpy as np\n\ndef draw(values):\n    return np.clip(values, 0, 1)\n"}, False),
     # an image only opened, not shaped: nothing is prepared
