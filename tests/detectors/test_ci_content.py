@@ -5,6 +5,8 @@ Databricks bundles and dbx workflows, Jenkins shared-library steps, local compos
 and the YAML files that merely have ``steps:`` but are something else."""
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 from conftest import declared, present, run_detector, with_sources
 
@@ -203,18 +205,15 @@ def test_cdk_traps(make_repo, code):
     assert not present(scan(make_repo, {"infra/stack.py": code}))
 
 
+#: a buildspec written inline in an infrastructure definition: tests, then training
+INLINE_BUILDSPEC = ("version: 0.2\nphases:\n  build:\n    commands:\n      - python -m pytest\n"
+                    "      - python train_model.py --epochs 3\n")
 TERRAFORM = '''resource "aws_codebuild_project" "train" {
   name = "train"
   source {
     type      = "CODEPIPELINE"
     buildspec = <<-EOT
-      version: 0.2
-      phases:
-        build:
-          commands:
-            - python -m pytest
-            - python train_model.py --epochs 3
-    EOT
+''' + textwrap.indent(INLINE_BUILDSPEC, " " * 6) + '''    EOT
   }
 }
 
@@ -262,13 +261,7 @@ Resources:
       Source:
         Type: CODEPIPELINE
         BuildSpec: |
-          version: 0.2
-          phases:
-            build:
-              commands:
-                - python -m pytest
-                - python train_model.py --epochs 3
-  ModelDeployPipeline:
+""" + textwrap.indent(INLINE_BUILDSPEC, " " * 10) + """  ModelDeployPipeline:
     Type: AWS::CodePipeline::Pipeline
     Properties:
       RoleArn: !GetAtt PipelineRole.Arn
