@@ -74,7 +74,8 @@ _SERVING_KINDS = {"InferenceService": "KServe InferenceService", "ServingRuntime
                   "SeldonDeployment": "Seldon deployment", "InferenceGraph": "KServe InferenceGraph",
                   "RayService": "Ray Serve (RayService)", "TrainedModel": "KServe TrainedModel"}
 _SERVE_COMMAND = re.compile(r"\bmlflow\s+models\s+serve\b|\btorchserve\s+--start\b|\btritonserver\b|\bbentoml\s+serve\b"
-                            r"|\bserve\s+run\s+\S+:\S+|\bseldon-core-microservice\b|\bmlserver\s+start\b")
+                            r"|\bserve\s+run\s+\S+:\S+|\bseldon-core-microservice\b|\bmlserver\s+start\b"
+                            r"|\bmlem\s+(serve|deployment\s+run)\b")
 
 # -- infrastructure as code ----------------------------------------------------------------------
 _TF_BLOCK = re.compile(r'^\s*(resource|module)\s+"', re.M)

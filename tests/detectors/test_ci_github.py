@@ -53,6 +53,7 @@ def job(*steps: str, extra: str = "") -> str:
     (["- run: kubectl apply -f k8s/"], "deploy.cd"),
     (["- run: helm upgrade --install api ./chart"], "deploy.cd"),
     (["- run: gcloud run deploy api --image gcr.io/p/api"], "deploy.cd"),
+    (["- run: mlem deployment run flyio svm-app --model model/svm"], "deploy.cd"),
     (["- uses: azure/webapps-deploy@v2\n  with:\n    app-name: api"], "deploy.cd"),
     (["- run: python -m src.deployment.cli deploy api --tag 1"], "deploy.cd"),
     (["- run: dvc repro"], "data.pipeline_automated"),

@@ -58,6 +58,8 @@ def test_dependency_only_dockerfile_is_declared(make_repo):
     {"k8s/isvc.yaml": "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: m\nspec:\n  predictor:\n    sklearn:\n      storageUri: gs://b/m\n"},
     {"model_repository/m/config.pbtxt": "name: \"m\"\nplatform: \"onnxruntime_onnx\"\n"},
     {"serve.sh": "#!/bin/sh\nmlflow models serve -m models:/m/1 -p 5001\n"},
+    {".github/workflows/publish.yaml": "on:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n"
+                                       "    steps:\n      - run: mlem deployment run flyio svm-app --model model/svm\n"},
     {"torchserve/config.properties": "inference_address=http://0.0.0.0:8080\n"},
 ])
 def test_serving_present(make_repo, files):
@@ -70,6 +72,7 @@ def test_serving_present(make_repo, files):
     {"train.py": "import joblib\nmodel = joblib.load('m.pkl')\n"},
     {"docs/serve.md": "```python\nimport bentoml\n@bentoml.service\nclass S: ...\n```\n"},
     {"serve.sh": "# mlflow models serve -m models:/m/1\n"},
+    {"Makefile": "svm-app.mlem:\n\tmlem declare deployment flyio svm-app --app_name=svm\n"},  # declared, not run
     {"tests/test_app.py": APP},
 ])
 def test_serving_traps(make_repo, files):
