@@ -92,6 +92,16 @@ def test_github_traps(make_repo, step, signal):
     assert "deploy.ci_present" in present(ev)
 
 
+@pytest.mark.parametrize("on, automated", [
+    ("on:\n  pull_request:\n    paths: [src/**, params.yaml]\n", True),  # every change proposed reruns it
+    ("on:\n  schedule:\n    - cron: '0 3 * * *'\n", True),
+    ("on:\n  workflow_dispatch:\n", False),                                 # only when someone starts it
+])
+def test_data_pipeline_started_by_a_pull_request_is_automated(make_repo, on, automated):
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job("- run: dvc exp run evaluate"), on=on)))
+    assert ("data.pipeline_automated" in present(ev)) is automated
+
+
 def test_commented_out_step_never_counts(make_repo):
     body = job("- uses: actions/checkout@v4", "# - run: pytest\n# - run: bandit -r .")
     ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(body)))
