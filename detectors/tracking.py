@@ -8,6 +8,7 @@ generic tool detector.
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 from collections import defaultdict
 from dataclasses import replace
@@ -23,8 +24,9 @@ from detectors.grid_search import grid_searches
 from detectors.manifests import Requirement, requirements, unreadable_manifests
 from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, gated_calls, promoting_functions,
                                  promoting_tasks, registers_models)
+from detectors.shapes import as_dict, first_mapping
 from detectors.tools import is_run_store_path, is_template_path
-from scanner.detector import Detector, ScanContext
+from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Outcome, Tier
 from scanner.parsing.python import PyFacts, walk
 
@@ -85,7 +87,8 @@ class TrackingDetector(Detector):
       that code or ``dvc.yaml`` reads (or a Makefile, script or workflow hands to a script that
       loads configs), or run configuration decoded from JSON handed to the training code. Hydra/OmegaConf/gin come from the catalogue.
     * ``tracking.reproducible_env``: lockfiles, fully pinned requirement/pyproject/conda files of
-      an ML environment (a pinned docs-only toolchain does not count).
+      an ML environment (a pinned docs-only toolchain does not count), training images (a
+      Dockerfile that trains, or that a compose stack builds for its training service).
     * ``tracking.registry_promotion``: a registry alias/stage change or registration (directly or
       through a project helper) that only runs behind an evaluation gate (an ``if`` comparing a
       metric or testing an acceptance flag, an early exit on an evaluation's verdict, a policy
@@ -205,6 +208,11 @@ class TrackingDetector(Detector):
                 if _TRAINING.search(path) or any(_TRAINING.search(cmd) for _, _, cmd in image_commands(text)):
                     yield self.evidence("tracking.reproducible_env", f"training image built from {path}",
                                         ctx.location(path, 1), subject=path, kind="training image")
+        for dockerfile, compose, service in _compose_training_images(ctx):
+            yield self.evidence("tracking.reproducible_env",
+                                f"training image built from {dockerfile} (service '{service}' of {compose})",
+                                ctx.location(dockerfile, 1), ctx.location(compose), subject=dockerfile,
+                                kind="training image")
         for path in ctx.repo.glob(*LOCKFILES):
             text = ctx.text(path) or ""
             if not is_template_path(path) and _ML_PACKAGE.search(text):
@@ -325,6 +333,33 @@ def _gate_summary(gate: Gate, promoters: dict[str, bool]) -> str:
     return f"{gate.call} runs only behind an evaluation gate (if {gate.test}) in {gate.path}"
 
     # -- tracker logs committed ------------------------------------------------------------------
+
+
+_COMPOSE_FILE = re.compile(r"(^|/)(docker-)?compose[\w.-]*\.ya?ml$", re.I)
+
+
+def _compose_training_images(ctx: ScanContext) -> Iterator[tuple[str, str, str]]:
+    """(Dockerfile, compose file, service) of images a compose stack builds to train in: a service
+    named for training, or whose command trains, built from a Dockerfile of the repository."""
+    files = set(ctx.files())
+    for path in sorted(files):
+        if not _COMPOSE_FILE.search(path) or is_template_path(path):
+            continue
+        try:
+            doc = first_mapping(ctx.structured(path))
+        except ParseError:
+            continue
+        for name, service in as_dict(as_dict(doc).get("services")).items():
+            service = as_dict(service)
+            build, command = service.get("build"), service.get("command")
+            command_text = " ".join(map(str, command)) if isinstance(command, list) else str(command or "")
+            if not build or not (_TRAINING.search(str(name)) or _TRAINING.search(command_text)):
+                continue
+            context = build if isinstance(build, str) else str(as_dict(build).get("context") or ".")
+            name_of = "Dockerfile" if isinstance(build, str) else str(as_dict(build).get("dockerfile") or "Dockerfile")
+            dockerfile = posixpath.normpath(posixpath.join(posixpath.dirname(path), context, name_of))
+            if dockerfile in files:
+                yield dockerfile, path, str(name)
 
 
 def _is_config_candidate(path: str) -> bool:

@@ -131,6 +131,29 @@ def test_model_registry(make_repo, files, expected):
     assert ("tracking.model_registry" in tool_signals(make_repo, files)) is expected
 
 
+KEDRO_CATALOG = ("x_train:\n  type: pandas.ParquetDataSet\n  filepath: data/05_model_input/x_train.parquet\n\n"
+                 "model:\n  type: kedro_mlflow.io.models.MlflowModelLoggerDataSet\n  flavor: mlflow.catboost\n"
+                 "  save_args:\n    registered_model_name: churn\n\n"
+                 "metrics:\n  type: kedro_mlflow.io.metrics.MlflowMetricsDataSet\n  prefix: ''\n")
+
+
+@pytest.mark.parametrize("files, signal, expected", [
+    # kedro-mlflow: its hook logs the parameters, the catalog logs metrics and the registered model
+    ({"conf/base/catalog.yml": KEDRO_CATALOG}, "tracking.params_metrics", True),
+    ({"conf/base/catalog.yml": KEDRO_CATALOG}, "tracking.artifacts_models", True),
+    ({"conf/base/catalog.yml": KEDRO_CATALOG}, "tracking.model_registry", True),
+    ({"conf/base/mlflow.yml": "server:\n  mlflow_tracking_uri: mlruns\ntracking:\n  experiment:\n    name: churn\n"},
+     "tracking.library", True),
+    # a model logged without registering it; a catalog of plain datasets; the plugin named in prose
+    ({"conf/base/catalog.yml": KEDRO_CATALOG.replace("  save_args:\n    registered_model_name: churn\n", "")},
+     "tracking.model_registry", False),
+    ({"conf/base/catalog.yml": KEDRO_CATALOG.split("\n\nmodel:")[0] + "\n"}, "tracking.artifacts_models", False),
+    ({"README.md": "Runs are logged with kedro-mlflow (MlflowMetricsDataSet).\n"}, "tracking.params_metrics", False),
+])
+def test_kedro_mlflow_catalog(make_repo, files, signal, expected):
+    assert (signal in tool_signals(make_repo, files)) is expected
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"conf/config.yaml": "lr: 0.1\n", "train.py": "import hydra\n@hydra.main(config_path='conf')\ndef main(cfg):\n    pass\n"},
      True),
@@ -226,6 +249,16 @@ MODEL_REQS = "mlflow==2.9.2\nnumpy==1.26.4\npandas==2.1.4\nscikit-learn==1.3.2\n
     ({"dockerfiles/train.dockerfile": "FROM python:3.12-slim\nCOPY uv.lock pyproject.toml ./\nRUN uv sync\n"
                                       "ENTRYPOINT [\"python\", \"-m\", \"pkg.train\"]\n"}, True),
     ({"docker/Dockerfile": "FROM pytorch/pytorch:2.3.0\nCOPY . /app\nCMD [\"python\", \"train_model.py\"]\n"}, True),
+    # an image a compose stack builds for its training service
+    ({"docker/image/Dockerfile": "FROM python:3.9.15-slim\nCOPY ./src ./src\nRUN pip install ./src\n",
+      "docker-compose.yml": "services:\n  train:\n    build:\n      context: .\n      dockerfile: docker/image/Dockerfile\n"
+                            "    command: churn\n  api:\n    build: .\n"}, True),
+    ({"Dockerfile": "FROM python:3.12\nRUN pip install .\n",
+      "compose.yaml": "services:\n  worker:\n    build: .\n    command: python -m pkg.train --epochs 3\n"}, True),
+    # a compose service that serves, or a training service whose Dockerfile is not in the repository
+    ({"Dockerfile": "FROM python:3.12\nRUN pip install .\n",
+      "docker-compose.yml": "services:\n  api:\n    build: .\n    command: uvicorn app:app\n"}, False),
+    ({"docker-compose.yml": "services:\n  train:\n    build: ./trainer\n"}, False),
     # a serving image or a dev container is not the training environment
     ({"Dockerfile": "FROM python:3.12\nCOPY . /app\nCMD [\"uvicorn\", \"app:app\"]\n"}, False),
     ({"docs/training.md": "```dockerfile\nFROM python\nCMD python train.py\n```\n"}, False),
