@@ -275,9 +275,11 @@ MONITOR = ("from sagemaker.model_monitor import DefaultModelMonitor, ModelQualit
     ({"pipeline.py": SM_PIPELINE.format(status="PendingManualApproval", condition=CONDITION)}, "tracking.model_registry", True),
     ({"pipeline.py": SM_PIPELINE.format(status="PendingManualApproval", condition=CONDITION)}, "tracking.registry_promotion", True),
     ({"pipeline.py": SM_PIPELINE.format(status="PendingManualApproval", condition="")}, "tracking.registry_promotion", False),
-    # registered for a person to approve: an approval gate; approved automatically: none
+    # registered for a person to approve, or only past a metric gate: an approval gate; approved
+    # with no condition: none
     ({"pipeline.py": SM_PIPELINE.format(status="PendingManualApproval", condition="")}, "governance.approval_gates", True),
-    ({"pipeline.py": SM_PIPELINE.format(status="Approved", condition=CONDITION)}, "governance.approval_gates", False),
+    ({"pipeline.py": SM_PIPELINE.format(status="Approved", condition=CONDITION)}, "governance.approval_gates", True),
+    ({"pipeline.py": SM_PIPELINE.format(status="Approved", condition="")}, "governance.approval_gates", False),
     ({"register.py": "import sagemaker\nmodel = sagemaker.model.Model(image_uri=i, model_data=d)\n"
                      "model.register(model_package_group_name='g', approval_status='PendingManualApproval')\n"},
      "governance.approval_gates", True),
