@@ -33,7 +33,9 @@ from scanner.parsing.python import PyFacts, walk
 # -- configuration --------------------------------------------------------------------------------
 CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams", "hyperparams",
                          "experiments", "experiment"})
-_ENVIRONMENT_CONFIG = re.compile(r"(^|[_.-])(prod|production|staging|stage|dev|qa|uat|preprod)([_.-]|$)")
+_ENVIRONMENT_CONFIG = re.compile(r"(^|[_.-])(prod|production|staging|stage|dev|qa|uat|preprod"
+                                 # the settings of what serves the model (endpoint sizing, a cluster)
+                                 r"|endpoints?|deploy|deployments?|serving|infra|cluster)([_.-]|$)")
 _CONFIG_NAME = re.compile(r"(^|[_.-])(config|cfg|params|hparams|hyperparams)([_.-]|$)"
                           # ``parameters.json``, but not an ARM/CloudFormation ``x.parameters.json``
                           r"|(^|[_-])(hyper)?parameters([_.-]|$)", re.I)
@@ -371,7 +373,7 @@ def _is_config_candidate(path: str) -> bool:
     parts = low.split("/")
     stem = parts[-1].rsplit(".", 1)[0]
     if _ENVIRONMENT_CONFIG.search(stem):
-        return False  # the settings of a deployment stage (prod-config.json), not of an experiment
+        return False  # the settings of a deployment stage or an endpoint (prod-config.json), not of an experiment
     return bool(CONFIG_DIRS.intersection(parts[:-1])) or bool(_CONFIG_NAME.search(stem))
 
 

@@ -191,6 +191,8 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
     # the settings of a deployment stage, read to deploy: no experiment config
     ({"deploy/prod-config.json": '{"instance_type": "ml.m5.large", "variant_weight": 1}',
       "deploy.py": "import json\ncfg = json.load(open('deploy/prod-config.json'))\n"}, False),
+    ({"deploy/endpoint_config.json": '{"instance_type": "ml.m5.large", "data_capture": 100}',
+      "deploy/build_config_file.py": "import json\ncfg = json.load(open('deploy/endpoint_config.json'))\n"}, False),
     # a tool's own settings folder (ZenML, Streamlit) holds no experiment config
     ({".zen/config.yaml": "active_stack_id: x\n", "x.py": "import yaml\nyaml.safe_load(open('.zen/config.yaml'))\n"},
      False),
