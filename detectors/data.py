@@ -57,7 +57,7 @@ _LOAD = re.compile(r"^(read_\w+|scan_\w+|load|loadtxt|genfromtxt|load_dataset|fr
 _TRANSFORM = re.compile(r"^(dropna|fillna|drop_duplicates|merge|groupby|group_by|agg|pivot\w*|melt|"
                         r"get_dummies|astype|apply|to_datetime|concat|rename|interpolate|"
                         r"with_columns?|withColumn|fit_transform|train_test_split|clip|cut|qcut|"
-                        r"explode|resample|rolling|isin|isna|isnull|notna|map_batches|"
+                        r"explode|resample|rolling|isin|isna|isnull|notna|notnull|map_batches|"
                         r"resize|cvtColor|normalize|shuffle|crop|map|concatenate)$")
 #: libraries that load and shape data: tables and arrays, images and audio.
 DATA_LIBRARIES = ("pandas", "polars", "pyspark", "numpy", "sklearn", "torch", "tensorflow",

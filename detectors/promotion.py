@@ -136,7 +136,12 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
     """An evaluation gate names a metric or a verdict (``rmse < best``, ``candidate_accepted``,
     ``verdict["verdict"] == "blocked"``), or tests a name holding an evaluation's result. With
     ``strings`` a metric named in a string counts too (``prod_metrics["val_r2"] > r2``)."""
+    # ``best_score is None``: whether an evaluation ran, not what it found
+    unset = {id(n) for c in walk(test) if isinstance(c, ast.Compare) and all(isinstance(o, (ast.Is, ast.IsNot)) for o in c.ops)
+             for n in walk(c)}
     for node in walk(test):
+        if id(node) in unset:
+            continue
         word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else \
             node.value if strings and isinstance(node, ast.Constant) and isinstance(node.value, str) else None
         if word and (_GATE_WORD.search(word) or word in verdicts):

@@ -146,6 +146,11 @@ def test_approval_gates(make_repo, files, expected):
                     "        raise ValueError(alias)\n    mlflow.register_model(uri, 'm')\n"},
     {"register.py": "import mlflow\n\ndef main(args):\n    if not args.register:\n        return\n"
                     "    mlflow.register_model(args.uri, 'm')\n"},
+    # whether a search found a model at all: no bar it cleared
+    {"train.py": "import mlflow\n\ndef publish(client, best_model, best_score, run_id):\n"
+                 "    if best_model is None or best_score is None:\n        return None\n"
+                 "    client.create_model_version('m', f'runs:/{run_id}/model', run_id)\n"
+                 "    client.set_registered_model_alias('m', 'Production', '1')\n"},
     # the policy module compares no metric: it checks both models are of one kind
     {"policy.py": "def good_enough(candidate, incumbent):\n    return candidate['kind'] == incumbent['kind']\n",
      "release.py": RELEASE},
