@@ -65,6 +65,7 @@ def collect(ctx: ScanContext) -> Findings:
             _text_file(ctx, path, found)
     _in_house_schedules(ctx, found)
     _alarm_triggers(ctx, found)
+    _kedro_logging(ctx, found)
     store = feedback_store(project(ctx))
     if store:
         found.add(FEEDBACK, "feedback-store", store)
@@ -83,6 +84,29 @@ def _in_house_schedules(ctx: ScanContext, found: Findings) -> None:
             found.add(SCHEDULED, "in-house-schedule", Hit(sched.path, sched.line, sched.summary(names)))
             if sched.started and sched.started[0] != sched.path:
                 found.add(SCHEDULED, "in-house-schedule", Hit(*sched.started, sched.summary(names)))
+
+
+#: a Kedro project's logging configuration, which Kedro itself loads for every run.
+_KEDRO_LOGGING = re.compile(r"(^|/)conf/[\w-]+/logging\.ya?ml$")
+
+
+def _kedro_logging(ctx: ScanContext, found: Findings) -> None:
+    """Logging configured the Kedro way: a ``conf/<env>/logging.yml`` with handlers in a Kedro
+    project (``[tool.kedro]`` in its pyproject)."""
+    configs = [p for p in ctx.files() if _KEDRO_LOGGING.search(p) and not is_template_path(p)]
+    if not configs or not any("[tool.kedro]" in (ctx.text(p) or "") for p in ctx.files()
+                              if p.rsplit("/", 1)[-1] == "pyproject.toml"):
+        return
+    for path in configs:
+        try:
+            docs = ctx.structured(path)
+        except ParseError:
+            continue
+        doc = as_dict(docs[0] if docs else None)
+        if "version" in doc and as_dict(doc.get("handlers")):
+            found.add(LOGGING, "kedro-logging", Hit(path, line_of(ctx.text(path) or "", r"^handlers:"),
+                                                    "logging configured for every Kedro run"))
+            return
 
 
 def _alarm_triggers(ctx: ScanContext, found: Findings) -> None:

@@ -16,7 +16,8 @@ class MonitoringDetector(Detector):
     """Monitoring wired into the repository, beyond plain library calls (those are catalogue data).
 
     - ``monitoring.logging``: stdlib logging configured (basicConfig, dictConfig/fileConfig, a
-      logger given handlers) in project code, or an evaluation script writing a metrics report.
+      logger given handlers, absl's verbosity) in project code, a Kedro project's
+      ``conf/<env>/logging.yml``, or an evaluation script writing a metrics report.
     - ``monitoring.instrumentation``: serving middleware timing each request and logging it.
     - ``monitoring.drift``: two-sample tests (KS, chi-square, Wasserstein...) in monitoring code,
       or a population-stability-index function. Notebooks are one-off analysis and do not count.

@@ -276,6 +276,9 @@ POSITIVE = [
         "import logging, sys\nlog = logging.getLogger('x')\nlog.addHandler(logging.StreamHandler(sys.stdout))\n")},
      LOGGING),
     ("dictConfig", {"app/log.py": "import logging.config\nlogging.config.dictConfig({'version': 1})\n"}, LOGGING),
+    ("kedro logging config", {"pyproject.toml": "[tool.kedro]\npackage_name = 'churn'\n",
+                              "conf/base/logging.yml": "version: 1\nhandlers:\n  console:\n    class: logging.StreamHandler\n"
+                                                       "root:\n  handlers: [console]\n"}, LOGGING),
     ("absl verbosity", {"pipeline/runner.py": "from absl import logging\n\nif __name__ == '__main__':\n"
                                               "    logging.set_verbosity(logging.INFO)\n    run()\n"}, LOGGING),
     ("predictions recorded by the service", {"src/api.py": (
@@ -391,6 +394,10 @@ TRAPS = [
                                         "hooks/post_gen_project.py": "import logging\nlogging.basicConfig()\n"},
      LOGGING),
     ("getLogger without handlers", {"src/a.py": "import logging\nlog = logging.getLogger(__name__)\n"}, LOGGING),
+    # the same file without Kedro to load it, or a Kedro logging file without handlers
+    ("logging config nothing loads", {"conf/base/logging.yml": "version: 1\nhandlers:\n  console: {}\n"}, LOGGING),
+    ("kedro logging config without handlers", {"pyproject.toml": "[tool.kedro]\n",
+                                               "conf/base/logging.yml": "version: 1\nloggers: {}\n"}, LOGGING),
     ("absl logging used, never configured", {"src/a.py": "from absl import logging\nlogging.info('x')\n"}, LOGGING),
     # a logger in a library module no orchestrator runs, with no handler and no level
     ("logger in plain library code", {"src/lib.py": (
