@@ -113,6 +113,31 @@ def test_syntax_trees_are_shared_between_detectors_and_bounded(tmp_path, monkeyp
     assert ctx.tree("a.py") is not first  # parsed again on demand, same content
 
 
+def test_a_scans_syntax_trees_are_freed_when_it_ends_without_the_collector(tmp_path, monkeypatch):
+    """The context's caches refer back to it: released at the end of the scan, the trees go at
+    once, not at the cyclic collector's next full pass over everything the scan built."""
+    import gc
+    import weakref
+
+    write_tree(tmp_path, {"src/train.py": "import mlflow\nmlflow.log_metric('a', 1)\n",
+                          "src/serve.py": "import joblib\nmodel = joblib.load('m.pkl')\n"})
+    trees: list[weakref.ref] = []
+    keep = ScanContext._keep_tree
+
+    def remember(self, path, tree, size):
+        if tree is not None:
+            trees.append(weakref.ref(tree))
+        keep(self, path, tree, size)
+
+    monkeypatch.setattr(ScanContext, "_keep_tree", remember)
+    gc.disable()
+    try:
+        scan(LocalRepo(tmp_path), load_rules())
+        assert trees and all(ref() is None for ref in trees)
+    finally:
+        gc.enable()
+
+
 def test_a_script_paired_with_a_notebook_or_exported_from_one_is_notebook_code(tmp_path):
     write_tree(tmp_path, {"ch04/ch04.ipynb": "{}", "ch04/ch04.py": "import pandas as pd\n",
                           "nb/explore.py": "# Databricks notebook source\nimport pandas\n",

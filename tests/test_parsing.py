@@ -184,3 +184,13 @@ def test_a_submodule_imported_from_its_package_is_an_import_of_it(source, module
 def test_scripts_that_are_notebooks(head, exported):
     from scanner.parsing.python import notebook_export
     assert notebook_export(head) is exported
+
+
+def test_walk_skips_only_the_shared_context_and_operator_leaves():
+    import ast
+
+    from scanner.parsing.python import walk
+    tree = ast.parse("x = [a + b for a in c if not a]\nif x and y > 1:\n    del z[0]\n")
+    leaves = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)
+    expected = [n for n in ast.walk(tree) if not isinstance(n, leaves)]
+    assert list(walk(tree)) == expected
