@@ -12,8 +12,9 @@ A level holds when its criteria and all lower levels' hold; the level is the hig
 holds. The unmet criteria of the next level are the gap. The engine never reads files.
 
 A criterion marked ``hygiene: true`` (a licence file, setup steps in the README) does not stop
-the climb: as auditors do, a dimension whose practices are all there is scored on them, one
-level lower while hygiene is missing, and the missing hygiene stays in the gap.
+the climb: as auditors do, a dimension whose practices are all there is scored on them, lower
+while hygiene is missing (a level for each missing item up to level 2, one level in all from
+level 3), and the missing hygiene stays in the gap.
 """
 from __future__ import annotations
 
@@ -291,7 +292,9 @@ def judge(rules: RuleSet, signals: Mapping[str, SignalResult]) -> dict[str, Dime
             met.extend(c for _r, c in evaluated if c.held)
             top = [c for _r, c in evaluated if c.held]
             hygiene.extend(c for r, c in evaluated if r.hygiene and not c.held)
-        level = max(practices - 1, 0) if hygiene else practices
+        # auditors score missing hygiene one level down for each item at the basic levels, and
+        # one level in all under practices that are automated (level 3 and up)
+        level = max(practices - (min(len(hygiene), 1) if practices >= 3 else len(hygiene)), 0)
         scores[dim] = DimensionScore(
             dimension=dim, level=level,
             confidence=_confidence(rules, dim, signals),
@@ -336,7 +339,8 @@ def _reason(level: int, top: list[Criterion], gap: list[Criterion], hygiene: lis
     else:
         why = f"level {level}: " + "; ".join(c.description for c in top)
     if hygiene and level > 0:
-        why += (f" (one below the practices' level {practices}: missing "
+        below = "one" if practices - level == 1 else str(practices - level)
+        why += (f" ({below} below the practices' level {practices}: missing "
                 + "; ".join(c.description for c in hygiene) + ")")
     # say when the next level is out of reach only because a source was missing
     unknown = sorted({s for c in gap for s in c.unknown_signals})

@@ -182,6 +182,15 @@ def test_a_file_extending_a_profile_keeps_its_own_name_and_a_digest_of_both():
 GOVERNANCE_PRACTICES = {"tracking.reproducible_env", "governance.approval_gates"}
 
 
+def test_missing_hygiene_at_the_basic_levels_lowers_a_level_for_each_item():
+    # only a pinned environment: no licence and nothing documented, two hygiene items missing
+    gov = judge(load_rules(), signals_with({"tracking.reproducible_env"}))["governance"]
+    assert gov.level == 0
+    documented = judge(load_rules(), signals_with({"tracking.reproducible_env", "governance.changelog_releases"}))
+    assert documented["governance"].level == 1  # one item missing: one level lower
+    assert "one below the practices' level 2" in documented["governance"].reason
+
+
 def test_missing_hygiene_lowers_the_level_by_one_instead_of_zeroing_it():
     # pinned environment and an approval gate, but no licence and nothing documented
     gov = judge(load_rules(), signals_with(GOVERNANCE_PRACTICES))["governance"]
