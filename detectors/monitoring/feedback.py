@@ -34,6 +34,8 @@ _PRED = frozenset({"pred", "preds", "prediction", "predictions", "predicted", "i
                    "forecast", "forecasts", "served"})
 _TRUTH_WORDS = frozenset({"label", "labels", "actual", "actuals", "truth", "groundtruth", "feedback", "outcome",
                           "outcomes", "observed", "observation", "observations"})
+#: a column holding what the model predicted (a serving timestamp is no prediction).
+_PRED_COLUMNS = frozenset({"pred", "preds", "prediction", "predictions", "predicted"})
 #: what the reference side of a metric is called (``score(preds, refs)``, ``f1(y_true, y_pred)``).
 _REFERENCE = _TRUTH_WORDS | {"ref", "refs", "reference", "references", "true", "gold", "expected"}
 _METRIC_CALLS = frozenset({"accuracy", "f1", "precision", "recall", "auc", "mae", "mse", "rmse", "mape", "r2", "error",
@@ -41,6 +43,9 @@ _METRIC_CALLS = frozenset({"accuracy", "f1", "precision", "recall", "auc", "mae"
 _TRUTH_TEXT = re.compile(r"label|actual|truth|feedback|outcome|observ", re.I)
 _PRED_TEXT = re.compile(r"pred|inference|forecast|served", re.I)
 _SQL_TABLES = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)", re.I)
+_SQL_INSERT = re.compile(r"\bINSERT\s+INTO\s+([A-Za-z_][\w.]*)\s*(?:\(([^)]*)\))?", re.I)
+#: columns a query selects, by name or alias (``p.prediction``, ``t.is_fraud AS actual``).
+_SQL_COLUMNS = re.compile(r"(?:\bAS\s+|\b\w+\.)([A-Za-z_]\w*)", re.I)
 #: a label handed to a function: named so (a measured ``actual_seconds`` is not a label).
 _LABEL_WORDS = frozenset({"label", "labels", "truth", "groundtruth", "outcome", "feedback"})
 _LABEL_PARAMS = frozenset({"actual", "actuals", "y_true", "ground_truth", "target"})
@@ -57,9 +62,13 @@ def _joins(module: Module) -> Iterator[tuple[int, str]]:
     """(line, how) of a join of predictions with labels: an SQL JOIN of the two tables, a frame
     merge of the two, or a label looked up by a prediction's id in a loop."""
     for node in walk(module.tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "join" in node.value.lower():
-            tables = _SQL_TABLES.findall(node.value)
-            if _has(tables, _PRED) and _has(tables, _TRUTH_WORDS):
+        sql = _sql_text(node)
+        if sql and "join" in sql.lower():
+            tables = _SQL_TABLES.findall(sql)
+            # the tables say which holds predictions and which labels, or the columns selected do
+            columns = _SQL_COLUMNS.findall(sql)
+            if _has(tables, _PRED) and _has(tables, _TRUTH_WORDS) or \
+                    _has(columns, _PRED_COLUMNS) and _has(columns, _TRUTH_WORDS):
                 yield node.lineno, f"SQL join of {' and '.join(tables[:3])}"
         elif isinstance(node, ast.Call) and callee(node) in ("merge", "join") and (node.args or node.keywords):
             owner = [node.func.value] if isinstance(node.func, ast.Attribute) else []
@@ -70,6 +79,25 @@ def _joins(module: Module) -> Iterator[tuple[int, str]]:
             hit = _lookup_join(node)
             if hit:
                 yield hit, "labels looked up by prediction id"
+
+
+def _sql_text(node: ast.AST) -> str | None:
+    """A string literal, or an f-string with each placeholder read as the name it holds
+    (``{TABLE_NAMES['PREDICTIONS']}`` -> ``PREDICTIONS``, ``{table}`` -> ``table``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if not isinstance(node, ast.JoinedStr):
+        return None
+    parts = []
+    for value in node.values:
+        if isinstance(value, ast.Constant):
+            parts.append(str(value.value))
+        elif isinstance(value, ast.FormattedValue):
+            inner = value.value
+            key = inner.slice if isinstance(inner, ast.Subscript) else inner
+            parts.append(key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else
+                         key.id if isinstance(key, ast.Name) else key.attr if isinstance(key, ast.Attribute) else "x")
+    return "".join(parts)
 
 
 def _lookup_join(loop: ast.For | ast.AsyncFor) -> int | None:
@@ -121,6 +149,14 @@ def _label_intake(project: Project) -> tuple[str, int, str] | None:
             if keyed and any(p.lower() in _LABEL_PARAMS or words(p) & _LABEL_WORDS for p in params) \
                     and any(words(c) & _WRITES for c in fn.calls):
                 return module.path, fn.line, fn.qualname
+    # a job that stores labels with SQL (``INSERT INTO feedback_labels (..., analyst_label) ...``)
+    for module in modules:
+        for node in walk(module.tree):
+            sql = _sql_text(node)
+            m = _SQL_INSERT.search(sql) if sql and "insert" in sql.lower() else None
+            if m and _has([m.group(1), *re.findall(r"\w+", m.group(2) or "")], _TRUTH_WORDS | _LABEL_WORDS):
+                holder = module.enclosing(node.lineno)
+                return module.path, node.lineno, holder.qualname if holder else f"SQL insert into {m.group(1)}"
     return None
 
 

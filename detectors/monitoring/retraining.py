@@ -10,8 +10,11 @@ from scanner.parsing.python import PyFacts, walk
 _GUARD = re.compile(r"drift|retrain|degrad|decay|should_train|trigger|alert|threshold|psi|p_?value|"
                     r"exceed|breach")
 _TRAIN_WORDS = frozenset({"train", "retrain", "training", "retraining"})
-_DISPATCH = re.compile(r"^(create_dispatch|run_deployment|trigger_dag|submit_pipeline_job|"
-                       r"start_pipeline_execution|run_pipeline|create_run|post|urlopen|Request|run|Popen)$")
+#: calls that dispatch a run somewhere (``trigger_dag``, ``trigger_airflow_dag``, ``submit_pipeline_job``):
+#: training when a string they are given names it.
+_DISPATCH = re.compile(r"^(create_dispatch|run_deployment|trigger_\w*(dag|pipeline|workflow|flow|job|run)s?|"
+                       r"submit_\w*(pipeline|job|run)s?|start_pipeline_execution|run_pipeline|create_run|post|"
+                       r"urlopen|Request|run|Popen)$")
 #: first words of functions that ask about or record training rather than start it.
 _NOT_STARTING = frozenset({"should", "needs", "is", "has", "can", "evaluate", "check", "decide", "get",
                            "load", "log", "record", "save", "notify", "send", "mark", "split"})

@@ -58,6 +58,31 @@ def live_mae(predictions, actuals):
 """
 
 
+#: scheduled jobs: labels reviewed by analysts stored with SQL, predictions joined with them and scored
+LABEL_JOB = '''\
+def collect_analyst_labels(hook, tables):
+    hook.execute_query(f"""
+        INSERT INTO {tables['FEEDBACK_LABELS']} (transaction_id, predicted_label, analyst_label)
+        SELECT p.transaction_id, p.prediction, t.is_fraud FROM {tables['PREDICTIONS']} p
+        JOIN {tables['TRANSACTIONS']} t ON p.transaction_id = t.transaction_id
+    """)
+'''
+METRICS_JOB = '''\
+import pandas as pd
+from sklearn.metrics import recall_score
+
+
+def compute_daily_metrics(hook, tables):
+    rows = hook.fetch_all(f"""
+        SELECT p.prediction, t.is_fraud AS actual FROM {tables['PREDICTIONS']} p
+        JOIN {tables['TRANSACTIONS']} t ON p.transaction_id = t.transaction_id
+    """)
+    df = pd.DataFrame(rows, columns=["prediction", "actual"])
+    y_true, y_pred = df["actual"], df["prediction"]
+    return {"recall": recall_score(y_true, y_pred)}
+'''
+
+
 def feedback(make_repo, files):
     return FEEDBACK in present(run_detector(MonitoringDetector, make_repo(files)))
 
@@ -66,6 +91,7 @@ def feedback(make_repo, files):
     {"app/store.py": STORE, "app/quality.py": QUALITY, "app/api.py": LABELS_API},
     {"app/store.py": STORE, "app/quality.py": QUALITY},  # the store's own attach_label takes labels by id
     {"service/live.py": LOOKUP},
+    {"dags/03_feedback_collection.py": LABEL_JOB, "dags/06_model_performance_tracking.py": METRICS_JOB},
 ])
 def test_feedback_store(make_repo, files):
     assert feedback(make_repo, files)
@@ -95,6 +121,9 @@ def test_summary_names_join_metric_and_intake(make_repo):
     {"service/live.py": LOOKUP.replace("def record_actual(request_id, actual):\n    ACTUALS.store(request_id, actual)\n",
                                        "def settle(op_id, actual_gpu_seconds):\n    LEDGER.store(op_id, actual_gpu_seconds)\n")},
     {"tests/test_live.py": LOOKUP},
+    # the same scoring job, but labels never arrive: an insert of predictions only
+    {"dags/03_archive.py": LABEL_JOB.replace("(transaction_id, predicted_label, analyst_label)", "(transaction_id, score)")
+     .replace("FEEDBACK_LABELS", "ARCHIVE"), "dags/06_model_performance_tracking.py": METRICS_JOB},
     {"README.md": "Predictions are joined with labels submitted later and scored for accuracy.\n"},
 ])
 def test_feedback_store_traps(make_repo, files):

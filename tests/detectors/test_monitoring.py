@@ -163,6 +163,13 @@ def on_drift_report(report, threshold=0.3):
         )
 """
 
+RETRAIN_VIA_ORCHESTRATOR = """\
+def run_hourly_monitoring(trigger, drift_results):
+    should_retrain, reason = trigger.should_retrain(drift_results)
+    if should_retrain:
+        trigger.trigger_airflow_dag(dag_id="01_training_pipeline", conf={"reason": reason})
+"""
+
 GROUND_TRUTH_JOIN = """\
 import pandas as pd
 from sklearn.metrics import mean_absolute_error
@@ -341,6 +348,7 @@ POSITIVE = [
     ("retrain inside drift guard", {"src/monitoring/loop.py": RETRAIN_ON_DRIFT}, RETRAIN),
     ("retrain after early return", {"flows/auto_retrain_flow.py": RETRAIN_EARLY_RETURN}, RETRAIN),
     ("workflow dispatch on drift", {"src/monitoring/react.py": RETRAIN_DISPATCH}, RETRAIN),
+    ("training DAG triggered on drift", {"drift/pipelines/hourly_monitoring.py": RETRAIN_VIA_ORCHESTRATOR}, RETRAIN),
     ("ground truth join", {"src/monitoring/performance.py": GROUND_TRUTH_JOIN}, FEEDBACK),
     ("prefect serve with cron", {"flows/drift_flow.py": (
         "from prefect import flow\nfrom monitoring.drift import check\n\n@flow\ndef drift_flow():\n    check()\n\n"
@@ -472,6 +480,9 @@ TRAPS = [
      SCHEDULED),
     ("retrain flag without monitoring", {"src/train.py": (
         "def main(args):\n    if args.retrain:\n        train_model()\n")}, RETRAIN),
+    # a DAG triggered on drift that runs no training: the report DAG
+    ("report DAG triggered on drift", {"drift/pipelines/hourly_monitoring.py": RETRAIN_VIA_ORCHESTRATOR.replace(
+        "01_training_pipeline", "02_drift_report")}, RETRAIN),
     ("retrain decision only", {"src/monitoring/policy.py": (
         "def decide(drift_share):\n    if should_retrain(drift_share):\n        return 'retrain'\n    return 'keep'\n")},
      RETRAIN),
