@@ -7,6 +7,7 @@ import re
 from typing import Any, Iterator
 
 from detectors.batch_scoring import Scoring, batch_scoring
+from detectors.dockerfile import INSTRUCTION, image_commands, uncommented
 from detectors.flow import callee, module_index, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
 from detectors.scheduling.iac import command_scripts, container_commands, cron_entries, is_cron_file
@@ -31,13 +32,6 @@ def is_dockerfile(path: str) -> bool:
     return bool(_DOCKERFILE.search(path)) and not path.lower().endswith((".md", ".dockerignore"))
 
 
-def image_commands(text: str) -> list[tuple[int, str, str]]:
-    """(line, instruction, command) of every ``CMD`` and ``ENTRYPOINT`` of a Dockerfile, in exec
-    form (``["python", "score.py"]``) or shell form, as written."""
-    code = _uncommented(text)
-    return [(code.count("\n", 0, m.start()) + 1, m.group(1).upper(), m.group(2))
-            for m in _INSTRUCTION.finditer(code) if m.group(1).upper() in ("CMD", "ENTRYPOINT")]
-_INSTRUCTION = re.compile(r"^\s*(FROM|CMD|ENTRYPOINT|COPY|ADD)\s+(.*)$", re.I | re.M)
 _DEPS_ONLY = re.compile(r"requirements[^ ]*\.(txt|in)|pyproject\.toml|poetry\.lock|uv\.lock|setup\.(py|cfg)|environment[^ ]*\.ya?ml|package(-lock)?\.json|pnpm-lock\.yaml|yarn\.lock|conda[^ ]*\.ya?ml|Pipfile(\.lock)?|--from=", re.I)
 _DOCS_TOOLS = re.compile(r"\b(mkdocs|zensical|sphinx|jekyll|hugo|docusaurus|marp|mdbook|jupyter-book)\b", re.I)
 
@@ -248,7 +242,7 @@ class DeploymentDetector(Detector):
             elif base.endswith((".sh", ".yml", ".yaml", ".toml")) or base in ("makefile", "procfile", "justfile") \
                     or _DOCKERFILE.search(path):
                 text = ctx.text(path) if ctx.repo is not None and ctx.repo.size(path) < MAX_YAML_BYTES else None
-                m = _SERVE_COMMAND.search(_uncommented(text or ""))
+                m = _SERVE_COMMAND.search(uncommented(text or ""))
                 if m:
                     what = f"serving command '{m.group(0)}'"
             if what:
@@ -341,7 +335,7 @@ class DeploymentDetector(Detector):
             low = raw.lower()
             if not any(h in low for h in _PROGRESSIVE_HINTS):
                 continue  # a cheap look first: the patterns below are slow over large texts
-            text = _uncommented(raw)
+            text = uncommented(raw)
             m = next((m for hint, rx in _PROGRESSIVE_TEXT if hint in low for m in [rx.search(text)] if m), None)
             m = m or ("variant" in low and _weighted_variants(text)) or ("traffic" in low and _traffic_split(text))
             if m:
@@ -366,7 +360,7 @@ def dockerfile_purpose(text: str, path: str) -> str | None:
     """None when the Dockerfile packages the project; otherwise why it does not count."""
     if "/.devcontainer/" in f"/{path.lower()}":
         return "development container only"
-    found = [(m.group(1).upper(), m.group(2)) for m in _INSTRUCTION.finditer(_uncommented(text))]
+    found = [(m.group(1).upper(), m.group(2)) for m in INSTRUCTION.finditer(uncommented(text))]
     if not any(op == "FROM" for op, _ in found):
         return "no FROM instruction"
     runs = [arg for op, arg in found if op in ("CMD", "ENTRYPOINT")]
@@ -619,11 +613,8 @@ def _loader_reference(text: str, facts: PyFacts) -> tuple[int, str] | None:
     """A loader passed around rather than called (``{"xgb": mlflow.xgboost.load_model}``)."""
     if not facts.imports_any(_LOADER_MODULES):
         return None
-    code = _uncommented(text)
+    code = uncommented(text)
     m = _LOADER_REF.search(code)
     return (code.count("\n", 0, m.start()) + 1, m.group(1)) if m else None
 
 
-def _uncommented(text: str) -> str:
-    """Text with whole-line comments blanked (lines kept, so line numbers stay right)."""
-    return re.sub(r"(?m)^\s*(#|//).*$", "", text)

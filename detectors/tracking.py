@@ -16,7 +16,8 @@ from typing import Iterator
 
 from detectors.catalogue import match_calls, tools_for
 from detectors.data import call_tail, code_files, is_test_path
-from detectors.deployment import image_commands, is_dockerfile
+from detectors.deployment import is_dockerfile
+from detectors.dockerfile import image_commands
 from detectors.experiment_configs import (Finding, command_texts, dvc_params_files, dvc_tracked, hydra_sweeps,
                                          wandb_sweeps)
 from detectors.flow import project, words

@@ -83,6 +83,9 @@ class JobAnalyser:
                     kinds.add(k.SECURITY)
                 if kinds:
                     out.append(Finding(job, frozenset(kinds), step.uses, step.file or job.file, step.line, order))
+                build = _action_build(step)
+                if build is not None:  # an image-building action runs the Dockerfile's RUN lines
+                    out += self._command(job, step, build, order)
             for cmd in commands(step.run):
                 out += self._command(job, step, cmd, order)
         return out
@@ -202,6 +205,20 @@ def _finding(job: Job, kinds: set[str] | frozenset[str], hops: tuple[Hop, ...], 
 
 #: a path to a script file, as a step names it (``scripts/train.sh``, ``src/train.py``).
 _SCRIPT_FILE = re.compile(r"\.(sh|bash|py|ipynb|r|ps1)$", re.I)
+
+
+def _action_build(step: Step) -> Command | None:
+    """``docker build -f FILE CONTEXT`` for a step using docker/build-push-action."""
+    if "docker/build-push-action" not in step.uses.lower():
+        return None
+    given = dict(w.split("=", 1) for w in step.args.split() if "=" in w)
+    words = ["docker", "build"]
+    if given.get("file"):
+        words += ["-f", given["file"]]
+    words.append(given.get("context") or ".")
+    if any("$" in w for w in words):
+        return None
+    return Command(tuple(words), 0)
 
 
 def _folders(files: tuple[str, ...]) -> frozenset[str]:

@@ -18,6 +18,7 @@ from detectors.ci.commands import Command, commands, module_form
 from detectors.ci.modules import Modules
 from detectors.ci.remote import RemoteJobs, locate
 from detectors.ci.tasks import TaskRunners
+from detectors.dockerfile import build_commands
 from scanner.detector import ScanContext
 
 MAX_DEPTH = 5
@@ -164,6 +165,13 @@ class Follower:
         if script is not None:
             for sub in commands(self.ctx.text(script) or ""):
                 yield _Next(Hop(script, sub.offset + 1, sub.text), sub, workdir)
+        dockerfile = self._dockerfile(cmd, dirs)
+        if dockerfile is not None:
+            # building an image runs its RUN lines in CI (a training stage trains right there)
+            context = _build_context(cmd, dirs)
+            for line, text in build_commands(self.ctx.text(dockerfile) or ""):
+                for sub in commands(text):
+                    yield _Next(Hop(dockerfile, line, sub.text), sub, context)
         for remote in self.remote.definitions(cmd, dirs):
             if remote.path and not self._may_read(remote.path):
                 continue
@@ -189,6 +197,17 @@ class Follower:
         # ``./manage`` with a Python (or other) shebang is not shell: its lines are no commands
         return None if first.startswith("#!") and not _SHELL_SHEBANG.search(first) else path
 
+    def _dockerfile(self, cmd: Command, dirs: tuple[str, ...]) -> str | None:
+        """The repository Dockerfile ``docker build`` (``buildx``, ``podman``) builds."""
+        if not _IMAGE_BUILD.match(" ".join(cmd.words[:3])):
+            return None
+        named = _option_value(cmd.words, "-f", "--file")
+        context = _build_context(cmd, dirs)
+        path = locate(self.ctx, named, dirs) if named else None
+        if path is None:
+            path = locate(self.ctx, posixpath.join(context, named or "Dockerfile") if context else named or "Dockerfile", ())
+        return path if path is not None and self._may_read(path) else None
+
     def _first_line(self, path: str) -> str:
         return (self.ctx.text(path) or "")[:200].split("\n", 1)[0]
 
@@ -199,6 +218,39 @@ class Follower:
             return False
         self._files.add(path)
         return True
+
+
+_IMAGE_BUILD = re.compile(r"^(docker|podman|buildah) (buildx |image )?(build|bud)\b")
+#: options of ``docker build`` that take a value (the context is the word that is none of them).
+_BUILD_VALUED = frozenset({"-f", "--file", "-t", "--tag", "--build-arg", "--target", "--platform", "--label",
+                           "--cache-from", "--cache-to", "--secret", "--ssh", "--network", "--output", "-o"})
+
+
+def _option_value(words: tuple[str, ...], *names: str) -> str:
+    for i, word in enumerate(words):
+        if word in names and i + 1 < len(words):
+            return words[i + 1]
+        for name in names:
+            if name.startswith("--") and word.startswith(name + "="):
+                return word.split("=", 1)[1]
+    return ""
+
+
+def _build_context(cmd: Command, dirs: tuple[str, ...]) -> str:
+    """The build context of ``docker build``: its last positional word (``.`` -> the working folder)."""
+    words = list(cmd.words[2:] if cmd.words[1] in ("buildx", "image") else cmd.words[1:])[1:]
+    positional, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in _BUILD_VALUED:
+            skip = True
+        elif not word.startswith("-"):
+            positional.append(word)
+    context = positional[-1] if positional else "."
+    base = dirs[0] if dirs else ""
+    joined = posixpath.normpath(posixpath.join(base, context)) if "://" not in context else ""
+    return "" if joined in (".", "") or joined.startswith("..") else joined
 
 
 def _dirs(workdir: str, path: str) -> tuple[str, ...]:

@@ -438,3 +438,34 @@ def test_zenml_snapshot_triggered_from_ci_trains(make_repo, run, trains):
              "build.py": ZENML_BUILD.format(run=run), "pipelines/__init__.py": "",
              "pipelines/training_pipeline.py": "from zenml import pipeline\n\n@pipeline\ndef training_pipeline():\n    pass\n"}
     assert ("deploy.ci_training" in present(scan(make_repo, files))) is trains
+
+
+TRAINING_IMAGE = ("FROM python:3.10-slim AS trainer\nWORKDIR /app\nCOPY src/ /app/src/\n"
+                  "RUN pip install -r requirements.txt && \\\n    python src/training/run_training.py --epochs 1\n"
+                  "FROM python:3.10-slim\nCOPY --from=trainer /app/model /app/model\nCMD [\"uvicorn\", \"api:app\"]\n")
+BUILD_PUSH = ("on:\n  push:\n    branches: [master]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+              "      - uses: docker/build-push-action@v5\n        with:\n          context: ner-model/\n"
+              "          file: ner-model/Dockerfile\n          push: true\n")
+
+
+@pytest.mark.parametrize("ci", [
+    {".github/workflows/image.yml": BUILD_PUSH},
+    {".github/workflows/image.yml": workflow("docker build -t ner -f ner-model/Dockerfile ner-model")},
+])
+def test_an_image_built_in_ci_runs_its_build_steps_there(make_repo, ci):
+    files = {**ci, "ner-model/Dockerfile": TRAINING_IMAGE,
+             "ner-model/src/training/run_training.py": "import torch\n\ndef train():\n    pass\n"}
+    ev = evidence(scan(make_repo, files), "deploy.ci_training")
+    assert ("ner-model/Dockerfile", 4) in places(ev)
+
+
+@pytest.mark.parametrize("dockerfile", [
+    # training when a container starts is not training in CI
+    "FROM python:3.10\nCOPY . /app\nCMD [\"python\", \"src/training/run_training.py\"]\n",
+    # a build that only installs
+    "FROM python:3.10\nRUN pip install -r requirements.txt\n# RUN python src/training/run_training.py\n",
+])
+def test_image_builds_that_train_nothing_in_ci(make_repo, dockerfile):
+    files = {".github/workflows/image.yml": BUILD_PUSH, "ner-model/Dockerfile": dockerfile,
+             "ner-model/src/training/run_training.py": "import torch\n\ndef train():\n    pass\n"}
+    assert "deploy.ci_training" not in present(scan(make_repo, files))

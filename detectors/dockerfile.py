@@ -1,0 +1,46 @@
+"""The commands a Dockerfile runs, read from its text: its ``RUN`` lines when the image is built
+(in CI, a training stage trains there), its ``CMD`` and ``ENTRYPOINT`` when a container starts."""
+from __future__ import annotations
+
+import json
+import re
+
+#: the instructions whose arguments the detectors read.
+INSTRUCTION = re.compile(r"^\s*(FROM|CMD|ENTRYPOINT|COPY|ADD)\s+(.*)$", re.I | re.M)
+_RUN = re.compile(r"^\s*RUN\s+(?:--\S+\s+)*(.*)$", re.I)
+
+
+def uncommented(text: str) -> str:
+    """Text with whole-line comments blanked (lines kept, so line numbers stay right)."""
+    return re.sub(r"(?m)^\s*(#|//).*$", "", text)
+
+
+def image_commands(text: str) -> list[tuple[int, str, str]]:
+    """(line, instruction, command) of every ``CMD`` and ``ENTRYPOINT`` of a Dockerfile, in exec
+    form (``["python", "score.py"]``) or shell form, as written."""
+    code = uncommented(text)
+    return [(code.count("\n", 0, m.start()) + 1, m.group(1).upper(), m.group(2))
+            for m in INSTRUCTION.finditer(code) if m.group(1).upper() in ("CMD", "ENTRYPOINT")]
+
+
+def build_commands(text: str) -> list[tuple[int, str]]:
+    """(line, command) of every ``RUN`` of a Dockerfile: what building the image executes (lines
+    continued with a backslash joined, the exec form read as words)."""
+    lines = uncommented(text).split("\n")
+    out: list[tuple[int, str]] = []
+    i = 0
+    while i < len(lines):
+        m = _RUN.match(lines[i])
+        if m:
+            start, command = i, m.group(1)
+            while command.rstrip().endswith("\\") and i + 1 < len(lines):
+                i += 1
+                command = command.rstrip()[:-1] + " " + lines[i].strip()
+            if command.lstrip().startswith("["):
+                try:
+                    command = " ".join(str(w) for w in json.loads(command))
+                except ValueError:
+                    pass
+            out.append((start + 1, command.strip()))
+        i += 1
+    return out
