@@ -11,7 +11,7 @@ from typing import Iterator
 
 from detectors.experiment_configs import command_texts
 from detectors.governance import has_update_bot_config
-from detectors.people import count_people, is_bot, made_in_web_ui, unconfigured
+from detectors.people import count_people, is_bot, unconfigured
 from detectors.shapes import as_dict, first_mapping
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Location, Outcome, Tier
@@ -165,12 +165,6 @@ class HistoryDetector(Detector):
         humans = [c for c in history.commits if not is_bot(c.author_name, c.author_email)]
         identities = {(c.author_name, c.author_email) for c in humans}
         people, nobody = count_people(identities), unconfigured(identities)
-        pushed = count_people({(c.author_name, c.author_email) for c in humans if not made_in_web_ui(c.committer_email)})
-        web_only = len(people) == 2 and len(pushed) == 1
-        if web_only:
-            # one author pushing from a clone, another identity that only ever committed through the
-            # web interface (the repository's creation, a merge button): the same person's account
-            people = pushed
         since = max(c.timestamp for c in history.commits) - RECENT_DAYS * 86400
         recent = count_people({(c.author_name, c.author_email) for c in humans if c.timestamp >= since})
         facts = dict(count=len(people), commits=len(history.commits),
@@ -178,8 +172,7 @@ class HistoryDetector(Detector):
                      recent_days=RECENT_DAYS, contributors=people[:MAX_LISTED], identities=len(identities),
                      unconfigured=nobody[:MAX_LISTED], truncated=history.truncated, sha=history.commits[0].sha)
         where = Location(path=LOG_PATH)
-        note = (" (from 2 identities: one only committed through GitHub's web interface, taken for the same author)"
-                if web_only else _identity_note(len(identities), len(people), nobody))
+        note = _identity_note(len(identities), len(people), nobody)
         if len(people) > 1:
             yield self.evidence(CONTRIBUTORS, f"{len(people)} human authors over {len(history.commits)} commits{note}",
                                 where, tier=Tier.EXECUTED, **facts)

@@ -60,15 +60,6 @@ def is_bot(name: str, email: str) -> bool:
     return not noreply_user and bool(_BOT_EMAIL_LOCAL.match(local))
 
 
-#: the committer of commits made in GitHub's web interface (an initial commit, a merge button).
-_WEB_UI_COMMITTER = "noreply@github.com"
-
-
-def made_in_web_ui(committer_email: str) -> bool:
-    """True for a commit recorded by the hosting service's web interface, not pushed from a clone."""
-    return committer_email.strip().lower() == _WEB_UI_COMMITTER
-
-
 def _normal_name(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", folded.lower()).split())

@@ -26,7 +26,7 @@ _RAW = "application/vnd.github.raw"
 _BLOB_FIELDS = "... on Blob { byteSize isBinary isTruncated text }"
 _EXTRAS = """
     history: object(expression: $sha) { ... on Commit { history(first: %d) {
-      nodes { oid messageHeadline committedDate author { name email } committer { email } } } } }
+      nodes { oid messageHeadline committedDate author { name email } } } } }
     refs(refPrefix: "refs/tags/", first: 100) { totalCount nodes { name } }
     pullRequests(states: MERGED, first: %d, orderBy: {field: UPDATED_AT, direction: DESC}) {
       nodes { number author { login } mergedAt reviews(states: APPROVED, first: 20) { nodes { author { login } } } } }
@@ -149,8 +149,8 @@ def github_history(info: GitHubRepoInfo, view: ApiRepoView) -> History | None:
         hist = ((info.extras.get("history") or {}).get("history") or {}).get("nodes")
         if hist is None:
             return None
-        commits = [_commit(n["oid"], n.get("author") or {}, n.get("committedDate"), n.get("messageHeadline", ""),
-                           (n.get("committer") or {}).get("email") or "") for n in hist]
+        commits = [_commit(n["oid"], n.get("author") or {}, n.get("committedDate"), n.get("messageHeadline", ""))
+                   for n in hist]
         tags = [n["name"] for n in (info.extras.get("refs") or {}).get("nodes") or []]
         total_tags = (info.extras.get("refs") or {}).get("totalCount") or 0
         truncated = len(commits) >= MAX_COMMITS or total_tags > len(tags)
@@ -163,12 +163,11 @@ def github_history(info: GitHubRepoInfo, view: ApiRepoView) -> History | None:
             return None  # history is optional: the history detector then says not_available
         commits = [_commit(c["sha"], (c.get("commit") or {}).get("author") or {},
                            ((c.get("commit") or {}).get("author") or {}).get("date"),
-                           ((c.get("commit") or {}).get("message") or "").split("\n", 1)[0],
-                           ((c.get("commit") or {}).get("committer") or {}).get("email") or "") for c in items]
+                           ((c.get("commit") or {}).get("message") or "").split("\n", 1)[0]) for c in items]
         truncated = len(commits) >= MAX_COMMITS
     return History(commits=tuple(commits), tags=tuple(sorted(tags)), truncated=truncated, shallow=truncated)
 
 
-def _commit(sha: str, author: dict[str, Any], date: str | None, subject: str, committer: str = "") -> Commit:
+def _commit(sha: str, author: dict[str, Any], date: str | None, subject: str) -> Commit:
     return Commit(sha=sha, author_name=author.get("name") or "", author_email=author.get("email") or "",
-                  timestamp=int(parse_time(date) or 0), subject=subject, committer_email=committer)
+                  timestamp=int(parse_time(date) or 0), subject=subject)

@@ -138,7 +138,6 @@ def gitlab_history(info: GitLabProjectInfo) -> History | None:
         return None  # history is optional: the history detector then says not_available
     commits = tuple(Commit(sha=c["id"], author_name=c.get("author_name") or "", author_email=c.get("author_email") or "",
                            timestamp=int(parse_time(c.get("authored_date") or c.get("created_at")) or 0),
-                           subject=c.get("title") or "", committer_email=c.get("committer_email") or "")
-                    for c in items)
+                           subject=c.get("title") or "") for c in items)
     truncated = len(commits) >= MAX_COMMITS
     return History(commits=commits, tags=tuple(sorted(tags)), truncated=truncated, shallow=truncated)

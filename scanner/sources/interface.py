@@ -32,8 +32,6 @@ class Commit:
     author_email: str
     timestamp: int
     subject: str
-    committer_email: str = ""
-    """Who recorded it: the hosting service for a commit made in its web interface."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -244,15 +244,15 @@ class LocalRepo(RepoView):
         return self._history
 
     def _read_history(self) -> History:
-        fmt = "%H%x1f%an%x1f%ae%x1f%at%x1f%ce%x1f%s%x1e"
+        fmt = "%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e"
         log = self._git_call("log", f"-n{MAX_COMMITS}", f"--format={fmt}", "--", self._prefix or ".")
         commits = []
         for record in log.split("\x1e"):
             parts = record.strip("\n").split("\x1f")
-            if len(parts) == 6:
-                sha, name, email, ts, committer, subject = parts
+            if len(parts) == 5:
+                sha, name, email, ts, subject = parts
                 commits.append(Commit(sha=sha, author_name=name, author_email=email,
-                                      timestamp=int(ts or 0), subject=subject, committer_email=committer))
+                                      timestamp=int(ts or 0), subject=subject))
         tags = self._git_call("for-each-ref", "--format=%(refname:short)", "refs/tags").split()
         shallow = (Path(self._git.git_dir) / "shallow").is_file()
         return History(commits=tuple(commits), tags=tuple(sorted(tags)),

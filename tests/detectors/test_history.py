@@ -309,35 +309,3 @@ def test_recent_contributors_are_counted_apart(tmp_path):
     git(root, "commit", "-q", "-m", "old work", "--date", "2015-03-01T12:00:00", author=("Grace Hopper", "grace@navy.mil"))
     ev = only(run_detector(HistoryDetector, root), CONTRIBUTORS)
     assert ev.counts and ev.attributes["count"] == 2 and ev.attributes["recent_count"] == 1
-
-
-def _commit_as(root: Path, subject: str, author: tuple[str, str], committer: tuple[str, str]) -> None:
-    import subprocess
-    env = {"GIT_AUTHOR_NAME": author[0], "GIT_AUTHOR_EMAIL": author[1], "GIT_COMMITTER_NAME": committer[0],
-           "GIT_COMMITTER_EMAIL": committer[1], "HOME": str(root), "PATH": "/usr/bin:/bin:/usr/local/bin"}
-    write_tree(root, {f"{subject}.txt": subject})
-    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True, env=env)
-    subprocess.run(["git", "-C", str(root), "commit", "-q", "-m", subject], check=True, env=env)
-
-
-WEB = ("GitHub", "noreply@github.com")
-OWNER_ON_THE_WEB = ("Aleksei", "119919002+AleksTurov@users.noreply.github.com")
-
-
-@pytest.mark.parametrize("pushers, people", [
-    # one author pushing from a clone; the repository's creation made in the web interface
-    ([("aturov", "aturov@beeline.kg")], 1),
-    # two people pushing stay two, whoever clicked in the web interface
-    ([("aturov", "aturov@beeline.kg"), ("Grace Hopper", "grace@navy.mil")], 3),
-])
-def test_an_identity_that_only_committed_in_the_web_interface(tmp_path, pushers, people):
-    root = tmp_path / "r"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    _commit_as(root, "initial", OWNER_ON_THE_WEB, WEB)
-    for i, who in enumerate(pushers * 2):
-        _commit_as(root, f"change{i}", who, who)
-    ev = only(run_detector(HistoryDetector, root), CONTRIBUTORS)
-    assert ev.attributes["count"] == people
-    if people == 1:
-        assert not ev.counts and "web interface" in ev.summary
