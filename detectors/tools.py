@@ -114,26 +114,28 @@ class ToolUsageDetector(Detector):
             for signal, alternatives in sorted(tool.uses.items()):
                 counted = (script_hits if signal in SCRIPT_SIGNALS else
                            hits if signal in TEST_SIGNALS else project_hits)[name]
-                for alt in alternatives:
-                    # a practice tests only exercise (a tracker mocked in a test) is shown, not counted
-                    tool_hits, tier = (counted, Tier.CONFIGURED) if all(p in counted for p in alt) else \
-                        (hits[name], Tier.DECLARED)
-                    if all(p in tool_hits for p in alt):
-                        places = [tool_hits[p] for p in alt]
-                        path, call = places[0]
-                        calls = sorted({c.name for _, c in places})
-                        yield self.evidence(
-                            signal,
-                            f"{tool.name}: {', '.join(calls)} called in {path}"
-                            + ("" if tier is Tier.CONFIGURED else " (only in tests)"),
-                            *[ctx.location(p, c.line if not p.endswith(".ipynb") else None) for p, c in places],
-                            tier=tier,
-                            subject=tool.name,
-                            tool=tool.name,
-                            calls=calls,
-                            files=len(files_using[name]),
-                        )
-                        break
+                # an alternative the project's own code satisfies first; one only tests exercise (a
+                # tracker mocked in a test) is shown, not counted, and only when none is satisfied
+                found = next(((alt, counted, Tier.CONFIGURED) for alt in alternatives if all(p in counted for p in alt)),
+                             None) or next(((alt, hits[name], Tier.DECLARED) for alt in alternatives
+                                            if all(p in hits[name] for p in alt)), None)
+                if found is None:
+                    continue
+                alt, tool_hits, tier = found
+                places = [tool_hits[p] for p in alt]
+                path, call = places[0]
+                calls = sorted({c.name for _, c in places})
+                yield self.evidence(
+                    signal,
+                    f"{tool.name}: {', '.join(calls)} called in {path}"
+                    + ("" if tier is Tier.CONFIGURED else " (only in tests)"),
+                    *[ctx.location(p, c.line if not p.endswith(".ipynb") else None) for p, c in places],
+                    tier=tier,
+                    subject=tool.name,
+                    tool=tool.name,
+                    calls=calls,
+                    files=len(files_using[name]),
+                )
 
     def _config_files(self, ctx: ScanContext, tool: Tool) -> Iterator[Evidence]:
         if ctx.repo is None:

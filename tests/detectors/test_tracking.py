@@ -51,6 +51,10 @@ def test_no_notebooks(make_repo, files):
      "tracking.params_metrics", True),
     ({"train.py": "import mlflow\nmlflow.log_metric('acc', 1)\n"}, "tracking.params_metrics", False),  # no params
     ({"train.py": "import mlflow\nmlflow.sklearn.log_model(m, 'model')\n"}, "tracking.artifacts_models", True),
+    # one way of logging only a test exercises does not hide another the project's code uses
+    ({"tests/test_mlflow.py": "import mlflow\nmlflow.log_artifact('x.txt')\n",
+      "training/train.py": "import mlflow.lightgbm\nmlflow.lightgbm.log_model(model, artifact_path='model')\n"},
+     "tracking.artifacts_models", True),
     # a model saved with its metadata by MLEM (versioned beside it by DVC)
     ({"src/train.py": "from mlem.api import save\nsave(model, 'model/svm', sample_data=X)\n"}, "tracking.artifacts_models", True),
     ({"src/train.py": "import mlem\n"}, "tracking.artifacts_models", False),
