@@ -12,7 +12,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from scanner.model import Evidence, Location, Outcome, Tier
 from scanner.parsing.python import LazyFacts, PyFacts, notebook_export, parse_notebook, parse_source, parse_tree
-from scanner.parsing.structured import ParseError, load_json, load_toml, load_yaml_documents
+from scanner.parsing.structured import ParseError, helm_untemplated, load_json, load_toml, load_yaml_documents
 from scanner.scope import ranked
 from scanner.sources.interface import History, RepoView, SourceError
 
@@ -176,7 +176,7 @@ class ScanContext:
                 elif low.endswith(".toml"):
                     value = load_toml(text)
                 else:
-                    value = load_yaml_documents(text)
+                    value = self._yaml(path, text)
             except ParseError as exc:
                 self.problems[path] = str(exc)
                 value = exc
@@ -185,6 +185,17 @@ class ScanContext:
         if isinstance(value, ParseError):
             raise value
         return value
+
+    @staticmethod
+    def _yaml(path: str, text: str) -> list[Any]:
+        """YAML documents; a Helm chart's template, not YAML until rendered, is read with its
+        template actions taken out (its manifests are the chart's)."""
+        try:
+            return load_yaml_documents(text)
+        except ParseError:
+            if "/templates/" not in f"/{path}" or "{{" not in text:
+                raise
+            return load_yaml_documents(helm_untemplated(text))
 
     def location(self, path: str, line: int | None = None, **extra: Any) -> Location:
         """A location carrying the sha256 of the file's content (read now if it was not yet)."""

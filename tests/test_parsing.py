@@ -194,3 +194,20 @@ def test_walk_skips_only_the_shared_context_and_operator_leaves():
     leaves = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)
     expected = [n for n in ast.walk(tree) if not isinstance(n, leaves)]
     assert list(walk(tree)) == expected
+
+
+def test_a_helm_template_is_read_as_the_manifest_it_renders(tmp_path):
+    from scanner.detector import ScanContext
+    from scanner.parsing.structured import ParseError
+    from scanner.sources.local import LocalRepo
+    template = ("{{- if .Values.driftCron.enabled }}\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n"
+                "  name: {{ include \"app.fullname\" . }}-drift\n  labels:\n    {{- include \"app.labels\" . | nindent 4 }}\n"
+                "spec:\n  schedule: \"{{ .Values.driftCron.schedule }}\"\n{{- end }}\n")
+    (tmp_path / "chart" / "templates").mkdir(parents=True)
+    (tmp_path / "chart" / "templates" / "cron.yaml").write_text(template)
+    (tmp_path / "notes.yaml").write_text(template)  # outside a chart's templates it stays unreadable YAML
+    ctx = ScanContext(LocalRepo(tmp_path))
+    [doc] = ctx.structured("chart/templates/cron.yaml")
+    assert doc["kind"] == "CronJob" and doc["spec"]["schedule"] == "chart-value"
+    with pytest.raises(ParseError):
+        ctx.structured("notes.yaml")

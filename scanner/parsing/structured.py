@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any, Iterator
 
@@ -152,3 +153,15 @@ def walk(obj: Any, budget: int = MAX_WALK_NODES) -> Iterator[tuple[tuple[Any, ..
             stack.extend((path + (k,), v) for k, v in reversed(list(node.items())))
         elif isinstance(node, list):
             stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(node))))
+
+
+#: a line of a Helm template that holds nothing but template actions (``{{- if .Values.x }}``).
+_HELM_ACTION_LINE = re.compile(r"^[ \t]*(\{\{-?.*?-?\}\}[ \t]*)+$", re.M)
+_HELM_ACTION = re.compile(r"\{\{-?.*?-?\}\}")
+
+
+def helm_untemplated(text: str) -> str:
+    """A Helm chart template read as plain YAML: lines that are only template actions blanked
+    (conditions, ranges, includes), expressions elsewhere replaced by a placeholder word. Line
+    numbers are kept; values are not rendered."""
+    return _HELM_ACTION.sub("chart-value", _HELM_ACTION_LINE.sub("", text))
