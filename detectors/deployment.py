@@ -487,6 +487,9 @@ def _real_test(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
     if all(isinstance(s, ast.Pass) for s in body):
         return False  # empty, a docstring or ``...`` only
+    checks = [s for s in body if not isinstance(s, (ast.Import, ast.ImportFrom))]
+    if checks and all(isinstance(s, ast.Assert) and "__version__" in ast.unparse(s.test) for s in checks):
+        return False  # the package imports and has its version: a set-up check, no behaviour tested
     if len(body) == 1:
         only = body[0]
         if isinstance(only, ast.Assert) and isinstance(only.test, ast.Constant):

@@ -133,6 +133,9 @@ def test_iac_traps(make_repo, files):
     ({"tests/test_todo.py": "def test_a():\n    pass\n\ndef test_b():\n    \"\"\"later\"\"\"\n\n"
                             "def test_c():\n    pytest.skip('soon')\n\ndef test_d():\n    raise NotImplementedError\n"}, False),
     ({"tests/test_mixed.py": "def test_a():\n    pass\n\ndef test_b():\n    assert add(1, 2) == 3\n"}, True),
+    # the package imports and has its version: a set-up check, nothing of its behaviour
+    ({"tests/test_basic.py": "def test_import():\n    import mloprec\n\n    assert mloprec.__version__ == '0.1.0'\n\n"
+                             "def test_true():\n    assert True\n"}, False),
     ({"web/app.spec.ts": "test('renders', () => {})\n"}, True),
     ({"tests/__init__.py": ""}, False),
     ({"tests/helpers.py": "def make():\n    return 1\n"}, False),
