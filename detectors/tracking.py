@@ -227,7 +227,7 @@ class TrackingDetector(Detector):
             if req.path.rsplit("/", 1)[0] not in logged and not is_run_store_path(req.path):
                 by_file[req.path].append(req)
         for path, reqs in sorted(by_file.items()):
-            if is_template_path(path) or path.endswith("setup.py") or len(reqs) < MIN_REQUIREMENTS:
+            if is_template_path(path) or len(reqs) < MIN_REQUIREMENTS:
                 continue
             pinned = sum(r.pinned for r in reqs)
             ml = sorted({r.name for r in reqs if r.pinned and _ML_PACKAGE.fullmatch(r.name)})

@@ -79,7 +79,7 @@ _SCRIPT_RULES: tuple[tuple[str, str], ...] = (
     (RETRAIN_TRIGGER, _B + r"(retrain|trigger_retrain|trigger_training)" + _E),
     (PROMOTE, _B + r"(promote|promotion|register|register_model|registry|champion)" + _E),
     (DEPLOY, _B + r"(deploy|deployment|release_model|rollout)" + _E),
-    (SECURITY, _B + r"(security_scan|audit_deps|vuln_scan)" + _E),
+    (SECURITY, _B + r"(security[-_]scan|audit[-_]deps|vuln[-_]scan|secrets?[-_]scan|scan[-_]secrets|check[-_]secrets)" + _E),
 )
 #: a deploy script or command aimed at a documentation site, not a model or service.
 _DOCS_TARGET = re.compile(r"(^|[/_. -])(docs?|documentation|pages|gh-pages|site|website|book)([/_. -]|$)", re.I)

@@ -92,6 +92,18 @@ def test_github_traps(make_repo, step, signal):
     assert "deploy.ci_present" in present(ev)
 
 
+@pytest.mark.parametrize("script, scans", [
+    ("scripts/secret_scan.sh", True),        # a scan for secrets written by the project
+    ("scripts/security-scan.sh", True),
+    ("scripts/scan_results.sh", False),      # scans of something else
+])
+def test_a_scanning_script_named_for_security(make_repo, script, scans):
+    files = {**wf(job(f"- run: bash {script}")),
+             script: "#!/usr/bin/env bash\ngit grep -nE 'AKIA[0-9A-Z]{16}' && exit 1 || exit 0\n"}
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, files))
+    assert ("governance.security_scanning" in present(ev)) is scans
+
+
 @pytest.mark.parametrize("on, automated", [
     ("on:\n  pull_request:\n    paths: [src/**, params.yaml]\n", True),  # every change proposed reruns it
     ("on:\n  schedule:\n    - cron: '0 3 * * *'\n", True),

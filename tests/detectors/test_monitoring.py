@@ -554,6 +554,9 @@ CATALOGUE_POSITIVE = [
      INSTRUMENTATION),
     ("opentelemetry", {"api/otel.py": (
         "from opentelemetry import trace\ntracer = trace.get_tracer(__name__)\n")}, INSTRUMENTATION),
+    ("sentry", {"api/main.py": (
+        "import sentry_sdk\nfrom fastapi import FastAPI\nsentry_sdk.init(dsn=DSN, traces_sample_rate=0.1)\n"
+        "app = FastAPI()\n")}, INSTRUMENTATION),
     ("evidently report", {"monitor.py": (
         "from evidently import Report\nfrom evidently.presets import DataDriftPreset\n"
         "report = Report([DataDriftPreset()])\nreport.run(cur, ref)\n")}, DRIFT),
@@ -585,6 +588,8 @@ CATALOGUE_DECLARED = [
     ("instrumentator only declared", {"pyproject.toml": (
         '[project]\nname = "x"\ndependencies = ["prometheus-fastapi-instrumentator>=7"]\n')}, INSTRUMENTATION),
     ("agent instruction file", {".claude/agents/ml-engineer.md": "Use Evidently, NannyML and Prometheus.\n"}, DRIFT),
+    ("sentry only captured by hand, never set up", {"api/errors.py": (
+        "import sentry_sdk\nsentry_sdk.capture_message('x')\n")}, INSTRUMENTATION),
     ("influxdb client that only queries", {"report.py": (
         "from influxdb_client import InfluxDBClient\nclient = InfluxDBClient(url=u)\n"
         "rows = client.query_api().query('from(bucket: \"b\")')\n")}, INSTRUMENTATION),

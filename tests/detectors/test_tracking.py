@@ -255,6 +255,11 @@ MODEL_REQS = "mlflow==2.9.2\nnumpy==1.26.4\npandas==2.1.4\nscikit-learn==1.3.2\n
     ({"dockerfiles/train.dockerfile": "FROM python:3.12-slim\nCOPY uv.lock pyproject.toml ./\nRUN uv sync\n"
                                       "ENTRYPOINT [\"python\", \"-m\", \"pkg.train\"]\n"}, True),
     ({"docker/Dockerfile": "FROM pytorch/pytorch:2.3.0\nCOPY . /app\nCMD [\"python\", \"train_model.py\"]\n"}, True),
+    # an application's setup.py pinning what it installs is its environment; ranges are not
+    ({"setup.py": "from setuptools import setup\nsetup(name='app', install_requires=['numpy==1.22.4', "
+                  "'pandas==1.4.2', 'scikit-learn==1.1.1', 'scipy==1.8.1'])\n"}, True),
+    ({"setup.py": "from setuptools import setup\nsetup(name='lib', install_requires=['numpy>=1.20', "
+                  "'pandas>=1.3', 'scikit-learn>=1.0', 'scipy'])\n"}, False),
     # an image a compose stack builds for its training service
     ({"docker/image/Dockerfile": "FROM python:3.9.15-slim\nCOPY ./src ./src\nRUN pip install ./src\n",
       "docker-compose.yml": "services:\n  train:\n    build:\n      context: .\n      dockerfile: docker/image/Dockerfile\n"
