@@ -8,7 +8,7 @@ from detectors.monitoring.source import Hit, Source
 
 #: generated scaffolding (alembic's env.py calls fileConfig) is not serving or training code.
 _SCAFFOLDING = re.compile(r"(^|/)(migrations|alembic)/")
-_EVAL_SCRIPT = re.compile(r"(^|[_-])eval", re.I)  # evaluate.py, model_eval.py; not retrieval.py
+_EVAL_SCRIPT = re.compile(r"(^|[_-])(eval|train)", re.I)  # evaluate.py, model_eval.py, train.py; not retrieval.py
 _REPORT_NAMES = re.compile(r"metric|report|score")
 _WEB = ("fastapi", "starlette", "flask", "litestar", "aiohttp", "sanic", "bentoml", "quart")
 _SERVER_ARGS = frozenset({"scope", "receive", "send"})

@@ -298,6 +298,9 @@ POSITIVE = [
     ("evaluation report", {"src/evaluate.py": (
         "import json\nmetrics = {'rmse': 1.0}\nwith open('metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")},
      LOGGING),
+    ("training run's metrics report", {"model/train.py": (
+        "import json\nauc, f1 = fit()\nwith open('model/artifacts/metrics.json', 'w') as f:\n"
+        "    json.dump({'auc': auc, 'f1': f1}, f)\n")}, LOGGING),
     ("fastapi middleware", {"serving/app.py": FASTAPI_MIDDLEWARE}, INSTRUMENTATION),
     ("asgi middleware", {"serving/logging_middleware.py": ASGI_MIDDLEWARE}, INSTRUMENTATION),
     ("ks test in monitoring", {"src/monitoring/drift.py": KS_DRIFT}, DRIFT),
@@ -391,6 +394,8 @@ def test_detects(make_repo, files, signal):
 
 TRAPS = [
     ("logging only in tests", {"tests/test_app.py": "import logging\nlogging.basicConfig()\n"}, LOGGING),
+    ("training script saving its settings", {"train.py": (
+        "import json\nwith open('run.json', 'w') as f:\n    json.dump({'lr': 0.1, 'epochs': 3}, f)\n")}, LOGGING),
     ("prediction log outside a service", {"src/batch.py": (
         "import pandas as pd\n\ndef save_predictions(df):\n    df.to_csv('preds.csv')\n\nsave_predictions(pd.DataFrame())\n")},
      INSTRUMENTATION),
