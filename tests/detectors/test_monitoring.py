@@ -299,8 +299,8 @@ POSITIVE = [
         "import json\nmetrics = {'rmse': 1.0}\nwith open('metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")},
      LOGGING),
     ("training run's metrics report", {"model/train.py": (
-        "import json\nauc, f1 = fit()\nwith open('model/artifacts/metrics.json', 'w') as f:\n"
-        "    json.dump({'auc': auc, 'f1': f1}, f)\n")}, LOGGING),
+        "import json\nauc, f1 = fit()\nmetrics = {'auc': auc, 'f1': f1}\n"
+        "with open('model/artifacts/metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")}, LOGGING),
     ("fastapi middleware", {"serving/app.py": FASTAPI_MIDDLEWARE}, INSTRUMENTATION),
     ("asgi middleware", {"serving/logging_middleware.py": ASGI_MIDDLEWARE}, INSTRUMENTATION),
     ("ks test in monitoring", {"src/monitoring/drift.py": KS_DRIFT}, DRIFT),
