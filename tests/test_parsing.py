@@ -211,3 +211,13 @@ def test_a_helm_template_is_read_as_the_manifest_it_renders(tmp_path):
     assert doc["kind"] == "CronJob" and doc["spec"]["schedule"] == "chart-value"
     with pytest.raises(ParseError):
         ctx.structured("notes.yaml")
+
+
+@pytest.mark.parametrize("value, expected", [
+    ('"wandb" if use_wandb else None', ("wandb",)),          # a tracker when asked for, nothing else
+    ('"wandb" if use_wandb else "none"', ("wandb", "none")),
+    ('"wandb" if use_wandb else backend', None),              # a branch that is no literal
+])
+def test_a_conditional_literal_keeps_the_literals_it_chooses_between(value, expected):
+    facts = parse_python(f"import transformers\ntransformers.TrainingArguments(report_to={value})\n")
+    assert facts.calls[0].kwargs == (("report_to", expected),)

@@ -163,6 +163,17 @@ def action_steps(path: str, docs: list[Any], text: str) -> list[Step]:
     return _steps(runs, LineFinder(text), 1)
 
 
+#: a starter workflow's placeholder left in place (``AWS_REGION: MY_AWS_REGION``).
+_PLACEHOLDER = re.compile(r"^(MY_[A-Z0-9_]+|<[^>]+>|your[-_ ][\w -]+)$", re.I)
+
+
+def _unfilled_starter(doc: dict) -> bool:
+    """A starter workflow copied in and never filled in: its settings are still the template's
+    placeholders, so its steps cannot work."""
+    values = [str(v) for _, v in scalars(doc.get("env"))]
+    return len(values) >= 2 and sum(bool(_PLACEHOLDER.match(v.strip())) for v in values) * 2 >= len(values)
+
+
 def parse(path: str, docs: list[Any], text: str) -> Pipeline:
     """Jobs of one workflow file; ``on`` is read under both ``on`` and YAML 1.1's ``True``."""
     doc = docs[0] if docs else None
@@ -171,7 +182,7 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
     on = doc.get("on", doc.get(True))
     # With no event at all (``on:`` left empty once every trigger is commented out) GitHub
     # rejects the workflow: none of its jobs can ever run.
-    never_runs = not on
+    never_runs = not on or _unfilled_starter(doc)
     base = triggers(on)
     defaults = _workflow_defaults(on)
     finder = LineFinder(text)

@@ -229,10 +229,15 @@ def _walk(node: ast.AST) -> list[ast.AST]:
 
 
 def _literal(node: ast.AST) -> object:
-    """A scalar literal, or a tuple for a list/tuple of scalar literals (``report_to=["wandb"]``)."""
+    """A scalar literal, or a tuple for a list/tuple of scalar literals (``report_to=["wandb"]``)
+    or for the literals a conditional chooses between (``"wandb" if use_wandb else "none"``)."""
     if isinstance(node, (ast.List, ast.Tuple)):
         items = tuple(_scalar(e) for e in node.elts)
         return items if all(i is not None for i in items) else None
+    if isinstance(node, ast.IfExp):
+        choices = [b for b in (node.body, node.orelse) if not (isinstance(b, ast.Constant) and b.value is None)]
+        values = tuple(_scalar(b) for b in choices)
+        return values if values and all(v is not None for v in values) else None
     return _scalar(node)
 
 

@@ -92,6 +92,33 @@ def test_github_traps(make_repo, step, signal):
     assert "deploy.ci_present" in present(ev)
 
 
+ECS_STARTER = """on:
+  push:
+    branches: [main]
+env:
+  AWS_REGION: {region}
+  ECR_REPOSITORY: {repo}
+  ECS_SERVICE: MY_ECS_SERVICE
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: aws-actions/amazon-ecs-deploy-task-definition@v1
+        with:
+          service: ${{{{ env.ECS_SERVICE }}}}
+"""
+
+
+@pytest.mark.parametrize("region, repo, deploys", [
+    ("MY_AWS_REGION", "MY_ECR_REPOSITORY", False),   # the starter workflow copied in, never filled in
+    ("eu-west-1", "churn-api", True),               # filled in (one setting left as it was)
+])
+def test_an_unfilled_starter_workflow_deploys_nothing(make_repo, region, repo, deploys):
+    ev = present(run_detector(CIDetector, make_repo({".github/workflows/aws.yml": ECS_STARTER.format(region=region, repo=repo)})))
+    assert "deploy.ci_present" in ev
+    assert ("deploy.cd" in ev) is deploys
+
+
 @pytest.mark.parametrize("script, scans", [
     ("scripts/secret_scan.sh", True),        # a scan for secrets written by the project
     ("scripts/security-scan.sh", True),
