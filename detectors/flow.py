@@ -370,6 +370,10 @@ class Project:
                 continue
             path = self.import_target(module, alias)
             other = self.module(path) if path and path != module.path else None
+            if other is not None and not other.functions.get(attr):
+                # a package re-exporting the name from one of its modules (``from .workflow import x``)
+                again = self.import_target(other, attr)
+                other = self.module(again) if again and again not in (path, module.path) else other
             if other is not None and other.functions.get(attr):
                 return other, other.lookup(attr)
         return module, module.lookup(name)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from detectors.flow import Module, Project, callee, dotted, own_nodes, source, words
 from scanner.parsing.python import walk
@@ -71,7 +71,7 @@ class Gate:
     test: str
     registry: bool
     form: str
-    """nested, early exit, branch task, or abort."""
+    """nested, early exit, checked (a gating helper that raises), branch task, or abort."""
     more: tuple[tuple[str, int], ...] = ()
 
 
@@ -98,6 +98,8 @@ def mutation(node: ast.Call, promoters: dict[str, bool], helpers: bool = False) 
         return True
     if name == "register" and _REGISTER_KWARGS & {k.arg for k in node.keywords}:
         return True
+    if name == "create_or_update" and words(dotted(node.func).rpartition(".")[0]) & {"model", "models"}:
+        return True  # Azure ML v2: ``ml_client.models.create_or_update(model)`` registers a version
     return False if name and _DEPLOY_CALL.match(name) else None
 
 
@@ -221,7 +223,8 @@ def gated_calls(project: Project, module: Module, promoters: dict[str, bool],
             for field in ("body", "orelse", "finalbody"):
                 stmts = getattr(block, field, None)
                 if isinstance(stmts, list):
-                    found += _early_exit(module.path, stmts, promoters, verdicts)
+                    found += _early_exit(module.path, stmts, promoters, verdicts,
+                                         lambda stmt: _gating_call(project, module, stmt))
     return min(found, key=lambda g: g.line) if found else None
 
 
@@ -236,9 +239,33 @@ def _guarded(path: str, node: ast.If, promoters: dict[str, bool], tasks: frozens
     return out
 
 
-def _early_exit(path: str, stmts: list[ast.stmt], promoters: dict[str, bool], verdicts: set[str]) -> list[Gate]:
+def _gating_call(project: Project, module: Module, stmt: ast.stmt) -> bool:
+    """``ensure_promotable_decision(decision)``: a call, as a statement, to a project function
+    named for the gate that raises or exits when its condition fails."""
+    if not isinstance(stmt, ast.Expr) or not isinstance(stmt.value, ast.Call):
+        return False
+    name = callee(stmt.value)
+    if not name or not _GATE_WORD.search(name):
+        return False
+    owner = dotted(stmt.value.func).rpartition(".")[0].split(".")[-1] or None
+    _, fns = project.resolve(module, name, owner)
+    # a return only leaves the helper: the caller goes on; a raise or an exit stops it
+    return any(isinstance(n, ast.If) and _raises(n.body) for fn in fns[:3] for n in own_nodes(fn.node))
+
+
+def _raises(body: list[ast.stmt]) -> bool:
+    return any(isinstance(s, ast.Raise) or isinstance(s, ast.Call) and callee(s) in _ABORTS
+               for stmt in body for s in [stmt, *own_nodes(stmt)])
+
+
+def _early_exit(path: str, stmts: list[ast.stmt], promoters: dict[str, bool], verdicts: set[str],
+                gating: Callable[[ast.stmt], bool] = lambda stmt: False) -> list[Gate]:
     out = []
     for i, stmt in enumerate(stmts):
+        if gating(stmt):
+            out += [Gate(path, call.lineno, str(callee(call)), source(stmt.value), kind, "checked",
+                         ((path, stmt.lineno),)) for call, kind in _mutations(stmts[i + 1:], promoters)]
+            continue
         # an early exit on a string (``if alias not in {"champion", ...}: raise``) checks arguments
         if isinstance(stmt, ast.If) and _is_gate(stmt.test, verdicts, strings=False) and _stops(stmt.body):
             test = source(stmt.test)

@@ -331,6 +331,8 @@ def _gate_summary(gate: Gate, promoters: dict[str, bool]) -> str:
                                    if registry and words(n) & {"register", "registry"})[:2]) or "a later step"
         return (f"evaluation stops the run unless {gate.test} ({gate.path}:{gate.line}) before the model is "
                 f"registered or deployed ({helpers})")
+    if gate.form == "checked":
+        return f"{gate.call} runs only past an evaluation gate that raises when it fails ({gate.test}) in {gate.path}"
     if gate.form == "early exit":
         return f"{gate.call} runs only past an evaluation gate that leaves early (if {gate.test}: leave) in {gate.path}"
     return f"{gate.call} runs only behind an evaluation gate (if {gate.test}) in {gate.path}"

@@ -200,3 +200,43 @@ def test_early_exit_summary_names_the_verdict(make_repo):
     ev = next(e for e in run_detector(TrackingDetector, root) if e.signal == GATES)
     assert "set_registered_model_alias" in ev.summary and "blocked" in ev.summary
     assert [loc.line for loc in ev.locations] == [9, 7]
+
+
+RELEASE_WORKFLOW = """\
+def ensure_promotable_decision(decision):
+    status = str(decision.get("status", "")).lower()
+    if status != "promote":
+        raise ValueError(f"Promotion decision is {status}")
+"""
+RELEASE_REGISTRY = """\
+from azure.ai.ml.entities import Model
+
+
+def register_promoted_model(ml_client, path, name):
+    return ml_client.models.create_or_update(Model(path=path, name=name))
+"""
+RELEASE_SCRIPT = """\
+from src.azureml import register_promoted_model
+from src.release import ensure_promotable_decision
+
+
+def main(ml_client, decision, path):
+    ensure_promotable_decision(decision)
+    registered = register_promoted_model(ml_client, path, "churn")
+    return registered
+"""
+
+
+@pytest.mark.parametrize("workflow, expected", [
+    # a helper named for the gate that raises when the decision does not allow the release
+    (RELEASE_WORKFLOW, {GATES, PROMOTION}),
+    # the same helper that only logs the decision, or returns from itself, gates nothing
+    (RELEASE_WORKFLOW.replace('raise ValueError(f"Promotion decision is {status}")', 'print(status)'), set()),
+    (RELEASE_WORKFLOW.replace('raise ValueError(f"Promotion decision is {status}")', 'return None'), set()),
+])
+def test_a_gating_helper_that_raises_guards_the_registration(make_repo, workflow, expected):
+    files = {"src/release/__init__.py": "from .workflow import ensure_promotable_decision\n",
+             "src/release/workflow.py": workflow,
+             "src/azureml/__init__.py": "from .registry import register_promoted_model\n",
+             "src/azureml/registry.py": RELEASE_REGISTRY, "run_release.py": RELEASE_SCRIPT}
+    assert signals(make_repo, files) == expected
