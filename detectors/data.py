@@ -42,9 +42,11 @@ DATA_DIRS = frozenset({"data", "datasets", "dataset", "raw", "processed", "inter
 _MODEL_FILE = re.compile(r"model|weight|checkpoint|ckpt|encoder|scaler|vectori[sz]er|tokeni[sz]er|"
                          r"pipeline|classifier|regressor|estimator|clf", re.I)
 _BINARY_MODEL_EXT = (".pkl", ".pickle", ".h5", ".hdf5")
-#: compressed archives and IDX arrays (MNIST-style ``*-ubyte``) hold datasets only in a data folder;
-#: elsewhere they are releases, fonts or build inputs.
-_DATA_DIR_ONLY_EXT = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", "-ubyte")
+#: compressed archives, IDX arrays (MNIST-style ``*-ubyte``), images and audio hold datasets only
+#: in a data folder; elsewhere they are releases, figures, fonts or build inputs.
+_DATA_DIR_ONLY_EXT = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", "-ubyte",
+                      # images and audio: a dataset in a data folder, a figure or a sound elsewhere
+                      ".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".wav", ".flac", ".mp3")
 #: extensions that hold a table as often as anything else (UCI ``.data``, ``.dat``, ``.txt``):
 #: a dataset when the content is one, rows of the same number of delimited fields.
 _MAYBE_TABLE_EXT = (".data", ".dat", ".txt", ".tab")

@@ -102,6 +102,9 @@ def tool_signals(make_repo, files):
     ({"nested/train.parquet": b"PAR1" + b"\x01" * 20_000}, True),
     ({"training_pipeline/data/train/cifar10_train.tfrecord": b"\x08\x00" + b"\x01" * 20_000}, True),
     ({"training_pipeline/data/train/tiny.tfrecord": b"\x08\x00\x01"}, False),  # a sample record
+    # images in a data folder are a dataset; a figure of the documentation is not
+    ({"data/classification/train/cat/cat_0.jpg": b"\xff\xd8\xff" + b"\x01" * 30_000}, True),
+    ({"docs/images/architecture.png": b"\x89PNG" + b"\x01" * 30_000}, False),
     ({"data/items.json": '{"x": "' + "y" * 20_000 + '"}'}, True),
     ({"data/reviews.csv": SMALL_CSV}, False),                       # a tiny lookup table
     ({"package.json": '{"x": "' + "y" * 20_000 + '"}'}, False),     # config JSON outside data folders
