@@ -135,8 +135,9 @@ class DeploymentDetector(Detector):
       ``.mar``/``config.properties``; Triton ``config.pbtxt``; ``mlflow models serve``-style
       commands; batch scoring jobs: a script that loads a model, scores data with it and writes
       the predictions out (``detectors.batch_scoring``), run by a Dockerfile ``CMD``/``ENTRYPOINT``,
-      a Kubernetes Job or CronJob, or a crontab entry (a scoring script that nothing runs is
-      declared only; an evaluation that writes metrics writes no predictions). Framework calls
+      a Kubernetes Job or CronJob, a crontab entry, or an Airflow task's command (a scoring
+      script that nothing runs is declared only; an evaluation that writes metrics writes no
+      predictions). Framework calls
       (BentoML, Ray Serve, SageMaker/Vertex/AzureML endpoints) come from the tool catalogue.
     - ``deploy.iac``: Terraform blocks, Kubernetes manifests (apiVersion + kind + metadata),
       Helm charts, Kustomize, CloudFormation/SAM, CDK, Bicep, Pulumi, Serverless.
@@ -538,6 +539,32 @@ def _job_commands(ctx: ScanContext, files: list[str],
     for path, line, doc in manifests:
         if doc.get("kind") in ("Job", "CronJob") and isinstance(doc.get("spec"), dict):
             yield f"Kubernetes {doc['kind']} {path}", path, line, container_commands(doc["spec"])
+    yield from _dag_task_commands(ctx)
+
+
+#: Airflow operators that run a command, and the arguments that hold it.
+_COMMAND_OPERATORS = {"BashOperator": ("bash_command",), "SSHOperator": ("command",), "DockerOperator": ("command",),
+                      "KubernetesPodOperator": ("cmds", "arguments")}
+
+
+def _dag_task_commands(ctx: ScanContext) -> Iterator[tuple[str, str, int | None, list[str]]]:
+    """The commands an orchestrator's tasks run (``BashOperator(bash_command="python score.py")``)."""
+    for path, facts in ctx.python_files(notebooks=False):
+        if is_test_path(path) or not facts.imports_any(("airflow",)):
+            continue
+        for call in facts.calls:
+            keys = _COMMAND_OPERATORS.get(call.name.rsplit(".", 1)[-1])
+            if not keys:
+                continue
+            words = [v for k in keys for v in _strings(call.kwarg(k))]
+            if words:
+                yield f"Airflow task {call.name.rsplit('.', 1)[-1]} in {path}", path, call.line, [" ".join(words)]
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, tuple) else []
 
 
 def _app_line(facts: PyFacts) -> int | None:

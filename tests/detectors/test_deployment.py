@@ -534,6 +534,11 @@ def test_batch_scoring_job_run_by_a_dockerfile(make_repo):
     # shell form, by its base name
     ({"jobs/Dockerfile": "FROM python:3.11-slim\nWORKDIR /srv\nCOPY jobs/ .\nRUN pip install joblib pandas sqlalchemy\n"
                          "ENTRYPOINT python -u score_applications.py\n"}, "jobs/Dockerfile ENTRYPOINT", 5),
+    # a task of an orchestrator's DAG
+    ({"dags/score_dag.py": "from airflow import DAG\nfrom airflow.operators.bash import BashOperator\n\n"
+                           "with DAG('score', schedule='@daily') as dag:\n"
+                           "    BashOperator(task_id='score', bash_command='python jobs/score_applications.py')\n"},
+     "Airflow task BashOperator in dags/score_dag.py", 5),
 ])
 def test_batch_scoring_job_run_by_a_job_or_a_schedule(make_repo, runner, where, line):
     ev = serving(run_detector(DeploymentDetector, make_repo({"jobs/score_applications.py": CREDIT_SCORING, **runner})))
