@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from detectors.batch_scoring import Scoring, batch_scoring
 from detectors.dockerfile import INSTRUCTION, image_commands, uncommented
-from detectors.flow import callee, module_index, project
+from detectors.flow import callee, dotted, module_index, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
 from detectors.scheduling.iac import command_scripts, container_commands, cron_entries, is_cron_file
 from detectors.shapes import dicts
@@ -219,7 +219,7 @@ class DeploymentDetector(Detector):
                 runners.setdefault(script, (what, path, line))
         for path, ((line, call), found) in scripts.items():
             does = f"loads a model ({call}), scores data and writes predictions ({', '.join(found.writes)})"
-            runner = runners.get(path)
+            runner = runners.get(path) or _serverless_handler(ctx, path)
             if runner is None:
                 yield self.evidence("deploy.serving", f"batch scoring script: {path} {does}; nothing runs it as a job",
                                     ctx.location(path, line), tier=Tier.DECLARED, subject=f"batch:{path}", script=path,
@@ -540,6 +540,21 @@ def _job_commands(ctx: ScanContext, files: list[str],
         if doc.get("kind") in ("Job", "CronJob") and isinstance(doc.get("spec"), dict):
             yield f"Kubernetes {doc['kind']} {path}", path, line, container_commands(doc["spec"])
     yield from _dag_task_commands(ctx)
+
+
+def _serverless_handler(ctx: ScanContext, path: str) -> tuple[str, str, int | None] | None:
+    """A serverless function's entry point in the module (``def handler(event, context)`` of AWS
+    Lambda and Cloud Functions, a ``functions_framework`` function): the cloud runs the module."""
+    tree = ctx.tree(path) if path.endswith(".py") else None
+    for node in tree.body if tree is not None else ():
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        params = [a.arg for a in node.args.args]
+        decorated = any(dotted(d.func if isinstance(d, ast.Call) else d).startswith("functions_framework")
+                        for d in node.decorator_list)
+        if params[-2:] == ["event", "context"] or decorated:
+            return f"the serverless function {node.name} ({path})", path, node.lineno
+    return None
 
 
 #: Airflow operators that run a command, and the arguments that hold it.

@@ -549,6 +549,35 @@ def test_batch_scoring_job_run_by_a_job_or_a_schedule(make_repo, runner, where, 
                                                                  (next(iter(runner)), line)]
 
 
+SERVERLESS_SCORING = """\
+import pandas as pd
+import xgboost as xgb
+
+
+def predict(df):
+    booster = xgb.Booster()
+    booster.load_model("/tmp/model.xgb")
+    return booster.predict(xgb.DMatrix(df))
+
+
+def {name}({params}):
+    df = pd.read_csv("/tmp/future.csv")
+    df["prediction"] = predict(df)
+    df.to_csv("/tmp/prediction.csv")
+"""
+
+
+@pytest.mark.parametrize("name, params, runs", [
+    ("endpoint", "event, context", True),          # a Cloud Function / Lambda entry point
+    ("lambda_handler", "event, context", True),
+    ("main", "", False),                           # a script nothing runs
+])
+def test_batch_scoring_in_a_serverless_function(make_repo, name, params, runs):
+    ev = serving(run_detector(DeploymentDetector, make_repo({"function/main.py": SERVERLESS_SCORING.format(
+        name=name, params=params)})))
+    assert len(ev) == 1 and ev[0].counts is runs
+
+
 def scoring_script(body: str) -> str:
     """A scoring script: the model is loaded on line 10, ``body`` scores and writes (indented by 4)."""
     return ('"""Batch predictions for the fraud team."""\nimport csv\nimport io\nimport json\n\nimport boto3\n'
