@@ -17,7 +17,7 @@ from typing import Iterator
 from detectors.catalogue import match_calls, tools_for
 from detectors.data import call_tail, code_files, is_test_path
 from detectors.deployment import is_dockerfile
-from detectors.dockerfile import image_commands
+from detectors.dockerfile import build_commands, image_commands
 from detectors.experiment_configs import (Finding, command_texts, dvc_params_files, dvc_tracked, hydra_sweeps,
                                          wandb_sweeps)
 from detectors.flow import project, words
@@ -91,7 +91,8 @@ class TrackingDetector(Detector):
       loads configs), or run configuration decoded from JSON handed to the training code. Hydra/OmegaConf/gin come from the catalogue.
     * ``tracking.reproducible_env``: lockfiles, fully pinned requirement/pyproject/conda files of
       an ML environment (a pinned docs-only toolchain does not count), training images (a
-      Dockerfile that trains, or that a compose stack builds for its training service).
+      Dockerfile that trains, or that a compose stack builds for its training service) built on
+      a versioned ML framework image or with pinned installs.
     * ``tracking.registry_promotion``: a registry alias/stage change or registration (directly or
       through a project helper) that only runs behind an evaluation gate (an ``if`` comparing a
       metric or testing an acceptance flag, an early exit on an evaluation's verdict, a policy
@@ -208,10 +209,13 @@ class TrackingDetector(Detector):
             # a training image fixes the environment a model is trained in
             if is_dockerfile(path) and not is_template_path(path) and not is_test_path(path):
                 text = ctx.text(path) or ""
-                if _TRAINING.search(path) or any(_TRAINING.search(cmd) for _, _, cmd in image_commands(text)):
+                trains = _TRAINING.search(path) or any(_TRAINING.search(cmd) for _, _, cmd in image_commands(text))
+                if trains and _installs_pinned(ctx, path, text):
                     yield self.evidence("tracking.reproducible_env", f"training image built from {path}",
                                         ctx.location(path, 1), subject=path, kind="training image")
         for dockerfile, compose, service in _compose_training_images(ctx):
+            if not _installs_pinned(ctx, dockerfile, ctx.text(dockerfile) or ""):
+                continue
             yield self.evidence("tracking.reproducible_env",
                                 f"training image built from {dockerfile} (service '{service}' of {compose})",
                                 ctx.location(dockerfile, 1), ctx.location(compose), subject=dockerfile,
@@ -338,6 +342,40 @@ def _gate_summary(gate: Gate, promoters: dict[str, bool]) -> str:
     return f"{gate.call} runs only behind an evaluation gate (if {gate.test}) in {gate.path}"
 
     # -- tracker logs committed ------------------------------------------------------------------
+
+
+_PIP_INSTALL = re.compile(r"\bpip3?\s+install\s+([^;&|]*)")
+#: a base image of an ML framework at a version (``FROM tensorflow/tfx:1.9.1``, ``nvcr.io/nvidia/pytorch:22.07-py3``).
+_ML_BASE_IMAGE = re.compile(r"(?im)^\s*FROM\s+\S*(tensorflow|pytorch|tfx|nvidia|huggingface|cuda|rapidsai|jupyter/\S*-notebook)"
+                            r"\S*:\S*\d")
+
+
+def _installs_pinned(ctx: ScanContext, path: str, text: str) -> bool:
+    """An image's environment is fixed: it starts from a versioned ML framework image (TensorFlow,
+    PyTorch, TFX, NVIDIA, Hugging Face), or its ``pip install`` lines fix their versions (named
+    packages pinned, requirement files mostly pinned). Unpinned installs on a bare Python image
+    rebuild a different environment each time."""
+    if _ML_BASE_IMAGE.search(text):
+        return True
+    pinned_share = {}
+    for req in requirements(ctx):
+        pinned_share.setdefault(req.path, []).append(req.pinned)
+    folder = posixpath.dirname(path)
+    for _, command in build_commands(text):
+        for m in _PIP_INSTALL.finditer(command):
+            words = m.group(1).split()
+            for i, word in enumerate(words):
+                if word in ("-r", "--requirement", "-c", "--constraint") and i + 1 < len(words):
+                    name = words[i + 1]
+                    found = next((pinned_share[p] for p in (posixpath.normpath(posixpath.join(folder, name)), name)
+                                  if p in pinned_share), None)
+                    if found is not None and sum(found) < PINNED_SHARE * len(found):
+                        return False
+                elif not word.startswith(("-", ".", "/", "$")) and "==" not in word and "/" not in word \
+                        and not word.endswith((".whl", ".tar.gz", ".zip")) \
+                        and words[i - 1:i] not in (["-r"], ["--requirement"], ["-c"], ["--constraint"]):
+                    return False  # a package installed at whatever version is newest
+    return True
 
 
 _COMPOSE_FILE = re.compile(r"(^|/)(docker-)?compose[\w.-]*\.ya?ml$", re.I)

@@ -260,6 +260,18 @@ MODEL_REQS = "mlflow==2.9.2\nnumpy==1.26.4\npandas==2.1.4\nscikit-learn==1.3.2\n
                   "'pandas==1.4.2', 'scikit-learn==1.1.1', 'scipy==1.8.1'])\n"}, True),
     ({"setup.py": "from setuptools import setup\nsetup(name='lib', install_requires=['numpy>=1.20', "
                   "'pandas>=1.3', 'scikit-learn>=1.0', 'scipy'])\n"}, False),
+    # a training image whose installs float rebuilds a different environment each time
+    ({"docker/train.Dockerfile": "FROM python:3.11-slim\nRUN pip install --no-cache-dir mlflow xgboost==2.0.3\n"
+                                 "CMD [\"python\", \"train.py\"]\n"}, False),
+    ({"worker/requirements.txt": "scikit-learn>=1.3\npandas>=2.0\nnumpy>=1.24\n",
+      "worker/Dockerfile": "FROM python:3.10-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+                           "CMD [\"python\", \"-m\", \"app.train\"]\n"}, False),
+    ({"docker/train.Dockerfile": "FROM python:3.11-slim\nRUN pip install --no-cache-dir mlflow==2.9.2 xgboost==2.0.3\n"
+                                 "CMD [\"python\", \"train.py\"]\n"}, True),
+    # a versioned ML framework image fixes the libraries that matter, whatever is added on top
+    ({"training_pipeline/requirements.txt": "kfp\nkeras-tuner\n",
+      "training_pipeline/Dockerfile": "FROM tensorflow/tfx:1.9.1\nCOPY ./ ./\nRUN pip install -r requirements.txt\n"
+                                      "CMD [\"python\", \"train.py\"]\n"}, True),
     # an image a compose stack builds for its training service
     ({"docker/image/Dockerfile": "FROM python:3.9.15-slim\nCOPY ./src ./src\nRUN pip install ./src\n",
       "docker-compose.yml": "services:\n  train:\n    build:\n      context: .\n      dockerfile: docker/image/Dockerfile\n"
