@@ -9,7 +9,7 @@ from detectors.monitoring.alerting import alert_rules, notification_on_condition
 from detectors.monitoring.dashboards import dashboard_provider, grafana_dashboard, monitoring_app
 from detectors.monitoring.drift import data_profile, statistical_drift
 from detectors.flow import project
-from detectors.monitoring.feedback import feedback_store, ground_truth_join
+from detectors.monitoring.feedback import feedback_store, ground_truth_join, monitored_performance
 from detectors.monitoring.findings import Findings
 from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
 from detectors.monitoring.instrumentation import (evaluation_report, logging_setup, monitoring_report,
@@ -41,6 +41,7 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (SCHEDULED, "orchestrator-schedule", code_schedule),
     (RETRAIN, "retrain-on-monitoring", retraining_on_monitoring),
     (FEEDBACK, "ground-truth-join", ground_truth_join),
+    (FEEDBACK, "monitored-performance", monitored_performance),
 )
 #: cheap text triggers: a YAML/JSON file is parsed only when one of these appears in it.
 # ``datasourceUid``: Grafana's file-provisioned alert rules (``groups: - rules: - condition: C``)

@@ -32,8 +32,9 @@ class MonitoringDetector(Detector):
     - ``monitoring.retrain_trigger``: a function that starts training on a monitoring result.
     - ``monitoring.performance_feedback``: predictions joined with ground truth to compute metrics:
       a frame merge in monitoring code, or a feedback store of the project's own (predictions
-      kept by id, labels arriving later through an endpoint or a function, joined by SQL, merge or
-      lookup by id, and scored where the join is read).
+      kept by id, labels arriving later through an endpoint, a function or an SQL insert, joined
+      by SQL, merge or lookup by id, and scored where the join is read), or Evidently's
+      classification/regression quality report in a monitoring module.
 
     Tests, unrendered templates and vendored folders never count.
     """

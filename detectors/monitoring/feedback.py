@@ -8,7 +8,7 @@ import re
 from typing import Iterator
 
 from detectors.flow import Function, Module, Project, callee, expression_names, own_nodes, source, words
-from detectors.monitoring.source import Hit, Source
+from detectors.monitoring.source import MONITORING_PATH, Hit, Source
 from scanner.parsing.python import walk
 
 _TRUTH = re.compile(r"ground_?truth|(?<![a-z])gt(?![a-z])|actuals|feedback|delayed_label|true_label")
@@ -26,6 +26,22 @@ def ground_truth_join(src: Source) -> Hit | None:
     if not (_PRODUCTION.search(src.path.lower()) or src.mentions(_PRODUCTION)):
         return None
     return Hit(src.path, join.line, "predictions joined with ground truth to compute metrics")
+
+
+#: Evidently's model-quality reports: predictions scored against the actual target.
+_EVIDENTLY_PERFORMANCE = (r"evidently\.[\w.]*(Classification|Regression)\w*(Preset|Tab|Section|Metric)\w*",)
+
+
+def monitored_performance(src: Source) -> Hit | None:
+    """A monitoring job that measures the model against the actual target with Evidently's
+    classification or regression quality report (not a training run's evaluation)."""
+    # a module kept as monitoring (its path says so): Evidently's words alone would make any
+    # evaluation with it look like monitoring
+    if not src.facts.imports_any(("evidently",)) or not MONITORING_PATH.search(src.path):
+        return None
+    call = src.call(*_EVIDENTLY_PERFORMANCE)
+    return Hit(src.path, call.line, f"model quality against the actual target monitored ({call.name.rsplit('.', 1)[-1]})") \
+        if call else None
 
 
 # -- a feedback store: predictions kept by id, labels attached later, joined and scored ------------

@@ -17,7 +17,7 @@ from scanner.scope import is_test_path
 #: it is mostly Keras' ``EarlyStopping(monitor="val_loss")`` keyword in training code.
 MONITORING = re.compile(r"drift|monitor(ing|s)|_monitor|monitor_|nannyml|evidently|whylogs|"
                         r"alibi_detect|frouros|ground_?truth")
-_MONITORING_PATH = re.compile(r"monitor|drift", re.I)
+MONITORING_PATH = re.compile(r"monitor|drift", re.I)
 #: monitoring named in free text: config values, job commands, deployment names.
 MONITORING_TEXT = re.compile(r"drift|monitor|nannyml|evidently|whylogs|ground.?truth", re.I)
 
@@ -82,7 +82,7 @@ class Source:
     @property
     def monitoring(self) -> bool:
         """Code about production monitoring, by its path or its identifiers."""
-        return bool(_MONITORING_PATH.search(self.path)) or self.mentions(MONITORING)
+        return bool(MONITORING_PATH.search(self.path)) or self.mentions(MONITORING)
 
     def call(self, *patterns: str, kwargs: tuple[str, ...] = ()) -> Call | None:
         """First call whose resolved name ends with one of ``patterns`` (regexes).

@@ -301,6 +301,11 @@ POSITIVE = [
     ("training run's metrics report", {"model/train.py": (
         "import json\nauc, f1 = fit()\nmetrics = {'auc': auc, 'f1': f1}\n"
         "with open('model/artifacts/metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")}, LOGGING),
+    ("evidently model quality in a monitoring job", {"monitoring/batch_monitoring.py": (
+        "from evidently.model_profile import Profile\n"
+        "from evidently.model_profile.sections import ClassificationPerformanceProfileSection\n\n"
+        "def run(ref, cur):\n    profile = Profile(sections=[ClassificationPerformanceProfileSection()])\n"
+        "    profile.calculate(ref, cur)\n")}, FEEDBACK),
     ("fastapi middleware", {"serving/app.py": FASTAPI_MIDDLEWARE}, INSTRUMENTATION),
     ("asgi middleware", {"serving/logging_middleware.py": ASGI_MIDDLEWARE}, INSTRUMENTATION),
     ("ks test in monitoring", {"src/monitoring/drift.py": KS_DRIFT}, DRIFT),
@@ -394,6 +399,10 @@ def test_detects(make_repo, files, signal):
 
 TRAPS = [
     ("logging only in tests", {"tests/test_app.py": "import logging\nlogging.basicConfig()\n"}, LOGGING),
+    ("evidently model quality in a training evaluation", {"src/train.py": (
+        "from evidently.report import Report\nfrom evidently.metric_preset import ClassificationPreset\n\n"
+        "def evaluate(test):\n    report = Report(metrics=[ClassificationPreset()])\n    report.run(current_data=test)\n")},
+     FEEDBACK),
     ("training script saving its settings", {"train.py": (
         "import json\nwith open('run.json', 'w') as f:\n    json.dump({'lr': 0.1, 'epochs': 3}, f)\n")}, LOGGING),
     ("prediction log outside a service", {"src/batch.py": (
