@@ -54,6 +54,8 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (DEPLOY, r"^anyscale services? (\S+ )*(rollout|deploy)\b"),
     (DEPLOY, r"^(fly|flyctl) deploy\b|^heroku (container:release|deploy|releases)\b|^git push (\S+ )*heroku\b|^(railway up|vercel (\S+ )*--prod|modal deploy|bentoml deploy|truss push|mlem deployment run|mlflow (deployments create|sagemaker deploy|models build-docker)|seldon|caprover deploy|dokku)\b"),
     (DOCS_DEPLOY, r"^(mkdocs gh-deploy|ghp-import|mike deploy|sphinx-build|mkdocs build|jupyter-book build|netlify deploy|firebase deploy --only hosting)\b"),
+    # API reference generators that write a static site (they have no config file to find)
+    (DOCS_DEPLOY, r"^(pdoc3? .*(-o|--output-dir(ectory)?|--html)\b|pydoc-markdown\b|portray (as_html|on_github_pages)\b|quarto (render|publish)\b|mdbook build\b)"),
     (SECURITY, r"^(bandit|pip-audit|safety (check|scan)|trivy|grype|snyk|gitleaks|trufflehog|semgrep|detect-secrets(-hook)? scan|osv-scanner|checkov|tfsec|kics|docker scout|govulncheck|cargo audit|dependency-check|horusec|codeql)\b"),
     (SECURITY, r"^(npm|pnpm|yarn) audit\b"),
     (SECURITY, r"^ruff (check )?.*--(extend-)?select[ =]\S*\b(S|ALL)\b"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from detectors.collaboration.repo import RepoFiles
+from detectors.ci import read_ci
+from detectors.ci.classify import DOCS_DEPLOY
+from detectors.collaboration.repo import MAX_LOCATIONS, RepoFiles
 from detectors.collaboration.signals import DOCS_SITE
 from scanner.model import Evidence
 
@@ -26,6 +28,9 @@ _DOCS_FILES = (
 _JUPYTER_BOOK_CONFIG = re.compile(r"(?:^|/)_config\.ya?ml$", re.I)
 #: what every generator's config file name ends with (a cheap test before the patterns).
 _SUFFIXES = (".yml", ".yaml", ".toml", "conf.py", "js", "ts")
+#: a command that builds a documentation site (a CI docs job also counts when it only publishes
+#: pages, so the build command is what tells documentation from any other static site).
+_BUILD = re.compile(r"\b(mkdocs|mike|sphinx-build|jupyter-book|pdoc3?|pydoc-markdown|portray|quarto|mdbook)\b", re.I)
 _ANY_DOCS_FILE = re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in _DOCS_FILES) + "|" + _JUPYTER_BOOK_CONFIG.pattern,
                             re.I)
 
@@ -35,6 +40,27 @@ def _folder(path: str) -> str:
 
 
 def docs_site_evidence(repo: RepoFiles) -> Iterator[Evidence]:
+    """The first documentation generator configured in the repository, else a site CI builds."""
+    found = False
+    for ev in _configured(repo):
+        found = True
+        yield ev
+    if not found:
+        yield from _built_by_ci(repo)
+
+
+def _built_by_ci(repo: RepoFiles) -> Iterator[Evidence]:
+    """A generator without a config file of its own (pdoc, pydoc-markdown) run by a CI job."""
+    for finding in read_ci(repo.ctx).ci_findings:
+        if DOCS_DEPLOY in finding.kinds and not finding.job.neutered and _BUILD.search(finding.text):
+            places = list(dict.fromkeys(finding.chain or ((finding.path, finding.line),)))
+            yield repo.detector.evidence(
+                DOCS_SITE, f"documentation site built by {finding.job.system}: {finding.text[:100]} ({finding.where})",
+                *[repo.ctx.location(p, n) for p, n in places[:MAX_LOCATIONS]], subject=f"ci:{finding.job.file}")
+            return
+
+
+def _configured(repo: RepoFiles) -> Iterator[Evidence]:
     """The first documentation generator, in catalogue order, configured in the repository."""
     # a Jupyter Book table of contents counts only next to the book's _config.yml
     # one pass over the files with every generator's name, then each generator over the few found

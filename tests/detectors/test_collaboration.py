@@ -329,6 +329,27 @@ def test_docs_site(make_repo, files, expected):
     assert verdict(files, DOCS_SITE, make_repo) == expected
 
 
+def _pages_workflow(build: str, job_if: str = "") -> str:
+    return ("on:\n  release:\n    types: [published]\njobs:\n  pages:\n    runs-on: ubuntu-latest\n" + job_if +
+            "    steps:\n      - uses: actions/checkout@v4\n      - run: " + build + "\n"
+            "      - uses: actions/upload-pages-artifact@v3\n        with:\n          path: docs/\n"
+            "      - uses: actions/deploy-pages@v4\n")
+
+
+@check([
+    ({".github/workflows/cd.yml": _pages_workflow("uv run pdoc --output-directory=docs src/pkg")}, "present", "pdoc-in-ci"),
+    ({".github/workflows/cd.yml": _pages_workflow("make docs"),
+      "Makefile": "docs:\n\tpydoc-markdown > docs/api.md\n"}, "present", "generator-through-make"),
+    # traps: a pages job that publishes a web app, a disabled docs job, pdoc only as a dependency
+    ({".github/workflows/cd.yml": _pages_workflow("npm run build")}, "absent", "pages-of-a-web-app"),
+    ({".github/workflows/cd.yml": _pages_workflow("pdoc -o docs src/pkg", "    if: false\n")}, "absent",
+     "disabled-docs-job"),
+    ({"requirements-dev.txt": "pdoc==14.4\n", "src/pkg/__init__.py": ""}, "absent", "pdoc-as-dependency"),
+])
+def test_docs_site_built_by_ci_without_a_config_file(make_repo, files, expected):
+    assert verdict(files, DOCS_SITE, make_repo) == expected
+
+
 @check([
     ({"Makefile": ".PHONY: test\ntest:\n\tpytest -q\n"}, "present", "makefile"),
     ({"justfile": "test:\n    pytest -q\n"}, "present", "justfile"),
