@@ -16,8 +16,8 @@ from typing import Iterator
 
 from detectors.catalogue import match_calls, tools_for
 from detectors.data import call_tail, code_files, is_test_path
-from detectors.deployment import is_dockerfile
-from detectors.dockerfile import build_commands, image_commands
+from detectors.deployment import dockerfile_purpose, is_dockerfile
+from detectors.dockerfile import build_commands, image_commands, uncommented
 from detectors.experiment_configs import (Finding, command_texts, dvc_params_files, dvc_tracked, hydra_sweeps,
                                          wandb_sweeps)
 from detectors.flow import project, words
@@ -210,9 +210,10 @@ class TrackingDetector(Detector):
             if is_dockerfile(path) and not is_template_path(path) and not is_test_path(path):
                 text = ctx.text(path) or ""
                 trains = _TRAINING.search(path) or any(_TRAINING.search(cmd) for _, _, cmd in image_commands(text))
-                if trains and _installs_pinned(ctx, path, text):
-                    yield self.evidence("tracking.reproducible_env", f"training image built from {path}",
-                                        ctx.location(path, 1), subject=path, kind="training image")
+                kind = "training image" if trains else "environment image" if _environment_image(path, text) else ""
+                if kind and _installs_pinned(ctx, path, text):
+                    yield self.evidence("tracking.reproducible_env", f"{kind} built from {path}",
+                                        ctx.location(path, 1), subject=path, kind=kind)
         for dockerfile, compose, service in _compose_training_images(ctx):
             if not _installs_pinned(ctx, dockerfile, ctx.text(dockerfile) or ""):
                 continue
@@ -346,8 +347,20 @@ def _gate_summary(gate: Gate, promoters: dict[str, bool]) -> str:
 
 _PIP_INSTALL = re.compile(r"\bpip3?\s+install\s+([^;&|]*)")
 #: a base image of an ML framework at a version (``FROM tensorflow/tfx:1.9.1``, ``nvcr.io/nvidia/pytorch:22.07-py3``).
-_ML_BASE_IMAGE = re.compile(r"(?im)^\s*FROM\s+\S*(tensorflow|pytorch|tfx|nvidia|huggingface|cuda|rapidsai|jupyter/\S*-notebook)"
-                            r"\S*:\S*\d")
+#: A bare CUDA image (``nvidia/cuda:11.8``) fixes the toolkit, not the framework installed on it.
+_ML_BASE_IMAGE = re.compile(r"(?im)^\s*FROM\s+\S*(tensorflow|pytorch|tfx|nvidia/(?!cuda\b)|huggingface|rapidsai|"
+                            r"jupyter/\S*-notebook)\S*:\S*\d")
+#: what a serving or notebook image exposes or starts; an ML framework image without any of them
+#: is the environment the project's scripts are run in (``docker run img python train.py``).
+_SERVES = re.compile(r"(?im)^\s*EXPOSE\b|^\s*(CMD|ENTRYPOINT)\b.*\b(uvicorn|gunicorn|flask|streamlit|gradio|serve|"
+                     r"server|app|api|jupyter|lab|notebook|bentoml|torchserve|tritonserver|mlflow|nginx|node|npm)\b")
+
+
+def _environment_image(path: str, text: str) -> bool:
+    """An image on a versioned ML framework base that neither serves nor starts a notebook: the
+    environment a research repository's training scripts are run in."""
+    code = uncommented(text)
+    return bool(_ML_BASE_IMAGE.search(code)) and not _SERVES.search(code) and dockerfile_purpose(text, path) is None
 
 
 def _installs_pinned(ctx: ScanContext, path: str, text: str) -> bool:

@@ -282,6 +282,16 @@ MODEL_REQS = "mlflow==2.9.2\nnumpy==1.26.4\npandas==2.1.4\nscikit-learn==1.3.2\n
     ({"Dockerfile": "FROM python:3.12\nRUN pip install .\n",
       "docker-compose.yml": "services:\n  api:\n    build: .\n    command: uvicorn app:app\n"}, False),
     ({"docker-compose.yml": "services:\n  train:\n    build: ./trainer\n"}, False),
+    # a research repository's image on a versioned framework base: the environment its scripts run in
+    ({"Dockerfile": "FROM nvcr.io/nvidia/pytorch:20.12-py3\nRUN pip install imageio-ffmpeg==0.4.3\n"
+                    "WORKDIR /workspace\nENTRYPOINT [\"/entry.sh\"]\n"}, True),
+    # ... but not one that serves or starts a notebook, nor a bare CUDA image with floating installs
+    ({"Dockerfile": "FROM pytorch/pytorch:2.3.0-cuda12.1-cudnn8-runtime\nCOPY . /app\nEXPOSE 8000\n"
+                    "CMD [\"python\", \"main.py\"]\n"}, False),
+    ({"Dockerfile": "FROM tensorflow/tensorflow:2.15.0-jupyter\nCOPY . /tf\nCMD [\"jupyter\", \"lab\"]\n"}, False),
+    ({"requirements.txt": "torch\ntransformers>=4.28\npeft\n",
+      "Dockerfile": "FROM nvidia/cuda:11.8.0-devel-ubuntu22.04\nCOPY requirements.txt .\n"
+                    "RUN pip install -r requirements.txt\nCOPY . .\nENTRYPOINT [\"python3\"]\n"}, False),
     # a serving image or a dev container is not the training environment
     ({"Dockerfile": "FROM python:3.12\nCOPY . /app\nCMD [\"uvicorn\", \"app:app\"]\n"}, False),
     ({"docs/training.md": "```dockerfile\nFROM python\nCMD python train.py\n```\n"}, False),
