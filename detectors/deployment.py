@@ -76,6 +76,9 @@ _TF_BLOCK = re.compile(r'^\s*(resource|module)\s+"', re.M)
 #: where CloudFormation templates live (read only these: most YAML is something else).
 _CFN_PATH = re.compile(r"^(?=.*(cloudformation|(^|[/_.-])cfn([/_.-]|$)|template[^/]*$)).*\.(ya?ml|json|template)$")
 _CFN = re.compile(r"AWSTemplateFormatVersion|Type:\s*['\"]?AWS::|\"Type\"\s*:\s*\"AWS::")
+#: an Azure Resource Manager template declares its schema at the top (read only that far).
+_ARM = re.compile(r'"\$schema"\s*:\s*"https?://schema\.management\.azure\.com/schemas/[^"]*deploymentTemplate\.json')
+_ARM_HEAD = 2048
 _IAC_FILES = {"chart.yaml": "Helm chart", "kustomization.yaml": "Kustomize", "kustomization.yml": "Kustomize",
               "pulumi.yaml": "Pulumi", "cdk.json": "AWS CDK", "serverless.yml": "Serverless Framework",
               "serverless.yaml": "Serverless Framework", "skaffold.yaml": "Skaffold", "helmfile.yaml": "Helmfile"}
@@ -140,7 +143,8 @@ class DeploymentDetector(Detector):
       predictions). Framework calls
       (BentoML, Ray Serve, SageMaker/Vertex/AzureML endpoints) come from the tool catalogue.
     - ``deploy.iac``: Terraform blocks, Kubernetes manifests (apiVersion + kind + metadata),
-      Helm charts, Kustomize, CloudFormation/SAM, CDK, Bicep, Pulumi, Serverless.
+      Helm charts, Kustomize, CloudFormation/SAM, CDK, Bicep, Azure Resource Manager templates, Pulumi,
+      Serverless.
     - ``deploy.tests``: test files that define test functions or test classes.
     - ``deploy.progressive``: Argo Rollouts / Flagger resources, weighted traffic splits
       (Istio, KServe canaryTrafficPercent, SageMaker variant weights, Azure ML / Vertex AI / Cloud
@@ -292,6 +296,9 @@ class DeploymentDetector(Detector):
                 kind = _IAC_FILES[base]
             elif _CFN_PATH.search(low) and _CFN.search(ctx.text(path) or ""):
                 kind = "CloudFormation"
+            elif low.endswith(".json") and ctx.repo is not None and ctx.repo.size(path) < MAX_YAML_BYTES \
+                    and _ARM.search((ctx.text(path) or "")[:_ARM_HEAD]):
+                kind = "Azure Resource Manager template"
             if kind:
                 found.setdefault(kind, []).append((path, None))
         for path, line, doc in manifests:

@@ -91,6 +91,14 @@ def test_serving_frameworks_from_catalogue(make_repo, files, present_expected):
     assert ("deploy.serving" in present(ev)) is present_expected
 
 
+ARM_TEMPLATE = """{
+    "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+    "contentVersion": "1.0.0.0",
+    "resources": [{"type": "Microsoft.Databricks/workspaces", "apiVersion": "2018-04-01", "name": "ws"}]
+}
+"""
+
+
 @pytest.mark.parametrize("files", [
     {"infra/main.tf": "resource \"google_cloud_run_service\" \"api\" {\n  name = \"api\"\n}\n"},
     {"k8s/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec: {}\n"},
@@ -100,6 +108,7 @@ def test_serving_frameworks_from_catalogue(make_repo, files, present_expected):
     {"cloudformation/stack.yaml": "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n"},
     {"deploy/cfn-sagemaker-endpoint.yml": "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n"},
     {"argo/nightly.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata:\n  name: n\nspec: {}\n"},
+    {"deployment/arm/workspace.json": ARM_TEMPLATE},
 ])
 def test_iac_present(make_repo, files):
     assert "deploy.iac" in present(run_detector(DeploymentDetector, make_repo(files)))
@@ -117,6 +126,8 @@ def test_iac_present(make_repo, files):
                                       "  generateName: train-\n  annotations: {pipelines.kubeflow.org/kfp_sdk_version: 1.8.22}\n"
                                       "spec:\n  entrypoint: train\n"},
     {".cfnlintrc.yaml": "templates:\n  - templates/*.yaml\n"},
+    # an ARM parameters file sets values for a template that is not in the repository
+    {"deployment/arm/workspace.parameters.json": ARM_TEMPLATE.replace("deploymentTemplate", "deploymentParameters")},
 ])
 def test_iac_traps(make_repo, files):
     assert "deploy.iac" not in present(run_detector(DeploymentDetector, make_repo(files)))
