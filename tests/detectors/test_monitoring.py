@@ -571,6 +571,13 @@ CATALOGUE_POSITIVE = [
     ("sentry", {"api/main.py": (
         "import sentry_sdk\nfrom fastapi import FastAPI\nsentry_sdk.init(dsn=DSN, traces_sample_rate=0.1)\n"
         "app = FastAPI()\n")}, INSTRUMENTATION),
+    ("application insights via opencensus", {"monitoring/app_logger.py": (
+        "import logging\nfrom opencensus.ext.azure.log_exporter import AzureLogHandler\n"
+        "logger = logging.getLogger(__name__)\nlogger.addHandler(AzureLogHandler(connection_string=cs))\n")},
+     INSTRUMENTATION),
+    ("azure monitor opentelemetry", {"api/main.py": (
+        "from azure.monitor.opentelemetry import configure_azure_monitor\nconfigure_azure_monitor()\n")},
+     INSTRUMENTATION),
     ("evidently report", {"monitor.py": (
         "from evidently import Report\nfrom evidently.presets import DataDriftPreset\n"
         "report = Report([DataDriftPreset()])\nreport.run(cur, ref)\n")}, DRIFT),
@@ -602,6 +609,8 @@ CATALOGUE_DECLARED = [
     ("instrumentator only declared", {"pyproject.toml": (
         '[project]\nname = "x"\ndependencies = ["prometheus-fastapi-instrumentator>=7"]\n')}, INSTRUMENTATION),
     ("agent instruction file", {".claude/agents/ml-engineer.md": "Use Evidently, NannyML and Prometheus.\n"}, DRIFT),
+    ("application insights only in requirements", {"requirements.txt": "opencensus-ext-azure==1.1.9\n",
+                                                   "src/a.py": "x = 1\n"}, INSTRUMENTATION),
     ("sentry only captured by hand, never set up", {"api/errors.py": (
         "import sentry_sdk\nsentry_sdk.capture_message('x')\n")}, INSTRUMENTATION),
     ("influxdb client that only queries", {"report.py": (
