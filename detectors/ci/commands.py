@@ -54,6 +54,20 @@ _WRAPPERS: dict[str, tuple[tuple[tuple[str, ...], ...], set[str]]] = {
 }
 #: wrappers that fetch the tool they run, possibly pinned to a version.
 _FETCHERS = frozenset({"uvx", "pipx", "npx", "bunx", "uv"})
+#: container runners: ``docker compose run [options] SERVICE COMMAND`` runs COMMAND in the
+#: service's container (the sub-commands that do, after ``compose`` and its global options).
+_CONTAINERS = frozenset({"docker", "podman", "nerdctl", "docker-compose", "podman-compose"})
+_CONTAINER_RUN = (("run",), ("exec",), ("container", "run"))
+_CONTAINER_VALUED = {
+    "-e", "--env", "--env-file", "-v", "--volume", "-p", "--publish", "--name", "-w", "--workdir", "-u", "--user",
+    "--network", "--net", "--entrypoint", "--gpus", "--mount", "--shm-size", "--platform", "-l", "--label",
+    "--cpus", "-m", "--memory", "--ipc", "--runtime", "--add-host", "--hostname", "-h", "--pull", "--ulimit",
+    "--device", "--cap-add", "--security-opt", "--log-driver", "-f", "--file", "--project-name", "--profile",
+    "--index", "--env-from-file", "--tmpfs"}
+#: a command run in a container is followed only when it is plainly a program: an image's own
+#: arguments (``aquasec/trivy image app``) are read as the image's tool, not as a command.
+_CONTAINER_PROGRAM = re.compile(r"^(python[\d.]*|pytest|bash|sh|make|dvc|mlflow|uv|poetry|pip3?|dbt|kedro|zenml|"
+                                r"airflow|prefect|jupyter|papermill|torchrun|accelerate|Rscript)$|/|\.(py|sh)$")
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,18 @@ def _peel(head: str, words: list[str]) -> list[str] | None:
     return rest
 
 
+def _in_container(head: str, words: list[str]) -> list[str] | None:
+    """The program ``docker compose run ... SERVICE python train.py`` runs, or None."""
+    rest = words[1:]
+    if head.endswith("-compose") or rest[:1] == ["compose"]:
+        rest = _drop_options(rest[0 if head.endswith("-compose") else 1:], _CONTAINER_VALUED)
+    sub = next((s for s in _CONTAINER_RUN if tuple(rest[:len(s)]) == s), None)
+    if sub is None:
+        return None
+    program = _drop_options(rest[len(sub):], _CONTAINER_VALUED)[1:]  # past the service or image
+    return program if program and _CONTAINER_PROGRAM.search(program[0]) else None
+
+
 def unwrap(words: list[str]) -> list[str]:
     """Drop env assignments and runner wrappers: ``FOO=1 uv run pytest`` -> ``pytest``."""
     for _ in range(6):
@@ -130,6 +156,12 @@ def unwrap(words: list[str]) -> list[str]:
         head = words[0].rsplit("/", 1)[-1].lower()
         if head in _SHELL_KEYWORDS:
             words = words[1:]
+            continue
+        if head in _CONTAINERS:
+            inside = _in_container(head, words)
+            if inside is None:
+                return words
+            words = inside
             continue
         if head not in _WRAPPERS:
             return words

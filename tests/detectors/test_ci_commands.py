@@ -37,6 +37,15 @@ def gha(command: str) -> dict[str, str]:
     ("env FOO=1 pytest -x", [("pytest -x", False)]),
     ("pytest 2>&1 | tee log.txt", [("pytest 2>&1", False), ("tee log.txt", False)]),
     ("python serve.py &", [("python serve.py", False)]),
+    # a program run in a container of the compose stack or of an image
+    ("docker compose -f ci.yml run --rm -e PYTHONPATH=/app trainer python -m training.train",
+     [("python -m training.train", False)]),
+    ("docker-compose exec -T api pytest -q", [("pytest -q", False)]),
+    ("docker run --rm --gpus all -v $PWD:/w img:1.0 ./scripts/train.sh", [("./scripts/train.sh", False)]),
+    # an image's own arguments, or a container started with its default command, stay as written
+    ("docker run --rm aquasec/trivy:0.50 image app", [("docker run --rm aquasec/trivy:0.50 image app", False)]),
+    ("docker compose run -d api", [("docker compose run -d api", False)]),
+    ("docker compose up -d --build", [("docker compose up -d --build", False)]),
 ])
 def test_commands_are_cut_and_unwrapped(script, expected):
     assert [(c.text, c.neutered) for c in commands(script)] == expected
@@ -58,6 +67,8 @@ def test_commands_are_cut_and_unwrapped(script, expected):
     ("make lint || true; pytest", "deploy.ci_tests"),
     ("CUDA_VISIBLE_DEVICES=0 WANDB_MODE=offline python train.py", "deploy.ci_training"),
     ("timeout 3600 python -m pkg.train", "deploy.ci_training"),
+    ("docker compose run --rm trainer python train.py", "deploy.ci_training"),
+    ("docker run --rm -v $(pwd):/app app:ci python -m pytest tests", "deploy.ci_tests"),
 ])
 def test_shell_forms_reach_the_tool(make_repo, command, signal):
     scripts = {"train.py": "", "scripts/evaluate.py": ""}  # what the steps run is in the repository
@@ -73,6 +84,7 @@ def test_shell_forms_reach_the_tool(make_repo, command, signal):
     ("python -m pip install pytest ruff", "deploy.ci_tests"),
     ("pipx run cowsay pytest", "deploy.ci_tests"),
     ("RUN=$(python train.py) || true", "deploy.ci_training"),
+    ("docker compose run --rm trainer echo python train.py", "deploy.ci_training"),
 ])
 def test_shell_traps_do_not_count(make_repo, command, signal):
     assert signal not in present(run_detector(CIDetector, make_repo(gha(command))))
