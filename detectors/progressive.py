@@ -34,7 +34,20 @@ _RELEASE_WORDS = frozenset({"serving", "serve", "deploy", "deployment", "release
 
 
 def _predicts(fn: Function) -> bool:
-    return any(words(c) & _PREDICT for c in fn.calls)
+    """Calls a model's predict, or is itself the prediction route (which may post to a model server)."""
+    return bool(words(fn.node.name) & _PREDICT) or any(words(c) & _PREDICT for c in fn.calls)
+
+
+def _assigned(nodes: list[ast.AST]) -> set[str]:
+    return {t.id for stmt in nodes for node in walk(stmt) if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Name)}
+
+
+def _overrides(fn: Function, node: ast.If) -> bool:
+    """An ``if`` without ``else`` that re-points a default set before it (``url = PRIMARY`` then
+    ``if draw: url = CANARY``) branches between models as surely as an ``if``/``else``."""
+    before = [stmt for stmt in own_nodes(fn.node) if isinstance(stmt, ast.Assign) and stmt.lineno < node.lineno]
+    return bool(_assigned(node.body) & _assigned(before))
 
 
 def _model_words(nodes: list[ast.AST]) -> bool:
@@ -75,7 +88,8 @@ def traffic_splits(project: Project) -> Iterator[Finding]:
             if not _predicts(fn):
                 continue
             for node in own_nodes(fn.node):
-                if isinstance(node, ast.If) and node.orelse and _model_words(node.body) and _model_words(node.orelse):
+                if isinstance(node, ast.If) and _model_words(node.body) and (
+                        _model_words(node.orelse) if node.orelse else _overrides(fn, node)):
                     how = _draw(node.test)
                     if how:
                         yield Finding(f"{fn.qualname} routes requests between models by a {how} "

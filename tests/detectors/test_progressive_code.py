@@ -50,6 +50,23 @@ def predict(x: list[float]):
     return {"y": model.predict([x]).tolist()}
 """
 
+OVERRIDE_SPLIT = """\
+import random
+import requests
+from fastapi import FastAPI
+
+app = FastAPI()
+
+@app.post("/predict")
+async def predict(req: dict):
+    route = "primary"
+    url = SERVING_URL_PRIMARY
+    if CANARY_ENABLED and random.randint(1, 100) <= CANARY_PERCENT:
+        route = "canary"
+        url = SERVING_URL_CANARY
+    return requests.post(url, json={"instances": req["x"]}, timeout=5).json()
+"""
+
 SHADOW_TASK = """\
 import asyncio
 from fastapi import FastAPI
@@ -99,6 +116,7 @@ def progressive(make_repo, files):
     {"serving/app.py": RANDOM_SPLIT},
     {"serving/app.py": HASH_SPLIT},
     {"serving/app.py": WEIGHTED},
+    {"serving/app.py": OVERRIDE_SPLIT},
     {"serving/app.py": SHADOW_TASK},
     {"serving/app.py": SHADOW_LOGGED},
     {"gateway/activation.py": ROLLBACK},
@@ -116,6 +134,9 @@ def test_progressive_in_code(make_repo, files):
         'return {"model": "candidate", "y": candidate_model.predict([payload["x"]])[0]}\n    else:\n'
         '        return {"model": "stable", "y": stable_model.predict([payload["x"]])[0]}',
         'log.info(payload)\n    return {"y": stable_model.predict([payload["x"]])[0]}')},
+    # a draw that overrides nothing set before it (a sampled request is logged as the canary's)
+    {"serving/app.py": OVERRIDE_SPLIT.replace('    route = "primary"\n    url = SERVING_URL_PRIMARY\n', "")
+     .replace("        url = SERVING_URL_CANARY\n", "        log.info(route)\n").replace("requests.post(url", "requests.post(URL")},
     # an ensemble answers with both models
     {"serving/app.py": SHADOW_LOGGED.replace("    log_comparison(answer, shadow_answer)\n",
                                              "    answer = (answer + shadow_answer) / 2\n")},
