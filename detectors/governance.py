@@ -9,9 +9,11 @@ history belong to the CI and history detectors.
 """
 from __future__ import annotations
 
+import ast
 import re
 from typing import Iterable, Iterator
 
+from detectors.data import code_files
 from detectors.shapes import dicts, get_in
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
@@ -92,6 +94,32 @@ def sections(text: str) -> list[tuple[str, int, str]]:
     return out
 
 
+#: a model card file named in code (``reports / "model_card.md"``).
+_CARD_LITERAL = re.compile(r"(?:^|/)model[-_ ]?card[\w.\-]*\.(md|markdown|html|json|ya?ml)$", re.I)
+_WRITES = frozenset({"write", "write_text", "writelines", "dump", "to_json", "save", "log_text", "log_dict"})
+
+
+def generated_cards(ctx: ScanContext) -> Iterator[tuple[str, int, str]]:
+    """(path, line, function) of project functions that write a model card file whose text
+    holds a limitations section and metrics, and that project code calls."""
+    called = {c.name.rsplit(".", 1)[-1] for _, facts in code_files(ctx) for c in facts.calls}
+    for path, facts in code_files(ctx):
+        text = ctx.text(path) or ""
+        if "card" not in text.lower() or not re.search(r"model[-_ ]?card", text, re.I):
+            continue
+        tree = ctx.tree(path)
+        for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))) if tree else ():
+            strings = [n.value for n in ast.walk(fn) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+            writes = any(isinstance(n, ast.Call) and isinstance(n.func, (ast.Attribute, ast.Name)) and
+                         (n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id) in _WRITES
+                         for n in ast.walk(fn))
+            content = " ".join(strings)
+            if writes and fn.name in called and any(_CARD_LITERAL.search(v) for v in strings) \
+                    and _LIMITS.search(content) and (_METRIC_HEADING.search(content) or _METRIC_NAME.search(content)):
+                yield path, fn.lineno, fn.name
+                return
+
+
 def metric_values(text: str) -> int | None:
     """Line of a reported metric: a metric name with a number within the next few lines."""
     lines = text.splitlines()
@@ -125,8 +153,9 @@ class GovernanceDetector(Detector):
     - ``governance.license``: LICENSE/LICENCE/COPYING (or a REUSE ``LICENSES/`` folder) at the
       root, in ``.github``/``docs``; a licence only named in README or package metadata, or a
       licence file only in a subfolder, is declared.
-    - ``governance.model_card``: a model card file that is not a template, or a README whose
-      sections document limitations, data or intended use, and reported metric values.
+    - ``governance.model_card``: a model card file that is not a template, a README whose
+      sections document limitations, data or intended use, and reported metric values, or a
+      project function that writes a model card file with limitations and metrics and is called.
     - ``governance.codeowners``: CODEOWNERS (root, ``.github``, ``docs``, ``.gitlab``) with a rule.
     - ``governance.security_policy``: SECURITY.md (root, ``.github``, ``docs``) with content.
     - ``governance.dependency_updates``: dependabot ``updates`` entries, Renovate config files or
@@ -193,6 +222,11 @@ class GovernanceDetector(Detector):
                 elif (line := readme_model_card(text)) is not None:
                     yield self.evidence(MODEL_CARD, f"{path} documents the model: limitations, data/use and metrics",
                                         ctx.location(path, line), subject=path, kind="readme")
+
+        for path, line, function in generated_cards(ctx):
+            yield self.evidence(MODEL_CARD, f"{function} in {path} writes a model card (limitations and metrics) "
+                                "for each model it is called for", ctx.location(path, line), subject=f"generated:{path}",
+                                kind="generated")
 
     def _card_file(self, ctx: ScanContext, path: str, what: str) -> Evidence:
         """A model card document: configured, or declared while it is still a template."""

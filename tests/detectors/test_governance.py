@@ -86,6 +86,20 @@ Secrets come from the environment; rotate them before exposing the platform to a
 
 CHANGELOG_TEXT = "# Changelog\n\n## [1.2.0] - 2024-05-01\n### Added\n- drift report\n\n## [1.1.0] - 2024-03-01\n"
 
+CARD_WRITER = """\
+from pathlib import Path
+
+
+def generate_model_card(metrics: dict, out: Path) -> Path:
+    path = out / "model_card.md"
+    lines = ["# Model Card\\n", "## Metrics (test)\\n"]
+    lines += [f"- {k}: {v}\\n" for k, v in metrics.items()]
+    lines.append("## Limitations\\n- Trained on synthetic data only.\\n")
+    path.write_text("".join(lines))
+    return path
+"""
+CARD_CALLER = "from pkg.model_card import generate_model_card\n\ndef main(m, out):\n    generate_model_card(m, out)\n"
+
 POSITIVE = [
     ("LICENSE", {"LICENSE": MIT}, LICENSE),
     ("LICENSE.md", {"LICENSE.md": MIT}, LICENSE),
@@ -95,6 +109,8 @@ POSITIVE = [
     ("README model documentation", {"README.md": README_WITH_CARD}, MODEL_CARD),
     ("model hub card", {"README.md": "---\nlibrary_name: sklearn\npipeline_tag: tabular-classification\n---\n"
                                      + MODEL_CARD_TEXT}, MODEL_CARD),
+    ("model card written by training code", {"pkg/model_card.py": CARD_WRITER, "pkg/train.py": CARD_CALLER},
+     MODEL_CARD),
     ("codeowners in .github", {".github/CODEOWNERS": "# owners\n* @org/ml-team\n/src/ @alice\n"}, CODEOWNERS),
     ("codeowners at root", {"CODEOWNERS": "*.py alice@example.org\n"}, CODEOWNERS),
     ("security policy", {"SECURITY.md": "# Security\n\nReport vulnerabilities privately to security@example.org.\n"},
@@ -135,6 +151,11 @@ TRAPS = [
     ("README without model documentation", {"README.md": README_PLAIN}, MODEL_CARD),
     ("README with limitations but no metrics", {"README.md": README_WITH_CARD.replace("792.37", "high")
                                                 .replace("690.49", "lower").replace("1,115", "many")},
+     MODEL_CARD),
+    ("model card writer nobody calls", {"pkg/model_card.py": CARD_WRITER}, MODEL_CARD),
+    ("model card writer without limitations", {"pkg/model_card.py": CARD_WRITER.replace("Limitations", "Notes"),
+                                               "pkg/train.py": CARD_CALLER}, MODEL_CARD),
+    ("model card writer in tests", {"tests/model_card.py": CARD_WRITER, "tests/test_card.py": CARD_CALLER},
      MODEL_CARD),
     ("codeowners without rules", {".github/CODEOWNERS": "# fill in owners\n"}, CODEOWNERS),
     ("codeowners in a source folder", {"src/CODEOWNERS": "* @alice\n"}, CODEOWNERS),
