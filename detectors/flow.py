@@ -365,7 +365,9 @@ class Project:
     def resolve(self, module: Module, name: str, owner: str | None = None) -> tuple[Module, list[Function]]:
         """Where a called name lives: ``owner.name`` with ``owner`` an imported project module, a
         function imported by that name, or else a function of ``module`` itself."""
-        for alias, attr in ((owner, name), (name, name)):
+        # ``from x import send as notify``: the call says notify, the module defines send
+        imported = module.imports[name][1].rsplit(".", 1)[-1] if name in module.imports else name
+        for alias, attr in ((owner, name), (name, imported)):
             if alias is None:
                 continue
             path = self.import_target(module, alias)

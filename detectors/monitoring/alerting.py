@@ -40,7 +40,7 @@ def notification_on_condition(project: Project) -> Hit | None:
     another place (``if data_drift_detected: notify_telegram.submit("Drift detected")``): the
     notification and the condition that sends it often live in different modules."""
     notifiers: dict[int, tuple[Module, Function]] = {}
-    for module in project.modules(*_NOTIFIER_HINTS):
+    for module in project.modules(*_NOTIFIER_HINTS, *(h.upper() for h in _NOTIFIER_HINTS)):  # SLACK_WEBHOOK_URL
         if not _WEBHOOK.search(" ".join(identifiers(module.tree))):
             continue
         for fn in module.all_functions():
@@ -50,7 +50,10 @@ def notification_on_condition(project: Project) -> Hit | None:
         return None
     names = sorted({fn.name for _, fn in notifiers.values()})
     for module in project.modules(*names, pattern=re.compile(_NOTIFY_CONTEXT.pattern, re.I)):
-        for call, why in _calls_on_condition(module, set(names)):
+        # the names the module calls them by, renamed on import included (``import send as notify``)
+        local = set(names) | {alias for alias, (_, target) in module.imports.items()
+                              if target.rsplit(".", 1)[-1] in names}
+        for call, why in _calls_on_condition(module, local):
             name = callee(call)
             owner = dotted(call.func).rpartition(".")[0].split(".")
             if name in _DEFERRED and owner[-1] in names:

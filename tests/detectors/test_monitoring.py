@@ -385,6 +385,12 @@ POSITIVE = [
     ("notifier given a drift message", {"tasks/notify.py": TELEGRAM_NOTIFIER, "flows/daily.py": (
         "from tasks.notify import notify_telegram\n\ndef run(report):\n"
         "    notify_telegram(f\"Data drift share {report['share']:.2f}\")\n")}, ALERTING),
+    ("webhook notifier renamed on import", {
+        "pipelines/notify.py": ("import os\nimport requests\n\nWEBHOOK_ENV_KEYS = ['SLACK_WEBHOOK_URL']\n\n"
+                                "def send(title, text):\n    url = os.getenv(WEBHOOK_ENV_KEYS[0])\n"
+                                "    return requests.post(url, json={'text': title + text}, timeout=5).ok\n"),
+        "drift/detect.py": ("from pipelines.notify import send as notify\n\ndef check(ks, limit):\n"
+                            "    if ks >= limit:\n        notify('Drift detected', f'KS {ks}')\n")}, ALERTING),
 ]
 
 
