@@ -7,6 +7,7 @@ import re
 from typing import Any, Iterator
 
 from detectors.batch_scoring import Scoring, batch_scoring
+from detectors.ci import read_ci
 from detectors.dockerfile import INSTRUCTION, image_commands, uncommented
 from detectors.flow import callee, dotted, module_index, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
@@ -547,6 +548,13 @@ def _job_commands(ctx: ScanContext, files: list[str],
         if doc.get("kind") in ("Job", "CronJob") and isinstance(doc.get("spec"), dict):
             yield f"Kubernetes {doc['kind']} {path}", path, line, container_commands(doc["spec"])
     yield from _dag_task_commands(ctx)
+    # an orchestrator's jobs (Databricks bundles, dbx, Jobs API definitions): what their tasks run
+    for pipeline in read_ci(ctx).pipelines:
+        if not pipeline.ci and not pipeline.error:
+            for job in pipeline.jobs:
+                for step in job.steps:
+                    if step.run:
+                        yield f"{pipeline.system} job '{job.name}' ({job.file})", job.file, step.line, [step.run]
 
 
 def _serverless_handler(ctx: ScanContext, path: str) -> tuple[str, str, int | None] | None:

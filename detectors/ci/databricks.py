@@ -20,6 +20,7 @@ from scanner.detector import ParseError, ScanContext
 
 SYSTEM = "Databricks Asset Bundles"
 DBX_SYSTEM = "Databricks dbx"
+JOBS_API_SYSTEM = "Databricks Jobs API"
 MAX_INCLUDED = 50
 _BUNDLE_ROOTS = ("databricks.yml", "databricks.yaml")
 _VARIABLE_PREFIX = re.compile(r"^(\$\{[^}]*\}/?)+")
@@ -47,6 +48,18 @@ def looks_like_dbx(doc: Any) -> bool:
             if "tasks" in job or any(key.endswith("_task") for key in job):
                 return True
     return False
+
+
+def job_settings(doc: Any) -> dict | None:
+    """The settings of a Jobs API job definition (``databricks jobs create --json-file``, or the
+    ``settings`` of what ``jobs get`` returns): a job with a cluster and a task."""
+    doc = as_dict(doc)
+    job = as_dict(doc.get("settings")) or doc
+    tasks = dicts(job.get("tasks")) or [job]
+    clusters = any(k in job for k in ("new_cluster", "existing_cluster_id", "job_clusters", "environments")) or any(
+        k in t for t in tasks for k in ("new_cluster", "existing_cluster_id", "job_cluster_key", "environment_key"))
+    runs = any(isinstance(v, dict) for t in tasks for k, v in t.items() if k.endswith("_task"))
+    return job if clusters and runs else None
 
 
 def _triggers(job: dict) -> frozenset[str]:
@@ -132,6 +145,34 @@ def parse_dbx(path: str, docs: list[Any], text: str) -> Pipeline:
         for job in dicts(as_dict(env).get("workflows")) + dicts(as_dict(env).get("jobs")):
             raw.setdefault(as_str(job.get("name"), "workflow"), job)
     return Pipeline(path, DBX_SYSTEM, tuple(_jobs(path, DBX_SYSTEM, raw.items(), finder)), ci=False)
+
+
+def parse_job_json(ctx: ScanContext, path: str) -> Pipeline | None:
+    """A Jobs API job definition in JSON (None when the file is not one). Notebooks are named by
+    their workspace path (``/Shared/project/train``): the repository file of that name stands for it."""
+    try:
+        job = job_settings(ctx.structured(path))
+    except ParseError:
+        return None
+    if job is None:
+        return None
+    name = as_str(job.get("name"), posixpath.basename(path))
+    [parsed] = _jobs(path, JOBS_API_SYSTEM, [(name, job)], LineFinder(ctx.text(path) or ""))
+    steps = tuple(Step(line=st.line, name=st.name, run=_in_repository(ctx, st.run), uses=st.uses) for st in parsed.steps)
+    return Pipeline(path, JOBS_API_SYSTEM, (Job(file=path, system=JOBS_API_SYSTEM, name=name, line=parsed.line,
+                                                triggers=parsed.triggers, steps=steps),), ci=False)
+
+
+def _in_repository(ctx: ScanContext, run: str) -> str:
+    """``python /Shared/project/train`` -> ``python notebooks/train.py`` when exactly one project
+    file has that name."""
+    words = run.split(" ", 2)
+    if len(words) < 2 or words[0] != "python" or not words[1].startswith("/"):
+        return run
+    stem = posixpath.basename(words[1])
+    names = (stem,) if stem.endswith((".py", ".ipynb")) else (f"{stem}.py", f"{stem}.ipynb")
+    found = [f for f in ctx.files() if posixpath.basename(f) in names]
+    return " ".join(["python", found[0], *words[2:]]) if len(found) == 1 else run
 
 
 def _read(ctx: ScanContext, path: str) -> Pipeline | None:

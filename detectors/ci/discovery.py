@@ -43,6 +43,7 @@ _NOT_THE_PROJECTS = re.compile(
     r"(^|/)(docs?|documentation|examples?|samples?|tutorials?|templates?|testdata|test_data|fixtures|__fixtures__)/",
     re.I)
 MAX_GITLAB_INCLUDES = 50
+MAX_JOB_JSON_BYTES = 256 * 1024
 
 
 def _template(path: str) -> bool:
@@ -125,6 +126,9 @@ def _one(ctx: ScanContext, path: str) -> list[Pipeline]:
         return terraform.pipelines(ctx, path)
     if low.endswith(".py"):
         return cdk.pipelines(ctx, path)
+    if low.endswith(".json"):
+        found = _job_json(ctx, path)
+        return [found] if found else []
     if not low.endswith((".yml", ".yaml")):
         return []
     if github.project_root(path) and _NOT_THE_PROJECTS.search(path):
@@ -137,6 +141,13 @@ def _one(ctx: ScanContext, path: str) -> list[Pipeline]:
         return [_yaml(ctx, path, databricks.SYSTEM, databricks.parse_bundle)]
     found = _by_shape(ctx, path)
     return [found] if found else []
+
+
+def _job_json(ctx: ScanContext, path: str) -> Pipeline | None:
+    """A Databricks Jobs API definition kept as JSON (read only when it names a task)."""
+    if _NOT_THE_PROJECTS.search(path) or ctx.repo is None or ctx.repo.size(path) > MAX_JOB_JSON_BYTES:
+        return None
+    return databricks.parse_job_json(ctx, path) if '_task"' in (ctx.text(path) or "") else None
 
 
 def pipelines(ctx: ScanContext) -> list[Pipeline]:

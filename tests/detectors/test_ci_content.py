@@ -380,6 +380,48 @@ def test_paused_databricks_schedule_is_not_a_schedule(make_repo):
     assert "monitoring.scheduled" not in present(scan(make_repo, {"resources/jobs.yml": paused}))
 
 
+JOBS_API_JOB = """{
+    "name": "nightly checks",
+    "new_cluster": {"spark_version": "14.3.x-scala2.12", "num_workers": 1},
+    "schedule": {"quartz_cron_expression": "0 0 5 * * ?", "timezone_id": "UTC"},
+    "notebook_task": {"notebook_path": "/Repos/team/project/check_drift"}
+}
+"""
+CHECK_DRIFT = ("# Databricks notebook source\nfrom evidently import Report\nfrom evidently.presets import DataDriftPreset\n"
+               "Report([DataDriftPreset()]).run(current, reference)\n")
+
+
+def _scheduled_monitoring(make_repo, files: dict[str, str]) -> list[str] | None:
+    """Where the scheduled monitoring evidence points, None when there is none."""
+    ev = scan(make_repo, files)
+    assert "deploy.ci_present" not in present(ev)
+    found = next((e for e in ev if e.signal == "monitoring.scheduled" and e.counts), None)
+    return [loc.path for loc in found.locations] if found else None
+
+
+def test_databricks_jobs_api_definition_is_read_as_an_orchestrator(make_repo):
+    # the workspace notebook is the repository file of that name, whose drift check runs on a schedule
+    places = _scheduled_monitoring(make_repo, {"deployment/databricks/nightly_job.json": JOBS_API_JOB,
+                                               "monitoring/check_drift.py": CHECK_DRIFT})
+    assert places == ["deployment/databricks/nightly_job.json", "monitoring/check_drift.py"]
+
+
+def test_databricks_jobs_api_notebook_with_two_candidates_is_not_assumed(make_repo):
+    places = _scheduled_monitoring(make_repo, {"deployment/databricks/nightly_job.json": JOBS_API_JOB,
+                                               "monitoring/check_drift.py": CHECK_DRIFT, "old/check_drift.py": ""})
+    assert places == ["deployment/databricks/nightly_job.json"]
+
+
+@pytest.mark.parametrize("files", [
+    # JSON naming a task that is no Databricks job (no cluster), and a job kept with examples
+    {"labels/nightly.json": JOBS_API_JOB.replace('"new_cluster"', '"labels"')},
+    {"examples/nightly_job.json": JOBS_API_JOB},
+    {"deployment/nightly_job.json": JOBS_API_JOB.replace('"timezone_id": "UTC"', '"pause_status": "PAUSED"')},
+])
+def test_databricks_jobs_api_traps(make_repo, files):
+    assert _scheduled_monitoring(make_repo, {**files, "monitoring/check_drift.py": CHECK_DRIFT}) is None
+
+
 DBX = """environments:
   default:
     workflows:

@@ -1,6 +1,8 @@
 """Deployment detector: containers, serving, infrastructure as code, tests, progressive delivery."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import declared, present, run_detector
 
@@ -550,6 +552,11 @@ def test_batch_scoring_job_run_by_a_dockerfile(make_repo):
                            "with DAG('score', schedule='@daily') as dag:\n"
                            "    BashOperator(task_id='score', bash_command='python jobs/score_applications.py')\n"},
      "Airflow task BashOperator in dags/score_dag.py", 5),
+    # a Databricks job defined for the Jobs API, naming the notebook by its workspace path
+    ({"deploy/databricks/scoring_job.json": json.dumps({
+        "name": "nightly scoring", "existing_cluster_id": "FILL_CLUSTER_ID",
+        "notebook_task": {"notebook_path": "/Repos/team/credit/score_applications"}}, indent=4)},
+     "Databricks Jobs API job 'nightly scoring' (deploy/databricks/scoring_job.json)", 2),
 ])
 def test_batch_scoring_job_run_by_a_job_or_a_schedule(make_repo, runner, where, line):
     ev = serving(run_detector(DeploymentDetector, make_repo({"jobs/score_applications.py": CREDIT_SCORING, **runner})))
