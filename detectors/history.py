@@ -64,7 +64,7 @@ _MODEL_VERSION_TAG = re.compile(r"^(?P<name>[A-Za-z0-9][\w.-]*)@v\d+\.\d+\.\d+\S
 def _identity_note(identities: int, people: int, nobody: list[str]) -> str:
     """Why a count of people is not one per (name, e-mail) identity, for a summary."""
     named = identities - len(nobody)
-    notes = [f"from {named} identities, merged by e-mail, name or login"] if named > people else []
+    notes = [f"from {named} identities, merged by e-mail, name, login or spelling"] if named > people else []
     if nobody:
         listed = ", ".join(nobody[:3]) + (f" (+{len(nobody) - 3} more)" if len(nobody) > 3 else "")
         notes.append(f"unconfigured {listed} " + ("not counted" if named else "counted as one person"))

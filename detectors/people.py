@@ -139,11 +139,69 @@ def count_people(identities: Iterable[tuple[str, str]]) -> list[str]:
         root = find(keys[0])
         for key in keys[1:]:
             parent[find(key)] = root
+    handles = {name_email: _handles(*name_email) for name_email in pairs}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for (name, keys), name_email in zip(keyed, pairs):
+        if keys:
+            groups.setdefault(find(_meeting(keys, name_keys)[0]), []).append(name_email)
+    roots = sorted(groups)
+    for i, a in enumerate(roots):
+        for b in roots[i + 1:]:
+            if find(a) != find(b) and _alike([handles[x] for x in groups[a]], [handles[x] for x in groups[b]]):
+                parent[find(b)] = find(a)
     spellings: dict[str, list[str]] = {}
     for name, keys in named:
         spellings.setdefault(find(keys[0]), []).append(name)
     people = [max(names, key=lambda n: (" " in n.strip(), len(n), n)) for names in spellings.values()]
     return sorted(people, key=str.lower)
+
+
+# -- one person's spellings ---------------------------------------------------------------------
+#: handles this long may differ by one typo and still be one person's (``bewaffnet``/``bewaffnete``).
+_TYPO_LENGTH = 7
+_CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def _handles(name: str, email: str) -> tuple[set[str], list[list[str]]]:
+    """(compact handles, name token lists) of one identity: its name and login without spaces or
+    trailing digits, and its name and login cut into words (spaces, CamelCase)."""
+    raw_login = ""
+    noreply = _GITHUB_NOREPLY.match(email.strip()) or _GITLAB_NOREPLY.match(email.strip())
+    if noreply:
+        raw_login = noreply.group(1)
+    elif _mailbox(email.lower()) and _login_key(email.lower().partition("@")[0]):
+        raw_login = email.partition("@")[0].split("+", 1)[0]
+    compact = {re.sub(r"\d+$", "", _normal_name(x).replace(" ", "")) for x in (name, raw_login)
+               if _normal_name(x) not in _PLACEHOLDER_NAMES}
+    words = [[w.lower() for w in _CAMEL.findall(unicodedata.normalize("NFKD", x).encode("ascii", "ignore").decode())
+              if not w.isdigit()] for x in (name, raw_login)]
+    return {c for c in compact if len(c) >= 5}, [w for w in words if len(w) >= 2]
+
+
+def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], list[list[str]]]]) -> bool:
+    """Two groups of identities are one person's spellings: a long handle one typo apart
+    (``bewaffbet``/``bewaffnet``), or a handle that is an initial and a surname of the other's
+    name (``VRabinin`` of ``Valery Rabinin``, ``aturov`` of the login ``AleksTurov``)."""
+    for left, right in ((a, b), (b, a)):
+        handles = {h for hs, _ in left for h in hs}
+        others = {h for hs, _ in right for h in hs}
+        if any(len(x) >= _TYPO_LENGTH and len(y) >= _TYPO_LENGTH and _one_edit(x, y) for x in handles for y in others):
+            return True
+        initials = {w[i][0] + w[i + 1] for _, names in right for w in names for i in range(len(w) - 1)
+                    if len(w[i + 1]) >= 4}
+        if handles & initials:
+            return True
+    return False
+
+
+def _one_edit(x: str, y: str) -> bool:
+    """``x`` and ``y`` are equal or one insertion, deletion or substitution apart."""
+    if abs(len(x) - len(y)) > 1:
+        return False
+    if len(x) > len(y):
+        x, y = y, x
+    i = next((k for k, (p, q) in enumerate(zip(x, y)) if p != q), len(x))
+    return x[i + 1:] == y[i + 1:] if len(x) == len(y) else x[i:] == y[i + 1:]
 
 
 def _meeting(keys: set[str], name_keys: set[str]) -> list[str]:

@@ -86,6 +86,14 @@ def only(evidence, signal):
     # a named author at a host-local address is a person (not merged on the address)
     ([ADA, ("Hayden", "hayden@Haydens-MacBook-Pro.local")], 2, True),
     ([("Alice", "ubuntu@ip-10-0-0-1"), ("Bob", "ubuntu@ip-10-0-0-1")], 2, True),
+    # one person's spellings: an initial and a surname, a login cut at its capitals, a typo
+    ([("VRabinin", "valery.r@gmail.com"), ("Valery Rabinin", "valery.rabinin@corp.example")], 1, False),
+    ([("Aleksei", "1190+AleksTurov@users.noreply.github.com"), ("aturov", "aturov@telecom.example")], 1, False),
+    ([("bewaffnet", "savinkov@gmail.com"), ("bewaffnete", "9191+bewaffnete@users.noreply.github.com")], 1, False),
+    # ... but not two people who share a surname, or short names a letter apart
+    ([("Alice Smith", "alice@corp.com"), ("Bob Smith", "bob@corp.com")], 2, True),
+    ([("Michael Brown", "mb@corp.com"), ("Michelle Brown", "mib@other.example")], 2, True),
+    ([("Anna", "anna@corp.com"), ("Anne", "anne@other.example")], 2, True),
 ])
 def test_contributors(tmp_path, authors, people, is_present):
     root = build(tmp_path / "r", [(n, e, f"change {i}") for i, (n, e) in enumerate(authors)])
@@ -257,7 +265,7 @@ def test_count_people_merges_transitively():
 
 @pytest.mark.parametrize("authors, summary, contributors, nobody", [
     ([ADA, ("Grace Hopper", "grace@navy.mil")], "2 human authors over 2 commits", ["Ada Lovelace", "Grace Hopper"], []),
-    (SLAVA, "1 human author over 3 commits (from 3 identities, merged by e-mail, name or login)",
+    (SLAVA, "1 human author over 3 commits (from 3 identities, merged by e-mail, name, login or spelling)",
      ["Kostrov Vyacheslav"], []),
     ([ADA, ("Grace Hopper", "grace@navy.mil"), ("root", "root@DESKTOP-X.localdomain")],
      "2 human authors over 3 commits (unconfigured root <root@DESKTOP-X.localdomain> not counted)",
