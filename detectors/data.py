@@ -251,6 +251,7 @@ class DataDetector(Detector):
             size = self._dataset_size(ctx, path, lfs)
             if size:
                 found.append((size, path))
+        yield from self._absent_data(ctx, lfs, bool(found))
         if not found:
             return
         found.sort(key=lambda item: (-item[0], item[1]))
@@ -262,21 +263,38 @@ class DataDetector(Detector):
             files=len(found), total_bytes=total,
         )
 
-    def _dataset_size(self, ctx: ScanContext, path: str, lfs: list[str]) -> int:
-        """Size of ``path`` when it is a committed dataset, else 0."""
+    def _absent_data(self, ctx: ScanContext, lfs: list[str], others: bool) -> Iterator[Evidence]:
+        """Dataset files the commit holds but the work tree lacks (a clone that leaves large files
+        out, or files deleted here): committed all the same, with their size when git knows it."""
+        absent = getattr(ctx.repo, "absent_tracked", None)
+        found = {path: size for path, size in (absent() if absent else {}).items()
+                 if self._dataset_path(path, lfs) and (size is None or _dataset_sized(path, size))}
+        if found:
+            unknown = [p for p, size in found.items() if size is None]
+            yield self.evidence(
+                "data.raw_data_committed",
+                f"{len(found)} dataset file(s) committed but not in this work tree"
+                + (f" ({len(unknown)} whose content this clone lacks, so their size is unknown)" if unknown else ""),
+                *[ctx.location(path) for path in sorted(found)[:10]], tier=Tier.CONFIGURED,
+                subject="absent", files=len(found), unknown_size=len(unknown), also_present=others)
+
+    def _dataset_path(self, path: str, lfs: list[str]) -> bool:
+        """``path`` is where a dataset is kept, by its name and folder (not an LFS pointer)."""
         low = path.lower()
-        if low.endswith(_MAYBE_TABLE_EXT) and not is_template_path(path):
-            return self._table_size(ctx, path)
         if not low.endswith(DATA_EXTENSIONS + _DATA_DIR_ONLY_EXT) or is_template_path(path):
-            return 0
+            return False
         parts = low.split("/")
         if low.endswith((".json",) + _DATA_DIR_ONLY_EXT) and not DATA_DIRS.intersection(parts[:-1]):
-            return 0
+            return False
         if low.endswith(_BINARY_MODEL_EXT + _DATA_DIR_ONLY_EXT) and _MODEL_FILE.search(parts[-1]):
-            return 0
-        if any(_glob_match(path, pattern) for pattern in lfs):
-            return 0
-        return _dataset_bytes(ctx, path)
+            return False
+        return not any(_glob_match(path, pattern) for pattern in lfs)
+
+    def _dataset_size(self, ctx: ScanContext, path: str, lfs: list[str]) -> int:
+        """Size of ``path`` when it is a committed dataset, else 0."""
+        if path.lower().endswith(_MAYBE_TABLE_EXT) and not is_template_path(path):
+            return self._table_size(ctx, path)
+        return _dataset_bytes(ctx, path) if self._dataset_path(path, lfs) else 0
 
     def _table_size(self, ctx: ScanContext, path: str) -> int:
         """Size of a ``.data``/``.dat``/``.txt`` file that holds a table of data, else 0."""
@@ -598,9 +616,14 @@ def _dataset_bytes(ctx: ScanContext, path: str) -> int:
         size = ctx.repo.size(path)
     except (OSError, SourceError):
         return 0
+    return size if _dataset_sized(path, size) else 0
+
+
+def _dataset_sized(path: str, size: int) -> bool:
+    """Large enough to be a dataset where it lies (a test or evaluation fixture may be larger)."""
     folders = path.lower().split("/")[:-1]
     fixtures = TEST_DIRS.intersection(folders) or EVAL_FIXTURE_DIRS.intersection(folders)
-    return 0 if size < MIN_DATA_BYTES or (fixtures and size < MAX_FIXTURE_BYTES) else size
+    return not (size < MIN_DATA_BYTES or (fixtures and size < MAX_FIXTURE_BYTES))
 
 
 def _is_table(text: str) -> bool:

@@ -106,6 +106,12 @@ class LocalRepo(RepoView):
         except git.GitCommandError as exc:
             raise SourceError(f"git {args[0]} failed: {exc.stderr.strip()[:300]}") from exc
 
+    def _git_or_empty(self, *args: str) -> str:
+        try:
+            return self._git_call(*args).strip()
+        except SourceError:
+            return ""
+
     def _describe(self) -> Target:
         name = self.root.name
         if self._git is None:
@@ -234,6 +240,29 @@ class LocalRepo(RepoView):
 
     def _read(self, path: str) -> bytes:
         return (self.root / path).read_bytes()
+
+    def absent_tracked(self) -> dict[str, int | None]:
+        """Files the commit holds that are not in the work tree (deleted here, or left out of a
+        clone that skips large files), with their committed size: None when this clone lacks
+        their content too."""
+        if self._git is None or self.target.commit is None:
+            return {}
+        out = self._git_call("ls-files", "-z", "--deleted", "--", self._prefix or ".")
+        n = len(self._prefix)
+        found: dict[str, int | None] = {}
+        # a partial clone would fetch a missing blob from its remote: never go on the network here
+        partial = bool(self._git_or_empty("config", "--get", "extensions.partialClone"))
+        for path in (p[n:] for p in out.split("\0") if p and p.startswith(self._prefix)):
+            if _excluded(path, self.excludes) or is_generated_output(path, True):
+                continue
+            if partial:
+                found[path] = None
+                continue
+            try:
+                found[path] = int(self._git_call("cat-file", "-s", f"HEAD:{self._prefix}{path}").strip())
+            except (SourceError, ValueError):
+                found[path] = None
+        return found
 
     # -- history ---------------------------------------------------------------------------
     def history(self) -> History | None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import declared, present, run_detector
+from conftest import declared, git, present, run_detector
 
 from detectors.data import DataDetector
 from detectors.tools import ToolUsageDetector
@@ -124,6 +124,35 @@ def tool_signals(make_repo, files):
 ])
 def test_raw_data_committed(make_repo, files, expected):
     assert ("data.raw_data_committed" in data_signals(make_repo, files)) is expected
+
+
+def _committed_then_removed(make_repo, files: dict, removed: list[str], drop_content: bool = False):
+    """A git repository whose commit holds ``files``, with ``removed`` gone from the work tree (and,
+    with ``drop_content``, from the object store too: a clone that left large files out)."""
+    root = make_repo(files, git=True)
+    for path in removed:
+        blob = git(root, "rev-parse", f"HEAD:{path}").strip()
+        (root / path).unlink()
+        if drop_content:
+            (root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    return [e for e in run_detector(DataDetector, root) if e.signal == "data.raw_data_committed"]
+
+
+def test_datasets_the_commit_holds_but_the_work_tree_lacks(make_repo):
+    [found] = _committed_then_removed(make_repo, {"data/raw.csv": CSV, "src/prep.py": "x = 1\n"}, ["data/raw.csv"])
+    assert found.counts and found.attributes["unknown_size"] == 0
+    assert [loc.path for loc in found.locations] == ["data/raw.csv"]
+    [lacking] = _committed_then_removed(make_repo, {"data/raw.csv": CSV}, ["data/raw.csv"], drop_content=True)
+    assert lacking.counts and "size is unknown" in lacking.summary
+
+
+@pytest.mark.parametrize("files, removed", [
+    ({"data/lookup.csv": SMALL_CSV}, ["data/lookup.csv"]),       # a small table deleted here
+    ({"tests/fixtures/sample.csv": CSV}, ["tests/fixtures/sample.csv"]),
+    ({"docs/guide.md": "# Guide\n" * 3000}, ["docs/guide.md"]),
+])
+def test_removed_files_that_are_no_datasets(make_repo, files, removed):
+    assert not [e for e in _committed_then_removed(make_repo, files, removed) if e.counts]
 
 
 def test_raw_data_counts_files(make_repo):
