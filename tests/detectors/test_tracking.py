@@ -79,6 +79,15 @@ def test_no_notebooks(make_repo, files):
      "tracking.params_metrics", True),
     ({"model.py": LIGHTNING_MODULE, "train.py": LIGHTNING_TRAIN.format(logger="TensorBoardLogger")},
      "tracking.params_metrics", True),
+    # the run's config handed to the W&B run behind the logger, and self.log for the metrics
+    ({"model.py": LIGHTNING_MODULE.replace("        self.save_hyperparameters(cfg)\n", ""),
+      "train.py": ("import pytorch_lightning as pl\nfrom pytorch_lightning.loggers import WandbLogger\n"
+                   "from model import Model\nlogger = WandbLogger(project='p')\nlogger.experiment.config.update(cfg)\n"
+                   "pl.Trainer(logger=logger).fit(Model(cfg))\n")}, "tracking.params_metrics", True),
+    ({"model.py": LIGHTNING_MODULE.replace("        self.save_hyperparameters(cfg)\n", ""),
+      "train.py": ("import pytorch_lightning as pl\nfrom pytorch_lightning.loggers import WandbLogger\n"
+                   "from model import Model\npl.Trainer(logger=WandbLogger(project='p')).fit(Model(cfg))\n")},
+     "tracking.params_metrics", False),
     # no tracker logger: metrics go to a local CSV at most
     ({"model.py": LIGHTNING_MODULE, "train.py": LIGHTNING_TRAIN.format(logger="CSVLogger")},
      "tracking.params_metrics", False),
