@@ -188,8 +188,9 @@ def _unique_locations(ctx: ScanContext, group: Iterable[Finding]) -> list:
 
 
 def _runs_unattended(job: Job) -> bool:
-    """Checks count when they run on their own (push, pull request, schedule), not only on a click."""
-    return bool(job.triggers & (AUTOMATIC | {PULL_REQUEST}))
+    """Checks count when they run on their own (push, pull request, schedule), not only on a click
+    (a job that waits for a person, such as GitLab's ``when: manual``, does not)."""
+    return bool(job.triggers & (AUTOMATIC | {PULL_REQUEST})) and not job.manual
 
 
 def _delivers(job: Job) -> bool:
