@@ -59,6 +59,15 @@ def _reported_scan(job: Job, step: Step, order: int) -> list[Finding]:
     return [Finding(job, frozenset({k.SECURITY}), step.uses, job.file, step.line, order)]
 
 
+def _changed_dir(cmd: Command, workdir: str) -> str:
+    """The folder later commands of a script run in after ``cmd`` (``cd training`` moves there; a
+    folder named by a variable or outside the repository is not followed)."""
+    if cmd.tool != "cd" or len(cmd.words) != 2 or "$" in cmd.words[1] or cmd.words[1].startswith(("/", "~", "-")):
+        return workdir
+    moved = posixpath.normpath(posixpath.join(workdir or ".", cmd.words[1]))
+    return workdir if moved.startswith("..") else ("" if moved == "." else moved)
+
+
 class JobAnalyser:
     """Turns jobs into findings; caches task-runner and linter configuration look-ups."""
 
@@ -85,17 +94,19 @@ class JobAnalyser:
                     out.append(Finding(job, frozenset(kinds), step.uses, step.file or job.file, step.line, order))
                 build = _action_build(step)
                 if build is not None:  # an image-building action runs the Dockerfile's RUN lines
-                    out += self._command(job, step, build, order)
+                    out += self._command(job, step, build, order, step.workdir)
+            workdir = step.workdir
             for cmd in commands(step.run):
-                out += self._command(job, step, cmd, order)
+                workdir = _changed_dir(cmd, workdir)
+                out += self._command(job, step, cmd, order, workdir)
         return out
 
-    def _command(self, job: Job, step: Step, cmd: Command, order: int) -> list[Finding]:
+    def _command(self, job: Job, step: Step, cmd: Command, order: int, workdir: str) -> list[Finding]:
         if cmd.neutered or cmd.inert:
             return []
         path = step.file or job.file
         at = Hop(path, step.line + cmd.offset if step.line else None, cmd.text)
-        kinds, module = self.follower.kinds(cmd, step.workdir, at)
+        kinds, module = self.follower.kinds(cmd, workdir, at)
         if not kinds and _TRAIN_STEP.search(step.name) and _runs_python_script(cmd):
             # ``python model.py`` says nothing by its name; the step's name says what it is for.
             kinds = {k.TRAIN}
@@ -103,7 +114,7 @@ class JobAnalyser:
         if kinds:
             hops = (at, module) if module else (at,)
             out.append(_finding(job, kinds, hops, order))
-        for reached in self.follower.walk(cmd, step.workdir, at):
+        for reached in self.follower.walk(cmd, workdir, at):
             out.append(_finding(job, reached.kinds, (at, *reached.hops), order))
         return out
 

@@ -90,6 +90,8 @@ class Follower:
         if found is None:
             return kinds, None
         module_kinds, hop = found
+        if self.modules.publishes_pipeline(hop.path):
+            kinds -= {k.TRAIN, k.DATA_PIPELINE}  # ``train_pipeline.py`` that only upserts the definition
         return kinds | module_kinds, hop
 
     def _module(self, cmd: Command, dirs: tuple[str, ...], named: bool) -> tuple[set[str], Hop] | None:

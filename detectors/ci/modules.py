@@ -60,6 +60,15 @@ _PIPELINE_RUNS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     ((), ("azureml.pipeline.core.*.submit",)),
     (("sagemaker",), (".upsert", ".start")),
 )
+#: a pipeline definition registered or compiled, and what would start it: a module that does the
+#: first without the second publishes the pipeline, it runs nothing (``train_pipeline.py`` upserting
+#: a SageMaker pipeline that a schedule or a person starts elsewhere).
+_REGISTERS = (
+    (("sagemaker",), tuple(Pattern.parse(p) for p in (".upsert", ".create")), tuple(Pattern.parse(p) for p in (".start",))),
+    (("kfp",), tuple(Pattern.parse(p) for p in ("kfp.*Compiler.compile",)),
+     tuple(Pattern.parse(p) for p in ("kfp.*Client.create_run_from_*", "kfp.*Client.run_pipeline",
+                                      "google.cloud.aiplatform.PipelineJob*"))),
+)
 #: calls that build a training step into a pipeline.
 _TRAINING_STEPS = tuple(Pattern.parse(p) for p in (
     "*.Trainer", "tfx.*Trainer", "sagemaker.*TrainingStep", "sagemaker.*Estimator", "sagemaker.*.estimator.*",
@@ -97,6 +106,13 @@ class Modules:
         self._spans: dict[str, dict[str, tuple[int, int]]] = {}
 
     # -- where a module is -------------------------------------------------------------------
+    def publishes_pipeline(self, path: str) -> bool:
+        """The module registers or compiles a pipeline definition and never starts a run of it."""
+        facts = self.ctx.python(path)
+        return facts is not None and any(
+            _imports(facts, guard) and _first(facts.calls, registers) and not _first(facts.calls, starts)
+            for guard, registers, starts in _REGISTERS)
+
     def find(self, target: str, dirs: Iterable[str]) -> str | None:
         """Repository path of a script (``a/b.py``) or dotted module (``a.b``), tried from ``dirs``."""
         if self.ctx.repo is None or not target or "$" in target:

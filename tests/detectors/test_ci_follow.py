@@ -469,3 +469,25 @@ def test_image_builds_that_train_nothing_in_ci(make_repo, dockerfile):
     files = {".github/workflows/image.yml": BUILD_PUSH, "ner-model/Dockerfile": dockerfile,
              "ner-model/src/training/run_training.py": "import torch\n\ndef train():\n    pass\n"}
     assert "deploy.ci_training" not in present(scan(make_repo, files))
+
+
+SAGEMAKER_UPSERT = ("from sagemaker.workflow.pipeline import Pipeline\n\n"
+                    "pipeline = Pipeline(name='train', steps=[train_step])\npipeline.upsert(role_arn=ROLE)\n")
+
+
+def test_a_cd_in_the_step_moves_where_commands_are_looked_up(make_repo):
+    ev = scan(make_repo, {".github/workflows/ci.yml": workflow("cd pipelines/churn && python run.py"),
+                          "pipelines/churn/run.py": SKLEARN_FIT})
+    assert ("pipelines/churn/run.py", 4) in places(evidence(ev, "deploy.ci_training"))
+
+
+@pytest.mark.parametrize("script, trains", [
+    # a script named for training that only upserts the pipeline definition publishes it
+    (SAGEMAKER_UPSERT, False),
+    (SAGEMAKER_UPSERT + "pipeline.start()\n", True),
+])
+def test_a_pipeline_published_but_never_started_is_not_ci_training(make_repo, script, trains):
+    steps = "|\n          cd pipelines\n          python train_pipeline.py"  # later lines run in the folder
+    ev = scan(make_repo, {".github/workflows/ci.yml": workflow(steps),
+                          "pipelines/train_pipeline.py": script})
+    assert ("deploy.ci_training" in present(ev)) is trains
