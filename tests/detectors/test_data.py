@@ -97,6 +97,11 @@ def tool_signals(make_repo, files):
     return present(run_detector(ToolUsageDetector, make_repo(files)))
 
 
+BYTEWAX_FLOW = ("import bytewax.operators as op\nfrom bytewax.dataflow import Dataflow\n\n"
+                "flow = Dataflow('ingest')\nstream = op.input('in', flow, RabbitMQSource())\n"
+                "stream = op.map('clean', stream, clean)\nop.output('store', stream, QdrantOutput())\n")
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"data/reviews.csv": CSV}, True),
     ({"nested/train.parquet": b"PAR1" + b"\x01" * 20_000}, True),
@@ -265,6 +270,9 @@ def test_pipeline_definition_files(make_repo, files, expected):
     ({"flow.py": "from metaflow import FlowSpec, step\nclass F(FlowSpec):\n    @step\n    def start(self):\n        pass\n"}, True),
     ({"pipelines/p.py": "from zenml import pipeline, step\n@step\ndef load():\n    pass\n"
                         "@pipeline\ndef etl():\n    load()\n"}, True),
+    ({"feature_pipeline/main.py": BYTEWAX_FLOW}, True),
+    # a dataflow that reads nothing and writes nothing is a sketch
+    ({"feature_pipeline/main.py": BYTEWAX_FLOW.replace("op.output('store', stream, QdrantOutput())\n", "")}, False),
     ({"amazon_review/pipelines.py": SCRAPY_PIPELINE}, False),
     ({"train.py": SKLEARN_PIPELINE}, False),
     ({"README.md": "Orchestrated with Airflow and Prefect.\n"}, False),

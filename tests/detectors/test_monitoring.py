@@ -584,6 +584,13 @@ CATALOGUE_POSITIVE = [
     ("azure monitor opentelemetry", {"api/main.py": (
         "from azure.monitor.opentelemetry import configure_azure_monitor\nconfigure_azure_monitor()\n")},
      INSTRUMENTATION),
+    ("opik traces", {"app/rag.py": (
+        "import opik\n\n@opik.track(name='rag.answer')\ndef answer(q):\n    return llm(q)\n")}, INSTRUMENTATION),
+    ("langfuse observe", {"app/chain.py": (
+        "from langfuse.decorators import observe\n\n@observe()\ndef run(q):\n    return chain.invoke(q)\n")},
+     INSTRUMENTATION),
+    ("langsmith traceable", {"app/agent.py": (
+        "from langsmith import traceable\n\n@traceable\ndef step(x):\n    return x\n")}, INSTRUMENTATION),
     ("evidently report", {"monitor.py": (
         "from evidently import Report\nfrom evidently.presets import DataDriftPreset\n"
         "report = Report([DataDriftPreset()])\nreport.run(cur, ref)\n")}, DRIFT),
@@ -617,6 +624,11 @@ CATALOGUE_DECLARED = [
     ("agent instruction file", {".claude/agents/ml-engineer.md": "Use Evidently, NannyML and Prometheus.\n"}, DRIFT),
     ("application insights only in requirements", {"requirements.txt": "opencensus-ext-azure==1.1.9\n",
                                                    "src/a.py": "x = 1\n"}, INSTRUMENTATION),
+    ("langfuse only in requirements", {"requirements.txt": "langfuse==2.60.0\n", "src/a.py": "x = 1\n"},
+     INSTRUMENTATION),
+    ("opik evaluation metrics only", {"eval.py": (
+        "from opik.evaluation.metrics import Hallucination\nscore = Hallucination().score(input=q, output=a)\n")},
+     INSTRUMENTATION),
     ("sentry only captured by hand, never set up", {"api/errors.py": (
         "import sentry_sdk\nsentry_sdk.capture_message('x')\n")}, INSTRUMENTATION),
     ("influxdb client that only queries", {"report.py": (
