@@ -129,6 +129,23 @@ class TrackingDetector(Detector):
         yield from self._event_files(ctx)
         yield from self._sweeps(ctx)
         yield from self._dvc_params_metrics(ctx)
+        yield from self._hub_pushes(ctx)
+
+    # -- Hugging Face Hub ------------------------------------------------------------------------
+    def _hub_pushes(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """A trained model pushed to the Hugging Face Hub by project code: the Hub keeps each push
+        as a revision of the model repository, which serving then loads by its id."""
+        for path, _ in code_files(ctx):
+            text = ctx.text(path) or ""
+            if "push_to_hub" not in text or ctx.is_notebook(path):
+                continue
+            found = _model_push(ctx.tree(path))
+            if found:
+                line, call = found
+                yield self.evidence("tracking.model_registry", f"{call} pushes the trained model to the Hugging Face "
+                                    f"Hub (versioned model repository) in {path}", ctx.location(path, line),
+                                    subject=f"hub:{path}", kind="hugging face hub")
+                return
 
     # -- notebooks -------------------------------------------------------------------------------
     def _notebooks(self, ctx: ScanContext) -> Iterator[Evidence]:
@@ -354,6 +371,27 @@ _ML_BASE_IMAGE = re.compile(r"(?im)^\s*FROM\s+\S*(tensorflow|pytorch|tfx|nvidia/
 #: is the environment the project's scripts are run in (``docker run img python train.py``).
 _SERVES = re.compile(r"(?im)^\s*EXPOSE\b|^\s*(CMD|ENTRYPOINT)\b.*\b(uvicorn|gunicorn|flask|streamlit|gradio|serve|"
                      r"server|app|api|jupyter|lab|notebook|bentoml|torchserve|tritonserver|mlflow|nginx|node|npm)\b")
+
+
+#: what a pushed model is called in code (a dataset or a tokenizer pushed alone is no model).
+_MODEL_RECEIVER = re.compile(r"model|trainer|pipe|peft|adapter|merged|lora", re.I)
+
+
+def _model_push(tree: ast.Module | None) -> tuple[int, str] | None:
+    """(line, call) of a model's ``push_to_hub*`` call, or of training arguments that push."""
+    for node in walk(tree) if tree is not None else ():
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr.startswith("push_to_hub") \
+                and _MODEL_RECEIVER.search(ast.unparse(func.value)):
+            return node.lineno, f"{ast.unparse(func.value)}.{func.attr}"
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name.endswith(("TrainingArguments", "Config")) and any(
+                k.arg == "push_to_hub" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in node.keywords):
+            return node.lineno, f"{name}(push_to_hub=True)"
+    return None
 
 
 def _environment_image(path: str, text: str) -> bool:

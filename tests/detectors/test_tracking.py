@@ -627,3 +627,24 @@ def test_a_tracker_used_only_in_tests_is_declared(make_repo):
     ev = run_detector(ToolUsageDetector, make_repo(files))
     assert "tracking.params_metrics" not in present(ev)
     assert any(e.signal == "tracking.params_metrics" and "only in tests" in e.summary for e in ev)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"train.py": "from transformers import Trainer\ntrainer = Trainer(model=m, args=a)\ntrainer.train()\n"
+                  "trainer.push_to_hub(commit_message='v2')\n"}, True),
+    ({"finetune.py": "def save(model, tokenizer, repo_id):\n    model.push_to_hub_merged(repo_id, tokenizer)\n"}, True),
+    ({"train.py": "from transformers import TrainingArguments\nargs = TrainingArguments('out', push_to_hub=True)\n"},
+     True),
+    # a dataset or a tokenizer pushed, pushing switched off, a notebook or prose
+    ({"prep.py": "from datasets import load_dataset\nds = load_dataset('csv', data_files='d.csv')\n"
+                 "ds.push_to_hub('me/reviews')\n"}, False),
+    ({"train.py": "from transformers import TrainingArguments\nargs = TrainingArguments('out', push_to_hub=False)\n"},
+     False),
+    ({"tok.py": "tokenizer.push_to_hub('me/tok')\n"}, False),
+    ({"notebooks/finetune.ipynb": '{"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], '
+                                  '"source": ["trainer.push_to_hub()"]}], "metadata": {}, "nbformat": 4, '
+                                  '"nbformat_minor": 5}'}, False),
+    ({"README.md": "Then run `trainer.push_to_hub()` to publish the model.\n"}, False),
+])
+def test_models_pushed_to_the_hugging_face_hub(make_repo, files, expected):
+    assert ("tracking.model_registry" in tracking_signals(make_repo, files)) is expected
