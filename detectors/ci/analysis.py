@@ -232,6 +232,53 @@ def _action_build(step: Step) -> Command | None:
     return Command(tuple(words), 0)
 
 
+def builds_missing_image(ctx: ScanContext, job: Job) -> str | None:
+    """The Dockerfile or build context a step of ``job`` builds from that the repository does not
+    have (a folder moved away since the workflow was written): the job fails there."""
+    if ctx.repo is None:
+        return None
+    for step in job.steps:
+        build = _action_build(step)
+        builds = [build] if build is not None else []
+        builds += [c for c in commands(step.run) if c.words[:2] == ("docker", "build")
+                   or c.words[:3] == ("docker", "buildx", "build")]
+        for cmd in builds:
+            for target in _build_inputs(cmd.words, step.workdir):
+                if not (ctx.repo.exists(target) or _is_folder(ctx, target)):
+                    return target
+    return None
+
+
+def _build_inputs(words: tuple[str, ...], workdir: str) -> list[str]:
+    """Repository paths of the Dockerfile (``-f``) and the context a ``docker build`` names."""
+    out, i, rest = [], 2, []
+    while i < len(words):
+        word = words[i]
+        if word in ("-f", "--file") and i + 1 < len(words):
+            out.append(words[i + 1])
+            i += 2
+            continue
+        if word.startswith("--file="):
+            out.append(word.split("=", 1)[1])
+        elif word.startswith("-") and "=" not in word and i + 1 < len(words) and word not in _BUILD_FLAGS:
+            i += 1  # an option's value
+        elif not word.startswith("-"):
+            rest.append(word)
+        i += 1
+    out += rest[-1:]
+    paths = [posixpath.normpath(posixpath.join(workdir or ".", p)) for p in out if "$" not in p and "://" not in p
+             and p != "-"]
+    return [p for p in paths if not p.startswith("..") and p != "."]
+
+
+#: ``docker build`` options that take no value.
+_BUILD_FLAGS = frozenset({"--push", "--load", "--no-cache", "--pull", "-q", "--quiet", "--rm", "--compress"})
+
+
+def _is_folder(ctx: ScanContext, path: str) -> bool:
+    return any(f.startswith(path.rstrip("/") + "/") for f in ctx.files())
+
+
 def _folders(files: tuple[str, ...]) -> frozenset[str]:
     """Every folder that holds a file of the repository."""
     out: set[str] = set()

@@ -8,7 +8,7 @@ from typing import Iterable, Iterator
 
 from detectors.ci import classify as k
 from detectors.ci import github
-from detectors.ci.analysis import Finding, JobAnalyser
+from detectors.ci.analysis import Finding, JobAnalyser, builds_missing_image
 from detectors.ci.discovery import pipelines
 from detectors.ci.model import AUTOMATIC, DELIVERY, PULL_REQUEST, SCHEDULE, Job, Pipeline
 from scanner.detector import Detector, ScanContext
@@ -127,7 +127,9 @@ class CIDetector(Detector):
         yield from self._grouped(ctx, "deploy.ci_training", of(k.TRAIN), "trains or evaluates a model")
         scans = [f for f in of(k.SECURITY) if _runs_unattended(f.job)]
         yield from self._grouped(ctx, "governance.security_scanning", scans, "runs a security scan")
-        cd = [f for f in of(k.DEPLOY) if _delivers(f.job)] + _environment_deploys(jobs, findings)
+        broken = _broken(ctx, jobs)
+        cd = [f for f in of(k.DEPLOY) + _environment_deploys(jobs, findings)
+              if _delivers(f.job) and (f.job.file, f.job.name) not in broken]
         yield from self._grouped(ctx, "deploy.cd", cd, "deploys automatically")
         scheduled = [f for f in of(k.MONITOR, among=every) if SCHEDULE in f.job.triggers]
         yield from self._grouped(ctx, "monitoring.scheduled", scheduled, "runs monitoring/drift code on a schedule")
@@ -185,6 +187,20 @@ def _unique_locations(ctx: ScanContext, group: Iterable[Finding]) -> list:
                 seen.add(place)
                 out.append(ctx.location(*place))
     return out
+
+
+def _broken(ctx: ScanContext, jobs: list[Job]) -> set[tuple[str, str]]:
+    """(file, name) of jobs that build an image from a Dockerfile or folder the repository lacks,
+    and of the jobs that need them: none of them can get to a deploy."""
+    broken = {(j.file, j.name) for j in jobs if builds_missing_image(ctx, j)}
+    grew = bool(broken)
+    while grew:
+        grew = False
+        for job in jobs:
+            if (job.file, job.name) not in broken and any((job.file, n) in broken for n in job.needs):
+                broken.add((job.file, job.name))
+                grew = True
+    return broken
 
 
 def _runs_unattended(job: Job) -> bool:

@@ -491,3 +491,41 @@ def test_a_pipeline_published_but_never_started_is_not_ci_training(make_repo, sc
     ev = scan(make_repo, {".github/workflows/ci.yml": workflow(steps),
                           "pipelines/train_pipeline.py": script})
     assert ("deploy.ci_training" in present(ev)) is trains
+
+
+STALE_BUILD = """on:
+  push:
+    branches: [main]
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: docker/build-push-action@v5
+        with:
+          context: ./services/crawler
+          file: ./services/crawler/Dockerfile
+          push: true
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - run: aws lambda update-function-code --function-name crawler --image-uri $IMAGE
+"""
+
+
+@pytest.mark.parametrize("files, delivers", [
+    ({"services/crawler/Dockerfile": "FROM python:3.12\nCOPY . .\n", "services/crawler/app.py": "x = 1\n"}, True),
+    # the folder the image is built from moved away: the build fails, the deploy after it never runs
+    ({"src/crawler/Dockerfile": "FROM python:3.12\nCOPY . .\n"}, False),
+])
+def test_a_deploy_after_a_build_from_a_missing_folder_never_runs(make_repo, files, delivers):
+    ev = scan(make_repo, {".github/workflows/crawler.yml": STALE_BUILD, **files})
+    assert ("deploy.cd" in present(ev)) is delivers
+
+
+def test_a_docker_build_of_a_missing_dockerfile_stops_its_own_job(make_repo):
+    text = workflow("docker build -t api -f docker/api.Dockerfile .", "kubectl apply -f k8s/")
+    assert "deploy.cd" not in present(scan(make_repo, {".github/workflows/cd.yml": text}))
+    ok = scan(make_repo, {".github/workflows/cd.yml": text, "docker/api.Dockerfile": "FROM python:3.12\n"})
+    assert "deploy.cd" in present(ok)
