@@ -162,6 +162,9 @@ def setup_steps(text: str) -> tuple[int, str, int] | None:
 
 
 _MD_LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>#?]+)")
+#: a link to a file of a repository on its host (``https://github.com/o/r/blob/main/SETUP.md``):
+#: the file of that path here, when the repository has one.
+_HOSTED_FILE = re.compile(r"^https?://(?:github\.com|gitlab\.com)/[^/]+/[^/]+/(?:-/)?(?:blob|tree)/[^/]+/(.+)$")
 #: documents a README may hand setup over to.
 _GUIDE = re.compile(r"\.(md|markdown|rst|txt)$|(^|/)[^./]+/?$", re.I)
 
@@ -181,6 +184,11 @@ def linked_guides(text: str, folder: str, files: frozenset[str]) -> list[tuple[i
     out: list[tuple[int, str]] = []
     for i in sorted(setup_lines):
         for target in _MD_LINK.findall(lines[i]):
+            hosted = _HOSTED_FILE.match(target)
+            # (another project's README on its host is no guide of this one)
+            if hosted and hosted.group(1).rpartition("/")[2].lower().startswith("readme"):
+                continue
+            target = "/" + hosted.group(1) if hosted else target
             if "://" in target or target.startswith("mailto:") or not _GUIDE.search(target):
                 continue
             path = _resolve(folder, target)

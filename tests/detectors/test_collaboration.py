@@ -93,6 +93,12 @@ def check(cases):
       "docs/design.md": "## Install\n\n```bash\npip install demo\n```\n"}, "declared", "link-outside-setup-wording"),
     ({"README.md": "# Demo\n\n## Installation\n\nSee [the docs](https://example.org/install.md).\n"},
      "declared", "external-link"),
+    # the guide linked by its address on the host: the file of that path in this repository
+    ({"README.md": "# Demo\n\n## Install & Usage\n\nGo to the [INSTALL_AND_USAGE]"
+                   "(https://github.com/acme/demo/blob/main/INSTALL_AND_USAGE.md) document.\n",
+      "INSTALL_AND_USAGE.md": "# Install\n\n```bash\nmake install\n```\n"}, "present", "hosted-link-to-own-guide"),
+    ({"README.md": "# Demo\n\n## Installation\n\nSee [their README](https://github.com/other/lib/blob/main/README.md).\n"},
+     "declared", "hosted-link-to-another-readme"),
 ])
 def test_readme_setup(make_repo, files, expected):
     assert verdict(files, README, make_repo) == expected
