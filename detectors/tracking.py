@@ -36,7 +36,9 @@ CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams"
                          "experiments", "experiment"})
 _ENVIRONMENT_CONFIG = re.compile(r"(^|[_.-])(prod|production|staging|stage|dev|qa|uat|preprod"
                                  # the settings of what serves the model (endpoint sizing, a cluster)
-                                 r"|endpoints?|deploy|deployments?|serving|infra|cluster)([_.-]|$)")
+                                 r"|endpoints?|deploy|deployments?|serving|infra|cluster"
+                                 # and the keys to reach a cloud (aws_credentials.json)
+                                 r"|credentials?|secrets?|service[_-]?account|tokens?)([_.-]|$)")
 _CONFIG_NAME = re.compile(r"(^|[_.-])(config|cfg|params|hparams|hyperparams)([_.-]|$)"
                           # ``parameters.json``, but not an ARM/CloudFormation ``x.parameters.json``
                           r"|(^|[_-])(hyper)?parameters([_.-]|$)", re.I)

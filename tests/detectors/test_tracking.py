@@ -206,6 +206,9 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
       "deploy.py": "import json\ncfg = json.load(open('deploy/prod-config.json'))\n"}, False),
     ({"deploy/endpoint_config.json": '{"instance_type": "ml.m5.large", "data_capture": 100}',
       "deploy/build_config_file.py": "import json\ncfg = json.load(open('deploy/endpoint_config.json'))\n"}, False),
+    # the keys to a cloud account kept beside the configs
+    ({"config/aws_credentials.json": '{"aws_access_key_id": "x", "region": "eu-west-1"}',
+      "tools/deploy.py": "import json\ncreds = json.load(open('config/aws_credentials.json'))\n"}, False),
     # a tool's own settings folder (ZenML, Streamlit) holds no experiment config
     ({".zen/config.yaml": "active_stack_id: x\n", "x.py": "import yaml\nyaml.safe_load(open('.zen/config.yaml'))\n"},
      False),
