@@ -305,6 +305,11 @@ def test_summary_names_the_check_and_the_flow(make_repo):
                      "def main(paths):\n    rows = load_rows(paths)\n    insert_rows(rows)\n"},
     {"jobs/load.py": "def load_rows(config):\n    if not config.required_columns:\n        raise ValueError('set columns')\n"
                      "    return read(config.path)\n\ndef main(config):\n    rows = load_rows(config)\n    insert_rows(rows)\n"},
+    # the arguments naming which data to fetch are checked, not the data
+    {"training/finetune.py": "def download_dataset(dataset_id: str, split: str = 'train'):\n"
+                             "    assert split in ['train', 'test']\n    tokens = dataset_id.split('/')\n"
+                             "    assert len(tokens) == 2, 'workspace/name'\n    return fetch(tokens)\n\n"
+                             "def finetune():\n    rows = download_dataset('team/instruct')\n    train_model(rows)\n"},
     # prose
     {"README.md": "Every dataset goes through `ensure_ready(df)`, which raises on missing columns.\n"},
 ])
