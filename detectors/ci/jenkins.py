@@ -21,9 +21,13 @@ _UNSTABLE = re.compile(r"catchError\s*\(\s*buildResult\s*:\s*['\"]SUCCESS|return
 
 
 def is_jenkinsfile(path: str) -> bool:
-    """Jenkinsfile, Jenkinsfile.release, ci/deploy.jenkinsfile..."""
+    """Jenkinsfile, Jenkinsfile.release, Jenkinsfile_model_serving, ci/deploy.jenkinsfile..."""
     base = path.lower().rsplit("/", 1)[-1]
-    return base == "jenkinsfile" or base.startswith("jenkinsfile.") or base.endswith(".jenkinsfile")
+    if base.endswith((".md", ".rst", ".txt", ".html", ".png", ".svg", ".json", ".yml", ".yaml")):
+        return False  # a page or a picture about the pipeline
+    return base == "jenkinsfile" or base.startswith("jenkinsfile.") \
+        or base.startswith(("jenkinsfile_", "jenkinsfile-")) and "." not in base \
+        or base.endswith((".jenkinsfile", "_jenkinsfile", "-jenkinsfile"))
 
 
 def is_library_step(path: str) -> bool:

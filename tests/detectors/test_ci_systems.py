@@ -173,6 +173,21 @@ def test_gitlab_manual_jobs_do_not_run_unattended(make_repo):
     assert {"deploy.ci_tests", "data.pipeline_automated"} <= found
 
 
+@pytest.mark.parametrize("path", ["Jenkinsfile.release", "Jenkinsfile_model_serving", "ci/deploy.jenkinsfile",
+                                  "jenkins/train-Jenkinsfile"])
+def test_jenkinsfiles_named_for_their_pipeline(make_repo, path):
+    assert systems_of(make_repo, {path: JENKINS}) == {"Jenkins": [path]}
+
+
+def test_a_file_merely_named_like_jenkins_is_not_read(make_repo):
+    assert systems_of(make_repo, {"docs/jenkinsfile_guide.md": JENKINS, "docs/Jenkinsfile.md": JENKINS}) == {}
+
+
+def systems_of(make_repo, files: dict[str, str]) -> dict[str, list[str]]:
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, files))
+    return {e.attributes["system"]: e.attributes["files"] for e in ev if e.signal == "deploy.ci_present" and e.counts}
+
+
 def test_jenkins_commented_step_does_not_count(make_repo):
     ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {"Jenkinsfile": JENKINS}))
     assert "governance.security_scanning" not in present(ev)
