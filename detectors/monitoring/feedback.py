@@ -29,7 +29,7 @@ def ground_truth_join(src: Source) -> Hit | None:
 
 
 #: Evidently's model-quality reports: predictions scored against the actual target.
-_EVIDENTLY_PERFORMANCE = (r"evidently\.[\w.]*(Classification|Regression)\w*(Preset|Tab|Section|Metric)\w*",)
+_EVIDENTLY_PERFORMANCE = (r"evidently\.[\w.]*(Classification|Regression)\w*(Preset|Tab|Section|Metric|Monitor)\w*",)
 
 
 def monitored_performance(src: Source) -> Hit | None:

@@ -306,6 +306,10 @@ POSITIVE = [
         "from evidently.model_profile.sections import ClassificationPerformanceProfileSection\n\n"
         "def run(ref, cur):\n    profile = Profile(sections=[ClassificationPerformanceProfileSection()])\n"
         "    profile.calculate(ref, cur)\n")}, FEEDBACK),
+    ("evidently legacy monitors in a monitoring service", {"monitoring_service/src/monitoring_service.py": (
+        "from evidently.model_monitoring import ModelMonitoring\n"
+        "from evidently.model_monitoring.monitors.classification_performance import ClassificationPerformanceMonitor\n\n"
+        "monitor = ModelMonitoring(monitors=[ClassificationPerformanceMonitor()])\n")}, FEEDBACK),
     ("fastapi middleware", {"serving/app.py": FASTAPI_MIDDLEWARE}, INSTRUMENTATION),
     ("asgi middleware", {"serving/logging_middleware.py": ASGI_MIDDLEWARE}, INSTRUMENTATION),
     ("ks test in monitoring", {"src/monitoring/drift.py": KS_DRIFT}, DRIFT),
