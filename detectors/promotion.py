@@ -157,7 +157,7 @@ def _verdict_names(project: Project, module: Module, scope: ast.AST, tests: set[
     else, ``check_file_availability(...)``, is none), or from (or being) a project function that
     returns a metric comparison (a policy in another module). ``tests``: names used in the scope's
     ``if`` tests."""
-    out = set()
+    out = _failures_collected(scope) & tests
     for node in own_nodes(scope):
         call = node.value if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) else \
             node if isinstance(node, ast.Call) and callee(node) in tests else None
@@ -174,6 +174,18 @@ def _verdict_names(project: Project, module: Module, scope: ast.AST, tests: set[
         _, fns = project.resolve(module, str(callee(call)), owner)
         if any(_returns_comparison(f.node) for f in fns[:3]):
             out |= targets
+    return out
+
+
+def _failures_collected(scope: ast.AST) -> set[str]:
+    """Lists filled where a metric misses its bar (``if rmse > threshold: errors.append(...)``): a
+    later ``if errors: return`` tests the evaluation's verdict."""
+    out = set()
+    for node in own_nodes(scope):
+        if isinstance(node, ast.If) and _compares_metric(node.test):
+            out |= {dotted(sub.func.value) for stmt in node.body for sub in [stmt, *own_nodes(stmt)]
+                    if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
+                    and sub.func.attr in ("append", "add", "extend") and isinstance(sub.func.value, ast.Name)}
     return out
 
 

@@ -55,6 +55,18 @@ def register_aml_model(ws, path):
     Model.register(workspace=ws, model_name="diabetes", model_path=path)
 """
 
+COLLECTED = """\
+import mlflow
+
+def validate_model(result, config, run_id):
+    errors = []
+    if result.rmse > config.rmse_threshold:
+        errors.append(f"rmse {result.rmse} exceeds {config.rmse_threshold}")
+    if len(errors) > 0:
+        return
+    mlflow.register_model(f"runs:/{run_id}/model", config.registered_model_name)
+"""
+
 RAISE_FIRST = """\
 import mlflow
 
@@ -135,6 +147,11 @@ def signals(make_repo, files):
     # the same evaluation script that no pipeline, job or module runs gates nothing
     ({"evaluate/evaluate_model.py": EVALUATE, "register/register_model.py": REGISTER}, set()),
     ({"publish.py": RAISE_FIRST}, {GATES, PROMOTION}),
+    # failures collected where a metric misses its bar, then an early exit on them
+    ({"src/model_validation.py": COLLECTED}, {GATES, PROMOTION}),
+    # ... but a list of anything else (missing files) is no verdict on the model
+    ({"src/model_validation.py": COLLECTED.replace("if result.rmse > config.rmse_threshold:",
+                                                   "if not exists(result.path):")}, set()),
 ])
 def test_approval_gates(make_repo, files, expected):
     assert signals(make_repo, files) == expected
