@@ -136,7 +136,8 @@ class CIDetector(Detector):
         retrain = _after(every, k.MONITOR, {k.TRAIN, k.RETRAIN_TRIGGER})
         yield from self._grouped(ctx, "monitoring.retrain_trigger", retrain, "triggers training after monitoring/drift code")
         # a pull request starts the pipeline as surely as a push: auditors count both
-        data = [f for f in of(k.DATA_PIPELINE, among=every) if _runs_unattended(f.job)]
+        # automated means no one starts it: a job waiting for its button (when: manual) is not
+        data = [f for f in of(k.DATA_PIPELINE, among=every) if _runs_unattended(f.job) and not f.job.manual]
         yield from self._grouped(ctx, "data.pipeline_automated", data, "runs the data pipeline automatically")
         promote = _after(every, k.TRAIN, {k.PROMOTE})
         yield from self._grouped(ctx, "tracking.registry_promotion", promote, "promotes/registers a model after training or evaluation")
@@ -205,8 +206,9 @@ def _broken(ctx: ScanContext, jobs: list[Job]) -> set[tuple[str, str]]:
 
 def _runs_unattended(job: Job) -> bool:
     """Checks count when they run on their own (push, pull request, schedule), not only on a click
-    (a job that waits for a person, such as GitLab's ``when: manual``, does not)."""
-    return bool(job.triggers & (AUTOMATIC | {PULL_REQUEST})) and not job.manual
+    of a workflow's run button; a job of such a pipeline that waits for its own button (GitLab's
+    ``when: manual``) still belongs to the project's CI checks."""
+    return bool(job.triggers & (AUTOMATIC | {PULL_REQUEST}))
 
 
 def _delivers(job: Job) -> bool:
