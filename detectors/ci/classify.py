@@ -58,6 +58,9 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (DOCS_DEPLOY, r"^(pdoc3? .*(-o|--output-dir(ectory)?|--html)\b|pydoc-markdown\b|portray (as_html|on_github_pages)\b|quarto (render|publish)\b|mdbook build\b)"),
     (SECURITY, r"^(bandit|pip-audit|safety (check|scan)|trivy|grype|snyk|gitleaks|trufflehog|semgrep|detect-secrets(-hook)? scan|osv-scanner|checkov|tfsec|kics|docker scout|govulncheck|cargo audit|dependency-check|horusec|codeql)\b"),
     (SECURITY, r"^(npm|pnpm|yarn) audit\b"),
+    # SonarQube/SonarCloud analysis reports vulnerabilities and code smells alike
+    (SECURITY, r"^(sonar-scanner|sonar-scanner-cli|pysonar|pysonar-scanner)\b|^(mvn|gradle\w*) (\S+ )*sonar(:sonar|qube)?\b"),
+    (LINT, r"^(sonar-scanner|sonar-scanner-cli|pysonar|pysonar-scanner)\b"),
     (SECURITY, r"^ruff (check )?.*--(extend-)?select[ =]\S*\b(S|ALL)\b"),
     (MONITOR, r"^evidently\b|^nannyml\b|^whylogs\b"),
     (RETRAIN_TRIGGER, r"^gh (workflow run|api .*/dispatches)\b|^curl .*(/dispatches|/trigger/pipeline|/api/2\.\d/jobs/run-now)|^(az pipelines run|gcloud builds triggers run|glab ci run)\b"),

@@ -68,6 +68,8 @@ def test_commands_are_cut_and_unwrapped(script, expected):
     ("CUDA_VISIBLE_DEVICES=0 WANDB_MODE=offline python train.py", "deploy.ci_training"),
     ("timeout 3600 python -m pkg.train", "deploy.ci_training"),
     ("docker compose run --rm trainer python train.py", "deploy.ci_training"),
+    ("sonar-scanner -Dsonar.projectKey=app", "governance.security_scanning"),
+    ("sonar-scanner -Dsonar.projectKey=app", "deploy.ci_tests"),
     ("docker run --rm -v $(pwd):/app app:ci python -m pytest tests", "deploy.ci_tests"),
 ])
 def test_shell_forms_reach_the_tool(make_repo, command, signal):
