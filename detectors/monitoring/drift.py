@@ -22,6 +22,9 @@ def statistical_drift(src: Source) -> Hit | None:
     call = src.call(*(r"scipy\.[\w.]*" + t for t in _STAT_TESTS))
     if call and src.monitoring:
         return Hit(src.path, call.line, f"statistical drift test ({call.name})")
+    # anywhere else: the test compares a batch with what training saw, against a threshold
+    if call and _AGAINST_TRAINING.search(_line(src.text, call.line)) and src.mentions(_THRESHOLD):
+        return Hit(src.path, call.line, f"statistical drift test against the training distribution ({call.name})")
     # a distance alone measures anything (a nearest neighbour, a retrieval score): it is a drift
     # check where the code is about drift and compares a reference with current data
     if "drift" in src.lower and src.mentions(_DRIFT) and src.mentions(_REFERENCE):
@@ -32,6 +35,14 @@ def statistical_drift(src: Source) -> Hit | None:
 
 
 _DRIFT = re.compile(r"drift")
+#: what a drift test's reference side is called when it is the training data's distribution.
+_AGAINST_TRAINING = re.compile(r"train|reference|baseline|\bref_|_ref\b", re.I)
+_THRESHOLD = re.compile(r"thresh|_flag\b|alert", re.I)
+
+
+def _line(text: str, line: int | None) -> str:
+    lines = text.splitlines()
+    return lines[line - 1] if line and 0 < line <= len(lines) else ""
 _REFERENCE = re.compile(r"reference|baseline")
 #: statistics of a batch's columns: their distribution, and their missing values.
 _DISTRIBUTION = frozenset({"mean", "avg", "std", "stddev", "stddev_samp", "stddev_pop", "var", "variance",

@@ -313,6 +313,11 @@ POSITIVE = [
     ("fastapi middleware", {"serving/app.py": FASTAPI_MIDDLEWARE}, INSTRUMENTATION),
     ("asgi middleware", {"serving/logging_middleware.py": ASGI_MIDDLEWARE}, INSTRUMENTATION),
     ("ks test in monitoring", {"src/monitoring/drift.py": KS_DRIFT}, DRIFT),
+    ("divergence from the training distribution in a scoring step", {"pipeline/infer/processing.py": (
+        "import numpy as np\nfrom scipy.spatial.distance import jensenshannon\n\n"
+        "def score(batch, train_metrics, pred_thresh):\n    counts, _ = np.histogram(batch['pred'])\n"
+        "    pred_stat = jensenshannon(counts, train_metrics['pred_count'])\n"
+        "    return pred_stat > pred_thresh\n")}, DRIFT),
     ("psi function", {"src/stability.py": "def calculate_psi(expected, actual, buckets=10):\n    return 0.0\n"},
      DRIFT),
     ("prometheus rules", {"monitoring/alerts.yml": PROM_RULES}, ALERTING),
@@ -467,6 +472,9 @@ TRAPS = [
         ' "drift = ks_2samp(a, b)"]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')}, DRIFT),
     ("ks test outside monitoring", {"src/features/select.py": (
         "from scipy.stats import ks_2samp\n\ndef separable(a, b):\n    return ks_2samp(a, b).pvalue < 0.01\n")},
+     DRIFT),
+    ("ks test of train against test with no bar", {"src/features/split.py": (
+        "from scipy.stats import ks_2samp\n\ndef report(train, test):\n    print(ks_2samp(train['x'], test['x']))\n")},
      DRIFT),
     ("ks test in tests", {"tests/monitoring/test_drift.py": KS_DRIFT}, DRIFT),
     ("ks test in site-packages", {"venv/lib/python3.11/site-packages/mon/drift.py": KS_DRIFT}, DRIFT),
