@@ -38,12 +38,14 @@ def looks(test: ast.AST, verdicts: bool) -> bool:
     if _reads_config(test):
         return False
     sizes = _emptiness_sizes(test)
+    called = {id(n.func) for n in walk(test) if isinstance(n, ast.Call)}
     for node in walk(test):
         name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else \
             node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
         if not name or id(node) in sizes or words(name) & _RESOURCE_WORDS:
             continue
-        if name in CONTENT_CHECKS or name == "len" or words(name) & _CHECK_WORDS \
+        # ``len(rows)`` measures the data; a variable that happens to be called ``len`` does not
+        if name in CONTENT_CHECKS or name == "len" and id(node) in called or words(name) & _CHECK_WORDS \
                 or verdicts and words(name) & _VERDICT_WORDS:
             return True
     return False

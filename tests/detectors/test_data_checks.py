@@ -305,6 +305,10 @@ def test_summary_names_the_check_and_the_flow(make_repo):
                      "def main(paths):\n    rows = load_rows(paths)\n    insert_rows(rows)\n"},
     {"jobs/load.py": "def load_rows(config):\n    if not config.required_columns:\n        raise ValueError('set columns')\n"
                      "    return read(config.path)\n\ndef main(config):\n    rows = load_rows(config)\n    insert_rows(rows)\n"},
+    # a consistency check of metadata whose variable happens to be called ``len``
+    {"pipeline/spec.py": "def load_spec(spec_dir, offset):\n    meta = load_meta(spec_dir)\n    freq = meta['freq']\n"
+                         "    len = meta['sub_width']\n    assert int(freq * 50) == len\n    return read(spec_dir, offset)\n\n"
+                         "def main(d):\n    data = load_spec(d, 0)\n    train_model(data)\n"},
     # the arguments naming which data to fetch are checked, not the data
     {"training/finetune.py": "def download_dataset(dataset_id: str, split: str = 'train'):\n"
                              "    assert split in ['train', 'test']\n    tokens = dataset_id.split('/')\n"
