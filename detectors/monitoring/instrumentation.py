@@ -76,9 +76,15 @@ def evaluation_report(src: Source) -> Hit | None:
     """An evaluation script that writes its metrics to a report file on every run."""
     if not _EVAL_SCRIPT.search(src.path.rsplit("/", 1)[-1]) or not src.mentions(_REPORT_NAMES):
         return None
-    call = src.call(r"json\.dump", r"yaml\.dump", r"yaml\.safe_dump", r"\.to_json", r"\.to_html",
-                    r"\.save_html", r"\.write_text")
-    return Hit(src.path, call.line, f"evaluation report written ({call.name})") if call else None
+    writer = re.compile(r"(?:^|\.)(json\.dump|yaml\.dump|yaml\.safe_dump)$|\.(to_json|to_html|save_html|write_text)$")
+    lines = src.text.splitlines()
+    for call in src.facts.calls:
+        # what is written, or where (``with open("metrics.json", "w") as f:`` above it), is a
+        # report: a copy of the run's config written the same way is none
+        near = " ".join(lines[max(call.line - 3, 0):call.line]) if call.line else ""
+        if writer.search(call.name) and _REPORT_NAMES.search(near.lower()):
+            return Hit(src.path, call.line, f"evaluation report written ({call.name})")
+    return None
 
 
 def request_telemetry(src: Source) -> Hit | None:

@@ -473,6 +473,10 @@ TRAPS = [
     ("ks test outside monitoring", {"src/features/select.py": (
         "from scipy.stats import ks_2samp\n\ndef separable(a, b):\n    return ks_2samp(a, b).pvalue < 0.01\n")},
      DRIFT),
+    ("a training script copying its config", {"src/train.py": (
+        "import yaml\n\ndef main(path, out):\n    cfg = yaml.safe_load(open(path))\n"
+        "    with open(out + '/config.yaml', 'w') as f:\n        yaml.dump(cfg, f)\n    score = fit(cfg)\n"
+        "    print('val score', score)\n")}, LOGGING),
     ("ks test of train against test with no bar", {"src/features/split.py": (
         "from scipy.stats import ks_2samp\n\ndef report(train, test):\n    print(ks_2samp(train['x'], test['x']))\n")},
      DRIFT),
