@@ -493,9 +493,7 @@ def test_a_pipeline_published_but_never_started_is_not_ci_training(make_repo, sc
     assert ("deploy.ci_training" in present(ev)) is trains
 
 
-STALE_BUILD = """on:
-  push:
-    branches: [main]
+STALE_BUILD = """on: {push: {branches: [main]}}
 jobs:
   build:
     runs-on: ubuntu-latest
