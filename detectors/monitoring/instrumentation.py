@@ -9,7 +9,7 @@ from detectors.monitoring.source import Hit, Source
 #: generated scaffolding (alembic's env.py calls fileConfig) is not serving or training code.
 _SCAFFOLDING = re.compile(r"(^|/)(migrations|alembic)/")
 _EVAL_SCRIPT = re.compile(r"(^|[_-])(eval|train)", re.I)  # evaluate.py, model_eval.py, train.py; not retrieval.py
-_REPORT_NAMES = re.compile(r"metric|report|score")
+_REPORT_NAMES = re.compile(r"metric|report|score|stats")
 _WEB = ("fastapi", "starlette", "flask", "litestar", "aiohttp", "sanic", "bentoml", "quart")
 _SERVER_ARGS = frozenset({"scope", "receive", "send"})
 _WSGI_ARGS = frozenset({"environ", "start_response"})
@@ -76,7 +76,7 @@ def evaluation_report(src: Source) -> Hit | None:
     """An evaluation script that writes its metrics to a report file on every run."""
     if not _EVAL_SCRIPT.search(src.path.rsplit("/", 1)[-1]) or not src.mentions(_REPORT_NAMES):
         return None
-    writer = re.compile(r"(?:^|\.)(json\.dump|yaml\.dump|yaml\.safe_dump)$|\.(to_json|to_html|save_html|write_text)$")
+    writer = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump)$|\.(to_json|to_html|save_html|write_text)$")
     lines = src.text.splitlines()
     for call in src.facts.calls:
         # what is written, or where (``with open("metrics.json", "w") as f:`` above it), is a

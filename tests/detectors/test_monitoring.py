@@ -306,6 +306,9 @@ POSITIVE = [
         "from evidently.model_profile.sections import ClassificationPerformanceProfileSection\n\n"
         "def run(ref, cur):\n    profile = Profile(sections=[ClassificationPerformanceProfileSection()])\n"
         "    profile.calculate(ref, cur)\n")}, FEEDBACK),
+    ("training stats appended per tick", {"training/training_loop.py": (
+        "import json\n\ndef loop(run_dir, ticks):\n    stats_jsonl = open(run_dir + '/stats.jsonl', 'wt')\n"
+        "    for stats_dict in ticks:\n        stats_jsonl.write(json.dumps(stats_dict) + '\\n')\n")}, LOGGING),
     ("evidently legacy monitors in a monitoring service", {"monitoring_service/src/monitoring_service.py": (
         "from evidently.model_monitoring import ModelMonitoring\n"
         "from evidently.model_monitoring.monitors.classification_performance import ClassificationPerformanceMonitor\n\n"
