@@ -262,9 +262,15 @@ def _runs(project: Project, module: Module, call: ast.Call, checks: dict[int, _C
                 yield checks[id(fn.node)], task
 
 
+#: an estimator's own API (scikit-learn's ``fit``/``transform``): what it checks first are its
+#: inputs, as a library validates its arguments, not a pipeline's data.
+_ESTIMATOR_API = frozenset({"fit", "fit_transform", "transform", "inverse_transform", "partial_fit", "predict",
+                            "predict_proba", "score", "_fit", "_transform", "__init__", "__call__"})
+
+
 def _wired(module: Module, call: ast.Call, check: _Check) -> Finding | None:
     caller = module.enclosing(call.lineno)
-    if caller is check.fn:
+    if caller is check.fn or caller is not None and caller.cls and caller.name in _ESTIMATOR_API:
         return None
     body = caller.node.body if caller else module.tree.body
     if check.how == "verdict" and not _guarded(body, call):

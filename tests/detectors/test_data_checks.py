@@ -305,6 +305,12 @@ def test_summary_names_the_check_and_the_flow(make_repo):
                      "def main(paths):\n    rows = load_rows(paths)\n    insert_rows(rows)\n"},
     {"jobs/load.py": "def load_rows(config):\n    if not config.required_columns:\n        raise ValueError('set columns')\n"
                      "    return read(config.path)\n\ndef main(config):\n    rows = load_rows(config)\n    insert_rows(rows)\n"},
+    # an estimator checking its inputs in its own fit: a library validating its arguments
+    {"encoders/utils.py": "def convert_inputs(X, y):\n    if X.shape[0] != len(y):\n"
+                          "        raise ValueError('lengths differ')\n    return X, y\n",
+     "encoders/target.py": "from encoders.utils import convert_inputs\n\nclass TargetEncoder:\n"
+                           "    def fit(self, X, y):\n        X, y = convert_inputs(X, y)\n"
+                           "        self.mapping = fit_mapping(X, y)\n        return self\n"},
     # a consistency check of metadata whose variable happens to be called ``len``
     {"pipeline/spec.py": "def load_spec(spec_dir, offset):\n    meta = load_meta(spec_dir)\n    freq = meta['freq']\n"
                          "    len = meta['sub_width']\n    assert int(freq * 50) == len\n    return read(spec_dir, offset)\n\n"
