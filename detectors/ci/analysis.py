@@ -97,7 +97,10 @@ class JobAnalyser:
                     out += self._command(job, step, build, order, step.workdir)
             workdir = step.workdir
             for cmd in commands(step.run):
-                workdir = _changed_dir(cmd, workdir)
+                moved = _changed_dir(cmd, workdir)
+                if moved != workdir and not self._is_folder(moved):
+                    break  # ``cd`` into a folder the repository lacks: the step fails there (shells run with -e)
+                workdir = moved
                 out += self._command(job, step, cmd, order, workdir)
         return out
 
@@ -130,6 +133,9 @@ class JobAnalyser:
         if k.LINT in kinds and cmd.tool == "pre-commit" and self._pre_commit_scans(workdir):
             kinds.add(k.SECURITY)
         return kinds
+
+    def _is_folder(self, folder: str) -> bool:
+        return not folder or self.ctx.repo is None or _is_folder(self.ctx, folder)
 
     def _pre_commit_scans(self, workdir: str) -> bool:
         """The pre-commit config that CI runs holds a security hook (bandit, detect-secrets...)."""

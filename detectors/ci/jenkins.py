@@ -46,6 +46,10 @@ def _line(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
+_DECLARATIVE = re.compile(r"^\s*pipeline\s*\{", re.M)
+_STAGES_BLOCK = re.compile(r"\bstages\s*\{")
+
+
 def parse(path: str, text: str) -> Pipeline:
     """One job per stage, holding its shell steps; ``input`` marks a manual gate.
 
@@ -59,6 +63,10 @@ def parse(path: str, text: str) -> Pipeline:
     triggers = {m.PUSH, m.PULL_REQUEST}
     if _CRON.search(code):
         triggers.add(m.SCHEDULE)
+    # a declarative pipeline's stages sit in a ``stages { }`` block: Jenkins rejects the file
+    # without one, so none of its stages ever runs
+    rejected = not library and bool(_DECLARATIVE.search(code)) and bool(_STAGE.search(code)) \
+        and not _STAGES_BLOCK.search(code)
     default = path.rsplit("/", 1)[-1].rsplit(".", 1)[0] if library else "pipeline"
     stages = [(mt.start(), mt.group(1)) for mt in _STAGE.finditer(code)] or [(0, default)]
     bounds = [s for s, _ in stages[1:]] + [len(code)]
@@ -79,5 +87,5 @@ def parse(path: str, text: str) -> Pipeline:
         environment = name if m.production_like(name) else None
         jobs.append(Job(file=path, system=SYSTEM, name=name, line=_line(code, start),
                         triggers=frozenset(triggers), steps=tuple(steps), environment=environment,
-                        manual=bool(gate)))
+                        manual=bool(gate), neutered=rejected))
     return Pipeline(path, SYSTEM, tuple(jobs))

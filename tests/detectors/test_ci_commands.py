@@ -73,7 +73,8 @@ def test_commands_are_cut_and_unwrapped(script, expected):
     ("docker run --rm -v $(pwd):/app app:ci python -m pytest tests", "deploy.ci_tests"),
 ])
 def test_shell_forms_reach_the_tool(make_repo, command, signal):
-    scripts = {"train.py": "", "scripts/evaluate.py": ""}  # what the steps run is in the repository
+    # what the steps run, and the folders they move to, are in the repository
+    scripts = {"train.py": "", "scripts/evaluate.py": "", "tests/test_a.py": ""}
     assert signal in present(run_detector(CIDetector, make_repo({**gha(command), **scripts})))
 
 

@@ -527,3 +527,14 @@ def test_a_docker_build_of_a_missing_dockerfile_stops_its_own_job(make_repo):
     assert "deploy.cd" not in present(scan(make_repo, {".github/workflows/cd.yml": text}))
     ok = scan(make_repo, {".github/workflows/cd.yml": text, "docker/api.Dockerfile": "FROM python:3.12\n"})
     assert "deploy.cd" in present(ok)
+
+
+@pytest.mark.parametrize("files, delivers", [
+    ({"deploy/k8s/api.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: api}\n"}, True),
+    # the folder the step moves to is gone: the step stops at the cd (CI shells run with -e)
+    ({}, False),
+])
+def test_a_cd_into_a_missing_folder_stops_the_step(make_repo, files, delivers):
+    steps = "|\n          cd deploy/k8s\n          kubectl apply -f ."
+    ev = scan(make_repo, {".github/workflows/cd.yml": workflow(steps), **files})
+    assert ("deploy.cd" in present(ev)) is delivers

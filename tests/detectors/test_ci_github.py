@@ -14,7 +14,7 @@ from scanner.model import Outcome
 SOURCES = (
     "scripts/deploy.sh", "scripts/deploy_docs.sh", "monitoring/drift_check.py", "scripts/bump.py",
     "scripts/evaluate_model.py", "scripts/promote_model.py", "src/monitoring/detect_drift.py",
-    "src/training/main.py")
+    "src/training/main.py", "demo/model.py")
 
 
 def wf(body: str, on: str = "on:\n  push:\n    branches: [main]\n") -> dict[str, str]:

@@ -189,6 +189,13 @@ def systems_of(make_repo, files: dict[str, str]) -> dict[str, list[str]]:
     return {e.attributes["system"]: e.attributes["files"] for e in ev if e.signal == "deploy.ci_present" and e.counts}
 
 
+def test_a_declarative_jenkinsfile_without_a_stages_block_runs_nothing(make_repo):
+    # Jenkins rejects the file: its test and deploy stages never run
+    broken = JENKINS.replace("  stages {\n", "").replace("  }\n}\n", "}\n")
+    found = present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {"Jenkinsfile": broken})))
+    assert found == {"deploy.ci_present"}
+
+
 def test_jenkins_commented_step_does_not_count(make_repo):
     ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {"Jenkinsfile": JENKINS}))
     assert "governance.security_scanning" not in present(ev)
