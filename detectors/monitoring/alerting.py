@@ -7,7 +7,7 @@ import re
 
 from detectors.flow import Function, Module, Project, callee, dotted, own_nodes, source
 from detectors.monitoring.source import Hit, Source, identifiers
-from detectors.shapes import dicts, get_in
+from detectors.shapes import as_dict, dicts, get_in
 from scanner.parsing.python import walk
 
 _NOTIFY_CONTEXT = re.compile(r"drift|threshold|alert|degrad|anomal|exceed|breach|(?<![a-z])sl[oa](?![a-z])")
@@ -87,11 +87,18 @@ def _named(call: ast.Call, names: set[str]) -> bool:
 
 
 def _rules_of(doc: dict) -> list[dict]:
-    """Rules of a Prometheus/Grafana rule file, or of a PrometheusRule resource."""
+    """Rules of a Prometheus/Grafana rule file, of a PrometheusRule resource, or of the values of
+    a Helm chart that installs Prometheus (kube-prometheus-stack's ``additionalPrometheusRules``
+    and ``additionalPrometheusRulesMap``, the prometheus chart's ``serverFiles``)."""
     groups = doc.get("groups")
     if groups is None and doc.get("kind") == "PrometheusRule":
         groups = get_in(doc, "spec", "groups")
-    return [r for g in dicts(groups) for r in dicts(g.get("rules"))]
+    groups = list(dicts(groups))
+    for entry in [*dicts(doc.get("additionalPrometheusRules")),
+                  *dicts(list(as_dict(doc.get("additionalPrometheusRulesMap")).values())),
+                  *dicts(list(as_dict(doc.get("serverFiles")).values()))]:
+        groups += dicts(entry.get("groups"))
+    return [r for g in groups for r in dicts(g.get("rules"))]
 
 
 def alert_rules(doc: dict) -> str | None:
@@ -101,7 +108,8 @@ def alert_rules(doc: dict) -> str | None:
         return "Prometheus alert rules"
     if any("grafana_alert" in r or ("condition" in r and "data" in r) for r in rules):
         return "Grafana alert rules"
-    if isinstance(doc.get("route"), dict) and isinstance(doc.get("receivers"), list):
+    routing = as_dict(get_in(doc, "alertmanager", "config")) or doc
+    if isinstance(routing.get("route"), dict) and isinstance(routing.get("receivers"), list):
         return "Alertmanager routing"
     if "contactPoints" in doc or ("policies" in doc and "apiVersion" in doc):
         return "Grafana contact points / notification policies"

@@ -324,6 +324,13 @@ POSITIVE = [
     ("psi function", {"src/stability.py": "def calculate_psi(expected, actual, buckets=10):\n    return 0.0\n"},
      DRIFT),
     ("prometheus rules", {"monitoring/alerts.yml": PROM_RULES}, ALERTING),
+    ("kube-prometheus-stack values with rules", {"helm-charts/monitoring/custom-values.yaml": (
+        "additionalPrometheusRules:\n  - name: model\n    groups:\n      - name: model\n        rules:\n"
+        "          - alert: ConfidenceTooLow\n            expr: api_avg_confidence < 0.9\n            for: 1m\n")},
+     ALERTING),
+    ("kube-prometheus-stack values with alertmanager routing", {"charts/values.yaml": (
+        "alertmanager:\n  config:\n    route:\n      receiver: chat\n    receivers:\n      - name: chat\n"
+        "        slack_configs:\n          - channel: '#ml'\n")}, ALERTING),
     ("alertmanager", {"monitoring/alertmanager.yml": (
         "route:\n  receiver: slack\nreceivers:\n  - name: slack\n    slack_configs: []\n")}, ALERTING),
     ("PrometheusRule resource", {"k8s/rules.yaml": (
@@ -487,6 +494,8 @@ TRAPS = [
     ("ks test in site-packages", {"venv/lib/python3.11/site-packages/mon/drift.py": KS_DRIFT}, DRIFT),
     ("ks test in unrendered template", {"{{cookiecutter.name}}/monitoring/drift.py": KS_DRIFT}, DRIFT),
     ("alert rules only in docs", {"docs/monitoring.md": "```yaml\n" + PROM_RULES + "```\n"}, ALERTING),
+    ("chart values switching alertmanager on, with no rule or route", {"charts/values.yaml": (
+        "alertmanager:\n  enabled: true\nadditionalPrometheusRules: []\n")}, ALERTING),
     ("terraform alarm commented out", {"infra/main.tf": (
         '# resource "aws_cloudwatch_metric_alarm" "errors" {\n#   alarm_name = "5xx"\n# }\n')}, ALERTING),
     ("terraform alarm in a block comment", {"infra/main.tf": (
