@@ -88,6 +88,13 @@ def test_no_notebooks(make_repo, files):
       "train.py": ("import pytorch_lightning as pl\nfrom pytorch_lightning.loggers import WandbLogger\n"
                    "from model import Model\npl.Trainer(logger=WandbLogger(project='p')).fit(Model(cfg))\n")},
      "tracking.params_metrics", False),
+    # Ultralytics' MLflow callback logs the training run of a module that also works with MLflow
+    ({"train.py": "import mlflow\nfrom ultralytics import YOLO\n\nmlflow.set_tracking_uri(URI)\n"
+                  "YOLO('yolov8n.pt').train(data='data.yaml', epochs=3)\n"}, "tracking.params_metrics", True),
+    ({"train.py": "import mlflow\nfrom ultralytics import YOLO\n\nmlflow.set_tracking_uri(URI)\n"
+                  "YOLO('yolov8n.pt').train(data='data.yaml', epochs=3)\n"}, "tracking.artifacts_models", True),
+    ({"train.py": "from ultralytics import YOLO\nYOLO('yolov8n.pt').train(data='data.yaml', epochs=3)\n"},
+     "tracking.params_metrics", False),
     # no tracker logger: metrics go to a local CSV at most
     ({"model.py": LIGHTNING_MODULE, "train.py": LIGHTNING_TRAIN.format(logger="CSVLogger")},
      "tracking.params_metrics", False),
