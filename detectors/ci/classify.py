@@ -52,6 +52,8 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (DEPLOY, r"^az (ml (online-deployment|online-endpoint|batch-deployment|batch-endpoint) (create|update)|webapp (deploy|up|config container set|create)|containerapp (update|up|create)|functionapp deployment|aks command|deployment group create|container create)\b"),
     (DEPLOY, r"^aws (ecs (update-service|deploy)|sagemaker (create-endpoint|update-endpoint)|lambda update-function-code|deploy create-deployment|cloudformation deploy|apprunner (update|start-deployment))\b"),
     (DEPLOY, r"^anyscale services? (\S+ )*(rollout|deploy)\b"),
+    # a GitOps update: the manifests' image pinned to the new build (then committed for Argo CD/Flux)
+    (DEPLOY, r"^kustomize edit set image\b"),
     (DEPLOY, r"^(fly|flyctl) deploy\b|^heroku (container:release|deploy|releases)\b|^git push (\S+ )*heroku\b|^(railway up|vercel (\S+ )*--prod|modal deploy|bentoml deploy|truss push|mlem deployment run|mlflow (deployments create|sagemaker deploy|models build-docker)|seldon|caprover deploy|dokku)\b"),
     (DOCS_DEPLOY, r"^(mkdocs gh-deploy|ghp-import|mike deploy|sphinx-build|mkdocs build|jupyter-book build|netlify deploy|firebase deploy --only hosting)\b"),
     # API reference generators that write a static site (they have no config file to find)
@@ -103,6 +105,8 @@ _USES_RULES: tuple[tuple[str, str], ...] = (
     (RETRAIN_TRIGGER, r"peter-evans/repository-dispatch|benc-uk/workflow-dispatch|convictional/trigger-workflow-and-wait|aurelien-baudet/workflow-dispatch|the-actions-org/workflow-dispatch"),
     (TRAIN, r"iterative/setup-cml.*dvc repro|azure/aml-(run|train)|mlflow-run"),
     (DEPLOY, r"^codepipeline:deploy/"),
+    # a GitOps hand-off: the new image's version dispatched to the repository that rolls it out
+    (DEPLOY, r"repository-dispatch[\s\S]*\b(image|gitops|deploy\w*|environment-update|rollout)\b"),
     (DATA_PIPELINE, r"^databricks pipeline_task"),
 )
 

@@ -538,3 +538,36 @@ def test_a_cd_into_a_missing_folder_stops_the_step(make_repo, files, delivers):
     steps = "|\n          cd deploy/k8s\n          kubectl apply -f ."
     ev = scan(make_repo, {".github/workflows/cd.yml": workflow(steps), **files})
     assert ("deploy.cd" in present(ev)) is delivers
+
+
+GITOPS_DISPATCH = """on: {push: {branches: [main]}}
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: docker/build-push-action@v5
+        with:
+          push: true
+          tags: registry.example.com/api:${{ github.sha }}
+      - uses: peter-evans/repository-dispatch@v3
+        with:
+          repository: acme/gitops
+          event-type: EVENT
+          client-payload: |
+            {"image": "registry.example.com/api", "version": "${{ github.sha }}"}
+"""
+
+
+@pytest.mark.parametrize("text, delivers", [
+    # the new image handed to the repository that rolls it out (Argo CD, Flux)
+    (GITOPS_DISPATCH.replace("EVENT", "environment-update"), True),
+    (workflow("kustomize edit set image api=registry.example.com/api:$GITHUB_SHA", "git commit -am bump",
+              "git push"), True),
+    # a dispatch that starts retraining elsewhere delivers nothing
+    (GITOPS_DISPATCH.replace("EVENT", "retrain").replace("acme/gitops", "acme/training").replace(
+        '{"image": "registry.example.com/api", "version": "${{ github.sha }}"}', '{"reason": "drift"}'), False),
+])
+def test_gitops_hand_offs_are_continuous_delivery(make_repo, text, delivers):
+    ev = scan(make_repo, {".github/workflows/release.yml": text, "Dockerfile": "FROM python:3.12\n"})
+    assert ("deploy.cd" in present(ev)) is delivers
