@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from scanner.parsing.python import _fallback, parse_notebook, parse_python
+from scanner.parsing.python import _fallback, parse_notebook, parse_python, parse_tree
 from scanner.parsing.structured import MAX_YAML_ALIASES, ParseError, load_toml, load_yaml, load_yaml_documents, walk
 
 
@@ -136,6 +136,22 @@ def test_newer_syntax_than_the_interpreter_is_read_line_by_line():
     facts = parse_python(source)
     assert facts.error and "read line by line" in facts.error
     assert [c.name for c in facts.calls if c.name.startswith("mlflow")] == ["mlflow.log_metric"]
+
+
+@pytest.mark.parametrize("newer", [
+    # PEP 758 (3.14): several exceptions without parentheses
+    "try:\n    run()\nexcept IndexError, KeyError:\n    raise\n",
+    # PEP 695 (3.12): type aliases and type parameters
+    "type Rows[T] = list[T]\n",
+    "def first[T](xs: list[T]) -> T:\n    return xs[0]\n",
+    "class Box[T: (int, str)](Base):\n    pass\n",
+])
+def test_syntax_newer_than_the_interpreter_is_parsed_whole(newer):
+    # the multi-line import a line scan would miss is read, and so is the call it resolves
+    source = "from dagster import (\n    asset,\n    asset_check,\n)\n" + newer + "\n@asset_check(asset=x)\ndef c():\n    pass\n"
+    facts = parse_python(source)
+    assert facts.error is None and "dagster.asset_check" in {c.name for c in facts.calls}
+    assert parse_tree(source) is not None
 
 
 def test_yaml_aliases_of_aliases_are_refused_by_their_expanded_size():

@@ -401,7 +401,31 @@ _PARSE_LOCK = threading.Lock()
 
 def _ast_parse(source: str) -> ast.Module:
     with _PARSE_LOCK:
-        return ast.parse(source)
+        try:
+            return ast.parse(source)
+        except SyntaxError:
+            older = _older_syntax(source)
+            if older == source:
+                raise
+            return ast.parse(older)
+
+
+#: syntax of Python releases newer than the one the scan runs on, rewritten line for line into
+#: what it means in older syntax, so a modern project's modules are read rather than skipped:
+#: ``except A, B:`` (3.14) -> ``except (A, B):``; ``type X = ...`` and ``def f[T](...)``,
+#: ``class C[T]:`` (3.12) without their type parameters.
+_NEWER_SYNTAX = (
+    (re.compile(r"^(\s*except\*?\s+)(?!\()([^:()\n]+,[^:()\n]+?)\s*:", re.M), r"\1(\2):"),
+    (re.compile(r"^(\s*)type\s+(\w+)\s*(?:\[[^\]\n]*\])?\s*=", re.M), r"\1\2 ="),
+    (re.compile(r"^(\s*(?:async\s+)?def\s+\w+)\[[^\]\n]*(?:\[[^\]\n]*\][^\]\n]*)*\](\s*\()", re.M), r"\1\2"),
+    (re.compile(r"^(\s*class\s+\w+)\[[^\]\n]*(?:\[[^\]\n]*\][^\]\n]*)*\]", re.M), r"\1"),
+)
+
+
+def _older_syntax(source: str) -> str:
+    for pattern, replacement in _NEWER_SYNTAX:
+        source = pattern.sub(replacement, source)
+    return source
 
 
 def parse_tree(source: str) -> ast.Module | None:

@@ -594,6 +594,12 @@ def test_evidence_ids_are_stable(make_repo):
 
 # -- catalogue entries, read by the tools detector ------------------------------------------
 
+DAGSTER_CHECK = ("from dagster import AssetCheckResult, asset_check\nfrom defs.assets import power\n\n"
+                 "@asset_check(asset=power)\ndef power_is_fresh():\n    return AssetCheckResult(passed=late() == 0)\n")
+DAGSTER_SCHEDULE = ("from dagster import ScheduleDefinition, define_asset_job\n\n"
+                    "job = define_asset_job('power_job', selection='power')\n"
+                    "schedule = ScheduleDefinition(job=job, cron_schedule='55 * * * *')\n")
+
 CATALOGUE_POSITIVE = [
     ("prometheus_client", {"api/metrics.py": (
         "from prometheus_client import Counter as C\nREQUESTS = C('requests_total', 'n')\n")}, INSTRUMENTATION),
@@ -634,6 +640,9 @@ CATALOGUE_POSITIVE = [
     ("fluentd events", {"app/log.py": (
         "from fluent import sender\nlogger = sender.FluentSender('app', host='fluentd', port=24224)\n"
         "logger.emit('prediction', {'features': f, 'prediction': p})\n")}, INSTRUMENTATION),
+    ("dagster asset check", {"defs/checks.py": DAGSTER_CHECK}, DRIFT),
+    ("dagster asset check on a schedule", {"defs/checks.py": DAGSTER_CHECK, "defs/schedules.py": DAGSTER_SCHEDULE},
+     SCHEDULED),
     ("loguru", {"app.py": "from loguru import logger\nlogger.add('app.log')\nlogger.info('hi')\n"}, LOGGING),
     ("structlog", {"app.py": "import structlog\nstructlog.configure(processors=[])\n"}, LOGGING),
 ]
@@ -670,6 +679,11 @@ def test_catalogue_mentions_are_declared_only(make_repo, files, signal):
     evidence = run_detector(ToolUsageDetector, make_repo(files))
     assert signal not in present(evidence)
     assert signal in declared(evidence)
+
+
+def test_a_dagster_asset_check_nothing_schedules_is_not_scheduled_monitoring(make_repo):
+    evidence = run_detector(ToolUsageDetector, make_repo({"defs/checks.py": DAGSTER_CHECK}))
+    assert DRIFT in present(evidence) and SCHEDULED not in present(evidence)
 
 
 def test_otel_stub_without_import_is_absent(make_repo):
