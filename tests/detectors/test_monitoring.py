@@ -640,6 +640,10 @@ CATALOGUE_POSITIVE = [
     ("fluentd events", {"app/log.py": (
         "from fluent import sender\nlogger = sender.FluentSender('app', host='fluentd', port=24224)\n"
         "logger.emit('prediction', {'features': f, 'prediction': p})\n")}, INSTRUMENTATION),
+    ("sentry cron monitor", {"jobs/heartbeat.py": (
+        "from sentry_sdk.crons import capture_checkin\nfrom sentry_sdk.crons.consts import MonitorStatus\n\n"
+        "def beat():\n    capture_checkin(monitor_slug='forecasts', status=MonitorStatus.OK,\n"
+        "                    monitor_config={'schedule': {'type': 'crontab', 'value': '0 */6 * * *'}})\n")}, ALERTING),
     ("dagster asset check", {"defs/checks.py": DAGSTER_CHECK}, DRIFT),
     ("dagster asset check on a schedule", {"defs/checks.py": DAGSTER_CHECK, "defs/schedules.py": DAGSTER_SCHEDULE},
      SCHEDULED),
