@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterator
 
-from detectors.data_conditions import checked_data, looks, touches
+from detectors.data_conditions import CHECK_WORDS, CONTENT_CHECKS, checked_data, looks, touches
 from detectors.flow import (Finding, Function, Module, Project, callee, dotted, expression_names, own_nodes, source,
                             words)
 from scanner.parsing.python import walk
@@ -110,7 +110,8 @@ def _fails(module: Module, fn: Function) -> tuple[str, ast.stmt] | None:
     nodes = sorted((n for n in own_nodes(fn.node) if isinstance(n, (ast.Assert, ast.If, ast.Return))),
                    key=lambda n: n.lineno)
     verdicts = any(words(c) & _CHECK_CALLS for f in module.reach([fn]) for c in f.calls)
-    nodes = [n for n in nodes if not (isinstance(n, (ast.Assert, ast.If)) and _argument_check(fn.node, n.test))]
+    nodes = [n for n in nodes if not (isinstance(n, (ast.Assert, ast.If)) and _argument_check(fn.node, n.test))
+             and not (isinstance(n, ast.Assert) and _sizes_only(n.test))]
     for node in nodes:
         if isinstance(node, ast.Assert) and looks(node.test, verdicts) \
                 or isinstance(node, ast.If) and looks(node.test, verdicts) and any(
@@ -152,6 +153,20 @@ def _argument_check(fn: ast.AST, test: ast.AST) -> bool:
         known |= {n for n, values in assigned.items() if all(v and v <= known for v in values)}
     read = _names(test)
     return bool(read) and read <= known
+
+
+#: what an assertion about sizes alone reads (``assert td.shape[1] == cfg.episode_length``).
+_SIZES = frozenset({"shape", "len", "size", "ndim", "height", "count"})
+
+
+def _sizes_only(test: ast.AST) -> bool:
+    """An assertion that compares sizes and nothing of the content (no nulls, types, columns or
+    ranges): a programmer's invariant on shapes, not a check of the data's quality."""
+    read = {n.attr if isinstance(n, ast.Attribute) else n.id for n in walk(test)
+            if isinstance(n, (ast.Attribute, ast.Name))}
+    return bool(read & _SIZES) and not read & (CONTENT_CHECKS - _SIZES) and not any(
+        isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in CONTENT_CHECKS for n in walk(test)) \
+        and not any(words(name) & CHECK_WORDS for name in read)
 
 
 def _names(node: ast.AST) -> set[str]:

@@ -18,7 +18,7 @@ CONTENT_CHECKS = frozenset({
     "is_numeric_dtype", "is_string_dtype", "is_datetime64_any_dtype", "infer_dtype", "count", "height",
 })
 #: words of names a data check uses when it looks at the data or hands it to rules.
-_CHECK_WORDS = frozenset({"null", "nulls", "nan", "nans", "missing", "schema", "dtype", "dtypes", "column",
+CHECK_WORDS = frozenset({"null", "nulls", "nan", "nans", "missing", "schema", "dtype", "dtypes", "column",
                           "columns", "range", "ranges", "duplicate", "duplicates", "duplicated", "rules",
                           "expectations", "expect", "constraints", "outliers"})
 #: words of names of files and places: a missing file is data not there yet, not bad data.
@@ -45,7 +45,7 @@ def looks(test: ast.AST, verdicts: bool) -> bool:
         if not name or id(node) in sizes or words(name) & _RESOURCE_WORDS:
             continue
         # ``len(rows)`` measures the data; a variable that happens to be called ``len`` does not
-        if name in CONTENT_CHECKS or name == "len" and id(node) in called or words(name) & _CHECK_WORDS \
+        if name in CONTENT_CHECKS or name == "len" and id(node) in called or words(name) & CHECK_WORDS \
                 or verdicts and words(name) & _VERDICT_WORDS:
             return True
     return False

@@ -154,6 +154,13 @@ def test_syntax_newer_than_the_interpreter_is_parsed_whole(newer):
     assert parse_tree(source) is not None
 
 
+def test_a_module_kept_on_the_instance_resolves_its_calls():
+    source = ("class Logger:\n    def __init__(self):\n        import wandb\n        self._wandb = wandb\n"
+              "        self.run = None\n\n    def save(self, fp):\n        art = self._wandb.Artifact('m', type='model')\n"
+              "        self._wandb.log_artifact(art)\n        self.run.log({})\n")
+    assert [c.name for c in parse_python(source).calls] == ["wandb.Artifact", "wandb.log_artifact", ".log"]
+
+
 def test_yaml_aliases_of_aliases_are_refused_by_their_expanded_size():
     # forty levels of [*x, *x] stay under the alias count but expand to 2**40 nodes
     lines = ["x0: &x0 [a, b]"] + [f"x{i}: &x{i} [*x{i-1}, *x{i-1}]" for i in range(1, 40)] + ["run: *x39"]

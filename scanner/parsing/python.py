@@ -267,6 +267,9 @@ class _Resolver:
         parts = _dotted(node)
         if not parts:
             return None
+        if parts[0] == "self" and len(parts) > 2 and f"self.{parts[1]}" in self.names:
+            # ``self._wandb = wandb`` then ``self._wandb.log_artifact(...)``
+            return ".".join([self.names[f"self.{parts[1]}"], *parts[2:]])
         root = self.names.get(parts[0])
         if root is not None:
             return ".".join([root, *parts[1:]])
@@ -309,6 +312,10 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
             value, targets = node.value, node.targets
         else:
             value, targets = node.context_expr, [node.optional_vars] if node.optional_vars else []
+        for target in targets:
+            # an imported module kept on the instance (``self._wandb = wandb``) stands for it
+            if isinstance(value, ast.Name) and value.id in resolver.names and _on_self(target):
+                resolver.names.setdefault(f"self.{target.attr}", resolver.names[value.id])
         if not isinstance(value, ast.Call):
             continue
         origin = resolver.resolve(value.func)
@@ -340,6 +347,10 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
 
 
 _DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+
+
+def _on_self(target: ast.AST) -> bool:
+    return isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
 
 
 _CALL_TEXT = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")

@@ -305,6 +305,12 @@ def test_summary_names_the_check_and_the_flow(make_repo):
                      "def main(paths):\n    rows = load_rows(paths)\n    insert_rows(rows)\n"},
     {"jobs/load.py": "def load_rows(config):\n    if not config.required_columns:\n        raise ValueError('set columns')\n"
                      "    return read(config.path)\n\ndef main(config):\n    rows = load_rows(config)\n    insert_rows(rows)\n"},
+    # an assertion on shapes alone is a programmer's invariant, not a check of the data's quality
+    {"trainer/offline.py": "import torch\n\ndef load_dataset(paths, episode_length):\n    buffer = []\n"
+                           "    for fp in paths:\n        td = torch.load(fp)\n"
+                           "        assert td.shape[1] == episode_length, 'episode length'\n        buffer.append(td)\n"
+                           "    return buffer\n\ndef main(paths):\n    data = load_dataset(paths, 501)\n"
+                           "    train_model(data)\n"},
     # an estimator checking its inputs in its own fit: a library validating its arguments
     {"encoders/utils.py": "def convert_inputs(X, y):\n    if X.shape[0] != len(y):\n"
                           "        raise ValueError('lengths differ')\n    return X, y\n",
