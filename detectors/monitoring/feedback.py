@@ -28,6 +28,9 @@ def ground_truth_join(src: Source) -> Hit | None:
     return Hit(src.path, join.line, "predictions joined with ground truth to compute metrics")
 
 
+_LIVE_DATA = re.compile(r"production|serving|online|inference_log|predictions?_log|requests?_log|\blive\b|"
+                        r"feedback|ground.?truth", re.I)
+_TEST_SPLIT = re.compile(r"\btest(?:_set|_data|_split)?\.(?:csv|parquet|pkl)\b|\bX_test\b")
 #: Evidently's model-quality reports: predictions scored against the actual target.
 _EVIDENTLY_PERFORMANCE = (r"evidently\.[\w.]*(Classification|Regression)\w*(Preset|Tab|Section|Metric|Monitor)\w*",)
 
@@ -38,6 +41,9 @@ def monitored_performance(src: Source) -> Hit | None:
     # a module kept as monitoring (its path says so): Evidently's words alone would make any
     # evaluation with it look like monitoring
     if not src.facts.imports_any(("evidently",)) or not MONITORING_PATH.search(src.path):
+        return None
+    # the "current" data is the held-out test split: the model is evaluated, not watched in production
+    if _TEST_SPLIT.search(src.text) and not src.mentions(_LIVE_DATA):
         return None
     call = src.call(*_EVIDENTLY_PERFORMANCE)
     return Hit(src.path, call.line, f"model quality against the actual target monitored ({call.name.rsplit('.', 1)[-1]})") \

@@ -483,6 +483,12 @@ TRAPS = [
     ("ks test outside monitoring", {"src/features/select.py": (
         "from scipy.stats import ks_2samp\n\ndef separable(a, b):\n    return ks_2samp(a, b).pvalue < 0.01\n")},
      DRIFT),
+    ("evidently model quality of the held-out test split", {"src/monitoring/performance_monitoring.py": (
+        "from evidently.report import Report\nfrom evidently.metric_preset import ClassificationPreset\n\n"
+        "def run(model):\n    reference = pd.read_csv('data/processed/train_set.csv')\n"
+        "    current = pd.read_csv('data/processed/test_set.csv')\n"
+        "    report = Report(metrics=[ClassificationPreset()])\n"
+        "    report.run(reference_data=reference, current_data=current)\n")}, FEEDBACK),
     ("a training script copying its config", {"src/train.py": (
         "import yaml\n\ndef main(path, out):\n    cfg = yaml.safe_load(open(path))\n"
         "    with open(out + '/config.yaml', 'w') as f:\n        yaml.dump(cfg, f)\n    score = fit(cfg)\n"

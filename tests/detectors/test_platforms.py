@@ -142,9 +142,13 @@ MONITORING_GAPIC = (
     ({"features.py": "def generate_explanation_config():\n    return {'inputs': {}, 'outputs': {}}\n"},
      "governance.fairness_explainability", False),  # a dict named for explanations configures nothing
     # model-agnostic and vision explanations
+    ({"analysis/pdp.py": "from sklearn.inspection import PartialDependenceDisplay\n"
+                         "PartialDependenceDisplay.from_estimator(model, X_val, ['age'])\n"},
+     "governance.fairness_explainability", True),
+    # permutation importance ranks features, as a model's own importances do: introspection
     ({"analysis/importance.py": "from sklearn.inspection import permutation_importance\n"
                                 "result = permutation_importance(model, X_val, y_val, n_repeats=10)\n"},
-     "governance.fairness_explainability", True),
+     "governance.fairness_explainability", False),
     ({"app/explain.py": "from pytorch_grad_cam import GradCAM\ncam = GradCAM(model=model, target_layers=[model.layer4])\n"},
      "governance.fairness_explainability", True),
     ({"analysis/fit.py": "from sklearn.inspection import permutation_importance\nmodel.fit(X, y)\n"},
