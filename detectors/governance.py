@@ -120,6 +120,12 @@ def generated_cards(ctx: ScanContext) -> Iterator[tuple[str, int, str]]:
                 return
 
 
+def _inside(path: str, folders: set[str]) -> bool:
+    """``path`` lies in one of ``folders`` (or below one)."""
+    parts = path.split("/")[:-1]
+    return any("/".join(parts[:i]) in folders for i in range(1, len(parts) + 1))
+
+
 def metric_values(text: str) -> int | None:
     """Line of a reported metric: a metric name with a number within the next few lines."""
     lines = text.splitlines()
@@ -322,8 +328,13 @@ class GovernanceDetector(Detector):
 
     # -- changelog ---------------------------------------------------------------------------
     def _changelog(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
+        # a Helm chart's changelog records the chart's releases (most often a chart copied in from
+        # upstream), not the project's
+        charts = {folder(p) for p in files if basename(p) == "Chart.yaml"}
         for path in files:
             name = basename(path)
+            if _CHANGELOG_FILE.match(name) and _inside(path, charts):
+                continue
             if _CHANGELOG_FILE.match(name):
                 text = ctx.text(path) or ""
                 entries = _VERSION_ENTRY.findall(text)
