@@ -164,7 +164,8 @@ class TrackingDetector(Detector):
 
     # -- configuration ---------------------------------------------------------------------------
     def _config_files(self, ctx: ScanContext) -> Iterator[Evidence]:
-        candidates = [p for p in ctx.files() if _is_config_candidate(p)]
+        # a Kubernetes resource (a ConfigMap of service settings) configures a cluster, not an experiment
+        candidates = [p for p in ctx.files() if _is_config_candidate(p) and not _K8S_RESOURCE.search(ctx.text(p) or "")]
         if not candidates:
             return
         sources = list(code_files(ctx, notebooks=True))
@@ -456,6 +457,9 @@ def _compose_training_images(ctx: ScanContext) -> Iterator[tuple[str, str, str]]
             dockerfile = posixpath.normpath(posixpath.join(posixpath.dirname(path), context, name_of))
             if dockerfile in files:
                 yield dockerfile, path, str(name)
+
+
+_K8S_RESOURCE = re.compile(r"(?m)^apiVersion:\s*\S+[\s\S]*?^kind:\s*\w+|^kind:\s*\w+[\s\S]*?^apiVersion:\s*\S+")
 
 
 def _is_config_candidate(path: str) -> bool:

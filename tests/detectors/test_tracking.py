@@ -213,6 +213,9 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
       "deploy.py": "import json\ncfg = json.load(open('deploy/prod-config.json'))\n"}, False),
     ({"deploy/endpoint_config.json": '{"instance_type": "ml.m5.large", "data_capture": 100}',
       "deploy/build_config_file.py": "import json\ncfg = json.load(open('deploy/endpoint_config.json'))\n"}, False),
+    # a Kubernetes ConfigMap of a service's settings configures the cluster
+    ({"k8s/01-api-config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-config\ndata:\n  MODEL: m\n",
+      "service.py": "import yaml\ncfg = yaml.safe_load(open('k8s/01-api-config.yaml'))\n"}, False),
     # the keys to a cloud account kept beside the configs
     ({"config/aws_credentials.json": '{"aws_access_key_id": "x", "region": "eu-west-1"}',
       "tools/deploy.py": "import json\ncreds = json.load(open('config/aws_credentials.json'))\n"}, False),
