@@ -199,6 +199,14 @@ class DeploymentDetector(Detector):
     # -- serving ---------------------------------------------------------------------------------
     def _serving_code(self, ctx: ScanContext, apps: dict[str, int],
                       loaders: dict[str, tuple[int, str]]) -> Iterator[Evidence]:
+        for path, (line, call) in sorted(loaders.items()):
+            consumer = _stream_consumer(ctx.python(path))
+            if consumer is not None:
+                yield self.evidence("deploy.serving", f"streaming inference service in {path}: consumes a stream "
+                                    f"({consumer.name}) and scores it with a model loaded by {call}",
+                                    ctx.location(path, consumer.line), ctx.location(path, line), subject=f"stream:{path}",
+                                    app=path)
+                return
         index = module_index([p for p in ctx.files() if p.endswith(".py")])
         for path, line in sorted(apps.items()):
             loader = _loader_for(ctx, path, index, loaders)
@@ -509,6 +517,22 @@ def _real_test(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         if isinstance(only, ast.Raise) and "NotImplementedError" in ast.unparse(only):
             return False
     return True
+
+
+#: clients that consume a message stream: a service scoring each record it reads serves the model.
+_STREAM_CONSUMERS = re.compile(r"^(quixstreams\.Application\w*|kafka\.KafkaConsumer|confluent_kafka\.\w*Consumer|"
+                               r"aiokafka\.AIOKafkaConsumer|faust\.App|pulsar\.Client\.subscribe|"
+                               r"google\.cloud\.pubsub_v1\.SubscriberClient|azure\.eventhub\.\w*ConsumerClient\w*)$")
+
+
+def _stream_consumer(facts: Any) -> Any:
+    """The call creating a stream consumer in a module that also predicts, if any."""
+    if facts is None or not any(c.name.rsplit(".", 1)[-1] in _PREDICT_CALLS for c in facts.calls):
+        return None
+    return next((c for c in facts.calls if _STREAM_CONSUMERS.match(c.name)), None)
+
+
+_PREDICT_CALLS = frozenset({"predict", "predict_proba", "decision_function", "score_samples"})
 
 
 def _apps_and_loaders(ctx: ScanContext) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:

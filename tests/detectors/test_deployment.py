@@ -723,3 +723,30 @@ def test_a_scoring_script_nothing_runs_is_only_declared(make_repo, extra):
     assert ev[0].summary == ("batch scoring script: load_models.py loads a model (mlflow.spark.load_model), scores "
                              "data and writes predictions (to_csv, upload_file); nothing runs it as a job")
     assert [(loc.path, loc.line) for loc in ev[0].locations] == [("load_models.py", 15)]
+
+
+STREAM_SCORER = """\
+import json
+import joblib
+from kafka import KafkaConsumer, KafkaProducer
+
+model = joblib.load("models/model.joblib")
+consumer = KafkaConsumer("transactions", bootstrap_servers="kafka:9092")
+producer = KafkaProducer(bootstrap_servers="kafka:9092")
+for message in consumer:
+    features = json.loads(message.value)
+    score = model.predict_proba([features["x"]])[0][1]
+    producer.send("scores", json.dumps({"id": features["id"], "score": score}).encode())
+"""
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"services/scorer/app.py": STREAM_SCORER}, True),
+    # a consumer that loads a scaler and only transforms records feeds a pipeline, it serves no model
+    ({"services/etl/app.py": STREAM_SCORER.replace("model.predict_proba([features[\"x\"]])[0][1]",
+                                                     "model.transform([features[\"x\"]])[0][0]")}, False),
+    ({"tests/test_scorer.py": STREAM_SCORER}, False),
+])
+def test_a_stream_consumer_scoring_with_a_loaded_model_serves_it(make_repo, files, expected):
+    assert ("deploy.serving" in present(run_detector(DeploymentDetector, make_repo(files)))) is expected
+
