@@ -338,6 +338,8 @@ def _compares_metric(test: ast.AST) -> bool:
         if not isinstance(node, ast.Compare) or len(node.comparators) != 1 or isinstance(node.ops[0], _PRESENCE):
             continue  # ``metric_name not in metrics``, ``score is None``: a value looked for, no bar
         sides = [node.left, node.comparators[0]]
+        if any(isinstance(s, ast.Call) and callee(s) == "len" for s in sides):
+            continue  # ``len(metric_values) == 1`` counts entries, it clears no bar
         named = [words(dotted(s) or source(s)) for s in sides]
         metric = [bool(w & _METRICS) for w in named]
         constant = [isinstance(s, ast.Constant) and isinstance(s.value, (int, float)) for s in sides]

@@ -2,9 +2,12 @@
 early exits on a verdict, policies in another module, and evaluation steps that stop the run."""
 from __future__ import annotations
 
+import ast
+
 import pytest
 from conftest import present, run_detector
 
+from detectors.promotion import _compares_metric
 from detectors.tracking import TrackingDetector
 
 GATES, PROMOTION = "governance.approval_gates", "tracking.registry_promotion"
@@ -257,3 +260,14 @@ def test_a_gating_helper_that_raises_guards_the_registration(make_repo, workflow
              "src/azureml/__init__.py": "from .registry import register_promoted_model\n",
              "src/azureml/registry.py": RELEASE_REGISTRY, "run_release.py": RELEASE_SCRIPT}
     assert signals(make_repo, files) == expected
+
+
+@pytest.mark.parametrize("test, gate", [
+    ("new_rmse < production_rmse", True),
+    ("accuracy >= 0.8", True),
+    # counting a metric's entries clears no bar
+    ("len(metric_value) == 1", False),
+])
+def test_metric_comparisons(test, gate):
+    assert _compares_metric(ast.parse(test, mode="eval").body) is gate
+
