@@ -8,8 +8,9 @@ from detectors.collaboration.repo import RepoFiles, more
 from detectors.collaboration.signals import CONTRIBUTING, TEMPLATES
 from scanner.model import Evidence, Tier
 
+#: at the root, in .github/.gitlab, or anywhere in the documentation tree (``docs/source/md/contributing.md``)
 _CONTRIBUTING = re.compile(
-    r"^(?:\.github/|\.gitlab/|docs?/)?contributing(?:\.(?:md|rst|txt|adoc|markdown))?$", re.I)
+    r"^(?:\.github/|\.gitlab/|docs?/(?:[^/]+/)*)?contributing(?:\.(?:md|rst|txt|adoc|markdown))?$", re.I)
 _TEMPLATE_KINDS = (
     ("pull request template", re.compile(
         r"^(?:\.github/|docs/)?pull_request_template(?:\.md|\.txt)?$|^\.github/pull_request_template/[^/]+\.md$"

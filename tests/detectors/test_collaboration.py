@@ -108,6 +108,7 @@ def test_readme_setup(make_repo, files, expected):
     ({"CONTRIBUTING.md": CONTRIB_TEXT}, "present", "root"),
     ({".github/CONTRIBUTING.md": CONTRIB_TEXT}, "present", "github"),
     ({"docs/contributing.rst": CONTRIB_TEXT}, "present", "docs-rst"),
+    ({"docs/source/md/contributing.md": CONTRIB_TEXT}, "present", "nested-in-the-docs-tree"),
     ({"CONTRIBUTING.md": "TODO\n"}, "declared", "stub"),
     ({"AGENTS.md": CONTRIB_TEXT}, "absent", "agent-guide-is-not-contributing"),
     ({"src/pkg/CONTRIBUTING.md": CONTRIB_TEXT}, "absent", "nested-folder"),
