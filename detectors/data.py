@@ -14,7 +14,7 @@ import fnmatch
 import re
 from typing import Any, Iterator
 
-from detectors.data_checks import DATA_EXTENSIONS, record_validation, validation_gates
+from detectors.data_checks import DATA_EXTENSIONS, record_validation, validation_gates, validation_stage_gates
 from detectors.data_conditions import CONTENT_CHECKS
 from detectors.data_tests import data_tests
 from detectors.data_versions import dataset_registries
@@ -447,7 +447,8 @@ class DataDetector(Detector):
         that writes the data it checked), pydantic records rejected in a pipeline, data tests run
         by CI."""
         proj = project(ctx)
-        for kind, found in (("gate", validation_gates(proj)), ("records", record_validation(proj)),
+        for kind, found in (("gate", validation_gates(proj)), ("stage", validation_stage_gates(proj)),
+                            ("records", record_validation(proj)),
                             ("data-test", data_tests(ctx))):
             for finding in found:
                 yield self.evidence("data.validation", finding.summary,

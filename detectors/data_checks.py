@@ -311,6 +311,63 @@ def _tasked(module: Module, operator: ast.Call, check: _Check) -> Finding | None
     return check.gate(f"{task} runs it ({module.path}:{operator.lineno})", (module.path, operator.lineno))
 
 
+# -- a validation stage whose verdict the runner stops on -------------------------------------------
+
+#: a module kept as the data validation stage (``components/data_validation.py``, ``validate_data.py``)
+_VALIDATION_MODULE = re.compile(r"(^|/)[^/]*(data_?valid|validat\w*_?data)[^/]*\.py$", re.I)
+_VALIDATION_WORD = re.compile(r"valid", re.I)
+
+
+def validation_stage_gates(project: Project) -> Iterator[Finding]:
+    """A data validation stage that looks at the data's content (columns, nulls, ranges) and whose
+    verdict the runner stops on (``passed = DataValidationPipeline().run()`` then ``if not passed:
+    raise``) before the stages after it: the project's pipeline of stages, written by hand."""
+    stages = [m for m in project.modules("def ") if _VALIDATION_MODULE.search(m.path) and any(
+        isinstance(n, (ast.If, ast.Assert)) and looks(n.test, False) for fn in m.all_functions()
+        for n in own_nodes(fn.node))]
+    if not stages:
+        return
+    for module in project.modules("valid", pattern=re.compile(r"if\s+not\s+\w*valid", re.I)):
+        for scope in [*(fn.node for fn in module.all_functions()), module.tree]:
+            found = _stops_on_verdict(module, scope)
+            if found:
+                yield Finding(f"data validation stage {stages[0].path} checks the data's content; {found}",
+                              ((stages[0].path, 1), (module.path, _line_of(found))))
+                return
+
+
+def _stops_on_verdict(module: Module, scope: ast.AST) -> str | None:
+    """``ok = <validation call>`` then ``if not ok: raise`` with more of the flow after it."""
+    made = {}  # variables holding a validation object or its verdict
+    body = sorted((n for n in own_nodes(scope) if isinstance(n, ast.stmt)), key=lambda n: n.lineno)
+    for node in body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            text = source(node.value) + " " + " ".join(made.get(n, "") for n in expression_names(node.value))
+            if _VALIDATION_WORD.search(text):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        made[target.id] = text
+    for i, node in enumerate(body):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not) \
+                and isinstance(node.test.operand, ast.Name) and node.test.operand.id in made \
+                and _stops(node.body) and _goes_on(getattr(scope, "body", []), node.lineno):
+            return f"{module.path}:{node.lineno} stops when it fails (if not {node.test.operand.id})"
+    return None
+
+
+_REPORTING = frozenset({"info", "error", "warning", "debug", "exception", "print", "log", "echo", "secho"})
+
+
+def _goes_on(body: list[ast.stmt], line: int) -> bool:
+    """Later stages run after ``line`` (any call that does more than report)."""
+    return any(isinstance(n, ast.Call) and n.lineno > line and not words(callee(n) or "") & _REPORTING
+               for stmt in body for n in [stmt, *own_nodes(stmt)])
+
+
+def _line_of(found: str) -> int:
+    return int(found.split(":", 1)[1].split(" ", 1)[0])
+
+
 # -- pydantic records in a pipeline ----------------------------------------------------------------
 
 _PARSE = frozenset({"model_validate", "model_validate_json", "parse_obj", "parse_raw", "validate"})

@@ -331,3 +331,56 @@ def test_summary_names_the_check_and_the_flow(make_repo):
 ])
 def test_data_check_traps(make_repo, files):
     assert not validation(make_repo, files)
+
+
+STAGE_CHECKS = """\
+class DataValidation:
+    def __init__(self, config):
+        self.config = config
+
+    def validate_columns(self, dataset):
+        missing_columns = [c for c in self.config.required_columns if c not in dataset.columns]
+        if missing_columns:
+            return False
+        return True
+
+    def validate(self):
+        dataset = load(self.config.path)
+        return self.validate_columns(dataset)
+"""
+STAGE_PIPELINE = """\
+from pkg.components.data_validation import DataValidation
+
+class DataValidationPipeline:
+    def run(self):
+        return DataValidation(config()).validate()
+"""
+STAGE_MAIN = """\
+from pkg.pipeline.stage_02_data_validation import DataValidationPipeline
+from pkg.pipeline.stage_03_training import TrainingPipeline
+
+if __name__ == "__main__":
+    pipeline = DataValidationPipeline()
+    validation_passed = pipeline.run()
+    if not validation_passed:
+        raise ValueError("Data validation checks failed")
+    pipeline = TrainingPipeline()
+    pipeline.run()
+"""
+
+
+@pytest.mark.parametrize("main, checks, expected", [
+    (STAGE_MAIN, STAGE_CHECKS, True),
+    # the verdict is computed and ignored: the next stage runs whatever it says
+    (STAGE_MAIN.replace("    if not validation_passed:\n        raise ValueError(\"Data validation checks failed\")\n", ""),
+     STAGE_CHECKS, False),
+    # the stage only checks that the dataset's folder exists
+    (STAGE_MAIN, STAGE_CHECKS.replace("        missing_columns = [c for c in self.config.required_columns if c not in "
+                                      "dataset.columns]\n        if missing_columns:", "        if not exists(dataset):"),
+     False),
+])
+def test_a_validation_stage_whose_verdict_the_runner_stops_on(make_repo, main, checks, expected):
+    files = {"main.py": main, "pkg/components/data_validation.py": checks,
+             "pkg/pipeline/stage_02_data_validation.py": STAGE_PIPELINE}
+    assert bool(validation(make_repo, files)) is expected
+
