@@ -377,9 +377,20 @@ class DataDetector(Detector):
     def _lfs(self, ctx: ScanContext) -> Iterator[Evidence]:
         for path in ctx.repo.glob(".gitattributes"):
             data = [p for p in _lfs_patterns(ctx, path) if _is_data_pattern(p)]
-            if data:
-                yield self.evidence("data.versioning", f"git-lfs stores data files ({', '.join(data[:4])})",
-                                    ctx.location(path), subject="lfs", tool="git-lfs", patterns=data)
+            if not data:
+                continue
+            # what the patterns hold: test fixtures and expected outputs are no versioned dataset
+            stored = [f for f in ctx.files() if any(_glob_match(f, p) for p in data)]
+            fixtures = bool(stored) and all(TEST_DIRS.intersection(f.lower().split("/")[:-1]) or is_test_path(f)
+                                            for f in stored)
+            if fixtures:
+                more = f" and {len(stored) - 1} more" if len(stored) > 1 else ""
+                yield self.evidence("data.versioning", f"git-lfs stores only test fixtures ({stored[0]}{more})",
+                                    ctx.location(path), tier=Tier.DECLARED, subject="lfs", tool="git-lfs",
+                                    patterns=data)
+                continue
+            yield self.evidence("data.versioning", f"git-lfs stores data files ({', '.join(data[:4])})",
+                                ctx.location(path), subject="lfs", tool="git-lfs", patterns=data)
 
     # -- orchestrator files ----------------------------------------------------------------------
     def _prefect_yaml(self, ctx: ScanContext) -> Iterator[Evidence]:

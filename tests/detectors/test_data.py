@@ -175,6 +175,11 @@ def test_raw_data_counts_files(make_repo):
     ({".gitattributes": "*.parquet filter=lfs diff=lfs merge=lfs -text\n"}, True),
     ({"src/data/versioning.py": VERSIONING}, True),
     ({".gitattributes": "*.png filter=lfs diff=lfs merge=lfs -text\n"}, False),   # LFS for images
+    # LFS holding only test fixtures versions no dataset
+    ({".gitattributes": "*.h5 filter=lfs diff=lfs merge=lfs -text\n", "tests/test_data/sample.h5": "lfs pointer\n"},
+     False),
+    ({".gitattributes": "*.h5 filter=lfs diff=lfs merge=lfs -text\n", "data/train.h5": "lfs pointer\n",
+      "tests/test_data/sample.h5": "lfs pointer\n"}, True),
     ({"# .gitattributes": "", ".gitattributes": "# *.csv filter=lfs\n"}, False),  # commented out
     ({".dvc/config": "[core]\n    autostage = true\n"}, False),                     # dvc init only
     ({"README.md": "We version data with DVC: `dvc add data/raw`.\n"}, False),
