@@ -46,7 +46,13 @@ _BINARY_MODEL_EXT = (".pkl", ".pickle", ".h5", ".hdf5")
 #: in a data folder; elsewhere they are releases, figures, fonts or build inputs.
 _DATA_DIR_ONLY_EXT = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", "-ubyte",
                       # images and audio: a dataset in a data folder, a figure or a sound elsewhere
-                      ".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".wav", ".flac", ".mp3")
+                      ".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".wav", ".flac", ".mp3",
+                      # pickles hold fitted models and transformers ("rf.pkl", "best.pkl") as often
+                      # as data frames, and request payloads beside a client: data in a data folder
+                      ".pkl", ".pickle")
+#: folders of what a project measured or documents (load-test results, benchmark tables, reports):
+#: a table there is an output of the project, not the data it learns from.
+_OUTPUT_DIRS = frozenset({"results", "result", "reports", "report", "docs", "doc"})
 #: extensions that hold a table as often as anything else (UCI ``.data``, ``.dat``, ``.txt``):
 #: a dataset when the content is one, rows of the same number of delimited fields.
 _MAYBE_TABLE_EXT = (".data", ".dat", ".txt", ".tab")
@@ -190,8 +196,9 @@ def code_lines(text: str) -> str:
 class DataDetector(Detector):
     """Data management practices read from files.
 
-    * ``data.raw_data_committed``: dataset files (csv, parquet, npz, pickles of data...) of
-      10 KB or more tracked in git; JSON only inside data folders; small test fixtures and
+    * ``data.raw_data_committed``: dataset files (csv, parquet, npz...) of 10 KB or more tracked
+      in git; JSON, pickles, archives and media only inside data folders; nothing in result,
+      report or docs folders (outputs of the project) outside a data folder; small test fixtures and
       evaluation fixtures (benchmarks/, evals/, golden/ under 1 MB), model pickles and
       LFS-tracked files are not counted.
     * ``data.versioning``: DVC pointer files, ``dvc.yaml``/``dvc.lock`` outputs or a DVC remote;
@@ -288,11 +295,11 @@ class DataDetector(Detector):
             return False
         if low.endswith(_BINARY_MODEL_EXT + _DATA_DIR_ONLY_EXT) and _MODEL_FILE.search(parts[-1]):
             return False
-        return not any(_glob_match(path, pattern) for pattern in lfs)
+        return not _output_file(path) and not any(_glob_match(path, pattern) for pattern in lfs)
 
     def _dataset_size(self, ctx: ScanContext, path: str, lfs: list[str]) -> int:
         """Size of ``path`` when it is a committed dataset, else 0."""
-        if path.lower().endswith(_MAYBE_TABLE_EXT) and not is_template_path(path):
+        if path.lower().endswith(_MAYBE_TABLE_EXT) and not (is_template_path(path) or _output_file(path)):
             return self._table_size(ctx, path)
         return _dataset_bytes(ctx, path) if self._dataset_path(path, lfs) else 0
 
@@ -619,6 +626,12 @@ def _lfs_patterns(ctx: ScanContext, path: str | None = None) -> list[str]:
 def _is_data_pattern(pattern: str) -> bool:
     low = pattern.lower()
     return low.endswith(DATA_EXTENSIONS) or bool(DATA_DIRS.intersection(low.replace("*", "").split("/")))
+
+
+def _output_file(path: str) -> bool:
+    """``path`` lies in a folder of the project's outputs or docs, and in no data folder."""
+    folders = set(path.lower().split("/")[:-1])
+    return bool(_OUTPUT_DIRS & folders) and not DATA_DIRS & folders
 
 
 def _dataset_bytes(ctx: ScanContext, path: str) -> int:

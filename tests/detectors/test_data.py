@@ -126,6 +126,14 @@ BYTEWAX_FLOW = ("import bytewax.operators as op\nfrom bytewax.dataflow import Da
       + "Short line\n" * 50}, False),
     ({"requirements-lock.txt": "numpy==1.26.0 \\\n    --hash=sha256:abc\n" * 400}, False),
     ({"logs/run.dat": b"\x00\x01binary" * 3000}, False),
+    # what the project measured or documents is an output, not its data
+    ({"loadtest/results/n200_stats_history.csv": CSV}, False),
+    ({"docs/openclip_results.csv": CSV}, False),
+    ({"reports/results/scores.txt": "Order\tPID\tArea\n" + "1\t0526301100\t31770\n" * 800}, False),
+    ({"outputs/reports/datasets/cleaned.csv": CSV}, True),           # a dataset kept among outputs
+    # a pickle holds a fitted model or a client's request payload as often as data
+    ({"src/clients_python/subgraph.pkl": b"\x80\x04" + b"\x00" * 20_000}, False),
+    ({"data/processed/train.pkl": b"\x80\x04" + b"\x00" * 20_000}, True),
 ])
 def test_raw_data_committed(make_repo, files, expected):
     assert ("data.raw_data_committed" in data_signals(make_repo, files)) is expected
