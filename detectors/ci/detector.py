@@ -60,7 +60,8 @@ class CIDetector(Detector):
     It decides from what the steps really run:
 
     - ``deploy.ci_present``: a CI system is configured (named in the summary);
-    - ``deploy.ci_tests``: a job runs tests or linters (directly or through make/tox/nox/...);
+    - ``deploy.ci_tests``: a job runs tests or linters (directly or through make/tox/nox/...),
+      also when the workflow only runs when someone starts it (the evidence says so);
     - ``deploy.ci_training``: a job trains or evaluates a model (train scripts, dvc repro...);
     - ``deploy.cd``: a job started on push/tag/release deploys (kubectl, helm, cloud deploy
       commands or actions, a deploy CLI) or targets a deployment environment; documentation
@@ -122,11 +123,11 @@ class CIDetector(Detector):
         def of(*kinds: str, among: list[Finding] = findings) -> list[Finding]:
             return [f for f in among if f.kinds & set(kinds)]
 
-        checks = [f for f in of(k.TEST, k.LINT) if _runs_unattended(f.job)]
-        yield from self._grouped(ctx, "deploy.ci_tests", checks, "runs tests/lint")
+        # checks a workflow runs only when someone starts it are still the project's CI checks
+        # (auditors count them); the evidence says who starts them
+        yield from self._checks(ctx, "deploy.ci_tests", of(k.TEST, k.LINT), "runs tests/lint")
         yield from self._grouped(ctx, "deploy.ci_training", of(k.TRAIN), "trains or evaluates a model")
-        scans = [f for f in of(k.SECURITY) if _runs_unattended(f.job)]
-        yield from self._grouped(ctx, "governance.security_scanning", scans, "runs a security scan")
+        yield from self._checks(ctx, "governance.security_scanning", of(k.SECURITY), "runs a security scan")
         broken = _broken(ctx, jobs)
         cd = [f for f in of(k.DEPLOY) + _environment_deploys(jobs, findings)
               if _delivers(f.job) and (f.job.file, f.job.name) not in broken]
@@ -142,6 +143,12 @@ class CIDetector(Detector):
         promote = _after(every, k.TRAIN, {k.PROMOTE})
         yield from self._grouped(ctx, "tracking.registry_promotion", promote, "promotes/registers a model after training or evaluation")
         yield from self._gates(ctx, jobs, findings)
+
+    def _checks(self, ctx: ScanContext, signal: str, findings: list[Finding], what: str) -> Iterator[Evidence]:
+        unattended = [f for f in findings if _runs_unattended(f.job)]
+        yield from self._grouped(ctx, signal, unattended, what)
+        by_hand = [f for f in findings if not _runs_unattended(f.job)]
+        yield from self._grouped(ctx, signal, by_hand, what + " when someone starts the workflow")
 
     def _gates(self, ctx: ScanContext, jobs: list[Job], findings: list[Finding]) -> Iterator[Evidence]:
         deploying = {id(f.job) for f in findings if k.DEPLOY in f.kinds}
@@ -205,9 +212,9 @@ def _broken(ctx: ScanContext, jobs: list[Job]) -> set[tuple[str, str]]:
 
 
 def _runs_unattended(job: Job) -> bool:
-    """Checks count when they run on their own (push, pull request, schedule), not only on a click
-    of a workflow's run button; a job of such a pipeline that waits for its own button (GitLab's
-    ``when: manual``) still belongs to the project's CI checks."""
+    """The job runs on its own (push, pull request, schedule), not only on a click of a
+    workflow's run button; a job of such a pipeline that waits for its own button (GitLab's
+    ``when: manual``) is started with it."""
     return bool(job.triggers & (AUTOMATIC | {PULL_REQUEST}))
 
 
