@@ -77,6 +77,10 @@ _TF_BLOCK = re.compile(r'^\s*(resource|module)\s+"', re.M)
 #: where CloudFormation templates live (read only these: most YAML is something else).
 _CFN_PATH = re.compile(r"^(?=.*(cloudformation|(^|[/_.-])cfn([/_.-]|$)|template[^/]*$)).*\.(ya?ml|json|template)$")
 _CFN = re.compile(r"AWSTemplateFormatVersion|Type:\s*['\"]?AWS::|\"Type\"\s*:\s*\"AWS::")
+#: a template named for nothing (``pipeline.yml``) is one by its top-level keys: the format
+#: version, the SAM transform, or a ``Resources`` map (with AWS types, ``_CFN``).
+_CFN_TOP = re.compile(r"^(\"?AWSTemplateFormatVersion\"?\s*:|Transform\s*:\s*['\"]?AWS::Serverless|Resources\s*:\s*$)"
+                      r"|^\s{0,4}\"(AWSTemplateFormatVersion|Resources)\"\s*:", re.M)
 #: an Azure Resource Manager template declares its schema at the top (read only that far).
 _ARM = re.compile(r'"\$schema"\s*:\s*"https?://schema\.management\.azure\.com/schemas/[^"]*deploymentTemplate\.json')
 _ARM_HEAD = 2048
@@ -98,6 +102,8 @@ _PROGRESSIVE_TEXT = tuple((hint, re.compile(rx)) for hint, rx in (
     ("shadowproduction", r"\bShadowProductionVariants\b"),
     ("versionweights", r"\bAdditionalVersionWeights\b"),
     ("codedeploydefault", r"CodeDeployDefault\.\w*(Canary|Linear)"),
+    # a SAM function shifting traffic to its new version by CodeDeploy (Canary10Percent5Minutes...)
+    ("deploymentpreference", r"\bDeploymentPreference[\"']?\s*:[^\n]*(?:\n[^\n]*){0,12}?\bType[\"']?\s*:\s*[\"']?(?:Canary|Linear)\d\w*"),
     ("traffic", r"update-traffic\b.*--to-revisions|--traffic\s+['\"]?\w+=\d+\s+\w+=\d+|--traffic-split[= ]\S*=\d+,\S*=\d+"
                 r"|\bmirror_traffic\b"),
     # flags may sit between the tool and its verb (``kubectl -n "$NS" rollout undo deploy/api``)
@@ -147,7 +153,8 @@ class DeploymentDetector(Detector):
       Helm charts, Kustomize, CloudFormation/SAM, CDK, Bicep, Azure Resource Manager templates, Pulumi,
       Serverless.
     - ``deploy.tests``: test files that define test functions or test classes.
-    - ``deploy.progressive``: Argo Rollouts / Flagger resources, weighted traffic splits
+    - ``deploy.progressive``: Argo Rollouts / Flagger resources, CodeDeploy canary or linear
+      configurations (SAM ``DeploymentPreference``), weighted traffic splits
       (Istio, KServe canaryTrafficPercent, SageMaker variant weights, Azure ML / Vertex AI / Cloud
       Run traffic over several deployments, Azure ML mirrored traffic), Anyscale service rollouts
       given a canary, scripted rollbacks (``kubectl rollout undo``, ``helm rollback``); in serving
@@ -303,7 +310,7 @@ class DeploymentDetector(Detector):
                 kind = "Bicep"
             elif base in _IAC_FILES:
                 kind = _IAC_FILES[base]
-            elif _CFN_PATH.search(low) and _CFN.search(ctx.text(path) or ""):
+            elif low.endswith((".yaml", ".yml", ".json", ".template")) and self._cloudformation(ctx, path, low):
                 kind = "CloudFormation"
             elif low.endswith(".json") and ctx.repo is not None and ctx.repo.size(path) < MAX_YAML_BYTES \
                     and _ARM.search((ctx.text(path) or "")[:_ARM_HEAD]):
@@ -317,6 +324,14 @@ class DeploymentDetector(Detector):
             yield self.evidence("deploy.iac", f"{kind}: {places[0][0]}" + (f" (+{len(places) - 1} more)" if len(places) > 1 else ""),
                                 *[ctx.location(p, ln) for p, ln in places[:MAX_LOCATIONS]], subject=kind,
                                 kind=kind, files=len({p for p, _ in places}))
+
+    @staticmethod
+    def _cloudformation(ctx: ScanContext, path: str, low: str) -> bool:
+        """A CloudFormation/SAM template: by its name and AWS resource types, or by its top-level keys."""
+        if ctx.repo is None or ctx.repo.size(path) > MAX_YAML_BYTES:
+            return False
+        text = ctx.text(path) or ""
+        return bool(_CFN.search(text)) and bool(_CFN_PATH.search(low) or _CFN_TOP.search(text))
 
     # -- tests -----------------------------------------------------------------------------------
     def _tests(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:

@@ -111,6 +111,11 @@ ARM_TEMPLATE = """{
     {"deploy/cfn-sagemaker-endpoint.yml": "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n"},
     {"argo/nightly.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata:\n  name: n\nspec: {}\n"},
     {"deployment/arm/workspace.json": ARM_TEMPLATE},
+    # templates named for nothing, known by their top-level keys
+    {"pipeline.yml": "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"},
+    {"assets/deploy-model-prd.yml": "Transform: AWS::Serverless-2016-10-31\nResources:\n"
+                                    "  Endpoint:\n    Type: AWS::SageMaker::Endpoint\n"},
+    {"stack.json": '{\n  "AWSTemplateFormatVersion": "2010-09-09",\n  "Resources": {"B": {"Type": "AWS::S3::Bucket"}}\n}\n'},
 ])
 def test_iac_present(make_repo, files):
     assert "deploy.iac" in present(run_detector(DeploymentDetector, make_repo(files)))
@@ -128,6 +133,8 @@ def test_iac_present(make_repo, files):
                                       "  generateName: train-\n  annotations: {pipelines.kubeflow.org/kfp_sdk_version: 1.8.22}\n"
                                       "spec:\n  entrypoint: train\n"},
     {".cfnlintrc.yaml": "templates:\n  - templates/*.yaml\n"},
+    # AWS resource types quoted in some other file's values
+    {"config/resources.yaml": "inventory:\n  - Type: AWS::S3::Bucket\n    Name: raw\n"},
     # an ARM parameters file sets values for a template that is not in the repository
     {"deployment/arm/workspace.parameters.json": ARM_TEMPLATE.replace("deploymentTemplate", "deploymentParameters")},
 ])
@@ -171,6 +178,11 @@ ISTIO = ("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadat
          "    - route:\n        - destination: {host: m, subset: v1}\n          weight: 90\n"
          "        - destination: {host: m, subset: v2}\n          weight: 10\n")
 
+SAM_FUNCTION = ("Transform: AWS::Serverless-2016-10-31\nResources:\n  ApiFunction:\n    Type: AWS::Serverless::Function\n"
+                "    Properties:\n      Handler: app.lambda_handler\n      AutoPublishAlias: live\n"
+                "      DeploymentPreference:\n        Alarms:\n          - !Ref ErrorAlarm\n        Type: {kind}\n"
+                "  ErrorAlarm:\n    Type: AWS::CloudWatch::Alarm\n")
+
 
 @pytest.mark.parametrize("files", [
     {"k8s/rollout.yaml": ROLLOUT},
@@ -185,6 +197,8 @@ ISTIO = ("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadat
                                        "      - run: kubectl -n \"$NAMESPACE\" rollout undo deploy/api\n"},
     {"scripts/undo.sh": "#!/bin/sh\nhelm --namespace ml rollback ml 3\n"},
     {"flows/release.py": "def rollback_serving_release(prev):\n    return prev\n\ndef run(ok, prev):\n    if not ok:\n        rollback_serving_release(prev)\n"},
+    # a SAM function whose new version takes traffic by CodeDeploy canary, rolled back on alarms
+    {"assets/deploy.yml": SAM_FUNCTION.format(kind="Canary10Percent5Minutes")},
 ])
 def test_progressive_present(make_repo, files):
     assert "deploy.progressive" in present(run_detector(DeploymentDetector, make_repo(files)))
@@ -214,6 +228,7 @@ def test_progressive_present(make_repo, files):
                                    "                 variant_name: str = None):\n"
                                    "        self.initial_variant_weight = initial_variant_weight\n"
                                    "        self.variant_name = variant_name\n"},
+    {"assets/deploy.yml": SAM_FUNCTION.format(kind="AllAtOnce")},
 ])
 def test_progressive_traps(make_repo, files):
     assert "deploy.progressive" not in present(run_detector(DeploymentDetector, make_repo(files)))
