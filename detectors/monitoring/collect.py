@@ -6,7 +6,7 @@ import re
 from typing import Callable
 
 from detectors.monitoring.alerting import alert_rules, notification_on_condition, threshold_notification
-from detectors.monitoring.dashboards import dashboard_provider, grafana_dashboard, monitoring_app
+from detectors.monitoring.dashboards import cloudwatch_dashboard, dashboard_provider, grafana_dashboard, monitoring_app
 from detectors.monitoring.drift import data_profile, statistical_drift
 from detectors.flow import project
 from detectors.monitoring.feedback import feedback_store, ground_truth_join, monitored_performance
@@ -47,8 +47,8 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
 # ``datasourceUid``: Grafana's file-provisioned alert rules (``groups: - rules: - condition: C``)
 _YAML_TRIGGERS = re.compile(r"\balert:|\breceivers:|grafana_alert|contactPoints|\bproviders:|datasourceUid|CronJob|"
                             r"kind:\s*ConfigMap\b|"
-                            r"CronWorkflow|AWS::CloudWatch::|\bdeployments:")
-_JSON_TRIGGERS = re.compile(r'"panels"|AWS::CloudWatch::')
+                            r"CronWorkflow|AWS::CloudWatch::|AWS::SageMaker::|\bdeployments:")
+_JSON_TRIGGERS = re.compile(r'"panels"|"widgets"|AWS::CloudWatch::|AWS::SageMaker::')
 MAX_JSON_BYTES = 1_000_000
 
 
@@ -208,6 +208,8 @@ def _json(ctx: ScanContext, path: str, found: Findings) -> None:
         return  # a JSON file that merely mentions panels decides nothing
     if grafana_dashboard(doc):
         found.add(DASHBOARDS, "grafana-dashboard", Hit(path, None, "Grafana dashboard"))
+    elif cloudwatch_dashboard(doc):
+        found.add(DASHBOARDS, "cloudwatch-dashboard", Hit(path, None, "CloudWatch dashboard body"))
     if isinstance(doc, dict):
         _cloudformation(path, text, doc, found)
 

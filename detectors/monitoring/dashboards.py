@@ -1,5 +1,5 @@
-"""Dashboards: Grafana dashboard models and provisioning, and Streamlit/Dash/Panel apps about
-monitoring."""
+"""Dashboards: Grafana dashboard models and provisioning, CloudWatch dashboard bodies, and
+Streamlit/Dash/Panel apps about monitoring."""
 from __future__ import annotations
 
 import re
@@ -43,3 +43,16 @@ def grafana_dashboard(doc: Any) -> bool:
         return False
     panels = doc.get("panels") or [p for r in dicts(doc.get("rows")) for p in as_list(r.get("panels"))]
     return isinstance(panels, list) and bool(panels) and ("title" in doc or "uid" in doc or "schemaVersion" in doc)
+
+
+#: widget types of a CloudWatch dashboard body (``put_dashboard``'s ``DashboardBody``)
+_CLOUDWATCH_WIDGETS = frozenset({"metric", "log", "alarm", "text", "explorer"})
+
+
+def cloudwatch_dashboard(doc: Any) -> bool:
+    """A CloudWatch dashboard body: widgets of CloudWatch's types, at least one charting metrics or logs."""
+    widgets = doc.get("widgets") if isinstance(doc, dict) else None
+    if not isinstance(widgets, list) or not widgets:
+        return False
+    kinds = [w.get("type") for w in widgets if isinstance(w, dict) and isinstance(w.get("properties"), dict)]
+    return len(kinds) == len(widgets) and set(kinds) <= _CLOUDWATCH_WIDGETS and bool({"metric", "log"} & set(kinds))

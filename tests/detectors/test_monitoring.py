@@ -65,6 +65,22 @@ class PredictionLogMiddleware:
         self.queue.put_nowait({"latency_ms": latency_ms})
 """
 
+CFN_MONITOR = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  MonitoringSchedule:
+    Type: AWS::SageMaker::MonitoringSchedule
+    Properties:
+      EndpointName: !GetAtt Endpoint.EndpointName
+      MonitoringScheduleConfig:
+        MonitoringJobDefinition:
+          BaselineConfig:
+            StatisticsResource: {S3Uri: s3://bucket/baseline/statistics.json}
+        ScheduleConfig:
+          ScheduleExpression: "cron(0 * ? * * *)"
+"""
+CLOUDWATCH_DASHBOARD = ('{"widgets": [{"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6, "properties": '
+                        '{"metrics": [["AWS/SageMaker", "Invocations", "EndpointName", "m"]], "title": "Invocations"}}, '
+                        '{"type": "text", "properties": {"markdown": "# Model"}}]}')
 GRAFANA_DASHBOARD = '{"title": "Model service", "uid": "abc", "panels": [{"type": "graph", "title": "p95"}]}'
 GRAFANA_PROVIDER = """\
 apiVersion: 1
@@ -410,6 +426,12 @@ POSITIVE = [
                                 "    return requests.post(url, json={'text': title + text}, timeout=5).ok\n"),
         "drift/detect.py": ("from pipelines.notify import send as notify\n\ndef check(ks, limit):\n"
                             "    if ks >= limit:\n        notify('Drift detected', f'KS {ks}')\n")}, ALERTING),
+    # SageMaker Model Monitor declared as infrastructure, run every hour
+    ("cloudformation model monitor", {"assets/deploy-model-prd.yml": CFN_MONITOR}, DRIFT),
+    ("cloudformation monitoring schedule", {"assets/deploy-model-prd.yml": CFN_MONITOR}, SCHEDULED),
+    ("terraform model monitor", {"infra/monitor.tf": (
+        'resource "aws_sagemaker_monitoring_schedule" "m" {\n  name = "m"\n}\n')}, SCHEDULED),
+    ("cloudwatch dashboard body", {"notebook/dashboard.json": CLOUDWATCH_DASHBOARD}, DASHBOARDS),
 ]
 
 
@@ -546,6 +568,10 @@ TRAPS = [
     ("scheduled training deployment", {"prefect.yaml": PREFECT_YAML.replace("nightly-drift", "nightly-train"),
                                        "flows/check.py": "from prefect import flow\n\n@flow\ndef check_flow():\n"
                                                          "    fit()\n"}, SCHEDULED),
+    # a monitoring job defined but given no schedule runs only when someone starts it
+    ("monitor without a schedule", {"cfn/monitor.yml": CFN_MONITOR.split("        ScheduleConfig:")[0]}, SCHEDULED),
+    # a web page's layout that happens to call its parts widgets
+    ("ui widgets", {"ui/layout.json": '{"widgets": [{"type": "button", "properties": {"label": "Go"}}]}'}, DASHBOARDS),
     ("offline evaluation join", {"src/evaluation/cv.py": (
         "import pandas as pd\nfrom sklearn.metrics import f1_score\n\n"
         "def score(preds, ground_truth):\n    df = preds.merge(ground_truth, on='id')\n"
