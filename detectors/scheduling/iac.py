@@ -196,12 +196,20 @@ _ALARM_EVENT = re.compile(r"CloudWatch Alarm State Change")
 
 def alarm_rules(ctx: ScanContext, project: Project) -> Iterator[Schedule]:
     """Event rules that start something when an alarm goes off (EventBridge rules on a CloudWatch
-    alarm state change, in the CDK or Terraform): what they start is read from their targets."""
+    alarm state change, in the CDK, Terraform or CloudFormation): what they start is read from
+    their targets."""
     for path in ctx.files():
-        if path.lower().endswith(".tf") and not is_template_path(path):
+        low = path.lower()
+        if is_template_path(path) or not low.endswith((".tf", ".yaml", ".yml", ".json", ".template")):
+            continue
+        if ctx.repo is None or ctx.repo.size(path) > MAX_YAML_BYTES:
+            continue
+        if low.endswith(".tf"):
             text = strip_comments(ctx.text(path) or "")
             if _ALARM_EVENT.search(text):
                 yield from _terraform_alarm_rules(text, path)
+        elif _ALARM_EVENT.search(ctx.text(path) or "") and _CFN_RULE in (ctx.text(path) or ""):
+            yield from _cloudformation_alarm_rules(ctx, path)
     for module in project.modules("CloudWatch Alarm State Change"):
         yield from _cdk_alarm_rules(module.path, module.tree)
 
@@ -224,6 +232,30 @@ def _cdk_alarm_rules(path: str, tree: ast.AST) -> Iterator[Schedule]:
                 for s in expression_names(n) for p in names_in(s)]
         does += [p for c in uses for p in names_in(str(callee(c)))]
         yield Schedule("CDK event rule", var or "rule", "on a CloudWatch alarm", path, node.lineno,
+                       tuple(sorted(set(does))))
+
+
+_CFN_RULE = "AWS::Events::Rule"
+
+
+def _cloudformation_alarm_rules(ctx: ScanContext, path: str) -> Iterator[Schedule]:
+    try:
+        docs = ctx.structured(path)
+    except ParseError:
+        return  # recorded in coverage by the readers of templates
+    text = ctx.text(path) or ""
+    resources = get_in(docs[0] if docs else None, "Resources")
+    for name, res in (resources.items() if isinstance(resources, dict) else ()):
+        if not isinstance(res, dict) or res.get("Type") != _CFN_RULE:
+            continue
+        props = res.get("Properties") if isinstance(res.get("Properties"), dict) else {}
+        if not _ALARM_EVENT.search(str(props.get("EventPattern"))):
+            continue
+        # what the rule starts: its targets' ARNs and ids (``!Sub`` and ``!Ref`` read as plain text)
+        does = names_in(name) + [p for _, v in walk(props.get("Targets")) if isinstance(v, str) for p in names_in(v)]
+        found = re.search(rf'^[ \t]*"?{re.escape(name)}"?[ \t]*:', text, re.M)
+        line = text.count("\n", 0, found.start()) + 1 if found else None
+        yield Schedule("CloudFormation AWS::Events::Rule", name, "on a CloudWatch alarm", path, line,
                        tuple(sorted(set(does))))
 
 

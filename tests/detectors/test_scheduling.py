@@ -292,10 +292,39 @@ resource "aws_cloudwatch_event_target" "retrain" {
 }
 '''
 
+CFN_ALARM_RULE = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  DeployPipeline:
+    Type: AWS::CodePipeline::Pipeline
+  RetrainRule:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern:
+        source: [aws.cloudwatch]
+        detail-type: ["CloudWatch Alarm State Change"]
+        detail:
+          alarmName: [!Sub "${ModelName}-metric-gt-threshold"]
+      Targets:
+        - Arn: !Sub "arn:aws:codepipeline:${AWS::Region}:${AWS::AccountId}:${DeployPipeline}"
+          Id: !Sub codepipeline-${DeployPipeline}
+  NotifyRule:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern:
+        detail-type: ["CloudWatch Alarm State Change"]
+      Targets:
+        - Arn: !Ref AlertsTopic
+          Id: alerts
+"""
+
 
 @pytest.mark.parametrize("files, expected", [
     ({"infra/build_pipeline.py": CDK_ALARM_RULE}, True),
     ({"infra/main.tf": TF_ALARM_RULE}, True),
+    ({"pipeline.yml": CFN_ALARM_RULE}, True),
+    # the same template whose alarm rule only notifies
+    ({"pipeline.yml": CFN_ALARM_RULE.split("  RetrainRule:")[0] + "  NotifyRule:" + CFN_ALARM_RULE.split("  NotifyRule:")[1]},
+     False),
     # an alarm rule that only notifies: nothing is retrained
     ({"infra/notify.py": CDK_ALARM_RULE.replace(
         "add_sagemaker_pipeline_target(drift_rule, event_role=role, sagemaker_pipeline_arn=pipeline_arn)",
@@ -305,5 +334,8 @@ resource "aws_cloudwatch_event_target" "retrain" {
     ({"infra/main.tf": '# detail-type = ["CloudWatch Alarm State Change"] -> retrain_pipeline\n'}, False),
 ])
 def test_alarm_rules_that_start_training_close_the_loop(make_repo, files, expected):
-    found = present(run_detector(MonitoringDetector, make_repo(files)))
-    assert ("monitoring.retrain_trigger" in found) is expected
+    ev = run_detector(MonitoringDetector, make_repo(files))
+    assert ("monitoring.retrain_trigger" in present(ev)) is expected
+    if expected and "pipeline.yml" in files:  # the rule is located where the template declares it
+        (found,) = [e for e in ev if e.signal == "monitoring.retrain_trigger"]
+        assert found.locations[0].line == 5
