@@ -273,6 +273,11 @@ MONITOR = ("from sagemaker.model_monitor import DefaultModelMonitor, ModelQualit
            "monitor.create_monitoring_schedule(endpoint_input='ep', output_s3_uri='s3://b/reports',\n"
            "    schedule_cron_expression=CronExpressionGenerator.hourly())\n")
 
+SFN_WORKFLOW = ("from stepfunctions import steps\nfrom stepfunctions.workflow import Workflow\n"
+                "cfg = {'ExperimentName': exp, 'TrialName': trial}\n"
+                "train = steps.TrainingStep('Train', estimator=xgb, data=data, experiment_config=cfg, job_name=j)\n"
+                "workflow = Workflow('train-model', steps.states.Chain([train]), role)\nworkflow.create()\n")
+
 
 @pytest.mark.parametrize("files, signal, expected", [
     ({"pipeline.py": SM_PIPELINE.format(status="PendingManualApproval", condition=CONDITION)}, "data.pipeline_definition", True),
@@ -343,6 +348,25 @@ MONITOR = ("from sagemaker.model_monitor import DefaultModelMonitor, ModelQualit
     ({"infra/stack.py": "from aws_cdk import aws_sagemaker as sagemaker\n"
                         "config = sagemaker.CfnEndpointConfig(self, 'C', production_variants=[v])\n"},
      "monitoring.instrumentation", False),
+    # jobs filed under an experiment and trial the code names: SageMaker Experiments records them
+    ({"run_pipeline.py": SFN_WORKFLOW}, "tracking.library", True),
+    ({"run_pipeline.py": SFN_WORKFLOW}, "tracking.params_metrics", True),
+    ({"run_pipeline.py": SFN_WORKFLOW.replace("experiment_config=cfg, ", "")}, "tracking.params_metrics", False),
+    ({"train.py": "import sagemaker\nest = sagemaker.estimator.Estimator(image_uri=i, role=r)\n"
+                  "est.fit(inputs, experiment_config={'ExperimentName': 'e', 'TrialName': 't'})\n"}, "tracking.params_metrics", True),
+    ({"lambda/create_experiment.py": "import boto3\nsm = boto3.client('sagemaker')\n"
+                                     "sm.create_experiment(ExperimentName=name)\nsm.create_trial(ExperimentName=name, TrialName=t)\n"},
+     "tracking.library", True),
+    ({"pipeline.json": '{"Version": "2020-12-01", "PipelineExperimentConfig": {"ExperimentName": {"Get": "Execution.PipelineName"}},'
+                       ' "Steps": []}'}, "tracking.params_metrics", True),
+    # a Step Functions workflow of SageMaker steps is a declared pipeline
+    ({"run_pipeline.py": SFN_WORKFLOW}, "data.pipeline_definition", True),
+    ({"infra/stack.py": "from aws_cdk import aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks\n"
+                        "train = tasks.SageMakerCreateTrainingJob(self, 'Train', algorithm_specification=a)\n"
+                        "sfn.StateMachine(self, 'Pipeline', definition=train)\n"}, "data.pipeline_definition", True),
+    ({"infra/stack.py": "from aws_cdk import aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks\n"
+                        "notify = tasks.SnsPublish(self, 'Notify', topic=t, message=m)\n"
+                        "sfn.StateMachine(self, 'Ops', definition=notify)\n"}, "data.pipeline_definition", False),
     # traps: boto3 for S3 only, the SDK only listed, the SDK named in prose
     ({"upload.py": "import boto3\ns3 = boto3.client('s3')\ns3.upload_file('m.tar.gz', 'b', 'm.tar.gz')\n"}, "deploy.serving", False),
     ({"requirements.txt": "sagemaker==2.93.0\n"}, "deploy.serving", False),
