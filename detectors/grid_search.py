@@ -1,10 +1,13 @@
 """Hyperparameter search written by hand: loops over lists of hyperparameter values (nested, or
 over ``itertools.product``/``ParameterGrid``) that train a model or start a tracked run for every
-combination. A loop over epochs alone, or over one hyperparameter, is training, not a search.
+combination, and random searches: a loop over a number of trials that draws a configuration from
+a search space (``hp = sample_hp(space, rng)``) and scores it (``score_fn(hp)``). A loop over
+epochs alone, or over one hyperparameter, is training, not a search.
 """
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -23,6 +26,13 @@ HYPERPARAMETER_WORDS = frozenset({
 #: calls that train or record a trial (``fit``, ``train_model``, ``mlflow.start_run``, ``run_trial``).
 _TRIAL_WORDS = frozenset({"fit", "train", "training", "run", "trial", "experiment", "evaluate"})
 _GRIDS = frozenset({"product", "ParameterGrid"})
+#: a call drawing a configuration from a search space: a drawing word and a configuration word
+#: (``sample_hp``, ``suggest_params``, ``random_config``)
+_DRAW_WORDS = frozenset({"sample", "draw", "suggest", "random"})
+_SPACE_WORDS = frozenset({"hp", "hps", "hparams", "hyperparameters", "hyperparams", "params", "config", "space"})
+_DRAW_HINT = re.compile(r"(sample|draw|suggest|random)_?\w*(hp|param|config|space)", re.I)
+#: what a trial of a random search calls with the drawn configuration (``score_fn``, ``objective``)
+_SCORE_WORDS = _TRIAL_WORDS | {"score", "objective", "fn", "eval"}
 #: the libraries a search trains with or records to (a file importing none is not read).
 _ML_IMPORTS = ("sklearn", "torch", "tensorflow", "keras", "xgboost", "lightgbm", "catboost", "mlflow", "wandb",
                "clearml", "neptune", "comet_ml", "aim", "lightning", "pytorch_lightning", "transformers", "jax")
@@ -36,18 +46,26 @@ class GridSearch:
     line: int
     params: tuple[str, ...]
     call: str
+    random: bool = False
+    """A random search: ``params`` names the call drawing each trial's configuration."""
 
 
 def grid_searches(ctx: ScanContext) -> Iterator[GridSearch]:
     """Hand-written searches in the project's modules (tests and templates left out)."""
     for path, facts in code_files(ctx):
-        if "for " not in (ctx.text(path) or "") or not facts.imports_any(_ML_IMPORTS):
+        text = ctx.text(path) or ""
+        if "for " not in text:
             continue
-        tree = ctx.tree(path)
-        found = _search(tree) if tree is not None else None
+        grid = facts.imports_any(_ML_IMPORTS)
+        draws = "range(" in text and _DRAW_HINT.search(text)
+        tree = ctx.tree(path) if grid or draws else None
+        if tree is None:
+            continue
+        found = _search(tree) if grid else None
         if found:
-            line, params, call = found
-            yield GridSearch(path, line, params, call)
+            yield GridSearch(path, *found)
+        elif draws and (drawn := _random_search(tree)):
+            yield GridSearch(path, *drawn, random=True)
 
 
 def _search(tree: ast.Module) -> tuple[int, tuple[str, ...], str] | None:
@@ -64,6 +82,28 @@ def _search(tree: ast.Module) -> tuple[int, tuple[str, ...], str] | None:
         trial = next((c for c in walk(node) if isinstance(c, ast.Call) and words(callee(c) or "") & _TRIAL_WORDS), None)
         if trial is not None:
             return node.lineno, tuple(dict.fromkeys(params)), str(callee(trial))
+    return None
+
+
+def _random_search(tree: ast.Module) -> tuple[int, tuple[str, ...], str] | None:
+    """A loop over ``range(n_trials)`` drawing a configuration and scoring it: (line, the drawing
+    call, the scoring call)."""
+    for node in walk(tree):
+        if not (isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, ast.Call)
+                and callee(node.iter) == "range"):
+            continue
+        for stmt in walk(node):
+            if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)):
+                continue
+            draw = words(callee(stmt.value) or "")
+            drawn = {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+            if not (draw & _DRAW_WORDS and draw & _SPACE_WORDS and drawn):
+                continue
+            for call in walk(node):
+                if (isinstance(call, ast.Call) and words(callee(call) or "") & _SCORE_WORDS
+                        and any(isinstance(a, ast.Name) and a.id in drawn
+                                for a in [*call.args, *(k.value for k in call.keywords)])):
+                    return node.lineno, (str(callee(stmt.value)),), str(callee(call))
     return None
 
 

@@ -106,7 +106,8 @@ class TrackingDetector(Detector):
       declared only.
     * ``tracking.hpo``: W&B sweep files that a ``wandb sweep`` command or ``wandb.sweep`` call
       runs (an unused one is declared); Hydra sweepers (Optuna, Ax, Nevergrad... or sweep
-      ``params``) in the configs of a Hydra app, and ``--multirun`` launches of one.
+      ``params``) in the configs of a Hydra app, and ``--multirun`` launches of one; grid and
+      random searches written by hand (``detectors.grid_search``).
     * ``tracking.params_metrics``: ``dvc.yaml`` stages that declare the parameters they read,
       with metrics or plots DVC compares (or DVCLive writing them).
     * ``governance.approval_gates`` alone: such a gate in front of a deploy/activate call, or an
@@ -320,8 +321,10 @@ class TrackingDetector(Detector):
                                 f"{finding.what} in {finding.path} (wired up by {finding.used_by})",
                                 f"{finding.what} in {finding.path}, but nothing runs it")
         for search in grid_searches(ctx):
-            yield self.evidence("tracking.hpo", f"hyperparameter grid search over {', '.join(search.params)}: "
-                                f"{search.call}() run for each combination ({search.path}:{search.line})",
+            what = (f"random hyperparameter search: each trial draws {search.params[0]}() and runs {search.call}()"
+                    if search.random else f"hyperparameter grid search over {', '.join(search.params)}: "
+                    f"{search.call}() run for each combination")
+            yield self.evidence("tracking.hpo", f"{what} ({search.path}:{search.line})",
                                 ctx.location(search.path, search.line), subject=f"grid:{search.path}",
                                 params=list(search.params), call=search.call)
             return

@@ -34,9 +34,29 @@ for alpha in [0.1, 1.0, 10.0]:
     Ridge(alpha=alpha).fit(X, y)
 """
 
+RANDOM_SEARCH = """import numpy as np
+
+SPACE = {"learning_rate": ("loguniform", 0.01, 0.3), "subsample": ("uniform", 0.6, 1.0)}
+
+def run_search(score_fn, n_trials, seed):
+    best = None
+    for k in range(n_trials):
+        rng = np.random.default_rng([seed, k])
+        hp = sample_hp(SPACE, rng)
+        res = score_fn(hp, seed)
+        if best is None or res > best:
+            best = res
+    return best
+"""
+
 
 @pytest.mark.parametrize("files, expected", [
     ({"src/experiment.py": NESTED}, True),
+    # a random search: each trial draws a configuration from the space and scores it
+    ({"src/train/tune.py": RANDOM_SEARCH}, True),
+    # the configuration drawn but only printed, or a loop drawing data samples
+    ({"src/train/tune.py": RANDOM_SEARCH.replace("res = score_fn(hp, seed)", "res = print(hp)")}, False),
+    ({"src/augment.py": "import numpy as np\nfor i in range(10):\n    batch = sample_batch(data)\n    fit(batch)\n"}, False),
     ({"src/search.py": PRODUCT}, True),
     # traps: a training loop over epochs and batches, a sweep of one value, a search only in tests or docs
     ({"src/train.py": TRAINING_LOOP}, False),
