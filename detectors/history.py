@@ -47,7 +47,8 @@ _BOT_BRANCH_MERGE = re.compile(
     r"^Merge (?:pull request #\d+ from [^/\s]+/|branch ')(dependabot|renovate|pyup|snyk)(?:/|-fix-|-upgrade-)", re.I)
 _VERSION = r"v?\d+(?:\.\d+){1,3}(?:[-+.]?[0-9A-Za-z][0-9A-Za-z.-]*)?"
 _RELEASE_TAG = re.compile(
-    rf"^(?:@?[A-Za-z][\w./-]*[-_/@])?{_VERSION}$|^v\d+$|^releases?[-_/].+$", re.I)
+    # GTO numbers its registrations (``model@v1.0.1#2``): still a version tag
+    rf"^(?:@?[A-Za-z][\w./-]*[-_/@])?{_VERSION}(?:#\d+)?$|^v\d+$|^releases?[-_/].+$", re.I)
 _STAGES = r"prod|production|staging|stage|champion|challenger|candidate|shadow|canary|live|dev|qa"
 _PROMOTION_TAG = re.compile(
     rf"^(?P<name>[A-Za-z0-9][\w.-]*)#(?P<stage>[\w.-]+)(?:#\d+)?$"      # GTO stage assignment

@@ -303,6 +303,7 @@ def test_identity_keys(name, email, keys):
 @pytest.mark.parametrize("tag, release, promotion", [
     ("v1", True, False), ("v0.1.0-rc.1", True, False), ("pkg@1.2.0", True, False),
     ("model@v1.2.0", True, False), ("model#staging", False, True), ("latest", False, False),
+    ("credit-default-predictor@v1.0.1#2", True, False), ("model#prod#3", False, True),
 ])
 def test_tag_classes(tag, release, promotion):
     assert release_tag(tag) is release
