@@ -29,7 +29,9 @@ _DEPLOY_CALL = re.compile(r"^(deploy|deploy_\w+|\w+_deploy|activate_\w+|promote\
                           r"create_endpoint\w*)$")
 #: words of project helpers named for promoting, registering or deploying a model.
 _PROMOTING_WORDS = frozenset({"promote", "promotion", "register", "registry", "deploy", "deployment", "alias",
-                              "activate", "stage", "transition", "publish", "link", "rollout", "release", "serve"})
+                              "activate", "active", "stage", "transition", "publish", "link", "rollout", "release", "serve"})
+#: names of a pointer to the version that serves (an alias kept as a symlink).
+_LIVE_POINTERS = frozenset({"alias", "champion", "active", "live", "production", "current"})
 #: keywords of a model registration (``Model.register(model_name=..., model_path=...)``).
 _REGISTER_KWARGS = frozenset({"model_name", "model_path", "model_uri"})
 _GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|beats?\b|outperform|promot|"
@@ -119,7 +121,8 @@ def promoting_functions(modules: Iterable[Module]) -> dict[str, bool]:
     """Project functions that change the registry (True) or a deployment (False), directly or
     through each other, a few levels deep."""
     bodies = [fn for module in modules for fn in module.all_functions()]
-    promoters: dict[str, bool] = {}
+    # an in-house registry's alias: a helper named for the live version that re-points a link
+    promoters: dict[str, bool] = {fn.name: False for fn in bodies if _moves_live_pointer(fn.name, fn.node)}
     for _ in range(4):
         grown = {}
         for fn in bodies:
@@ -134,13 +137,20 @@ def promoting_functions(modules: Iterable[Module]) -> dict[str, bool]:
     return promoters
 
 
+def _moves_live_pointer(name: str, node: ast.AST) -> bool:
+    """``set_alias(root, "champion", version)`` re-pointing a symlink: which version is live."""
+    return bool(words(name) & _LIVE_POINTERS) and any(
+        isinstance(n, ast.Call) and callee(n) in ("symlink", "symlink_to") for n in own_nodes(node))
+
+
 def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
     """An evaluation gate names a metric or a verdict (``rmse < best``, ``candidate_accepted``,
     ``verdict["verdict"] == "blocked"``), or tests a name holding an evaluation's result. With
     ``strings`` a metric named in a string counts too (``prod_metrics["val_r2"] > r2``)."""
-    # ``best_score is None``: whether an evaluation ran, not what it found
+    # ``best_score is None``: whether an evaluation ran, not what it found (``approved is not
+    # True`` is a verdict)
     unset = {id(n) for c in walk(test) if isinstance(c, ast.Compare) and all(isinstance(o, (ast.Is, ast.IsNot)) for o in c.ops)
-             for n in walk(c)}
+             and all(isinstance(x, ast.Constant) and x.value is None for x in c.comparators) for n in walk(c)}
     for node in walk(test):
         if id(node) in unset:
             continue

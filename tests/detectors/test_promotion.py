@@ -138,6 +138,14 @@ BUILD_PIPELINE = ("from azureml.pipeline.steps import PythonScriptStep\n\n"
 def signals(make_repo, files):
     return present(run_detector(TrackingDetector, make_repo(files))) & {GATES, PROMOTION}
 
+SYMLINK_ALIAS = ("import os\n\ndef set_alias(root, alias, target):\n    tmp = os.path.join(root, alias + '.swap')\n"
+                 "    os.symlink(target, tmp)\n    os.replace(tmp, os.path.join(root, alias))\n")
+HUMAN_SWAP = ("from src.serve import bundle\n\ndef set_active(name, version):\n    bundle.set_alias('artifacts', name, version)\n\n"
+              "def swap(name, version, *, validation, approved):\n"
+              "    if approved is not True:\n        raise PermissionError('human approval required')\n"
+              "    if not validation.no_regression:\n        raise ValueError('validation gate failed')\n"
+              "    set_active(name, version)\n")
+
 
 @pytest.mark.parametrize("files, expected", [
     ({"gateway/app/registry.py": EARLY_EXIT, "gateway/app/evaluation.py": "def gate(*a, **k):\n    return {}\n"},
@@ -155,6 +163,8 @@ def signals(make_repo, files):
     # ... but a list of anything else (missing files) is no verdict on the model
     ({"src/model_validation.py": COLLECTED.replace("if result.rmse > config.rmse_threshold:",
                                                    "if not exists(result.path):")}, set()),
+    # an in-house registry: the live version is a symlink only an approved, validated swap moves
+    ({"src/serve/bundle.py": SYMLINK_ALIAS, "src/retrain/deploy.py": HUMAN_SWAP}, {GATES}),
 ])
 def test_approval_gates(make_repo, files, expected):
     assert signals(make_repo, files) == expected
@@ -189,6 +199,13 @@ def test_approval_gates(make_repo, files, expected):
     # the gate in an example folder, and only in prose
     {"examples/publish.py": RAISE_FIRST},
     {"README.md": "We only register when `score >= threshold`, else raise.\n"},
+    # the same swap with no approval nor validation in front of it
+    {"src/serve/bundle.py": SYMLINK_ALIAS,
+     "src/retrain/deploy.py": HUMAN_SWAP.split("    if approved")[0] + "    set_active(name, version)\n"},
+    # a helper named for the active version that writes a file, not a pointer
+    {"src/ui.py": "def set_active(tab):\n    open('state', 'w').write(tab)\n\n"
+                  "def click(approved, tab):\n    if approved is not True:\n        raise PermissionError()\n"
+                  "    set_active(tab)\n"},
 ])
 def test_approval_gate_traps(make_repo, files):
     assert not signals(make_repo, files)
