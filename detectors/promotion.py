@@ -122,7 +122,7 @@ def promoting_functions(modules: Iterable[Module]) -> dict[str, bool]:
     through each other, a few levels deep."""
     bodies = [fn for module in modules for fn in module.all_functions()]
     # an in-house registry's alias: a helper named for the live version that re-points a link
-    promoters: dict[str, bool] = {fn.name: False for fn in bodies if _moves_live_pointer(fn.name, fn.node)}
+    promoters: dict[str, bool] = {fn.name: False for fn in bodies if moves_live_pointer(fn.name, fn.node)}
     for _ in range(4):
         grown = {}
         for fn in bodies:
@@ -137,7 +137,7 @@ def promoting_functions(modules: Iterable[Module]) -> dict[str, bool]:
     return promoters
 
 
-def _moves_live_pointer(name: str, node: ast.AST) -> bool:
+def moves_live_pointer(name: str, node: ast.AST) -> bool:
     """``set_alias(root, "champion", version)`` re-pointing a symlink: which version is live."""
     return bool(words(name) & _LIVE_POINTERS) and any(
         isinstance(n, ast.Call) and callee(n) in ("symlink", "symlink_to") for n in own_nodes(node))

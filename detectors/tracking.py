@@ -23,6 +23,7 @@ from detectors.experiment_configs import (Finding, command_texts, dvc_params_fil
 from detectors.flow import project, words
 from detectors.grid_search import grid_searches
 from detectors.manifests import Requirement, requirements, unreadable_manifests
+from detectors.registries import in_house_registries
 from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, gated_calls, promoting_functions,
                                  promoting_tasks, registers_models)
 from detectors.shapes import as_dict, first_mapping
@@ -100,6 +101,9 @@ class TrackingDetector(Detector):
       metric or testing an acceptance flag, an early exit on an evaluation's verdict, a policy
       function returning a metric comparison). The same finding is a registry stage gate before
       production, so it is also ``governance.approval_gates`` evidence.
+    * ``tracking.model_registry``: models pushed to the Hugging Face Hub by project code; a
+      registry the project keeps itself: a persisted table of model versions with a lifecycle
+      column, or a live alias symlink a helper re-points (``detectors.registries``).
     * ``tracking.library``: TensorBoard event files committed (``lightning_logs/``, ``runs/``)
       prove a tracker ran (``executed``), when the code writes them with a tracker logger (or a
       Lightning Trainer, whose default logger they come from); without such code they are
@@ -133,6 +137,7 @@ class TrackingDetector(Detector):
         yield from self._sweeps(ctx)
         yield from self._dvc_params_metrics(ctx)
         yield from self._hub_pushes(ctx)
+        yield from self._in_house_registries(ctx)
 
     # -- Hugging Face Hub ------------------------------------------------------------------------
     def _hub_pushes(self, ctx: ScanContext) -> Iterator[Evidence]:
@@ -149,6 +154,13 @@ class TrackingDetector(Detector):
                                     f"Hub (versioned model repository) in {path}", ctx.location(path, line),
                                     subject=f"hub:{path}", kind="hugging face hub")
                 return
+
+    def _in_house_registries(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """A registry the project keeps itself (``detectors.registries``)."""
+        for found in in_house_registries(project(ctx)):
+            yield self.evidence("tracking.model_registry", f"in-house model registry: {found.what} in {found.path}",
+                                ctx.location(found.path, found.line), subject=f"in-house:{found.path}",
+                                kind="in-house")
 
     # -- notebooks -------------------------------------------------------------------------------
     def _notebooks(self, ctx: ScanContext) -> Iterator[Evidence]:

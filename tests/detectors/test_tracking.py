@@ -661,3 +661,42 @@ def test_a_tracker_used_only_in_tests_is_declared(make_repo):
 ])
 def test_models_pushed_to_the_hugging_face_hub(make_repo, files, expected):
     assert ("tracking.model_registry" in tracking_signals(make_repo, files)) is expected
+
+
+# -- registries a project keeps itself ------------------------------------------------------------
+VERSION_TABLE = """from sqlalchemy import Column, Integer, String
+from .database import Base
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_versions"
+    id = Column(Integer, primary_key=True)
+    version = Column(String(50), nullable=False)
+    artifact_path = Column(String(512))
+    status = Column(String(50))  # TRAINING, READY, ACTIVE, ARCHIVED
+"""
+ALIAS_LINK = """import os
+
+
+def set_alias(root, alias, version_dir):
+    tmp = os.path.join(root, alias + ".swap")
+    os.symlink(version_dir, tmp)
+    os.replace(tmp, os.path.join(root, alias))
+"""
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"services/model-service/app/models.py": VERSION_TABLE}, True),
+    ({"src/serve/bundle.py": ALIAS_LINK}, True),
+    # a request schema of the same shape persists nothing
+    ({"app/schemas.py": VERSION_TABLE.replace("(Base)", "(BaseModel)").replace(".database import Base",
+                                                                                 "pydantic import BaseModel")}, False),
+    # a table of models with no versions, and versions with no lifecycle
+    ({"app/models.py": VERSION_TABLE.replace("class ModelVersion", "class ModelInfo")}, False),
+    ({"app/models.py": VERSION_TABLE.replace("    status = Column(String(50))  # TRAINING, READY, ACTIVE, ARCHIVED\n", "")},
+     False),
+    # a symlink that points at data, not at the version that serves
+    ({"src/data/link.py": ALIAS_LINK.replace("set_alias", "link_dataset")}, False),
+])
+def test_in_house_registries(make_repo, files, expected):
+    assert ("tracking.model_registry" in present(run_detector(TrackingDetector, make_repo(files)))) is expected
