@@ -44,7 +44,7 @@ class CollaborationDetector(Detector):
     * ``collaboration.docs_site``: MkDocs/Zensical, Sphinx, Docusaurus, Read the Docs, Jupyter
       Book, Quarto, mdBook, VitePress or Antora site configuration.
     * ``collaboration.task_runner``: Makefile/justfile with real targets, tox, nox, invoke,
-      mise or Taskfile tasks, poe/pdm/hatch scripts.
+      mise, Taskfile or projen tasks, poe/pdm/hatch scripts.
     * ``collaboration.dev_env``: devcontainer, docker compose with services, Gitpod, Nix shell.
     """
 

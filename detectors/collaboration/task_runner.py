@@ -79,7 +79,7 @@ def tasks_in(repo: RepoFiles, path: str) -> Tasks | None:
             and ("tasks/__init__.py" in repo.files or "tasks.py" in repo.files):
         # invoke loads a ``tasks`` package, or a tasks.py gathering the modules of tasks/
         return _python_tasks(repo, path, "invoke.task")
-    if base in ("mise.toml", ".mise.toml", "taskfile.yml", "taskfile.yaml"):
+    if base in ("mise.toml", ".mise.toml", "taskfile.yml", "taskfile.yaml") or path == ".projen/tasks.json":
         return _table_tasks(repo, path)
     pyproject = repo.pyprojects.get(path)
     return _pyproject_tasks(pyproject) if pyproject is not None else None
@@ -95,9 +95,9 @@ def _python_tasks(repo: RepoFiles, path: str, decorator: str) -> Tasks | None:
 
 
 def _table_tasks(repo: RepoFiles, path: str) -> Tasks | None:
-    """mise or Taskfile tasks: the keys of a ``tasks`` table."""
+    """mise, Taskfile or projen tasks: the keys of a ``tasks`` table."""
     tasks = table(repo.first_document(path), "tasks")
-    runner = "mise" if path.lower().endswith(".toml") else "task"
+    runner = "mise" if path.lower().endswith(".toml") else "projen" if path.startswith(".projen/") else "task"
     return (runner, sorted(map(str, tasks))) if isinstance(tasks, dict) and tasks else None
 
 

@@ -376,6 +376,8 @@ def test_docs_site_built_by_ci_without_a_config_file(make_repo, files, expected)
     ({"pyproject.toml": '[tool.poe.tasks]\ntest = "pytest"\n'}, "present", "poe"),
     ({"Taskfile.yml": "version: '3'\ntasks:\n  test:\n    cmds: [pytest]\n"}, "present", "taskfile"),
     ({"mise.toml": '[tasks.test]\nrun = "pytest"\n'}, "present", "mise"),
+    ({".projen/tasks.json": '{"tasks": {"test": {"name": "test", "steps": [{"exec": "jest"}]}}}'}, "present", "projen"),
+    ({"config/tasks.json": '{"tasks": {"test": {"steps": []}}}'}, "absent", "tasks-json-of-no-runner"),
     # traps
     ({"Makefile": "PYTHON := python3\n.PHONY: all\n"}, "absent", "variables-only"),
     ({"docs/Makefile": "SPHINXBUILD ?= sphinx-build\nhelp:\n\t@$(SPHINXBUILD) -M help\n"}, "absent", "sphinx-makefile"),
