@@ -73,14 +73,8 @@ def monitoring_report(src: Source) -> Hit | None:
 
 
 def evaluation_report(src: Source) -> Hit | None:
-    """An evaluation script that writes its metrics to a report file on every run (itself, or
-    through DVCLive, whose ``Live`` writes ``metrics.json`` and a report in the workspace)."""
-    if not _EVAL_SCRIPT.search(src.path.rsplit("/", 1)[-1]):
-        return None
-    live = src.call(r"dvclive\.Live", r"dvclive\.live\.Live") if src.facts.imports_any(("dvclive",)) else None
-    if live is not None:
-        return Hit(src.path, live.line, "evaluation metrics written per run by DVCLive (dvclive.Live)")
-    if not src.mentions(_REPORT_NAMES):
+    """An evaluation script that writes its metrics to a report file on every run."""
+    if not _EVAL_SCRIPT.search(src.path.rsplit("/", 1)[-1]) or not src.mentions(_REPORT_NAMES):
         return None
     writer = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump)$|\.(to_json|to_html|save_html|write_text)$")
     lines = src.text.splitlines()

@@ -314,9 +314,6 @@ POSITIVE = [
     ("evaluation report", {"src/evaluate.py": (
         "import json\nmetrics = {'rmse': 1.0}\nwith open('metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")},
      LOGGING),
-    ("evaluation metrics by DVCLive", {"src/evaluate.py": (
-        "from dvclive import Live\n\ndef main(model, X, y):\n    with Live(resume=True) as live:\n"
-        "        live.log_metric('test/auc', score(model, X, y))\n")}, LOGGING),
     ("training run's metrics report", {"model/train.py": (
         "import json\nauc, f1 = fit()\nmetrics = {'auc': auc, 'f1': f1}\n"
         "with open('model/artifacts/metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")}, LOGGING),
@@ -565,9 +562,6 @@ TRAPS = [
     ("retrain decision only", {"src/monitoring/policy.py": (
         "def decide(drift_share):\n    if should_retrain(drift_share):\n        return 'retrain'\n    return 'keep'\n")},
      RETRAIN),
-    # DVCLive in a module that evaluates nothing
-    ("dvclive in a helper", {"src/tracking/tracker.py": (
-        "from dvclive import Live\n\ndef tracker():\n    return Live()\n")}, LOGGING),
     ("wave function psi", {"physics/solver.py": "def psi(x, t):\n    return x * t\n"}, DRIFT),
     ("retrieval metrics file", {"src/retrieval.py": (
         "import json\nscores = {'recall': 0.5}\njson.dump(scores, open('out.json', 'w'))\n")}, LOGGING),
