@@ -13,7 +13,8 @@ from detectors.monitoring.feedback import feedback_store, ground_truth_join, mon
 from detectors.monitoring.findings import Findings
 from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
 from detectors.monitoring.instrumentation import (evaluation_report, logging_setup, monitoring_report,
-                                                  prediction_logging, request_telemetry, task_logging)
+                                                  prediction_logging, request_telemetry, scoring_script_logging,
+                                                  task_logging)
 from detectors.monitoring.retraining import retraining_on_monitoring
 from detectors.monitoring.schedules import code_schedule, cron_monitoring, monitoring_cronjob, prefect_deployments
 from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK, INSTRUMENTATION, LOGGING,
@@ -31,6 +32,7 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (LOGGING, "logging-config", logging_setup),
     (LOGGING, "evaluation-report", evaluation_report),
     (LOGGING, "task-logs", task_logging),
+    (LOGGING, "scoring-script-logs", scoring_script_logging),
     (LOGGING, "monitoring-report", monitoring_report),
     (INSTRUMENTATION, "request-telemetry", request_telemetry),
     (INSTRUMENTATION, "prediction-log", prediction_logging),

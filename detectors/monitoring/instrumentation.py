@@ -10,6 +10,8 @@ from detectors.monitoring.source import Hit, Source
 _SCAFFOLDING = re.compile(r"(^|/)(migrations|alembic)/")
 _EVAL_SCRIPT = re.compile(r"(^|[_-])(eval|train)", re.I)  # evaluate.py, model_eval.py, train.py; not retrieval.py
 _REPORT_NAMES = re.compile(r"metric|report|score|stats")
+#: calls that run a training epoch or an evaluation (``train_one_epoch``, ``evaluate``).
+_RUNS_TRAINING = re.compile(r"^(train_one_epoch|train_epoch|evaluate|run_epoch|validate_epoch)$")
 _WEB = ("fastapi", "starlette", "flask", "litestar", "aiohttp", "sanic", "bentoml", "quart")
 _SERVER_ARGS = frozenset({"scope", "receive", "send"})
 _WSGI_ARGS = frozenset({"environ", "start_response"})
@@ -36,6 +38,19 @@ def logging_setup(src: Source) -> Hit | None:
         hydra = src.call(r"hydra\.main")
         return Hit(src.path, hydra.line, "logging configured by Hydra (@hydra.main: a log file per run)") if hydra else None
     return Hit(src.path, call.line, f"logging configured ({call.name})")
+
+
+#: the entry points of an Azure ML scoring script, which the inference server calls.
+_SCORING_ENTRIES = frozenset({"init", "run"})
+
+
+def scoring_script_logging(src: Source) -> Hit | None:
+    """An Azure ML scoring script (``init()`` and ``run(raw_data)``) that logs: the inference
+    server configures logging and keeps each request's log lines."""
+    if not _SCORING_ENTRIES <= src.facts.defs or not src.facts.imports_any(("logging",)):
+        return None
+    call = src.call(r"logging\.(info|warning|error|exception|debug)")
+    return Hit(src.path, call.line, "scoring script logs kept by the Azure ML inference server") if call else None
 
 
 #: orchestrators that keep the log of every task run, and the loggers they hand to task code.
@@ -73,8 +88,12 @@ def monitoring_report(src: Source) -> Hit | None:
 
 
 def evaluation_report(src: Source) -> Hit | None:
-    """An evaluation script that writes its metrics to a report file on every run."""
-    if not _EVAL_SCRIPT.search(src.path.rsplit("/", 1)[-1]) or not src.mentions(_REPORT_NAMES):
+    """An evaluation or training script (named so, or whose code runs a training epoch or an
+    evaluation) that writes its metrics to a report file on every run."""
+    if not src.mentions(_REPORT_NAMES):
+        return None
+    if not _EVAL_SCRIPT.search(src.path.rsplit("/", 1)[-1]) and not any(
+            _RUNS_TRAINING.match(c.name.rsplit(".", 1)[-1]) for c in src.facts.calls):
         return None
     writer = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump)$|\.(to_json|to_html|save_html|write_text)$")
     lines = src.text.splitlines()

@@ -314,6 +314,15 @@ POSITIVE = [
     ("evaluation report", {"src/evaluate.py": (
         "import json\nmetrics = {'rmse': 1.0}\nwith open('metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")},
      LOGGING),
+    ("azure ml scoring script logs", {"src/deploy/online/score.py": (
+        "import json\nimport logging\n\ndef init():\n    global model\n    model = load()\n"
+        "    logging.info('Init complete')\n\ndef run(raw_data):\n    logging.info('request received')\n"
+        "    return model.predict(json.loads(raw_data)['data']).tolist()\n")}, LOGGING),
+    ("training loop's per-epoch log", {"main.py": (
+        "import json\nfrom engine import train_one_epoch, evaluate\n\ndef main(args):\n"
+        "    for epoch in range(args.epochs):\n        train_stats = train_one_epoch(model, loader)\n"
+        "        log_stats = {**train_stats, 'epoch': epoch}\n"
+        "        with open('log.txt', 'a') as f:\n            f.write(json.dumps(log_stats) + '\\n')\n")}, LOGGING),
     ("training run's metrics report", {"model/train.py": (
         "import json\nauc, f1 = fit()\nmetrics = {'auc': auc, 'f1': f1}\n"
         "with open('model/artifacts/metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")}, LOGGING),
@@ -562,6 +571,10 @@ TRAPS = [
     ("retrain decision only", {"src/monitoring/policy.py": (
         "def decide(drift_share):\n    if should_retrain(drift_share):\n        return 'retrain'\n    return 'keep'\n")},
      RETRAIN),
+    # the same entry points without a log line, and a script dumping stats that trains nothing
+    ("scoring script without logs", {"score.py": "def init():\n    pass\n\ndef run(raw):\n    return raw\n"}, LOGGING),
+    ("stats dumped by a tool", {"main.py": (
+        "import json\n\ndef main(paths):\n    stats = count(paths)\n    print(json.dumps(stats))\n")}, LOGGING),
     ("wave function psi", {"physics/solver.py": "def psi(x, t):\n    return x * t\n"}, DRIFT),
     ("retrieval metrics file", {"src/retrieval.py": (
         "import json\nscores = {'recall': 0.5}\njson.dump(scores, open('out.json', 'w'))\n")}, LOGGING),
