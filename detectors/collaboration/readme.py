@@ -161,6 +161,30 @@ def setup_steps(text: str) -> tuple[int, str, int] | None:
     return None
 
 
+#: links that open the repository in a ready development environment (VS Code Dev Containers,
+#: GitHub Codespaces, Gitpod, Firebase Studio): setup in one click.
+_ONE_CLICK = re.compile(r"ms-vscode-remote\.remote-containers/cloneInVolume|codespaces\.new/|github\.com/codespaces/new"
+                        r"|gitpod\.io/#|studio\.firebase\.google\.com/import", re.I)
+_ENVIRONMENT_FILES = (".devcontainer/devcontainer.json", ".devcontainer.json", ".gitpod.yml", ".idx/dev.nix")
+
+
+def one_click_setup(text: str, files: frozenset[str]) -> tuple[int, str] | None:
+    """(1-based line, heading) of a setup section opening the repository in a development
+    environment it configures (a dev container, Gitpod, IDX), when the repository has that config."""
+    if not any(f in files for f in _ENVIRONMENT_FILES):
+        return None
+    lines = text.splitlines()
+    headings = readme_headings(lines)
+    for i, line in enumerate(lines):
+        if not _ONE_CLICK.search(line):
+            continue
+        # the heading the link sits under (not a title over the whole README)
+        start, _, title = next((h for h in reversed(headings) if h[0] < i), (-1, 0, ""))
+        if (_SETUP_WORDS.search(title) or _WEAK_SETUP_WORDS.search(title)) and not _NOT_SETUP_HEADING.search(title):
+            return start + 1, title.strip("*# ")
+    return None
+
+
 _MD_LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>#?]+)")
 #: a link to a file of a repository on its host (``https://github.com/o/r/blob/main/SETUP.md``):
 #: the file of that path here, when the repository has one.
@@ -224,8 +248,9 @@ def _instructions(text: str) -> tuple[int, str, str] | None:
 
 
 def readme_evidence(repo: RepoFiles) -> Iterator[Evidence]:
-    """A README with setup instructions (a command, else numbered steps), else one that hands
-    setup over to a linked guide holding them, else a declared README."""
+    """A README with setup instructions (a command, else numbered steps, else a link opening the
+    repository in the development environment it configures), else one that hands setup over to
+    a linked guide holding them, else a declared README."""
     readmes = [p for p in repo.files if _README.match(p)]
     for path in readmes:
         found = setup_instructions(repo.text(path))
@@ -242,6 +267,13 @@ def readme_evidence(repo: RepoFiles) -> Iterator[Evidence]:
                              [path], line=line, heading=heading, steps=count)
             return
     files = frozenset(repo.files)
+    for path in readmes:
+        opened = one_click_setup(repo.text(path), files)
+        if opened:
+            line, heading = opened
+            yield repo.found(README, f"{path}: '{heading}' opens the repository in its configured development "
+                             "environment", [path], line=line, heading=heading)
+            return
     for path in readmes:
         for link_line, guide in linked_guides(repo.text(path), path.rpartition("/")[0], files):
             found = _instructions(repo.text(guide))

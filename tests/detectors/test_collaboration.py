@@ -40,6 +40,12 @@ def check(cases):
     return pytest.mark.parametrize("files, expected", [c[:2] for c in cases], ids=[c[2] for c in cases])
 
 
+DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a Development Container\n\n"
+                       "[![Open](https://img.shields.io/static/v1?label=Dev%20Containers)](https://vscode.dev/redirect?"
+                       "url=vscode://ms-vscode-remote.remote-containers/cloneInVolume?url=https://github.com/o/r)\n\n"
+                       "Click the badge to clone the repository into a container volume.\n")
+
+
 @check([
     ({"README.md": "# Demo\n\n## Installation\n\n```bash\npip install -e .\n```\n"}, "present", "md-install-bash"),
     ({"readme.md": "# Demo\n\n## Getting started\n\n    make setup\n"}, "present", "indented-make"),
@@ -99,6 +105,12 @@ def check(cases):
       "INSTALL_AND_USAGE.md": "# Install\n\n```bash\nmake install\n```\n"}, "present", "hosted-link-to-own-guide"),
     ({"README.md": "# Demo\n\n## Installation\n\nSee [their README](https://github.com/other/lib/blob/main/README.md).\n"},
      "declared", "hosted-link-to-another-readme"),
+    # a setup section opening the repository in the development container it configures
+    ({"README.md": DEVCONTAINER_README, ".devcontainer/devcontainer.json": '{"image": "python:3.12"}'},
+     "present", "one-click-dev-container"),
+    ({"README.md": DEVCONTAINER_README}, "declared", "one-click-link-without-a-config"),
+    ({"README.md": DEVCONTAINER_README.replace("## Running in a Development Container", "## Sponsors"),
+      ".devcontainer/devcontainer.json": '{"image": "python:3.12"}'}, "declared", "one-click-link-outside-setup"),
 ])
 def test_readme_setup(make_repo, files, expected):
     assert verdict(files, README, make_repo) == expected
