@@ -295,6 +295,21 @@ def test_pipeline_definition_tools(make_repo, files, expected):
     assert ("data.pipeline_definition" in tool_signals(make_repo, files)) is expected
 
 
+ZENML_CHECK = ("from zenml.integrations.evidently.steps import evidently_test_step\n"
+               "from zenml.integrations.evidently.tests import EvidentlyTestConfig\n"
+               "data_test = evidently_test_step.with_options(parameters=dict(\n"
+               "    tests=[EvidentlyTestConfig.test('DataQualityTestPreset')]))\n")
+
+
+@pytest.mark.parametrize("files, expected", [
+    # a data check step of a ZenML integration in the project's pipeline
+    ({"steps/data_validator.py": ZENML_CHECK}, True),
+    ({"steps/report.py": ZENML_CHECK.replace("evidently_test_step", "evidently_report_step")}, False),
+])
+def test_zenml_integration_data_checks(make_repo, files, expected):
+    assert ("data.validation" in tool_signals(make_repo, files)) is expected
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"prefect.yaml": PREFECT_YAML}, True),
     ({"dags/etl.py": AIRFLOW_DAG}, True),
