@@ -93,6 +93,24 @@ def test_serving_frameworks_from_catalogue(make_repo, files, present_expected):
     assert ("deploy.serving" in present(ev)) is present_expected
 
 
+BENTO_DEPLOYER = ("from zenml import pipeline\nfrom zenml.integrations.bentoml.steps import bento_builder_step, "
+                  "bentoml_model_deployer_step\n\n@pipeline\ndef deploy(model):\n"
+                  "    bento = bento_builder_step(model=model, model_name='m', service='service:Svc')\n"
+                  "    bentoml_model_deployer_step(bento=bento, model_name='m', port=3000{image})\n")
+
+
+@pytest.mark.parametrize("files, expected", [
+    # a Bento built into an image: by the CLI, or by the ZenML deployer given the image to build
+    ({"scripts/build.sh": "#!/bin/sh\nbentoml build && bentoml containerize citibike:latest\n"}, True),
+    ({"pipelines/deployment.py": BENTO_DEPLOYER.format(image=", deployment_type=CONTAINER, image='citibike'")}, True),
+    # the same deployer serving locally builds no image
+    ({"pipelines/deployment.py": BENTO_DEPLOYER.format(image="")}, False),
+])
+def test_bentos_built_into_images(make_repo, files, expected):
+    ev = run_detector(ToolUsageDetector, make_repo(files))
+    assert ("deploy.container" in present(ev)) is expected
+
+
 ARM_TEMPLATE = """{
     "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
     "contentVersion": "1.0.0.0",
