@@ -57,6 +57,7 @@ _OUTPUT_DIRS = frozenset({"results", "result", "reports", "report", "docs", "doc
 #: a dataset when the content is one, rows of the same number of delimited fields.
 _MAYBE_TABLE_EXT = (".data", ".dat", ".txt", ".tab")
 _DELIMITERS = (",", "\t", ";", "|")
+_SCHEDULED_WORKFLOW = re.compile(r"^kind:\s*ScheduledWorkflow\b", re.M)
 MIN_TABLE_ROWS = 10
 
 # Data-preparation calls: a load, and the transforms that clean or shape what was loaded.
@@ -438,9 +439,12 @@ class DataDetector(Detector):
     def _kubeflow_schedules(self, ctx: ScanContext) -> Iterator[Evidence]:
         for path in ctx.repo.glob("*.yaml", "*.yml"):
             text = ctx.text(path) if not is_template_path(path) else None
-            if text and "kind: ScheduledWorkflow" in text:
+            # a resource of that kind (``kind:`` at the top of a document), not the definition of
+            # the type, where the name sits indented under ``names:``
+            found = _SCHEDULED_WORKFLOW.search(text) if text and "ScheduledWorkflow" in text else None
+            if found:
                 yield self.evidence("data.pipeline_automated", f"Kubeflow recurring run (ScheduledWorkflow) in {path}",
-                                    ctx.location(path, _line_of(text, "kind: ScheduledWorkflow")), tool="kubeflow")
+                                    ctx.location(path, text.count("\n", 0, found.start()) + 1), tool="kubeflow")
 
     def _in_house_schedules(self, ctx: ScanContext) -> Iterator[Evidence]:
         """Schedulers, loops, CronJobs and cron rules whose job prepares data or trains."""

@@ -116,6 +116,7 @@ _PROGRESSIVE_TEXT = tuple((hint, re.compile(rx)) for hint, rx in (
     # an Anyscale service rollout with a canary (service specs themselves come from the catalogue)
     ("anyscale", r"\banyscale\s+service\s+(?:rollout|deploy)\b[^\n]*--(?:canary-percent|rollout-strategy[\s=]+ROLLOUT\b)"),
 ))
+_CRD = re.compile(r"^kind:\s*CustomResourceDefinition\b", re.M)
 _PROGRESSIVE_HINTS = tuple(hint for hint, _ in _PROGRESSIVE_TEXT) + ("variant",)
 _TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".sh", ".tf", ".bicep", "makefile", "jenkinsfile")
 #: a traffic map (Azure ML ``endpoint.traffic = {"blue": 90, "green": 10}``, Vertex AI
@@ -367,6 +368,8 @@ class DeploymentDetector(Detector):
             low = raw.lower()
             if not any(h in low for h in _PROGRESSIVE_HINTS):
                 continue  # a cheap look first: the patterns below are slow over large texts
+            if "customresourcedefinition" in low and _CRD.search(raw):
+                continue  # the schema of a resource type names every field it may hold
             text = uncommented(raw)
             m = next((m for hint, rx in _PROGRESSIVE_TEXT if hint in low for m in [rx.search(text)] if m), None)
             m = m or ("variant" in low and _weighted_variants(text)) or ("traffic" in low and _traffic_split(text))

@@ -314,6 +314,9 @@ def test_zenml_integration_data_checks(make_repo, files, expected):
     ({"prefect.yaml": PREFECT_YAML}, True),
     ({"dags/etl.py": AIRFLOW_DAG}, True),
     ({"kfp/recurring.yaml": "apiVersion: kubeflow.org/v1beta1\nkind: ScheduledWorkflow\n"}, True),
+    # the definition of the resource type (a vendored CRD) schedules nothing
+    ({"manifests/scheduled-workflow-crd.yaml": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+                                               "spec:\n  names:\n    kind: ScheduledWorkflow\n"}, False),
     ({"prefect.yaml": PREFECT_UNSCHEDULED}, False),
     ({"dags/etl.py": AIRFLOW_MANUAL}, False),
     ({"dags/etl.py": "from airflow import DAG\n# with DAG('etl', schedule_interval='@daily'):\nDAG('etl', schedule=None)\n"}, False),

@@ -247,6 +247,10 @@ def test_progressive_present(make_repo, files):
                                    "        self.initial_variant_weight = initial_variant_weight\n"
                                    "        self.variant_name = variant_name\n"},
     {"assets/deploy.yml": SAM_FUNCTION.format(kind="AllAtOnce")},
+    # the schema of a traffic-routing resource type names its mirroring fields
+    {"manifests/istio-crds/crd.yaml": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+                                      "spec:\n  versions:\n  - schema:\n      openAPIV3Schema:\n        properties:\n"
+                                      "          mirror_percent:\n            type: integer\n"},
 ])
 def test_progressive_traps(make_repo, files):
     assert "deploy.progressive" not in present(run_detector(DeploymentDetector, make_repo(files)))
