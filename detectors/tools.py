@@ -22,7 +22,7 @@ from detectors.shapes import first_mapping
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
 from scanner.parsing.python import Call
-from scanner.scope import is_test_path
+from scanner.scope import is_example_path, is_test_path
 from scanner.sources.interface import SourceError
 
 #: prose files read for declared mentions (README, docs, agent instruction files).
@@ -43,6 +43,13 @@ _TEMPLATE_HOOK = re.compile(r"(^|/)hooks/(pre|post)_gen_project\.(py|sh|ps1)$")
 #: script (logged artifacts, saved code) there, so the same code would be counted twice or, once
 #: the real script is gone, stand in for code the project no longer has.
 _RUN_STORE = re.compile(r"(^|/)(mlruns|mlartifacts|wandb/(offline-)?run-[^/]+)/")
+
+
+def _keep_first_own(table: dict[Pattern, tuple[str, Call]], pattern: Pattern, path: str, call: Call) -> None:
+    """Keep a pattern's first hit, unless it lies in an example or docs folder and this one does not."""
+    kept = table.get(pattern)
+    if kept is None or (is_example_path(kept[0]) and not is_example_path(path)):
+        table[pattern] = (path, call)
 
 
 def is_template_path(path: str) -> bool:
@@ -103,11 +110,11 @@ class ToolUsageDetector(Detector):
                 if found:
                     files_using[name].add(path)
                 for pattern, call in found.items():
-                    hits[name].setdefault(pattern, (path, call))
+                    _keep_first_own(hits[name], pattern, path, call)
                     if not in_tests:
-                        project_hits[name].setdefault(pattern, (path, call))
+                        _keep_first_own(project_hits[name], pattern, path, call)
                         if not ctx.is_notebook(path):
-                            script_hits[name].setdefault(pattern, (path, call))
+                            _keep_first_own(script_hits[name], pattern, path, call)
         tools = catalogue()
         for name in sorted(hits):
             tool = tools[name]
@@ -116,9 +123,12 @@ class ToolUsageDetector(Detector):
                            hits if signal in TEST_SIGNALS else project_hits)[name]
                 # an alternative the project's own code satisfies first; one only tests exercise (a
                 # tracker mocked in a test) is shown, not counted, and only when none is satisfied
-                found = next(((alt, counted, Tier.CONFIGURED) for alt in alternatives if all(p in counted for p in alt)),
-                             None) or next(((alt, hits[name], Tier.DECLARED) for alt in alternatives
-                                            if all(p in hits[name] for p in alt)), None)
+                # (and one the project's own modules satisfy before one only its examples do)
+                own = {p: hit for p, hit in counted.items() if not is_example_path(hit[0])}
+                found = next(((alt, table, Tier.CONFIGURED) for table in (own, counted) for alt in alternatives
+                              if all(p in table for p in alt)), None) \
+                    or next(((alt, hits[name], Tier.DECLARED) for alt in alternatives
+                             if all(p in hits[name] for p in alt)), None)
                 if found is None:
                     continue
                 alt, tool_hits, tier = found

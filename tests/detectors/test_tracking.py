@@ -700,3 +700,36 @@ def set_alias(root, alias, version_dir):
 ])
 def test_in_house_registries(make_repo, files, expected):
     assert ("tracking.model_registry" in present(run_detector(TrackingDetector, make_repo(files)))) is expected
+
+
+# -- MLflow tracing of an LLM application ---------------------------------------------------------
+CHAT_APP = """import mlflow
+
+mlflow.langchain.autolog()
+
+
+def on_feedback(value, user):
+    trace_id = mlflow.get_last_active_trace_id()
+    mlflow.log_feedback(trace_id=trace_id, name="thumbs", value=value, source=user)
+"""
+
+
+@pytest.mark.parametrize("files, signal, expected", [
+    ({"src/app.py": CHAT_APP}, "monitoring.instrumentation", True),
+    ({"src/app.py": CHAT_APP}, "monitoring.performance_feedback", True),
+    # a GenAI flavour's autologging traces calls: it logs no parameters and no model
+    ({"src/app.py": CHAT_APP}, "tracking.params_metrics", False),
+    ({"src/app.py": CHAT_APP}, "tracking.artifacts_models", False),
+    ({"src/train.py": "import mlflow\nmlflow.sklearn.autolog()\nmodel.fit(X, y)\n"}, "tracking.params_metrics", True),
+])
+def test_mlflow_tracing(make_repo, files, signal, expected):
+    assert (signal in present(run_detector(ToolUsageDetector, make_repo(files)))) is expected
+
+
+def test_the_projects_own_use_is_cited_before_its_examples(make_repo):
+    # the same tool used two ways, the first-listed way only in an example folder
+    files = {"examples/tracing_demo.py": "import mlflow\n\n@mlflow.trace\ndef f():\n    pass\n",
+             "src/agent.py": "import mlflow\n\ndef answer(q, user):\n    mlflow.update_current_trace(metadata={'user': user})\n"}
+    ev = [e for e in run_detector(ToolUsageDetector, make_repo(files))
+          if e.signal == "monitoring.instrumentation" and e.outcome.value == "present"]
+    assert ev and ev[0].tier.value == "configured" and ev[0].locations[0].path == "src/agent.py"
