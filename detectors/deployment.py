@@ -648,7 +648,11 @@ def _app_line(facts: PyFacts) -> int | None:
 
 def _model_load(ctx: ScanContext, path: str, facts: PyFacts) -> tuple[int, str] | None:
     """(line, call) of the first model a file loads from a file, a registry or a hub, or builds
-    from a model zoo with pretrained weights."""
+    from a model zoo with pretrained weights (any library's ``pretrained=True``: doctr's
+    ``ocr_predictor``, a zoo's ``get_model``)."""
+    pretrained = next((c for c in facts.calls if c.kwarg("pretrained") is True), None)
+    if pretrained is not None:
+        return pretrained.line, pretrained.name
     if not facts.imports_any(_MODEL_ROOTS):
         return None
     for call in facts.calls:

@@ -391,6 +391,8 @@ def test_web_app_serving_a_keras_application_model(make_repo):
     ("import open_clip", 'open_clip.create_model_and_transforms("ViT-B-32", pretrained="laion2b_s34b_b79k")[0]',
      "open_clip.create_model_and_transforms"),
     ("import easyocr", 'easyocr.Reader(["en"])', "easyocr.Reader"),
+    # any library's constructor told to fetch pretrained weights
+    ("from doctr.models import ocr_predictor", "ocr_predictor(pretrained=True)", "doctr.models.ocr_predictor"),
 ])
 def test_web_app_serving_a_pretrained_model(make_repo, imports, build, call):
     ev = serving(run_detector(DeploymentDetector, make_repo({"service/app.py": flask_app(imports, build)})))
@@ -449,6 +451,7 @@ optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     {"app.py": flask_app("from tensorflow.keras.applications import MobileNetV2", "MobileNetV2(weights=None, classes=5)")},
     {"app.py": flask_app("import timm", 'timm.create_model("resnet50", num_classes=3)')},
     {"app.py": flask_app("import timm", 'timm.create_model("resnet50", pretrained=False)')},
+    {"app.py": flask_app("from doctr.models import ocr_predictor", "ocr_predictor(pretrained=False)")},
     # Keras' preprocessing helpers are no model: this app forwards to a model server
     {"app.py": KERAS_API.replace("MobileNetV2, ", "").replace('model = MobileNetV2(weights="imagenet")',
                                                              "import requests")
