@@ -420,6 +420,20 @@ def test_feature_store(make_repo, files, expected):
     assert ("data.feature_store" in tool_signals(make_repo, files)) is expected
 
 
+HOPSWORKS = ("import hopsworks\n\ndef add_to_registry(metrics, path):\n    project = hopsworks.login()\n"
+             "    mr = project.get_model_registry()\n"
+             "    mr.python.create_model('best_model', metrics=metrics).save(path)\n")
+
+
+@pytest.mark.parametrize("files, signal, expected", [
+    ({"training/train.py": HOPSWORKS}, "tracking.model_registry", True),
+    ({"training/train.py": HOPSWORKS}, "data.feature_store", True),
+    ({"features/fs.py": "import hopsworks\nfs = hopsworks.login().get_feature_store()\n"}, "tracking.model_registry", False),
+])
+def test_hopsworks(make_repo, files, signal, expected):
+    assert (signal in tool_signals(make_repo, files)) is expected
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"dvc.lock": DVC_LOCK}, True),
     ({"train.py": LINEAGE}, True),
