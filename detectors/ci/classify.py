@@ -23,6 +23,9 @@ RETRAIN_TRIGGER = "retrain_trigger"
 PROMOTE = "promote"
 
 # Rules over the command text (words joined by spaces, after wrappers such as ``uv run``).
+#: what a command run on a server over SSH does when it (re)starts the service there.
+_REMOTE_START = (r"(docker[- ]compose\b[^\n]*\bup\b|docker (run|stack deploy|service update)\b|systemctl (re)?start\b"
+                 r"|pm2 (re)?(start|load)\b|kubectl (apply|rollout)\b|helm upgrade\b)")
 _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (TEST, r"^(pytest|py\.test|nose2|nosetests|green|behave|ward|tox|nox|hatch test|pyright --verifytypes)\b"),
     (TEST, r"^python[\d.]* (-\S+ )*-m (pytest|unittest|nose2|tox|nox|coverage run)\b"),
@@ -54,6 +57,7 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (DEPLOY, r"^anyscale services? (\S+ )*(rollout|deploy)\b"),
     # a GitOps update: the manifests' image pinned to the new build (then committed for Argo CD/Flux)
     (DEPLOY, r"^kustomize edit set image\b"),
+    (DEPLOY, r"^ssh\b.*" + _REMOTE_START),
     (DEPLOY, r"^(fly|flyctl) deploy\b|^heroku (container:release|deploy|releases)\b|^git push (\S+ )*heroku\b|^(railway up|vercel (\S+ )*--prod|modal deploy|bentoml deploy|truss push|mlem deployment run|mlflow (deployments create|sagemaker deploy|models build-docker)|seldon|caprover deploy|dokku)\b"),
     (DOCS_DEPLOY, r"^(mkdocs gh-deploy|ghp-import|mike deploy|sphinx-build|mkdocs build|jupyter-book build|netlify deploy|firebase deploy --only hosting)\b"),
     # API reference generators that write a static site (they have no config file to find)
@@ -105,6 +109,9 @@ _USES_RULES: tuple[tuple[str, str], ...] = (
     (RETRAIN_TRIGGER, r"peter-evans/repository-dispatch|benc-uk/workflow-dispatch|convictional/trigger-workflow-and-wait|aurelien-baudet/workflow-dispatch|the-actions-org/workflow-dispatch"),
     (TRAIN, r"iterative/setup-cml.*dvc repro|azure/aml-(run|train)|mlflow-run"),
     (DEPLOY, r"^codepipeline:deploy/"),
+    # a service (re)started on a server over SSH
+    (DEPLOY, r"(appleboy/ssh-action|google-github-actions/ssh-compute|garygrossgarten/github-action-ssh"
+             r"|easingthemes/ssh-deploy|cross-the-world/ssh-pipeline)[\s\S]*" + _REMOTE_START),
     # a GitOps hand-off: the new image's version dispatched to the repository that rolls it out
     (DEPLOY, r"repository-dispatch[\s\S]*\b(image|gitops|deploy\w*|environment-update|rollout)\b"),
     (DATA_PIPELINE, r"^databricks pipeline_task"),

@@ -302,3 +302,19 @@ def test_docs_and_release_scripts_are_not_cd(make_repo, command):
 def test_test_report_action_is_not_tests(make_repo):
     files = wf(job("- uses: mikepenz/action-junit-report@v4\n  with:\n    report_paths: out.xml"))
     assert "deploy.ci_tests" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
+
+
+@pytest.mark.parametrize("step, deploys", [
+    # the service restarted on a server over SSH: by an action, or by the ssh command
+    ("- uses: appleboy/ssh-action@v1\n  with:\n    host: ${{ secrets.HOST }}\n"
+     "    script: |\n      cd app && git pull\n      docker compose up -d --build\n", True),
+    ("- uses: google-github-actions/ssh-compute@v0\n  with:\n    instance_name: app\n"
+     "    command: cd ~/app && git pull && docker compose -f deploy/app.yml up --build -d\n", True),
+    ("- run: ssh deploy@${{ secrets.HOST }} 'docker pull acme/api:latest && docker run -d acme/api:latest'", True),
+    # a look at the server changes nothing
+    ("- uses: appleboy/ssh-action@v1\n  with:\n    script: df -h && docker ps\n", False),
+    ("- run: ssh deploy@host 'tail -n 50 /var/log/app.log'", False),
+])
+def test_a_service_restarted_over_ssh_is_deployed(make_repo, step, deploys):
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job(step))))
+    assert ("deploy.cd" in present(ev)) is deploys
