@@ -11,21 +11,31 @@ from detectors.flow import Function, Module, Project, callee, expression_names, 
 from detectors.monitoring.source import MONITORING_PATH, Hit, Source
 from scanner.parsing.python import walk
 
-_TRUTH = re.compile(r"ground_?truth|(?<![a-z])gt(?![a-z])|actuals|feedback|delayed_label|true_label")
+_TRUTH = re.compile(r"ground_?truth|observations|(?<![a-z])gt(?![a-z])|actuals|feedback|delayed_label|true_label")
 _PREDICTIONS = re.compile(r"pred")
 _PRODUCTION = re.compile(r"drift|monitor(ing|s)|_monitor|monitor_|feedback|production|serving|online|"
                          r"inference_log|prediction_log|delayed")
 _METRICS = re.compile(r"metric|rmse|mae|mape|accuracy|f1|auc|precision|recall")
 
 
+#: a frame of predictions or of ground truth filled in from the other (``predictions.update(obs)``).
+_FRAME_JOIN = re.compile(r"\b\w*(?:pred|forecast|observ|label|actual|truth)\w*\.(?:update|join|combine_first)\(", re.I)
+
+
 def ground_truth_join(src: Source) -> Hit | None:
     """Logged predictions joined with later ground truth, and metrics computed on the result."""
-    join = src.call(r"\.merge", r"pandas\.merge", r"polars\.[\w.]*join")
-    if join is None or not (src.mentions(_TRUTH) and src.mentions(_PREDICTIONS) and src.mentions(_METRICS)):
+    if not (src.mentions(_TRUTH) and src.mentions(_PREDICTIONS) and src.mentions(_METRICS)):
         return None
     if not (_PRODUCTION.search(src.path.lower()) or src.mentions(_PRODUCTION)):
         return None
-    return Hit(src.path, join.line, "predictions joined with ground truth to compute metrics")
+    join = src.call(r"\.merge", r"pandas\.merge", r"polars\.[\w.]*join")
+    line = join.line if join else None
+    if join is None:
+        found = _FRAME_JOIN.search(src.text)
+        if found is None:
+            return None
+        line = src.text.count("\n", 0, found.start()) + 1
+    return Hit(src.path, line, "predictions joined with ground truth to compute metrics")
 
 
 _LIVE_DATA = re.compile(r"production|serving|online|inference_log|predictions?_log|requests?_log|\blive\b|"

@@ -314,6 +314,14 @@ POSITIVE = [
     ("evaluation report", {"src/evaluate.py": (
         "import json\nmetrics = {'rmse': 1.0}\nwith open('metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")},
      LOGGING),
+    ("predictions filled in with later observations", {"batch_prediction/monitoring.py": (
+        "import pandas as pd\nfrom sklearn.metrics import mean_absolute_percentage_error\n\n"
+        "def compute_monitoring_metrics(bucket, fs):\n    predictions = read_blob(bucket, 'predictions_monitoring.parquet')\n"
+        "    latest_observations = load_from_feature_store(fs)\n"
+        "    predictions['energy_observations'] = float('nan')\n    predictions.update(latest_observations)\n"
+        "    predictions = predictions.dropna(subset=['energy_observations'])\n"
+        "    mape = mean_absolute_percentage_error(predictions.energy_observations, predictions.energy_predictions)\n"
+        "    write_blob(bucket, 'metrics_monitoring.parquet', mape)\n")}, FEEDBACK),
     ("azure ml scoring script logs", {"src/deploy/online/score.py": (
         "import json\nimport logging\n\ndef init():\n    global model\n    model = load()\n"
         "    logging.info('Init complete')\n\ndef run(raw_data):\n    logging.info('request received')\n"
