@@ -238,9 +238,10 @@ class DeploymentDetector(Detector):
         for what, path, line, commands in _job_commands(ctx, files, manifests):
             for script in command_scripts(proj, commands):
                 runners.setdefault(script, (what, path, line))
+        tasks = _orchestrated_modules(ctx) if any(p not in runners for p in scripts) else {}
         for path, ((line, call), found) in scripts.items():
             does = f"loads a model ({call}), scores data and writes predictions ({', '.join(found.writes)})"
-            runner = runners.get(path) or _serverless_handler(ctx, path)
+            runner = runners.get(path) or tasks.get(path) or _serverless_handler(ctx, path)
             if runner is None:
                 yield self.evidence("deploy.serving", f"batch scoring script: {path} {does}; nothing runs it as a job",
                                     ctx.location(path, line), tier=Tier.DECLARED, subject=f"batch:{path}", script=path,
@@ -597,6 +598,26 @@ def _job_commands(ctx: ScanContext, files: list[str],
                 for step in job.steps:
                     if step.run:
                         yield f"{pipeline.system} job '{job.name}' ({job.file})", job.file, step.line, [step.run]
+
+
+#: orchestrators whose tasks are Python functions: a module their pipeline code imports runs in a task.
+_ORCHESTRATORS = ("airflow", "prefect", "dagster", "zenml", "kfp", "metaflow", "flytekit")
+
+
+def _orchestrated_modules(ctx: ScanContext) -> dict[str, tuple[str, str, int | None]]:
+    """Project modules that a pipeline's tasks import (``from batch_prediction_pipeline import
+    batch`` inside an Airflow ``@task``): path -> (what, pipeline file, line)."""
+    index = module_index([p for p in ctx.files() if p.endswith(".py")])
+    out: dict[str, tuple[str, str, int | None]] = {}
+    for path, facts in ctx.python_files(notebooks=False):
+        tool = facts.imports_any(_ORCHESTRATORS) if not is_test_path(path) else None
+        if tool is None:
+            continue
+        for module, line in facts.imports.items():
+            target = index.get(module)
+            if target and target != path:
+                out.setdefault(target, (f"{tool.split('.')[0]} pipeline tasks in {path}", path, line))
+    return out
 
 
 def _serverless_handler(ctx: ScanContext, path: str) -> tuple[str, str, int | None] | None:

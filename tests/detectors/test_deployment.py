@@ -592,6 +592,12 @@ def test_batch_scoring_job_run_by_a_dockerfile(make_repo):
                            "with DAG('score', schedule='@daily') as dag:\n"
                            "    BashOperator(task_id='score', bash_command='python jobs/score_applications.py')\n"},
      "Airflow task BashOperator in dags/score_dag.py", 5),
+    # a module the tasks of a pipeline import and call
+    ({"dags/score_dag.py": "from airflow.decorators import dag, task\n\n\n@dag(schedule='@daily')\ndef scoring():\n"
+                           "    @task.virtualenv(requirements=['joblib'])\n    def score():\n"
+                           "        from jobs import score_applications\n\n        score_applications.main()\n\n"
+                           "    score()\n"},
+     "airflow pipeline tasks in dags/score_dag.py", 8),
     # a Databricks job defined for the Jobs API, naming the notebook by its workspace path
     ({"deploy/databricks/scoring_job.json": json.dumps({
         "name": "nightly scoring", "existing_cluster_id": "FILL_CLUSTER_ID",
