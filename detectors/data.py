@@ -74,7 +74,13 @@ DATA_LIBRARIES = ("pandas", "polars", "pyspark", "numpy", "sklearn", "torch", "t
                   "albumentations", "imageio", "librosa", "torchaudio", "soundfile",
                   # documents split into chunks for retrieval
                   "langchain_text_splitters", "langchain.text_splitter", "langchain_community.document_loaders",
-                  "langchain.document_loaders", "llama_index", "unstructured")
+                  "langchain.document_loaders", "llama_index", "unstructured", "langchain_core.documents",
+                  "langchain.schema", "langchain.docstore")
+#: documents built for a retrieval corpus and written into a vector store: the corpus prepared
+_CORPUS_DOCUMENTS = ("langchain_core.documents.Document", "langchain.schema.Document",
+                     "langchain.docstore.document.Document", "llama_index.core.Document",
+                     "llama_index.core.schema.Document", "llama_index.Document")
+_INDEXING = frozenset({"add_documents", "from_documents", "add_texts", "from_texts", "insert_nodes"})
 _SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose.",
                  "sklearn.feature_extraction.", "sklearn.feature_selection.", "torchvision.transforms.",
                  "albumentations.", "torchaudio.transforms.",
@@ -208,7 +214,8 @@ class DataDetector(Detector):
       (``detectors.data_versions``).
     * ``data.prep_code``: Python modules (not tests, notebooks count only as notebooks) that
       load and transform data with pandas, polars, Spark, numpy, scikit-learn preprocessing or
-      framework dataset loaders, or chunk documents for retrieval (text splitters, node parsers).
+      framework dataset loaders, or chunk documents for retrieval (text splitters, node parsers),
+      or build documents and write them into a vector store.
     * ``data.pipeline_definition``: ``dvc.yaml`` stages and ``prefect.yaml`` deployments
       (frameworks used from code come from the catalogue). Scrapy item pipelines and
       scikit-learn ``Pipeline`` objects are not data pipelines.
@@ -566,9 +573,10 @@ def _prep_steps(facts: PyFacts, stem: str = "") -> list[tuple[int, str]]:
         return []  # a dashboard page reads and filters data to show it, it prepares none
     loads, transforms, features = [], [], []
     in_memory = {c.line for c in facts.calls if c.name.endswith(_IN_MEMORY)}
+    indexed = any(call_tail(c.name) in _INDEXING for c in facts.calls)
     for call in facts.calls:
         tail = call_tail(call.name)
-        if call.name.startswith(_SKLEARN_PREP):
+        if call.name.startswith(_SKLEARN_PREP) or (indexed and call.name in _CORPUS_DOCUMENTS):
             features.append((call.line, tail))
         elif call.name.startswith(_DATASET_LOADERS):
             if call.line not in in_memory:

@@ -496,6 +496,12 @@ def test_raw_data_committed_archives(make_repo, files, expected):
     assert ("data.raw_data_committed" in data_signals(make_repo, files)) is expected
 
 
+INGEST = ("from pathlib import Path\nfrom langchain_core.documents import Document\nfrom app.db import get_db\n\n\n"
+          "def main(corpus: Path):\n    db = get_db()\n    documents = []\n    for path in corpus.glob('*.md'):\n"
+          "        documents.append(Document(page_content=path.read_text(), metadata={'file': path.name}))\n"
+          "    db.add_documents(documents=documents)\n")
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"src/data_loading.py": "import pandas as pd\nfrom sklearn.datasets import fetch_california_housing\n"
                              "from sklearn.model_selection import train_test_split\n"
@@ -526,6 +532,10 @@ def test_raw_data_committed_archives(make_repo, files, expected):
     ({"ingest.py": "from langchain_community.document_loaders import DirectoryLoader\n"
                    "from llama_index.core.node_parser import SentenceSplitter\n"
                    "docs = DirectoryLoader('docs/').load()\nnodes = SentenceSplitter().get_nodes_from_documents(docs)\n"}, True),
+    # documents built from the corpus files and written into a vector store
+    ({"scripts/ingest.py": INGEST}, True),
+    # a Document built to answer a request, indexed nowhere
+    ({"src/app.py": INGEST.replace("    db.add_documents(documents=documents)\n", "    return documents\n")}, False),
     # the splitter named in a comment, the loader only imported
     ({"ingest.py": "# from langchain_text_splitters import RecursiveCharacterTextSplitter\n"
                    "from langchain_community.document_loaders import DirectoryLoader\n"}, False),
