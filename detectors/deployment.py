@@ -39,7 +39,8 @@ _DOCS_TOOLS = re.compile(r"\b(mkdocs|zensical|sphinx|jekyll|hugo|docusaurus|marp
 # -- serving -------------------------------------------------------------------------------------
 _WEB_APP_CALLS = ("fastapi.FastAPI", "flask.Flask", "starlette.applications.Starlette", "litserve.LitServer",
                   "sanic.Sanic", "aiohttp.web.Application", "gradio.Interface", "gradio.Blocks",
-                  "gradio.ChatInterface", "quart.Quart", "fastapi.APIRouter", "tornado.web.Application")
+                  "gradio.ChatInterface", "quart.Quart", "fastapi.APIRouter", "tornado.web.Application",
+                  "chainlit.on_message")
 _MODEL_LOAD = re.compile(
     r"^(joblib\.load|pickle\.loads?|cloudpickle\.loads?|dill\.loads?|torch\.load|torch\.jit\.load"
     r"|(tensorflow|tf)\.(keras\.models\.load_model|saved_model\.load)|keras\.(models\.)?load_model"
@@ -49,7 +50,12 @@ _MODEL_LOAD = re.compile(
     r"|ultralytics\.YOLO|safetensors\..*load_file|tensorflow\.lite\.Interpreter"
     # pretrained models fetched from a hub or a model zoo
     r"|torch\.hub\.load|tensorflow_hub\.(load|KerasLayer)|spacy\.load|whisper\.load_model|fasttext\.load_model"
-    r"|diffusers\..*from_pretrained|open_clip\.create_model_and_transforms|easyocr\.Reader)$")
+    r"|diffusers\..*from_pretrained|open_clip\.create_model_and_transforms|easyocr\.Reader"
+    # a language model the application answers with, hosted or local (LangChain chat models,
+    # OpenAI, Anthropic, Ollama, LlamaIndex, LiteLLM and vLLM clients)
+    r"|langchain_\w+\.(\w+\.)*Chat[A-Z]\w*|langchain\.chat_models\.init_chat_model"
+    r"|langchain_community\.(chat_models|llms)\.\w+|openai\.(Async)?(Azure)?OpenAI|ollama\.(chat|generate|Client)"
+    r"|llama_index\.llms\.[\w.]+|litellm\.a?completion|anthropic\.(Async)?Anthropic\w*|vllm\.LLM)$")
 #: model-zoo constructors that build an architecture, and whether it comes with pretrained weights
 #: when the call does not say (Keras applications default to ImageNet weights; torchvision and timm
 #: build an untrained network unless given ``weights=``/``pretrained=``). Keras' preprocessing
@@ -62,7 +68,10 @@ _WEB_ROOTS = tuple(sorted({c.split(".")[0] for c in _WEB_APP_CALLS} | {"streamli
 _MODEL_ROOTS = ("joblib", "pickle", "cloudpickle", "dill", "torch", "tensorflow", "keras", "mlflow", "onnxruntime",
                 "transformers", "sentence_transformers", "xgboost", "lightgbm", "catboost", "skops", "bentoml",
                 "ultralytics", "safetensors", "torchvision", "timm", "tensorflow_hub", "spacy", "whisper", "fasttext",
-                "diffusers", "open_clip", "easyocr")
+                "diffusers", "open_clip", "easyocr", "langchain", "langchain_openai", "langchain_community",
+                "langchain_anthropic", "langchain_ollama", "langchain_google_vertexai", "langchain_google_genai",
+                "langchain_aws", "langchain_mistralai", "langchain_groq", "langchain_huggingface", "openai", "ollama",
+                "llama_index", "litellm", "anthropic", "vllm")
 _LOADER_MODULES = ("mlflow", "joblib", "torch", "pickle", "keras", "tensorflow", "cloudpickle")
 _LOADER_REF = re.compile(r"^[^#\n]*\b(mlflow\.\w+\.load_model|joblib\.load|torch\.load|pickle\.load|keras\.models\.load_model)\b(?!\s*\()", re.M)
 _SERVING_KINDS = {"InferenceService": "KServe InferenceService", "ServingRuntime": "KServe ServingRuntime",
@@ -138,11 +147,12 @@ class DeploymentDetector(Detector):
     - ``deploy.container``: a Dockerfile/Containerfile that packages the project (copies code
       or starts something); one that only installs dependencies, builds a docs site or sets up a
       dev container is recorded as declared only. Dockerfiles quoted in Markdown are not files.
-    - ``deploy.serving``: a web app (FastAPI, Flask, Starlette, LitServe, Gradio...) in a file or
-      package that loads a model, or builds a pretrained one (Keras applications unless
-      ``weights=None``, torchvision models and ``timm.create_model`` given weights, ``torch.hub``,
-      TF Hub, spaCy, Whisper, fastText, diffusers, OpenCLIP, EasyOCR: an untrained architecture is
-      not served); serving manifests (KServe, Seldon, RayService); TorchServe
+    - ``deploy.serving``: a web or chat app (FastAPI, Flask, Starlette, LitServe, Gradio, Chainlit...)
+      in a file or package that loads a model, or builds a pretrained one (Keras applications
+      unless ``weights=None``, torchvision models and ``timm.create_model`` given weights,
+      ``torch.hub``, TF Hub, spaCy, Whisper, fastText, diffusers, OpenCLIP, EasyOCR, any call given
+      ``pretrained=True``: an untrained architecture is not served), or answers with a language
+      model (LangChain chat models, OpenAI, Anthropic, Ollama, LlamaIndex, LiteLLM, vLLM clients); serving manifests (KServe, Seldon, RayService); TorchServe
       ``.mar``/``config.properties``; Triton ``config.pbtxt``; ``mlflow models serve``-style
       commands; batch scoring jobs: a script that loads a model, scores data with it and writes
       the predictions out (``detectors.batch_scoring``), run by a Dockerfile ``CMD``/``ENTRYPOINT``,

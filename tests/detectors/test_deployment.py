@@ -796,3 +796,35 @@ for message in consumer:
 def test_a_stream_consumer_scoring_with_a_loaded_model_serves_it(make_repo, files, expected):
     assert ("deploy.serving" in present(run_detector(DeploymentDetector, make_repo(files)))) is expected
 
+
+
+CHAINLIT_APP = """import chainlit as cl
+
+from assistant.chat_model import get_chat_model
+
+
+@cl.on_message
+async def on_message(message: cl.Message):
+    reply = await get_chat_model().ainvoke(message.content)
+    await cl.Message(content=reply.content).send()
+"""
+CHAT_MODEL = """from langchain_openai import ChatOpenAI
+
+
+def get_chat_model():
+    return ChatOpenAI(model="gpt-4o-mini", temperature=0)
+"""
+
+
+@pytest.mark.parametrize("files, expected", [
+    # a chat app answering with a language model built in a sibling module
+    ({"assistant/app.py": CHAINLIT_APP, "assistant/chat_model.py": CHAT_MODEL}, True),
+    ({"api/main.py": "from fastapi import FastAPI\nfrom openai import OpenAI\n\napp = FastAPI()\nclient = OpenAI()\n\n"
+                     "@app.post('/ask')\ndef ask(q: str):\n    r = client.chat.completions.create(model='gpt-4o', "
+                     "messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n"}, True),
+    # the language model used by a batch script, with no app in front of it
+    ({"scripts/summarise.py": CHAT_MODEL + "\nprint(get_chat_model().invoke('hi'))\n"}, False),
+])
+def test_an_app_answering_with_a_language_model_serves_it(make_repo, files, expected):
+    ev = serving(run_detector(DeploymentDetector, make_repo(files)))
+    assert any(e.counts for e in ev) is expected
