@@ -36,6 +36,9 @@ _FIT_CALLS = (".fit", ".fit_generator", "xgboost.train", "lightgbm.train", "*Tra
 _CALL_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     (k.TEST, (), ("pytest.main", "unittest.main", "unittest.*TestRunner.run", "nose.run", "nose2.main")),
     (k.TRAIN, _ML_LIBS, _FIT_CALLS),
+    # a model (or an LLM application) evaluated against a dataset: MLflow's evaluation, RAG judges
+    (k.TRAIN, ("mlflow", "ragas", "deepeval"), ("mlflow.evaluate", "mlflow.models.evaluate", "mlflow.genai.evaluate",
+                                               "mlflow.genai.evaluation.*evaluate", "ragas.evaluate", "deepeval.evaluate")),
     (k.DEPLOY, _DEPLOY_SDKS, (".deploy", ".deploy_model", "*.online_deployments.begin_create_or_update",
                               "*.online_endpoints.begin_create_or_update", "*.batch_deployments.begin_create_or_update",
                               "boto3.client.create_endpoint", "boto3.client.update_endpoint", ".update_endpoint",

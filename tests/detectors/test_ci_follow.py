@@ -571,3 +571,29 @@ jobs:
 def test_gitops_hand_offs_are_continuous_delivery(make_repo, text, delivers):
     ev = scan(make_repo, {".github/workflows/release.yml": text, "Dockerfile": "FROM python:3.12\n"})
     assert ("deploy.cd" in present(ev)) is delivers
+
+
+LLM_EVALS = """from mlflow.genai import evaluate
+from mlflow.genai.scorers import Correctness
+
+
+def predict(question):
+    return agent.invoke(question)
+
+
+def main():
+    return evaluate(data=dataset, scorers=[Correctness()], predict_fn=predict)
+"""
+
+
+@pytest.mark.parametrize("module, evaluates", [
+    (LLM_EVALS, True),
+    ("import mlflow\n\nresult = mlflow.evaluate(model_uri, data, targets='label', model_type='classifier')\n", True),
+    # the results of an evaluation read back, none run
+    ("import mlflow\n\nruns = mlflow.search_runs(experiment_names=['evals'])\nprint(runs)\n", False),
+])
+def test_an_evaluation_run_in_ci_evaluates_a_model(make_repo, module, evaluates):
+    ev = scan(make_repo, {"scripts/inner_loop.py": module, ".github/workflows/evals.yml": workflow(
+        "docker run --rm app:1 /bin/sh -c \"uv run --locked python scripts/inner_loop.py --run-name x\"",
+        on="pull_request")})
+    assert ("deploy.ci_training" in present(ev)) is evaluates
