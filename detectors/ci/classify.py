@@ -58,6 +58,9 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     # a GitOps update: the manifests' image pinned to the new build (then committed for Argo CD/Flux)
     (DEPLOY, r"^kustomize edit set image\b"),
     (DEPLOY, r"^ssh\b.*" + _REMOTE_START),
+    # a Hugging Face Space updated: pushed to, uploaded to, or restarted (a demo app goes live)
+    (DEPLOY, r"^git push\b.*huggingface\.co/spaces/|^(huggingface-cli|hf) upload\b.*--repo[-_]type[= ]space\b"
+             r"|\b(upload_folder|upload_file|create_commit)\([^)]*repo_type\s*=\s*['\"]?space\b|\brestart_space\("),
     (DEPLOY, r"^(fly|flyctl) deploy\b|^heroku (container:release|deploy|releases)\b|^git push (\S+ )*heroku\b|^(railway up|vercel (\S+ )*--prod|modal deploy|bentoml deploy|truss push|mlem deployment run|mlflow (deployments create|sagemaker deploy|models build-docker)|seldon|caprover deploy|dokku)\b"),
     (DOCS_DEPLOY, r"^(mkdocs gh-deploy|ghp-import|mike deploy|sphinx-build|mkdocs build|jupyter-book build|netlify deploy|firebase deploy --only hosting)\b"),
     # API reference generators that write a static site (they have no config file to find)

@@ -318,3 +318,17 @@ def test_test_report_action_is_not_tests(make_repo):
 def test_a_service_restarted_over_ssh_is_deployed(make_repo, step, deploys):
     ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job(step))))
     assert ("deploy.cd" in present(ev)) is deploys
+
+
+@pytest.mark.parametrize("step, deploys", [
+    # a Hugging Face Space (a demo app) updated by a push, an upload or a restart
+    ("- run: git push https://user:$HF_TOKEN@huggingface.co/spaces/acme/demo main", True),
+    ("- run: huggingface-cli upload acme/demo demo/ . --repo-type space", True),
+    ("- run: |\n    python -c \"\n    from huggingface_hub import HfApi\n    api = HfApi(token='x')\n"
+     "    api.upload_folder(repo_id='acme/doctr', repo_type='space', folder_path='demo/')\n    \"", True),
+    # a model or a dataset uploaded to the Hub goes live nowhere
+    ("- run: huggingface-cli upload acme/model out/ . --repo-type model", False),
+])
+def test_a_hugging_face_space_updated_on_push_is_deployed(make_repo, step, deploys):
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job(step))))
+    assert ("deploy.cd" in present(ev)) is deploys
