@@ -18,7 +18,7 @@ from detectors.data_checks import DATA_EXTENSIONS, record_validation, validation
 from detectors.data_conditions import CONTENT_CHECKS
 from detectors.data_tests import data_tests
 from detectors.data_versions import dataset_registries
-from detectors.flow import project
+from detectors.flow import dotted, project, words
 from detectors.scheduling import schedules
 from detectors.shapes import as_list, dicts
 from detectors.tools import is_template_path
@@ -534,6 +534,12 @@ class DataDetector(Detector):
                 yield self.evidence("data.lineage", f"run records the data version ({call.name}({key!r})) in {path}",
                                     ctx.location(path, call.line), subject="run-log", key=key)
                 return
+        if facts.imports_any(("hashlib",)):
+            found = _digest_logged(ctx.tree(path))
+            if found:
+                line, name, call = found
+                yield self.evidence("data.lineage", f"run records the digest of its data ({name}, given to {call}) "
+                                    f"in {path}", ctx.location(path, line), subject="run-log", key=name)
 
     def _airflow_schedule(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
         if not facts.imports_any(("airflow",)):
@@ -633,6 +639,53 @@ def _lfs_patterns(ctx: ScanContext, path: str | None = None) -> list[str]:
             if len(fields) >= 2 and "filter=lfs" in fields[1:]:
                 out.append(prefix + fields[0])
     return out
+
+
+#: calls handing a run its configuration or parameters.
+_RUN_CONFIG_CALL = re.compile(r"^(wandb\.init|wandb\.config\.update|mlflow\.log_params?|mlflow\.set_tags?"
+                              r"|\w+\.connect|\w+\.log_parameters|\w+\.log_params?|\w+\.set_tags?)$")
+
+
+#: what a digest is taken of when it fingerprints data: a file's bytes, or a frame or dataset.
+_DATA_WORDS = frozenset({"data", "dataset", "df", "frame", "labels", "train", "val", "test", "csv", "parquet"})
+
+
+def _digest_of_data(expr: ast.Call) -> bool:
+    """A hashlib digest of a file's content or of something named for data (not of a config string)."""
+    for c in walk(expr):
+        if isinstance(c, ast.Call) and _DIGEST_CALL.search(dotted(c.func) or ""):
+            for arg in c.args:
+                for x in walk(arg):
+                    if isinstance(x, ast.Call) and (dotted(x.func) or "").rsplit(".", 1)[-1] in (
+                            "read", "read_bytes", "read_text", "to_csv", "to_parquet", "values"):
+                        return True
+                    if isinstance(x, ast.Name) and words(x.id) & _DATA_WORDS:
+                        return True
+    return False
+
+
+def _digest_logged(tree: ast.Module | None) -> tuple[int, str, str] | None:
+    """(line, name, call) of a content digest of the data (``hashlib.sha256(f.read()).hexdigest()``)
+    that reaches a run's configuration or parameters, directly or inside the dict handed over."""
+    if tree is None:
+        return None
+    digests = {t.id for n in walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+               and _digest_of_data(n.value) for t in n.targets if isinstance(t, ast.Name)}
+    if not digests:
+        return None
+    holders = set(digests)  # names of dicts holding a digest (``config = {"train_hash": train_hash}``)
+    for n in walk(tree):
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Dict) and any(
+                isinstance(v, ast.Name) and v.id in digests for v in n.value.values):
+            holders |= {t.id for t in n.targets if isinstance(t, ast.Name)}
+    for n in walk(tree):
+        if isinstance(n, ast.Call) and _RUN_CONFIG_CALL.match(dotted(n.func) or ""):
+            given = [a for a in [*n.args, *(k.value for k in n.keywords)] for x in walk(a)
+                     if isinstance(x, ast.Name) and x.id in holders]
+            if given:
+                name = next(d for d in sorted(digests))
+                return n.lineno, name, dotted(n.func)
+    return None
 
 
 def _is_data_pattern(pattern: str) -> bool:

@@ -434,11 +434,22 @@ def test_hopsworks(make_repo, files, signal, expected):
     assert (signal in tool_signals(make_repo, files)) is expected
 
 
+DIGEST_CONFIG = ("import hashlib\nimport wandb\n\n\ndef main(args):\n    with open(args.train_labels, 'rb') as f:\n"
+                 "        train_hash = hashlib.sha256(f.read()).hexdigest()\n"
+                 "    config = {'lr': args.lr, 'train_hash': train_hash}\n"
+                 "    run = wandb.init(project='detection', config=config)\n")
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"dvc.lock": DVC_LOCK}, True),
     ({"train.py": LINEAGE}, True),
     ({"train.py": "import mlflow\nmlflow.log_param('lr', 0.1)\n"}, False),
     ({"train.py": "import mlflow\n# mlflow.log_param('dataset_version', 'v1')\n"}, False),
+    # a digest of the data's content handed to the run's configuration
+    ({"references/train.py": DIGEST_CONFIG}, True),
+    # a digest of the run's own settings names no data
+    ({"references/train.py": DIGEST_CONFIG.replace("hashlib.sha256(f.read())", "hashlib.sha256(str(args).encode())")},
+     False),
 ])
 def test_lineage(make_repo, files, expected):
     assert ("data.lineage" in data_signals(make_repo, files)) is expected
