@@ -67,7 +67,9 @@ _CONTAINER_VALUED = {
 #: a command run in a container is followed only when it is plainly a program: an image's own
 #: arguments (``aquasec/trivy image app``) are read as the image's tool, not as a command.
 _CONTAINER_PROGRAM = re.compile(r"^(python[\d.]*|pytest|bash|sh|make|dvc|mlflow|uv|poetry|pip3?|dbt|kedro|zenml|"
-                                r"airflow|prefect|jupyter|papermill|torchrun|accelerate|Rscript)$|/|\.(py|sh)$")
+                                r"airflow|prefect|jupyter|papermill|torchrun|accelerate|Rscript|"
+                                # checks run in the project's image
+                                r"mypy|ruff|flake8|pylint|black|isort|pre-commit|tox|nox|coverage|bandit)$|/|\.(py|sh)$")
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,23 @@ def _peel(head: str, words: list[str]) -> list[str] | None:
     return rest
 
 
+def _without_expressions(words: list[str]) -> list[str]:
+    """Words outside CI template expressions (``${{ env.EXTRA_OPTIONS }}``), whose value is unknown
+    here (options, most often)."""
+    out, depth = [], 0
+    for word in words:
+        if word.startswith("${{"):
+            depth += 1
+        if depth == 0:
+            out.append(word)
+        if word.endswith("}}") and depth:
+            depth -= 1
+    return out
+
+
 def _in_container(head: str, words: list[str]) -> list[str] | None:
     """The program ``docker compose run ... SERVICE python train.py`` runs, or None."""
-    rest = words[1:]
+    rest = _without_expressions(words[1:])
     if head.endswith("-compose") or rest[:1] == ["compose"]:
         rest = _drop_options(rest[0 if head.endswith("-compose") else 1:], _CONTAINER_VALUED)
     sub = next((s for s in _CONTAINER_RUN if tuple(rest[:len(s)]) == s), None)

@@ -71,6 +71,9 @@ def test_commands_are_cut_and_unwrapped(script, expected):
     ("sonar-scanner -Dsonar.projectKey=app", "governance.security_scanning"),
     ("sonar-scanner -Dsonar.projectKey=app", "deploy.ci_tests"),
     ("docker run --rm -v $(pwd):/app app:ci python -m pytest tests", "deploy.ci_tests"),
+    # a check run in the project's image; options filled in by a CI expression
+    ("docker compose run app mypy", "deploy.ci_tests"),
+    ('docker compose run ${{ env.EXTRA_OPTIONS }} app bash -c "pytest --cov . -vv"', "deploy.ci_tests"),
 ])
 def test_shell_forms_reach_the_tool(make_repo, command, signal):
     # what the steps run, and the folders they move to, are in the repository
