@@ -733,3 +733,12 @@ def test_the_projects_own_use_is_cited_before_its_examples(make_repo):
     ev = [e for e in run_detector(ToolUsageDetector, make_repo(files))
           if e.signal == "monitoring.instrumentation" and e.outcome.value == "present"]
     assert ev and ev[0].tier.value == "configured" and ev[0].locations[0].path == "src/agent.py"
+
+
+def test_autologged_models_registered_under_a_name_use_the_registry(make_repo):
+    files = {"src/nodes.py": "import mlflow\n\ndef train(params, data, name):\n"
+                             "    mlflow.lightgbm.autolog(log_models=True, registered_model_name=name)\n"
+                             "    return lgb.train(params, data)\n"}
+    assert "tracking.model_registry" in present(run_detector(ToolUsageDetector, make_repo(files)))
+    files["src/nodes.py"] = files["src/nodes.py"].replace(", registered_model_name=name", "")
+    assert "tracking.model_registry" not in present(run_detector(ToolUsageDetector, make_repo(files)))
