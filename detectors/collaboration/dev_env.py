@@ -11,7 +11,8 @@ from scanner.model import Evidence, Tier
 
 _COMPOSE = re.compile(r"(?:^|/)(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml$", re.I)
 _PROD_NAME = re.compile(r"(?<![a-z])(?:prod|production|prd|deploy|release)(?![a-z])", re.I)
-_DEVCONTAINER = re.compile(r"^(?:\.devcontainer/(?:[^/]+/)?devcontainer\.json|\.devcontainer\.json)$", re.I)
+#: at the root, or of a project kept in a top-level folder (a monorepo's subprojects)
+_DEVCONTAINER = re.compile(r"^(?:[^/]+/)?(?:\.devcontainer/(?:[^/]+/)?devcontainer\.json|\.devcontainer\.json)$", re.I)
 #: (name, config file, regex its content must match: "" for any content).
 _DEV_SHELLS = (
     ("gitpod", re.compile(r"^\.gitpod\.ya?ml$", re.I), ""),

@@ -406,6 +406,10 @@ COMPOSE = "services:\n  api:\n    build: .\n    ports: ['8000:8000']\n"
 
 @check([
     ({".devcontainer/devcontainer.json": '{"image": "mcr.microsoft.com/devcontainers/python:3.11"}'}, "present", "devcontainer"),
+    ({"ga4-mlops/.devcontainer/devcontainer.json": '{"image": "mcr.microsoft.com/devcontainers/python:3.11"}'},
+     "present", "subproject-devcontainer"),
+    ({"a/b/.devcontainer/devcontainer.json": '{"image": "mcr.microsoft.com/devcontainers/python:3.11"}'},
+     "absent", "deeply-nested-devcontainer"),
     ({"docker-compose.yml": COMPOSE}, "present", "compose"),
     ({"compose.yaml": COMPOSE}, "present", "compose-v2-name"),
     ({"infra/compose/docker-compose.dev.yml": COMPOSE}, "present", "nested-dev-compose"),
