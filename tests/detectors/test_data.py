@@ -464,6 +464,11 @@ def test_dvc_lock_lineage_is_executed(make_repo):
 @pytest.mark.parametrize("files, expected", [
     ({"train.py": "import mlflow\nimport mlflow.data\nds = mlflow.data.from_pandas(df)\nmlflow.log_input(ds)\n"}, True),
     ({"train.py": "import wandb\nrun = wandb.init()\nart = run.use_artifact('dataset:v3')\n"}, True),
+    ({"train.py": "import wandb\nrun = wandb.init()\nrun.use_artifact('split_train:latest')\n"}, True),
+    # a model or a checkpoint consumed by the run (to evaluate it, or to resume) is no data
+    ({"train.py": "import wandb\nrun = wandb.init()\nart = run.use_artifact(model_path, type='model')\n"}, False),
+    ({"loggers/wandb_logger.py": "import wandb\n\ndef resume(exp, name):\n    return exp.use_artifact(name).download()\n"},
+     False),
     ({"train.py": "import mlflow\nmlflow.log_metric('acc', 0.9)\n"}, False),
 ])
 def test_lineage_tools(make_repo, files, expected):
