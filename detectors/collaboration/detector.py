@@ -42,7 +42,8 @@ class CollaborationDetector(Detector):
       count, so helpers only notebooks import are still notebooks only. A manifest stub
       without code is declared.
     * ``collaboration.docs_site``: MkDocs/Zensical, Sphinx, Docusaurus, Read the Docs, Jupyter
-      Book, Quarto, mdBook, VitePress or Antora site configuration.
+      Book, Quarto, mdBook, VitePress or Antora site configuration that something builds or
+      publishes (Read the Docs, CI, a recipe, an image or a script); an unbuilt stub is declared.
     * ``collaboration.task_runner``: Makefile/justfile with real targets, tox, nox, invoke,
       mise, Taskfile or projen tasks, poe/pdm/hatch scripts.
     * ``collaboration.dev_env``: devcontainer, docker compose with services, Gitpod, Nix shell.

@@ -1,15 +1,17 @@
 """Documentation sites: MkDocs, Sphinx, Docusaurus, Read the Docs, Jupyter Book, bookdown and other site
-generators' configuration."""
+generators' configuration, when something builds or publishes the site (Read the Docs, a CI job, a
+task-runner recipe, an image or a script running the generator); a generator's stub that nothing
+builds (a project template's ``conf.py``) is declared."""
 from __future__ import annotations
 
 import re
 from typing import Iterator
 
 from detectors.ci import read_ci
-from detectors.ci.classify import DOCS_DEPLOY
+from detectors.ci.classify import DOCS_DEPLOY, classify_uses
 from detectors.collaboration.repo import MAX_LOCATIONS, RepoFiles
 from detectors.collaboration.signals import DOCS_SITE
-from scanner.model import Evidence
+from scanner.model import Evidence, Tier
 
 #: (generator, config file, regex its content must match: "" for any content).
 _DOCS_FILES = (
@@ -60,6 +62,36 @@ def _built_by_ci(repo: RepoFiles) -> Iterator[Evidence]:
             return
 
 
+#: files where a site's build is written: Read the Docs, task runners, images, scripts.
+_BUILD_FILES = re.compile(r"(?:^|/)(?:\.?readthedocs\.ya?ml|makefile|justfile|tox\.ini|noxfile\.py|tasks\.py|"
+                          r"pyproject\.toml|package\.json|taskfile\.ya?ml|[^/]*dockerfile[^/]*|[^/]+\.sh)$", re.I)
+#: a generator run (not merely named as a dependency).
+_RUNS_BUILD = re.compile(r"\b(mkdocs\s+(build|gh-deploy|serve)|mike\s+deploy|sphinx-build\s|jupyter-book\s+build"
+                         r"|pdoc3?\s+\S|quarto\s+(render|publish)|mdbook\s+build|zensical\s+build|docusaurus\s+build"
+                         r"|vitepress\s+build|antora\s|render_book\()", re.I)
+_QUICKSTART = re.compile(r"SPHINXBUILD\s*\??=")
+_MAKE_HTML = re.compile(r"\bmake\s+(?:-C\s+\S+\s+)?html\b|\$\(SPHINXBUILD\)", re.I)
+
+
+def _builder(repo: RepoFiles) -> str | None:
+    """What builds or publishes the documentation: Read the Docs, a CI job, or a task-runner
+    recipe, image or script running the generator (the generator's own Makefile counts when
+    something runs ``make html``)."""
+    for path in repo.files:
+        if _BUILD_FILES.search(path):
+            text = repo.text(path)
+            # (sphinx-quickstart's own Makefile names sphinx-build: it builds only when run)
+            if "readthedocs" in path.lower() or _RUNS_BUILD.search(text) and not _QUICKSTART.search(text):
+                return path
+    for pipeline in read_ci(repo.ctx).pipelines:
+        for job in pipeline.jobs if not pipeline.error else ():
+            steps = " ".join(f"{step.run} {step.uses}" for step in job.steps if not step.neutered)
+            if not job.neutered and (_RUNS_BUILD.search(steps) or _MAKE_HTML.search(steps)
+                                     or classify_uses(steps) & {DOCS_DEPLOY}):
+                return job.file
+    return None
+
+
 def _configured(repo: RepoFiles) -> Iterator[Evidence]:
     """The first documentation generator, in catalogue order, configured in the repository."""
     # a Jupyter Book table of contents counts only next to the book's _config.yml
@@ -73,6 +105,12 @@ def _configured(repo: RepoFiles) -> Iterator[Evidence]:
         if content:
             paths = [p for p in paths if re.search(content, repo.text(p))]
         if paths:
-            yield repo.found(DOCS_SITE, f"{name} documentation site: {paths[0]}", paths,
-                             subject=name, generator=name)
+            builder = None if name == "read the docs" else _builder(repo)
+            if name == "read the docs" or builder:
+                yield repo.found(DOCS_SITE, f"{name} documentation site: {paths[0]}"
+                                 + (f" (built by {builder})" if builder else ""), paths, subject=name, generator=name)
+            else:
+                # a generator's stub (a project template's conf.py) that nothing builds or publishes
+                yield repo.found(DOCS_SITE, f"{name} documentation site configured in {paths[0]}, but nothing builds it",
+                                 paths, tier=Tier.DECLARED, subject=name, generator=name)
             return

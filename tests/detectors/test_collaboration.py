@@ -327,17 +327,37 @@ def test_an_imported_folder_layout_points_at_an_import(make_repo):
     assert ev.attributes["imported"] == {"dags/tasks": ["dags/tasks/evaluate.py", "dags/tasks/train_model.py"]}
 
 
+def _built(command: str) -> dict[str, str]:
+    """A workflow that builds (and publishes) the documentation."""
+    return {".github/workflows/docs.yml": "on:\n  push:\n    branches: [main]\njobs:\n  docs:\n    runs-on: ubuntu-latest\n"
+                                          f"    steps:\n      - uses: actions/checkout@v4\n      - run: {command}\n"}
+
+
+SPHINX_QUICKSTART_MAKEFILE = "SPHINXBUILD   ?= sphinx-build\nSOURCEDIR = source\nhelp:\n\t@$(SPHINXBUILD) -M help\n"
+
+
 @check([
-    ({"mkdocs.yml": "site_name: Demo\nnav:\n  - index.md\n"}, "present", "mkdocs"),
-    ({"docs/conf.py": "project = 'demo'\nextensions = ['sphinx.ext.autodoc']\n"}, "present", "sphinx"),
-    ({"website/docusaurus.config.js": "module.exports = {};\n"}, "present", "docusaurus"),
+    ({"mkdocs.yml": "site_name: Demo\nnav:\n  - index.md\n", **_built("mkdocs gh-deploy --force")}, "present", "mkdocs"),
+    ({"docs/conf.py": "project = 'demo'\nextensions = ['sphinx.ext.autodoc']\n",
+      "Makefile": "docs:\n\tsphinx-build docs docs/_build\n"}, "present", "sphinx"),
+    ({"docs/conf.py": "project = 'demo'\nextensions = ['sphinx.ext.autodoc']\n",
+      "docs/Makefile": SPHINX_QUICKSTART_MAKEFILE, **_built("make -C docs html")}, "present", "sphinx-make-html-in-ci"),
+    ({"website/docusaurus.config.js": "module.exports = {};\n",
+      "website/package.json": '{"scripts": {"build": "docusaurus build"}}'}, "present", "docusaurus"),
     ({".readthedocs.yaml": "version: 2\n"}, "present", "readthedocs"),
-    ({"book/_config.yml": "title: Demo\n", "book/_toc.yml": "format: jb-book\nroot: intro\n"}, "present", "jupyter-book"),
-    ({"_quarto.yml": "project:\n  type: website\n"}, "present", "quarto"),
-    ({"zensical.toml": '[project]\nsite_name = "Demo"\n'}, "present", "zensical"),
+    ({"book/_config.yml": "title: Demo\n", "book/_toc.yml": "format: jb-book\nroot: intro\n",
+      **_built("jupyter-book build book/")}, "present", "jupyter-book"),
+    ({"_quarto.yml": "project:\n  type: website\n", **_built("quarto publish gh-pages")}, "present", "quarto"),
+    ({"zensical.toml": '[project]\nsite_name = "Demo"\n', **_built("zensical build")}, "present", "zensical"),
     ({"manuscript/_bookdown.yml": 'book_filename: "book"\noutput_dir: "docs"\n',
-      "manuscript/index.Rmd": "# Preface\n"}, "present", "bookdown"),
+      "manuscript/index.Rmd": "# Preface\n", "build.sh": "Rscript -e 'bookdown::render_book(\"index.Rmd\")'\n"},
+     "present", "bookdown"),
     ({"manuscript/index.Rmd": "# Preface\n", "manuscript/01-intro.Rmd": "# Intro\n"}, "absent", "rmarkdown-without-bookdown"),
+    # a project template's stub that nothing builds or publishes: shown, not counted
+    ({"docs/source/conf.py": "project = 'demo'\nextensions = ['sphinx.ext.autodoc']\n",
+      "docs/Makefile": SPHINX_QUICKSTART_MAKEFILE}, "declared", "sphinx-stub-nothing-builds"),
+    ({"mkdocs.yml": "site_name: Demo\n", "pyproject.toml": "[project]\nname = 'x'\ndependencies = ['mkdocs>=1.5']\n"},
+     "declared", "mkdocs-only-a-dependency"),
     # traps
     ({"docs/architecture.md": "# Architecture\n", "docs/setup.md": "# Setup\n"}, "absent", "plain-markdown-folder"),
     ({"_config.yml": "theme: jekyll-theme-minimal\n"}, "absent", "jekyll-config-alone"),
