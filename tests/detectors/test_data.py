@@ -301,13 +301,6 @@ ZENML_CHECK = ("from zenml.integrations.evidently.steps import evidently_test_st
                "    tests=[EvidentlyTestConfig.test('DataQualityTestPreset')]))\n")
 
 
-@pytest.mark.parametrize("files, expected", [
-    # a data check step of a ZenML integration in the project's pipeline
-    ({"steps/data_validator.py": ZENML_CHECK}, True),
-    ({"steps/report.py": ZENML_CHECK.replace("evidently_test_step", "evidently_report_step")}, False),
-])
-def test_zenml_integration_data_checks(make_repo, files, expected):
-    assert ("data.validation" in tool_signals(make_repo, files)) is expected
 
 
 @pytest.mark.parametrize("files, expected", [
@@ -426,11 +419,14 @@ HOPSWORKS = ("import hopsworks\n\ndef add_to_registry(metrics, path):\n    proje
 
 
 @pytest.mark.parametrize("files, signal, expected", [
+    # a data check step of a ZenML integration in the project's pipeline
+    ({"steps/data_validator.py": ZENML_CHECK}, "data.validation", True),
+    ({"steps/report.py": ZENML_CHECK.replace("evidently_test_step", "evidently_report_step")}, "data.validation", False),
     ({"training/train.py": HOPSWORKS}, "tracking.model_registry", True),
     ({"training/train.py": HOPSWORKS}, "data.feature_store", True),
     ({"features/fs.py": "import hopsworks\nfs = hopsworks.login().get_feature_store()\n"}, "tracking.model_registry", False),
 ])
-def test_hopsworks(make_repo, files, signal, expected):
+def test_zenml_checks_and_hopsworks_registry(make_repo, files, signal, expected):
     assert (signal in tool_signals(make_repo, files)) is expected
 
 
