@@ -50,7 +50,7 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (PUSH_IMAGE, r"^(gcloud builds submit|az acr build|crane (push|copy)|skopeo copy|kaniko|/kaniko/executor|executor --(context|dockerfile))\b"),
     (DEPLOY, r"^kubectl (\S+ )*(apply|rollout|set image|replace|patch|create deployment|scale)\b"),
     (DEPLOY, r"^(helm (\S+ )*(upgrade|install)|helmfile (\S+ )*(apply|sync)|skaffold (run|deploy)|argocd app (sync|set)|kustomize build .*kubectl apply|flux reconcile)\b"),
-    (DEPLOY, r"^(terraform|tofu|terragrunt) (\S+ )*apply\b|^(pulumi (\S+ )*up|cdk deploy|cdktf deploy|sam deploy|serverless deploy|sls deploy|copilot (\S+ )*deploy|eb deploy)\b"),
+    (DEPLOY, r"^(terraform|tofu|terragrunt) (\S+ )*apply\b|^(pulumi (\S+ )*up|cdk( -{1,2}[\w-]+( [^\s-]\S*)?)* deploy|cdktf deploy|sam deploy|serverless deploy|sls deploy|copilot (\S+ )*deploy|eb deploy)\b"),
     (DEPLOY, r"^gcloud (\S+ )*(run deploy|run services update|app deploy|functions deploy|ai endpoints (deploy-model|create)|container images add-tag|deploy releases create)\b"),
     (DEPLOY, r"^az (ml (online-deployment|online-endpoint|batch-deployment|batch-endpoint) (create|update)|webapp (deploy|up|config container set|create)|containerapp (update|up|create)|functionapp deployment|aks command|deployment group create|container create)\b"),
     (DEPLOY, r"^aws (ecs (update-service|deploy)|sagemaker (create-endpoint|update-endpoint)|lambda update-function-code|deploy create-deployment|cloudformation deploy|apprunner (update|start-deployment))\b"),

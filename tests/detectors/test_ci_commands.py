@@ -73,6 +73,9 @@ def test_commands_are_cut_and_unwrapped(script, expected):
     ("docker run --rm -v $(pwd):/app app:ci python -m pytest tests", "deploy.ci_tests"),
     # a check run in the project's image; options filled in by a CI expression
     ("docker compose run app mypy", "deploy.ci_tests"),
+    # the CDK app deployed, flags before the verb
+    ("cdk -a . deploy --all --require-approval=never --verbose", "deploy.cd"),
+    ("npx cdk deploy --all", "deploy.cd"),
     ('docker compose run ${{ env.EXTRA_OPTIONS }} app bash -c "pytest --cov . -vv"', "deploy.ci_tests"),
 ])
 def test_shell_forms_reach_the_tool(make_repo, command, signal):
@@ -91,6 +94,7 @@ def test_shell_forms_reach_the_tool(make_repo, command, signal):
     ("pipx run cowsay pytest", "deploy.ci_tests"),
     ("RUN=$(python train.py) || true", "deploy.ci_training"),
     ("docker compose run --rm trainer echo python train.py", "deploy.ci_training"),
+    ("cdk -a . diff --path-metadata false", "deploy.cd"),
 ])
 def test_shell_traps_do_not_count(make_repo, command, signal):
     assert signal not in present(run_detector(CIDetector, make_repo(gha(command))))
