@@ -306,7 +306,9 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
                     imports.setdefault(f"{node.module}.{alias.name}", node.lineno)
                     resolver.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     # Imports and simple assignments first: names are resolved flow-insensitively, which is
-    # what a reader does with a script and keeps cross-cell notebook use working.
+    # what a reader does with a script and keeps cross-cell notebook use working. The first
+    # binding in the source wins (the walk is not in source order).
+    binds.sort(key=lambda n: (getattr(n, "lineno", 0) or getattr(n.context_expr, "lineno", 0), getattr(n, "col_offset", 0)))
     for node in binds:
         if isinstance(node, ast.Assign):
             value, targets = node.value, node.targets
