@@ -357,7 +357,8 @@ class DeploymentDetector(Detector):
             elif re.search(r"\.(test|spec)\.[jt]sx?$", path) and re.search(r"\b(test|it)\s*\(", ctx.text(path) or ""):
                 found.append(path)
         # one test that runs and checks something is enough (the parse stops at the first)
-        real = next((p for p in found if not p.endswith(".py") or _tests_something(ctx.tree(p))), None)
+        real = next((p for p in found if (_js_tests_something(ctx.text(p) or "") if not p.endswith(".py")
+                                          else _tests_something(ctx.tree(p)))), None)
         if real:
             shown = [real] + [p for p in found if p != real]
             yield self.evidence("deploy.tests", f"{len(found)} test file(s) with test functions, e.g. {real}",
@@ -512,6 +513,19 @@ def _is_run_spec(doc: dict) -> bool:
 _SKIPPED = re.compile(r"\b(skip|skipif|xfail)\b")
 #: a test function or test class defined in a module (read from the text: the first real one is parsed).
 _TEST_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\(|^[ \t]*class[ \t]+Test\w*", re.M)
+
+
+#: the expectations a framework's generated spec holds (Nest, Angular: the unit is defined, the
+#: starter route says hello): a scaffold, no behaviour tested.
+_SCAFFOLD_EXPECT = re.compile(r"""expect\([^()]*(?:\([^()]*\))?[^()]*\)\s*\.\s*(?:toBeDefined\(\)|toBeTruthy\(\)"""
+                              r"""|toBe\(\s*['"]Hello World!?['"]\s*\))""")
+
+
+def _js_tests_something(text: str) -> bool:
+    """A JavaScript/TypeScript spec expecting more than a scaffold's ``toBeDefined()`` (one with
+    no ``expect`` at all asserts some other way)."""
+    expects = text.count("expect(")
+    return expects == 0 or expects > len(_SCAFFOLD_EXPECT.findall(text))
 
 
 def _tests_something(tree: ast.Module | None) -> bool:

@@ -175,6 +175,13 @@ def test_iac_traps(make_repo, files):
     ({"tests/test_basic.py": "def test_import():\n    import mloprec\n\n    assert mloprec.__version__ == '0.1.0'\n\n"
                              "def test_true():\n    assert True\n"}, False),
     ({"web/app.spec.ts": "test('renders', () => {})\n"}, True),
+    # the specs a framework's CLI generates: the unit is defined, the starter route says hello
+    ({"src/auth/auth.controller.spec.ts": "describe('AuthController', () => {\n  it('should be defined', () => {\n"
+                                          "    expect(controller).toBeDefined();\n  });\n});\n",
+      "src/app.controller.spec.ts": "it('should return \"Hello World!\"', () => {\n"
+                                    "  expect(appController.getHello()).toBe('Hello World!');\n});\n"}, False),
+    ({"src/churn.service.spec.ts": "it('scores', () => {\n  expect(service).toBeDefined();\n"
+                                   "  expect(service.score({tenure: 3})).toBeCloseTo(0.7);\n});\n"}, True),
     ({"tests/__init__.py": ""}, False),
     ({"tests/helpers.py": "def make():\n    return 1\n"}, False),
     ({"tests/test_x.py": "# def test_x():\n#     pass\n"}, False),
