@@ -95,7 +95,7 @@ def evaluation_report(src: Source) -> Hit | None:
     if not _EVAL_SCRIPT.search(src.path.rsplit("/", 1)[-1]) and not any(
             _RUNS_TRAINING.match(c.name.rsplit(".", 1)[-1]) for c in src.facts.calls):
         return None
-    writer = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump)$|\.(to_json|to_html|save_html|write_text)$")
+    writer = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump)$|\.(to_json|to_html|save_html|write_text|write)$")
     lines = src.text.splitlines()
     for call in src.facts.calls:
         # what is written, or where (``with open("metrics.json", "w") as f:`` above it), is a

@@ -331,6 +331,10 @@ POSITIVE = [
         "    for epoch in range(args.epochs):\n        train_stats = train_one_epoch(model, loader)\n"
         "        log_stats = {**train_stats, 'epoch': epoch}\n"
         "        with open('log.txt', 'a') as f:\n            f.write(json.dumps(log_stats) + '\\n')\n")}, LOGGING),
+    ("classification report written", {"steps/evaluate_step.py": (
+        "from sklearn.metrics import classification_report\n\ndef evaluate(y_test, y_pred):\n"
+        "    report = classification_report(y_test, y_pred)\n    with open('classification_report.txt', 'w') as f:\n"
+        "        f.write(report)\n")}, LOGGING),
     ("training run's metrics report", {"model/train.py": (
         "import json\nauc, f1 = fit()\nmetrics = {'auc': auc, 'f1': f1}\n"
         "with open('model/artifacts/metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")}, LOGGING),
