@@ -136,18 +136,27 @@ def _peel(head: str, words: list[str]) -> list[str] | None:
     return rest
 
 
+_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+
+
 def _without_expressions(words: list[str]) -> list[str]:
-    """Words outside CI template expressions (``${{ env.EXTRA_OPTIONS }}``), whose value is unknown
-    here (options, most often)."""
-    out, depth = [], 0
+    """Words with CI template expressions (``${{ env.EXTRA_OPTIONS }}``), whose value is unknown
+    here, taken out: one standing alone is dropped (options, most often), one glued into a word
+    (``${{ env.IMAGE }}:${{ github.sha }}``, an image) leaves a placeholder for that word."""
+    out: list[str] = []
+    group: list[str] = []
     for word in words:
-        if word.startswith("${{"):
-            depth += 1
-        if depth == 0:
-            out.append(word)
-        if word.endswith("}}") and depth:
-            depth -= 1
-    return out
+        if group or "${{" in word:
+            group.append(word)
+            text = " ".join(group)
+            if text.count("${{") > text.count("}}"):
+                continue  # the expression goes on in the next word
+            group = []
+            if _EXPRESSION.sub("", text).strip():
+                out.append(_EXPRESSION.sub("X", text))
+            continue
+        out.append(word)
+    return out + group
 
 
 def _in_container(head: str, words: list[str]) -> list[str] | None:

@@ -77,6 +77,9 @@ def test_commands_are_cut_and_unwrapped(script, expected):
     ("cdk -a . deploy --all --require-approval=never --verbose", "deploy.cd"),
     ("npx cdk deploy --all", "deploy.cd"),
     ('docker compose run ${{ env.EXTRA_OPTIONS }} app bash -c "pytest --cov . -vv"', "deploy.ci_tests"),
+    # the image named by CI expressions, glued into one word
+    ("docker run --rm -e KEY='${{ secrets.KEY }}' ${{ env.IMAGE }}:${{ github.sha }} /bin/sh -c "
+     "\"uv run --locked python -m pytest tests --run-name ${{ github.sha }}\"", "deploy.ci_tests"),
 ])
 def test_shell_forms_reach_the_tool(make_repo, command, signal):
     # what the steps run, and the folders they move to, are in the repository
