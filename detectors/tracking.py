@@ -33,8 +33,8 @@ from scanner.model import Evidence, Outcome, Tier
 from scanner.parsing.python import PyFacts, walk
 
 # -- configuration --------------------------------------------------------------------------------
-CONFIG_DIRS = frozenset({"config", "configs", "conf", "cfg", "params", "hparams", "hyperparams",
-                         "experiments", "experiment"})
+CONFIG_DIRS = frozenset({"config", "configs", "configuration", "configurations", "conf", "cfg", "params", "hparams",
+                         "hyperparams", "experiments", "experiment"})
 _ENVIRONMENT_CONFIG = re.compile(r"(^|[_.-])(prod|production|staging|stage|dev|qa|uat|preprod"
                                  # the settings of what serves the model (endpoint sizing, a cluster)
                                  r"|endpoints?|deploy|deployments?|serving|infra|cluster"

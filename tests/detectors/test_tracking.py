@@ -245,6 +245,12 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
       "Makefile": "eval:\n\tpython evaluation/run_eval.py --config configs/chunk_1024.yaml\n"}, False),
     ({"configs/chunk_1024.yaml": "chunk_size: 1024\n", "evaluation/run_eval.py": EVAL_SCRIPT,
       "Makefile": "eval:\n\tpython evaluation/run_eval.py --config $(CONFIG)\n"}, False),
+    # a folder spelled out as configurations, globbed and read by the pipeline's builder
+    ({"build_pipeline/configurations/xgboost.pipeline.json": '{"pipeline_name": "xgb", "max_depth": 6}',
+      "build_pipeline/infra/utils.py": "import json\nfrom pathlib import Path\n\n\ndef get_props(path):\n"
+                                       "    return json.load(open(path))\n\n\n"
+                                       "props = [get_props(k) for k in Path('configurations').glob('*.pipeline.json')]\n"},
+     True),
 ])
 def test_config_management(make_repo, files, expected):
     assert ("tracking.config_management" in tracking_signals(make_repo, files)) is expected
