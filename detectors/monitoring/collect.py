@@ -14,7 +14,7 @@ from detectors.monitoring.findings import Findings
 from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
 from detectors.monitoring.instrumentation import (evaluation_report, logging_setup, monitoring_report,
                                                   prediction_logging, request_telemetry, scoring_script_logging,
-                                                  task_logging)
+                                                  served_model_logging, task_logging)
 from detectors.monitoring.retraining import retraining_on_monitoring
 from detectors.monitoring.schedules import code_schedule, cron_monitoring, monitoring_cronjob, prefect_deployments
 from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK, INSTRUMENTATION, LOGGING,
@@ -36,6 +36,7 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (LOGGING, "monitoring-report", monitoring_report),
     (INSTRUMENTATION, "request-telemetry", request_telemetry),
     (INSTRUMENTATION, "prediction-log", prediction_logging),
+    (INSTRUMENTATION, "served-model-log", served_model_logging),
     (DRIFT, "statistical-drift", statistical_drift),
     (DRIFT, "data-profile", data_profile),
     (ALERTING, "threshold-notification", threshold_notification),

@@ -2,8 +2,10 @@
 every run, and serving middleware that times requests."""
 from __future__ import annotations
 
+import ast
 import re
 
+from detectors.flow import callee, dotted, words
 from detectors.monitoring.source import Hit, Source
 
 #: generated scaffolding (alembic's env.py calls fileConfig) is not serving or training code.
@@ -131,6 +133,33 @@ _PREDICTION_LOG = re.compile(r"^_?(save|log|store|record|write|persist|insert|up
                              re.I)
 #: apps that serve predictions to people: web services, and chat or demo UIs.
 _SERVING_APPS = _WEB + ("streamlit", "gradio")
+
+
+#: words of a call that keeps what it is given (``backend.save(model_input, model_output)``).
+_KEEPS = frozenset({"save", "log", "store", "record", "capture", "write", "insert", "persist", "put", "append"})
+
+
+def served_model_logging(src: Source) -> Hit | None:
+    """An MLflow ``PythonModel`` served as is (``mlflow models serve``, an endpoint) whose
+    ``predict`` hands each request's input and its predictions to a store."""
+    if not src.facts.imports_any(("mlflow",)) or "PythonModel" not in src.text:
+        return None
+    tree = src.tree
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)) if tree is not None else ():
+        if not any(dotted(b).endswith("PythonModel") for b in cls.bases):
+            continue
+        for fn in cls.body:
+            if not (isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name == "predict"):
+                continue
+            params = {a.arg for a in fn.args.args[1:]}
+            made = {t.id for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                    for t in ([*n.targets] if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+            for call in (n for n in ast.walk(fn) if isinstance(n, ast.Call)):
+                given = {a.id for a in call.args if isinstance(a, ast.Name)}
+                if words(callee(call) or "") & _KEEPS and given & params and given & made:
+                    return Hit(src.path, call.lineno, f"each request and its predictions kept by the served model "
+                                                      f"({callee(call)})")
+    return None
 
 
 def prediction_logging(src: Source) -> Hit | None:

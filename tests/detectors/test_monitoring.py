@@ -65,6 +65,16 @@ class PredictionLogMiddleware:
         self.queue.put_nowait({"latency_ms": latency_ms})
 """
 
+PYFUNC_MODEL = """import mlflow
+
+
+class Model(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        model_output = self.model.predict(model_input)
+        if self.backend is not None:
+            self.backend.save(model_input, model_output)
+        return model_output
+"""
 CFN_MONITOR = """Transform: AWS::Serverless-2016-10-31
 Resources:
   MonitoringSchedule:
@@ -322,6 +332,7 @@ POSITIVE = [
         "    predictions = predictions.dropna(subset=['energy_observations'])\n"
         "    mape = mean_absolute_percentage_error(predictions.energy_observations, predictions.energy_predictions)\n"
         "    write_blob(bucket, 'metrics_monitoring.parquet', mape)\n")}, FEEDBACK),
+    ("served mlflow model keeps its requests", {"src/inference/model.py": PYFUNC_MODEL}, INSTRUMENTATION),
     ("azure ml scoring script logs", {"src/deploy/online/score.py": (
         "import json\nimport logging\n\ndef init():\n    global model\n    model = load()\n"
         "    logging.info('Init complete')\n\ndef run(raw_data):\n    logging.info('request received')\n"
@@ -587,6 +598,9 @@ TRAPS = [
     ("scoring script without logs", {"score.py": "def init():\n    pass\n\ndef run(raw):\n    return raw\n"}, LOGGING),
     ("stats dumped by a tool", {"main.py": (
         "import json\n\ndef main(paths):\n    stats = count(paths)\n    print(json.dumps(stats))\n")}, LOGGING),
+    # the served model only says it answered
+    ("served model logging a message", {"src/inference/model.py": PYFUNC_MODEL.replace(
+        "self.backend.save(model_input, model_output)", "self.logger.info('Returning prediction')")}, INSTRUMENTATION),
     ("wave function psi", {"physics/solver.py": "def psi(x, t):\n    return x * t\n"}, DRIFT),
     ("retrieval metrics file", {"src/retrieval.py": (
         "import json\nscores = {'recall': 0.5}\njson.dump(scores, open('out.json', 'w'))\n")}, LOGGING),
