@@ -11,7 +11,8 @@ from detectors.monitoring.source import Hit, Source
 #: generated scaffolding (alembic's env.py calls fileConfig) is not serving or training code.
 _SCAFFOLDING = re.compile(r"(^|/)(migrations|alembic)/")
 _EVAL_SCRIPT = re.compile(r"(^|[_-])(eval|train)", re.I)  # evaluate.py, model_eval.py, train.py; not retrieval.py
-_REPORT_NAMES = re.compile(r"metric|report|score|stats")
+_REPORT_NAMES = re.compile(r"metric|report|score|stats|result")
+_SCORE_SCRIPT = re.compile(r"(^|[_-])scor(e|ing)", re.I)
 #: calls that run a training epoch or an evaluation (``train_one_epoch``, ``evaluate``).
 _RUNS_TRAINING = re.compile(r"^(train_one_epoch|train_epoch|evaluate|run_epoch|validate_epoch)$")
 _WEB = ("fastapi", "starlette", "flask", "litestar", "aiohttp", "sanic", "bentoml", "quart")
@@ -67,6 +68,10 @@ def task_logging(src: Source) -> Hit | None:
     orchestrator = src.facts.imports_any(_ORCHESTRATORS)
     if orchestrator is None or "log" not in src.lower:
         return None
+    # Prefect keeps what a flow or task prints as its run's log when told to
+    printed = next((c for c in src.facts.calls if c.name.startswith("prefect.") and c.kwarg("log_prints") is True), None)
+    if printed is not None:
+        return Hit(src.path, printed.line, f"task logs kept by prefect (log_prints=True on {printed.name.rsplit('.', 1)[-1]})")
     logger = src.call(*_TASK_LOGGERS)
     if logger is None or src.call(*_LOG_CALLS) is None:
         return None
@@ -94,7 +99,10 @@ def evaluation_report(src: Source) -> Hit | None:
     evaluation) that writes its metrics to a report file on every run."""
     if not src.mentions(_REPORT_NAMES):
         return None
-    if not _EVAL_SCRIPT.search(src.path.rsplit("/", 1)[-1]) and not any(
+    name = src.path.rsplit("/", 1)[-1]
+    # a scoring step that measures the model (``score.py`` computing sklearn metrics) evaluates
+    measures = _SCORE_SCRIPT.search(name) and any(c.name.startswith("sklearn.metrics.") for c in src.facts.calls)
+    if not (_EVAL_SCRIPT.search(name) or measures) and not any(
             _RUNS_TRAINING.match(c.name.rsplit(".", 1)[-1]) for c in src.facts.calls):
         return None
     writer = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump)$|\.(to_json|to_html|save_html|write_text|write)$")

@@ -332,6 +332,19 @@ POSITIVE = [
         "    predictions = predictions.dropna(subset=['energy_observations'])\n"
         "    mape = mean_absolute_percentage_error(predictions.energy_observations, predictions.energy_predictions)\n"
         "    write_blob(bucket, 'metrics_monitoring.parquet', mape)\n")}, FEEDBACK),
+    ("per-run results appended by training", {"domainbed/scripts/train.py": (
+        "import json\nimport os\n\ndef main(args, results):\n"
+        "    epochs_path = os.path.join(args.output_dir, 'results.jsonl')\n"
+        "    with open(epochs_path, 'a') as f:\n        f.write(json.dumps(results, sort_keys=True) + '\\n')\n")},
+     LOGGING),
+    ("scoring step writing its score report", {"src/score/score.py": (
+        "import json\nfrom sklearn.metrics import mean_squared_error\n\ndef main(actuals, predictions, score_report):\n"
+        "    model_score = {'mse': mean_squared_error(actuals, predictions)}\n"
+        "    with open(score_report + '/score.txt', 'w') as json_file:\n        json.dump(model_score, json_file)\n")},
+     LOGGING),
+    ("prefect keeps printed logs", {"flows/train.py": (
+        "from prefect import flow, task\n\n@task(name='train_models', log_prints=True)\ndef train(X, y):\n"
+        "    print('training')\n")}, LOGGING),
     ("served mlflow model keeps its requests", {"src/inference/model.py": PYFUNC_MODEL}, INSTRUMENTATION),
     ("azure ml scoring script logs", {"src/deploy/online/score.py": (
         "import json\nimport logging\n\ndef init():\n    global model\n    model = load()\n"
@@ -601,6 +614,13 @@ TRAPS = [
     # the served model only says it answered
     ("served model logging a message", {"src/inference/model.py": PYFUNC_MODEL.replace(
         "self.backend.save(model_input, model_output)", "self.logger.info('Returning prediction')")}, INSTRUMENTATION),
+    # a batch scoring script writing its predictions, measuring nothing; prints a flow does not keep
+    ("scoring script writing predictions", {"src/score.py": (
+        "import json\n\ndef main(model, rows):\n    scores = model.predict(rows)\n"
+        "    with open('scores.json', 'w') as f:\n        json.dump(list(scores), f)\n")}, LOGGING),
+    ("prefect task without log_prints", {"flows/train.py": (
+        "from prefect import flow, task\n\n@task(name='train_models', log_prints=False)\ndef train(X, y):\n"
+        "    print('training')\n")}, LOGGING),
     ("wave function psi", {"physics/solver.py": "def psi(x, t):\n    return x * t\n"}, DRIFT),
     ("retrieval metrics file", {"src/retrieval.py": (
         "import json\nscores = {'recall': 0.5}\njson.dump(scores, open('out.json', 'w'))\n")}, LOGGING),
