@@ -131,8 +131,8 @@ def _steps(job: dict, finder: LineFinder, start: int, root: str = "") -> list[St
     for raw in one_or_many(job.get("steps")):
         if not isinstance(raw, dict):
             continue
-        run = str(raw.get("run") or "")
         uses = str(raw.get("uses") or "")
+        run = str(raw.get("run") or "") or _inline_script(uses, raw.get("with"))
         line = (finder.text(run, cursor) if run else None) or (finder.text(uses, cursor) if uses else None)
         cursor = line or cursor
         out.append(Step(
@@ -147,6 +147,17 @@ def _steps(job: dict, finder: LineFinder, start: int, root: str = "") -> list[St
             inputs=scalars(raw.get("with")) if uses.startswith("./") else (),
         ))
     return out
+
+
+#: actions that run a shell script given as an input: the script is the step's commands.
+_SCRIPT_ACTIONS = {"azure/cli": "inlineScript", "azure/powershell": "inlineScript"}
+
+
+def _inline_script(uses: str, inputs: Any) -> str:
+    """The script an action such as ``azure/cli`` runs from its ``inlineScript`` input."""
+    key = _SCRIPT_ACTIONS.get(uses.split("@", 1)[0].lower())
+    value = inputs.get(key) if key and isinstance(inputs, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def _under(root: str, path: str) -> str:

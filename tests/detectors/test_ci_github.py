@@ -332,3 +332,13 @@ def test_a_service_restarted_over_ssh_is_deployed(make_repo, step, deploys):
 def test_a_hugging_face_space_updated_on_push_is_deployed(make_repo, step, deploys):
     ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job(step))))
     assert ("deploy.cd" in present(ev)) is deploys
+
+
+def test_the_inline_script_of_the_azure_cli_action_is_followed(make_repo):
+    step = ("- uses: azure/cli@v1\n  with:\n    inlineScript: |\n      set -e\n"
+            "      python -m pip install -r requirements.txt\n      python -m pytest tests\n")
+    files = {**wf(job(step)), "tests/test_a.py": "def test_a():\n    assert 1 + 1 == 2\n"}
+    assert "deploy.ci_tests" in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
+    # the same script in another action's input is that action's business
+    other = {**wf(job(step.replace("azure/cli@v1", "acme/notes@v1"))), "tests/test_a.py": files["tests/test_a.py"]}
+    assert "deploy.ci_tests" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, other)))
