@@ -42,7 +42,9 @@ _FLAG = re.compile(r"\s--?[A-Za-z]")
 #: a command is looked for this many lines after a setup phrase in running text.
 _TEXT_WINDOW = 15
 #: an ordered-list item with some words: ``1. Setup Airflow on any machine.``
-_NUMBERED_STEP = re.compile(r"^\s{0,6}\d{1,2}[.)]\s+\S+\s+\S+")
+_NUMBERED_STEP = re.compile(r"^\s{0,6}\d{1,2}[.)]\s+\S+\s+\S+"
+                            # or marked as such: ``**Step 1.** Create ...``, ``### Step 2: ...``
+                            r"|^\s{0,3}(?:\*\*|__|#{1,6}\s*)?step\s+\d{1,2}\b", re.I)
 #: setup-sounding headings about something else than starting the project.
 _NOT_SETUP_HEADING = re.compile(r"contribut|clean[ -]?up|uninstall", re.I)
 #: GitHub shows .github/README.md in place of the root one when both exist.

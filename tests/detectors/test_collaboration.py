@@ -105,6 +105,11 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
       "INSTALL_AND_USAGE.md": "# Install\n\n```bash\nmake install\n```\n"}, "present", "hosted-link-to-own-guide"),
     ({"README.md": "# Demo\n\n## Installation\n\nSee [their README](https://github.com/other/lib/blob/main/README.md).\n"},
      "declared", "hosted-link-to-another-readme"),
+    # steps marked as such in a linked setup guide
+    ({"README.md": "# Template\n\n## How to use the repo\n\nHow to setup the repo is in [this document](./docs/how_to_setup.md).\n",
+      "docs/how_to_setup.md": "# How to setup the repo\n\n**Step 1.** Create a service connection.\n\n"
+                              "**Step 2.** Create a variable group.\n\n**Step 3.** Create two pipelines.\n"},
+     "present", "step-markers-in-a-linked-guide"),
     # a setup section opening the repository in the development container it configures
     ({"README.md": DEVCONTAINER_README, ".devcontainer/devcontainer.json": '{"image": "python:3.12"}'},
      "present", "one-click-dev-container"),
