@@ -174,6 +174,9 @@ def test_iac_traps(make_repo, files):
     # the package imports and has its version: a set-up check, nothing of its behaviour
     ({"tests/test_basic.py": "def test_import():\n    import mloprec\n\n    assert mloprec.__version__ == '0.1.0'\n\n"
                              "def test_true():\n    assert True\n"}, False),
+    # a template's placeholder that only calls print
+    ({"test/test_to_delete.py": "def test_print():\n    try:\n        print('Hello') is None\n    except:\n"
+                                "        print('Test print function failed.')\n        assert False\n"}, False),
     ({"web/app.spec.ts": "test('renders', () => {})\n"}, True),
     # the specs a framework's CLI generates: the unit is defined, the starter route says hello
     ({"src/auth/auth.controller.spec.ts": "describe('AuthController', () => {\n  it('should be defined', () => {\n"
