@@ -33,6 +33,7 @@ _LICENSE_FILE = re.compile(r"^(licen[cs]e|copying|unlicense)([.\-_][\w.\-]*)?$",
 #: a ``license.py`` or ``license.json`` is code or data about licences, not the licence itself.
 _CODE_SUFFIXES = (".py", ".js", ".ts", ".json", ".yml", ".yaml", ".toml", ".html", ".ipynb")
 _SECURITY_FILE = re.compile(r"^security(\.(md|markdown|rst|txt|adoc))?$", re.I)
+_REPORTING = re.compile(r"vulnerab|disclos|report|@|contact|advisor|bug bounty|msrc", re.I)
 _CHANGELOG_FILE = re.compile(r"^(change[-_ ]?log|changes|history|releases?|release[-_ ]?notes|news)"
                              r"(\.(md|markdown|rst|txt|adoc))?$", re.I)
 _MODEL_CARD_FILE = re.compile(r"^model[-_ ]?card[\w.\-]*\.(md|markdown|rst|txt|html|ya?ml|json)$", re.I)
@@ -163,7 +164,8 @@ class GovernanceDetector(Detector):
       sections document limitations, data or intended use, and reported metric values, or a
       project function that writes a model card file with limitations and metrics and is called.
     - ``governance.codeowners``: CODEOWNERS (root, ``.github``, ``docs``, ``.gitlab``) with a rule.
-    - ``governance.security_policy``: SECURITY.md (root, ``.github``, ``docs``) with content.
+    - ``governance.security_policy``: SECURITY.md (root, ``.github``, ``docs``) telling how to
+      report a vulnerability (operators' security guidance is declared only).
     - ``governance.dependency_updates``: dependabot ``updates`` entries, Renovate config files or
       a ``renovate`` key in package.json, pyup config.
     - ``governance.changelog_releases``: CHANGELOG/HISTORY/RELEASES/NEWS with a version entry,
@@ -257,10 +259,14 @@ class GovernanceDetector(Detector):
     def _security_policy(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
         for path in files:
             if _SECURITY_FILE.match(basename(path)) and folder(path) in COMMUNITY_DIRS:
-                real = len(substance(ctx.text(path) or "")) >= 40
-                yield self.evidence(SECURITY_POLICY, f"security policy {path}" + ("" if real else " is empty"),
-                                    ctx.location(path), tier=Tier.CONFIGURED if real else Tier.DECLARED,
-                                    subject=path)
+                text = substance(ctx.text(path) or "")
+                real = len(text) >= 40
+                # a policy tells how to report a vulnerability; security guidance for operators
+                # (keep secrets out of git, use IAM roles) is documentation
+                reporting = bool(_REPORTING.search(text))
+                why = "" if real and reporting else " is empty" if not real else " says nothing of reporting vulnerabilities"
+                yield self.evidence(SECURITY_POLICY, f"security policy {path}{why}", ctx.location(path),
+                                    tier=Tier.CONFIGURED if real and reporting else Tier.DECLARED, subject=path)
 
     # -- dependency updates ------------------------------------------------------------------
     def _dependency_updates(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:

@@ -164,6 +164,10 @@ TRAPS = [
     ("security section in CONTRIBUTING", {"CONTRIBUTING.md": (
         "## Security\nReport vulnerabilities privately to the maintainers, not in issues.\n")}, SECURITY),
     ("empty SECURITY.md", {"SECURITY.md": "# Security\n"}, SECURITY),
+    # operators' security guidance, not a way to report a vulnerability
+    ("security guidance in docs", {"docs/security.md": (
+        "# Security And Compliance\n\n## Baseline\n\n- Secrets must not be committed to git-tracked files.\n"
+        "- Formal environments must use IAM roles instead of SSO cache mounts.\n")}, SECURITY),
     ("dependabot without updates", {".github/dependabot.yml": "version: 2\nupdates: []\n"}, DEPENDENCY_UPDATES),
     ("dependabot named in an agent file", {".claude/agents/devops.md": "Configure dependabot and renovate.\n"},
      DEPENDENCY_UPDATES),
