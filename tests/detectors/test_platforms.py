@@ -331,6 +331,11 @@ SFN_WORKFLOW = ("from stepfunctions import steps\nfrom stepfunctions.workflow im
     ({"cfn/endpoint.json": '{"Resources": {"Endpoint": {"Type": "AWS::SageMaker::Endpoint", "Properties": {}}}}'},
      "deploy.serving", True),
     # CloudWatch alarms on the endpoint
+    ({"metrics_helper.py": "import boto3\ncw = boto3.client('cloudwatch')\n"
+                           "cw.put_metric_data(Namespace='bikeshare', MetricData=[{'MetricName': 'PR-AUC', 'Value': 0.8}])\n"},
+     "monitoring.instrumentation", True),
+    ({"dash.py": "import boto3\nboto3.client('cloudwatch').put_dashboard(DashboardName='m', DashboardBody=body)\n"},
+     "monitoring.dashboards", True),
     ({"alarms.py": "import boto3\ncw = boto3.client('cloudwatch')\ncw.put_metric_alarm(AlarmName='latency', MetricName='ModelLatency')\n"},
      "monitoring.alerting", True),
     # a data quality check step in the pipeline checks the data against a baseline
