@@ -254,3 +254,10 @@ def test_the_first_binding_in_the_source_names_the_object():
            "def predict(x):\n    bst = load_model()\n    return bst.predict(x)\n")
     names = [c.name for c in parse_python(src).calls]
     assert "xgboost.Booster.load_model" in names
+
+
+def test_a_client_kept_on_the_instance_resolves_its_calls():
+    src = ("from databricks.sdk import WorkspaceClient\n\n\nclass Serving:\n    def __init__(self):\n"
+           "        self.workspace = WorkspaceClient()\n\n    def deploy(self):\n"
+           "        self.workspace.serving_endpoints.create(name='hotel')\n")
+    assert "databricks.sdk.WorkspaceClient.serving_endpoints.create" in [c.name for c in parse_python(src).calls]

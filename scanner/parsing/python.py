@@ -325,6 +325,9 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
             for target in targets:
                 if isinstance(target, ast.Name) and target.id not in resolver.names:
                     resolver.names[target.id] = origin
+                elif _on_self(target):
+                    # a client kept on the instance (``self.workspace = WorkspaceClient()``)
+                    resolver.names.setdefault(f"self.{target.attr}", origin)
     calls: list[Call] = []
     defs: set[str] = set()
     for node in later:
