@@ -542,6 +542,16 @@ DLT_RESOURCE = ("resources:\n  pipelines:\n    bronze:\n      name: bronze\n    
                 "      libraries:\n        - notebook:\n            path: ../src/bronze.py\n")
 
 
+BUNDLE_DAG = ("resources:\n  jobs:\n    hotel:\n      name: hotel\n      tasks:\n        - task_key: load\n"
+              "          spark_python_task: {python_file: scripts/01_load.py}\n        - task_key: train\n"
+              "          depends_on: [{task_key: load}]\n          spark_python_task: {python_file: scripts/02_train.py}\n")
+LAKEHOUSE_MONITOR = ("from databricks.sdk.service.catalog import MonitorInferenceLog, MonitorInferenceLogProblemType\n\n"
+                     "def create_monitor(self):\n    self.serving.workspace.quality_monitors.create(table_name=t, "
+                     "inference_log=MonitorInferenceLog(problem_type=MonitorInferenceLogProblemType.PROBLEM_TYPE_CLASSIFICATION, "
+                     "prediction_col='prediction', label_col='booking_status', timestamp_col='timestamp', "
+                     "granularities=['30 minutes'], model_id_col='model'))\n")
+
+
 @pytest.mark.parametrize("files, signal, expected", [
     ({"features.py": FEATURES.format(body="fe.create_table(name='main.ml.customer', primary_keys=['id'], df=df)\n")},
      "data.feature_store", True),
@@ -580,6 +590,15 @@ DLT_RESOURCE = ("resources:\n  pipelines:\n    bronze:\n      name: bronze\n    
     ({"resources/serving.yml": "resources:\n  model_serving_endpoints:\n    churn:\n      name: churn\n      config:\n"
                                "        served_entities:\n          - entity_name: main.ml.churn\n"}, "deploy.serving", True),
     ({"resources/monitor.yml": "resources:\n  quality_monitors:\n    churn:\n      table_name: main.ml.inference\n"}, "monitoring.drift", True),
+    # a bundle job of dependent tasks is a pipeline; a single-task job is not
+    ({"databricks.yml": BUNDLE_DAG}, "data.pipeline_definition", True),
+    ({"databricks.yml": BUNDLE_DAG.split("        - task_key: train")[0]}, "data.pipeline_definition", False),
+    # an inference-log monitor built for Lakehouse Monitoring: drift, labels joined, its dashboard
+    ({"src/supervision.py": LAKEHOUSE_MONITOR}, "monitoring.drift", True),
+    ({"src/supervision.py": LAKEHOUSE_MONITOR}, "monitoring.performance_feedback", True),
+    ({"src/supervision.py": LAKEHOUSE_MONITOR.replace("label_col='booking_status', ", "")},
+     "monitoring.performance_feedback", False),
+    ({"src/supervision.py": LAKEHOUSE_MONITOR}, "monitoring.dashboards", True),
     # traps: a CI workflow called databricks.yml, the SDK only listed
     ({".github/workflows/databricks.yml": "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
                                           "      - run: databricks bundle deploy\n"}, "data.pipeline_definition", False),
