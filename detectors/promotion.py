@@ -39,7 +39,9 @@ _GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|b
                         r"precision|recall|\br2\b|champion|challenger", re.I)
 #: words of calls whose result is an evaluation's verdict (``verdict = evaluation.gate(...)``).
 _EVALUATION_CALLS = frozenset({"gate", "evaluate", "evaluation", "compare", "verdict", "policy", "approve", "judge",
-                               "assess"})
+                               "assess",
+                               # ``should_register_new_model(test_set)``: a decision on the new model
+                               "should"})
 #: words of calls that check or validate anything (files, arguments, new data): a verdict only on a model.
 _CHECK_CALLS = frozenset({"check", "validate"})
 #: metric words an abort guard compares (a loss is left out: a diverging run is not a gate).

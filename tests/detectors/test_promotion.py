@@ -288,3 +288,13 @@ def test_a_gating_helper_that_raises_guards_the_registration(make_repo, workflow
 def test_metric_comparisons(test, gate):
     assert _compares_metric(ast.parse(test, mode="eval").body) is gate
 
+
+
+def test_a_should_decision_on_the_new_model_gates_its_registration(make_repo):
+    script = ("import mlflow\n\n\ndef register(run_id, name):\n    mlflow.register_model(f'runs:/{run_id}/model', name)\n\n\n"
+              "decision = model.should_register_new_model(test_set=test_set)\nif decision:\n"
+              "    register(run_id, 'hotel')\n")
+    assert signals(make_repo, {"scripts/02_train_register.py": script}) == {GATES, PROMOTION}
+    # the same registration with no decision in front of it
+    ungated = script.replace("if decision:\n    register", "register")
+    assert not signals(make_repo, {"scripts/02_train_register.py": ungated})
