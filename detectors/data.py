@@ -57,6 +57,8 @@ _OUTPUT_DIRS = frozenset({"results", "result", "reports", "report", "docs", "doc
 #: a dataset when the content is one, rows of the same number of delimited fields.
 _MAYBE_TABLE_EXT = (".data", ".dat", ".txt", ".tab")
 _DELIMITERS = (",", "\t", ";", "|")
+#: dependency lists (``requirements.txt``, ``requirements-dev.txt``): rows of pins with markers
+_REQUIREMENTS = re.compile(r"(^|/)(requirements|constraints)[\w.-]*\.txt$", re.I)
 _SCHEDULED_WORKFLOW = re.compile(r"^kind:\s*ScheduledWorkflow\b", re.M)
 MIN_TABLE_ROWS = 10
 
@@ -307,7 +309,8 @@ class DataDetector(Detector):
 
     def _dataset_size(self, ctx: ScanContext, path: str, lfs: list[str]) -> int:
         """Size of ``path`` when it is a committed dataset, else 0."""
-        if path.lower().endswith(_MAYBE_TABLE_EXT) and not (is_template_path(path) or _output_file(path)):
+        if path.lower().endswith(_MAYBE_TABLE_EXT) and not (is_template_path(path) or _output_file(path)
+                                                             or _REQUIREMENTS.search(path)):
             return self._table_size(ctx, path)
         return _dataset_bytes(ctx, path) if self._dataset_path(path, lfs) else 0
 

@@ -377,6 +377,9 @@ _RECORD_FLOW = frozenset({"ingest", "load", "etl", "records", "rows", "process",
                           "read", "parse", "extract", "batch", "stream", "consume"})
 
 
+_SETTINGS_MODEL = re.compile(r"(Config|Configuration|Settings|Params|Parameters|Args|Arguments|Options)$")
+
+
 def _record_models(project: Project) -> set[str]:
     """Project classes that are pydantic models (directly or through another project model)."""
     bases: dict[str, set[str]] = {}
@@ -387,7 +390,8 @@ def _record_models(project: Project) -> set[str]:
     models = {name for name, of in bases.items() if "BaseModel" in of}
     for _ in range(3):
         models |= {name for name, of in bases.items() if of & models}
-    return models
+    # a model of the run's settings (``Config``, ``TrainingSettings``) validates a config, not data
+    return {m for m in models if not _SETTINGS_MODEL.search(m)}
 
 
 def _validates_record(node: ast.AST, models: set[str]) -> bool:

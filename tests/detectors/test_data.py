@@ -125,6 +125,9 @@ BYTEWAX_FLOW = ("import bytewax.operators as op\nfrom bytewax.dataflow import Da
     ({"docs/book.txt": "It was the best of times, it was the worst of times.\nA line, with, commas.\n" * 300
       + "Short line\n" * 50}, False),
     ({"requirements-lock.txt": "numpy==1.26.0 \\\n    --hash=sha256:abc\n" * 400}, False),
+    # pins with environment markers: rows of the same fields, and a dependency list all the same
+    ({"requirements.txt": 'absl-py==2.1.0 ; python_version >= "3.9" and python_full_version <= "3.12.0"\n' * 200},
+     False),
     ({"logs/run.dat": b"\x00\x01binary" * 3000}, False),
     # what the project measured or documents is an output, not its data
     ({"loadtest/results/n200_stats_history.csv": CSV}, False),

@@ -289,6 +289,8 @@ def test_summary_names_the_check_and_the_flow(make_repo):
     {"app.py": PYDANTIC.replace("def ingest(path):", "@app.post('/events')\ndef ingest(path):")},
     {"settings.py": "from pydantic import BaseModel\n\nclass Settings(BaseModel):\n    url: str\n\n"
                     "def load_settings(env):\n    return Settings(**env)\n"},
+    # the run's config validated entry by entry, rejecting bad ones: still a config, not data
+    {"llmtune/cli/toolkit.py": PYDANTIC.replace("Event", "Config")},
     # data tests nobody runs, tests of a fixture, and unit tests of a frame built in the test
     {"data/data_test.py": DATA_TEST, "data/sales.csv": SALES},
     {"data/data_test.py": DATA_TEST, "data/sales.csv": SALES,
