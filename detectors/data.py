@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from detectors.data_checks import DATA_EXTENSIONS, record_validation, validation_gates, validation_stage_gates
 from detectors.data_conditions import CONTENT_CHECKS
-from detectors.data_tests import data_tests
+from detectors.data_tests import data_tests, dbt_tests
 from detectors.data_versions import dataset_registries
 from detectors.flow import dotted, project, words
 from detectors.scheduling import schedules
@@ -231,7 +231,8 @@ class DataDetector(Detector):
       before training or ingestion so that its failure stops the flow, or writing the data it
       checked itself and run by a call, an Airflow ``python_callable`` or as a pipeline step;
       pydantic models rejecting the records a pipeline reads; data tests on a committed dataset
-      that a CI test run collects (``detectors.data_tests``).
+      that a CI test run collects, and dbt models' declared tests that a ``dbt build``/``dbt test``
+      somewhere runs (``detectors.data_tests``).
     * ``data.lineage``: ``dvc.lock`` stage dependencies (a run recorded them: executed) and
       run logging of dataset versions, digests or manifests.
     """
@@ -481,7 +482,7 @@ class DataDetector(Detector):
         proj = project(ctx)
         for kind, found in (("gate", validation_gates(proj)), ("stage", validation_stage_gates(proj)),
                             ("records", record_validation(proj)),
-                            ("data-test", data_tests(ctx))):
+                            ("data-test", data_tests(ctx)), ("dbt-test", dbt_tests(ctx))):
             for finding in found:
                 yield self.evidence("data.validation", finding.summary,
                                     *[ctx.location(path, line) for path, line in finding.places],

@@ -128,3 +128,35 @@ def _collects(scope: tuple[str, ...], path: str) -> bool:
     """A test run given ``scope`` (paths, ``file::test`` ids) collects the module at ``path``."""
     folders = [s.split("::")[0] for s in scope]
     return not scope or any(path == f or path.startswith(f + "/") for f in folders)
+
+
+# -- dbt tests ---------------------------------------------------------------------------------------
+
+#: a dbt model's declared tests (``data_tests:``, or the older ``tests:``) in its schema file.
+_DBT_TESTS = re.compile(r"^\s*(?:data_)?tests\s*:", re.M)
+#: a dbt run that executes the tests: ``dbt build`` or ``dbt test``, wherever it is started.
+_DBT_RUN = re.compile(r"\bdbt\s+(?:[-\w=]+\s+)*(?:build|test)\b")
+_RUNNER_SUFFIXES = (".py", ".sh", ".yml", ".yaml", "makefile", "justfile", ".toml", "dockerfile")
+
+
+def dbt_tests(ctx: ScanContext) -> Iterator[Finding]:
+    """dbt models' declared tests that something runs (``dbt build``/``dbt test`` in CI, a DAG
+    task, a recipe or a script): a failing test stops the build of the models after it."""
+    projects = [p.rsplit("/", 1)[0] if "/" in p else "" for p in ctx.files()
+                if p.rsplit("/", 1)[-1] == "dbt_project.yml" and not is_template_path(p)]
+    if not projects:
+        return
+    tests = [p for p in ctx.files() if p.lower().endswith((".yml", ".yaml")) and "/models/" in f"/{p}"
+             and any(p.startswith(f"{d}/") or not d for d in projects) and _DBT_TESTS.search(ctx.text(p) or "")]
+    if not tests:
+        return
+    for path in ctx.files():
+        if not path.lower().endswith(_RUNNER_SUFFIXES) or is_template_path(path):
+            continue
+        text = ctx.text(path) or ""
+        found = _DBT_RUN.search(text) if "dbt" in text else None
+        if found:
+            line = text.count("\n", 0, found.start()) + 1
+            yield Finding(f"dbt tests declared in {tests[0]} run by '{found.group(0)}' ({path}:{line})",
+                          ((tests[0], None), (path, line)))
+            return

@@ -3,7 +3,7 @@ before training or ingestion, pydantic records rejected in a pipeline, data test
 from __future__ import annotations
 
 import pytest
-from conftest import run_detector
+from conftest import present, run_detector
 
 from detectors.data import DataDetector
 
@@ -386,3 +386,22 @@ def test_a_validation_stage_whose_verdict_the_runner_stops_on(make_repo, main, c
              "pkg/pipeline/stage_02_data_validation.py": STAGE_PIPELINE}
     assert bool(validation(make_repo, files)) is expected
 
+
+
+DBT_SCHEMA = ("version: 2\nmodels:\n  - name: user_rating_stats\n    data_tests:\n"
+              "      - dbt_utils.unique_combination_of_columns:\n          combination_of_columns: [user_id, timestamp]\n")
+DBT_DAG = ("from airflow.operators.bash import BashOperator\n\n"
+           "build = BashOperator(task_id='dbt', bash_command='cd dbt/feature_store && dbt deps && {command}')\n")
+
+
+@pytest.mark.parametrize("command, validates", [
+    ("dbt build --models marts", True),
+    ("dbt test", True),
+    # models built without their tests
+    ("dbt run --models marts", False),
+])
+def test_dbt_tests_that_a_pipeline_runs_validate_data(make_repo, command, validates):
+    files = {"dbt/feature_store/dbt_project.yml": "name: feature_store\nversion: '1.0'\n",
+             "dbt/feature_store/models/marts/schema.yml": DBT_SCHEMA,
+             "dags/update_features.py": DBT_DAG.format(command=command)}
+    assert ("data.validation" in present(run_detector(DataDetector, make_repo(files)))) is validates
