@@ -621,6 +621,12 @@ TRAPS = [
     ("prefect task without log_prints", {"flows/train.py": (
         "from prefect import flow, task\n\n@task(name='train_models', log_prints=False)\ndef train(X, y):\n"
         "    print('training')\n")}, LOGGING),
+    # Evidently measuring a model's ranking quality on its validation split is an evaluation
+    ("evidently offline evaluation", {"src/sequence/trainer.py": (
+        "from evidently import DataDefinition, Dataset, Report\nfrom evidently.presets import ClassificationPreset\n"
+        "from evidently.metrics import NDCG\n\ndef evaluate(val_df):\n    ds = Dataset.from_pandas(val_df, "
+        "data_definition=DataDefinition())\n    return Report([ClassificationPreset(), NDCG(k=10)]).run(ds, None)\n")},
+     DRIFT),
     ("wave function psi", {"physics/solver.py": "def psi(x, t):\n    return x * t\n"}, DRIFT),
     ("retrieval metrics file", {"src/retrieval.py": (
         "import json\nscores = {'recall': 0.5}\njson.dump(scores, open('out.json', 'w'))\n")}, LOGGING),
