@@ -153,7 +153,8 @@ def dbt_tests(ctx: ScanContext) -> Iterator[Finding]:
     for path in ctx.files():
         if not path.lower().endswith(_RUNNER_SUFFIXES) or is_template_path(path):
             continue
-        text = ctx.text(path) or ""
+        # (a commented-out ``# dbt test`` task runs nothing)
+        text = "\n".join("" if line.lstrip().startswith("#") else line for line in (ctx.text(path) or "").splitlines())
         found = _DBT_RUN.search(text) if "dbt" in text else None
         if found:
             line = text.count("\n", 0, found.start()) + 1

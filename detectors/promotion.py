@@ -39,9 +39,7 @@ _GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|b
                         r"precision|recall|\br2\b|champion|challenger", re.I)
 #: words of calls whose result is an evaluation's verdict (``verdict = evaluation.gate(...)``).
 _EVALUATION_CALLS = frozenset({"gate", "evaluate", "evaluation", "compare", "verdict", "policy", "approve", "judge",
-                               "assess",
-                               # ``should_register_new_model(test_set)``: a decision on the new model
-                               "should"})
+                               "assess"})
 #: words of calls that check or validate anything (files, arguments, new data): a verdict only on a model.
 _CHECK_CALLS = frozenset({"check", "validate"})
 #: metric words an abort guard compares (a loss is left out: a diverging run is not a gate).
@@ -205,7 +203,10 @@ def _evaluates(call: ast.Call) -> bool:
     """An evaluation call (``gate``, ``evaluate``, ``compare``...), or a check or validation of a
     model or its metrics (``validate_model``, ``evaluator.check``, ``model_checks.validate``)."""
     named = words(callee(call) or "")
-    return bool(named & _EVALUATION_CALLS
+    # ``should_register_new_model(test_set=...)`` decides on the model given what to judge it on;
+    # ``should_register_model()`` with nothing to judge reads a flag
+    decides = "should" in named and bool(call.args or call.keywords)
+    return bool(named & _EVALUATION_CALLS or decides
                 or named & _CHECK_CALLS and words(dotted(call.func) or callee(call) or "") & _MODEL_SUBJECTS)
 
 

@@ -397,8 +397,9 @@ DBT_DAG = ("from airflow.operators.bash import BashOperator\n\n"
 @pytest.mark.parametrize("command, validates", [
     ("dbt build --models marts", True),
     ("dbt test", True),
-    # models built without their tests
+    # models built without their tests, the test task commented out
     ("dbt run --models marts", False),
+    ("dbt run --models marts')\n# test = BashOperator(task_id='t', bash_command='dbt test", False),
 ])
 def test_dbt_tests_that_a_pipeline_runs_validate_data(make_repo, command, validates):
     files = {"dbt/feature_store/dbt_project.yml": "name: feature_store\nversion: '1.0'\n",

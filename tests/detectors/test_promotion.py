@@ -295,6 +295,9 @@ def test_a_should_decision_on_the_new_model_gates_its_registration(make_repo):
               "decision = model.should_register_new_model(test_set=test_set)\nif decision:\n"
               "    register(run_id, 'hotel')\n")
     assert signals(make_repo, {"scripts/02_train_register.py": script}) == {GATES, PROMOTION}
-    # the same registration with no decision in front of it
+    # the same registration with no decision in front of it, or behind a flag read with nothing
+    # to judge (``should_register_model()`` returning ``train or only_register``)
     ungated = script.replace("if decision:\n    register", "register")
     assert not signals(make_repo, {"scripts/02_train_register.py": ungated})
+    flag = script.replace("model.should_register_new_model(test_set=test_set)", "self.should_register_model()")
+    assert not signals(make_repo, {"scripts/02_train_register.py": flag})
