@@ -24,17 +24,16 @@ _FRAME_JOIN = re.compile(r"\b\w*(?:pred|forecast|observ|label|actual|truth)\w*\.
 
 def ground_truth_join(src: Source) -> Hit | None:
     """Logged predictions joined with later ground truth, and metrics computed on the result."""
+    # the join first (a cheap look), then the words around it
+    join = src.call(r"\.merge", r"pandas\.merge", r"polars\.[\w.]*join")
+    found = None if join else _FRAME_JOIN.search(src.text) if "pred" in src.lower else None
+    if join is None and found is None:
+        return None
     if not (src.mentions(_TRUTH) and src.mentions(_PREDICTIONS) and src.mentions(_METRICS)):
         return None
     if not (_PRODUCTION.search(src.path.lower()) or src.mentions(_PRODUCTION)):
         return None
-    join = src.call(r"\.merge", r"pandas\.merge", r"polars\.[\w.]*join")
-    line = join.line if join else None
-    if join is None:
-        found = _FRAME_JOIN.search(src.text)
-        if found is None:
-            return None
-        line = src.text.count("\n", 0, found.start()) + 1
+    line = join.line if join else src.text.count("\n", 0, found.start()) + 1
     return Hit(src.path, line, "predictions joined with ground truth to compute metrics")
 
 

@@ -12,6 +12,8 @@ from detectors.monitoring.source import Hit, Source
 _SCAFFOLDING = re.compile(r"(^|/)(migrations|alembic)/")
 _EVAL_SCRIPT = re.compile(r"(^|[_-])(eval|train)", re.I)  # evaluate.py, model_eval.py, train.py; not retrieval.py
 _REPORT_NAMES = re.compile(r"metric|report|score|stats|result")
+_REPORT_WRITER = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump)$"
+                            r"|\.(to_json|to_html|save_html|write_text|write)$")
 _SCORE_SCRIPT = re.compile(r"(^|[_-])scor(e|ing)", re.I)
 #: calls that run a training epoch or an evaluation (``train_one_epoch``, ``evaluate``).
 _RUNS_TRAINING = re.compile(r"^(train_one_epoch|train_epoch|evaluate|run_epoch|validate_epoch)$")
@@ -97,8 +99,28 @@ def monitoring_report(src: Source) -> Hit | None:
 def evaluation_report(src: Source) -> Hit | None:
     """An evaluation or training script (named so, or whose code runs a training epoch or an
     evaluation) that writes its metrics to a report file on every run."""
+    name = src.path.rsplit("/", 1)[-1]
+    # the cheap looks first: the script's name, then its calls
+    if not (_EVAL_SCRIPT.search(name) or _SCORE_SCRIPT.search(name) or "epoch" in src.lower
+            or "evaluate" in src.lower):
+        return None
+    # a scoring step that measures the model (``score.py`` computing sklearn metrics) evaluates
+    measures = _SCORE_SCRIPT.search(name) and any(c.name.startswith("sklearn.metrics.") for c in src.facts.calls)
+    if not (_EVAL_SCRIPT.search(name) or measures) and not any(
+            _RUNS_TRAINING.match(c.name.rsplit(".", 1)[-1]) for c in src.facts.calls):
+        return None
     if not src.mentions(_REPORT_NAMES):
         return None
+    lines = src.text.splitlines()
+    for call in src.facts.calls:
+        # what is written, or where (``with open("metrics.json", "w") as f:`` above it), is a
+        # report: a copy of the run's config written the same way is none
+        if not _REPORT_WRITER.search(call.name):
+            continue
+        near = " ".join(lines[max(call.line - 3, 0):call.line]) if call.line else ""
+        if _REPORT_NAMES.search(near.lower()):
+            return Hit(src.path, call.line, f"evaluation report written ({call.name})")
+    return None
     name = src.path.rsplit("/", 1)[-1]
     # a scoring step that measures the model (``score.py`` computing sklearn metrics) evaluates
     measures = _SCORE_SCRIPT.search(name) and any(c.name.startswith("sklearn.metrics.") for c in src.facts.calls)
