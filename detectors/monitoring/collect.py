@@ -22,7 +22,7 @@ from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK,
 from detectors.monitoring.source import Hit, Source, line_of, project_sources
 from detectors.scheduling import schedules
 from detectors.scheduling.iac import alarm_rules, is_cron_file
-from detectors.shapes import as_dict
+from detectors.shapes import as_dict, as_list, dicts
 from detectors.tools import is_template_path
 from scanner.detector import ParseError, ScanContext
 from scanner.parsing.structured import load_json, load_yaml
@@ -48,7 +48,8 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
 )
 #: cheap text triggers: a YAML/JSON file is parsed only when one of these appears in it.
 # ``datasourceUid``: Grafana's file-provisioned alert rules (``groups: - rules: - condition: C``)
-_YAML_TRIGGERS = re.compile(r"\balert:|\breceivers:|grafana_alert|contactPoints|\bproviders:|datasourceUid|CronJob|"
+_YAML_TRIGGERS = re.compile(r"\balert:|\breceivers:|scrape_configs|grafana_alert|contactPoints|\bproviders:|"
+                            r"datasourceUid|CronJob|"
                             r"kind:\s*ConfigMap\b|"
                             r"CronWorkflow|AWS::CloudWatch::|AWS::SageMaker::|\bdeployments:")
 _JSON_TRIGGERS = re.compile(r'"panels"|"widgets"|AWS::CloudWatch::|AWS::SageMaker::')
@@ -182,6 +183,26 @@ def _yaml_doc(ctx: ScanContext, path: str, text: str, doc: dict, found: Findings
             found.add(SCHEDULED, "orchestrator-schedule", Hit(path, line, f"Prefect deployment {name} scheduled"))
     if doc.get("kind") == "ConfigMap":
         _config_map(path, text, doc, found)
+    scraped = _scraped_model_server(doc)
+    if scraped:
+        found.add(INSTRUMENTATION, "scraped-model-server", Hit(path, line_of(text, r"^\s*scrape_configs:"),
+                                                               f"Prometheus scrapes the model server's metrics ({scraped})"))
+
+
+#: model servers that expose request and inference metrics of their own for Prometheus to scrape.
+_METRIC_SERVERS = re.compile(r"triton|torchserve|tensorflow[-_]serving|tfserving|tf[-_]serving|mlserver|vllm|"
+                             r"text[-_]generation[-_]inference|\btgi\b|seldon|kserve|bentoml|ray[-_]serve", re.I)
+
+
+def _scraped_model_server(doc: dict) -> str | None:
+    """A scrape job of a Prometheus config whose name or targets are a model server."""
+    for job in dicts(doc.get("scrape_configs")):
+        targets = " ".join(str(t) for c in dicts(job.get("static_configs")) for t in as_list(c.get("targets")))
+        text = f"{job.get('job_name', '')} {targets}"
+        found = _METRIC_SERVERS.search(text)
+        if found:
+            return text.strip()[:80]
+    return None
 
 
 def _config_map(path: str, text: str, doc: dict, found: Findings) -> None:

@@ -345,6 +345,9 @@ POSITIVE = [
     ("prefect keeps printed logs", {"flows/train.py": (
         "from prefect import flow, task\n\n@task(name='train_models', log_prints=True)\ndef train(X, y):\n"
         "    print('training')\n")}, LOGGING),
+    ("prometheus scraping the model server", {"serving/monitoring/prometheus.yml": (
+        "global:\n  scrape_interval: 5s\nscrape_configs:\n  - job_name: triton\n    static_configs:\n"
+        "      - targets: ['triton:8002']\n")}, INSTRUMENTATION),
     ("served mlflow model keeps its requests", {"src/inference/model.py": PYFUNC_MODEL}, INSTRUMENTATION),
     ("azure ml scoring script logs", {"src/deploy/online/score.py": (
         "import json\nimport logging\n\ndef init():\n    global model\n    model = load()\n"
@@ -627,6 +630,10 @@ TRAPS = [
         "from evidently.metrics import NDCG\n\ndef evaluate(val_df):\n    ds = Dataset.from_pandas(val_df, "
         "data_definition=DataDefinition())\n    return Report([ClassificationPreset(), NDCG(k=10)]).run(ds, None)\n")},
      DRIFT),
+    # Prometheus scraping itself and the host: nothing of the model server
+    ("prometheus scraping itself", {"monitoring/prometheus.yml": (
+        "scrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['localhost:9090']\n"
+        "  - job_name: node\n    static_configs:\n      - targets: ['node-exporter:9100']\n")}, INSTRUMENTATION),
     ("wave function psi", {"physics/solver.py": "def psi(x, t):\n    return x * t\n"}, DRIFT),
     ("retrieval metrics file", {"src/retrieval.py": (
         "import json\nscores = {'recall': 0.5}\njson.dump(scores, open('out.json', 'w'))\n")}, LOGGING),
