@@ -559,7 +559,7 @@ def _real_test(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
             return False  # pytest.skip("not yet")
         if isinstance(only, ast.Raise) and "NotImplementedError" in ast.unparse(only):
             return False
-    calls = {callee(n) for n in ast.walk(fn) if isinstance(n, ast.Call)}
+    calls = {callee(n) for n in walk(fn) if isinstance(n, ast.Call)}
     if calls and calls <= {"print"}:
         return False  # a template's placeholder exercising the language, no code of the project
     return True

@@ -23,9 +23,9 @@ from detectors.experiment_configs import (Finding, command_texts, dvc_params_fil
 from detectors.flow import project, words
 from detectors.grid_search import grid_searches
 from detectors.manifests import Requirement, requirements, unreadable_manifests
-from detectors.registries import in_house_registries
 from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, gated_calls, promoting_functions,
                                  promoting_tasks, registers_models)
+from detectors.registries import in_house_registries
 from detectors.shapes import as_dict, first_mapping
 from detectors.tools import is_run_store_path, is_template_path
 from scanner.detector import Detector, ParseError, ScanContext

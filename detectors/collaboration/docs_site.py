@@ -8,7 +8,7 @@ import re
 from typing import Iterator
 
 from detectors.ci import read_ci
-from detectors.ci.classify import DOCS_DEPLOY, classify_uses
+from detectors.ci.classify import DOCS_DEPLOY
 from detectors.collaboration.repo import MAX_LOCATIONS, RepoFiles
 from detectors.collaboration.signals import DOCS_SITE
 from scanner.model import Evidence, Tier
@@ -83,11 +83,15 @@ def _builder(repo: RepoFiles) -> str | None:
             # (sphinx-quickstart's own Makefile names sphinx-build: it builds only when run)
             if "readthedocs" in path.lower() or _RUNS_BUILD.search(text) and not _QUICKSTART.search(text):
                 return path
-    for pipeline in read_ci(repo.ctx).pipelines:
+    read = read_ci(repo.ctx)
+    # a job the CI reading already classified as publishing documentation (pages actions too)
+    published = next((f.job.file for f in read.ci_findings if DOCS_DEPLOY in f.kinds and not f.job.neutered), None)
+    if published:
+        return published
+    for pipeline in read.pipelines:
         for job in pipeline.jobs if not pipeline.error else ():
-            steps = " ".join(f"{step.run} {step.uses}" for step in job.steps if not step.neutered)
-            if not job.neutered and (_RUNS_BUILD.search(steps) or _MAKE_HTML.search(steps)
-                                     or classify_uses(steps) & {DOCS_DEPLOY}):
+            steps = " ".join(step.run for step in job.steps if not step.neutered)
+            if not job.neutered and (_RUNS_BUILD.search(steps) or _MAKE_HTML.search(steps)):
                 return job.file
     return None
 

@@ -7,6 +7,7 @@ import re
 
 from detectors.flow import callee, dotted, words
 from detectors.monitoring.source import Hit, Source
+from scanner.parsing.python import walk
 
 #: generated scaffolding (alembic's env.py calls fileConfig) is not serving or training code.
 _SCAFFOLDING = re.compile(r"(^|/)(migrations|alembic)/")
@@ -175,16 +176,16 @@ def served_model_logging(src: Source) -> Hit | None:
     if not src.facts.imports_any(("mlflow",)) or "PythonModel" not in src.text:
         return None
     tree = src.tree
-    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)) if tree is not None else ():
+    for cls in (n for n in walk(tree) if isinstance(n, ast.ClassDef)) if tree is not None else ():
         if not any(dotted(b).endswith("PythonModel") for b in cls.bases):
             continue
         for fn in cls.body:
             if not (isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name == "predict"):
                 continue
             params = {a.arg for a in fn.args.args[1:]}
-            made = {t.id for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+            made = {t.id for n in walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))
                     for t in ([*n.targets] if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
-            for call in (n for n in ast.walk(fn) if isinstance(n, ast.Call)):
+            for call in (n for n in walk(fn) if isinstance(n, ast.Call)):
                 given = {a.id for a in call.args if isinstance(a, ast.Name)}
                 if words(callee(call) or "") & _KEEPS and given & params and given & made:
                     return Hit(src.path, call.lineno, f"each request and its predictions kept by the served model "

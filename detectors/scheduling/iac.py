@@ -208,8 +208,10 @@ def alarm_rules(ctx: ScanContext, project: Project) -> Iterator[Schedule]:
             text = strip_comments(ctx.text(path) or "")
             if _ALARM_EVENT.search(text):
                 yield from _terraform_alarm_rules(text, path)
-        elif _ALARM_EVENT.search(ctx.text(path) or "") and _CFN_RULE in (ctx.text(path) or ""):
-            yield from _cloudformation_alarm_rules(ctx, path)
+        else:
+            text = ctx.text(path) or ""
+            if _CFN_RULE in text and _ALARM_EVENT.search(text):
+                yield from _cloudformation_alarm_rules(ctx, path)
     for module in project.modules("CloudWatch Alarm State Change"):
         yield from _cdk_alarm_rules(module.path, module.tree)
 
