@@ -72,10 +72,14 @@ def _environment(value: Any) -> str | None:
     return str(value) if value else None
 
 
-def _workdir(job: dict) -> str:
-    defaults = job.get("defaults") if isinstance(job.get("defaults"), dict) else {}
-    run = defaults.get("run") if isinstance(defaults.get("run"), dict) else {}
-    return str(run.get("working-directory") or "")
+def _workdir(*scopes: dict) -> str:
+    """The ``defaults.run.working-directory`` of the first scope (job, then workflow) that sets one."""
+    for scope in scopes:
+        defaults = scope.get("defaults") if isinstance(scope.get("defaults"), dict) else {}
+        run = defaults.get("run") if isinstance(defaults.get("run"), dict) else {}
+        if run.get("working-directory"):
+            return str(run["working-directory"])
+    return ""
 
 
 #: an input read in an expression: ``${{ inputs.name }}``, ``${{ github.event.inputs.name }}``, with
@@ -124,10 +128,10 @@ def _workflow_defaults(on: Any) -> tuple[tuple[str, str], ...]:
     return tuple(out.items())
 
 
-def _steps(job: dict, finder: LineFinder, start: int, root: str = "") -> list[Step]:
+def _steps(job: dict, finder: LineFinder, start: int, root: str = "", workflow: dict | None = None) -> list[Step]:
     out: list[Step] = []
     cursor = start
-    workdir = _workdir(job)
+    workdir = _workdir(job, workflow or {})
     for raw in one_or_many(job.get("steps")):
         if not isinstance(raw, dict):
             continue
@@ -161,8 +165,10 @@ def _inline_script(uses: str, inputs: Any) -> str:
 
 
 def _under(root: str, path: str) -> str:
-    """A path of the workflow's project made repository-relative."""
-    return posixpath.normpath(posixpath.join(root, path or ".")) if root else path
+    """A path of the workflow's project made repository-relative and normalised (``./app`` is
+    ``app``; '' is the repository's root)."""
+    joined = posixpath.normpath(posixpath.join(root, path)) if root or path else "."
+    return "" if joined == "." else joined
 
 
 def action_steps(path: str, docs: list[Any], text: str) -> list[Step]:
@@ -205,7 +211,7 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
             continue
         line = finder.key(name, jobs_line)
         job_triggers = _job_triggers(base, job.get("if"))
-        steps = _steps(job, finder, line or jobs_line, project_root(path))
+        steps = _steps(job, finder, line or jobs_line, project_root(path), doc)
         uses = str(job.get("uses") or "")
         if uses:  # a reusable workflow: its jobs run with this workflow's triggers and the inputs it hands on
             steps.append(Step(line=finder.text(uses, line or 1), uses=uses, args=flatten(job.get("with"))))

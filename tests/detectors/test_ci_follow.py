@@ -597,3 +597,75 @@ def test_an_evaluation_run_in_ci_evaluates_a_model(make_repo, module, evaluates)
         "docker run --rm app:1 /bin/sh -c \"uv run --locked python scripts/inner_loop.py --run-name x\"",
         on="pull_request")})
     assert ("deploy.ci_training" in present(ev)) is evaluates
+
+
+def test_workflow_level_working_directory_finds_the_bundle(make_repo):
+    # ``defaults.run.working-directory`` of the whole workflow, written ``./project/``
+    text = ("on:\n  push:\n    branches: [main]\ndefaults:\n  run:\n    working-directory: ./project/\n"
+            "jobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: databricks bundle deploy -t prod\n")
+    files = {".github/workflows/cd.yml": text, "project/databricks.yml": BUNDLE, "project/resources/jobs.yml": RESOURCES}
+    assert "deploy.cd" in present(scan(make_repo, files))
+    # a job's own working directory wins over the workflow's
+    other = text.replace("    runs-on: ubuntu-latest\n", "    runs-on: ubuntu-latest\n    defaults:\n      run:\n"
+                                                           "        working-directory: elsewhere\n")
+    assert "deploy.cd" not in present(scan(make_repo, {**files, ".github/workflows/cd.yml": other, "elsewhere/x": "1\n"}))
+
+
+ALIAS_HELPER = ("from mlflow.tracking import MlflowClient\n\n\ndef deploy(model_uri, env):\n"
+                "    client = MlflowClient()\n    _, name, version = model_uri.split('/')\n"
+                "    client.set_registered_model_alias(name=name, alias='Champion', version=version)\n\n\n"
+                "def unused():\n    pass\n")
+MODEL_JOB = """resources:
+  jobs:
+    model_training_job:
+      tasks:
+        - task_key: Train
+          notebook_task:
+            notebook_path: ../training/notebooks/Train.py
+        - task_key: ModelDeployment
+          depends_on:
+            - task_key: Train
+          notebook_task:
+            notebook_path: ../deployment/notebooks/ModelDeployment.py
+"""
+
+
+@pytest.mark.parametrize("notebook, promotes", [
+    # a job's notebook calling a helper of the folder above, which moves the serving alias
+    ("import sys\nsys.path.append('..')\nfrom deploy import deploy\n\ndeploy(model_uri, 'prod')\n", True),
+    # trap: importing the helper module without calling the function that moves the alias
+    ("import sys\nsys.path.append('..')\nfrom deploy import unused\n\nunused()\n", False),
+])
+def test_a_job_step_promoting_through_a_helper_after_training(make_repo, notebook, promotes):
+    files = {"databricks.yml": BUNDLE, "resources/jobs.yml": MODEL_JOB,
+             "training/notebooks/Train.py": SKLEARN_FIT, "deployment/deploy.py": ALIAS_HELPER,
+             "deployment/notebooks/ModelDeployment.py": notebook}
+    ev = scan(make_repo, files)
+    assert ("tracking.registry_promotion" in present(ev)) is promotes
+    if promotes:
+        assert ("resources/jobs.yml", 8) in places(evidence(ev, "tracking.registry_promotion"))  # the task, not the job
+
+
+def test_camel_case_notebook_names_say_what_they_do(make_repo):
+    # ``GenerateAndWriteFeatures`` prepares data; a CI run of the job is an automated data pipeline
+    jobs = RESOURCES.replace("../notebooks/ingest", "../notebooks/GenerateAndWriteFeatures.py")
+    files = {".github/workflows/ci.yml": workflow("databricks bundle run etl_job", on="pull_request"),
+             "databricks.yml": BUNDLE, "resources/jobs.yml": jobs, "notebooks/GenerateAndWriteFeatures.py": "print(1)\n"}
+    assert "data.pipeline_automated" in present(scan(make_repo, files))
+    files["resources/jobs.yml"] = RESOURCES.replace("../notebooks/ingest", "../notebooks/ShowSummary.py")
+    files["notebooks/ShowSummary.py"] = "print(1)\n"
+    assert "data.pipeline_automated" not in present(scan(make_repo, files))
+
+
+TRAINER = "FROM python:3.11-slim\nCOPY . /app\nCMD [\"python\", \"-m\", \"src.train\"]\n"
+
+
+@pytest.mark.parametrize("build, trains", [
+    ("docker build -t trainer:latest -f docker/Dockerfile .", True),
+    # trap: the image run is not the one this file builds
+    ("docker build -t api:latest -f docker/Dockerfile .", False),
+])
+def test_docker_run_of_an_image_built_in_ci_runs_its_command(make_repo, build, trains):
+    run = "docker run --rm -e MLFLOW_TRACKING_URI=http://mlflow:5000 --network net trainer:latest"
+    files = {".github/workflows/train.yml": workflow(build, run, on="workflow_dispatch"), "docker/Dockerfile": TRAINER}
+    assert ("deploy.ci_training" in present(scan(make_repo, files))) is trains
