@@ -36,11 +36,20 @@ def build_commands(text: str) -> list[tuple[int, str]]:
             while command.rstrip().endswith("\\") and i + 1 < len(lines):
                 i += 1
                 command = command.rstrip()[:-1] + " " + lines[i].strip()
-            if command.lstrip().startswith("["):
-                try:
-                    command = " ".join(str(w) for w in json.loads(command))
-                except ValueError:
-                    pass
-            out.append((start + 1, command.strip()))
+            out.append((start + 1, shell_form(command)))
         i += 1
     return out
+
+
+def shell_form(command: str) -> str:
+    """An instruction's command as one shell line: the exec form (``["python", "-m", "app"]``) read
+    as its words, the shell form as written."""
+    command = command.strip()
+    if command.startswith("["):
+        try:
+            words = json.loads(command)
+        except ValueError:
+            return command
+        if isinstance(words, list):
+            return " ".join(str(w) for w in words)
+    return command

@@ -88,7 +88,8 @@ _SCRIPT_RULES: tuple[tuple[str, str], ...] = (
     (TRAIN, _B + r"(eval|evaluate|evaluation|validate_model|benchmark)" + _E),
     (TEST, _B + r"(run_)?(tests?|unit|unittests?|integration|e2e|pytest)" + _E),
     (LINT, _B + r"(lint|linting|typecheck|type_check|style|format_check|check_format)" + _E),
-    (DATA_PIPELINE, _B + r"(pipeline|prepare|preprocess|preprocessing|ingest|ingestion|etl|make_dataset|build_features|featurize|feature_engineering|data_prep)" + _E),
+    (DATA_PIPELINE, _B + r"(pipeline|prepare|preprocess|preprocessing|ingest|ingestion|etl|make_dataset|build_features|featurize|feature_engineering|data_prep"
+                    r"|(build|make|generate|write|compute|create|extract)(_\w+)?_features?)" + _E),
     (MONITOR, _B + r"(monitor|monitoring|drift|detect_drift|check_drift|data_drift)" + _E),
     (RETRAIN_TRIGGER, _B + r"(retrain|trigger_retrain|trigger_training)" + _E),
     (PROMOTE, _B + r"(promote|promotion|register|register_model|registry|champion)" + _E),
@@ -97,6 +98,7 @@ _SCRIPT_RULES: tuple[tuple[str, str], ...] = (
 )
 #: a deploy script or command aimed at a documentation site, not a model or service.
 _DOCS_TARGET = re.compile(r"(^|[/_. -])(docs?|documentation|pages|gh-pages|site|website|book)([/_. -]|$)", re.I)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SCRIPT_SUFFIX = re.compile(r"\.(py|sh|bash|r|ipynb|ps1|js|ts)$", re.I)
 _INTERPRETERS = re.compile(r"^(python[\d.]*|py|bash|sh|zsh|rscript|node|papermill|ipython|pwsh|powershell|jupyter|dotnet)$")
 
@@ -175,7 +177,8 @@ def script_kinds(name: str) -> set[str]:
     The file's own name speaks first; its folders only when that name is a generic one
     (``training/main.py``): ``train_model/install_dependencies.sh`` installs, it does not train.
     """
-    name = _SCRIPT_SUFFIX.sub("", name.lower())
+    # CamelCase names say their words too (a Databricks notebook ``ModelDeployment``)
+    name = _SCRIPT_SUFFIX.sub("", _CAMEL.sub("_", name).lower())
     base = name.rpartition("/")[2]
     if "/" in name and base not in _GENERIC_NAMES:
         name = base

@@ -171,6 +171,19 @@ def _in_container(head: str, words: list[str]) -> list[str] | None:
     return program if program and _CONTAINER_PROGRAM.search(program[0]) else None
 
 
+def container_image(words: list[str] | tuple[str, ...]) -> str | None:
+    """The image ``docker run [options] IMAGE`` starts with its own command (no program given)."""
+    head = words[0].rsplit("/", 1)[-1].lower() if words else ""
+    if head not in _CONTAINERS or head.endswith("-compose"):
+        return None
+    rest = _without_expressions(list(words[1:]))
+    sub = next((s for s in _CONTAINER_RUN if tuple(rest[:len(s)]) == s and s != ("exec",)), None)
+    if sub is None:
+        return None
+    rest = _drop_options(rest[len(sub):], _CONTAINER_VALUED)
+    return rest[0] if len(rest) == 1 else None
+
+
 def unwrap(words: list[str]) -> list[str]:
     """Drop env assignments and runner wrappers: ``FOO=1 uv run pytest`` -> ``pytest``."""
     for _ in range(6):

@@ -113,7 +113,8 @@ def _jobs(path: str, system: str, raw_jobs: Iterable[tuple[str, dict]], finder: 
             run, uses = _task_script(task, here)
             if run or uses:
                 key = as_str(task.get("task_key"))
-                steps.append(Step(line=(finder.key(key, line or 1) if key else None) or line, name=key, run=run, uses=uses))
+                at = (finder.key(key, line or 1) or finder.text(key, line or 1)) if key else None
+                steps.append(Step(line=at or line, name=key, run=run, uses=uses))
         out.append(Job(file=path, system=system, name=name, line=line, triggers=_triggers(job), steps=tuple(steps)))
     return out
 
@@ -134,6 +135,27 @@ def parse_bundle(path: str, docs: list[Any], text: str) -> Pipeline:
     jobs += [Job(file=path, system=SYSTEM, name=n, line=finder.key(n), triggers=frozenset({m.MANUAL}))
              for n in dict.fromkeys(endpoints)]
     return Pipeline(path, SYSTEM, tuple(jobs), ci=False)
+
+
+#: bundle resources that are infrastructure; jobs and pipelines are workloads, read as an orchestrator's
+_INFRASTRUCTURE = ("registered_models", "experiments", "model_serving_endpoints", "schemas", "volumes", "catalogs",
+                   "clusters", "quality_monitors", "apps", "secret_scopes", "sql_warehouses", "database_instances")
+_INFRASTRUCTURE_KEY = re.compile(r"^\s+(%s)\s*:" % "|".join(_INFRASTRUCTURE), re.M)
+
+
+def infrastructure(ctx: ScanContext, path: str) -> list[str]:
+    """The infrastructure a bundle file declares (registered models, experiments, serving
+    endpoints, schemas...) at its top level or for a target; none for a bundle of jobs alone."""
+    text = ctx.text(path) or ""
+    if "resources" not in text or not _INFRASTRUCTURE_KEY.search(text):
+        return []
+    try:
+        doc = first_mapping(ctx.structured(path)) or {}
+    except ParseError:
+        return []
+    tables = [as_dict(doc.get("resources"))] + [as_dict(as_dict(t).get("resources"))
+                                                 for t in as_dict(doc.get("targets")).values()]
+    return [kind for kind in _INFRASTRUCTURE if any(as_dict(t.get(kind)) for t in tables)]
 
 
 def parse_dbx(path: str, docs: list[Any], text: str) -> Pipeline:

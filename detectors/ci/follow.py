@@ -14,11 +14,11 @@ from typing import Callable, Iterator
 
 from detectors.ci import classify as k
 from detectors.ci.classify import compiles, script_target
-from detectors.ci.commands import Command, commands, module_form
+from detectors.ci.commands import Command, commands, container_image, module_form
 from detectors.ci.modules import Modules
 from detectors.ci.remote import RemoteJobs, locate
 from detectors.ci.tasks import TaskRunners
-from detectors.dockerfile import build_commands
+from detectors.dockerfile import build_commands, image_commands, shell_form
 from scanner.detector import ScanContext
 
 MAX_DEPTH = 5
@@ -74,6 +74,8 @@ class Follower:
         self.remote = RemoteJobs(ctx)
         self._files: set[str] = set()
         self._hops = MAX_HOPS
+        #: images a CI file builds (``docker build -t TAG``): (file, image name) -> (Dockerfile, context)
+        self._images: dict[tuple[str, str], tuple[str, str]] = {}
 
     # -- one command -----------------------------------------------------------------------------
     def kinds(self, cmd: Command, workdir: str, at: Hop) -> tuple[set[str], Hop | None]:
@@ -121,8 +123,9 @@ class Follower:
         found = self.modules.kinds(path, args, dirs=dirs)
         if found is None:
             return set(), Hop(path, None, path)
-        # a name that says what the module does wins over its calls; a submitted pipeline adds
-        kinds = set(found.kinds) if not named or found.kinds & {k.DATA_PIPELINE} else set()
+        # a name that says what the module does wins over its calls; a submitted pipeline and a
+        # registry alias or stage moved add (``ModelDeployment`` setting the serving alias)
+        kinds = set(found.kinds) if not named or found.kinds & {k.DATA_PIPELINE, k.PROMOTE} else set()
         return kinds, Hop(path, found.line, found.what)
 
     # -- the walk --------------------------------------------------------------------------------
@@ -171,8 +174,19 @@ class Follower:
         if dockerfile is not None:
             # building an image runs its RUN lines in CI (a training stage trains right there)
             context = _build_context(cmd, dirs)
+            tag = _option_value(cmd.words, "-t", "--tag")
+            if tag:
+                self._images[(at.path, _image_name(tag))] = (dockerfile, context)
             for line, text in build_commands(self.ctx.text(dockerfile) or ""):
                 for sub in commands(text):
+                    yield _Next(Hop(dockerfile, line, sub.text), sub, context)
+        image = container_image(cmd.words)
+        built = self._images.get((at.path, _image_name(image))) if image else None
+        if built is not None:
+            # ``docker run IMAGE`` of an image the same file built runs the image's own command
+            dockerfile, context = built
+            for line, _, text in image_commands(self.ctx.text(dockerfile) or ""):
+                for sub in commands(shell_form(text)):
                     yield _Next(Hop(dockerfile, line, sub.text), sub, context)
         for remote in self.remote.definitions(cmd, dirs):
             if remote.path and not self._may_read(remote.path):
@@ -236,6 +250,13 @@ def _option_value(words: tuple[str, ...], *names: str) -> str:
             if name.startswith("--") and word.startswith(name + "="):
                 return word.split("=", 1)[1]
     return ""
+
+
+def _image_name(ref: str) -> str:
+    """An image reference without its tag or digest (``trainer:latest`` -> ``trainer``)."""
+    ref = ref.split("@", 1)[0]
+    head, _, tail = ref.rpartition(":")
+    return head if head and "/" not in tail else ref
 
 
 def _build_context(cmd: Command, dirs: tuple[str, ...]) -> str:

@@ -46,6 +46,8 @@ _CALL_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
                               "mlflow.sagemaker.deploy", "*.serving_endpoints.create", "*.serving_endpoints.update_config",
                               "*.patch_namespaced_deployment", "*.replace_namespaced_deployment",
                               "google.cloud.aiplatform.Endpoint.create")),
+    # a registered model version moved to an alias or stage: the serving pointer changes
+    (k.PROMOTE, ("mlflow",), (".set_registered_model_alias", ".transition_model_version_stage")),
 )
 #: calls that run or submit a pipeline (each a group: all of its patterns must be called).
 _PIPELINE_RUNS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
@@ -134,9 +136,11 @@ class Modules:
 
     def local_imports(self, path: str, facts: PyFacts, dirs: tuple[str, ...] = ()) -> list[str]:
         """Repository modules that ``path`` imports (``from src.x import y`` -> ``src/x/y.py``),
-        looked up from the root, the project folders ``dirs`` and the module's own folder."""
+        looked up from the root, the project folders ``dirs``, the module's own folder and its
+        parent (a notebook in ``notebooks/`` importing the modules beside that folder)."""
         out: list[str] = []
-        folders = list(dict.fromkeys(["", *dirs, posixpath.dirname(path)]))
+        here = posixpath.dirname(path)
+        folders = list(dict.fromkeys(["", *dirs, here, posixpath.dirname(here)]))
         for name in facts.imports:
             for candidate in (name, name.rsplit(".", 1)[0] if "." in name else ""):
                 rel = candidate.replace(".", "/")
@@ -171,6 +175,15 @@ class Modules:
                 call = _first(calls, patterns)
                 if call is not None:
                     return ModuleKinds(path, frozenset({kind}), call.line, f"calls {call.name.lstrip('.')}")
+        # the call may sit in a project helper the module imports and calls (a job's notebook
+        # doing ``from deploy import deploy`` then ``deploy(model_uri)``)
+        for helper in self.local_imports(path, facts, dirs):
+            found = self.ctx.python(helper)
+            for kind, guard, patterns in _COMPILED if found is not None else ():
+                call = _first(found.calls, patterns) if _imports(found, guard) else None
+                if call is not None and self._calls_helper(calls, helper, call.line):
+                    return ModuleKinds(path, frozenset({kind}), None,
+                                       f"calls {call.name.lstrip('.')} through {helper}:{call.line}")
         return None
 
     def _pipeline_run(self, path: str, facts: PyFacts, calls: tuple[Call, ...], args: tuple[str, ...],

@@ -5,7 +5,8 @@ import pytest
 from conftest import present, run_detector, with_sources
 
 from detectors.ci import CIDetector
-from detectors.ci.commands import commands
+from detectors.ci.classify import script_kinds
+from detectors.ci.commands import commands, container_image
 
 
 #: the scripts the steps below run: a step running a file the repository lacks counts for nothing
@@ -122,3 +123,27 @@ def test_task_runner_run_as_a_module_is_followed(make_repo):
     files = {"noxfile.py": "import nox\n\n@nox.session\ndef audit(session):\n    session.run('pip-audit')\n",
              ".github/workflows/ci.yml": gha("python -m nox -s audit")}
     assert "governance.security_scanning" in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
+
+
+@pytest.mark.parametrize("name, kinds", [
+    # CamelCase names (Databricks notebooks) say their words
+    ("training/notebooks/TrainWithFeatureStore", {"train"}),
+    ("deployment/notebooks/ModelDeployment", {"deploy"}),
+    ("notebooks/GenerateAndWriteFeatures", {"data_pipeline"}),
+    ("scripts/make_features.py", {"data_pipeline"}),
+    ("src/HTTPServer", set()),
+    ("src/features", set()),
+])
+def test_script_names_say_what_scripts_do(name, kinds):
+    assert script_kinds(name) == kinds
+
+
+@pytest.mark.parametrize("command, image", [
+    ("docker run --rm -e A=1 --network net trainer:latest", "trainer:latest"),
+    ("podman container run -v /d:/d registry.example.com/team/trainer", "registry.example.com/team/trainer"),
+    ("docker run --rm trainer:latest python train.py", None),  # a program given: that program runs
+    ("docker exec api python manage.py", None),
+    ("docker compose run trainer", None),
+])
+def test_container_image_run_with_its_own_command(command, image):
+    assert container_image(commands(command)[0].words) == image
