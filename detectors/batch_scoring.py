@@ -16,7 +16,7 @@ from scanner.parsing.python import children, walk
 
 #: calls that score data with a model (``transform`` too, on the loaded model: a Spark ML model).
 _SCORING = frozenset({"predict", "predict_proba", "predict_log_proba", "predict_on_batch", "decision_function",
-                      "score_samples"})
+                      "score_samples", "score_batch"})
 #: calls that write data out: files, tables, buckets, databases (and Spark's ``df.write...``).
 _SINKS = frozenset({"to_csv", "to_parquet", "to_sql", "to_json", "to_feather", "to_excel", "to_gbq", "write_csv",
                     "write_parquet", "write_database", "write_delta", "write_table", "saveAsTable", "insertInto",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from detectors.batch_scoring import Scoring, batch_scoring
-from detectors.ci import read_ci
+from detectors.ci import databricks, read_ci
 from detectors.dockerfile import INSTRUCTION, image_commands, uncommented
 from detectors.flow import callee, dotted, module_index, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
@@ -48,6 +48,9 @@ _MODEL_LOAD = re.compile(
     r"|transformers\.pipeline|sentence_transformers\.SentenceTransformer|xgboost\..*load_model"
     r"|lightgbm\.Booster|catboost\..*load_model|skops\.io\.load|bentoml\.\w+\.load_model"
     r"|ultralytics\.YOLO|safetensors\..*load_file|tensorflow\.lite\.Interpreter"
+    # a registered model loaded to score a Spark table: as a UDF, or by the Databricks feature
+    # store client that joins the features and scores in one call
+    r"|mlflow\.pyfunc\.spark_udf|databricks\.(feature_store|feature_engineering)\.\w+\.score_batch"
     # pretrained models fetched from a hub or a model zoo
     r"|torch\.hub\.load|tensorflow_hub\.(load|KerasLayer)|spacy\.load|whisper\.load_model|fasttext\.load_model"
     r"|diffusers\..*from_pretrained|open_clip\.create_model_and_transforms|easyocr\.Reader"
@@ -65,7 +68,7 @@ _MODEL_ZOO = ((re.compile(r"^(tensorflow\.)?keras\.applications\.(\w+\.)?[A-Z]\w
               (re.compile(r"^timm\.create_model$"), False))
 #: the packages the web-app calls and the model loads above are rooted at.
 _WEB_ROOTS = tuple(sorted({c.split(".")[0] for c in _WEB_APP_CALLS} | {"streamlit"}))
-_MODEL_ROOTS = ("joblib", "pickle", "cloudpickle", "dill", "torch", "tensorflow", "keras", "mlflow", "onnxruntime",
+_MODEL_ROOTS = ("joblib", "databricks", "pickle", "cloudpickle", "dill", "torch", "tensorflow", "keras", "mlflow", "onnxruntime",
                 "transformers", "sentence_transformers", "xgboost", "lightgbm", "catboost", "skops", "bentoml",
                 "ultralytics", "safetensors", "torchvision", "timm", "tensorflow_hub", "spacy", "whisper", "fasttext",
                 "diffusers", "open_clip", "easyocr", "langchain", "langchain_openai", "langchain_community",
@@ -248,6 +251,7 @@ class DeploymentDetector(Detector):
         for what, path, line, commands in _job_commands(ctx, files, manifests):
             for script in command_scripts(proj, commands):
                 runners.setdefault(script, (what, path, line))
+        runners.update(_imported_by_jobs(ctx, runners, scripts))
         tasks = _orchestrated_modules(ctx) if any(p not in runners for p in scripts) else {}
         for path, ((line, call), found) in scripts.items():
             does = f"loads a model ({call}), scores data and writes predictions ({', '.join(found.writes)})"
@@ -327,6 +331,9 @@ class DeploymentDetector(Detector):
             elif low.endswith(".json") and ctx.repo is not None and ctx.repo.size(path) < MAX_YAML_BYTES \
                     and _ARM.search((ctx.text(path) or "")[:_ARM_HEAD]):
                 kind = "Azure Resource Manager template"
+            elif low.endswith((".yml", ".yaml")) and ctx.repo is not None and ctx.repo.size(path) < MAX_YAML_BYTES \
+                    and databricks.infrastructure(ctx, path):
+                kind = "Databricks Asset Bundle"
             if kind:
                 found.setdefault(kind, []).append((path, None))
         for path, line, doc in manifests:
@@ -644,6 +651,24 @@ def _orchestrated_modules(ctx: ScanContext) -> dict[str, tuple[str, str, int | N
             target = index.get(module)
             if target and target != path:
                 out.setdefault(target, (f"{tool.split('.')[0]} pipeline tasks in {path}", path, line))
+    return out
+
+
+def _imported_by_jobs(ctx: ScanContext, runners: dict[str, tuple[str, str, int | None]],
+                      wanted: Iterable[str]) -> dict[str, tuple[str, str, int | None]]:
+    """Scoring modules that a script run by a job imports (a job's notebook doing ``from predict
+    import predict_batch``): the module runs in that job."""
+    wanted = {p for p in wanted if p not in runners}
+    if not wanted:
+        return {}
+    index = module_index([p for p in ctx.files() if p.endswith(".py")])
+    out: dict[str, tuple[str, str, int | None]] = {}
+    for script, (what, path, line) in runners.items():
+        facts = ctx.python(script) if script.endswith(".py") else None
+        for module in facts.imports if facts is not None else ():
+            target = index.get(module)
+            if target in wanted:
+                out.setdefault(target, (f"{what}, through {script}", path, line))
     return out
 
 

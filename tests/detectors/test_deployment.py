@@ -838,3 +838,69 @@ def get_chat_model():
 def test_an_app_answering_with_a_language_model_serves_it(make_repo, files, expected):
     ev = serving(run_detector(DeploymentDetector, make_repo(files)))
     assert any(e.counts for e in ev) is expected
+
+
+FEATURE_STORE_SCORING = '''import mlflow
+from pyspark.sql.functions import lit
+
+
+def predict_batch(spark, model_uri, input_table, output_table):
+    from databricks.feature_store import FeatureStoreClient
+
+    fs = FeatureStoreClient()
+    scored = fs.score_batch(model_uri, spark.table(input_table))
+    scored.withColumn("scored_at", lit("now")).write.format("delta").mode("overwrite").saveAsTable(output_table)
+'''
+SCORING_BUNDLE = """bundle:
+  name: demo
+resources:
+  jobs:
+    batch_inference_job:
+      tasks:
+        - task_key: batch_inference
+          notebook_task:
+            notebook_path: batch_inference/notebooks/BatchInference.py
+"""
+BATCH_NOTEBOOK = ("# Databricks notebook source\nimport sys\nsys.path.append('..')\n"
+                  "from predict import predict_batch\n\npredict_batch(spark, 'models:/m@Champion', 'in', 'out')\n")
+
+
+@pytest.mark.parametrize("files, runs", [
+    # the bundle's job runs a notebook that imports the scoring module from the folder above
+    ({"databricks.yml": SCORING_BUNDLE, "batch_inference/notebooks/BatchInference.py": BATCH_NOTEBOOK}, True),
+    # trap: the same module, run by nothing
+    ({}, False),
+    # trap: the job runs a notebook that does not import it
+    ({"databricks.yml": SCORING_BUNDLE, "batch_inference/notebooks/BatchInference.py": "print('hello')\n"}, False),
+])
+def test_feature_store_batch_scoring_run_by_a_job_through_its_notebook(make_repo, files, runs):
+    ev = serving(run_detector(DeploymentDetector, make_repo({"batch_inference/predict.py": FEATURE_STORE_SCORING,
+                                                             **files})))
+    assert len(ev) == 1 and ev[0].counts is runs
+    assert "databricks.feature_store.FeatureStoreClient.score_batch" in ev[0].summary
+
+
+ARTIFACTS_BUNDLE = """resources:
+  registered_models:
+    model:
+      name: ${var.model_name}
+      catalog_name: ml
+  experiments:
+    experiment:
+      name: /Shared/demo-experiment
+"""
+
+
+@pytest.mark.parametrize("text, iac", [
+    # a bundle resource file declaring a registered model and an experiment: infrastructure
+    (ARTIFACTS_BUNDLE, True),
+    ("targets:\n  prod:\n    resources:\n      model_serving_endpoints:\n        api:\n          name: demo\n", True),
+    # trap: a bundle of jobs alone declares workloads, read as the orchestrator's jobs
+    ("resources:\n  jobs:\n    train:\n      tasks:\n        - task_key: t\n"
+     "          notebook_task:\n            notebook_path: ../train.py\n", False),
+    # trap: the words in some other YAML's values
+    ("notes:\n  - registered_models: later\n", False),
+])
+def test_databricks_bundle_declaring_infrastructure_is_iac(make_repo, text, iac):
+    ev = run_detector(DeploymentDetector, make_repo({"databricks.yml": "bundle:\n  name: demo\n", "resources/ml.yml": text}))
+    assert ("deploy.iac" in present(ev)) is iac
