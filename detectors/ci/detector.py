@@ -10,7 +10,8 @@ from detectors.ci import classify as k
 from detectors.ci import github
 from detectors.ci.analysis import Finding, JobAnalyser, builds_missing_image
 from detectors.ci.discovery import pipelines
-from detectors.ci.model import AUTOMATIC, DELIVERY, PULL_REQUEST, SCHEDULE, Job, Pipeline
+from detectors.ci.commands import commands
+from detectors.ci.model import AUTOMATIC, DELIVERY, PULL_REQUEST, SCHEDULE, Job, Pipeline, Step
 from scanner.detector import Detector, ScanContext
 from scanner.model import Evidence, Outcome, Tier
 
@@ -229,9 +230,22 @@ def _environment_deploys(jobs: list[Job], findings: list[Finding]) -> list[Findi
     out = []
     for job in jobs:
         if (job.environment and _delivers(job) and not job.neutered and id(job) not in docs
-                and not _NOT_A_DEPLOY_ENV.search(job.environment) and job.steps):
+                and not _NOT_A_DEPLOY_ENV.search(job.environment) and any(map(_acts, job.steps))):
             out.append(Finding(job, frozenset({k.DEPLOY}), f"environment '{job.environment}'", job.file, job.line, 0))
     return out
+
+
+#: actions that only prepare a job (check out, set up a toolchain, log in): no deploy by themselves
+_PREPARING_ACTION = re.compile(r"^actions/(checkout|setup-\w+|cache|download-artifact)@|/(setup-[\w-]+|login)(-action)?@",
+                               re.I)
+
+
+def _acts(step: Step) -> bool:
+    """The step does something: an action that is more than preparation, or a command that is
+    not inert (a job whose steps only ``echo "This would deploy"`` deploys nothing)."""
+    if step.uses:
+        return not _PREPARING_ACTION.search(step.uses)
+    return any(not cmd.inert for cmd in commands(step.run))
 
 
 def _after(findings: list[Finding], first: str, then: set[str]) -> list[Finding]:

@@ -342,3 +342,19 @@ def test_the_inline_script_of_the_azure_cli_action_is_followed(make_repo):
     # the same script in another action's input is that action's business
     other = {**wf(job(step.replace("azure/cli@v1", "acme/notes@v1"))), "tests/test_a.py": files["tests/test_a.py"]}
     assert "deploy.ci_tests" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, other)))
+
+
+@pytest.mark.parametrize("steps, deploys", [
+    # a job aimed at an environment delivers what its steps do, whatever they are named
+    (("- uses: actions/checkout@v4", "- run: ./scripts/release.sh staging"), True),
+    (("- uses: actions/checkout@v4", "- uses: appleboy/scp-action@v0.1.7\n  with:\n    target: /srv/app"), True),
+    # trap: a placeholder that only says what it would do
+    (("- uses: actions/checkout@v4", "- run: |\n    echo \"This would deploy to staging\"\n"
+                                     "    # kubectl apply -f k8s/staging/"), False),
+    (("- uses: actions/checkout@v4", "- uses: actions/setup-python@v5"), False),
+])
+def test_environment_job_deploys_only_when_its_steps_do_something(make_repo, steps, deploys):
+    files = wf(job(*steps, extra="environment:\n  name: staging\n  url: https://staging.example.com"))
+    files["scripts/release.sh"] = "rsync -a dist/ host:/srv/app\n"
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, files))
+    assert ("deploy.cd" in present(ev)) is deploys
