@@ -15,12 +15,16 @@ _DISPLAY = re.compile(r"^(streamlit\.(line_chart|area_chart|bar_chart|scatter_ch
                       r"vega_lite_chart|pyplot|bokeh_chart|metric|dataframe|table)"
                       r"|dash\.(dcc\.)?Graph|dash_core_components\.Graph|panel\.(pane|indicators)\.\w+)$")
 
+#: a page of a dashboard app named for what monitoring watches (``pages/2_Model_Performance.py``)
+_MONITORING_PAGE = re.compile(r"(model|system|service)[ _-]?(performance|health|metrics)|data[ _-]?quality"
+                              r"|observability", re.I)
+
 
 def monitoring_app(src: Source) -> Hit | None:
     """A Streamlit/Dash/Panel app about monitoring that shows charts, metrics or tables (not a
     prediction demo, not static plots, not a chat app calling a monitoring helper)."""
     module = src.facts.imports_any(_APP_FRAMEWORKS)
-    if module is None or not src.monitoring:
+    if module is None or not (src.monitoring or _MONITORING_PAGE.search(src.path)):
         return None
     top = module.split(".")[0]
     call = next((c for c in src.facts.calls if _DISPLAY.match(c.name)), None)

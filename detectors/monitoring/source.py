@@ -34,12 +34,17 @@ def identifiers(tree: ast.AST) -> frozenset[str]:
             out.add(node.name.lower())
         elif isinstance(node, ast.arg):
             out.add(node.arg.lower())
-        elif isinstance(node, ast.keyword) and node.arg:
+        elif isinstance(node, ast.keyword) and node.arg and not _is_none(node.value):
+            # ``data_drift_score=None`` fills a column with nothing: no drift is computed
             out.add(node.arg.lower())
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [getattr(node, "module", None) or ""] + [a.name for a in node.names]
             out.update(part.lower() for m in modules for part in m.split(".") if part)
     return frozenset(out)
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def line_of(text: str, pattern: str) -> int | None:

@@ -417,6 +417,11 @@ POSITIVE = [
     ("issue opened on drift", {"drift/utils.py": ISSUE_ON_DRIFT}, ALERTING),
     ("grafana dashboard", {"grafana/dashboards/model.json": GRAFANA_DASHBOARD}, DASHBOARDS),
     ("streamlit monitoring app", {"src/monitoring/dashboard.py": STREAMLIT_MONITOR}, DASHBOARDS),
+    # a page of a multipage app named for what it watches
+    ("streamlit model performance page", {"dashboard/pages/2_📊_Model_Performance.py": (
+        "import pandas as pd\nimport streamlit as st\n\nhistory = pd.read_sql('select * from model_performance', con)\n"
+        "st.metric('RMSE', f\"{history.rmse.iloc[-1]:.2f}\")\nst.line_chart(history, x='evaluated_at', y='rmse')\n")},
+     DASHBOARDS),
     ("terraform dashboard", {"infra/dash.tf": 'resource "google_monitoring_dashboard" "d" {\n}\n'}, DASHBOARDS),
     ("dashboard shipped in a ConfigMap", {"deployment/grafana/config_map.k8.yaml": (
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: grafana-dashboards\ndata:\n  model.json: |-\n"
@@ -591,6 +596,12 @@ TRAPS = [
         "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('sentiment_trend.png')\n")}, DASHBOARDS),
     ("streamlit prediction demo", {"app/streamlit_app.py": (
         "import streamlit as st\ntext = st.text_input('Review')\nst.write(model.predict([text]))\n")}, DASHBOARDS),
+    ("streamlit forecast page", {"dashboard/pages/1_Demand_Forecast.py": (
+        "import streamlit as st\nst.metric('Forecast', 42)\nst.line_chart(forecast)\n")}, DASHBOARDS),
+    # a column of a stored record left empty: nothing computes drift
+    ("drift column filled with None", {"dags/train_dag.py": (
+        "from airflow import DAG\n\nwith DAG('train', schedule='0 2 * * *') as dag:\n    pass\n\n"
+        "def store(db, rmse):\n    db.add(ModelPerformance(rmse=rmse, data_drift_score=None))\n")}, SCHEDULED),
     ("dependabot schedule", {".github/dependabot.yml": (
         "version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n    schedule:\n      interval: weekly\n")},
      SCHEDULED),
