@@ -37,6 +37,9 @@ _REPORTING = re.compile(r"vulnerab|disclos|report|@|contact|advisor|bug bounty|m
 _CHANGELOG_FILE = re.compile(r"^(change[-_ ]?log|changes|history|releases?|release[-_ ]?notes|news)"
                              r"(\.(md|markdown|rst|txt|adoc))?$", re.I)
 _MODEL_CARD_FILE = re.compile(r"^model[-_ ]?card[\w.\-]*\.(md|markdown|rst|txt|html|ya?ml|json)$", re.I)
+#: a document about model cards in general (what they are, why keep one), not a card itself
+_CARD_GUIDANCE = re.compile(r"\b(model cards (are|provide|help|should|can)|an? model card (is|should|can|provides|will)"
+                            r"|keeping a model card)\b", re.I)
 #: YAML front matter of a README; model hubs keep a model card's metadata there.
 _FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?)\n---[ \t]*(\n|$)", re.S)
 _HUB_CARD_KEYS = re.compile(r"(?m)^(model-index|pipeline_tag|library_name|base_model)\s*:")
@@ -238,10 +241,11 @@ class GovernanceDetector(Detector):
 
     def _card_file(self, ctx: ScanContext, path: str, what: str) -> Evidence:
         """A model card document: configured, or declared while it is still a template."""
-        template = is_template(ctx.text(path) or "")
-        return self.evidence(MODEL_CARD, f"{what} {path}" + (" is an unfilled template" if template else ""),
-                             ctx.location(path, 1), tier=Tier.DECLARED if template else Tier.CONFIGURED,
-                             subject=path, kind="file")
+        text = ctx.text(path) or ""
+        why = " is an unfilled template" if is_template(text) else \
+            " is guidance on model cards, not a card of a model" if _CARD_GUIDANCE.search(text) else ""
+        return self.evidence(MODEL_CARD, f"{what} {path}{why}", ctx.location(path, 1),
+                             tier=Tier.DECLARED if why else Tier.CONFIGURED, subject=path, kind="file")
 
     # -- community files ---------------------------------------------------------------------
     def _codeowners(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:

@@ -205,6 +205,12 @@ def test_versioning(make_repo, files, expected):
     ({"lake.py": "from deltalake import DeltaTable\nt = DeltaTable('s3://b/t')\n"}, True),
     ({"requirements.txt": "dvc==3.0\n"}, False),
     ({"lake.py": "# from deltalake import DeltaTable\n# DeltaTable('x')\n"}, False),
+    # lakeFS through its fsspec file system: writes committed in a transaction
+    ({"io/lakefs.py": ("import lakefs_spec.util\n\ndef dump(fs, df, path):\n"
+                       "    repo, ref, resource = lakefs_spec.util.parse(path)\n"
+                       "    with fs.transaction(repo, ref) as tx:\n        df.to_parquet(f'lakefs://{repo}/{tx.branch.id}/{resource}')\n"
+                       "        tx.commit(message='data')\n")}, True),
+    ({"pyproject.toml": '[project]\nname = "x"\ndependencies = ["lakefs-spec>=0.10"]\n'}, False),
 ])
 def test_versioning_tools(make_repo, files, expected):
     assert ("data.versioning" in tool_signals(make_repo, files)) is expected
@@ -570,3 +576,14 @@ def test_prep_code_framework_loaders(make_repo, files, expected):
 ])
 def test_prefect_legacy_deployment_files(make_repo, files, signal, expected):
     assert (signal in data_signals(make_repo, files)) is expected
+
+
+@pytest.mark.parametrize("files, expected", [
+    # Dagster asset checks look at the data each materialisation writes
+    ({"defs/checks.py": ("import dagster as dg\nfrom defs.assets import features\n\n\n@dg.asset_check(asset=features)\n"
+                         "def no_nulls(features):\n    return dg.AssetCheckResult(passed=not features.isnull().values.any())\n")},
+     True),
+    ({"docs/quality.md": "Use Dagster asset checks (`@asset_check`) for data quality.\n"}, False),
+])
+def test_dagster_asset_checks_validate_data(make_repo, files, expected):
+    assert ("data.validation" in tool_signals(make_repo, files)) is expected

@@ -155,6 +155,11 @@ TRAPS = [
                                                 .replace("690.49", "lower").replace("1,115", "many")},
      MODEL_CARD),
     ("model card writer nobody calls", {"pkg/model_card.py": CARD_WRITER}, MODEL_CARD),
+    # a guide to model cards, not a card of this project's model
+    ("guidance on model cards", {"docs/practice/model-cards.md": (
+        "# Model cards\n\nModel cards are a somewhat standardized form of documentation that provide an overview "
+        "of an AI model: intended use and limitations, datasets, evaluation results and metrics.\n\n"
+        "Keeping a model card helps with transparency.\n")}, MODEL_CARD),
     ("model card writer without limitations", {"pkg/model_card.py": CARD_WRITER.replace("Limitations", "Notes"),
                                                "pkg/train.py": CARD_CALLER}, MODEL_CARD),
     ("model card writer in tests", {"tests/model_card.py": CARD_WRITER, "tests/test_card.py": CARD_CALLER},
