@@ -255,7 +255,18 @@ def test_logged_runs_and_a_registry_count_as_recorded_experiments():
     # one experiment on a live server: runs with params and metrics, a registered model, an alias moved
     live = {"mlflow.runs_params_metrics": Tier.LIVE, "mlflow.runs_artifacts_models": Tier.LIVE,
             "mlflow.registered_models": Tier.LIVE, "mlflow.alias_recently_moved": Tier.LIVE}
-    assert judge(load_rules(), signals_with(live))["experiment_tracking"].level == 4
+    # a moved alias shows the registry in use, not that something can refuse a version: level 4
+    # needs the evaluation gate in front of the promotion
+    assert judge(load_rules(), signals_with(live))["experiment_tracking"].level == 3
+    gated = {**live, "governance.approval_gates": Tier.CONFIGURED}
+    assert judge(load_rules(), signals_with(gated))["experiment_tracking"].level == 4
+
+
+def test_promotion_without_an_evaluation_gate_stays_at_level_three():
+    tracked = {"tracking.library", "tracking.params_metrics", "tracking.artifacts_models", "tracking.model_registry"}
+    assert judge(load_rules(), signals_with(tracked | {"tracking.registry_promotion"}))["experiment_tracking"].level == 3
+    assert judge(load_rules(), signals_with(tracked | {"tracking.registry_promotion", "governance.approval_gates"})
+                 )["experiment_tracking"].level == 4
 
 
 def test_team_workflow_needs_three_artefacts_not_contributors():
