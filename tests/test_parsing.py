@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from scanner.parsing.python import _fallback, parse_notebook, parse_python, parse_tree
+from scanner.parsing.python import _fallback, parse_notebook, parse_python, parse_source, parse_tree
 from scanner.parsing.structured import MAX_YAML_ALIASES, ParseError, load_toml, load_yaml, load_yaml_documents, walk
 
 
@@ -261,3 +261,15 @@ def test_a_client_kept_on_the_instance_resolves_its_calls():
            "        self.workspace = WorkspaceClient()\n\n    def deploy(self):\n"
            "        self.workspace.serving_endpoints.create(name='hotel')\n")
     assert "databricks.sdk.WorkspaceClient.serving_endpoints.create" in [c.name for c in parse_python(src).calls]
+
+
+def test_magics_left_in_a_notebook_script_are_skipped_not_the_whole_module():
+    source = ("# Databricks notebook source\n%cd $notebook_path\n\n# COMMAND ----------\n"
+              "!pip install -q lightgbm\nfrom databricks import feature_store\n\n"
+              "fs = feature_store.FeatureStoreClient()\nif fs != None:\n    fs.log_model(model, training_set=ts)\n")
+    tree, facts = parse_source(source)
+    assert tree is not None and facts.error is None
+    call = next(c for c in facts.calls if c.name.endswith("log_model"))
+    assert (call.name, call.line) == ("databricks.feature_store.FeatureStoreClient.log_model", 10)
+    # what is no magic still fails, and says so
+    assert parse_source("x = (1\n%cd here\n")[1].error.startswith("syntax error")

@@ -420,10 +420,17 @@ def _ast_parse(source: str) -> ast.Module:
         try:
             return ast.parse(source)
         except SyntaxError:
-            older = _older_syntax(source)
+            # IPython magics and shell escapes left in a notebook kept as a script (``%cd path``,
+            # ``!pip install x``) are no Python; blanked (lines keep their numbers), and syntax
+            # newer than the interpreter rewritten
+            older = _older_syntax(_MAGIC_LINE.sub("", source))
             if older == source:
                 raise
             return ast.parse(older)
+
+
+#: a line that is an IPython magic or shell escape (never a Python statement at a line's start)
+_MAGIC_LINE = re.compile(r"^[ \t]*[%!][^=\n][^\n]*$", re.M)
 
 
 #: syntax of Python releases newer than the one the scan runs on, rewritten line for line into
