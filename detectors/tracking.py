@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from detectors.catalogue import match_calls, tools_for
+from detectors.ci import read_ci
 from detectors.data import call_tail, code_files, is_test_path
 from detectors.deployment import dockerfile_purpose, is_dockerfile
 from detectors.dockerfile import build_commands, image_commands, uncommented
@@ -130,6 +131,7 @@ class TrackingDetector(Detector):
         yield from self._notebooks(ctx)
         yield from self._config_files(ctx)
         yield from self._run_config(ctx)
+        yield from self._job_parameters(ctx)
         yield from self._python_configs(ctx)
         yield from self._environment(ctx)
         yield from self._promotion(ctx)
@@ -225,6 +227,26 @@ class TrackingDetector(Detector):
                             f"{len(configs)} Python config file(s) of settings, e.g. {configs[0]}, run by {path} ({how})",
                             ctx.location(path, line), *[ctx.location(p) for p in configs[:7]], subject="python-configs",
                             files=configs[:20])
+
+    def _job_parameters(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """Run configuration kept in an orchestrator's job definition and read by the notebook it
+        runs (a Databricks task's ``base_parameters``, read with ``dbutils.widgets.get``)."""
+        for pipeline in read_ci(ctx).pipelines:
+            for job in pipeline.jobs if not pipeline.ci else ():
+                for step in job.steps:
+                    words = step.run.split()
+                    notebook = _notebook_file(ctx, words[1]) if step.args and words[:1] == ["python"] else None
+                    # ``dbutils`` is a global the notebook never imports: its calls are found in the text
+                    text = (ctx.text(notebook) or "") if notebook else ""
+                    read = _WIDGET_READ.search(text)
+                    if read is not None:
+                        line = text.count("\n", 0, read.start()) + 1
+                        yield self.evidence("tracking.config_management",
+                                            f"{pipeline.system} job '{job.name}' hands its run configuration to "
+                                            f"{notebook}, which reads it with dbutils.widgets.get",
+                                            ctx.location(job.file, step.line), ctx.location(notebook, line),
+                                            subject="job-parameters", job=job.name)
+                        return
 
     def _run_config(self, ctx: ScanContext) -> Iterator[Evidence]:
         for path, facts in code_files(ctx):
@@ -644,3 +666,11 @@ def _dvclive_user(ctx: ScanContext) -> str | None:
         if any(c.name.startswith("dvclive.") for c in facts.calls):
             return path
     return None
+
+
+_WIDGET_READ = re.compile(r"^[^#\n]*\bdbutils\.widgets\.get(All)?\(", re.M)
+
+
+def _notebook_file(ctx: ScanContext, path: str) -> str | None:
+    """The repository file of a job's notebook path (often written without its suffix)."""
+    return next((p for p in (path, f"{path}.py", f"{path}.ipynb") if ctx.repo is not None and ctx.repo.exists(p)), None)

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
-from detectors.ci.yamlutil import LineFinder, script_text
+from detectors.ci.yamlutil import LineFinder, flatten, script_text
 from detectors.shapes import as_dict, as_list, as_str, dicts, first_mapping
 from scanner.detector import ParseError, ScanContext
 
@@ -114,7 +114,9 @@ def _jobs(path: str, system: str, raw_jobs: Iterable[tuple[str, dict]], finder: 
             if run or uses:
                 key = as_str(task.get("task_key"))
                 at = (finder.key(key, line or 1) or finder.text(key, line or 1)) if key else None
-                steps.append(Step(line=at or line, name=key, run=run, uses=uses))
+                # the parameters a notebook reads as widgets: its run configuration, kept in the job
+                params = as_dict(task.get("notebook_task")).get("base_parameters")
+                steps.append(Step(line=at or line, name=key, run=run, uses=uses, args=flatten(params) if params else ""))
         out.append(Job(file=path, system=system, name=name, line=line, triggers=_triggers(job), steps=tuple(steps)))
     return out
 

@@ -748,3 +748,32 @@ def test_autologged_models_registered_under_a_name_use_the_registry(make_repo):
     assert "tracking.model_registry" in present(run_detector(ToolUsageDetector, make_repo(files)))
     files["src/nodes.py"] = files["src/nodes.py"].replace(", registered_model_name=name", "")
     assert "tracking.model_registry" not in present(run_detector(ToolUsageDetector, make_repo(files)))
+
+
+TRAIN_JOB = """resources:
+  jobs:
+    training:
+      tasks:
+        - task_key: Train
+          notebook_task:
+            notebook_path: ../notebooks/Train.py
+{params}"""
+WIDGET_NOTEBOOK = ("# Databricks notebook source\n# read the settings with dbutils.widgets.get below\n"
+                   "dbutils.widgets.text('training_data_path', '')\npath = dbutils.widgets.get('training_data_path')\n")
+
+
+@pytest.mark.parametrize("params, notebook, found", [
+    # the job keeps the run configuration; the notebook reads it as widgets
+    ("            base_parameters:\n              training_data_path: /data/taxi\n              experiment_name: exp\n",
+     WIDGET_NOTEBOOK, True),
+    # traps: parameters nothing reads, and widgets the job never fills
+    ("            base_parameters:\n              training_data_path: /data/taxi\n", "print('hard-coded')\n", False),
+    ("", WIDGET_NOTEBOOK, False),
+])
+def test_job_parameters_read_as_notebook_widgets_are_run_configuration(make_repo, params, notebook, found):
+    files = {"databricks.yml": "bundle:\n  name: demo\ninclude:\n  - resources/*.yml\n",
+             "resources/train.yml": TRAIN_JOB.format(params=params), "notebooks/Train.py": notebook}
+    ev = [e for e in run_detector(TrackingDetector, make_repo(files)) if e.signal == "tracking.config_management"]
+    assert any(e.counts for e in ev) is found
+    if found:
+        assert [(loc.path, loc.line) for loc in ev[0].locations] == [("resources/train.yml", 5), ("notebooks/Train.py", 4)]
