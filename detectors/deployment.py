@@ -9,7 +9,7 @@ from typing import Any, Iterable, Iterator
 from detectors.batch_scoring import Scoring, batch_scoring
 from detectors.ci import databricks, read_ci
 from detectors.dockerfile import INSTRUCTION, image_commands, uncommented
-from detectors.flow import callee, dotted, module_index, project
+from detectors.flow import callee, dotted, module_index, orchestrated_modules, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
 from detectors.scheduling.iac import command_scripts, container_commands, cron_entries, is_cron_file
 from detectors.shapes import dicts
@@ -252,7 +252,7 @@ class DeploymentDetector(Detector):
             for script in command_scripts(proj, commands):
                 runners.setdefault(script, (what, path, line))
         runners.update(_imported_by_jobs(ctx, runners, scripts))
-        tasks = _orchestrated_modules(ctx) if any(p not in runners for p in scripts) else {}
+        tasks = orchestrated_modules(ctx) if any(p not in runners for p in scripts) else {}
         for path, ((line, call), found) in scripts.items():
             does = f"loads a model ({call}), scores data and writes predictions ({', '.join(found.writes)})"
             runner = runners.get(path) or tasks.get(path) or _serverless_handler(ctx, path)
@@ -632,26 +632,6 @@ def _job_commands(ctx: ScanContext, files: list[str],
                 for step in job.steps:
                     if step.run:
                         yield f"{pipeline.system} job '{job.name}' ({job.file})", job.file, step.line, [step.run]
-
-
-#: orchestrators whose tasks are Python functions: a module their pipeline code imports runs in a task.
-_ORCHESTRATORS = ("airflow", "prefect", "dagster", "zenml", "kfp", "metaflow", "flytekit")
-
-
-def _orchestrated_modules(ctx: ScanContext) -> dict[str, tuple[str, str, int | None]]:
-    """Project modules that a pipeline's tasks import (``from batch_prediction_pipeline import
-    batch`` inside an Airflow ``@task``): path -> (what, pipeline file, line)."""
-    index = module_index([p for p in ctx.files() if p.endswith(".py")])
-    out: dict[str, tuple[str, str, int | None]] = {}
-    for path, facts in ctx.python_files(notebooks=False):
-        tool = facts.imports_any(_ORCHESTRATORS) if not is_test_path(path) else None
-        if tool is None:
-            continue
-        for module, line in facts.imports.items():
-            target = index.get(module)
-            if target and target != path:
-                out.setdefault(target, (f"{tool.split('.')[0]} pipeline tasks in {path}", path, line))
-    return out
 
 
 def _imported_by_jobs(ctx: ScanContext, runners: dict[str, tuple[str, str, int | None]],

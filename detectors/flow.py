@@ -397,3 +397,31 @@ class Project:
 def project(ctx: ScanContext) -> Project:
     """The scan's shared :class:`Project`."""
     return ctx.memo("flow.project", lambda: Project(ctx))
+
+
+#: orchestrators whose tasks are Python functions: a module their pipeline code imports runs in a task.
+ORCHESTRATORS = ("airflow", "prefect", "dagster", "zenml", "kfp", "metaflow", "flytekit")
+
+
+def orchestrated_modules(ctx: ScanContext) -> dict[str, tuple[str, str, int | None]]:
+    """Project modules that a pipeline's tasks import (``from batch_prediction_pipeline import
+    batch`` inside an Airflow ``@task``): path -> (what, pipeline file, line) of the first."""
+    return {target: found[0] for target, found in pipeline_importers(ctx).items()}
+
+
+def pipeline_importers(ctx: ScanContext) -> dict[str, list[tuple[str, str, int | None]]]:
+    """Every pipeline module (importing an orchestrator) that imports each project module:
+    path -> [(what, pipeline file, line)]."""
+    def build() -> dict[str, list[tuple[str, str, int | None]]]:
+        index = module_index([p for p in ctx.files() if p.endswith(".py")])
+        out: dict[str, list[tuple[str, str, int | None]]] = {}
+        for path, facts in ctx.python_files(notebooks=False):
+            tool = facts.imports_any(ORCHESTRATORS) if not is_test_path(path) else None
+            if tool is None:
+                continue
+            for module, line in facts.imports.items():
+                target = index.get(module)
+                if target and target != path:
+                    out.setdefault(target, []).append((f"{tool.split('.')[0]} pipeline tasks in {path}", path, line))
+        return out
+    return ctx.memo("flow.pipeline_importers", build)
