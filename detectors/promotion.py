@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
-from detectors.flow import Module, Project, callee, dotted, own_nodes, source, words
+from detectors.flow import ORCHESTRATORS, Module, Project, callee, dotted, own_nodes, pipeline_importers, source, words
+from scanner.detector import ScanContext
 from scanner.parsing.python import walk
 
 REGISTRY_MUTATIONS = frozenset({"set_registered_model_alias", "transition_model_version_stage",
@@ -151,6 +152,10 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
     # True`` is a verdict)
     unset = {id(n) for c in walk(test) if isinstance(c, ast.Compare) and all(isinstance(o, (ast.Is, ast.IsNot)) for o in c.ops)
              and all(isinstance(x, ast.Constant) and x.value is None for x in c.comparators) for n in walk(c)}
+    # a setting read off a configuration object (``config.promote_to``, ``args.auto_promote``) is
+    # someone's choice, not what an evaluation found
+    unset |= {id(n) for a in walk(test) if isinstance(a, ast.Attribute) and words(dotted(a).split(".")[0]) & _CONFIG_WORDS
+              for n in walk(a)}
     for node in walk(test):
         if id(node) in unset:
             continue
@@ -359,3 +364,59 @@ def _compares_metric(test: ast.AST) -> bool:
         if any(metric) and (all(metric) or any(w & _BARS for w in named) or any(constant)):
             return True
     return False
+
+
+#: registry changes that move what serves (an alias, a stage), not a registration that only adds a version
+_MOVES = frozenset({"set_registered_model_alias", "transition_model_version_stage"})
+
+
+def automated_moves(ctx: ScanContext, proj: Project) -> Iterator[tuple[str, int, str, str]]:
+    """(path, line, call, runner) of registry alias or stage moves that a pipeline makes on its own:
+    in a module of an orchestrator's pipeline (one importing Airflow, Prefect, Kubeflow...) or in
+    one its tasks import. A move in a command-line tool run by hand, or one made only when a
+    configuration value asks for it (``if cfg.promote_to:``), is someone's decision."""
+    importers = pipeline_importers(ctx)
+    for module in proj.modules(*_MOVES):
+        facts = ctx.python(module.path)
+        tool = facts.imports_any(ORCHESTRATORS) if facts is not None else None
+        pipelines = importers.get(module.path, [])
+        if not tool and not pipelines:
+            continue
+        # in a module a pipeline imports, the move must be reached from a function a pipeline
+        # names (calls, or hands to a task), not merely sit in the imported module
+        used = {path: _IMPORT_LINE.sub("", ctx.text(path) or "") for _, path, _ in pipelines} if not tool else {}
+        named = {id(f.node): f for f in module.all_functions()
+                 for path, text in used.items() if re.search(rf"\b{re.escape(f.name)}\b", text)}
+        run = {id(f.node) for f in module.reach(named.values())} if named else set()
+        for node in walk(module.tree):
+            if not (isinstance(node, ast.Call) and callee(node) in _MOVES) or _chosen_by_config(module, node):
+                continue
+            fn = module.enclosing(node.lineno)
+            if tool or fn is not None and id(fn.node) in run:
+                yield module.path, node.lineno, str(callee(node)), \
+                    f"{tool.split('.')[0]} pipeline {module.path}" if tool else _runner(pipelines, used, module, fn)
+                break
+
+
+def _runner(pipelines: list[tuple[str, str, int | None]], used: dict[str, str], module: Module, fn) -> str:
+    """The pipeline whose text names a function of ``module`` (the first that does)."""
+    names = [f.name for f in module.all_functions()]
+    return next((what for what, path, _ in pipelines
+                 if any(re.search(rf"\b{re.escape(n)}\b", used.get(path, "")) for n in names)), pipelines[0][0])
+
+
+_IMPORT_LINE = re.compile(r"^\s*(from\s+\S+\s+)?import\b.*$", re.M)
+
+
+def _chosen_by_config(module: Module, call: ast.Call) -> bool:
+    """The call sits under an ``if`` that reads only configuration or arguments."""
+    for node in walk(module.tree):
+        if isinstance(node, ast.If) and node.lineno < call.lineno <= (node.end_lineno or node.lineno) \
+                and any(n is call for stmt in node.body for n in walk(stmt)):
+            read = {w for n in walk(node.test) for w in words(dotted(n) if isinstance(n, (ast.Name, ast.Attribute)) else "")}
+            if read & _CONFIG_WORDS:
+                return True
+    return False
+
+
+_CONFIG_WORDS = frozenset({"config", "cfg", "conf", "args", "settings", "params", "options", "opts"})

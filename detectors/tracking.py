@@ -24,7 +24,7 @@ from detectors.experiment_configs import (Finding, command_texts, dvc_params_fil
 from detectors.flow import project, words
 from detectors.grid_search import grid_searches
 from detectors.manifests import Requirement, requirements, unreadable_manifests
-from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, gated_calls, promoting_functions,
+from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, automated_moves, gated_calls, promoting_functions,
                                  promoting_tasks, registers_models)
 from detectors.registries import in_house_registries
 from detectors.shapes import as_dict, first_mapping
@@ -329,6 +329,13 @@ class TrackingDetector(Detector):
                 yield self.evidence(signal, _gate_summary(gate, promoters), ctx.location(gate.path, gate.line),
                                     *[ctx.location(p, ln) for p, ln in gate.more], subject=gate.path,
                                     call=gate.call, gate=gate.test, gate_kind=f"evaluation gate ({gate.form})")
+        if not any(g.registry for g in gates):
+            # promotion with no gate is still automated when the pipeline moves the alias itself
+            for path, line, call, runner in automated_moves(ctx, proj):
+                yield self.evidence("tracking.registry_promotion", f"{call} in {path} moves the serving version "
+                                    f"on every run, with no evaluation gate (run by {runner})",
+                                    ctx.location(path, line), subject=f"moves:{path}", call=call, runner=runner)
+                return
 
 
     def _event_files(self, ctx: ScanContext) -> Iterator[Evidence]:

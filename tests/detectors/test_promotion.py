@@ -301,3 +301,57 @@ def test_a_should_decision_on_the_new_model_gates_its_registration(make_repo):
     assert not signals(make_repo, {"scripts/02_train_register.py": ungated})
     flag = script.replace("model.should_register_new_model(test_set=test_set)", "self.should_register_model()")
     assert not signals(make_repo, {"scripts/02_train_register.py": flag})
+
+
+PREFECT_PROMOTION = '''from mlflow import MlflowClient
+from prefect import flow, task
+
+
+@task
+def promote(name, version):
+    client = MlflowClient()
+    client.transition_model_version_stage(name=name, version=version, stage="Production",
+                                          archive_existing_versions=True)
+
+
+@flow
+def training(name):
+    version = train_and_register(name)
+    promote(name, version)
+'''
+HELPER_PROMOTION = '''from mlflow import MlflowClient
+
+
+def set_alias(name, version):
+    MlflowClient().set_registered_model_alias(name, "production", version)
+'''
+DAG = ("from airflow.decorators import dag, task\nfrom ml.training import set_alias\n\n\n@dag(schedule='@weekly')\n"
+       "def weekly():\n    @task\n    def publish():\n        set_alias('m', '3')\n\n    publish()\n")
+CLI_PROMOTION = '''import argparse
+
+from mlflow import MlflowClient
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--alias")
+args = parser.parse_args()
+MlflowClient().set_registered_model_alias("m", args.alias, "3")
+'''
+CONFIGURED = PREFECT_PROMOTION.replace("    client = MlflowClient()\n    client.transition",
+                                       "    client = MlflowClient()\n    if config.promote_to:\n        client.transition")
+
+
+@pytest.mark.parametrize("files, promotes", [
+    # a pipeline moving the serving stage itself, gate or not, promotes automatically
+    ({"flows/training.py": PREFECT_PROMOTION}, True),
+    # the helper an orchestrator's task imports and calls
+    ({"ml/training.py": HELPER_PROMOTION, "dags/weekly.py": DAG}, True),
+    # traps: a command-line tool run by hand, a move only a configuration value asks for, a test
+    ({"scripts/promote.py": CLI_PROMOTION}, False),
+    ({"flows/training.py": CONFIGURED}, False),
+    ({"tests/test_training.py": PREFECT_PROMOTION}, False),
+])
+def test_ungated_promotion_in_a_pipeline_is_automated_promotion(make_repo, files, promotes):
+    ev = run_detector(TrackingDetector, make_repo(files))
+    assert ("tracking.registry_promotion" in present(ev)) is promotes
+    # with no evaluation gate there is no approval gate
+    assert "governance.approval_gates" not in present(ev)

@@ -429,10 +429,6 @@ def promote(accuracy: float, current: float) -> None:
     # the same branch without the promoting task wired (the task runs something else)
     ({"tasks/push.py": AIRFLOW_PUSH, "tasks/validate.py": AIRFLOW_VALIDATE,
       "dags/ci.py": AIRFLOW_DAG.replace("python_callable=push_model", "python_callable=print")}, False),
-    # a branch chosen by a command-line flag, not an evaluation
-    ({"tasks/push.py": AIRFLOW_PUSH, "dags/ci.py": AIRFLOW_DAG,
-      "tasks/validate.py": "import sys\ndef validate_model():\n    if sys.argv[1]:\n        return 'push_new_model'\n"},
-     False),
     ({"scripts/set_alias.py": UNGATED}, False),        # a manual script: argv check is no evaluation
     ({"evaluate.py": WANDB_GATED}, True),
     ({"evaluate.py": WANDB_GATED.replace("org/wandb-registry-model/production", "https://example.org")}, False),
@@ -777,3 +773,13 @@ def test_job_parameters_read_as_notebook_widgets_are_run_configuration(make_repo
     assert any(e.counts for e in ev) is found
     if found:
         assert [(loc.path, loc.line) for loc in ev[0].locations] == [("resources/train.yml", 5), ("notebooks/Train.py", 4)]
+
+
+def test_a_branch_chosen_by_a_flag_is_no_evaluation_gate(make_repo):
+    # the DAG still moves the stage on its own (automated promotion), but nothing evaluates it
+    files = {"tasks/push.py": AIRFLOW_PUSH, "dags/ci.py": AIRFLOW_DAG,
+             "tasks/validate.py": "import sys\ndef validate_model():\n    if sys.argv[1]:\n        return 'push_new_model'\n"}
+    ev = run_detector(TrackingDetector, make_repo(files))
+    assert "governance.approval_gates" not in present(ev)
+    promotion = next(e for e in ev if e.signal == "tracking.registry_promotion" and e.counts)
+    assert "no evaluation gate" in promotion.summary
