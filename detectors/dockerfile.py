@@ -53,3 +53,12 @@ def shell_form(command: str) -> str:
         if isinstance(words, list):
             return " ".join(str(w) for w in words)
     return command
+
+
+_WORKDIR = re.compile(r"^\s*WORKDIR\s+(\S+)\s*$", re.M | re.I)
+
+
+def image_workdir(text: str) -> str:
+    """The image's last absolute ``WORKDIR`` ('' when none): where ``COPY . .`` puts the context."""
+    found = [w for w in _WORKDIR.findall(uncommented(text)) if w.startswith("/")]
+    return found[-1].rstrip("/") if found else ""

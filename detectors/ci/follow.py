@@ -18,7 +18,7 @@ from detectors.ci.commands import Command, commands, container_image, module_for
 from detectors.ci.modules import Modules
 from detectors.ci.remote import RemoteJobs, locate
 from detectors.ci.tasks import TaskRunners
-from detectors.dockerfile import build_commands, image_commands, shell_form
+from detectors.dockerfile import build_commands, image_commands, image_workdir, shell_form
 from scanner.detector import ScanContext
 
 MAX_DEPTH = 5
@@ -185,8 +185,12 @@ class Follower:
         if built is not None:
             # ``docker run IMAGE`` of an image the same file built runs the image's own command
             dockerfile, context = built
-            for line, _, text in image_commands(self.ctx.text(dockerfile) or ""):
-                for sub in commands(shell_form(text)):
+            source = self.ctx.text(dockerfile) or ""
+            # a file named by its path in the image (``/app/entrypoint.sh``) is the context's file
+            inside = image_workdir(source)
+            for line, _, text in image_commands(source):
+                text = shell_form(text).replace(f"{inside}/", "") if inside else shell_form(text)
+                for sub in commands(text):
                     yield _Next(Hop(dockerfile, line, sub.text), sub, context)
         for remote in self.remote.definitions(cmd, dirs):
             if remote.path and not self._may_read(remote.path):

@@ -669,3 +669,15 @@ def test_docker_run_of_an_image_built_in_ci_runs_its_command(make_repo, build, t
     run = "docker run --rm -e MLFLOW_TRACKING_URI=http://mlflow:5000 --network net trainer:latest"
     files = {".github/workflows/train.yml": workflow(build, run, on="workflow_dispatch"), "docker/Dockerfile": TRAINER}
     assert ("deploy.ci_training" in present(scan(make_repo, files))) is trains
+
+
+def test_image_command_naming_a_file_by_its_path_in_the_image(make_repo):
+    # ``COPY . .`` under ``WORKDIR /app``: /app/entrypoint.sh is the context's entrypoint.sh
+    dockerfile = "FROM python:3.11\nWORKDIR /app\nCOPY . .\nCMD [\"/bin/bash\", \"/app/entrypoint.sh\"]\n"
+    ci = ("stages: [build, exp]\nbuild:\n  stage: build\n  script:\n    - docker build -t $IMAGE:$CI_PIPELINE_IID .\n"
+          "exp:\n  stage: exp\n  script:\n    - docker run -d --gpus all --name exp $IMAGE:$CI_PIPELINE_IID\n")
+    files = {".gitlab-ci.yml": ci, "Dockerfile": dockerfile, "entrypoint.sh": "#!/bin/bash\ndvc pull\ndvc repro -f\n"}
+    ev = evidence(scan(make_repo, files), "deploy.ci_training")
+    assert ("entrypoint.sh", 3) in places(ev)
+    files["entrypoint.sh"] = "#!/bin/bash\necho ready\n"
+    assert "deploy.ci_training" not in present(scan(make_repo, files))
