@@ -163,7 +163,9 @@ class HistoryDetector(Detector):
         yield from self._registry_tags(ctx, history)
 
     def _contributors(self, ctx: ScanContext, history: History) -> Iterator[Evidence]:
-        humans = [c for c in history.commits if not is_bot(c.author_name, c.author_email)]
+        scripted = _scripted_identities(ctx)
+        humans = [c for c in history.commits if not is_bot(c.author_name, c.author_email)
+                  and not {c.author_name.strip().lower(), c.author_email.strip().lower()} & scripted]
         identities = {(c.author_name, c.author_email) for c in humans}
         people, nobody = count_people(identities), unconfigured(identities)
         since = max(c.timestamp for c in history.commits) - RECENT_DAYS * 86400
@@ -247,3 +249,19 @@ class HistoryDetector(Detector):
         return self.evidence(PROMOTION, f"{len(stages)} stage assignment tags in git ({', '.join(models[:3])}), "
                              f"assigned by {assigner}", where, ctx.location(assigner), tier=Tier.EXECUTED,
                              subject="stage-tags", assigner=assigner, **facts)
+
+
+#: ``git config [--global] user.name "CI Bot"`` in a script: the identity automation commits as
+_GIT_IDENTITY = re.compile(r"""git\s+config\s+(?:--\w+\s+)*user\.(?:name|email)\s+["']?([^"'\n$]+?)["']?\s*$""", re.M)
+_SCRIPT_FILES = re.compile(r"(\.(sh|bash|ya?ml)|(^|/)(Dockerfile[^/]*|Makefile|Jenkinsfile))$", re.I)
+
+
+def _scripted_identities(ctx: ScanContext) -> set[str]:
+    """Author names and addresses the repository's own scripts and CI commit as (lower-cased)."""
+    out: set[str] = set()
+    for path in ctx.files():
+        if _SCRIPT_FILES.search(path) and ctx.repo is not None and ctx.repo.size(path) < 200_000:
+            text = ctx.text(path) or ""
+            if "git config" in text:
+                out |= {m.strip().lower() for m in _GIT_IDENTITY.findall(text)}
+    return out

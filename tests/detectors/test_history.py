@@ -318,3 +318,16 @@ def test_recent_contributors_are_counted_apart(tmp_path):
     git(root, "commit", "-q", "-m", "old work", "--date", "2015-03-01T12:00:00", author=("Grace Hopper", "grace@navy.mil"))
     ev = only(run_detector(HistoryDetector, root), CONTRIBUTORS)
     assert ev.counts and ev.attributes["count"] == 2 and ev.attributes["recent_count"] == 1
+
+
+@pytest.mark.parametrize("script, people", [
+    # the identity a training entry point commits its results as is automation, not a person
+    ('#!/bin/bash\ndvc repro\ngit config --global user.email "results@lab.example"\n'
+     'git config --global user.name "Pepe Results"\ngit commit -am automatic\n', 1),
+    # trap: the same author with no script setting the identity
+    ("#!/bin/bash\ndvc repro\n", 2),
+])
+def test_identity_a_script_commits_as_is_no_contributor(tmp_path, script, people):
+    commits = [ADA + ("start",), ("Pepe Results", "results@lab.example", "automatic"), ADA + ("more",)]
+    root = build(tmp_path / "r", commits, files={"entrypoint.sh": script})
+    assert only(run_detector(HistoryDetector, root), CONTRIBUTORS).attributes["count"] == people
