@@ -1,7 +1,7 @@
 """Which files show the project's own practice, and which only illustrate or test it.
 
-Example, sample, tutorial and documentation folders and test fixtures hold code that shows
-how a tool is used, not how this project works: what is found only there is ``declared``
+Example, sample, tutorial and documentation folders, test fixtures and retired (archived) code
+hold code that shows how a tool is used, not how this project works: what is found only there is ``declared``
 (``demote_examples``), unless the repository is nothing but such folders. Evidence cites the
 production module before configuration, a notebook, a test or an example (``rank``).
 """
@@ -19,6 +19,8 @@ EXAMPLE_DIRS = frozenset({
     "doc", "docs", "documentation", "course", "courses", "lessons", "exercises", "workshop",
     "workshops", "cookbook", "recipes", "playground", "sandbox",
 })
+#: folders of retired code kept for the record (``archive/finetune``): the project no longer runs it.
+RETIRED_DIRS = frozenset({"archive", "archived", "attic", "deprecated", "obsolete", "graveyard"})
 #: folders of test data and fixture projects (inside or beside a test suite).
 FIXTURE_DIRS = frozenset({"fixtures", "__fixtures__", "testdata", "test_data", "test-data", "test_fixtures"})
 TEST_DIRS = frozenset({"tests", "test", "testing", "unittests", "unit_tests", "integration_tests"}) | FIXTURE_DIRS
@@ -44,9 +46,10 @@ def _folders(path: str) -> list[str]:
 
 
 def is_example_path(path: str) -> bool:
-    """A file in an example/sample/tutorial/docs folder or among test fixtures."""
+    """A file in an example/sample/tutorial/docs folder, among test fixtures, or in retired code."""
     folders = _folders(path)
-    return bool(EXAMPLE_DIRS.intersection(folders) or FIXTURE_DIRS.intersection(folders))
+    return bool(EXAMPLE_DIRS.intersection(folders) or FIXTURE_DIRS.intersection(folders)
+                or RETIRED_DIRS.intersection(folders))
 
 
 def is_test_path(path: str) -> bool:
@@ -96,7 +99,7 @@ def scope_evidence(evidence: Iterable[Evidence], *, examples_are_the_project: bo
             ev = replace(ev, locations=locations)
         if (not examples_are_the_project and ev.counts and ev.signal not in REPOSITORY_SIGNALS
                 and locations and all(is_example_path(loc.path) for loc in locations)):
-            ev = replace(ev, tier=Tier.DECLARED, summary=f"{ev.summary} (only in example, docs or fixture "
-                         f"folders: not the project's own practice)", attributes={**ev.attributes, "scope": "example"})
+            ev = replace(ev, tier=Tier.DECLARED, summary=f"{ev.summary} (only in example, docs, fixture or "
+                         f"archived folders: not the project's own practice)", attributes={**ev.attributes, "scope": "example"})
         out.append(ev)
     return out

@@ -18,7 +18,7 @@ def _scan(root):
 
 
 @pytest.mark.parametrize("folder", ["examples/quickstart", "docs/tutorial", "tests/fixtures/proj", "samples",
-                                    "course/week2", "demo"])
+                                    "course/week2", "demo", "archive/finetune"])
 def test_a_practice_found_only_in_example_folders_is_declared(tmp_path, folder):
     write_tree(tmp_path, {f"{folder}/train.py": TRACKED, "src/pkg/model.py": "def fit(x):\n    return x\n",
                           "src/pkg/__init__.py": "", "src/pkg/io.py": "import os\n"})
@@ -27,7 +27,7 @@ def test_a_practice_found_only_in_example_folders_is_declared(tmp_path, folder):
     assert sig.outcome is Outcome.ABSENT and sig.tier is Tier.DECLARED
     ev = next(e for e in result.evidence if e.signal == "tracking.params_metrics")
     # a test suite's fixtures are tests first: said as such by the detector, else by the scope
-    assert "only in example, docs or fixture folders" in ev.summary or "only in tests" in ev.summary
+    assert "only in example, docs, fixture or archived folders" in ev.summary or "only in tests" in ev.summary
 
 
 def test_the_same_practice_in_the_project_counts_and_is_cited_before_the_example(tmp_path):
