@@ -77,12 +77,20 @@ DATA_LIBRARIES = ("pandas", "polars", "pyspark", "numpy", "sklearn", "torch", "t
                   # documents split into chunks for retrieval
                   "langchain_text_splitters", "langchain.text_splitter", "langchain_community.document_loaders",
                   "langchain.document_loaders", "llama_index", "unstructured", "langchain_core.documents",
-                  "langchain.schema", "langchain.docstore")
+                  "langchain.schema", "langchain.docstore",
+                  # embeddings written into a vector database
+                  "qdrant_client", "chromadb", "pinecone", "pymilvus", "weaviate", "lancedb")
 #: documents built for a retrieval corpus and written into a vector store: the corpus prepared
 _CORPUS_DOCUMENTS = ("langchain_core.documents.Document", "langchain.schema.Document",
                      "langchain.docstore.document.Document", "llama_index.core.Document",
                      "llama_index.core.schema.Document", "llama_index.Document")
 _INDEXING = frozenset({"add_documents", "from_documents", "add_texts", "from_texts", "insert_nodes"})
+#: a vector database's records, or its clients' writes: with embeddings computed beside them, the
+#: module prepares a retrieval corpus (``PointStruct(vector=embedder.encode(chunk))`` then ``upsert``)
+_VECTOR_RECORDS = ("qdrant_client.models.PointStruct", "qdrant_client.http.models.PointStruct")
+_VECTOR_STORES = ("qdrant_client.", "chromadb.", "pinecone.", "pymilvus.", "weaviate.", "lancedb.")
+_VECTOR_WRITES = frozenset({"upsert", "add", "insert", "upload_points", "upload_collection", "batch_upsert"})
+_EMBEDS = frozenset({"encode", "embed", "embed_documents", "embed_texts", "get_text_embedding"})
 _SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose.",
                  "sklearn.feature_extraction.", "sklearn.feature_selection.", "torchvision.transforms.",
                  "albumentations.", "torchaudio.transforms.",
@@ -584,9 +592,11 @@ def _prep_steps(facts: PyFacts, stem: str = "") -> list[tuple[int, str]]:
     loads, transforms, features = [], [], []
     in_memory = {c.line for c in facts.calls if c.name.endswith(_IN_MEMORY)}
     indexed = any(call_tail(c.name) in _INDEXING for c in facts.calls)
+    embeds = any(call_tail(c.name) in _EMBEDS for c in facts.calls)
     for call in facts.calls:
         tail = call_tail(call.name)
-        if call.name.startswith(_SKLEARN_PREP) or (indexed and call.name in _CORPUS_DOCUMENTS):
+        if call.name.startswith(_SKLEARN_PREP) or (indexed and call.name in _CORPUS_DOCUMENTS) or embeds and (
+                call.name in _VECTOR_RECORDS or call.name.startswith(_VECTOR_STORES) and tail in _VECTOR_WRITES):
             features.append((call.line, tail))
         elif call.name.startswith(_DATASET_LOADERS):
             if call.line not in in_memory:

@@ -587,3 +587,37 @@ def test_prefect_legacy_deployment_files(make_repo, files, signal, expected):
 ])
 def test_dagster_asset_checks_validate_data(make_repo, files, expected):
     assert ("data.validation" in tool_signals(make_repo, files)) is expected
+
+
+QDRANT_INGEST = '''from qdrant_client import QdrantClient
+from qdrant_client.models import PointStruct
+from sentence_transformers import SentenceTransformer
+
+
+def main(chunks):
+    embedder = SentenceTransformer("all-MiniLM-L6-v2")
+    client = QdrantClient(url="http://qdrant:6333")
+    points = [PointStruct(id=i, vector=embedder.encode(c).tolist(), payload={"text": c}) for i, c in enumerate(chunks)]
+    client.upsert(collection_name="policies", points=points)
+'''
+QDRANT_QUERY = '''from qdrant_client import QdrantClient
+from sentence_transformers import SentenceTransformer
+
+
+def retrieve(question):
+    vector = SentenceTransformer("all-MiniLM-L6-v2").encode(question).tolist()
+    return QdrantClient(url="http://qdrant:6333").search(collection_name="policies", query_vector=vector, limit=5)
+'''
+
+
+@pytest.mark.parametrize("files, expected", [
+    # a corpus embedded and written into a vector database is prepared data
+    ({"src/ingest.py": QDRANT_INGEST}, True),
+    # trap: the retrieval side reads the vectors, it prepares nothing
+    ({"src/retrieval.py": QDRANT_QUERY}, False),
+    # trap: records written with no embedding computed here
+    ({"src/store.py": "import chromadb\n\ndef keep(ids, docs):\n    chromadb.Client().create_collection('x').add(ids=ids, documents=docs)\n"},
+     False),
+])
+def test_vector_store_ingestion_is_data_preparation(make_repo, files, expected):
+    assert ("data.prep_code" in data_signals(make_repo, files)) is expected
