@@ -50,7 +50,7 @@ _TOOL_CONFIG = re.compile(r"(^|/)(\.github|\.gitlab|\.circleci|\.devcontainer|\.
                           r"pre-commit|docker-compose|compose\.ya?ml$|mkdocs|readthedocs|dependabot|"
                           r"renovate|codecov|tsconfig|package(-lock)?\.json$|eslint|prettier|"
                           r"(^|/)(dvc|prefect|catalog|pyproject|alembic)\.", re.I)
-_LOADER = re.compile(r"^(yaml\.(safe_load|load|full_load|unsafe_load)|json\.load|toml\.load|tomllib\.load|"
+_LOADER = re.compile(r"^(yaml\.(safe_load|load|full_load|unsafe_load)|json\.loads?|toml\.loads?|tomllib\.loads?|"
                      r"omegaconf\.OmegaConf\.load|configparser\.\w+|\.read_yaml|\.load_config|"
                      r"hydra\.main|hydra\.initialize\w*|hydra\.compose)$")
 #: keywords that hand a config file to a framework that reads it.

@@ -202,6 +202,10 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
      True),
     ({"params.yaml": "lr: 0.1\n", "train.py": "import yaml\nparams = yaml.safe_load(open('params.yaml'))\n"}, True),
     ({"train.py": "import json, os\ncfg = json.loads(os.environ.get('TRAIN_CONFIG', '{}'))\n"}, True),
+    # a JSON config parsed from its text
+    ({"eval/retrieval_config.json": '{"chunk_size": 800, "top_k": 5}',
+      "src/retrieval.py": "import json\nfrom pathlib import Path\n\n"
+                          "CONFIG = json.loads(Path('eval/retrieval_config.json').read_text())\n"}, True),
     ({"configs/training.yaml": "lr: 0.1\n"}, False),                      # never read
     ({".pre-commit-config.yaml": "repos: []\n", "x.py": "import yaml\nyaml.safe_load(open('.pre-commit-config.yaml'))\n"},
      False),
