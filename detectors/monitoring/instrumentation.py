@@ -46,6 +46,23 @@ def logging_setup(src: Source) -> Hit | None:
     return Hit(src.path, call.line, f"logging configured ({call.name})")
 
 
+#: a log record emitted through stdlib logging (a module-level call or a ``getLogger`` logger) or loguru
+_LOG_RECORD = re.compile(r"^(logging\.(getLogger\.)?|loguru\.logger\.)(debug|info|warning|warn|error|exception|critical|log)$")
+
+
+def log_records(src: Source) -> Hit | None:
+    """A module that writes log records at two places or more (``logger.warning(...)`` on a failed
+    dependency, ``logging.warning(json.dumps(stats))`` per epoch): even unconfigured, stdlib
+    logging prints warnings and errors, and the server or job runner keeps them. One stray call
+    is no practice."""
+    if _SCAFFOLDING.search(src.path) or not src.facts.imports_any(("logging", "loguru")):
+        return None
+    calls = [c for c in src.facts.calls if _LOG_RECORD.match(c.name)]
+    if len({c.line for c in calls}) < 2:
+        return None
+    return Hit(src.path, calls[0].line, f"log records written ({calls[0].name.rsplit('.', 1)[-1]}, {len(calls)} calls)")
+
+
 #: the entry points of an Azure ML scoring script, which the inference server calls.
 _SCORING_ENTRIES = frozenset({"init", "run"})
 

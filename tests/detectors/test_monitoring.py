@@ -456,6 +456,14 @@ POSITIVE = [
         "import logging\nlogger = logging.getLogger()\nlogger.setLevel(logging.INFO)\n\n"
         "def handler(event, context):\n    logger.info('event %s', event)\n")}, LOGGING),
     ("airflow task logs", {"dags/tasks/train.py": AIRFLOW_TASK}, LOGGING),
+    # log records written where things go wrong or per epoch: unconfigured, warnings still print
+    ("log records in an API", {"src/api.py": (
+        "import logging\nfrom fastapi import FastAPI\n\nlogger = logging.getLogger('api')\napp = FastAPI()\n\n"
+        "def unavailable(exc):\n    logger.warning('dependency unavailable: %s', exc)\n\n"
+        "def crashed(rid):\n    logger.exception('unhandled error (request_id=%s)', rid)\n")}, LOGGING),
+    ("epoch stats as log lines", {"src/core/utils.py": (
+        "import json\nimport logging\n\ndef dict_to_log(d):\n    logging.warning(json.dumps(d))\n\n"
+        "def timing_to_log(d):\n    logging.warning(json.dumps(d))\n")}, LOGGING),
     ("prefect run logger", {"flows/train.py": (
         "from prefect import flow, get_run_logger\n\n@flow\ndef train():\n"
         "    get_run_logger().info('training started')\n")}, LOGGING),
@@ -521,7 +529,7 @@ TRAPS = [
     ("kedro logging config without handlers", {"pyproject.toml": "[tool.kedro]\n",
                                                "conf/base/logging.yml": "version: 1\nloggers: {}\n"}, LOGGING),
     ("absl logging used, never configured", {"src/a.py": "from absl import logging\nlogging.info('x')\n"}, LOGGING),
-    # a logger in a library module no orchestrator runs, with no handler and no level
+    # a single stray log call in a library module no orchestrator runs, with no handler and no level
     ("logger in plain library code", {"src/lib.py": (
         "import logging\nlog = logging.getLogger(__name__)\n\ndef f():\n    log.info('x')\n")}, LOGGING),
     # an Evidently report shown in a notebook-like script, never written
