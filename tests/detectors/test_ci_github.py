@@ -358,3 +358,17 @@ def test_environment_job_deploys_only_when_its_steps_do_something(make_repo, ste
     files["scripts/release.sh"] = "rsync -a dist/ host:/srv/app\n"
     ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, files))
     assert ("deploy.cd" in present(ev)) is deploys
+
+
+@pytest.mark.parametrize("publisher, counts", [
+    # the results published by a step that fails the job on a failed test: the failures still stop it
+    ("- uses: dorny/test-reporter@v1\n  with:\n    name: tests\n    path: junit.xml\n    reporter: java-junit", True),
+    ("- uses: mikepenz/action-junit-report@v4\n  with:\n    report_paths: junit.xml\n    fail_on_failure: true", True),
+    # traps: nothing fails on the results, or the publisher is told not to
+    ("- uses: actions/upload-artifact@v4\n  with:\n    path: junit.xml", False),
+    ("- uses: dorny/test-reporter@v1\n  with:\n    path: junit.xml\n    fail-on-error: false", False),
+])
+def test_tests_that_cannot_fail_their_step_count_when_their_results_fail_the_job(make_repo, publisher, counts):
+    files = wf(job("- run: python -m pytest --junitxml=junit.xml tests || true", publisher))
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, files))
+    assert ("deploy.ci_tests" in present(ev)) is counts
