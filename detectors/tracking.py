@@ -593,12 +593,15 @@ def _reader_of(path: str, readers: dict[str, str]) -> str | None:
     """The first config-loading source that names this file or its folder."""
     parts = path.split("/")
     names = {parts[-1]}
+    folder = None
     if len(parts) > 1:
-        names.add(parts[-2] + "/")
         names.add(f'"{parts[-2]}"')
         names.add(f"'{parts[-2]}'")
+        # ``configs/train.yaml`` or ``./configs/``, not the folder's name inside a URL or another
+        # path (``ghcr.io/kubeflow/frontend``)
+        folder = re.compile(rf"(?:^|[\s'\"(=,])(?:\./)?{re.escape(parts[-2])}/")
     for reader, text in readers.items():
-        if any(n in text for n in names):
+        if any(n in text for n in names) or folder is not None and folder.search(text):
             return reader
     return None
 

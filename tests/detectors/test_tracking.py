@@ -207,6 +207,11 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
       "src/retrieval.py": "import json\nfrom pathlib import Path\n\n"
                           "CONFIG = json.loads(Path('eval/retrieval_config.json').read_text())\n"}, True),
     ({"configs/training.yaml": "lr: 0.1\n"}, False),                      # never read
+    # the config's folder named only inside an image reference of a loader
+    ({"manifests/kubeflow/params.yaml": "namespace: kubeflow\n",
+      "sync.py": "import json\nIMAGE = 'ghcr.io/kubeflow/frontend'\nobserved = json.loads(body)\n"}, False),
+    ({"configs/train/finetune.yaml": "lr: 0.1\n",
+      "run.py": "import yaml\nfrom pathlib import Path\n\ncfg = yaml.safe_load(open('./train/' + name))\n"}, True),
     ({".pre-commit-config.yaml": "repos: []\n", "x.py": "import yaml\nyaml.safe_load(open('.pre-commit-config.yaml'))\n"},
      False),
     ({"docs/guide.md": "Create `params.yaml`:\n```yaml\nlr: 0.1\n```\n"}, False),
