@@ -1,6 +1,7 @@
 """GitLab CI (.gitlab-ci.yml and its local includes) read into the CI model."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from detectors.ci import model as m
@@ -63,6 +64,29 @@ def _manual(job: dict) -> bool:
     return any(isinstance(r, dict) and r.get("when") == "manual" for r in one_or_many(job.get("rules")))
 
 
+def _blocks(job: dict) -> bool:
+    """A manual job the pipeline waits for: ``when: manual`` in ``rules`` (GitLab makes it
+    ``allow_failure: false``) unless allowed to fail; a job-level ``when: manual`` does not block."""
+    rules = [r for r in one_or_many(job.get("rules")) if isinstance(r, dict) and r.get("when") == "manual"]
+    return bool(rules) and not truthy(job.get("allow_failure")) and not any(truthy(r.get("allow_failure")) for r in rules)
+
+
+def _behind_blocking_manual(jobs: list[Job], raw: dict[str, dict], stages: Any) -> list[Job]:
+    """Jobs that run only once someone started a blocking manual job before them (a later
+    stage, or one that needs it) are started by hand too."""
+    order = {str(s): i for i, s in enumerate(one_or_many(stages) or ["build", "test", "deploy"])}
+    stage = {name: order.get(str(job.get("stage", "test")), 0) for name, job in raw.items()}
+    blocking = {name for name, job in raw.items() if _blocks(job)}
+    if not blocking:
+        return jobs
+    first = min(stage[name] for name in blocking)
+
+    def waits(job: Job) -> bool:
+        # with ``needs`` a job waits only for the jobs it names, else for every earlier stage
+        return bool(blocking & set(job.needs)) if "needs" in raw[job.name] else stage[job.name] > first
+    return [replace(j, manual=True) if not j.manual and j.name in raw and waits(j) else j for j in jobs]
+
+
 def _resolve_extends(name: str, job: dict, doc: dict, depth: int = 0) -> dict:
     if depth > 3:
         return job
@@ -91,10 +115,11 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
     finder = LineFinder(text)
     default = doc.get("default") if isinstance(doc.get("default"), dict) else {}
     jobs: list[Job] = []
+    resolved: dict[str, dict] = {}
     for name, raw in doc.items():
         if name in _RESERVED or not isinstance(raw, dict) or str(name).startswith("."):
             continue
-        job = _resolve_extends(str(name), raw, doc)
+        job = resolved[str(name)] = _resolve_extends(str(name), raw, doc)
         line = finder.key(name)
         before = job.get("before_script", default.get("before_script", doc.get("before_script")))
         steps = []
@@ -113,6 +138,7 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
             manual=_manual(job), neutered=truthy(job.get("allow_failure")) or job.get("when") == "never",
             needs=tuple(str(n.get("job") if isinstance(n, dict) else n) for n in one_or_many(job.get("needs"))),
         ))
+    jobs = _behind_blocking_manual(jobs, resolved, doc.get("stages"))
     _, templates = includes(doc)
     for template in templates:
         if any(t in template.lower() for t in _SECURITY_TEMPLATES):

@@ -174,6 +174,37 @@ def test_gitlab_manual_jobs_are_ci_checks_but_no_automation(make_repo):
     assert {"deploy.ci_tests", "data.pipeline_automated"} <= found
 
 
+BEHIND_A_BUTTON = """stages: [build, run]
+build:
+  stage: build
+  rules:
+    - if: $CI_COMMIT_BRANCH =~ /^exp\\/.*$/
+      when: manual
+  script:
+    - docker build -t trainer .
+pipeline:
+  stage: run
+  rules:
+    - if: $CI_COMMIT_BRANCH =~ /^exp\\/.*$/
+      when: on_success
+  script:
+    - dvc repro
+"""
+
+
+@pytest.mark.parametrize("text, automated", [
+    # a later stage waits for the blocking manual job before it: it runs when someone starts it
+    (BEHIND_A_BUTTON, False),
+    # a manual job allowed to fail (or a job-level when: manual) does not hold the pipeline
+    (BEHIND_A_BUTTON.replace("      when: manual\n", "      when: manual\n      allow_failure: true\n"), True),
+    # a job that needs nothing of the manual one starts on its own
+    (BEHIND_A_BUTTON.replace("  stage: run\n", "  stage: run\n  needs: []\n"), True),
+])
+def test_gitlab_jobs_behind_a_blocking_manual_job_are_started_by_hand(make_repo, text, automated):
+    found = present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {".gitlab-ci.yml": text})))
+    assert ("data.pipeline_automated" in found) is automated
+
+
 @pytest.mark.parametrize("path", ["Jenkinsfile.release", "Jenkinsfile_model_serving", "ci/deploy.jenkinsfile",
                                   "jenkins/train-Jenkinsfile"])
 def test_jenkinsfiles_named_for_their_pipeline(make_repo, path):
