@@ -14,6 +14,7 @@ import fnmatch
 import re
 from typing import Any, Iterator
 
+from detectors import argo
 from detectors.data_checks import DATA_EXTENSIONS, record_validation, validation_gates, validation_stage_gates
 from detectors.data_conditions import CONTENT_CHECKS
 from detectors.data_tests import data_tests, dbt_tests
@@ -226,11 +227,12 @@ class DataDetector(Detector):
       load and transform data with pandas, polars, Spark, numpy, scikit-learn preprocessing or
       framework dataset loaders, or chunk documents for retrieval (text splitters, node parsers),
       or build documents and write them into a vector store.
-    * ``data.pipeline_definition``: ``dvc.yaml`` stages and ``prefect.yaml`` deployments
-      (frameworks used from code come from the catalogue). Scrapy item pipelines and
+    * ``data.pipeline_definition``: ``dvc.yaml`` stages, ``prefect.yaml`` deployments and Argo
+      workflows chaining tasks (frameworks used from code come from the catalogue). Scrapy item pipelines and
       scikit-learn ``Pipeline`` objects are not data pipelines.
     * ``data.pipeline_automated``: orchestrator schedules: Prefect deployment schedules, Airflow
-      DAGs whose schedule is not ``None``, Kubeflow ``ScheduledWorkflow`` resources; in-house
+      DAGs whose schedule is not ``None``, Kubeflow ``ScheduledWorkflow`` resources, Argo
+      ``CronWorkflow`` and Argo Events calendars whose sensor submits a workflow; in-house
       schedules (APScheduler/``schedule`` jobs, loops an app starts, CronJobs, Terraform/CDK cron
       rules) whose job, followed to what it calls, ingests or prepares data or (re)trains.
     * ``data.validation``: functions dedicated to validating data frames (``validate_data``...);
@@ -264,6 +266,7 @@ class DataDetector(Detector):
         yield from self._lfs(ctx)
         yield from self._prefect_yaml(ctx)
         yield from self._kubeflow_schedules(ctx)
+        yield from self._argo(ctx)
         yield from self._in_house_schedules(ctx)
         yield from self._data_checks(ctx)
         yield from self._dataset_registry(ctx)
@@ -464,6 +467,19 @@ class DataDetector(Detector):
             if found:
                 yield self.evidence("data.pipeline_automated", f"Kubeflow recurring run (ScheduledWorkflow) in {path}",
                                     ctx.location(path, text.count("\n", 0, found.start()) + 1), tool="kubeflow")
+
+    def _argo(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """Argo workflows chaining tasks, and the schedules that run them."""
+        found = argo.pipelines(ctx)
+        if found:
+            first = found[0]
+            yield self.evidence("data.pipeline_definition", f"Argo {first.kind} {first.name} with tasks "
+                                f"{', '.join(first.tasks[:6])} in {first.path}",
+                                *[ctx.location(f.path, f.line) for f in found[:5]], tool="argo",
+                                workflows=len(found))
+        for sched in argo.schedules(ctx)[:1]:
+            yield self.evidence("data.pipeline_automated", f"Argo workflow run on a schedule ({sched.kind} "
+                                f"{sched.name} in {sched.path})", ctx.location(sched.path, sched.line), tool="argo")
 
     def _in_house_schedules(self, ctx: ScanContext) -> Iterator[Evidence]:
         """Schedulers, loops, CronJobs and cron rules whose job prepares data or trains."""

@@ -621,3 +621,87 @@ def retrieve(question):
 ])
 def test_vector_store_ingestion_is_data_preparation(make_repo, files, expected):
     assert ("data.prep_code" in data_signals(make_repo, files)) is expected
+
+
+ARGO_TEMPLATE = """apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata:
+  name: training
+spec:
+  entrypoint: pipeline
+  templates:
+    - name: pipeline
+      dag:
+        tasks:
+          - name: load-data
+            template: load
+          - name: validate
+            template: check
+            dependencies: [load-data]
+          - name: train
+            template: fit
+            dependencies: [validate]
+    - name: load
+      container: {image: trainer, command: [python, load.py]}
+"""
+ONE_CONTAINER = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: hello-
+spec:
+  entrypoint: hello
+  templates:
+    - name: hello
+      container: {image: busybox, command: [echo, hi]}
+"""
+CRON = """apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata:
+  name: nightly
+spec:
+  schedule: "0 2 * * *"
+  workflowSpec:
+    workflowTemplateRef: {name: training}
+"""
+CALENDAR = """apiVersion: argoproj.io/v1alpha1
+kind: EventSource
+metadata:
+  name: weekly
+spec:
+  calendar:
+    retrain:
+      schedule: "0 6 * * 1"
+"""
+SENSOR = """apiVersion: argoproj.io/v1alpha1
+kind: Sensor
+metadata:
+  name: retrain
+spec:
+  dependencies:
+    - {name: weekly, eventSourceName: weekly, eventName: retrain}
+  triggers:
+    - template:
+        name: submit
+        argoWorkflow:
+          operation: submit
+          source:
+            resource:
+              apiVersion: argoproj.io/v1alpha1
+              kind: Workflow
+"""
+
+
+@pytest.mark.parametrize("files, defined, automated", [
+    ({"pipelines/training.yaml": ARGO_TEMPLATE}, True, False),
+    ({"pipelines/training.yaml": ARGO_TEMPLATE, "pipelines/cron.yaml": CRON}, True, True),
+    ({"events/calendar.yaml": CALENDAR, "events/sensor.yaml": SENSOR}, False, True),
+    # traps: one container is a job, not a pipeline; a suspended schedule and a calendar no sensor
+    # turns into a workflow run nothing
+    ({"hello.yaml": ONE_CONTAINER}, False, False),
+    ({"pipelines/cron.yaml": CRON.replace("  schedule:", "  suspend: true\n  schedule:")}, False, False),
+    ({"events/calendar.yaml": CALENDAR}, False, False),
+])
+def test_argo_workflows_are_pipelines_and_their_schedules_automate_them(make_repo, files, defined, automated):
+    found = data_signals(make_repo, files)
+    assert ("data.pipeline_definition" in found) is defined
+    assert ("data.pipeline_automated" in found) is automated
