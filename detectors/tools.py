@@ -17,6 +17,7 @@ from detectors.catalogue import FileRule, Pattern, Tool, catalogue, catalogue_in
 from detectors.ci import read_ci
 from detectors.ci.commands import commands
 from detectors.instantiation import configured_calls
+from detectors.liveness import unreached
 from detectors.manifests import requirements
 from detectors.shapes import first_mapping
 from scanner.detector import Detector, ParseError, ScanContext
@@ -99,6 +100,9 @@ class ToolUsageDetector(Detector):
         hits: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
         project_hits: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
         script_hits: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
+        # calls inside functions nothing runs: shown as declared, never counted
+        unrun: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
+        dead: dict[tuple[str, int], str] = {}
         files_using: dict[str, set[str]] = defaultdict(set)
         # code, and the configs Hydra instantiates (their ``_target_`` entries are calls)
         for path, facts in chain(ctx.python_files(), configured_calls(ctx)):
@@ -110,13 +114,18 @@ class ToolUsageDetector(Detector):
                 if found:
                     files_using[name].add(path)
                 for pattern, call in found.items():
+                    if not in_tests and (path, call.line) not in dead:
+                        dead[(path, call.line)] = unreached(ctx, path, call.line) or ""
+                    if not in_tests and dead[(path, call.line)]:
+                        _keep_first_own(unrun[name], pattern, path, call)
+                        continue
                     _keep_first_own(hits[name], pattern, path, call)
                     if not in_tests:
                         _keep_first_own(project_hits[name], pattern, path, call)
                         if not ctx.is_notebook(path):
                             _keep_first_own(script_hits[name], pattern, path, call)
         tools = catalogue()
-        for name in sorted(hits):
+        for name in sorted(set(hits) | set(unrun)):
             tool = tools[name]
             for signal, alternatives in sorted(tool.uses.items()):
                 counted = (script_hits if signal in SCRIPT_SIGNALS else
@@ -127,18 +136,20 @@ class ToolUsageDetector(Detector):
                 own = {p: hit for p, hit in counted.items() if not is_example_path(hit[0])}
                 found = next(((alt, table, Tier.CONFIGURED) for table in (own, counted) for alt in alternatives
                               if all(p in table for p in alt)), None) \
-                    or next(((alt, hits[name], Tier.DECLARED) for alt in alternatives
-                             if all(p in hits[name] for p in alt)), None)
+                    or next(((alt, table, Tier.DECLARED) for table in (hits[name], {**unrun[name], **hits[name]})
+                             for alt in alternatives if all(p in table for p in alt)), None)
                 if found is None:
                     continue
                 alt, tool_hits, tier = found
                 places = [tool_hits[p] for p in alt]
                 path, call = places[0]
                 calls = sorted({c.name for _, c in places})
+                unrun_in = next((dead[(p, c.line)] for p, c in places if dead.get((p, c.line))), "")
+                why = "" if tier is Tier.CONFIGURED else \
+                    f" (in {unrun_in}, which nothing in the repository calls)" if unrun_in else " (only in tests)"
                 yield self.evidence(
                     signal,
-                    f"{tool.name}: {', '.join(calls)} called in {path}"
-                    + ("" if tier is Tier.CONFIGURED else " (only in tests)"),
+                    f"{tool.name}: {', '.join(calls)} called in {path}{why}",
                     *[ctx.location(p, c.line if not p.endswith(".ipynb") else None) for p, c in places],
                     tier=tier,
                     subject=tool.name,

@@ -209,7 +209,7 @@ def test_versioning(make_repo, files, expected):
     ({"io/lakefs.py": ("import lakefs_spec.util\n\ndef dump(fs, df, path):\n"
                        "    repo, ref, resource = lakefs_spec.util.parse(path)\n"
                        "    with fs.transaction(repo, ref) as tx:\n        df.to_parquet(f'lakefs://{repo}/{tx.branch.id}/{resource}')\n"
-                       "        tx.commit(message='data')\n")}, True),
+                       "        tx.commit(message='data')\n\ndump(fs, frame, 'lakefs://repo/main/x.parquet')\n")}, True),
     ({"pyproject.toml": '[project]\nname = "x"\ndependencies = ["lakefs-spec>=0.10"]\n'}, False),
 ])
 def test_versioning_tools(make_repo, files, expected):
@@ -382,7 +382,7 @@ def validate_data(files, config):
                      "ds.expect_column_values_to_not_be_null('id')\n"}, True),
     ({"profile.py": "from great_expectations.dataset import PandasDataset\n\n"
                     "def profiler(ds: PandasDataset):\n    ds.expect_column_mean_to_be_between(column='x', min_value=0)\n"
-                    "    return ds.get_expectation_suite()\n"}, True),
+                    "    return ds.get_expectation_suite()\n\nprofiler(load())\n"}, True),
     ({"validate.py": "import tensorflow_data_validation as tfdv\nstats = tfdv.generate_statistics_from_csv('d.csv')\n"
                      "anomalies = tfdv.validate_statistics(stats, schema=tfdv.load_schema_text('schema.pbtxt'))\n"}, True),
     # statistics loaded and shown, a schema inferred: nothing is checked
@@ -424,7 +424,8 @@ def test_feature_store(make_repo, files, expected):
 
 HOPSWORKS = ("import hopsworks\n\ndef add_to_registry(metrics, path):\n    project = hopsworks.login()\n"
              "    mr = project.get_model_registry()\n"
-             "    mr.python.create_model('best_model', metrics=metrics).save(path)\n")
+             "    mr.python.create_model('best_model', metrics=metrics).save(path)\n\n"
+             "add_to_registry({'rmse': 1.0}, 'model')\n")
 
 
 @pytest.mark.parametrize("files, signal, expected", [

@@ -16,7 +16,8 @@ MLFLOW_LOGGER = "mlflow:\n  _target_: lightning.pytorch.loggers.mlflow.MLFlowLog
 
 
 @pytest.mark.parametrize("files, signals", [
-    ({"src/model.py": MODULE, "src/train.py": TRAIN, "configs/logger/mlflow.yaml": MLFLOW_LOGGER},
+    ({"src/model.py": MODULE, "src/train.py": TRAIN, "configs/logger/mlflow.yaml": MLFLOW_LOGGER,
+      "configs/model/net.yaml": "_target_: src.model.Net\nlr: 0.01\n"},
      {"tracking.library", "tracking.params_metrics", "tracking.artifacts_models"}),
     # the configs are never instantiated: a _target_ builds nothing
     ({"src/model.py": MODULE, "configs/logger/mlflow.yaml": MLFLOW_LOGGER}, set()),

@@ -235,12 +235,13 @@ def test_ray_mlflow_logger_callback(make_repo, artifact, expected):
     ("import ray\ncb = ray.air.integrations.wandb.WandbLoggerCallback(project='p', upload_checkpoints=True)\n",
      "tracking.artifacts_models", True),
     ("from ray.air.integrations.wandb import setup_wandb\n\ndef loop(config):\n    wandb = setup_wandb(config)\n"
-     "    wandb.log({'loss': 1.0})\n", "tracking.params_metrics", True),
+     "    wandb.log({'loss': 1.0})\n\ntrainer = TorchTrainer(loop)\n", "tracking.params_metrics", True),
     # setup_mlflow only opens the run: the loop must log
     ("from ray.air.integrations.mlflow import setup_mlflow\n\ndef loop(config):\n    mlflow = setup_mlflow(config)\n",
      "tracking.params_metrics", False),
     ("from ray.air.integrations.mlflow import setup_mlflow\n\ndef loop(config):\n    mlflow = setup_mlflow(config)\n"
-     "    mlflow.log_params(config)\n    mlflow.log_metrics({'loss': 1.0})\n", "tracking.params_metrics", True),
+     "    mlflow.log_params(config)\n    mlflow.log_metrics({'loss': 1.0})\n\ntrainer = TorchTrainer(loop)\n",
+     "tracking.params_metrics", True),
     # imported, never used; named in a string only
     ("from ray.air.integrations.mlflow import MLflowLoggerCallback\n", "tracking.library", False),
     ("import ray\nHELP = 'pass MLflowLoggerCallback(save_artifact=True) to RunConfig'\n", "tracking.library", False),

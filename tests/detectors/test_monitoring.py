@@ -766,7 +766,8 @@ CATALOGUE_POSITIVE = [
     ("sentry cron monitor", {"jobs/heartbeat.py": (
         "from sentry_sdk.crons import capture_checkin\nfrom sentry_sdk.crons.consts import MonitorStatus\n\n"
         "def beat():\n    capture_checkin(monitor_slug='forecasts', status=MonitorStatus.OK,\n"
-        "                    monitor_config={'schedule': {'type': 'crontab', 'value': '0 */6 * * *'}})\n")}, ALERTING),
+        "                    monitor_config={'schedule': {'type': 'crontab', 'value': '0 */6 * * *'}})\n\n"
+        "if __name__ == '__main__':\n    beat()\n")}, ALERTING),
     ("dagster asset check", {"defs/checks.py": DAGSTER_CHECK}, DRIFT),
     ("dagster asset check on a schedule", {"defs/checks.py": DAGSTER_CHECK, "defs/schedules.py": DAGSTER_SCHEDULE},
      SCHEDULED),
@@ -820,3 +821,24 @@ def test_otel_stub_without_import_is_absent(make_repo):
     evidence = run_detector(ToolUsageDetector, root)
     assert INSTRUMENTATION not in present(evidence)
     assert run_detector(MonitoringDetector, root) == []
+
+
+PROMETHEUS_CONFIG = ("global:\n  scrape_interval: 15s\n{rules}scrape_configs:\n  - job_name: api\n"
+                     "    static_configs:\n      - targets: ['api:8000']\n")
+
+
+@pytest.mark.parametrize("rules, counts", [
+    # the repository's Prometheus loads the rule file (by the path it is mounted at)
+    ("rule_files:\n  - /etc/prometheus/alert_rules.yml\n", True),
+    ("rule_files:\n  - 'rules/*.yml'\n", True),
+    # trap: the loading lines commented out, so the rules alert on nothing
+    ("# rule_files:\n#   - alert_rules.yml\n", False),
+    ("rule_files:\n  - recording_rules.yml\n", False),
+])
+def test_alert_rules_count_when_the_repositorys_prometheus_loads_them(make_repo, rules, counts):
+    files = {"monitoring/prometheus/alert_rules.yml": PROM_RULES,
+             "monitoring/prometheus/prometheus.yml": PROMETHEUS_CONFIG.format(rules=rules)}
+    ev = run_detector(MonitoringDetector, make_repo(files))
+    assert ("monitoring.alerting" in present(ev)) is counts
+    if not counts:
+        assert "monitoring.alerting" in declared(ev)

@@ -549,7 +549,7 @@ LAKEHOUSE_MONITOR = ("from databricks.sdk.service.catalog import MonitorInferenc
                      "def create_monitor(self):\n    self.serving.workspace.quality_monitors.create(table_name=t, "
                      "inference_log=MonitorInferenceLog(problem_type=MonitorInferenceLogProblemType.PROBLEM_TYPE_CLASSIFICATION, "
                      "prediction_col='prediction', label_col='booking_status', timestamp_col='timestamp', "
-                     "granularities=['30 minutes'], model_id_col='model'))\n")
+                     "granularities=['30 minutes'], model_id_col='model'))\n\n\ncreate_monitor(job)\n")
 
 
 @pytest.mark.parametrize("files, signal, expected", [

@@ -722,6 +722,9 @@ mlflow.langchain.autolog()
 def on_feedback(value, user):
     trace_id = mlflow.get_last_active_trace_id()
     mlflow.log_feedback(trace_id=trace_id, name="thumbs", value=value, source=user)
+
+
+chat.on_feedback(on_feedback)
 """
 
 
@@ -740,7 +743,8 @@ def test_mlflow_tracing(make_repo, files, signal, expected):
 def test_the_projects_own_use_is_cited_before_its_examples(make_repo):
     # the same tool used two ways, the first-listed way only in an example folder
     files = {"examples/tracing_demo.py": "import mlflow\n\n@mlflow.trace\ndef f():\n    pass\n",
-             "src/agent.py": "import mlflow\n\ndef answer(q, user):\n    mlflow.update_current_trace(metadata={'user': user})\n"}
+             "src/agent.py": "import mlflow\n\ndef answer(q, user):\n    mlflow.update_current_trace(metadata={'user': user})\n\n"
+                             "answer('q', 'me')\n"}
     ev = [e for e in run_detector(ToolUsageDetector, make_repo(files))
           if e.signal == "monitoring.instrumentation" and e.outcome.value == "present"]
     assert ev and ev[0].tier.value == "configured" and ev[0].locations[0].path == "src/agent.py"
@@ -792,3 +796,29 @@ def test_a_branch_chosen_by_a_flag_is_no_evaluation_gate(make_repo):
     assert "governance.approval_gates" not in present(ev)
     promotion = next(e for e in ev if e.signal == "tracking.registry_promotion" and e.counts)
     assert "no evaluation gate" in promotion.summary
+
+
+OPTUNA_STUDY = ("import optuna\n\n\ndef objective(trial):\n    return trial.suggest_float('lr', 1e-4, 1e-1)\n\n\n"
+                "def run_study():\n    study = optuna.create_study(direction='minimize')\n"
+                "    study.optimize(objective, n_trials=20)\n")
+
+
+@pytest.mark.parametrize("files, counts", [
+    # the study runs: from the module's own entry point, or a task runner naming the function
+    ({"src/hpo.py": OPTUNA_STUDY + "\n\nif __name__ == '__main__':\n    run_study()\n"}, True),
+    ({"src/hpo.py": OPTUNA_STUDY, "Makefile": "tune:\n\tpython -c 'from src.hpo import run_study; run_study()'\n"},
+     True),
+    # a method runs when its class is used (frameworks call hooks by name)
+    ({"src/hpo.py": "import optuna\n\n\nclass Tuner:\n    def tune(self):\n        optuna.create_study().optimize(f)\n",
+      "src/train.py": "from src.hpo import Tuner\n\nTuner()\n"}, True),
+    # traps: written, never run; and a method of a class nothing uses
+    ({"src/hpo.py": OPTUNA_STUDY}, False),
+    ({"src/hpo.py": "import optuna\n\n\nclass Tuner:\n    def tune(self):\n        optuna.create_study().optimize(f)\n"},
+     False),
+])
+def test_a_tool_used_only_in_code_nothing_runs_is_declared(make_repo, files, counts):
+    ev = run_detector(ToolUsageDetector, make_repo(files))
+    assert ("tracking.hpo" in present(ev)) is counts
+    if not counts:
+        hpo = next(e for e in ev if e.signal == "tracking.hpo")
+        assert "which nothing in the repository calls" in hpo.summary and hpo.tier.value == "declared"

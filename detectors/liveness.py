@@ -1,0 +1,79 @@
+"""Code nothing runs: a function no code, config, CI file or script of the repository names.
+
+A tool called only inside ``run_study()`` that nothing calls (no ``__main__``, no DAG, Makefile
+or entry point naming it) is written, not used. A function counts as run when anything in the
+repository names it besides its own ``def`` (a call, an import, a callback handed on, a string in
+a config or an entry point), when a decorator registers it (a route, a task, a CLI command, a
+test fixture), when a platform calls it by its conventional name (``init``/``run`` of a scoring
+script, ``preprocessing_fn``, ``lambda_handler``), or when it is a method of a class named
+somewhere (frameworks call the hooks); code at module level runs when the module does. Documentation does not count as a caller.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from scanner.detector import ScanContext
+
+if TYPE_CHECKING:
+    from detectors.flow import Function
+
+#: files whose text may call or name a function: code, configs, CI and task runners
+_CALLERS = re.compile(r"(\.(py|ipynb|ya?ml|toml|cfg|ini|json|sh|bash|txt|jsonnet|libsonnet)|"
+                      r"(^|/)(Makefile|Dockerfile[^/]*|Procfile|Jenkinsfile[^/]*|justfile|Taskfile[^/]*))$", re.I)
+MAX_CALLER_BYTES = 2_000_000
+
+
+def unreached(ctx: ScanContext, path: str, line: int | None) -> str | None:
+    """The function holding ``line`` of ``path`` when nothing in the repository runs it (its
+    qualified name), else None: module-level code, a decorated function, or one named elsewhere."""
+    if line is None or not path.endswith(".py"):
+        return None  # a notebook's cells run top to bottom; its functions are called from them
+    from detectors.flow import project  # the flow reader imports the tool catalogue, which asks here
+    module = project(ctx).module(path)
+    if module is None:
+        return None
+    holding = sorted((f for f in module.all_functions()
+                      if f.node.lineno <= line <= (f.node.end_lineno or f.node.lineno)), key=lambda f: f.node.lineno)
+    if not holding or any(f.node.decorator_list for f in holding):
+        return None
+    return next((f.qualname for f in holding if not _named(ctx, f)), None)
+
+
+#: functions a platform calls by their conventional name, never named by the project: Azure ML
+#: scoring scripts (``init``/``run``), TFX and TF Transform module files, SageMaker inference
+#: handlers, serverless handlers, script entry points
+ENTRY_POINTS = frozenset({"init", "run", "main", "handler", "lambda_handler", "preprocessing_fn", "run_fn",
+                          "trainer_fn", "tuner_fn", "stats_options_updater_fn", "model_fn", "input_fn",
+                          "predict_fn", "output_fn", "transform_fn", "app"})
+
+
+def _named(ctx: ScanContext, fn: Function) -> bool:
+    # a method runs when its class is used: frameworks call hooks (``training_step``, ``forward``,
+    # a callback's ``on_epoch_end``) the project never names
+    if fn.cls is not None:
+        return _mentioned(ctx, fn.cls, "class")
+    return fn.name in ENTRY_POINTS or _mentioned(ctx, fn.name, "def")
+
+
+def _mentioned(ctx: ScanContext, name: str, keyword: str) -> bool:
+    """``name`` appears somewhere besides its own ``def``/``class`` lines."""
+    return ctx.memo(f"liveness:{keyword}:{name}", lambda: _count(ctx, name, keyword))
+
+
+def _count(ctx: ScanContext, name: str, keyword: str) -> bool:
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    definition = re.compile(rf"\b{keyword}\s+{re.escape(name)}\b")
+    for text in _caller_texts(ctx):
+        if name in text and len(word.findall(text)) > len(definition.findall(text)):
+            return True
+    return False
+
+
+def _caller_texts(ctx: ScanContext) -> list[str]:
+    def read() -> list[str]:
+        if ctx.repo is None:
+            return []
+        return [t for p in ctx.files() if _CALLERS.search(p) and ctx.repo.size(p) <= MAX_CALLER_BYTES
+                for t in [ctx.text(p)] if t]
+    return ctx.memo("liveness:texts", read)
