@@ -2,6 +2,8 @@
 config, IaC and crontab files."""
 from __future__ import annotations
 
+import fnmatch
+import posixpath
 import re
 from typing import Callable
 
@@ -25,6 +27,7 @@ from detectors.scheduling.iac import alarm_rules, is_cron_file
 from detectors.shapes import as_dict, as_list, dicts
 from detectors.tools import is_template_path
 from scanner.detector import ParseError, ScanContext
+from scanner.model import Tier
 from scanner.parsing.structured import load_json, load_yaml
 
 #: (signal, kind, check) run over every project module.
@@ -79,7 +82,39 @@ def collect(ctx: ScanContext) -> Findings:
     if notice:
         found.add(ALERTING, "notification-on-condition", notice)
     found.demote_orphan_provisioning()
+    _demote_unloaded_rules(ctx, found)
     return found
+
+
+def _demote_unloaded_rules(ctx: ScanContext, found: Findings) -> None:
+    """Prometheus rule files that the repository's own Prometheus configs do not load (their
+    ``rule_files`` commented out or naming other files) alert on nothing. Without a Prometheus
+    config in the repository the rules may be mounted by a chart or an operator: they count."""
+    key = (ALERTING, "alert-rules")
+    hits = found.hits.get(key, [])
+    if not hits or any(h.what != _RULES for h in hits):
+        return
+    loaded: list[str] = []
+    configs = 0
+    for path in ctx.repo.glob("*.yml", "*.yaml") if ctx.repo is not None else ():
+        text = ctx.text(path) or ""
+        if "scrape_configs" not in text or is_template_path(path):
+            continue
+        try:
+            docs = ctx.structured(path)
+        except ParseError:
+            continue
+        for doc in dicts(docs):
+            if "scrape_configs" in doc:
+                configs += 1
+                loaded += [posixpath.basename(str(g)) for g in as_list(doc.get("rule_files"))]
+    if configs and not any(fnmatch.fnmatch(posixpath.basename(h.path), g) for h in hits for g in loaded):
+        found.tiers[key] = Tier.DECLARED
+        found.hits[key] = [Hit(h.path, h.line, f"{h.what} (no Prometheus config of the repository loads them)")
+                           for h in hits]
+
+
+_RULES = "Prometheus alert rules"
 
 
 def _in_house_schedules(ctx: ScanContext, found: Findings) -> None:
