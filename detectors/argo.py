@@ -9,12 +9,11 @@ from typing import Iterator
 
 from detectors.shapes import as_dict, as_list, dicts
 from detectors.tools import is_template_path
-from scanner.detector import ParseError, ScanContext
+from scanner.detector import ScanContext
 
 _WORKFLOW_KINDS = frozenset({"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"})
 #: minimum tasks of a DAG (or steps of a steps template) that make a pipeline, not one container run
 MIN_TASKS = 2
-MAX_YAML_BYTES = 500_000
 
 
 @dataclass(frozen=True)
@@ -28,21 +27,9 @@ class ArgoFinding:
 
 def _documents(ctx: ScanContext) -> Iterator[tuple[str, str, dict]]:
     """(path, text, document) of the YAML documents that Argo (Workflows or Events) defines."""
-    if ctx.repo is None:
-        return
-    for path in ctx.repo.glob("*.yaml", "*.yml"):
-        if is_template_path(path) or ctx.repo.size(path) > MAX_YAML_BYTES:
-            continue
-        text = ctx.text(path) or ""
-        if "argoproj.io" not in text:
-            continue
-        try:
-            docs = ctx.structured(path)
-        except ParseError:
-            continue
-        for doc in dicts(docs):
-            if str(doc.get("apiVersion", "")).startswith("argoproj.io/"):
-                yield path, text, doc
+    for path, text, doc in ctx.yaml_documents("argoproj.io"):
+        if not is_template_path(path) and str(doc.get("apiVersion", "")).startswith("argoproj.io/"):
+            yield path, text, doc
 
 
 def _line(text: str, kind: str) -> int | None:

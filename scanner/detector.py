@@ -186,6 +186,21 @@ class ScanContext:
             raise value
         return value
 
+    def yaml_documents(self, marker: str) -> Iterator[tuple[str, str, dict]]:
+        """(path, text, document) of the mappings of every YAML file whose text holds ``marker``
+        (a cheap test before parsing); files that do not parse are recorded and skipped."""
+        for path in self.repo.glob("*.yaml", "*.yml") if self.repo is not None else ():
+            text = self.text(path) or ""
+            if marker not in text:
+                continue
+            try:
+                docs = self.structured(path)
+            except ParseError:
+                continue
+            for doc in docs if isinstance(docs, list) else [docs]:
+                if isinstance(doc, dict):
+                    yield path, text, doc
+
     @staticmethod
     def _yaml(path: str, text: str) -> list[Any]:
         """YAML documents; a Helm chart's template, not YAML until rendered, is read with its

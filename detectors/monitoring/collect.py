@@ -96,18 +96,10 @@ def _demote_unloaded_rules(ctx: ScanContext, found: Findings) -> None:
         return
     loaded: list[str] = []
     configs = 0
-    for path in ctx.repo.glob("*.yml", "*.yaml") if ctx.repo is not None else ():
-        text = ctx.text(path) or ""
-        if "scrape_configs" not in text or is_template_path(path):
-            continue
-        try:
-            docs = ctx.structured(path)
-        except ParseError:
-            continue
-        for doc in dicts(docs):
-            if "scrape_configs" in doc:
-                configs += 1
-                loaded += [posixpath.basename(str(g)) for g in as_list(doc.get("rule_files"))]
+    for path, _, doc in ctx.yaml_documents("scrape_configs"):
+        if "scrape_configs" in doc and not is_template_path(path):
+            configs += 1
+            loaded += [posixpath.basename(str(g)) for g in as_list(doc.get("rule_files"))]
     if configs and not any(fnmatch.fnmatch(posixpath.basename(h.path), g) for h in hits for g in loaded):
         found.tiers[key] = Tier.DECLARED
         found.hits[key] = [Hit(h.path, h.line, f"{h.what} (no Prometheus config of the repository loads them)")
