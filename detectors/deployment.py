@@ -8,7 +8,7 @@ from typing import Any, Iterable, Iterator
 
 from detectors.batch_scoring import Scoring, batch_scoring
 from detectors.ci import databricks, read_ci
-from detectors.dockerfile import INSTRUCTION, image_commands, uncommented
+from detectors.dockerfile import DOCKERFILE, INSTRUCTION, image_commands, is_dockerfile, uncommented
 from detectors.flow import callee, dotted, module_index, orchestrated_modules, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
 from detectors.scheduling.iac import command_scripts, container_commands, cron_entries, is_cron_file
@@ -25,14 +25,6 @@ IMPORT_DEPTH = 3
 MAX_YAML_BYTES = 512 * 1024
 
 # -- containers ----------------------------------------------------------------------------------
-_DOCKERFILE = re.compile(r"(^|/)(dockerfile|containerfile)([._-][^/]*)?$|\.dockerfile$", re.I)
-
-
-def is_dockerfile(path: str) -> bool:
-    """A Dockerfile or Containerfile (``Dockerfile.gpu``, ``train.dockerfile``), not a Markdown page about one."""
-    return bool(_DOCKERFILE.search(path)) and not path.lower().endswith((".md", ".dockerignore"))
-
-
 _DEPS_ONLY = re.compile(r"requirements[^ ]*\.(txt|in)|pyproject\.toml|poetry\.lock|uv\.lock|setup\.(py|cfg)|environment[^ ]*\.ya?ml|package(-lock)?\.json|pnpm-lock\.yaml|yarn\.lock|conda[^ ]*\.ya?ml|Pipfile(\.lock)?|--from=", re.I)
 _DOCS_TOOLS = re.compile(r"\b(mkdocs|zensical|sphinx|jekyll|hugo|docusaurus|marp|mdbook|jupyter-book)\b", re.I)
 
@@ -277,7 +269,7 @@ class DeploymentDetector(Detector):
             elif base == "config.pbtxt" and re.search(r"^\s*(platform|backend)\s*:", ctx.text(path) or "", re.M):
                 what = "Triton model repository config"
             elif base.endswith((".sh", ".yml", ".yaml", ".toml")) or base in ("makefile", "procfile", "justfile") \
-                    or _DOCKERFILE.search(path):
+                    or DOCKERFILE.search(path):
                 text = ctx.text(path) if ctx.repo is not None and ctx.repo.size(path) < MAX_YAML_BYTES else None
                 m = _SERVE_COMMAND.search(uncommented(text or ""))
                 if m:

@@ -62,3 +62,11 @@ def image_workdir(text: str) -> str:
     """The image's last absolute ``WORKDIR`` ('' when none): where ``COPY . .`` puts the context."""
     found = [w for w in _WORKDIR.findall(uncommented(text)) if w.startswith("/")]
     return found[-1].rstrip("/") if found else ""
+
+
+DOCKERFILE = re.compile(r"(^|/)(dockerfile|containerfile)([._-][^/]*)?$|\.dockerfile$", re.I)
+
+
+def is_dockerfile(path: str) -> bool:
+    """A Dockerfile or Containerfile (``Dockerfile.gpu``, ``train.dockerfile``), not a Markdown page about one."""
+    return bool(DOCKERFILE.search(path)) and not path.lower().endswith((".md", ".dockerignore"))

@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 from detectors.catalogue import FileRule, Pattern, Tool, catalogue, catalogue_index, match_calls
 from detectors.ci import read_ci
 from detectors.ci.commands import commands
+from detectors.dockerfile import build_commands, image_commands, is_dockerfile, shell_form
 from detectors.instantiation import configured_calls
 from detectors.liveness import unreached
 from detectors.manifests import requirements
@@ -252,8 +253,9 @@ def _rule_line(ctx: ScanContext, rule: FileRule, path: str) -> list[int | None]:
 
 
 def _shell_commands(ctx: ScanContext) -> list[tuple[str, int | None, str]]:
-    """(path, line, command) of what CI steps and shell scripts run. Jobs and steps that never
-    run or cannot fail (``if: false``, ``|| true``) are left out: their commands prove nothing."""
+    """(path, line, command) of what CI steps, shell scripts, Makefile/justfile recipes and
+    Dockerfiles (build steps, the image's command) run. Jobs and steps that never run or cannot
+    fail (``if: false``, ``|| true``) are left out: their commands prove nothing."""
     def read() -> list[tuple[str, int | None, str]]:
         out: list[tuple[str, int | None, str]] = []
         for pipeline in read_ci(ctx).pipelines:
@@ -262,8 +264,23 @@ def _shell_commands(ctx: ScanContext) -> list[tuple[str, int | None, str]]:
                     out += [(pipeline.file, step.line, cmd.text) for cmd in commands(step.run)
                             if not step.neutered and not cmd.neutered]
         for path in ctx.files():
-            if path.endswith(".sh") and not is_template_path(path):
+            if is_template_path(path):
+                continue
+            if path.endswith(".sh"):
                 out += [(path, cmd.offset + 1, cmd.text) for cmd in commands(ctx.text(path) or "")
                         if not cmd.neutered]
+            elif path.rsplit("/", 1)[-1] in ("Makefile", "makefile", "GNUmakefile", "justfile"):
+                out += [(path, line, cmd.text) for line, recipe in _recipe_lines(ctx.text(path) or "")
+                        for cmd in commands(recipe) if not cmd.neutered]
+            elif is_dockerfile(path):
+                text = ctx.text(path) or ""
+                lines = build_commands(text) + [(line, shell_form(cmd)) for line, _, cmd in image_commands(text)]
+                out += [(path, line, cmd.text) for line, script in lines for cmd in commands(script) if not cmd.neutered]
         return out
     return ctx.memo("catalogue_commands", read)
+
+
+def _recipe_lines(text: str) -> list[tuple[int, str]]:
+    """(line, command) of a Makefile's or justfile's recipe lines (indented under a target)."""
+    return [(i, line.strip().lstrip("@-")) for i, line in enumerate(text.splitlines(), 1)
+            if line.startswith(("\t", "    ")) and line.strip() and not line.strip().startswith("#")]

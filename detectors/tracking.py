@@ -17,8 +17,8 @@ from typing import Iterator
 from detectors.catalogue import match_calls, tools_for
 from detectors.ci import read_ci
 from detectors.data import call_tail, code_files, is_test_path
-from detectors.deployment import dockerfile_purpose, is_dockerfile
-from detectors.dockerfile import build_commands, image_commands, uncommented
+from detectors.deployment import dockerfile_purpose
+from detectors.dockerfile import build_commands, image_commands, is_dockerfile, uncommented
 from detectors.experiment_configs import (Finding, command_texts, dvc_params_files, dvc_tracked, hydra_sweeps,
                                          wandb_sweeps)
 from detectors.flow import project, words

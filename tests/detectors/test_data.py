@@ -413,8 +413,16 @@ def test_validation(make_repo, files, expected):
 
 
 @pytest.mark.parametrize("files, expected", [
-    ({"feature_repo/feature_store.yaml": "project: p\nregistry: data/registry.db\nprovider: local\n"}, True),
+    # a feature repository applied or served, or read from code
+    ({"feature_repo/feature_store.yaml": "project: p\nregistry: data/registry.db\nprovider: local\n",
+      "Makefile": "features:\n\tcd feature_repo && feast apply\n"}, True),
+    ({"feast/Dockerfile": "FROM python:3.11\nRUN pip install feast\nCMD feast serve --host 0.0.0.0\n"}, True),
     ({"fs.py": "from feast import FeatureStore\nstore = FeatureStore(repo_path='.')\n"}, True),
+    # traps: a scaffold nothing applies or reads (the config and definitions alone)
+    ({"feature_repo/feature_store.yaml": "project: p\nregistry: data/registry.db\nprovider: local\n",
+      "feature_repo/features.py": "from feast import Entity, FeatureView\ndriver = Entity(name='driver')\n"
+                                  "stats = FeatureView(name='stats', entities=[driver])\n"}, False),
+    ({"README.md": "Run `feast apply` in feature_repo/.\n"}, False),
     ({"src/data/features/create_state.py": "import pandas as pd\ndef create_feature_state(df):\n    return df\n"}, False),
     ({"pyproject.toml": "[project]\nname='x'\ndependencies=['feast==0.40']\n"}, False),
 ])
