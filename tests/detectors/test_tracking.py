@@ -185,6 +185,12 @@ def test_kedro_mlflow_catalog(make_repo, files, signal, expected):
     ({"configs/base.py": "import ml_collections\n\ndef get_config():\n    return ml_collections.ConfigDict()\n"},
      False),  # configs nobody reads from the command line
     ({"requirements.txt": "ml-collections==0.1.0\n"}, False),
+    # yacs-style configs: an experiment YAML merged into the defaults (GraphGym, detectron2)
+    ({"main.py": "from torch_geometric.graphgym.config import cfg, load_cfg, set_cfg\n\nset_cfg(cfg)\nload_cfg(cfg, args)\n"},
+     True),
+    ({"train.py": "from yacs.config import CfgNode as CN\n\n_C = CN()\ncfg = _C.clone()\ncfg.merge_from_file(args.config)\n"},
+     True),
+    ({"requirements.txt": "yacs==0.1.8\n"}, False),
 ])
 def test_config_management_tools(make_repo, files, expected):
     assert ("tracking.config_management" in tool_signals(make_repo, files)) is expected
