@@ -13,7 +13,8 @@ _SETUP_WORDS = re.compile(
     r"\b(?:install\w*|set(?:ting)?[ -]?up|get(?:ting)?[ -]started|quick[ -]?start|usage|how[ -]to)\b", re.I)
 #: words that often head setup sections but also other ones: tried after the strong words.
 _WEAK_SETUP_WORDS = re.compile(
-    r"\b(?:running|run|local(?:ly)?|development|prerequisites|requirements|reproduc\w*|build(?:ing)?|instructions?)\b",
+    r"\b(?:running|run|local(?:ly)?|development|prerequisites|requirements|reproduc\w*|build(?:ing)?|instructions?|"
+    r"quick[ -]?demo|launch\w*|start(?:ing)?)\b",
     re.I)
 _MD_HEADING = re.compile(
     r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$"          # ## Markdown

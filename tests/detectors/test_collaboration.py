@@ -97,6 +97,9 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
      "declared", "linked-from-weak-wording-without-instructions"),
     ({"README.md": "# Demo\n\nRead our [design notes](docs/design.md).\n",
       "docs/design.md": "## Install\n\n```bash\npip install demo\n```\n"}, "declared", "link-outside-setup-wording"),
+    # a quick demo or a launch section running the project is setup too
+    ({"README.md": "# Fraud platform\n\n## Quick Demo\n\n### Launch the platform\n\n```bash\nmake demo\n```\n"},
+     "present", "quick-demo-section"),
     ({"README.md": "# Demo\n\n## Installation\n\nSee [the docs](https://example.org/install.md).\n"},
      "declared", "external-link"),
     # the guide linked by its address on the host: the file of that path in this repository
