@@ -14,7 +14,7 @@ _SCAFFOLDING = re.compile(r"(^|/)(migrations|alembic)/")
 _EVAL_SCRIPT = re.compile(r"(^|[_-])(eval|train)", re.I)  # evaluate.py, model_eval.py, train.py; not retrieval.py
 _REPORT_NAMES = re.compile(r"metric|report|score|stats|result")
 _REPORT_WRITER = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump)$"
-                            r"|\.(to_json|to_html|save_html|write_text|write)$")
+                            r"|\.(to_json|to_csv|to_html|save_html|write_text|write)$")
 _SCORE_SCRIPT = re.compile(r"(^|[_-])scor(e|ing)", re.I)
 #: calls that run a training epoch or an evaluation (``train_one_epoch``, ``evaluate``).
 _RUNS_TRAINING = re.compile(r"^(train_one_epoch|train_epoch|evaluate|run_epoch|validate_epoch)$")
@@ -137,21 +137,6 @@ def evaluation_report(src: Source) -> Hit | None:
             continue
         near = " ".join(lines[max(call.line - 3, 0):call.line]) if call.line else ""
         if _REPORT_NAMES.search(near.lower()):
-            return Hit(src.path, call.line, f"evaluation report written ({call.name})")
-    return None
-    name = src.path.rsplit("/", 1)[-1]
-    # a scoring step that measures the model (``score.py`` computing sklearn metrics) evaluates
-    measures = _SCORE_SCRIPT.search(name) and any(c.name.startswith("sklearn.metrics.") for c in src.facts.calls)
-    if not (_EVAL_SCRIPT.search(name) or measures) and not any(
-            _RUNS_TRAINING.match(c.name.rsplit(".", 1)[-1]) for c in src.facts.calls):
-        return None
-    writer = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump)$|\.(to_json|to_html|save_html|write_text|write)$")
-    lines = src.text.splitlines()
-    for call in src.facts.calls:
-        # what is written, or where (``with open("metrics.json", "w") as f:`` above it), is a
-        # report: a copy of the run's config written the same way is none
-        near = " ".join(lines[max(call.line - 3, 0):call.line]) if call.line else ""
-        if writer.search(call.name) and _REPORT_NAMES.search(near.lower()):
             return Hit(src.path, call.line, f"evaluation report written ({call.name})")
     return None
 

@@ -321,6 +321,10 @@ POSITIVE = [
         "    background_tasks.add_task(save_prediction_to_gcp, item, y)\n    return y\n")}, INSTRUMENTATION),
     ("hydra app logs each run", {"src/train.py": "import hydra\n\n@hydra.main(version_base=None, config_path='../configs')\n"
                                                  "def main(cfg):\n    fit(cfg)\n"}, LOGGING),
+    ("evaluation metrics table per run", {"src/training/train_model.py": (
+        "import pandas as pd\n\ndef main(clf, x, y):\n    metrics = evaluate(clf, x, y)\n"
+        "    eval_df = pd.DataFrame([metrics])\n    eval_df.to_csv('data/eval_metrics.csv', index=False)\n")},
+     LOGGING),
     ("evaluation report", {"src/evaluate.py": (
         "import json\nmetrics = {'rmse': 1.0}\nwith open('metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")},
      LOGGING),
