@@ -136,9 +136,17 @@ def evaluation_report(src: Source) -> Hit | None:
         if not _REPORT_WRITER.search(call.name):
             continue
         near = " ".join(lines[max(call.line - 3, 0):call.line]) if call.line else ""
+        if call.name.endswith(".to_csv"):
+            # a table is a report when its file is named so (``eval_metrics.csv``); a predictions
+            # dump whose name merely carries the score (``f"subm/{score:.4f}.csv"``) is none
+            near = _PLACEHOLDER.sub("", " ".join(_QUOTED.findall(lines[call.line - 1]))) if call.line else ""
         if _REPORT_NAMES.search(near.lower()):
             return Hit(src.path, call.line, f"evaluation report written ({call.name})")
     return None
+
+
+_QUOTED = re.compile(r"""["']([^"'\n]*)["']""")
+_PLACEHOLDER = re.compile(r"\{[^}]*\}")
 
 
 def request_telemetry(src: Source) -> Hit | None:

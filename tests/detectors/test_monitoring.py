@@ -522,6 +522,11 @@ TRAPS = [
      INSTRUMENTATION),
     ("hydra compose api only", {"src/cfg.py": "from hydra import compose, initialize\n\n"
                                               "with initialize(config_path='conf'):\n    cfg = compose('config')\n"}, LOGGING),
+    # a predictions dump whose file name merely carries the epoch's score
+    ("predictions csv named with the score", {"pipeline/trainer.py": (
+        "import os\n\ndef on_validation_epoch_end(self, subm_df, score, epoch):\n    self.train_one_epoch()\n"
+        "    path = os.path.join('out', f'subm/f{epoch}_{score:.4f}.csv')\n    subm_df.to_csv(path, index=False)\n")},
+     LOGGING),
     ("logging commented out", {"src/train.py": "# import logging\n# logging.basicConfig()\nprint('x')\n"}, LOGGING),
     # a cookiecutter generation hook renders the template: it is no training or serving code
     ("logging in a cookiecutter hook", {"cookiecutter.json": "{}\n",
