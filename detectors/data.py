@@ -57,6 +57,8 @@ _OUTPUT_DIRS = frozenset({"results", "result", "reports", "report", "docs", "doc
 #: extensions that hold a table as often as anything else (UCI ``.data``, ``.dat``, ``.txt``):
 #: a dataset when the content is one, rows of the same number of delimited fields.
 _MAYBE_TABLE_EXT = (".data", ".dat", ".txt", ".tab")
+#: folders whose plain text files are data themselves: raw inputs, a corpus
+_TEXT_DATA_DIRS = frozenset({"raw", "corpus", "corpora", "datasets", "dataset", "raw_data"})
 _DELIMITERS = (",", "\t", ";", "|")
 #: dependency lists (``requirements.txt``, ``requirements-dev.txt``): rows of pins with markers
 _REQUIREMENTS = re.compile(r"(^|/)(requirements|constraints)[\w.-]*\.txt$", re.I)
@@ -327,8 +329,11 @@ class DataDetector(Detector):
         return _dataset_bytes(ctx, path) if self._dataset_path(path, lfs) else 0
 
     def _table_size(self, ctx: ScanContext, path: str) -> int:
-        """Size of a ``.data``/``.dat``/``.txt`` file that holds a table of data, else 0."""
+        """Size of a ``.data``/``.dat``/``.txt`` file that holds a table of data, or plain text in
+        a raw-data or corpus folder (the documents a model or a retriever learns from), else 0."""
         size = _dataset_bytes(ctx, path)
+        if size and _TEXT_DATA_DIRS.intersection(path.lower().split("/")[:-1]):
+            return size
         return size if size and _is_table(ctx.text(path) or "") else 0
 
     # -- DVC -----------------------------------------------------------------------------------

@@ -137,6 +137,12 @@ BYTEWAX_FLOW = ("import bytewax.operators as op\nfrom bytewax.dataflow import Da
     # a pickle holds a fitted model or a client's request payload as often as data
     ({"src/clients_python/subgraph.pkl": b"\x80\x04" + b"\x00" * 20_000}, False),
     ({"data/processed/train.pkl": b"\x80\x04" + b"\x00" * 20_000}, True),
+    # plain text in a raw-data or corpus folder is the data a model or a retriever learns from
+    ({"data/raw/articles.txt": "The first comic appeared in 1964 and ran for two decades.\n" * 400}, True),
+    ({"data/corpus/policy.txt": "SECTION I. The insurer will pay for direct physical loss.\n" * 400}, True),
+    # traps: a short seed list, and prose elsewhere
+    ({"data/raw/links.txt": "https://example.org/a\n" * 40}, False),
+    ({"notes/ideas.txt": "The first comic appeared in 1964 and ran for two decades.\n" * 400}, False),
 ])
 def test_raw_data_committed(make_repo, files, expected):
     assert ("data.raw_data_committed" in data_signals(make_repo, files)) is expected
