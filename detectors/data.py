@@ -102,7 +102,8 @@ _SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose."
                  "llama_index.node_parser.")
 #: functions named for preparing data (``preprocess_data``, ``clean_text``, ``normalize_images``):
 #: with a transform beside them, a module of them is data preparation.
-_PREP_DEF = re.compile(r"^_?(pre_?process|clean|prepare|featuri[sz]e|normali[sz]e|augment|split)(_\w+)?$|^_?process$"
+_PREP_DEF = re.compile(r"^_?(pre_?process(ing)?|clean|prepare|featuri[sz]e|normali[sz]e|augment|split|chunk)(_\w+)?$"
+                       r"|^_?process$"
                        # a dataset made (``make_dataset``, ``generate_tsp_data``)
                        r"|^_?(generate|make|create|build)_(\w+_)?(data|dataset|datasets)(_\w+)?$", re.I)
 #: bundled dataset loaders (``sklearn.datasets.fetch_*``, ``torchvision.datasets.MNIST``,
@@ -608,8 +609,10 @@ _DASHBOARDS = ("streamlit", "gradio", "dash", "panel", "shiny")
 def _prep_steps(facts: PyFacts, stem: str = "") -> list[tuple[int, str]]:
     """(line, step) of data loading and transformation calls, when the file both loads and transforms.
     ``stem``: the file's name without its extension."""
-    if not facts.imports_any(DATA_LIBRARIES) or facts.imports_any(_DASHBOARDS):
+    if facts.imports_any(_DASHBOARDS):
         return []  # a dashboard page reads and filters data to show it, it prepares none
+    if not facts.imports_any(DATA_LIBRARIES):
+        return _text_prep(facts, stem)
     loads, transforms, features = [], [], []
     in_memory = {c.line for c in facts.calls if c.name.endswith(_IN_MEMORY)}
     indexed = any(call_tail(c.name) in _INDEXING for c in facts.calls)
@@ -635,6 +638,25 @@ def _prep_steps(facts: PyFacts, stem: str = "") -> list[tuple[int, str]]:
             and not (loads and named):
         return []
     return sorted(loads + transforms + features)
+
+
+#: text read, reshaped and written with the standard library (a corpus cleaned and chunked)
+_TEXT_READS = re.compile(r"(^|\.)(read_text|open|load|loads|reader|DictReader|iterparse|parse)$")
+_TEXT_SHAPES = re.compile(r"(^|\.)(normalize|sub|split|splitlines|strip|lower|casefold|encode)$")
+_TEXT_WRITES = re.compile(r"(^|\.)(write|write_text|writelines|dump|dumps|writerow|writerows|put_object|upload_file)$")
+
+
+def _text_prep(facts: PyFacts, stem: str) -> list[tuple[int, str]]:
+    """Standard-library data preparation: a module named for it (or defining a function named so)
+    that reads files, reshapes the text and writes the result (``preprocessing.py`` normalising
+    and chunking raw documents into JSONL)."""
+    if not (_PREP_DEF.match(stem) or any(_PREP_DEF.match(d) for d in facts.defs)):
+        return []
+    steps = {kind: next((c for c in facts.calls if rx.search(c.name)), None)
+             for kind, rx in (("read", _TEXT_READS), ("shape", _TEXT_SHAPES), ("write", _TEXT_WRITES))}
+    if not all(steps.values()):
+        return []
+    return sorted((c.line, call_tail(c.name)) for c in steps.values() if c is not None)
 
 
 def _prefect_deployments(doc: Any) -> list[dict]:

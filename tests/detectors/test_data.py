@@ -275,6 +275,18 @@ def test_dvc_in_readme_is_declared(make_repo):
     # the same reader over files on disk loads a dataset
     ({"src/images.py": "import numpy as np\nfrom PIL import Image\n\n"
                        "def load(paths):\n    return [np.asarray(Image.open(p)).astype('float32') for p in paths]\n"}, True),
+    # a corpus cleaned and chunked with the standard library
+    ({"pipeline/steps/preprocessing.py": (
+        "import json\nimport unicodedata\nfrom pathlib import Path\n\n\ndef process(src: Path, out: Path):\n"
+        "    for path in src.glob('*.txt'):\n        text = unicodedata.normalize('NFC', path.read_text())\n"
+        "        chunks = [c.strip() for c in text.split('\\n\\n')]\n"
+        "        out.write_text(json.dumps({'source': path.name, 'chunks': chunks}))\n")}, True),
+    # traps: the same reads and writes in a module named for nothing, and a reader that writes nothing
+    ({"pipeline/utils.py": (
+        "import json\nfrom pathlib import Path\n\n\ndef copy(src: Path, out: Path):\n"
+        "    out.write_text(json.dumps(json.loads(src.read_text().strip())))\n")}, False),
+    ({"pipeline/preprocessing.py": "from pathlib import Path\n\n\ndef process(src: Path):\n    return src.read_text().split()\n"},
+     False),
 ])
 def test_prep_code(make_repo, files, expected):
     assert ("data.prep_code" in data_signals(make_repo, files)) is expected
