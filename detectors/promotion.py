@@ -21,7 +21,7 @@ from detectors.flow import ORCHESTRATORS, Module, Project, callee, dotted, own_n
 from scanner.detector import ScanContext
 from scanner.parsing.python import walk
 
-REGISTRY_MUTATIONS = frozenset({"set_registered_model_alias", "transition_model_version_stage",
+REGISTRY_MUTATIONS = frozenset({"set_registered_model_alias", "transition_model_version_stage", "set_prompt_alias",
                                 "register_model", "create_model_version", "link_model", "link_artifact",
                                 # Vertex AI version aliases, SageMaker model package versions and approval
                                 "add_version_aliases", "create_model_package", "update_model_package"})
@@ -35,6 +35,8 @@ _PROMOTING_WORDS = frozenset({"promote", "promotion", "register", "registry", "d
 _LIVE_POINTERS = frozenset({"alias", "champion", "active", "live", "production", "current"})
 #: keywords of a model registration (``Model.register(model_name=..., model_path=...)``).
 _REGISTER_KWARGS = frozenset({"model_name", "model_path", "model_uri"})
+#: names of switches a person sets (``auto_promote``, ``enable_registration``, ``dry_run``)
+_SWITCH = re.compile(r"^(auto|enable|enabled|allow|do|force|skip|no|dry)_|^dry_?run$", re.I)
 _GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|beats?\b|outperform|promot|"
                         r"approve|exceed|metric|score|accuracy|\bacc\b|auc|f1|rmse|mae|mse|loss|verdict|"
                         r"precision|recall|\br2\b|champion|challenger", re.I)
@@ -161,6 +163,8 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
             continue
         word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else \
             node.value if strings and isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+        if word and _SWITCH.match(word):
+            continue  # ``if auto_promote:`` is a switch someone set, not what an evaluation found
         if word and (_GATE_WORD.search(word) or word in verdicts):
             return True
     return False
@@ -367,7 +371,7 @@ def _compares_metric(test: ast.AST) -> bool:
 
 
 #: registry changes that move what serves (an alias, a stage), not a registration that only adds a version
-_MOVES = frozenset({"set_registered_model_alias", "transition_model_version_stage"})
+_MOVES = frozenset({"set_registered_model_alias", "transition_model_version_stage", "set_prompt_alias"})
 
 
 def automated_moves(ctx: ScanContext, proj: Project) -> Iterator[tuple[str, int, str, str]]:

@@ -355,3 +355,16 @@ def test_ungated_promotion_in_a_pipeline_is_automated_promotion(make_repo, files
     assert ("tracking.registry_promotion" in present(ev)) is promotes
     # with no evaluation gate there is no approval gate
     assert "governance.approval_gates" not in present(ev)
+
+
+@pytest.mark.parametrize("test, gated", [
+    ("score > best_score", True),
+    # a switch someone sets is no evaluation
+    ("auto_promote", False),
+    ("not dry_run", False),
+])
+def test_a_switch_before_an_alias_move_is_no_evaluation_gate(make_repo, test, gated):
+    code = ("from mlflow import MlflowClient\n\n\ndef publish(name, version, score, best_score, auto_promote, dry_run):\n"
+            f"    if {test}:\n        MlflowClient().set_registered_model_alias(name, 'champion', version)\n")
+    ev = run_detector(TrackingDetector, make_repo({"src/publish.py": code}))
+    assert ("governance.approval_gates" in present(ev)) is gated

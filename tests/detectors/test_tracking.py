@@ -828,3 +828,14 @@ def test_a_tool_used_only_in_code_nothing_runs_is_declared(make_repo, files, cou
     if not counts:
         hpo = next(e for e in ev if e.signal == "tracking.hpo")
         assert "which nothing in the repository calls" in hpo.summary and hpo.tier.value == "declared"
+
+
+@pytest.mark.parametrize("source, expected", [
+    # versioned prompts of an LLM application kept in MLflow's prompt registry
+    ("import mlflow\n\nmlflow.genai.register_prompt(name='rag-system', template=TEMPLATE, commit_message='v2')\n", True),
+    ("import mlflow\n\nmlflow.set_prompt_alias('rag-system', alias='champion', version=3)\n", True),
+    # loading a prompt uses the registry, it keeps nothing in it
+    ("import mlflow\n\nprompt = mlflow.genai.load_prompt('prompts:/rag-system@champion')\n", False),
+])
+def test_mlflow_prompt_registry_is_a_model_registry(make_repo, source, expected):
+    assert ("tracking.model_registry" in tool_signals(make_repo, {"src/prompts/register.py": source})) is expected
