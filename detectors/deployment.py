@@ -11,6 +11,7 @@ from detectors.ci import databricks, read_ci
 from detectors.dockerfile import DOCKERFILE, INSTRUCTION, image_commands, is_dockerfile, uncommented
 from detectors.flow import callee, dotted, module_index, orchestrated_modules, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
+from detectors.scoring_pipelines import scoring_pipelines
 from detectors.scheduling.iac import command_scripts, container_commands, cron_entries, is_cron_file
 from detectors.shapes import dicts
 from detectors.tools import is_template_path
@@ -182,6 +183,11 @@ class DeploymentDetector(Detector):
         manifests = list(self._k8s_documents(ctx, files))
         yield from self._serving_manifests(ctx, manifests)
         yield from self._batch_scoring(ctx, files, manifests, loaders)
+        for found in scoring_pipelines(project(ctx)):
+            yield self.evidence("deploy.serving", f"batch scoring pipeline {found.name} ({found.path}:{found.line}): "
+                                f"its step {found.step} predicts with the model",
+                                ctx.location(found.path, found.line), ctx.location(found.step_path, found.step_line),
+                                subject=f"pipeline:{found.path}", pipeline=found.name, step=found.step)
         yield from self._iac(ctx, files, manifests)
         yield from self._tests(ctx, files)
         yield from self._progressive(ctx, files, manifests)

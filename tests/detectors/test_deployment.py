@@ -904,3 +904,45 @@ ARTIFACTS_BUNDLE = """resources:
 def test_databricks_bundle_declaring_infrastructure_is_iac(make_repo, text, iac):
     ev = run_detector(DeploymentDetector, make_repo({"databricks.yml": "bundle:\n  name: demo\n", "resources/ml.yml": text}))
     assert ("deploy.iac" in present(ev)) is iac
+
+
+ZENML_STEPS = '''import pandas as pd
+from zenml.steps import step
+
+
+@step
+def fetch_model():
+    return load_latest()
+
+
+@step
+def get_predictions(model, cleaned_data: pd.DataFrame):
+    return model.predict(cleaned_data)
+
+
+@step
+def store_predictions(predictions):
+    upload(predictions)
+'''
+INFERENCE_PIPELINE = '''from zenml.pipelines import pipeline
+
+
+@pipeline
+def {name}(load_data, fetch_model, get_predictions, store_predictions):
+    data = load_data()
+    model = fetch_model()
+    store_predictions(get_predictions(model, data))
+'''
+
+
+@pytest.mark.parametrize("name, steps, serves", [
+    # the pipeline chaining load, predict and store scores in batch
+    ("batch_inference_pipeline", ZENML_STEPS, True),
+    # traps: a training pipeline whose evaluation predicts, and an inference pipeline whose steps predict nothing
+    ("training_pipeline", ZENML_STEPS, False),
+    ("batch_inference_pipeline", ZENML_STEPS.replace("model.predict(cleaned_data)", "cleaned_data"), False),
+])
+def test_batch_scoring_spread_over_pipeline_steps(make_repo, name, steps, serves):
+    files = {"steps/steps.py": steps, "pipelines/inference.py": INFERENCE_PIPELINE.format(name=name)}
+    ev = serving(run_detector(DeploymentDetector, make_repo(files)))
+    assert any(e.counts for e in ev) is serves
