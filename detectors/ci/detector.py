@@ -130,7 +130,7 @@ class CIDetector(Detector):
         yield from self._grouped(ctx, "deploy.ci_training", of(k.TRAIN), "trains or evaluates a model")
         yield from self._checks(ctx, "governance.security_scanning", of(k.SECURITY), "runs a security scan")
         broken = _broken(ctx, jobs)
-        cd = [f for f in of(k.DEPLOY) + _environment_deploys(jobs, findings)
+        cd = [f for f in of(k.DEPLOY) + _environment_deploys(jobs, findings) + _host_starts(jobs)
               if _delivers(f.job) and (f.job.file, f.job.name) not in broken]
         yield from self._grouped(ctx, "deploy.cd", cd, "deploys automatically")
         scheduled = [f for f in of(k.MONITOR, among=every) if SCHEDULE in f.job.triggers]
@@ -246,6 +246,26 @@ def _acts(step: Step) -> bool:
     if step.uses:
         return not _PREPARING_ACTION.search(step.uses)
     return any(not cmd.inert for cmd in commands(step.run))
+
+
+#: a service started detached on the machine the job runs on
+_DETACHED_START = re.compile(r"^(docker[- ]compose\b.*\bup\b.*\s(-d|--detach)\b|docker run\b.*\s(-d|--detach)\b)")
+
+
+def _host_starts(jobs: list[Job]) -> list[Finding]:
+    """A job on a self-hosted runner that starts a service detached (``docker compose up -d``):
+    the service stays up on that host, a deployment; on a hosted runner it dies with the job."""
+    out = []
+    for job in jobs:
+        if "self-hosted" not in job.runner.lower() or job.neutered:
+            continue
+        for order, step in enumerate(job.steps):
+            cmd = next((c for c in commands(step.run) if not c.neutered and _DETACHED_START.match(c.text)), None)
+            if cmd is not None:
+                out.append(Finding(job, frozenset({k.DEPLOY}), f"{cmd.text} (on a self-hosted runner)", job.file,
+                                   step.line, order))
+                break
+    return out
 
 
 def _after(findings: list[Finding], first: str, then: set[str]) -> list[Finding]:

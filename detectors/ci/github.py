@@ -223,5 +223,6 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
             steps=tuple(steps), environment=_environment(job.get("environment")),
             neutered=never_runs or truthy(job.get("continue-on-error")) or disabled_condition(job.get("if")),
             needs=tuple(str(n) for n in one_or_many(job.get("needs"))),
+            runner=" ".join(str(r) for r in one_or_many(job.get("runs-on")) if isinstance(r, (str, int))),
         ))
     return Pipeline(path, SYSTEM, tuple(jobs), called_workflows=tuple(called), input_defaults=defaults)

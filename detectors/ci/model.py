@@ -74,6 +74,8 @@ class Job:
     neutered: bool = False
     """The whole job cannot fail the pipeline or never runs."""
     needs: tuple[str, ...] = ()
+    runner: str = ""
+    """Where the job runs (GitHub's ``runs-on`` labels), when the file says."""
 
     @property
     def production(self) -> bool:

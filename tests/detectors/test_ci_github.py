@@ -372,3 +372,19 @@ def test_tests_that_cannot_fail_their_step_count_when_their_results_fail_the_job
     files = wf(job("- run: python -m pytest --junitxml=junit.xml tests || true", publisher))
     ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, files))
     assert ("deploy.ci_tests" in present(ev)) is counts
+
+
+@pytest.mark.parametrize("runs_on, command, deploys", [
+    # a service started detached on the self-hosted machine stays up there
+    ("[self-hosted, deploy]", "docker compose -f demo/docker-compose.yaml up --build --force-recreate -d", True),
+    ("self-hosted", "docker run -d --name api -p 80:8000 api:latest", True),
+    # traps: on a hosted runner the stack dies with the job (an integration test), and a
+    # foreground start on the self-hosted machine ends with the step
+    ("ubuntu-latest", "docker compose up -d", False),
+    ("self-hosted", "docker compose run --rm tests", False),
+])
+def test_a_detached_start_on_a_self_hosted_runner_deploys(make_repo, runs_on, command, deploys):
+    text = (f"name: demo\non:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: {runs_on}\n    steps:\n"
+            f"      - uses: actions/checkout@v4\n      - run: {command}\n")
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {".github/workflows/demo.yml": text}))
+    assert ("deploy.cd" in present(ev)) is deploys
