@@ -120,6 +120,9 @@ _USES_RULES: tuple[tuple[str, str], ...] = (
     # a GitOps hand-off: the new image's version dispatched to the repository that rolls it out
     (DEPLOY, r"repository-dispatch[\s\S]*\b(image|gitops|deploy\w*|environment-update|rollout)\b"),
     (DATA_PIPELINE, r"^databricks pipeline_task"),
+    # a reusable workflow of another repository, named for what it runs
+    (LINT, r"^[\w.-]+/[\w.-]+/\.github/workflows/[\w.-]*(lint|code[-_]quality|static[-_]analysis)[\w.-]*\.ya?ml@"),
+    (TEST, r"^[\w.-]+/[\w.-]+/\.github/workflows/[\w.-]*(test|pytest|unit)[\w.-]*\.ya?ml@"),
 )
 
 _COMPILED_COMMANDS = tuple((k, re.compile(p, re.I)) for k, p in _COMMAND_RULES)

@@ -388,3 +388,16 @@ def test_a_detached_start_on_a_self_hosted_runner_deploys(make_repo, runs_on, co
             f"      - uses: actions/checkout@v4\n      - run: {command}\n")
     ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {".github/workflows/demo.yml": text}))
     assert ("deploy.cd" in present(ev)) is deploys
+
+
+@pytest.mark.parametrize("uses, counts", [
+    # a shared workflow of the organisation, named for the checks it runs
+    ("opencloudhub/.github/.github/workflows/shared-ci-code-quality.yaml@main", True),
+    ("my-org/ci/.github/workflows/python-tests.yml@v2", True),
+    # trap: a shared workflow named for something else
+    ("my-org/ci/.github/workflows/release.yml@v2", False),
+])
+def test_remote_reusable_workflows_named_for_checks(make_repo, uses, counts):
+    text = f"name: ci\non:\n  pull_request:\njobs:\n  quality:\n    uses: {uses}\n"
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {".github/workflows/ci.yml": text}))
+    assert ("deploy.ci_tests" in present(ev)) is counts
