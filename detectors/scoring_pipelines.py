@@ -17,6 +17,8 @@ from scanner.parsing.python import walk
 _PIPELINE_DECORATORS = frozenset({"pipeline", "flow", "dag"})
 #: a pipeline named for scoring
 _SCORING_NAME = re.compile(r"infer|predict|scor(e|ing)|batch", re.I)
+#: steps that train: a pipeline holding one is a training pipeline, whatever its name
+_TRAINS = re.compile(r"(^|_)(re)?(train|fit|tune)", re.I)
 #: calls that score data with a model
 _PREDICTS = frozenset({"predict", "predict_proba", "predict_on_batch", "decision_function"})
 
@@ -42,6 +44,8 @@ def scoring_pipelines(project: Project) -> Iterator[ScoringPipeline]:
             if not (_SCORING_NAME.search(fn.name) and _is_pipeline(fn)):
                 continue
             named = set(fn.calls) | {a.arg for a in fn.node.args.args}
+            if any(_TRAINS.search(n) for n in named):
+                continue  # a pipeline that trains evaluates its model; it scores no new data
             found = next((steps[n] for n in sorted(named) if n in steps), None)
             if found is not None:
                 step, path, line = found

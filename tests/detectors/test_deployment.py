@@ -946,3 +946,13 @@ def test_batch_scoring_spread_over_pipeline_steps(make_repo, name, steps, serves
     files = {"steps/steps.py": steps, "pipelines/inference.py": INFERENCE_PIPELINE.format(name=name)}
     ev = serving(run_detector(DeploymentDetector, make_repo(files)))
     assert any(e.counts for e in ev) is serves
+
+
+def test_a_training_pipeline_named_for_what_it_predicts_is_no_scoring(make_repo):
+    # ``price_prediction_pipeline`` trains (and evaluates with predict): it scores no new data
+    pipeline = INFERENCE_PIPELINE.format(name="price_prediction_pipeline").replace(
+        "fetch_model, get_predictions", "train_model, get_predictions").replace("fetch_model()", "train_model(data)")
+    files = {"steps/steps.py": ZENML_STEPS, "pipelines/training.py": pipeline}
+    assert not any(e.counts for e in serving(run_detector(DeploymentDetector, make_repo(files))))
+    files["pipelines/training.py"] = pipeline.replace("train_model", "fetch_model").replace("fetch_model(data)", "fetch_model()")
+    assert any(e.counts for e in serving(run_detector(DeploymentDetector, make_repo(files))))
