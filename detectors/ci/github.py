@@ -145,12 +145,32 @@ def _steps(job: dict, finder: LineFinder, start: int, root: str = "", workflow: 
             run=run,
             uses=uses,
             args=flatten(raw.get("with")),
-            neutered=truthy(raw.get("continue-on-error")) or disabled_condition(raw.get("if")),
+            neutered=truthy(raw.get("continue-on-error")) or disabled_condition(raw.get("if"))
+            or never_fails(uses, raw.get("with")),
             workdir=_under(root, str(raw.get("working-directory") or workdir)),
             include=_under(root, uses.split("@", 1)[0]) if uses.startswith("./") else "",
             inputs=scalars(raw.get("with")) if uses.startswith("./") else (),
         ))
     return out
+
+
+#: scanner actions told to report without failing the step (``soft_fail: true``), or that do not
+#: fail unless told to (Trivy's ``exit-code`` defaults to 0): action -> (input, value that never fails;
+#: None: a true value)
+_REPORT_ONLY = {"aquasecurity/tfsec-action": ("soft_fail", None), "bridgecrewio/checkov-action": ("soft_fail", None),
+                "aquasecurity/trivy-action": ("exit-code", "0"), "anchore/scan-action": ("fail-build", "false")}
+
+
+def never_fails(uses: str, inputs: Any) -> bool:
+    """A scanner action that reports findings without failing its step."""
+    rule = _REPORT_ONLY.get(uses.split("@", 1)[0].lower())
+    if rule is None:
+        return False
+    key, quiet = rule
+    value = inputs.get(key) if isinstance(inputs, dict) else None
+    if quiet is None:
+        return truthy(value)
+    return str(value if value is not None else quiet).strip().lower() == quiet
 
 
 #: actions that run a shell script given as an input: the script is the step's commands.

@@ -49,7 +49,7 @@ def job(*steps: str, extra: str = "") -> str:
     (["- run: bandit -r src"], "governance.security_scanning"),
     (["- run: pip-audit"], "governance.security_scanning"),
     (["- uses: github/codeql-action/analyze@v3"], "governance.security_scanning"),
-    (["- uses: aquasecurity/trivy-action@0.20.0\n  with:\n    image-ref: app"], "governance.security_scanning"),
+    (["- uses: aquasecurity/trivy-action@0.20.0\n  with:\n    image-ref: app\n    exit-code: 1"], "governance.security_scanning"),
     (["- run: kubectl apply -f k8s/"], "deploy.cd"),
     (["- run: helm upgrade --install api ./chart"], "deploy.cd"),
     (["- run: gcloud run deploy api --image gcr.io/p/api"], "deploy.cd"),
@@ -401,3 +401,17 @@ def test_remote_reusable_workflows_named_for_checks(make_repo, uses, counts):
     text = f"name: ci\non:\n  pull_request:\njobs:\n  quality:\n    uses: {uses}\n"
     ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {".github/workflows/ci.yml": text}))
     assert ("deploy.ci_tests" in present(ev)) is counts
+
+
+@pytest.mark.parametrize("step, scans", [
+    ("- uses: aquasecurity/trivy-action@0.35.0\n  with:\n    scan-type: fs\n    exit-code: '1'\n    severity: HIGH,CRITICAL", True),
+    # report-only scanners: told not to fail, or failing only when told to (Trivy's exit-code is 0)
+    ("- uses: aquasecurity/tfsec-action@v1.0.3\n  with:\n    working_directory: infra/\n    soft_fail: true", False),
+    ("- uses: aquasecurity/trivy-action@0.35.0\n  with:\n    scan-type: fs", False),
+    # ...unless their findings reach code scanning
+    ("- uses: aquasecurity/trivy-action@0.35.0\n  with:\n    format: sarif\n    output: trivy.sarif\n"
+     "- uses: github/codeql-action/upload-sarif@v3\n  with:\n    sarif_file: trivy.sarif", True),
+])
+def test_scanner_actions_that_cannot_fail_scan_nothing(make_repo, step, scans):
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job(step))))
+    assert ("governance.security_scanning" in present(ev)) is scans
