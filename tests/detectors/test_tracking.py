@@ -839,3 +839,21 @@ def test_a_tool_used_only_in_code_nothing_runs_is_declared(make_repo, files, cou
 ])
 def test_mlflow_prompt_registry_is_a_model_registry(make_repo, source, expected):
     assert ("tracking.model_registry" in tool_signals(make_repo, {"src/prompts/register.py": source})) is expected
+
+
+CATALYST = ("from catalyst.dl import SupervisedRunner\nfrom pytorch_toolbelt.utils.catalyst import HyperParametersCallback\n\n"
+            "runner = SupervisedRunner(input_key='image')\n"
+            "runner.train(model=model, loaders=loaders, logdir='runs/exp1', num_epochs=50,\n"
+            "             callbacks=[HyperParametersCallback(hparam_dict={'model': 'b6', 'lr': 1e-3})])\n")
+
+
+@pytest.mark.parametrize("source, signal, expected", [
+    # a Catalyst runner logs each epoch's metrics under its logdir (TensorBoard, CSV)
+    (CATALYST, "tracking.library", True),
+    (CATALYST, "tracking.params_metrics", True),
+    (CATALYST.replace(", logdir='runs/exp1'", ""), "tracking.library", False),
+    (CATALYST.replace("HyperParametersCallback(hparam_dict={'model': 'b6', 'lr': 1e-3})", "OptimizerCallback()"),
+     "tracking.params_metrics", False),
+])
+def test_catalyst_runners_log_their_runs(make_repo, source, signal, expected):
+    assert (signal in tool_signals(make_repo, {"train.py": source})) is expected
