@@ -20,6 +20,7 @@ from detectors.data_conditions import CONTENT_CHECKS
 from detectors.data_tests import data_tests, dbt_tests
 from detectors.data_versions import dataset_registries
 from detectors.flow import dotted, project, words
+from detectors.liveness import unreached
 from detectors.scheduling import schedules
 from detectors.shapes import as_list, dicts
 from detectors.tools import is_template_path
@@ -554,10 +555,20 @@ class DataDetector(Detector):
         checks = sorted(d for d in facts.defs if _VALIDATION_DEF.match(d) and "drift" not in d.lower())
         if not checks:
             return
-        checks = _content_checks(ctx.tree(path), checks)
-        if checks:
-            yield self.evidence("data.validation", f"custom data checks in {path} ({', '.join(checks[:4])})",
-                                ctx.location(path), subject="custom", functions=checks)
+        tree = ctx.tree(path)
+        checks = _content_checks(tree, checks)
+        if not checks:
+            return
+        lines = {n.name: n.lineno for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))} \
+            if tree is not None else {}
+        run = [c for c in checks if not unreached(ctx, path, lines.get(c))]
+        if run:
+            yield self.evidence("data.validation", f"custom data checks in {path} ({', '.join(run[:4])})",
+                                ctx.location(path, lines.get(run[0])), subject="custom", functions=run)
+        else:
+            yield self.evidence("data.validation", f"custom data checks in {path} ({', '.join(checks[:4])}), "
+                                "which nothing in the repository calls", ctx.location(path, lines.get(checks[0])),
+                                subject="custom", functions=checks, tier=Tier.DECLARED)
 
     def _lineage_records(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
         if not facts.imports_any(TRACKERS):

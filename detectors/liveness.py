@@ -3,7 +3,7 @@
 A tool called only inside ``run_study()`` that nothing calls (no ``__main__``, no DAG, Makefile
 or entry point naming it) is written, not used. A function counts as run when anything in the
 repository names it besides its own ``def`` (a call, an import, a callback handed on, a string in
-a config or an entry point), when a decorator registers it (a route, a task, a CLI command, a
+a config or an entry point; a test's call exercises it, it does not run it), when a decorator registers it (a route, a task, a CLI command, a
 test fixture), when a platform calls it by its conventional name (``init``/``run`` of a scoring
 script, ``preprocessing_fn``, ``lambda_handler``), or when it is a method of a class named
 somewhere (frameworks call the hooks); code at module level runs when the module does. Documentation does not count as a caller.
@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from scanner.detector import ScanContext
+from scanner.scope import is_test_path
 
 if TYPE_CHECKING:
     from detectors.flow import Function
@@ -74,6 +75,7 @@ def _caller_texts(ctx: ScanContext) -> list[str]:
     def read() -> list[str]:
         if ctx.repo is None:
             return []
-        return [t for p in ctx.files() if _CALLERS.search(p) and ctx.repo.size(p) <= MAX_CALLER_BYTES
-                for t in [ctx.text(p)] if t]
+        # a test calling a function exercises it; it does not make the project run it
+        return [t for p in ctx.files() if _CALLERS.search(p) and not is_test_path(p)
+                and ctx.repo.size(p) <= MAX_CALLER_BYTES for t in [ctx.text(p)] if t]
     return ctx.memo("liveness:texts", read)

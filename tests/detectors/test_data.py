@@ -389,6 +389,8 @@ def validate_data(files, config):
     _check_keys(files, ["train"])
     df = pd.read_csv(files["train"])
     _assert_consistency(df, config)
+
+validate_data(FILES, CONFIG)
 """
 
 
@@ -408,12 +410,17 @@ def validate_data(files, config):
                     "tfdv.visualize_statistics(stats)\nschema = tfdv.infer_schema(stats)\n"}, False),
     # the same method name without Great Expectations imported
     ({"checks.py": "import pandas as pd\nobj.expect_column_values_to_not_be_null('id')\n"}, False),
-    ({"checks.py": "import pandas as pd\ndef validate_dataframe(df):\n    assert not df.isna().any().any()\n"}, None),
+    ({"checks.py": "import pandas as pd\ndef validate_dataframe(df):\n    assert not df.isna().any().any()\n\n"
+                   "validate_dataframe(pd.read_csv('data/train.csv'))\n"}, None),
+    # the same check nothing calls (a test exercising it does not run it)
+    ({"checks.py": "import pandas as pd\ndef validate_dataframe(df):\n    assert not df.isna().any().any()\n",
+      "tests/test_checks.py": "from checks import validate_dataframe\n\ndef test_ok():\n    validate_dataframe(DF)\n"},
+     False),
     ({"requirements.txt": "great-expectations==0.18\npandera==0.20\n"}, False),
     ({"README.md": "Validated with Great Expectations.\n"}, False),
     ({"api/schema.py": "from pydantic import BaseModel\nclass Request(BaseModel):\n    x: float\n"}, False),
     ({"data/checks.py": "import pandas as pd\ndef check_schema(df, cols):\n    missing = set(cols) - set(df.columns)\n"
-                        "    return not missing\n"}, None),
+                        "    return not missing\n\nok = check_schema(pd.read_csv('d.csv'), COLS)\n"}, None),
     # a cache check: is the file on disk the one generated last time? (digest comparison)
     ({"dataset.py": CACHE_CHECK}, False),
     # the check delegates to a helper of the module that inspects the data and asserts on it
