@@ -658,10 +658,10 @@ _TEXT_WRITES = re.compile(r"(^|\.)(write|write_text|writelines|dump|dumps|writer
 
 
 def _text_prep(facts: PyFacts, stem: str) -> list[tuple[int, str]]:
-    """Standard-library data preparation: a module named for it (or defining a function named so)
-    that reads files, reshapes the text and writes the result (``preprocessing.py`` normalising
-    and chunking raw documents into JSONL)."""
-    if not (_PREP_DEF.match(stem) or any(_PREP_DEF.match(d) for d in facts.defs)):
+    """Standard-library data preparation: a module named for it that reads files, reshapes the
+    text and writes the result (``preprocessing.py`` normalising and chunking raw documents into
+    JSONL). The name is looked at first: other modules are not parsed for this."""
+    if not _PREP_DEF.match(stem):
         return []
     steps = {kind: next((c for c in facts.calls if rx.search(c.name)), None)
              for kind, rx in (("read", _TEXT_READS), ("shape", _TEXT_SHAPES), ("write", _TEXT_WRITES))}
