@@ -186,6 +186,9 @@ def container_image(words: list[str] | tuple[str, ...]) -> str | None:
 
 def unwrap(words: list[str]) -> list[str]:
     """Drop env assignments and runner wrappers: ``FOO=1 uv run pytest`` -> ``pytest``."""
+    # a CI expression split over words (``TAG=${{ steps.tag.outputs.tag }} modal deploy``) is one
+    if any("${{" in w for w in words):
+        words = _without_expressions(words)
     for _ in range(6):
         while words and _ENV_ASSIGN.match(words[0]):
             words = words[1:]

@@ -95,6 +95,9 @@ def test_pre_commit_in_ci_scans_with_its_security_hooks(make_repo, config, ci, s
     ("# pytest\necho hi", ["echo", "hi"]),
     ("cd app && pytest", ["cd", "app"]),
     ("python a.py \\\n  --flag", ["python", "a.py", "--flag"]),
+    # an env assignment whose value is a CI expression with spaces
+    ("TAG=${{ steps.tag.outputs.tag }} CI=true modal deploy --tag ${{ steps.tag.outputs.tag }}-ci app",
+     ["modal", "deploy", "--tag", "X-ci", "app"]),
 ])
 def test_commands_unwrap(script, expected):
     assert list(commands(script)[0].words) == expected
