@@ -567,7 +567,14 @@ def _real_test(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     calls = {callee(n) for n in walk(fn) if isinstance(n, ast.Call)}
     if calls and calls <= {"print"}:
         return False  # a template's placeholder exercising the language, no code of the project
+    asserts = any(isinstance(n, ast.Assert) for n in walk(fn)) or any(_CHECKING.search(str(c)) for c in calls)
+    if not asserts and "print" in calls:
+        return False  # a smoke script printing what it got for a person to read: nothing is checked
     return True
+
+
+#: calls that check something in a test (``self.assertEqual``, ``pytest.raises``, ``np.testing.assert_*``)
+_CHECKING = re.compile(r"assert|raises|expect|fail|check|verify|approx", re.I)
 
 
 #: clients that consume a message stream: a service scoring each record it reads serves the model.

@@ -177,6 +177,14 @@ def test_iac_traps(make_repo, files):
     # a template's placeholder that only calls print
     ({"test/test_to_delete.py": "def test_print():\n    try:\n        print('Hello') is None\n    except:\n"
                                 "        print('Test print function failed.')\n        assert False\n"}, False),
+    # a smoke script printing what it fetched for a person to read, checking nothing
+    ({"scripts/test_pipeline.py": "from src.data import fetch\n\ndef test_fetch():\n    df = fetch()\n"
+                                  "    print(f'Fetched {len(df)} rows')\n    print(df.head())\n"}, False),
+    # ...and the same fetch checked
+    ({"tests/test_pipeline.py": "from src.data import fetch\n\ndef test_fetch():\n    df = fetch()\n"
+                                "    print(len(df))\n    assert len(df) == 24\n"}, True),
+    ({"tests/test_api.py": "import unittest\n\nclass T(unittest.TestCase):\n    def test_ok(self):\n"
+                           "        print('calling')\n        self.assertEqual(call(), 200)\n"}, True),
     ({"web/app.spec.ts": "test('renders', () => {})\n"}, True),
     # the specs a framework's CLI generates: the unit is defined, the starter route says hello
     ({"src/auth/auth.controller.spec.ts": "describe('AuthController', () => {\n  it('should be defined', () => {\n"
