@@ -857,3 +857,16 @@ CATALYST = ("from catalyst.dl import SupervisedRunner\nfrom pytorch_toolbelt.uti
 ])
 def test_catalyst_runners_log_their_runs(make_repo, source, signal, expected):
     assert (signal in tool_signals(make_repo, {"train.py": source})) is expected
+
+
+@pytest.mark.parametrize("source, expected", [
+    # the run handed in as a parameter; wandb imported inside a function
+    ("def _artifact(**kw):\n    import wandb\n    return wandb.Artifact(**kw)\n\n\n"
+     "def publish(run, path):\n    art = run.log_artifact(_artifact(name='clf', type='model'))\n"
+     "    run.link_artifact(art, target_path='wandb-registry-model/clf', aliases=['production'])\n\n\n"
+     "publish(RUN, 'model.joblib')\n", True),
+    # trap: the same method name with no wandb in the module
+    ("def publish(run, art):\n    run.link_artifact(art, target_path='registry/clf')\n", False),
+])
+def test_wandb_registry_links_through_a_run_parameter(make_repo, source, expected):
+    assert ("tracking.model_registry" in tool_signals(make_repo, {"model/tracking.py": source})) is expected
