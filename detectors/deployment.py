@@ -332,6 +332,8 @@ class DeploymentDetector(Detector):
             elif low.endswith((".yml", ".yaml")) and ctx.repo is not None and ctx.repo.size(path) < MAX_YAML_BYTES \
                     and databricks.infrastructure(ctx, path):
                 kind = "Databricks Asset Bundle"
+            elif low.endswith((".yml", ".yaml")) and _ansible_provisions(ctx, path):
+                kind = "Ansible cloud provisioning"
             if kind:
                 found.setdefault(kind, []).append((path, None))
         for path, line, doc in manifests:
@@ -637,6 +639,25 @@ def _job_commands(ctx: ScanContext, files: list[str],
                 for step in job.steps:
                     if step.run:
                         yield f"{pipeline.system} job '{job.name}' ({job.file})", job.file, step.line, [step.run]
+
+
+#: Ansible modules that create cloud or cluster resources (not ones that configure a host)
+_ANSIBLE_CLOUD = re.compile(r"^(google\.cloud\.)?gcp_\w+$|^(amazon\.aws\.|community\.aws\.)?(ec2|ecs|eks|rds|s3_bucket|"
+                            r"elb|lambda|iam)_\w*$|^(azure\.azcollection\.)?azure_rm_\w+$|^kubernetes\.core\.(k8s|helm)$"
+                            r"|^(community\.general\.)?terraform$")
+
+
+def _ansible_provisions(ctx: ScanContext, path: str) -> bool:
+    """An Ansible playbook (plays with hosts and tasks) whose tasks create cloud or cluster resources."""
+    text = ctx.text(path) or ""
+    if "hosts:" not in text or "tasks:" not in text or ctx.repo is None or ctx.repo.size(path) > MAX_YAML_BYTES:
+        return False
+    try:
+        docs = ctx.structured(path)
+    except ParseError:
+        return False
+    plays = [p for doc in docs if isinstance(doc, list) for p in dicts(doc) if "hosts" in p]
+    return any(_ANSIBLE_CLOUD.match(str(key)) for play in plays for task in dicts(play.get("tasks")) for key in task)
 
 
 def _imported_by_jobs(ctx: ScanContext, runners: dict[str, tuple[str, str, int | None]],

@@ -134,6 +134,10 @@ ARM_TEMPLATE = """{
     {"assets/deploy-model-prd.yml": "Transform: AWS::Serverless-2016-10-31\nResources:\n"
                                     "  Endpoint:\n    Type: AWS::SageMaker::Endpoint\n"},
     {"stack.json": '{\n  "AWSTemplateFormatVersion": "2010-09-09",\n  "Resources": {"B": {"Type": "AWS::S3::Bucket"}}\n}\n'},
+    # an Ansible playbook creating cloud resources
+    {"ansible/create_instance.yaml": "- name: Create a Compute Engine instance\n  hosts: localhost\n  tasks:\n"
+                                     "    - name: Start an instance\n      gcp_compute_instance:\n        name: instance-1\n"
+                                     "        machine_type: e2-standard-8\n        state: present\n"},
 ])
 def test_iac_present(make_repo, files):
     assert "deploy.iac" in present(run_detector(DeploymentDetector, make_repo(files)))
@@ -158,6 +162,13 @@ def test_iac_present(make_repo, files):
 ])
 def test_iac_traps(make_repo, files):
     assert "deploy.iac" not in present(run_detector(DeploymentDetector, make_repo(files)))
+
+
+def test_iac_traps_include_host_configuration_playbooks(make_repo):
+    # a playbook installing packages on a host configures it, it creates no infrastructure
+    playbook = ("- name: Install docker\n  hosts: all\n  tasks:\n    - name: apt\n      apt:\n        name: docker.io\n"
+                "    - name: run\n      community.docker.docker_container:\n        name: api\n        image: api\n")
+    assert "deploy.iac" not in present(run_detector(DeploymentDetector, make_repo({"ansible/deploy.yml": playbook})))
 
 
 @pytest.mark.parametrize("files, expected", [
