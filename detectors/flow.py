@@ -35,6 +35,8 @@ MONITORING_WORDS = frozenset({
     "drift", "drifts", "monitor", "monitoring", "monitors", "quality", "psi", "skew", "anomaly", "anomalies",
     "evaluate", "evaluation", "eval", "degradation", "breach", "breaches", "feedback", "evidently",
     "nannyml", "whylogs", "performance",
+    # a service's health probed on a schedule (``backend_health_probe``)
+    "probe", "probes", "healthcheck",
 })
 #: words of identifiers that say code prepares data or trains a model.
 PIPELINE_WORDS = frozenset({

@@ -214,6 +214,9 @@ def signals(make_repo, files):
     ({"k8s/nightly.yaml": CRONJOB, "jobs/nightly.py": NIGHTLY}, {AUTOMATED}),
     ({"infra/jobs.tf": TERRAFORM}, {AUTOMATED}),
     ({"infra/monitor.tf": CLOUD_SCHEDULER}, {SCHEDULED}),
+    # a service's health probed every five minutes
+    ({"infra/observability.tf": TERRAFORM.replace("nightly", "backend_health_probe").replace(
+        "cron(0 2 * * ? *)", "rate(5 minutes)").replace("retrain", "probe")}, {SCHEDULED}),
     ({"infra/stack.py": CDK}, {AUTOMATED}),
 ])
 def test_in_house_schedules(make_repo, files, expected):
