@@ -19,7 +19,7 @@ from detectors.data_checks import DATA_EXTENSIONS, record_validation, validation
 from detectors.data_conditions import CONTENT_CHECKS
 from detectors.data_tests import data_tests, dbt_tests
 from detectors.data_versions import dataset_registries
-from detectors.flow import dotted, project, words
+from detectors.flow import dotted, module_index, project, words
 from detectors.liveness import unreached
 from detectors.scheduling import schedules
 from detectors.shapes import as_list, dicts
@@ -58,6 +58,8 @@ _OUTPUT_DIRS = frozenset({"results", "result", "reports", "report", "docs", "doc
 #: extensions that hold a table as often as anything else (UCI ``.data``, ``.dat``, ``.txt``):
 #: a dataset when the content is one, rows of the same number of delimited fields.
 _MAYBE_TABLE_EXT = (".data", ".dat", ".txt", ".tab")
+#: keywords that give a served or deployed Prefect flow a schedule
+_SCHEDULE_KWARGS = ("cron", "interval", "rrule", "schedule", "schedules")
 #: folders whose plain text files are data themselves: raw inputs, a corpus
 _TEXT_DATA_DIRS = frozenset({"raw", "corpus", "corpora", "datasets", "dataset", "raw_data"})
 _DELIMITERS = (",", "\t", ";", "|")
@@ -103,7 +105,7 @@ _SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose."
                  "llama_index.node_parser.")
 #: functions named for preparing data (``preprocess_data``, ``clean_text``, ``normalize_images``):
 #: with a transform beside them, a module of them is data preparation.
-_PREP_DEF = re.compile(r"^_?(pre_?process(ing)?|clean|prepare|featuri[sz]e|normali[sz]e|augment|split|chunk)(_\w+)?$"
+_PREP_DEF = re.compile(r"^_?(pre_?process(ing)?|clean|prep(are)?|featuri[sz]e|normali[sz]e|augment|split|chunk)(_\w+)?$"
                        r"|^_?process$"
                        # a dataset made (``make_dataset``, ``generate_tsp_data``)
                        r"|^_?(generate|make|create|build)_(\w+_)?(data|dataset|datasets)(_\w+)?$", re.I)
@@ -531,6 +533,7 @@ class DataDetector(Detector):
             yield from self._custom_validation(ctx, path, facts)
             yield from self._lineage_records(ctx, path, facts)
             yield from self._airflow_schedule(ctx, path, facts)
+            yield from self._served_flow(ctx, path, facts)
         if prep:
             yield self.evidence(
                 "data.prep_code",
@@ -585,6 +588,24 @@ class DataDetector(Detector):
                 line, name, call = found
                 yield self.evidence("data.lineage", f"run records the digest of its data ({name}, given to {call}) "
                                     f"in {path}", ctx.location(path, line), subject="run-log", key=name)
+
+    def _served_flow(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
+        """A Prefect flow imported from a project module and served or deployed on a schedule
+        (``from pipeline import training_flow`` then ``training_flow.serve(interval=...)``): the
+        script need not import Prefect itself."""
+        text = ctx.text(path) or ""
+        if facts.imports_any(("prefect",)) or (".serve(" not in text and ".deploy(" not in text):
+            return  # a script importing Prefect is read by the catalogue
+        for call in facts.calls:
+            if call_tail(call.name) not in ("serve", "deploy") or not any(call.has_kwarg(k) for k in _SCHEDULE_KWARGS):
+                continue
+            flow_module = call.name.rsplit(".", 2)[0]
+            source = module_index([p for p in ctx.files() if p.endswith(".py")]).get(flow_module)
+            if source and source != path and "prefect" in (ctx.text(source) or ""):
+                yield self.evidence("data.pipeline_automated", f"Prefect flow {call.name.rsplit('.', 1)[0]} "
+                                    f"({source}) run on a schedule by {call_tail(call.name)}() in {path}",
+                                    ctx.location(path, call.line), subject=f"prefect-serve:{path}", tool="prefect")
+                return
 
     def _airflow_schedule(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
         if not facts.imports_any(("airflow",)):

@@ -287,6 +287,10 @@ def test_dvc_in_readme_is_declared(make_repo):
         "    out.write_text(json.dumps(json.loads(src.read_text().strip())))\n")}, False),
     ({"pipeline/preprocessing.py": "from pathlib import Path\n\n\ndef process(src: Path):\n    return src.read_text().split()\n"},
      False),
+    # a script named for preparing data (``prep.py``) that loads a table and writes its splits
+    ({"data-science/src/prep.py": (
+        "import numpy as np\nimport pandas as pd\n\n\ndef main(raw, out):\n    data = pd.read_csv(raw)\n"
+        "    mask = np.random.rand(len(data)) < 0.7\n    data[mask].to_parquet(out + '/train.parquet')\n")}, True),
 ])
 def test_prep_code(make_repo, files, expected):
     assert ("data.prep_code" in data_signals(make_repo, files)) is expected
@@ -739,3 +743,20 @@ def test_argo_workflows_are_pipelines_and_their_schedules_automate_them(make_rep
     found = data_signals(make_repo, files)
     assert ("data.pipeline_definition" in found) is defined
     assert ("data.pipeline_automated" in found) is automated
+
+
+FLOW_MODULE = "from prefect import flow\n\n\n@flow\ndef training_flow():\n    train()\n"
+
+
+@pytest.mark.parametrize("script, automated", [
+    # the flow comes from a project module; the script serving it imports no Prefect itself
+    ("from datetime import timedelta\nfrom pipeline import training_flow\n\n"
+     "training_flow.serve(name='weekly', interval=timedelta(days=7))\n", True),
+    # traps: served without a schedule, and a function of that name outside any Prefect module
+    ("from pipeline import training_flow\n\ntraining_flow.serve(name='adhoc')\n", False),
+])
+def test_a_prefect_flow_served_on_a_schedule_from_another_module(make_repo, script, automated):
+    files = {"flows/pipeline.py": FLOW_MODULE, "flows/deployment.py": script}
+    assert ("data.pipeline_automated" in data_signals(make_repo, files)) is automated
+    files["flows/pipeline.py"] = "def training_flow():\n    train()\n"
+    assert "data.pipeline_automated" not in data_signals(make_repo, files)
