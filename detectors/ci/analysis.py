@@ -78,6 +78,10 @@ def _results_fail_the_job(cmd: Command, job: Job, order: int) -> bool:
     return False
 
 
+#: the ``$schema`` of an Azure ML job spec that runs something (a pipeline, a command, a sweep)
+_AML_JOB_SCHEMA = re.compile(r"azuremlschemas\.azureedge\.net/[\w.]+/(pipelineJob|commandJob|sweepJob)\.schema", re.I)
+
+
 def _changed_dir(cmd: Command, workdir: str) -> str:
     """The folder later commands of a script run in after ``cmd`` (``cd training`` moves there; a
     folder named by a variable or outside the repository is not followed)."""
@@ -114,6 +118,8 @@ class JobAnalyser:
                 build = _action_build(step)
                 if build is not None:  # an image-building action runs the Dockerfile's RUN lines
                     out += self._command(job, step, build, order, step.workdir)
+                for submit in self._handed_job_specs(step):
+                    out += self._command(job, step, submit, order, step.workdir)
             workdir = step.workdir
             for cmd in commands(step.run):
                 moved = _changed_dir(cmd, workdir)
@@ -140,6 +146,20 @@ class JobAnalyser:
             out.append(_finding(job, kinds, hops, order))
         for reached in self.follower.walk(cmd, workdir, at):
             out.append(_finding(job, reached.kinds, (at, *reached.hops), order))
+        return out
+
+    def _handed_job_specs(self, step: Step) -> list[Command]:
+        """A shared workflow of another repository handed an Azure ML job or pipeline spec of this
+        one (``uses: Azure/mlops-templates/.github/workflows/run-pipeline.yml`` with
+        ``parameters-file: mlops/azureml/train/pipeline.yml``) submits it: read as ``az ml job create``."""
+        if "/.github/workflows/" not in step.uses or step.uses.startswith("./") or self.ctx.repo is None:
+            return []
+        out = []
+        for word in step.args.split():
+            value = word.split("=", 1)[-1]
+            if value.endswith((".yml", ".yaml")) and self.ctx.repo.exists(value) \
+                    and _AML_JOB_SCHEMA.search((self.ctx.text(value) or "")[:400]):
+                out += commands(f"az ml job create --file {value}")
         return out
 
     def _classify(self, cmd: Command, workdir: str, submitted: bool) -> set[str]:

@@ -681,3 +681,22 @@ def test_image_command_naming_a_file_by_its_path_in_the_image(make_repo):
     assert ("entrypoint.sh", 3) in places(ev)
     files["entrypoint.sh"] = "#!/bin/bash\necho ready\n"
     assert "deploy.ci_training" not in present(scan(make_repo, files))
+
+
+AML_PIPELINE_SPEC = ("$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\ntype: pipeline\n"
+                     "jobs:\n  train:\n    type: command\n    code: ../../../src\n    command: python train.py\n")
+
+
+@pytest.mark.parametrize("spec, trains", [
+    # a shared workflow of another repository handed this repository's Azure ML pipeline spec
+    (AML_PIPELINE_SPEC, True),
+    # trap: the file handed on is no job spec (an environment definition)
+    ("$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\nname: train-env\n", False),
+])
+def test_shared_workflow_handed_an_azure_ml_job_spec_runs_it(make_repo, spec, trains):
+    text = ("on:\n  push:\n    branches: [main]\njobs:\n  run-pipeline:\n"
+            "    uses: Azure/mlops-templates/.github/workflows/run-pipeline.yml@main\n"
+            "    with:\n      parameters-file: mlops/azureml/train/pipeline.yml\n      job-name: train\n")
+    files = {".github/workflows/train.yml": text, "mlops/azureml/train/pipeline.yml": spec,
+             "src/train.py": SKLEARN_FIT}
+    assert ("deploy.ci_training" in present(scan(make_repo, files))) is trains
