@@ -150,6 +150,8 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
     """An evaluation gate names a metric or a verdict (``rmse < best``, ``candidate_accepted``,
     ``verdict["verdict"] == "blocked"``), or tests a name holding an evaluation's result. With
     ``strings`` a metric named in a string counts too (``prod_metrics["val_r2"] > r2``)."""
+    if _names_only(test):
+        return False  # ``metric in FORBIDDEN_KEYS``: which metric was chosen, not what it measured
     # ``best_score is None``: whether an evaluation ran, not what it found (``approved is not
     # True`` is a verdict)
     unset = {id(n) for c in walk(test) if isinstance(c, ast.Compare) and all(isinstance(o, (ast.Is, ast.IsNot)) for o in c.ops)
@@ -168,6 +170,21 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
         if word and (_GATE_WORD.search(word) or word in verdicts):
             return True
     return False
+
+
+def _names_only(test: ast.AST) -> bool:
+    """The condition only asks whether a name is among others, or how it starts (``metric in
+    FORBIDDEN_KEYS or metric.startswith("acc")``, ``metric not in metrics``): an argument or a
+    key checked, no measurement compared (``verdict == "blocked"`` and ``rmse < best`` are)."""
+    compares = [n for n in walk(test) if isinstance(n, ast.Compare)]
+    calls = [n for n in walk(test) if isinstance(n, ast.Call)]
+    # ``STAGES & set(aliases)``: the names shared with a constant set of names
+    shared = [n for n in walk(test) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitAnd)
+              and any(isinstance(x, ast.Name) and x.id.isupper() for x in (n.left, n.right))]
+    if not compares and not shared:
+        return False
+    return all(isinstance(op, (ast.In, ast.NotIn)) for c in compares for op in c.ops) \
+        and all(callee(c) in ("startswith", "endswith", "lower", "set", "frozenset") for c in calls)
 
 
 def _verdict_names(project: Project, module: Module, scope: ast.AST, tests: set[str]) -> set[str]:

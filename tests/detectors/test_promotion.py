@@ -368,3 +368,20 @@ def test_a_switch_before_an_alias_move_is_no_evaluation_gate(make_repo, test, ga
             f"    if {test}:\n        MlflowClient().set_registered_model_alias(name, 'champion', version)\n")
     ev = run_detector(TrackingDetector, make_repo({"src/publish.py": code}))
     assert ("governance.approval_gates" in present(ev)) is gated
+
+
+@pytest.mark.parametrize("check, gated", [
+    # checks of which names were given: no measurement is compared
+    ("if promotion_metric in FORBIDDEN_KEYS or promotion_metric.startswith('acc'):\n        return None", False),
+    ("if promotion_metric not in metrics:\n        return None", False),
+    ("if not PROMOTED_STAGES & set(aliases):\n        return None", False),
+    # a measurement compared is an evaluation gate
+    ("if metrics[promotion_metric] < best:\n        return None", True),
+])
+def test_early_exits_on_names_are_no_evaluation_gate(make_repo, check, gated):
+    code = ("FORBIDDEN_KEYS = {'accuracy'}\nPROMOTED_STAGES = {'production'}\n\n\n"
+            "def publish(run, art, metrics, promotion_metric, aliases, best):\n"
+            f"    {check}\n    run.link_artifact(art, target_path='wandb-registry-model/clf', aliases=aliases)\n\n\n"
+            "publish(RUN, ART, {}, 'macro_f1', ['production'], 0.5)\n")
+    ev = run_detector(TrackingDetector, make_repo({"model/tracking.py": "import wandb\n\n" + code}))
+    assert ("governance.approval_gates" in present(ev)) is gated
