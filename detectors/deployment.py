@@ -100,6 +100,8 @@ _NOT_MANIFESTS = (".github/", ".gitlab", ".circleci/", "docker-compose", "compos
 _CLI_FLAGS = r"""(?:\s+-{1,2}[\w.-]+(?:=\S+|\s+[^\s-]\S*)?)*"""
 #: progressive delivery written in configs, scripts and code: (a word the text must hold, in
 #: lower case, so the pattern is only tried where it can match; the pattern).
+#: a share of traffic between 1 and 99 percent
+_PERCENT = r"0*[1-9]\d?(?![\d.])"
 _PROGRESSIVE_TEXT = tuple((hint, re.compile(rx)) for hint, rx in (
     ("canary", r"\bcanaryTrafficPercent\b|\bCanarySize\b"),
     ("bluegreen", r"\bBlueGreenUpdatePolicy\b"),
@@ -109,8 +111,9 @@ _PROGRESSIVE_TEXT = tuple((hint, re.compile(rx)) for hint, rx in (
     ("codedeploydefault", r"CodeDeployDefault\.\w*(Canary|Linear)"),
     # a SAM function shifting traffic to its new version by CodeDeploy (Canary10Percent5Minutes...)
     ("deploymentpreference", r"\bDeploymentPreference[\"']?\s*:[^\n]*(?:\n[^\n]*){0,12}?\bType[\"']?\s*:\s*[\"']?(?:Canary|Linear)\d\w*"),
-    ("traffic", r"update-traffic\b.*--to-revisions|--traffic\s+['\"]?\w+=\d+\s+\w+=\d+|--traffic-split[= ]\S*=\d+,\S*=\d+"
-                r"|\bmirror_traffic\b"),
+    # a split between two versions, each given a share (a 0/100 swap moves everything at once)
+    ("traffic", r"update-traffic\b.*--to-revisions|--traffic\s+['\"]?\w+=" + _PERCENT + r"\s+\w+=" + _PERCENT
+                + r"|--traffic-split[= ]\S*=" + _PERCENT + r",\S*=" + _PERCENT + r"|\bmirror_traffic\b"),
     # flags may sit between the tool and its verb (``kubectl -n "$NS" rollout undo deploy/api``)
     ("rollout", r"\bkubectl" + _CLI_FLAGS + r"\s+rollout\s+undo\b|\bargo\s+rollouts\b"),
     ("rollback", r"\bhelm" + _CLI_FLAGS + r"\s+rollback\b"),

@@ -246,6 +246,9 @@ SAM_FUNCTION = ("Transform: AWS::Serverless-2016-10-31\nResources:\n  ApiFunctio
     {"flows/release.py": "def rollback_serving_release(prev):\n    return prev\n\ndef run(ok, prev):\n    if not ok:\n        rollback_serving_release(prev)\n"},
     # a SAM function whose new version takes traffic by CodeDeploy canary, rolled back on alarms
     {"assets/deploy.yml": SAM_FUNCTION.format(kind="Canary10Percent5Minutes")},
+    # a canary share of traffic on the new version
+    {".github/workflows/deploy.yml": "on: push\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                     "      - run: gcloud ai endpoints deploy-model $E --model=$NEW --traffic-split=0=10,old=90\n"},
 ])
 def test_progressive_present(make_repo, files):
     assert "deploy.progressive" in present(run_detector(DeploymentDetector, make_repo(files)))
@@ -280,6 +283,10 @@ def test_progressive_present(make_repo, files):
     {"manifests/istio-crds/crd.yaml": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
                                       "spec:\n  versions:\n  - schema:\n      openAPIV3Schema:\n        properties:\n"
                                       "          mirror_percent:\n            type: integer\n"},
+    # a swap moving all traffic to the new model at once is no canary
+    {".github/workflows/deploy.yml": "on: push\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                     "      - run: gcloud ai endpoints deploy-model $E --model=$NEW "
+                                     "--traffic-split=\"${OLD}=0,${NEW}=100\"\n"},
 ])
 def test_progressive_traps(make_repo, files):
     assert "deploy.progressive" not in present(run_detector(DeploymentDetector, make_repo(files)))
