@@ -61,6 +61,8 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     # a Hugging Face Space updated: pushed to, uploaded to, or restarted (a demo app goes live)
     (DEPLOY, r"^git push\b.*huggingface\.co/spaces/|^(huggingface-cli|hf) upload\b.*--repo[-_]type[= ]space\b"
              r"|\b(upload_folder|upload_file|create_commit)\([^)]*repo_type\s*=\s*['\"]?space\b|\brestart_space\("),
+    # Snowpark procedures and functions, native apps and Streamlit apps deployed to Snowflake
+    (DEPLOY, r"^snow (snowpark|app|streamlit) deploy\b|^snow app run\b"),
     (DEPLOY, r"^(fly|flyctl) deploy\b|^heroku (container:release|deploy|releases)\b|^git push (\S+ )*heroku\b|^(railway up|vercel (\S+ )*--prod|modal deploy|bentoml deploy|truss push|mlem deployment run|mlflow (deployments create|sagemaker deploy|models build-docker)|seldon|caprover deploy|dokku)\b"),
     (DOCS_DEPLOY, r"^(mkdocs gh-deploy|ghp-import|mike deploy|sphinx-build|mkdocs build|jupyter-book build|netlify deploy|firebase deploy --only hosting)\b"),
     # API reference generators that write a static site (they have no config file to find)

@@ -9,6 +9,7 @@ import pytest
 from conftest import declared, present, run_detector
 
 from detectors.catalogue import Pattern
+from detectors.ci import CIDetector
 from detectors.data import DataDetector
 from detectors.deployment import DeploymentDetector
 from detectors.monitoring import MonitoringDetector
@@ -793,3 +794,42 @@ def test_databricks_source_notebooks_are_not_monitoring_modules(make_repo):
     assert "monitoring.drift" in found(MonitoringDetector, make_repo, {"monitoring/drift.py": drift})
     assert "monitoring.drift" not in found(MonitoringDetector, make_repo,
                                            {"monitoring/drift.py": "# Databricks notebook source\n" + drift})
+
+
+SNOWFLAKE_FEATURES = ("from snowflake.ml.feature_store import CreationMode, FeatureStore\n\n\ndef apply(session, views):\n"
+                      "    fs = FeatureStore(session=session, database='ML', name='FS', default_warehouse='WH',\n"
+                      "                      creation_mode=CreationMode.CREATE_IF_NOT_EXIST)\n"
+                      "    for view in views:\n        fs.register_feature_view(feature_view=view, version='V1')\n\n\n"
+                      "apply(SESSION, VIEWS)\n")
+SNOWFLAKE_MODELS = ("from snowflake.ml.registry import Registry\n\n\ndef apply(session, models):\n"
+                    "    mr = Registry(session=session, database_name='ML', schema_name='MODELS')\n"
+                    "    for model in models:\n        mr.log_model(**model)\n\n\napply(SESSION, MODELS)\n")
+SNOWFLAKE_PREDICT = ("from snowflake.ml.dataset import load_dataset\nfrom snowflake.ml.registry import Registry\n\n\n"
+                     "def predict(session, name, version, dataset, dataset_version):\n"
+                     "    model_ref = Registry(session=session).get_model(name).version(version)\n"
+                     "    data = load_dataset(session, name=dataset, version=dataset_version)\n"
+                     "    return model_ref.run(data.read.to_snowpark_dataframe(), function_name='predict')\n\n\n"
+                     "predict(SESSION, 'delay', 'V1', 'flights', 'V1')\n")
+
+
+@pytest.mark.parametrize("files, signal, expected", [
+    ({"migrations/apply_features.py": SNOWFLAKE_FEATURES}, "data.feature_store", True),
+    ({"migrations/apply_models.py": SNOWFLAKE_MODELS}, "tracking.model_registry", True),
+    ({"migrations/apply_models.py": SNOWFLAKE_MODELS}, "tracking.artifacts_models", True),
+    ({"apps/predict.py": SNOWFLAKE_PREDICT}, "deploy.serving", True),
+    ({"apps/predict.py": SNOWFLAKE_PREDICT}, "data.versioning", True),
+    # traps: the package listed, and a feature view defined that nothing registers
+    ({"requirements.txt": "snowflake-ml-python==1.5.0\n"}, "data.feature_store", False),
+    ({"features/plane.py": "from snowflake.ml.feature_store import FeatureView\n\nview = FeatureView(name='plane', entities=[])\n"},
+     "data.feature_store", False),
+])
+def test_snowflake_ml(make_repo, files, signal, expected):
+    check(ToolUsageDetector, make_repo, files, signal, expected)
+
+
+def test_snowpark_deploy_in_ci_is_cd(make_repo):
+    text = ("on:\n  release:\n    types: [published]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - run: |\n          cd migrations/apps/warehouse\n          snow snowpark build\n"
+            "          snow snowpark deploy --replace\n")
+    files = {".github/workflows/release.yaml": text, "migrations/apps/warehouse/snowflake.yml": "definition_version: 1\n"}
+    assert "deploy.cd" in found(CIDetector, make_repo, files)
