@@ -13,9 +13,10 @@ from typing import Iterable
 
 from scanner.model import Evidence, Location, Tier
 
-#: folders whose code illustrates a practice (courses, docs, examples) or feeds tests.
+#: folders whose code illustrates a practice (courses, docs, examples) or feeds tests. A demo/
+#: folder is not one: it shows the project's own model (a research repository's web demo).
 EXAMPLE_DIRS = frozenset({
-    "example", "examples", "sample", "samples", "demo", "demos", "tutorial", "tutorials",
+    "example", "examples", "sample", "samples", "tutorial", "tutorials",
     "doc", "docs", "documentation", "course", "courses", "lessons", "exercises", "workshop",
     "workshops", "cookbook", "recipes", "playground", "sandbox",
 })

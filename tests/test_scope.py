@@ -18,7 +18,7 @@ def _scan(root):
 
 
 @pytest.mark.parametrize("folder", ["examples/quickstart", "docs/tutorial", "tests/fixtures/proj", "samples",
-                                    "course/week2", "demo", "archive/finetune"])
+                                    "course/week2", "archive/finetune"])
 def test_a_practice_found_only_in_example_folders_is_declared(tmp_path, folder):
     write_tree(tmp_path, {f"{folder}/train.py": TRACKED, "src/pkg/model.py": "def fit(x):\n    return x\n",
                           "src/pkg/__init__.py": "", "src/pkg/io.py": "import os\n"})
@@ -43,6 +43,15 @@ def test_a_repository_of_nothing_but_examples_is_scored_on_them_and_says_so(tmp_
     result = _scan(tmp_path)
     assert result.signals["tracking.params_metrics"].outcome is Outcome.PRESENT
     assert result.coverage["sources"]["repository"]["examples_only"] is True
+
+
+def test_a_demo_folder_is_the_projects_own_showcase(tmp_path):
+    # a research repository's demo/ app serves the project's own model: auditors count it, unlike
+    # an examples/ folder showing how to use a tool
+    write_tree(tmp_path, {"demo/train.py": TRACKED, "src/pkg/model.py": "def fit(x):\n    return x\n",
+                          "src/pkg/__init__.py": "", "src/pkg/io.py": "import os\n"})
+    assert _scan(tmp_path).signals["tracking.params_metrics"].outcome is Outcome.PRESENT
+    assert not is_example_path("demo/flaskdemo.py") and not is_example_path("demos/app.py")
 
 
 def test_docs_signals_are_not_demoted_in_a_docs_folder(tmp_path):
