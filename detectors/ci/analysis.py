@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from detectors.ci import classify as k
 from detectors.ci.classify import classify_command, classify_uses, script_target
-from detectors.ci.commands import Command, commands
+from detectors.ci.commands import Command, commands, in_folders
 from detectors.ci.follow import Follower, Hop
 from detectors.ci.model import Job, Step
 from detectors.precommit import CONFIG_NAMES, SECURITY_HOOKS, hook_ids
@@ -82,15 +82,6 @@ def _results_fail_the_job(cmd: Command, job: Job, order: int) -> bool:
 _AML_JOB_SCHEMA = re.compile(r"azuremlschemas\.azureedge\.net/[\w.]+/(pipelineJob|commandJob|sweepJob)\.schema", re.I)
 
 
-def _changed_dir(cmd: Command, workdir: str) -> str:
-    """The folder later commands of a script run in after ``cmd`` (``cd training`` moves there; a
-    folder named by a variable or outside the repository is not followed)."""
-    if cmd.tool != "cd" or len(cmd.words) != 2 or "$" in cmd.words[1] or cmd.words[1].startswith(("/", "~", "-")):
-        return workdir
-    moved = posixpath.normpath(posixpath.join(workdir or ".", cmd.words[1]))
-    return workdir if moved.startswith("..") else ("" if moved == "." else moved)
-
-
 class JobAnalyser:
     """Turns jobs into findings; caches task-runner and linter configuration look-ups."""
 
@@ -121,8 +112,7 @@ class JobAnalyser:
                 for submit in self._handed_job_specs(step):
                     out += self._command(job, step, submit, order, step.workdir)
             workdir = step.workdir
-            for cmd in commands(step.run):
-                moved = _changed_dir(cmd, workdir)
+            for cmd, moved in in_folders(commands(step.run), step.workdir):
                 if moved != workdir and not self._is_folder(moved):
                     break  # ``cd`` into a folder the repository lacks: the step fails there (shells run with -e)
                 workdir = moved

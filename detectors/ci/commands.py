@@ -5,9 +5,11 @@ and wrappers such as ``uv run`` or ``poetry run`` are peeled off so the tool the
 """
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 
 #: fallbacks after ``||`` that swallow a failure: the commands before them cannot fail the job.
 _FALLBACK = re.compile(r"^(?:true|:|/bin/true|echo|printf|exit\s+0)\b")
@@ -18,7 +20,7 @@ _PINNED = re.compile(r"^([^@\s]+)@[\w.^~<>=*-]+$")
 MAX_NESTING = 4
 #: commands that only print or inspect: a step made of them runs nothing.
 INERT = frozenset({"echo", "printf", "cat", "ls", "pwd", "true", ":", "sleep", "env", "export",
-                   "cd", "mkdir", "rm", "cp", "mv", "tee", "set", "unset", "which", "exit",
+                   "cd", "pushd", "popd", "mkdir", "rm", "cp", "mv", "tee", "set", "unset", "which", "exit",
                    "source", ".", "chmod", "date", "whoami", "write-host"})
 _SHELL_KEYWORDS = frozenset({"env", "if", "then", "else", "elif", "do", "while", "until", "!", "{", "(", "time"})
 _SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
@@ -392,3 +394,21 @@ def module_form(cmd: Command) -> Command | None:
     if len(words) > 2 and words[0].rsplit("/", 1)[-1].lower().startswith("python") and words[1] == "-m":
         return Command((words[2].replace("_", "-"), *words[3:]), cmd.offset, cmd.neutered)
     return None
+
+
+def in_folders(cmds: Iterable[Command], workdir: str) -> Iterator[tuple[Command, str]]:
+    """Each command with the folder it runs in: ``cd training`` and ``pushd training`` move later
+    commands there, ``popd`` back. A folder named by a variable or outside the repository is not
+    followed."""
+    stack: list[str] = []
+    for cmd in cmds:
+        if cmd.tool == "popd" and stack:
+            workdir = stack.pop()
+        elif cmd.tool in ("cd", "pushd") and len(cmd.words) == 2 and "$" not in cmd.words[1] \
+                and not cmd.words[1].startswith(("/", "~", "-")):
+            moved = posixpath.normpath(posixpath.join(workdir or ".", cmd.words[1]))
+            if not moved.startswith(".."):
+                if cmd.tool == "pushd":
+                    stack.append(workdir)
+                workdir = "" if moved == "." else moved
+        yield cmd, workdir

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 from detectors.ci import classify as k
 from detectors.ci.classify import compiles, script_target
-from detectors.ci.commands import Command, commands, container_image, module_form
+from detectors.ci.commands import Command, commands, container_image, in_folders, module_form
 from detectors.ci.modules import Modules
 from detectors.ci.remote import RemoteJobs, locate
 from detectors.ci.tasks import TaskRunners
@@ -168,8 +168,8 @@ class Follower:
         dirs = _dirs(workdir, at.path)
         script = self._shell_script(cmd, dirs)
         if script is not None:
-            for sub in commands(self.ctx.text(script) or ""):
-                yield _Next(Hop(script, sub.offset + 1, sub.text), sub, workdir)
+            for sub, folder in in_folders(commands(self.ctx.text(script) or ""), workdir):
+                yield _Next(Hop(script, sub.offset + 1, sub.text), sub, folder)
         dockerfile = self._dockerfile(cmd, dirs)
         if dockerfile is not None:
             # building an image runs its RUN lines in CI (a training stage trains right there)

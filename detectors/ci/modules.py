@@ -222,12 +222,15 @@ class Modules:
         return any(c.name.rsplit(".", 1)[-1] in owners for c in calls)
 
     def _named_modules(self, path: str, args: tuple[str, ...], dirs: tuple[str, ...]) -> list[str]:
-        """Local modules the command line names (``--module-name pipelines.abalone.pipeline``)."""
+        """Local modules the command line names (``--module-name pipelines.abalone.pipeline``, or
+        ``--module-name pipeline`` run beside it)."""
         out = []
-        for word in args:
+        for before, word in zip(("", *args), args):
             if word.startswith("-") or not re.fullmatch(r"[\w./-]+", word):
                 continue
-            found = self.find(word, [*dirs, posixpath.dirname(path)]) if "." in word or "/" in word else None
+            # a dotted or slashed word, or any word handed to a ``--module-name`` option
+            named = "." in word or "/" in word or (before.startswith("-") and "module" in before)
+            found = self.find(word, [*dirs, posixpath.dirname(path)]) if named else None
             if found and found != path:
                 out.append(found)
         return out[:MAX_LOCAL_MODULES]

@@ -19,9 +19,13 @@ _WEAK_SETUP_WORDS = re.compile(
 _MD_HEADING = re.compile(
     r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$"          # ## Markdown
     r"|^\s*<h[1-6][^>]*>(.+?)</h[1-6]>"           # <h2>HTML</h2>
-    r"|^\s*\*\*([^*]{2,60})\*\*:?\s*$", re.I)     # **a bold line standing alone**
+    r"|^\s*\*\*([^*]{2,60})\*\*:?\s*$"          # **a bold line standing alone**
+    r"|^(={1,6})\s+(\S.*?)\s*$", re.I)             # == AsciiDoc (README.adoc)
 _UNDERLINE = re.compile(r"^\s*([=\-~^*#+])\1{2,}\s*$")
 _FENCE = re.compile(r"^\s*(```+|~~~+)\s*\{?\.?([\w+-]*)")
+#: an AsciiDoc listing block: ``[source,bash]`` then the block between ``----`` lines.
+_ADOC_SOURCE = re.compile(r"^\[source(?:,\s*([\w+-]+))?")
+_ADOC_FENCE = "----"
 _INLINE_CODE = re.compile(r"`([^`\n]{3,200})`")
 _SHELL_LANGS = frozenset({"sh", "bash", "shell", "console", "zsh", "fish", "powershell", "ps1",
                           "pwsh", "cmd", "bat", "batch", "terminal", "shell-session", "shellsession"})
@@ -72,15 +76,29 @@ def looks_like_command(line: str, lang: str = "") -> bool:
             and "(" not in words[0] and bool(_FLAG.search(text)))
 
 
+def _fence(lines: list[str], i: int, open_fence: str | None) -> tuple[str, str] | None:
+    """(marker, language) when line ``i`` opens or closes a code block: a Markdown fence, or an
+    AsciiDoc listing block's ``----`` (opened under its ``[source,lang]`` line)."""
+    m = _FENCE.match(lines[i])
+    if m:
+        return m.group(1), m.group(2).lower()
+    if lines[i].strip() == _ADOC_FENCE:
+        if open_fence == _ADOC_FENCE:
+            return _ADOC_FENCE, ""
+        if i and (a := _ADOC_SOURCE.match(lines[i - 1].strip())):
+            return _ADOC_FENCE, (a.group(1) or "").lower()
+    return None
+
+
 def readme_commands(lines: list[str]) -> list[tuple[int, str]]:
     """(0-based line, command) of every command in fenced/indented blocks or inline code."""
     found: list[tuple[int, str]] = []
     fence: str | None = None
     lang = ""
     for i, line in enumerate(lines):
-        m = _FENCE.match(line)
+        m = _fence(lines, i, fence)
         if m and (fence is None or line.strip().startswith(fence)):
-            fence, lang = (None, "") if fence else (m.group(1), m.group(2).lower())
+            fence, lang = (None, "") if fence else m
             continue
         if fence is not None:
             if lang not in _NOT_SHELL_LANGS and looks_like_command(line, lang):
@@ -96,17 +114,19 @@ def readme_commands(lines: list[str]) -> list[tuple[int, str]]:
 def readme_headings(lines: list[str]) -> list[tuple[int, int, str]]:
     """(0-based line, level, title) of Markdown, setext, RST, HTML and bold-line headings."""
     out: list[tuple[int, int, str]] = []
-    fence = False
+    fence: str | None = None
     for i, line in enumerate(lines):
-        if _FENCE.match(line):
-            fence = not fence
+        m = _fence(lines, i, fence)
+        if m and (fence is None or line.strip().startswith(fence)):
+            fence = None if fence else m[0]
             continue
         if fence:
             continue
         m = _MD_HEADING.match(line[:300])  # headings are short; a capped line keeps regexes linear
         if m:
-            level = len(line.lstrip()) - len(line.lstrip().lstrip("#")) if m.group(1) else 6
-            out.append((i, level or 6, next(g for g in m.groups() if g)))
+            level = (len(line.lstrip()) - len(line.lstrip().lstrip("#")) if m.group(1)
+                     else len(m.group(4)) if m.group(4) else 6)
+            out.append((i, level or 6, m.group(5) or next(g for g in m.groups() if g)))
         elif _UNDERLINE.match(line) and i > 0 and lines[i - 1].strip() and not _UNDERLINE.match(lines[i - 1]):
             out.append((i - 1, 1 if line.strip()[0] == "=" else 2, lines[i - 1].strip()))
     return out

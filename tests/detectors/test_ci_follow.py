@@ -229,6 +229,24 @@ def test_sagemaker_pipeline_upsert_and_start_with_the_module_named_on_the_comman
     assert {"deploy.ci_training", "data.pipeline_automated"} <= present(scan(make_repo, files))
 
 
+def test_a_followed_script_that_pushd_into_the_pipeline_folder_runs_the_module_beside_it(make_repo):
+    # a CodeBuild-style script: pushd into the folder, run the driver naming a bare module, popd
+    script = ("#!/bin/bash\nset -e\npushd ml_pipeline\npip install -r requirements.txt\n"
+              "python run_pipeline.py --module-name pipeline --role-arn $ROLE\npopd\npython report.py\n")
+    files = {".github/workflows/ci.yml": workflow("bash scripts/run_pipeline.sh"), "scripts/run_pipeline.sh": script,
+             "ml_pipeline/run_pipeline.py": SAGEMAKER_RUN.replace("pipelines._utils", "_utils"),
+             "ml_pipeline/_utils.py": "import importlib\n", "ml_pipeline/pipeline.py": SAGEMAKER_DEF}
+    ev = scan(make_repo, files)
+    assert ("ml_pipeline/run_pipeline.py", 6) in places(evidence(ev, "deploy.ci_training"))  # pipeline.start()
+
+
+def test_a_bare_word_names_a_module_only_after_a_module_option(make_repo):
+    files = {".github/workflows/ci.yml": workflow("cd ml_pipeline && python run_pipeline.py --profile pipeline"),
+             "ml_pipeline/run_pipeline.py": SAGEMAKER_RUN.replace("pipelines._utils", "_utils"),
+             "ml_pipeline/_utils.py": "import importlib\n", "ml_pipeline/pipeline.py": SAGEMAKER_DEF}
+    assert "deploy.ci_training" not in present(scan(make_repo, files))
+
+
 def test_upsert_and_start_without_sagemaker_are_not_a_pipeline(make_repo):
     module = "import redis\n\nstore = redis.Redis()\nstore.upsert(key, value)\nworker.start()\n"
     files = {".github/workflows/ci.yml": workflow("python tools/sync.py"), "tools/sync.py": module}

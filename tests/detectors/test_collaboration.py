@@ -51,6 +51,14 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
     ({"readme.md": "# Demo\n\n## Getting started\n\n    make setup\n"}, "present", "indented-make"),
     ({"README.rst": "Demo\n====\n\nUsage\n-----\n\n::\n\n    python train.py --epochs 3\n"}, "present", "rst-usage"),
     ({"README.md": "# Demo\n\nTo install, run `pip install demo` and then `demo --help`.\n"}, "present", "text-inline"),
+    # AsciiDoc: ``==`` headings, ``[source,bash]`` listing blocks, numbered steps
+    ({"README.adoc": "= Demo\n\n== Installation\n\n[source,bash]\n----\npip install -e .\n----\n"}, "present", "adoc-install"),
+    ({"README.adoc": "= Demo\n\n== Getting started\n\n1. Deploy the Minio service.\n2. Start the Dagster daemon.\n"
+                     "3. Run the fetchStockData job.\n4. Run the training job.\n"}, "present", "adoc-steps"),
+    # a listing block of Python under an install heading is no command; ``----`` under text is no heading
+    ({"README.adoc": "= Demo\n\n== Installation\n\n[source,python]\n----\nimport demo\n----\n\nSee the wiki.\n----\n"},
+     "declared", "adoc-python-only"),
+
     ({"README.md": "# Demo\n\n### Get started !\n\nIn the scraper folder type:\n\n```\nscrapy crawl Reviews -o out.csv\n```\n"},
      "present", "unknown-cli-with-flags"),
     ({"README.md": "# Demo\n\n**Quick start**\n\n```console\n$ docker compose up\n```\n"}, "present", "bold-heading"),
