@@ -75,7 +75,9 @@ _SERVING_KINDS = {"InferenceService": "KServe InferenceService", "ServingRuntime
                   "RayService": "Ray Serve (RayService)", "TrainedModel": "KServe TrainedModel"}
 _SERVE_COMMAND = re.compile(r"\bmlflow\s+models\s+serve\b|\btorchserve\s+--start\b|\btritonserver\b|\bbentoml\s+serve\b"
                             r"|\bserve\s+run\s+\S+:\S+|\bseldon-core-microservice\b|\bmlserver\s+start\b"
-                            r"|\bmlem\s+(serve|deployment\s+run)\b")
+                            r"|\bmlem\s+(serve|deployment\s+run)\b"
+                            # the REST servers of Ludwig, TensorFlow Serving and vLLM
+                            r"|\bludwig\s+serve\b|\btensorflow_model_server\b|\bvllm\s+serve\b")
 
 # -- infrastructure as code ----------------------------------------------------------------------
 _TF_BLOCK = re.compile(r'^\s*(resource|module)\s+"', re.M)

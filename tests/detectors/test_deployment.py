@@ -60,6 +60,8 @@ def test_dependency_only_dockerfile_is_declared(make_repo):
     {"k8s/isvc.yaml": "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: m\nspec:\n  predictor:\n    sklearn:\n      storageUri: gs://b/m\n"},
     {"model_repository/m/config.pbtxt": "name: \"m\"\nplatform: \"onnxruntime_onnx\"\n"},
     {"serve.sh": "#!/bin/sh\nmlflow models serve -m models:/m/1 -p 5001\n"},
+    {"serve_model.sh": "cd ${MODEL_NAME}\nludwig serve\n"},
+    {"Dockerfile": "FROM tensorflow/serving\nENTRYPOINT [\"tensorflow_model_server\", \"--model_base_path=/models/m\"]\n"},
     {".github/workflows/publish.yaml": "on:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n"
                                        "    steps:\n      - run: mlem deployment run flyio svm-app --model model/svm\n"},
     {"torchserve/config.properties": "inference_address=http://0.0.0.0:8080\n"},
