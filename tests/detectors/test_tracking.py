@@ -115,6 +115,10 @@ def test_tracker_in_prose_is_declared(make_repo):
     ({"tune.py": "from hyperopt import fmin, tpe\nbest = fmin(f, space, algo=tpe.suggest)\n"}, True),
     ({"tune.py": "from sklearn.model_selection import GridSearchCV\ns = GridSearchCV(m, grid)\n"}, True),
     ({"sweep.py": "import wandb\nsweep_id = wandb.sweep(cfg)\n"}, True),
+    ({"spark/train.py": "from pyspark.ml.tuning import ParamGridBuilder, CrossValidator\n"
+                        "grid = ParamGridBuilder().addGrid(gbt.maxDepth, [3, 5]).build()\n"
+                        "cv = CrossValidator(estimator=gbt, estimatorParamMaps=grid, evaluator=ev, numFolds=3)\n"}, True),
+    ({"spark/train.py": "from pyspark.ml.tuning import ParamGridBuilder\ngrid = ParamGridBuilder().build()\n"}, False),
     # forecasting models that search their own hyperparameters (Ray Tune or Optuna under the hood)
     ({"models/nf.py": "from neuralforecast import NeuralForecast\nfrom neuralforecast.auto import AutoNHITS\n"
                       "nf = NeuralForecast(models=[AutoNHITS(h=12, backend='optuna', num_samples=20)], freq='D')\n"}, True),
