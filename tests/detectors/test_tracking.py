@@ -115,6 +115,8 @@ def test_tracker_in_prose_is_declared(make_repo):
     ({"tune.py": "from hyperopt import fmin, tpe\nbest = fmin(f, space, algo=tpe.suggest)\n"}, True),
     ({"tune.py": "from sklearn.model_selection import GridSearchCV\ns = GridSearchCV(m, grid)\n"}, True),
     ({"sweep.py": "import wandb\nsweep_id = wandb.sweep(cfg)\n"}, True),
+    ({"search.py": "from sklearn.model_selection import ParameterSampler\n"
+                   "for params in ParameterSampler(space, n_iter=20):\n    score = fit_and_score(**params)\n"}, True),
     ({"spark/train.py": "from pyspark.ml.tuning import ParamGridBuilder, CrossValidator\n"
                         "grid = ParamGridBuilder().addGrid(gbt.maxDepth, [3, 5]).build()\n"
                         "cv = CrossValidator(estimator=gbt, estimatorParamMaps=grid, evaluator=ev, numFolds=3)\n"}, True),
