@@ -44,7 +44,14 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+#: a dependency installed from version control: ``git+https://host/org/name.git@rev#egg=name``.
+_VCS = re.compile(r"^\s*(?:git|hg|svn|bzr)\+\S+?/([\w.-]+?)(?:\.git)?(@[\w./-]+)?(?:#egg=([\w.-]+))?\s*$")
+
+
 def _from_spec(spec: str, path: str, line: int | None) -> Requirement | None:
+    vcs = _VCS.match(spec)
+    if vcs:  # pinned only to a commit or tag (``@rev``); a branch head moves
+        return Requirement(normalise(vcs.group(3) or vcs.group(1)), path, line, bool(vcs.group(2)))
     m = _SPEC_NAME.match(spec)
     if not m or spec.lstrip().startswith(("-", "#")):
         return None
@@ -110,7 +117,8 @@ def _conda(doc: object, path: str) -> list[Requirement]:
     for dep in as_list(doc.get("dependencies")):
         if isinstance(dep, str):
             name = re.split(r"[=<>! ]", dep.split("::")[-1], 1)[0]
-            out.append(Requirement(normalise(name), path, None, "=" in dep))
+            if normalise(name) != "pip":  # conda's own pip, there to install the ``pip:`` list
+                out.append(Requirement(normalise(name), path, None, "=" in dep))
         elif isinstance(dep, dict):
             out += [r for s in _specs_in(dep.get("pip", [])) if (r := _from_spec(s, path, None))]
     return out

@@ -64,7 +64,7 @@ _CONFIG_KEY = re.compile(r"^[A-Z0-9_]*(CONFIG|CONF|PARAMS|HPARAMS|HYPERPARAMS|CA
 LOCKFILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "conda-lock.yml", "*.conda-lock.yml",
              "pixi.lock")
 #: packages that make an environment an ML environment (a pinned docs toolchain is not one).
-ML_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "torch", "tensorflow", "keras", "xgboost",
+ML_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "torch", "pytorch", "tensorflow", "keras", "xgboost",
                "lightgbm", "catboost", "mlflow", "transformers", "jax", "statsmodels", "prophet",
                "polars", "pyspark", "spacy", "nltk", "onnxruntime", "pytorch-lightning", "lightning",
                "sentence-transformers", "optuna", "wandb",
@@ -76,6 +76,8 @@ _ML_PACKAGE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in ML_PACK
 _TRAINING = re.compile(r"(^|[/_. \"'-])(re)?train(ing|er)?([/_. \"'-]|$)|fine_?tun", re.I)
 #: share of pinned requirements above which a requirement file is a pinned environment.
 PINNED_SHARE = 0.6
+#: the share that suffices when every ML package of the file is pinned.
+ML_PINNED_SHARE = 0.5
 MIN_REQUIREMENTS = 3
 
 # -- tracker logs ---------------------------------------------------------------------------------
@@ -93,7 +95,8 @@ class TrackingDetector(Detector):
     * ``tracking.config_management``: experiment config files (``params.yaml``, ``configs/*.yaml``...)
       that code or ``dvc.yaml`` reads (or a Makefile, script or workflow hands to a script that
       loads configs), or run configuration decoded from JSON handed to the training code. Hydra/OmegaConf/gin come from the catalogue.
-    * ``tracking.reproducible_env``: lockfiles, fully pinned requirement/pyproject/conda files of
+    * ``tracking.reproducible_env``: lockfiles, mostly pinned requirement/pyproject/conda files (or
+      half pinned with every ML package among the pins) of
       an ML environment (a pinned docs-only toolchain does not count), training images (a
       Dockerfile that trains, or that a compose stack builds for its training service) built on
       a versioned ML framework image or with pinned installs.
@@ -291,7 +294,10 @@ class TrackingDetector(Detector):
                 continue
             pinned = sum(r.pinned for r in reqs)
             ml = sorted({r.name for r in reqs if r.pinned and _ML_PACKAGE.fullmatch(r.name)})
-            if pinned / len(reqs) >= PINNED_SHARE and ml:
+            # most pins, or half of them with every ML package among them pinned (``torch==2.0.0``
+            # beside unpinned small utilities)
+            ml_all = {r.name for r in reqs if _ML_PACKAGE.fullmatch(r.name)}
+            if ml and (pinned / len(reqs) >= PINNED_SHARE or (pinned / len(reqs) >= ML_PINNED_SHARE and set(ml) == ml_all)):
                 yield self.evidence("tracking.reproducible_env",
                                     f"{pinned}/{len(reqs)} dependencies pinned in {path} (incl. {', '.join(ml[:3])})",
                                     ctx.location(path), subject=path, kind="pinned", pinned=pinned,

@@ -300,6 +300,14 @@ MODEL_REQS = "mlflow==2.9.2\nnumpy==1.26.4\npandas==2.1.4\nscikit-learn==1.3.2\n
     ({"requirements.txt": "numpy==1.22.0\npandas==1.4.2\nscikit-learn==1.1.1\nscipy\nseaborn\n"}, True),
     ({"requirements.txt": "numpy==1.22.0\npandas\nscikit-learn\nscipy\nseaborn\n"}, False),
     ({"requirements.txt": "numpy~=1.22\npandas~=1.4\nscikit-learn~=1.1\n"}, False),  # a minor series is a range
+    # half pinned, every ML package among them: the framework fixed, small utilities floating
+    ({"requirements.txt": "torch==2.0.0\ntorchvision==0.15.0\nomegaconf\ntorchmetrics==0.10.3\nfvcore\niopath\n"}, True),
+    ({"requirements.txt": "torch==2.0.0\nnumpy\nomegaconf\ntorchmetrics==0.10.3\nfvcore\niopath\n"}, False),
+    # conda's own pip entry is no dependency; a git URL is one, pinned only at a commit
+    ({"conda.yaml": "name: x\ndependencies:\n  - python=3.9\n  - pytorch::pytorch=2.0.0\n  - omegaconf\n  - pip\n"
+                    "  - pip:\n    - git+https://github.com/facebookincubator/submitit\n"}, True),
+    ({"conda.yaml": "name: x\ndependencies:\n  - python\n  - pytorch::pytorch=2.0.0\n  - omegaconf\n"
+                    "  - pip:\n    - git+https://github.com/facebookincubator/submitit\n"}, False),
     # a training image fixes the environment training runs in
     ({"dockerfiles/train.dockerfile": "FROM python:3.12-slim\nCOPY uv.lock pyproject.toml ./\nRUN uv sync\n"
                                       "ENTRYPOINT [\"python\", \"-m\", \"pkg.train\"]\n"}, True),
