@@ -8,7 +8,7 @@ from typing import Any, Iterable, Iterator
 
 from detectors.batch_scoring import Scoring, batch_scoring
 from detectors.ci import databricks, read_ci
-from detectors.dockerfile import DOCKERFILE, INSTRUCTION, image_commands, is_dockerfile, uncommented
+from detectors.dockerfile import DOCKERFILE, INSTRUCTION, ML_BASE_IMAGE, image_commands, is_dockerfile, uncommented
 from detectors.flow import callee, dotted, module_index, orchestrated_modules, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
 from detectors.scoring_pipelines import scoring_pipelines
@@ -426,7 +426,9 @@ def dockerfile_purpose(text: str, path: str) -> str | None:
     if any(_DOCS_TOOLS.search(r) for r in runs):
         return "builds a documentation site"
     copies = [arg for op, arg in found if op in ("COPY", "ADD") and not _DEPS_ONLY.search(arg)]
-    if not runs and not copies:
+    # an ML framework image with the project's dependencies added is the environment a research
+    # repository's scripts run in (the repository mounted into it): a training image
+    if not runs and not copies and not ML_BASE_IMAGE.search(text):
         return _DEPS_ONLY_WHY
     return None
 

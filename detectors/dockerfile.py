@@ -64,6 +64,10 @@ def image_workdir(text: str) -> str:
     return found[-1].rstrip("/") if found else ""
 
 
+#: a base image of an ML framework at a version (``FROM tensorflow/tfx:1.9.1``, ``nvcr.io/nvidia/pytorch:22.07-py3``).
+#: A bare CUDA image (``nvidia/cuda:11.8``) fixes the toolkit, not the framework installed on it.
+ML_BASE_IMAGE = re.compile(r"(?im)^\s*FROM\s+\S*(tensorflow|pytorch|tfx|nvidia/(?!cuda\b)|huggingface|rapidsai|"
+                           r"jupyter/\S*-notebook)\S*:\S*\d")
 DOCKERFILE = re.compile(r"(^|/)(dockerfile|containerfile)([._-][^/]*)?$|\.dockerfile$", re.I)
 
 

@@ -18,7 +18,7 @@ from detectors.catalogue import match_calls, tools_for
 from detectors.ci import read_ci
 from detectors.data import call_tail, code_files, is_test_path
 from detectors.deployment import dockerfile_purpose
-from detectors.dockerfile import build_commands, image_commands, is_dockerfile, uncommented
+from detectors.dockerfile import ML_BASE_IMAGE, build_commands, image_commands, is_dockerfile, uncommented
 from detectors.experiment_configs import (Finding, command_texts, dvc_params_files, dvc_tracked, hydra_sweeps,
                                          wandb_sweeps)
 from detectors.flow import project, words
@@ -416,10 +416,6 @@ def _gate_summary(gate: Gate, promoters: dict[str, bool]) -> str:
 
 
 _PIP_INSTALL = re.compile(r"\bpip3?\s+install\s+([^;&|]*)")
-#: a base image of an ML framework at a version (``FROM tensorflow/tfx:1.9.1``, ``nvcr.io/nvidia/pytorch:22.07-py3``).
-#: A bare CUDA image (``nvidia/cuda:11.8``) fixes the toolkit, not the framework installed on it.
-_ML_BASE_IMAGE = re.compile(r"(?im)^\s*FROM\s+\S*(tensorflow|pytorch|tfx|nvidia/(?!cuda\b)|huggingface|rapidsai|"
-                            r"jupyter/\S*-notebook)\S*:\S*\d")
 #: what a serving or notebook image exposes or starts; an ML framework image without any of them
 #: is the environment the project's scripts are run in (``docker run img python train.py``).
 _SERVES = re.compile(r"(?im)^\s*EXPOSE\b|^\s*(CMD|ENTRYPOINT)\b.*\b(uvicorn|gunicorn|flask|streamlit|gradio|serve|"
@@ -451,7 +447,7 @@ def _environment_image(path: str, text: str) -> bool:
     """An image on a versioned ML framework base that neither serves nor starts a notebook: the
     environment a research repository's training scripts are run in."""
     code = uncommented(text)
-    return bool(_ML_BASE_IMAGE.search(code)) and not _SERVES.search(code) and dockerfile_purpose(text, path) is None
+    return bool(ML_BASE_IMAGE.search(code)) and not _SERVES.search(code) and dockerfile_purpose(text, path) is None
 
 
 def _installs_pinned(ctx: ScanContext, path: str, text: str) -> bool:
@@ -459,7 +455,7 @@ def _installs_pinned(ctx: ScanContext, path: str, text: str) -> bool:
     PyTorch, TFX, NVIDIA, Hugging Face), or its ``pip install`` lines fix their versions (named
     packages pinned, requirement files mostly pinned). Unpinned installs on a bare Python image
     rebuild a different environment each time."""
-    if _ML_BASE_IMAGE.search(text):
+    if ML_BASE_IMAGE.search(text):
         return True
     pinned_share = {}
     for req in requirements(ctx):

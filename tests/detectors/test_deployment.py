@@ -24,6 +24,9 @@ APP = "from fastapi import FastAPI\nimport joblib\n\napp = FastAPI()\nmodel = jo
     {"docker/Dockerfile": DEPS_ONLY_DOCKERFILE,
      ".github/workflows/image.yml": "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
                                    "      - run: docker build -f docker/Dockerfile -t train .\n"},
+    # a research repository's environment: an ML framework image with its requirements added
+    {"Dockerfile": "FROM pytorch/pytorch:1.5-cuda10.1-cudnn7-runtime\nRUN pip install Cython\n"
+                   "COPY requirements.txt /workspace\nRUN pip install -r /workspace/requirements.txt\n"},
 ])
 def test_container_present(make_repo, files):
     assert "deploy.container" in present(run_detector(DeploymentDetector, make_repo(files)))

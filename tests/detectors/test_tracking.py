@@ -342,6 +342,8 @@ MODEL_REQS = "mlflow==2.9.2\nnumpy==1.26.4\npandas==2.1.4\nscikit-learn==1.3.2\n
     # a research repository's image on a versioned framework base: the environment its scripts run in
     ({"Dockerfile": "FROM nvcr.io/nvidia/pytorch:20.12-py3\nRUN pip install imageio-ffmpeg==0.4.3\n"
                     "WORKDIR /workspace\nENTRYPOINT [\"/entry.sh\"]\n"}, True),
+    ({"Dockerfile": "FROM pytorch/pytorch:1.5-cuda10.1-cudnn7-runtime\nCOPY requirements.txt /workspace\n"
+                    "RUN pip install -r /workspace/requirements.txt\n"}, True),
     # ... but not one that serves or starts a notebook, nor a bare CUDA image with floating installs
     ({"Dockerfile": "FROM pytorch/pytorch:2.3.0-cuda12.1-cudnn8-runtime\nCOPY . /app\nEXPOSE 8000\n"
                     "CMD [\"python\", \"main.py\"]\n"}, False),
