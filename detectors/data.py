@@ -76,6 +76,8 @@ _TRANSFORM = re.compile(r"^(dropna|fillna|drop_duplicates|merge|groupby|group_by
                         r"with_columns?|withColumn|fit_transform|train_test_split|clip|cut|qcut|"
                         r"explode|resample|rolling|isin|isna|isnull|notna|notnull|map_batches|"
                         r"resize|cvtColor|normalize|shuffle|crop|map|concatenate)$")
+#: a Spark reader (``spark.read.parquet(path)``, ``spark.read.format("delta").load(path)``)
+_SPARK_READ = re.compile(r"\.read\.(\w+\.)*(parquet|csv|json|orc|table|text|load)$")
 #: libraries that load and shape data: tables and arrays, images and audio.
 DATA_LIBRARIES = ("pandas", "polars", "pyspark", "numpy", "sklearn", "torch", "tensorflow",
                   "datasets", "dask", "modin", "torchvision", "keras", "cv2", "PIL", "skimage",
@@ -628,8 +630,11 @@ def _on_data(name: str, facts: PyFacts) -> bool:
     if name.startswith(DATA_LIBRARIES) or name.startswith("."):
         return True
     head = name.split(".", 1)[0]
-    return head not in facts.defs and head not in _BUILTINS and not any(
-        i == head or i.startswith(head + ".") for i in facts.imports)
+    if head in facts.defs:
+        # a method of what a function of the file returns (``data = load(); data.dropna()``),
+        # not the function itself
+        return "." in name
+    return head not in _BUILTINS and not any(i == head or i.startswith(head + ".") for i in facts.imports)
 
 
 _BUILTINS = frozenset(dir(builtins))
@@ -657,7 +662,7 @@ def _prep_steps(facts: PyFacts, stem: str = "") -> list[tuple[int, str]]:
         elif call.name.startswith(_DATASET_LOADERS):
             if call.line not in in_memory:
                 loads.append((call.line, tail))
-        elif _LOAD.match(tail) and _on_data(call.name, facts):
+        elif (_LOAD.match(tail) or _SPARK_READ.search(call.name)) and _on_data(call.name, facts):
             loads.append((call.line, tail))
         elif _TRANSFORM.match(tail) and _on_data(call.name, facts):
             transforms.append((call.line, tail))

@@ -291,6 +291,15 @@ def test_dvc_in_readme_is_declared(make_repo):
     ({"data-science/src/prep.py": (
         "import numpy as np\nimport pandas as pd\n\n\ndef main(raw, out):\n    data = pd.read_csv(raw)\n"
         "    mask = np.random.rand(len(data)) < 0.7\n    data[mask].to_parquet(out + '/train.parquet')\n")}, True),
+    # Spark: a frame read by a helper of the module, then shaped (the helper's result is the data)
+    ({"src/data_preprocessing.py": (
+        "from pyspark.sql import SparkSession\nimport pyspark.sql.functions as F\n\n\ndef _load(path):\n"
+        "    spark = SparkSession.builder.getOrCreate()\n    return spark.read.parquet(path)\n\n\n"
+        "def preprocess(path):\n    data = _load(path)\n    data = data.withColumn('d', F.to_date('day'))\n"
+        "    return data.dropna(subset=['label'])\n")}, True),
+    # ... but calling the module's own functions is no data operation
+    ({"src/runner.py": "import numpy as np\n\n\ndef merge(a, b):\n    return a + b\n\n\ndef apply(x):\n"
+                       "    return merge(x, np.ones(3))\n\n\nresult = apply(merge(1, 2))\n"}, False),
 ])
 def test_prep_code(make_repo, files, expected):
     assert ("data.prep_code" in data_signals(make_repo, files)) is expected
