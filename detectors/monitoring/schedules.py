@@ -18,6 +18,9 @@ _SCHEDULE_CALLS = (
     (r"prefect\.[\w.]*(CronSchedule|IntervalSchedule|RRuleSchedule|Cron|Interval)", ()),
     (r"prefect\.[\w.]*build_from_flow", ("schedule", "schedules")),
     (r"dagster\.(ScheduleDefinition|schedule|build_schedule_from_partitioned_job)", ()),
+    # declarative automation: the asset materialises itself on a cron
+    (r"dagster\.AutomationCondition\.on_cron", ()),
+    (r"dagster\.AutoMaterializePolicy\.\w+", ()),
 )
 _NO_SCHEDULE = re.compile(r"schedule(_interval)?\s*=\s*None")
 _SCHEDULERS = ("airflow", "prefect", "dagster")

@@ -453,6 +453,10 @@ POSITIVE = [
     ("prefect serve with cron", {"flows/drift_flow.py": (
         "from prefect import flow\nfrom monitoring.drift import check\n\n@flow\ndef drift_flow():\n    check()\n\n"
         "if __name__ == '__main__':\n    drift_flow.serve(name='drift', cron='0 * * * *')\n")}, SCHEDULED),
+    ("dagster asset on a cron", {"src/dags/data_drift_dag.py": (
+        "import dagster as dg\n\n@dg.asset(group_name='data_drift',\n"
+        "          automation_condition=dg.AutomationCondition.on_cron('0 * * * *'))\n"
+        "def monitor_data_drift(context):\n    psi = population_stability(train, live)\n")}, SCHEDULED),
     ("prefect.yaml in a subfolder", {"orchestration/prefect.yaml": PREFECT_YAML,
                                      "orchestration/flows/check.py": PREFECT_FLOW}, SCHEDULED),
     # a Lambda handler sets the level of the root logger the runtime configured
