@@ -181,7 +181,8 @@ def _handles(name: str, email: str) -> tuple[set[str], list[list[str]]]:
 def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], list[list[str]]]]) -> bool:
     """Two groups of identities are one person's spellings: a long handle one typo apart
     (``bewaffbet``/``bewaffnet``), or a handle that is an initial and a surname of the other's
-    name (``VRabinin`` of ``Valery Rabinin``, ``aturov`` of the login ``AleksTurov``)."""
+    name (``VRabinin`` of ``Valery Rabinin``, ``aturov`` of the login ``AleksTurov``), or the
+    name with its later words cut short (``devin-pe`` of ``Devin Pereira``)."""
     for left, right in ((a, b), (b, a)):
         handles = {h for hs, _ in left for h in hs}
         others = {h for hs, _ in right for h in hs}
@@ -191,7 +192,16 @@ def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], li
                     if len(w[i + 1]) >= 4}
         if handles & initials:
             return True
+        if any(_shortened(x, y) for _, xs in left for x in xs for _, ys in right for y in ys):
+            return True
     return False
+
+
+def _shortened(short: list[str], full: list[str]) -> bool:
+    """``short`` is ``full`` with its later words cut short: the login ``devin-pe`` of
+    ``Devin Pereira`` (the first word whole and at least three letters long)."""
+    return (len(short) == len(full) >= 2 and short != full and short[0] == full[0] and len(short[0]) >= 3
+            and all(len(s) >= 2 and f.startswith(s) for s, f in zip(short[1:], full[1:])))
 
 
 def _one_edit(x: str, y: str) -> bool:

@@ -90,10 +90,13 @@ def only(evidence, signal):
     ([("VRabinin", "valery.r@gmail.com"), ("Valery Rabinin", "valery.rabinin@corp.example")], 1, False),
     ([("Aleksei", "1190+AleksTurov@users.noreply.github.com"), ("aturov", "aturov@telecom.example")], 1, False),
     ([("bewaffnet", "savinkov@gmail.com"), ("bewaffnete", "9191+bewaffnete@users.noreply.github.com")], 1, False),
+    # a login that is the name with its surname cut short
+    ([("Devin", "80720106+devin-pe@users.noreply.github.com"), ("Devin Pereira", "devpereira1@gmail.com")], 1, False),
     # ... but not two people who share a surname, or short names a letter apart
     ([("Alice Smith", "alice@corp.com"), ("Bob Smith", "bob@corp.com")], 2, True),
     ([("Michael Brown", "mb@corp.com"), ("Michelle Brown", "mib@other.example")], 2, True),
     ([("Anna", "anna@corp.com"), ("Anne", "anne@other.example")], 2, True),
+    ([("John", "1+john-do@users.noreply.github.com"), ("John Smith", "js@corp.com")], 2, True),
 ])
 def test_contributors(tmp_path, authors, people, is_present):
     root = build(tmp_path / "r", [(n, e, f"change {i}") for i, (n, e) in enumerate(authors)])
