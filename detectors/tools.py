@@ -20,6 +20,7 @@ from detectors.dockerfile import build_commands, image_commands, is_dockerfile, 
 from detectors.instantiation import configured_calls
 from detectors.liveness import unreached
 from detectors.manifests import requirements
+from detectors.scripts import script_files
 from detectors.shapes import first_mapping
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
@@ -105,8 +106,9 @@ class ToolUsageDetector(Detector):
         unrun: dict[str, dict[Pattern, tuple[str, Call]]] = defaultdict(dict)
         dead: dict[tuple[str, int], str] = {}
         files_using: dict[str, set[str]] = defaultdict(set)
-        # code, and the configs Hydra instantiates (their ``_target_`` entries are calls)
-        for path, facts in chain(ctx.python_files(), configured_calls(ctx)):
+        # code, the configs Hydra instantiates (their ``_target_`` entries are calls) and
+        # JavaScript/TypeScript (CDK stacks, Lambda functions calling the AWS SDK)
+        for path, facts in chain(ctx.python_files(), configured_calls(ctx), script_files(ctx)):
             if is_template_path(path) or not index.may_use(facts, index.by_module):
                 continue
             in_tests = is_test_path(path)
