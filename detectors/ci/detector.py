@@ -252,20 +252,40 @@ def _acts(step: Step) -> bool:
 _DETACHED_START = re.compile(r"^(docker[- ]compose\b.*\bup\b.*\s(-d|--detach)\b|docker run\b.*\s(-d|--detach)\b)")
 
 
+#: a service stopped or removed: what a workflow started for its tests, torn down after them.
+_TEARDOWN = re.compile(r"^(docker[- ]compose\b.*\b(down|stop|rm)\b|docker (container )?(stop|rm|kill)\b)")
+
+
 def _host_starts(jobs: list[Job]) -> list[Finding]:
     """A job on a self-hosted runner that starts a service detached (``docker compose up -d``):
-    the service stays up on that host, a deployment; on a hosted runner it dies with the job."""
+    the service stays up on that host, a deployment; on a hosted runner it dies with the job.
+    Services the same workflow stops or removes afterwards were started for its checks."""
     out = []
     for job in jobs:
         if "self-hosted" not in job.runner.lower() or job.neutered:
             continue
         for order, step in enumerate(job.steps):
             cmd = next((c for c in commands(step.run) if not c.neutered and _DETACHED_START.match(c.text)), None)
-            if cmd is not None:
+            if cmd is not None and not _torn_down(job, order, jobs):
                 out.append(Finding(job, frozenset({k.DEPLOY}), f"{cmd.text} (on a self-hosted runner)", job.file,
                                    step.line, order))
                 break
     return out
+
+
+def _torn_down(job: Job, order: int, jobs: list[Job]) -> bool:
+    """Services stopped or removed after step ``order`` of ``job``: later in the job, or by a
+    job of the same file that waits for it (``needs``, directly or not)."""
+    def tears(steps) -> bool:
+        return any(_TEARDOWN.match(c.text) for step in steps for c in commands(step.run))
+
+    if tears(job.steps[order + 1:]):
+        return True
+    waiting, grew = {job.name}, True
+    while grew:
+        later = {j.name for j in jobs if j.file == job.file and set(j.needs) & waiting} - waiting
+        grew, waiting = bool(later), waiting | later
+    return any(tears(j.steps) for j in jobs if j.file == job.file and j.name in waiting - {job.name})
 
 
 def _after(findings: list[Finding], first: str, then: set[str]) -> list[Finding]:

@@ -374,6 +374,15 @@ def test_tests_that_cannot_fail_their_step_count_when_their_results_fail_the_job
     assert ("deploy.ci_tests" in present(ev)) is counts
 
 
+def test_services_a_later_job_removes_were_a_test_environment(make_repo):
+    text = ("on:\n  push:\n    branches: [main]\njobs:\n  start:\n    runs-on: [self-hosted, lab]\n    steps:\n"
+            "      - run: docker run -d --name api api:1\n  tests:\n    needs: [start]\n    runs-on: ubuntu-latest\n"
+            "    steps:\n      - run: pytest\n  stop:\n    needs: [tests]\n    if: always()\n"
+            "    runs-on: [self-hosted, lab]\n    steps:\n      - run: docker rm -f api || true\n")
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {".github/workflows/ci.yml": text}))
+    assert "deploy.cd" not in present(ev)
+
+
 @pytest.mark.parametrize("runs_on, command, deploys", [
     # a service started detached on the self-hosted machine stays up there
     ("[self-hosted, deploy]", "docker compose -f demo/docker-compose.yaml up --build --force-recreate -d", True),
@@ -382,6 +391,11 @@ def test_tests_that_cannot_fail_their_step_count_when_their_results_fail_the_job
     # foreground start on the self-hosted machine ends with the step
     ("ubuntu-latest", "docker compose up -d", False),
     ("self-hosted", "docker compose run --rm tests", False),
+    # ... and services the workflow removes after its checks were a test environment
+    ("self-hosted", "docker run -d --name api api:latest\n      - run: pytest tests/integration\n"
+                    "      - run: docker stop api && docker rm api", False),
+    # a redeploy takes the old stack down first
+    ("self-hosted", "docker compose down && docker compose up -d --build", True),
 ])
 def test_a_detached_start_on_a_self_hosted_runner_deploys(make_repo, runs_on, command, deploys):
     text = (f"name: demo\non:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: {runs_on}\n    steps:\n"
