@@ -105,7 +105,8 @@ class TrackingDetector(Detector):
       metric or testing an acceptance flag, an early exit on an evaluation's verdict, a policy
       function returning a metric comparison). The same finding is a registry stage gate before
       production, so it is also ``governance.approval_gates`` evidence.
-    * ``tracking.model_registry``: models pushed to the Hugging Face Hub by project code; a
+    * ``tracking.model_registry``: models pushed to the Hugging Face Hub by project code, or loaded
+      from the MLflow registry by a ``models:/`` URI (literal, f-string or concatenation); a
       registry the project keeps itself: a persisted table of model versions with a lifecycle
       column, or a live alias symlink a helper re-points (``detectors.registries``).
     * ``tracking.library``: TensorBoard event files committed (``lightning_logs/``, ``runs/``)
@@ -143,6 +144,7 @@ class TrackingDetector(Detector):
         yield from self._dvc_params_metrics(ctx)
         yield from self._hub_pushes(ctx)
         yield from self._in_house_registries(ctx)
+        yield from self._registry_loads(ctx)
 
     # -- Hugging Face Hub ------------------------------------------------------------------------
     def _hub_pushes(self, ctx: ScanContext) -> Iterator[Evidence]:
@@ -158,6 +160,20 @@ class TrackingDetector(Detector):
                 yield self.evidence("tracking.model_registry", f"{call} pushes the trained model to the Hugging Face "
                                     f"Hub (versioned model repository) in {path}", ctx.location(path, line),
                                     subject=f"hub:{path}", kind="hugging face hub")
+                return
+
+    def _registry_loads(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """A model loaded from the MLflow registry by name (``models:/churn/3``, ``models:/churn@prod``,
+        also built in an f-string): the project keeps its models as registered versions, even when
+        it registers them by hand."""
+        for path, facts in code_files(ctx, notebooks=True):
+            if "models:/" not in (ctx.text(path) or "") or not facts.imports_any(("mlflow",)):
+                continue
+            line = _registry_uri_call(ctx.tree(path))
+            if line is not None:
+                yield self.evidence("tracking.model_registry", f"model loaded from the MLflow registry (models:/ URI) "
+                                    f"in {path}", ctx.location(path, line), subject=f"registry-uri:{path}",
+                                    kind="registry uri")
                 return
 
     def _in_house_registries(self, ctx: ScanContext) -> Iterator[Evidence]:
@@ -424,6 +440,23 @@ _SERVES = re.compile(r"(?im)^\s*EXPOSE\b|^\s*(CMD|ENTRYPOINT)\b.*\b(uvicorn|guni
 
 #: what a pushed model is called in code (a dataset or a tokenizer pushed alone is no model).
 _MODEL_RECEIVER = re.compile(r"model|trainer|pipe|peft|adapter|merged|lora", re.I)
+
+
+def _registry_uri_call(tree: ast.Module | None) -> int | None:
+    """Line of a call given a ``models:/`` URI: a literal, an f-string or a concatenation that
+    starts with one."""
+    for node in walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Call) and any(_registry_uri(a) for a in [*node.args, *(k.value for k in node.keywords)]):
+            return node.lineno
+    return None
+
+
+def _registry_uri(node: ast.AST) -> bool:
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        node = node.left
+    if isinstance(node, ast.JoinedStr) and node.values:
+        node = node.values[0]
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("models:/")
 
 
 def _model_push(tree: ast.Module | None) -> tuple[int, str] | None:

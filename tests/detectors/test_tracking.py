@@ -157,6 +157,22 @@ def test_model_registry(make_repo, files, expected):
     assert ("tracking.model_registry" in tool_signals(make_repo, files)) is expected
 
 
+@pytest.mark.parametrize("files, expected", [
+    # a served model resolved from the registry by name and version or alias, even built in an f-string
+    ({"api/model_loader.py": "import mlflow\n\ndef load(name, version):\n"
+                             "    return mlflow.transformers.load_model(model_uri=f'models:/{name}/{version}')\n"}, True),
+    ({"serve.py": "import mlflow.pyfunc\nmodel = mlflow.pyfunc.load_model('models:/churn@prod')\n"}, True),
+    ({"serve.py": "import mlflow\nmodel = mlflow.pyfunc.load_model('models:/' + NAME + '/Production')\n"}, True),
+    # traps: the URI only in a docstring, a run's artifact loaded, a test's stub
+    ({"serve.py": "import mlflow\n\ndef load(uri):\n    \"\"\"uri: e.g. models:/churn/1\"\"\"\n"
+                  "    return mlflow.pyfunc.load_model(uri)\n"}, False),
+    ({"serve.py": "import mlflow\nmodel = mlflow.pyfunc.load_model(f'runs:/{run_id}/model')\n"}, False),
+    ({"tests/test_serve.py": "import mlflow\nmodel = mlflow.pyfunc.load_model('models:/churn/1')\n"}, False),
+])
+def test_models_loaded_from_the_registry_use_it(make_repo, files, expected):
+    assert ("tracking.model_registry" in tracking_signals(make_repo, files)) is expected
+
+
 KEDRO_CATALOG = ("x_train:\n  type: pandas.ParquetDataSet\n  filepath: data/05_model_input/x_train.parquet\n\n"
                  "model:\n  type: kedro_mlflow.io.models.MlflowModelLoggerDataSet\n  flavor: mlflow.catboost\n"
                  "  save_args:\n    registered_model_name: churn\n\n"
