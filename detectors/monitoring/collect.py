@@ -18,7 +18,8 @@ from detectors.monitoring.instrumentation import (evaluation_report, log_records
                                                   prediction_logging, request_telemetry, scoring_script_logging,
                                                   served_model_logging, task_logging)
 from detectors.monitoring.retraining import retraining_on_monitoring
-from detectors.monitoring.schedules import code_schedule, cron_monitoring, monitoring_cronjob, prefect_deployments
+from detectors.monitoring.schedules import (code_schedule, cron_monitoring, dagster_scheduled_assets, monitoring_cronjob,
+                                             prefect_deployments)
 from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK, INSTRUMENTATION, LOGGING,
                                           RETRAIN, SCHEDULED)
 from detectors.monitoring.source import Hit, Source, line_of, project_sources
@@ -63,11 +64,15 @@ MAX_JSON_BYTES = 1_000_000
 def collect(ctx: ScanContext) -> Findings:
     """Every monitoring finding of the repository."""
     found = Findings()
-    for src in project_sources(ctx):
+    sources = list(project_sources(ctx))
+    for src in sources:
         for signal, kind, check in PY_CHECKS:
             hit = check(src)
             if hit:
                 found.add(signal, kind, hit)
+    dagster = dagster_scheduled_assets(sources)
+    if dagster:
+        found.add(SCHEDULED, "orchestrator-schedule", dagster)
     for path in ctx.files():
         if not is_template_path(path):
             _structured_file(ctx, path, found)

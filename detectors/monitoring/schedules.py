@@ -2,13 +2,16 @@
 CronJobs and crontab entries (in-house schedulers are ``detectors.scheduling``'s)."""
 from __future__ import annotations
 
+import ast
 import re
 from typing import Iterator
 
-from detectors.monitoring.source import MONITORING_TEXT, Hit, Source, line_of, load_source
+from detectors.flow import dotted
+from detectors.monitoring.source import MONITORING, MONITORING_TEXT, Hit, Source, identifiers, line_of, load_source
 from detectors.scheduling.iac import cron_entries
 from detectors.shapes import as_str, dicts
 from scanner.detector import ScanContext
+from scanner.parsing.python import walk as walk_tree
 from scanner.parsing.structured import walk
 
 _SCHEDULE_CALLS = (
@@ -70,3 +73,42 @@ def _runs_monitoring(ctx: ScanContext, base: str, entrypoint: object) -> bool:
             src = load_source(ctx, candidate)
             return src is not None and src.monitoring
     return False
+
+
+#: an asset decorator of Dagster (``@asset(group_name=...)``, ``@dg.asset``, ``@multi_asset``).
+_DAGSTER_ASSET = re.compile(r"(^|\.)(asset|multi_asset)$")
+
+
+def dagster_scheduled_assets(sources: list[Source]) -> Hit | None:
+    """A Dagster schedule whose job selects asset groups (``AssetSelection.groups("Monitoring")``)
+    or assets, one of them an asset function that runs monitoring code: its own name or body
+    names monitoring (``monitoringAndReporting`` building an Evidently report). The schedule,
+    the job and the assets usually sit in different modules of the Dagster project."""
+    selected: dict[str, tuple[str, int]] = {}  # group or asset name -> (schedule file, line)
+    for src in sources:
+        if not src.facts.imports_any(("dagster",)) or src.call(r"dagster\.(ScheduleDefinition|schedule)") is None:
+            continue
+        for call in src.facts.calls:
+            if re.search(r"(^|\.)AssetSelection\.(groups|assets|keys)$|(^|\.)define_asset_job$", call.name):
+                for arg in call.args:
+                    for name in arg if isinstance(arg, tuple) else (arg,):
+                        if isinstance(name, str):
+                            selected.setdefault(name, (src.path, call.line))
+    if not selected:
+        return None
+    for src in sources:
+        if not src.facts.imports_any(("dagster",)) or src.tree is None:
+            continue
+        for fn in (n for n in walk_tree(src.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+            for deco in fn.decorator_list:
+                call = deco if isinstance(deco, ast.Call) else None
+                if not _DAGSTER_ASSET.search(dotted(call.func if call else deco) or ""):
+                    continue
+                group = next((k.value.value for k in (call.keywords if call else ())
+                              if k.arg == "group_name" and isinstance(k.value, ast.Constant)), None)
+                where = selected.get(fn.name) or (selected.get(group) if isinstance(group, str) else None)
+                if where and any(MONITORING.search(n) for n in {fn.name.lower(), *identifiers(fn)}):
+                    return Hit(where[0], where[1], f"Dagster schedule runs the monitoring asset {fn.name} "
+                                                   f"({src.path}:{fn.lineno})")
+    return None
+

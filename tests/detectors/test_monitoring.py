@@ -855,3 +855,27 @@ def test_alert_rules_count_when_the_repositorys_prometheus_loads_them(make_repo,
     assert ("monitoring.alerting" in present(ev)) is counts
     if not counts:
         assert "monitoring.alerting" in declared(ev)
+
+
+DAGSTER_DEFS = ("from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job, "
+                "load_assets_from_package_module\nfrom . import assets\n\n"
+                "prod_job = define_asset_job('prod_job', AssetSelection.groups({groups}))\n"
+                "prod_schedule = ScheduleDefinition(job=prod_job, cron_schedule='0 19 * * 1-5')\n"
+                "defs = Definitions(assets=load_assets_from_package_module(assets), schedules=[prod_schedule])\n")
+DAGSTER_ASSETS = ("from dagster import asset\nfrom evidently.report import Report\n"
+                  "from evidently.metric_preset import RegressionPreset\n\n"
+                  "@asset(group_name='DataCollectionPhase')\ndef fetch_prices():\n    return download()\n\n"
+                  "@asset(deps=[fetch_prices], group_name='MonitoringPhase')\ndef monitoring_and_reporting():\n"
+                  "    report = Report(metrics=[RegressionPreset()])\n    report.run(reference_data=ref, current_data=cur)\n")
+
+
+@pytest.mark.parametrize("groups, scheduled", [
+    ("'DataCollectionPhase', 'MonitoringPhase'", True),
+    # the schedule's job selects only the data group: the monitoring asset runs by hand
+    ("'DataCollectionPhase'", False),
+])
+def test_a_dagster_schedule_selecting_a_monitoring_asset_group(make_repo, groups, scheduled):
+    files = {"etl/__init__.py": DAGSTER_DEFS.format(groups=groups), "etl/assets/__init__.py": "",
+             "etl/assets/pipeline.py": DAGSTER_ASSETS}
+    evidence = run_detector(MonitoringDetector, make_repo(files))
+    assert (SCHEDULED in present(evidence)) is scheduled
