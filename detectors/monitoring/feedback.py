@@ -47,16 +47,24 @@ _EVIDENTLY_PERFORMANCE = (r"evidently\.[\w.]*(Classification|Regression)\w*(Pres
 def monitored_performance(src: Source) -> Hit | None:
     """A monitoring job that measures the model against the actual target with Evidently's
     classification or regression quality report (not a training run's evaluation)."""
-    # a module kept as monitoring (its path says so): Evidently's words alone would make any
-    # evaluation with it look like monitoring
-    if not src.facts.imports_any(("evidently",)) or not MONITORING_PATH.search(src.path):
+    # a module kept as monitoring (its path says so), or a function named so (an orchestrator's
+    # ``monitoring_and_reporting`` asset): Evidently's words alone would make any evaluation with
+    # it look like monitoring
+    if not src.facts.imports_any(("evidently",)):
         return None
     # the "current" data is the held-out test split: the model is evaluated, not watched in production
     if _TEST_SPLIT.search(src.text) and not src.mentions(_LIVE_DATA):
         return None
     call = src.call(*_EVIDENTLY_PERFORMANCE)
-    return Hit(src.path, call.line, f"model quality against the actual target monitored ({call.name.rsplit('.', 1)[-1]})") \
-        if call else None
+    if call is None or not (MONITORING_PATH.search(src.path) or _in_monitoring_function(src, call.line)):
+        return None
+    return Hit(src.path, call.line, f"model quality against the actual target monitored ({call.name.rsplit('.', 1)[-1]})")
+
+
+def _in_monitoring_function(src: Source, line: int) -> bool:
+    """``line`` lies in a function named for monitoring (``monitoringAndReporting``)."""
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and MONITORING_PATH.search(n.name)
+               and n.lineno <= line <= (n.end_lineno or n.lineno) for n in walk(src.tree)) if src.tree else False
 
 
 # -- a feedback store: predictions kept by id, labels attached later, joined and scored ------------

@@ -879,3 +879,10 @@ def test_a_dagster_schedule_selecting_a_monitoring_asset_group(make_repo, groups
              "etl/assets/pipeline.py": DAGSTER_ASSETS}
     evidence = run_detector(MonitoringDetector, make_repo(files))
     assert (SCHEDULED in present(evidence)) is scheduled
+
+
+@pytest.mark.parametrize("function, watched", [("monitoring_and_reporting", True), ("evaluate_candidate", False)])
+def test_evidently_model_quality_in_a_function_named_for_monitoring(make_repo, function, watched):
+    source = DAGSTER_ASSETS.replace("monitoring_and_reporting", function)
+    evidence = run_detector(MonitoringDetector, make_repo({"etl/assets/pipeline.py": source}))
+    assert (FEEDBACK in present(evidence)) is watched
