@@ -213,6 +213,12 @@ def test_kedro_mlflow_catalog(make_repo, files, signal, expected):
     ({"train.py": "from yacs.config import CfgNode as CN\n\n_C = CN()\ncfg = _C.clone()\ncfg.merge_from_file(args.config)\n"},
      True),
     ({"requirements.txt": "yacs==0.1.8\n"}, False),
+    # Ludwig: the model is a declarative config of input and output features
+    ({"model_config_files/ludwig_core.yaml": "input_features:\n  - name: open\n    type: number\n"
+                                            "output_features:\n  - name: close\n    type: number\n"}, True),
+    ({"train.py": "from ludwig.api import LudwigModel\nmodel = LudwigModel(config='config.yaml')\nmodel.train(dataset=df)\n"},
+     True),
+    ({"features.yaml": "input_features: [open, high]\n"}, False),
 ])
 def test_config_management_tools(make_repo, files, expected):
     assert ("tracking.config_management" in tool_signals(make_repo, files)) is expected
