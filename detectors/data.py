@@ -590,6 +590,13 @@ class DataDetector(Detector):
                 line, name, call = found
                 yield self.evidence("data.lineage", f"run records the digest of its data ({name}, given to {call}) "
                                     f"in {path}", ctx.location(path, line), subject="run-log", key=name)
+                return
+        if any(call_tail(c.name) == "log_artifact" for c in facts.calls):
+            found = _data_logged(ctx.tree(path))
+            if found:
+                line, name = found
+                yield self.evidence("data.lineage", f"run keeps the data it trained on as an artifact ({name} read, "
+                                    f"then logged) in {path}", ctx.location(path, line), subject="run-log", key=name)
 
     def _served_flow(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
         """A Prefect flow imported from a project module and served or deployed on a schedule
@@ -779,6 +786,20 @@ def _digest_logged(tree: ast.Module | None) -> tuple[int, str, str] | None:
             if given:
                 name = next(d for d in sorted(digests))
                 return n.lineno, name, dotted(n.func)
+    return None
+
+
+def _data_logged(tree: ast.Module | None) -> tuple[int, str] | None:
+    """(line, name) of a tracker's ``log_artifact(path)`` given the path the module also reads
+    a table or array from (``pd.read_parquet(path)``): the run keeps the very data it used."""
+    if tree is None:
+        return None
+    read = {a.id for n in walk(tree) if isinstance(n, ast.Call) and _LOAD.match(call_tail(dotted(n.func) or ""))
+            for a in n.args[:1] if isinstance(a, ast.Name)}
+    for n in walk(tree):
+        if isinstance(n, ast.Call) and call_tail(dotted(n.func) or "") == "log_artifact" and n.args \
+                and isinstance(n.args[0], ast.Name) and n.args[0].id in read:
+            return n.lineno, n.args[0].id
     return None
 
 

@@ -502,6 +502,14 @@ DIGEST_CONFIG = ("import hashlib\nimport wandb\n\n\ndef main(args):\n    with op
     # a digest of the run's own settings names no data
     ({"references/train.py": DIGEST_CONFIG.replace("hashlib.sha256(f.read())", "hashlib.sha256(str(args).encode())")},
      False),
+    # the very table a run trains on, logged as an artifact of that run
+    ({"dags/train.py": "import mlflow\nimport pandas as pd\n\n\ndef train(matrix_path):\n"
+                       "    matrix = pd.read_parquet(matrix_path)\n    with mlflow.start_run():\n"
+                       "        mlflow.log_artifact(matrix_path, 'data')\n        fit(matrix)\n"}, True),
+    # ... not a report or a mapping file the run writes
+    ({"dags/train.py": "import mlflow\nimport pandas as pd\n\n\ndef train(matrix_path, report_path):\n"
+                       "    matrix = pd.read_parquet(matrix_path)\n    with mlflow.start_run():\n"
+                       "        mlflow.log_artifact(report_path)\n"}, False),
 ])
 def test_lineage(make_repo, files, expected):
     assert ("data.lineage" in data_signals(make_repo, files)) is expected
