@@ -21,9 +21,14 @@ def script_files(ctx: ScanContext) -> list[tuple[str, PyFacts]]:
     return ctx.memo("script_files", lambda: list(_read(ctx)))
 
 
+def is_script_source(path: str) -> bool:
+    """A JavaScript/TypeScript file of the project (not installed, built or a declaration)."""
+    return path.endswith(SCRIPT_SUFFIXES) and not _NOT_SOURCE.search(path)
+
+
 def _read(ctx: ScanContext):
     for path in ctx.files():
-        if not path.endswith(SCRIPT_SUFFIXES) or _NOT_SOURCE.search(path):
+        if not is_script_source(path):
             continue
         try:
             if ctx.repo.size(path) > MAX_SCRIPT_BYTES:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from detectors.ci import (azure, bitbucket, buildkite, cdk, circleci, cloudbuild, cloudformation, codebuild,
+from detectors.ci import (azure, bitbucket, buildkite, cdk, cdk_script, circleci, cloudbuild, cloudformation, codebuild,
                           databricks, github, gitlab, jenkins, terraform)
 from detectors.ci.includes import Includes
 from detectors.ci.model import Pipeline
@@ -126,6 +126,8 @@ def _one(ctx: ScanContext, path: str) -> list[Pipeline]:
         return terraform.pipelines(ctx, path)
     if low.endswith(".py"):
         return cdk.pipelines(ctx, path)
+    if low.endswith((".ts", ".js")):
+        return cdk_script.pipelines(ctx, path)
     if low.endswith(".json"):
         found = _job_json(ctx, path)
         return [found] if found else []

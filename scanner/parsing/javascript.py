@@ -102,9 +102,14 @@ def _properties(text: str, start: int) -> tuple[tuple[str, object], ...]:
     return tuple(out.items())
 
 
+def uncommented(source: str) -> str:
+    """The source with its comments blanked, lines kept where they were."""
+    return _LINE_COMMENT.sub("", _BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source))
+
+
 def parse_script(source: str) -> PyFacts | None:
     """Facts of a JavaScript/TypeScript source; None when it imports no package."""
-    text = _LINE_COMMENT.sub("", _BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source))
+    text = uncommented(source)
     names, modules = _bindings(text)
     if not modules:
         return None

@@ -205,6 +205,49 @@ def test_cdk_traps(make_repo, code):
     assert not present(scan(make_repo, {"infra/stack.py": code}))
 
 
+CDK_STACK_TS = """import { Stack } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as pipelines from 'aws-cdk-lib/pipelines';
+
+export class MlPipelineStack extends Stack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const spec = codebuild.BuildSpec.fromObject({
+      version: '0.2',
+      phases: { build: { commands: ['pip install .', 'python -m pytest tests'] } },
+    });
+    const synth = new pipelines.ShellStep('Synth', {
+      commands: ['npm ci', "python pipelines/train.py", `npx cdk synth`],
+    });
+    const pipeline = new pipelines.CodePipeline(this, 'Pipeline', { synth });
+    pipeline.addStage(new ServingStage(this, 'Prod'));
+  }
+}
+"""
+
+
+def test_typescript_cdk_codebuild_and_pipeline(make_repo):
+    ev = scan(make_repo, {"infra/lib/pipeline-stack.ts": CDK_STACK_TS})
+    assert {"deploy.ci_present", "deploy.ci_tests", "deploy.ci_training", "deploy.cd"} <= present(ev)
+    cd = next(e for e in ev if e.signal == "deploy.cd")
+    assert ("infra/lib/pipeline-stack.ts", 16) in [(loc.path, loc.line) for loc in cd.locations]
+
+
+@pytest.mark.parametrize("files", [
+    # a manual approval before the stage: a person delivers
+    {"infra/pipeline.ts": CDK_STACK_TS.replace("pipeline.addStage(new ServingStage(this, 'Prod'));",
+                                               "pipeline.addStage(new ServingStage(this, 'Prod'), "
+                                               "{ pre: [new pipelines.ManualApprovalStep('Approve')] });")
+                                      .replace("const synth", "new pipelines.ManualApprovalStep('Gate');\n    const synth")},
+    # commented out, or a stack importing no CI module of the CDK
+    {"infra/pipeline.ts": CDK_STACK_TS.replace("pipeline.addStage", "// pipeline.addStage")},
+    {"infra/stack.ts": "import * as s3 from 'aws-cdk-lib/aws-s3';\nnew s3.Bucket(this, 'b');\nx.addStage(new Y());\n"},
+    {"node_modules/aws-cdk-lib/pipelines/index.js": CDK_STACK_TS},
+])
+def test_typescript_cdk_traps(make_repo, files):
+    assert "deploy.cd" not in present(scan(make_repo, files))
+
+
 #: a buildspec written inline in an infrastructure definition: tests, then training
 INLINE_BUILDSPEC = ("version: 0.2\nphases:\n  build:\n    commands:\n      - python -m pytest\n"
                     "      - python train_model.py --epochs 3\n")
