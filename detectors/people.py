@@ -10,7 +10,7 @@ from typing import Iterable
 _BOT_NAME = re.compile(
     r"\[bot\]|(?<![a-z])(?:bot|dependabot(?:-preview)?|renovate|github-actions?|gitlab-ci|"
     r"pre-commit-ci|greenkeeper(?:io)?|snyk|pyup(?:-bot|\.io)?|depfu|imgbot|allcontributors|"
-    r"semantic-release|codecov|mergify|deepsource|web-flow|automation|auto-?merge)(?![a-z])",
+    r"semantic-release|codecov|mergify|deepsource|sourcery|web-flow|automation|auto-?merge)(?![a-z])",
     re.I,
 )
 #: hosting services that author commits made through their web UI or automation.
@@ -52,6 +52,8 @@ def is_bot(name: str, email: str) -> bool:
     local, _, domain = low_email.partition("@")
     if _BOT_NAME.search(name) or "[bot]" in low_email:
         return True
+    if not low_email.strip():
+        return True  # no address at all (``Sourcery AI <>``): git asks every person for one, apps commit without
     if name.strip().lower() in _SERVICE_NAMES:
         return True
     if domain.endswith(_BOT_DOMAINS):

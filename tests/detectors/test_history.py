@@ -248,6 +248,7 @@ def test_registry_tags(tmp_path, files, tags, versions, stages):
     ("GitHub Action", "action@github.com", True),
     ("GitHub", "noreply@github.com", True),
     ("Build Bot", "ci@company.example.com", True),
+    ("Sourcery AI", "", True),  # an app committing without an address
     ("Leonard", "73912641+leonardcser@users.noreply.github.com", False),
     ("Abbott Robot", "abbott@example.org", False),  # 'bot' only inside words
     ("Tal Botvinnik", "tal@example.org", False),
