@@ -384,6 +384,9 @@ def test_sagemaker(make_repo, files, signal, expected):
 
 
 # -- Azure ML SDK v1 ------------------------------------------------------------------------------
+AML_STEP_OUTPUT = ("from azureml.data import OutputFileDatasetConfig\n"
+                   "train = OutputFileDatasetConfig(name='train').register_on_complete(name='train')\n"
+                   "train_input = train.as_input(name='train')\n")
 AML_RUN = "from azureml.core.run import Run\nfrom azureml.core import Dataset\nrun = Run.get_context()\n"
 AML_REGISTER = ("from azureml.core import Run, Dataset\nfrom azureml.core.model import Model\nrun = Run.get_context()\n"
                 "model = Model.register(workspace=ws, model_name='m', model_path='outputs/m.pkl',\n"
@@ -406,6 +409,10 @@ AKS_CONFIG = "computeType: AKS\ncontainerResourceRequirements:\n  cpu: 0.5\n  me
                            "ds = ds.register(workspace=ws, name='d', create_new_version=True)\n"}, "data.versioning", True),
     ({"data.py": AML_RUN + "ds = Dataset.Tabular.from_delimited_files(path=p)\n"
                            "ds = ds.register(workspace=ws, name='d', create_new_version=False)\n"}, "data.versioning", False),
+    # a pipeline step's output registered as a dataset version, then a named input of the next step
+    ({"pipeline.py": AML_STEP_OUTPUT}, "data.versioning", True),
+    ({"pipeline.py": AML_STEP_OUTPUT}, "data.lineage", True),
+    ({"pipeline.py": AML_STEP_OUTPUT.replace(".register_on_complete(name='train')", "")}, "data.versioning", False),
     ({"tune.py": "from azureml.train.hyperdrive import HyperDriveConfig, RandomParameterSampling, choice\n"
                  "cfg = HyperDriveConfig(run_config=src, hyperparameter_sampling=RandomParameterSampling({'alpha': choice(0.1, 1)}),\n"
                  "    primary_metric_name='mse', primary_metric_goal=goal, max_total_runs=8)\n"}, "tracking.hpo", True),
