@@ -105,7 +105,21 @@ def mutation(node: ast.Call, promoters: dict[str, bool], helpers: bool = False) 
         return True
     if name == "create_or_update" and words(dotted(node.func).rpartition(".")[0]) & {"model", "models"}:
         return True  # Azure ML v2: ``ml_client.models.create_or_update(model)`` registers a version
+    if name in _TAG_CALLS and words(dotted(node.func).rpartition(".")[0]) & {"model", "models"} \
+            and any(_names_live_tag(a) for a in [*node.args, *(k.value for k in node.keywords)]):
+        return True  # ``aml_model.add_tags({"prod": True})``: the registry's production tag moved
     return False if name and _DEPLOY_CALL.match(name) else None
+
+
+#: calls that tag a registered model version (Azure ML, MLflow, SageMaker).
+_TAG_CALLS = frozenset({"add_tags", "set_tag", "set_tags", "set_model_version_tag", "remove_tags", "add_tag"})
+_LIVE_TAGS = _MODEL_STAGES | {"prod", "champion", "live"}
+
+
+def _names_live_tag(arg: ast.AST) -> bool:
+    """A tag naming a live stage: ``"prod"``, ``{"prod": True}``, ``["production"]``."""
+    items = arg.keys if isinstance(arg, ast.Dict) else arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg]
+    return any(isinstance(i, ast.Constant) and isinstance(i.value, str) and i.value.lower() in _LIVE_TAGS for i in items)
 
 
 def _names_stage(arg: ast.AST) -> bool:

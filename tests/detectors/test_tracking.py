@@ -493,6 +493,15 @@ def promote(accuracy: float, current: float) -> None:
     ({"tests/test_promote.py": GATED}, False),
     ({"docs/promote.md": "```python\nif acc > best:\n    client.set_registered_model_alias('m', 'prod', v)\n```\n"}, False),
     ({"promote.py": "# if acc > best:\n#     client.set_registered_model_alias('m', 'prod', v)\nx = 1\n"}, False),
+    # the registry's production tag moved through a helper, behind the challenger's test
+    ({"src/utils.py": "class Registered:\n    def promote_to_prod(self):\n        self.aml_model.add_tags({'prod': True})\n"
+                      "        self.aml_model.update_tags_properties()\n",
+      "src/promote.py": "from src.utils import Registered\n\ndef main(challenger, mae):\n    if mae < MAX_MAE:\n"
+                        "        challenger.promote_to_prod()\n"}, True),
+    # a tag naming no stage is metadata
+    ({"src/utils.py": "class Registered:\n    def annotate(self):\n        self.aml_model.add_tags({'team': 'risk'})\n",
+      "src/promote.py": "from src.utils import Registered\n\ndef main(challenger, mae):\n    if mae < MAX_MAE:\n"
+                        "        challenger.annotate()\n"}, False),
 ])
 def test_registry_promotion(make_repo, files, expected):
     assert ("tracking.registry_promotion" in tracking_signals(make_repo, files)) is expected
