@@ -245,7 +245,8 @@ class DeploymentDetector(Detector):
     def _batch_scoring(self, ctx: ScanContext, files: list[str], manifests: list[tuple[str, int, dict]],
                        loaders: dict[str, tuple[int, str]]) -> Iterator[Evidence]:
         """Scripts that score data with a model and write the predictions out, and what runs them."""
-        scripts = {path: (load, found) for path, load in sorted(loaders.items())
+        loads = {**_helper_loads(ctx, loaders), **loaders}
+        scripts = {path: (load, found) for path, load in sorted(loads.items())
                    for found in [_scoring(ctx, path, load)] if found is not None}
         if not scripts:
             return
@@ -639,6 +640,7 @@ def _job_commands(ctx: ScanContext, files: list[str],
         if doc.get("kind") in ("Job", "CronJob") and isinstance(doc.get("spec"), dict):
             yield f"Kubernetes {doc['kind']} {path}", path, line, container_commands(doc["spec"])
     yield from _dag_task_commands(ctx)
+    yield from _ml_pipeline_steps(ctx)
     # an orchestrator's jobs (Databricks bundles, dbx, Jobs API definitions): what their tasks run
     for pipeline in read_ci(ctx).pipelines:
         if not pipeline.ci and not pipeline.error:
@@ -646,6 +648,39 @@ def _job_commands(ctx: ScanContext, files: list[str],
                 for step in job.steps:
                     if step.run:
                         yield f"{pipeline.system} job '{job.name}' ({job.file})", job.file, step.line, [step.run]
+
+
+#: SDKs whose pipeline steps name the command or script they run (Azure ML v1 steps, v2 ``command``).
+_STEP_SDKS = ("azureml.pipeline", "azure.ai.ml")
+
+
+def _ml_pipeline_steps(ctx: ScanContext) -> Iterator[tuple[str, str, int | None, list[str]]]:
+    """The commands of Azure ML pipeline steps (``CommandStep(command="python -m src.score ...")``,
+    ``PythonScriptStep(script_name="score.py")``, v2 ``command(command=...)``): the literal parts
+    of the command, f-string placeholders left out."""
+    for path, facts in ctx.python_files(notebooks=False):
+        if not facts.imports_any(_STEP_SDKS) or is_test_path(path):
+            continue
+        tree = ctx.tree(path)
+        for node in walk(tree) if tree is not None else ():
+            if not isinstance(node, ast.Call):
+                continue
+            for kw in node.keywords:
+                text = _literal_text(kw.value) if kw.arg in ("command", "script_name") else ""
+                if text:
+                    command = text if kw.arg == "command" else f"python {text}"
+                    yield f"Azure ML pipeline step {callee(node)} ({path})", path, node.lineno, [command]
+
+
+def _literal_text(node: ast.AST) -> str:
+    """The literal text of a string, an f-string (placeholders dropped) or a concatenation of them."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literal_text(node.left) + _literal_text(node.right)
+    return ""
 
 
 #: Ansible modules that create cloud or cluster resources (not ones that configure a host)
@@ -769,6 +804,58 @@ def _with_weights(tree: ast.Module | None, call: Call, default: bool) -> bool:
         if kw.arg in ("weights", "pretrained"):
             return not (isinstance(kw.value, ast.Constant) and kw.value.value in (None, False, ""))
     return default
+
+
+def _helper_loads(ctx: ScanContext, loaders: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
+    """(line, call) of the model a module loads through a function of another project module that
+    loads one (``loaded = get_latest_model_from_aml(ws, name)`` imported ``from ..utils``, relative
+    imports too), for modules that predict and load nothing themselves."""
+    index = module_index(loaders)
+    out: dict[str, tuple[int, str]] = {}
+    for path, facts in ctx.python_files(notebooks=False):
+        if path in loaders or is_test_path(path) or is_template_path(path) \
+                or not any(c.name.rsplit(".", 1)[-1] in _PREDICT_CALLS for c in facts.calls):
+            continue
+        tree = ctx.tree(path)
+        for node in walk(tree) if tree is not None else ():
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            module = _absolute(path, node.module or "", node.level)
+            target = index.get(module)
+            loading = _loading_functions(ctx, target) if target else set()
+            names = {a.asname or a.name for a in node.names if a.name in loading}
+            call = next((c for c in facts.calls if c.name in names), None)
+            if call is not None:
+                out[path] = (call.line, call.name)
+                break
+    return out
+
+
+def _absolute(path: str, module: str, level: int) -> str:
+    """The dotted module an import names, relative ones resolved from ``path``'s package."""
+    if not level:
+        return module
+    package = path.rsplit("/", 1)[0].split("/") if "/" in path else []
+    base = package[:len(package) - (level - 1)] if level - 1 <= len(package) else []
+    return ".".join([*base, *([module] if module else [])])
+
+
+def _loading_functions(ctx: ScanContext, path: str) -> set[str]:
+    """Functions of a module that load a model, themselves or through each other
+    (``get_latest_model`` -> ``LoadedModel.from_registry`` -> ``mlflow.pyfunc.load_model``)."""
+    facts, tree = ctx.python(path), ctx.tree(path)
+    if facts is None or tree is None:
+        return set()
+    spans = {n.name: (n.lineno, n.end_lineno or n.lineno) for n in walk(tree)
+             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    loading: set[str] = set()
+    for _ in range(3):
+        lines = [c.line for c in facts.calls if _MODEL_LOAD.match(c.name) or c.name.rsplit(".", 1)[-1] in loading]
+        grown = {name for name, (a, b) in spans.items() if any(a <= line <= b for line in lines)}
+        if grown <= loading:
+            break
+        loading |= grown
+    return loading
 
 
 def _imported_modules(ctx: ScanContext, path: str) -> list[str]:

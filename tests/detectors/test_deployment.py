@@ -654,6 +654,27 @@ def test_batch_scoring_job_run_by_a_job_or_a_schedule(make_repo, runner, where, 
                                                                  (next(iter(runner)), line)]
 
 
+AML_LOADER = ("import mlflow\nfrom azureml.core import Model\n\n\nclass Loaded:\n    @classmethod\n"
+              "    def from_aml_model(cls, aml_model):\n        aml_model.download('tmp')\n"
+              "        return mlflow.pyfunc.load_model('file:tmp/model')\n\n\n"
+              "def get_latest_model_from_aml(ws, name):\n    return Loaded.from_aml_model(Model(ws, name, tags=['prod']))\n")
+AML_SCORING = ("import pandas as pd\nfrom ..utils import get_latest_model_from_aml\n\n\ndef main(ws, src, out):\n"
+               "    df = pd.read_parquet(src)\n    model = get_latest_model_from_aml(ws, 'churn')\n"
+               "    df['prediction'] = model.predict(df)\n    df.to_parquet(out)\n")
+AML_STEP = ("from azureml.pipeline.steps import CommandStep\n\nstep = CommandStep(name='batch_inference', command=(\n"
+            "    'python -m src.models.inference '\n    f'data.folder={data.arg_val}'), source_directory='.')\n")
+
+
+@pytest.mark.parametrize("step, runs", [(AML_STEP, True), (None, False)])
+def test_batch_scoring_through_a_loading_helper_run_by_an_azure_ml_step(make_repo, step, runs):
+    files = {"src/__init__.py": "", "src/utils.py": AML_LOADER, "src/models/__init__.py": "",
+             "src/models/inference.py": AML_SCORING, **({"azureml/inference_pipeline.py": step} if step else {})}
+    ev = serving(run_detector(DeploymentDetector, make_repo(files)))
+    batch = [e for e in ev if "batch scoring" in e.summary]
+    assert batch and batch[0].counts is runs
+    assert "loads a model (get_latest_model_from_aml)" in batch[0].summary
+
+
 SERVERLESS_SCORING = """\
 import pandas as pd
 import xgboost as xgb
