@@ -1,4 +1,5 @@
-"""Documentation sites: MkDocs, Sphinx, Docusaurus, Read the Docs, Jupyter Book, bookdown and other site
+"""Documentation sites: MkDocs, Sphinx, Docusaurus, Read the Docs, Jupyter Book, bookdown, Jekyll for
+GitHub Pages and other site
 generators' configuration, when something builds or publishes the site (Read the Docs, a CI job, a
 task-runner recipe, an image or a script running the generator); a generator's stub that nothing
 builds (a project template's ``conf.py``) is declared."""
@@ -26,7 +27,13 @@ _DOCS_FILES = (
     ("vitepress", re.compile(r"(?:^|/)\.vitepress/config\.[cm]?[jt]s$", re.I), ""),
     ("antora", re.compile(r"(?:^|/)antora(?:-playbook)?\.ya?ml$", re.I), ""),
     ("bookdown", re.compile(r"(?:^|/)_bookdown\.ya?ml$", re.I), ""),
+    # Jekyll where GitHub Pages builds it from (the root or docs/): the service builds the site
+    ("jekyll (github pages)", re.compile(r"^(?:docs/)?_config\.ya?ml$", re.I), r"(?m)^(?:remote_)?theme:\s*\S"),
 )
+_PAGE = re.compile(r"\.(md|markdown|html)$", re.I)
+_README = re.compile(r"(?:^|/)readme\.\w+$", re.I)
+#: generators a hosting service builds by itself: their config is the publishing.
+_SELF_PUBLISHED = frozenset({"read the docs", "jekyll (github pages)"})
 _JUPYTER_BOOK_CONFIG = re.compile(r"(?:^|/)_config\.ya?ml$", re.I)
 #: what every generator's config file name ends with (a cheap test before the patterns).
 _SUFFIXES = (".yml", ".yaml", ".toml", "conf.py", "js", "ts")
@@ -108,9 +115,13 @@ def _configured(repo: RepoFiles) -> Iterator[Evidence]:
             paths = [p for p in paths if _folder(p) in book_dirs]
         if content:
             paths = [p for p in paths if re.search(content, repo.text(p))]
+        if name == "jekyll (github pages)":
+            # pages of its own: a theme chosen for the repository alone only renders its README
+            paths = [p for p in paths if any(_folder(f) == _folder(p) and _PAGE.search(f) and not _README.search(f)
+                                             for f in repo.files)]
         if paths:
-            builder = None if name == "read the docs" else _builder(repo)
-            if name == "read the docs" or builder:
+            builder = None if name in _SELF_PUBLISHED else _builder(repo)
+            if name in _SELF_PUBLISHED or builder:
                 yield repo.found(DOCS_SITE, f"{name} documentation site: {paths[0]}"
                                  + (f" (built by {builder})" if builder else ""), paths, subject=name, generator=name)
             else:

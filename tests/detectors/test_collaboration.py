@@ -361,6 +361,11 @@ SPHINX_QUICKSTART_MAKEFILE = "SPHINXBUILD   ?= sphinx-build\nSOURCEDIR = source\
     ({"website/docusaurus.config.js": "module.exports = {};\n",
       "website/package.json": '{"scripts": {"build": "docusaurus build"}}'}, "present", "docusaurus"),
     ({".readthedocs.yaml": "version: 2\n"}, "present", "readthedocs"),
+    # Jekyll where GitHub Pages builds it; a Jupyter Book's _config.yml or a nested one is not that
+    ({"docs/_config.yml": "# Build settings\nmarkdown: kramdown\ntheme: minima\n", "docs/blog.md": "# Post\n"},
+     "present", "jekyll-github-pages"),
+    ({"_config.yml": "title: My book\nexecute:\n  execute_notebooks: off\n"}, "absent", "jupyter-book-config-alone"),
+    ({"site/blog/_config.yml": "theme: minima\n"}, "absent", "nested-jekyll"),
     ({"book/_config.yml": "title: Demo\n", "book/_toc.yml": "format: jb-book\nroot: intro\n",
       **_built("jupyter-book build book/")}, "present", "jupyter-book"),
     ({"_quarto.yml": "project:\n  type: website\n", **_built("quarto publish gh-pages")}, "present", "quarto"),
