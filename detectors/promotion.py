@@ -376,6 +376,51 @@ def abort_gates(project: Project) -> Iterator[Gate]:
                     break
 
 
+#: names holding a decision to deploy (``deployment_decision``, ``deploy_ok``, ``approved``).
+_DECISION_WORDS = frozenset({"decision", "decide", "deploy", "deployment", "approve", "approved", "passed", "accept",
+                             "accepted", "promote"})
+
+
+def decision_gates(project: Project) -> Iterator[Gate]:
+    """A pipeline handing an evaluation's verdict to its deployer step, ZenML's form
+    (``deployment_decision = deployment_trigger(accuracy)``, then ``model_deployer(deployment_decision,
+    model)``, as ``mlflow_model_deployer_step`` takes it): the step deploys only when the verdict
+    holds. The verdict comes from an evaluation call or a project function returning a metric
+    comparison, and is named for a decision."""
+    for module in project.modules("deploy"):
+        for fn in [*module.all_functions(), None]:
+            scope = fn.node if fn else module.tree
+            verdicts: set[str] = set()
+            for node in own_nodes(scope):
+                if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and callee(node.value)):
+                    continue
+                names = {t.id for target in node.targets for t in ([target, *getattr(target, "elts", [])])
+                         if isinstance(t, ast.Name) and words(t.id) & _DECISION_WORDS}
+                call = node.value
+                owner = dotted(call.func).rpartition(".")[0].split(".")[-1] or None
+                if names and (_evaluates(call) or words(str(callee(call))) & {"trigger", "decide", "decision"}
+                              or any(_returns_verdict(f.node) for f in project.resolve(module, str(callee(call)), owner)[1][:3])):
+                    verdicts |= names
+            for node in own_nodes(scope) if verdicts else ():
+                if isinstance(node, ast.Call) and any(w.startswith("deploy") for w in words(callee(node) or "")) \
+                        and any(isinstance(a, ast.Name) and a.id in verdicts for a in [*node.args, *(k.value for k in node.keywords)]):
+                    yield Gate(module.path, node.lineno, str(callee(node)), sorted(verdicts)[0], False, "deploy decision")
+                    return
+
+
+def _returns_verdict(fn: ast.AST) -> bool:
+    """The function returns a metric comparison, alone, cast to bool or among a tuple of outputs."""
+    for node in own_nodes(fn):
+        if isinstance(node, ast.Return) and node.value is not None:
+            parts = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            for part in parts:
+                if isinstance(part, ast.Call) and callee(part) == "bool" and part.args:
+                    part = part.args[0]
+                if isinstance(part, (ast.Compare, ast.BoolOp)) and _is_gate(part, set()):
+                    return True
+    return False
+
+
 def _aborts(body: list[ast.stmt]) -> bool:
     return any(isinstance(s, ast.Raise) or isinstance(s, ast.Call) and callee(s) in _ABORTS
                and not (callee(s) == "exit" and s.args and isinstance(s.args[0], ast.Constant) and not s.args[0].value)

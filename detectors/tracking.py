@@ -24,8 +24,8 @@ from detectors.experiment_configs import (Finding, command_texts, dvc_params_fil
 from detectors.flow import project, words
 from detectors.grid_search import grid_searches
 from detectors.manifests import Requirement, requirements, unreadable_manifests
-from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, automated_moves, gated_calls, promoting_functions,
-                                 promoting_tasks, registers_models)
+from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, automated_moves, decision_gates, gated_calls,
+                                 promoting_functions, promoting_tasks, registers_models)
 from detectors.registries import in_house_registries
 from detectors.shapes import as_dict, first_mapping
 from detectors.tools import is_run_store_path, is_template_path
@@ -338,6 +338,7 @@ class TrackingDetector(Detector):
         modules.update({m.path: m for m in proj.modules(*(f"{q}{t}{q}" for t in tasks for q in "'\""))}
                        if tasks else {})
         gates = [g for g in (gated_calls(proj, m, promoters, tasks) for _, m in sorted(modules.items())) if g]
+        gates += list(decision_gates(proj))[:1]
         registers = any(promoters.values()) or registers_models(modules.values())
         if not gates and (promoters or registers):
             # an evaluation step that stops its run before the pipeline's registration step: when
@@ -424,6 +425,8 @@ def _gate_summary(gate: Gate, promoters: dict[str, bool]) -> str:
                 f"registered or deployed ({helpers})")
     if gate.form == "checked":
         return f"{gate.call} runs only past an evaluation gate that raises when it fails ({gate.test}) in {gate.path}"
+    if gate.form == "deploy decision":
+        return f"{gate.call} deploys only on the evaluation's verdict ({gate.test}) in {gate.path}"
     if gate.form == "early exit":
         return f"{gate.call} runs only past an evaluation gate that leaves early (if {gate.test}: leave) in {gate.path}"
     return f"{gate.call} runs only behind an evaluation gate (if {gate.test}) in {gate.path}"

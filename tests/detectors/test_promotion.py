@@ -385,3 +385,37 @@ def test_early_exits_on_names_are_no_evaluation_gate(make_repo, check, gated):
             "publish(RUN, ART, {}, 'macro_f1', ['production'], 0.5)\n")
     ev = run_detector(TrackingDetector, make_repo({"model/tracking.py": "import wandb\n\n" + code}))
     assert ("governance.approval_gates" in present(ev)) is gated
+
+
+ZENML_TRIGGER = """\
+from zenml import pipeline, step
+from zenml.integrations.mlflow.steps import mlflow_model_deployer_step
+
+
+@step
+def deployment_trigger(accuracy: float, min_accuracy: float = 0.9) -> bool:
+    return accuracy > min_accuracy
+
+
+@pipeline
+def continuous_deployment(min_accuracy: float = 0.9):
+    model = trainer()
+    accuracy = evaluator(model)
+    deployment_decision = deployment_trigger(accuracy, min_accuracy)
+    mlflow_model_deployer_step(model=model, deploy_decision=deployment_decision)
+"""
+
+
+@pytest.mark.parametrize("source, expected", [
+    (ZENML_TRIGGER, {GATES}),
+    # an evaluator step's verdict among its outputs, handed to the deployer by a pipeline
+    ("def training_pipeline(evaluate_model, model_deployer):\n    model = train()\n"
+     "    _, deployment_decision = evaluate_model(model)\n    model_deployer(deployment_decision, model)\n", {GATES}),
+    # traps: metrics handed to a deploy step decide nothing; a flag read from config is no verdict
+    ("def pipeline(evaluate_model, deploy_model):\n    metrics = evaluate_model(model)\n"
+     "    deploy_model(metrics, model)\n", set()),
+    ("def pipeline(cfg, model_deployer):\n    deploy_decision = cfg.get('deploy')\n"
+     "    model_deployer(deploy_decision, model)\n", set()),
+])
+def test_a_verdict_handed_to_the_deployer_step_gates_deployment(make_repo, source, expected):
+    assert signals(make_repo, {"pipelines/deploy_pipeline.py": source}) == expected
