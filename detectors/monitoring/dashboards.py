@@ -9,10 +9,11 @@ from detectors.monitoring.source import Hit, Source
 from detectors.shapes import as_list, dicts
 
 _APP_FRAMEWORKS = ("streamlit", "dash", "panel")
-#: what an app shows when it is a dashboard: charts, metrics and tables (a chat or a prediction
+#: what an app shows when it is a dashboard: charts, metrics, tables or an embedded HTML report
+#: (an Evidently report rendered into the page; a chat or a prediction
 #: form that only mentions monitoring shows none of them).
 _DISPLAY = re.compile(r"^(streamlit\.(line_chart|area_chart|bar_chart|scatter_chart|plotly_chart|altair_chart|"
-                      r"vega_lite_chart|pyplot|bokeh_chart|metric|dataframe|table)"
+                      r"vega_lite_chart|pyplot|bokeh_chart|metric|dataframe|table|components\.v1\.html)"
                       r"|dash\.(dcc\.)?Graph|dash_core_components\.Graph|panel\.(pane|indicators)\.\w+)$")
 
 #: a page of a dashboard app named for what monitoring watches (``pages/2_Model_Performance.py``)

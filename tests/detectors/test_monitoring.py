@@ -421,6 +421,11 @@ POSITIVE = [
     ("issue opened on drift", {"drift/utils.py": ISSUE_ON_DRIFT}, ALERTING),
     ("grafana dashboard", {"grafana/dashboards/model.json": GRAFANA_DASHBOARD}, DASHBOARDS),
     ("streamlit monitoring app", {"src/monitoring/dashboard.py": STREAMLIT_MONITOR}, DASHBOARDS),
+    ("streamlit page embedding a drift report", {"app/pages/03_Data_drift.py": (
+        "import streamlit as st\nimport streamlit.components.v1 as components\nfrom evidently.dashboard import Dashboard\n"
+        "from evidently.dashboard.tabs import DataDriftTab\n\nboard = Dashboard(tabs=[DataDriftTab()])\n"
+        "board.calculate(cur, ref)\nboard.save('drift.html')\n"
+        "components.html(open('drift.html').read(), height=3000)\n")}, DASHBOARDS),
     # a page of a multipage app named for what it watches
     ("streamlit model performance page", {"dashboard/pages/2_📊_Model_Performance.py": (
         "import pandas as pd\nimport streamlit as st\n\nhistory = pd.read_sql('select * from model_performance', con)\n"
