@@ -8,7 +8,8 @@ import re
 from typing import Callable
 
 from detectors.monitoring.alerting import alert_rules, notification_on_condition, threshold_notification
-from detectors.monitoring.dashboards import cloudwatch_dashboard, dashboard_provider, grafana_dashboard, monitoring_app
+from detectors.monitoring.dashboards import (cloudwatch_dashboard, dashboard_provider, gcp_dashboard, grafana_dashboard,
+                                             monitoring_app)
 from detectors.monitoring.drift import data_profile, statistical_drift
 from detectors.flow import project
 from detectors.monitoring.feedback import feedback_store, ground_truth_join, monitored_performance
@@ -57,7 +58,8 @@ _YAML_TRIGGERS = re.compile(r"\balert:|\breceivers:|scrape_configs|grafana_alert
                             r"datasourceUid|CronJob|"
                             r"kind:\s*ConfigMap\b|"
                             r"CronWorkflow|AWS::CloudWatch::|AWS::SageMaker::|\bdeployments:")
-_JSON_TRIGGERS = re.compile(r'"panels"|"widgets"|AWS::CloudWatch::|AWS::SageMaker::')
+_JSON_TRIGGERS = re.compile(r'"panels"|"widgets"|AWS::CloudWatch::|AWS::SageMaker::|"mosaicLayout"|"gridLayout"'
+                            r'|"columnLayout"|"rowLayout"')
 MAX_JSON_BYTES = 1_000_000
 
 
@@ -267,6 +269,8 @@ def _json(ctx: ScanContext, path: str, found: Findings) -> None:
         found.add(DASHBOARDS, "grafana-dashboard", Hit(path, None, "Grafana dashboard"))
     elif cloudwatch_dashboard(doc):
         found.add(DASHBOARDS, "cloudwatch-dashboard", Hit(path, None, "CloudWatch dashboard body"))
+    elif gcp_dashboard(doc):
+        found.add(DASHBOARDS, "gcp-dashboard", Hit(path, None, "Google Cloud Monitoring dashboard"))
     if isinstance(doc, dict):
         _cloudformation(path, text, doc, found)
 

@@ -61,3 +61,18 @@ def cloudwatch_dashboard(doc: Any) -> bool:
         return False
     kinds = [w.get("type") for w in widgets if isinstance(w, dict) and isinstance(w.get("properties"), dict)]
     return len(kinds) == len(widgets) and set(kinds) <= _CLOUDWATCH_WIDGETS and bool({"metric", "log"} & set(kinds))
+
+
+#: the layouts of a Google Cloud Monitoring dashboard and where each keeps its widgets.
+_GCP_LAYOUTS = {"mosaicLayout": "tiles", "gridLayout": "widgets", "columnLayout": "columns", "rowLayout": "rows"}
+
+
+def gcp_dashboard(doc: Any) -> bool:
+    """A Google Cloud Monitoring dashboard (``gcloud monitoring dashboards create --config``):
+    a display name and a layout whose widgets chart time series."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("displayName"), str):
+        return False
+    for layout, key in _GCP_LAYOUTS.items():
+        if isinstance(doc.get(layout), dict) and doc[layout].get(key):
+            return "timeSeriesQuery" in str(doc[layout]) or "xyChart" in str(doc[layout])
+    return False

@@ -1,6 +1,8 @@
 """Monitoring detector and monitoring catalogue entries: positive cases and traps."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import declared, present, run_detector
 
@@ -506,6 +508,10 @@ POSITIVE = [
     ("terraform model monitor", {"infra/monitor.tf": (
         'resource "aws_sagemaker_monitoring_schedule" "m" {\n  name = "m"\n}\n')}, SCHEDULED),
     ("cloudwatch dashboard body", {"notebook/dashboard.json": CLOUDWATCH_DASHBOARD}, DASHBOARDS),
+    ("google cloud monitoring dashboard", {"monitoring/gcp-dashboard.json": json.dumps({
+        "displayName": "Production Monitoring", "mosaicLayout": {"columns": 12, "tiles": [{"width": 6, "widget": {
+            "title": "Request Count", "xyChart": {"dataSets": [{"timeSeriesQuery": {"timeSeriesFilter": {
+                "filter": 'metric.type="run.googleapis.com/request_count"'}}}]}}}]}})}, DASHBOARDS),
 ]
 
 
@@ -679,6 +685,9 @@ TRAPS = [
                                                          "    fit()\n"}, SCHEDULED),
     # a monitoring job defined but given no schedule runs only when someone starts it
     ("monitor without a schedule", {"cfn/monitor.yml": CFN_MONITOR.split("        ScheduleConfig:")[0]}, SCHEDULED),
+    # a layout of text tiles only charts nothing
+    ("gcp dashboard of text tiles", {"monitoring/board.json": json.dumps({
+        "displayName": "Notes", "mosaicLayout": {"tiles": [{"widget": {"text": {"content": "runbook"}}}]}})}, DASHBOARDS),
     # a web page's layout that happens to call its parts widgets
     ("ui widgets", {"ui/layout.json": '{"widgets": [{"type": "button", "properties": {"label": "Go"}}]}'}, DASHBOARDS),
     ("offline evaluation join", {"src/evaluation/cv.py": (
