@@ -161,6 +161,30 @@ def code_files(ctx: ScanContext, notebooks: bool = False) -> Iterator[tuple[str,
             yield path, facts
 
 
+#: a module of the data pipeline, or one named for validation (``data_pipeline/scripts/validate_data.py``).
+_DATA_MODULE = re.compile(r"(^|[/_])(data|dataset|datasets|ingest\w*|etl)([/_.]|$)|(^|/)[^/]*validat[^/]*\.py$", re.I)
+
+
+def _schema_checks(tree: ast.Module | None) -> list[tuple[int, str]]:
+    """(line, name) of functions named for validating that check records against a schema: a
+    pydantic model built inside ``try`` with its ``ValidationError`` caught, or ``jsonschema.validate``."""
+    out = []
+    for fn in walk(tree) if tree is not None else ():
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not _VALIDATES.match(fn.name):
+            continue
+        for node in walk(fn):
+            caught = isinstance(node, ast.Try) and any(
+                h.type is not None and (dotted(h.type) or "").endswith("ValidationError") for h in node.handlers)
+            if caught or isinstance(node, ast.Call) and (dotted(node.func) or "").endswith(("jsonschema.validate",
+                                                                                          "validator.validate")):
+                out.append((fn.lineno, fn.name))
+                break
+    return out
+
+
+_VALIDATES = re.compile(r"^_?(validate|check|verify)_", re.I)
+
+
 def _content_checks(tree: ast.Module | None, names: list[str]) -> list[str]:
     """The functions among ``names`` that really check data: they raise or assert, or look at its
     content (nulls, types, columns, ranges), and do not merely compare digests of a cached file.
@@ -554,6 +578,14 @@ class DataDetector(Detector):
                                 ctx.location(path), subject="custom", helpers=helpers)
 
     def _custom_validation(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
+        if facts.imports_any(("pydantic", "jsonschema")) and _DATA_MODULE.search(path):
+            checks = [c for c in _schema_checks(ctx.tree(path)) if not unreached(ctx, path, c[0])]
+            if checks:
+                line, name = checks[0]
+                yield self.evidence("data.validation", f"records checked against a schema in {path} ({name}: "
+                                    "invalid records are caught and reported)", ctx.location(path, line),
+                                    subject="custom-schema", functions=[n for _, n in checks])
+                return
         # drift checks compare live data with a reference: monitoring, not a gate on the data
         if not facts.imports_any(("pandas", "polars", "pyspark", "numpy")):
             return

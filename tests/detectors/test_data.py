@@ -777,3 +777,21 @@ def test_a_prefect_flow_served_on_a_schedule_from_another_module(make_repo, scri
     assert ("data.pipeline_automated" in data_signals(make_repo, files)) is automated
     files["flows/pipeline.py"] = "def training_flow():\n    train()\n"
     assert "data.pipeline_automated" not in data_signals(make_repo, files)
+
+
+SCHEMA_CHECK = ("from pydantic import BaseModel, Field, ValidationError\n\n\nclass Chunk(BaseModel):\n"
+                "    text: str = Field(..., min_length=50)\n    doc_id: str\n\n\n"
+                "def validate_chunk(chunk):\n    try:\n        Chunk(**chunk)\n    except ValidationError as e:\n"
+                "        return [str(e)]\n    return []\n\n\ndef main(chunks):\n"
+                "    issues = [validate_chunk(c) for c in chunks]\n")
+
+
+@pytest.mark.parametrize("path, source, expected", [
+    ("data_pipeline/scripts/validate_data.py", SCHEMA_CHECK, True),
+    # a web API's request model validates a request, not the data
+    ("app/api/schemas.py", SCHEMA_CHECK, False),
+    # a schema nothing checks records against
+    ("data_pipeline/scripts/validate_data.py", SCHEMA_CHECK.split("\n\n\ndef validate_chunk")[0], False),
+])
+def test_records_checked_against_a_schema_in_the_data_pipeline(make_repo, path, source, expected):
+    assert ("data.validation" in data_signals(make_repo, {path: source})) is expected
