@@ -1,6 +1,7 @@
 """Model registries a project keeps itself, with no registry product: a table of model versions
 with a lifecycle (an ORM class named for model versions, holding a version and a status or stage
-column), or a live alias kept as a symlink that a project helper re-points to a version folder.
+column), a live alias kept as a symlink that a project helper re-points to a version folder, or
+versioned entries a registry function numbers and writes (a folder or bucket per model version).
 A class that only describes a model, or a symlink named for nothing live, is no registry.
 """
 from __future__ import annotations
@@ -40,6 +41,34 @@ def in_house_registries(project: Project) -> Iterator[Registry]:
             if moves_live_pointer(fn.name, fn.node):
                 yield Registry(module.path, fn.node.lineno, f"live alias kept as a symlink, re-pointed by {fn.name}()")
                 return
+    for module in project.modules("registry", pattern=_VERSIONING_DEF):
+        found = _versioned_store(module)
+        if found:
+            yield found
+            return
+
+
+#: a function numbering versions (``_next_version``, ``bump_version``, ``latest_version``).
+_VERSIONING_DEF = re.compile(r"def\s+_?(next|new|bump|latest|get_next|increment)_\w*version\w*\s*\(")
+_WRITES = frozenset({"mkdir", "makedirs", "write_text", "write_bytes", "copy", "copy2", "copyfile", "copytree", "dump",
+                     "upload_file", "upload_from_filename", "put_object"})
+
+
+def _versioned_store(module) -> Registry | None:
+    """A registry folder or bucket the project keeps itself: a function named for the model
+    registry (``push_to_registry``, ``register_model_version``) that numbers a new version with
+    a versioning helper of its module and writes the entry (a folder, a copy, a metadata file)."""
+    numbering = {fn.name for fn in module.all_functions() if _VERSIONING_DEF.search(f"def {fn.name}(")}
+    for fn in module.all_functions():
+        named = words(fn.name)
+        if not ("registry" in named or "register" in named and "model" in named):
+            continue
+        calls = {c.rsplit(".", 1)[-1] for c in fn.calls}
+        if calls & numbering and calls & _WRITES:
+            return Registry(module.path, fn.node.lineno,
+                            f"versioned model entries written by {fn.name}() (versions numbered by "
+                            f"{sorted(calls & numbering)[0]}())")
+    return None
 
 
 def _version_table(name: str, node: ast.ClassDef) -> list[str]:

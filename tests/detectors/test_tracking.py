@@ -749,8 +749,30 @@ def set_alias(root, alias, version_dir):
 """
 
 
+VERSIONED_STORE = """import shutil
+from pathlib import Path
+
+REGISTRY = Path("models/registry")
+
+
+def _next_version(model_name):
+    return len(list(REGISTRY.glob(f"{model_name}_v*"))) + 1
+
+
+def push_to_registry(model_name, summary_path, metrics):
+    version = _next_version(model_name)
+    version_dir = REGISTRY / f"{model_name}_v{version}"
+    version_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(summary_path, version_dir)
+    return version_dir
+"""
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"services/model-service/app/models.py": VERSION_TABLE}, True),
+    ({"chat_pipeline/tracking/push_to_registry.py": VERSIONED_STORE}, True),
+    # versions numbered for something else than the model registry
+    ({"tools/release.py": VERSIONED_STORE.replace("push_to_registry", "publish_docs")}, False),
     ({"src/serve/bundle.py": ALIAS_LINK}, True),
     # a request schema of the same shape persists nothing
     ({"app/schemas.py": VERSION_TABLE.replace("(Base)", "(BaseModel)").replace(".database import Base",
