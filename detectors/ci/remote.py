@@ -4,7 +4,8 @@
 and ``ray job submit ... -- cmd`` run ``cmd``; ``az ml job create -f job.yml`` runs the job's
 ``command`` (a pipeline job: each step's command or component); ``sky launch task.yaml`` its
 ``run``; ``databricks bundle run KEY`` / ``databricks jobs run-now`` the bundle's job tasks;
-``databricks bundle deploy`` deploys the bundle's jobs and serving endpoints.
+``databricks bundle deploy`` deploys the bundle's jobs and serving endpoints; ``dbx deploy`` deploys
+a dbx deployment file's jobs and ``dbx launch JOB`` runs one.
 """
 from __future__ import annotations
 
@@ -61,6 +62,10 @@ def _option(words: tuple[str, ...], *names: str) -> str:
     return ""
 
 
+#: where dbx looks for its deployment file when none is named.
+_DBX_FILES = ("conf/deployment.yml", "conf/deployment.yaml", "conf/deployment.json")
+
+
 class RemoteJobs:
     """Reads the job definitions submitted by CI commands (cached per command)."""
 
@@ -88,7 +93,30 @@ class RemoteJobs:
             return self._azure_ml(words, dirs) if words[3:4] in (("create",), ("update",)) else []
         if words[:2] == ("databricks", "bundle") or words[:3] == ("databricks", "jobs", "run-now"):
             return self._databricks(words, dirs)
+        if words[:2] in (("dbx", "deploy"), ("dbx", "launch")):
+            return self._dbx(words, dirs)
         return []
+
+    def _dbx(self, words: tuple[str, ...], dirs: tuple[str, ...]) -> list[Remote]:
+        """``dbx deploy`` deploys the deployment file's jobs (``--jobs`` or all of them) to the
+        workspace; ``dbx launch JOB`` runs that job's tasks."""
+        named = _option(words, "--deployment-file")
+        path = locate(self.ctx, named, dirs) if named else next(
+            (p for p in _DBX_FILES if self.ctx.repo is not None and self.ctx.repo.exists(p)), None)
+        text = self.ctx.text(path) if path else None
+        if not text:
+            return []
+        try:
+            jobs = databricks.parse_dbx(path, self.ctx.structured(path), text).jobs
+        except (ParseError, AttributeError, TypeError, ValueError):
+            return []
+        if not jobs:
+            return []
+        if words[1] == "deploy":
+            return [Remote(jobs[0].file, jobs[0].line, "", kinds=frozenset({k.DEPLOY}))]
+        keys = {w for w in words[2:] if not w.startswith("-")} | {_option(words, "--job")}
+        chosen = [j for j in jobs if j.name in keys] or jobs
+        return [Remote(job.file, step.line, step.run, step.workdir) for job in chosen for step in job.steps if step.run]
 
     def _yaml(self, path: str) -> dict[str, Any]:
         try:

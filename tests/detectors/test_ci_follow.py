@@ -197,6 +197,20 @@ def test_databricks_bundle_deploy_is_cd_when_the_bundle_defines_jobs(make_repo):
     assert "deploy.cd" not in present(scan(make_repo, {".github/workflows/cd.yml": workflow("databricks bundle deploy")}))
 
 
+
+DBX_DEPLOYMENT = ("environments:\n  prod:\n    jobs:\n      - name: PROD-train\n        tasks:\n"
+                  "          - task_key: train\n            spark_python_task: {python_file: 'file://pkg/pipelines/train_job.py'}\n")
+
+
+def test_dbx_deploy_is_cd_and_dbx_launch_runs_the_jobs_tasks(make_repo):
+    files = {".github/workflows/release.yml": workflow("dbx deploy --deployment-file conf/deployment.yml --jobs=PROD-train"),
+             "conf/deployment.yml": DBX_DEPLOYMENT, "pkg/pipelines/train_job.py": SKLEARN_FIT}
+    assert "deploy.cd" in present(scan(make_repo, files))
+    launch = {**files, ".github/workflows/release.yml": workflow("dbx launch PROD-train --trace")}
+    assert "deploy.ci_training" in present(scan(make_repo, launch))
+    # without a deployment file there is nothing to deploy
+    assert "deploy.cd" not in present(scan(make_repo, {".github/workflows/release.yml": workflow("dbx deploy")}))
+
 VERTEX_SUBMIT = ("from google.cloud import aiplatform\nfrom pipelines import definition\n\n"
                  "job = aiplatform.PipelineJob(display_name='p', template_path='p.json')\njob.submit()\n")
 KFP_SUBMIT = ("import kfp\nfrom pipelines import definition\n\n"

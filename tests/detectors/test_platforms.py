@@ -600,6 +600,13 @@ LAKEHOUSE_MONITOR = ("from databricks.sdk.service.catalog import MonitorInferenc
     ({"resources/monitor.yml": "resources:\n  quality_monitors:\n    churn:\n      table_name: main.ml.inference\n"}, "monitoring.drift", True),
     # a bundle job of dependent tasks is a pipeline; a single-task job is not
     ({"databricks.yml": BUNDLE_DAG}, "data.pipeline_definition", True),
+    # dbx: a deployment file's environment jobs, their tasks chained
+    ({"conf/deployment.yml": "environments:\n  prod:\n    jobs:\n      - name: train\n        tasks:\n"
+                             "          - task_key: features\n            spark_python_task: {python_file: 'file://p/features.py'}\n"
+                             "          - task_key: train\n            depends_on: [{task_key: features}]\n"
+                             "            spark_python_task: {python_file: 'file://p/train.py'}\n"}, "data.pipeline_definition", True),
+    ({"conf/deployment.yml": "environments:\n  prod:\n    jobs:\n      - name: train\n"
+                             "        spark_python_task: {python_file: 'file://p/train.py'}\n"}, "data.pipeline_definition", False),
     ({"databricks.yml": BUNDLE_DAG.split("        - task_key: train")[0]}, "data.pipeline_definition", False),
     # an inference-log monitor built for Lakehouse Monitoring: drift, labels joined, its dashboard
     ({"src/supervision.py": LAKEHOUSE_MONITOR}, "monitoring.drift", True),
