@@ -688,7 +688,7 @@ def _prep_steps(facts: PyFacts, stem: str = "") -> list[tuple[int, str]]:
     if facts.imports_any(_DASHBOARDS):
         return []  # a dashboard page reads and filters data to show it, it prepares none
     if not facts.imports_any(DATA_LIBRARIES):
-        return _text_prep(facts, stem)
+        return _text_prep(facts, stem) or _embedded_corpus(facts)
     loads, transforms, features = [], [], []
     in_memory = {c.line for c in facts.calls if c.name.endswith(_IN_MEMORY)}
     indexed = any(call_tail(c.name) in _INDEXING for c in facts.calls)
@@ -720,6 +720,22 @@ def _prep_steps(facts: PyFacts, stem: str = "") -> list[tuple[int, str]]:
 _TEXT_READS = re.compile(r"(^|\.)(read_text|open|load|loads|reader|DictReader|iterparse|parse)$")
 _TEXT_SHAPES = re.compile(r"(^|\.)(normalize|sub|split|splitlines|strip|lower|casefold|encode)$")
 _TEXT_WRITES = re.compile(r"(^|\.)(write|write_text|writelines|dump|dumps|writerow|writerows|put_object|upload_file)$")
+
+
+#: an embeddings API (OpenAI and compatible clients, Cohere, Vertex) computing a corpus's vectors.
+_EMBEDDING_API = re.compile(r"(^|\.)embeddings\.create$|(^|\.)(embed_documents|embed_texts|get_embeddings|get_text_embedding)$")
+#: rows written to a database (psycopg/psycopg2, SQLAlchemy, asyncpg, pgvector's tables).
+_DB_WRITES = re.compile(r"(^|\.)(execute_values|executemany|execute_batch|copy_from|copy_expert|copy_records_to_table"
+                        r"|bulk_insert_mappings|bulk_save_objects|add_all|upsert|insert_many)$")
+
+
+def _embedded_corpus(facts: PyFacts) -> list[tuple[int, str]]:
+    """A corpus embedded and written to a database (``client.embeddings.create(...)`` then
+    ``execute_values(cur, "INSERT ... embedding", rows)`` into pgvector): retrieval data prepared
+    without a dataframe library."""
+    embed = next((c for c in facts.calls if _EMBEDDING_API.search(c.name)), None)
+    write = next((c for c in facts.calls if _DB_WRITES.search(c.name)), None) if embed else None
+    return sorted([(embed.line, call_tail(embed.name)), (write.line, call_tail(write.name))]) if write else []
 
 
 def _text_prep(facts: PyFacts, stem: str) -> list[tuple[int, str]]:

@@ -795,3 +795,19 @@ SCHEMA_CHECK = ("from pydantic import BaseModel, Field, ValidationError\n\n\ncla
 ])
 def test_records_checked_against_a_schema_in_the_data_pipeline(make_repo, path, source, expected):
     assert ("data.validation" in data_signals(make_repo, {path: source})) is expected
+
+
+EMBED_TO_PG = ("import psycopg2\nfrom openai import OpenAI\nfrom psycopg2.extras import execute_values\n\n\n"
+               "def main(records):\n    client = OpenAI()\n    texts = [compose(r) for r in records]\n"
+               "    vectors = client.embeddings.create(model='text-embedding-3-small', input=texts).data\n"
+               "    with psycopg2.connect(URL) as conn, conn.cursor() as cur:\n"
+               "        execute_values(cur, 'INSERT INTO place_embeddings (id, embedding) VALUES %s', rows(vectors))\n")
+
+
+@pytest.mark.parametrize("source, expected", [
+    (EMBED_TO_PG, True),
+    # a query embedded to search, nothing written: serving, not preparation
+    (EMBED_TO_PG.split("    with psycopg2")[0], False),
+])
+def test_a_corpus_embedded_into_a_database_is_data_preparation(make_repo, source, expected):
+    assert ("data.prep_code" in data_signals(make_repo, {"scripts/embed_places_pgvector.py": source})) is expected
