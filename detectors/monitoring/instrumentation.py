@@ -16,8 +16,9 @@ _REPORT_NAMES = re.compile(r"metric|report|score|stats|result")
 _REPORT_WRITER = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump)$"
                             r"|\.(to_json|to_csv|to_html|save_html|write_text|write)$")
 _SCORE_SCRIPT = re.compile(r"(^|[_-])scor(e|ing)", re.I)
-#: calls that run a training epoch or an evaluation (``train_one_epoch``, ``evaluate``).
-_RUNS_TRAINING = re.compile(r"^(train_one_epoch|train_epoch|evaluate|run_epoch|validate_epoch)$")
+#: calls that run a training epoch or an evaluation (``train_one_epoch``, ``evaluate``,
+#: ``train_epoch_sparse`` imported under its own name).
+_RUNS_TRAINING = re.compile(r"^(train_one_epoch|train_epoch|evaluate|run_epoch|validate_epoch)(_\w+)?$")
 _WEB = ("fastapi", "starlette", "flask", "litestar", "aiohttp", "sanic", "bentoml", "quart")
 _SERVER_ARGS = frozenset({"scope", "receive", "send"})
 _WSGI_ARGS = frozenset({"environ", "start_response"})
@@ -127,15 +128,16 @@ def evaluation_report(src: Source) -> Hit | None:
     if not (_EVAL_SCRIPT.search(name) or measures) and not any(
             _RUNS_TRAINING.match(c.name.rsplit(".", 1)[-1]) for c in src.facts.calls):
         return None
-    if not src.mentions(_REPORT_NAMES):
-        return None
+    if not _REPORT_NAMES.search(src.lower):
+        return None  # (the report may be named only in the text it writes: "FINAL RESULTS")
     lines = src.text.splitlines()
     for call in src.facts.calls:
         # what is written, or where (``with open("metrics.json", "w") as f:`` above it), is a
         # report: a copy of the run's config written the same way is none
         if not _REPORT_WRITER.search(call.name):
             continue
-        near = " ".join(lines[max(call.line - 3, 0):call.line]) if call.line else ""
+        # (and what the call writes, over the lines its parentheses span: ``f.write("""...RESULTS...""")``)
+        near = " ".join(lines[max(call.line - 3, 0):call.line - 1] + _call_lines(lines, call.line)) if call.line else ""
         if call.name.endswith(".to_csv"):
             # a table is a report when its file is named so (``eval_metrics.csv``); a predictions
             # dump whose name merely carries the score (``f"subm/{score:.4f}.csv"``) is none
@@ -143,6 +145,17 @@ def evaluation_report(src: Source) -> Hit | None:
         if _REPORT_NAMES.search(near.lower()):
             return Hit(src.path, call.line, f"evaluation report written ({call.name})")
     return None
+
+
+def _call_lines(lines: list[str], line: int, most: int = 6) -> list[str]:
+    """The lines from ``line`` (1-based) until the parentheses opened there close."""
+    out, depth = [], 0
+    for text in lines[line - 1:line - 1 + most]:
+        out.append(text)
+        depth += text.count("(") - text.count(")")
+        if depth <= 0:
+            break
+    return out
 
 
 _QUOTED = re.compile(r"""["']([^"'\n]*)["']""")

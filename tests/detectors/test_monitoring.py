@@ -900,3 +900,13 @@ def test_evidently_model_quality_in_a_function_named_for_monitoring(make_repo, f
     source = DAGSTER_ASSETS.replace("monitoring_and_reporting", function)
     evidence = run_detector(MonitoringDetector, make_repo({"etl/assets/pipeline.py": source}))
     assert (FEEDBACK in present(evidence)) is watched
+
+
+def test_an_evaluation_report_named_only_in_the_text_it_writes(make_repo):
+    # the training functions imported under their own names, the report named in what is written
+    source = ("from train.train_graph import train_epoch_sparse as train_epoch, evaluate_network_sparse\n\n\n"
+              "def run(model, loader, out):\n    for epoch in range(10):\n        loss = train_epoch(model, loader)\n"
+              "    test_mae = evaluate_network_sparse(model, loader)\n    with open(out + '.txt', 'w') as f:\n"
+              "        f.write(\"\"\"Dataset: {}\n    FINAL RESULTS\nTEST MAE: {:.4f}\"\"\"\n"
+              "                .format('zinc', test_mae))\n")
+    assert LOGGING in present(run_detector(MonitoringDetector, make_repo({"main_graph_regression.py": source})))
