@@ -369,13 +369,21 @@ class DeploymentDetector(Detector):
                     found.append(path)
             elif re.search(r"\.(test|spec)\.[jt]sx?$", path) and re.search(r"\b(test|it)\s*\(", ctx.text(path) or ""):
                 found.append(path)
-        # one test that runs and checks something is enough (the parse stops at the first)
+        # one test that runs and checks something is enough (the parse stops at the first); a
+        # test left from a template, importing project modules that no longer exist, runs nothing
         real = next((p for p in found if (_js_tests_something(ctx.text(p) or "") if not p.endswith(".py")
-                                          else _tests_something(ctx.tree(p)))), None)
+                                          else _tests_something(ctx.tree(p)) and not _missing_project_import(ctx, p))),
+                    None)
         if real:
             shown = [real] + [p for p in found if p != real]
             yield self.evidence("deploy.tests", f"{len(found)} test file(s) with test functions, e.g. {real}",
                                 *[ctx.location(p) for p in shown[:MAX_LOCATIONS]], subject="tests", files=len(found))
+            return
+        stale = next(((p, m) for p in found if p.endswith(".py") for m in [_missing_project_import(ctx, p)] if m), None)
+        if stale:
+            yield self.evidence("deploy.tests", f"{len(found)} test file(s), which import project modules the repository "
+                                f"lacks (e.g. {stale[1]} in {stale[0]}): they cannot run", ctx.location(stale[0]),
+                                tier=Tier.DECLARED, subject="tests", files=len(found))
 
     # -- progressive delivery --------------------------------------------------------------------
     def _progressive(self, ctx: ScanContext, files: list[str], manifests: list[tuple[str, int, dict]]) -> Iterator[Evidence]:
@@ -534,6 +542,31 @@ _TEST_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\(|^[ \t]*
 #: starter route says hello): a scaffold, no behaviour tested.
 _SCAFFOLD_EXPECT = re.compile(r"""expect\([^()]*(?:\([^()]*\))?[^()]*\)\s*\.\s*(?:toBeDefined\(\)|toBeTruthy\(\)"""
                               r"""|toBe\(\s*['"]Hello World!?['"]\s*\))""")
+
+
+def _missing_project_import(ctx: ScanContext, path: str) -> str | None:
+    """A module the test imports from a package of the repository that the package lacks
+    (``from steps.ingest_data import IngestData`` where ``steps/`` has no ``ingest_data.py``): the
+    test cannot even be collected."""
+    tree = ctx.tree(path)
+    if tree is None:
+        return None
+    folders = ctx.memo("source_folders", lambda: {f.rsplit("/", 1)[0] for f in ctx.files() if f.endswith(".py") and "/" in f})
+    parts = path.split("/")[:-1]
+    roots = ["/".join(parts[:i]) for i in range(len(parts), -1, -1)]
+    for node in walk(tree):
+        if not (isinstance(node, ast.ImportFrom) and node.module and not node.level and "." in node.module):
+            continue
+        names = node.module.split(".")
+        for root in roots:
+            package = f"{root}/{names[0]}" if root else names[0]
+            if package not in folders:
+                continue
+            target = "/".join([package, *names[1:]])
+            if not any(ctx.repo.exists(t) for t in (f"{target}.py", f"{target}/__init__.py")) and target not in folders:
+                return node.module
+            break
+    return None
 
 
 def _js_tests_something(text: str) -> bool:

@@ -1008,3 +1008,19 @@ def test_a_training_pipeline_named_for_what_it_predicts_is_no_scoring(make_repo)
     assert not any(e.counts for e in serving(run_detector(DeploymentDetector, make_repo(files))))
     files["pipelines/training.py"] = pipeline.replace("train_model", "fetch_model").replace("fetch_model(data)", "fetch_model()")
     assert any(e.counts for e in serving(run_detector(DeploymentDetector, make_repo(files))))
+
+
+@pytest.mark.parametrize("files, runs", [
+    # a test importing a module the project package has
+    ({"app/steps/__init__.py": "", "app/steps/ingest.py": "def load():\n    return [1]\n",
+      "app/tests/test_ingest.py": "from steps.ingest import load\n\ndef test_load():\n    assert load() == [1]\n"}, True),
+    # a template's leftover, importing a module the package no longer has
+    ({"app/steps/__init__.py": "", "app/steps/train.py": "x = 1\n",
+      "app/tests/test_ingest.py": "from steps.ingest_data import IngestData\n\n"
+                                  "def test_shape():\n    assert IngestData().get_data().shape == (10, 2)\n"}, False),
+])
+def test_tests_that_cannot_import_the_project_do_not_count(make_repo, files, runs):
+    ev = run_detector(DeploymentDetector, make_repo(files))
+    assert ("deploy.tests" in present(ev)) is runs
+    if not runs:
+        assert "deploy.tests" in declared(ev)
