@@ -26,7 +26,12 @@ _FENCE = re.compile(r"^\s*(```+|~~~+)\s*\{?\.?([\w+-]*)")
 #: an AsciiDoc listing block: ``[source,bash]`` then the block between ``----`` lines.
 _ADOC_SOURCE = re.compile(r"^\[source(?:,\s*([\w+-]+))?")
 _ADOC_FENCE = "----"
-_INLINE_CODE = re.compile(r"`([^`\n]{3,200})`")
+_INLINE_CODE = re.compile(r"`([^`\n]{3,200})`"
+                          # HTML code in Markdown: ``<code>make setup</code>``, ``<pre/>pip install -r r.txt</pre>``
+                          r"|<(?:code|pre)\s*/?>([^<\n]{3,200})</(?:code|pre)>", re.I)
+#: an HTML ``<pre>`` block over several lines: its first line may hold a command already.
+_PRE_OPEN = re.compile(r"<pre\s*/?>(.*)$", re.I)
+_PRE_CLOSE = re.compile(r"^(.*?)</pre>", re.I)
 _SHELL_LANGS = frozenset({"sh", "bash", "shell", "console", "zsh", "fish", "powershell", "ps1",
                           "pwsh", "cmd", "bat", "batch", "terminal", "shell-session", "shellsession"})
 _NOT_SHELL_LANGS = frozenset({"python", "py", "python3", "ipython", "json", "yaml", "yml", "toml",
@@ -107,8 +112,24 @@ def readme_commands(lines: list[str]) -> list[tuple[int, str]]:
             if looks_like_command(line):
                 found.append((i, line.strip()))
         else:
-            found += [(i, span) for span in _INLINE_CODE.findall(line) if looks_like_command(span)]
+            spans = [a or b for a, b in _INLINE_CODE.findall(line)]
+            found += [(i, span) for span in spans if looks_like_command(span)]
+            opened = _PRE_OPEN.search(line) if "</pre>" not in line.lower() else None
+            if opened:
+                found += _pre_block(lines, i, opened.group(1))
     return found
+
+
+def _pre_block(lines: list[str], start: int, first: str) -> list[tuple[int, str]]:
+    """Commands of an HTML ``<pre>`` block opened on line ``start``: each line that reads as one."""
+    out, rows = [], [(start, first)]
+    for j in range(start + 1, min(len(lines), start + 40)):
+        closed = _PRE_CLOSE.match(lines[j])
+        rows.append((j, closed.group(1) if closed else lines[j]))
+        if closed:
+            break
+    out += [(j, text.strip()) for j, text in rows if text.strip() and looks_like_command(text.strip())]
+    return out
 
 
 def readme_headings(lines: list[str]) -> list[tuple[int, int, str]]:

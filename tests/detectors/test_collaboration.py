@@ -51,6 +51,11 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
     ({"readme.md": "# Demo\n\n## Getting started\n\n    make setup\n"}, "present", "indented-make"),
     ({"README.rst": "Demo\n====\n\nUsage\n-----\n\n::\n\n    python train.py --epochs 3\n"}, "present", "rst-usage"),
     ({"README.md": "# Demo\n\nTo install, run `pip install demo` and then `demo --help`.\n"}, "present", "text-inline"),
+    # HTML code in Markdown: an inline <pre/> span, and a <pre> block over lines
+    ({"README.md": "# Demo\n\nTo install the dependencies, run <pre/>pip install -r requirements.txt</pre>\n"},
+     "present", "html-pre-inline"),
+    ({"README.md": "# Demo\n\n### Usage\n1. To finetune, run:\n<pre>python -m torch.distributed.run train.py \\\n"
+                   "--config ./configs/a.yaml</pre>\n"}, "present", "html-pre-block"),
     # AsciiDoc: ``==`` headings, ``[source,bash]`` listing blocks, numbered steps
     ({"README.adoc": "= Demo\n\n== Installation\n\n[source,bash]\n----\npip install -e .\n----\n"}, "present", "adoc-install"),
     ({"README.adoc": "= Demo\n\n== Getting started\n\n1. Deploy the Minio service.\n2. Start the Dagster daemon.\n"
