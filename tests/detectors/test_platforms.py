@@ -409,6 +409,20 @@ AKS_CONFIG = "computeType: AKS\ncontainerResourceRequirements:\n  cpu: 0.5\n  me
                            "ds = ds.register(workspace=ws, name='d', create_new_version=True)\n"}, "data.versioning", True),
     ({"data.py": AML_RUN + "ds = Dataset.Tabular.from_delimited_files(path=p)\n"
                            "ds = ds.register(workspace=ws, name='d', create_new_version=False)\n"}, "data.versioning", False),
+    # an environment built from a base image (or a build context) and a conda file is a container image
+    ({"mlops/get_environment.py": "from azure.ai.ml.entities import Environment\n"
+                                  "env = Environment(image='mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04', conda_file='c.yml')\n"},
+     "deploy.container", True),
+    ({"mlops/azureml/train/train-env.yml": "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+                                           "name: train-env\nimage: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04\n"
+                                           "conda_file: conda.yml\n"}, "deploy.container", True),
+    ({"env.py": "from azure.ai.ml.entities import Environment\nenv = client.environments.get('curated-env', version='1')\n"},
+     "deploy.container", False),
+    # AutoML explaining its best model
+    ({"train.py": "from azure.ai.ml import automl\njob = automl.classification(training_data=d, target_column_name='y',\n"
+                  "    primary_metric='accuracy', enable_model_explainability=True)\n"}, "governance.fairness_explainability", True),
+    ({"train.py": "from azure.ai.ml import automl\njob = automl.classification(training_data=d, target_column_name='y',\n"
+                  "    primary_metric='accuracy', enable_model_explainability=False)\n"}, "governance.fairness_explainability", False),
     # a pipeline step's output registered as a dataset version, then a named input of the next step
     ({"pipeline.py": AML_STEP_OUTPUT}, "data.versioning", True),
     ({"pipeline.py": AML_STEP_OUTPUT}, "data.lineage", True),
