@@ -554,18 +554,17 @@ def _missing_project_import(ctx: ScanContext, path: str) -> str | None:
     folders = ctx.memo("source_folders", lambda: {f.rsplit("/", 1)[0] for f in ctx.files() if f.endswith(".py") and "/" in f})
     parts = path.split("/")[:-1]
     roots = ["/".join(parts[:i]) for i in range(len(parts), -1, -1)]
+    roots += [f"{r}/src" if r else "src" for r in roots]
     for node in walk(tree):
         if not (isinstance(node, ast.ImportFrom) and node.module and not node.level and "." in node.module):
             continue
         names = node.module.split(".")
-        for root in roots:
-            package = f"{root}/{names[0]}" if root else names[0]
-            if package not in folders:
-                continue
-            target = "/".join([package, *names[1:]])
-            if not any(ctx.repo.exists(t) for t in (f"{target}.py", f"{target}/__init__.py")) and target not in folders:
-                return node.module
-            break
+        packages = [f"{root}/{names[0]}" if root else names[0] for root in roots]
+        if not any(p in folders for p in packages):
+            continue  # an installed package, not one of the project's
+        targets = ["/".join([p, *names[1:]]) for p in packages]
+        if not any(t in folders or ctx.repo.exists(f"{t}.py") or ctx.repo.exists(f"{t}/__init__.py") for t in targets):
+            return node.module  # no folder of that name anywhere holds the module
     return None
 
 

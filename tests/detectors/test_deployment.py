@@ -1014,6 +1014,9 @@ def test_a_training_pipeline_named_for_what_it_predicts_is_no_scoring(make_repo)
     # a test importing a module the project package has
     ({"app/steps/__init__.py": "", "app/steps/ingest.py": "def load():\n    return [1]\n",
       "app/tests/test_ingest.py": "from steps.ingest import load\n\ndef test_load():\n    assert load() == [1]\n"}, True),
+    # a test folder named like the package it tests (tests/data/ for data/): the package is found at the root
+    ({"data/__init__.py": "", "data/sprites.py": "def load():\n    return [1]\n", "tests/data/__init__.py": "",
+      "tests/data/test_sprites.py": "from data.sprites import load\n\ndef test_load():\n    assert load() == [1]\n"}, True),
     # a template's leftover, importing a module the package no longer has
     ({"app/steps/__init__.py": "", "app/steps/train.py": "x = 1\n",
       "app/tests/test_ingest.py": "from steps.ingest_data import IngestData\n\n"
