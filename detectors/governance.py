@@ -37,6 +37,8 @@ _REPORTING = re.compile(r"vulnerab|disclos|report|@|contact|advisor|bug bounty|m
 _CHANGELOG_FILE = re.compile(r"^(change[-_ ]?log|changes|history|releases?|release[-_ ]?notes|news)"
                              r"(\.(md|markdown|rst|txt|adoc))?$", re.I)
 _MODEL_CARD_FILE = re.compile(r"^model[-_ ]?card[\w.\-]*\.(md|markdown|rst|txt|html|ya?ml|json)$", re.I)
+#: a folder of model cards (``model_cards/lit.md``): each document in it is one.
+_CARD_FOLDER = re.compile(r"(^|/)model[-_]?cards/[^/]+$", re.I)
 #: a document about model cards in general (what they are, why keep one), not a card itself
 _CARD_GUIDANCE = re.compile(r"\b(model cards (are|provide|help|should|can)|an? model card (is|should|can|provides|will)"
                             r"|keeping a model card)\b", re.I)
@@ -223,7 +225,8 @@ class GovernanceDetector(Detector):
     def _model_card(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
         for path in files:
             name = basename(path)
-            if _MODEL_CARD_FILE.match(name) or name.lower() in ("modelcard", "model_card", "model-card"):
+            if _MODEL_CARD_FILE.match(name) or name.lower() in ("modelcard", "model_card", "model-card") \
+                    or _CARD_FOLDER.search(path) and name.lower().endswith((".md", ".markdown", ".rst")):
                 yield self._card_file(ctx, path, "model card")
             elif _README.match(name):
                 text = ctx.text(path) or ""

@@ -106,6 +106,7 @@ POSITIVE = [
     ("COPYING", {"COPYING": "GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007\n"}, LICENSE),
     ("REUSE folder", {"LICENSES/Apache-2.0.txt": "Apache License\nVersion 2.0, January 2004\n"}, LICENSE),
     ("model card file", {"docs/MODEL_CARD.md": MODEL_CARD_TEXT}, MODEL_CARD),
+    ("model cards folder", {"model_cards/lit.md": MODEL_CARD_TEXT}, MODEL_CARD),
     ("README model documentation", {"README.md": README_WITH_CARD}, MODEL_CARD),
     ("model hub card", {"README.md": "---\nlibrary_name: sklearn\npipeline_tag: tabular-classification\n---\n"
                                      + MODEL_CARD_TEXT}, MODEL_CARD),
@@ -148,6 +149,7 @@ TRAPS = [
     ("empty licence", {"LICENSE": "\n"}, LICENSE),
     ("licence-checking module", {"license.py": "def check_license(text):\n    return 'MIT' in text\n"}, LICENSE),
     ("model card template", {"MODEL_CARD.md": MODEL_CARD_TEMPLATE}, MODEL_CARD),
+    ("model cards folder holding a template", {"model_cards/TEMPLATE.md": MODEL_CARD_TEMPLATE}, MODEL_CARD),
     ("hub card template", {"README.md": MODEL_CARD_TEMPLATE.replace("license: mit", "library_name: sklearn")},
      MODEL_CARD),
     ("README without model documentation", {"README.md": README_PLAIN}, MODEL_CARD),
