@@ -438,3 +438,19 @@ def test_odd_experiment_configs_never_crash(make_repo, value):
     git(root, "tag", "m@v1.0.0")  # so that the declared models are read
     for detector in (ToolUsageDetector, TrackingDetector, HistoryDetector):
         assert all(e.outcome is not Outcome.ERROR for e in run_detector(detector, root))
+
+
+CLU_LOOP = ("from clu import metric_writers\n\n\ndef train_and_evaluate(config, workdir):\n"
+            "    writer = metric_writers.create_default_writer(workdir, asynchronous=False)\n"
+            "    writer.write_hparams(config.to_dict())\n    for step in range(10):\n"
+            "        writer.write_scalars(step, dict(train_loss=loss(step)))\n")
+
+
+@pytest.mark.parametrize("source, expected", [
+    (CLU_LOOP, {"tracking.library", "tracking.params_metrics"}),
+    # metrics only: the writer is a tracker, but no parameters reach it
+    (CLU_LOOP.replace("    writer.write_hparams(config.to_dict())\n", ""), {"tracking.library"}),
+])
+def test_clu_metric_writers(make_repo, source, expected):
+    found = tool_signals(make_repo, {"vit_jax/train.py": source}) & {"tracking.library", "tracking.params_metrics"}
+    assert found == expected
