@@ -443,7 +443,8 @@ def test_odd_experiment_configs_never_crash(make_repo, value):
 CLU_LOOP = ("from clu import metric_writers\n\n\ndef train_and_evaluate(config, workdir):\n"
             "    writer = metric_writers.create_default_writer(workdir, asynchronous=False)\n"
             "    writer.write_hparams(config.to_dict())\n    for step in range(10):\n"
-            "        writer.write_scalars(step, dict(train_loss=loss(step)))\n")
+            "        writer.write_scalars(step, dict(train_loss=loss(step)))\n\n\n"
+            "if __name__ == '__main__':\n    train_and_evaluate(get_config(), '/tmp/w')\n")
 
 
 @pytest.mark.parametrize("source, expected", [
