@@ -325,13 +325,20 @@ class TaskRunners:
     def _setup_script(self, name: str, workdir: str) -> list[Resolved]:
         """``name = pkg.mod:main`` among the console scripts of setup.py or setup.cfg."""
         rx = re.compile(r"""['"]?\s*""" + re.escape(name) + r"""\s*=\s*([\w.]+):[\w.]+""")
-        for file in ("setup.py", "setup.cfg"):
-            path = self._find((file,), workdir)
-            text = self.ctx.text(path) if path else None
-            m = rx.search(text or "") if text and "console_scripts" in text else None
-            if m:
-                line = text.count("\n", 0, m.start()) + 1
-                return [Resolved(path, line, c) for c in commands(f"python -m {m.group(1)}")]
+        near = [p for p in (self._find((file,), workdir) for file in ("setup.py", "setup.cfg")) if p]
+        # a build whose source is a subproject (a CodeBuild spec kept apart from the package it
+        # installs): the one package of the repository that declares the script
+        anywhere = [p for p in self.ctx.files() if p.rsplit("/", 1)[-1] in ("setup.py", "setup.cfg") and p not in near]
+        for paths in (near, anywhere):
+            found = []
+            for path in paths:
+                text = self.ctx.text(path) if path else None
+                m = rx.search(text or "") if text and "console_scripts" in text else None
+                if m:
+                    line = text.count("\n", 0, m.start()) + 1
+                    found.append([Resolved(path, line, c) for c in commands(f"python -m {m.group(1)}")])
+            if len(found) == 1 or found and paths is near:
+                return found[0]
         return []
 
     def _line_of(self, path: str | None, needle: str) -> int | None:

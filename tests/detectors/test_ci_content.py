@@ -538,6 +538,19 @@ def test_ci_of_a_project_kept_in_a_folder_runs_from_that_folder(make_repo, ci_fi
     assert ("seedcode/setup.py", 4) in [(loc.path, loc.line) for loc in training.locations]
 
 
+@pytest.mark.parametrize("packages, trains", [
+    (("modelbuild/setup.py",), True),
+    # two packages declare the script: which one the build installs is unknown
+    (("modelbuild/setup.py", "other/setup.py"), False),
+])
+def test_a_buildspec_kept_apart_from_the_package_whose_script_it_runs(make_repo, packages, trains):
+    # the buildspec lives with the infrastructure code; the CodeBuild source is the package folder
+    files = {"terraform/modelbuild_buildspec.yml": SEED_BUILDSPEC, **{p: SEED_SETUP for p in packages},
+             "modelbuild/pipelines/__init__.py": "", "modelbuild/pipelines/_utils.py": "import importlib\n",
+             "modelbuild/pipelines/run_pipeline.py": SEED_RUN, "modelbuild/pipelines/abalone/pipeline.py": SEED_PIPELINE}
+    assert ("deploy.ci_training" in present(scan(make_repo, files))) is trains
+
+
 @pytest.mark.parametrize("folder", ["docs/ci", "examples/minimal", "templates/service"])
 def test_workflow_kept_with_docs_or_examples_is_not_ci(make_repo, folder):
     workflow = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
