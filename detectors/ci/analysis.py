@@ -49,6 +49,15 @@ class Finding:
 _SARIF_UPLOAD = "codeql-action/upload-sarif"
 
 
+#: kinds that are checks: a check whose failure is ignored checks nothing.
+_CHECKS = frozenset({k.TEST, k.LINT, k.SECURITY})
+
+
+def _actions(findings: list[Finding]) -> list[Finding]:
+    """What findings do besides checking (training, deploying, running a pipeline)."""
+    return [replace(f, kinds=f.kinds - _CHECKS) for f in findings if f.kinds - _CHECKS]
+
+
 def _reported_scan(job: Job, step: Step, order: int) -> list[Finding]:
     """A scanner action that may not fail the job still reports when a later step uploads its
     SARIF to code scanning: the findings become alerts there (how CodeQL itself works)."""
@@ -97,33 +106,44 @@ class JobAnalyser:
             return []
         out: list[Finding] = []
         for order, step in enumerate(job.steps):
+            found = self._step(job, step, order)
             if step.neutered:
-                out += _reported_scan(job, step, order)
-                continue
-            if step.uses:
-                kinds = classify_uses(step.uses, step.args)
-                if k.LINT in kinds and "pre-commit/action" in step.uses.lower() and self._pre_commit_scans(step.workdir):
-                    kinds.add(k.SECURITY)
-                if kinds:
-                    out.append(Finding(job, frozenset(kinds), step.uses, step.file or job.file, step.line, order))
-                build = _action_build(step)
-                if build is not None:  # an image-building action runs the Dockerfile's RUN lines
-                    out += self._command(job, step, build, order, step.workdir)
-                for submit in self._handed_job_specs(step):
-                    out += self._command(job, step, submit, order, step.workdir)
-            workdir = step.workdir
-            for cmd, moved in in_folders(commands(step.run), step.workdir):
-                if moved != workdir and not self._is_folder(moved):
-                    break  # ``cd`` into a folder the repository lacks: the step fails there (shells run with -e)
-                workdir = moved
-                out += self._command(job, step, cmd, order, workdir)
+                # a step whose failure is ignored checks nothing, but what it does (training,
+                # deploying) still happens
+                out += _reported_scan(job, step, order) + _actions(found)
+            else:
+                out += found
+        return out
+
+    def _step(self, job: Job, step: Step, order: int) -> list[Finding]:
+        """Findings of one step: its action, an image it builds, the job specs it hands on, its commands."""
+        out: list[Finding] = []
+        if step.uses:
+            kinds = classify_uses(step.uses, step.args)
+            if k.LINT in kinds and "pre-commit/action" in step.uses.lower() and self._pre_commit_scans(step.workdir):
+                kinds.add(k.SECURITY)
+            if kinds:
+                out.append(Finding(job, frozenset(kinds), step.uses, step.file or job.file, step.line, order))
+            build = _action_build(step)
+            if build is not None:  # an image-building action runs the Dockerfile's RUN lines
+                out += self._command(job, step, build, order, step.workdir)
+            for submit in self._handed_job_specs(step):
+                out += self._command(job, step, submit, order, step.workdir)
+        workdir = step.workdir
+        for cmd, moved in in_folders(commands(step.run), step.workdir):
+            if moved != workdir and not self._is_folder(moved):
+                break  # ``cd`` into a folder the repository lacks: the step fails there (shells run with -e)
+            workdir = moved
+            out += self._command(job, step, cmd, order, workdir)
         return out
 
     def _command(self, job: Job, step: Step, cmd: Command, order: int, workdir: str) -> list[Finding]:
         if cmd.neutered and _results_fail_the_job(cmd, job, order):
             cmd = replace(cmd, neutered=False)
-        if cmd.neutered or cmd.inert:
+        if cmd.inert:
             return []
+        if cmd.neutered:  # ``cmd || true`` cannot fail the job, yet what it does is done
+            return _actions(self._command(job, step, replace(cmd, neutered=False), order, workdir))
         path = step.file or job.file
         at = Hop(path, step.line + cmd.offset if step.line else None, cmd.text)
         kinds, module = self.follower.kinds(cmd, workdir, at)

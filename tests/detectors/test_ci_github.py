@@ -81,7 +81,6 @@ def test_github_positive(make_repo, steps, signal):
     # a stale step: the script it runs is not in the repository, whatever its name says
     ("- run: bash automation/train_model/run_model_training.sh", "deploy.ci_training"),
     ("- run: python pipelines/retired/train.py", "deploy.ci_training"),
-    ("- run: kubectl apply -f k8s/ || exit 0", "deploy.cd"),
     # a utility action whose input names a scanner's report is not a scan
     ("- uses: actions/upload-artifact@v4\n  with:\n    name: reports\n    path: trivy-results.sarif",
      "governance.security_scanning"),
@@ -429,3 +428,19 @@ def test_remote_reusable_workflows_named_for_checks(make_repo, uses, counts):
 def test_scanner_actions_that_cannot_fail_scan_nothing(make_repo, step, scans):
     ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, wf(job(step))))
     assert ("governance.security_scanning" in present(ev)) is scans
+
+
+@pytest.mark.parametrize("step, signal, counts", [
+    # a step whose failure is ignored still does what it does...
+    ("      - run: python model/scripts/train.py data.csv --model lstm\n        continue-on-error: true\n",
+     "deploy.ci_training", True),
+    ("      - run: kubectl apply -f k8s/ || exit 0\n", "deploy.cd", True),
+    # ...but checks nothing
+    ("      - run: pytest tests\n        continue-on-error: true\n", "deploy.ci_tests", False),
+    ("      - run: bandit -r src || true\n", "governance.security_scanning", False),
+])
+def test_an_ignored_failure_neuters_checks_not_actions(make_repo, step, signal, counts):
+    text = "on:\n  push:\n    branches: [main]\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n" + step
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {".github/workflows/ci.yml": text,
+                                                                   "model/scripts/train.py": "import sklearn\n"}))
+    assert (signal in present(ev)) is counts
