@@ -4,6 +4,7 @@ from __future__ import annotations
 import abc
 import ast
 import logging
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import partial
@@ -22,6 +23,9 @@ ENTRY_POINT_GROUP = "mlops_scan.detectors"
 #: source characters whose syntax trees a scan keeps for detectors that walk them (~125 MB):
 #: enough for most repositories' whole Python code, so each file is parsed once.
 TREE_CACHE_CHARS = 4_000_000
+#: files that run the project's scripts: shell scripts, Makefiles, justfiles, Dockerfiles, configs.
+_RUNNER_FILE = re.compile(r"\.(sh|bash|zsh|mk|ya?ml|toml|cfg)$|(^|/)(Makefile|makefile|GNUmakefile|justfile|Dockerfile|Procfile)$")
+_PY_SCRIPT = re.compile(r"[\w./-]+\.py\b")
 
 
 class ScanContext:
@@ -110,10 +114,21 @@ class ScanContext:
             return False
         if path[:-3] + ".ipynb" in self.memo("notebook_set", lambda: frozenset(
                 p for p in self.files() if p.endswith(".ipynb"))):
-            return True
+            # a script kept beside its notebook is still the one the project runs when a shell
+            # script, Makefile or config names it (``python main_train.py --config ...``)
+            return path.rsplit("/", 1)[-1] not in self.memo("run_scripts", self._run_scripts)
         if path not in self._exports:
             self._exports[path] = notebook_export(self.text(path) or "")
         return self._exports[path]
+
+    def _run_scripts(self) -> frozenset[str]:
+        """File names of the Python scripts that the repository's shell scripts, Makefiles and
+        configs name."""
+        names: set[str] = set()
+        for path in self.files():
+            if _RUNNER_FILE.search(path):
+                names.update(m.rsplit("/", 1)[-1] for m in _PY_SCRIPT.findall(self.text(path) or ""))
+        return frozenset(names)
 
     def tree(self, path: str) -> ast.Module | None:
         """Syntax tree of a .py file within the parse caps (None if it does not parse).

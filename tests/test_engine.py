@@ -145,3 +145,13 @@ def test_a_script_paired_with_a_notebook_or_exported_from_one_is_notebook_code(t
     ctx = ScanContext(LocalRepo(tmp_path))
     assert [p for p, _ in ctx.python_files(notebooks=False)] == ["src/prepare.py"]
     assert ctx.is_notebook("ch04/ch04.py") and ctx.is_notebook("nb/explore.py") and not ctx.is_notebook("src/prepare.py")
+
+
+def test_a_script_kept_beside_its_notebook_is_project_code_when_a_shell_script_runs_it(tmp_path):
+    # research repositories keep ``main_train.py`` and ``main_train.ipynb`` side by side and run
+    # the script from their experiment scripts; an exported copy nothing runs stays notebook code
+    write_tree(tmp_path, {"main_train.ipynb": "{}", "main_train.py": "import torch\n",
+                          "explore.ipynb": "{}", "explore.py": "import pandas\n",
+                          "scripts/zinc.sh": "code=main_train.py\npython $code --config configs/zinc.json\n"})
+    ctx = ScanContext(LocalRepo(tmp_path))
+    assert not ctx.is_notebook("main_train.py") and ctx.is_notebook("explore.py")
