@@ -1,4 +1,5 @@
-"""Configs that Hydra instantiates are calls: their ``_target_`` entries are matched like code."""
+"""Configs that Hydra instantiates are calls: their ``_target_`` entries are matched like code; so are
+the ``target``/``params`` entries a project's own ``instantiate_from_config`` builds."""
 from __future__ import annotations
 
 import pytest
@@ -36,3 +37,28 @@ def test_hydra_targets_are_calls(make_repo, files, signals):
 def test_a_malformed_config_is_skipped_not_fatal(make_repo):
     files = {"src/train.py": TRAIN, "configs/bad.yaml": "_target_: [unclosed\n", "configs/logger/mlflow.yaml": MLFLOW_LOGGER}
     assert "tracking.library" in present(run_detector(ToolUsageDetector, make_repo(files)))
+
+
+#: a project's own builder of config targets (the ``target``/``params`` convention)
+UTIL = ("import importlib\n\n\ndef get_obj_from_str(string):\n    module, cls = string.rsplit('.', 1)\n"
+        "    return getattr(importlib.import_module(module, package=None), cls)\n\n\n"
+        "def instantiate_from_config(config):\n    return get_obj_from_str(config['target'])(**config.get('params', dict()))\n")
+MAIN = ("from omegaconf import OmegaConf\nfrom ldm.util import instantiate_from_config\n\n\ndef main(logdir, cfg):\n"
+        "    loggers = {\n        'testtube': {\n            'target': 'pytorch_lightning.loggers.TestTubeLogger',\n"
+        "            'params': {'name': 'testtube', 'save_dir': logdir},\n        },\n    }\n"
+        "    logger = instantiate_from_config(OmegaConf.merge(loggers['testtube'], cfg))\n")
+
+
+@pytest.mark.parametrize("files, signals", [
+    # the default logger named in a dict literal of the training script
+    ({"ldm/util.py": UTIL, "main.py": MAIN}, {"tracking.library"}),
+    # ... or in a YAML config, its arguments under params
+    ({"ldm/util.py": UTIL, "main.py": "from ldm.util import instantiate_from_config\n",
+      "configs/train.yaml": ("lightning:\n  logger:\n    target: pytorch_lightning.loggers.MLFlowLogger\n"
+                             "    params:\n      experiment_name: ldm\n")}, {"tracking.library"}),
+    # no code builds the targets: a dict naming a logger class is only data
+    ({"main.py": MAIN.replace("from ldm.util import instantiate_from_config\n", "")}, set()),
+])
+def test_target_params_configs_of_a_projects_own_builder_are_calls(make_repo, files, signals):
+    found = present(run_detector(ToolUsageDetector, make_repo(files)))
+    assert found & {"tracking.library"} == signals
