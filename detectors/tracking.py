@@ -597,7 +597,8 @@ def _calls_helper(name: str, helpers: dict[str, set[str]]) -> bool:
     module, _, tail = name.rpartition(".")
     if tail not in helpers or name.startswith("."):
         return False
-    return not module or module in helpers[tail]
+    # (or through the package re-exporting it: ``from utils import yaml_config_hook``)
+    return not module or any(m == module or m.startswith(module + ".") for m in helpers[tail])
 
 
 def _kedro_parameter_reader(ctx: ScanContext) -> str | None:

@@ -272,6 +272,9 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
       "finetune.py": "import yaml\n\ndef read_config(path):\n    return yaml.safe_load(open(path))\n\n"
                      "cfg = read_config(ARGS.config or DEFAULT)\n",
       "run.py": "from finetune import read_config\nread_config('configs/train/finetune.yaml')\n"}, True),
+    # ... or imported through the package that re-exports it
+    ({"config/config.yaml": "lr: 0.1\n", "utils/load.py": CONFIG_HELPER, "utils/__init__.py": "from .load import read_config\n",
+      "main.py": "from utils import read_config\nconfig = read_config('./config/config.yaml')\n"}, True),
     # a method of another object that happens to share the helper's name reads nothing
     ({"configs/train/finetune.yaml": "lr: 0.1\n", "utils/load.py": CONFIG_HELPER,
       "finetune.py": "import store\ns = store.Client()\ns.read_config('configs/train/finetune.yaml')\n"}, False),
