@@ -55,6 +55,9 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (DEPLOY, r"^az (ml (online-deployment|online-endpoint|batch-deployment|batch-endpoint) (create|update)|webapp (deploy|up|config container set|create)|containerapp (update|up|create)|functionapp deployment|aks command|deployment group create|container create)\b"),
     (DEPLOY, r"^aws (ecs (update-service|deploy)|sagemaker (create-endpoint|update-endpoint)|lambda update-function-code|deploy create-deployment|cloudformation deploy|apprunner (update|start-deployment))\b"),
     (DEPLOY, r"^anyscale services? (\S+ )*(rollout|deploy)\b"),
+    # pipelines delivered to their orchestrator: Flyte workflows registered on the cluster, Prefect
+    # deployments applied to the server
+    (DEPLOY, r"^(pyflyte (\S+ )*register|flytectl (\S+ )*register|prefect deploy|prefect deployment apply)\b"),
     # a GitOps update: the manifests' image pinned to the new build (then committed for Argo CD/Flux)
     (DEPLOY, r"^kustomize edit set image\b"),
     (DEPLOY, r"^ssh\b.*" + _REMOTE_START),
@@ -116,6 +119,7 @@ _USES_RULES: tuple[tuple[str, str], ...] = (
     (RETRAIN_TRIGGER, r"peter-evans/repository-dispatch|benc-uk/workflow-dispatch|convictional/trigger-workflow-and-wait|aurelien-baudet/workflow-dispatch|the-actions-org/workflow-dispatch"),
     (TRAIN, r"iterative/setup-cml.*dvc repro|azure/aml-(run|train)|mlflow-run"),
     (DEPLOY, r"^codepipeline:deploy/"),
+    (DEPLOY, r"flyte\w*register"),
     # a service (re)started on a server over SSH
     (DEPLOY, r"(appleboy/ssh-action|google-github-actions/ssh-compute|garygrossgarten/github-action-ssh"
              r"|easingthemes/ssh-deploy|cross-the-world/ssh-pipeline)[\s\S]*" + _REMOTE_START),

@@ -76,6 +76,9 @@ def test_commands_are_cut_and_unwrapped(script, expected):
     # the CDK app deployed, flags before the verb
     ("cdk -a . deploy --all --require-approval=never --verbose", "deploy.cd"),
     ("npx cdk deploy --all", "deploy.cd"),
+    # pipelines delivered to their orchestrator
+    ("pyflyte --pkgs flows package --image $IMAGE && flytectl register files --archive flyte-package.tgz", "deploy.cd"),
+    ("pyflyte register --project ml --domain staging workflows/", "deploy.cd"),
     ('docker compose run ${{ env.EXTRA_OPTIONS }} app bash -c "pytest --cov . -vv"', "deploy.ci_tests"),
     # the image named by CI expressions, glued into one word
     ("docker run --rm -e KEY='${{ secrets.KEY }}' ${{ env.IMAGE }}:${{ github.sha }} /bin/sh -c "
@@ -98,6 +101,7 @@ def test_shell_forms_reach_the_tool(make_repo, command, signal):
     ("RUN=$(python train.py) || true", "deploy.ci_tests"),  # a run whose failure is ignored tests nothing
     ("docker compose run --rm trainer echo python train.py", "deploy.ci_training"),
     ("cdk -a . diff --path-metadata false", "deploy.cd"),
+    ("pyflyte run workflows/train.py training_workflow", "deploy.cd"),  # a local run delivers nothing
 ])
 def test_shell_traps_do_not_count(make_repo, command, signal):
     assert signal not in present(run_detector(CIDetector, make_repo(gha(command))))

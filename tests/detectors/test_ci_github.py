@@ -55,6 +55,8 @@ def job(*steps: str, extra: str = "") -> str:
     (["- run: gcloud run deploy api --image gcr.io/p/api"], "deploy.cd"),
     (["- run: mlem deployment run flyio svm-app --model model/svm"], "deploy.cd"),
     (["- uses: azure/webapps-deploy@v2\n  with:\n    app-name: api"], "deploy.cd"),
+    # workflows registered on the Flyte cluster by a marketplace action
+    (["- uses: louisRDSC/FlyteRegisterAction@v1.3\n  with:\n    project: ml\n    domain: staging"], "deploy.cd"),
     (["- run: python -m src.deployment.cli deploy api --tag 1"], "deploy.cd"),
     (["- run: dvc repro"], "data.pipeline_automated"),
 ])
