@@ -27,7 +27,9 @@ def code_packages(files: list[str]) -> list[str]:
     """Top-level Python packages with several modules, by the files' paths alone (folders with ``__init__.py``, folders
     under ``src/``, or ``src/`` itself), test suites and non-identifier folders excluded."""
     inits = {_parent(p) for p in files if p.rsplit("/", 1)[-1] == "__init__.py"}
-    roots = {d for d in inits if _parent(d) not in inits}
+    # (an ``__init__.py`` at the repository's root makes no one package of everything: its
+    # packages are still the top-level ones)
+    roots = {d for d in inits if d == "." or _parent(d) not in inits - {"."}}
     # src/ layout with namespace packages: the folders under src/ are the packages.
     roots |= {"/".join(p.split("/")[:2]) for p in files
               if p.startswith("src/") and p.count("/") >= 2 and "src" not in inits}

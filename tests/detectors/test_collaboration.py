@@ -273,8 +273,12 @@ MODULES = {"demo/__init__.py": "", "demo/data.py": "X = 1\n", "demo/train.py": "
     (MODULES, "present", "package-without-manifest"),
     ({"src/prepare.py": "", "src/train.py": "", "dvc.yaml": "stages: {}\n"}, "present", "flat-src-modules"),
     ({"core/src/train.py": "", "core/src/score.py": "", "core/jobs/train.yml": "x: 1\n"}, "present", "nested-flat-src"),
+    # a stray __init__.py at the root does not hide the packages under it
+    ({"__init__.py": "", "logger.py": "", "src/__init__.py": "", "src/data/__init__.py": "", "src/data/ingest.py": "",
+      "src/models/train.py": ""}, "present", "root-init-over-packages"),
     # traps
     ({"src/train.py": "", "notebooks/a.ipynb": "{}"}, "absent", "one-src-module"),
+    ({"__init__.py": "", "train.py": ""}, "absent", "root-init-over-one-script"),
     ({"scripts/prepare.py": "", "scripts/train.py": ""}, "absent", "loose-scripts-folder"),
     ({"examples/demo/src/a.py": "", "examples/demo/src/b.py": ""}, "absent", "an-examples-src"),
     ({"train.py": "", "predict.py": "", "sentiment_analysis_using_lstms.py": "# coding: utf-8\n", "nb.ipynb": "{}"},
