@@ -329,9 +329,9 @@ def validation_stage_gates(project: Project) -> Iterator[Finding]:
         for n in own_nodes(fn.node))]
     if not stages:
         return
-    for module in project.modules("valid", pattern=re.compile(r"if\s+not\s+\w*valid", re.I)):
+    for module in project.modules("valid", pattern=re.compile(r"if\s+not\s+\w*valid|status", re.I)):
         for scope in [*(fn.node for fn in module.all_functions()), module.tree]:
-            found = _stops_on_verdict(module, scope)
+            found = _stops_on_verdict(module, scope) or _stops_on_status_file(module, scope)
             if found:
                 yield Finding(f"data validation stage {stages[0].path} checks the data's content; {found}",
                               ((stages[0].path, 1), (module.path, _line_of(found))))
@@ -354,6 +354,28 @@ def _stops_on_verdict(module: Module, scope: ast.AST) -> str | None:
                 and isinstance(node.test.operand, ast.Name) and node.test.operand.id in made \
                 and _stops(node.body) and _goes_on(getattr(scope, "body", []), node.lineno):
             return f"{module.path}:{node.lineno} stops when it fails (if not {node.test.operand.id})"
+    return None
+
+
+#: a file the validation stage leaves its verdict in (``data/status.txt``, ``validation_status``)
+_STATUS_FILE = re.compile(r"status|valid", re.I)
+
+
+def _stops_on_status_file(module: Module, scope: ast.AST) -> str | None:
+    """The verdict handed over in a file: ``with open("status.txt") as f: status = f.read()``, then
+    ``if status == "True": <the next stage> else: raise``."""
+    read: set[str] = set()
+    for node in own_nodes(scope):
+        if isinstance(node, ast.With) and any(isinstance(item.context_expr, ast.Call) and callee(item.context_expr) == "open"
+                                              and _STATUS_FILE.search(source(item.context_expr)) for item in node.items):
+            read |= {t.id for stmt in node.body if isinstance(stmt, ast.Assign) for t in stmt.targets
+                     if isinstance(t, ast.Name)}
+    for node in own_nodes(scope):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and isinstance(node.test.left, ast.Name) \
+                and node.test.left.id in read and isinstance(node.test.ops[0], ast.Eq) \
+                and any(isinstance(c, ast.Constant) and str(c.value) == "True" for c in node.test.comparators) \
+                and node.orelse and _stops(node.orelse) and _goes_on(node.body, node.lineno):
+            return f"{module.path}:{node.lineno} runs the next stage only when the verdict file says so"
     return None
 
 

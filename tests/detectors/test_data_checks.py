@@ -388,6 +388,55 @@ def test_a_validation_stage_whose_verdict_the_runner_stops_on(make_repo, main, c
 
 
 
+#: the stage leaves its verdict in a file; the next stage reads it and goes on only on "True"
+STATUS_CHECKS = """\
+import pandas as pd
+
+
+class DataValidation:
+    def __init__(self, config):
+        self.config = config
+
+    def validate_columns(self):
+        data = pd.read_csv(self.config.data_file)
+        status = True
+        for col in data.columns:
+            if col not in self.config.schema:
+                status = False
+        with open(self.config.STATUS_FILE, "w") as f:
+            f.write(f"Validation status: {status}")
+        return status
+"""
+STATUS_NEXT = """\
+from pathlib import Path
+from pkg.components.transformation import DataTransformation
+
+
+class DataTransformationPipeline:
+    def main(self):
+        with open(Path("data/status.txt"), "r") as f:
+            status = f.read().split(" ")[-1]
+        if status == "True":
+            DataTransformation(config()).build_features()
+        else:
+            raise Exception("Your data schema is not valid")
+"""
+
+
+@pytest.mark.parametrize("next_stage, expected", [
+    (STATUS_NEXT, True),
+    # the verdict is read and only printed: the next stage runs whatever it says
+    (STATUS_NEXT.replace('        if status == "True":\n            DataTransformation(config()).build_features()\n'
+                         '        else:\n            raise Exception("Your data schema is not valid")\n',
+                         '        print(status)\n        DataTransformation(config()).build_features()\n'), False),
+    # a file of another kind read the same way (the run's stage name) gates nothing
+    (STATUS_NEXT.replace('Path("data/status.txt")', 'Path("data/stage.txt")'), False),
+])
+def test_a_validation_verdict_handed_over_in_a_status_file(make_repo, next_stage, expected):
+    files = {"pkg/components/data_validation.py": STATUS_CHECKS, "pkg/pipeline/stage_05_transformation.py": next_stage}
+    assert bool(validation(make_repo, files)) is expected
+
+
 DBT_SCHEMA = ("version: 2\nmodels:\n  - name: user_rating_stats\n    data_tests:\n"
               "      - dbt_utils.unique_combination_of_columns:\n          combination_of_columns: [user_id, timestamp]\n")
 DBT_DAG = ("from airflow.operators.bash import BashOperator\n\n"
