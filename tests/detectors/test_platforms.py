@@ -316,6 +316,16 @@ SFN_WORKFLOW = ("from stepfunctions import steps\nfrom stepfunctions.workflow im
                   "    run.log_parameters({'lr': 0.1})\n    run.log_metric(name='acc', value=0.9)\n"}, "tracking.params_metrics", True),
     ({"train.py": "from sagemaker.experiments.run import Run\nwith Run(experiment_name='e') as run:\n"
                   "    run.log_metric(name='acc', value=0.9)\n"}, "tracking.params_metrics", False),
+    # the training job keeps the metrics its regexes scrape from the log, and its hyperparameters
+    ({"pipeline.py": "from sagemaker.estimator import Estimator\n"
+                     "est = Estimator(image_uri=i, role=r, hyperparameters={'depth': 6},\n"
+                     "                metric_definitions=[{'Name': 'val:mae', 'Regex': 'val_mae=([0-9.]+)'}])\n"},
+     "tracking.params_metrics", True),
+    ({"pipeline.py": "from sagemaker.estimator import Estimator\n"
+                     "est = Estimator(image_uri=i, role=r, metric_definitions=[{'Name': 'mae', 'Regex': 'mae=(.*)'}])\n"},
+     "tracking.library", True),
+    ({"pipeline.py": "from sagemaker.estimator import Estimator\nest = Estimator(image_uri=i, role=r, hyperparameters={'d': 6})\n"},
+     "tracking.library", False),
     ({"pipeline.py": "import sagemaker\nfrom sagemaker.estimator import Estimator\n"
                      "image = sagemaker.image_uris.retrieve(framework='xgboost', region=r, version='1.0-1')\n"
                      "est = Estimator(image_uri=image, output_path='s3://b/models', role=role)\n"}, "tracking.reproducible_env", True),
