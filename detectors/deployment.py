@@ -231,6 +231,13 @@ class DeploymentDetector(Detector):
                                     ctx.location(path, consumer.line), ctx.location(path, line), subject=f"stream:{path}",
                                     app=path)
                 return
+        for path, (line, call) in sorted(loaders.items()):
+            handler = _serverless_inference(ctx, path, line) if not is_test_path(path) else None
+            if handler is not None:
+                yield self.evidence("deploy.serving", f"serverless function {handler.name} in {path} answers each "
+                                    f"invocation with a model loaded by {call}", ctx.location(path, handler.lineno),
+                                    ctx.location(path, line), subject=f"function:{path}", app=path)
+                return
         index = module_index([p for p in ctx.files() if p.endswith(".py")])
         for path, line in sorted(apps.items()):
             loader = _loader_for(ctx, path, index, loaders)
@@ -755,7 +762,11 @@ def _imported_by_jobs(ctx: ScanContext, runners: dict[str, tuple[str, str, int |
 def _serverless_handler(ctx: ScanContext, path: str) -> tuple[str, str, int | None] | None:
     """A serverless function's entry point in the module (``def handler(event, context)`` of AWS
     Lambda and Cloud Functions, a ``functions_framework`` function): the cloud runs the module."""
-    tree = ctx.tree(path) if path.endswith(".py") else None
+    node = _handler_node(ctx.tree(path) if path.endswith(".py") else None)
+    return (f"the serverless function {node.name} ({path})", path, node.lineno) if node is not None else None
+
+
+def _handler_node(tree: ast.Module | None) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     for node in tree.body if tree is not None else ():
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
@@ -763,8 +774,23 @@ def _serverless_handler(ctx: ScanContext, path: str) -> tuple[str, str, int | No
         decorated = any(dotted(d.func if isinstance(d, ast.Call) else d).startswith("functions_framework")
                         for d in node.decorator_list)
         if params[-2:] == ["event", "context"] or decorated:
-            return f"the serverless function {node.name} ({path})", path, node.lineno
+            return node
     return None
+
+
+def _serverless_inference(ctx: ScanContext, path: str, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The serverless function of a module that answers each invocation with the model the module
+    loads (at import, ``twin = joblib.load(...)`` used in the handler, or in the handler itself)."""
+    tree = ctx.tree(path) if path.endswith(".py") else None
+    handler = _handler_node(tree)
+    if tree is None or handler is None:
+        return None
+    loaded = {t.id for node in tree.body if isinstance(node, ast.Assign) and node.lineno == line
+              for t in node.targets if isinstance(t, ast.Name)}
+    inside = handler.lineno <= line <= (handler.end_lineno or handler.lineno)
+    uses = inside or any(isinstance(n, ast.Name) and n.id in loaded for n in walk(handler))
+    answers = any(isinstance(n, ast.Return) and n.value is not None for n in walk(handler))
+    return handler if uses and answers else None
 
 
 #: Airflow operators that run a command, and the arguments that hold it.

@@ -1027,3 +1027,35 @@ def test_tests_that_cannot_import_the_project_do_not_count(make_repo, files, run
     assert ("deploy.tests" in present(ev)) is runs
     if not runs:
         assert "deploy.tests" in declared(ev)
+
+
+SERVERLESS_INFERENCE = """\
+import json
+
+import joblib
+
+twin = joblib.load("model.joblib")
+
+
+def {name}({params}):
+    body = json.loads(event["body"])
+    return {{"statusCode": 200, "body": json.dumps({{"prediction": twin.predict([body["x"]]).tolist()}})}}
+"""
+
+
+@pytest.mark.parametrize("name, params, serves", [
+    ("lambda_handler", "event, context", True),
+    # a function of the module nothing invokes answers nobody
+    ("score", "event", False),
+])
+def test_a_serverless_function_answering_with_the_model_it_loads_serves(make_repo, name, params, serves):
+    ev = serving(run_detector(DeploymentDetector, make_repo({"lambda/app.py": SERVERLESS_INFERENCE.format(
+        name=name, params=params)})))
+    assert any(e.counts and "serverless function" in e.summary for e in ev) is serves
+
+
+def test_a_serverless_function_that_never_touches_the_model_serves_nothing(make_repo):
+    source = SERVERLESS_INFERENCE.format(name="lambda_handler", params="event, context").replace(
+        'twin.predict([body["x"]]).tolist()', 'body["x"]')
+    ev = serving(run_detector(DeploymentDetector, make_repo({"lambda/app.py": source})))
+    assert not any(e.counts and "serverless function" in e.summary for e in ev)
