@@ -258,3 +258,17 @@ FAIRNESS_TRAPS = [
 @pytest.mark.parametrize("files", [pytest.param(f, id=i) for i, f in FAIRNESS_TRAPS])
 def test_fairness_traps(make_repo, files):
     assert FAIRNESS not in present(run_detector(ToolUsageDetector, make_repo(files)))
+
+
+@pytest.mark.parametrize("files, scans", [
+    ({"app.py": "import aws_cdk as cdk\nfrom cdk_nag import AwsSolutionsChecks\n\napp = cdk.App()\n"
+                "cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))\napp.synth()\n"}, True),
+    ({"bin/app.ts": "import * as cdk from 'aws-cdk-lib';\nimport { AwsSolutionsChecks } from 'cdk-nag';\n\n"
+                    "const app = new cdk.App();\ncdk.Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));\n"},
+     True),
+    # suppressions alone check nothing; the package only in the manifest is a mention
+    ({"app.py": "from cdk_nag import NagSuppressions\nNagSuppressions.add_stack_suppressions(stack, [])\n"}, False),
+    ({"requirements.txt": "aws-cdk-lib==2.50.0\ncdk-nag==2.21.0\n"}, False),
+])
+def test_cdk_nag_rule_packs_scan_the_infrastructure(make_repo, files, scans):
+    assert ("governance.security_scanning" in present(run_detector(ToolUsageDetector, make_repo(files)))) is scans
