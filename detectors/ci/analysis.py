@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from detectors.ci import classify as k
 from detectors.ci.classify import classify_command, classify_uses, script_target
-from detectors.ci.commands import Command, commands, in_folders
+from detectors.ci.commands import UNKNOWN, Command, commands, in_folders
 from detectors.ci.follow import Follower, Hop
 from detectors.ci.model import Job, Step
 from detectors.precommit import CONFIG_NAMES, SECURITY_HOOKS, hook_ids
@@ -323,8 +323,9 @@ def _build_inputs(words: tuple[str, ...], workdir: str) -> list[str]:
             rest.append(word)
         i += 1
     out += rest[-1:]
+    # (a path made of a CI expression, ``${{ env.PROJECT_PATH }}/Dockerfile``, is unknown: never missing)
     paths = [posixpath.normpath(posixpath.join(workdir or ".", p)) for p in out if "$" not in p and "://" not in p
-             and p != "-"]
+             and p != "-" and UNKNOWN not in p.split("/")]
     return [p for p in paths if not p.startswith("..") and p != "."]
 
 

@@ -139,6 +139,8 @@ def _peel(head: str, words: list[str]) -> list[str] | None:
 
 
 _EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+#: what stands for a CI expression glued into a word: its value is unknown here.
+UNKNOWN = "X"
 
 
 def _without_expressions(words: list[str]) -> list[str]:
@@ -155,7 +157,7 @@ def _without_expressions(words: list[str]) -> list[str]:
                 continue  # the expression goes on in the next word
             group = []
             if _EXPRESSION.sub("", text).strip():
-                out.append(_EXPRESSION.sub("X", text))
+                out.append(_EXPRESSION.sub(UNKNOWN, text))
             continue
         out.append(word)
     return out + group

@@ -553,6 +553,13 @@ def test_a_deploy_after_a_build_from_a_missing_folder_never_runs(make_repo, file
     assert ("deploy.cd" in present(ev)) is delivers
 
 
+def test_a_docker_build_from_a_folder_named_by_a_ci_expression_is_not_missing(make_repo):
+    # the workflow's env names the folder: its value is unknown here, so the build is not called broken
+    text = workflow("docker build ${{ env.PROJECT_PATH }}/. --file ${{ env.PROJECT_PATH }}/Dockerfile -t app",
+                    "kubectl apply -f k8s/")
+    assert "deploy.cd" in present(scan(make_repo, {".github/workflows/cd.yml": text}))
+
+
 def test_a_docker_build_of_a_missing_dockerfile_stops_its_own_job(make_repo):
     text = workflow("docker build -t api -f docker/api.Dockerfile .", "kubectl apply -f k8s/")
     assert "deploy.cd" not in present(scan(make_repo, {".github/workflows/cd.yml": text}))
