@@ -324,6 +324,13 @@ SFN_WORKFLOW = ("from stepfunctions import steps\nfrom stepfunctions.workflow im
     ({"pipeline.py": "from sagemaker.estimator import Estimator\n"
                      "est = Estimator(image_uri=i, role=r, metric_definitions=[{'Name': 'mae', 'Regex': 'mae=(.*)'}])\n"},
      "tracking.library", True),
+    ({"pipeline.py": "from sagemaker.estimator import Estimator\n"
+                     "est = Estimator(image_uri=i, role=r, metric_definitions=[{'Name': 'mae', 'Regex': 'mae=(.*)'}])\n"
+                     "est.set_hyperparameters(max_depth=6)\n"},
+     "tracking.params_metrics", True),
+    ({"pipeline.py": "from sagemaker.estimator import Estimator\n"
+                     "est = Estimator(image_uri=i, role=r, metric_definitions=[{'Name': 'mae', 'Regex': 'mae=(.*)'}])\n"},
+     "tracking.params_metrics", False),
     ({"pipeline.py": "from sagemaker.estimator import Estimator\nest = Estimator(image_uri=i, role=r, hyperparameters={'d': 6})\n"},
      "tracking.library", False),
     ({"pipeline.py": "import sagemaker\nfrom sagemaker.estimator import Estimator\n"
