@@ -100,6 +100,18 @@ def task_logging(src: Source) -> Hit | None:
     return Hit(src.path, logger.line, f"task logs kept by {name} ({logger.name.rsplit('.', 1)[-1]})")
 
 
+def live_metrics_report(src: Source) -> Hit | None:
+    """Metrics a run logs with DVCLive: written to the run's ``dvclive/metrics.json`` and report
+    files in the workspace, an evaluation report of every run."""
+    if src.facts.imports_any(("dvclive",)) is None:
+        return None
+    live = src.call(r"dvclive\.Live", r"dvclive\.\w+\.Live")
+    logged = src.call(r"\.log_metric", r"\.log_plot", r"\.log_sklearn_plot")
+    if live is None or logged is None:
+        return None
+    return Hit(src.path, logged.line, f"metrics report written on each run by DVCLive ({logged.name.rsplit('.', 1)[-1]})")
+
+
 #: monitoring libraries whose reports a run writes to a file.
 _REPORT_LIBRARIES = ("evidently", "deepchecks", "whylogs", "nannyml")
 

@@ -330,6 +330,9 @@ POSITIVE = [
     ("evaluation report", {"src/evaluate.py": (
         "import json\nmetrics = {'rmse': 1.0}\nwith open('metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")},
      LOGGING),
+    ("metrics a run logs with DVCLive", {"src/evaluate.py": (
+        "from dvclive import Live\n\n\ndef evaluate(model, x, y):\n    with Live(resume=True) as live:\n"
+        "        live.log_metric('accuracy', model.score(x, y))\n")}, LOGGING),
     ("predictions filled in with later observations", {"batch_prediction/monitoring.py": (
         "import pandas as pd\nfrom sklearn.metrics import mean_absolute_percentage_error\n\n"
         "def compute_monitoring_metrics(bucket, fs):\n    predictions = read_blob(bucket, 'predictions_monitoring.parquet')\n"
@@ -526,6 +529,7 @@ def test_detects(make_repo, files, signal):
 
 TRAPS = [
     ("logging only in tests", {"tests/test_app.py": "import logging\nlogging.basicConfig()\n"}, LOGGING),
+    ("DVCLive imported, nothing logged", {"src/evaluate.py": "from dvclive import Live\n\nlive = Live()\n"}, LOGGING),
     ("evidently model quality in a training evaluation", {"src/train.py": (
         "from evidently.report import Report\nfrom evidently.metric_preset import ClassificationPreset\n\n"
         "def evaluate(test):\n    report = Report(metrics=[ClassificationPreset()])\n    report.run(current_data=test)\n")},
