@@ -105,8 +105,9 @@ def live_metrics_report(src: Source) -> Hit | None:
     files in the workspace, an evaluation report of every run."""
     if src.facts.imports_any(("dvclive",)) is None:
         return None
-    live = src.call(r"dvclive\.Live", r"dvclive\.\w+\.Live")
-    logged = src.call(r"\.log_metric", r"\.log_plot", r"\.log_sklearn_plot")
+    # (DVCLive before 1.0: ``dvclive.init(path)`` then ``dvclive.log(name, value)``)
+    live = src.call(r"dvclive\.Live", r"dvclive\.\w+\.Live", r"dvclive\.init")
+    logged = src.call(r"\.log_metric", r"\.log_plot", r"\.log_sklearn_plot", r"dvclive\.log")
     if live is None or logged is None:
         return None
     return Hit(src.path, logged.line, f"metrics report written on each run by DVCLive ({logged.name.rsplit('.', 1)[-1]})")

@@ -333,6 +333,10 @@ POSITIVE = [
     ("metrics a run logs with DVCLive", {"src/evaluate.py": (
         "from dvclive import Live\n\n\ndef evaluate(model, x, y):\n    with Live(resume=True) as live:\n"
         "        live.log_metric('accuracy', model.score(x, y))\n")}, LOGGING),
+    ("metrics logged with DVCLive's first API", {"src/train.py": (
+        "import dvclive\n\n\ndef train(model, loader, epochs):\n    dvclive.init('logs', summary=True)\n"
+        "    for epoch in range(epochs):\n        dvclive.log('loss', model.step(loader))\n        dvclive.next_step()\n")},
+     LOGGING),
     ("predictions filled in with later observations", {"batch_prediction/monitoring.py": (
         "import pandas as pd\nfrom sklearn.metrics import mean_absolute_percentage_error\n\n"
         "def compute_monitoring_metrics(bucket, fs):\n    predictions = read_blob(bucket, 'predictions_monitoring.parquet')\n"
