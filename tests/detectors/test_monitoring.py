@@ -808,6 +808,9 @@ CATALOGUE_POSITIVE = [
      SCHEDULED),
     ("loguru", {"app.py": "from loguru import logger\nlogger.add('app.log')\nlogger.info('hi')\n"}, LOGGING),
     ("structlog", {"app.py": "import structlog\nstructlog.configure(processors=[])\n"}, LOGGING),
+    ("ultralytics training run writes results.csv", {"src/train.py": (
+        "from ultralytics import YOLO\n\nmodel = YOLO('yolov8n-cls.pt')\nmodel.train(data='data', epochs=3, project='runs')\n")},
+     LOGGING),
 ]
 
 
@@ -918,3 +921,8 @@ def test_an_evaluation_report_named_only_in_the_text_it_writes(make_repo):
               "        f.write(\"\"\"Dataset: {}\n    FINAL RESULTS\nTEST MAE: {:.4f}\"\"\"\n"
               "                .format('zinc', test_mae))\n")
     assert LOGGING in present(run_detector(MonitoringDetector, make_repo({"main_graph_regression.py": source})))
+
+
+def test_an_ultralytics_model_that_only_predicts_writes_no_training_report(make_repo):
+    files = {"app.py": "from ultralytics import YOLO\n\nmodel = YOLO('best.pt')\nresults = model.predict('img.jpg')\n"}
+    assert LOGGING not in present(run_detector(ToolUsageDetector, make_repo(files)))
