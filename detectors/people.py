@@ -190,8 +190,9 @@ def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], li
         others = {h for hs, _ in right for h in hs}
         if any(len(x) >= _TYPO_LENGTH and len(y) >= _TYPO_LENGTH and _one_edit(x, y) for x in handles for y in others):
             return True
-        initials = {w[i][0] + w[i + 1] for _, names in right for w in names for i in range(len(w) - 1)
-                    if len(w[i + 1]) >= 4}
+        # (the first name's first letters: ``seblum`` of ``Sebastian Blum``)
+        initials = {w[i][:k] + w[i + 1] for _, names in right for w in names for i in range(len(w) - 1)
+                    if len(w[i + 1]) >= 4 for k in (1, 2, 3)}
         if handles & initials:
             return True
         if any(_shortened(x, y) for _, xs in left for x in xs for _, ys in right for y in ys):
@@ -201,9 +202,11 @@ def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], li
 
 def _shortened(short: list[str], full: list[str]) -> bool:
     """``short`` is ``full`` with its later words cut short: the login ``devin-pe`` of
-    ``Devin Pereira`` (the first word whole and at least three letters long)."""
+    ``Devin Pereira`` (the first word whole and at least three letters long), or a long first
+    name and the surname's initial (``Sebastian B`` of ``Sebastian Blum``)."""
+    least = 1 if len(short[0]) >= 5 else 2
     return (len(short) == len(full) >= 2 and short != full and short[0] == full[0] and len(short[0]) >= 3
-            and all(len(s) >= 2 and f.startswith(s) for s, f in zip(short[1:], full[1:])))
+            and all(len(s) >= least and f.startswith(s) for s, f in zip(short[1:], full[1:])))
 
 
 def _one_edit(x: str, y: str) -> bool:

@@ -92,11 +92,18 @@ def only(evidence, signal):
     ([("bewaffnet", "savinkov@gmail.com"), ("bewaffnete", "9191+bewaffnete@users.noreply.github.com")], 1, False),
     # a login that is the name with its surname cut short
     ([("Devin", "80720106+devin-pe@users.noreply.github.com"), ("Devin Pereira", "devpereira1@gmail.com")], 1, False),
+    # one person under a login made of the first name's first letters and the surname, and under
+    # the first name with the surname's initial
+    ([("Sebastian Blum", "sebastian.blum@corp.example"), ("seblum", "64776588+seblum@users.noreply.github.com"),
+      ("Sebastian B", "64776588+seblum@users.noreply.github.com")], 1, False),
+    ([("Sebastian B", "sb@home.example"), ("Sebastian Blum", "sebastian.blum@corp.example")], 1, False),
     # ... but not two people who share a surname, or short names a letter apart
     ([("Alice Smith", "alice@corp.com"), ("Bob Smith", "bob@corp.com")], 2, True),
     ([("Michael Brown", "mb@corp.com"), ("Michelle Brown", "mib@other.example")], 2, True),
     ([("Anna", "anna@corp.com"), ("Anne", "anne@other.example")], 2, True),
     ([("John", "1+john-do@users.noreply.github.com"), ("John Smith", "js@corp.com")], 2, True),
+    ([("Bob Smith", "bob@corp.com"), ("Amy S", "amy@other.example")], 2, True),
+    ([("Ana Blum", "ana@corp.com"), ("seblum", "1+seblum@users.noreply.github.com")], 2, True),
 ])
 def test_contributors(tmp_path, authors, people, is_present):
     root = build(tmp_path / "r", [(n, e, f"change {i}") for i, (n, e) in enumerate(authors)])
