@@ -6,6 +6,8 @@ template; discovery reads the template, wherever it lives, into their place.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any, Iterator
 
 from detectors.ci import model as m
@@ -93,7 +95,7 @@ def _job_steps(job: dict) -> list[Any]:
 def _step(raw: dict, finder: LineFinder, cursor: int) -> Step:
     if isinstance(raw.get("template"), str):
         return Step(line=finder.text(raw["template"], cursor), name=str(raw["template"]), include=raw["template"],
-                    args=flatten(raw.get("parameters")))
+                    args=flatten(raw.get("parameters")), inputs=_scalars(raw.get("parameters")))
     run = next((str(raw[k]) for k in _SCRIPT_KEYS if raw.get(k)), "")
     task = str(raw.get("task") or "")
     inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
@@ -106,6 +108,39 @@ def _step(raw: dict, finder: LineFinder, cursor: int) -> Step:
         or raw.get("enabled") is False,
         gate=task.lower().startswith("manualvalidation"),
     )
+
+
+def _scalars(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        return ()
+    return tuple((str(k), str(v).lower() if isinstance(v, bool) else str(v))
+                 for k, v in value.items() if isinstance(v, (str, int, float, bool)))
+
+
+def parameter_defaults(doc: Any) -> dict[str, str]:
+    """Defaults of the parameters a template declares: a list of ``{name, type, default}`` or the
+    older mapping of names to defaults."""
+    declared = doc.get("parameters") if isinstance(doc, dict) else None
+    if isinstance(declared, list):
+        return {str(p["name"]): str(p["default"]).lower() if isinstance(p.get("default"), bool) else str(p["default"])
+                for p in declared if isinstance(p, dict) and "name" in p
+                and isinstance(p.get("default"), (str, int, float, bool))}
+    return dict(_scalars(declared))
+
+
+_PARAMETER = re.compile(r"\$\{\{\s*parameters\.([\w-]+)\s*\}\}")
+
+
+def with_parameters(step: Step, values: dict[str, str]) -> Step:
+    """A template's step with the parameters it reads (``${{ parameters.script }}``) filled in
+    with what the caller passed, or the template's defaults; unknown ones are left as written."""
+    if not values:
+        return step
+
+    def fill(text: str) -> str:
+        return _PARAMETER.sub(lambda m: values.get(m.group(1), m.group(0)), text) if "parameters." in text else text
+    return replace(step, run=fill(step.run), args=fill(step.args), include=fill(step.include),
+                   inputs=tuple((k, fill(v)) for k, v in step.inputs))
 
 
 def stands_for_jobs(job: Job) -> bool:

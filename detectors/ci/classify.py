@@ -93,7 +93,8 @@ _SCRIPT_RULES: tuple[tuple[str, str], ...] = (
     (TRAIN, _B + r"(eval|evaluate|evaluation|validate_model|benchmark)" + _E),
     (TEST, _B + r"(run_)?(tests?|unit|unittests?|integration|e2e|pytest)" + _E),
     (LINT, _B + r"(lint|linting|typecheck|type_check|style|format_check|check_format)" + _E),
-    (DATA_PIPELINE, _B + r"(pipeline|prepare|preprocess|preprocessing|ingest|ingestion|etl|make_dataset|build_features|featurize|feature_engineering|data_prep"
+    (DATA_PIPELINE, _B + r"(pipeline|prep|prepare|preprocess|preprocessing|ingest|ingestion|etl|make_dataset|build_features|featurize|feature_engineering|data_prep"
+                    r"|transform|clean|cleaning|clean_data"
                     r"|(build|make|generate|write|compute|create|extract)(_\w+)?_features?)" + _E),
     (MONITOR, _B + r"(monitor|monitoring|drift|detect_drift|check_drift|data_drift)" + _E),
     (RETRAIN_TRIGGER, _B + r"(retrain|trigger_retrain|trigger_training)" + _E),

@@ -70,9 +70,11 @@ class Includes:
             if path is None:
                 return [job]
             out = []
+            values = self._inputs(system, path, ref)
             for inner in self._take(self._load(system, path), lambda j: len(j.steps)):
                 inner = replace(inner, file=job.file, line=job.line, triggers=job.triggers,
-                                steps=tuple(s if s.file else replace(s, file=path) for s in inner.steps))
+                                steps=tuple(azure.with_parameters(s if s.file else replace(s, file=path), values)
+                                            for s in inner.steps))
                 out += self._job(system, inner, path, (*stack, path))
             return out or [job]
         steps = self._steps(system, job.steps, here, stack)
@@ -85,22 +87,24 @@ class Includes:
             path = self._template(system, step, step.file or here, stack) if step.include else None
             if path is not None:
                 values = self._inputs(system, path, step)
-                inner = [github.with_inputs(s if s.file else replace(s, file=path), values)
+                fill = azure.with_parameters if system == azure.SYSTEM else github.with_inputs
+                inner = [fill(s if s.file else replace(s, file=path), values)
                          for job in self._load(system, path) for s in job.steps]
                 out += self._steps(system, self._take(inner, lambda s: 1), path, (*stack, path))
         return out
 
     def _inputs(self, system: str, path: str, step: Step) -> dict[str, str]:
-        """What a local action's steps read as inputs: the calling step's values over the action's
-        defaults (``${{ inputs.script }}`` becomes the command the caller hands it)."""
-        if system != github.SYSTEM:
-            return {}
+        """What a local action's or a template's steps read: the calling step's values over the
+        defaults the file declares (``${{ inputs.script }}``, ``${{ parameters.script }}`` become
+        what the caller hands it)."""
         try:
             docs = self.ctx.structured(path)
         except ParseError:
             docs = []
         doc = docs[0] if docs and isinstance(docs[0], dict) else {}
-        return {**dict(github.input_defaults(doc.get("inputs"))), **dict(step.inputs)}
+        defaults = dict(github.input_defaults(doc.get("inputs"))) if system == github.SYSTEM else \
+            azure.parameter_defaults(doc)
+        return {**defaults, **dict(step.inputs)}
 
     def _template(self, system: str, step: Step, here: str, stack: tuple[str, ...]) -> str | None:
         """The file a reference names, when it exists and is not already being expanded."""

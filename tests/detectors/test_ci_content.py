@@ -110,6 +110,44 @@ def test_azure_template_runs_with_its_callers_triggers(make_repo):
     assert systems(ev) == {"Azure Pipelines": [".pipelines/pr.yml"]}
 
 
+SUBMIT_TEMPLATE = """parameters:
+  - name: amlJobExecutionScript
+    type: string
+  - name: wait
+    type: boolean
+    default: false
+steps:
+  - task: AzureCLI@2
+    inputs:
+      scriptType: bash
+      scriptLocation: inlineScript
+      inlineScript: |
+        run_id=$(az ml job create --file ${{ parameters.amlJobExecutionScript }} --query name -o tsv)
+"""
+AML_PIPELINE = """$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+type: pipeline
+jobs:
+  prep_job:
+    type: command
+    code: ./../../
+    command: python -m src.prep.prep --raw_data ${{inputs.raw_data}}
+"""
+
+
+@pytest.mark.parametrize("passed, runs", [
+    ("./mlops/taxi/pipeline.yml", True),
+    # the parameter is never passed: the job submitted is unknown (training, not a data pipeline)
+    (None, False),
+])
+def test_azure_template_parameters_are_filled_in_with_what_the_caller_passes(make_repo, passed, runs):
+    given = f"\n    parameters:\n      amlJobExecutionScript: {passed}" if passed else ""
+    caller = f"trigger:\n  branches:\n    include: [main]\nsteps:\n  - template: templates/submit.yml{given}\n"
+    files = {"azure-pipelines.yml": caller, "templates/submit.yml": SUBMIT_TEMPLATE, "mlops/taxi/pipeline.yml": AML_PIPELINE,
+             "src/prep/prep.py": "import pandas as pd\n"}
+    ev = scan(make_repo, files)
+    assert ("data.pipeline_automated" in present(ev)) is runs
+
+
 @pytest.mark.parametrize("files", [
     {"azure-pipelines.yml": "steps:\n  - template: a.yml\n", "a.yml": "steps:\n  - template: b.yml\n",
      "b.yml": "steps:\n  - template: a.yml\n  - script: pytest\n"},

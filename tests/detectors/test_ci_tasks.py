@@ -134,6 +134,11 @@ def test_task_runner_run_as_a_module_is_followed(make_repo):
     ("deployment/notebooks/ModelDeployment", {"deploy"}),
     ("notebooks/GenerateAndWriteFeatures", {"data_pipeline"}),
     ("scripts/make_features.py", {"data_pipeline"}),
+    # the steps of a data flow, named for what they do to the data
+    ("src/nyc_src/prep/prep", {"data_pipeline"}),
+    ("src/nyc_src/transform/transform", {"data_pipeline"}),
+    ("src/clean_data.py", {"data_pipeline"}),
+    ("src/transformer_model.py", set()),
     ("src/HTTPServer", set()),
     ("src/features", set()),
 ])
