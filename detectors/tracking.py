@@ -36,6 +36,7 @@ from scanner.parsing.python import PyFacts, walk
 # -- configuration --------------------------------------------------------------------------------
 CONFIG_DIRS = frozenset({"config", "configs", "configuration", "configurations", "conf", "cfg", "params", "hparams",
                          "hyperparams", "experiments", "experiment"})
+_CONFIGS_OF_A_KIND = ("_configs", "-configs", "_config", "-config", "_cfgs")
 _ENVIRONMENT_CONFIG = re.compile(r"(^|[_.-])(prod|production|staging|stage|dev|qa|uat|preprod"
                                  # the settings of what serves the model (endpoint sizing, a cluster)
                                  r"|endpoints?|deploy|deployments?|serving|infra|cluster"
@@ -554,7 +555,9 @@ def _is_config_candidate(path: str) -> bool:
     stem = parts[-1].rsplit(".", 1)[0]
     if _ENVIRONMENT_CONFIG.search(stem):
         return False  # the settings of a deployment stage or an endpoint (prod-config.json), not of an experiment
-    return bool(CONFIG_DIRS.intersection(parts[:-1])) or bool(_CONFIG_NAME.search(stem))
+    # (a folder of configs of one kind: ``model_configs/``, ``train-configs/``)
+    return bool(CONFIG_DIRS.intersection(parts[:-1])) or bool(_CONFIG_NAME.search(stem)) \
+        or any(p.endswith(_CONFIGS_OF_A_KIND) for p in parts[:-1])
 
 
 def _logged_model_dirs(files: list[str]) -> set[str]:

@@ -272,6 +272,13 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
       "finetune.py": "import yaml\n\ndef read_config(path):\n    return yaml.safe_load(open(path))\n\n"
                      "cfg = read_config(ARGS.config or DEFAULT)\n",
       "run.py": "from finetune import read_config\nread_config('configs/train/finetune.yaml')\n"}, True),
+    # a folder of configs of one kind, globbed by the code that builds the model
+    ({"src/clip/model_configs/ViT-B-32.json": '{"embed_dim": 512}',
+      "src/clip/factory.py": "import json\nfrom pathlib import Path\n\nPATHS = [Path(__file__).parent / 'model_configs/']\n"
+                             "configs = [json.load(open(f)) for p in PATHS for f in p.glob('*.json')]\n"}, True),
+    ({"src/clip/model_files/ViT-B-32.json": '{"embed_dim": 512}',
+      "src/clip/factory.py": "import json\nfrom pathlib import Path\n\nPATHS = [Path(__file__).parent / 'model_files/']\n"
+                             "configs = [json.load(open(f)) for p in PATHS for f in p.glob('*.json')]\n"}, False),
     # ... or imported through the package that re-exports it
     ({"config/config.yaml": "lr: 0.1\n", "utils/load.py": CONFIG_HELPER, "utils/__init__.py": "from .load import read_config\n",
       "main.py": "from utils import read_config\nconfig = read_config('./config/config.yaml')\n"}, True),
