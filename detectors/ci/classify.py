@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from detectors.ci.commands import Command, module_form
+from scanner.scope import is_test_path
 
 TEST = "test"
 LINT = "lint"
@@ -225,7 +226,17 @@ def classify_command(cmd: Command, remote_unread: bool = True) -> set[str]:
         kinds.add(DOCS_DEPLOY)
     if DOCS_DEPLOY in kinds:
         kinds.discard(DEPLOY)
+    if kinds & {TRAIN, DATA_PIPELINE} and is_test_path(_first_path(cmd) or ""):
+        # a pipeline reproduced from a test fixture (``dvc repro tests/fixtures/pipeline/dvc.yaml``)
+        # checks that the pipeline runs: a test, not a training or data run (a real pipeline run
+        # on a sample, ``python train.py --data tests/data/small.csv``, still trains)
+        kinds = (kinds - {TRAIN, DATA_PIPELINE}) | {TEST}
     return kinds
+
+
+def _first_path(cmd: Command) -> str | None:
+    """The first argument naming a file or folder (past subcommand words and options): what runs."""
+    return next((w for w in cmd.words[1:] if not w.startswith("-") and ("/" in w or "." in w)), None)
 
 
 #: kinds decided by the action's own name only: an input naming a scanner's report (an artifact

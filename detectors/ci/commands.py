@@ -385,9 +385,21 @@ def commands(script: str) -> list[Command]:
     commands of its string; ``a && b || true`` cannot fail the job.
     """
     out: list[Command] = []
+    known: dict[str, str] = {}
     for offset, line in logical_lines(script):
+        # ``FIXTURE=tests/fixtures/pipeline`` then ``dvc repro "$FIXTURE/dvc.yaml"``: a variable
+        # set to a literal on a line of its own is read where later commands use it
+        assigned = _LITERAL_ASSIGN.match(line)
+        if assigned:
+            known[assigned.group(1)] = assigned.group(2).strip("\"'")
+        elif known and "$" in line:
+            line = _VARIABLE.sub(lambda m: known.get(m.group(1) or m.group(2), m.group(0)), line)
         out += _line_commands(line, offset, False, 0)
     return out
+
+
+_LITERAL_ASSIGN = re.compile(r"""^\s*(?:export\s+)?([A-Za-z_]\w*)=("[^"$`]*"|'[^']*'|[^\s"'$`;&|]*)\s*$""")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)")
 
 
 def module_form(cmd: Command) -> Command | None:

@@ -67,6 +67,9 @@ def test_commands_are_cut_and_unwrapped(script, expected):
     ("make lint || true; pytest", "deploy.ci_tests"),
     ("CUDA_VISIBLE_DEVICES=0 WANDB_MODE=offline python train.py", "deploy.ci_training"),
     ("timeout 3600 python -m pkg.train", "deploy.ci_training"),
+    # a real training script run on a sample kept with the tests still trains
+    ("python train.py --data tests/data/sample.csv", "deploy.ci_training"),
+    ('CFG=configs\npython train.py --config "${CFG}/small.yaml"', "deploy.ci_training"),
     ("docker compose run --rm trainer python train.py", "deploy.ci_training"),
     ("sonar-scanner -Dsonar.projectKey=app", "governance.security_scanning"),
     ("sonar-scanner -Dsonar.projectKey=app", "deploy.ci_tests"),
@@ -102,6 +105,9 @@ def test_shell_forms_reach_the_tool(make_repo, command, signal):
     ("docker compose run --rm trainer echo python train.py", "deploy.ci_training"),
     ("cdk -a . diff --path-metadata false", "deploy.cd"),
     ("pyflyte run workflows/train.py training_workflow", "deploy.cd"),  # a local run delivers nothing
+    # the pipeline reproduced is a test fixture, named through a variable set a line before
+    ('FIXTURE=tests/fixtures/pipeline\ndvc repro "$FIXTURE/dvc.yaml"', "deploy.ci_training"),
+    ('FIXTURE=tests/fixtures/pipeline\ndvc repro "$FIXTURE/dvc.yaml"', "data.pipeline_automated"),
 ])
 def test_shell_traps_do_not_count(make_repo, command, signal):
     assert signal not in present(run_detector(CIDetector, make_repo(gha(command))))

@@ -89,6 +89,12 @@ def test_pre_commit_in_ci_scans_with_its_security_hooks(make_repo, config, ci, s
     assert ("governance.security_scanning" in found) is scans
 
 
+def test_a_variable_set_to_a_literal_is_read_where_later_commands_use_it():
+    script = 'FIXTURE=tests/fixtures/pipeline\nexport CFG="configs/a.yaml"\ndvc repro "$FIXTURE/dvc.yaml"\npython t.py ${CFG} $UNSET'
+    assert [list(c.words) for c in commands(script)][1:] == [
+        ["dvc", "repro", "tests/fixtures/pipeline/dvc.yaml"], ["python", "t.py", "configs/a.yaml", "$UNSET"]]
+
+
 @pytest.mark.parametrize("script, expected", [
     ("FOO=1 uv run --frozen pytest -x", ["pytest", "-x"]),
     ("poetry run python -m train", ["python", "-m", "train"]),
