@@ -61,6 +61,8 @@ def _job_triggers(base: frozenset[str], condition: Any) -> frozenset[str]:
         return base & {m.PULL_REQUEST}
     if "event_name == 'schedule'" in cond and "||" not in cond:
         return base & {m.SCHEDULE}
+    if "event_name == 'workflow_dispatch'" in cond and "||" not in cond:
+        return base & {m.MANUAL}  # (an opt-in job the workflow runs only when someone starts it)
     if ("refs/heads/" in cond or "event_name == 'push'" in cond or "event_name != 'pull_request'" in cond) and "||" not in cond:
         return base - {m.PULL_REQUEST}
     return base

@@ -195,6 +195,16 @@ def test_job_if_restricting_to_pull_requests(make_repo):
     assert "deploy.cd" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
+@pytest.mark.parametrize("condition, delivers", [
+    ("github.event_name == 'workflow_dispatch'", False),  # an opt-in job only a person starts
+    ("github.event_name == 'push' || github.event_name == 'workflow_dispatch'", True),
+])
+def test_job_if_restricting_to_manual_runs(make_repo, condition, delivers):
+    files = wf(job("- run: kubectl apply -k k8s/overlays/prod", extra=f'if: "{condition}"'),
+               on="on:\n  push:\n  pull_request:\n  workflow_dispatch:\n")
+    assert ("deploy.cd" in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))) is delivers
+
+
 def test_production_environment_is_cd_and_only_a_declared_gate(make_repo):
     # Required reviewers live in the hosting settings, not in the workflow file.
     files = wf(job("- run: ./scripts/deploy.sh", extra="environment: production"), on="on:\n  release:\n    types: [published]\n")
