@@ -162,6 +162,7 @@ def code_files(ctx: ScanContext, notebooks: bool = False) -> Iterator[tuple[str,
 
 
 #: a module of the data pipeline, or one named for validation (``data_pipeline/scripts/validate_data.py``).
+_CI_TOOLING = re.compile(r"(^|/)\.(github|gitlab|circleci|buildkite|azuredevops|azure-pipelines)/")
 _DATA_MODULE = re.compile(r"(^|[/_])(data|dataset|datasets|ingest\w*|etl)([/_.]|$)|(^|/)[^/]*validat[^/]*\.py$", re.I)
 
 
@@ -578,7 +579,8 @@ class DataDetector(Detector):
                                 ctx.location(path), subject="custom", helpers=helpers)
 
     def _custom_validation(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
-        if facts.imports_any(("pydantic", "jsonschema")) and _DATA_MODULE.search(path):
+        # (a CI helper under ``.github/`` validating the repository's config files checks no data)
+        if facts.imports_any(("pydantic", "jsonschema")) and _DATA_MODULE.search(path) and not _CI_TOOLING.search(path):
             checks = [c for c in _schema_checks(ctx.tree(path)) if not unreached(ctx, path, c[0])]
             if checks:
                 line, name = checks[0]

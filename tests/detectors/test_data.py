@@ -792,6 +792,8 @@ SCHEMA_CHECK = ("from pydantic import BaseModel, Field, ValidationError\n\n\ncla
     ("app/api/schemas.py", SCHEMA_CHECK, False),
     # a schema nothing checks records against
     ("data_pipeline/scripts/validate_data.py", SCHEMA_CHECK.split("\n\n\ndef validate_chunk")[0], False),
+    # a CI helper validating the repository's config files
+    (".github/utils/json_schema_validator.py", SCHEMA_CHECK, False),
 ])
 def test_records_checked_against_a_schema_in_the_data_pipeline(make_repo, path, source, expected):
     assert ("data.validation" in data_signals(make_repo, {path: source})) is expected
