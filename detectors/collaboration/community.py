@@ -10,7 +10,8 @@ from scanner.model import Evidence, Tier
 
 #: at the root, in .github/.gitlab, or anywhere in the documentation tree (``docs/source/md/contributing.md``)
 _CONTRIBUTING = re.compile(
-    r"^(?:\.github/|\.gitlab/|docs?/(?:[^/]+/)*)?contributing(?:\.(?:md|rst|txt|adoc|markdown))?$", re.I)
+    r"^(?:\.github/|\.gitlab/|docs?/(?:[^/]+/)*)?(?:contributing|contribut(?:ing|ion|ions|or|ors)[_-]guide(?:lines)?)"
+    r"(?:\.(?:md|rst|txt|adoc|markdown))?$", re.I)
 _TEMPLATE_KINDS = (
     ("pull request template", re.compile(
         r"^(?:\.github/|docs/)?pull_request_template(?:\.md|\.txt)?$|^\.github/pull_request_template/[^/]+\.md$"
