@@ -113,6 +113,22 @@ def live_metrics_report(src: Source) -> Hit | None:
     return Hit(src.path, logged.line, f"metrics report written on each run by DVCLive ({logged.name.rsplit('.', 1)[-1]})")
 
 
+#: a run's key/value progress table written out at each step (the OpenAI baselines logger and
+#: its copies, Spinning Up's and rllab's tabular loggers): ``progress.csv``/``log.txt`` per run.
+_PROGRESS_DUMP = (r"\.dumpkvs", r"\.dump_kvs", r"\.dump_tabular")
+_PROGRESS_RECORD = (r"\.logkv", r"\.logkv_mean", r"\.logkvs", r"\.log_tabular", r"\.record_tabular")
+
+
+def progress_table(src: Source) -> Hit | None:
+    """Training code recording values into a progress table and writing it out each step."""
+    if "dump" not in src.lower:
+        return None
+    dump = src.call(*_PROGRESS_DUMP)
+    if dump is None or src.call(*_PROGRESS_RECORD) is None:
+        return None
+    return Hit(src.path, dump.line, f"progress table of the run written at each step ({dump.name.rsplit('.', 1)[-1]})")
+
+
 #: monitoring libraries whose reports a run writes to a file.
 _REPORT_LIBRARIES = ("evidently", "deepchecks", "whylogs", "nannyml")
 

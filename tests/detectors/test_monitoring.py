@@ -333,6 +333,10 @@ POSITIVE = [
     ("metrics a run logs with DVCLive", {"src/evaluate.py": (
         "from dvclive import Live\n\n\ndef evaluate(model, x, y):\n    with Live(resume=True) as live:\n"
         "        live.log_metric('accuracy', model.score(x, y))\n")}, LOGGING),
+    ("a run's progress table dumped each step", {"guided/train_util.py": (
+        "from . import logger\n\n\nclass TrainLoop:\n    def run_loop(self):\n        while True:\n"
+        "            self.run_step()\n            if self.step % 10 == 0:\n                logger.dumpkvs()\n\n"
+        "    def log_step(self):\n        logger.logkv('step', self.step)\n")}, LOGGING),
     ("metrics logged with DVCLive's first API", {"src/train.py": (
         "import dvclive\n\n\ndef train(model, loader, epochs):\n    dvclive.init('logs', summary=True)\n"
         "    for epoch in range(epochs):\n        dvclive.log('loss', model.step(loader))\n        dvclive.next_step()\n")},
@@ -534,6 +538,8 @@ def test_detects(make_repo, files, signal):
 TRAPS = [
     ("logging only in tests", {"tests/test_app.py": "import logging\nlogging.basicConfig()\n"}, LOGGING),
     ("DVCLive imported, nothing logged", {"src/evaluate.py": "from dvclive import Live\n\nlive = Live()\n"}, LOGGING),
+    ("a dump of something else", {"src/cache.py": "import json\n\ndef dump_kvs(store):\n    json.dumps(store)\n"},
+     LOGGING),
     ("evidently model quality in a training evaluation", {"src/train.py": (
         "from evidently.report import Report\nfrom evidently.metric_preset import ClassificationPreset\n\n"
         "def evaluate(test):\n    report = Report(metrics=[ClassificationPreset()])\n    report.run(current_data=test)\n")},
