@@ -100,19 +100,6 @@ def task_logging(src: Source) -> Hit | None:
     return Hit(src.path, logger.line, f"task logs kept by {name} ({logger.name.rsplit('.', 1)[-1]})")
 
 
-def live_metrics_report(src: Source) -> Hit | None:
-    """Metrics a run logs with DVCLive: written to the run's ``dvclive/metrics.json`` and report
-    files in the workspace, an evaluation report of every run."""
-    if src.facts.imports_any(("dvclive",)) is None:
-        return None
-    # (DVCLive before 1.0: ``dvclive.init(path)`` then ``dvclive.log(name, value)``)
-    live = src.call(r"dvclive\.Live", r"dvclive\.\w+\.Live", r"dvclive\.init")
-    logged = src.call(r"\.log_metric", r"\.log_plot", r"\.log_sklearn_plot", r"dvclive\.log")
-    if live is None or logged is None:
-        return None
-    return Hit(src.path, logged.line, f"metrics report written on each run by DVCLive ({logged.name.rsplit('.', 1)[-1]})")
-
-
 #: a run's key/value progress table written out at each step (the OpenAI baselines logger and
 #: its copies, Spinning Up's and rllab's tabular loggers): ``progress.csv``/``log.txt`` per run.
 _PROGRESS_DUMP = (r"\.dumpkvs", r"\.dump_kvs", r"\.dump_tabular")

@@ -330,17 +330,10 @@ POSITIVE = [
     ("evaluation report", {"src/evaluate.py": (
         "import json\nmetrics = {'rmse': 1.0}\nwith open('metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")},
      LOGGING),
-    ("metrics a run logs with DVCLive", {"src/evaluate.py": (
-        "from dvclive import Live\n\n\ndef evaluate(model, x, y):\n    with Live(resume=True) as live:\n"
-        "        live.log_metric('accuracy', model.score(x, y))\n")}, LOGGING),
     ("a run's progress table dumped each step", {"guided/train_util.py": (
         "from . import logger\n\n\nclass TrainLoop:\n    def run_loop(self):\n        while True:\n"
         "            self.run_step()\n            if self.step % 10 == 0:\n                logger.dumpkvs()\n\n"
         "    def log_step(self):\n        logger.logkv('step', self.step)\n")}, LOGGING),
-    ("metrics logged with DVCLive's first API", {"src/train.py": (
-        "import dvclive\n\n\ndef train(model, loader, epochs):\n    dvclive.init('logs', summary=True)\n"
-        "    for epoch in range(epochs):\n        dvclive.log('loss', model.step(loader))\n        dvclive.next_step()\n")},
-     LOGGING),
     ("predictions filled in with later observations", {"batch_prediction/monitoring.py": (
         "import pandas as pd\nfrom sklearn.metrics import mean_absolute_percentage_error\n\n"
         "def compute_monitoring_metrics(bucket, fs):\n    predictions = read_blob(bucket, 'predictions_monitoring.parquet')\n"
@@ -537,7 +530,11 @@ def test_detects(make_repo, files, signal):
 
 TRAPS = [
     ("logging only in tests", {"tests/test_app.py": "import logging\nlogging.basicConfig()\n"}, LOGGING),
-    ("DVCLive imported, nothing logged", {"src/evaluate.py": "from dvclive import Live\n\nlive = Live()\n"}, LOGGING),
+    # metrics a tracker writes for each run (DVCLive's metrics.json) are experiment tracking, not
+    # observation (the calibration's auditors: "no monitoring code" beside DVCLive evaluation)
+    ("metrics a run logs with DVCLive", {"src/evaluate.py": (
+        "from dvclive import Live\n\n\ndef evaluate(model, x, y):\n    with Live(resume=True) as live:\n"
+        "        live.log_metric('accuracy', model.score(x, y))\n")}, LOGGING),
     ("a dump of something else", {"src/cache.py": "import json\n\ndef dump_kvs(store):\n    json.dumps(store)\n"},
      LOGGING),
     ("evidently model quality in a training evaluation", {"src/train.py": (
@@ -814,9 +811,6 @@ CATALOGUE_POSITIVE = [
      SCHEDULED),
     ("loguru", {"app.py": "from loguru import logger\nlogger.add('app.log')\nlogger.info('hi')\n"}, LOGGING),
     ("structlog", {"app.py": "import structlog\nstructlog.configure(processors=[])\n"}, LOGGING),
-    ("ultralytics training run writes results.csv", {"src/train.py": (
-        "from ultralytics import YOLO\n\nmodel = YOLO('yolov8n-cls.pt')\nmodel.train(data='data', epochs=3, project='runs')\n")},
-     LOGGING),
 ]
 
 
@@ -927,8 +921,3 @@ def test_an_evaluation_report_named_only_in_the_text_it_writes(make_repo):
               "        f.write(\"\"\"Dataset: {}\n    FINAL RESULTS\nTEST MAE: {:.4f}\"\"\"\n"
               "                .format('zinc', test_mae))\n")
     assert LOGGING in present(run_detector(MonitoringDetector, make_repo({"main_graph_regression.py": source})))
-
-
-def test_an_ultralytics_model_that_only_predicts_writes_no_training_report(make_repo):
-    files = {"app.py": "from ultralytics import YOLO\n\nmodel = YOLO('best.pt')\nresults = model.predict('img.jpg')\n"}
-    assert LOGGING not in present(run_detector(ToolUsageDetector, make_repo(files)))
