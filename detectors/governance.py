@@ -59,6 +59,8 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$|^(.+)\n(=+|-+)\s*$", re.M)
 _LIMITS = re.compile(r"limitation|caveat|known issues|\bbias|ethic|\brisks?\b|out.of.scope", re.I)
 _PURPOSE = re.compile(r"intended use|use cases?|model (details|description|overview|architecture)|"
                       r"about the model|training data|dataset|\bdata\b", re.I)
+_ABOUT_THE_MODEL = re.compile(r"\bmodels?\b|predict|forecast|classif|generaliz|generalis|\bbias|accura|"
+                             r"training data|\bdataset|fairness|error", re.I)
 _METRIC_HEADING = re.compile(r"metric|evaluation|performance|results|benchmark", re.I)
 _METRIC_NAME = re.compile(r"\b(w?mape|rmse|rmspe|mae|mse|r2|r²|accuracy|precision|recall|f1|auc|roc.auc|bleu|"
                           r"rouge|perplexity|log.?loss|iou|mAP)\b", re.I)
@@ -143,9 +145,11 @@ def metric_values(text: str) -> int | None:
 
 def readme_model_card(text: str) -> int | None:
     """Line where a README documents a model like a card: limitations, data or use, and metrics."""
-    filled = [(t, line) for t, line, body in sections(text) if len(substance(body)) >= 80]
-    limits = next((line for t, line in filled if _LIMITS.search(t)), None)
-    purpose = any(_PURPOSE.search(t) or _METRIC_HEADING.search(t) for t, _ in filled)
+    filled = [(t, line, body) for t, line, body in sections(text) if len(substance(body)) >= 80]
+    # the limitations of the model (what it gets wrong, on which data), not of the software
+    # around it ("Known Limitations & Technical Debt": a single-node cluster, mock data in the UI)
+    limits = next((line for t, line, body in filled if _LIMITS.search(t) and _ABOUT_THE_MODEL.search(body)), None)
+    purpose = any(_PURPOSE.search(t) or _METRIC_HEADING.search(t) for t, _, _ in filled)
     return limits if limits and purpose and metric_values(text) else None
 
 

@@ -156,6 +156,13 @@ TRAPS = [
     ("README with limitations but no metrics", {"README.md": README_WITH_CARD.replace("792.37", "high")
                                                 .replace("690.49", "lower").replace("1,115", "many")},
      MODEL_CARD),
+    # the limitations listed are the software's (a single-node cluster, a UI on mock data)
+    ("README with the platform's limitations", {"README.md": README_WITH_CARD.replace(
+        "- point forecasts only, no prediction intervals are produced by the serving API;\n"
+        "- the drift experiment is synthetic and shows behaviour rather than business impact.\n",
+        "- single-node K3s cluster without high availability in production;\n"
+        "- the frontend falls back to mock data when the backend is offline, and routing is unfinished.\n")},
+     MODEL_CARD),
     ("model card writer nobody calls", {"pkg/model_card.py": CARD_WRITER}, MODEL_CARD),
     # a guide to model cards, not a card of this project's model
     ("guidance on model cards", {"docs/practice/model-cards.md": (
