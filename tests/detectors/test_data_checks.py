@@ -330,6 +330,12 @@ def test_summary_names_the_check_and_the_flow(make_repo):
                              "def finetune():\n    rows = download_dataset('team/instruct')\n    train_model(rows)\n"},
     # prose
     {"README.md": "Every dataset goes through `ensure_ready(df)`, which raises on missing columns.\n"},
+    # a dataset converter's format requirements on the images it writes
+    {"dataset_tool.py": "import numpy as np\n\n\ndef convert_dataset(images, attrs, save_bytes):\n"
+                        "    for img in images:\n        height, width = img.shape[:2]\n        if width != height:\n"
+                        "            raise ValueError('images must be square')\n"
+                        "        if attrs['channels'] not in [1, 3]:\n            raise ValueError('RGB or grey')\n"
+                        "        save_bytes(img.tobytes())\n\n\nconvert_dataset(load(), {}, write)\n"},
 ])
 def test_data_check_traps(make_repo, files):
     assert not validation(make_repo, files)
