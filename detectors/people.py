@@ -182,13 +182,20 @@ def _handles(name: str, email: str) -> tuple[set[str], list[list[str]]]:
 
 def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], list[list[str]]]]) -> bool:
     """Two groups of identities are one person's spellings: a long handle one typo apart
-    (``bewaffbet``/``bewaffnet``), or a handle that is an initial and a surname of the other's
-    name (``VRabinin`` of ``Valery Rabinin``, ``aturov`` of the login ``AleksTurov``), or the
-    name with its later words cut short (``devin-pe`` of ``Devin Pereira``)."""
+    (``bewaffbet``/``bewaffnet``) or with a short tail added, a handle that is an initial and a
+    surname of the other's name (``VRabinin`` of ``Valery Rabinin``, ``aturov`` of the login
+    ``AleksTurov``), the name's words in the other order, or the name with its later words cut
+    short (``devin-pe`` of ``Devin Pereira``)."""
     for left, right in ((a, b), (b, a)):
         handles = {h for hs, _ in left for h in hs}
         others = {h for hs, _ in right for h in hs}
         if any(len(x) >= _TYPO_LENGTH and len(y) >= _TYPO_LENGTH and _one_edit(x, y) for x in handles for y in others):
+            return True
+        # a long handle with a short tail added (``chuliyuaw`` of the login ``chuliyu``)
+        if any(len(y) >= _TYPO_LENGTH and x.startswith(y) and len(x) - len(y) <= 2 for x in handles for y in others):
+            return True
+        # the name's two words in the other order (``ChuLiYu`` of ``liyu.chu``: family name first)
+        if handles & {w[1] + w[0] for _, names in right for w in names if len(w[0]) >= 3 and len(w[1]) >= 3}:
             return True
         # (the first name's first letters: ``seblum`` of ``Sebastian Blum``)
         initials = {w[i][:k] + w[i + 1] for _, names in right for w in names for i in range(len(w) - 1)

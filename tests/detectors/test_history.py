@@ -97,6 +97,9 @@ def only(evidence, signal):
     ([("Sebastian Blum", "sebastian.blum@corp.example"), ("seblum", "64776588+seblum@users.noreply.github.com"),
       ("Sebastian B", "64776588+seblum@users.noreply.github.com")], 1, False),
     ([("Sebastian B", "sb@home.example"), ("Sebastian Blum", "sebastian.blum@corp.example")], 1, False),
+    # a personal address's login with a short tail, and the name's words in the other order
+    ([("LiYu", "chuliyuaw@gmail.com"), ("ChuLiYu", "32170898+ChuLiYu@users.noreply.github.com"),
+      ("Lui Chu", "liyu.chu.work@gmail.com")], 1, False),
     # ... but not two people who share a surname, or short names a letter apart
     ([("Alice Smith", "alice@corp.com"), ("Bob Smith", "bob@corp.com")], 2, True),
     ([("Michael Brown", "mb@corp.com"), ("Michelle Brown", "mib@other.example")], 2, True),
@@ -104,6 +107,8 @@ def only(evidence, signal):
     ([("John", "1+john-do@users.noreply.github.com"), ("John Smith", "js@corp.com")], 2, True),
     ([("Bob Smith", "bob@corp.com"), ("Amy S", "amy@other.example")], 2, True),
     ([("Ana Blum", "ana@corp.com"), ("seblum", "1+seblum@users.noreply.github.com")], 2, True),
+    ([("Anna Lee", "anna@corp.com"), ("Lee Chen", "lee@corp.com")], 2, True),
+    ([("Chris Evans", "chris@corp.com"), ("christopher", "cdoe@other.example")], 2, True),
 ])
 def test_contributors(tmp_path, authors, people, is_present):
     root = build(tmp_path / "r", [(n, e, f"change {i}") for i, (n, e) in enumerate(authors)])
