@@ -55,6 +55,7 @@ _TEXT_WINDOW = 15
 _NUMBERED_STEP = re.compile(r"^\s{0,6}\d{1,2}[.)]\s+\S+\s+\S+"
                             # or marked as such: ``**Step 1.** Create ...``, ``### Step 2: ...``
                             r"|^\s{0,3}(?:\*\*|__|#{1,6}\s*)?step\s+\d{1,2}\b", re.I)
+_LIST_ITEM = re.compile(r"^\s{0,6}(?:\d{1,2}[.)]|[-*+])\s+([A-Za-z.][^\n]{2,200})$")
 #: setup-sounding headings about something else than starting the project.
 _NOT_SETUP_HEADING = re.compile(r"contribut|clean[ -]?up|uninstall", re.I)
 #: GitHub shows .github/README.md in place of the root one when both exist.
@@ -79,6 +80,19 @@ def looks_like_command(line: str, lang: str = "") -> bool:
     # An unknown program: a bare word with options, never an assignment or a call.
     return (_BARE_WORD.match(words[0]) is not None and len(words) > 1 and words[1] != "="
             and "(" not in words[0] and bool(_FLAG.search(text)))
+
+
+#: words of prose: a list item holding them (``Docker and some patience``) is no command.
+_PROSE_WORDS = frozenset({"and", "or", "the", "is", "are", "with", "for", "to", "of", "a", "an", "in", "on", "if",
+                          "you", "your", "should", "must", "will"})
+
+
+def _plain_command(text: str) -> bool:
+    """A list item's text that is a command written without code formatting: a known program
+    with its arguments, and no words of prose."""
+    words = text.split()
+    return (words[0].lower() in _CLI and len(words) <= 12 and not _PROSE_WORDS & {w.lower() for w in words[1:]}
+            and looks_like_command(text))
 
 
 def _fence(lines: list[str], i: int, open_fence: str | None) -> tuple[str, str] | None:
@@ -114,6 +128,10 @@ def readme_commands(lines: list[str]) -> list[tuple[int, str]]:
         else:
             spans = [a or b for a, b in _INLINE_CODE.findall(line)]
             found += [(i, span) for span in spans if looks_like_command(span)]
+            # a list item that is itself a command, unformatted (``3. pip install uv``)
+            item = _LIST_ITEM.match(line) if not spans else None
+            if item and _plain_command(item.group(1)):
+                found.append((i, item.group(1).strip()))
             opened = _PRE_OPEN.search(line) if "</pre>" not in line.lower() else None
             if opened:
                 found += _pre_block(lines, i, opened.group(1))

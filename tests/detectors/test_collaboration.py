@@ -110,6 +110,11 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
      "declared", "linked-from-weak-wording-without-instructions"),
     ({"README.md": "# Demo\n\nRead our [design notes](docs/design.md).\n",
       "docs/design.md": "## Install\n\n```bash\npip install demo\n```\n"}, "declared", "link-outside-setup-wording"),
+    # commands written as plain numbered steps, no code formatting
+    ({"README.md": "# Abalone\n\n## Running the App\n\n1. Clone the repo\n2. Ensure you have python 3.11\n"
+                   "3. pip install uv\n4. uv sync\n5. uv run uvicorn src.main:app\n"}, "present", "plain-numbered-commands"),
+    ({"README.md": "# Abalone\n\n## Running the App\n\n- Python 3.11 or newer\n- Docker and some patience\n"},
+     "declared", "plain-list-without-commands"),
     # a quick demo or a launch section running the project is setup too
     ({"README.md": "# Fraud platform\n\n## Quick Demo\n\n### Launch the platform\n\n```bash\nmake demo\n```\n"},
      "present", "quick-demo-section"),
