@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
-from detectors.ci.yamlutil import LineFinder, disabled_condition, flatten, truthy
+from detectors.ci.yamlutil import LineFinder, disabled_condition, flatten, scalars, truthy
 from detectors.shapes import one_or_many
 
 SYSTEM = "Azure Pipelines"
@@ -95,7 +95,7 @@ def _job_steps(job: dict) -> list[Any]:
 def _step(raw: dict, finder: LineFinder, cursor: int) -> Step:
     if isinstance(raw.get("template"), str):
         return Step(line=finder.text(raw["template"], cursor), name=str(raw["template"]), include=raw["template"],
-                    args=flatten(raw.get("parameters")), inputs=_scalars(raw.get("parameters")))
+                    args=flatten(raw.get("parameters")), inputs=scalars(raw.get("parameters")))
     run = next((str(raw[k]) for k in _SCRIPT_KEYS if raw.get(k)), "")
     task = str(raw.get("task") or "")
     inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
@@ -110,22 +110,13 @@ def _step(raw: dict, finder: LineFinder, cursor: int) -> Step:
     )
 
 
-def _scalars(value: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, dict):
-        return ()
-    return tuple((str(k), str(v).lower() if isinstance(v, bool) else str(v))
-                 for k, v in value.items() if isinstance(v, (str, int, float, bool)))
-
-
 def parameter_defaults(doc: Any) -> dict[str, str]:
     """Defaults of the parameters a template declares: a list of ``{name, type, default}`` or the
     older mapping of names to defaults."""
     declared = doc.get("parameters") if isinstance(doc, dict) else None
     if isinstance(declared, list):
-        return {str(p["name"]): str(p["default"]).lower() if isinstance(p.get("default"), bool) else str(p["default"])
-                for p in declared if isinstance(p, dict) and "name" in p
-                and isinstance(p.get("default"), (str, int, float, bool))}
-    return dict(_scalars(declared))
+        declared = {p["name"]: p.get("default") for p in declared if isinstance(p, dict) and "name" in p}
+    return dict(scalars(declared))
 
 
 _PARAMETER = re.compile(r"\$\{\{\s*parameters\.([\w-]+)\s*\}\}")

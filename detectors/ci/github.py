@@ -12,7 +12,7 @@ from typing import Any
 
 from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
-from detectors.ci.yamlutil import LineFinder, disabled_condition, flatten, truthy
+from detectors.ci.yamlutil import LineFinder, disabled_condition, flatten, scalars, truthy
 from detectors.shapes import one_or_many
 
 SYSTEM = "GitHub Actions"
@@ -87,14 +87,6 @@ def _workdir(*scopes: dict) -> str:
 #: an input read in an expression: ``${{ inputs.name }}``, ``${{ github.event.inputs.name }}``, with
 #: a literal fallback (``${{ inputs.model || 'nyc_taxi' }}``).
 _INPUT = re.compile(r"""\$\{\{\s*(?:github\.event\.)?inputs\.([\w-]+)\s*(?:\|\|\s*['"]([^'"]*)['"]\s*)?\}\}""")
-
-
-def scalars(value: Any) -> tuple[tuple[str, str], ...]:
-    """``with:`` values that are scalars, as (name, text) pairs."""
-    if not isinstance(value, dict):
-        return ()
-    return tuple((str(k), str(v).lower() if isinstance(v, bool) else str(v))
-                 for k, v in value.items() if isinstance(v, (str, int, float, bool)))
 
 
 def input_defaults(inputs: Any) -> tuple[tuple[str, str], ...]:

@@ -80,3 +80,12 @@ def script_text(value: Any) -> str:
         elif isinstance(item, (str, int, float)):
             parts.append(str(item))
     return "\n".join(parts)
+
+
+def scalars(value: Any) -> tuple[tuple[str, str], ...]:
+    """The scalar values of a mapping (``with:`` inputs, template ``parameters:``), as (name, text)
+    pairs; booleans as YAML writes them."""
+    if not isinstance(value, dict):
+        return ()
+    return tuple((str(k), str(v).lower() if isinstance(v, bool) else str(v))
+                 for k, v in value.items() if isinstance(v, (str, int, float, bool)))
