@@ -28,7 +28,9 @@ _PLACEHOLDER_NAMES = frozenset({
     "", "root", "admin", "administrator", "user", "ubuntu", "unknown", "your name", "you", "name", "developer",
     "dev", "test", "no author", "ec2 user", "azureuser", "vagrant", "pi", "jovyan", "codespace", "gitpod",
     "vscode", "runner", "docker", "centos", "debian", "guest", "default", "anonymous", "username", "your username"})
-_PLACEHOLDER_EMAIL = re.compile(r"^(?:root|you|your\.?email|your\.?name|email|user|name)@", re.I)
+_PLACEHOLDER_EMAIL = re.compile(r"^(?:root|you|your\.?email|your\.?name|email|user|name)@"
+                                # the domains reserved for examples (RFC 2606): nobody's mailbox
+                                r"|^[^@]*@example\.(?:com|org|net)$", re.I)
 #: an address at a machine rather than a mail domain (git's fallback ``user@hostname``; a cloud
 #: VM's or hosted CI runner's internal host name).
 _HOST_LOCAL_EMAIL = re.compile(

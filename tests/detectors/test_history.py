@@ -79,6 +79,8 @@ def only(evidence, signal):
     # an unconfigured local identity adds no one beside named authors
     ([ADA, ("root", "root@DESKTOP-X.localdomain")], 1, False),
     ([ADA, ("Grace Hopper", "grace@navy.mil"), ("ubuntu", "ubuntu@ip-10-0-0-1")], 2, True),
+    # a placeholder identity at a domain reserved for examples, left in a template's history
+    ([ADA, ("Developer", "developer@example.com")], 1, False),
     # two people committing as root@localhost beside one named author: the history names one person
     ([ADA, ("root", "root@localhost"), ("root", "root@localhost.localdomain")], 1, False),
     # alone, unconfigured identities are one person: someone, nothing tells them apart
