@@ -24,7 +24,8 @@ EXAMPLE_DIRS = frozenset({
 RETIRED_DIRS = frozenset({"archive", "archived", "attic", "deprecated", "obsolete", "graveyard"})
 #: folders of test data and fixture projects (inside or beside a test suite).
 FIXTURE_DIRS = frozenset({"fixtures", "__fixtures__", "testdata", "test_data", "test-data", "test_fixtures"})
-TEST_DIRS = frozenset({"tests", "test", "testing", "unittests", "unit_tests", "integration_tests"}) | FIXTURE_DIRS
+TEST_DIRS = frozenset({"tests", "test", "testing", "unittests", "unit_tests", "unit-tests", "integration_tests",
+                       "integration-tests", "e2e-tests", "e2e_tests"}) | FIXTURE_DIRS
 _TEST_FILE = re.compile(r"(^test_.*\.py$|_test\.py$|^conftest\.py$|\.(test|spec)\.[jt]sx?$)")
 
 #: signals about the repository itself (its docs, licence, notebooks, data files, people): a docs

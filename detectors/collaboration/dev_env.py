@@ -8,6 +8,7 @@ from typing import Iterator
 from detectors.collaboration.repo import RepoFiles, more, table
 from detectors.collaboration.signals import DEV_ENV
 from scanner.model import Evidence, Tier
+from scanner.scope import is_test_path
 
 _COMPOSE = re.compile(r"(?:^|/)(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml$", re.I)
 _PROD_NAME = re.compile(r"(?<![a-z])(?:prod|production|prd|deploy|release)(?![a-z])", re.I)
@@ -59,7 +60,8 @@ def dev_env_evidence(repo: RepoFiles) -> Iterator[Evidence]:
         return
     compose_files = [p for p in repo.files if _COMPOSE.search(p)]
     composed = [p for p in compose_files if _has_services(repo, p)]
-    local = [p for p in composed if not _PROD_NAME.search(p.rsplit("/", 1)[-1])]
+    # (a stack a test suite starts, such as localstack for integration tests, develops nothing)
+    local = [p for p in composed if not _PROD_NAME.search(p.rsplit("/", 1)[-1]) and not is_test_path(p)]
     if local:
         yield repo.found(DEV_ENV, f"docker compose stack {more(local)}", local, subject="compose", files=local[:20])
         return
@@ -75,5 +77,6 @@ def dev_env_evidence(repo: RepoFiles) -> Iterator[Evidence]:
             yield repo.found(DEV_ENV, f"{name} development environment {paths[0]}", paths, subject=name)
             return
     if composed:
-        yield repo.found(DEV_ENV, f"only production compose files ({composed[0]})", composed,
+        what = "of a test suite" if all(is_test_path(p) for p in composed) else "for production"
+        yield repo.found(DEV_ENV, f"only compose files {what} ({composed[0]})", composed,
                          tier=Tier.DECLARED, subject="compose")

@@ -475,6 +475,8 @@ COMPOSE = "services:\n  api:\n    build: .\n    ports: ['8000:8000']\n"
     ({"flake.nix": "{ outputs = { self, nixpkgs }: { devShells.x86_64-linux.default = 1; }; }\n"}, "present", "nix-flake"),
     # traps
     ({"docker-compose.yml": "version: '3'\n"}, "absent", "compose-without-services"),
+    # the stack an integration test suite starts (a mocked S3) develops nothing
+    ({"integration-tests/docker-compose.yaml": COMPOSE}, "declared", "compose-of-a-test-suite"),
     # a compose file listing images to build, none of them run: a build script, not a dev stack
     ({"docker-compose.yaml": "services:\n  api:\n    image: api\n    build:\n      context: deployment/api\n"
                              "  mlflow:\n    image: mlflow\n    build: deployment/mlflow\n"}, "absent", "compose-builds-only"),
