@@ -10,7 +10,7 @@ from typing import Callable
 from detectors.monitoring.alerting import alert_rules, notification_on_condition, threshold_notification
 from detectors.monitoring.dashboards import (cloudwatch_dashboard, dashboard_provider, gcp_dashboard, grafana_dashboard,
                                              monitoring_app)
-from detectors.monitoring.drift import data_profile, statistical_drift
+from detectors.monitoring.drift import batch_job_monitoring, data_profile, statistical_drift
 from detectors.flow import project
 from detectors.monitoring.feedback import feedback_store, ground_truth_join, monitored_performance
 from detectors.monitoring.findings import Findings
@@ -46,6 +46,7 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (INSTRUMENTATION, "served-model-log", served_model_logging),
     (DRIFT, "statistical-drift", statistical_drift),
     (DRIFT, "data-profile", data_profile),
+    (DRIFT, "batch-job-monitoring", batch_job_monitoring),
     (ALERTING, "threshold-notification", threshold_notification),
     (DASHBOARDS, "monitoring-app", monitoring_app),
     (SCHEDULED, "orchestrator-schedule", code_schedule),

@@ -70,3 +70,26 @@ def data_profile(src: Source) -> Hit | None:
     line = tails[missing[0]].line
     return Hit(src.path, line, f"data profile of each batch stored ({', '.join(distribution[:2] + missing[:1])} "
                                f"-> {store.name.rsplit('.', 1)[-1]})")
+
+
+#: a Vertex AI batch prediction job is handed monitoring objectives in its request
+#: (``modelMonitoringConfig.objectiveConfigs[].trainingPredictionSkewDetectionConfig``) or through
+#: the SDK's ``batch_predict(model_monitoring_objective_config=...)``: each job checks its inputs.
+_VERTEX_BATCH = (r"\.create_batch_prediction_job", r"BatchPredictionJob\.create", r"\.batch_predict")
+_BATCH_OBJECTIVES = re.compile(r"(training_?prediction_?skew_?detection_?config|prediction_?drift_?detection_?config"
+                               r"|model_monitoring_objective_config)", re.I)
+
+
+def batch_job_monitoring(src: Source) -> Hit | None:
+    """Vertex AI batch prediction jobs that carry skew or drift detection objectives."""
+    if "skew" not in src.lower and "drift" not in src.lower or not src.facts.imports_any(("google.cloud.aiplatform",
+                                                                                           "google.cloud.aiplatform_v1",
+                                                                                           "google.cloud.aiplatform_v1beta1")):
+        return None
+    call = src.call(*_VERTEX_BATCH)
+    objective = _BATCH_OBJECTIVES.search(src.text) if call else None
+    if objective is None:
+        return None
+    return Hit(src.path, call.line, f"batch prediction job given a monitoring objective ({objective.group(1)}): "
+                                    "each job's inputs are checked for skew or drift")
+

@@ -327,6 +327,15 @@ POSITIVE = [
         "import pandas as pd\n\ndef main(clf, x, y):\n    metrics = evaluate(clf, x, y)\n"
         "    eval_df = pd.DataFrame([metrics])\n    eval_df.to_csv('data/eval_metrics.csv', index=False)\n")},
      LOGGING),
+    ("vertex batch prediction job with a skew objective", {"components/batch_predict.py": (
+        "from google.cloud.aiplatform_v1beta1 import BatchPredictionJob, JobServiceClient\n"
+        "from google.protobuf.json_format import ParseDict\n\n\n"
+        "def batch_predict(model, source, training_dataset, skew_config, client: JobServiceClient):\n"
+        "    message = {'model': model, 'inputConfig': source}\n"
+        "    message['modelMonitoringConfig'] = {'objectiveConfigs': [{'trainingDataset': training_dataset,\n"
+        "        'trainingPredictionSkewDetectionConfig': skew_config}]}\n"
+        "    request = ParseDict(message, BatchPredictionJob()._pb)\n"
+        "    return client.create_batch_prediction_job(parent='p', batch_prediction_job=request)\n")}, DRIFT),
     ("evaluation report", {"src/evaluate.py": (
         "import json\nmetrics = {'rmse': 1.0}\nwith open('metrics.json', 'w') as f:\n    json.dump(metrics, f)\n")},
      LOGGING),
@@ -530,6 +539,9 @@ def test_detects(make_repo, files, signal):
 
 TRAPS = [
     ("logging only in tests", {"tests/test_app.py": "import logging\nlogging.basicConfig()\n"}, LOGGING),
+    ("vertex batch prediction job, no objective", {"components/batch_predict.py": (
+        "from google.cloud import aiplatform\n\n# skew checks would go here one day\n"
+        "job = aiplatform.Model('m').batch_predict(job_display_name='daily', gcs_source='gs://b/in')\n")}, DRIFT),
     # metrics a tracker writes for each run (DVCLive's metrics.json) are experiment tracking, not
     # observation (the calibration's auditors: "no monitoring code" beside DVCLive evaluation)
     ("metrics a run logs with DVCLive", {"src/evaluate.py": (
