@@ -163,8 +163,15 @@ class Follower:
         # its Makefile's folder, a buildspec's from its source root (the task files looked up
         # there, then at the repository root)
         folder = workdir or posixpath.dirname(at.path)
+        # a ``cd`` in a recipe line moves the commands after it on that line (each line of a
+        # recipe runs in a shell of its own)
+        moved: dict[tuple[str, int | None], str] = {}
         for res in self.runners.resolve(module_form(cmd) or cmd, folder):  # ``python -m tox -e lint`` too
-            yield _Next(Hop(res.path, res.line, res.command.text), res.command, workdir)
+            here = moved.get((res.path, res.line), workdir)
+            if res.command.tool in ("cd", "pushd", "popd"):
+                (_, there), = in_folders([res.command], here or posixpath.dirname(res.path))
+                moved[(res.path, res.line)] = there
+            yield _Next(Hop(res.path, res.line, res.command.text), res.command, here)
         dirs = _dirs(workdir, at.path)
         script = self._shell_script(cmd, dirs)
         if script is not None:

@@ -23,6 +23,8 @@ from scanner.parsing.python import Call, MAX_PARSE_BYTES, PyFacts, walk
 
 #: local modules read to learn whether a submitted pipeline trains.
 MAX_LOCAL_MODULES = 12
+#: import hops followed from a module to the helper that submits its pipeline.
+HOPS = 3
 
 _ML_LIBS = ("sklearn", "tensorflow", "keras", "torch", "lightning", "pytorch_lightning", "xgboost",
             "lightgbm", "catboost", "transformers", "statsmodels", "prophet", "autogluon", "pycaret",
@@ -141,6 +143,8 @@ class Modules:
         out: list[str] = []
         here = posixpath.dirname(path)
         folders = list(dict.fromkeys(["", *dirs, here, posixpath.dirname(here)]))
+        # (each folder's ``src/`` too: a src layout's packages import from there)
+        folders += [posixpath.join(d, "src") for d in folders]
         for name in facts.imports:
             for candidate in (name, name.rsplit(".", 1)[0] if "." in name else ""):
                 rel = candidate.replace(".", "/")
@@ -190,13 +194,23 @@ class Modules:
                       dirs: tuple[str, ...]) -> ModuleKinds | None:
         paths = [path, *self.local_imports(path, facts, dirs), *self._named_modules(path, args, dirs)]
         reach = [(p, f) for p, f in ((p, self.ctx.python(p)) for p in paths) if f is not None]
+        # the submission a few hops away: an end-to-end test calling the project's runner, which
+        # calls its trigger helper, which submits (``test_e2e -> pipeline_e2e_test -> trigger``)
+        seen = {p for p, _ in reach}
+        frontier = list(reach[1:])
+        # (the helpers import from where the module itself does: its project folder, its src/)
+        roots = tuple(dict.fromkeys((*dirs, posixpath.dirname(path), posixpath.dirname(posixpath.dirname(path)))))
+        for _ in range(HOPS - 1):
+            frontier = [(q, g) for p, f in frontier for q in self.local_imports(p, f, roots) if q not in seen
+                        and not seen.add(q) and (g := self.ctx.python(q)) is not None]
+            reach += frontier
         for guard, patterns in _COMPILED_RUNS:
             if guard and not any(_imports(f, guard) for _, f in reach):
                 continue
             # the submission may sit in a project helper the module imports and calls (``execute_pipeline(job)``)
             for where, found in ((p, [_first(calls if p == path else f.calls, (pat,)) for pat in patterns])
                                  for p, f in reach):
-                if all(found) and (where == path or self._calls_helper(calls, where, found[-1].line)):
+                if all(found) and (where == path or self._reaches(calls, where, found[-1].line, reach)):
                     call = found[-1]
                     kinds = {k.DATA_PIPELINE}
                     if any(self._trains(p, f) for p, f in reach):
@@ -210,6 +224,11 @@ class Modules:
     def _calls_helper(self, calls: tuple[Call, ...], helper: str, line: int) -> bool:
         """One of ``calls`` runs the function of ``helper`` whose body holds ``line``, or a function
         of ``helper`` that calls it (``prepare_and_execute`` -> ``execute`` -> the submission)."""
+        owners = self._owners(helper, line)
+        return any(c.name.rsplit(".", 1)[-1] in owners for c in calls)
+
+    def _owners(self, helper: str, line: int) -> set[str]:
+        """The function of ``helper`` holding ``line`` and the functions of ``helper`` calling it."""
         spans = self._function_spans(helper)
         facts = self.ctx.python(helper)
         owners = {name for name, (a, b) in spans.items() if a <= line <= b}
@@ -219,7 +238,21 @@ class Modules:
             if callers <= owners:
                 break
             owners |= callers
-        return any(c.name.rsplit(".", 1)[-1] in owners for c in calls)
+        return owners
+
+    def _reaches(self, calls: tuple[Call, ...], where: str, line: int, reach: list[tuple[str, PyFacts]]) -> bool:
+        """``calls`` run the function of ``where`` holding ``line``: directly, or through the
+        functions of other reached modules that call it, hop by hop."""
+        frontier = [(where, line)]
+        for _ in range(HOPS):
+            if any(self._calls_helper(calls, mod, at) for mod, at in frontier):
+                return True
+            frontier = [(p, c.line) for mod, at in frontier for owners in [self._owners(mod, at)]
+                        for p, f in reach if p != mod for c in f.calls if c.line
+                        and c.name.rsplit(".", 1)[-1] in owners][:MAX_LOCAL_MODULES]
+            if not frontier:
+                return False
+        return False
 
     def _named_modules(self, path: str, args: tuple[str, ...], dirs: tuple[str, ...]) -> list[str]:
         """Local modules the command line names (``--module-name pipelines.abalone.pipeline``, or

@@ -283,6 +283,36 @@ def test_pytest_on_an_end_to_end_pipeline_test_is_training(make_repo):
     assert "data.pipeline_automated" not in ev
 
 
+#: an end-to-end test of a Vertex pipeline in a src layout: the test calls the project's runner,
+#: which calls the trigger helper, which submits the job
+E2E_FILES = {
+    "Makefile": "e2e-tests:\n\t@echo running && \\\n\tcd pipelines && \\\n\tpoetry run pytest tests/test_e2e.py --pipeline=$(pipeline)\n",
+    "pipelines/tests/test_e2e.py": ("from pipelines.training import pipeline as training_pipeline\n"
+                                    "from tests.e2e.runner import pipeline_e2e_test\n\n\n"
+                                    "def test_pipeline_run():\n    pipeline_e2e_test(training_pipeline)\n"),
+    "pipelines/tests/e2e/runner.py": ("from kfp import compiler\nfrom pipelines.utils.trigger import trigger_pipeline\n\n\n"
+                                      "def pipeline_e2e_test(pipeline):\n    compiler.Compiler().compile(pipeline, 'p.yaml')\n"
+                                      "    trigger_pipeline('p.yaml')\n"),
+    "pipelines/src/pipelines/utils/trigger.py": ("from google.cloud import aiplatform\n\n\n"
+                                                 "def trigger_pipeline(template):\n"
+                                                 "    aiplatform.PipelineJob(display_name='e2e', template_path=template).run()\n"),
+    "pipelines/src/pipelines/training.py": ("from kfp import dsl\n\n\n@dsl.pipeline(name='train')\ndef pipeline():\n"
+                                            "    train_step = train_op()\n"),
+}
+
+
+@pytest.mark.parametrize("drop, trains", [
+    (None, True),
+    # the runner compiles the pipeline but nothing submits it
+    ("pipelines/src/pipelines/utils/trigger.py", False),
+])
+def test_an_end_to_end_test_submitting_through_helpers_trains(make_repo, drop, trains):
+    files = {k: v for k, v in E2E_FILES.items() if k != drop}
+    files[".github/workflows/ci.yml"] = workflow("make e2e-tests pipeline=training")
+    ev = present(scan(make_repo, files))
+    assert "deploy.ci_tests" in ev and ("deploy.ci_training" in ev) is trains
+
+
 def test_pytest_on_a_unit_test_that_fits_a_model_is_not_training(make_repo):
     files = {".github/workflows/ci.yml": workflow("pytest tests/test_model.py"),
              "tests/test_model.py": "from sklearn.linear_model import Ridge\n\ndef test_fit():\n    Ridge().fit(X, y)\n"}
