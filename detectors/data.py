@@ -195,9 +195,19 @@ def _content_checks(tree: ast.Module | None, names: list[str]) -> list[str]:
         return names  # too big or unparsable: keep the name-based finding
     functions = [n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     strict = {fn.name for fn in functions if _content_flags(fn) == (True, True, False)}
-    found = {fn.name for fn in functions if fn.name in set(names)
+    found = {fn.name for fn in functions if fn.name in set(names) and not _judges_a_model(fn)
              and (_checks_content(fn) or _calls_any(fn, strict - {fn.name}))}
     return sorted(found)
+
+
+_MODEL_RESULTS = re.compile(r"metric|score|result|eval", re.I)
+
+
+def _judges_a_model(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A "quality gate" handed only a model's metrics (``check_quality_gate(metrics)``): it judges
+    the model, not the data."""
+    args = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs if a.arg not in ("self", "cls")]
+    return bool(args) and all(_MODEL_RESULTS.search(a) for a in args)
 
 
 def _content_flags(fn: ast.AST) -> tuple[bool, bool, bool]:

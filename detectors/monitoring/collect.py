@@ -10,7 +10,8 @@ from typing import Callable
 from detectors.monitoring.alerting import alert_rules, notification_on_condition, threshold_notification
 from detectors.monitoring.dashboards import (cloudwatch_dashboard, dashboard_provider, gcp_dashboard, grafana_dashboard,
                                              monitoring_app)
-from detectors.monitoring.drift import batch_job_monitoring, data_profile, statistical_drift
+from detectors.monitoring.drift import (batch_job_monitoring, data_profile, sql_model_monitor, sql_model_monitor_refresh,
+                                        statistical_drift)
 from detectors.flow import project
 from detectors.monitoring.feedback import feedback_store, ground_truth_join, monitored_performance
 from detectors.monitoring.findings import Findings
@@ -47,6 +48,8 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (DRIFT, "statistical-drift", statistical_drift),
     (DRIFT, "data-profile", data_profile),
     (DRIFT, "batch-job-monitoring", batch_job_monitoring),
+    (DRIFT, "model-monitor", sql_model_monitor),
+    (SCHEDULED, "model-monitor-refresh", sql_model_monitor_refresh),
     (ALERTING, "threshold-notification", threshold_notification),
     (DASHBOARDS, "monitoring-app", monitoring_app),
     (SCHEDULED, "orchestrator-schedule", code_schedule),

@@ -93,3 +93,33 @@ def batch_job_monitoring(src: Source) -> Hit | None:
     return Hit(src.path, call.line, f"batch prediction job given a monitoring objective ({objective.group(1)}): "
                                     "each job's inputs are checked for skew or drift")
 
+
+#: a Snowflake model monitor created in SQL the code runs: it computes drift and performance over
+#: the model's inference log, refreshed every ``REFRESH_INTERVAL``.
+_SQL_MODEL_MONITOR = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?MODEL\s+MONITOR\b", re.I)
+_REFRESH = re.compile(r"\bREFRESH_INTERVAL\s*=", re.I)
+
+
+def _model_monitor_sql(src: Source) -> int | None:
+    """Line of a ``CREATE MODEL MONITOR`` statement that the module runs (``session.sql(...)``)."""
+    if "monitor" not in src.lower:
+        return None
+    found = _SQL_MODEL_MONITOR.search(src.text)
+    if found is None or src.call(r"\.sql") is None:
+        return None
+    return src.text.count("\n", 0, found.start()) + 1
+
+
+def sql_model_monitor(src: Source) -> Hit | None:
+    """A Snowflake model monitor created by the code: drift and performance of the model's predictions."""
+    line = _model_monitor_sql(src)
+    return Hit(src.path, line, "Snowflake model monitor created (CREATE MODEL MONITOR)") if line else None
+
+
+def sql_model_monitor_refresh(src: Source) -> Hit | None:
+    """The monitor refreshes on its own schedule (``REFRESH_INTERVAL``)."""
+    line = _model_monitor_sql(src)
+    if line is None or not _REFRESH.search(src.text):
+        return None
+    return Hit(src.path, line, "Snowflake model monitor refreshed on its own (REFRESH_INTERVAL)")
+

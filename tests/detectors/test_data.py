@@ -440,6 +440,10 @@ validate_data(FILES, CONFIG)
     ({"validate_data.py": DELEGATED_CHECK}, True),
     # ...but a helper that only checks argument keys is not a data check
     ({"validate_data.py": DELEGATED_CHECK.replace("    _assert_consistency(df, config)\n", "")}, False),
+    # a quality gate on a model's metrics judges the model, not the data
+    ({"scripts/gate.py": "import pandas as pd\n\ndef check_quality_gate(metrics):\n    failures = []\n"
+                         "    if metrics['auc'] < 0.85:\n        failures.append('auc')\n    return len(failures) == 0\n\n"
+                         "ok = check_quality_gate(load_metrics())\n"}, False),
     # drift is monitoring, not a gate on the training data
     ({"app.py": "import pandas as pd\nfrom scipy import stats\ndef _check_data_drift(ref, cur):\n"
                 "    return stats.ks_2samp(ref, cur).pvalue < 0.05\n"}, False),

@@ -856,6 +856,53 @@ SNOWFLAKE_PREDICT = ("from snowflake.ml.dataset import load_dataset\nfrom snowfl
                      "    return model_ref.run(data.read.to_snowpark_dataframe(), function_name='predict')\n\n\n"
                      "predict(SESSION, 'delay', 'V1', 'flights', 'V1')\n")
 
+SNOWFLAKE_TRACKING = ("from snowflake.ml.experiment import ExperimentTracking\n\n\ndef train(session, params, metrics):\n"
+                      "    exp = ExperimentTracking(session=session, database_name='ML', schema_name='EXP')\n"
+                      "    exp.set_experiment('fraud')\n    with exp.start_run('r1'):\n        exp.log_params(params)\n"
+                      "        exp.log_metrics(metrics)\n\n\ntrain(SESSION, {}, {})\n")
+SNOWFLAKE_DAG = ("from snowflake.core.task import Cron\nfrom snowflake.core.task.dagv1 import DAG, DAGOperation, DAGTask\n\n"
+                 "with DAG('ML_PIPELINE', warehouse='WH', schedule=Cron('0 3 * * 1', 'UTC')) as dag:\n"
+                 "    features = DAGTask('FEATURES', definition=FEATURES)\n    train = DAGTask('TRAIN', definition=TRAIN)\n"
+                 "    features >> train\nDAGOperation(SCHEMA).deploy(dag)\n")
+SNOWFLAKE_SERVICE = ("from snowflake.ml.registry import Registry\n\n\ndef deploy(session, name, version):\n"
+                     "    mv = Registry(session=session).get_model(name).version(version)\n"
+                     "    mv.create_service(service_name='FRAUD_SVC', service_compute_pool='POOL',\n"
+                     "                      image_build_compute_pool='POOL', ingress_enabled=True, autocapture=True)\n\n\n"
+                     "deploy(SESSION, 'fraud', 'V2')\n")
+SNOWFLAKE_MONITOR_SQL = ("def create_monitor(session, name, version):\n    session.sql(f\"\"\"\n"
+                         "        CREATE MODEL MONITOR ML.MON.{name} WITH\n            MODEL = ML.MODELS.FRAUD VERSION = '{version}'\n"
+                         "            REFRESH_INTERVAL = '1 day' AGGREGATION_WINDOW = '1 day'\n    \"\"\").collect()\n\n\n"
+                         "create_monitor(SESSION, 'fraud_monitor', 'V2')\n")
+
+
+@pytest.mark.parametrize("files, signal, expected", [
+    ({"training/train.py": SNOWFLAKE_TRACKING}, "tracking.library", True),
+    ({"training/train.py": SNOWFLAKE_TRACKING}, "tracking.params_metrics", True),
+    ({"training/train.py": SNOWFLAKE_TRACKING.replace("        exp.log_params(params)\n", "")},
+     "tracking.params_metrics", False),
+    ({"pipeline/dag.py": SNOWFLAKE_DAG}, "data.pipeline_definition", True),
+    ({"pipeline/dag.py": SNOWFLAKE_DAG}, "data.pipeline_automated", True),
+    ({"pipeline/dag.py": SNOWFLAKE_DAG.replace(", schedule=Cron('0 3 * * 1', 'UTC')", "")}, "data.pipeline_automated", False),
+    ({"deploy/service.py": SNOWFLAKE_SERVICE}, "deploy.serving", True),
+    ({"deploy/service.py": SNOWFLAKE_SERVICE}, "deploy.container", True),
+    ({"deploy/service.py": SNOWFLAKE_SERVICE}, "monitoring.instrumentation", True),
+    ({"deploy/service.py": SNOWFLAKE_SERVICE.replace(", autocapture=True", "")}, "monitoring.instrumentation", False),
+])
+def test_snowflake_ml_runs_services_and_task_graphs(make_repo, files, signal, expected):
+    check(ToolUsageDetector, make_repo, files, signal, expected)
+
+
+@pytest.mark.parametrize("source, signals", [
+    (SNOWFLAKE_MONITOR_SQL, {"monitoring.drift", "monitoring.scheduled"}),
+    (SNOWFLAKE_MONITOR_SQL.replace("            REFRESH_INTERVAL = '1 day' AGGREGATION_WINDOW = '1 day'\n", ""),
+     {"monitoring.drift"}),
+    # the statement only in a comment of a module that runs no SQL
+    ("# CREATE MODEL MONITOR ML.MON.X WITH MODEL = ML.MODELS.FRAUD REFRESH_INTERVAL = '1 day'\nx = 1\n", set()),
+])
+def test_a_snowflake_model_monitor_created_in_sql(make_repo, source, signals):
+    found = present(run_detector(MonitoringDetector, make_repo({"monitoring/monitor.py": source})))
+    assert found & {"monitoring.drift", "monitoring.scheduled"} == signals
+
 
 @pytest.mark.parametrize("files, signal, expected", [
     ({"migrations/apply_features.py": SNOWFLAKE_FEATURES}, "data.feature_store", True),
