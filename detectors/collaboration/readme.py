@@ -58,6 +58,7 @@ _NUMBERED_STEP = re.compile(r"^\s{0,6}\d{1,2}[.)]\s+\S+\s+\S+"
 _LIST_ITEM = re.compile(r"^\s{0,6}(?:\d{1,2}[.)]|[-*+])\s+([A-Za-z.][^\n]{2,200})$")
 #: setup-sounding headings about something else than starting the project.
 _NOT_SETUP_HEADING = re.compile(r"contribut|clean[ -]?up|uninstall", re.I)
+_PART_README = re.compile(r"readme[_-][\w.-]+\.(?:md|rst|markdown)$", re.I)
 #: GitHub shows .github/README.md in place of the root one when both exist.
 _README = re.compile(r"(?:\.github/)?readme(?:\.\w+)?$", re.I)
 MIN_SETUP_STEPS = 3
@@ -313,7 +314,9 @@ def readme_evidence(repo: RepoFiles) -> Iterator[Evidence]:
     """A README with setup instructions (a command, else numbered steps, else a link opening the
     repository in the development environment it configures), else one that hands setup over to
     a linked guide holding them, else a declared README."""
-    readmes = [p for p in repo.files if _README.match(p)]
+    # the README first, then the root's READMEs of the project's parts (``README_deit.md``,
+    # one per paper of a research code base, linked from the README's index)
+    readmes = [p for p in repo.files if _README.match(p)] + sorted(p for p in repo.files if _PART_README.match(p))
     for path in readmes:
         found = setup_instructions(repo.text(path))
         if found:

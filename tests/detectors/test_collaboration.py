@@ -110,6 +110,12 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
      "declared", "linked-from-weak-wording-without-instructions"),
     ({"README.md": "# Demo\n\nRead our [design notes](docs/design.md).\n",
       "docs/design.md": "## Install\n\n```bash\npip install demo\n```\n"}, "declared", "link-outside-setup-wording"),
+    # an index README whose parts have READMEs of their own at the root, with the setup there
+    ({"README.md": "# Models\n\n- [DeiT](README_deit.md)\n- [CaiT](README_cait.md)\n",
+      "README_deit.md": "# DeiT\n\n## Usage\n\n```\nconda install -c pytorch pytorch torchvision\n```\n"},
+     "present", "part-readmes-at-the-root"),
+    ({"README.md": "# Models\n\n- [DeiT](README_deit.md)\n", "docs/README_deit.md": "## Usage\n\n```\npip install deit\n```\n"},
+     "declared", "part-readme-outside-the-root"),
     # commands written as plain numbered steps, no code formatting
     ({"README.md": "# Abalone\n\n## Running the App\n\n1. Clone the repo\n2. Ensure you have python 3.11\n"
                    "3. pip install uv\n4. uv sync\n5. uv run uvicorn src.main:app\n"}, "present", "plain-numbered-commands"),
