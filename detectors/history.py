@@ -166,6 +166,7 @@ class HistoryDetector(Detector):
         scripted = _scripted_identities(ctx)
         humans = [c for c in history.commits if not is_bot(c.author_name, c.author_email)
                   and not {c.author_name.strip().lower(), c.author_email.strip().lower()} & scripted]
+        humans = _without_creation_only(humans, history)
         identities = {(c.author_name, c.author_email) for c in humans}
         people, nobody = count_people(identities), unconfigured(identities)
         since = max(c.timestamp for c in history.commits) - RECENT_DAYS * 86400
@@ -254,6 +255,21 @@ class HistoryDetector(Detector):
 #: ``git config [--global] user.name "CI Bot"`` in a script: the identity automation commits as
 _GIT_IDENTITY = re.compile(r"""git\s+config\s+(?:--\w+\s+)*user\.(?:name|email)\s+["']?([^"'\n$]+?)["']?\s*$""", re.M)
 _SCRIPT_FILES = re.compile(r"(\.(sh|bash|ya?ml)|(^|/)(Dockerfile[^/]*|Makefile|Jenkinsfile))$", re.I)
+
+
+def _without_creation_only(humans: list[Commit], history: History) -> list[Commit]:
+    """The commits without the hosting site's "Initial commit" (made on the site, by a noreply
+    address) of an account that wrote nothing else: it only created the repository (often an
+    organisation's account)."""
+    if history.truncated or history.shallow or len(humans) < 2:
+        return humans
+    root = history.commits[-1]
+    if root.subject.strip() != "Initial commit" or "@users.noreply." not in root.author_email or root not in humans:
+        return humans
+    identity = (root.author_name, root.author_email)
+    if any((c.author_name, c.author_email) == identity for c in humans if c is not root):
+        return humans
+    return [c for c in humans if c is not root]
 
 
 def _scripted_identities(ctx: ScanContext) -> set[str]:

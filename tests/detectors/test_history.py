@@ -124,6 +124,27 @@ def test_contributors(tmp_path, authors, people, is_present):
         assert ev.outcome is Outcome.ABSENT
 
 
+@pytest.mark.parametrize("creator, later, people", [
+    # an organisation's account that only created the repository on the site
+    (("alrtai", "57996040+alrtai@users.noreply.github.com"), [], 1),
+    # ... but an account that goes on committing is a contributor
+    (("alrtai", "57996040+alrtai@users.noreply.github.com"), [("alrtai", "57996040+alrtai@users.noreply.github.com")], 2),
+    # a person's own first commit, made locally
+    (("Grace Hopper", "grace@navy.mil"), [], 2),
+])
+def test_the_sites_initial_commit_of_an_account_that_wrote_nothing_else(tmp_path, creator, later, people):
+    root = tmp_path / "r"
+    root.mkdir()
+    git_repo(root, {"README.md": "# demo\n"}, author=creator)
+    git(root, "commit", "-q", "--amend", "-m", "Initial commit", author=creator)
+    for n, author in enumerate([("Adarsh S", "adarsh@mail.example.org")] * 3 + later):
+        write_tree(root, {f"f{n}.txt": str(n)})
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", f"change {n}", author=author)
+    ev = only(run_detector(HistoryDetector, root), CONTRIBUTORS)
+    assert ev.attributes["count"] == people
+
+
 def test_plain_folder_is_not_available(make_repo):
     root = make_repo({"README.md": "# x\n"}, git=False)
     ev = only(run_detector(HistoryDetector, root), CONTRIBUTORS)
