@@ -235,9 +235,11 @@ def _environment_deploys(jobs: list[Job], findings: list[Finding]) -> list[Findi
     return out
 
 
-#: actions that only prepare a job (check out, set up a toolchain, log in): no deploy by themselves
-_PREPARING_ACTION = re.compile(r"^actions/(checkout|setup-\w+|cache|download-artifact)@|/(setup-[\w-]+|login)(-action)?@",
-                               re.I)
+#: actions that only prepare a job (check out, set up a toolchain, log in) or publish its notes
+#: (a GitHub release of the tag): no deploy by themselves
+_PREPARING_ACTION = re.compile(r"^actions/(checkout|setup-\w+|cache|download-artifact|create-release|upload-release-asset)@"
+                               r"|/(setup-[\w-]+|login)(-action)?@|^softprops/action-gh-release@|^ncipollo/release-action@"
+                               r"|^marvinpinto/action-automatic-releases@", re.I)
 
 
 def _acts(step: Step) -> bool:

@@ -363,6 +363,8 @@ def test_the_inline_script_of_the_azure_cli_action_is_followed(make_repo):
     (("- uses: actions/checkout@v4", "- run: |\n    echo \"This would deploy to staging\"\n"
                                      "    # kubectl apply -f k8s/staging/"), False),
     (("- uses: actions/checkout@v4", "- uses: actions/setup-python@v5"), False),
+    # a release of the tag published beside a placeholder: release notes, no deploy
+    (("- run: echo \"Deploying to production...\"", "- uses: actions/create-release@v1\n  with:\n    tag_name: v1"), False),
 ])
 def test_environment_job_deploys_only_when_its_steps_do_something(make_repo, steps, deploys):
     files = wf(job(*steps, extra="environment:\n  name: staging\n  url: https://staging.example.com"))
