@@ -4,12 +4,13 @@ A tool called only inside ``run_study()`` that nothing calls (no ``__main__``, n
 or entry point naming it) is written, not used. A function counts as run when anything in the
 repository names it besides its own ``def`` (a call, an import, a callback handed on, a string in
 a config or an entry point; a test's call exercises it, it does not run it), when a decorator registers it (a route, a task, a CLI command, a
-test fixture), when a platform calls it by its conventional name (``init``/``run`` of a scoring
+test fixture; a Kubeflow ``@component`` is a step, run when a pipeline names it), when a platform calls it by its conventional name (``init``/``run`` of a scoring
 script, ``preprocessing_fn``, ``lambda_handler``), or when it is a method of a class named
 somewhere (frameworks call the hooks); code at module level runs when the module does. Documentation does not count as a caller.
 """
 from __future__ import annotations
 
+import ast
 import re
 from typing import TYPE_CHECKING
 
@@ -36,9 +37,22 @@ def unreached(ctx: ScanContext, path: str, line: int | None) -> str | None:
         return None
     holding = sorted((f for f in module.all_functions()
                       if f.node.lineno <= line <= (f.node.end_lineno or f.node.lineno)), key=lambda f: f.node.lineno)
-    if not holding or any(f.node.decorator_list for f in holding):
+    # a decorator registers the function with what runs it; a pipeline component's decorator only
+    # makes it a step, which runs when a pipeline names it
+    if not holding or any(f.node.decorator_list and not _component(f) for f in holding):
         return None
     return next((f.qualname for f in holding if not _named(ctx, f)), None)
+
+
+#: decorators that make a function a pipeline step (Kubeflow Pipelines components)
+_COMPONENT_DECORATORS = frozenset({"component", "container_component"})
+
+
+def _component(fn: "Function") -> bool:
+    """Every decorator of ``fn`` makes it a Kubeflow pipeline component (``@dsl.component``)."""
+    names = [d.func if isinstance(d, ast.Call) else d for d in fn.node.decorator_list]
+    return all((n.attr if isinstance(n, ast.Attribute) else getattr(n, "id", "")) in _COMPONENT_DECORATORS
+               for n in names)
 
 
 #: functions a platform calls by their conventional name, never named by the project: Azure ML

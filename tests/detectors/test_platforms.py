@@ -156,7 +156,9 @@ MONITORING_GAPIC = (
      "governance.fairness_explainability", False),  # imported, never called
     # a pipeline component logging into its Metrics artifact: the pipeline's metadata tracks the run
     ({"components/train.py": "from kfp.v2.dsl import Output, Metrics, component\n\n@component\n"
-                             "def train(metrics: Output[Metrics]):\n    metrics.log_metric('rmse', 0.3)\n"},
+                             "def train(metrics: Output[Metrics]):\n    metrics.log_metric('rmse', 0.3)\n",
+      "pipeline.py": "from kfp.v2 import dsl\nfrom components.train import train\n\n\n@dsl.pipeline(name='p')\n"
+                     "def pipeline():\n    train()\n"},
      "tracking.params_metrics", True),
     ({"components/train.py": "from kfp.dsl import component\n\n@component\ndef train(x: float) -> float:\n"
                              "    logger.log_metric('rmse', 0.3)\n    return x\n"}, "tracking.params_metrics", False),

@@ -949,3 +949,23 @@ def test_catalyst_runners_log_their_runs(make_repo, source, signal, expected):
 ])
 def test_wandb_registry_links_through_a_run_parameter(make_repo, source, expected):
     assert ("tracking.model_registry" in tool_signals(make_repo, {"model/tracking.py": source})) is expected
+
+
+KFP_DEPLOY = ("from kfp.dsl import component\n\n\n@component(packages_to_install=['google-cloud-aiplatform'])\n"
+              "def deploy_model(project_id: str, model_uri: str):\n    from google.cloud import aiplatform\n"
+              "    model = aiplatform.Model.upload(display_name='m', artifact_uri=model_uri)\n"
+              "    model.deploy(machine_type='n1-standard-2')\n")
+
+
+@pytest.mark.parametrize("files, counts", [
+    # the component is a step of a pipeline
+    ({"components/deploy_model.py": KFP_DEPLOY,
+      "pipelines/train.py": "from kfp import dsl\nfrom components.deploy_model import deploy_model\n\n\n"
+                            "@dsl.pipeline(name='train')\ndef pipeline():\n    deploy_model(project_id='p', model_uri='gs://m')\n"},
+     True),
+    # trap: a component no pipeline names
+    ({"components/deploy_model.py": KFP_DEPLOY}, False),
+])
+def test_a_pipeline_component_runs_only_when_a_pipeline_names_it(make_repo, files, counts):
+    ev = run_detector(ToolUsageDetector, make_repo(files))
+    assert ("tracking.model_registry" in present(ev)) is counts
