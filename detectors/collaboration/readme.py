@@ -8,6 +8,7 @@ from typing import Iterator
 from detectors.collaboration.repo import ENV_PREFIX, RepoFiles
 from detectors.collaboration.signals import README
 from scanner.model import Evidence, Tier
+from scanner.scope import is_example_path
 
 _SETUP_WORDS = re.compile(
     r"\b(?:install\w*|set(?:ting)?[ -]?up|get(?:ting)?[ -]started|quick[ -]?start|usage|how[ -]to)\b", re.I)
@@ -317,6 +318,9 @@ def readme_evidence(repo: RepoFiles) -> Iterator[Evidence]:
     # the README first, then the root's READMEs of the project's parts (``README_deit.md``,
     # one per paper of a research code base, linked from the README's index)
     readmes = [p for p in repo.files if _README.match(p)] + sorted(p for p in repo.files if _PART_README.match(p))
+    # without one at the root, the READMEs of its top folders (a repository of several projects)
+    readmes = readmes or sorted(p for p in repo.files if p.count("/") == 1 and _README.match(p.split("/", 1)[1])
+                                and not is_example_path(p))
     for path in readmes:
         found = setup_instructions(repo.text(path))
         if found:

@@ -116,6 +116,11 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
      "present", "part-readmes-at-the-root"),
     ({"README.md": "# Models\n\n- [DeiT](README_deit.md)\n", "docs/README_deit.md": "## Usage\n\n```\npip install deit\n```\n"},
      "declared", "part-readme-outside-the-root"),
+    # no README at the root: the READMEs of its projects' folders
+    ({"hw1/README.md": "# Homework 1\n\n## Installation\n\n```bash\npip install -e .\n```\n", "hw1/setup.py": ""},
+     "present", "readmes-of-the-top-folders"),
+    ({"README.md": "# Course\n", "hw1/README.md": "## Installation\n\n```bash\npip install -e .\n```\n"},
+     "declared", "a-root-readme-without-setup-speaks-for-the-repository"),
     # commands written as plain numbered steps, no code formatting
     ({"README.md": "# Abalone\n\n## Running the App\n\n1. Clone the repo\n2. Ensure you have python 3.11\n"
                    "3. pip install uv\n4. uv sync\n5. uv run uvicorn src.main:app\n"}, "present", "plain-numbered-commands"),
