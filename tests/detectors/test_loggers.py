@@ -455,3 +455,24 @@ CLU_LOOP = ("from clu import metric_writers\n\n\ndef train_and_evaluate(config, 
 def test_clu_metric_writers(make_repo, source, expected):
     found = tool_signals(make_repo, {"vit_jax/train.py": source}) & {"tracking.library", "tracking.params_metrics"}
     assert found == expected
+
+
+BASICSR_TRAIN = ("import os.path as osp\n\nfrom basicsr.train import train_pipeline\n\nimport gfp.archs  # noqa: F401\n\n"
+                 "if __name__ == '__main__':\n    root_path = osp.abspath(osp.join(__file__, osp.pardir, osp.pardir))\n"
+                 "    train_pipeline(root_path)\n")
+BASICSR_OPTIONS = "name: train_v1\nmodel_type: GFPGANModel\nlogger:\n  print_freq: 100\n  use_tb_logger: true\n  wandb:\n    project: ~\n"
+
+
+@pytest.mark.parametrize("files, signals", [
+    # the options file a BasicSR run is handed turns TensorBoard on; the run writes its log file
+    ({"gfp/train.py": BASICSR_TRAIN, "options/train_v1.yml": BASICSR_OPTIONS},
+     {"tracking.library", "tracking.config_management", "monitoring.logging"}),
+    # TensorBoard switched off in the options
+    ({"gfp/train.py": BASICSR_TRAIN, "options/train_v1.yml": BASICSR_OPTIONS.replace("use_tb_logger: true", "use_tb_logger: false")},
+     {"tracking.config_management", "monitoring.logging"}),
+    # BasicSR only listed as a dependency
+    ({"requirements.txt": "basicsr>=1.4.2\n", "options/train_v1.yml": BASICSR_OPTIONS.replace("use_tb_logger: true", "")}, set()),
+])
+def test_basicsr_runs_and_their_options(make_repo, files, signals):
+    found = present(run_detector(ToolUsageDetector, make_repo(files)))
+    assert found & {"tracking.library", "tracking.config_management", "monitoring.logging"} == signals
