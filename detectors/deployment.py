@@ -8,6 +8,7 @@ from typing import Any, Iterable, Iterator
 
 from detectors.batch_scoring import Scoring, batch_scoring
 from detectors.ci import databricks, read_ci
+from detectors.cog import cog_configs
 from detectors.dockerfile import DOCKERFILE, INSTRUCTION, ML_BASE_IMAGE, image_commands, is_dockerfile, uncommented
 from detectors.flow import callee, dotted, module_index, orchestrated_modules, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
@@ -210,6 +211,11 @@ class DeploymentDetector(Detector):
                                 + (f" (+{len(real) - 1} more)" if len(real) > 1 else ""),
                                 *[ctx.location(p, 1) for p, _ in real[:MAX_LOCATIONS]],
                                 subject="dockerfile", files=[p for p, _ in real])
+        for path in cog_configs(ctx):
+            # ``cog build``/``cog push`` makes the image its build section describes (the catalogue's
+            # ``cog`` entry reads what it serves)
+            yield self.evidence("deploy.container", f"container image built by Cog from {path}",
+                                ctx.location(path, 1), subject=f"cog:{path}")
         for path, why in weak[:MAX_LOCATIONS]:
             user = _image_user(ctx, files, path) if why == _DEPS_ONLY_WHY else None
             if user:

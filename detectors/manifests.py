@@ -8,6 +8,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from detectors.cog import COG_FILE, python_packages
 from detectors.shapes import as_dict, as_list
 from scanner.detector import ParseError, ScanContext
 from scanner.parsing.python import parse_tree, walk
@@ -21,7 +22,7 @@ _SPEC_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 REQUIREMENTS = ("requirements*.txt", "requirements*.in", "requirements/*.txt", "*requirements.txt")
 MANIFESTS = REQUIREMENTS + ("pyproject.toml", "setup.py", "setup.cfg", "environment*.yml",
-                            "environment*.yaml", "conda*.yml", "conda*.yaml", "Pipfile")
+                            "environment*.yaml", "conda*.yml", "conda*.yaml", "Pipfile", COG_FILE)
 #: a conda environment file under any name (Azure ML keeps them as ``*_dependencies.yml``): a
 #: top-level ``dependencies`` list that installs Python or pip.
 _CONDA_DEPENDENCIES = re.compile(r"^dependencies:[ \t]*$", re.M)
@@ -205,6 +206,9 @@ def _read_requirements(ctx: ScanContext) -> tuple[list[Requirement], dict[str, s
                 text = ctx.text(path) or ""
                 block = re.search(r"install_requires\s*=\s*\n((?:[ \t]+.*\n?)+)", text)
                 out += _requirements_txt(block.group(1), path) if block else []
+            elif base == COG_FILE:  # the Python packages a Cog image installs
+                docs = ctx.structured(path)
+                out += [r for s in python_packages(docs[0] if docs else None) if (r := _from_spec(s, path, None))]
             elif base.endswith((".yml", ".yaml")):
                 docs = ctx.structured(path)
                 doc = docs[0] if docs else None

@@ -8,6 +8,7 @@ from conftest import declared, present, run_detector
 
 from detectors.deployment import DeploymentDetector
 from detectors.tools import ToolUsageDetector
+from detectors.tracking import TrackingDetector
 
 SERVING_DOCKERFILE = "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY src/ /app/src\nCMD [\"uvicorn\", \"src.app:app\"]\n"
 DEPS_ONLY_DOCKERFILE = "FROM python:3.13\nWORKDIR /w\nCOPY requirements-freeze.txt .\nRUN pip install -r requirements-freeze.txt\n"
@@ -1059,3 +1060,21 @@ def test_a_serverless_function_that_never_touches_the_model_serves_nothing(make_
         'twin.predict([body["x"]]).tolist()', 'body["x"]')
     ev = serving(run_detector(DeploymentDetector, make_repo({"lambda/app.py": source})))
     assert not any(e.counts and "serverless function" in e.summary for e in ev)
+
+
+COG = ('build:\n  gpu: true\n  python_version: "3.8"\n  python_packages:\n    - "torch==1.7.1"\n'
+       '    - "torchvision==0.8.2"\n    - "numpy==1.21.1"\n    - "opencv-python==4.5.3.56"\npredict: "cog_predict.py:Predictor"\n')
+
+
+@pytest.mark.parametrize("files, container, pinned", [
+    # the image Cog builds, and the Python packages it pins
+    ({"cog.yaml": COG, "cog_predict.py": "from cog import BasePredictor\n\nclass Predictor(BasePredictor):\n    pass\n"},
+     True, True),
+    ({"cog.yaml": COG.replace("==1.7.1", "").replace("==0.8.2", "").replace("==1.21.1", "")}, True, False),
+    # a cog.yaml without a build section describes no image
+    ({"cog.yaml": 'predict: "cog_predict.py:Predictor"\n'}, False, False),
+])
+def test_a_cog_config_builds_an_image_from_its_packages(make_repo, files, container, pinned):
+    root = make_repo(files)
+    assert ("deploy.container" in present(run_detector(DeploymentDetector, root))) is container
+    assert ("tracking.reproducible_env" in present(run_detector(TrackingDetector, root))) is pinned
