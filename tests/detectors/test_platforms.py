@@ -162,6 +162,14 @@ MONITORING_GAPIC = (
      "tracking.params_metrics", True),
     ({"components/train.py": "from kfp.dsl import component\n\n@component\ndef train(x: float) -> float:\n"
                              "    logger.log_metric('rmse', 0.3)\n    return x\n"}, "tracking.params_metrics", False),
+    # a component saving its model into its Model output artifact, which the pipeline records
+    ({"components/train.py": "from kfp.dsl import Input, Model, Output, component\n\n@component\n"
+                             "def train(data: Input[Dataset], model: Output[Model]):\n    import joblib\n"
+                             "    joblib.dump(fit(data), model.path)\n",
+      "pipeline.py": "from kfp import dsl\nfrom components.train import train\n\n\n@dsl.pipeline(name='p')\n"
+                     "def pipeline():\n    train()\n"},
+     "tracking.artifacts_models", True),
+    ({"train.py": "import joblib\n\njoblib.dump(model, 'model.joblib')\n"}, "tracking.artifacts_models", False),
     # a training job given a model name uploads the model to the registry
     ({"job.py": "from google.cloud import aiplatform as aip\njob = aip.CustomTrainingJob(display_name='t', script_path='t.py',"
                 " container_uri=c, model_serving_container_image_uri=s)\nmodel = job.run(model_display_name='m')\n"},
