@@ -168,18 +168,20 @@ _CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 def _handles(name: str, email: str) -> tuple[set[str], list[list[str]]]:
     """(compact handles, name token lists) of one identity: its name and login without spaces or
-    trailing digits, and its name and login cut into words (spaces, CamelCase)."""
-    raw_login = ""
+    trailing digits, and its name and login cut into words (spaces, CamelCase). A handle of three
+    or four letters is kept when it is the name or an account's login (``lps``), not the local
+    part of an address (``john@``: two Johns' addresses)."""
+    raw_login, account = "", False
     noreply = _GITHUB_NOREPLY.match(email.strip()) or _GITLAB_NOREPLY.match(email.strip())
     if noreply:
-        raw_login = noreply.group(1)
+        raw_login, account = noreply.group(1), True
     elif _mailbox(email.lower()) and _login_key(email.lower().partition("@")[0]):
         raw_login = email.partition("@")[0].split("+", 1)[0]
-    compact = {re.sub(r"\d+$", "", _normal_name(x).replace(" ", "")) for x in (name, raw_login)
+    compact = {(re.sub(r"\d+$", "", _normal_name(x).replace(" ", "")), own) for x, own in ((name, True), (raw_login, account))
                if _normal_name(x) not in _PLACEHOLDER_NAMES}
     words = [[w.lower() for w in _CAMEL.findall(unicodedata.normalize("NFKD", x).encode("ascii", "ignore").decode())
               if not w.isdigit()] for x in (name, raw_login)]
-    return {c for c in compact if len(c) >= 5}, [w for w in words if len(w) >= 2]
+    return {c for c, own in compact if len(c) >= 5 or own and len(c) >= 3}, [w for w in words if len(w) >= 2]
 
 
 def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], list[list[str]]]]) -> bool:
@@ -191,6 +193,9 @@ def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], li
     for left, right in ((a, b), (b, a)):
         handles = {h for hs, _ in left for h in hs}
         others = {h for hs, _ in right for h in hs}
+        # the same handle once its trailing digits are dropped (``lps`` of the login ``lps08``)
+        if handles & others:
+            return True
         if any(len(x) >= _TYPO_LENGTH and len(y) >= _TYPO_LENGTH and _one_edit(x, y) for x in handles for y in others):
             return True
         # a long handle with a short tail added (``chuliyuaw`` of the login ``chuliyu``)
@@ -212,8 +217,8 @@ def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], li
 def _shortened(short: list[str], full: list[str]) -> bool:
     """``short`` is ``full`` with its later words cut short: the login ``devin-pe`` of
     ``Devin Pereira`` (the first word whole and at least three letters long), or a long first
-    name and the surname's initial (``Sebastian B`` of ``Sebastian Blum``)."""
-    least = 1 if len(short[0]) >= 5 else 2
+    name (four letters or more) and the surname's initial (``Sean B`` of ``Sean Burt``)."""
+    least = 1 if len(short[0]) >= 4 else 2
     return (len(short) == len(full) >= 2 and short != full and short[0] == full[0] and len(short[0]) >= 3
             and all(len(s) >= least and f.startswith(s) for s, f in zip(short[1:], full[1:])))
 

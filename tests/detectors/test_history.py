@@ -99,6 +99,10 @@ def only(evidence, signal):
     ([("Sebastian Blum", "sebastian.blum@corp.example"), ("seblum", "64776588+seblum@users.noreply.github.com"),
       ("Sebastian B", "64776588+seblum@users.noreply.github.com")], 1, False),
     ([("Sebastian B", "sb@home.example"), ("Sebastian Blum", "sebastian.blum@corp.example")], 1, False),
+    ([("Sean B", "seandburt@gmail.com"), ("Sean Burt", "sean.burt@consumer.example")], 1, False),
+    # a login with digits, the same handle on a machine, and the full name behind the noreply login
+    ([("lps08", "lucianolps08@gmail.com"), ("Luciano Lopes de Sousa", "53199949+lps08@users.noreply.github.com"),
+      ("lps", "lps@lps.debian-lps")], 1, False),
     # a personal address's login with a short tail, and the name's words in the other order
     ([("LiYu", "chuliyuaw@gmail.com"), ("ChuLiYu", "32170898+ChuLiYu@users.noreply.github.com"),
       ("Lui Chu", "liyu.chu.work@gmail.com")], 1, False),
