@@ -59,6 +59,11 @@ _NUMBERED_STEP = re.compile(r"^\s{0,6}\d{1,2}[.)]\s+\S+\s+\S+"
 _LIST_ITEM = re.compile(r"^\s{0,6}(?:\d{1,2}[.)]|[-*+])\s+([A-Za-z.][^\n]{2,200})$")
 #: setup-sounding headings about something else than starting the project.
 _NOT_SETUP_HEADING = re.compile(r"contribut|clean[ -]?up|uninstall", re.I)
+#: the README a project generator writes, left as it was (NestJS, Create React App, Next.js, Vite,
+#: Angular CLI): it documents the framework's starter, not this project.
+_STARTER_README = re.compile(r"A progressive <a href=\"http://nodejs\.org\"|bootstrapped with \[?Create React App"
+                             r"|This is a \[Next\.js\]\([^)]*\) project bootstrapped|This template provides a minimal setup"
+                             r"|This project was generated with \[Angular CLI\]", re.I)
 _PART_README = re.compile(r"readme[_-][\w.-]+\.(?:md|rst|markdown)$", re.I)
 #: GitHub shows .github/README.md in place of the root one when both exist.
 _README = re.compile(r"(?:\.github/)?readme(?:\.\w+)?$", re.I)
@@ -320,7 +325,7 @@ def readme_evidence(repo: RepoFiles) -> Iterator[Evidence]:
     readmes = [p for p in repo.files if _README.match(p)] + sorted(p for p in repo.files if _PART_README.match(p))
     # without one at the root, the READMEs of its top folders (a repository of several projects)
     readmes = readmes or sorted(p for p in repo.files if p.count("/") == 1 and _README.match(p.split("/", 1)[1])
-                                and not is_example_path(p))
+                                and not is_example_path(p) and not _STARTER_README.search(repo.text(p)[:3000]))
     for path in readmes:
         found = setup_instructions(repo.text(path))
         if found:

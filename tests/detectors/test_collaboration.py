@@ -121,6 +121,10 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
      "present", "readmes-of-the-top-folders"),
     ({"README.md": "# Course\n", "hw1/README.md": "## Installation\n\n```bash\npip install -e .\n```\n"},
      "declared", "a-root-readme-without-setup-speaks-for-the-repository"),
+    # ... but a framework's starter README left as generated documents the starter
+    ({"api-gateway/README.md": '<p align="center">A progressive <a href="http://nodejs.org" target="_blank">Node.js</a>'
+                               ' framework</p>\n\n## Project setup\n\n```bash\n$ npm install\n```\n'},
+     "absent", "a-generated-starter-readme-in-a-top-folder"),
     # commands written as plain numbered steps, no code formatting
     ({"README.md": "# Abalone\n\n## Running the App\n\n1. Clone the repo\n2. Ensure you have python 3.11\n"
                    "3. pip install uv\n4. uv sync\n5. uv run uvicorn src.main:app\n"}, "present", "plain-numbered-commands"),
