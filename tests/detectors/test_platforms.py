@@ -567,6 +567,15 @@ AML2 = "from azure.ai.ml import MLClient, command, Input\nfrom azure.ai.ml.entit
     ({"docs/deploy.md": SCHEMA.format("managedOnlineDeployment")}, "deploy.serving", False),
     ({"{{cookiecutter.name}}/deploy/blue.yml": SCHEMA.format("managedOnlineDeployment")}, "deploy.serving", False),
     ({"requirements.txt": "azure-ai-ml==1.12.0\n"}, "deploy.serving", False),
+    # the Responsible AI components explaining the trained model in the pipeline
+    ({"mlops/train/pipeline.yml": "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
+                                  "type: pipeline\njobs:\n  create_rai_job:\n    type: command\n"
+                                  "    component: azureml:rai_insights_constructor@latest\n  explain_01:\n"
+                                  "    type: command\n    component: azureml:rai_insights_explanation@latest\n"},
+     "governance.fairness_explainability", True),
+    ({"mlops/train/pipeline.yml": "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
+                                  "type: pipeline\njobs:\n  train:\n    type: command\n    component: azureml:train_model@latest\n"},
+     "governance.fairness_explainability", False),
 ])
 def test_azureml_v2(make_repo, files, signal, expected):
     check(ToolUsageDetector, make_repo, files, signal, expected)
