@@ -174,6 +174,9 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
     # someone's choice, not what an evaluation found
     unset |= {id(n) for a in walk(test) if isinstance(a, ast.Attribute) and words(dotted(a).split(".")[0]) & _CONFIG_WORDS
               for n in walk(a)}
+    # ... and so is the value it is compared with (``args.command == "promote-canary"``: a subcommand)
+    unset |= {id(n) for c in walk(test) if isinstance(c, ast.Compare) and id(c.left) in unset
+              for x in c.comparators for n in walk(x)}
     for node in walk(test):
         if id(node) in unset:
             continue

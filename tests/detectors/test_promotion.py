@@ -176,6 +176,9 @@ def test_approval_gates(make_repo, files, expected):
                     "        raise ValueError(alias)\n    mlflow.register_model(uri, 'm')\n"},
     {"register.py": "import mlflow\n\ndef main(args):\n    if not args.register:\n        return\n"
                     "    mlflow.register_model(args.uri, 'm')\n"},
+    # a command-line subcommand named for promoting is a dispatch, not a verdict
+    {"deploy.py": "from mlflow import MlflowClient\n\ndef main(args):\n    if args.command == 'promote-canary':\n"
+                  "        MlflowClient().set_registered_model_alias('m', 'champion', args.version)\n"},
     # whether a search found a model at all: no bar it cleared
     {"train.py": "import mlflow\n\ndef publish(client, best_model, best_score, run_id):\n"
                  "    if best_model is None or best_score is None:\n        return None\n"
