@@ -571,6 +571,7 @@ class DataDetector(Detector):
             yield from self._lineage_records(ctx, path, facts)
             yield from self._airflow_schedule(ctx, path, facts)
             yield from self._served_flow(ctx, path, facts)
+            yield from self._warehouse_tasks(ctx, path, facts)
         if prep:
             yield self.evidence(
                 "data.prep_code",
@@ -660,6 +661,20 @@ class DataDetector(Detector):
                                     ctx.location(path, call.line), subject=f"prefect-serve:{path}", tool="prefect")
                 return
 
+    def _warehouse_tasks(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
+        """Snowflake tasks the code creates (``CREATE TASK t SCHEDULE = 'USING CRON ...' AS CALL
+        dataset(...)`` run with ``session.sql``): the warehouse runs the pipeline's step on its own."""
+        text = ctx.text(path) or ""
+        if "TASK" not in text.upper() or not any(call_tail(c.name) == "sql" for c in facts.calls):
+            return
+        found = _WAREHOUSE_TASK.search(code_lines(text))
+        if found is None:
+            return
+        line = text.count("\n", 0, found.start()) + 1
+        what = f"Snowflake task {found.group(1)} ({found.group(3)}) scheduled '{found.group(2)}' in {path}"
+        yield self.evidence("data.pipeline_definition", what, ctx.location(path, line), subject=f"warehouse-task:{path}")
+        yield self.evidence("data.pipeline_automated", what, ctx.location(path, line), subject=f"warehouse-task:{path}")
+
     def _airflow_schedule(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
         if not facts.imports_any(("airflow",)):
             return
@@ -673,6 +688,12 @@ class DataDetector(Detector):
                                     f"Airflow DAG scheduled ({m.group(1)}={m.group(2).strip()}) in {path}",
                                     ctx.location(path, text.count("\n", 0, m.start()) + 1), tool="airflow")
                 return
+
+
+#: a Snowflake task created by code, on a schedule, that calls a stored procedure or runs a statement
+_WAREHOUSE_TASK = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?TASK\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.$\"]+)"
+                             r"(?:(?!\bAS\b)[\s\S]){0,600}?\bSCHEDULE\s*=\s*'([^']+)'[\s\S]{0,600}?\bAS\s+(CALL\s+[\w.$\"]+|\w+)",
+                             re.I)
 
 
 def _on_data(name: str, facts: PyFacts) -> bool:

@@ -817,3 +817,20 @@ EMBED_TO_PG = ("import psycopg2\nfrom openai import OpenAI\nfrom psycopg2.extras
 ])
 def test_a_corpus_embedded_into_a_database_is_data_preparation(make_repo, source, expected):
     assert ("data.prep_code" in data_signals(make_repo, {"scripts/embed_places_pgvector.py": source})) is expected
+
+
+SNOWFLAKE_TASK = ('def create_task(session):\n    session.sql("""\n        CREATE OR REPLACE TASK task_training\n'
+                  "            WAREHOUSE = COMPUTE_WH\n            SCHEDULE = 'USING CRON 0 10 1 * * Asia/Tokyo'\n"
+                  '        AS\n            CALL training();\n    """).collect()\n    session.sql("ALTER TASK task_training RESUME").collect()\n')
+
+
+@pytest.mark.parametrize("source, automated", [
+    (SNOWFLAKE_TASK, True),
+    # a task nobody schedules (started by hand with EXECUTE TASK)
+    (SNOWFLAKE_TASK.replace("            SCHEDULE = 'USING CRON 0 10 1 * * Asia/Tokyo'\n", ""), False),
+    # the statement only in a comment
+    ("# CREATE TASK t SCHEDULE = 'USING CRON 0 5 * * * UTC' AS CALL training();\nx = 1\n", False),
+])
+def test_a_snowflake_task_the_code_creates_on_a_schedule(make_repo, source, automated):
+    found = data_signals(make_repo, {"src/tasks/task_training.py": source})
+    assert ("data.pipeline_automated" in found) is automated and ("data.pipeline_definition" in found) is automated
