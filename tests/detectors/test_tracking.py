@@ -213,6 +213,11 @@ def test_kedro_mlflow_catalog(make_repo, files, signal, expected):
     ({"train.py": "from yacs.config import CfgNode as CN\n\n_C = CN()\ncfg = _C.clone()\ncfg.merge_from_file(args.config)\n"},
      True),
     ({"requirements.txt": "yacs==0.1.8\n"}, False),
+    # theconf: the YAML given with ``-c`` read as one global Config
+    ({"search.py": "from theconf import Config as C, ConfigArgumentParser\n\n"
+                   "parser = ConfigArgumentParser(conflict_handler='resolve')\nargs = parser.parse_args()\nlr = C.get()['lr']\n"},
+     True),
+    ({"requirements.txt": "theconf==0.1\n"}, False),
     # Ludwig: the model is a declarative config of input and output features
     ({"model_config_files/ludwig_core.yaml": "input_features:\n  - name: open\n    type: number\n"
                                             "output_features:\n  - name: close\n    type: number\n"}, True),
