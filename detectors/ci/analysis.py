@@ -147,9 +147,10 @@ class JobAnalyser:
         path = step.file or job.file
         at = Hop(path, step.line + cmd.offset if step.line else None, cmd.text)
         kinds, module = self.follower.kinds(cmd, workdir, at)
-        if not kinds and _TRAIN_STEP.search(step.name) and _runs_python_script(cmd):
-            # ``python model.py`` says nothing by its name; the step's name says what it is for.
-            kinds = {k.TRAIN}
+        if kinds <= {k.DATA_PIPELINE} and _TRAIN_STEP.search(step.name) and _runs_python_script(cmd):
+            # ``python model.py`` says nothing by its name, ``run_pipeline`` only that it runs a
+            # pipeline; the step's name says what it is for ("Run training pipeline").
+            kinds = kinds | {k.TRAIN}
         out = []
         if kinds:
             hops = (at, module) if module else (at,)
@@ -347,6 +348,7 @@ def _folders(files: tuple[str, ...]) -> frozenset[str]:
 
 
 def _runs_python_script(cmd: Command) -> bool:
-    """``python x.py`` (not ``python -c``, not ``python -m pip install``)."""
+    """``python x.py`` or a project module run with ``python -m src.pipeline.run`` (not ``python
+    -c``, not a tool such as ``python -m pip install``)."""
     target = script_target(cmd) if cmd.tool.startswith("python") else None
-    return bool(target) and target.lower().endswith(".py")
+    return bool(target) and (target.lower().endswith(".py") or "-m" in cmd.words and "/" in target)

@@ -46,6 +46,8 @@ def job(*steps: str, extra: str = "") -> str:
     # the script's name says nothing, the step's name does
     (["- name: Train my model\n  run: |\n    cd demo\n    python model.py\n    cml comment create report.md"],
      "deploy.ci_training"),
+    # a pipeline module says only that it runs a pipeline; the step's name says it trains
+    (["- name: Run training pipeline\n  run: python -m src.pipeline.run_pipeline"], "deploy.ci_training"),
     (["- run: bandit -r src"], "governance.security_scanning"),
     (["- run: pip-audit"], "governance.security_scanning"),
     (["- uses: github/codeql-action/analyze@v3"], "governance.security_scanning"),
