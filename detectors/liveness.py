@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from detectors.flow import Function
 
 #: files whose text may call or name a function: code, configs, CI and task runners
-_CALLERS = re.compile(r"(\.(py|ipynb|ya?ml|toml|cfg|ini|json|sh|bash|txt|jsonnet|libsonnet)|"
+_CALLERS = re.compile(r"(\.(py|ipynb|ya?ml|toml|cfg|ini|json|sh|bash|jsonnet|libsonnet)|"
                       r"(^|/)(Makefile|Dockerfile[^/]*|Procfile|Jenkinsfile[^/]*|justfile|Taskfile[^/]*))$", re.I)
 MAX_CALLER_BYTES = 2_000_000
 

@@ -17,8 +17,28 @@ MAX_SCRIPT_BYTES = 256 * 1024
 
 
 def script_files(ctx: ScanContext) -> list[tuple[str, PyFacts]]:
-    """(path, facts) of the repository's JavaScript/TypeScript sources that import a package."""
-    return ctx.memo("script_files", lambda: list(_read(ctx)))
+    """(path, facts) of the repository's JavaScript/TypeScript sources that import a package,
+    read only in a project whose package manifest (or CDK app) names a package the catalogue
+    knows: a folder of web assets is not read file by file."""
+    return ctx.memo("script_files", lambda: list(_read(ctx)) if node_project(ctx) else [])
+
+
+#: packages whose use the catalogue reads in JavaScript/TypeScript (CDK, the AWS SDK)
+_KNOWN_PACKAGES = re.compile(r'"(aws-cdk-lib|@aws-cdk/[\w-]+|aws-sdk|@aws-sdk/[\w-]+|cdk-nag|constructs)"')
+
+
+def node_project(ctx: ScanContext) -> bool:
+    """A CDK app, or a ``package.json`` of the project depending on a package the catalogue knows."""
+    return ctx.memo("node_project", lambda: _node_project(ctx))
+
+
+def _node_project(ctx: ScanContext) -> bool:
+    if ctx.repo is None:
+        return False
+    if ctx.repo.glob("cdk.json"):
+        return True
+    return any(_KNOWN_PACKAGES.search(ctx.text(p) or "") for p in ctx.repo.glob("package.json")
+               if not _NOT_SOURCE.search(p))
 
 
 def is_script_source(path: str) -> bool:

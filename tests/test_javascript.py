@@ -62,12 +62,24 @@ def test_comments_and_files_without_imports_give_nothing():
     assert parse_script("const x = new Foo();\n") is None
 
 
-def _signals(make_repo, files):
-    return present(run_detector(ToolUsageDetector, make_repo(files)))
+#: the CDK app's manifest: JavaScript/TypeScript is read in a project depending on what the catalogue knows
+PACKAGE_JSON = '{"name": "infra", "dependencies": {"aws-cdk-lib": "2.100.0", "constructs": "10.3.0"}}'
+
+
+def _signals(make_repo, files, manifest=True):
+    return present(run_detector(ToolUsageDetector, make_repo({**files, **({"package.json": PACKAGE_JSON} if manifest else {})})))
 
 
 def test_a_typescript_cdk_stack_serves_a_model(make_repo):
     assert "deploy.serving" in _signals(make_repo, {"infra/lib/endpoint-stack.ts": CDK_STACK})
+    # a CDK app has cdk.json
+    assert "deploy.serving" in _signals(make_repo, {"infra/lib/endpoint-stack.ts": CDK_STACK, "cdk.json": "{}"},
+                                        manifest=False)
+
+
+def test_scripts_of_a_project_without_such_a_manifest_are_not_read(make_repo):
+    # web assets: nothing in the repository says it is a CDK app or uses the AWS SDK
+    assert "deploy.serving" not in _signals(make_repo, {"web/assets/app.ts": CDK_STACK}, manifest=False)
 
 
 @pytest.mark.parametrize("path", ["node_modules/aws-cdk-lib/x.js", "infra/lib/endpoint-stack.d.ts",

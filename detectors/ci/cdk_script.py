@@ -10,7 +10,7 @@ import re
 from detectors.ci.cdk import PIPELINE_SYSTEM, pipeline_jobs
 from detectors.ci.codebuild import SYSTEM as CODEBUILD
 from detectors.ci.model import Pipeline, Step
-from detectors.scripts import is_script_source
+from detectors.scripts import is_script_source, node_project
 from scanner.detector import ScanContext
 from scanner.parsing.javascript import uncommented
 
@@ -47,7 +47,7 @@ def _commands(text: str, start: int) -> list[str]:
 
 def pipelines(ctx: ScanContext, path: str) -> list[Pipeline]:
     """The CDK-defined build or pipeline of a script importing the CDK's CI modules."""
-    text = ctx.text(path) if is_script_source(path) else None
+    text = ctx.text(path) if is_script_source(path) and node_project(ctx) else None
     if not text or not _CI_MODULES.search(text):
         return []
     text = uncommented(text)

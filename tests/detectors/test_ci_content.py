@@ -265,7 +265,7 @@ export class MlPipelineStack extends Stack {
 
 
 def test_typescript_cdk_codebuild_and_pipeline(make_repo):
-    ev = scan(make_repo, {"infra/lib/pipeline-stack.ts": CDK_STACK_TS})
+    ev = scan(make_repo, {"infra/lib/pipeline-stack.ts": CDK_STACK_TS, "infra/cdk.json": '{"app": "npx ts-node bin/app.ts"}'})
     assert {"deploy.ci_present", "deploy.ci_tests", "deploy.ci_training", "deploy.cd"} <= present(ev)
     cd = next(e for e in ev if e.signal == "deploy.cd")
     assert ("infra/lib/pipeline-stack.ts", 16) in [(loc.path, loc.line) for loc in cd.locations]

@@ -271,7 +271,8 @@ def test_fairness_traps(make_repo, files):
     ({"app.py": "import aws_cdk as cdk\nfrom cdk_nag import AwsSolutionsChecks\n\napp = cdk.App()\n"
                 "cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))\napp.synth()\n"}, True),
     ({"bin/app.ts": "import * as cdk from 'aws-cdk-lib';\nimport { AwsSolutionsChecks } from 'cdk-nag';\n\n"
-                    "const app = new cdk.App();\ncdk.Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));\n"},
+                    "const app = new cdk.App();\ncdk.Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));\n",
+      "cdk.json": '{"app": "npx ts-node bin/app.ts"}'},
      True),
     # suppressions alone check nothing; the package only in the manifest is a mention
     ({"app.py": "from cdk_nag import NagSuppressions\nNagSuppressions.add_stack_suppressions(stack, [])\n"}, False),
