@@ -2,14 +2,15 @@
 
 Example, sample, tutorial and documentation folders, test fixtures and retired (archived) code
 hold code that shows how a tool is used, not how this project works: what is found only there is ``declared``
-(``demote_examples``), unless the repository is nothing but such folders. Evidence cites the
+(``demote_examples``), unless the repository is nothing but such folders, or its own CI builds
+or deploys the example folder (then the project ships it). Evidence cites the
 production module before configuration, a notebook, a test or an example (``rank``).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Iterable
+from typing import Callable, Iterable
 
 from scanner.model import Evidence, Location, Tier
 
@@ -87,20 +88,44 @@ def examples_only(files: Iterable[str]) -> bool:
     return own / len(code) < MIN_OWN_CODE_SHARE
 
 
+#: the repository's own CI files (by name: what they name is read before the CI is parsed)
+_CI_FILE = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$|(^|/)\.gitlab-ci\.ya?ml$|(^|/)azure-pipelines[^/]*\.ya?ml$"
+                      r"|(^|/)Jenkinsfile$|(^|/)cloudbuild[^/]*\.ya?ml$|(^|/)buildspec[^/]*\.ya?ml$")
+#: a folder under an example or sample folder, as a CI file names it (``cd examples/churn``)
+_EXAMPLE_ROOT = re.compile(r"(?<![\w.-])((?:[\w.-]+/)*?(?:examples?|samples?)/[\w.-]+)", re.I)
+
+
+def ci_built_examples(files: Iterable[str], read: Callable[[str], str | None]) -> frozenset[str]:
+    """Folders under an example folder that the repository's own CI builds, tests or deploys
+    (``cd examples/ml-churn-prediction``, ``paths: examples/ml-churn-prediction/**``): the project
+    ships them, so they are its own code, whatever the folder is called."""
+    roots: set[str] = set()
+    for path in files:
+        if _CI_FILE.search(path) and not is_example_path(path):
+            roots.update(m.group(1).lower().rstrip("/") for m in _EXAMPLE_ROOT.finditer(read(path) or ""))
+    return frozenset(roots)
+
+
 def _ordered(locations: tuple[Location, ...]) -> tuple[Location, ...]:
     return tuple(sorted(locations, key=lambda loc: rank(loc.path)))  # stable: detectors' order kept
 
 
-def scope_evidence(evidence: Iterable[Evidence], *, examples_are_the_project: bool) -> list[Evidence]:
+def scope_evidence(evidence: Iterable[Evidence], *, examples_are_the_project: bool,
+                   shipped: frozenset[str] = frozenset()) -> list[Evidence]:
     """Evidence with production locations cited first; evidence found only in example or
-    fixture folders becomes ``declared`` (unless the repository is nothing but examples)."""
+    fixture folders becomes ``declared`` (unless the repository is nothing but examples, or its
+    CI ships the folder: ``shipped``, see ``ci_built_examples``)."""
+    def illustrative(path: str) -> bool:
+        low = path.lower()
+        return is_example_path(path) and not any(low.startswith(root + "/") for root in shipped)
+
     out = []
     for ev in evidence:
         locations = _ordered(ev.locations)
         if locations != ev.locations:
             ev = replace(ev, locations=locations)
         if (not examples_are_the_project and ev.counts and ev.signal not in REPOSITORY_SIGNALS
-                and locations and all(is_example_path(loc.path) for loc in locations)):
+                and locations and all(illustrative(loc.path) for loc in locations)):
             ev = replace(ev, tier=Tier.DECLARED, summary=f"{ev.summary} (only in example, docs, fixture or "
                          f"archived folders: not the project's own practice)", attributes={**ev.attributes, "scope": "example"})
         out.append(ev)

@@ -81,3 +81,18 @@ def test_an_examples_own_dev_environment_is_not_the_projects(tmp_path):
     write_tree(tmp_path, {"examples/translation/docker-compose.yml": "services:\n  lab:\n    image: jupyter/base\n",
                           "src/pkg/__init__.py": "", "src/pkg/a.py": "x = 1\n", "src/pkg/b.py": "y = 2\n"})
     assert _scan(tmp_path).signals["collaboration.dev_env"].outcome is Outcome.ABSENT
+
+
+@pytest.mark.parametrize("workflow, counts", [
+    # the repository's CI deploys what lives in the example folder: the project ships it
+    ("on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n"
+     "          cd examples/churn\n          python scripts/deploy_pipeline.py\n", True),
+    # a CI that builds something else leaves the example an illustration
+    ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest src\n", False),
+])
+def test_an_example_folder_the_ci_ships_is_the_projects_own(tmp_path, workflow, counts):
+    write_tree(tmp_path, {"examples/churn/src/train.py": TRACKED, "src/pkg/model.py": "def fit(x):\n    return x\n",
+                          "src/pkg/__init__.py": "", "src/pkg/io.py": "import os\n",
+                          ".github/workflows/deploy.yml": workflow})
+    result = _scan(tmp_path)
+    assert (result.signals["tracking.params_metrics"].outcome is Outcome.PRESENT) is counts
