@@ -91,8 +91,11 @@ def examples_only(files: Iterable[str]) -> bool:
 #: the repository's own CI files (by name: what they name is read before the CI is parsed)
 _CI_FILE = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$|(^|/)\.gitlab-ci\.ya?ml$|(^|/)azure-pipelines[^/]*\.ya?ml$"
                       r"|(^|/)Jenkinsfile$|(^|/)cloudbuild[^/]*\.ya?ml$|(^|/)buildspec[^/]*\.ya?ml$")
-#: a folder under an example or sample folder, as a CI file names it (``cd examples/churn``)
-_EXAMPLE_ROOT = re.compile(r"(?<![\w.-])((?:[\w.-]+/)*?(?:examples?|samples?)/[\w.-]+)", re.I)
+#: a folder under an example or sample folder that a CI file works in or is triggered by
+#: (``cd examples/churn``, ``working-directory: examples/churn``, ``paths: ['examples/churn/**']``);
+#: a script of the example run from elsewhere (``python examples/x/verify.py``) only exercises it
+_EXAMPLE_ROOT = re.compile(r"(?:\bcd\s+|working-directory:\s*|^\s*-\s*['\"]?)"
+                           r"\.?/?((?:[\w.-]+/)*?(?:examples?|samples?)/[\w.-]+)(?=/\*\*|['\"]?\s*$|\s|/?$)", re.I | re.M)
 
 
 def ci_built_examples(files: Iterable[str], read: Callable[[str], str | None]) -> frozenset[str]:

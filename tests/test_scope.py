@@ -87,8 +87,13 @@ def test_an_examples_own_dev_environment_is_not_the_projects(tmp_path):
     # the repository's CI deploys what lives in the example folder: the project ships it
     ("on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n"
      "          cd examples/churn\n          python scripts/deploy_pipeline.py\n", True),
-    # a CI that builds something else leaves the example an illustration
+    ("on:\n  push:\n    paths:\n      - 'examples/churn/**'\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n"
+     "    steps:\n      - run: snow stage copy examples/churn/src/train.py @STAGE\n", True),
+    # a CI that builds something else leaves the example an illustration; so does one that only
+    # runs the example's own tests and checks (a golden example verified)
     ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest src\n", False),
+    ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest examples/churn/tests -q\n"
+     "      - run: python examples/churn/verify_golden.py\n", False),
 ])
 def test_an_example_folder_the_ci_ships_is_the_projects_own(tmp_path, workflow, counts):
     write_tree(tmp_path, {"examples/churn/src/train.py": TRACKED, "src/pkg/model.py": "def fit(x):\n    return x\n",
