@@ -476,3 +476,15 @@ BASICSR_OPTIONS = "name: train_v1\nmodel_type: GFPGANModel\nlogger:\n  print_fre
 def test_basicsr_runs_and_their_options(make_repo, files, signals):
     found = present(run_detector(ToolUsageDetector, make_repo(files)))
     assert found & {"tracking.library", "tracking.config_management", "monitoring.logging"} == signals
+
+
+HF_LAUNCH = ("#!/bin/bash\n\ndeepspeed llava/train/train_mem.py \\\n    --deepspeed ./scripts/zero3.json \\\n"
+             "    --output_dir ./checkpoints/llava-v1.5 \\\n    --learning_rate 2e-5 \\\n    --report_to {tracker}\n")
+
+
+@pytest.mark.parametrize("tracker, tracked", [("wandb", True), ("none", False)])
+def test_a_launch_script_handing_the_trainer_a_tracker(make_repo, tracker, tracked):
+    files = {"scripts/finetune.sh": HF_LAUNCH.format(tracker=tracker),
+             "llava/train/train_mem.py": "import transformers\n\nparser = transformers.HfArgumentParser((TrainingArguments,))\n"}
+    found = present(run_detector(ToolUsageDetector, make_repo(files)))
+    assert ({"tracking.library", "tracking.params_metrics"} <= found) is tracked
