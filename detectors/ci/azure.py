@@ -92,11 +92,17 @@ def _job_steps(job: dict) -> list[Any]:
     return steps
 
 
+#: the macros that name the checked-out repository (``$(Build.SourcesDirectory)/src/train.py``):
+#: a path under them is the repository's own
+_AT_SOURCES = re.compile(r"\$\((?:Build\.SourcesDirectory|System\.DefaultWorkingDirectory|Build\.Repository\.LocalPath"
+                         r"|Pipeline\.Workspace/s)\)/")
+
+
 def _step(raw: dict, finder: LineFinder, cursor: int) -> Step:
     if isinstance(raw.get("template"), str):
         return Step(line=finder.text(raw["template"], cursor), name=str(raw["template"]), include=raw["template"],
                     args=flatten(raw.get("parameters")), inputs=scalars(raw.get("parameters")))
-    run = next((str(raw[k]) for k in _SCRIPT_KEYS if raw.get(k)), "")
+    run = _AT_SOURCES.sub("", next((str(raw[k]) for k in _SCRIPT_KEYS if raw.get(k)), ""))
     task = str(raw.get("task") or "")
     inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
     if task and not run:

@@ -148,6 +148,15 @@ def test_azure_template_parameters_are_filled_in_with_what_the_caller_passes(mak
     assert ("data.pipeline_automated" in present(ev)) is runs
 
 
+def test_azure_paths_under_the_sources_directory_macro_are_the_repositorys(make_repo):
+    # ``$(Build.SourcesDirectory)`` is the checkout: the script it names is followed
+    caller = ("trigger:\n  branches:\n    include: [master]\nsteps:\n  - bash: |\n"
+              "      python3 $(Build.SourcesDirectory)/ops/run.py\n")
+    files = {"azure-pipelines.yml": caller,
+             "ops/run.py": "from azureml.pipeline.core import Pipeline\n\nPipeline(ws, steps=[prep]).submit('exp')\n"}
+    assert "data.pipeline_automated" in present(scan(make_repo, files))
+
+
 @pytest.mark.parametrize("files", [
     {"azure-pipelines.yml": "steps:\n  - template: a.yml\n", "a.yml": "steps:\n  - template: b.yml\n",
      "b.yml": "steps:\n  - template: a.yml\n  - script: pytest\n"},
