@@ -665,8 +665,8 @@ class DataDetector(Detector):
         """Snowflake tasks the code creates (``CREATE TASK t SCHEDULE = 'USING CRON ...' AS CALL
         dataset(...)`` run with ``session.sql``): the warehouse runs the pipeline's step on its own."""
         text = ctx.text(path) or ""
-        if "TASK" not in text.upper() or not any(call_tail(c.name) == "sql" for c in facts.calls):
-            return
+        if not _CREATE_TASK.search(text) or not any(call_tail(c.name) == "sql" for c in facts.calls):
+            return  # (the cheap look first: most modules create no task)
         found = _WAREHOUSE_TASK.search(code_lines(text))
         if found is None:
             return
@@ -690,6 +690,7 @@ class DataDetector(Detector):
                 return
 
 
+_CREATE_TASK = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?TASK\b", re.I)
 #: a Snowflake task created by code, on a schedule, that calls a stored procedure or runs a statement
 _WAREHOUSE_TASK = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?TASK\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.$\"]+)"
                              r"(?:(?!\bAS\b)[\s\S]){0,600}?\bSCHEDULE\s*=\s*'([^']+)'[\s\S]{0,600}?\bAS\s+(CALL\s+[\w.$\"]+|\w+)",

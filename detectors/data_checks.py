@@ -348,7 +348,7 @@ def validation_stage_gates(project: Project) -> Iterator[Finding]:
         for n in own_nodes(fn.node))]
     if not stages:
         return
-    for module in project.modules("valid", pattern=re.compile(r"if\s+not\s+\w*valid|status", re.I)):
+    for module in project.modules("valid", pattern=_VERDICT_READ):
         for scope in [*(fn.node for fn in module.all_functions()), module.tree]:
             found = _stops_on_verdict(module, scope) or _stops_on_status_file(module, scope)
             if found:
@@ -376,6 +376,9 @@ def _stops_on_verdict(module: Module, scope: ast.AST) -> str | None:
     return None
 
 
+#: where a runner reads a validation stage's verdict: ``if not passed`` on its result, or a status
+#: file it opens (``open(Path("data/status.txt"))``)
+_VERDICT_READ = re.compile(r"if\s+not\s+\w*valid|open\([^)\n]*(?:status|valid)", re.I)
 #: a file the validation stage leaves its verdict in (``data/status.txt``, ``validation_status``)
 _STATUS_FILE = re.compile(r"status|valid", re.I)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from detectors.flow import ORCHESTRATORS, Module, Project, callee, dotted, own_nodes, pipeline_importers, source, words
 from scanner.detector import ScanContext
@@ -140,12 +140,16 @@ def promoting_functions(modules: Iterable[Module]) -> dict[str, bool]:
     bodies = [fn for module in modules for fn in module.all_functions()]
     # an in-house registry's alias: a helper named for the live version that re-points a link
     promoters: dict[str, bool] = {fn.name: False for fn in bodies if moves_live_pointer(fn.name, fn.node)}
+    # each call read once: its name, and what it changes by itself (no project helper involved)
+    calls = {id(fn): [(callee(n), mutation(n, {}, helpers=True)) for n in own_nodes(fn.node) if isinstance(n, ast.Call)]
+             for fn in bodies}
     for _ in range(4):
         grown = {}
         for fn in bodies:
             if fn.name in promoters:
                 continue
-            kinds = {mutation(n, promoters, helpers=True) for n in own_nodes(fn.node) if isinstance(n, ast.Call)} - {None}
+            kinds = {promoters[name] if name in promoters and name not in REGISTRY_MUTATIONS else kind
+                     for name, kind in calls[id(fn)]} - {None}
             if kinds:
                 grown[fn.name] = True in kinds
         if not grown:
@@ -164,20 +168,21 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
     """An evaluation gate names a metric or a verdict (``rmse < best``, ``candidate_accepted``,
     ``verdict["verdict"] == "blocked"``), or tests a name holding an evaluation's result. With
     ``strings`` a metric named in a string counts too (``prod_metrics["val_r2"] > r2``)."""
-    if _names_only(test):
+    nodes = walk(test)  # (walked once: gates are asked of every ``if`` of the modules that promote)
+    if _names_only(nodes):
         return False  # ``metric in FORBIDDEN_KEYS``: which metric was chosen, not what it measured
     # ``best_score is None``: whether an evaluation ran, not what it found (``approved is not
     # True`` is a verdict)
-    unset = {id(n) for c in walk(test) if isinstance(c, ast.Compare) and all(isinstance(o, (ast.Is, ast.IsNot)) for o in c.ops)
+    unset = {id(n) for c in nodes if isinstance(c, ast.Compare) and all(isinstance(o, (ast.Is, ast.IsNot)) for o in c.ops)
              and all(isinstance(x, ast.Constant) and x.value is None for x in c.comparators) for n in walk(c)}
     # a setting read off a configuration object (``config.promote_to``, ``args.auto_promote``) is
     # someone's choice, not what an evaluation found
-    unset |= {id(n) for a in walk(test) if isinstance(a, ast.Attribute) and words(dotted(a).split(".")[0]) & _CONFIG_WORDS
+    unset |= {id(n) for a in nodes if isinstance(a, ast.Attribute) and words(dotted(a).split(".")[0]) & _CONFIG_WORDS
               for n in walk(a)}
     # ... and so is the value it is compared with (``args.command == "promote-canary"``: a subcommand)
-    unset |= {id(n) for c in walk(test) if isinstance(c, ast.Compare) and id(c.left) in unset
+    unset |= {id(n) for c in nodes if isinstance(c, ast.Compare) and id(c.left) in unset
               for x in c.comparators for n in walk(x)}
-    for node in walk(test):
+    for node in nodes:
         if id(node) in unset:
             continue
         word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else \
@@ -189,14 +194,15 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
     return False
 
 
-def _names_only(test: ast.AST) -> bool:
-    """The condition only asks whether a name is among others, or how it starts (``metric in
-    FORBIDDEN_KEYS or metric.startswith("acc")``, ``metric not in metrics``): an argument or a
-    key checked, no measurement compared (``verdict == "blocked"`` and ``rmse < best`` are)."""
-    compares = [n for n in walk(test) if isinstance(n, ast.Compare)]
-    calls = [n for n in walk(test) if isinstance(n, ast.Call)]
+def _names_only(nodes: Sequence[ast.AST]) -> bool:
+    """The condition (its walked ``nodes``) only asks whether a name is among others, or how it
+    starts (``metric in FORBIDDEN_KEYS or metric.startswith("acc")``, ``metric not in metrics``):
+    an argument or a key checked, no measurement compared (``verdict == "blocked"`` and
+    ``rmse < best`` are)."""
+    compares = [n for n in nodes if isinstance(n, ast.Compare)]
+    calls = [n for n in nodes if isinstance(n, ast.Call)]
     # ``STAGES & set(aliases)``: the names shared with a constant set of names
-    shared = [n for n in walk(test) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitAnd)
+    shared = [n for n in nodes if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitAnd)
               and any(isinstance(x, ast.Name) and x.id.isupper() for x in (n.left, n.right))]
     if not compares and not shared:
         return False

@@ -8,10 +8,11 @@ sees but which never makes a signal present.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections import defaultdict
 from itertools import chain
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from detectors.catalogue import FileRule, Pattern, Tool, catalogue, catalogue_index, match_calls
 from detectors.ci import read_ci
@@ -182,8 +183,9 @@ class ToolUsageDetector(Detector):
 
     def _command_use(self, ctx: ScanContext, tool: Tool) -> Iterator[Evidence]:
         for signal, globs in sorted(tool.commands.items()):
-            found = [(path, line, text) for path, line, text in _shell_commands(ctx)
-                     if any(fnmatch.fnmatchcase(text, g) for g in globs)]
+            # one regex for the signal's globs: every command is matched once, not once per glob
+            matcher = _glob_matcher(tuple(globs))
+            found = [(path, line, text) for path, line, text in _shell_commands(ctx) if matcher(text)]
             if found:
                 path, _line, text = found[0]
                 yield self.evidence(
@@ -252,6 +254,12 @@ def _rule_line(ctx: ScanContext, rule: FileRule, path: str) -> list[int | None]:
         return []
     doc = docs if path.lower().endswith((".json", ".toml")) else first_mapping(docs)
     return [rule.line_in(text)] if rule.holds(doc) else []
+
+
+@functools.lru_cache(maxsize=None)
+def _glob_matcher(globs: tuple[str, ...]) -> Callable[[str], re.Match | None]:
+    """A case-sensitive matcher of any of the shell globs (``fnmatchcase`` semantics)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs)).match
 
 
 def _shell_commands(ctx: ScanContext) -> list[tuple[str, int | None, str]]:
