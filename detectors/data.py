@@ -665,7 +665,8 @@ class DataDetector(Detector):
         """Snowflake tasks the code creates (``CREATE TASK t SCHEDULE = 'USING CRON ...' AS CALL
         dataset(...)`` run with ``session.sql``): the warehouse runs the pipeline's step on its own."""
         text = ctx.text(path) or ""
-        if not _CREATE_TASK.search(text) or not any(call_tail(c.name) == "sql" for c in facts.calls):
+        if not any(w in text for w in ("TASK", "task", "Task")) or not _CREATE_TASK.search(text) \
+                or not any(call_tail(c.name) == "sql" for c in facts.calls):
             return  # (the cheap look first: most modules create no task)
         found = _WAREHOUSE_TASK.search(code_lines(text))
         if found is None:
@@ -767,6 +768,8 @@ def _embedded_corpus(facts: PyFacts) -> list[tuple[int, str]]:
     """A corpus embedded and written to a database (``client.embeddings.create(...)`` then
     ``execute_values(cur, "INSERT ... embedding", rows)`` into pgvector): retrieval data prepared
     without a dataframe library."""
+    if not facts.may_name("embed"):  # every embeddings API below is named so: no parse needed
+        return []
     embed = next((c for c in facts.calls if _EMBEDDING_API.search(c.name)), None)
     write = next((c for c in facts.calls if _DB_WRITES.search(c.name)), None) if embed else None
     return sorted([(embed.line, call_tail(embed.name)), (write.line, call_tail(write.name))]) if write else []

@@ -77,6 +77,11 @@ class PyFacts:
         """Modules the file may import: here exactly its imports (see ``LazyFacts``)."""
         return frozenset(self.imports)
 
+    def may_name(self, word: str) -> bool:
+        """False only when the source surely does not contain ``word`` (see ``LazyFacts``);
+        parsed facts keep no text, so here the calls must answer."""
+        return True
+
     def cell_of(self, line: int) -> int | None:
         """1-based notebook cell holding ``line`` (None for plain sources)."""
         if not self.cells:
@@ -140,6 +145,11 @@ class LazyFacts:
         if self._candidates is None:
             self._candidates = import_candidates(self._source)
         return self._candidates
+
+    def may_name(self, word: str) -> bool:
+        """False when the unparsed text does not contain ``word``: a question about calls
+        of that name is answered without parsing."""
+        return self._facts is not None or word in self._source
 
     def imports_any(self, modules: tuple[str, ...] | list[str]) -> str | None:
         candidates = self.import_candidates()
