@@ -94,8 +94,8 @@ class TrackingDetector(Detector):
     * ``tracking.notebooks``: Jupyter notebooks in the repository, and notebooks kept as Python
       scripts (Databricks source notebooks, jupytext scripts), counted in ``notebooks``.
     * ``tracking.config_management``: experiment config files (``params.yaml``, ``configs/*.yaml``...)
-      that code or ``dvc.yaml`` reads (or a Makefile, script or workflow hands to a script that
-      loads configs), or run configuration decoded from JSON handed to the training code. Hydra/OmegaConf/gin come from the catalogue.
+      that code or ``dvc.yaml`` reads (or a Makefile, script, workflow, DVC stage or README usage
+      command hands to a script that loads configs), or run configuration decoded from JSON handed to the training code. Hydra/OmegaConf/gin come from the catalogue.
     * ``tracking.reproducible_env``: lockfiles, mostly pinned requirement/pyproject/conda files (or
       half pinned with every ML package among the pins) of
       an ML environment (a pinned docs-only toolchain does not count), training images (a
@@ -217,9 +217,10 @@ class TrackingDetector(Detector):
         # ``CONFIG ?= configs/baseline.yaml`` then ``python evaluation/run_eval.py --config $(CONFIG)``:
         # a command file naming both the config and a reader hands the one to the other
         launchers = {p: ctx.text(p) or "" for p in ctx.files() if _LAUNCHER.search(p) and not is_template_path(p)}
+        readmes = {p: ctx.text(p) or "" for p in ctx.files() if _README.search(p) and not is_template_path(p)}
         for path in candidates:
             reader = _reader_of(path, readers) or (kedro if _KEDRO_PARAMETERS.search(path) else None) \
-                or _launched_with(path, launchers, readers)
+                or _launched_with(path, launchers, readers) or _documented_with(path, readmes, readers)
             if reader is None and (path in dvc_params or path.rsplit("/", 1)[-1].startswith("params.") and dvc_text):
                 reader = "dvc.yaml"
             if reader:
@@ -613,8 +614,10 @@ def _kedro_parameter_reader(ctx: ScanContext) -> str | None:
 
 
 #: files that launch scripts: task runners, shell scripts, CI workflows.
-_LAUNCHER = re.compile(r"(^|/)(makefile|gnumakefile|justfile|taskfile[^/]*|procfile)$|\.(sh|bash|mk)$"
+_LAUNCHER = re.compile(r"(^|/)(makefile|gnumakefile|justfile|taskfile[^/]*|procfile|dvc\.ya?ml)$|\.(sh|bash|mk)$"
                        r"|^\.github/workflows/|(^|/)\.gitlab-ci\.ya?ml$", re.I)
+#: a README, whose usage commands hand a config to the script that reads it
+_README = re.compile(r"(^|/)readme(\.\w+)?$", re.I)
 
 
 def _launched_with(path: str, launchers: dict[str, str], readers: dict[str, str]) -> str | None:
@@ -628,6 +631,19 @@ def _launched_with(path: str, launchers: dict[str, str], readers: dict[str, str]
             dotted = reader[:-3].replace("/", ".") if reader.endswith(".py") else None
             if base in text or (dotted and f"-m {dotted}" in text):
                 return f"{launcher} -> {reader}"
+    return None
+
+
+def _documented_with(path: str, readmes: dict[str, str], readers: dict[str, str]) -> str | None:
+    """``README -> reader`` when a README's command names this config file and a config-loading
+    script on one line (``python run_flow.py --config configs/full_flow.yaml``): the folder
+    alone, in a README's tree of the project, hands nothing to anyone."""
+    name = path.rsplit("/", 1)[-1]
+    for readme, text in readmes.items():
+        for line in (ln for ln in text.splitlines() if name in ln):
+            reader = next((r for r in readers if r.rsplit("/", 1)[-1] in line), None)
+            if reader:
+                return f"{readme} -> {reader}"
     return None
 
 

@@ -102,6 +102,13 @@ def _plain_command(text: str) -> bool:
             and looks_like_command(text))
 
 
+def _quoted_command(line: str) -> bool:
+    """A command written as a Markdown quote (``> python prepare_data.py --out PATH``): a known
+    program after the marker, so a quoted remark (``> Note: use --fp16``) is none."""
+    words = line.lstrip()[1:].split() if line.lstrip().startswith(">") else []
+    return bool(words) and words[0].lower() in _CLI
+
+
 def _fence(lines: list[str], i: int, open_fence: str | None) -> tuple[str, str] | None:
     """(marker, language) when line ``i`` opens or closes a code block: a Markdown fence, or an
     AsciiDoc listing block's ``----`` (opened under its ``[source,lang]`` line)."""
@@ -129,7 +136,8 @@ def readme_commands(lines: list[str]) -> list[tuple[int, str]]:
         if fence is not None:
             if lang not in _NOT_SHELL_LANGS and looks_like_command(line, lang):
                 found.append((i, line.strip()))
-        elif line.startswith(("    ", "\t")) or _PROMPT.match(line) and line.lstrip().startswith("$"):
+        elif line.startswith(("    ", "\t")) or _PROMPT.match(line) and line.lstrip().startswith("$") \
+                or _quoted_command(line):
             if looks_like_command(line):
                 found.append((i, line.strip()))
         else:

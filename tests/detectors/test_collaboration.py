@@ -130,6 +130,11 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
                    "3. pip install uv\n4. uv sync\n5. uv run uvicorn src.main:app\n"}, "present", "plain-numbered-commands"),
     ({"README.md": "# Abalone\n\n## Running the App\n\n- Python 3.11 or newer\n- Docker and some patience\n"},
      "declared", "plain-list-without-commands"),
+    # commands written as Markdown quotes; a quoted remark naming an option is none
+    ({"README.md": "# StyleGAN\n\n## Usage\n\nFirst create datasets:\n\n> python prepare_data.py --out LMDB_PATH DATA\n"},
+     "present", "quoted-command"),
+    ({"README.md": "# StyleGAN\n\n## Usage\n\n> Note: training with --fp16 needs a recent GPU\n"},
+     "declared", "quoted-remark"),
     # a quick demo or a launch section running the project is setup too
     ({"README.md": "# Fraud platform\n\n## Quick Demo\n\n### Launch the platform\n\n```bash\nmake demo\n```\n"},
      "present", "quick-demo-section"),

@@ -178,6 +178,16 @@ model.fit(x, y, callbacks=[WandbMetricsLogger(), {checkpoint}])
 def test_keras_callbacks(make_repo, source, signal, expected):
     assert (signal in tool_signals(make_repo, {"train.py": source})) is expected
 
+@pytest.mark.parametrize("source, expected", [
+    ("import wandb\nrun = wandb.init(project='p', config=vars(args))\nrun.log({'loss': loss})\n", True),
+    ("import wandb\nwandb.init(project='p')\nwandb.config.update(args)\nwandb.log({'loss': loss})\n", True),
+    # a run opened with no configuration records metrics only
+    ("import wandb\nwandb.init(project='stylegan 2')\nwandb.log({'loss': loss})\n", False),
+])
+def test_wandb_params_need_a_configuration(make_repo, source, expected):
+    assert ("tracking.params_metrics" in tool_signals(make_repo, {"train.py": source})) is expected
+
+
 
 # -- PyTorch-Ignite ----------------------------------------------------------------------------
 IGNITE = """

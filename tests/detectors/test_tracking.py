@@ -298,6 +298,17 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
       "Makefile": "CONFIG ?= configs/chunk_1024.yaml\n\neval:\n\tpython evaluation/run_eval.py --config $(CONFIG)\n"}, True),
     ({"configs/chunk_1024.yaml": "chunk_size: 1024\n", "evaluation/run_eval.py": EVAL_SCRIPT,
       "scripts/sweep.sh": "for c in configs/*.yaml; do python -m evaluation.run_eval --config \"$c\"; done\n"}, True),
+    # a DVC stage's command hands the config to the module that loads it (through a helper)
+    ({"params/random_forest.yaml": "n_estimators: 100\n", "mlops/load_params.py": CONFIG_HELPER,
+      "mlops/run_experiment.py": "from mlops.load_params import read_config\nparams = read_config(ARGS.params_path)\n",
+      "dvc.yaml": "stages:\n  train:\n    cmd: python -m mlops.run_experiment --params_path params/random_forest.yaml\n"},
+     True),
+    # a README's usage command hands the config to the script that loads it ...
+    ({"configs/full_flow_config.yaml": "flow_module: flows.full\n", "run_flow.py": EVAL_SCRIPT,
+      "README.md": "## Usage\n\n4. Run `python run_flow.py --config configs/full_flow_config.yaml`\n"}, True),
+    # ... not a README's tree of the project naming the folder and the script apart
+    ({"configs/full_flow_config.yaml": "flow_module: flows.full\n", "run_flow.py": EVAL_SCRIPT,
+      "README.md": "## Layout\n\n- configs/: flow settings\n- run_flow.py: the entry point\n"}, False),
     # the launcher names the configs but runs a script that loads none; or names no config
     ({"configs/chunk_1024.yaml": "chunk_size: 1024\n", "evaluation/run_eval.py": "print('eval')\n",
       "Makefile": "eval:\n\tpython evaluation/run_eval.py --config configs/chunk_1024.yaml\n"}, False),
