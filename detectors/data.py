@@ -55,6 +55,8 @@ _DATA_DIR_ONLY_EXT = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", "-uby
 #: folders of what a project measured or documents (load-test results, benchmark tables, reports):
 #: a table there is an output of the project, not the data it learns from.
 _OUTPUT_DIRS = frozenset({"results", "result", "reports", "report", "docs", "doc"})
+#: folders of what runs logged (``logs/``, ``training_logs/``): outputs, not inputs
+_LOG_DIRS = ("_logs", "-logs", "_log", "-log")
 #: extensions that hold a table as often as anything else (UCI ``.data``, ``.dat``, ``.txt``):
 #: a dataset when the content is one, rows of the same number of delimited fields.
 _MAYBE_TABLE_EXT = (".data", ".dat", ".txt", ".tab")
@@ -259,7 +261,8 @@ class DataDetector(Detector):
 
     * ``data.raw_data_committed``: dataset files (csv, parquet, npz...) of 10 KB or more tracked
       in git; JSON, pickles, archives and media only inside data folders; nothing in result,
-      report or docs folders (outputs of the project) outside a data folder; small test fixtures and
+      report, run-log or docs folders (outputs of the project) outside a data folder, and no RL
+      episode log (``*.monitor.csv``); small test fixtures and
       evaluation fixtures (benchmarks/, evals/, golden/ under 1 MB), model pickles and
       LFS-tracked files are not counted.
     * ``data.versioning``: DVC pointer files, ``dvc.yaml``/``dvc.lock`` outputs or a DVC remote;
@@ -894,9 +897,12 @@ def _is_data_pattern(pattern: str) -> bool:
 
 
 def _output_file(path: str) -> bool:
-    """``path`` lies in a folder of the project's outputs or docs, and in no data folder."""
-    folders = set(path.lower().split("/")[:-1])
-    return bool(_OUTPUT_DIRS & folders) and not DATA_DIRS & folders
+    """``path`` lies in a folder of the project's outputs, run logs or docs (``logs/``,
+    ``time_limit_logs/``), and in no data folder; or it is a run's episode log (``0.monitor.csv``)."""
+    parts = path.lower().split("/")
+    folders = set(parts[:-1])
+    outputs = bool(_OUTPUT_DIRS & folders) or any(f in ("logs", "log") or f.endswith(_LOG_DIRS) for f in folders)
+    return (outputs and not DATA_DIRS & folders) or parts[-1].endswith(".monitor.csv")
 
 
 def _dataset_bytes(ctx: ScanContext, path: str) -> int:

@@ -134,6 +134,11 @@ BYTEWAX_FLOW = ("import bytewax.operators as op\nfrom bytewax.dataflow import Da
     ({"docs/openclip_results.csv": CSV}, False),
     ({"reports/results/scores.txt": "Order\tPID\tArea\n" + "1\t0526301100\t31770\n" * 800}, False),
     ({"outputs/reports/datasets/cleaned.csv": CSV}, True),           # a dataset kept among outputs
+    # what training runs logged: episode logs of an RL Monitor wrapper, a logs folder
+    ({"logs/reacher/reacher-0/0.monitor.csv": CSV}, False),
+    ({"time_limit_logs/reacher/1/progress.csv": CSV}, False),
+    ({"experiments/2024-01/train.monitor.csv": CSV}, False),
+    ({"data/logs/server_requests.csv": CSV}, True),                  # request logs kept as a dataset
     # a pickle holds a fitted model or a client's request payload as often as data
     ({"src/clients_python/subgraph.pkl": b"\x80\x04" + b"\x00" * 20_000}, False),
     ({"data/processed/train.pkl": b"\x80\x04" + b"\x00" * 20_000}, True),

@@ -823,6 +823,10 @@ CATALOGUE_POSITIVE = [
      SCHEDULED),
     ("loguru", {"app.py": "from loguru import logger\nlogger.add('app.log')\nlogger.info('hi')\n"}, LOGGING),
     ("structlog", {"app.py": "import structlog\nstructlog.configure(processors=[])\n"}, LOGGING),
+    ("rl episode monitor", {"envs.py": (
+        "from stable_baselines3.common.monitor import Monitor\n\ndef make_env(env, log_dir, rank):\n"
+        "    return Monitor(env, os.path.join(log_dir, str(rank)))\n\nenvs = [make_env(e, 'logs', i) for i, e in enumerate(E)]\n")},
+     LOGGING),
 ]
 
 
@@ -933,3 +937,9 @@ def test_an_evaluation_report_named_only_in_the_text_it_writes(make_repo):
               "        f.write(\"\"\"Dataset: {}\n    FINAL RESULTS\nTEST MAE: {:.4f}\"\"\"\n"
               "                .format('zinc', test_mae))\n")
     assert LOGGING in present(run_detector(MonitoringDetector, make_repo({"main_graph_regression.py": source})))
+
+
+def test_rl_library_without_its_episode_monitor_logs_nothing(make_repo):
+    # importing the RL library trains agents; only its Monitor wrapper or logger writes the episodes
+    repo = make_repo({"train.py": "from stable_baselines3 import PPO\nPPO('MlpPolicy', env).learn(10_000)\n"})
+    assert "monitoring.logging" not in present(run_detector(ToolUsageDetector, repo))
