@@ -1,7 +1,7 @@
 """Progressive delivery written in code: serving code that sends a share of requests to a candidate
 model (a random draw or a hash bucket compared with a share, a weighted choice between models),
 serving code that also runs a shadow model on the same input without returning its answer, and
-the rollback of a serving release that the code calls.
+the rollback of a serving release that the code calls (a script's entry point is run by hand).
 
 A variable or class merely named canary or shadow splits nothing: only a branch between models on
 a draw, or a second model's answer that is fired off or only logged, counts.
@@ -188,6 +188,16 @@ def _rolls_back(name: str) -> bool:
     return "rollback" in ws or {"roll", "back"} <= ws or "revert" in ws
 
 
+def _entry_point_lines(tree: ast.AST) -> set[int]:
+    """Lines of a script's ``if __name__ == "__main__":`` block: what it calls there is a command
+    a person runs (``python scripts/rollback_model.py --to-version 3``), not a reaction."""
+    lines: set[int] = set()
+    for node in getattr(tree, "body", []):
+        if isinstance(node, ast.If) and "__main__" in source(node.test, 80) and "__name__" in source(node.test, 80):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
+
+
 def rollbacks(project: Project) -> Iterator[Finding]:
     """A rollback of a serving release that the code calls: named for what it rolls back
     (``rollback_model_version``), or restoring a serving pointer, an alias or a deployment in its
@@ -207,8 +217,9 @@ def rollbacks(project: Project) -> Iterator[Finding]:
                 defs.setdefault(fn.name, (module, fn, touched[0]))
     for name, (home, fn, context) in sorted(defs.items()):
         for module in project.modules(name):
+            by_hand = _entry_point_lines(module.tree)
             for node in walk(module.tree):
-                if not (isinstance(node, ast.Call) and callee(node) == name):
+                if not (isinstance(node, ast.Call) and callee(node) == name) or node.lineno in by_hand:
                     continue
                 if not (module is home and fn.node.lineno <= node.lineno <= (fn.node.end_lineno or 0)):
                     what = "" if context == fn.name else f", which calls {context}"

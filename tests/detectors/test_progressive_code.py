@@ -150,6 +150,10 @@ def test_progressive_in_code(make_repo, files):
     {"db.py": "def rollback(session):\n    session.rollback()\n\ndef save(session):\n    try:\n        session.commit()\n"
               "    except Exception:\n        rollback(session)\n"},
     {"gateway/activation.py": ROLLBACK.replace("            self._roll_back(target)", "            pass")},
+    # a rollback script a person runs: its only call is the script's entry point
+    {"scripts/rollback_model.py": "import click\n\n@click.command()\n@click.option('--to-version', type=int)\n"
+                                  "def rollback_model(to_version):\n    client.set_stage(to_version, 'production')\n\n"
+                                  "if __name__ == '__main__':\n    rollback_model()\n"},
     {"README.md": "Requests are split 90/10 between the stable and the canary model.\n"},
 ])
 def test_progressive_code_traps(make_repo, files):
