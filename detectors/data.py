@@ -26,6 +26,7 @@ from detectors.shapes import as_list, dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Outcome, Tier
+from scanner.parsing.hcl import resource_blocks, strip_comments
 from scanner.parsing.python import PyFacts, walk
 from scanner.scope import TEST_DIRS, is_test_path
 from scanner.sources.interface import SourceError
@@ -314,6 +315,7 @@ class DataDetector(Detector):
         yield from self._kubeflow_schedules(ctx)
         yield from self._argo(ctx)
         yield from self._in_house_schedules(ctx)
+        yield from self._declared_warehouse_tasks(ctx)
         yield from self._data_checks(ctx)
         yield from self._dataset_registry(ctx)
         yield from self._python(ctx)
@@ -671,13 +673,46 @@ class DataDetector(Detector):
         if not any(w in text for w in ("TASK", "task", "Task")) or not _CREATE_TASK.search(text) \
                 or not any(call_tail(c.name) == "sql" for c in facts.calls):
             return  # (the cheap look first: most modules create no task)
-        found = _WAREHOUSE_TASK.search(code_lines(text))
+        yield from self._scheduled_task(ctx, path, code_lines(text))
+
+    def _scheduled_task(self, ctx: ScanContext, path: str, text: str) -> Iterator[Evidence]:
+        found = _WAREHOUSE_TASK.search(text)
         if found is None:
             return
         line = text.count("\n", 0, found.start()) + 1
         what = f"Snowflake task {found.group(1)} ({found.group(3)}) scheduled '{found.group(2)}' in {path}"
         yield self.evidence("data.pipeline_definition", what, ctx.location(path, line), subject=f"warehouse-task:{path}")
         yield self.evidence("data.pipeline_automated", what, ctx.location(path, line), subject=f"warehouse-task:{path}")
+
+    def _declared_warehouse_tasks(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """Snowflake tasks kept as infrastructure: a SQL script creating a scheduled task, and
+        Terraform ``snowflake_task`` resources (a graph chained by ``after``, its root on a
+        ``schedule``; one switched off by ``enabled = false`` is still the pipeline, off by a switch)."""
+        for path in ctx.files():
+            low = path.lower()
+            if not low.endswith((".tf", ".sql")) or is_template_path(path):
+                continue
+            text = ctx.text(path) or ""
+            if low.endswith(".sql"):
+                if _CREATE_TASK.search(text):
+                    yield from self._scheduled_task(ctx, path, text)
+                continue
+            if "snowflake_task" not in text:
+                continue
+            tasks = {label: (line, body) for (kind, label), (line, body) in resource_blocks(strip_comments(text)).items()
+                     if kind == "snowflake_task"}
+            roots = [(label, line, m.group(1) or "a schedule block") for label, (line, body) in sorted(tasks.items())
+                     if (m := _TF_TASK_SCHEDULE.search(body))]
+            chained = [label for label, (_, body) in tasks.items() if _TF_TASK_AFTER.search(body)]
+            if not roots and not chained:
+                continue
+            what = f"Snowflake task graph of {len(tasks)} Terraform snowflake_task resource(s) in {path}" + (
+                f", {roots[0][0]} scheduled '{roots[0][2]}'" if roots else f", {len(chained)} chained by after")
+            line = roots[0][1] if roots else tasks[chained[0]][0]
+            subject = f"warehouse-task:{path}"
+            yield self.evidence("data.pipeline_definition", what, ctx.location(path, line), subject=subject)
+            if roots:
+                yield self.evidence("data.pipeline_automated", what, ctx.location(path, line), subject=subject)
 
     def _airflow_schedule(self, ctx: ScanContext, path: str, facts: PyFacts) -> Iterator[Evidence]:
         if not facts.imports_any(("airflow",)):
@@ -695,6 +730,10 @@ class DataDetector(Detector):
 
 
 _CREATE_TASK = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?TASK\b", re.I)
+#: a Terraform Snowflake task's schedule (``schedule = "USING CRON ..."``, or a ``schedule { ... }``
+#: block of newer providers) and its predecessors
+_TF_TASK_SCHEDULE = re.compile(r'^\s*schedule\s*(?:=\s*"([^"]+)"|\{)', re.M)
+_TF_TASK_AFTER = re.compile(r"^\s*(?:after|predecessors)\s*=", re.M)
 #: a Snowflake task created by code, on a schedule, that calls a stored procedure or runs a statement
 _WAREHOUSE_TASK = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?TASK\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.$\"]+)"
                              r"(?:(?!\bAS\b)[\s\S]){0,600}?\bSCHEDULE\s*=\s*'([^']+)'[\s\S]{0,600}?\bAS\s+(CALL\s+[\w.$\"]+|\w+)",

@@ -147,8 +147,8 @@ class DeploymentDetector(Detector):
     """Decides deployment signals that are files and code rather than CI jobs:
 
     - ``deploy.container``: a Dockerfile/Containerfile that packages the project (copies code
-      or starts something); one that only installs dependencies, builds a docs site or sets up a
-      dev container is recorded as declared only. Dockerfiles quoted in Markdown are not files.
+      or starts something); one that only installs dependencies, builds a docs site, sets up a
+      dev container or hands a third-party service its settings is recorded as declared only. Dockerfiles quoted in Markdown are not files.
     - ``deploy.serving``: a web or chat app (FastAPI, Flask, Starlette, LitServe, Gradio, Chainlit...)
       in a file or package that loads a model, or builds a pretrained one (Keras applications
       unless ``weights=None``, torchvision models and ``timm.create_model`` given weights,
@@ -448,11 +448,25 @@ def dockerfile_purpose(text: str, path: str) -> str | None:
     if any(_DOCS_TOOLS.search(r) for r in runs):
         return "builds a documentation site"
     copies = [arg for op, arg in found if op in ("COPY", "ADD") and not _DEPS_ONLY.search(arg)]
+    if copies and all(_settings_only(arg) for arg in copies) and not any(_PYTHON_RUN.search(r) for r in runs):
+        return "runs a third-party service with its settings (no project code copied)"
     # an ML framework image with the project's dependencies added is the environment a research
     # repository's scripts run in (the repository mounted into it): a training image
     if not runs and not copies and not ML_BASE_IMAGE.search(text):
         return _DEPS_ONLY_WHY
     return None
+
+
+#: what a third-party service image is given: its settings and plugin archives, no code
+_SETTINGS_FILE = re.compile(r"\.(properties|conf|cfg|ini|xml|zip|jar|tar\.gz|tgz)$", re.I)
+_PYTHON_RUN = re.compile(r"\b(python3?|uvicorn|gunicorn|streamlit|bentoml|mlflow|fastapi|flask)\b")
+
+
+def _settings_only(copy: str) -> bool:
+    """A COPY/ADD whose sources are settings or archives (``kafka-connect.properties``,
+    ``plugin-0.1.3.zip``), never a folder or a source file of the project."""
+    words = [w for w in copy.split() if not w.startswith("--")]
+    return len(words) >= 2 and all(_SETTINGS_FILE.search(w.strip('",[]')) for w in words[:-1])
 
 
 _DEPS_ONLY_WHY = "only installs dependencies: no project code copied and nothing started"

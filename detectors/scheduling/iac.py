@@ -16,7 +16,7 @@ from detectors.scheduling.job import Schedule
 from detectors.shapes import as_str, dicts, get_in
 from detectors.tools import is_template_path
 from scanner.detector import ParseError, ScanContext
-from scanner.parsing.hcl import strip_comments
+from scanner.parsing.hcl import resource_blocks, strip_comments
 from scanner.parsing.python import walk as walk_tree
 from scanner.parsing.structured import walk
 
@@ -25,7 +25,6 @@ _SPLIT = re.compile(r"[^A-Za-z0-9_]+")
 #: Terraform resources that fire on a schedule, and the attribute holding it.
 _TF_RULES = {"aws_cloudwatch_event_rule": "schedule_expression", "aws_scheduler_schedule": "schedule_expression",
              "google_cloud_scheduler_job": "schedule"}
-_TF_RESOURCE = re.compile(r'^\s*resource\s+"([\w-]+)"\s+"([\w-]+)"\s*\{', re.M)
 _TF_REF = re.compile(r"\b([a-z][\w]*)\.([\w-]+)\.(?:arn|name|id|invoke_arn|url|function_name)\b")
 _TF_STRING = re.compile(r'"([^"\n]*)"')
 _PYTHON_ARG = re.compile(r"\.py$")
@@ -126,23 +125,11 @@ def cron_entries(text: str) -> Iterator[tuple[int, str]]:
 
 # -- Terraform ---------------------------------------------------------------------------------------
 
-def _blocks(text: str) -> dict[tuple[str, str], tuple[int, str]]:
-    """(type, label) -> (line, body) of every resource block."""
-    out = {}
-    for m in _TF_RESOURCE.finditer(text):
-        depth, i = 1, m.end()
-        while i < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            i += 1
-        out[(m.group(1), m.group(2))] = (text.count("\n", 0, m.start()) + 1, text[m.end():i])
-    return out
-
-
 def _terraform(text: str, path: str) -> Iterator[Schedule]:
     if not any(kind in text for kind in _TF_RULES):
         return
     code = re.sub(r"(?m)^\s*(#|//).*$", "", text)
-    blocks = _blocks(code)
+    blocks = resource_blocks(code)
     for (kind, label), (line, body) in sorted(blocks.items()):
         attr = _TF_RULES.get(kind)
         m = re.search(rf"^\s*{attr}\s*=\s*\"([^\"]+)\"", body, re.M) if attr else None
@@ -262,7 +249,7 @@ def _cloudformation_alarm_rules(ctx: ScanContext, path: str) -> Iterator[Schedul
 
 
 def _terraform_alarm_rules(text: str, path: str) -> Iterator[Schedule]:
-    blocks = _blocks(text)
+    blocks = resource_blocks(text)
     for (kind, label), (line, body) in sorted(blocks.items()):
         if kind != "aws_cloudwatch_event_rule" or not _ALARM_EVENT.search(body):
             continue

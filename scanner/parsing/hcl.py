@@ -10,6 +10,20 @@ from __future__ import annotations
 import re
 
 _HEREDOC = re.compile(r"<<-?\s*([A-Za-z_][A-Za-z0-9_]*)[ \t]*\n")
+_RESOURCE = re.compile(r'^\s*resource\s+"([\w-]+)"\s+"([\w-]+)"\s*\{', re.M)
+
+
+def resource_blocks(text: str) -> dict[tuple[str, str], tuple[int, str]]:
+    """(type, label) -> (1-based line, body) of every ``resource "type" "label" { ... }`` block
+    (comments are best blanked first, see ``strip_comments``)."""
+    out = {}
+    for m in _RESOURCE.finditer(text):
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        out[(m.group(1), m.group(2))] = (text.count("\n", 0, m.start()) + 1, text[m.end():i])
+    return out
 
 
 def strip_comments(text: str, *, bicep: bool = False) -> str:

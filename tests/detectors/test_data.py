@@ -839,3 +839,37 @@ SNOWFLAKE_TASK = ('def create_task(session):\n    session.sql("""\n        CREAT
 def test_a_snowflake_task_the_code_creates_on_a_schedule(make_repo, source, automated):
     found = data_signals(make_repo, {"src/tasks/task_training.py": source})
     assert ("data.pipeline_automated" in found) is automated and ("data.pipeline_definition" in found) is automated
+
+
+TF_TASKS = '''resource "snowflake_task" "get_new_posts" {
+  name      = "GET_NEW_POSTS"
+  schedule  = "USING CRON */1 * * * 1-5 Europe/Brussels" # "every minute"
+  sql_statement = file("${path.module}/../sql/tasks/get_new_posts.sql")
+  enabled   = false # change to `true` to resume
+}
+
+resource "snowflake_task" "clean_ml_posts" {
+  name          = "CLEAN_ML_POSTS"
+  sql_statement = file("${path.module}/../sql/tasks/clean_ml_posts.sql")
+  after         = "GET_NEW_POSTS"
+}
+'''
+
+
+@pytest.mark.parametrize("files, definition, automated", [
+    # a Terraform task graph whose root runs on a schedule (switched off, it is still the pipeline)
+    ({"terraform/snowflake_tasks.tf": TF_TASKS}, True, True),
+    # chained, but nothing schedules the root: started by hand
+    ({"terraform/snowflake_tasks.tf": TF_TASKS.replace('  schedule  = "USING CRON */1 * * * 1-5 Europe/Brussels"'
+                                                       ' # "every minute"\n', "")}, True, False),
+    # the schedule commented out, and a lone task with no schedule
+    ({"terraform/tasks.tf": TF_TASKS.replace("  schedule", "  # schedule").replace("  after", "  # after")}, False, False),
+    # a SQL script creating a scheduled task
+    ({"sql/tasks.sql": "CREATE OR REPLACE TASK refresh_features\n  WAREHOUSE = WH\n"
+                       "  SCHEDULE = 'USING CRON 0 6 * * * UTC'\nAS\n  CALL build_features();\n"}, True, True),
+    ({"sql/tasks.sql": "CREATE OR REPLACE TASK refresh_features\n  WAREHOUSE = WH\nAS\n  CALL build_features();\n"},
+     False, False),
+])
+def test_snowflake_tasks_kept_as_infrastructure(make_repo, files, definition, automated):
+    found = data_signals(make_repo, files)
+    assert ("data.pipeline_definition" in found) is definition and ("data.pipeline_automated" in found) is automated

@@ -19,6 +19,8 @@ APP = "from fastapi import FastAPI\nimport joblib\n\napp = FastAPI()\nmodel = jo
     {"Dockerfile": SERVING_DOCKERFILE},
     {"docker/Dockerfile.train": "FROM pytorch/pytorch\nCOPY . /code\n"},
     {"Containerfile": "FROM python:3.12\nENTRYPOINT [\"python\", \"-m\", \"svc\"]\n"},
+    # settings copied beside a server the project runs itself
+    {"Dockerfile": "FROM python:3.12\nCOPY gunicorn.conf /app/\nCMD [\"gunicorn\", \"app:api\"]\n"},
     # an environment image the project builds for its jobs: named as a build context by its config
     {"mlops/taxi/environment/Dockerfile": DEPS_ONLY_DOCKERFILE,
      "config/config.yaml": "training:\n  docker_context_path: mlops/taxi/environment\n"},
@@ -45,6 +47,12 @@ def test_container_present(make_repo, files):
      "docs/setup.md": "docker build -f env/dev/Dockerfile .\n"},
     {"Dockerfile": DEPS_ONLY_DOCKERFILE, "docker-compose.yml": "services:\n  docs:\n    build:\n      dockerfile: Dockerfile\n"},
     {"docs/Dockerfile": DEPS_ONLY_DOCKERFILE, "compose.yaml": "services:\n  docs:\n    build: {dockerfile: docs/Dockerfile}\n"},
+    # a third-party service given its settings and a plugin archive: no project code in it
+    {"docker/kafka-connect.Dockerfile": "FROM confluentinc/cp-kafka-connect-base:7.1.2\n"
+                                        "COPY docker/reddit-0.1.3.zip /tmp/reddit-0.1.3.zip\n"
+                                        "COPY docker/source.properties /etc/kafka/source.properties\n"
+                                        "RUN confluent-hub install --no-prompt /tmp/reddit-0.1.3.zip\n"
+                                        'CMD ["connect-standalone", "/etc/kafka/source.properties"]\n'},
 ])
 def test_container_traps(make_repo, files):
     assert "deploy.container" not in present(run_detector(DeploymentDetector, make_repo(files)))
