@@ -15,7 +15,8 @@ Each ``catalogue/*.yaml`` file maps tool names to:
               literal value matching one of the globs ``a``, ``b`` (case-insensitive; a literal
               list matches when one of its items does: ``report_to=["wandb"]``), and
               ``(kw!=a|b)`` requires that the keyword is not given one of those values (absent
-              or another value: for options on by default, ``save_model!=false``);
+              or another value: for options on by default, ``save_model!=false``); ``(**)``
+              requires a ``**options`` splat (which may hold any keyword);
               ``("a|b")`` requires a positional literal matching one of the globs
               (``mlflow.set_registry_uri("databricks*")``). A list
               inside the list means all of its patterns must match somewhere in the repository.
@@ -43,7 +44,7 @@ from typing import Any, Callable, Iterable
 from scanner.parsing.python import Call, PyFacts
 from scanner.parsing.structured import load_package_yaml
 
-_KWARG = re.compile(r"^(.*)\((\w+)(?:(!?=)([^)]*))?\)$")
+_KWARG = re.compile(r"^(.*)\((\w+|\*\*)(?:(!?=)([^)]*))?\)$")
 _POSITIONAL = re.compile(r"""^(.*)\((["'])([^)]*)\2\)$""")
 
 

@@ -36,7 +36,8 @@ class Call:
     """Literal positional arguments (str/int/float/bool, or a tuple of them for a list or tuple
     of such literals); other expressions are None."""
     kwargs: tuple[tuple[str, object], ...] = ()
-    """Keyword arguments with their literal value (as for ``args``), or None when not a literal."""
+    """Keyword arguments with their literal value (as for ``args``), or None when not a literal;
+    a ``**options`` splat is the keyword ``**``."""
 
     def kwarg(self, key: str, default: object = None) -> object:
         """The literal value of keyword ``key`` (None when it is not a literal)."""
@@ -348,7 +349,8 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
                     name=name,
                     line=node.lineno,
                     args=tuple(_literal(a) for a in node.args),
-                    kwargs=tuple((k.arg, _literal(k.value)) for k in node.keywords if k.arg),
+                    # a ``**options`` splat is kept as the keyword ``**``: it may hold any keyword
+                    kwargs=tuple((k.arg or "**", _literal(k.value) if k.arg else None) for k in node.keywords),
                 ))
         else:
             defs.add(node.name)

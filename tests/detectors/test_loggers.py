@@ -181,6 +181,10 @@ def test_keras_callbacks(make_repo, source, signal, expected):
 @pytest.mark.parametrize("source, expected", [
     ("import wandb\nrun = wandb.init(project='p', config=vars(args))\nrun.log({'loss': loss})\n", True),
     ("import wandb\nwandb.init(project='p')\nwandb.config.update(args)\nwandb.log({'loss': loss})\n", True),
+    ("import wandb\nrun = wandb.init(project='p', name=n)\nrun.config.update(cfg_to_dict(cfg))\nrun.log(perf)\n", True),
+    # options handed on whole may hold the config (a logger passing its init arguments through)
+    ("import wandb\nself._experiment = wandb.init(**self._wandb_init)\nself._experiment.log(metrics)\n", True),
+    ("import wandb\n\ndef run():\n    wandb.log({'mape': 0.1})\n\nsid = wandb.sweep(cfg)\nwandb.agent(sid, function=run)\n", True),
     # a run opened with no configuration records metrics only
     ("import wandb\nwandb.init(project='stylegan 2')\nwandb.log({'loss': loss})\n", False),
 ])
