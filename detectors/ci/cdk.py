@@ -18,7 +18,7 @@ from scanner.detector import ScanContext
 from scanner.parsing.python import MAX_PARSE_BYTES, walk
 
 PIPELINE_SYSTEM = "AWS CodePipeline"
-_MODULES = ("aws_cdk.aws_codebuild", "aws_cdk.pipelines", "aws_cdk.aws_codepipeline")
+_MODULES = ("aws_cdk.aws_codebuild", "aws_cdk.pipelines", "aws_cdk.aws_codepipeline", "aws_cdk.aws_codepipeline_actions")
 _SHELL_STEPS = ("ShellStep", "CodeBuildStep")
 _COMMAND_KEYWORDS = ("install_commands", "commands")
 _DEPLOY_ACTIONS = ("EcsDeployAction", "CodeDeployServerDeployAction", "CodeDeployEcsDeployAction",

@@ -243,6 +243,19 @@ def test_cdk_codebuild_and_pipeline(make_repo):
     assert ("infra/pipeline_stack.py", 9) in [(loc.path, loc.line) for loc in tests.locations]
 
 
+def test_cdk_pipeline_actions_built_by_helpers(make_repo):
+    # a pipeline assembled from helper modules that only import the actions module
+    ev = scan(make_repo, {
+        "lib/actions/approval_actions.py": "from aws_cdk import (\n    aws_codepipeline_actions as codepipeline_actions,\n)\n\n"
+                                           "def approval_action(name, topic):\n"
+                                           "    return codepipeline_actions.ManualApprovalAction(action_name=name, notification_topic=topic)\n",
+        "lib/actions/deploy_actions.py": "from aws_cdk import aws_codepipeline_actions as codepipeline_actions\n\n"
+                                         "def deploy_stack(name, template):\n"
+                                         "    return codepipeline_actions.CloudFormationCreateUpdateStackAction(\n"
+                                         "        action_name=name, template_path=template, admin_permissions=False)\n"})
+    assert {"deploy.ci_present", "deploy.cd", "governance.approval_gates"} <= present(ev)
+
+
 @pytest.mark.parametrize("code", [
     '"""Builds with codebuild.BuildSpec.from_object({"phases": {"build": {"commands": ["pytest"]}}})."""\nimport aws_cdk\n',
     "from my_ci import ShellStep\n\nShellStep('x', commands=['pytest'])\n# aws_cdk\n",
