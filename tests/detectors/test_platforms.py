@@ -381,6 +381,18 @@ SFN_WORKFLOW = ("from stepfunctions import steps\nfrom stepfunctions.workflow im
     ({"infra/stack.py": "from aws_cdk import aws_sagemaker as sagemaker\n"
                         "config = sagemaker.CfnEndpointConfig(self, 'C', production_variants=[v])\n"},
      "monitoring.instrumentation", False),
+    # a model package group declared as infrastructure is the registry the pipelines register into
+    ({"infra/registry.py": "from aws_cdk import aws_sagemaker as sagemaker\n"
+                           "group = sagemaker.CfnModelPackageGroup(scope, 'Registry', model_package_group_name=name)\n"},
+     "tracking.model_registry", True),
+    ({"template.yaml": "Resources:\n  Registry:\n    Type: AWS::SageMaker::ModelPackageGroup\n"
+                       "    Properties:\n      ModelPackageGroupName: churn\n"}, "tracking.model_registry", True),
+    # SageMaker Model Cards written by code; only listed, none is written
+    ({"cards.py": "from sagemaker.model_card import ModelCard, ModelOverview\n"
+                  "card = ModelCard(name=n, model_overview=ModelOverview(model_id=arn), sagemaker_session=s)\ncard.create()\n"},
+     "governance.model_card", True),
+    ({"cards.py": "import boto3\nsm = boto3.client('sagemaker')\nprint(sm.list_model_cards())\n"},
+     "governance.model_card", False),
     # jobs filed under an experiment and trial the code names: SageMaker Experiments records them
     ({"run_pipeline.py": SFN_WORKFLOW}, "tracking.library", True),
     ({"run_pipeline.py": SFN_WORKFLOW}, "tracking.params_metrics", True),
