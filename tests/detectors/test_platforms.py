@@ -387,6 +387,15 @@ SFN_WORKFLOW = ("from stepfunctions import steps\nfrom stepfunctions.workflow im
      "tracking.model_registry", True),
     ({"template.yaml": "Resources:\n  Registry:\n    Type: AWS::SageMaker::ModelPackageGroup\n"
                        "    Properties:\n      ModelPackageGroupName: churn\n"}, "tracking.model_registry", True),
+    # a model quality monitor declared with the CDK scores the endpoint against ground truth
+    ({"infra/monitor.py": "from aws_cdk import aws_sagemaker as sagemaker\n"
+                          "job = sagemaker.CfnModelQualityJobDefinition(scope, 'Quality', job_resources=r, role_arn=a,\n"
+                          "    model_quality_app_specification=app, model_quality_job_input=i,\n"
+                          "    model_quality_job_output_config=o)\n"}, "monitoring.performance_feedback", True),
+    ({"infra/monitor.py": "from aws_cdk import aws_sagemaker as sagemaker\n"
+                          "job = sagemaker.CfnDataQualityJobDefinition(scope, 'Data', job_resources=r, role_arn=a,\n"
+                          "    data_quality_app_specification=app, data_quality_job_input=i,\n"
+                          "    data_quality_job_output_config=o)\n"}, "monitoring.performance_feedback", False),
     # SageMaker Model Cards written by code; only listed, none is written
     ({"cards.py": "from sagemaker.model_card import ModelCard, ModelOverview\n"
                   "card = ModelCard(name=n, model_overview=ModelOverview(model_id=arn), sagemaker_session=s)\ncard.create()\n"},
