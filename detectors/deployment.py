@@ -951,12 +951,17 @@ def _loader_for(ctx: ScanContext, app: str, index: dict[str, str],
         # a sibling that builds a zoo network (rather than loading a model) is as likely to train it
         if path == app or (folder is not None and path.rsplit("/", 1)[0] == folder and not _zoo(load[1])):
             return path, load
+    proj = project(ctx)
     seen, frontier = {app}, [app]
     for _ in range(IMPORT_DEPTH):
         nxt = []
         for path in frontier:
-            for imp in _imported_modules(ctx, path):
-                target = index.get(imp) or index.get(imp.rsplit(".", 1)[0])
+            # the project's view first (relative imports, a neighbour before a namesake elsewhere),
+            # then any module of that name
+            module = proj.module(path)
+            near = [proj.import_target(module, name) for name in module.imports] if module else []
+            far = [index.get(imp) or index.get(imp.rsplit(".", 1)[0]) for imp in _imported_modules(ctx, path)]
+            for target in near + far:
                 if target and target not in seen:
                     if target in loaders:
                         return target, loaders[target]

@@ -307,6 +307,7 @@ class Project:
     def __init__(self, ctx: ScanContext) -> None:
         self.ctx = ctx
         self.paths = [p for p in ctx.files() if is_project_code(p)]
+        self._known = frozenset(self.paths)
         self.index = module_index(self.paths)
         self._modules: OrderedDict[str, Module | None] = OrderedDict()
         self._needles: dict[str, frozenset[str]] = {}
@@ -362,7 +363,23 @@ class Project:
         if level:
             base = module.path.split("/")[:-level]
             target = ".".join(base + [target]) if target else ".".join(base)
+        else:
+            near = self._beside(module.path, target)
+            if near:
+                return near
         return self.index.get(target) or self.index.get(target.rsplit(".", 1)[0])
+
+    def _beside(self, path: str, target: str) -> str | None:
+        """The module ``target`` names in the importing file's own folder: a script run from its
+        folder imports its neighbours first (``from utils import load`` in ``app/main.py`` is
+        ``app/utils/``, whatever other ``utils`` the repository holds)."""
+        folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+        for dotted in (target, target.rsplit(".", 1)[0]):
+            rel = folder + dotted.replace(".", "/")
+            for candidate in (rel + ".py", rel + "/__init__.py"):
+                if candidate in self._known:
+                    return candidate
+        return None
 
     def resolve(self, module: Module, name: str, owner: str | None = None) -> tuple[Module, list[Function]]:
         """Where a called name lives: ``owner.name`` with ``owner`` an imported project module, a

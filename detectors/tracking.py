@@ -53,7 +53,9 @@ _TOOL_CONFIG = re.compile(r"(^|/)(\.github|\.gitlab|\.circleci|\.devcontainer|\.
                           r"(^|/)(dvc|prefect|catalog|pyproject|alembic)\.", re.I)
 _LOADER = re.compile(r"^(yaml\.(safe_load|load|full_load|unsafe_load)|json\.loads?|toml\.loads?|tomllib\.loads?|"
                      r"omegaconf\.OmegaConf\.load|configparser\.\w+|\.read_yaml|\.load_config|"
-                     r"hydra\.main|hydra\.initialize\w*|hydra\.compose)$")
+                     r"hydra\.main|hydra\.initialize\w*|hydra\.compose|"
+                     # a Metaflow flow's ``Config("model", default="configs/model.json")``
+                     r"metaflow\.Config)$")
 #: keywords that hand a config file to a framework that reads it.
 _CONFIG_KWARGS = ("config_path", "config_file")
 #: Kedro reads ``conf/<env>/parameters*.yml`` itself and hands them to nodes as ``params:`` inputs.

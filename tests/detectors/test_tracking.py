@@ -298,6 +298,10 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
       "Makefile": "CONFIG ?= configs/chunk_1024.yaml\n\neval:\n\tpython evaluation/run_eval.py --config $(CONFIG)\n"}, True),
     ({"configs/chunk_1024.yaml": "chunk_size: 1024\n", "evaluation/run_eval.py": EVAL_SCRIPT,
       "scripts/sweep.sh": "for c in configs/*.yaml; do python -m evaluation.run_eval --config \"$c\"; done\n"}, True),
+    # a Metaflow flow loads its config files itself
+    ({"configs/model.json": '{"algorithm": "isolation_forest"}', "flows/train/flow.py":
+      "from metaflow import FlowSpec, step, Config\n\nclass Train(FlowSpec):\n"
+      "    model_config = Config('model_config', default='configs/model.json')\n"}, True),
     # a DVC stage's command hands the config to the module that loads it (through a helper)
     ({"params/random_forest.yaml": "n_estimators: 100\n", "mlops/load_params.py": CONFIG_HELPER,
       "mlops/run_experiment.py": "from mlops.load_params import read_config\nparams = read_config(ARGS.params_path)\n",
