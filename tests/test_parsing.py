@@ -273,3 +273,11 @@ def test_magics_left_in_a_notebook_script_are_skipped_not_the_whole_module():
     assert (call.name, call.line) == ("databricks.feature_store.FeatureStoreClient.log_model", 10)
     # what is no magic still fails, and says so
     assert parse_source("x = (1\n%cd here\n")[1].error.startswith("syntax error")
+
+
+def test_a_subclass_of_an_imported_class_calls_its_base():
+    source = ("from torch.utils.tensorboard import SummaryWriter\n\nclass Logger(SummaryWriter):\n"
+              "    def log(self, loss, step):\n        self.add_scalar('loss', loss, step)\n\nclass Local(Logger):\n    pass\n")
+    names = [c.name for c in parse_python(source).calls]
+    # the imported base is built; a base of the file's own is not an import
+    assert names == ["torch.utils.tensorboard.SummaryWriter", ".add_scalar"]

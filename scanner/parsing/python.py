@@ -354,6 +354,13 @@ def facts_from_tree(tree: ast.AST, cells: tuple[int, ...] = ()) -> PyFacts:
                 ))
         else:
             defs.add(node.name)
+            if node.__class__ is ast.ClassDef:
+                # a subclass of an imported class is built through it (``class Logger(SummaryWriter)``
+                # then ``self.add_scalar(...)``): building one calls the base's constructor
+                for base in node.bases:
+                    name = resolver.resolve(base)
+                    if name and "." in name and not name.startswith("."):
+                        calls.append(Call(name=name, line=node.lineno))
             for dec in node.decorator_list:
                 if not isinstance(dec, ast.Call):  # a called decorator is seen as a Call above
                     name = resolver.resolve(dec)
