@@ -61,7 +61,9 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (DEPLOY, r"^(pyflyte (\S+ )*register|flytectl (\S+ )*register|prefect deploy|prefect deployment apply)\b"),
     # a GitOps update: the manifests' image pinned to the new build (then committed for Argo CD/Flux)
     (DEPLOY, r"^kustomize edit set image\b"),
-    (DEPLOY, r"^ssh\b.*" + _REMOTE_START),
+    # a shell on another machine (plain, or the cloud CLIs') starting a service there; its script
+    # may span lines (``--command "`` ... ``"``)
+    (DEPLOY, r"^(ssh|gcloud (\S+ )*compute (\S+ )*ssh|az ssh vm)\b[\s\S]*" + _REMOTE_START),
     # a Hugging Face Space updated: pushed to, uploaded to, or restarted (a demo app goes live)
     (DEPLOY, r"^git push\b.*huggingface\.co/spaces/|^(huggingface-cli|hf) upload\b.*--repo[-_]type[= ]space\b"
              r"|\b(upload_folder|upload_file|create_commit)\([^)]*repo_type\s*=\s*['\"]?space\b|\brestart_space\("),

@@ -239,6 +239,16 @@ def shell_script(words: list[str] | tuple[str, ...]) -> str | None:
     return None
 
 
+#: a shell on another machine, given its script as one (quoted, possibly multi-line) argument
+_REMOTE_SHELL = re.compile(r"^\s*(sudo\s+)?(ssh|gcloud\s+(\S+\s+)*compute\s+(\S+\s+)*ssh|az\s+ssh\s+vm)\b")
+
+
+def _open_quote(text: str) -> bool:
+    """The text ends inside a quoted string (the last character opens one or sits in one)."""
+    states = _quoting(text + " ")  # the state of one more character is the state at the end
+    return states[-1] in ("'", '"')
+
+
 def logical_lines(script: str) -> list[tuple[int, str]]:
     """(line offset, text) of the script's lines, continuations joined, comments dropped."""
     out: list[tuple[int, str]] = []
@@ -253,6 +263,11 @@ def logical_lines(script: str) -> list[tuple[int, str]]:
             pending += line[:-1] + " "
             continue
         pending += line
+        if _REMOTE_SHELL.match(pending) and _open_quote(pending):
+            # a script run on another machine (``gcloud compute ssh vm --command "`` ... ``"``)
+            # is one argument of the local command, not commands of this script
+            pending += "\n"
+            continue
         if pending.strip():
             out.append((start, pending.strip()))
         pending = ""

@@ -324,6 +324,9 @@ def test_test_report_action_is_not_tests(make_repo):
     ("- uses: google-github-actions/ssh-compute@v0\n  with:\n    instance_name: app\n"
      "    command: cd ~/app && git pull && docker compose -f deploy/app.yml up --build -d\n", True),
     ("- run: ssh deploy@${{ secrets.HOST }} 'docker pull acme/api:latest && docker run -d acme/api:latest'", True),
+    ("- run: |\n    gcloud compute ssh ${{ env.VM }} --zone=us-east1-b --command \"\n"
+     "      git clone https://github.com/acme/app.git && cd app &&\n      sudo docker compose up -d\n    \"\n", True),
+    ("- run: |\n    gcloud compute ssh ${{ env.VM }} --zone=us-east1-b --command \"\n      sudo docker ps\n    \"\n", False),
     # a look at the server changes nothing
     ("- uses: appleboy/ssh-action@v1\n  with:\n    script: df -h && docker ps\n", False),
     ("- run: ssh deploy@host 'tail -n 50 /var/log/app.log'", False),
