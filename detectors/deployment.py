@@ -14,7 +14,7 @@ from detectors.flow import callee, dotted, module_index, orchestrated_modules, p
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
 from detectors.scoring_pipelines import scoring_pipelines
 from detectors.scheduling.iac import command_scripts, container_commands, cron_entries, is_cron_file
-from detectors.shapes import dicts
+from detectors.shapes import dicts, get_in
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
@@ -149,6 +149,8 @@ class DeploymentDetector(Detector):
     - ``deploy.container``: a Dockerfile/Containerfile that packages the project (copies code
       or starts something); one that only installs dependencies, builds a docs site, sets up a
       dev container or hands a third-party service its settings is recorded as declared only. Dockerfiles quoted in Markdown are not files.
+    - ``deploy.cd`` (beside the CI detector's): a GitOps controller syncing the repository on its own
+      (Argo CD automated sync, Flux).
     - ``deploy.serving``: a web or chat app (FastAPI, Flask, Starlette, LitServe, Gradio, Chainlit...)
       in a file or package that loads a model, or builds a pretrained one (Keras applications
       unless ``weights=None``, torchvision models and ``timm.create_model`` given weights,
@@ -195,6 +197,7 @@ class DeploymentDetector(Detector):
                                 ctx.location(found.path, found.line), ctx.location(found.step_path, found.step_line),
                                 subject=f"pipeline:{found.path}", pipeline=found.name, step=found.step)
         yield from self._iac(ctx, files, manifests)
+        yield from self._gitops(ctx, manifests)
         yield from self._tests(ctx, files)
         yield from self._progressive(ctx, files, manifests)
 
@@ -330,6 +333,16 @@ class DeploymentDetector(Detector):
             for i, doc in enumerate(d for d in docs if _is_k8s(d)):
                 line = text.count("\n", 0, starts[i]) + 1 if i < len(starts) else 1
                 yield path, line, doc
+
+    def _gitops(self, ctx: ScanContext, manifests: list[tuple[str, int, dict]]) -> Iterator[Evidence]:
+        """Continuous delivery by a GitOps controller: an Argo CD Application (or ApplicationSet)
+        with automated sync, or a Flux Kustomization or HelmRelease that is not suspended, rolls out
+        what is merged without anyone running a deploy."""
+        for path, line, doc in manifests:
+            what = gitops_sync(doc)
+            if what:
+                yield self.evidence("deploy.cd", f"{what} in {path}", ctx.location(path, line), subject=f"gitops:{path}")
+                return
 
     def _iac(self, ctx: ScanContext, files: list[str], manifests: list[tuple[str, int, dict]]) -> Iterator[Evidence]:
         found: dict[str, list[tuple[str, int | None]]] = {}
@@ -492,6 +505,21 @@ def _image_user(ctx: ScanContext, files: list[str], dockerfile: str) -> tuple[st
         at = next((text.find(n) for n in needles if n in text), -1)
         if at >= 0:
             return path, text.count("\n", 0, at) + 1
+    return None
+
+
+def gitops_sync(doc: dict) -> str | None:
+    """What a GitOps resource delivers on its own, if anything."""
+    kind, api = str(doc.get("kind")), str(doc.get("apiVersion"))
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    name = str(get_in(doc, "metadata", "name") or "")
+    if "argoproj.io" in api and kind in ("Application", "ApplicationSet"):
+        template = get_in(spec, "template", "spec") if kind == "ApplicationSet" else spec
+        automated = get_in(template, "syncPolicy", "automated") if isinstance(template, dict) else None
+        if isinstance(automated, dict) and automated.get("enabled", True) is not False:
+            return f"Argo CD {kind} '{name}' syncs automatically"
+    if "fluxcd.io" in api and kind in ("Kustomization", "HelmRelease") and spec.get("suspend") is not True:
+        return f"Flux {kind} '{name}' reconciles automatically"
     return None
 
 

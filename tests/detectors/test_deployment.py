@@ -1086,3 +1086,43 @@ def test_a_cog_config_builds_an_image_from_its_packages(make_repo, files, contai
     root = make_repo(files)
     assert ("deploy.container" in present(run_detector(DeploymentDetector, root))) is container
     assert ("tracking.reproducible_env" in present(run_detector(TrackingDetector, root))) is pinned
+
+
+ARGO_APP = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: serving-prod
+spec:
+  project: default
+  source:
+    repoURL: https://github.com/acme/mlops-infra
+    targetRevision: main
+    path: charts/serving
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: serving
+  syncPolicy:
+    automated:
+      prune: true
+      selfHeal: true
+"""
+
+
+@pytest.mark.parametrize("files, delivers", [
+    # a GitOps controller rolls out what is merged: Argo CD with automated sync, Flux
+    ({"apps/serving.yaml": ARGO_APP}, True),
+    ({"apps/set.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: core\nspec:\n"
+                       "  generators: []\n  template:\n    metadata:\n      name: '{{app}}'\n    spec:\n"
+                       "      syncPolicy:\n        automated: {}\n"}, True),
+    ({"clusters/prod/serving.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n"
+                                    "  name: serving\nspec:\n  interval: 5m\n  chart:\n    spec:\n      chart: ./charts/serving\n"},
+     True),
+    # synced by hand, switched off, or suspended
+    ({"apps/serving.yaml": ARGO_APP.replace("  syncPolicy:\n    automated:\n      prune: true\n      selfHeal: true\n", "")},
+     False),
+    ({"apps/serving.yaml": ARGO_APP.replace("      prune: true\n", "      enabled: false\n")}, False),
+    ({"clusters/prod/serving.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n"
+                                    "  name: serving\nspec:\n  suspend: true\n  interval: 5m\n"}, False),
+])
+def test_gitops_controllers_deliver_continuously(make_repo, files, delivers):
+    assert ("deploy.cd" in present(run_detector(DeploymentDetector, make_repo(files)))) is delivers
