@@ -11,6 +11,7 @@ import fnmatch
 import functools
 import re
 from collections import defaultdict
+from dataclasses import replace
 from itertools import chain
 from typing import Callable, Iterable, Iterator
 
@@ -25,7 +26,7 @@ from detectors.scripts import script_files
 from detectors.shapes import first_mapping
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
-from scanner.parsing.python import Call
+from scanner.parsing.python import Call, LazyFacts, PyFacts
 from scanner.scope import is_example_path, is_test_path
 from scanner.sources.interface import SourceError
 
@@ -47,6 +48,41 @@ _TEMPLATE_HOOK = re.compile(r"(^|/)hooks/(pre|post)_gen_project\.(py|sh|ps1)$")
 #: script (logged artifacts, saved code) there, so the same code would be counted twice or, once
 #: the real script is gone, stand in for code the project no longer has.
 _RUN_STORE = re.compile(r"(^|/)(mlruns|mlartifacts|wandb/(offline-)?run-[^/]+)/")
+
+
+def _reexports(sources: list[tuple[str, PyFacts]], table: dict[str, tuple[Tool, ...]]) -> dict[str, str]:
+    """``pkg.utils.mlflow_wrapper.mlflow`` -> ``mlflow``: a project module importing a tool's
+    module re-exports it under that name (an optional-dependency wrapper: ``try: import mlflow``,
+    a stand-in when it is missing), and a file importing it from there uses the tool. Found from
+    the imports' text alone: only the wrapper itself is parsed."""
+    from detectors.flow import module_index  # (flow imports this module's path tests)
+    modules = module_index(path for path, _ in sources if path.endswith(".py"))
+    wanted = {c for _, facts in sources for c in facts.import_candidates()
+              if "." in c and c.rsplit(".", 1)[1] in table and c.rsplit(".", 1)[0] in modules}
+    aliases: dict[str, str] = {}
+    by_path = dict(sources) if wanted else {}
+    for name in wanted:
+        wrapper, tool = name.rsplit(".", 1)
+        facts = by_path.get(modules[wrapper])
+        if facts is not None and tool in facts.import_candidates() and tool in facts.imports:
+            aliases[name] = tool
+    return aliases
+
+
+def _through_reexports(facts: PyFacts, aliases: dict[str, str]) -> PyFacts:
+    """The file's facts with calls through a re-exported tool named as the tool's own."""
+    parsed = facts.facts() if isinstance(facts, LazyFacts) else facts
+
+    def renamed(name: str) -> str:
+        for alias, tool in aliases.items():
+            if name == alias or name.startswith(alias + "."):
+                return tool + name[len(alias):]
+        return name
+
+    imports = {**parsed.imports, **{tool: line for name, line in parsed.imports.items()
+                                    for alias, tool in aliases.items() if name == alias}}
+    calls = tuple(replace(c, name=renamed(c.name)) for c in parsed.calls)
+    return replace(parsed, imports=imports, calls=calls)
 
 
 def _keep_first_own(table: dict[Pattern, tuple[str, Call]], pattern: Pattern, path: str, call: Call) -> None:
@@ -109,7 +145,11 @@ class ToolUsageDetector(Detector):
         files_using: dict[str, set[str]] = defaultdict(set)
         # code, the configs Hydra instantiates (their ``_target_`` entries are calls) and
         # JavaScript/TypeScript (CDK stacks, Lambda functions calling the AWS SDK)
-        for path, facts in chain(ctx.python_files(), configured_calls(ctx), script_files(ctx)):
+        sources = list(ctx.python_files())
+        aliases = _reexports(sources, index.by_module)
+        for path, facts in chain(sources, configured_calls(ctx), script_files(ctx)):
+            if aliases and any(c in aliases for c in facts.import_candidates()):
+                facts = _through_reexports(facts, aliases)
             if is_template_path(path) or not index.may_use(facts, index.by_module):
                 continue
             in_tests = is_test_path(path)

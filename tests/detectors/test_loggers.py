@@ -502,3 +502,19 @@ def test_a_launch_script_handing_the_trainer_a_tracker(make_repo, tracker, track
              "llava/train/train_mem.py": "import transformers\n\nparser = transformers.HfArgumentParser((TrainingArguments,))\n"}
     found = present(run_detector(ToolUsageDetector, make_repo(files)))
     assert ({"tracking.library", "tracking.params_metrics"} <= found) is tracked
+
+
+WRAPPER = ("from unittest.mock import MagicMock\n\ntry:\n    import mlflow\nexcept ImportError:\n"
+           "    mlflow = MagicMock()\n")
+TRAINING = ("from kaggle_pkg.utils.mlflow_wrapper import mlflow\n\n"
+            "mlflow.log_params(config)\nmlflow.log_metric('rmse', rmse)\n")
+
+
+@pytest.mark.parametrize("files, expected", [
+    # a tool re-exported by an optional-dependency wrapper and used through it
+    ({"kaggle_pkg/utils/mlflow_wrapper.py": WRAPPER, "kaggle_pkg/training.py": TRAINING}, True),
+    # the same name from a module that never imports the tool is something else
+    ({"kaggle_pkg/utils/mlflow_wrapper.py": "class mlflow:\n    pass\n", "kaggle_pkg/training.py": TRAINING}, False),
+])
+def test_a_tool_used_through_a_project_wrapper(make_repo, files, expected):
+    assert ("tracking.params_metrics" in tool_signals(make_repo, files)) is expected
