@@ -508,6 +508,10 @@ def _image_user(ctx: ScanContext, files: list[str], dockerfile: str) -> tuple[st
     return None
 
 
+_PLACEHOLDER_REPO = re.compile(r"your[-_]?(org|organi[sz]ation|user(name)?|name|account|github|repo|company|team)\b"
+                               r"|<[^>]+>|\b(CHANGE[-_]?ME|REPLACE[-_]?ME|TODO)\b|example\.(com|org)", re.I)
+
+
 def gitops_sync(doc: dict) -> str | None:
     """What a GitOps resource delivers on its own, if anything."""
     kind, api = str(doc.get("kind")), str(doc.get("apiVersion"))
@@ -515,8 +519,14 @@ def gitops_sync(doc: dict) -> str | None:
     name = str(get_in(doc, "metadata", "name") or "")
     if "argoproj.io" in api and kind in ("Application", "ApplicationSet"):
         template = get_in(spec, "template", "spec") if kind == "ApplicationSet" else spec
-        automated = get_in(template, "syncPolicy", "automated") if isinstance(template, dict) else None
-        if isinstance(automated, dict) and automated.get("enabled", True) is not False:
+        if not isinstance(template, dict):
+            return None
+        automated = get_in(template, "syncPolicy", "automated")
+        repos = [str(get_in(template, "source", "repoURL") or "")] + [
+            str(src.get("repoURL") or "") for src in dicts(template.get("sources"))]
+        # an unfilled template (``https://github.com/your-org/app``) syncs no repository yet
+        if isinstance(automated, dict) and automated.get("enabled", True) is not False \
+                and not any(_PLACEHOLDER_REPO.search(r) for r in repos):
             return f"Argo CD {kind} '{name}' syncs automatically"
     if "fluxcd.io" in api and kind in ("Kustomization", "HelmRelease") and spec.get("suspend") is not True:
         return f"Flux {kind} '{name}' reconciles automatically"

@@ -1121,6 +1121,8 @@ spec:
     ({"apps/serving.yaml": ARGO_APP.replace("  syncPolicy:\n    automated:\n      prune: true\n      selfHeal: true\n", "")},
      False),
     ({"apps/serving.yaml": ARGO_APP.replace("      prune: true\n", "      enabled: false\n")}, False),
+    # an unfilled template: the repository it would sync is a placeholder
+    ({"apps/serving.yaml": ARGO_APP.replace("acme/mlops-infra", "your-org/auto-mlops")}, False),
     ({"clusters/prod/serving.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n"
                                     "  name: serving\nspec:\n  suspend: true\n  interval: 5m\n"}, False),
 ])
