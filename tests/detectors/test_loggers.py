@@ -518,3 +518,20 @@ TRAINING = ("from kaggle_pkg.utils.mlflow_wrapper import mlflow\n\n"
 ])
 def test_a_tool_used_through_a_project_wrapper(make_repo, files, expected):
     assert ("tracking.params_metrics" in tool_signals(make_repo, files)) is expected
+
+
+ACCELERATE = ("import accelerate\n\naccelerator = accelerate.Accelerator(log_with=['wandb'])\n"
+              "accelerator.init_trackers('rlhf', config=vars(args))\n"
+              "for step in range(10):\n    accelerator.log({'reward': reward}, step=step)\n")
+
+
+@pytest.mark.parametrize("source, signals", [
+    # Accelerate's trackers: the run opened with its config, metrics logged through the accelerator
+    (ACCELERATE, {"tracking.library", "tracking.params_metrics"}),
+    (ACCELERATE.replace(", config=vars(args)", ""), {"tracking.library"}),
+    # an Accelerator used only to place tensors on devices tracks nothing
+    ("import accelerate\n\naccelerator = accelerate.Accelerator()\nmodel = accelerator.prepare(model)\n", set()),
+])
+def test_accelerate_trackers(make_repo, source, signals):
+    found = tool_signals(make_repo, {"train.py": source})
+    assert {s for s in found if s in ("tracking.library", "tracking.params_metrics")} == signals
