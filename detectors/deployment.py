@@ -68,7 +68,7 @@ _MODEL_ROOTS = ("joblib", "databricks", "pickle", "cloudpickle", "dill", "torch"
                 "diffusers", "open_clip", "easyocr", "langchain", "langchain_openai", "langchain_community",
                 "langchain_anthropic", "langchain_ollama", "langchain_google_vertexai", "langchain_google_genai",
                 "langchain_aws", "langchain_mistralai", "langchain_groq", "langchain_huggingface", "openai", "ollama",
-                "llama_index", "litellm", "anthropic", "vllm")
+                "llama_index", "litellm", "anthropic", "vllm", "boto3")
 _LOADER_MODULES = ("mlflow", "joblib", "torch", "pickle", "keras", "tensorflow", "cloudpickle")
 _LOADER_REF = re.compile(r"^[^#\n]*\b(mlflow\.\w+\.load_model|joblib\.load|torch\.load|pickle\.load|keras\.models\.load_model)\b(?!\s*\()", re.M)
 _SERVING_KINDS = {"InferenceService": "KServe InferenceService", "ServingRuntime": "KServe ServingRuntime",
@@ -156,7 +156,8 @@ class DeploymentDetector(Detector):
       unless ``weights=None``, torchvision models and ``timm.create_model`` given weights,
       ``torch.hub``, TF Hub, spaCy, Whisper, fastText, diffusers, OpenCLIP, EasyOCR, any call given
       ``pretrained=True``: an untrained architecture is not served), or answers with a language
-      model (LangChain chat models, OpenAI, Anthropic, Ollama, LlamaIndex, LiteLLM, vLLM clients); serving manifests (KServe, Seldon, RayService); TorchServe
+      model (LangChain chat models, OpenAI, Anthropic, Ollama, LlamaIndex, LiteLLM, vLLM clients, the
+      Bedrock runtime's converse/invoke_model); serving manifests (KServe, Seldon, RayService); TorchServe
       ``.mar``/``config.properties``; Triton ``config.pbtxt``; ``mlflow models serve``-style
       commands; batch scoring jobs: a script that loads a model, scores data with it and writes
       the predictions out (``detectors.batch_scoring``), run by a Dockerfile ``CMD``/``ENTRYPOINT``,
@@ -892,13 +893,19 @@ def _model_load(ctx: ScanContext, path: str, facts: PyFacts) -> tuple[int, str] 
         return pretrained.line, pretrained.name
     if not facts.imports_any(_MODEL_ROOTS):
         return None
+    # a foundation model answered through the Bedrock runtime (``boto3.client("bedrock-runtime")``
+    # then ``converse``/``invoke_model``)
+    bedrock = any(c.name == "boto3.client" and "bedrock-runtime" in c.args for c in facts.calls)
     for call in facts.calls:
-        if _MODEL_LOAD.match(call.name):
+        if _MODEL_LOAD.match(call.name) or bedrock and call.name.rsplit(".", 1)[-1] in _BEDROCK_ANSWERS:
             return call.line, call.name
         default = next((pretrained for rx, pretrained in _MODEL_ZOO if rx.match(call.name)), None)
         if default is not None and _with_weights(ctx.tree(path), call, default):
             return call.line, call.name
     return None
+
+
+_BEDROCK_ANSWERS = frozenset({"converse", "converse_stream", "invoke_model", "invoke_model_with_response_stream"})
 
 
 def _zoo(name: str) -> bool:

@@ -893,8 +893,16 @@ def get_chat_model():
     ({"api/main.py": "from fastapi import FastAPI\nfrom openai import OpenAI\n\napp = FastAPI()\nclient = OpenAI()\n\n"
                      "@app.post('/ask')\ndef ask(q: str):\n    r = client.chat.completions.create(model='gpt-4o', "
                      "messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n"}, True),
+    # a foundation model answered through the Bedrock runtime, in the app's own helper package
+    ({"app/api/main.py": "from fastapi import FastAPI\nfrom app.llm import converse\n\napp = FastAPI()\n\n"
+                         "@app.post('/query')\ndef query(q: str):\n    return converse(q)\n",
+      "app/llm.py": "import boto3\n\nclient = boto3.client('bedrock-runtime', region_name='us-east-1')\n\n"
+                    "def converse(q):\n    return client.converse(modelId=MODEL, messages=[q])\n"}, True),
     # the language model used by a batch script, with no app in front of it
     ({"scripts/summarise.py": CHAT_MODEL + "\nprint(get_chat_model().invoke('hi'))\n"}, False),
+    # an app reading objects from S3: no model behind it
+    ({"app/api/main.py": "from fastapi import FastAPI\nimport boto3\n\napp = FastAPI()\ns3 = boto3.client('s3')\n\n"
+                         "@app.get('/doc')\ndef doc(key: str):\n    return s3.get_object(Bucket='b', Key=key)\n"}, False),
 ])
 def test_an_app_answering_with_a_language_model_serves_it(make_repo, files, expected):
     ev = serving(run_detector(DeploymentDetector, make_repo(files)))
