@@ -42,6 +42,8 @@ _MODEL_LOAD = re.compile(
     r"|transformers\.pipeline|sentence_transformers\.SentenceTransformer|xgboost\..*load_model"
     r"|lightgbm\.Booster|catboost\..*load_model|skops\.io\.load|bentoml\.\w+\.load_model"
     r"|ultralytics\.YOLO|safetensors\..*load_file|tensorflow\.lite\.Interpreter"
+    # MXNet/Gluon: a network's saved parameters, an exported symbol, a checkpoint
+    r"|(\w+\.)+load_parameters|mxnet\.gluon\.(nn\.)?SymbolBlock\.imports|mxnet\.model\.load_checkpoint"
     # a registered model loaded to score a Spark table: as a UDF, or by the Databricks feature
     # store client that joins the features and scores in one call
     r"|mlflow\.pyfunc\.spark_udf|databricks\.(feature_store|feature_engineering)\.\w+\.score_batch"
@@ -68,7 +70,7 @@ _MODEL_ROOTS = ("joblib", "databricks", "pickle", "cloudpickle", "dill", "torch"
                 "diffusers", "open_clip", "easyocr", "langchain", "langchain_openai", "langchain_community",
                 "langchain_anthropic", "langchain_ollama", "langchain_google_vertexai", "langchain_google_genai",
                 "langchain_aws", "langchain_mistralai", "langchain_groq", "langchain_huggingface", "openai", "ollama",
-                "llama_index", "litellm", "anthropic", "vllm", "boto3")
+                "llama_index", "litellm", "anthropic", "vllm", "boto3", "mxnet", "gluoncv")
 _LOADER_MODULES = ("mlflow", "joblib", "torch", "pickle", "keras", "tensorflow", "cloudpickle")
 _LOADER_REF = re.compile(r"^[^#\n]*\b(mlflow\.\w+\.load_model|joblib\.load|torch\.load|pickle\.load|keras\.models\.load_model)\b(?!\s*\()", re.M)
 _SERVING_KINDS = {"InferenceService": "KServe InferenceService", "ServingRuntime": "KServe ServingRuntime",
@@ -995,6 +997,11 @@ def _loader_for(ctx: ScanContext, app: str, index: dict[str, str],
     for path, load in sorted(loaders.items()):
         # a sibling that builds a zoo network (rather than loading a model) is as likely to train it
         if path == app or (folder is not None and path.rsplit("/", 1)[0] == folder and not _zoo(load[1])):
+            return path, load
+    # a module of the app folder's own subpackages (the service's inference engine), which a
+    # factory may reach by a dynamic import (``__import__(engine_name)``) no import statement shows
+    for path, load in sorted(loaders.items()):
+        if folder is not None and path.startswith(folder + "/") and not _zoo(load[1]):
             return path, load
     proj = project(ctx)
     seen, frontier = {app}, [app]

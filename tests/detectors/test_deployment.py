@@ -1136,3 +1136,21 @@ spec:
 ])
 def test_gitops_controllers_deliver_continuously(make_repo, files, delivers):
     assert ("deploy.cd" in present(run_detector(DeploymentDetector, make_repo(files)))) is delivers
+
+
+def test_a_service_inference_engine_in_the_app_folder_serves_its_model(make_repo):
+    # the engine is chosen by name at run time (``__import__``): no import statement leads to it
+    files = {
+        "inference_api/src/main/start.py": "from fastapi import FastAPI\nfrom service import Service\n\n"
+                                           "app = FastAPI()\nsvc = Service()\n\n@app.post('/detect')\n"
+                                           "def detect(img: bytes):\n    return svc.infer(img)\n",
+        "inference_api/src/main/service.py": "class Service:\n    def infer(self, img):\n"
+                                             "        engine = getattr(__import__(self.name), 'Engine')(self.path)\n"
+                                             "        return engine.infer(img)\n",
+        "inference_api/src/main/inference/gluon_engine.py": "import mxnet as mx\nfrom gluoncv.model_zoo.segbase import *\n\n"
+                                                            "class Engine:\n    def load(self):\n"
+                                                            "        self.net = get_segmentation_model(model='fcn')\n"
+                                                            "        self.net.load_parameters('model_best.params', ctx=[mx.cpu()])\n",
+    }
+    ev = serving(run_detector(DeploymentDetector, make_repo(files)))
+    assert any(e.counts for e in ev)
