@@ -188,8 +188,8 @@ def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], li
     """Two groups of identities are one person's spellings: a long handle one typo apart
     (``bewaffbet``/``bewaffnet``) or with a short tail added, a handle that is an initial and a
     surname of the other's name (``VRabinin`` of ``Valery Rabinin``, ``aturov`` of the login
-    ``AleksTurov``), the name's words in the other order, or the name with its later words cut
-    short (``devin-pe`` of ``Devin Pereira``)."""
+    ``AleksTurov``), the name's words in the other order, or the name with its later words (or
+    its first name) cut short (``devin-pe`` of ``Devin Pereira``, ``Chris Smith`` of ``Christopher Smith``)."""
     for left, right in ((a, b), (b, a)):
         handles = {h for hs, _ in left for h in hs}
         others = {h for hs, _ in right for h in hs}
@@ -209,9 +209,16 @@ def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], li
                     if len(w[i + 1]) >= 4 for k in (1, 2, 3)}
         if handles & initials:
             return True
-        if any(_shortened(x, y) for _, xs in left for x in xs for _, ys in right for y in ys):
+        if any(_shortened(x, y) or _first_name_shortened(x, y) for _, xs in left for x in xs for _, ys in right for y in ys):
             return True
     return False
+
+
+def _first_name_shortened(short: list[str], full: list[str]) -> bool:
+    """The same surname with the first name cut short: ``Suhaib Rehman`` of ``Suhaibur Rehman``,
+    ``Chris Smith`` of ``Christopher Smith`` (four letters of the first name at least)."""
+    return (len(short) == len(full) == 2 and short[1] == full[1] and len(short[1]) >= 3
+            and short[0] != full[0] and len(short[0]) >= 4 and full[0].startswith(short[0]))
 
 
 def _shortened(short: list[str], full: list[str]) -> bool:

@@ -100,6 +100,10 @@ def only(evidence, signal):
       ("Sebastian B", "64776588+seblum@users.noreply.github.com")], 1, False),
     ([("Sebastian B", "sb@home.example"), ("Sebastian Blum", "sebastian.blum@corp.example")], 1, False),
     ([("Sean B", "seandburt@gmail.com"), ("Sean Burt", "sean.burt@consumer.example")], 1, False),
+    # the first name cut short, the surname whole (a work address and a personal one)
+    ([("Suhaibur Rehman", "suhaibur.rehman@utility.example"), ("Suhaib Rehman", "rsuhaib678@gmail.com"),
+      ("rsuhaib678@gmail.com", "rsuhaib678@gmail.com")], 1, False),
+    ([("Chris Smith", "chris@home.example"), ("Christopher Smith", "christopher.smith@corp.example")], 1, False),
     # a login with digits, the same handle on a machine, and the full name behind the noreply login
     ([("lps08", "lucianolps08@gmail.com"), ("Luciano Lopes de Sousa", "53199949+lps08@users.noreply.github.com"),
       ("lps", "lps@lps.debian-lps")], 1, False),
@@ -115,6 +119,8 @@ def only(evidence, signal):
     ([("Ana Blum", "ana@corp.com"), ("seblum", "1+seblum@users.noreply.github.com")], 2, True),
     ([("Anna Lee", "anna@corp.com"), ("Lee Chen", "lee@corp.com")], 2, True),
     ([("Chris Evans", "chris@corp.com"), ("christopher", "cdoe@other.example")], 2, True),
+    ([("Dana Rehman", "dana@corp.com"), ("Daniel Rehman", "daniel@other.example")], 2, True),
+    ([("Ann Lee", "ann@corp.com"), ("Anna Lee", "anna@other.example")], 2, True),
 ])
 def test_contributors(tmp_path, authors, people, is_present):
     root = build(tmp_path / "r", [(n, e, f"change {i}") for i, (n, e) in enumerate(authors)])
