@@ -189,11 +189,13 @@ def _rolls_back(name: str) -> bool:
 
 
 def _entry_point_lines(tree: ast.AST) -> set[int]:
-    """Lines of a script's ``if __name__ == "__main__":`` block: what it calls there is a command
-    a person runs (``python scripts/rollback_model.py --to-version 3``), not a reaction."""
+    """Lines of a script's ``if __name__ == "__main__":`` block and of its unconditional top-level
+    statements: what it calls there is a command a person runs (``python scripts/rollback.py``,
+    a rollback to a version written into the script), not a reaction to a failed release."""
     lines: set[int] = set()
     for node in getattr(tree, "body", []):
-        if isinstance(node, ast.If) and "__main__" in source(node.test, 80) and "__name__" in source(node.test, 80):
+        main = isinstance(node, ast.If) and "__main__" in source(node.test, 80) and "__name__" in source(node.test, 80)
+        if main or isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)):
             lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     return lines
 

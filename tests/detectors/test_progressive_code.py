@@ -154,6 +154,11 @@ def test_progressive_in_code(make_repo, files):
     {"scripts/rollback_model.py": "import click\n\n@click.command()\n@click.option('--to-version', type=int)\n"
                                   "def rollback_model(to_version):\n    client.set_stage(to_version, 'production')\n\n"
                                   "if __name__ == '__main__':\n    rollback_model()\n"},
+    # a rollback to a version written into the script, run as it stands
+    {"src/rollback_executor.py": "def execute_rollback(model_name, version):\n"
+                                 "    client.set_registered_model_alias(model_name, 'Champion', version)\n",
+     "pipelines/rollback_workflow.py": "from src.rollback_executor import execute_rollback\n\n"
+                                       "result = execute_rollback(model_name='m', version=11)\nprint(result)\n"},
     {"README.md": "Requests are split 90/10 between the stable and the canary model.\n"},
 ])
 def test_progressive_code_traps(make_repo, files):
