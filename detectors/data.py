@@ -112,8 +112,10 @@ _SKLEARN_PREP = ("sklearn.preprocessing.", "sklearn.impute.", "sklearn.compose."
 #: with a transform beside them, a module of them is data preparation.
 _PREP_DEF = re.compile(r"^_?(pre_?process(ing)?|clean|prep(are)?|featuri[sz]e|normali[sz]e|augment|split|chunk)(_\w+)?$"
                        r"|^_?process$"
-                       # a dataset made (``make_dataset``, ``generate_tsp_data``)
-                       r"|^_?(generate|make|create|build)_(\w+_)?(data|dataset|datasets)(_\w+)?$", re.I)
+                       # a dataset or its features made (``make_dataset``, ``generate_tsp_data``,
+                       # ``create_temporal_features``)
+                       r"|^_?(generate|make|create|build|compute|engineer|add)_(\w+_)?(data|dataset|datasets|features?)(_\w+)?$",
+                       re.I)
 #: bundled dataset loaders (``sklearn.datasets.fetch_*``, ``torchvision.datasets.MNIST``,
 #: ``keras.datasets.mnist.load_data``): a load whatever the function is called.
 #: A feature-store retrieval (Feast point-in-time join, online lookup) is a load too.

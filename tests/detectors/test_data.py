@@ -253,6 +253,12 @@ def test_dvc_in_readme_is_declared(make_repo):
     ({"rl/data/generate_data.py": "import numpy as np\n\ndef generate_tsp_data(size, n):\n"
                                   "    return {'locs': np.random.uniform(size=(size, n, 2)).astype(np.float32)}\n\n"
                                   "np.savez('val.npz', **generate_tsp_data(100, 20))\n"}, True),
+    # features built on a Spark frame by a function named for them
+    ({"src/feature_engineering/temporal.py": "from pyspark.sql import DataFrame, functions as F\n"
+                                             "from pyspark.sql.window import Window\n\n"
+                                             "def create_temporal_features(df: DataFrame) -> DataFrame:\n"
+                                             "    w = Window.partitionBy('run').orderBy('sample')\n"
+                                             "    return df.withColumn('x_lag1', F.lag('x', 1).over(w))\n"}, True),
     # fake data generated to stand in for private data is not the project's data preparation
     ({"fake_data_generation/generate_fake_data.py": "import numpy as np\nimport pandas as pd\n\n"
                                                     "def generate_data(n):\n    df = pd.DataFrame(np.random.rand(n, 3))\n"
