@@ -43,6 +43,8 @@ PIPELINE_WORDS = frozenset({
     "ingest", "ingestion", "etl", "elt", "preprocess", "preprocessing", "featurize", "featurization",
     "train", "training", "retrain", "retraining", "finetune", "backfill", "materialize", "pipeline",
     "pipelines", "scrape",
+    # a SageMaker project's training pipeline (``sagemaker-<project>-modelbuild``)
+    "modelbuild",
 })
 #: a verb and a noun that together say data is being fetched or refreshed (``refresh_features``).
 _DATA_VERBS = frozenset({"load", "fetch", "download", "update", "refresh", "sync", "pull", "collect",

@@ -197,7 +197,7 @@ def alarm_rules(ctx: ScanContext, project: Project) -> Iterator[Schedule]:
                 yield from _terraform_alarm_rules(text, path)
         else:
             text = ctx.text(path) or ""
-            if _CFN_RULE in text and _ALARM_EVENT.search(text):
+            if (_CFN_RULE in text and _ALARM_EVENT.search(text)) or (_CFN_ALARM in text and "AlarmActions" in text):
                 yield from _cloudformation_alarm_rules(ctx, path)
     for module in project.modules("CloudWatch Alarm State Change"):
         yield from _cdk_alarm_rules(module.path, module.tree)
@@ -225,6 +225,7 @@ def _cdk_alarm_rules(path: str, tree: ast.AST) -> Iterator[Schedule]:
 
 
 _CFN_RULE = "AWS::Events::Rule"
+_CFN_ALARM = "AWS::CloudWatch::Alarm"
 
 
 def _cloudformation_alarm_rules(ctx: ScanContext, path: str) -> Iterator[Schedule]:
@@ -234,17 +235,27 @@ def _cloudformation_alarm_rules(ctx: ScanContext, path: str) -> Iterator[Schedul
         return  # recorded in coverage by the readers of templates
     text = ctx.text(path) or ""
     resources = get_in(docs[0] if docs else None, "Resources")
-    for name, res in (resources.items() if isinstance(resources, dict) else ()):
-        if not isinstance(res, dict) or res.get("Type") != _CFN_RULE:
+    resources = resources if isinstance(resources, dict) else {}
+    for name, res in resources.items():
+        if not isinstance(res, dict) or res.get("Type") not in (_CFN_RULE, _CFN_ALARM):
             continue
         props = res.get("Properties") if isinstance(res.get("Properties"), dict) else {}
-        if not _ALARM_EVENT.search(str(props.get("EventPattern"))):
-            continue
-        # what the rule starts: its targets' ARNs and ids (``!Sub`` and ``!Ref`` read as plain text)
-        does = names_in(name) + [p for _, v in walk(props.get("Targets")) if isinstance(v, str) for p in names_in(v)]
+        if res.get("Type") == _CFN_RULE:
+            if not _ALARM_EVENT.search(str(props.get("EventPattern"))):
+                continue
+            # what the rule starts: its targets' ARNs and ids (``!Sub`` and ``!Ref`` read as plain text)
+            started = props.get("Targets")
+        else:
+            # an alarm's own actions: the function (or topic) it invokes when it goes off
+            started = props.get("AlarmActions")
+        strings = [v for _, v in walk(started) if isinstance(v, str)]
+        does = names_in(name) + [p for v in strings for p in names_in(v)]
+        # a function of the template named there: its name and handler say what it runs
+        for target in (v for v in strings if isinstance(resources.get(v), dict)):
+            does += [p for _, v in walk(resources[target].get("Properties")) if isinstance(v, str) for p in names_in(v)]
         found = re.search(rf'^[ \t]*"?{re.escape(name)}"?[ \t]*:', text, re.M)
         line = text.count("\n", 0, found.start()) + 1 if found else None
-        yield Schedule("CloudFormation AWS::Events::Rule", name, "on a CloudWatch alarm", path, line,
+        yield Schedule(f"CloudFormation {res.get('Type')}", name, "on a CloudWatch alarm", path, line,
                        tuple(sorted(set(does))))
 
 

@@ -320,6 +320,22 @@ Resources:
           Id: alerts
 """
 
+CFN_ALARM_ACTION = """Resources:
+  TriggerModelBuildFunction:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: !Sub "${MonitoringScheduleName}-trigger-modelbuild"
+      Handler: main.lambda_handler
+  QualityAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmActions:
+        - Fn::GetAtt: [TriggerModelBuildFunction, Arn]
+      Namespace: CustomModelMonitoring
+      MetricName: weighted_quantile_loss
+      Threshold: 0.2
+"""
+
 
 @pytest.mark.parametrize("files, expected", [
     ({"infra/build_pipeline.py": CDK_ALARM_RULE}, True),
@@ -335,6 +351,10 @@ Resources:
      False),
     # the pattern named only in a comment
     ({"infra/main.tf": '# detail-type = ["CloudWatch Alarm State Change"] -> retrain_pipeline\n'}, False),
+    # an alarm whose own action invokes the function that starts the model build pipeline; one
+    # that only emails the team
+    ({"monitor.yml": CFN_ALARM_ACTION}, True),
+    ({"monitor.yml": CFN_ALARM_ACTION.replace("- Fn::GetAtt: [TriggerModelBuildFunction, Arn]", "- !Ref AlertsTopic")}, False),
 ])
 def test_alarm_rules_that_start_training_close_the_loop(make_repo, files, expected):
     ev = run_detector(MonitoringDetector, make_repo(files))
