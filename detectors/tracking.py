@@ -642,11 +642,25 @@ def _documented_with(path: str, readmes: dict[str, str], readers: dict[str, str]
     alone, in a README's tree of the project, hands nothing to anyone."""
     name = path.rsplit("/", 1)[-1]
     for readme, text in readmes.items():
-        for line in (ln for ln in text.splitlines() if name in ln):
-            reader = next((r for r in readers if r.rsplit("/", 1)[-1] in line), None)
+        if name not in text:
+            continue
+        # (a command continued over lines with backslashes is one line)
+        for line in (ln for ln in _CONTINUED.sub(" ", text).splitlines() if name in ln):
+            reader = next((r for r in readers if _runs(line, r)), None)
             if reader:
                 return f"{readme} -> {reader}"
     return None
+
+
+_CONTINUED = re.compile(r"\\[ \t]*\n")
+
+
+def _runs(command: str, script: str) -> bool:
+    """A command line runs the script: by its file name, or as a module (``python -m app.main``)."""
+    if script.rsplit("/", 1)[-1] in command:
+        return True
+    dotted = script[:-3].replace("/", ".") if script.endswith(".py") else None
+    return bool(dotted) and re.search(rf"-m\s+{re.escape(dotted)}(?![\w.])", command) is not None
 
 
 def _reader_of(path: str, readers: dict[str, str]) -> str | None:

@@ -310,6 +310,9 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
     # a README's usage command hands the config to the script that loads it ...
     ({"configs/full_flow_config.yaml": "flow_module: flows.full\n", "run_flow.py": EVAL_SCRIPT,
       "README.md": "## Usage\n\n4. Run `python run_flow.py --config configs/full_flow_config.yaml`\n"}, True),
+    ({"configs/pretrain/vitl16.yaml": "lr: 0.1\n", "app/main.py": EVAL_SCRIPT,
+      "README.md": "## Launch\n\n```bash\npython -m app.main \\\n  --fname configs/pretrain/vitl16.yaml \\\n"
+                   "  --devices cuda:0\n```\n"}, True),
     # ... not a README's tree of the project naming the folder and the script apart
     ({"configs/full_flow_config.yaml": "flow_module: flows.full\n", "run_flow.py": EVAL_SCRIPT,
       "README.md": "## Layout\n\n- configs/: flow settings\n- run_flow.py: the entry point\n"}, False),
