@@ -498,7 +498,9 @@ def _image_user(ctx: ScanContext, files: list[str], dockerfile: str) -> tuple[st
     build context: the image is built for the project's jobs (an Azure ML environment, a CI build)."""
     folder = dockerfile.rpartition("/")[0]
     if not folder:
-        return None  # "Dockerfile" alone is named everywhere: only a path says which image is meant
+        # "Dockerfile" alone is named everywhere: only a build of the root context (``docker build
+        # -t informer .`` in a Makefile, no ``-f`` to another file) says the root image is meant
+        return _root_image_user(ctx, files) if dockerfile == "Dockerfile" else None
     needles = [dockerfile] + ([folder] if folder.count("/") >= 1 else [])
     for path in files:
         if path == dockerfile or not _IMAGE_USERS.search(path) or _LOCAL_ENVIRONMENT.search(path) \
@@ -533,6 +535,23 @@ def gitops_sync(doc: dict) -> str | None:
             return f"Argo CD {kind} '{name}' syncs automatically"
     if "fluxcd.io" in api and kind in ("Kustomization", "HelmRelease") and spec.get("suspend") is not True:
         return f"Flux {kind} '{name}' reconciles automatically"
+    return None
+
+
+#: a build of the repository root's image: ``docker build -t name .`` (no ``-f`` to another file)
+_ROOT_BUILD = re.compile(r"^[^#\n]*\bdocker (?:image )?build\b(?![^\n]*\s-f\s*(?!\.?/?Dockerfile\b)\S)[^\n]*\s\.(?:\s|$)", re.M)
+_BUILD_SCRIPTS = re.compile(r"(^|/)(makefile|gnumakefile|justfile)$|\.(sh|bash|mk)$", re.I)
+
+
+def _root_image_user(ctx: ScanContext, files: list[str]) -> tuple[str, int | None] | None:
+    """(path, line) of a Makefile or script that builds the root Dockerfile's image."""
+    for path in files:
+        if not _BUILD_SCRIPTS.search(path):
+            continue
+        text = ctx.text(path) or ""
+        m = _ROOT_BUILD.search(text) if "docker" in text else None
+        if m:
+            return path, text.count("\n", 0, m.start()) + 1
     return None
 
 

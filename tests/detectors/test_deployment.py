@@ -27,6 +27,8 @@ APP = "from fastapi import FastAPI\nimport joblib\n\napp = FastAPI()\nmodel = jo
     {"docker/Dockerfile": DEPS_ONLY_DOCKERFILE,
      ".github/workflows/image.yml": "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
                                    "      - run: docker build -f docker/Dockerfile -t train .\n"},
+    # the root image built by the project's Makefile to run its modules in
+    {"Dockerfile": DEPS_ONLY_DOCKERFILE, "Makefile": "IMAGE := informer\n\ninit:\n\tdocker build -t ${IMAGE} .\n"},
     # a research repository's environment: an ML framework image with its requirements added
     {"Dockerfile": "FROM pytorch/pytorch:1.5-cuda10.1-cudnn7-runtime\nRUN pip install Cython\n"
                    "COPY requirements.txt /workspace\nRUN pip install -r /workspace/requirements.txt\n"},
@@ -46,6 +48,8 @@ def test_container_present(make_repo, files):
      ".devcontainer/devcontainer.json": '{"build": {"dockerfile": "../env/dev/Dockerfile"}}',
      "docs/setup.md": "docker build -f env/dev/Dockerfile .\n"},
     {"Dockerfile": DEPS_ONLY_DOCKERFILE, "docker-compose.yml": "services:\n  docs:\n    build:\n      dockerfile: Dockerfile\n"},
+    # a Makefile building another image (``-f docker/Dockerfile.gpu``) says nothing of the root one
+    {"Dockerfile": DEPS_ONLY_DOCKERFILE, "Makefile": "gpu:\n\tdocker build -f docker/Dockerfile.gpu -t gpu .\n"},
     {"docs/Dockerfile": DEPS_ONLY_DOCKERFILE, "compose.yaml": "services:\n  docs:\n    build: {dockerfile: docs/Dockerfile}\n"},
     # a third-party service given its settings and a plugin archive: no project code in it
     {"docker/kafka-connect.Dockerfile": "FROM confluentinc/cp-kafka-connect-base:7.1.2\n"
