@@ -27,7 +27,7 @@ from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK,
 from detectors.monitoring.source import Hit, Source, line_of, project_sources
 from detectors.scheduling import schedules
 from detectors.scheduling.iac import alarm_rules, is_cron_file
-from detectors.shapes import as_dict, as_list, dicts
+from detectors.shapes import as_dict, as_list, dicts, get_in
 from detectors.tools import is_template_path
 from scanner.detector import ParseError, ScanContext
 from scanner.model import Tier
@@ -61,7 +61,7 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
 # ``datasourceUid``: Grafana's file-provisioned alert rules (``groups: - rules: - condition: C``)
 _YAML_TRIGGERS = re.compile(r"\balert:|\breceivers:|scrape_configs|grafana_alert|contactPoints|\bproviders:|"
                             r"datasourceUid|CronJob|"
-                            r"kind:\s*ConfigMap\b|"
+                            r"kind:\s*(ConfigMap|ServiceMonitor|PodMonitor)\b|"
                             r"CronWorkflow|AWS::CloudWatch::|AWS::SageMaker::|\bdeployments:")
 _JSON_TRIGGERS = re.compile(r'"panels"|"widgets"|AWS::CloudWatch::|AWS::SageMaker::|"mosaicLayout"|"gridLayout"'
                             r'|"columnLayout"|"rowLayout"')
@@ -227,6 +227,10 @@ def _yaml_doc(ctx: ScanContext, path: str, text: str, doc: dict, found: Findings
     if scraped:
         found.add(INSTRUMENTATION, "scraped-model-server", Hit(path, line_of(text, r"^\s*scrape_configs:"),
                                                                f"Prometheus scrapes the model server's metrics ({scraped})"))
+    monitored = _monitored_model_server(doc)
+    if monitored:
+        found.add(INSTRUMENTATION, "scraped-model-server", Hit(path, line_of(text, r"^kind:\s*(Service|Pod)Monitor"),
+                                                               f"{doc.get('kind')} scrapes the model server's metrics ({monitored})"))
 
 
 #: model servers that expose request and inference metrics of their own for Prometheus to scrape.
@@ -243,6 +247,19 @@ def _scraped_model_server(doc: dict) -> str | None:
         if found:
             return text.strip()[:80]
     return None
+
+
+def _monitored_model_server(doc: dict) -> str | None:
+    """A Prometheus Operator ServiceMonitor or PodMonitor whose name or selected labels are a
+    model server (``matchLabels: {app: vllm}``) and that scrapes an endpoint of it."""
+    if doc.get("kind") not in ("ServiceMonitor", "PodMonitor") or "monitoring.coreos.com" not in str(doc.get("apiVersion")):
+        return None
+    spec = as_dict(doc.get("spec"))
+    if not (dicts(spec.get("endpoints")) or dicts(spec.get("podMetricsEndpoints"))):
+        return None
+    labels = " ".join(f"{k}={v}" for k, v in as_dict(get_in(spec, "selector", "matchLabels")).items())
+    text = f"{get_in(doc, 'metadata', 'name') or ''} {labels}"
+    return text.strip()[:80] if _METRIC_SERVERS.search(text) else None
 
 
 def _config_map(path: str, text: str, doc: dict, found: Findings) -> None:

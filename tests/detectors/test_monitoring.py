@@ -367,6 +367,10 @@ POSITIVE = [
     ("prometheus scraping the model server", {"serving/monitoring/prometheus.yml": (
         "global:\n  scrape_interval: 5s\nscrape_configs:\n  - job_name: triton\n    static_configs:\n"
         "      - targets: ['triton:8002']\n")}, INSTRUMENTATION),
+    ("service monitor on the model server", {"infra/k8s/vllm/servicemonitor.yaml": (
+        "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: inference\n"
+        "spec:\n  selector:\n    matchLabels:\n      app: vllm\n  endpoints:\n  - port: metrics\n    path: /metrics\n")},
+     INSTRUMENTATION),
     ("served mlflow model keeps its requests", {"src/inference/model.py": PYFUNC_MODEL}, INSTRUMENTATION),
     ("azure ml scoring script logs", {"src/deploy/online/score.py": (
         "import json\nimport logging\n\ndef init():\n    global model\n    model = load()\n"
