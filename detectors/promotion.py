@@ -43,6 +43,8 @@ _GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|b
 #: words of calls whose result is an evaluation's verdict (``verdict = evaluation.gate(...)``).
 _EVALUATION_CALLS = frozenset({"gate", "evaluate", "evaluation", "compare", "verdict", "policy", "approve", "judge",
                                "assess"})
+#: words of checks that a model artifact loads and answers in the right shape: no verdict on its quality.
+_INTEGRITY_CHECKS = frozenset({"sanity", "smoke"})
 #: words of calls that check or validate anything (files, arguments, new data): a verdict only on a model.
 _CHECK_CALLS = frozenset({"check", "validate"})
 #: metric words an abort guard compares (a loss is left out: a diverging run is not a gate).
@@ -179,6 +181,10 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
     # someone's choice, not what an evaluation found
     unset |= {id(n) for a in nodes if isinstance(a, ast.Attribute) and words(dotted(a).split(".")[0]) & _CONFIG_WORDS
               for n in walk(a)}
+    # a sanity check's result (``sanity.passed``) says the artifact loads, not how good it is
+    unset |= {id(n) for a in nodes if isinstance(a, (ast.Name, ast.Attribute))
+              and words(dotted(a).split(".")[0] if isinstance(a, ast.Attribute) else a.id) & _INTEGRITY_CHECKS
+              for n in walk(a)}
     # ... and so is the value it is compared with (``args.command == "promote-canary"``: a subcommand)
     unset |= {id(n) for c in nodes if isinstance(c, ast.Compare) and id(c.left) in unset
               for x in c.comparators for n in walk(x)}
@@ -224,8 +230,8 @@ def _verdict_names(project: Project, module: Module, scope: ast.AST, tests: set[
             continue
         targets = {t.id for t in node.targets if isinstance(t, ast.Name)} if isinstance(node, ast.Assign) \
             else {str(callee(call))}
-        if not targets & tests:
-            continue
+        if not targets & tests or words(callee(call) or "") & _INTEGRITY_CHECKS:
+            continue  # (a sanity check of the artifact's format judges nothing of the model's quality)
         if _evaluates(call):
             out |= targets
             continue

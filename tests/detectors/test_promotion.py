@@ -422,3 +422,21 @@ def continuous_deployment(min_accuracy: float = 0.9):
 ])
 def test_a_verdict_handed_to_the_deployer_step_gates_deployment(make_repo, source, expected):
     assert signals(make_repo, {"pipelines/deploy_pipeline.py": source}) == expected
+
+
+@pytest.mark.parametrize("check, gated", [
+    # a sanity check of the artifact (it loads, it answers in the right shape) judges no quality
+    ("sanity = sanity_check_bundle(bundle)\n    if not sanity.passed:\n        raise ValueError('bad bundle')", False),
+    # an evaluation's verdict
+    ("result = evaluate_bundle(bundle)\n    if not result.passed:\n        raise ValueError('below the bar')", True),
+])
+def test_a_sanity_check_before_registration_is_no_evaluation_gate(make_repo, check, gated):
+    helper = ("class Result:\n    def __init__(self, passed):\n        self.passed = passed\n\n\n"
+              "def sanity_check_bundle(bundle):\n    return Result(bundle['model'].predict(ROWS).shape[0] == 3)\n\n\n"
+              "def evaluate_bundle(bundle):\n    return Result(bundle['auc'] >= 0.8)\n")
+    code = ("import mlflow\nfrom checks import sanity_check_bundle, evaluate_bundle\n\n\n"
+            f"def register_model(bundle):\n    {check}\n"
+            "    mlflow.pyfunc.log_model(name='model', python_model=M(), registered_model_name='churn')\n\n\n"
+            "register_model(BUNDLE)\n")
+    ev = run_detector(TrackingDetector, make_repo({"src/registry.py": code, "src/checks.py": helper}))
+    assert ("tracking.registry_promotion" in present(ev)) is gated
