@@ -5,7 +5,7 @@ or entry point naming it) is written, not used. A function counts as run when an
 repository names it besides its own ``def`` (a call, an import, a callback handed on, a string in
 a config or an entry point; a test's call exercises it, it does not run it), when a decorator registers it (a route, a task, a CLI command, a
 test fixture; a Kubeflow ``@component`` is a step, run when a pipeline names it), when a platform calls it by its conventional name (``init``/``run`` of a scoring
-script, ``preprocessing_fn``, ``lambda_handler``), or when it is a method of a class named
+script, ``preprocessing_fn``, ``lambda_handler``, any ``(event, context)`` handler), or when it is a method of a class named
 somewhere (frameworks call the hooks); code at module level runs when the module does. Documentation does not count as a caller.
 """
 from __future__ import annotations
@@ -68,7 +68,14 @@ def _named(ctx: ScanContext, fn: Function) -> bool:
     # a callback's ``on_epoch_end``) the project never names
     if fn.cls is not None:
         return _mentioned(ctx, fn.cls, "class")
-    return fn.name in ENTRY_POINTS or _mentioned(ctx, fn.name, "def")
+    return fn.name in ENTRY_POINTS or _serverless_handler(fn) or _mentioned(ctx, fn.name, "def")
+
+
+def _serverless_handler(fn: "Function") -> bool:
+    """A function taking ``(event, context)``: an AWS Lambda (or Cloud Functions) handler, which
+    the platform calls by the name its infrastructure code gives (a CDK stack in TypeScript)."""
+    args = [a.arg.lstrip("_") for a in fn.node.args.args]
+    return len(args) == 2 and args[0] in ("event", "evt") and args[1] in ("context", "ctx")
 
 
 def _mentioned(ctx: ScanContext, name: str, keyword: str) -> bool:

@@ -919,6 +919,10 @@ OPTUNA_STUDY = ("import optuna\n\n\ndef objective(trial):\n    return trial.sugg
     # a method runs when its class is used (frameworks call hooks by name)
     ({"src/hpo.py": "import optuna\n\n\nclass Tuner:\n    def tune(self):\n        optuna.create_study().optimize(f)\n",
       "src/train.py": "from src.hpo import Tuner\n\nTuner()\n"}, True),
+    # a serverless handler ``(event, context)``: the platform calls it by the name its
+    # infrastructure code (a TypeScript CDK stack) gives
+    ({"src/hpo.py": "import optuna\n\n\ndef tune_lambda_handler(event, context):\n"
+                    "    optuna.create_study().optimize(f, n_trials=event['trials'])\n"}, True),
     # traps: written, never run; and a method of a class nothing uses
     ({"src/hpo.py": OPTUNA_STUDY}, False),
     ({"src/hpo.py": "import optuna\n\n\nclass Tuner:\n    def tune(self):\n        optuna.create_study().optimize(f)\n"},
