@@ -192,6 +192,8 @@ def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], li
     its first name) cut short (``devin-pe`` of ``Devin Pereira``, ``Chris Smith`` of ``Christopher Smith``)."""
     for left, right in ((a, b), (b, a)):
         handles = {h for hs, _ in left for h in hs}
+        # (a letter written as a digit: ``msa1m`` is ``msaim``, Muhammad Saim's initial and surname)
+        handles |= {h.translate(_LEET) for h in handles if any(c.isdigit() for c in h)}
         others = {h for hs, _ in right for h in hs}
         # the same handle once its trailing digits are dropped (``lps`` of the login ``lps08``)
         if handles & others:
@@ -212,6 +214,9 @@ def _alike(a: list[tuple[set[str], list[list[str]]]], b: list[tuple[set[str], li
         if any(_shortened(x, y) or _first_name_shortened(x, y) for _, xs in left for x in xs for _, ys in right for y in ys):
             return True
     return False
+
+
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
 
 
 def _first_name_shortened(short: list[str], full: list[str]) -> bool:

@@ -104,6 +104,8 @@ def only(evidence, signal):
     ([("Suhaibur Rehman", "suhaibur.rehman@utility.example"), ("Suhaib Rehman", "rsuhaib678@gmail.com"),
       ("rsuhaib678@gmail.com", "rsuhaib678@gmail.com")], 1, False),
     ([("Chris Smith", "chris@home.example"), ("Christopher Smith", "christopher.smith@corp.example")], 1, False),
+    # a login writing a letter as a digit (``msA1M``: m + saim)
+    ([("Muhammad Saim", "u2023503@gmail.com"), ("msA1M", "180708667+msA1M@users.noreply.github.com")], 1, False),
     # a login with digits, the same handle on a machine, and the full name behind the noreply login
     ([("lps08", "lucianolps08@gmail.com"), ("Luciano Lopes de Sousa", "53199949+lps08@users.noreply.github.com"),
       ("lps", "lps@lps.debian-lps")], 1, False),
