@@ -59,6 +59,8 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     # pipelines delivered to their orchestrator: Flyte workflows registered on the cluster, Prefect
     # deployments applied to the server
     (DEPLOY, r"^(pyflyte (\S+ )*register|flytectl (\S+ )*register|prefect deploy|prefect deployment apply)\b"),
+    # a feature store's definitions and infrastructure applied to its registry (like ``terraform apply``)
+    (DEPLOY, r"^feast (-c \S+ )?apply\b"),
     # a GitOps update: the manifests' image pinned to the new build (then committed for Argo CD/Flux)
     (DEPLOY, r"^kustomize edit set image\b"),
     # a shell on another machine (plain, or the cloud CLIs') starting a service there; its script

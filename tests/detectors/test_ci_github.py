@@ -327,6 +327,8 @@ def test_test_report_action_is_not_tests(make_repo):
     ("- run: |\n    gcloud compute ssh ${{ env.VM }} --zone=us-east1-b --command \"\n"
      "      git clone https://github.com/acme/app.git && cd app &&\n      sudo docker compose up -d\n    \"\n", True),
     ("- run: |\n    gcloud compute ssh ${{ env.VM }} --zone=us-east1-b --command \"\n      sudo docker ps\n    \"\n", False),
+    # feature definitions and their infrastructure applied to the feature store's registry
+    ("- run: feast -c feature_repo apply", True),
     # a look at the server changes nothing
     ("- uses: appleboy/ssh-action@v1\n  with:\n    script: df -h && docker ps\n", False),
     ("- run: ssh deploy@host 'tail -n 50 /var/log/app.log'", False),
