@@ -71,8 +71,21 @@ def _runs_monitoring(ctx: ScanContext, base: str, entrypoint: object) -> bool:
     for candidate in (entry, base + entry):
         if entry and ctx.repo is not None and ctx.repo.exists(candidate):
             src = load_source(ctx, candidate)
-            return src is not None and src.monitoring
+            if src is None:
+                return False
+            # (or a script the flow runs as a command: ``run("python monitoring/data_drift.py")``)
+            return src.monitoring or any(
+                script.monitoring for script in (load_source(ctx, p) for p in _scripts_run(ctx, src.text)) if script)
     return False
+
+
+_SCRIPT_COMMAND = re.compile(r"""["']python[\d.]*\s+(?:-u\s+)?([\w./-]+\.py)\b""")
+
+
+def _scripts_run(ctx: ScanContext, text: str) -> list[str]:
+    """Repository scripts a flow runs as shell commands written in its strings."""
+    found = [m.group(1).removeprefix("./") for m in _SCRIPT_COMMAND.finditer(text)]
+    return [p for p in dict.fromkeys(found) if ctx.repo is not None and ctx.repo.exists(p)][:10]
 
 
 #: an asset decorator of Dagster (``@asset(group_name=...)``, ``@dg.asset``, ``@multi_asset``).

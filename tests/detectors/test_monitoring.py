@@ -483,6 +483,14 @@ POSITIVE = [
         "def monitor_data_drift(context):\n    psi = population_stability(train, live)\n")}, SCHEDULED),
     ("prefect.yaml in a subfolder", {"orchestration/prefect.yaml": PREFECT_YAML,
                                      "orchestration/flows/check.py": PREFECT_FLOW}, SCHEDULED),
+    # the scheduled flow runs the drift script as a command
+    ("prefect flow running the drift script", {
+        "prefect.yaml": PREFECT_YAML.replace("nightly-drift", "daily-pipeline"),
+        "flows/check.py": "import subprocess\nfrom prefect import flow, task\n\n@task\ndef run(cmd):\n"
+                          "    subprocess.run(cmd, shell=True, check=True)\n\n@flow\ndef check_flow():\n"
+                          "    run('python training/train.py')\n    run('python monitoring/data_drift.py')\n",
+        "monitoring/data_drift.py": "from scipy.stats import ks_2samp\n\nstat, p = ks_2samp(reference, current)\n"
+                                    "drift_detected = p < 0.05\n"}, SCHEDULED),
     # a Lambda handler sets the level of the root logger the runtime configured
     ("lambda logger level", {"lambda/handler.py": (
         "import logging\nlogger = logging.getLogger()\nlogger.setLevel(logging.INFO)\n\n"
