@@ -58,7 +58,7 @@ _BARS = frozenset({"threshold", "min", "max", "baseline", "best", "prod", "produ
                    "incumbent", "target", "required", "expected", "deployed", "registered", "old", "previous"})
 MUTATION_HINTS = ("alias", "transition_model_version_stage", "register_model", "registered_model_name",
                    "create_model_version", "link_model", "link_artifact", ".link(", "deploy", "activate", "promot",
-                   "endpoint", "rollout", "model_name=", "model_path=", "set_stage", "model_package", "Model.upload")
+                   "endpoint", "rollout", "model_name=", "model_path=", "set_stage", "model_package")
 #: stages of a model version (ZenML ``ModelStages``, MLflow stages), as ``set_stage`` takes them.
 _MODEL_STAGES = frozenset({"production", "staging", "archived", "latest"})
 _METRIC_COMPARISON = re.compile(r"(accuracy|auc|f1|precision|recall|r2|rmse|mse|mae|mape|score|metric)\w*\)?\s*[<>]"
@@ -105,8 +105,6 @@ def mutation(node: ast.Call, promoters: dict[str, bool], helpers: bool = False) 
         return True
     if name == "register" and _REGISTER_KWARGS & {k.arg for k in node.keywords}:
         return True
-    if name == "upload" and dotted(node.func).endswith("Model.upload"):
-        return True  # Vertex AI: ``aiplatform.Model.upload(...)`` adds a model (version) to the registry
     if name == "create_or_update" and words(dotted(node.func).rpartition(".")[0]) & {"model", "models"}:
         return True  # Azure ML v2: ``ml_client.models.create_or_update(model)`` registers a version
     if name in _TAG_CALLS and words(dotted(node.func).rpartition(".")[0]) & {"model", "models"} \
@@ -300,8 +298,6 @@ def gated_calls(project: Project, module: Module, promoters: dict[str, bool],
         for node in own_nodes(scope):
             if isinstance(node, ast.If) and _is_gate(node.test, verdicts):
                 found += _guarded(module.path, node, promoters, tasks)
-            elif isinstance(node, ast.With):
-                found += _pipeline_condition(module.path, node, promoters, verdicts)
         # ``if verdict == "blocked": return`` ... then the change, later in the same block
         for block in [s for s in [scope, *own_nodes(scope)] if hasattr(s, "body")]:
             for field in ("body", "orelse", "finalbody"):
@@ -321,22 +317,6 @@ def _guarded(path: str, node: ast.If, promoters: dict[str, bool], tasks: frozens
             if isinstance(sub, ast.Return) and isinstance(sub.value, ast.Constant) and sub.value.value in tasks:
                 out.append(Gate(path, sub.lineno, f"task {sub.value.value}", test, True, "branch task"))
     return out
-
-
-#: a pipeline's conditional block (Kubeflow Pipelines ``with dsl.Condition(...)``/``dsl.If(...)``)
-_PIPELINE_CONDITIONS = frozenset({"Condition", "If", "Elif"})
-
-
-def _pipeline_condition(path: str, node: ast.With, promoters: dict[str, bool], verdicts: set[str]) -> list[Gate]:
-    """Steps of a pipeline that run only when its condition on an evaluation output holds
-    (``with dsl.If(evaluate_task.outputs["f1_score"] >= baseline):`` then the upload step)."""
-    for item in node.items:
-        call = item.context_expr
-        if isinstance(call, ast.Call) and callee(call) in _PIPELINE_CONDITIONS and call.args \
-                and _is_gate(call.args[0], verdicts):
-            test = source(call.args[0])
-            return [Gate(path, c.lineno, str(callee(c)), test, kind, "nested") for c, kind in _mutations(node.body, promoters)]
-    return []
 
 
 def _gating_call(project: Project, module: Module, stmt: ast.stmt) -> bool:

@@ -440,30 +440,3 @@ def test_a_sanity_check_before_registration_is_no_evaluation_gate(make_repo, che
             "register_model(BUNDLE)\n")
     ev = run_detector(TrackingDetector, make_repo({"src/registry.py": code, "src/checks.py": helper}))
     assert ("tracking.registry_promotion" in present(ev)) is gated
-
-
-KFP_CONDITION = '''from kfp import dsl
-from components import evaluate_model, upload_model_to_registry
-
-
-@dsl.pipeline(name="train")
-def pipeline():
-    evaluate_task = evaluate_model(model=MODEL)
-    with dsl.{condition}(evaluate_task.outputs["f1_score"] >= 0.8, name="validation-check"):
-        upload_model_to_registry(model=MODEL)
-'''
-UPLOAD_COMPONENT = ("from kfp import dsl\n\n\n@dsl.component\ndef upload_model_to_registry(model: str):\n"
-                    "    from google.cloud import aiplatform\n"
-                    "    aiplatform.Model.upload(display_name='m', artifact_uri=model, parent_model=PARENT)\n")
-
-
-@pytest.mark.parametrize("pipeline, gated", [
-    # a pipeline's conditional block on an evaluation output (KFP v2 ``dsl.If``, v1 ``dsl.Condition``)
-    (KFP_CONDITION.format(condition="If"), True),
-    (KFP_CONDITION.format(condition="Condition"), True),
-    # a condition on something else than an evaluation
-    (KFP_CONDITION.format(condition="If").replace('evaluate_task.outputs["f1_score"] >= 0.8', 'ENV == "prod"'), False),
-])
-def test_a_pipeline_condition_on_an_evaluation_gates_the_registration(make_repo, pipeline, gated):
-    ev = run_detector(TrackingDetector, make_repo({"pipelines/pipeline.py": pipeline, "pipelines/components.py": UPLOAD_COMPONENT}))
-    assert ("tracking.registry_promotion" in present(ev)) is gated
