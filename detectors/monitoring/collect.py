@@ -16,8 +16,8 @@ from detectors.flow import project
 from detectors.monitoring.feedback import feedback_store, ground_truth_join, monitored_performance
 from detectors.monitoring.findings import Findings
 from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
-from detectors.monitoring.instrumentation import (evaluation_report, log_records, logging_setup, monitoring_report,
-                                                  prediction_logging, progress_table, request_telemetry,
+from detectors.monitoring.instrumentation import (evaluation_report, log_file, log_records, logging_setup,
+                                                  monitoring_report, prediction_logging, progress_table, request_telemetry,
                                                   scoring_script_logging, served_model_logging, task_logging)
 from detectors.monitoring.retraining import retraining_on_monitoring
 from detectors.monitoring.schedules import (code_schedule, cron_monitoring, dagster_scheduled_assets, monitoring_cronjob,
@@ -42,6 +42,7 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (LOGGING, "monitoring-report", monitoring_report),
     (LOGGING, "progress-table", progress_table),
     (LOGGING, "log-records", log_records),
+    (LOGGING, "log-file", log_file),
     (INSTRUMENTATION, "request-telemetry", request_telemetry),
     (INSTRUMENTATION, "prediction-log", prediction_logging),
     (INSTRUMENTATION, "served-model-log", served_model_logging),

@@ -13,12 +13,20 @@ from scanner.parsing.python import walk
 _SCAFFOLDING = re.compile(r"(^|/)(migrations|alembic)/")
 _EVAL_SCRIPT = re.compile(r"(^|[_-])(eval|train)", re.I)  # evaluate.py, model_eval.py, train.py; not retrieval.py
 _REPORT_NAMES = re.compile(r"metric|report|score|stats|result")
-_REPORT_WRITER = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump)$"
+_REPORT_WRITER = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump|numpy\.savez?)$"
                             r"|\.(to_json|to_csv|to_html|save_html|write_text|write)$")
+#: an evaluation report (a confusion matrix, an ROC curve, a metrics file) kept with the run by
+#: the tracker: the run's record, not a scalar metric
+_TRACKER_REPORT = re.compile(r"^mlflow\.(log_artifact|log_figure|log_dict|log_text)$")
+_TRACKED_REPORT_NAMES = re.compile(r"confusion|\broc|_roc|report|metric|evaluation|result")
 _SCORE_SCRIPT = re.compile(r"(^|[_-])scor(e|ing)", re.I)
 #: calls that run a training epoch or an evaluation (``train_one_epoch``, ``evaluate``,
 #: ``train_epoch_sparse`` imported under its own name).
 _RUNS_TRAINING = re.compile(r"^(train_one_epoch|train_epoch|evaluate|run_epoch|validate_epoch)(_\w+)?$")
+#: a training loop and the evaluation after it defined together (an experiment class's
+#: ``train(self, setting)`` and ``test(self, setting)``)
+_TRAINS = frozenset({"train", "fit"})
+_TESTS = frozenset({"test", "evaluate", "validate", "vali", "eval"})
 _WEB = ("fastapi", "starlette", "flask", "litestar", "aiohttp", "sanic", "bentoml", "quart")
 _SERVER_ARGS = frozenset({"scope", "receive", "send"})
 _WSGI_ARGS = frozenset({"environ", "start_response"})
@@ -62,6 +70,35 @@ def log_records(src: Source) -> Hit | None:
     if len({c.line for c in calls}) < 2:
         return None
     return Hit(src.path, calls[0].line, f"log records written ({calls[0].name.rsplit('.', 1)[-1]}, {len(calls)} calls)")
+
+
+#: a function of the project's own that writes log lines (``write_log``, ``Fitter.log``, ``log_to_file``)
+_LOG_HELPER = re.compile(r"(^|_)log(s|ger|ging)?(_|$)")
+
+
+def log_file(src: Source) -> Hit | None:
+    """A log helper of the project's own appending each line it is given to a log file (a run's
+    ``log.txt``): logging without the logging module, kept per run all the same."""
+    if "log" not in src.lower or ".write(" not in src.text:
+        return None
+    tree = src.tree
+    for node in walk(tree) if tree is not None else ():
+        if node.__class__ not in (ast.FunctionDef, ast.AsyncFunctionDef) or not _LOG_HELPER.search(node.name.lower()):
+            continue
+        opened = [n for n in walk(node) if isinstance(n, ast.Call) and dotted(n.func) == "open" and _appends(n)]
+        writes = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "write"
+                     for n in walk(node))
+        if opened and writes:
+            return Hit(src.path, opened[0].lineno, f"log lines appended to a file by {node.name}()")
+    return None
+
+
+def _appends(call: ast.Call) -> bool:
+    """``open(path, "a")``, or a mode the helper is given (``mode="a"`` by default)."""
+    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    if isinstance(mode, ast.Constant) and isinstance(mode.value, str):
+        return mode.value.startswith("a")
+    return isinstance(mode, ast.Name) and mode.id == "mode"
 
 
 #: the entry points of an Azure ML scoring script, which the inference server calls.
@@ -141,22 +178,27 @@ def evaluation_report(src: Source) -> Hit | None:
         return None
     # a scoring step that measures the model (``score.py`` computing sklearn metrics) evaluates
     measures = _SCORE_SCRIPT.search(name) and any(c.name.startswith("sklearn.metrics.") for c in src.facts.calls)
-    if not (_EVAL_SCRIPT.search(name) or measures) and not any(
-            _RUNS_TRAINING.match(c.name.rsplit(".", 1)[-1]) for c in src.facts.calls):
+    if not (_EVAL_SCRIPT.search(name) or measures or (_TRAINS & src.facts.defs and _TESTS & src.facts.defs)) \
+            and not any(_RUNS_TRAINING.match(c.name.rsplit(".", 1)[-1]) for c in src.facts.calls):
         return None
     if not _REPORT_NAMES.search(src.lower):
         return None  # (the report may be named only in the text it writes: "FINAL RESULTS")
     lines = src.text.splitlines()
     for call in src.facts.calls:
+        if _TRACKER_REPORT.match(call.name) and call.line:
+            # (what the call itself logs: the lines above may log the model after its metrics)
+            if _TRACKED_REPORT_NAMES.search(" ".join(_call_lines(lines, call.line)).lower()):
+                return Hit(src.path, call.line, f"evaluation report kept with the run ({call.name})")
         # what is written, or where (``with open("metrics.json", "w") as f:`` above it), is a
         # report: a copy of the run's config written the same way is none
         if not _REPORT_WRITER.search(call.name):
             continue
         # (and what the call writes, over the lines its parentheses span: ``f.write("""...RESULTS...""")``)
         near = " ".join(lines[max(call.line - 3, 0):call.line - 1] + _call_lines(lines, call.line)) if call.line else ""
-        if call.name.endswith(".to_csv"):
-            # a table is a report when its file is named so (``eval_metrics.csv``); a predictions
-            # dump whose name merely carries the score (``f"subm/{score:.4f}.csv"``) is none
+        if call.name.endswith((".to_csv", "numpy.save", "numpy.savez")):
+            # a table or an array is a report when its file is named so (``eval_metrics.csv``,
+            # ``metrics.npy``); a predictions dump whose name merely carries the score
+            # (``f"subm/{score:.4f}.csv"``) is none
             near = _PLACEHOLDER.sub("", " ".join(_QUOTED.findall(lines[call.line - 1]))) if call.line else ""
         if _REPORT_NAMES.search(near.lower()):
             return Hit(src.path, call.line, f"evaluation report written ({call.name})")

@@ -951,6 +951,54 @@ def test_an_evaluation_report_named_only_in_the_text_it_writes(make_repo):
     assert LOGGING in present(run_detector(MonitoringDetector, make_repo({"main_graph_regression.py": source})))
 
 
+EXPERIMENT = ("import numpy as np\nimport torch\n\n\nclass Exp:\n"
+              "    def train(self, setting):\n        for epoch in range(10):\n            self.step()\n\n"
+              "    def {test}(self, setting):\n        folder = './results/' + setting + '/'\n"
+              "        mae, mse = metric(self.preds, self.trues)\n"
+              "        np.save(folder + '{name}.npy', np.array([mae, mse]))\n")
+
+
+@pytest.mark.parametrize("test, name, written", [
+    ("test", "metrics", True),
+    # trap: the array saved is the predictions, though its folder is the run's results
+    ("test", "pred", False),
+    # trap: a training loop alone, no evaluation beside it
+    ("predict", "metrics", False),
+])
+def test_an_experiment_class_saving_its_test_metrics(make_repo, test, name, written):
+    source = EXPERIMENT.format(test=test, name=name)
+    assert (LOGGING in present(run_detector(MonitoringDetector, make_repo({"exp/exp_model.py": source})))) is written
+
+
+@pytest.mark.parametrize("logged, kept", [
+    ("mlflow.log_artifact('artifacts/confusion_matrix.png')", True),
+    ("mlflow.log_figure(fig, artifact_file=f'roc-{name}.png')", True),
+    # trap: the model file logged after the run's metrics is no report
+    ("mlflow.log_artifact('model.pkl')", False),
+])
+def test_an_evaluation_report_kept_with_the_tracked_run(make_repo, logged, kept):
+    source = ("import mlflow\n\n\ndef main(model, X, y):\n    with mlflow.start_run():\n"
+              "        mlflow.log_metric('accuracy', score(model, X, y))\n"
+              f"        {logged}\n")
+    evidence = run_detector(MonitoringDetector, make_repo({"src/train_and_eval.py": source}))
+    assert (LOGGING in present(evidence)) is kept
+
+
+@pytest.mark.parametrize("helper, mode, kept", [
+    ("write_log", "mode", True),
+    ("log", "'a+'", True),
+    # trap: a helper of another name (a catalogue appended to), and a log helper that overwrites
+    ("append_catalog", "'a'", False),
+    ("write_log", "'w'", False),
+])
+def test_a_log_helper_appending_to_the_runs_log_file(make_repo, helper, mode, kept):
+    source = (f"import os\n\n\ndef {helper}(logs_path, line, mode='a'):\n"
+              f"    with open(os.path.join(logs_path, 'train_console.txt'), {mode}) as f:\n"
+              "        f.write(line + '\\n')\n")
+    evidence = run_detector(MonitoringDetector, make_repo({"ofa/utils/common_tools.py": source}))
+    assert (LOGGING in present(evidence)) is kept
+
+
 def test_rl_library_without_its_episode_monitor_logs_nothing(make_repo):
     # importing the RL library trains agents; only its Monitor wrapper or logger writes the episodes
     repo = make_repo({"train.py": "from stable_baselines3 import PPO\nPPO('MlpPolicy', env).learn(10_000)\n"})
