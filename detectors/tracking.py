@@ -39,9 +39,11 @@ CONFIG_DIRS = frozenset({"config", "configs", "configuration", "configurations",
 _CONFIGS_OF_A_KIND = ("_configs", "-configs", "_config", "-config", "_cfgs")
 _ENVIRONMENT_CONFIG = re.compile(r"(^|[_.-])(prod|production|staging|stage|dev|qa|uat|preprod"
                                  # the settings of what serves the model (endpoint sizing, a cluster)
-                                 r"|endpoints?|deploy|deployments?|serving|infra|cluster"
+                                 r"|endpoints?|deploy|deployments?|serving|infra|clusters?"
                                  # and the keys to reach a cloud (aws_credentials.json)
                                  r"|credentials?|secrets?|service[_-]?account|tokens?)([_.-]|$)")
+#: folders of infrastructure as code and its inputs
+_INFRA_DIRS = frozenset({"infrastructure", "infra", "bicep", "terraform", "arm", "iac", "cloudformation"})
 _CONFIG_NAME = re.compile(r"(^|[_.-])(config|cfg|params|hparams|hyperparams)([_.-]|$)"
                           # ``parameters.json``, but not an ARM/CloudFormation ``x.parameters.json``
                           r"|(^|[_-])(hyper)?parameters([_.-]|$)", re.I)
@@ -218,7 +220,9 @@ class TrackingDetector(Detector):
         kedro = _kedro_parameter_reader(ctx)
         # ``CONFIG ?= configs/baseline.yaml`` then ``python evaluation/run_eval.py --config $(CONFIG)``:
         # a command file naming both the config and a reader hands the one to the other
-        launchers = {p: ctx.text(p) or "" for p in ctx.files() if _LAUNCHER.search(p) and not is_template_path(p)}
+        # (a commented-out line launches nothing: ``#--jinja-variables-file=params.yaml``)
+        launchers = {p: _COMMENT_LINE.sub("", ctx.text(p) or "") for p in ctx.files()
+                     if _LAUNCHER.search(p) and not is_template_path(p)}
         readmes = {p: ctx.text(p) or "" for p in ctx.files() if _README.search(p) and not is_template_path(p)}
         for path in candidates:
             reader = _reader_of(path, readers) or (kedro if _KEDRO_PARAMETERS.search(path) else None) \
@@ -558,6 +562,8 @@ def _is_config_candidate(path: str) -> bool:
     stem = parts[-1].rsplit(".", 1)[0]
     if _ENVIRONMENT_CONFIG.search(stem):
         return False  # the settings of a deployment stage or an endpoint (prod-config.json), not of an experiment
+    if _INFRA_DIRS.intersection(parts[:-1]) or stem.endswith(".parameters"):
+        return False  # cloud resources to create (Bicep/ARM parameters, cluster definitions), not a run's settings
     # (a folder of configs of one kind: ``model_configs/``, ``train-configs/``)
     return bool(CONFIG_DIRS.intersection(parts[:-1])) or bool(_CONFIG_NAME.search(stem)) \
         or any(p.endswith(_CONFIGS_OF_A_KIND) for p in parts[:-1])
@@ -653,6 +659,7 @@ def _documented_with(path: str, readmes: dict[str, str], readers: dict[str, str]
 
 
 _CONTINUED = re.compile(r"\\[ \t]*\n")
+_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
 
 
 def _runs(command: str, script: str) -> bool:

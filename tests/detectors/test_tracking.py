@@ -321,6 +321,15 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
       "Makefile": "eval:\n\tpython evaluation/run_eval.py --config configs/chunk_1024.yaml\n"}, False),
     ({"configs/chunk_1024.yaml": "chunk_size: 1024\n", "evaluation/run_eval.py": EVAL_SCRIPT,
       "Makefile": "eval:\n\tpython evaluation/run_eval.py --config $(CONFIG)\n"}, False),
+    # a launcher's commented-out line hands nothing to anyone
+    ({"configs/chunk_1024.yaml": "chunk_size: 1024\n", "evaluation/run_eval.py": EVAL_SCRIPT,
+      "scripts/run.sh": "python evaluation/run_eval.py\n#  --config configs/chunk_1024.yaml\n"}, False),
+    # the inputs of infrastructure as code (Bicep parameters, cluster definitions) read by the
+    # scripts creating the resources are no experiment's settings
+    ({"infrastructure/bicep/params/dev/bicep.parameters.json": '{"location": {"value": "uksouth"}}',
+      "infrastructure/databricks/databricks_configs/dev/clusters.json": '{"Clusters": [{"spark_version": "11.3"}]}',
+      "utils/create_cluster.py": "import json\ncfg = json.load(open('infrastructure/databricks/databricks_configs/dev/clusters.json'))\n"
+                                 "bicep = json.load(open('bicep.parameters.json'))\n"}, False),
     # a folder spelled out as configurations, globbed and read by the pipeline's builder
     ({"build_pipeline/configurations/xgboost.pipeline.json": '{"pipeline_name": "xgb", "max_depth": 6}',
       "build_pipeline/infra/utils.py": "import json\nfrom pathlib import Path\n\n\ndef get_props(path):\n"
