@@ -10,7 +10,7 @@ from detectors.batch_scoring import Scoring, batch_scoring
 from detectors.ci import databricks, read_ci
 from detectors.cog import cog_configs
 from detectors.dockerfile import DOCKERFILE, INSTRUCTION, ML_BASE_IMAGE, image_commands, is_dockerfile, uncommented
-from detectors.flow import callee, dotted, module_index, orchestrated_modules, project
+from detectors.flow import ORCHESTRATORS, callee, dotted, module_index, orchestrated_modules, project
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
 from detectors.scoring_pipelines import scoring_pipelines
 from detectors.scheduling.iac import command_scripts, container_commands, cron_entries, is_cron_file
@@ -278,7 +278,7 @@ class DeploymentDetector(Detector):
         tasks = orchestrated_modules(ctx) if any(p not in runners for p in scripts) else {}
         for path, ((line, call), found) in scripts.items():
             does = f"loads a model ({call}), scores data and writes predictions ({', '.join(found.writes)})"
-            runner = runners.get(path) or tasks.get(path) or _serverless_handler(ctx, path)
+            runner = runners.get(path) or tasks.get(path) or _own_pipeline(ctx, path) or _serverless_handler(ctx, path)
             if runner is None:
                 yield self.evidence("deploy.serving", f"batch scoring script: {path} {does}; nothing runs it as a job",
                                     ctx.location(path, line), tier=Tier.DECLARED, subject=f"batch:{path}", script=path,
@@ -912,6 +912,11 @@ def _model_load(ctx: ScanContext, path: str, facts: PyFacts) -> tuple[int, str] 
     pretrained = next((c for c in facts.calls if c.kwarg("pretrained") is True), None)
     if pretrained is not None:
         return pretrained.line, pretrained.name
+    # any library's ``Model.load("models/xgb_model.pkl")``: a saved model file loaded by name
+    saved = next((c for c in facts.calls if c.name.rsplit(".", 1)[-1] in _LOAD_CALLS
+                  and any(isinstance(a, str) and _MODEL_FILE.search(a) for a in c.args)), None)
+    if saved is not None:
+        return saved.line, saved.name
     if not facts.imports_any(_MODEL_ROOTS):
         return None
     # a foundation model answered through the Bedrock runtime (``boto3.client("bedrock-runtime")``
@@ -926,6 +931,9 @@ def _model_load(ctx: ScanContext, path: str, facts: PyFacts) -> tuple[int, str] 
     return None
 
 
+_LOAD_CALLS = frozenset({"load", "load_model", "from_file", "restore"})
+#: files a model is saved in (not arrays or tables: ``.npy``, ``.csv``)
+_MODEL_FILE = re.compile(r"\.(pkl|pickle|joblib|pt|pth|h5|keras|onnx|cbm|ckpt|safetensors|sav)$", re.I)
 _BEDROCK_ANSWERS = frozenset({"converse", "converse_stream", "invoke_model", "invoke_model_with_response_stream"})
 
 
@@ -948,6 +956,15 @@ def _with_weights(tree: ast.Module | None, call: Call, default: bool) -> bool:
         if kw.arg in ("weights", "pretrained"):
             return not (isinstance(kw.value, ast.Constant) and kw.value.value in (None, False, ""))
     return default
+
+
+def _own_pipeline(ctx: ScanContext, path: str) -> tuple[str, str, int | None] | None:
+    """The module is itself a pipeline (an Airflow DAG, a Prefect flow): its tasks score the data."""
+    facts = ctx.python(path)
+    tool = facts.imports_any(ORCHESTRATORS) if facts is not None else None
+    if tool is None:
+        return None
+    return f"{tool.split('.')[0]} pipeline tasks in {path}", path, facts.imports.get(tool)
 
 
 def _helper_loads(ctx: ScanContext, loaders: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:

@@ -717,6 +717,41 @@ def test_batch_scoring_in_a_serverless_function(make_repo, name, params, runs):
     assert len(ev) == 1 and ev[0].counts is runs
 
 
+AIRFLOW_SCORING = """from airflow import DAG
+from airflow.operators.python import PythonOperator
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+import io
+import pandas as pd
+from model_dev import Forecaster
+
+
+def batch_prediction_task():
+    s3 = S3Hook("aws")
+    future = pd.read_csv("/opt/airflow/data/to_predict.csv")
+    model = Forecaster().model_instance.load("{model}")
+    buffer = io.StringIO()
+    model.predict(future).to_csv(buffer, index=False)
+    s3.get_conn().put_object(Bucket="predictions", Key="predictions.csv", Body=buffer.getvalue())
+
+
+with DAG(dag_id="monthly_prediction") as dag:
+    PythonOperator(task_id="predict", python_callable=batch_prediction_task)
+"""
+
+
+@pytest.mark.parametrize("model, runs", [
+    # any library's load of a saved model file, in a DAG whose own task scores with it
+    ("/opt/airflow/models/xgb_model.pkl", True),
+    # trap: a table loaded is no model
+    ("/opt/airflow/data/history.csv", False),
+])
+def test_batch_scoring_in_the_task_of_a_dag(make_repo, model, runs):
+    ev = serving(run_detector(DeploymentDetector, make_repo({"dags/forecast_dag.py": AIRFLOW_SCORING.format(model=model)})))
+    assert bool(ev) is runs
+    if runs:
+        assert ev[0].counts and "run by airflow pipeline tasks in dags/forecast_dag.py" in ev[0].summary
+
+
 def scoring_script(body: str) -> str:
     """A scoring script: the model is loaded on line 10, ``body`` scores and writes (indented by 4)."""
     return ('"""Batch predictions for the fraud team."""\nimport csv\nimport io\nimport json\n\nimport boto3\n'
