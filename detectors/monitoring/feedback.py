@@ -29,7 +29,10 @@ def ground_truth_join(src: Source) -> Hit | None:
     found = None if join else _FRAME_JOIN.search(src.text) if "pred" in src.lower else None
     if join is None and found is None:
         return None
-    if not (src.mentions(_TRUTH) and src.mentions(_PREDICTIONS) and src.mentions(_METRICS)):
+    # (the logged predictions may go by another name, ``recent``, and be called so only in the
+    # module's messages: "No recent predictions found")
+    if not (src.mentions(_TRUTH) and (src.mentions(_PREDICTIONS) or "predictions" in src.lower)
+            and src.mentions(_METRICS)):
         return None
     if not (_PRODUCTION.search(src.path.lower()) or src.mentions(_PRODUCTION)):
         return None

@@ -999,6 +999,33 @@ def test_a_log_helper_appending_to_the_runs_log_file(make_repo, helper, mode, ke
     assert (LOGGING in present(evidence)) is kept
 
 
+LOGGED_ROWS_JOIN = """\
+import numpy as np
+import pandas as pd
+from sklearn.metrics import mean_squared_error
+
+
+def compute_rmse_with_ground_truth(recent):
+    ground_truth_df = pd.read_csv("s3://bucket/raw-data/new_data.csv")
+    if recent.empty:
+        print("No recent {rows} found in the model logs.")
+        return
+    merged = pd.merge(recent, ground_truth_df[["UNIXTime", "Radiation"]], on="UNIXTime")
+    return np.sqrt(mean_squared_error(merged["Radiation_y"], merged["Radiation_x"]))
+"""
+
+
+@pytest.mark.parametrize("rows, fed_back", [
+    # the logged predictions go by another name and are called so only in a message
+    ("predictions", True),
+    # trap: rows joined with ground truth that nothing calls predictions
+    ("rows", False),
+])
+def test_logged_rows_joined_with_ground_truth_in_monitoring(make_repo, rows, fed_back):
+    evidence = run_detector(MonitoringDetector, make_repo({"monitoring/monitor_drift.py": LOGGED_ROWS_JOIN.format(rows=rows)}))
+    assert (FEEDBACK in present(evidence)) is fed_back
+
+
 def test_rl_library_without_its_episode_monitor_logs_nothing(make_repo):
     # importing the RL library trains agents; only its Monitor wrapper or logger writes the episodes
     repo = make_repo({"train.py": "from stable_baselines3 import PPO\nPPO('MlpPolicy', env).learn(10_000)\n"})
