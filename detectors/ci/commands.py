@@ -208,6 +208,9 @@ def unwrap(words: list[str]) -> list[str]:
                 return words
             words = inside
             continue
+        if head.startswith("python") and words[1:2] == ["-m"] and words[2:3] and words[2].lower() in _WRAPPERS:
+            words = words[2:]  # ``python -m poetry run dbx ...``: the wrapper run as a module
+            continue
         if head not in _WRAPPERS:
             return words
         peeled = _peel(head, words)

@@ -5,7 +5,7 @@ and ``ray job submit ... -- cmd`` run ``cmd``; ``az ml job create -f job.yml`` r
 ``command`` (a pipeline job: each step's command or component); ``sky launch task.yaml`` its
 ``run``; ``databricks bundle run KEY`` / ``databricks jobs run-now`` the bundle's job tasks;
 ``databricks bundle deploy`` deploys the bundle's jobs and serving endpoints; ``dbx deploy`` deploys
-a dbx deployment file's jobs and ``dbx launch JOB`` runs one.
+a dbx deployment file's jobs and ``dbx launch JOB`` (or ``dbx execute JOB``) runs one.
 """
 from __future__ import annotations
 
@@ -93,13 +93,14 @@ class RemoteJobs:
             return self._azure_ml(words, dirs) if words[3:4] in (("create",), ("update",)) else []
         if words[:2] == ("databricks", "bundle") or words[:3] == ("databricks", "jobs", "run-now"):
             return self._databricks(words, dirs)
-        if words[:2] in (("dbx", "deploy"), ("dbx", "launch")):
+        if words[:2] in (("dbx", "deploy"), ("dbx", "launch"), ("dbx", "execute")):
             return self._dbx(words, dirs)
         return []
 
     def _dbx(self, words: tuple[str, ...], dirs: tuple[str, ...]) -> list[Remote]:
         """``dbx deploy`` deploys the deployment file's jobs (``--jobs`` or all of them) to the
-        workspace; ``dbx launch JOB`` runs that job's tasks."""
+        workspace; ``dbx launch JOB`` runs that job's tasks, and ``dbx execute JOB`` runs them on
+        an existing cluster."""
         named = _option(words, "--deployment-file")
         path = locate(self.ctx, named, dirs) if named else next(
             (p for p in _DBX_FILES if self.ctx.repo is not None and self.ctx.repo.exists(p)), None)

@@ -33,6 +33,9 @@ def gha(command: str) -> dict[str, str]:
     ("pipx run --spec black black --check .", [("black --check .", False)]),
     ("uv run -m pkg.train", [("python -m pkg.train", False)]),
     ("poetry run -- pytest", [("pytest", False)]),
+    # the wrapper itself run as a module
+    ("python -m poetry run dbx execute Tests", [("dbx execute Tests", False)]),
+    ("python3 -m uv run pytest -q", [("pytest -q", False)]),
     ("CUDA_VISIBLE_DEVICES=0 timeout 600 python train.py", [("python train.py", False)]),
     ("env FOO=1 pytest -x", [("pytest -x", False)]),
     ("pytest 2>&1 | tee log.txt", [("pytest 2>&1", False), ("tee log.txt", False)]),

@@ -211,6 +211,24 @@ def test_dbx_deploy_is_cd_and_dbx_launch_runs_the_jobs_tasks(make_repo):
     # without a deployment file there is nothing to deploy
     assert "deploy.cd" not in present(scan(make_repo, {".github/workflows/release.yml": workflow("dbx deploy")}))
 
+
+DBX_TESTS = ("environments:\n  default:\n    workflows:\n      - name: UnitTests\n        tasks:\n"
+             "          - task_key: unittests\n            spark_python_task:\n"
+             "              python_file: 'file://test/entrypoint.py'\n"
+             "              parameters: ['file:fuse://test/test_utils.py', '--junitxml=/dbfs/results.xml']\n")
+
+
+def test_dbx_execute_runs_the_workflows_tasks_on_a_cluster(make_repo):
+    files = {"conf/unit_tests.yml": DBX_TESTS,
+             "test/entrypoint.py": "import sys\n\nimport pytest\n\nif __name__ == '__main__':\n    pytest.main(sys.argv[1:])\n",
+             "test/test_utils.py": "def test_one():\n    assert 1 + 1 == 2\n",
+             ".github/workflows/ci.yml": workflow("python -m poetry run dbx execute UnitTests "
+                                                 "--deployment-file conf/unit_tests.yml --cluster-name=ml")}
+    assert "deploy.ci_tests" in present(scan(make_repo, files))
+    # configuring dbx runs nothing
+    configure = {**files, ".github/workflows/ci.yml": workflow("python -m poetry run dbx configure")}
+    assert "deploy.ci_tests" not in present(scan(make_repo, configure))
+
 VERTEX_SUBMIT = ("from google.cloud import aiplatform\nfrom pipelines import definition\n\n"
                  "job = aiplatform.PipelineJob(display_name='p', template_path='p.json')\njob.submit()\n")
 KFP_SUBMIT = ("import kfp\nfrom pipelines import definition\n\n"
