@@ -36,7 +36,9 @@ def _is_test_module(path: str) -> bool:
 
 def data_tests(ctx: ScanContext) -> Iterator[Finding]:
     """Test modules asserting on a committed dataset that a CI test run collects."""
-    datasets = {p.rsplit("/", 1)[-1] for p in ctx.files() if p.lower().endswith(DATA_EXTENSIONS)
+    # (a dataset DVC tracks is the project's too: its ``.dvc`` pointer is committed in its place)
+    data = [p.removesuffix(".dvc") for p in ctx.files()]
+    datasets = {p.rsplit("/", 1)[-1] for p in data if p.lower().endswith(DATA_EXTENSIONS)
                 and not TEST_DIRS.intersection(p.lower().split("/")[:-1])}
     candidates = [p for p in ctx.files() if _is_test_module(p)] if datasets else []
     runs = _ci_test_runs(ctx) if candidates else []
@@ -50,7 +52,7 @@ def data_tests(ctx: ScanContext) -> Iterator[Finding]:
         hit = _asserts_on_dataset(tree, named) if tree is not None else None
         if hit:
             line, test, dataset = hit
-            yield Finding(f"data test {test} asserts on the committed dataset {dataset} ({path}:{line}); "
+            yield Finding(f"data test {test} asserts on the dataset {dataset} ({path}:{line}); "
                           f"CI runs it ({run[0]}:{run[1]})", ((path, line), (run[0], run[1])))
             return
 
@@ -69,22 +71,40 @@ def _asserts_on_dataset(tree: ast.AST, datasets: set[str]) -> tuple[int, str, st
 def _test_of_dataset(fn: ast.AST, datasets: set[str]) -> tuple[int, str] | None:
     read: dict[str, str] = {}        # name -> dataset it holds (directly or derived)
     looked: set[str] = set()         # names derived from the data through a content check
-    for node in sorted((n for n in own_nodes(fn) if isinstance(n, (ast.Assign, ast.Assert))), key=lambda n: n.lineno):
+    for node in sorted((n for n in own_nodes(fn) if isinstance(n, ast.Assign) or _asserts(n)), key=lambda n: n.lineno):
         used = {n.id for n in walk(node) if isinstance(n, ast.Name)}
-        checks = any(isinstance(n, ast.Attribute) and n.attr in CONTENT_CHECKS or isinstance(n, ast.Call)
-                     and callee(n) in CONTENT_CHECKS for n in walk(node))
-        if isinstance(node, ast.Assert):
+        checks = any(isinstance(n, ast.Attribute) and n.attr in _LOOKS or isinstance(n, ast.Call)
+                     and callee(n) in _LOOKS for n in walk(node))
+        if not isinstance(node, ast.Assign):
             held = [read[u] for u in used if u in read]
             if held and (checks or used & looked):
                 return node.lineno, held[0]
             continue
-        source = _dataset_literal(node.value, datasets) or next((read[u] for u in used if u in read), None)
-        for target in node.targets:
-            if isinstance(target, ast.Name) and source:
+        # (a file the test writes under its temporary folder is a fixture of the test, not the data)
+        source = None if used & _TEMPORARY else \
+            _dataset_literal(node.value, datasets) or next((read[u] for u in used if u in read), None)
+        # (``features, sales = ingest(features_path="data/raw/features.csv", ...)`` binds each name)
+        for target in (t for node_target in node.targets for t in walk(node_target) if isinstance(t, ast.Name)):
+            if source:
                 read[target.id] = source
                 if checks or used & looked:
                     looked.add(target.id)
     return None
+
+
+#: pytest's temporary folders
+_TEMPORARY = frozenset({"tmp_path", "tmpdir", "tmp_path_factory", "tmpdir_factory"})
+#: what looks into the data: content checks, and pandas' string and date accessors
+#: (``features.Date.str.match(date_format)``)
+_LOOKS = CONTENT_CHECKS | {"str", "dt"}
+
+
+def _asserts(node: ast.AST) -> bool:
+    """An ``assert`` statement, or a unittest assertion (``self.assertTrue(...)``)."""
+    if isinstance(node, ast.Assert):
+        return True
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
+        and isinstance(node.value.func, ast.Attribute) and node.value.func.attr.startswith("assert")
 
 
 def _dataset_literal(node: ast.AST, datasets: set[str]) -> str | None:

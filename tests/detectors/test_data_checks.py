@@ -86,6 +86,21 @@ def test_schema():
     assert not df.isnull().values.any()
 """
 SALES = "day,store,units\n" + "".join(f"2024-01-{d:02d},{s},{d * s}\n" for d in range(1, 29) for s in range(1, 4))
+UNITTEST_DATA_TEST = """\
+import unittest
+import numpy as np
+from steps.ingest_data import ingest_data_step
+
+
+class DataTest(unittest.TestCase):
+    def test_format_date(self):
+        features, sales = ingest_data_step(features_path="data/raw/features.csv", sales_path="data/raw/sales.csv")
+        self.assertTrue(np.all(features.Date.str.match(r"^\\d{2}/\\d{2}/\\d{4}$")))
+
+
+if __name__ == "__main__":
+    unittest.main()
+"""
 CI = """\
 on: [push]
 jobs:
@@ -164,6 +179,9 @@ def validation(make_repo, files):
     {"training/flows/finetune.py": RULE_ENGINE},
     {"etl/events.py": PYDANTIC},
     {"data/data_test.py": DATA_TEST, "data/sales.csv": SALES, ".github/workflows/ci.yml": CI},
+    # a unittest case asserting on a dataset DVC tracks (its pointer committed), run by CI
+    {"tests/data_test.py": UNITTEST_DATA_TEST, "data/raw/features.csv.dvc": "outs:\n- md5: 0a1b\n  path: features.csv\n",
+     ".github/workflows/ci.yml": CI.replace("python -m pytest . --cov=src", "python3 tests/data_test.py")},
 ])
 def test_data_checks(make_repo, files):
     assert validation(make_repo, files)
@@ -297,6 +315,11 @@ def test_summary_names_the_check_and_the_flow(make_repo):
      ".github/workflows/ci.yml": CI.replace("pytest . --cov=src", "pytest tests/unit")},
     {"tests/test_data.py": DATA_TEST.replace('"data", "sales.csv"', '"tests", "fixtures", "sales.csv"'),
      "tests/fixtures/sales.csv": SALES, ".github/workflows/ci.yml": CI},
+    # a file the test writes in its temporary folder is its own fixture
+    {"tests/test_load.py": "import json\n\ndef test_load(tmp_path):\n    frozen = tmp_path / 'sales.csv'\n"
+                           "    frozen.write_text('day,units')\n    rows, header = load(str(frozen))\n"
+                           "    assert len(rows.columns) == 2\n",
+     "data/sales.csv": SALES, ".github/workflows/ci.yml": CI},
     {"tests/test_clean.py": "import pandas as pd\n\ndef test_clean():\n    df = pd.DataFrame({'a': [1, None]})\n"
                             "    assert clean(df).isnull().sum().sum() == 0\n",
      "data/sales.csv": SALES, ".github/workflows/ci.yml": CI},
