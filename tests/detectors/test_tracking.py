@@ -95,6 +95,10 @@ def test_no_notebooks(make_repo, files):
                   "YOLO('yolov8n.pt').train(data='data.yaml', epochs=3)\n"}, "tracking.artifacts_models", True),
     ({"train.py": "from ultralytics import YOLO\nYOLO('yolov8n.pt').train(data='data.yaml', epochs=3)\n"},
      "tracking.params_metrics", False),
+    # each Ultralytics training run writes its own results and evaluation plots; loading a model does not
+    ({"train.py": "from ultralytics import YOLO\nYOLO('yolov8n.pt').train(data='data.yaml', epochs=3)\n"},
+     "monitoring.logging", True),
+    ({"infer.py": "from ultralytics import YOLO\nYOLO('best.pt').predict('img.jpg')\n"}, "monitoring.logging", False),
     # no tracker logger: metrics go to a local CSV at most
     ({"model.py": LIGHTNING_MODULE, "train.py": LIGHTNING_TRAIN.format(logger="CSVLogger")},
      "tracking.params_metrics", False),
