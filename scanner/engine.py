@@ -13,7 +13,7 @@ from scanner import __version__
 from scanner.detector import Detector, LoadedDetectors, ScanContext, load_detectors
 from scanner.model import Evidence, Outcome, ScanResult, SignalResult, Target, Tier
 from scanner.rules_engine import RuleSet, judge
-from scanner.scope import ci_built_examples, examples_only, scope_evidence
+from scanner.scope import ci_built_examples, copied_projects, examples_only, scope_evidence
 from scanner.sources.interface import RepoView
 from scanner.vocabulary import families, vocabulary
 
@@ -203,7 +203,8 @@ def scan(
             ctx.release()
     examples = examples_only(repo.files()) if repo is not None else False
     shipped = ci_built_examples(repo.files(), repo.read_text) if repo is not None else frozenset()
-    evidence = scope_evidence(evidence, examples_are_the_project=examples, shipped=shipped)
+    copies = copied_projects(repo.files()) if repo is not None else frozenset()
+    evidence = scope_evidence(evidence, examples_are_the_project=examples, shipped=shipped, copies=copies)
     for name, why in sorted(loaded.failures.items()):
         errors.append({"source": f"plugin:{name}", "message": why})
         det_cov[name] = {"status": "error", "reason": why}

@@ -109,25 +109,48 @@ def ci_built_examples(files: Iterable[str], read: Callable[[str], str | None]) -
     return frozenset(roots)
 
 
+def copied_projects(files: Iterable[str]) -> frozenset[str]:
+    """Folders holding a copy of another repository (a vendored library, a baseline copied in):
+    they keep that repository's own ``.github`` folder, which GitHub reads only at the root. When
+    such copies are nearly all the code, the repository is what they hold and none is returned."""
+    files = list(files)
+    roots = frozenset(p.lower().split("/.github/")[0] for p in files if "/.github/" in p)
+    if not roots:
+        return roots
+    code = [p.lower() for p in files if p.lower().endswith(_CODE)]
+    own = sum(not any(p.startswith(root + "/") for root in roots) for p in code)
+    return roots if code and own / len(code) >= MIN_OWN_CODE_SHARE else frozenset()
+
+
 def _ordered(locations: tuple[Location, ...]) -> tuple[Location, ...]:
     return tuple(sorted(locations, key=lambda loc: rank(loc.path)))  # stable: detectors' order kept
 
 
 def scope_evidence(evidence: Iterable[Evidence], *, examples_are_the_project: bool,
-                   shipped: frozenset[str] = frozenset()) -> list[Evidence]:
+                   shipped: frozenset[str] = frozenset(), copies: frozenset[str] = frozenset()) -> list[Evidence]:
     """Evidence with production locations cited first; evidence found only in example or
     fixture folders becomes ``declared`` (unless the repository is nothing but examples, or its
-    CI ships the folder: ``shipped``, see ``ci_built_examples``)."""
+    CI ships the folder: ``shipped``, see ``ci_built_examples``), and so does evidence found only
+    in a copy of another repository (``copies``, see ``copied_projects``), whatever the signal:
+    the copy's CI, tests and changelog are that project's."""
     def illustrative(path: str) -> bool:
         low = path.lower()
         return is_example_path(path) and not any(low.startswith(root + "/") for root in shipped)
+
+    def copied(path: str) -> bool:
+        low = path.lower()
+        return any(low.startswith(root + "/") for root in copies)
 
     out = []
     for ev in evidence:
         locations = _ordered(ev.locations)
         if locations != ev.locations:
             ev = replace(ev, locations=locations)
-        if (not examples_are_the_project and ev.counts and ev.signal not in REPOSITORY_SIGNALS
+        if ev.counts and copies and locations and all(copied(loc.path) for loc in locations):
+            ev = replace(ev, tier=Tier.DECLARED, summary=f"{ev.summary} (only in a copy of another repository, "
+                         f"a folder with its own .github: not the project's own practice)",
+                         attributes={**ev.attributes, "scope": "copied"})
+        elif (not examples_are_the_project and ev.counts and ev.signal not in REPOSITORY_SIGNALS
                 and locations and all(illustrative(loc.path) for loc in locations)):
             ev = replace(ev, tier=Tier.DECLARED, summary=f"{ev.summary} (only in example, docs, fixture or "
                          f"archived folders: not the project's own practice)", attributes={**ev.attributes, "scope": "example"})

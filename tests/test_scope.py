@@ -7,7 +7,7 @@ from conftest import write_tree
 from scanner.engine import scan
 from scanner.model import Outcome, Tier
 from scanner.rules_engine import load_rules
-from scanner.scope import is_example_path, is_test_path, rank, ranked
+from scanner.scope import copied_projects, is_example_path, is_test_path, rank, ranked
 from scanner.sources.local import LocalRepo
 
 TRACKED = "import mlflow\n\nwith mlflow.start_run():\n    mlflow.log_param('lr', 0.1)\n    mlflow.log_metric('acc', 0.9)\n"
@@ -101,3 +101,38 @@ def test_an_example_folder_the_ci_ships_is_the_projects_own(tmp_path, workflow, 
                           ".github/workflows/deploy.yml": workflow})
     result = _scan(tmp_path)
     assert (result.signals["tracking.params_metrics"].outcome is Outcome.PRESENT) is counts
+
+
+COPIED_LIBRARY = {
+    # a copy of another repository, with that repository's own CI, tests, changelog and package
+    "CTGAN/CTGAN/.github/workflows/tests.yml": ("on: [push]\njobs:\n  unit:\n    runs-on: ubuntu-latest\n"
+                                                "    steps:\n      - uses: actions/checkout@v4\n"
+                                                "      - run: pip install -e . && python -m pytest tests\n"),
+    "CTGAN/CTGAN/setup.py": "from setuptools import setup\nsetup(name='ctgan', packages=['ctgan'])\n",
+    "CTGAN/CTGAN/ctgan/__init__.py": "", "CTGAN/CTGAN/ctgan/synthesizer.py": "def fit(x):\n    return x\n",
+    "CTGAN/CTGAN/tests/test_synthesizer.py": "from ctgan.synthesizer import fit\n\ndef test_fit():\n    assert fit(1) == 1\n",
+    "CTGAN/CTGAN/HISTORY.md": "# History\n\n## 0.5.0\n\n* New sampler\n",
+    # the project's own code: scripts over a package of its own
+    "tab/__init__.py": "", "tab/modules.py": "def mlp():\n    return 1\n", "tab/utils.py": "def seed():\n    return 0\n",
+    "scripts/train.py": "from tab.modules import mlp\nfrom tab.utils import seed\n\nseed()\nmlp()\n",
+    "scripts/sample.py": "from tab.modules import mlp\n\nmlp()\n",
+}
+
+
+def test_a_copy_of_another_repository_brings_none_of_its_practices(tmp_path):
+    write_tree(tmp_path, COPIED_LIBRARY)
+    result = _scan(tmp_path)
+    for signal in ("deploy.ci_present", "deploy.ci_tests", "deploy.tests", "governance.changelog_releases"):
+        assert result.signals[signal].outcome is not Outcome.PRESENT, signal
+    ci = next(e for e in result.evidence if e.signal == "deploy.ci_present")
+    assert ci.tier is Tier.DECLARED and "only in a copy of another repository" in ci.summary
+    # the project's own package layout still counts, without the copy's manifest
+    packaged = next(e for e in result.evidence if e.signal == "collaboration.packaged_code" and e.counts)
+    assert "CTGAN" not in packaged.summary and "tab" in packaged.summary
+
+
+def test_a_repository_that_is_nearly_all_one_folder_with_its_own_github_is_that_folder(tmp_path):
+    # the project kept one folder down: its .github is the only one there is
+    files = {k.replace("CTGAN/CTGAN/", "project/"): v for k, v in COPIED_LIBRARY.items() if k.startswith("CTGAN/")}
+    write_tree(tmp_path, files)
+    assert copied_projects(sorted(files)) == frozenset()

@@ -12,7 +12,7 @@ from detectors.collaboration.signals import PACKAGED
 from detectors.flow import is_project_code, module_index
 from scanner.detector import ScanContext
 from scanner.model import Evidence, Tier
-from scanner.scope import is_example_path, is_test_path
+from scanner.scope import copied_projects, is_example_path, is_test_path
 
 _SETUP_CFG_NAME = re.compile(r"^\[metadata\][^\[]*^name\s*=", re.M)
 #: ``from .schema import X`` / ``from . import schema`` at the start of a line
@@ -136,10 +136,17 @@ def manifests(repo: RepoFiles) -> list[str]:
     return sorted(out)
 
 
+def _within(path: str, folders: frozenset[str]) -> bool:
+    low = path.lower()
+    return any(low.startswith(f + "/") for f in folders)
+
+
 def packaged_evidence(repo: RepoFiles) -> Iterator[Evidence]:
     """A manifest over code packages, else a package layout, else a manifest without code (declared)."""
-    found = manifests(repo)
-    regular = code_packages(repo.files)
+    # (a copy of another repository kept in a folder brings its own manifest and packages)
+    copies = copied_projects(repo.files)
+    found = [m for m in manifests(repo) if not _within(m, copies)]
+    regular = [p for p in code_packages(repo.files) if not _within(p + "/", copies)]
     imported = [f for f in imported_folders(repo.ctx, repo.files) if f.root not in regular]
     if not regular and _mostly_flat(repo, imported):
         imported = []  # flat scripts at the root with a helpers folder beside them: no layout
