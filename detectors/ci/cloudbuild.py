@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import replace
 from typing import Any
 
 from detectors.ci import model as m
@@ -61,6 +62,23 @@ def _command(step: dict) -> str:
         entry = image.rsplit("/", 1)[-1]
         entry = {"cloud-sdk": "gcloud", "gke-deploy": "gke-deploy"}.get(entry, entry)
     return " ".join([entry, *(shlex.quote(a) if " " in a else a for a in args)])
+
+
+#: a build submitted by hand from the docs: ``gcloud builds submit . --config=.gcp/train.yaml``
+_SUBMIT = re.compile(r"gcloud\s+builds\s+submit\b[^\n]*?(?:\\\s*\n[^\n]*?)*?--config[= ]\s*['\"]?\.?/?([\w./-]+)")
+
+
+def submitted_by_hand(pipeline: Pipeline, docs: dict[str, str]) -> Pipeline:
+    """The build as the docs run it: a config they tell people to submit with ``gcloud builds
+    submit --config`` runs when someone does, from their machine: a remote build, not CI (its
+    cloud trigger, if any, is nowhere in sight)."""
+    if pipeline.system != SYSTEM or not pipeline.jobs:
+        return pipeline
+    for text in docs.values():
+        if any(pipeline.file.endswith(m.group(1).lstrip("./")) for m in _SUBMIT.finditer(text)):
+            jobs = tuple(replace(job, triggers=frozenset({m.MANUAL})) for job in pipeline.jobs)
+            return replace(pipeline, jobs=jobs, ci=False)
+    return pipeline
 
 
 def parse(path: str, docs: list[Any], text: str) -> Pipeline:

@@ -158,4 +158,10 @@ def pipelines(ctx: ScanContext) -> list[Pipeline]:
     for path in ctx.files():
         if not _template(path):
             out += _one(ctx, path)
-    return Includes(ctx).expand(out)
+    docs = _docs(ctx) if any(p.system == cloudbuild.SYSTEM for p in out) else {}
+    return [cloudbuild.submitted_by_hand(p, docs) for p in Includes(ctx).expand(out)]
+
+
+def _docs(ctx: ScanContext) -> dict[str, str]:
+    """The repository's Markdown and reStructuredText documents."""
+    return {p: ctx.text(p) or "" for p in ctx.files() if p.lower().endswith((".md", ".rst"))}

@@ -151,6 +151,20 @@ def test_system_read_into_the_model(make_repo, path, text, expected):
     assert present(ev) == expected
 
 
+@pytest.mark.parametrize("docs, expected", [
+    # the docs tell people to submit the build from their machine: a remote build, not CI
+    ("## Train in the cloud\n\n```bash\ngcloud builds submit . --config=.gcp/cloudbuild.yaml \\\n"
+     "  --substitutions=_KEY=$KEY\n```\n", set()),
+    # another config submitted by hand leaves this one on its (cloud) trigger
+    ("```bash\ngcloud builds submit --config .gcp/cloudbuild-frontend.yaml\n```\n",
+     {"deploy.ci_present", "deploy.ci_tests", "deploy.cd"}),
+])
+def test_a_cloud_build_the_docs_submit_by_hand_is_no_ci(make_repo, docs, expected):
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {".gcp/cloudbuild.yaml": CLOUDBUILD,
+                                                                    "docs/cloud.md": docs}))
+    assert present(ev) == expected
+
+
 @pytest.mark.parametrize("path, text, system", [
     (".gitlab-ci.yml", GITLAB, "GitLab CI"), ("azure-pipelines.yml", AZURE, "Azure Pipelines"),
     ("Jenkinsfile", JENKINS, "Jenkins"), (".circleci/config.yml", CIRCLE, "CircleCI"),
