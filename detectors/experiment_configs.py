@@ -95,8 +95,19 @@ def wandb_sweeps(ctx: ScanContext) -> Iterator[Finding]:
         if not doc or str(doc.get("method")).lower() not in _SWEEP_METHODS or not as_dict(doc.get("parameters")):
             continue
         commands = command_texts(ctx) if commands is None else commands
+        runner = _sweep_runner(ctx, path, commands) or _sweep_records(ctx)
         yield Finding(path, key_line(text, "method"), f"W&B sweep ({doc.get('method')})",
-                      _sweep_runner(ctx, path, commands), {"metric": as_dict(doc.get("metric")).get("name")})
+                      runner, {"metric": as_dict(doc.get("metric")).get("name")})
+
+
+#: the folder W&B's agent writes each sweep's run configs to (``wandb/sweep-2tqpto4l/config-9iyu.yaml``)
+_SWEEP_RECORD = re.compile(r"(^|/)wandb/sweep-\w+/")
+
+
+def _sweep_records(ctx: ScanContext) -> str | None:
+    """W&B's local records of a sweep's runs, committed: the sweep was run (by hand, ``wandb agent``)."""
+    record = next((p for p in ctx.files() if _SWEEP_RECORD.search(p)), None)
+    return f"{record.rsplit('/', 1)[0]}/ (W&B's records of the sweep's runs)" if record else None
 
 
 def _sweep_runner(ctx: ScanContext, path: str, commands: dict[str, str]) -> str | None:

@@ -677,6 +677,8 @@ SWEEP = "program: train.py\nmethod: bayes\nmetric:\n  name: val_loss\n  goal: mi
     ({"sweep.yaml": SWEEP, "README.md": "Run `wandb sweep sweep.yaml`.\n"}, "declared"),
     ({"sweep.yaml": SWEEP, "run.sh": "#!/bin/sh\n# wandb sweep sweep.yaml\npython train.py\n"}, "declared"),
     ({"sweep.yaml": SWEEP, "run.sh": "wandb sweep old_sweep.yaml\n"}, "declared"),
+    # run by hand, and W&B's records of the sweep's runs committed with it
+    ({"configs/sweep.yaml": SWEEP, "wandb/sweep-2tqpto4l/config-9iyuxpvz.yaml": "lr:\n  value: 0.001\n"}, "configured"),
     ({"sweeps/lr.json": json.dumps({"method": "grid", "parameters": {"lr": {"values": [0.1, 0.01]}}}),
       "run.sh": "wandb sweep sweeps/lr.json\n"}, "configured"),
     # an unrendered project template is not the project's
