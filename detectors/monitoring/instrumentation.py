@@ -13,7 +13,9 @@ from scanner.parsing.python import walk
 _SCAFFOLDING = re.compile(r"(^|/)(migrations|alembic)/")
 _EVAL_SCRIPT = re.compile(r"(^|[_-])(eval|train)", re.I)  # evaluate.py, model_eval.py, train.py; not retrieval.py
 _REPORT_NAMES = re.compile(r"metric|report|score|stats|result")
-_REPORT_WRITER = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump|numpy\.savez?)$"
+_REPORT_WRITER = re.compile(r"(?:^|\.)(json\.dumps?|yaml\.dump|yaml\.safe_dump|numpy\.savez?"
+                            # a project helper writing JSON (``lib.dump_json(report, path)``)
+                            r"|(dump|save|write)_json)$"
                             r"|\.(to_json|to_csv|to_html|save_html|write_text|write)$")
 #: an evaluation report (a confusion matrix, an ROC curve, a metrics file) kept with the run by
 #: the tracker: the run's record, not a scalar metric

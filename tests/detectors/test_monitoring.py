@@ -970,6 +970,18 @@ def test_an_experiment_class_saving_its_test_metrics(make_repo, test, name, writ
     assert (LOGGING in present(run_detector(MonitoringDetector, make_repo({"exp/exp_model.py": source})))) is written
 
 
+@pytest.mark.parametrize("made, name, written", [
+    ("{'metrics': lib.calculate_metrics(model, data)}", "results_catboost.json", True),
+    # trap: the run's config dumped the same way is no report
+    ("lib.load_config(parent_dir)", "config.json", False),
+])
+def test_an_evaluation_script_writing_its_report_through_a_project_helper(make_repo, made, name, written):
+    source = (f"import lib\n\n\ndef main(model, data, parent_dir):\n    report = lib.score(model, data)\n\n\n\n"
+              f"    out = {made}\n    lib.dump_json(out, parent_dir + '/{name}')\n")
+    evidence = run_detector(MonitoringDetector, make_repo({"scripts/eval_catboost.py": source}))
+    assert (LOGGING in present(evidence)) is written
+
+
 @pytest.mark.parametrize("logged, kept", [
     ("mlflow.log_artifact('artifacts/confusion_matrix.png')", True),
     ("mlflow.log_figure(fig, artifact_file=f'roc-{name}.png')", True),
