@@ -109,12 +109,17 @@ def ci_built_examples(files: Iterable[str], read: Callable[[str], str | None]) -
     return frozenset(roots)
 
 
+_LICENCE = re.compile(r"^(licen[cs]e|copying)(\.\w+)?$")
+
+
 def copied_projects(files: Iterable[str]) -> frozenset[str]:
     """Folders holding a copy of another repository (a vendored library, a baseline copied in):
-    they keep that repository's own ``.github`` folder, which GitHub reads only at the root. When
-    such copies are nearly all the code, the repository is what they hold and none is returned."""
+    they keep that repository's own ``.github`` folder, which GitHub reads only at the root, and
+    its licence (a project skeleton a tool copies out has the first, not the second). When such
+    copies are nearly all the code, the repository is what they hold and none is returned."""
     files = list(files)
-    roots = frozenset(p.lower().split("/.github/")[0] for p in files if "/.github/" in p)
+    licensed = {p.lower().rsplit("/", 1)[0] for p in files if "/" in p and _LICENCE.match(p.lower().rsplit("/", 1)[1])}
+    roots = frozenset(r for r in (p.lower().split("/.github/")[0] for p in files if "/.github/" in p) if r in licensed)
     if not roots:
         return roots
     code = [p.lower() for p in files if p.lower().endswith(_CODE)]

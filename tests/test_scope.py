@@ -112,6 +112,7 @@ COPIED_LIBRARY = {
     "CTGAN/CTGAN/ctgan/__init__.py": "", "CTGAN/CTGAN/ctgan/synthesizer.py": "def fit(x):\n    return x\n",
     "CTGAN/CTGAN/tests/test_synthesizer.py": "from ctgan.synthesizer import fit\n\ndef test_fit():\n    assert fit(1) == 1\n",
     "CTGAN/CTGAN/HISTORY.md": "# History\n\n## 0.5.0\n\n* New sampler\n",
+    "CTGAN/CTGAN/LICENSE": "MIT License\n\nCopyright (c) 2019 DAI-Lab\n",
     # the project's own code: scripts over a package of its own
     "tab/__init__.py": "", "tab/modules.py": "def mlp():\n    return 1\n", "tab/utils.py": "def seed():\n    return 0\n",
     "scripts/train.py": "from tab.modules import mlp\nfrom tab.utils import seed\n\nseed()\nmlp()\n",
@@ -136,3 +137,10 @@ def test_a_repository_that_is_nearly_all_one_folder_with_its_own_github_is_that_
     files = {k.replace("CTGAN/CTGAN/", "project/"): v for k, v in COPIED_LIBRARY.items() if k.startswith("CTGAN/")}
     write_tree(tmp_path, files)
     assert copied_projects(sorted(files)) == frozenset()
+
+
+def test_a_project_skeleton_a_tool_copies_out_is_no_copy_of_another_repository():
+    # its own .github, but no licence: the repository's own template of a project
+    files = [k for k in COPIED_LIBRARY if k != "CTGAN/CTGAN/LICENSE"]
+    assert copied_projects(files) == frozenset()
+    assert copied_projects(list(COPIED_LIBRARY)) == frozenset({"ctgan/ctgan"})
