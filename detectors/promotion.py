@@ -379,14 +379,17 @@ def abort_gates(project: Project) -> Iterator[Gate]:
     """An evaluation step that cancels, fails or exits its run when a metric does not clear its bar
     (``if new_mse < prod_mse: ... else: run.parent.cancel()``): the registration later in the
     pipeline never happens."""
-    for module in project.modules("cancel(", "exit(", "raise ", "fail(", pattern=_METRIC_COMPARISON):
+    compared = {m.path for m in project.modules("cancel(", "exit(", "raise ", "fail(", pattern=_METRIC_COMPARISON)}
+    for module in project.modules("cancel(", "exit(", "raise ", "fail("):
         for fn in [*module.all_functions(), None]:
             scope = fn.node if fn else module.tree
             if fn is not None and any(words(c) & {"fit", "train"} for c in fn.calls):
                 continue  # a guard inside training code watches the run, it does not approve a model
             for node in own_nodes(scope):
-                if isinstance(node, ast.If) and _compares_metric(node.test) \
-                        and (_aborts(node.body) or _aborts(node.orelse)):
+                # (a metric compared in the module's text, or a verdict asked of a project function)
+                if isinstance(node, ast.If) and (_aborts(node.body) or _aborts(node.orelse)) \
+                        and (module.path in compared and _compares_metric(node.test)
+                             or _verdict_of(project, module, node.test)):
                     yield Gate(module.path, node.lineno, "the run", source(node.test), False, "abort")
                     break
 
@@ -423,14 +426,29 @@ def decision_gates(project: Project) -> Iterator[Gate]:
                     return
 
 
+def _verdict_of(project: Project, module: Module, test: ast.AST) -> bool:
+    """``if is_new_model_better(run, old_model):``: the test calls a project function returning a
+    metric comparison (negated or not)."""
+    call = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else test
+    if not (isinstance(call, ast.Call) and callee(call)):
+        return False
+    owner = dotted(call.func).rpartition(".")[0].split(".")[-1] or None
+    return any(_returns_verdict(f.node) for f in project.resolve(module, str(callee(call)), owner)[1][:3])
+
+
 def _returns_verdict(fn: ast.AST) -> bool:
-    """The function returns a metric comparison, alone, cast to bool or among a tuple of outputs."""
+    """The function returns a metric comparison, alone, cast to bool or among a tuple of outputs,
+    or a name it bound to one (``is_better = new >= old`` then ``return is_better``)."""
+    bound = {t.id: n.value for n in own_nodes(fn) if isinstance(n, ast.Assign)
+             for t in n.targets if isinstance(t, ast.Name)}
     for node in own_nodes(fn):
         if isinstance(node, ast.Return) and node.value is not None:
             parts = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
             for part in parts:
                 if isinstance(part, ast.Call) and callee(part) == "bool" and part.args:
                     part = part.args[0]
+                if isinstance(part, ast.Name) and part.id in bound:
+                    part = bound[part.id]
                 if isinstance(part, (ast.Compare, ast.BoolOp)) and _is_gate(part, set()):
                     return True
     return False

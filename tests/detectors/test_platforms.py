@@ -795,6 +795,17 @@ STEPS = ("from azureml.pipeline.steps import PythonScriptStep\n"
     # a cancel on failure, not on an evaluation
     ({"evaluate/evaluate_model.py": EVALUATE.format(check="try:\n    work()\nexcept Exception:\n    run.parent.cancel()\n"),
       "register/register_model.py": REGISTER}, False),
+    # the verdict asked of a project function returning a comparison it named
+    ({"evaluate/evaluate_model.py": EVALUATE.format(check=(
+        "if is_new_model_better(run, old_model):\n    print('better')\nelse:\n    run.parent.cancel()\n\n\n"
+        "def is_new_model_better(run, old_model):\n    is_better = run.get_metrics()['mse'] <= float(old_model.tags['mse'])\n"
+        "    return is_better\n")),
+      "register/register_model.py": REGISTER, "ml_service/build_pipeline.py": STEPS}, True),
+    # a function of the project that returns no verdict is no gate
+    ({"evaluate/evaluate_model.py": EVALUATE.format(check=(
+        "if has_model(run):\n    print('found')\nelse:\n    run.parent.cancel()\n\n\n"
+        "def has_model(run):\n    found = run.get_file_names()\n    return found\n")),
+      "register/register_model.py": REGISTER, "ml_service/build_pipeline.py": STEPS}, False),
     # a metric looked for by name, no bar it must clear
     ({"evaluate/evaluate_model.py": EVALUATE.format(
         check="if metric_name not in metric_dict:\n    raise Exception('Metric value not found!')\n"),
