@@ -49,12 +49,17 @@ def parse_makefile(text: str) -> dict[str, tuple[int, list[str], list[str]]]:
     current: list[str] | None = None
     for i, raw in enumerate(text.splitlines(), 1):
         if raw.startswith("\t"):
-            if current is not None:
+            if current is not None and current and current[-1].endswith("\\"):
+                # a command continued over lines (``\`` at the end) is one command; its
+                # continuation's leading ``-`` is an option's (``--train-file``), not make's
+                current[-1] = f"{current[-1][:-1].rstrip()} {_substitute(raw.strip(), variables)}"
+            elif current is not None:
                 line = raw.strip().lstrip("@+")
                 # a leading "-" makes make ignore the command's failure: it cannot fail the job
+                # (marked now, said once the command is whole)
                 ignored = line.startswith("-")
                 line = _substitute(line.lstrip("@+-").strip(), variables)
-                current.append(f"{line} || true" if ignored else line)
+                current.append(f"{_IGNORED}{line}" if ignored else line)
             continue
         var = _MAKE_VAR.match(raw)
         rule = None if var else _MAKE_RULE.match(raw)
@@ -68,7 +73,12 @@ def parse_makefile(text: str) -> dict[str, tuple[int, list[str], list[str]]]:
                 targets.setdefault(name, (i, prereqs, current))
         elif raw.strip() and not raw.lstrip().startswith("#"):
             current = None
+    for _, _, recipe in targets.values():
+        recipe[:] = [f"{r[1:]} || true" if r.startswith(_IGNORED) else r for r in recipe]
     return targets
+
+
+_IGNORED = "\0"
 
 
 def parse_justfile(text: str) -> dict[str, tuple[int, list[str], list[str]]]:

@@ -22,6 +22,10 @@ def gha(command: str) -> str:
     ("make ci", {"Makefile": "ci: lint\n\t@echo done\nlint:\n\truff check .\n"}, "deploy.ci_tests"),
     ("make audit", {"Makefile": "audit:\n\tpip-audit -r requirements.txt\n"}, "governance.security_scanning"),
     ("make train", {"Makefile": "train:\n\tpython src/train.py\n"}, "deploy.ci_training"),
+    # a recipe's command continued over lines, its options on the next ones
+    ("make train-baseline PYTHON=python", {"Makefile": "PYTHON ?= venv/bin/python\ntrain-baseline:\n"
+                                                      "\t$(PYTHON) src/train.py \\\n\t\t--train-file data/train.jsonl \\\n"
+                                                      "\t\t--model-out artifacts/model.joblib\n"}, "deploy.ci_training"),
     ("just check", {"justfile": "check:\n    bandit -r src\n"}, "governance.security_scanning"),
     ("nox -s security", {"noxfile.py": "import nox\n\n@nox.session\ndef security(session):\n    session.run('pip-audit')\n"}, "governance.security_scanning"),
     ("tox -e py311", {"tox.ini": "[testenv]\ncommands =\n    pytest {posargs}\n"}, "deploy.ci_tests"),
@@ -52,6 +56,11 @@ def test_make_test_without_a_makefile_still_reads_as_tests(make_repo):
 
 def test_neutered_recipe_line_does_not_count(make_repo):
     files = {"Makefile": "audit:\n\t-pip-audit\n", ".github/workflows/ci.yml": gha("make audit")}
+    assert "governance.security_scanning" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
+
+
+def test_a_continued_neutered_recipe_line_still_does_not_count(make_repo):
+    files = {"Makefile": "audit:\n\t-pip-audit \\\n\t\t--strict\n", ".github/workflows/ci.yml": gha("make audit")}
     assert "governance.security_scanning" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
