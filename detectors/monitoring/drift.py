@@ -28,7 +28,7 @@ def statistical_drift(src: Source) -> Hit | None:
     # a distance alone measures anything (a nearest neighbour, a retrieval score): it is a drift
     # check where the code is about drift and compares a reference with current data
     if "drift" in src.lower and src.mentions(_DRIFT) and src.mentions(_REFERENCE):
-        call = src.call(r"scipy\.spatial\.distance\.\w+")
+        call = src.call(r"scipy\.spatial\.distance\.\w+", r"sklearn\.metrics\.pairwise\.\w+")
         if call:
             return Hit(src.path, call.line, f"drift measured as a distance from reference data ({call.name})")
     return None

@@ -509,6 +509,12 @@ POSITIVE = [
         "    get_run_logger().info('training started')\n")}, LOGGING),
     ("evidently report written per run", {"tasks/monitor.py": EVIDENTLY_REPORT}, LOGGING),
     ("embedding drift distance", {"steps/embedding_drift.py": EMBEDDING_DRIFT}, DRIFT),
+    ("centroid drift measured with scikit-learn", {"src/drift/checks.py": (
+        "import numpy as np\nfrom sklearn.metrics.pairwise import cosine_similarity\n\n\n"
+        "def centroid_drift(reference_texts, current_texts, vectorizer):\n"
+        "    ref = np.asarray(vectorizer.transform(reference_texts).mean(axis=0))\n"
+        "    cur = np.asarray(vectorizer.transform(current_texts).mean(axis=0))\n"
+        "    return 1.0 - float(cosine_similarity(ref, cur)[0, 0])\n")}, DRIFT),
     ("data profile stored per batch", {"dags/tasks/monitoring.py": DATA_PROFILE}, DRIFT),
     ("answers sent to a metric service", {
         "app/app.py": ("import streamlit as st\nfrom app_utils.monitoring import post_response_to_metric_service\n\n"
@@ -598,6 +604,9 @@ TRAPS = [
     ("distance in retrieval code", {"search/knn.py": (
         "from scipy.spatial import distance\n\ndef nearest(query, docs):\n"
         "    return min(docs, key=lambda d: distance.cosine(query, d))\n")}, DRIFT),
+    ("scikit-learn similarity in retrieval code", {"search/rank.py": (
+        "from sklearn.metrics.pairwise import cosine_similarity\n\ndef rank(query, docs):\n"
+        "    return cosine_similarity([query], docs)[0].argsort()\n")}, DRIFT),
     ("distance in drift code without a reference", {"monitoring/drift.py": (
         "from scipy.spatial import distance\n\ndef spread(a, b):\n    return distance.cosine(a, b)\n")}, DRIFT),
     # statistics printed, never stored; or stored with no missing values counted
