@@ -123,7 +123,8 @@ _USES_RULES: tuple[tuple[str, str], ...] = (
     (DEPLOY, r"azure/(webapps-deploy|k8s-deploy|functions-action|container-apps-deploy-action|aml-deploy|arm-deploy|aks-set-context.*deploy|cli.*(deploy|update|apply))|google-github-actions/deploy-|aws-actions/amazon-ecs-deploy|aws-actions/aws-cloudformation-github-deploy|aws-actions/amazon-ecs-render.*deploy|superfly/flyctl-actions.*deploy|akhileshns/heroku-deploy|deliverybot/helm|azure/helm|wahyd4/kubectl-helm|actions-hub/kubectl.*(apply|rollout|set)|steebchen/kubectl.*(apply|rollout|set)|azurewebapp|azurermwebappdeployment|azurefunctionapp|kubernetesmanifest|helmdeploy|kubernetes@\d.*(apply|rollout|set)|terraformtask.*apply|azurecontainerapps|cloud-builders/(gcloud|kubectl|gke-deploy).*(deploy|apply|rollout|set image)|cloud-sdk.*(run deploy|app deploy)|gke-deploy"),
     (DOCS_DEPLOY, r"actions/deploy-pages|peaceiris/actions-gh-pages|jamesives/github-pages-deploy-action|mhausenblas/mkdocs-deploy-gh-pages|sphinx-notes/pages|actions/upload-pages-artifact"),
     (RETRAIN_TRIGGER, r"peter-evans/repository-dispatch|benc-uk/workflow-dispatch|convictional/trigger-workflow-and-wait|aurelien-baudet/workflow-dispatch|the-actions-org/workflow-dispatch"),
-    (TRAIN, r"iterative/setup-cml.*dvc repro|azure/aml-(run|train)|mlflow-run"),
+    # (Azure DevOps' task running a published Azure ML pipeline: MLOpsPython's train-evaluate-register)
+    (TRAIN, r"iterative/setup-cml.*dvc repro|azure/aml-(run|train)|mlflow-run|mlpublishedpipelinerestapitask"),
     (DEPLOY, r"^codepipeline:deploy/"),
     (DEPLOY, r"flyte\w*register"),
     # a service (re)started on a server over SSH

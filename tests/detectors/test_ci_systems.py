@@ -151,6 +151,28 @@ def test_system_read_into_the_model(make_repo, path, text, expected):
     assert present(ev) == expected
 
 
+AML_PUBLISHED = """
+pr: [main]
+jobs:
+  - job: Run_ML_Pipeline
+    pool: server
+    steps:
+      - task: ms-air-aiagility.vss-services-azureml.azureml-restApi-task.MLPublishedPipelineRestAPITask@0
+        displayName: 'Invoke ML pipeline'
+        inputs:
+          azureSubscription: '$(WORKSPACE_SVC_CONNECTION)'
+          PipelineId: '$(AMLPIPELINE_ID)'
+"""
+
+
+def test_an_azure_devops_task_invoking_a_published_azure_ml_pipeline_trains(make_repo):
+    ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {"azure-pipelines.yml": AML_PUBLISHED}))
+    assert "deploy.ci_training" in present(ev)
+    other = AML_PUBLISHED.replace("ms-air-aiagility.vss-services-azureml.azureml-restApi-task.MLPublishedPipelineRestAPITask@0",
+                                  "AzureCLI@2")
+    assert "deploy.ci_training" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {"azure-pipelines.yml": other})))
+
+
 @pytest.mark.parametrize("docs, expected", [
     # the docs tell people to submit the build from their machine: a remote build, not CI
     ("## Train in the cloud\n\n```bash\ngcloud builds submit . --config=.gcp/cloudbuild.yaml \\\n"
