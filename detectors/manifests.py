@@ -59,6 +59,23 @@ def _from_spec(spec: str, path: str, line: int | None) -> Requirement | None:
     return Requirement(normalise(m.group(1)), path, line, bool(_PINNED.search(spec)))
 
 
+def component_packages(ctx: ScanContext) -> list[Requirement]:
+    """Packages a Kubeflow Pipelines component installs into its step's environment
+    (``@component(base_image=..., packages_to_install=["xgboost==1.5.2", ...])``)."""
+    out = []
+    for path, facts in ctx.python_files(notebooks=False):
+        if not facts.may_name("packages_to_install") or not facts.imports_any(("kfp",)):
+            continue
+        for call in facts.calls:
+            specs = call.kwarg("packages_to_install")
+            image = call.kwarg("base_image")
+            if isinstance(image, str) and (image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1]):
+                continue  # installed on an image that moves: the step's environment is not fixed
+            if isinstance(specs, tuple):
+                out += [r for spec in specs if isinstance(spec, str) and (r := _from_spec(spec, path, call.line))]
+    return out
+
+
 def _requirements_txt(text: str, path: str) -> list[Requirement]:
     out = []
     for i, raw in enumerate(text.splitlines(), 1):

@@ -23,7 +23,7 @@ from detectors.experiment_configs import (Finding, command_texts, dvc_params_fil
                                          wandb_sweeps)
 from detectors.flow import project, words
 from detectors.grid_search import grid_searches
-from detectors.manifests import Requirement, requirements, unreadable_manifests
+from detectors.manifests import Requirement, component_packages, requirements, unreadable_manifests
 from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, automated_moves, decision_gates, gated_calls,
                                  promoting_functions, promoting_tasks, registers_models)
 from detectors.registries import in_house_registries
@@ -310,7 +310,7 @@ class TrackingDetector(Detector):
                                     subject=path, kind="lockfile")
         by_file: dict[str, list[Requirement]] = defaultdict(list)
         logged = _logged_model_dirs(ctx.files())
-        for req in requirements(ctx):
+        for req in requirements(ctx) + component_packages(ctx):
             if req.path.rsplit("/", 1)[0] not in logged and not is_run_store_path(req.path):
                 by_file[req.path].append(req)
         for path, reqs in sorted(by_file.items()):

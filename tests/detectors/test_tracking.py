@@ -348,6 +348,11 @@ def test_config_management(make_repo, files, expected):
 MODEL_REQS = "mlflow==2.9.2\nnumpy==1.26.4\npandas==2.1.4\nscikit-learn==1.3.2\n"
 
 
+KFP_COMPONENT = ("from kfp.dsl import component, Input, Output, Dataset, Model\n\n\n"
+                 "@component(base_image='{image}', packages_to_install=['pandas==1.4.2', 'xgboost==1.5.2', 'numpy==1.22.3'])\n"
+                 "def train_xgb(frame: Input[Dataset], model: Output[Model]):\n    pass\n")
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"uv.lock": 'version = 1\n[[package]]\nname = "numpy"\nversion = "2.0.0"\n'}, True),
     ({"poetry.lock": '[[package]]\nname = "scikit-learn"\nversion = "1.5.0"\n'}, True),
@@ -419,6 +424,10 @@ MODEL_REQS = "mlflow==2.9.2\nnumpy==1.26.4\npandas==2.1.4\nscikit-learn==1.3.2\n
     ({"requirements.txt": "torch\ntransformers>=4.28\npeft\n",
       "Dockerfile": "FROM nvidia/cuda:11.8.0-devel-ubuntu22.04\nCOPY requirements.txt .\n"
                     "RUN pip install -r requirements.txt\nCOPY . .\nENTRYPOINT [\"python3\"]\n"}, False),
+    # a Kubeflow component pinning what it installs on a versioned image; not on one that moves
+    ({"pipelines/components/train_op.py": KFP_COMPONENT.format(image="python:3.9")}, True),
+    ({"pipelines/components/train_op.py": KFP_COMPONENT.format(image="python:latest")}, False),
+    ({"pipelines/components/train_op.py": KFP_COMPONENT.format(image="python:3.9").replace("==", ">=")}, False),
     # a serving image or a dev container is not the training environment
     ({"Dockerfile": "FROM python:3.12\nCOPY . /app\nCMD [\"uvicorn\", \"app:app\"]\n"}, False),
     ({"docs/training.md": "```dockerfile\nFROM python\nCMD python train.py\n```\n"}, False),
