@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from detectors.ci import classify as k
 from detectors.ci.classify import classify_command, classify_uses, script_target
-from detectors.ci.commands import UNKNOWN, Command, commands, in_folders, module_form
+from detectors.ci.commands import UNKNOWN, Command, commands, in_folders
 from detectors.ci.follow import Follower, Hop
 from detectors.ci.model import Job, Step
 from detectors.precommit import CONFIG_NAMES, SECURITY_HOOKS, hook_ids
@@ -178,10 +178,7 @@ class JobAnalyser:
         if self._missing_script(cmd):
             return set()  # the step runs a file the repository does not have: it fails, whatever its name
         kinds = classify_command(cmd, remote_unread=not submitted)
-        # a target's name says what it is for only when its recipe cannot be read (``make lint``
-        # whose recipe is ``python -m compileall`` checks syntax, it lints nothing)
-        if cmd.tool in _RUNNERS and len(cmd.words) > 1 \
-                and not self.follower.runners.resolve(module_form(cmd) or cmd, workdir):
+        if cmd.tool in _RUNNERS and len(cmd.words) > 1:
             kinds |= self._target_kinds(cmd)
         if kinds & {k.LINT} and self._ruff_security_check(cmd, workdir):
             kinds.add(k.SECURITY)

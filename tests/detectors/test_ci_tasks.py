@@ -50,14 +50,6 @@ def test_make_target_that_only_echoes_is_not_tests(make_repo):
     assert "deploy.ci_tests" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
-def test_a_read_recipe_says_what_a_target_does_not_its_name(make_repo):
-    # ``make lint`` whose recipe only compiles the sources checks syntax, it lints nothing
-    files = {"Makefile": "lint:\n\tpython -m compileall -q src\n", ".github/workflows/ci.yml": gha("make lint")}
-    assert "deploy.ci_tests" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
-    files["Makefile"] = "lint:\n\truff check src\n"
-    assert "deploy.ci_tests" in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
-
-
 def test_make_test_without_a_makefile_still_reads_as_tests(make_repo):
     assert "deploy.ci_tests" in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {".github/workflows/ci.yml": gha("make test")})))
 
