@@ -48,12 +48,13 @@ def parse_makefile(text: str) -> dict[str, tuple[int, list[str], list[str]]]:
     targets: dict[str, tuple[int, list[str], list[str]]] = {}
     current: list[str] | None = None
     for i, raw in enumerate(text.splitlines(), 1):
+        if current and current[-1].endswith("\\"):
+            # a command continued over lines (``\`` at the end) is one command, however its next
+            # line is indented; the continuation's leading ``-`` is an option's (``--train-file``)
+            current[-1] = f"{current[-1][:-1].rstrip()} {_substitute(raw.strip(), variables)}"
+            continue
         if raw.startswith("\t"):
-            if current is not None and current and current[-1].endswith("\\"):
-                # a command continued over lines (``\`` at the end) is one command; its
-                # continuation's leading ``-`` is an option's (``--train-file``), not make's
-                current[-1] = f"{current[-1][:-1].rstrip()} {_substitute(raw.strip(), variables)}"
-            elif current is not None:
+            if current is not None:
                 line = raw.strip().lstrip("@+")
                 # a leading "-" makes make ignore the command's failure: it cannot fail the job
                 # (marked now, said once the command is whole)

@@ -59,6 +59,14 @@ def test_neutered_recipe_line_does_not_count(make_repo):
     assert "governance.security_scanning" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
 
 
+def test_a_continued_recipe_line_indented_with_spaces_is_still_the_recipe(make_repo):
+    # make reads the line after a backslash as the same command, however it is indented
+    files = {"Makefile": ("pipeline-run:\n\t@if [ $$sync = true ] ; then \\\n        $(MAKE) sync; \\\n\telse \\\n"
+                          "\t\techo skip; \\\n    fi && \\\n\tcd pipelines && \\\n\tpipenv run pytest tests/e2e\n"),
+             ".github/workflows/ci.yml": gha("make pipeline-run")}
+    assert "deploy.ci_tests" in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
+
+
 def test_a_continued_neutered_recipe_line_still_does_not_count(make_repo):
     files = {"Makefile": "audit:\n\t-pip-audit \\\n\t\t--strict\n", ".github/workflows/ci.yml": gha("make audit")}
     assert "governance.security_scanning" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
