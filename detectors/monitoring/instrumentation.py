@@ -286,7 +286,19 @@ def prediction_logging(src: Source) -> Hit | None:
         name = call.name.rsplit(".", 1)[-1]
         if name.lower() in keepers or (name in _BACKGROUND and keepers):
             return Hit(src.path, call.line, f"each prediction served is recorded ({name}: {sorted(keepers)[0]})")
+    # a keeper of the module's own named for where it keeps things, handed the prediction
+    # (``log_to_postgres(features, prediction)``)
+    for node in walk(src.tree) if src.tree is not None and src.facts.defs else ():
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in src.facts.defs \
+                and _KEEPER.match(node.func.id) \
+                and any(isinstance(a, ast.Name) and _PREDICTED.search(a.id) for a in node.args):
+            return Hit(src.path, node.lineno, f"each prediction served is recorded ({node.func.id})")
     return None
+
+
+#: a function keeping what it is given somewhere (``log_to_postgres``, ``save_record``)
+_KEEPER = re.compile(r"^_?(save|log|store|record|write|persist|insert)_\w+$")
+_PREDICTED = re.compile(r"pred|inference|forecast", re.I)
 
 
 #: calls that run a function later, handed to them (``background_tasks.add_task(save_prediction, ...)``).

@@ -321,6 +321,13 @@ POSITIVE = [
         "def save_prediction_to_gcp(features, prediction):\n    storage.Client().bucket('b').blob('p').upload_from_string(x)\n\n"
         "@app.post('/predict')\ndef predict(item, background_tasks: BackgroundTasks):\n    y = model(item)\n"
         "    background_tasks.add_task(save_prediction_to_gcp, item, y)\n    return y\n")}, INSTRUMENTATION),
+    ("prediction handed to a keeper named for its store", {"prediction_service/app.py": (
+        "import psycopg\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n"
+        "def log_to_postgres(features, prediction):\n    with psycopg.connect() as conn:\n"
+        "        conn.execute('INSERT INTO prediction_logs VALUES (%s)', (prediction,))\n\n"
+        "@app.route('/predict', methods=['POST'])\ndef predict_endpoint():\n    features = request.get_json()\n"
+        "    prediction = model.predict(features)\n    log_to_postgres(features, prediction)\n    return {'p': prediction}\n")},
+     INSTRUMENTATION),
     ("hydra app logs each run", {"src/train.py": "import hydra\n\n@hydra.main(version_base=None, config_path='../configs')\n"
                                                  "def main(cfg):\n    fit(cfg)\n"}, LOGGING),
     ("evaluation metrics table per run", {"src/training/train_model.py": (
@@ -573,6 +580,10 @@ TRAPS = [
      FEEDBACK),
     ("training script saving its settings", {"train.py": (
         "import json\nwith open('run.json', 'w') as f:\n    json.dump({'lr': 0.1, 'epochs': 3}, f)\n")}, LOGGING),
+    ("a service's keeper handed no prediction", {"app.py": (
+        "from flask import Flask, request\n\napp = Flask(__name__)\n\ndef log_to_file(user):\n    open('u', 'a').write(user)\n\n"
+        "@app.route('/login')\ndef login():\n    user = request.args['u']\n    log_to_file(user)\n    return 'ok'\n")},
+     INSTRUMENTATION),
     ("prediction log outside a service", {"src/batch.py": (
         "import pandas as pd\n\ndef save_predictions(df):\n    df.to_csv('preds.csv')\n\nsave_predictions(pd.DataFrame())\n")},
      INSTRUMENTATION),
