@@ -8,8 +8,8 @@ import re
 from typing import Callable
 
 from detectors.monitoring.alerting import alert_rules, notification_on_condition, threshold_notification
-from detectors.monitoring.dashboards import (cloudwatch_dashboard, dashboard_provider, gcp_dashboard, grafana_dashboard,
-                                             monitoring_app)
+from detectors.monitoring.dashboards import (cloudwatch_dashboard, dashboard_provider, evidently_dashboard, gcp_dashboard,
+                                             grafana_dashboard, monitoring_app)
 from detectors.monitoring.drift import (batch_job_monitoring, data_profile, sql_model_monitor, sql_model_monitor_refresh,
                                         statistical_drift)
 from detectors.flow import project
@@ -294,6 +294,8 @@ def _json(ctx: ScanContext, path: str, found: Findings) -> None:
         found.add(DASHBOARDS, "cloudwatch-dashboard", Hit(path, None, "CloudWatch dashboard body"))
     elif gcp_dashboard(doc):
         found.add(DASHBOARDS, "gcp-dashboard", Hit(path, None, "Google Cloud Monitoring dashboard"))
+    elif evidently_dashboard(doc):
+        found.add(DASHBOARDS, "evidently-dashboard", Hit(path, None, "Evidently UI project dashboard"))
     if isinstance(doc, dict):
         _cloudformation(path, text, doc, found)
 

@@ -50,6 +50,14 @@ def grafana_dashboard(doc: Any) -> bool:
     return isinstance(panels, list) and bool(panels) and ("title" in doc or "uid" in doc or "schemaVersion" in doc)
 
 
+def evidently_dashboard(doc: Any) -> bool:
+    """An Evidently UI project kept in its workspace (``workspace/<id>/metadata.json``): its
+    dashboard's panels chart the snapshots monitoring writes."""
+    dashboard = doc.get("dashboard") if isinstance(doc, dict) else None
+    panels = as_list(dashboard.get("panels")) if isinstance(dashboard, dict) else []
+    return any(isinstance(p, dict) and str(p.get("type", "")).startswith("evidently:dashboard_panel") for p in panels)
+
+
 #: widget types of a CloudWatch dashboard body (``put_dashboard``'s ``DashboardBody``)
 _CLOUDWATCH_WIDGETS = frozenset({"metric", "log", "alarm", "text", "explorer"})
 

@@ -764,6 +764,22 @@ def test_grafana_provisioning_counts_with_dashboards(make_repo):
     assert kinds == {"grafana-provisioning": Tier.CONFIGURED, "grafana-dashboard": Tier.CONFIGURED}
 
 
+EVIDENTLY_PROJECT = {"id": "0198", "name": "Store sales", "dashboard": {"name": "Store sales", "panels": [
+    {"type": "evidently:dashboard_panel:DashboardPanelPlot", "title": "Inference count", "size": 1,
+     "values": [{"field_path": "current.number_of_rows", "metric_id": "DatasetSummaryMetric"}], "plot_type": "bar"}]}}
+
+
+@pytest.mark.parametrize("panels, counts", [
+    (EVIDENTLY_PROJECT["dashboard"]["panels"], True),
+    # an Evidently project with an empty dashboard charts nothing
+    ([], False),
+])
+def test_an_evidently_ui_project_in_its_workspace_is_a_dashboard(make_repo, panels, counts):
+    project = {**EVIDENTLY_PROJECT, "dashboard": {"name": "Store sales", "panels": panels}}
+    root = make_repo({"monitoring/workspace/0198/metadata.json": json.dumps(project)})
+    assert (DASHBOARDS in present(run_detector(MonitoringDetector, root))) is counts
+
+
 def test_provisioning_without_dashboards_is_declared(make_repo):
     root = make_repo({"grafana/provisioning/dashboards/default.yml": GRAFANA_PROVIDER})
     assert declared(run_detector(MonitoringDetector, root)) == {DASHBOARDS}
