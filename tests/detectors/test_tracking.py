@@ -95,6 +95,12 @@ def test_no_notebooks(make_repo, files):
                   "YOLO('yolov8n.pt').train(data='data.yaml', epochs=3)\n"}, "tracking.artifacts_models", True),
     ({"train.py": "from ultralytics import YOLO\nYOLO('yolov8n.pt').train(data='data.yaml', epochs=3)\n"},
      "tracking.params_metrics", False),
+    # RSL-RL's runner writes TensorBoard logs of each run to the log directory it is given
+    ({"utils/task_registry.py": "from rsl_rl.runners import OnPolicyRunner\n\n\ndef make_runner(env, cfg, log_dir):\n"
+                                "    return OnPolicyRunner(env, cfg, log_dir, device='cuda')\n",
+      "train.py": "from utils.task_registry import make_runner\n\nmake_runner(env, cfg, 'logs/run1').learn(1500)\n"},
+     "tracking.library", True),
+    ({"utils/task_registry.py": "from rsl_rl.env import VecEnv\n\n\nclass Env(VecEnv):\n    pass\n"}, "tracking.library", False),
     # each Ultralytics training run writes its own results and evaluation plots; loading a model does not
     ({"train.py": "from ultralytics import YOLO\nYOLO('yolov8n.pt').train(data='data.yaml', epochs=3)\n"},
      "monitoring.logging", True),
