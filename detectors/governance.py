@@ -362,4 +362,11 @@ class GovernanceDetector(Detector):
                                     tier=Tier.CONFIGURED if entries else Tier.DECLARED, subject=path,
                                     entries=len(entries))
             elif _RELEASE_TOOLING.match(name) and folder(path) in COMMUNITY_DIRS:
-                yield self.evidence(CHANGELOG, f"release automation config {path}", ctx.location(path), subject=path)
+                # set up to release, but a history that tags no release has released nothing yet
+                # (imported here: the history detector imports this module)
+                from detectors.history import release_tag
+                history = ctx.history()
+                unreleased = history is not None and not history.shallow and not any(release_tag(t) for t in history.tags)
+                yield self.evidence(CHANGELOG, f"release automation config {path}"
+                                    + (", but the history tags no release" if unreleased else ""), ctx.location(path),
+                                    subject=path, tier=Tier.DECLARED if unreleased else Tier.CONFIGURED)

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import declared, present, run_detector
+from conftest import declared, git, present, run_detector
 
 from detectors.governance import GovernanceDetector
 from detectors.tools import ToolUsageDetector
-from scanner.model import Outcome
+from scanner.model import Outcome, Tier
 
 LICENSE = "governance.license"
 MODEL_CARD = "governance.model_card"
@@ -280,3 +280,13 @@ def test_fairness_traps(make_repo, files):
 ])
 def test_cdk_nag_rule_packs_scan_the_infrastructure(make_repo, files, scans):
     assert ("governance.security_scanning" in present(run_detector(ToolUsageDetector, make_repo(files)))) is scans
+
+
+def test_release_tooling_counts_once_the_history_tags_a_release(make_repo):
+    # git-cliff set up to write release notes, in a repository that has released nothing yet
+    root = make_repo({".github/cliff.toml": "[changelog]\nheader = \"# Changelog\"\n", "app.py": "x = 1\n"}, git=True)
+    ev = [e for e in run_detector(GovernanceDetector, root) if e.signal == CHANGELOG]
+    assert ev and all(e.tier is Tier.DECLARED for e in ev) and "tags no release" in ev[0].summary
+    git(root, "tag", "v1.0.0")
+    ev = [e for e in run_detector(GovernanceDetector, root) if e.signal == CHANGELOG]
+    assert ev and ev[0].tier is Tier.CONFIGURED
