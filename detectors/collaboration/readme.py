@@ -56,6 +56,9 @@ _TEXT_WINDOW = 15
 _NUMBERED_STEP = re.compile(r"^\s{0,6}\d{1,2}[.)]\s+\S+\s+\S+"
                             # or marked as such: ``**Step 1.** Create ...``, ``### Step 2: ...``
                             r"|^\s{0,3}(?:\*\*|__|#{1,6}\s*)?step\s+\d{1,2}\b", re.I)
+#: a bulleted step telling a newcomer what to do (``- Fork this repository``, ``- Create a service principal``)
+_IMPERATIVE_ITEM = re.compile(r"^\s{0,6}[-*+]\s+(?:fork|clone|create|install|set|update|run|add|configure|download|"
+                              r"copy|open|start|save|build|deploy|export|edit|enable|generate|launch)\b\s+\S+\s+\S+", re.I)
 _LIST_ITEM = re.compile(r"^\s{0,6}(?:\d{1,2}[.)]|[-*+])\s+([A-Za-z.][^\n]{2,200})$")
 #: setup-sounding headings about something else than starting the project.
 _NOT_SETUP_HEADING = re.compile(r"contribut|clean[ -]?up|uninstall", re.I)
@@ -221,7 +224,8 @@ def setup_instructions(text: str) -> tuple[int, str, str] | None:
 
 
 def setup_steps(text: str) -> tuple[int, str, int] | None:
-    """(1-based line, heading, count) of a setup/usage section laid out as numbered steps.
+    """(1-based line, heading, count) of a setup/usage section laid out as numbered steps (or as
+    bullets each telling what to do: ``- Fork this repository``).
 
     Step-by-step guides (click here, set this variable, run the DAG) carry no shell command yet
     tell a newcomer how to start; a short numbered list is too thin to count.
@@ -232,7 +236,7 @@ def setup_steps(text: str) -> tuple[int, str, int] | None:
         if not _SETUP_WORDS.search(title) or _NOT_SETUP_HEADING.search(title):
             continue
         end = _section_end(headings, n, len(lines))
-        count = sum(1 for line in lines[start + 1:end] if _NUMBERED_STEP.match(line))
+        count = sum(1 for line in lines[start + 1:end] if _NUMBERED_STEP.match(line) or _IMPERATIVE_ITEM.match(line))
         if count >= MIN_SETUP_STEPS:
             return start + 1, title.strip("*# "), count
     return None

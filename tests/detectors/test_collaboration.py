@@ -130,6 +130,12 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
                    "3. pip install uv\n4. uv sync\n5. uv run uvicorn src.main:app\n"}, "present", "plain-numbered-commands"),
     ({"README.md": "# Abalone\n\n## Running the App\n\n- Python 3.11 or newer\n- Docker and some patience\n"},
      "declared", "plain-list-without-commands"),
+    # bullets each telling a newcomer what to do are steps too
+    ({"README.md": "# Stocks\n\n# How to use the project\n\n- Fork this repository\n"
+                   "- Create an Azure ML workspace and a resource group\n- Create a service principal and save it as a secret\n"
+                   "- Update your workspace details in `cli/setup.sh`\n"}, "present", "imperative-bullets"),
+    ({"README.md": "# Stocks\n\n# How to use the project\n\n- Forecasts for ten stocks\n- Runs on Azure\n"
+                   "- Created by Ada\n"}, "declared", "descriptive-bullets"),
     # commands written as Markdown quotes; a quoted remark naming an option is none
     ({"README.md": "# StyleGAN\n\n## Usage\n\nFirst create datasets:\n\n> python prepare_data.py --out LMDB_PATH DATA\n"},
      "present", "quoted-command"),
