@@ -145,11 +145,32 @@ class TrackingDetector(Detector):
         yield from self._environment(ctx)
         yield from self._promotion(ctx)
         yield from self._event_files(ctx)
+        yield from self._approved_versions(ctx)
         yield from self._sweeps(ctx)
         yield from self._dvc_params_metrics(ctx)
         yield from self._hub_pushes(ctx)
         yield from self._in_house_registries(ctx)
         yield from self._registry_loads(ctx)
+
+    # -- registry approval ---------------------------------------------------------------------
+    def _approved_versions(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """Deployment that takes only the model versions approved in the SageMaker model registry:
+        deploy code listing the packages whose ``ModelApprovalStatus`` is ``Approved``, or an event
+        rule starting the deployment when a package turns ``Approved`` (a person, or the pipeline's
+        check, approves first). Setting a package to Approved in code approves, it gates nothing."""
+        for path in ctx.files():
+            if not path.endswith(_APPROVAL_CODE) or is_template_path(path) or is_test_path(path) \
+                    or path.endswith(".ipynb") or "Approved" not in (ctx.text(path) or ""):
+                continue
+            text = ctx.text(path) or ""
+            m = _APPROVED_FILTER.search(text)
+            if m and (_LISTS_PACKAGES.search(text) or _PACKAGE_EVENT in text):
+                how = "an event rule on approval" if _PACKAGE_EVENT in text else "only approved packages listed"
+                yield self.evidence("governance.approval_gates",
+                                    f"deployment takes only model versions approved in the SageMaker model registry "
+                                    f"({how}) in {path}", ctx.location(path, text.count("\n", 0, m.start()) + 1),
+                                    subject=f"approved:{path}")
+                return
 
     # -- Hugging Face Hub ------------------------------------------------------------------------
     def _hub_pushes(self, ctx: ScanContext) -> Iterator[Evidence]:
@@ -658,6 +679,11 @@ def _documented_with(path: str, readmes: dict[str, str], readers: dict[str, str]
     return None
 
 
+#: the SageMaker registry's approval status asked to be Approved (a filter, or an event pattern)
+_APPROVED_FILTER = re.compile(r"ModelApprovalStatus['\"]?\s*[:=]\s*\[?\s*['\"]Approved['\"]")
+_LISTS_PACKAGES = re.compile(r"\blist_model_packages\b|\blistModelPackages\b|ListModelPackagesCommand")
+_PACKAGE_EVENT = "SageMaker Model Package State Change"
+_APPROVAL_CODE = (".py", ".ts", ".js", ".yaml", ".yml", ".json")
 _CONTINUED = re.compile(r"\\[ \t]*\n")
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
 

@@ -772,6 +772,27 @@ def test_azureml_traffic_split(make_repo, files, expected):
     check(DeploymentDetector, make_repo, files, "deploy.progressive", expected)
 
 
+# -- deployment of the registry's approved versions only ------------------------------------------
+LATEST_APPROVED = ("import boto3\n\nsm = boto3.client('sagemaker')\n\n\ndef latest_approved(group):\n"
+                   "    args = {{'ModelPackageGroupName': group, 'ModelApprovalStatus': '{status}', 'SortBy': 'CreationTime'}}\n"
+                   "    return sm.list_model_packages(**args)['ModelPackageSummaryList'][0]\n")
+APPROVAL_RULE = ("const rule = new events.Rule(this, 'DeployOnApproval', {{ eventPattern: {{\n"
+                 "  detailType: ['SageMaker Model Package State Change'], source: ['aws.sagemaker'],\n"
+                 "  detail: {{ ModelApprovalStatus: ['{status}'] }} }} }});\nrule.addTarget(new targets.CodePipeline(pipeline));\n")
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"deployment/model_registry.py": LATEST_APPROVED.format(status="Approved")}, True),
+    ({"lib/edge-cicd-pipeline.ts": APPROVAL_RULE.format(status="Approved"), "package.json": '{"dependencies": {"aws-cdk-lib": "2"}}'}, True),
+    # approving in code is no gate; nor is listing the packages still pending
+    ({"notebook_helpers.py": "import boto3\nboto3.client('sagemaker').update_model_package(\n"
+                             "    ModelPackageArn=arn, ModelApprovalStatus='Approved')\n"}, False),
+    ({"deployment/model_registry.py": LATEST_APPROVED.format(status="PendingManualApproval")}, False),
+])
+def test_deploying_only_the_registrys_approved_versions_is_an_approval_gate(make_repo, files, expected):
+    assert ("governance.approval_gates" in found(TrackingDetector, make_repo, files)) is expected
+
+
 # -- registry promotion behind an evaluation gate, read by the tracking detector ----------------------
 EVALUATE = ("from azureml.core import Run\nrun = Run.get_context()\nnew_mse = float(run.parent.get_metrics().get('mse'))\n"
             "{check}")
