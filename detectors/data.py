@@ -22,6 +22,7 @@ from detectors.data_versions import dataset_registries
 from detectors.flow import dotted, module_index, project, words
 from detectors.liveness import unreached
 from detectors.scheduling import schedules
+from detectors.scheduling.job import unset_schedule
 from detectors.shapes import as_list, dicts
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
@@ -156,7 +157,6 @@ TRACKERS = ("mlflow", "wandb", "clearml", "neptune", "comet_ml", "aim", "dvclive
 
 # Airflow schedule keywords whose value means "never runs by itself".
 _AIRFLOW_SCHEDULE = re.compile(r"\b(schedule_interval|schedule|timetable)\s*=\s*([^,)\n]+)")
-_MANUAL_SCHEDULE = re.compile(r"^(None|[\"']@once[\"']|[\"']None[\"'])\s*$")
 
 
 def code_files(ctx: ScanContext, notebooks: bool = False) -> Iterator[tuple[str, PyFacts]]:
@@ -724,7 +724,8 @@ class DataDetector(Detector):
             return
         text = code_lines(ctx.text(path) or "")
         for m in _AIRFLOW_SCHEDULE.finditer(text):
-            if not _MANUAL_SCHEDULE.match(m.group(2).strip()):
+            end = text.find("\n", m.start(2))
+            if not unset_schedule(text[m.start(2):end if end >= 0 else None]):
                 yield self.evidence("data.pipeline_automated",
                                     f"Airflow DAG scheduled ({m.group(1)}={m.group(2).strip()}) in {path}",
                                     ctx.location(path, text.count("\n", 0, m.start()) + 1), tool="airflow")

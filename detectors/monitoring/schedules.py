@@ -9,6 +9,7 @@ from typing import Iterator
 from detectors.flow import dotted
 from detectors.monitoring.source import MONITORING, MONITORING_TEXT, Hit, Source, identifiers, line_of, load_source
 from detectors.scheduling.iac import cron_entries
+from detectors.scheduling.job import unset_schedule
 from detectors.shapes import as_str, dicts
 from scanner.detector import ScanContext
 from scanner.parsing.python import walk as walk_tree
@@ -25,7 +26,7 @@ _SCHEDULE_CALLS = (
     (r"dagster\.AutomationCondition\.on_cron", ()),
     (r"dagster\.AutoMaterializePolicy\.\w+", ()),
 )
-_NO_SCHEDULE = re.compile(r"schedule(_interval)?\s*=\s*None")
+_SCHEDULE_ARG = re.compile(r"\bschedule(?:_interval)?\s*=([^\n]*)")
 _SCHEDULERS = ("airflow", "prefect", "dagster")
 
 
@@ -36,7 +37,7 @@ def code_schedule(src: Source) -> Hit | None:
         return None
     for pattern, kwargs in _SCHEDULE_CALLS:
         call = src.call(pattern, kwargs=kwargs)
-        if call and not (kwargs and _NO_SCHEDULE.search(src.text)):
+        if call and not (kwargs and any(unset_schedule(m.group(1)) for m in _SCHEDULE_ARG.finditer(src.text))):
             return Hit(src.path, call.line, f"monitoring scheduled ({call.name})")
     return None
 

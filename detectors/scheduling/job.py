@@ -2,9 +2,21 @@
 job reaches (the names that tell monitoring from data preparation and training)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from detectors.flow import monitoring_names, pipeline_names
+
+
+#: an orchestrator's schedule argument that schedules nothing the repository shows: none, once, or
+#: an environment variable read with no default (``os.environ.get("PIPELINE_SCHEDULE") or None``)
+_UNSET_SCHEDULE = re.compile(r"^(?:None|[\"']@once[\"']|[\"']None[\"']"
+                             r"|(?:os\.environ\.get|os\.getenv)\(\s*[\"'][^\"']+[\"']\s*\)(?:\s*or\s+None)?)\s*(?:[,)#]|$)")
+
+
+def unset_schedule(value: str) -> bool:
+    """``value`` (the text after ``schedule=``, to the end of its line) schedules nothing."""
+    return bool(_UNSET_SCHEDULE.match(value.strip()))
 
 
 @dataclass(frozen=True)

@@ -364,6 +364,10 @@ ZENML_CHECK = ("from zenml.integrations.evidently.steps import evidently_test_st
     ({"prefect.yaml": PREFECT_UNSCHEDULED}, False),
     ({"dags/etl.py": AIRFLOW_MANUAL}, False),
     ({"dags/etl.py": "from airflow import DAG\n# with DAG('etl', schedule_interval='@daily'):\nDAG('etl', schedule=None)\n"}, False),
+    # a schedule read from an environment variable the repository leaves unset schedules nothing it shows...
+    ({"dags/etl.py": "import os\nfrom airflow import DAG\n\nDAG('etl', schedule=os.environ.get('PIPELINE_SCHEDULE') or None)\n"}, False),
+    # ... unless the code gives it a default
+    ({"dags/etl.py": "import os\nfrom airflow import DAG\n\nDAG('etl', schedule=os.getenv('PIPELINE_SCHEDULE', '@daily'))\n"}, True),
     ({".github/dependabot.yml": "version: 2\nupdates:\n- package-ecosystem: pip\n  schedule:\n    interval: weekly\n"}, False),
     ({"docs/monitor.md": "```yaml\non:\n  schedule:\n  - cron: '0 0 * * *'\n```\n"}, False),
 ])

@@ -700,6 +700,8 @@ TRAPS = [
         "dag = DAG('train', schedule_interval='@weekly')\n")}, SCHEDULED),
     ("unscheduled drift dag", {"dags/drift_dag.py": AIRFLOW_DRIFT_DAG.replace('schedule="@daily"', "schedule=None")},
      SCHEDULED),
+    ("drift dag scheduled by an unset variable", {"dags/drift_dag.py": "import os\n" + AIRFLOW_DRIFT_DAG.replace(
+        'schedule="@daily"', 'schedule=os.environ.get("DRIFT_SCHEDULE") or None')}, SCHEDULED),
     ("retrain flag without monitoring", {"src/train.py": (
         "def main(args):\n    if args.retrain:\n        train_model()\n")}, RETRAIN),
     # a DAG triggered on drift that runs no training: the report DAG
