@@ -158,9 +158,10 @@ class TrackingDetector(Detector):
         deploy code listing the packages whose ``ModelApprovalStatus`` is ``Approved``, or an event
         rule starting the deployment when a package turns ``Approved`` (a person, or the pipeline's
         check, approves first). Setting a package to Approved in code approves, it gates nothing."""
-        for path in ctx.files():
-            if not path.endswith(_APPROVAL_CODE) or is_template_path(path) or is_test_path(path) \
-                    or path.endswith(".ipynb") or "Approved" not in (ctx.text(path) or ""):
+        # (the project's Python modules only, each asked without a parse: reading every file of
+        # the repository for the word would cost a large repository more than the whole scan)
+        for path, facts in ctx.python_files(notebooks=False):
+            if is_template_path(path) or is_test_path(path) or not facts.may_name("ModelApprovalStatus"):
                 continue
             text = ctx.text(path) or ""
             m = _APPROVED_FILTER.search(text)
@@ -683,7 +684,6 @@ def _documented_with(path: str, readmes: dict[str, str], readers: dict[str, str]
 _APPROVED_FILTER = re.compile(r"ModelApprovalStatus['\"]?\s*[:=]\s*\[?\s*['\"]Approved['\"]")
 _LISTS_PACKAGES = re.compile(r"\blist_model_packages\b|\blistModelPackages\b|ListModelPackagesCommand")
 _PACKAGE_EVENT = "SageMaker Model Package State Change"
-_APPROVAL_CODE = (".py", ".ts", ".js", ".yaml", ".yml", ".json")
 _CONTINUED = re.compile(r"\\[ \t]*\n")
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
 

@@ -776,14 +776,15 @@ def test_azureml_traffic_split(make_repo, files, expected):
 LATEST_APPROVED = ("import boto3\n\nsm = boto3.client('sagemaker')\n\n\ndef latest_approved(group):\n"
                    "    args = {{'ModelPackageGroupName': group, 'ModelApprovalStatus': '{status}', 'SortBy': 'CreationTime'}}\n"
                    "    return sm.list_model_packages(**args)['ModelPackageSummaryList'][0]\n")
-APPROVAL_RULE = ("const rule = new events.Rule(this, 'DeployOnApproval', {{ eventPattern: {{\n"
-                 "  detailType: ['SageMaker Model Package State Change'], source: ['aws.sagemaker'],\n"
-                 "  detail: {{ ModelApprovalStatus: ['{status}'] }} }} }});\nrule.addTarget(new targets.CodePipeline(pipeline));\n")
+APPROVAL_RULE = ("from aws_cdk import aws_events as events, aws_events_targets as targets\n\n"
+                 "rule = events.Rule(self, 'DeployOnApproval', event_pattern=events.EventPattern(\n"
+                 "    detail_type=['SageMaker Model Package State Change'], source=['aws.sagemaker'],\n"
+                 "    detail={{'ModelApprovalStatus': ['{status}']}}))\nrule.add_target(targets.CodePipeline(pipeline))\n")
 
 
 @pytest.mark.parametrize("files, expected", [
     ({"deployment/model_registry.py": LATEST_APPROVED.format(status="Approved")}, True),
-    ({"lib/edge-cicd-pipeline.ts": APPROVAL_RULE.format(status="Approved"), "package.json": '{"dependencies": {"aws-cdk-lib": "2"}}'}, True),
+    ({"infra/pipeline_stack.py": APPROVAL_RULE.format(status="Approved")}, True),
     # approving in code is no gate; nor is listing the packages still pending
     ({"notebook_helpers.py": "import boto3\nboto3.client('sagemaker').update_model_package(\n"
                              "    ModelPackageArn=arn, ModelApprovalStatus='Approved')\n"}, False),
