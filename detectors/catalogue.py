@@ -86,6 +86,11 @@ class Pattern:
             return False
         return not self.values or _values_match(call.kwarg(self.keyword), self.values)
 
+    @cached_property
+    def exact(self) -> bool:
+        """The glob names one call (or one ``.method``): no wildcard."""
+        return not any(c in self.glob for c in "*?[")
+
     @property
     def method_only(self) -> bool:
         """A ``.method`` pattern: matches calls on objects of unknown origin."""
@@ -107,7 +112,7 @@ class Pattern:
     def _name_test(self) -> Callable[[str], object]:
         """The glob as a test of a call's name, made once: plain equality when it has no wildcard
         (every file's every call meets every pattern of the tools it imports)."""
-        if not any(c in self.glob for c in "*?["):
+        if self.exact:
             return self.glob.__eq__
         return re.compile(fnmatch.translate(self.glob)).match
 
@@ -357,9 +362,35 @@ def match_calls(tool: Tool, facts: PyFacts, patterns: tuple[Pattern, ...]) -> di
     found: dict[Pattern, Call] = {}
     if not tool.reachable_in(facts):
         return found
+    calls = facts.calls
+    index = _calls_by_name(facts)
     for pattern in patterns:
-        for call in facts.calls:
-            if pattern.matches(call):
-                found[pattern] = call
-                break
+        # a pattern without wildcards meets only the calls of its name (or, ``.method``, of its
+        # method): looked up, not tried on every call of the file
+        candidates = (calls[i] for i in index.get(pattern.glob, ())) if pattern.exact else calls
+        call = next((c for c in candidates if pattern.matches(c)), None)
+        if call is not None:
+            found[pattern] = call
     return found
+
+
+#: the calls of the last files asked about, by name and by ``.method``: (facts, name -> positions)
+_CALL_INDEX: dict[int, tuple[PyFacts, dict[str, list[int]]]] = {}
+MAX_INDEXED_FILES = 256
+
+
+def _calls_by_name(facts: PyFacts) -> dict[str, list[int]]:
+    """Positions of a file's calls under their name and under their ``.method`` (made once per file
+    and kept for the last few hundred files: every tool the file imports asks again)."""
+    kept = _CALL_INDEX.get(id(facts))
+    if kept is not None and kept[0] is facts:
+        return kept[1]
+    index: dict[str, list[int]] = {}
+    for i, call in enumerate(facts.calls):
+        index.setdefault(call.name, []).append(i)
+        if not call.name.startswith("."):
+            index.setdefault("." + call.name.rsplit(".", 1)[-1], []).append(i)
+    if len(_CALL_INDEX) >= MAX_INDEXED_FILES:
+        _CALL_INDEX.clear()
+    _CALL_INDEX[id(facts)] = (facts, index)
+    return index
