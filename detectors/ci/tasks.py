@@ -339,7 +339,10 @@ class TaskRunners:
         near = [p for p in (self._find((file,), workdir) for file in ("setup.py", "setup.cfg")) if p]
         # a build whose source is a subproject (a CodeBuild spec kept apart from the package it
         # installs): the one package of the repository that declares the script
-        anywhere = [p for p in self.ctx.files() if p.rsplit("/", 1)[-1] in ("setup.py", "setup.cfg") and p not in near]
+        # (the repository's setup files listed once per scan: every console-script lookup asks)
+        setups = self.ctx.memo("tasks.setup_files", lambda: [p for p in self.ctx.files()
+                                                             if p.rsplit("/", 1)[-1] in ("setup.py", "setup.cfg")])
+        anywhere = [p for p in setups if p not in near]
         for paths in (near, anywhere):
             found = []
             for path in paths:
