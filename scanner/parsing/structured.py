@@ -55,11 +55,17 @@ def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 
 _CappedLoader.add_multi_constructor("!", _untagged)
 
+#: libyaml's parser, where it is installed: several times faster, used for streams that cannot
+#: hold an alias bomb (no anchor: no alias can refer to anything)
+_FastLoader = type("_FastLoader", (yaml.CSafeLoader,), {}) if hasattr(yaml, "CSafeLoader") else None
+if _FastLoader is not None:
+    _FastLoader.add_multi_constructor("!", _untagged)
+
 
 def load_yaml_documents(text: str) -> list[Any]:
     """All documents of a YAML stream."""
     try:
-        loader = _CappedLoader(text)
+        loader = _FastLoader(text) if _FastLoader is not None and "&" not in text else _CappedLoader(text)
         try:
             docs = []
             while loader.check_node():
