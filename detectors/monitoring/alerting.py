@@ -19,7 +19,9 @@ _WEBHOOK = re.compile(r"webhook|slack|teams|discord|telegram|mattermost|pagerdut
 def threshold_notification(src: Source) -> Hit | None:
     """A Slack/e-mail/pager notification sent from code about drift, thresholds or alerts."""
     call = src.call(r"smtplib\.SMTP\w*", r"slack_sdk\.[\w.]*chat_postMessage", r"slack_sdk\.[\w.]*\.send",
-                    r"pymsteams\.[\w.]*", r"pdpyras\.[\w.]*", r"apprise\.[\w.]*notify")
+                    r"pymsteams\.[\w.]*", r"pdpyras\.[\w.]*", r"apprise\.[\w.]*notify",
+                    # Prefect's notification tasks (prefect-email, prefect-slack)
+                    r"prefect_email\.[\w.]*email_send_message", r"prefect_slack\.[\w.]*send_\w+")
     if call is None and src.mentions(_WEBHOOK):
         call = src.call(r"requests\.post", r"httpx\.post", r"httpx\.[\w.]*\.post",
                         r"urllib\.request\.urlopen", r"urllib\.request\.Request", r"aiohttp\.[\w.]*\.post")

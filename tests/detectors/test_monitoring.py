@@ -444,6 +444,11 @@ POSITIVE = [
         "Resources:\n  Errors:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      Threshold: 1\n")},
      ALERTING),
     ("slack on drift", {"src/notify.py": SLACK_ON_DRIFT}, ALERTING),
+    ("prefect e-mail on drift", {"monitoring/send_alerts.py": (
+        "from prefect import flow\nfrom prefect_email import EmailServerCredentials, email_send_message\n\n\n"
+        "@flow\ndef send_alert(drift_status):\n    creds = EmailServerCredentials.load('alerts')\n"
+        "    if drift_status == 'FAIL':\n        email_send_message(email_server_credentials=creds,\n"
+        "                           subject='Data drift detected', msg='Retrain', email_to=creds.username)\n")}, ALERTING),
     ("issue opened on drift", {"drift/utils.py": ISSUE_ON_DRIFT}, ALERTING),
     ("grafana dashboard", {"grafana/dashboards/model.json": GRAFANA_DASHBOARD}, DASHBOARDS),
     ("streamlit monitoring app", {"src/monitoring/dashboard.py": STREAMLIT_MONITOR}, DASHBOARDS),
