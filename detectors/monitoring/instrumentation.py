@@ -240,7 +240,8 @@ def request_telemetry(src: Source) -> Hit | None:
 
 #: a function that keeps each prediction the service makes (``save_prediction_to_gcp``,
 #: ``log_inference``, ``store_predictions``): what was served, recorded for later analysis.
-_PREDICTION_LOG = re.compile(r"^_?(save|log|store|record|write|persist|insert|upload|push)_\w*(prediction|inference|request)s?\w*$"
+_PREDICTION_LOG = re.compile(r"^_?(save|log|store|record|write|persist|insert|upload|push|track)_\w*"
+                             r"(prediction|predict|inference|request)s?\w*$"
                              r"|^_?\w*(prediction|inference)s?_(log|logger|logging|store|record|writer)$"
                              # each answer handed to a metrics service (``post_response_to_metric_service``)
                              r"|^_?(post|send|push|report|publish|log|save|store|record)_\w*_to_\w*(metric|monitor)\w*$",
@@ -297,7 +298,7 @@ def prediction_logging(src: Source) -> Hit | None:
 
 
 #: a function keeping what it is given somewhere (``log_to_postgres``, ``save_record``)
-_KEEPER = re.compile(r"^_?(save|log|store|record|write|persist|insert)_\w+$")
+_KEEPER = re.compile(r"^_?(save|log|store|record|write|persist|insert|track)_\w+$")
 _PREDICTED = re.compile(r"pred|inference|forecast", re.I)
 
 

@@ -321,6 +321,13 @@ POSITIVE = [
         "def save_prediction_to_gcp(features, prediction):\n    storage.Client().bucket('b').blob('p').upload_from_string(x)\n\n"
         "@app.post('/predict')\ndef predict(item, background_tasks: BackgroundTasks):\n    y = model(item)\n"
         "    background_tasks.add_task(save_prediction_to_gcp, item, y)\n    return y\n")}, INSTRUMENTATION),
+    ("prediction tracked by a background task", {"deployment/api.py": (
+        "import pandas as pd\nfrom fastapi import BackgroundTasks, FastAPI\n\napp = FastAPI()\n\n"
+        "def track_predict_result(image, prediction_result, filepath):\n"
+        "    pd.DataFrame(prediction_result).to_csv(filepath, index=False, mode='a')\n\n"
+        "@app.post('/detection')\ndef make_prediction(img, background_tasks: BackgroundTasks):\n"
+        "    result = predict(img)\n    background_tasks.add_task(track_predict_result, img, result, 'preds.csv')\n"
+        "    return result\n")}, INSTRUMENTATION),
     ("prediction handed to a keeper named for its store", {"prediction_service/app.py": (
         "import psycopg\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n"
         "def log_to_postgres(features, prediction):\n    with psycopg.connect() as conn:\n"
