@@ -363,7 +363,7 @@ def match_calls(tool: Tool, facts: PyFacts, patterns: tuple[Pattern, ...]) -> di
     if not tool.reachable_in(facts):
         return found
     calls = facts.calls
-    index = _calls_by_name(facts)
+    index = facts.calls_by_name
     for pattern in patterns:
         # a pattern without wildcards meets only the calls of its name (or, ``.method``, of its
         # method): looked up, not tried on every call of the file
@@ -373,24 +373,3 @@ def match_calls(tool: Tool, facts: PyFacts, patterns: tuple[Pattern, ...]) -> di
             found[pattern] = call
     return found
 
-
-#: the calls of the last files asked about, by name and by ``.method``: (facts, name -> positions)
-_CALL_INDEX: dict[int, tuple[PyFacts, dict[str, list[int]]]] = {}
-MAX_INDEXED_FILES = 256
-
-
-def _calls_by_name(facts: PyFacts) -> dict[str, list[int]]:
-    """Positions of a file's calls under their name and under their ``.method`` (made once per file
-    and kept for the last few hundred files: every tool the file imports asks again)."""
-    kept = _CALL_INDEX.get(id(facts))
-    if kept is not None and kept[0] is facts:
-        return kept[1]
-    index: dict[str, list[int]] = {}
-    for i, call in enumerate(facts.calls):
-        index.setdefault(call.name, []).append(i)
-        if not call.name.startswith("."):
-            index.setdefault("." + call.name.rsplit(".", 1)[-1], []).append(i)
-    if len(_CALL_INDEX) >= MAX_INDEXED_FILES:
-        _CALL_INDEX.clear()
-    _CALL_INDEX[id(facts)] = (facts, index)
-    return index

@@ -243,7 +243,7 @@ class TrackingDetector(Detector):
         # ``CONFIG ?= configs/baseline.yaml`` then ``python evaluation/run_eval.py --config $(CONFIG)``:
         # a command file naming both the config and a reader hands the one to the other
         # (a commented-out line launches nothing: ``#--jinja-variables-file=params.yaml``)
-        launchers = {p: _COMMENT_LINE.sub("", ctx.text(p) or "") for p in ctx.files()
+        launchers = {p: uncommented(ctx.text(p) or "") for p in ctx.files()
                      if _LAUNCHER.search(p) and not is_template_path(p)}
         readmes = {p: ctx.text(p) or "" for p in ctx.files() if _README.search(p) and not is_template_path(p)}
         for path in candidates:
@@ -682,10 +682,9 @@ def _documented_with(path: str, readmes: dict[str, str], readers: dict[str, str]
 
 #: the SageMaker registry's approval status asked to be Approved (a filter, or an event pattern)
 _APPROVED_FILTER = re.compile(r"ModelApprovalStatus['\"]?\s*[:=]\s*\[?\s*['\"]Approved['\"]")
-_LISTS_PACKAGES = re.compile(r"\blist_model_packages\b|\blistModelPackages\b|ListModelPackagesCommand")
+_LISTS_PACKAGES = re.compile(r"\blist_model_packages\b")
 _PACKAGE_EVENT = "SageMaker Model Package State Change"
 _CONTINUED = re.compile(r"\\[ \t]*\n")
-_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
 
 
 def _runs(command: str, script: str) -> bool:

@@ -144,7 +144,7 @@ def _within(path: str, folders: frozenset[str]) -> bool:
 def packaged_evidence(repo: RepoFiles) -> Iterator[Evidence]:
     """A manifest over code packages, else a package layout, else a manifest without code (declared)."""
     # (a copy of another repository kept in a folder brings its own manifest and packages)
-    copies = copied_projects(repo.files)
+    copies = repo.ctx.memo("scope.copied_projects", lambda: copied_projects(repo.files))
     found = [m for m in manifests(repo) if not _within(m, copies)]
     regular = [p for p in code_packages(repo.files) if not _within(p + "/", copies)]
     imported = [f for f in imported_folders(repo.ctx, repo.files) if f.root not in regular]

@@ -11,6 +11,7 @@ import re
 import threading
 import weakref
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Sequence
 
 #: ast.parse of one huge line can take gigabytes: larger sources are not parsed.
@@ -65,6 +66,17 @@ class PyFacts:
     """Why the file could not be parsed fully (imports then come from a line scan)."""
     cells: tuple[int, ...] = ()
     """For notebooks: first line of each code cell, so a line maps back to its cell."""
+
+    @cached_property
+    def calls_by_name(self) -> dict[str, list[int]]:
+        """Positions of the calls under their name and under their ``.method`` (made once: every
+        catalogue tool the file imports looks its patterns up here)."""
+        index: dict[str, list[int]] = {}
+        for i, call in enumerate(self.calls):
+            index.setdefault(call.name, []).append(i)
+            if not call.name.startswith("."):
+                index.setdefault("." + call.name.rsplit(".", 1)[-1], []).append(i)
+        return index
 
     def imports_any(self, modules: tuple[str, ...] | list[str]) -> str | None:
         """The first import that is one of ``modules`` or inside one of them."""
@@ -168,6 +180,10 @@ class LazyFacts:
     @property
     def calls(self) -> tuple[Call, ...]:
         return self.facts().calls
+
+    @property
+    def calls_by_name(self) -> dict[str, list[int]]:
+        return self.facts().calls_by_name
 
     @property
     def defs(self) -> frozenset[str]:
