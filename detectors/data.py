@@ -297,6 +297,7 @@ class DataDetector(Detector):
     """
 
     id = "data"
+    cost = 12
     signals = (
         "data.raw_data_committed",
         "data.versioning",

@@ -183,6 +183,7 @@ class DeploymentDetector(Detector):
     """
 
     id = "deployment"
+    cost = 9
     signals = ("deploy.container", "deploy.serving", "deploy.iac", "deploy.tests", "deploy.progressive")
 
     def detect(self, ctx: ScanContext) -> Iterator[Evidence]:

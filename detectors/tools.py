@@ -109,6 +109,7 @@ class ToolUsageDetector(Detector):
     """Finds catalogue tools used in code (import + call) or wired by their config files."""
 
     id = "tools"
+    cost = 12
     signals = tuple(sorted({s for t in catalogue().values() for s in t.signals}))
 
     @classmethod

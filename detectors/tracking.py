@@ -130,6 +130,7 @@ class TrackingDetector(Detector):
     """
 
     id = "tracking"
+    cost = 10
     signals = ("tracking.notebooks", "tracking.config_management", "tracking.reproducible_env",
                "tracking.registry_promotion", "governance.approval_gates", "tracking.library",
                "tracking.hpo", "tracking.params_metrics")

@@ -171,6 +171,25 @@ class ScanContext:
         self._structured.clear()
         self._memo.clear()
 
+    def shared_state(self) -> dict[str, Any]:
+        """What detection learned that the scan reports beside evidence (files read and skipped,
+        files that did not parse, the history read): handed back by a forked process."""
+        log = self.repo.log if self.repo is not None else None
+        return {"read": dict(log.sha256) if log else {}, "skipped": dict(log.skipped) if log else {},
+                "problems": dict(self.problems), "history": self._history}
+
+    def adopt(self, state: dict[str, Any]) -> None:
+        """Take in what a forked process's detectors learned (``shared_state``)."""
+        if self.repo is not None:
+            for path, sha in state["read"].items():
+                self.repo.log.sha256.setdefault(path, sha)
+            for path, why in state["skipped"].items():
+                self.repo.log.skipped.setdefault(path, why)
+        for path, why in state["problems"].items():
+            self.problems.setdefault(path, why)
+        if self._history is False:
+            self._history = state["history"]
+
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """A value derived once per scan and shared by detectors (e.g. parsed manifests)."""
         if key not in self._memo:
@@ -250,6 +269,9 @@ class Detector(abc.ABC):
     id: ClassVar[str]
     signals: ClassVar[tuple[str, ...]]
     sources: ClassVar[tuple[str, ...]] = ("repo",)
+    cost: ClassVar[float] = 1.0
+    """Rough share of a scan's time, relative to a light detector: detectors are shared out over
+    processes by it."""
 
     @abc.abstractmethod
     def detect(self, ctx: ScanContext) -> Iterable[Evidence]:

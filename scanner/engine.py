@@ -5,12 +5,15 @@ import gc
 import logging
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from scanner import __version__
 from scanner.detector import Detector, LoadedDetectors, ScanContext, load_detectors
+from scanner.parallel import run_shared
 from scanner.model import Evidence, Outcome, ScanResult, SignalResult, Target, Tier
 from scanner.rules_engine import RuleSet, judge
 from scanner.scope import ci_built_examples, copied_projects, examples_only, scope_evidence
@@ -33,55 +36,81 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+@dataclass
+class _Run:
+    """What one detector's run gave: its evidence, coverage entry and error, and whether it ran
+    to the end (then it decides its signals)."""
+
+    evidence: list[Evidence]
+    coverage: dict
+    error: dict[str, str] | None = None
+    decided: bool = False
+
+
 def run_detectors(
     ctx: ScanContext,
     detectors: Iterable[type[Detector]],
     *,
     debug: bool = False,
     progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> tuple[list[Evidence], dict[str, dict], list[dict[str, str]], set[str]]:
     """Run detectors; a failing one becomes error evidence and an entry in ``errors``.
 
+    With ``jobs`` over 1 the detectors are shared out over forked processes where that is safe
+    (see ``scanner.parallel``); the result is the same as one process gives, in the same order.
     Returns the evidence, per-detector coverage, errors, and the signals that some detector
     which ran decides (those with no evidence are then absent, not unknown).
     """
+    detectors = list(detectors)
+    runnable = [cls for cls in detectors if all(s in ctx.sources for s in cls.sources)]
+    known_families = families()
+    run = partial(_run_one, ctx, known_families=known_families, debug=debug, progress=progress)
+    runs = run_shared(ctx, runnable, run, jobs=jobs if not debug else 1)
     evidence: list[Evidence] = []
     coverage: dict[str, dict] = {}
     errors: list[dict[str, str]] = []
     decided: set[str] = set()
-    known_families = families()
     for cls in detectors:
-        missing = [s for s in cls.sources if s not in ctx.sources]
-        if missing:
+        outcome = runs.get(cls.id)
+        if outcome is None:
+            missing = [s for s in cls.sources if s not in ctx.sources]
             coverage[cls.id] = {"status": "skipped", "reason": f"needs source(s): {', '.join(missing)}"}
             continue
-        if progress:
-            progress(cls.id)
-        started = time.perf_counter()
-        try:
-            found = []
-            for ev in cls().detect(ctx):
-                if ev.signal.split(".", 1)[0] not in known_families:
-                    raise ValueError(f"evidence for signal {ev.signal!r} outside the vocabulary's families")
-                found.append(ev)
-        except Exception as exc:
-            if debug:
-                raise
-            log.warning("detector %s failed: %s", cls.id, exc)
-            message = f"{exc.__class__.__name__}: {exc}"
-            errors.append({"source": f"detector:{cls.id}", "message": message})
-            coverage[cls.id] = {"status": "error", "reason": message}
-            evidence.extend(
-                Evidence.make(signal=sig, detector=cls.id, outcome=Outcome.ERROR, tier=None,
-                              summary=f"detector {cls.id} failed: {message}")
-                for sig in cls.signals
-            )
-            continue
-        decided.update(cls.signals)
-        evidence.extend(found)
-        coverage[cls.id] = {"status": "ok", "evidence": len(found),
-                            "seconds": round(time.perf_counter() - started, 3)}
+        evidence.extend(outcome.evidence)
+        coverage[cls.id] = outcome.coverage
+        if outcome.error:
+            errors.append(outcome.error)
+        if outcome.decided:
+            decided.update(cls.signals)
     return evidence, coverage, errors, decided
+
+
+def _run_one(ctx: ScanContext, cls: type[Detector], *, known_families: frozenset[str] | set[str],
+             debug: bool, progress: Callable[[str], None] | None) -> _Run:
+    if progress:
+        progress(cls.id)
+    started = time.perf_counter()
+    try:
+        found = []
+        for ev in cls().detect(ctx):
+            if ev.signal.split(".", 1)[0] not in known_families:
+                raise ValueError(f"evidence for signal {ev.signal!r} outside the vocabulary's families")
+            found.append(ev)
+    except Exception as exc:
+        if debug:
+            raise
+        log.warning("detector %s failed: %s", cls.id, exc)
+        message = f"{exc.__class__.__name__}: {exc}"
+        return _Run(
+            evidence=[Evidence.make(signal=sig, detector=cls.id, outcome=Outcome.ERROR, tier=None,
+                                    summary=f"detector {cls.id} failed: {message}")
+                      for sig in cls.signals],
+            coverage={"status": "error", "reason": message},
+            error={"source": f"detector:{cls.id}", "message": message},
+        )
+    return _Run(evidence=found, decided=True,
+                coverage={"status": "ok", "evidence": len(found), "seconds": round(time.perf_counter() - started, 3)})
 
 
 def fold_signals(evidence: list[Evidence], decided: set[str],
@@ -186,19 +215,23 @@ def scan(
     debug: bool = False,
     progress: Callable[[str], None] | None = None,
     attested: Sequence[Evidence] = (),
+    jobs: int = 1,
 ) -> ScanResult:
     """Scan the sources with every registered detector and judge the result.
 
     ``mlflow`` is a tracking-server source (``scanner.sources.mlflow_server.MLflowSource``);
     ``platform`` a hosting-platform source; each needs a ``describe()`` for coverage.
     ``attested`` is evidence people assert in the configuration (tier ``attested``).
+    ``jobs`` is how many processes detection may use (``scanner.parallel``); the result is the
+    same for any number.
     """
     started = _now()
     loaded = loaded or load_detectors()
     ctx = ScanContext(repo, mlflow=mlflow, platform=platform)
     with _few_collections():
         try:
-            evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress)
+            evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress,
+                                                               jobs=jobs)
         finally:
             ctx.release()
     examples = examples_only(repo.files()) if repo is not None else False

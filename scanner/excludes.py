@@ -29,6 +29,7 @@ class ExcludingRepo(RepoView):
         self.patterns = patterns
         self.log = inner.log  # one record of what was read and skipped, whoever read it
         self.target = inner.target
+        self.local = inner.local
         self._files: tuple[str, ...] | None = None
 
     def files(self) -> tuple[str, ...]:

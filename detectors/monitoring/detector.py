@@ -40,6 +40,7 @@ class MonitoringDetector(Detector):
     """
 
     id = "monitoring"
+    cost = 15
     signals = (LOGGING, INSTRUMENTATION, DRIFT, SCHEDULED, ALERTING, DASHBOARDS, RETRAIN, FEEDBACK)
 
     def detect(self, ctx: ScanContext) -> Iterator[Evidence]:

@@ -18,6 +18,7 @@ from scanner.excludes import ExcludingRepo
 from scanner.gates import Assessment, assess, check_waivers
 from scanner.model import ScanResult
 from scanner.reporting import FILE_NAMES, FORMATS, BundleExtras, build_bundle, render
+from scanner.parallel import default_jobs
 from scanner.rules_engine import PROFILES, RuleError, RuleSet, load_rules
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, RepoView, SourceError
 from scanner.sources.mlflow_server import MLflowSource, redact
@@ -133,13 +134,16 @@ def _rules(rules_file: str | None, settings: ScanSettings) -> RuleSet:
                    "the bundle is then marked dirty.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Do not read paths matching GLOB (repeatable).")
 @click.option("--disable", multiple=True, metavar="DETECTOR", help="Do not run this detector (repeatable).")
+@click.option("--jobs", type=click.IntRange(1), default=default_jobs(), show_default=True,
+              help="Processes detection may use on a local checkout (the report is the same for any number).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on standard error.")
-@click.option("--debug", is_flag=True, help="Re-raise detector failures and log verbosely.")
+@click.option("--debug", is_flag=True, help="Re-raise detector failures and log verbosely (one process).")
 def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str | None, config_file: str | None,
          no_config: bool, rules_file: str | None, profile: str | None, targets: tuple[str, ...],
          mlflow_uri: str | None, mlflow_experiments: tuple[str, ...], mlflow_timeout: float,
          github_url: str | None, gitlab_url: str | None, max_requests: int | None, fail_under: int | None, strict_errors: bool, max_file_size: int, no_git: bool,
-         include_untracked: bool, exclude: tuple[str, ...], disable: tuple[str, ...], quiet: bool, debug: bool) -> None:
+         include_untracked: bool, exclude: tuple[str, ...], disable: tuple[str, ...], jobs: int, quiet: bool,
+         debug: bool) -> None:
     """Scan TARGET and report its maturity.
 
     TARGET is a local directory or git checkout, github:OWNER/REPO[@REF],
@@ -183,7 +187,7 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
     progress = (lambda name: click.echo(f"  running {name}", err=True)) if debug else None
     today = dt.date.today()
     result = run_scan(repo, rules, target=resolved.target, mlflow=mlflow, platform=resolved.platform,
-                      loaded=loaded, debug=debug, progress=progress,
+                      loaded=loaded, debug=debug, progress=progress, jobs=jobs,
                       attested=attestations.active_evidence(settings.config, settings.config_path or "", today))
     assessment = assess(result, rules, targets=settings.targets, fail_under=settings.fail_under,
                         waivers=settings.config.waivers, today=today)

@@ -99,6 +99,9 @@ class RepoView(abc.ABC):
     """Read-only files of one repository, already filtered by the default excludes."""
 
     target: Target
+    local: bool = False
+    """Files are read from this machine's disk, with no connection or request budget that a
+    forked process would share (detectors may then run in forked processes)."""
 
     def __init__(self, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
         self.max_file_bytes = max_file_bytes

@@ -60,6 +60,8 @@ def _excluded(rel: str, excludes: frozenset[str]) -> bool:
 class LocalRepo(RepoView):
     """Files under ``root``; git-tracked files when ``root`` lies in a git work tree."""
 
+    local = True
+
     def __init__(
         self,
         root: str | os.PathLike[str],
