@@ -571,7 +571,8 @@ class DataDetector(Detector):
         prep: list[tuple[str, int, list[str]]] = []
         for path, facts in code_files(ctx):
             # fake, dummy or mock data stands in for the real data: making it prepares none
-            steps = [] if _STAND_IN.search(path) else _prep_steps(facts, path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+            steps = [] if _STAND_IN.search(path) else (
+                _prep_steps(facts, path.rsplit("/", 1)[-1].rsplit(".", 1)[0]) or _dataset_class(ctx, path))
             if steps:
                 prep.append((path, steps[0][0], sorted({s for _, s in steps})))
             yield from self._custom_versioning(ctx, path, facts)
@@ -795,6 +796,32 @@ def _prep_steps(facts: PyFacts, stem: str = "") -> list[tuple[int, str]]:
             and not (loads and named):
         return []
     return sorted(loads + transforms + features)
+
+
+#: reads of data files inside a dataset class (``torchaudio.load(file)``, ``json.load(f)``, ``open(path)``)
+_FILE_READS = frozenset({"open", "load", "imread", "loadtxt", "fromfile", "File", "read_csv", "read_json",
+                         "read_parquet", "read_table", "read_image", "decode_image"})
+
+
+def _dataset_class(ctx: ScanContext, path: str) -> list[tuple[int, str]]:
+    """A dataset class reading its examples from files: it serves items by index (``__getitem__``
+    and ``__len__``, the protocol every training loader iterates) and its methods open or load the
+    data (an audio set reading each clip, a JSON corpus loaded and filtered). The loading code of
+    a research repository, written without a dataframe library."""
+    text = ctx.text(path) or ""
+    if "__getitem__" not in text or "__len__" not in text:
+        return []
+    tree = ctx.tree(path)
+    for cls in walk(tree) if tree is not None else ():
+        if cls.__class__ is not ast.ClassDef:
+            continue
+        methods = {f.name for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        if not {"__getitem__", "__len__"} <= methods:
+            continue
+        reads = [n for n in walk(cls) if isinstance(n, ast.Call) and dotted(n.func).rsplit(".", 1)[-1] in _FILE_READS]
+        if reads:
+            return [(cls.lineno, f"dataset {cls.name}"), (reads[0].lineno, dotted(reads[0].func))]
+    return []
 
 
 #: text read, reshaped and written with the standard library (a corpus cleaned and chunked)

@@ -22,6 +22,18 @@ from scanner.detector import ParseError, ScanContext
 _RUNNERS = {"make", "gmake", "just", "nox", "tox", "invoke", "inv", "mise", "npm", "pnpm", "yarn", "bun", "poe"}
 _RUFF_SECURITY = re.compile(r"^(S\d*|ALL)$")
 #: a step named for training or evaluating a model ("Train my model", "Evaluate model").
+#: a step named for a run that only shows the code works ("Dummy Training", "Smoke test training")
+_SMOKE_STEP = re.compile(r"\b(dummy|smoke|sanity|toy)\b", re.I)
+
+
+def _smoke(kinds: set[str] | frozenset[str], step: Step) -> set[str] | frozenset[str]:
+    """A training run in a step its author calls a dummy or smoke run trains no model anyone
+    keeps: it tests that training runs."""
+    if k.TRAIN in kinds and _SMOKE_STEP.search(step.name):
+        return (set(kinds) - {k.TRAIN}) | {k.TEST}
+    return kinds
+
+
 _TRAIN_STEP = re.compile(r"\b(re)?train(ing)?\b|\bfine-?tun\w*|\bevaluat\w*\b.*\bmodels?\b", re.I)
 
 
@@ -154,9 +166,9 @@ class JobAnalyser:
         out = []
         if kinds:
             hops = (at, module) if module else (at,)
-            out.append(_finding(job, kinds, hops, order))
+            out.append(_finding(job, _smoke(kinds, step), hops, order))
         for reached in self.follower.walk(cmd, workdir, at):
-            out.append(_finding(job, reached.kinds, (at, *reached.hops), order))
+            out.append(_finding(job, _smoke(reached.kinds, step), (at, *reached.hops), order))
         return out
 
     def _handed_job_specs(self, step: Step) -> list[Command]:

@@ -1,8 +1,8 @@
 """Documentation sites: MkDocs, Sphinx, Docusaurus, Read the Docs, Jupyter Book, bookdown, Jekyll for
 GitHub Pages and other site
 generators' configuration, when something builds or publishes the site (Read the Docs, a CI job, a
-task-runner recipe, an image or a script running the generator); a generator's stub that nothing
-builds (a project template's ``conf.py``) is declared."""
+task-runner recipe, an image or a script running the generator) or when pages are written for it;
+a generator's stub that nothing builds (a project template's ``conf.py`` and index) is declared."""
 from __future__ import annotations
 
 import re
@@ -103,6 +103,18 @@ def _builder(repo: RepoFiles) -> str | None:
     return None
 
 
+#: pages of a site's sources, beside its config (or in docs/ for a config at the root)
+_SOURCE_PAGE = re.compile(r"\.(rst|md|mdx|ipynb|qmd)$", re.I)
+_STUB_PAGE = re.compile(r"(?:^|/)(?:index|readme|changelog|license|authors)\.\w+$", re.I)
+_MIN_AUTHORED_PAGES = 2
+
+
+def _authored_pages(repo: RepoFiles, config: str) -> list[str]:
+    """Pages of the site's sources other than a generator's stub index."""
+    base = _folder(config) or "docs"
+    return [p for p in repo.files if p.startswith(base + "/") and _SOURCE_PAGE.search(p) and not _STUB_PAGE.search(p)]
+
+
 def _configured(repo: RepoFiles) -> Iterator[Evidence]:
     """The first documentation generator, in catalogue order, configured in the repository."""
     # a Jupyter Book table of contents counts only next to the book's _config.yml
@@ -121,9 +133,15 @@ def _configured(repo: RepoFiles) -> Iterator[Evidence]:
                                              for f in repo.files)]
         if paths:
             builder = None if name in _SELF_PUBLISHED else _builder(repo)
+            pages = [] if name in _SELF_PUBLISHED or builder else _authored_pages(repo, paths[0])
             if name in _SELF_PUBLISHED or builder:
                 yield repo.found(DOCS_SITE, f"{name} documentation site: {paths[0]}"
                                  + (f" (built by {builder})" if builder else ""), paths, subject=name, generator=name)
+            elif len(pages) >= _MIN_AUTHORED_PAGES:
+                # pages written for the site: a site the team builds by hand, not a template's stub
+                yield repo.found(DOCS_SITE, f"{name} documentation site: {paths[0]} with {len(pages)} pages written "
+                                 f"for it (e.g. {pages[0]}), built by hand", [*paths, *pages],
+                                 subject=name, generator=name, pages=len(pages))
             else:
                 # a generator's stub (a project template's conf.py) that nothing builds or publishes
                 yield repo.found(DOCS_SITE, f"{name} documentation site configured in {paths[0]}, but nothing builds it",

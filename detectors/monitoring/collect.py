@@ -18,7 +18,8 @@ from detectors.monitoring.findings import Findings
 from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
 from detectors.monitoring.instrumentation import (evaluation_report, log_file, log_records, logging_setup,
                                                   monitoring_report, prediction_logging, progress_table, request_telemetry,
-                                                  scoring_script_logging, served_model_logging, task_logging)
+                                                  scoring_script_logging, served_model_logging,
+                                                  structured_request_logging, task_logging)
 from detectors.monitoring.retraining import retraining_on_monitoring
 from detectors.monitoring.schedules import (code_schedule, cron_monitoring, dagster_scheduled_assets, monitoring_cronjob,
                                              prefect_deployments)
@@ -46,6 +47,7 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (INSTRUMENTATION, "request-telemetry", request_telemetry),
     (INSTRUMENTATION, "prediction-log", prediction_logging),
     (INSTRUMENTATION, "served-model-log", served_model_logging),
+    (INSTRUMENTATION, "structured-request-log", structured_request_logging),
     (DRIFT, "statistical-drift", statistical_drift),
     (DRIFT, "data-profile", data_profile),
     (DRIFT, "batch-job-monitoring", batch_job_monitoring),

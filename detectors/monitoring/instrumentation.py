@@ -302,5 +302,36 @@ _KEEPER = re.compile(r"^_?(save|log|store|record|write|persist|insert|track)_\w+
 _PREDICTED = re.compile(r"pred|inference|forecast", re.I)
 
 
+
+#: decorators that make a function a web route (``@app.post("/predict")``, ``@bp.route(...)``)
+_ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "route", "api_route", "websocket"})
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+
+
+def structured_request_logging(src: Source) -> Hit | None:
+    """A route handler of a web service that logs each request as a structured record: the log
+    call is given a JSON document (``logging.info(json.dumps({"request_id": ..., "data": ...}))``)
+    or fields (``extra={...}``), which a log store can query; a free-text line is no record."""
+    if "json.dumps" not in src.text and "extra=" not in src.text or not src.facts.imports_any(_WEB):
+        return None
+    tree = src.tree
+    for fn in walk(tree) if tree is not None else ():
+        if fn.__class__ not in (ast.FunctionDef, ast.AsyncFunctionDef) or not any(
+                isinstance(d, ast.Call) and callee(d) in _ROUTE_DECORATORS for d in fn.decorator_list):
+            continue
+        for call in (n for n in walk(fn) if isinstance(n, ast.Call)):
+            name = dotted(call.func)  # a logger's method (``logger.info``), not a bare ``info()``
+            if "." in name and name.rsplit(".", 1)[-1] in _LOG_METHODS and _structured(call):
+                return Hit(src.path, call.lineno, f"each request logged as a structured record by route {fn.name}()")
+    return None
+
+
+def _structured(call: ast.Call) -> bool:
+    """A log call handed a JSON document of fields, or fields by ``extra=``."""
+    if any(k.arg == "extra" and isinstance(k.value, ast.Dict) for k in call.keywords):
+        return True
+    return any(isinstance(a, ast.Call) and dotted(a.func) == "json.dumps" and a.args and isinstance(a.args[0], ast.Dict)
+               for a in call.args)
+
 #: calls that run a function later, handed to them (``background_tasks.add_task(save_prediction, ...)``).
 _BACKGROUND = frozenset({"add_task", "submit", "create_task", "apply_async", "delay"})

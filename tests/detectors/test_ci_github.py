@@ -465,3 +465,15 @@ def test_an_ignored_failure_neuters_checks_not_actions(make_repo, step, signal, 
     ev = run_detector(CIDetector, with_sources(make_repo, SOURCES, {".github/workflows/ci.yml": text,
                                                                    "model/scripts/train.py": "import sklearn\n"}))
     assert (signal in present(ev)) is counts
+
+
+@pytest.mark.parametrize("name, trains", [
+    ("Dummy Training", False),
+    ("Smoke test the training loop", False),
+    ("Train the model", True),
+])
+def test_a_training_run_named_a_dummy_or_smoke_run_is_a_test(make_repo, name, trains):
+    step = f"- name: {name}\n  run: python train.py epochs=1 model.hidden=1"
+    ev = present(run_detector(CIDetector, make_repo({"train.py": "fit()\n", **wf(job(step))})))
+    assert ("deploy.ci_training" in ev) is trains
+    assert ("deploy.ci_tests" in ev) is not trains

@@ -422,6 +422,14 @@ SPHINX_QUICKSTART_MAKEFILE = "SPHINXBUILD   ?= sphinx-build\nSOURCEDIR = source\
       "docs/Makefile": SPHINX_QUICKSTART_MAKEFILE}, "declared", "sphinx-stub-nothing-builds"),
     ({"mkdocs.yml": "site_name: Demo\n", "pyproject.toml": "[project]\nname = 'x'\ndependencies = ['mkdocs>=1.5']\n"},
      "declared", "mkdocs-only-a-dependency"),
+    # pages written for the site: built by hand, still a site (the stub's own index is not one)
+    ({"docs/source/conf.py": "project = 'demo'\nhtml_theme = 'furo'\n", "docs/Makefile": SPHINX_QUICKSTART_MAKEFILE,
+      "docs/source/index.rst": "Demo\n====\n", "docs/source/pipelines/training.rst": "Training\n========\n",
+      "docs/source/pipelines/features.rst": "Features\n========\n"}, "present", "sphinx-pages-built-by-hand"),
+    ({"mkdocs.yml": "site_name: Demo\n", "docs/index.md": "# Demo\n", "docs/usage.md": "# Usage\n",
+      "docs/api.md": "# API\n"}, "present", "mkdocs-pages-built-by-hand"),
+    ({"docs/source/conf.py": "project = 'demo'\nhtml_theme = 'furo'\n", "docs/source/index.rst": "Demo\n",
+      "docs/source/readme.md": "# x\n", "docs/source/changelog.md": "# y\n"}, "declared", "sphinx-stub-index-only"),
     # traps
     ({"docs/architecture.md": "# Architecture\n", "docs/setup.md": "# Setup\n"}, "absent", "plain-markdown-folder"),
     ({"_config.yml": "theme: jekyll-theme-minimal\n"}, "absent", "jekyll-config-alone"),

@@ -311,6 +311,21 @@ def test_dvc_in_readme_is_declared(make_repo):
     # ... but calling the module's own functions is no data operation
     ({"src/runner.py": "import numpy as np\n\n\ndef merge(a, b):\n    return a + b\n\n\ndef apply(x):\n"
                        "    return merge(x, np.ones(3))\n\n\nresult = apply(merge(1, 2))\n"}, False),
+    # a dataset class serving items by index and reading each example from its files
+    ({"denoiser/audio.py": (
+        "import torchaudio\n\n\nclass Audioset:\n    def __init__(self, files):\n        self.files = files\n\n"
+        "    def __len__(self):\n        return len(self.files)\n\n    def __getitem__(self, index):\n"
+        "        wav, sr = torchaudio.load(self.files[index])\n        return wav\n")}, True),
+    ({"dpr/data/corpus.py": (
+        "import json\n\n\nclass JsonQADataset:\n    def __init__(self, path):\n        with open(path) as f:\n"
+        "            self.data = [r for r in json.load(f) if r['positive_ctxs']]\n\n    def __len__(self):\n"
+        "        return len(self.data)\n\n    def __getitem__(self, i):\n        return self.data[i]\n")}, True),
+    # traps: an in-memory sequence reads no files; a class with items but no length is no dataset
+    ({"src/buffer.py": ("class Replay:\n    def __init__(self):\n        self.items = []\n\n    def __len__(self):\n"
+                        "        return len(self.items)\n\n    def __getitem__(self, i):\n        return self.items[i]\n")},
+     False),
+    ({"src/lazy.py": ("import json\n\n\nclass Lookup:\n    def __getitem__(self, key):\n"
+                      "        return json.load(open(key))\n")}, False),
 ])
 def test_prep_code(make_repo, files, expected):
     assert ("data.prep_code" in data_signals(make_repo, files)) is expected

@@ -1092,3 +1092,40 @@ def test_rl_library_without_its_episode_monitor_logs_nothing(make_repo):
     # importing the RL library trains agents; only its Monitor wrapper or logger writes the episodes
     repo = make_repo({"train.py": "from stable_baselines3 import PPO\nPPO('MlpPolicy', env).learn(10_000)\n"})
     assert "monitoring.logging" not in present(run_detector(ToolUsageDetector, repo))
+
+
+STRUCTURED_ROUTE = """\
+import json
+import logging
+import uuid
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/predict")
+async def predict(data: list[dict]) -> list:
+    request_id = uuid.uuid4().hex
+    output = model.predict(data)
+    {log}
+    return output
+"""
+
+
+@pytest.mark.parametrize("log, instrumented", [
+    ('logging.info(json.dumps({"type": "ModelOutput", "request_id": request_id, "data": output}))', True),
+    ('logger.info("prediction served", extra={"request_id": request_id, "rows": len(data)})', True),
+    # traps: a free-text line is no record; a JSON dump outside a route logs no request
+    ('logging.info(f"served {request_id}")', False),
+    ('print(json.dumps({"request_id": request_id}))', False),
+])
+def test_a_route_logging_each_request_as_a_structured_record(make_repo, log, instrumented):
+    evidence = run_detector(MonitoringDetector, make_repo({"app/main.py": STRUCTURED_ROUTE.format(log=log)}))
+    assert (INSTRUMENTATION in present(evidence)) is instrumented
+
+
+def test_a_structured_log_line_outside_any_route_is_no_request_logging(make_repo):
+    script = ("import json, logging\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n"
+              "def warm_up():\n    logging.info(json.dumps({'stage': 'warm-up'}))\n")
+    assert INSTRUMENTATION not in present(run_detector(MonitoringDetector, make_repo({"app/main.py": script})))
