@@ -982,7 +982,23 @@ def _dataset_bytes(ctx: ScanContext, path: str) -> int:
         size = ctx.repo.size(path)
     except (OSError, SourceError):
         return 0
-    return size if _dataset_sized(path, size) else 0
+    return size if _dataset_sized(path, size) or _small_table(ctx, path, size) else 0
+
+
+#: a small table is a whole dataset when it has this many rows (Iris: 150) and lies in a data folder
+MIN_SMALL_TABLE_ROWS = 100
+MIN_SMALL_TABLE_BYTES = 2_000
+
+
+def _small_table(ctx: ScanContext, path: str, size: int) -> bool:
+    """A classic small dataset kept whole in a data folder (``data/iris.csv``, 150 rows in 4 KB):
+    below the size of a dataset, above that of a sample or a lookup table by its rows."""
+    folders = path.lower().split("/")[:-1]
+    if size < MIN_SMALL_TABLE_BYTES or not path.lower().endswith((".csv", ".tsv")) or not DATA_DIRS.intersection(folders) \
+            or TEST_DIRS.intersection(folders) or EVAL_FIXTURE_DIRS.intersection(folders):
+        return False
+    text = ctx.text(path) or ""
+    return sum(1 for line in text.splitlines() if line.strip()) > MIN_SMALL_TABLE_ROWS and _is_table(text)
 
 
 def _dataset_sized(path: str, size: int) -> bool:

@@ -26,6 +26,10 @@ TREE_CACHE_CHARS = 4_000_000
 #: files that run the project's scripts: shell scripts, Makefiles, justfiles, Dockerfiles, configs.
 _RUNNER_FILE = re.compile(r"\.(sh|bash|zsh|mk|ya?ml|toml|cfg)$|(^|/)(Makefile|makefile|GNUmakefile|justfile|Dockerfile|Procfile)$")
 _PY_SCRIPT = re.compile(r"[\w./-]+\.py\b")
+#: the first line of a script that Python runs
+_PY_SHEBANG = re.compile(r"#![^\n]*\bpython[\d.]*\b")
+#: a script without a suffix larger than this is no hand-written script (its head is not read)
+MAX_SCRIPT_BYTES = 1_000_000
 
 
 class ScanContext:
@@ -88,7 +92,7 @@ class ScanContext:
     def _parse_py(self, path: str, text: str) -> PyFacts:
         """One parse of a source: its facts, and its tree kept for detectors that walk it."""
         tree, facts = parse_source(text)
-        if path.endswith(".py"):
+        if not path.endswith(".ipynb"):
             self._keep_tree(path, tree, len(text))
         if facts.error:
             self.problems[path] = facts.error
@@ -97,12 +101,31 @@ class ScanContext:
     def python_files(self, notebooks: bool = True) -> Iterator[tuple[str, PyFacts]]:
         """(path, facts) of every Python source, and of notebooks unless told otherwise."""
         # production modules first: a detector citing the first match cites the real code
-        paths = self.memo("python_paths", lambda: ranked(p for p in self.files() if p.endswith((".py", ".ipynb"))))
+        paths = self.memo("python_paths", lambda: ranked(p for p in self.files() if p.endswith((".py", ".ipynb"))
+                                                          or p in self.python_scripts()))
         for path in paths:
             if notebooks or not self.is_notebook(path):
                 facts = self.python(path)
                 if facts is not None:
                     yield path, facts
+
+    def python_scripts(self) -> frozenset[str]:
+        """Python sources without the ``.py`` suffix: files with no extension whose first line
+        runs Python (``#!/usr/bin/env python``), such as a SageMaker container's ``train`` and
+        ``serve`` or a ``bin/`` tool."""
+        return self.memo("python_scripts", lambda: frozenset(
+            p for p in self.files() if "." not in p.rsplit("/", 1)[-1] and _PY_SHEBANG.match(self._head(p))))
+
+    def _head(self, path: str) -> str:
+        try:
+            small = self.repo is not None and self.repo.size(path) <= MAX_SCRIPT_BYTES
+        except (OSError, SourceError):
+            return ""
+        return (self.text(path) or "")[:200] if small else ""
+
+    def is_python_source(self, path: str) -> bool:
+        """A Python module or script (not a notebook)."""
+        return path.endswith(".py") or path in self.python_scripts()
 
     def is_notebook(self, path: str) -> bool:
         """A notebook, or a script that is one: exported beside its ``.ipynb`` (jupytext,
@@ -139,12 +162,13 @@ class ScanContext:
         if path in self._trees:
             self._trees.move_to_end(path)
             return self._trees[path][0]
-        facts = self.python(path) if path.endswith(".py") else None
+        source = self.is_python_source(path)
+        facts = self.python(path) if source else None
         if isinstance(facts, LazyFacts) and not facts.parsed:
             facts.facts()  # the one parse of the file keeps its tree
             if path in self._trees:
                 return self._trees[path][0]
-        text = self.text(path) if path.endswith(".py") else None
+        text = self.text(path) if source else None
         tree = parse_tree(text) if text else None
         self._keep_tree(path, tree, len(text or ""))
         return tree

@@ -147,6 +147,20 @@ def test_a_script_paired_with_a_notebook_or_exported_from_one_is_notebook_code(t
     assert ctx.is_notebook("ch04/ch04.py") and ctx.is_notebook("nb/explore.py") and not ctx.is_notebook("src/prepare.py")
 
 
+def test_a_script_without_a_suffix_that_python_runs_is_python_source(tmp_path):
+    # a SageMaker container's ``train`` and ``serve``: Python by their first line, not their name
+    write_tree(tmp_path, {"container/train": "#!/usr/bin/env python\nimport pandas as pd\npd.read_csv('x')\n",
+                          "container/serve": "#!/usr/bin/env python3\nimport flask\n",
+                          "scripts/setup": "#!/bin/bash\npython -m pip install .\n",  # a shell script naming python
+                          "Makefile": "all:\n\tpython train.py\n", "LICENSE": "MIT\n"})
+    ctx = ScanContext(LocalRepo(tmp_path))
+    assert ctx.python_scripts() == {"container/train", "container/serve"}
+    assert sorted(p for p, _ in ctx.python_files()) == ["container/serve", "container/train"]
+    assert ctx.python("container/train").imports_any(("pandas",)) == "pandas"
+    assert ctx.tree("container/train") is not None and ctx.is_python_source("container/serve")
+    assert not ctx.is_python_source("scripts/setup") and ctx.tree("scripts/setup") is None
+
+
 def test_a_script_kept_beside_its_notebook_is_project_code_when_a_shell_script_runs_it(tmp_path):
     # research repositories keep ``main_train.py`` and ``main_train.ipynb`` side by side and run
     # the script from their experiment scripts; an exported copy nothing runs stays notebook code

@@ -148,6 +148,13 @@ BYTEWAX_FLOW = ("import bytewax.operators as op\nfrom bytewax.dataflow import Da
     # traps: a short seed list, and prose elsewhere
     ({"data/raw/links.txt": "https://example.org/a\n" * 40}, False),
     ({"notes/ideas.txt": "The first comic appeared in 1964 and ran for two decades.\n" * 400}, False),
+    # a classic small dataset kept whole in a data folder (Iris: 150 rows in 4 KB)...
+    ({"data/iris.csv": "sepal_length,sepal_width,petal_length,petal_width,species\n" + "5.1,3.5,1.4,0.2,setosa\n" * 150},
+     True),
+    # ... but not a few rows of a sample, a small table outside a data folder, or a test fixture
+    ({"data/sample.csv": "a,b,note\n" + ("5.1,3.5," + "x" * 60 + "\n") * 45}, False),
+    ({"results/run.csv": "step,reward\n" + "100,3.5\n" * 150}, False),
+    ({"tests/data/iris.csv": "a,b,c,d,e\n" + "5.1,3.5,1.4,0.2,setosa\n" * 150}, False),
 ])
 def test_raw_data_committed(make_repo, files, expected):
     assert ("data.raw_data_committed" in data_signals(make_repo, files)) is expected
