@@ -420,8 +420,16 @@ class DataDetector(Detector):
         yield self.evidence("data.pipeline_definition", f"DVC pipeline with stages {', '.join(names[:6])} in {path}",
                             ctx.location(path), tool="dvc", stages=names)
         if any(isinstance(s, dict) and s.get("outs") for s in stages.values()):
-            yield self.evidence("data.versioning", f"DVC pipeline outputs versioned by {path}",
-                                ctx.location(path), subject="dvc-outs", tool="dvc")
+            # the outputs' hashes reach version control in the dvc.lock beside it: without one
+            # committed, dvc.yaml only names what could be versioned
+            lock = path[: -len("dvc.yaml")] + "dvc.lock"
+            if ctx.repo is not None and ctx.repo.exists(lock):
+                yield self.evidence("data.versioning", f"DVC pipeline outputs versioned by {path} (hashes in {lock})",
+                                    ctx.location(path), ctx.location(lock), subject="dvc-outs", tool="dvc")
+            else:
+                yield self.evidence("data.versioning", f"DVC pipeline outputs declared in {path}, but no {lock} is "
+                                    "committed: no hash of them is versioned", ctx.location(path),
+                                    subject="dvc-outs", tool="dvc", tier=Tier.DECLARED)
 
     def _dvc_lock(self, ctx: ScanContext, path: str) -> Iterator[Evidence]:
         stages = self._stages(ctx, path, "data.lineage")

@@ -302,10 +302,24 @@ _ESTIMATOR_API = frozenset({"fit", "fit_transform", "transform", "inverse_transf
                             "predict_proba", "score", "_fit", "_transform", "__init__", "__call__"})
 
 
+#: decorators that make a function a web route: what it checks is a request, not the data
+_ROUTES = frozenset({"get", "post", "put", "patch", "route", "api_route", "websocket"})
+
+
+def _serves(fn) -> bool:
+    """A serving entry point: a web route, or a serverless handler given the request event."""
+    if any(isinstance(d, ast.Call) and callee(d) in _ROUTES for d in fn.node.decorator_list):
+        return True
+    params = [a.arg for a in fn.node.args.args]
+    return fn.name.endswith("handler") and params[:2] == ["event", "context"]
+
+
 def _wired(module: Module, call: ast.Call, check: _Check) -> Finding | None:
     caller = module.enclosing(call.lineno)
     if caller is check.fn or caller is not None and caller.cls and caller.name in _ESTIMATOR_API:
         return None
+    if caller is not None and _serves(caller):
+        return None  # a request checked as it is served: input validation of the service, not of data
     body = caller.node.body if caller else module.tree.body
     if check.how == "verdict" and not _guarded(body, call):
         return None

@@ -402,12 +402,19 @@ class DeploymentDetector(Detector):
         # one test that runs and checks something is enough (the parse stops at the first); a
         # test left from a template, importing project modules that no longer exist, runs nothing
         real = next((p for p in found if (_js_tests_something(ctx.text(p) or "") if not p.endswith(".py")
-                                          else _tests_something(ctx.tree(p)) and not _missing_project_import(ctx, p))),
+                                          else not _SCAFFOLD_DEMO.search((ctx.text(p) or "")[:2000])
+                                          and _tests_something(ctx.tree(p)) and not _missing_project_import(ctx, p))),
                     None)
         if real:
             shown = [real] + [p for p in found if p != real]
             yield self.evidence("deploy.tests", f"{len(found)} test file(s) with test functions, e.g. {real}",
                                 *[ctx.location(p) for p in shown[:MAX_LOCATIONS]], subject="tests", files=len(found))
+            return
+        demo = next((p for p in found if p.endswith(".py") and _SCAFFOLD_DEMO.search((ctx.text(p) or "")[:2000])), None)
+        if demo:
+            yield self.evidence("deploy.tests", f"{len(found)} test file(s), whose tests are a project generator's "
+                                f"demonstration, to be replaced ({demo})", ctx.location(demo),
+                                tier=Tier.DECLARED, subject="tests", files=len(found))
             return
         stale = next(((p, m) for p in found if p.endswith(".py") for m in [_missing_project_import(ctx, p)] if m), None)
         if stale:
@@ -624,6 +631,11 @@ def _is_run_spec(doc: dict) -> bool:
 _SKIPPED = re.compile(r"\b(skip|skipif|xfail)\b")
 #: a test function or test class defined in a module (read from the text: the first real one is parsed).
 _TEST_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\(|^[ \t]*class[ \t]+Test\w*", re.M)
+
+
+#: a project generator's example test, saying so itself (Kedro's ``tests/test_run.py``: "The tests
+#: below are here for the demonstration purpose and should be replaced")
+_SCAFFOLD_DEMO = re.compile(r"here for (?:the )?demonstration purposes?|should be replaced with (?:the )?ones testing", re.I)
 
 
 #: the expectations a framework's generated spec holds (Nest, Angular: the unit is defined, the

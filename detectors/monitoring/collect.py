@@ -19,7 +19,8 @@ from detectors.monitoring.iac import cloudformation_monitoring, iac_monitoring
 from detectors.monitoring.instrumentation import (evaluation_report, log_file, log_records, logging_setup,
                                                   monitoring_report, prediction_logging, progress_table, request_telemetry,
                                                   scoring_script_logging, served_model_logging,
-                                                  structured_request_logging, task_logging)
+                                                  structured_request_logging, task_logging,
+                                                  tensorboard_logger)
 from detectors.monitoring.retraining import retraining_on_monitoring
 from detectors.monitoring.schedules import (code_schedule, cron_monitoring, dagster_scheduled_assets, monitoring_cronjob,
                                              prefect_deployments)
@@ -44,6 +45,7 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (LOGGING, "progress-table", progress_table),
     (LOGGING, "log-records", log_records),
     (LOGGING, "log-file", log_file),
+    (LOGGING, "tensorboard-logger", tensorboard_logger),
     (INSTRUMENTATION, "request-telemetry", request_telemetry),
     (INSTRUMENTATION, "prediction-log", prediction_logging),
     (INSTRUMENTATION, "served-model-log", served_model_logging),

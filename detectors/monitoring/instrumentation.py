@@ -95,6 +95,28 @@ def log_file(src: Source) -> Hit | None:
     return None
 
 
+#: a class named for logging or recording (``Tacotron2Logger``, ``TensorboardLogger``, ``Logger``)
+_LOGGER_CLASS = re.compile(r"log|writer|record", re.I)
+
+
+def tensorboard_logger(src: Source) -> Hit | None:
+    """A logger class of the project's own around TensorBoard (a ``SummaryWriter`` subclass, or a
+    class holding one) that training feeds its running losses and validation results: every run's
+    metrics are kept as it goes, the training-time log of research code."""
+    if "SummaryWriter" not in src.text or "add_scalar" not in src.text:
+        return None
+    tree = src.tree
+    for cls in walk(tree) if tree is not None else ():
+        if cls.__class__ is not ast.ClassDef or not _LOGGER_CLASS.search(cls.name):
+            continue
+        nodes = walk(cls)
+        wraps = any(dotted(b).endswith("SummaryWriter") for b in cls.bases) or any(
+            isinstance(n, ast.Call) and callee(n) == "SummaryWriter" for n in nodes)
+        if wraps and any(isinstance(n, ast.Call) and callee(n) in ("add_scalar", "add_scalars") for n in nodes):
+            return Hit(src.path, cls.lineno, f"training metrics logged to TensorBoard by {cls.name}")
+    return None
+
+
 def _appends(call: ast.Call) -> bool:
     """``open(path, "a")``, or a mode the helper is given (``mode="a"`` by default)."""
     mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)

@@ -197,7 +197,8 @@ def test_raw_data_counts_files(make_repo):
 
 @pytest.mark.parametrize("files, expected", [
     ({"data/raw.csv.dvc": "outs:\n- md5: abc\n  path: raw.csv\n"}, True),
-    ({"dvc.yaml": DVC_YAML}, True),
+    ({"dvc.yaml": DVC_YAML, "dvc.lock": DVC_LOCK}, True),
+    ({"dvc.yaml": DVC_YAML}, False),  # outputs named, but no committed lock holds their hashes
     ({"dvc.lock": DVC_LOCK}, True),
     ({".dvc/config": "[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://b\n"}, True),
     ({".gitattributes": "data/** filter=lfs diff=lfs merge=lfs -text\n"}, True),

@@ -359,6 +359,15 @@ def test_summary_names_the_check_and_the_flow(make_repo):
                         "            raise ValueError('images must be square')\n"
                         "        if attrs['channels'] not in [1, 3]:\n            raise ValueError('RGB or grey')\n"
                         "        save_bytes(img.tobytes())\n\n\nconvert_dataset(load(), {}, write)\n"},
+    # a request checked as it is served (a serverless handler, a web route): the service's input, not data
+    {"lambda_function.py": "import pandas as pd\n\n\ndef preprocess(df):\n    if not df['pillar'].isin(ALLOWED).all():\n"
+                           "        raise ValueError('invalid pillar')\n    return pd.get_dummies(df)\n\n\n"
+                           "def lambda_handler(event, context):\n    df = preprocess(pd.DataFrame([event]))\n"
+                           "    return model.predict(df)\n"},
+    {"app/main.py": "import pandas as pd\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                    "def preprocess_data(df):\n    if df['age'].isnull().any():\n        raise ValueError('null ages')\n"
+                    "    return df.dropna()\n\n\n@app.post('/predict')\ndef predict(rows: list[dict]):\n"
+                    "    df = preprocess_data(pd.DataFrame(rows))\n    return model.predict(df).tolist()\n"},
 ])
 def test_data_check_traps(make_repo, files):
     assert not validation(make_repo, files)

@@ -189,6 +189,24 @@ def test_iac_traps_include_host_configuration_playbooks(make_repo):
     assert "deploy.iac" not in present(run_detector(DeploymentDetector, make_repo({"ansible/deploy.yml": playbook})))
 
 
+KEDRO_DEMO_TEST = '''"""
+This module contains example tests for a Kedro project.
+"""
+from pathlib import Path
+
+from kedro.framework.session import KedroSession
+
+# The tests below are here for the demonstration purpose
+# and should be replaced with the ones testing the project
+# functionality
+
+class TestKedroRun:
+    def test_kedro_run(self):
+        with KedroSession.create(project_path=Path.cwd()) as session:
+            assert session.run() is not None
+'''
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"tests/test_model.py": "def test_accuracy():\n    assert 0.9 > 0.5\n"}, True),
     ({"src/pkg/foo_test.py": "import unittest\nclass TestFoo(unittest.TestCase):\n"
@@ -225,6 +243,10 @@ def test_iac_traps_include_host_configuration_playbooks(make_repo):
     ({"tests/__init__.py": ""}, False),
     ({"tests/helpers.py": "def make():\n    return 1\n"}, False),
     ({"tests/test_x.py": "# def test_x():\n#     pass\n"}, False),
+    # a project generator's example test, saying itself it is there to be replaced (Kedro's test_run.py)
+    ({"tests/test_run.py": KEDRO_DEMO_TEST}, False),
+    ({"tests/test_run.py": KEDRO_DEMO_TEST, "tests/test_nodes.py": "def test_clean():\n    assert clean([None]) == []\n"},
+     True),
 ])
 def test_tests(make_repo, files, expected):
     assert ("deploy.tests" in present(run_detector(DeploymentDetector, make_repo(files)))) is expected

@@ -1129,3 +1129,29 @@ def test_a_structured_log_line_outside_any_route_is_no_request_logging(make_repo
     script = ("import json, logging\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n"
               "def warm_up():\n    logging.info(json.dumps({'stage': 'warm-up'}))\n")
     assert INSTRUMENTATION not in present(run_detector(MonitoringDetector, make_repo({"app/main.py": script})))
+
+
+TB_LOGGER = """\
+from torch.utils.tensorboard import SummaryWriter
+
+
+class {name}{base}:
+    def __init__(self):
+        self.writer = {writer}
+
+    def push(self, metrics, step):
+        for key, value in metrics.items():
+            self.writer.add_scalar(key, value, step)
+"""
+
+
+@pytest.mark.parametrize("name, base, writer, logs", [
+    ("Logger", "", "SummaryWriter()", True),                  # a logger class holding a writer
+    ("Tacotron2Logger", "(SummaryWriter)", "self", True),     # a logger built on the writer
+    # traps: a writer used as it is in the training script is tracking, not a logger of the project's own
+    ("Trainer", "", "SummaryWriter()", False),
+    ("Logger", "", "None", False),                            # a logger class writing no TensorBoard
+])
+def test_a_tensorboard_logger_class_of_the_projects_own_logs_each_run(make_repo, name, base, writer, logs):
+    source = TB_LOGGER.format(name=name, base=base, writer=writer)
+    assert (LOGGING in present(run_detector(MonitoringDetector, make_repo({"train.py": source})))) is logs

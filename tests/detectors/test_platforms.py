@@ -421,6 +421,12 @@ SFN_WORKFLOW = ("from stepfunctions import steps\nfrom stepfunctions.workflow im
     ({"infra/stack.py": "from aws_cdk import aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks\n"
                         "notify = tasks.SnsPublish(self, 'Notify', topic=t, message=m)\n"
                         "sfn.StateMachine(self, 'Ops', definition=notify)\n"}, "data.pipeline_definition", False),
+    # a training job started through boto3's client keeps its model where its output goes
+    ({"train/run.py": "import boto3\nsm = boto3.client('sagemaker')\nsm.create_training_job(TrainingJobName=n, "
+                      "AlgorithmSpecification=a, OutputDataConfig={'S3OutputPath': out}, ResourceConfig=r)\n"},
+     "tracking.artifacts_models", True),
+    ({"train/describe.py": "import boto3\nsm = boto3.client('sagemaker')\nsm.describe_training_job(TrainingJobName=n)\n"},
+     "tracking.artifacts_models", False),
     # traps: boto3 for S3 only, the SDK only listed, the SDK named in prose
     ({"upload.py": "import boto3\ns3 = boto3.client('s3')\ns3.upload_file('m.tar.gz', 'b', 'm.tar.gz')\n"}, "deploy.serving", False),
     ({"requirements.txt": "sagemaker==2.93.0\n"}, "deploy.serving", False),
