@@ -32,6 +32,8 @@ from scanner.parsing.python import PyFacts, walk
 from scanner.scope import TEST_DIRS, is_test_path
 from scanner.sources.interface import SourceError
 
+#: an object of a DVC cache or local remote (``remote/files/md5/0f/9de68e...``), named by its hash
+_DVC_OBJECT = re.compile(r"(^|/)(files/)?md5/[0-9a-f]{2}/[0-9a-f]{30}$")
 #: a committed file below this size is a sample or a lookup table, not a dataset.
 MIN_DATA_BYTES = 10_000
 #: small files in test folders are fixtures; only large ones are datasets in disguise.
@@ -372,6 +374,9 @@ class DataDetector(Detector):
 
     def _dataset_size(self, ctx: ScanContext, path: str, lfs: list[str]) -> int:
         """Size of ``path`` when it is a committed dataset, else 0."""
+        if _DVC_OBJECT.search(path):
+            # DVC's storage committed into git: the data DVC was to keep out, under content hashes
+            return _dataset_bytes(ctx, path)
         if path.lower().endswith(_MAYBE_TABLE_EXT) and not (is_template_path(path) or _output_file(path)
                                                              or _REQUIREMENTS.search(path)):
             return self._table_size(ctx, path)

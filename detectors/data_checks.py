@@ -296,12 +296,14 @@ def _runs(project: Project, module: Module, call: ast.Call, checks: dict[int, _C
                 yield checks[id(fn.node)], task
 
 
-#: an estimator's own API (scikit-learn's ``fit``/``transform``): what it checks first are its
-#: inputs, as a library validates its arguments, not a pipeline's data.
+#: an estimator's own API (scikit-learn's ``fit``/``transform``, a network's ``forward``): what it
+#: checks first are its inputs, as a library validates its arguments, not a pipeline's data.
 _ESTIMATOR_API = frozenset({"fit", "fit_transform", "transform", "inverse_transform", "partial_fit", "predict",
-                            "predict_proba", "score", "_fit", "_transform", "__init__", "__call__"})
+                            "predict_proba", "score", "_fit", "_transform", "__init__", "__call__", "forward"})
 
 
+#: functions that try code out by hand (``_test()`` at the bottom of a loader module, ``debug_batches``)
+_TRY_OUT = re.compile(r"^_*(test|debug|demo|try)(_|$)", re.I)
 #: decorators that make a function a web route: what it checks is a request, not the data
 _ROUTES = frozenset({"get", "post", "put", "patch", "route", "api_route", "websocket"})
 
@@ -320,6 +322,8 @@ def _wired(module: Module, call: ast.Call, check: _Check) -> Finding | None:
         return None
     if caller is not None and _serves(caller):
         return None  # a request checked as it is served: input validation of the service, not of data
+    if caller is not None and _TRY_OUT.match(caller.name):
+        return None  # a function trying the code out by hand (``_test``, ``debug_loader``) gates no flow
     body = caller.node.body if caller else module.tree.body
     if check.how == "verdict" and not _guarded(body, call):
         return None

@@ -35,7 +35,7 @@ def looks(test: ast.AST, verdicts: bool) -> bool:
     or, when ``verdicts``, about the outcome of checks (``not report["passed"]``). A condition that
     only asks whether there is any data (``df.empty``, ``len(rows) == 0``), names only files, or
     reads only configuration (``not config.required_columns``) guards something else."""
-    if _reads_config(test):
+    if _reads_config(test) or _batching(test):
         return False
     sizes = _emptiness_sizes(test)
     called = {id(n.func) for n in walk(test) if isinstance(n, ast.Call)}
@@ -48,6 +48,19 @@ def looks(test: ast.AST, verdicts: bool) -> bool:
         if name in CONTENT_CHECKS or name == "len" and id(node) in called or words(name) & CHECK_WORDS \
                 or verdicts and words(name) & _VERDICT_WORDS:
             return True
+    return False
+
+
+def _batching(test: ast.AST) -> bool:
+    """A size compared with a batch size (``x.shape[0] != batch_size``): whether a batch is full,
+    a loader's bookkeeping, not the data's content."""
+    for node in walk(test):
+        if isinstance(node, ast.Compare) and len(node.comparators) == 1:
+            pair = (node.left, node.comparators[0])
+            if any(_size(a) is not None for a in pair) and any(
+                    isinstance(b, (ast.Name, ast.Attribute)) and "batch" in words(b.id if isinstance(b, ast.Name) else b.attr)
+                    for b in pair):
+                return True
     return False
 
 

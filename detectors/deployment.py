@@ -634,8 +634,10 @@ _TEST_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\(|^[ \t]*
 
 
 #: a project generator's example test, saying so itself (Kedro's ``tests/test_run.py``: "The tests
-#: below are here for the demonstration purpose and should be replaced")
-_SCAFFOLD_DEMO = re.compile(r"here for (?:the )?demonstration purposes?|should be replaced with (?:the )?ones testing", re.I)
+#: below are here for the demonstration purpose and should be replaced"; ``cdk init``'s stack test)
+_SCAFFOLD_DEMO = re.compile(r"here for (?:the )?demonstration purposes?|should be replaced with (?:the )?ones testing"
+                            # the AWS CDK's ``cdk init`` test: "example tests. To run these tests, uncomment this file"
+                            r"|example tests?\.\s*to run these tests, uncomment", re.I)
 
 
 #: the expectations a framework's generated spec holds (Nest, Angular: the unit is defined, the
@@ -651,7 +653,9 @@ def _missing_project_import(ctx: ScanContext, path: str) -> str | None:
     tree = ctx.tree(path)
     if tree is None:
         return None
-    folders = ctx.memo("source_folders", lambda: {f.rsplit("/", 1)[0] for f in ctx.files() if f.endswith(".py") and "/" in f})
+    # every folder holding Python code, also below it (a package of subpackages only)
+    folders = ctx.memo("source_folders", lambda: {"/".join(parts[:i]) for f in ctx.files() if f.endswith(".py")
+                                                  for parts in [f.split("/")] for i in range(1, len(parts))})
     parts = path.split("/")[:-1]
     roots = ["/".join(parts[:i]) for i in range(len(parts), -1, -1)]
     roots += [f"{r}/src" if r else "src" for r in roots]

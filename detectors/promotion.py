@@ -36,6 +36,8 @@ _LIVE_POINTERS = frozenset({"alias", "champion", "active", "live", "production",
 #: keywords of a model registration (``Model.register(model_name=..., model_path=...)``).
 _REGISTER_KWARGS = frozenset({"model_name", "model_path", "model_uri"})
 #: names of switches a person sets (``auto_promote``, ``enable_registration``, ``dry_run``)
+#: the run or model a selection picked (``best_run``, ``best_model``): tested bare, it says only that one exists
+_SELECTED = re.compile(r"^_?best(_(run|runs|model|models|candidate|trial|result|results|version|params|estimator))?$", re.I)
 _SWITCH = re.compile(r"^(auto|enable|enabled|allow|do|force|skip|no|dry)_|^dry_?run$", re.I)
 _GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|beats?\b|outperform|promot|"
                         r"approve|exceed|metric|score|accuracy|\bacc\b|auc|f1|rmse|mae|mse|loss|verdict|"
@@ -171,6 +173,9 @@ def _is_gate(test: ast.AST, verdicts: set[str], strings: bool = True) -> bool:
     ``verdict["verdict"] == "blocked"``), or tests a name holding an evaluation's result. With
     ``strings`` a metric named in a string counts too (``prod_metrics["val_r2"] > r2``)."""
     nodes = walk(test)  # (walked once: gates are asked of every ``if`` of the modules that promote)
+    bare = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else test
+    if isinstance(bare, (ast.Name, ast.Attribute)) and _SELECTED.match(bare.id if isinstance(bare, ast.Name) else bare.attr):
+        return False  # ``if not best_run:``: whether any run was selected, not how good it is
     if _names_only(nodes):
         return False  # ``metric in FORBIDDEN_KEYS``: which metric was chosen, not what it measured
     # ``best_score is None``: whether an evaluation ran, not what it found (``approved is not

@@ -148,6 +148,9 @@ BYTEWAX_FLOW = ("import bytewax.operators as op\nfrom bytewax.dataflow import Da
     # traps: a short seed list, and prose elsewhere
     ({"data/raw/links.txt": "https://example.org/a\n" * 40}, False),
     ({"notes/ideas.txt": "The first comic appeared in 1964 and ran for two decades.\n" * 400}, False),
+    # DVC's local storage committed into git: the data under its content hashes
+    ({"remote/files/md5/0f/9de68e012bd3aed5fa7cdc9fc421af": "customerID,gender,tenure\n" + "7590,F,1\n" * 2000}, True),
+    ({"remote/files/md5/0f/9de68e012bd3aed5fa7cdc9fc421af": "a,b\n1,2\n"}, False),  # a small one is no dataset
     # a classic small dataset kept whole in a data folder (Iris: 150 rows in 4 KB)...
     ({"data/iris.csv": "sepal_length,sepal_width,petal_length,petal_width,species\n" + "5.1,3.5,1.4,0.2,setosa\n" * 150},
      True),

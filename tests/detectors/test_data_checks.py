@@ -368,6 +368,17 @@ def test_summary_names_the_check_and_the_flow(make_repo):
                     "def preprocess_data(df):\n    if df['age'].isnull().any():\n        raise ValueError('null ages')\n"
                     "    return df.dropna()\n\n\n@app.post('/predict')\ndef predict(rows: list[dict]):\n"
                     "    df = preprocess_data(pd.DataFrame(rows))\n    return model.predict(df).tolist()\n"},
+    # a batch generator's bookkeeping, a check run only by a try-out function, a network's own forward
+    {"loader.py": "import numpy as np\n\n\ndef batches(data, batch_size):\n    for rows in data:\n"
+                  "        x = np.asarray(rows)\n        if x.shape[0] != batch_size:\n            raise ValueError('short batch')\n"
+                  "        yield transform_features(x)\n\n\ndef train():\n    for b in batches(load(), 32):\n        fit(b)\n"},
+    {"reader.py": "import pandas as pd\n\n\ndef check_rows(df):\n    if df['age'].isnull().any():\n"
+                  "        raise ValueError('null ages')\n    df = df.dropna()\n    return df\n\n\n"
+                  "def _test():\n    df = check_rows(pd.read_csv('sample.csv'))\n    df.to_parquet('out.parquet')\n"},
+    {"model.py": "import torch\n\n\nclass Net(torch.nn.Module):\n    def forward(self, batch, offsets):\n"
+                 "        return self.distributed_forward(batch, offsets)\n\n    def distributed_forward(self, batch, offsets):\n"
+                 "        if len(self.emb_l) != len(offsets):\n            raise ValueError('corrupted model input')\n"
+                 "        ly = self.apply_emb(offsets, self.emb_l)\n        return self.interact_features(batch, ly)\n"},
 ])
 def test_data_check_traps(make_repo, files):
     assert not validation(make_repo, files)

@@ -243,6 +243,12 @@ class TestKedroRun:
     ({"tests/__init__.py": ""}, False),
     ({"tests/helpers.py": "def make():\n    return 1\n"}, False),
     ({"tests/test_x.py": "# def test_x():\n#     pass\n"}, False),
+    # ``cdk init``'s stack test, importing a stack module of a package that only has subpackages
+    ({"app/stacks/__init__.py": "", "app/stacks/main.py": "X = 1\n",
+      "tests/unit/test_app_stack.py": "import aws_cdk as core\nimport aws_cdk.assertions as assertions\n\n"
+                                      "from app.app_stack import AppStack\n\n# example tests. To run these tests, "
+                                      "uncomment this file along with the example\ndef test_sqs_queue_created():\n"
+                                      "    template = assertions.Template.from_stack(AppStack(core.App(), 'a'))\n"}, False),
     # a project generator's example test, saying itself it is there to be replaced (Kedro's test_run.py)
     ({"tests/test_run.py": KEDRO_DEMO_TEST}, False),
     ({"tests/test_run.py": KEDRO_DEMO_TEST, "tests/test_nodes.py": "def test_clean():\n    assert clean([None]) == []\n"},

@@ -184,6 +184,11 @@ def test_approval_gates(make_repo, files, expected):
                  "    if best_model is None or best_score is None:\n        return None\n"
                  "    client.create_model_version('m', f'runs:/{run_id}/model', run_id)\n"
                  "    client.set_registered_model_alias('m', 'Production', '1')\n"},
+    # ... and whether a selection picked a run at all (``if not best_run``)
+    {"retrain.py": "from mlflow import MlflowClient\n\ndef register_best_model(best_run, stage='Staging'):\n"
+                   "    if not best_run:\n        raise RuntimeError('No runs available to register.')\n"
+                   "    client = MlflowClient()\n    version = client.create_model_version('m', 'runs:/x/model', best_run['run_id'])\n"
+                   "    client.transition_model_version_stage('m', version.version, stage)\n"},
     # the policy module compares no metric: it checks both models are of one kind
     {"policy.py": "def good_enough(candidate, incumbent):\n    return candidate['kind'] == incumbent['kind']\n",
      "release.py": RELEASE},
