@@ -249,7 +249,8 @@ class TrackingDetector(Detector):
         readmes = {p: ctx.text(p) or "" for p in ctx.files() if _README.search(p) and not is_template_path(p)}
         for path in candidates:
             reader = _reader_of(path, readers) or (kedro if _KEDRO_PARAMETERS.search(path) else None) \
-                or _launched_with(path, launchers, readers) or _documented_with(path, readmes, readers)
+                or _launched_with(path, launchers, readers) or _documented_with(path, readmes, readers) \
+                or _named_for_reader(ctx, path, sources, readers)
             if reader is None and (path in dvc_params or path.rsplit("/", 1)[-1].startswith("params.") and dvc_text):
                 reader = "dvc.yaml"
             if reader:
@@ -662,6 +663,25 @@ def _launched_with(path: str, launchers: dict[str, str], readers: dict[str, str]
             dotted = reader[:-3].replace("/", ".") if reader.endswith(".py") else None
             if base in text or (dotted and f"-m {dotted}" in text):
                 return f"{launcher} -> {reader}"
+    return None
+
+
+def _named_for_reader(ctx: ScanContext, path: str, sources: list[tuple[str, PyFacts]],
+                      readers: dict[str, str]) -> str | None:
+    """``reader (path from module)`` when a module of constants names this config file
+    (``CONFIG_FILE_PATH = ROOT / "config" / "config.yaml"``) and a config-loading module imports it:
+    the reader loads the file by the constant's name."""
+    name = path.rsplit("/", 1)[-1]
+    namers = {m for p, _ in sources if p.endswith(".py") and p not in readers and name in (ctx.text(p) or "")
+              for m in _module_names(p[: -len("/__init__.py")] + ".py" if p.endswith("/__init__.py") else p)}
+    if not namers:
+        return None
+    for reader in readers:
+        facts = ctx.python(reader)
+        imported = set(facts.imports) if facts is not None else set()
+        namer = next((m for m in imported if m in namers), None)
+        if namer:
+            return f"{reader} (its path from {namer})"
     return None
 
 

@@ -140,6 +140,35 @@ def with_parameters(step: Step, values: dict[str, str]) -> Step:
                    inputs=tuple((k, fill(v)) for k, v in step.inputs))
 
 
+#: a variable's macro (``$(amlPipelineRunner)``), expanded where the pipeline declares the variable
+_MACRO = re.compile(r"\$\(([\w.-]+)\)")
+
+
+def _variables(*scopes: Any) -> dict[str, str]:
+    """Variables the pipeline, stage and job declare with a literal value (the innermost wins):
+    a mapping of names to values, or a list of ``{name, value}`` (groups and templates are not read)."""
+    out: dict[str, str] = {}
+    for scope in scopes:
+        declared = scope.get("variables") if isinstance(scope, dict) else None
+        if isinstance(declared, dict):
+            out.update(scalars(declared))
+        elif isinstance(declared, list):
+            out.update((str(v["name"]), str(v["value"])) for v in declared if isinstance(v, dict) and "name" in v
+                       and isinstance(v.get("value"), (str, int, float, bool)))
+    return out
+
+
+def with_variables(step: Step, values: dict[str, str]) -> Step:
+    """A step with the macros of the variables its pipeline declares filled in
+    (``python $(amlPipelineRunner)`` -> ``python code/pipelines/retrain_model.py``)."""
+    if not values or "$(" not in step.run + step.args:
+        return step
+
+    def fill(text: str) -> str:
+        return _MACRO.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return replace(step, run=fill(step.run), args=fill(step.args), inputs=tuple((k, fill(v)) for k, v in step.inputs))
+
+
 def stands_for_jobs(job: Job) -> bool:
     """A job that is a ``jobs``/``stages``/``extends`` template reference: the template's jobs
     take its place (each keeps its own gates, environment and dependencies)."""
@@ -155,6 +184,7 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
     base = _triggers(doc)
     jobs: list[Job] = []
     for stage, job in _raw_jobs(doc):
+        variables = _variables(doc, stage, job)
         name = str(job.get("deployment") or job.get("job") or job.get("template") or "job")
         line = finder.text(name) if name != "default" else None
         steps = []
@@ -164,7 +194,7 @@ def parse(path: str, docs: list[Any], text: str) -> Pipeline:
             if isinstance(raw, dict):
                 step = _step(raw, finder, cursor)
                 cursor = step.line or cursor
-                steps.append(step)
+                steps.append(with_variables(step, variables))
         env = job.get("environment")
         env_name = str(env.get("name") if isinstance(env, dict) else env) if env else None
         condition = job.get("condition") or stage.get("condition")

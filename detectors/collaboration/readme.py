@@ -24,6 +24,8 @@ _MD_HEADING = re.compile(
     r"|^(={1,6})\s+(\S.*?)\s*$", re.I)             # == AsciiDoc (README.adoc)
 _UNDERLINE = re.compile(r"^\s*([=\-~^*#+])\1{2,}\s*$")
 _FENCE = re.compile(r"^\s*(```+|~~~+)\s*\{?\.?([\w+-]*)")
+#: a command fenced on its own line (```git clone https://...```): code of one line, no block opened
+_ONE_LINE_FENCE = re.compile(r"^\s*(```+|~~~+)[^`~]+\1\s*$")
 #: an AsciiDoc listing block: ``[source,bash]`` then the block between ``----`` lines.
 _ADOC_SOURCE = re.compile(r"^\[source(?:,\s*([\w+-]+))?")
 _ADOC_FENCE = "----"
@@ -116,7 +118,7 @@ def _fence(lines: list[str], i: int, open_fence: str | None) -> tuple[str, str] 
     """(marker, language) when line ``i`` opens or closes a code block: a Markdown fence, or an
     AsciiDoc listing block's ``----`` (opened under its ``[source,lang]`` line)."""
     m = _FENCE.match(lines[i])
-    if m:
+    if m and not _ONE_LINE_FENCE.match(lines[i]):
         return m.group(1), m.group(2).lower()
     if lines[i].strip() == _ADOC_FENCE:
         if open_fence == _ADOC_FENCE:

@@ -309,6 +309,41 @@ def test_gitlab_scheduled_drift_and_pipeline(make_repo):
     assert {"monitoring.scheduled", "data.pipeline_automated"} <= ev
 
 
+AZURE_VARIABLES = """
+trigger:
+  branches:
+    include: [master]
+variables:
+- name: runner
+  value: {top}
+stages:
+- stage: Build
+  jobs:
+  - job: ML_Build
+    variables:
+    - name: amlPipelineRunner
+      value: {job}
+    steps:
+    - task: AzureCLI@2
+      displayName: Run the pipeline
+      inputs:
+        scriptType: bash
+        scriptLocation: inlineScript
+        inlineScript: python $(amlPipelineRunner) --await_completion True
+"""
+
+
+@pytest.mark.parametrize("top, job, trains", [
+    ("unused.py", "code/pipelines/retrain_model.py", True),   # the job's own variable names the script
+    ("unused.py", "code/tools/list_runs.py", False),          # a script that trains nothing
+])
+def test_azure_variable_macros_are_expanded_in_steps(make_repo, top, job, trains):
+    files = {"azure-pipelines.yml": AZURE_VARIABLES.format(top=top, job=job),
+             "code/pipelines/retrain_model.py": "from azureml.core import Experiment\nExperiment(ws, 'x').submit(pipeline)\n",
+             "code/tools/list_runs.py": "print('runs')\n"}
+    assert ("deploy.ci_training" in present(run_detector(CIDetector, make_repo(files)))) is trains
+
+
 def test_azure_continue_on_error_is_neutered(make_repo):
     text = "steps:\n  - script: bandit -r .\n    continueOnError: true\n"
     assert "governance.security_scanning" not in present(run_detector(CIDetector, with_sources(make_repo, SOURCES, {"azure-pipelines.yml": text})))

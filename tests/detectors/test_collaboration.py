@@ -161,6 +161,9 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
     ({"README.md": DEVCONTAINER_README, ".devcontainer/devcontainer.json": '{"image": "python:3.12"}'},
      "present", "one-click-dev-container"),
     ({"README.md": DEVCONTAINER_README}, "declared", "one-click-link-without-a-config"),
+    # each command fenced on a line of its own (```cmd```): one-line code, no block left open
+    ({"README.md": "# Tool\n\n## Installation\n\nClone the repository:\n\n```git clone https://github.com/acme/tool.git```\n\n"
+                   "Then go to its root:\n\n```cd tool```\n\n## Licence\n\nMIT\n"}, "present", "one-line-fenced-commands"),
     ({"README.md": DEVCONTAINER_README.replace("## Running in a Development Container", "## Sponsors"),
       ".devcontainer/devcontainer.json": '{"image": "python:3.12"}'}, "declared", "one-click-link-outside-setup"),
 ])

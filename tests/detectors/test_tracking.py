@@ -346,6 +346,17 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
                                        "    return json.load(open(path))\n\n\n"
                                        "props = [get_props(k) for k in Path('configurations').glob('*.pipeline.json')]\n"},
      True),
+    # the config's path kept as a constant of a module that a config-loading module imports
+    ({"config/params.yaml": "lr: 0.1\n",
+      "src/proj/constants/__init__.py": "from pathlib import Path\nROOT = Path(__file__).parents[3]\n"
+                                        "PARAMS_FILE_PATH = ROOT / 'config' / 'params.yaml'\n",
+      "src/proj/config/configuration.py": "import yaml\nfrom proj.constants import PARAMS_FILE_PATH\n\n\n"
+                                          "class ConfigurationManager:\n    def __init__(self, path=PARAMS_FILE_PATH):\n"
+                                          "        self.params = yaml.safe_load(open(path))\n"}, True),
+    # ... but not a constant module no loader imports
+    ({"config/params.yaml": "lr: 0.1\n",
+      "src/proj/constants/__init__.py": "PARAMS_FILE_PATH = 'config/params.yaml'\n",
+      "src/proj/config/loader.py": "import yaml\n\n\ndef load(path):\n    return yaml.safe_load(open(path))\n"}, False),
 ])
 def test_config_management(make_repo, files, expected):
     assert ("tracking.config_management" in tracking_signals(make_repo, files)) is expected
