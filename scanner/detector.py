@@ -4,6 +4,7 @@ from __future__ import annotations
 import abc
 import ast
 import logging
+import posixpath
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -26,6 +27,10 @@ TREE_CACHE_CHARS = 4_000_000
 #: files that run the project's scripts: shell scripts, Makefiles, justfiles, Dockerfiles, configs.
 _RUNNER_FILE = re.compile(r"\.(sh|bash|zsh|mk|ya?ml|toml|cfg)$|(^|/)(Makefile|makefile|GNUmakefile|justfile|Dockerfile|Procfile)$")
 _PY_SCRIPT = re.compile(r"[\w./-]+\.py\b")
+#: the notebook a job task runs (``"notebook_path": "/Repos/Prod/app/notebooks/score"``)
+_NOTEBOOK_PATH = re.compile(r"""notebook_path["']?\s*[:=]\s*["']?([^"'\s,}]+)""")
+#: a Databricks notebook including another (``# MAGIC %run ./utils``)
+_MAGIC_RUN = re.compile(r"^# MAGIC %run\s+(\.{1,2}/[\w./-]+)", re.M)
 #: the first line of a script that Python runs
 _PY_SHEBANG = re.compile(r"#![^\n]*\bpython[\d.]*\b")
 #: a script without a suffix larger than this is no hand-written script (its head is not read)
@@ -104,7 +109,7 @@ class ScanContext:
         paths = self.memo("python_paths", lambda: ranked(p for p in self.files() if p.endswith((".py", ".ipynb"))
                                                           or p in self.python_scripts()))
         for path in paths:
-            if notebooks or not self.is_notebook(path):
+            if notebooks or not self.is_notebook(path) or path in self.job_notebooks():
                 facts = self.python(path)
                 if facts is not None:
                     yield path, facts
@@ -126,6 +131,26 @@ class ScanContext:
     def is_python_source(self, path: str) -> bool:
         """A Python module or script (not a notebook)."""
         return path.endswith(".py") or path in self.python_scripts()
+
+    def job_notebooks(self) -> frozenset[str]:
+        """Notebooks kept as scripts (Databricks source notebooks) that a job runs: a job or bundle
+        definition names them as its task's ``notebook_path``. A notebook a job runs on schedule or
+        from CI is the project's production code, whatever its format."""
+        def find() -> frozenset[str]:
+            named = {m.rsplit("/", 1)[-1].removesuffix(".py") for p in self.files()
+                     if p.endswith((".json", ".yml", ".yaml", ".tf")) and "notebook_path" in (self.text(p) or "")
+                     for m in _NOTEBOOK_PATH.findall(self.text(p) or "")}
+            run = {p for p in self.files() if p.endswith(".py") and p.rsplit("/", 1)[-1][:-3] in named
+                   and self.is_notebook(p)}
+            # and the notebooks they pull in (``# MAGIC %run ./utils``)
+            for path in sorted(run):
+                folder = path.rsplit("/", 1)[0] if "/" in path else ""
+                for target in _MAGIC_RUN.findall(self.text(path) or ""):
+                    included = posixpath.normpath(posixpath.join(folder, target)) + ".py"
+                    if self.repo is not None and self.repo.exists(included):
+                        run.add(included)
+            return frozenset(run)
+        return self.memo("job_notebooks", find)
 
     def is_notebook(self, path: str) -> bool:
         """A notebook, or a script that is one: exported beside its ``.ipynb`` (jupytext,

@@ -161,6 +161,19 @@ def test_a_script_without_a_suffix_that_python_runs_is_python_source(tmp_path):
     assert not ctx.is_python_source("scripts/setup") and ctx.tree("scripts/setup") is None
 
 
+def test_a_databricks_notebook_a_job_runs_is_production_code(tmp_path):
+    # a job's task names the notebook by its workspace path; what the notebook pulls in with
+    # ``%run`` runs with it; a notebook no job names stays notebook code
+    write_tree(tmp_path, {"jobs/score.json": '{"notebook_task": {"notebook_path": "/Repos/Prod/app/notebooks/score"}}',
+                          "notebooks/score.py": "# Databricks notebook source\n# MAGIC %run ./utils\n\nscore()\n",
+                          "notebooks/utils.py": "# Databricks notebook source\nimport pandas as pd\n",
+                          "notebooks/explore.py": "# Databricks notebook source\nimport pandas as pd\n"})
+    ctx = ScanContext(LocalRepo(tmp_path))
+    assert ctx.job_notebooks() == {"notebooks/score.py", "notebooks/utils.py"}
+    assert sorted(p for p, _ in ctx.python_files(notebooks=False)) == ["notebooks/score.py", "notebooks/utils.py"]
+    assert all(ctx.is_notebook(p) for p in ("notebooks/score.py", "notebooks/explore.py"))  # notebooks all the same
+
+
 def test_a_script_kept_beside_its_notebook_is_project_code_when_a_shell_script_runs_it(tmp_path):
     # research repositories keep ``main_train.py`` and ``main_train.ipynb`` side by side and run
     # the script from their experiment scripts; an exported copy nothing runs stays notebook code

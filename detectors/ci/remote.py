@@ -3,7 +3,8 @@
 ``anyscale job submit job.yaml`` runs the YAML's ``entrypoint``; ``anyscale job submit -- cmd``
 and ``ray job submit ... -- cmd`` run ``cmd``; ``az ml job create -f job.yml`` runs the job's
 ``command`` (a pipeline job: each step's command or component); ``sky launch task.yaml`` its
-``run``; ``databricks bundle run KEY`` / ``databricks jobs run-now`` the bundle's job tasks;
+``run``; ``databricks bundle run KEY`` / ``databricks jobs run-now`` the bundle's job tasks, and
+``databricks jobs create --json-file`` the tasks of the Jobs API definition it is given;
 ``databricks bundle deploy`` deploys the bundle's jobs and serving endpoints; ``dbx deploy`` deploys
 a dbx deployment file's jobs and ``dbx launch JOB`` (or ``dbx execute JOB``) runs one.
 """
@@ -91,6 +92,8 @@ class RemoteJobs:
             return self._yaml_job(words, dirs, ("run",), inline=False)
         if head == "az ml job":
             return self._azure_ml(words, dirs) if words[3:4] in (("create",), ("update",)) else []
+        if words[:3] in (("databricks", "jobs", "create"), ("databricks", "jobs", "reset")):
+            return self._databricks_job_file(words, dirs)
         if words[:2] == ("databricks", "bundle") or words[:3] == ("databricks", "jobs", "run-now"):
             return self._databricks(words, dirs)
         if words[:2] in (("dbx", "deploy"), ("dbx", "launch"), ("dbx", "execute")):
@@ -176,6 +179,16 @@ class RemoteJobs:
         return [Remote(path, finder.key("command", start), command, "" if workdir == "." else workdir)]
 
     # -- Databricks ----------------------------------------------------------------------------
+    def _databricks_job_file(self, words: tuple[str, ...], dirs: tuple[str, ...]) -> list[Remote]:
+        """``databricks jobs create --json-file jobs/train.json``: CI creates the job to run it
+        (``run-now`` on the id it gets back, or the job's own schedule): the job's tasks run."""
+        named = _option(words, "--json-file")
+        path = locate(self.ctx, named, dirs) if named else None
+        pipeline = databricks.parse_job_json(self.ctx, path) if path else None
+        if pipeline is None:
+            return []
+        return [Remote(job.file, step.line, step.run) for job in pipeline.jobs for step in job.steps if step.run]
+
     def _databricks(self, words: tuple[str, ...], dirs: tuple[str, ...]) -> list[Remote]:
         jobs = databricks.bundle_jobs(self.ctx, dirs)
         if not jobs:

@@ -786,3 +786,20 @@ def test_shared_workflow_handed_an_azure_ml_job_spec_runs_it(make_repo, spec, tr
     files = {".github/workflows/train.yml": text, "mlops/azureml/train/pipeline.yml": spec,
              "src/train.py": SKLEARN_FIT}
     assert ("deploy.ci_training" in present(scan(make_repo, files))) is trains
+
+
+JOB_JSON = """{
+  "name": "train-model",
+  "new_cluster": {"spark_version": "10.4.x-cpu-ml-scala2.12", "num_workers": 0},
+  "notebook_task": {"notebook_path": "/Repos/QA/demo/notebooks/%s"}
+}"""
+
+
+@pytest.mark.parametrize("notebook, trains", [("train", True), ("report", False)])
+def test_a_jobs_api_definition_ci_creates_runs_its_tasks(make_repo, notebook, trains):
+    files = {".github/workflows/ci.yml": workflow("JOB_ID=$(databricks jobs create --json-file jobs/job.json | jq .job_id)"),
+             "jobs/job.json": JOB_JSON % notebook,
+             "notebooks/train.py": "# Databricks notebook source\nfrom sklearn.linear_model import LogisticRegression\n"
+                                   "LogisticRegression().fit(X, y)\n",
+             "notebooks/report.py": "# Databricks notebook source\nprint('report')\n"}
+    assert ("deploy.ci_training" in present(scan(make_repo, files))) is trains
