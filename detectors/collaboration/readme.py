@@ -148,10 +148,13 @@ def readme_commands(lines: list[str]) -> list[tuple[int, str]]:
         else:
             spans = [a or b for a, b in _INLINE_CODE.findall(line)]
             found += [(i, span) for span in spans if looks_like_command(span)]
-            # a list item that is itself a command, unformatted (``3. pip install uv``)
+            # a list item that is itself a command, unformatted (``3. pip install uv``), or a
+            # line of a plain-text README that is one (``git clone https://...``)
             item = _LIST_ITEM.match(line) if not spans else None
             if item and _plain_command(item.group(1)):
                 found.append((i, item.group(1).strip()))
+            elif not spans and line.strip() and _plain_command(line.strip()):
+                found.append((i, line.strip()))
             opened = _PRE_OPEN.search(line) if "</pre>" not in line.lower() else None
             if opened:
                 found += _pre_block(lines, i, opened.group(1))

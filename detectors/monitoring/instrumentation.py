@@ -79,13 +79,17 @@ _LOG_HELPER = re.compile(r"(^|_)log(s|ger|ging)?(_|$)")
 
 
 def log_file(src: Source) -> Hit | None:
-    """A log helper of the project's own appending each line it is given to a log file (a run's
-    ``log.txt``): logging without the logging module, kept per run all the same."""
+    """Log lines appended to a file each run: by a log helper of the project's own (``write_log``,
+    ``Fitter.log``), or to a file named for its log (``loss_log.txt``, ``train.log``): logging
+    without the logging module, kept per run all the same."""
     if "log" not in src.lower or ".write(" not in src.text:
         return None
     tree = src.tree
+    named = any(isinstance(n, ast.Constant) and isinstance(n.value, str) and _LOG_FILE_NAME.search(n.value)
+                for n in walk(tree)) if tree is not None else False
     for node in walk(tree) if tree is not None else ():
-        if node.__class__ not in (ast.FunctionDef, ast.AsyncFunctionDef) or not _LOG_HELPER.search(node.name.lower()):
+        if node.__class__ not in (ast.FunctionDef, ast.AsyncFunctionDef) or not (
+                named or _LOG_HELPER.search(node.name.lower())):
             continue
         opened = [n for n in walk(node) if isinstance(n, ast.Call) and dotted(n.func) == "open" and _appends(n)]
         writes = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "write"
@@ -93,6 +97,10 @@ def log_file(src: Source) -> Hit | None:
         if opened and writes:
             return Hit(src.path, opened[0].lineno, f"log lines appended to a file by {node.name}()")
     return None
+
+
+#: a file named for the log it keeps (``loss_log.txt``, ``train.log``, ``log.txt``)
+_LOG_FILE_NAME = re.compile(r"(^|[/_.-])log(s)?\.(txt|log)$|\.log$", re.I)
 
 
 #: a class named for logging or recording (``Tacotron2Logger``, ``TensorboardLogger``, ``Logger``)

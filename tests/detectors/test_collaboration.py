@@ -161,6 +161,12 @@ DEVCONTAINER_README = ("# Building ML Systems\n\nCourse code.\n\n## Running in a
     ({"README.md": DEVCONTAINER_README, ".devcontainer/devcontainer.json": '{"image": "python:3.12"}'},
      "present", "one-click-dev-container"),
     ({"README.md": DEVCONTAINER_README}, "declared", "one-click-link-without-a-config"),
+    # a plain-text README: bare command lines under a setup phrase
+    ({"README.md": "Pipelines for a demo.\n\nHow to use:\n\n- Clone the github repo:\n"
+                   "git clone https://github.com/acme/demo.git\n\n- To initialize and run the app:\npython initialize.py\n"},
+     "present", "plain-text-command-lines"),
+    ({"README.md": "Pipelines for a demo.\n\nHow to use:\n\nAsk the team for access, then open the dashboard.\n"},
+     "declared", "plain-text-without-commands"),
     # each command fenced on a line of its own (```cmd```): one-line code, no block left open
     ({"README.md": "# Tool\n\n## Installation\n\nClone the repository:\n\n```git clone https://github.com/acme/tool.git```\n\n"
                    "Then go to its root:\n\n```cd tool```\n\n## Licence\n\nMIT\n"}, "present", "one-line-fenced-commands"),

@@ -174,6 +174,11 @@ model.fit(x, y, callbacks=[WandbMetricsLogger(), {checkpoint}])
     ("import tensorflow as tf\nfrom tensorboard.plugins.hparams import api as hp\n"
      "cb = hp.KerasCallback('logs', {'lr': 0.1})\n", "tracking.params_metrics", True),
     ("import tensorflow as tf\ncb = tf.keras.callbacks.TensorBoard('logs')\n", "tracking.params_metrics", False),
+    # TensorFlow 1's writer, imported where it is switched on
+    ("class Visualizer:\n    def __init__(self, opt):\n        if opt.tf_log:\n            import tensorflow as tf\n"
+     "            self.writer = tf.summary.FileWriter(opt.log_dir)\n\n\nvisualizer = Visualizer(parse())\n",
+     "tracking.library", True),
+    ("import tensorflow as tf\nsummary = tf.Summary(value=[])\n", "tracking.library", False),
 ])
 def test_keras_callbacks(make_repo, source, signal, expected):
     assert (signal in tool_signals(make_repo, {"train.py": source})) is expected

@@ -1155,3 +1155,30 @@ class {name}{base}:
 def test_a_tensorboard_logger_class_of_the_projects_own_logs_each_run(make_repo, name, base, writer, logs):
     source = TB_LOGGER.format(name=name, base=base, writer=writer)
     assert (LOGGING in present(run_detector(MonitoringDetector, make_repo({"train.py": source})))) is logs
+
+
+VISUALIZER = """\
+import os
+
+
+class Visualizer:
+    def __init__(self, opt):
+        self.log_name = os.path.join(opt.checkpoints_dir, opt.name, '{name}')
+
+    def print_current_errors(self, epoch, errors):
+        message = '(epoch: %d) ' % epoch + ' '.join('%s: %.3f' % kv for kv in errors.items())
+        with open(self.log_name, {mode}) as log_file:
+            log_file.write('%s\\n' % message)
+"""
+
+
+@pytest.mark.parametrize("name, mode, kept", [
+    ("loss_log.txt", '"a"', True),      # each line of a run's losses appended to its log file
+    ("train.log", '"a"', True),
+    # traps: a file named for something else, and a log file written over
+    ("catalog.txt", '"a"', False),
+    ("loss_log.txt", '"w"', False),
+])
+def test_lines_appended_to_a_file_named_for_its_log(make_repo, name, mode, kept):
+    source = VISUALIZER.format(name=name, mode=mode)
+    assert (LOGGING in present(run_detector(MonitoringDetector, make_repo({"util/visualizer.py": source})))) is kept
