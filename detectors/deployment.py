@@ -200,10 +200,24 @@ class DeploymentDetector(Detector):
                                 f"its step {found.step} predicts with the model",
                                 ctx.location(found.path, found.line), ctx.location(found.step_path, found.step_line),
                                 subject=f"pipeline:{found.path}", pipeline=found.name, step=found.step)
+        yield from self._serving_api(ctx)
         yield from self._iac(ctx, files, manifests)
         yield from self._gitops(ctx, manifests)
         yield from self._tests(ctx, files)
         yield from self._progressive(ctx, files, manifests)
+
+    def _serving_api(self, ctx: ScanContext) -> Iterator[Evidence]:
+        """A model endpoint created or enabled through Databricks' REST API by the project's code
+        (``requests.post(f"{host}/api/2.0/serving-endpoints", ...)``, the legacy
+        ``/api/2.0/mlflow/endpoints-v2/enable``): the model is served by the platform."""
+        for path, facts in ctx.python_files(notebooks=False):
+            text = ctx.text(path) or ""
+            m = _SERVING_API.search(text) if "/api/2." in text and not is_test_path(path) else None
+            if m and any(c.name.rsplit(".", 1)[-1] in _HTTP_WRITES for c in facts.calls):
+                yield self.evidence("deploy.serving", f"model serving endpoint set up over Databricks' REST API "
+                                    f"({m.group(0)}) in {path}", ctx.location(path, text.count("\n", 0, m.start()) + 1),
+                                    subject=f"serving-api:{path}", api=m.group(0))
+                return
 
     # -- containers ------------------------------------------------------------------------------
     def _containers(self, ctx: ScanContext, files: list[str]) -> Iterator[Evidence]:
@@ -888,6 +902,12 @@ def _serverless_inference(ctx: ScanContext, path: str, line: int) -> ast.Functio
     uses = inside or any(isinstance(n, ast.Name) and n.id in loaded for n in walk(handler))
     answers = any(isinstance(n, ast.Return) and n.value is not None for n in walk(handler))
     return handler if uses and answers else None
+
+
+#: Databricks REST paths that create, update or enable a model serving endpoint
+_SERVING_API = re.compile(r"/api/2\.\d/(?:serving-endpoints|mlflow/endpoints(?:-v2)?/enable)")
+#: HTTP calls that change something (a GET only reads an endpoint)
+_HTTP_WRITES = frozenset({"post", "put", "patch"})
 
 
 #: Airflow operators that run a command, and the arguments that hold it.

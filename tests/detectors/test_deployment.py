@@ -1221,3 +1221,17 @@ def test_a_service_inference_engine_in_the_app_folder_serves_its_model(make_repo
     }
     ev = serving(run_detector(DeploymentDetector, make_repo(files)))
     assert any(e.counts for e in ev)
+
+
+@pytest.mark.parametrize("path, method, serves", [
+    ("/api/2.0/serving-endpoints", "post", True),              # an endpoint created by the project
+    ("/api/2.0/mlflow/endpoints-v2/enable", "post", True),     # legacy model serving switched on
+    ("/api/2.0/serving-endpoints", "get", False),              # trap: an endpoint only looked up
+    ("/api/2.0/jobs/run-now", "post", False),                  # trap: another API
+])
+def test_a_serving_endpoint_set_up_over_the_databricks_rest_api(make_repo, path, method, serves):
+    source = (f"import requests\n\n\ndef enable(host, token, model):\n"
+              f"    r = requests.{method}(f'{{host}}{path}', json={{'registered_model_name': model}},\n"
+              "                      headers={'Authorization': 'Bearer ' + token})\n    r.raise_for_status()\n")
+    ev = run_detector(DeploymentDetector, make_repo({"pkg/tasks/deploy.py": source}))
+    assert ("deploy.serving" in present(ev)) is serves
