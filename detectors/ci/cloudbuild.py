@@ -59,9 +59,18 @@ def _command(step: dict) -> str:
         return args[-1]
     if not entry:
         image = str(step.get("name") or "").split("@", 1)[0].split(":", 1)[0]
+        if args and args[0] in _PROGRAMS and not _BUILDER_IMAGE.match(image):
+            # an image of the project's own given a command (``[python, train.py]``): the command runs
+            return " ".join(shlex.quote(a) if " " in a else a for a in args)
         entry = image.rsplit("/", 1)[-1]
         entry = {"cloud-sdk": "gcloud", "gke-deploy": "gke-deploy"}.get(entry, entry)
     return " ".join([entry, *(shlex.quote(a) if " " in a else a for a in args)])
+
+
+#: Cloud Build's builder images, whose entrypoint is the tool they are named for
+_BUILDER_IMAGE = re.compile(r"^(gcr\.io|[\w-]+-docker\.pkg\.dev)/(cloud-builders|google\.com/cloudsdktool|cloud-build)/")
+#: programs a step's args may start with when its image is an ordinary one
+_PROGRAMS = frozenset({"python", "python3", "bash", "sh", "pytest", "pip", "pip3", "make", "dvc", "gcloud", "kubectl"})
 
 
 #: a build submitted by hand from the docs: ``gcloud builds submit . --config=.gcp/train.yaml``

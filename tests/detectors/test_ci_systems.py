@@ -400,3 +400,17 @@ def test_production_environment_name_alone_is_a_declared_gate(make_repo, path, t
     assert "governance.approval_gates" not in present(ev)
     assert "governance.approval_gates" in declared(ev)
     assert "deploy.cd" in present(ev)
+
+
+@pytest.mark.parametrize("image, trains", [
+    ("gcr.io/${PROJECT_ID}/test-custom-container", True),   # the project's image runs the command given
+    ("gcr.io/cloud-builders/docker", False),                 # a builder's entrypoint is its tool
+])
+def test_a_cloud_build_step_running_a_command_in_the_projects_image(make_repo, image, trains):
+    config = ("steps:\n- name: 'gcr.io/cloud-builders/docker'\n  args: ['build', '-t', 'gcr.io/${PROJECT_ID}/test-custom-container', '.']\n"
+              f"- name: '{image}'\n  args: ['python', 'pipeline/submit_training.py']\n"
+              "images: ['gcr.io/${PROJECT_ID}/test-custom-container']\n")
+    files = {"cloudbuild.yaml": config,
+             "pipeline/submit_training.py": "from google.cloud import aiplatform\n"
+                                            "aiplatform.CustomContainerTrainingJob('t', container_uri='x').run()\n"}
+    assert ("deploy.ci_training" in present(run_detector(CIDetector, make_repo(files)))) is trains
