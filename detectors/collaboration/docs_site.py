@@ -110,9 +110,19 @@ _MIN_AUTHORED_PAGES = 2
 
 
 def _authored_pages(repo: RepoFiles, config: str) -> list[str]:
-    """Pages of the site's sources other than a generator's stub index."""
+    """Pages of the site's sources other than a generator's stub index; none for a site kept in a
+    package of its own (a top folder with its own licence and setup: a library kept in the
+    repository, whose docs are that library's)."""
+    top = config.split("/", 1)[0] if "/" in config else ""
+    files = set(repo.files)
+    if top and any(f"{top}/{name}" in files for name in _LICENCES) \
+            and any(f"{top}/{name}" in files for name in ("setup.py", "pyproject.toml")):
+        return []
     base = _folder(config) or "docs"
     return [p for p in repo.files if p.startswith(base + "/") and _SOURCE_PAGE.search(p) and not _STUB_PAGE.search(p)]
+
+
+_LICENCES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING")
 
 
 def _configured(repo: RepoFiles) -> Iterator[Evidence]:

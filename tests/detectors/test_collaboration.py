@@ -437,6 +437,11 @@ SPHINX_QUICKSTART_MAKEFILE = "SPHINXBUILD   ?= sphinx-build\nSOURCEDIR = source\
       "docs/source/pipelines/features.rst": "Features\n========\n"}, "present", "sphinx-pages-built-by-hand"),
     ({"mkdocs.yml": "site_name: Demo\n", "docs/index.md": "# Demo\n", "docs/usage.md": "# Usage\n",
       "docs/api.md": "# API\n"}, "present", "mkdocs-pages-built-by-hand"),
+    # ... but not the docs of a library kept in the repository (a top folder with its own licence and setup)
+    ({"apex/docs/source/conf.py": "project = 'apex'\nhtml_theme = 'furo'\n", "apex/LICENSE": "BSD\n",
+      "apex/setup.py": "from setuptools import setup\nsetup(name='apex')\n",
+      "apex/docs/source/amp.rst": "AMP\n===\n", "apex/docs/source/optimizers.rst": "Optimizers\n==========\n"},
+     "declared", "a-kept-librarys-docs"),
     ({"docs/source/conf.py": "project = 'demo'\nhtml_theme = 'furo'\n", "docs/source/index.rst": "Demo\n",
       "docs/source/readme.md": "# x\n", "docs/source/changelog.md": "# y\n"}, "declared", "sphinx-stub-index-only"),
     # traps
