@@ -372,4 +372,3 @@ def match_calls(tool: Tool, facts: PyFacts, patterns: tuple[Pattern, ...]) -> di
         if call is not None:
             found[pattern] = call
     return found
-

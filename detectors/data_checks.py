@@ -18,8 +18,9 @@ from functools import cached_property
 from typing import Iterator
 
 from detectors.data_conditions import CHECK_WORDS, CONTENT_CHECKS, checked_data, looks, touches
-from detectors.flow import (Finding, Function, Module, Project, callee, dotted, expression_names, own_nodes, source,
-                            words)
+from detectors.flow import (Finding, Function, Module, Project, callee, dotted, expression_names, is_route, own_nodes,
+                            source, words)
+from detectors.liveness import serverless_handler
 from scanner.parsing.python import walk
 
 #: extensions of files that hold datasets (checked case-insensitively).
@@ -48,7 +49,6 @@ _DATA_DEF = re.compile(r"def\s+\w*?(data|dataset|df|frame|rows|records|batch|tab
                        r"\w*\s*\(|def\s+\w+\s*\([^)]*\b(df|data|dataset|rows|records|frame|batch|table|samples|"
                        r"features)\b|\w_(rows|records|dataset|frame)\s*\(", re.I)
 _EXITS = frozenset({"exit", "abort", "fail", "cancel"})
-_ROUTES = frozenset({"get", "post", "put", "patch", "delete", "route", "websocket", "api_route"})
 
 
 # -- checks that stop the flow ---------------------------------------------------------------------
@@ -304,16 +304,11 @@ _ESTIMATOR_API = frozenset({"fit", "fit_transform", "transform", "inverse_transf
 
 #: functions that try code out by hand (``_test()`` at the bottom of a loader module, ``debug_batches``)
 _TRY_OUT = re.compile(r"^_*(test|debug|demo|try)(_|$)", re.I)
-#: decorators that make a function a web route: what it checks is a request, not the data
-_ROUTES = frozenset({"get", "post", "put", "patch", "route", "api_route", "websocket"})
 
 
-def _serves(fn) -> bool:
+def _serves(fn: Function) -> bool:
     """A serving entry point: a web route, or a serverless handler given the request event."""
-    if any(isinstance(d, ast.Call) and callee(d) in _ROUTES for d in fn.node.decorator_list):
-        return True
-    params = [a.arg for a in fn.node.args.args]
-    return fn.name.endswith("handler") and params[:2] == ["event", "context"]
+    return is_route(fn.node) or serverless_handler(fn)
 
 
 def _wired(module: Module, call: ast.Call, check: _Check) -> Finding | None:
@@ -475,7 +470,7 @@ def record_validation(project: Project) -> Iterator[Finding]:
     pattern = re.compile(r"\b(" + "|".join(re.escape(m) for m in sorted(models)) + r")\b")
     for module in project.modules(*sorted(models), pattern=pattern):
         for fn in module.all_functions():
-            if any(callee(d) in _ROUTES for d in fn.node.decorator_list if isinstance(d, ast.Call)):
+            if is_route(fn.node):
                 continue  # a request handler validates a request, not a dataset
             hit = _record_loop(fn, models)
             if hit is not None:

@@ -88,6 +88,15 @@ def callee(node: ast.Call) -> str | None:
     return func.id if isinstance(func, ast.Name) else None
 
 
+#: decorators that make a function a web route (``@app.post("/predict")``, ``@bp.route(...)``)
+ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "route", "websocket", "api_route"})
+
+
+def is_route(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A web framework's route handler: it answers requests."""
+    return any(isinstance(d, ast.Call) and callee(d) in ROUTE_DECORATORS for d in fn.decorator_list)
+
+
 def dotted(node: ast.AST) -> str:
     """``a.b.c`` for a name or attribute chain, else ''."""
     parts = []

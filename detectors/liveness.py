@@ -68,10 +68,10 @@ def _named(ctx: ScanContext, fn: Function) -> bool:
     # a callback's ``on_epoch_end``) the project never names
     if fn.cls is not None:
         return _mentioned(ctx, fn.cls, "class")
-    return fn.name in ENTRY_POINTS or _serverless_handler(fn) or _mentioned(ctx, fn.name, "def")
+    return fn.name in ENTRY_POINTS or serverless_handler(fn) or _mentioned(ctx, fn.name, "def")
 
 
-def _serverless_handler(fn: "Function") -> bool:
+def serverless_handler(fn: "Function") -> bool:
     """A function taking ``(event, context)``: an AWS Lambda (or Cloud Functions) handler, which
     the platform calls by the name its infrastructure code gives (a CDK stack in TypeScript)."""
     args = [a.arg.lstrip("_") for a in fn.node.args.args]

@@ -35,9 +35,9 @@ _PROMOTING_WORDS = frozenset({"promote", "promotion", "register", "registry", "d
 _LIVE_POINTERS = frozenset({"alias", "champion", "active", "live", "production", "current"})
 #: keywords of a model registration (``Model.register(model_name=..., model_path=...)``).
 _REGISTER_KWARGS = frozenset({"model_name", "model_path", "model_uri"})
-#: names of switches a person sets (``auto_promote``, ``enable_registration``, ``dry_run``)
 #: the run or model a selection picked (``best_run``, ``best_model``): tested bare, it says only that one exists
 _SELECTED = re.compile(r"^_?best(_(run|runs|model|models|candidate|trial|result|results|version|params|estimator))?$", re.I)
+#: names of switches a person sets (``auto_promote``, ``enable_registration``, ``dry_run``)
 _SWITCH = re.compile(r"^(auto|enable|enabled|allow|do|force|skip|no|dry)_|^dry_?run$", re.I)
 _GATE_WORD = re.compile(r"accept|better|\bbest|improv|passe[sd]|gate|threshold|beats?\b|outperform|promot|"
                         r"approve|exceed|metric|score|accuracy|\bacc\b|auc|f1|rmse|mae|mse|loss|verdict|"

@@ -138,7 +138,7 @@ class ScanContext:
         from CI is the project's production code, whatever its format."""
         def find() -> frozenset[str]:
             named = {m.rsplit("/", 1)[-1].removesuffix(".py") for p in self.files()
-                     if p.endswith((".json", ".yml", ".yaml", ".tf")) and "notebook_path" in (self.text(p) or "")
+                     if p.endswith((".json", ".yml", ".yaml", ".tf"))
                      for m in _NOTEBOOK_PATH.findall(self.text(p) or "")}
             run = {p for p in self.files() if p.endswith(".py") and p.rsplit("/", 1)[-1][:-3] in named
                    and self.is_notebook(p)}

@@ -4,17 +4,17 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
-from collections import defaultdict
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from scanner import __version__
 from scanner.detector import Detector, LoadedDetectors, ScanContext, load_detectors
-from scanner.parallel import run_shared
 from scanner.model import Evidence, Outcome, ScanResult, SignalResult, Target, Tier
+from scanner.parallel import run_shared
 from scanner.rules_engine import RuleSet, judge
 from scanner.scope import ci_built_examples, copied_projects, examples_only, scope_evidence
 from scanner.sources.interface import RepoView

@@ -112,13 +112,18 @@ def ci_built_examples(files: Iterable[str], read: Callable[[str], str | None]) -
 _LICENCE = re.compile(r"^(licen[cs]e|copying)(\.\w+)?$")
 
 
+def is_licence_file(name: str) -> bool:
+    """A licence file's name (``LICENSE``, ``LICENCE.md``, ``COPYING``)."""
+    return bool(_LICENCE.match(name.lower()))
+
+
 def copied_projects(files: Iterable[str]) -> frozenset[str]:
     """Folders holding a copy of another repository (a vendored library, a baseline copied in):
     they keep that repository's own ``.github`` folder, which GitHub reads only at the root, and
     its licence (a project skeleton a tool copies out has the first, not the second). When such
     copies are nearly all the code, the repository is what they hold and none is returned."""
     files = list(files)
-    licensed = {p.lower().rsplit("/", 1)[0] for p in files if "/" in p and _LICENCE.match(p.lower().rsplit("/", 1)[1])}
+    licensed = {p.lower().rsplit("/", 1)[0] for p in files if "/" in p and is_licence_file(p.rsplit("/", 1)[1])}
     roots = frozenset(r for r in (p.lower().split("/.github/")[0] for p in files if "/.github/" in p) if r in licensed)
     if not roots:
         return roots

@@ -22,6 +22,7 @@ from scanner.detector import ParseError, ScanContext
 _RUNNERS = {"make", "gmake", "just", "nox", "tox", "invoke", "inv", "mise", "npm", "pnpm", "yarn", "bun", "poe"}
 _RUFF_SECURITY = re.compile(r"^(S\d*|ALL)$")
 #: a step named for training or evaluating a model ("Train my model", "Evaluate model").
+_TRAIN_STEP = re.compile(r"\b(re)?train(ing)?\b|\bfine-?tun\w*|\bevaluat\w*\b.*\bmodels?\b", re.I)
 #: a step named for a run that only shows the code works ("Dummy Training", "Smoke test training")
 _SMOKE_STEP = re.compile(r"\b(dummy|smoke|sanity|toy)\b", re.I)
 
@@ -32,9 +33,6 @@ def _smoke(kinds: set[str] | frozenset[str], step: Step) -> set[str] | frozenset
     if k.TRAIN in kinds and _SMOKE_STEP.search(step.name):
         return (set(kinds) - {k.TRAIN}) | {k.TEST}
     return kinds
-
-
-_TRAIN_STEP = re.compile(r"\b(re)?train(ing)?\b|\bfine-?tun\w*|\bevaluat\w*\b.*\bmodels?\b", re.I)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from detectors.ci import model as m
 from detectors.ci.model import Job, Pipeline, Step
@@ -133,9 +133,12 @@ def with_parameters(step: Step, values: dict[str, str]) -> Step:
     with what the caller passed, or the template's defaults; unknown ones are left as written."""
     if not values:
         return step
+    return _filled(step, lambda text: _PARAMETER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+                   if "parameters." in text else text)
 
-    def fill(text: str) -> str:
-        return _PARAMETER.sub(lambda m: values.get(m.group(1), m.group(0)), text) if "parameters." in text else text
+
+def _filled(step: Step, fill: Callable[[str], str]) -> Step:
+    """The step with ``fill`` applied to every text it holds."""
     return replace(step, run=fill(step.run), args=fill(step.args), include=fill(step.include),
                    inputs=tuple((k, fill(v)) for k, v in step.inputs))
 
@@ -163,10 +166,7 @@ def with_variables(step: Step, values: dict[str, str]) -> Step:
     (``python $(amlPipelineRunner)`` -> ``python code/pipelines/retrain_model.py``)."""
     if not values or "$(" not in step.run + step.args:
         return step
-
-    def fill(text: str) -> str:
-        return _MACRO.sub(lambda m: values.get(m.group(1), m.group(0)), text)
-    return replace(step, run=fill(step.run), args=fill(step.args), inputs=tuple((k, fill(v)) for k, v in step.inputs))
+    return _filled(step, lambda text: _MACRO.sub(lambda m: values.get(m.group(1), m.group(0)), text))
 
 
 def stands_for_jobs(job: Job) -> bool:

@@ -13,6 +13,7 @@ from detectors.ci.classify import DOCS_DEPLOY
 from detectors.collaboration.repo import MAX_LOCATIONS, RepoFiles
 from detectors.collaboration.signals import DOCS_SITE
 from scanner.model import Evidence, Tier
+from scanner.scope import is_licence_file
 
 #: (generator, config file, regex its content must match: "" for any content).
 _DOCS_FILES = (
@@ -114,15 +115,11 @@ def _authored_pages(repo: RepoFiles, config: str) -> list[str]:
     package of its own (a top folder with its own licence and setup: a library kept in the
     repository, whose docs are that library's)."""
     top = config.split("/", 1)[0] if "/" in config else ""
-    files = set(repo.files)
-    if top and any(f"{top}/{name}" in files for name in _LICENCES) \
-            and any(f"{top}/{name}" in files for name in ("setup.py", "pyproject.toml")):
+    own = {p.split("/", 1)[1] for p in repo.files if top and p.startswith(top + "/") and p.count("/") == 1}
+    if any(is_licence_file(name) for name in own) and own & {"setup.py", "pyproject.toml"}:
         return []
     base = _folder(config) or "docs"
     return [p for p in repo.files if p.startswith(base + "/") and _SOURCE_PAGE.search(p) and not _STUB_PAGE.search(p)]
-
-
-_LICENCES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING")
 
 
 def _configured(repo: RepoFiles) -> Iterator[Evidence]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from detectors.flow import callee, dotted, words
+from detectors.flow import callee, dotted, is_route, words
 from detectors.monitoring.source import Hit, Source
 from scanner.parsing.python import walk
 
@@ -332,9 +332,6 @@ _KEEPER = re.compile(r"^_?(save|log|store|record|write|persist|insert|track)_\w+
 _PREDICTED = re.compile(r"pred|inference|forecast", re.I)
 
 
-
-#: decorators that make a function a web route (``@app.post("/predict")``, ``@bp.route(...)``)
-_ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "route", "api_route", "websocket"})
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 
 
@@ -346,8 +343,7 @@ def structured_request_logging(src: Source) -> Hit | None:
         return None
     tree = src.tree
     for fn in walk(tree) if tree is not None else ():
-        if fn.__class__ not in (ast.FunctionDef, ast.AsyncFunctionDef) or not any(
-                isinstance(d, ast.Call) and callee(d) in _ROUTE_DECORATORS for d in fn.decorator_list):
+        if fn.__class__ not in (ast.FunctionDef, ast.AsyncFunctionDef) or not is_route(fn):
             continue
         for call in (n for n in walk(fn) if isinstance(n, ast.Call)):
             name = dotted(call.func)  # a logger's method (``logger.info``), not a bare ``info()``
@@ -362,6 +358,7 @@ def _structured(call: ast.Call) -> bool:
         return True
     return any(isinstance(a, ast.Call) and dotted(a.func) == "json.dumps" and a.args and isinstance(a.args[0], ast.Dict)
                for a in call.args)
+
 
 #: calls that run a function later, handed to them (``background_tasks.add_task(save_prediction, ...)``).
 _BACKGROUND = frozenset({"add_task", "submit", "create_task", "apply_async", "delay"})

@@ -17,8 +17,8 @@ from scanner.engine import scan as run_scan
 from scanner.excludes import ExcludingRepo
 from scanner.gates import Assessment, assess, check_waivers
 from scanner.model import ScanResult
-from scanner.reporting import FILE_NAMES, FORMATS, BundleExtras, build_bundle, render
 from scanner.parallel import default_jobs
+from scanner.reporting import FILE_NAMES, FORMATS, BundleExtras, build_bundle, render
 from scanner.rules_engine import PROFILES, RuleError, RuleSet, load_rules
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, RepoView, SourceError
 from scanner.sources.mlflow_server import MLflowSource, redact
