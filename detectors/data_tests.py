@@ -15,7 +15,7 @@ from detectors.ci.classify import TEST, classify_command
 from detectors.ci.commands import Command, commands
 from detectors.data_checks import DATA_EXTENSIONS
 from detectors.data_conditions import CONTENT_CHECKS
-from detectors.flow import Finding, callee, own_nodes
+from detectors.flow import Finding, Module, Project, callee, dotted, own_nodes, project
 from detectors.tools import is_template_path
 from scanner.detector import ScanContext
 from scanner.parsing.python import walk
@@ -35,21 +35,23 @@ def _is_test_module(path: str) -> bool:
 
 
 def data_tests(ctx: ScanContext) -> Iterator[Finding]:
-    """Test modules asserting on a committed dataset that a CI test run collects."""
+    """Test modules asserting on the project's dataset that a CI test run collects: a committed
+    dataset the test names, or the data a pytest fixture loads through the project's own loader
+    (a dataset downloaded before the tests, ``raw = load_raw()``)."""
     # (a dataset DVC tracks is the project's too: its ``.dvc`` pointer is committed in its place)
     data = [p.removesuffix(".dvc") for p in ctx.files()]
     datasets = {p.rsplit("/", 1)[-1] for p in data if p.lower().endswith(DATA_EXTENSIONS)
                 and not TEST_DIRS.intersection(p.lower().split("/")[:-1])}
-    candidates = [p for p in ctx.files() if _is_test_module(p)] if datasets else []
+    candidates = [p for p in ctx.files() if _is_test_module(p)]
     runs = _ci_test_runs(ctx) if candidates else []
     for path in candidates:
         text = ctx.text(path) or ""
         named = {m.group(1).rsplit("/", 1)[-1] for m in _LITERAL.finditer(text)} & datasets
         run = next((r for r in runs if _collects(r[2], path)), None)
-        if not named or "assert" not in text or run is None:
+        if not (named or "fixture" in text) or "assert" not in text or run is None:
             continue
         tree = ctx.tree(path)
-        hit = _asserts_on_dataset(tree, named) if tree is not None else None
+        hit = _asserts_on_dataset(tree, named, _loaded_fixtures(ctx, path, tree)) if tree is not None else None
         if hit:
             line, test, dataset = hit
             yield Finding(f"data test {test} asserts on the dataset {dataset} ({path}:{line}); "
@@ -57,19 +59,70 @@ def data_tests(ctx: ScanContext) -> Iterator[Finding]:
             return
 
 
-def _asserts_on_dataset(tree: ast.AST, datasets: set[str]) -> tuple[int, str, str] | None:
-    """(line, test, dataset) of an assert on what a test read from a committed dataset and looked
-    into (shape, columns, nulls...)."""
+def _asserts_on_dataset(tree: ast.AST, datasets: set[str], fixtures: dict[str, str]) -> tuple[int, str, str] | None:
+    """(line, test, dataset) of an assert on what a test read from a committed dataset, or was
+    handed by a fixture that loads the project's data, and looked into (shape, columns, nulls...)."""
     for fn in walk(tree):
         if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name.startswith("test"):
-            hit = _test_of_dataset(fn, datasets)
+            held = {a.arg: fixtures[a.arg] for a in fn.args.args if a.arg in fixtures}
+            hit = _test_of_dataset(fn, datasets, held)
             if hit:
                 return hit[0], fn.name, hit[1]
     return None
 
 
-def _test_of_dataset(fn: ast.AST, datasets: set[str]) -> tuple[int, str] | None:
-    read: dict[str, str] = {}        # name -> dataset it holds (directly or derived)
+def _loaded_fixtures(ctx: ScanContext, path: str, tree: ast.Module) -> dict[str, str]:
+    """Fixtures of a test module that hold the project's data: one returning what a project
+    function reading a data file gives (``return load_raw()``), or derived from such a fixture
+    (``def cleaned(raw): return clean(raw)``) -> what they load. A loader handed a temporary or
+    test folder reads a test's own file."""
+    proj = project(ctx)
+    module = Module(path, tree)
+    fixtures = [f for f in module.all_functions() if f.cls is None and _is_fixture(f.node)]
+    held: dict[str, str] = {}
+    for _ in range(3):  # fixtures built on fixtures, a few deep
+        for fn in fixtures:
+            if fn.name in held:
+                continue
+            base = next((held[a.arg] for a in fn.node.args.args if a.arg in held), None)
+            held_by = base or next((name for call in own_nodes(fn.node) if isinstance(call, ast.Call)
+                                    for name in [_project_loader(proj, module, call)] if name), None)
+            if held_by:
+                held[fn.name] = held_by
+    return held
+
+
+def _is_fixture(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(dotted(d.func if isinstance(d, ast.Call) else d).rsplit(".", 1)[-1] == "fixture"
+               for d in fn.decorator_list)
+
+
+def _project_loader(proj: Project, module: Module, call: ast.Call) -> str | None:
+    """``name()`` when ``call`` runs a project function that reads a data file (``pd.read_csv``,
+    ``load_dataset``...) on no temporary or test path."""
+    name = callee(call)
+    if not name or any(isinstance(n, ast.Name) and n.id in _TEMPORARY or isinstance(n, ast.Constant)
+                       and isinstance(n.value, str) and _TEST_WORDS & set(re.split(r"\W+", n.value.lower()))
+                       for n in walk(call)):
+        return None
+    owner, _, last = name.rpartition(".")
+    found, fns = proj.resolve(module, last, owner or None)
+    if found is module or not fns:
+        return None
+    reached = found.reach(fns)
+    return f"{last}()" if any(fn.calls & _DATA_READS for fn in reached) else None
+
+
+#: calls that read a dataset from a file or a hub
+_DATA_READS = frozenset({"read_csv", "read_parquet", "read_json", "read_excel", "read_table", "read_feather",
+                         "read_orc", "read_hdf", "read_pickle", "read_sql", "read_sql_query", "scan_csv",
+                         "scan_parquet", "load_dataset", "loadtxt", "genfromtxt", "read_delta"})
+#: words of a path that is a test's own data
+_TEST_WORDS = frozenset({"test", "tests", "fixture", "fixtures", "sample", "samples", "dummy", "mock", "fake", "toy"})
+
+
+def _test_of_dataset(fn: ast.AST, datasets: set[str], held: dict[str, str]) -> tuple[int, str] | None:
+    read: dict[str, str] = dict(held)  # name -> dataset it holds (directly or derived)
     looked: set[str] = set()         # names derived from the data through a content check
     for node in sorted((n for n in own_nodes(fn) if isinstance(n, ast.Assign) or _asserts(n)), key=lambda n: n.lineno):
         used = {n.id for n in walk(node) if isinstance(n, ast.Name)}

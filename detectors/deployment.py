@@ -14,7 +14,7 @@ from detectors.flow import ORCHESTRATORS, callee, dotted, module_index, orchestr
 from detectors.progressive import rollbacks, shadow_calls, traffic_splits
 from detectors.scoring_pipelines import scoring_pipelines
 from detectors.scheduling.iac import command_scripts, container_commands, cron_entries, is_cron_file
-from detectors.shapes import dicts, get_in
+from detectors.shapes import command_strings, dicts, get_in
 from detectors.tools import is_template_path
 from scanner.detector import Detector, ParseError, ScanContext
 from scanner.model import Evidence, Tier
@@ -131,6 +131,8 @@ _PROGRESSIVE_TEXT = tuple((hint, re.compile(rx)) for hint, rx in (
 ))
 _CRD = re.compile(r"^kind:\s*CustomResourceDefinition\b", re.M)
 _PROGRESSIVE_HINTS = tuple(hint for hint, _ in _PROGRESSIVE_TEXT) + ("variant",)
+#: patterns that are shell commands: in a YAML or JSON file they count only where something runs them
+_COMMAND_HINTS = frozenset({"rollout", "rollback", "anyscale"})
 _TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".sh", ".tf", ".bicep", "makefile", "jenkinsfile")
 #: a traffic map (Azure ML ``endpoint.traffic = {"blue": 90, "green": 10}``, Vertex AI
 #: ``traffic_split={"0": 10, model_id: 90}``, inline or as a YAML block): a split only when
@@ -143,6 +145,18 @@ _VARIANT_WEIGHT = re.compile(r"\bInitialVariantWeight\b|\binitial_variant_weight
 _VARIANT_NAME = re.compile(r"\b(?:VariantName|variant_name)\W{1,4}([\w.-]+)")
 _NOT_A_NAME = frozenset({"str", "int", "float", "bool", "none", "dict", "list", "optional", "any", "self",
                          "variant_name", "variantname", "ref", "sub", "getatt"})
+
+
+def _only_prose(ctx: ScanContext, path: str, command: re.Pattern[str]) -> bool:
+    """True when ``command`` is written in a YAML/JSON file only as data, not where a step, task or
+    container runs it (``rollback: {mechanisms: ["kubectl rollout undo ..."]}`` in a thresholds file)."""
+    if not path.lower().endswith((".yaml", ".yml", ".json")):
+        return False
+    try:
+        docs = ctx.structured(path)
+    except ParseError:
+        return False  # a template that is no YAML until rendered: read as text
+    return not any(command.search(s) for s in command_strings(docs))
 
 
 class DeploymentDetector(Detector):
@@ -455,7 +469,8 @@ class DeploymentDetector(Detector):
             if "customresourcedefinition" in low and _CRD.search(raw):
                 continue  # the schema of a resource type names every field it may hold
             text = uncommented(raw)
-            m = next((m for hint, rx in _PROGRESSIVE_TEXT if hint in low for m in [rx.search(text)] if m), None)
+            m = next((m for hint, rx in _PROGRESSIVE_TEXT if hint in low for m in [rx.search(text)] if m
+                      and not (hint in _COMMAND_HINTS and _only_prose(ctx, path, rx))), None)
             m = m or ("variant" in low and _weighted_variants(text)) or ("traffic" in low and _traffic_split(text))
             if m:
                 line = text.count("\n", 0, m.start()) + 1

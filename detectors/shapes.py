@@ -56,3 +56,24 @@ def first_mapping(docs: Any) -> dict[Any, Any] | None:
     if isinstance(docs, list):
         docs = docs[0] if docs else None
     return docs if isinstance(docs, dict) else None
+
+
+#: keys under which a YAML file's strings are commands something runs (CI steps, task runners,
+#: container specs, Ansible tasks); a string elsewhere is data, often prose about a command.
+COMMAND_KEYS = frozenset({
+    "run", "script", "scripts", "command", "commands", "cmd", "cmds", "args", "shell", "entrypoint",
+    "before_script", "after_script", "before_install", "install", "build", "inlinescript", "bash",
+    "sh", "pwsh", "powershell", "exec", "steps", "hooks", "pre", "post",
+})
+
+
+def command_strings(value: Any, under_command: bool = False) -> list[str]:
+    """The strings of a parsed YAML/JSON value that sit under a command key (at any depth)."""
+    if isinstance(value, str):
+        return [value] if under_command else []
+    if isinstance(value, dict):
+        return [s for k, v in value.items()
+                for s in command_strings(v, under_command or str(k).lower() in COMMAND_KEYS)]
+    if isinstance(value, list):
+        return [s for item in value for s in command_strings(item, under_command)]
+    return []

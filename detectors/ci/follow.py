@@ -33,6 +33,11 @@ _DIR_PREFIX = re.compile(r"^(?:SUBST|\$\{?\w+\}?)/")
 _SHELL_SHEBANG = re.compile(r"\b(ba|z|da|k)?sh\b")
 _PYTHON_SHEBANG = re.compile(r"^#!.*\bpython[\d.]*\b")
 _PYTEST_FILE = re.compile(r"^([\w./-]+\.py)(?:::.*)?$")
+#: a shell, Make or CI variable in a path (``${X}``, ``$(x)``, ``$X``)
+#: (a command substitution, ``$(pipeline)`` of a Makefile among them, is already ``SUBST``)
+_VARIABLE = re.compile(r"\$\{\w+\}|\$\(\w+\)|\$\w+|\bSUBST\b")
+#: test modules of a folder read to learn whether a test run submits a training pipeline
+MAX_TEST_MODULES = 12
 
 #: classifies one command run in a folder; the flag says a submitted job's definition was read.
 Classifier = Callable[[Command, str, bool], set[str]]
@@ -101,10 +106,11 @@ class Follower:
         if tool in ("pytest", "py.test"):
             for word in cmd.words[1:]:
                 m = _PYTEST_FILE.match(word)
-                path = self.modules.find(m.group(1), dirs) if m else None
-                found = self.modules.kinds(path, by_calls=False) if path else None
-                if found is not None and k.TRAIN in found.kinds:
-                    return {k.TRAIN}, Hop(path, found.line, found.what)
+                paths = [self.modules.find(m.group(1), dirs)] if m else self._test_modules(word, dirs)
+                for path in paths:
+                    found = self.modules.kinds(path, by_calls=False, dirs=dirs) if path else None
+                    if found is not None and k.TRAIN in found.kinds:
+                        return {k.TRAIN}, Hop(path, found.line, found.what)
             return None
         target = script_target(cmd)
         if not target:
@@ -127,6 +133,18 @@ class Follower:
         # registry alias or stage moved add (``ModelDeployment`` setting the serving alias)
         kinds = set(found.kinds) if not named or found.kinds & {k.DATA_PIPELINE, k.PROMOTE} else set()
         return kinds, Hop(path, found.line, found.what)
+
+    def _test_modules(self, word: str, dirs: tuple[str, ...]) -> list[str]:
+        """Test modules under a folder pytest is given; a variable in the folder's path
+        (``tests/${PIPELINE_TEMPLATE}/$(pipeline)``) stands for any one folder."""
+        if word.startswith("-") or "=" in word or not re.fullmatch(r"[\w./${}()-]+", word):
+            return []
+        folder = _VARIABLE.sub("\0", word.removeprefix("./").rstrip("/"))
+        if folder in ("", "."):
+            return []  # the whole repository: every test module would be a guess
+        rx = re.compile("(?:" + "|".join(re.escape(posixpath.join(d, "") if d else "") for d in dict.fromkeys([*dirs, ""]))
+                        + ")" + re.escape(folder).replace("\0", "[^/]+") + r"/(?:[^/]+/)*(?:test_[^/]*|[^/]*_test)\.py")
+        return [p for p in self.ctx.files() if rx.fullmatch(p)][:MAX_TEST_MODULES]
 
     # -- the walk --------------------------------------------------------------------------------
     def walk(self, cmd: Command, workdir: str, at: Hop) -> list[Reached]:

@@ -110,7 +110,7 @@ class Modules:
 
     def __init__(self, ctx: ScanContext) -> None:
         self.ctx = ctx
-        self._spans: dict[str, dict[str, tuple[int, int]]] = {}
+        self._spans: dict[str, tuple[dict[str, tuple[int, int]], dict[str, str]]] = {}
 
     # -- where a module is -------------------------------------------------------------------
     def publishes_pipeline(self, path: str) -> bool:
@@ -296,8 +296,11 @@ class Modules:
         return False
 
     def _narrowed(self, path: str, facts: PyFacts, args: tuple[str, ...]) -> tuple[Call, ...]:
-        """Calls of the function an argument names (a mode of a multi-purpose script), else all."""
-        wanted = {w.replace("-", "_") for w in args if not w.startswith("-")} & set(facts.defs)
+        """Calls of the function an argument names (a mode of a multi-purpose script, a CLI's
+        sub-command), else all."""
+        words = {w.replace("-", "_") for w in args if not w.startswith("-")}
+        commands = {c.replace("-", "_"): f for c, f in self._commands(path).items()}
+        wanted = (words & set(facts.defs)) | {commands[w] for w in words if w in commands}
         if not wanted:
             return facts.calls
         spans = self._function_spans(path)
@@ -307,8 +310,17 @@ class Modules:
         return tuple(c for c in facts.calls if any(a <= c.line <= b for a, b in ranges))
 
     def _function_spans(self, path: str) -> dict[str, tuple[int, int]]:
+        return self._functions(path)[0]
+
+    def _commands(self, path: str) -> dict[str, str]:
+        """Sub-command names a CLI module declares (``@app.command("download")`` on
+        ``data_download``, Typer and Click alike), to the functions they run."""
+        return self._functions(path)[1]
+
+    def _functions(self, path: str) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
         if path not in self._spans:
             spans: dict[str, tuple[int, int]] = {}
+            commands: dict[str, str] = {}
             text = self.ctx.text(path) or ""
             if path.endswith(".py") and len(text) <= MAX_PARSE_BYTES:
                 try:
@@ -318,8 +330,20 @@ class Modules:
                 for node in walk(tree) if tree is not None else ():
                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         spans.setdefault(node.name, (node.lineno, node.end_lineno or node.lineno))
-            self._spans[path] = spans
+                        for name in _command_names(node):
+                            commands.setdefault(name, node.name)
+            self._spans[path] = (spans, commands)
         return self._spans[path]
+
+
+def _command_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """Names a ``@group.command("name")`` / ``@group.command(name="name")`` decorator gives ``func``."""
+    names = []
+    for deco in func.decorator_list:
+        if isinstance(deco, ast.Call) and _last_name(deco.func) == "command":
+            given = [*deco.args[:1], *(kw.value for kw in deco.keywords if kw.arg == "name")]
+            names += [a.value for a in given if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return names
 
 
 def _last_name(node: ast.expr) -> str:

@@ -331,6 +331,48 @@ def test_an_end_to_end_test_submitting_through_helpers_trains(make_repo, drop, t
     assert "deploy.ci_tests" in ev and ("deploy.ci_training" in ev) is trains
 
 
+@pytest.mark.parametrize("folder, trains", [
+    ("tests", True),
+    # a folder named through variables: a CI or Make variable stands for any one folder
+    ("tests/${PIPELINE_TEMPLATE}/$(pipeline)", True),
+    ("tests/$TEMPLATE", True),
+    # a folder holding only unit tests
+    ("tests/unit", False),
+])
+def test_pytest_given_a_folder_of_end_to_end_tests_trains(make_repo, folder, trains):
+    files = {k.replace("pipelines/tests/test_e2e.py", "pipelines/tests/xgb/training/test_e2e.py"): v
+             for k, v in E2E_FILES.items() if k != "Makefile"}
+    files["Makefile"] = f"e2e-tests:\n\tcd pipelines && \\\n\tpipenv run pytest --log-cli-level=INFO {folder}\n"
+    files["pipelines/tests/unit/test_split.py"] = "def test_split():\n    assert split([1, 2]) == ([1], [2])\n"
+    files[".github/workflows/ci.yml"] = workflow("make e2e-tests pipeline=training")
+    ev = present(scan(make_repo, files))
+    assert "deploy.ci_tests" in ev and ("deploy.ci_training" in ev) is trains
+
+
+CLI_APP = (
+    "import typer\nfrom sklearn.linear_model import LogisticRegression\n\n"
+    "app = typer.Typer()\ndata_app = typer.Typer()\ntrain_app = typer.Typer()\n"
+    "app.add_typer(data_app, name='data')\napp.add_typer(train_app, name='train')\n\n\n"
+    "@data_app.command('download')\ndef data_download():\n    fetch_archive()\n\n\n"
+    "@train_app.command(name='run')\ndef train_run():\n    LogisticRegression().fit(X, y)\n"
+)
+
+
+@pytest.mark.parametrize("command, trains", [
+    ("uv run mlservice train run", True),
+    # another sub-command of the same CLI: the module's training command is not what runs
+    ("uv run mlservice data download", False),
+    # a CLI whose sub-command cannot be told: the module as a whole
+    ("uv run mlservice", True),
+])
+def test_a_cli_sub_command_is_read_alone(make_repo, command, trains):
+    files = {".github/workflows/ci.yml": workflow(command),
+             "pyproject.toml": "[project]\nname = 'mlservice'\n\n[project.scripts]\nmlservice = 'mlservice.cli:app'\n",
+             "src/mlservice/__init__.py": "", "src/mlservice/cli.py": CLI_APP}
+    ev = present(scan(make_repo, files))
+    assert ("deploy.ci_training" in ev) is trains
+
+
 def test_pytest_on_a_unit_test_that_fits_a_model_is_not_training(make_repo):
     files = {".github/workflows/ci.yml": workflow("pytest tests/test_model.py"),
              "tests/test_model.py": "from sklearn.linear_model import Ridge\n\ndef test_fit():\n    Ridge().fit(X, y)\n"}

@@ -101,6 +101,33 @@ class DataTest(unittest.TestCase):
 if __name__ == "__main__":
     unittest.main()
 """
+#: data-quality tests over a dataset the project downloads (not committed): a fixture loads it
+#: through the project's own loader, derived fixtures clean it, the tests look into it
+FIXTURE_DATA_TEST = """\
+import pytest
+from mlservice.data import clean
+from mlservice.data.audit import load_raw
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return load_raw()
+
+
+@pytest.fixture(scope="module")
+def cleaned(raw):
+    return clean.clean(raw)
+
+
+class TestRawIntegrity:
+    def test_encounter_id_is_unique(self, raw):
+        assert raw["encounter_id"].is_unique
+
+    def test_no_missing_age(self, cleaned):
+        assert cleaned["age"].notna().all()
+"""
+LOADER = ("import pandas as pd\n\nRAW = 'data/raw/diabetic_data.csv'\n\n\n"
+          "def load_raw(path=RAW):\n    return _read(path)\n\n\ndef _read(path):\n    return pd.read_csv(path)\n")
 CI = """\
 on: [push]
 jobs:
@@ -182,6 +209,9 @@ def validation(make_repo, files):
     # a unittest case asserting on a dataset DVC tracks (its pointer committed), run by CI
     {"tests/data_test.py": UNITTEST_DATA_TEST, "data/raw/features.csv.dvc": "outs:\n- md5: 0a1b\n  path: features.csv\n",
      ".github/workflows/ci.yml": CI.replace("python -m pytest . --cov=src", "python3 tests/data_test.py")},
+    {"tests/data/test_quality.py": FIXTURE_DATA_TEST, "src/mlservice/data/audit.py": LOADER,
+     "src/mlservice/data/__init__.py": "", "src/mlservice/data/clean.py": "def clean(df):\n    return df.dropna()\n",
+     ".github/workflows/ci.yml": CI.replace("python -m pytest . --cov=src", "uv run pytest tests/data -m data")},
 ])
 def test_data_checks(make_repo, files):
     assert validation(make_repo, files)
@@ -323,6 +353,17 @@ def test_summary_names_the_check_and_the_flow(make_repo):
     {"tests/test_clean.py": "import pandas as pd\n\ndef test_clean():\n    df = pd.DataFrame({'a': [1, None]})\n"
                             "    assert clean(df).isnull().sum().sum() == 0\n",
      "data/sales.csv": SALES, ".github/workflows/ci.yml": CI},
+    # fixtures handing the tests data they build, or a test file, through the project's loader
+    {"tests/test_quality.py": FIXTURE_DATA_TEST.replace("return load_raw()", "return pd.DataFrame({'encounter_id': [1, 2]})"),
+     "src/mlservice/data/audit.py": LOADER, ".github/workflows/ci.yml": CI},
+    {"tests/test_quality.py": FIXTURE_DATA_TEST.replace("load_raw()", "load_raw('tests/fixtures/tiny.csv')"),
+     "src/mlservice/data/audit.py": LOADER, ".github/workflows/ci.yml": CI},
+    {"tests/test_quality.py": FIXTURE_DATA_TEST.replace("def raw():\n    return load_raw()", "def raw(tmp_path):\n    return load_raw(tmp_path)"),
+     "src/mlservice/data/audit.py": LOADER, ".github/workflows/ci.yml": CI},
+    # a loader that reads no file (it calls a web API), and the suite no CI job runs
+    {"tests/test_quality.py": FIXTURE_DATA_TEST, "src/mlservice/data/audit.py": "def load_raw():\n    return fetch_rows()\n",
+     ".github/workflows/ci.yml": CI},
+    {"tests/test_quality.py": FIXTURE_DATA_TEST, "src/mlservice/data/audit.py": LOADER},
     # an empty batch, a missing input file and a configuration value are no data checks
     {"jobs/load.py": VERDICT.replace("len(rows) >= 10 and all(r.get(\"text\") for r in rows)", "len(rows) > 0")},
     {"jobs/load.py": "def load_rows(paths):\n    missing_files = [p for p in paths if not exists(p)]\n"

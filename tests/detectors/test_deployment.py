@@ -289,6 +289,9 @@ SAM_FUNCTION = ("Transform: AWS::Serverless-2016-10-31\nResources:\n  ApiFunctio
     {".github/workflows/rollback.yml": "on: workflow_dispatch\njobs:\n  rb:\n    runs-on: ubuntu-latest\n    steps:\n"
                                        "      - run: kubectl -n \"$NAMESPACE\" rollout undo deploy/api\n"},
     {"scripts/undo.sh": "#!/bin/sh\nhelm --namespace ml rollback ml 3\n"},
+    # where a YAML file runs it: a GitLab job's script, a task runner's command list
+    {".gitlab/rollback.yml": "rollback:\n  stage: deploy\n  when: manual\n  script:\n    - \"kubectl rollout undo deployment/api\"\n"},
+    {"Taskfile.yml": "version: '3'\ntasks:\n  undo:\n    cmds:\n      - helm rollback ml 3\n"},
     {"flows/release.py": "def rollback_serving_release(prev):\n    return prev\n\ndef run(ok, prev):\n    if not ok:\n        rollback_serving_release(prev)\n"},
     # a SAM function whose new version takes traffic by CodeDeploy canary, rolled back on alarms
     {"assets/deploy.yml": SAM_FUNCTION.format(kind="Canary10Percent5Minutes")},
@@ -311,6 +314,9 @@ def test_progressive_present(make_repo, files):
      + "---\nkind: Other\nspec:\n  weight: 3\n"},
     # the words without the command: prose in a value, or another command echoing them
     {"deploy/values.yaml": "description: use helm to rollback a bad release\n"},
+    # the command itself, but as data: a thresholds file listing the rollback levers it plans
+    {"configs/thresholds.yaml": "rollout:\n  rollback:\n    mechanisms:\n      - \"registry alias flip\"\n"
+                                "      - \"kubectl rollout undo deployment/readmission-api\"\n"},
     {"scripts/x.sh": "#!/bin/sh\nkubectl get pods && echo rollout undo\n"},
     {"flows/release.py": "def rollback_serving_release(prev):\n    return prev\n"},
     # every SageMaker variant carries a weight: one variant per endpoint takes all the traffic

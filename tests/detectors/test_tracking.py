@@ -234,6 +234,16 @@ def test_kedro_mlflow_catalog(make_repo, files, signal, expected):
     ({"train.py": "from ludwig.api import LudwigModel\nmodel = LudwigModel(config='config.yaml')\nmodel.train(dataset=df)\n"},
      True),
     ({"features.yaml": "input_features: [open, high]\n"}, False),
+    # a Dagster job run with a run configuration its ops' Config classes read
+    ({"jobs/training.py": "from dagster import define_asset_job\n\ntraining_job = define_asset_job(\n    name='Training',\n"
+                          "    selection=['dataset', 'experiment'],\n    config={'ops': {'experiment': {'config': {'epochs': [10]}}}},\n)\n"},
+     True),
+    ({"run.py": "import dagster as dg\n\ndg.materialize([train], run_config=dg.RunConfig(ops={'train': TrainConfig(epochs=5)}))\n"},
+     True),
+    # a job without a run configuration, and Dagster in requirements only
+    ({"jobs/training.py": "from dagster import define_asset_job\n\ntraining_job = define_asset_job(name='Training', selection='*')\n"},
+     False),
+    ({"requirements.txt": "dagster==1.7.0\n"}, False),
 ])
 def test_config_management_tools(make_repo, files, expected):
     assert ("tracking.config_management" in tool_signals(make_repo, files)) is expected
