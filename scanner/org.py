@@ -24,9 +24,10 @@ from scanner import __version__
 from scanner.detector import LoadedDetectors, load_detectors
 from scanner.engine import scan
 from scanner.model import DIMENSIONS
+from scanner.redaction import redact
 from scanner.reporting.json_report import render_json
 from scanner.rules_engine import RuleSet
-from scanner.sources.http_budget import ApiError, EtagCache, redact
+from scanner.sources.http_budget import ApiError, EtagCache
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, SourceError
 from scanner.sources.org_listing import ListedRepo, list_github, list_gitlab
 from scanner.targets import ApiOptions, RemoteSpec, TargetError, from_info, open_info

@@ -9,7 +9,8 @@ import pytest
 from conftest import git, git_repo, write_tree
 from scanner.detector import ScanContext
 from scanner.sources.interface import FileTooLarge, TargetUnreadable
-from scanner.sources.local import LocalRepo, redact_url
+from scanner.redaction import redact_url
+from scanner.sources.local import LocalRepo
 
 
 def test_git_work_tree_lists_tracked_files_only(tmp_path):

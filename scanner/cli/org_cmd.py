@@ -11,8 +11,9 @@ from scanner.cli import EXIT_GATE, EXIT_UNREADABLE
 from scanner.detector import load_detectors
 from scanner.org import OrgScanner, etag_cache, list_repositories, parse_org
 from scanner.org_report import render_json, render_text, summarise
+from scanner.redaction import redact, redact_logs, remember
 from scanner.rules_engine import PROFILES, RuleError, load_rules
-from scanner.sources.http_budget import RequestBudget, redact
+from scanner.sources.http_budget import RequestBudget
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, SourceError
 from scanner.sources.org_listing import OrgFilter
 from scanner.targets import ApiOptions, TargetError
@@ -50,12 +51,16 @@ def org(target: str, out_dir: str, include: tuple[str, ...], exclude: tuple[str,
     Tokens come from GITHUB_TOKEN / GITLAB_TOKEN only. One repository that fails is reported
     with the reason; every other result is kept.
     """
+    for given in (target, github_url, gitlab_url):
+        remember(given)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    redact_logs()
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     try:
         platform, name = parse_org(target)
         rules = load_rules(rules_file, profile)
     except (TargetError, RuleError) as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(redact(str(exc))) from exc
     folder = Path(out_dir)
     options = ApiOptions(github_url=github_url, gitlab_url=gitlab_url, budget=RequestBudget(max_requests),
                          cache=etag_cache(folder))

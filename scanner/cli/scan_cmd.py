@@ -18,10 +18,11 @@ from scanner.excludes import ExcludingRepo
 from scanner.gates import Assessment, assess, check_waivers
 from scanner.model import ScanResult
 from scanner.parallel import default_jobs
+from scanner.redaction import redact, redact_logs, remember
 from scanner.reporting import FILE_NAMES, FORMATS, BundleExtras, build_bundle, render
 from scanner.rules_engine import PROFILES, RuleError, RuleSet, load_rules
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, RepoView, SourceError
-from scanner.sources.mlflow_server import MLflowSource, redact
+from scanner.sources.mlflow_server import MLflowSource
 from scanner.targets import TargetError, resolve
 
 
@@ -150,8 +151,11 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
     gitlab:GROUP/PROJECT[@REF], a git URL (shallow-cloned, then removed), or
     mlflow+http(s)://HOST:PORT for a tracking server alone.
     """
+    for given in (target, mlflow_uri, github_url, gitlab_url):
+        remember(given)  # no message of this run may show what they carry
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
+    redact_logs()
     if not debug:  # the HTTP client's retry chatter adds nothing to the reason we report
         logging.getLogger("urllib3").setLevel(logging.ERROR)
     if len(formats) > 1 and not out_dir:
@@ -171,9 +175,9 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
         repo = ExcludingRepo(resolved.repo, settings.exclude) if resolved.repo and settings.exclude else resolved.repo
         files = repo.files() if repo is not None else ()
     except TargetError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(redact(str(exc))) from exc
     except SourceError as exc:
-        click.echo(f"error: cannot read {target}: {exc}", err=True)
+        click.echo(f"error: cannot read {redact(target)}: {redact(str(exc))}", err=True)
         sys.exit(EXIT_UNREADABLE)
     rules = _rules(rules_file, settings)
     uri = mlflow_uri or resolved.mlflow_uri

@@ -18,7 +18,8 @@ import git
 
 from scanner.model import Target
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, TargetUnreadable
-from scanner.sources.local import LocalRepo, redact_url
+from scanner.redaction import redact, redact_url, remember
+from scanner.sources.local import LocalRepo
 
 _SCHEMES = ("https://", "http://", "ssh://", "git://", "file://")
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:(?!/)[\w./~-]+$")
@@ -52,7 +53,7 @@ def _clone_failure(stderr: str, url: str, shown: str) -> str:
     """git's first ``fatal:`` line, without the URL's credentials."""
     lines = [ln.strip() for ln in stderr.replace("\\n", "\n").splitlines()]
     fatal = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), "git clone failed")
-    return (redact_url(fatal.replace(url, shown)) or "")[:300]
+    return redact(fatal.replace(url, shown))[:300]
 
 
 class ClonedRepo(LocalRepo):
@@ -60,6 +61,7 @@ class ClonedRepo(LocalRepo):
 
     def __init__(self, url: str, ref: str | None = None, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
         check_url(url)
+        remember(url)  # git, or the server through it, may repeat the URL in a failure
         if ref is not None and (ref.startswith("-") or not re.fullmatch(r"[\w./@+-]+", ref)):
             raise UnsafeGitUrl(f"ref {ref!r}: refused")
         self._tmp = tempfile.mkdtemp(prefix="mlops-scan-clone-")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
+from scanner.redaction import redact
 from scanner.sources.interface import SourceError
 
 if TYPE_CHECKING:  # the HTTP client is imported when a session is made: a local scan never needs it
@@ -35,8 +36,6 @@ def _requests():
     return requests
 
 
-#: environment variables whose values are never echoed.
-TOKEN_ENV = ("GITHUB_TOKEN", "GITLAB_TOKEN")
 #: longest wait for a rate limit to reset before giving up on the request (seconds).
 DEFAULT_MAX_WAIT = 120.0
 #: backoff before each retry of a 5xx answer or a network failure (seconds).
@@ -96,15 +95,6 @@ def origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = -1  # a malformed port matches no real origin
     return scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
-
-
-def redact(text: str) -> str:
-    """``text`` without any token value held in the environment."""
-    for var in TOKEN_ENV:
-        value = os.environ.get(var)
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
 
 
 class RequestBudget:

@@ -8,6 +8,7 @@ from pathlib import Path
 import git
 
 from scanner.model import Target
+from scanner.redaction import redact_url
 from scanner.sources.interface import (
     DEFAULT_EXCLUDES,
     DEFAULT_MAX_FILE_BYTES,
@@ -32,18 +33,6 @@ SAFE_GIT_OPTIONS = (
     "diff.external=",
     "gpg.program=false",
 )
-
-def redact_url(url: str | None) -> str | None:
-    """Drop user:password@ from a URL so no credential reaches any output."""
-    if not url or "@" not in url:
-        return url
-    if "://" in url:
-        scheme, _, rest = url.partition("://")
-        authority, slash, path = rest.partition("/")
-        # the host follows the last "@": a password may itself hold "@"
-        return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
-    return url  # scp-like git@host:path names a user, not a secret
-
 
 def _utf8(name: str) -> bool:
     try:

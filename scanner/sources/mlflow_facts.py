@@ -5,18 +5,13 @@ and every failure carries a ``reason`` that is safe to show (credentials redacte
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from scanner.sources.interface import SourceError
 
-#: environment variables whose values are secrets: never echoed in any message.
-SECRET_ENV = ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_CLIENT_CERT_PATH",
-              "DATABRICKS_TOKEN", "DATABRICKS_CLIENT_SECRET", "AWS_SECRET_ACCESS_KEY")
 _USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
-_SECRET_QUERY = re.compile(r"(?i)\b(token|password|passwd|secret|api[_-]?key|access[_-]?key)=[^&\s'\"]+")
 
 
 class MLflowError(SourceError):
@@ -41,17 +36,6 @@ class MLflowRegistryUnavailable(MLflowError):
 
 class MLflowQueryFailed(MLflowError):
     """Any other failure (unexpected status, malformed answer): the scan could not check."""
-
-
-def redact(text: str) -> str:
-    """``text`` without URL credentials, secret query parameters or secret env values."""
-    text = _USERINFO.sub("***@", text)
-    text = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}=***", text)
-    for var in SECRET_ENV:
-        value = os.environ.get(var)
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
 
 
 def normalize_git_url(url: str) -> str:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 from urllib.parse import urlsplit
 
+from scanner.redaction import redact, remember
 from scanner.sources.mlflow_facts import (  # noqa: F401  (re-exported: the source's public API)
     ExperimentFacts,
     MLflowError,
@@ -30,7 +31,6 @@ from scanner.sources.mlflow_facts import (  # noqa: F401  (re-exported: the sour
     VersionFacts,
     alias_pairs,
     normalize_git_url,
-    redact,
     run_facts,
     version_facts,
 )
@@ -76,6 +76,7 @@ class MLflowSource:
         max_retries: int = 1,
     ) -> None:
         self.uri = uri.rstrip("/")
+        remember(self.uri)  # the server may echo its credentials back in an error
         self.display_uri = redact(self.uri)
         if self.uri != "databricks" and urlsplit(self.uri).scheme not in ("http", "https", "databricks"):
             # Other schemes (file:, sqlite:) would make the client open local stores directly.
