@@ -151,16 +151,6 @@ def test_file_names_that_are_not_utf8_are_recorded_not_fatal(tmp_path):
     assert "not valid UTF-8" in repo.log.skipped["bad\ufffd.py"]
 
 
-@pytest.mark.parametrize("url, shown", [
-    ("https://u:p@ss@host/o/r.git", "https://host/o/r.git"),
-    ("https://token@example.com/o/r", "https://example.com/o/r"),
-    ("git@github.com:o/r.git", "git@github.com:o/r.git"),
-    ("https://example.com/pkg@1.0", "https://example.com/pkg@1.0"),
-])
-def test_redaction_keeps_only_the_host(url, shown):
-    assert redact_url(url) == shown
-
-
 def _notebook(code: str, output_bytes: int) -> str:
     """An nbformat 4 notebook with one code cell and an image output of ``output_bytes``."""
     image = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "A" * output_bytes}}

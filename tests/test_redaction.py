@@ -82,6 +82,7 @@ def test_no_generated_credential_survives(scheme, user, secret, host, port, path
     ("https://us@er:SE@CRET@host/o/r.git", "https://host/o/r.git"),
     ("https://user:SE/CRET@host/o/r.git", "https://host/o/r.git"),
     ("https://user:SE?CR#ET@host/o/r.git", "https://host/o/r.git"),
+    ("https://token@example.com/o/r", "https://example.com/o/r"),
     ("https://host/o/r.git?access_token=SECRET&ref=main", "https://host/o/r.git?access_token=***&ref=main"),
     ("https://host/api/v4/projects?private_token=SECRET", "https://host/api/v4/projects?private_token=***"),
     # what is no credential stays as it is
