@@ -22,6 +22,8 @@ from scanner.model import Evidence, Outcome, Tier
 LICENSE = "governance.license"
 MODEL_CARD = "governance.model_card"
 CODEOWNERS = "governance.codeowners"
+#: an owner a template left to fill in: ``@<your-user>``, ``<team>``, ``@your-username``, ``@YOUR_ORG/team``
+_PLACEHOLDER_OWNER = re.compile(r"<[^>\s]*>|@(?:your|my)[-_]?(?:user(?:name)?|name|org|team|handle|github)\b", re.I)
 SECURITY_POLICY = "governance.security_policy"
 DEPENDENCY_UPDATES = "governance.dependency_updates"
 CHANGELOG = "governance.changelog_releases"
@@ -263,7 +265,12 @@ class GovernanceDetector(Detector):
             rules = [i for i, line in enumerate(text.splitlines(), 1)
                      if not line.lstrip().startswith(("#", "[", "^[")) and len(line.split()) >= 2
                      and any("@" in owner for owner in line.split()[1:])]
+            # a template nobody filled in (``* @<your-user>``) names no owner
+            placeholders = [i for i, line in enumerate(text.splitlines(), 1)
+                            if i in rules and _PLACEHOLDER_OWNER.search(" ".join(line.split()[1:]))]
             summary = f"{path}: {len(rules)} ownership rule(s)" if rules else f"{path} has no rule"
+            if placeholders:
+                rules, summary = [], f"{path} is an unfilled template (placeholder owners, line {placeholders[0]})"
             yield self.evidence(CODEOWNERS, summary, ctx.location(path, rules[0] if rules else None),
                                 tier=Tier.CONFIGURED if rules else Tier.DECLARED, subject=path, rules=len(rules))
 

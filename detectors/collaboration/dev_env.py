@@ -11,7 +11,10 @@ from scanner.model import Evidence, Tier
 from scanner.scope import is_test_path
 
 _COMPOSE = re.compile(r"(?:^|/)(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml$", re.I)
-_PROD_NAME = re.compile(r"(?<![a-z])(?:prod|production|prd|deploy|release)(?![a-z])", re.I)
+_PROD_NAME = re.compile(r"(?<![a-z])(?:prod|production|prd|deploy|release|server)(?![a-z])", re.I)
+#: folders of what is shipped to servers (``deployment/docker/docker-compose.monitoring.yml``)
+_PROD_DIRS = frozenset({"deploy", "deployment", "deployments", "production", "prod"})
+_LOCAL_NAME = re.compile(r"(?<![a-z])(?:local|dev|devel|develop|development|sandbox)(?![a-z])", re.I)
 #: at the root, or of a project kept in a top-level folder (a monorepo's subprojects)
 _DEVCONTAINER = re.compile(r"^(?:[^/]+/)?(?:\.devcontainer/(?:[^/]+/)?devcontainer\.json|\.devcontainer\.json)$", re.I)
 #: (name, config file, regex its content must match: "" for any content).
@@ -34,6 +37,13 @@ def _has_services(repo: RepoFiles, path: str) -> bool:
     services = table(repo.first_document(path), "services")
     return isinstance(services, dict) and any(isinstance(svc, dict) and _RUN_KEYS & set(svc)
                                               for svc in services.values())
+
+
+def _for_production(path: str) -> bool:
+    """A compose file named for production or a server, or kept with what is deployed unless its
+    name says it is the local one (``deploy/compose.local.yml``)."""
+    *folders, name = path.lower().split("/")
+    return bool(_PROD_NAME.search(name)) or bool(_PROD_DIRS.intersection(folders)) and not _LOCAL_NAME.search(name)
 
 
 def _compose_problem(repo: RepoFiles, path: str) -> str | None:
@@ -61,7 +71,7 @@ def dev_env_evidence(repo: RepoFiles) -> Iterator[Evidence]:
     compose_files = [p for p in repo.files if _COMPOSE.search(p)]
     composed = [p for p in compose_files if _has_services(repo, p)]
     # (a stack a test suite starts, such as localstack for integration tests, develops nothing)
-    local = [p for p in composed if not _PROD_NAME.search(p.rsplit("/", 1)[-1]) and not is_test_path(p)]
+    local = [p for p in composed if not _for_production(p) and not is_test_path(p)]
     if local:
         yield repo.found(DEV_ENV, f"docker compose stack {more(local)}", local, subject="compose", files=local[:20])
         return

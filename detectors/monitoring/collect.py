@@ -21,7 +21,7 @@ from detectors.monitoring.instrumentation import (evaluation_report, log_file, l
                                                   scoring_script_logging, served_model_logging,
                                                   structured_request_logging, task_logging,
                                                   tensorboard_logger)
-from detectors.monitoring.retraining import retraining_on_monitoring
+from detectors.monitoring.retraining import branching_to_training, retraining_on_monitoring
 from detectors.monitoring.schedules import (code_schedule, cron_monitoring, dagster_scheduled_assets, monitoring_cronjob,
                                              prefect_deployments)
 from detectors.monitoring.signals import (ALERTING, DASHBOARDS, DRIFT, FEEDBACK, INSTRUMENTATION, LOGGING,
@@ -59,6 +59,7 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
     (DASHBOARDS, "monitoring-app", monitoring_app),
     (SCHEDULED, "orchestrator-schedule", code_schedule),
     (RETRAIN, "retrain-on-monitoring", retraining_on_monitoring),
+    (RETRAIN, "branch-to-retraining", branching_to_training),
     (FEEDBACK, "ground-truth-join", ground_truth_join),
     (FEEDBACK, "monitored-performance", monitored_performance),
 )

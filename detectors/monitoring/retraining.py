@@ -1,9 +1,11 @@
-"""Retraining triggers: a function that starts a training run when a monitoring check says so."""
+"""Retraining triggers: a function that starts a training run when a monitoring check says so, or
+an Airflow branch that, on such a check, picks the DAG's training task."""
 from __future__ import annotations
 
 import ast
 import re
 
+from detectors.flow import dotted
 from detectors.monitoring.source import MONITORING, Hit, Source
 from scanner.parsing.python import PyFacts, walk
 
@@ -84,3 +86,35 @@ def retraining_on_monitoring(src: Source) -> Hit | None:
                 return Hit(src.path, call.lineno, f"{func.name} starts training ({_call_name(call)}) "
                                                   "on a monitoring result")
     return None
+
+
+def branching_to_training(src: Source) -> Hit | None:
+    """An Airflow branch callable (``BranchPythonOperator(python_callable=f)``, ``@task.branch``) that,
+    under a monitoring guard (``if drift_detected:``), returns the id of a task of the DAG that
+    trains (``return "retrain_model"``)."""
+    if "branch" not in src.lower or src.tree is None or not src.facts.imports_any(("airflow",)):
+        return None
+    tasks = {kw.value.value for n in walk(src.tree) if isinstance(n, ast.Call) for kw in n.keywords
+             if kw.arg == "task_id" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)}
+    for func in (f for f in walk(src.tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and f.name in _branch_callables(src.tree)):
+        guards = [n for n in walk(func) if isinstance(n, ast.If) and any(_GUARD.search(m) for m in _node_names(n.test))]
+        for ret in (n for g in guards for stmt in g.body for n in walk(stmt) if isinstance(n, ast.Return)):
+            named = [n.value for n in walk(ret) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+            chosen = next((t for t in named if t in tasks and _TRAIN_WORDS & set(re.split(r"[^a-z]+", t.lower()))), None)
+            if chosen:
+                return Hit(src.path, ret.lineno, f"branch {func.name} picks the training task '{chosen}' "
+                                                 "on a monitoring result")
+    return None
+
+
+def _branch_callables(tree: ast.AST) -> set[str]:
+    """Names of the functions an Airflow DAG branches with."""
+    names = set()
+    for node in walk(tree):
+        if isinstance(node, ast.Call) and _call_name(node) == "BranchPythonOperator":
+            names |= {kw.value.id for kw in node.keywords if kw.arg == "python_callable" and isinstance(kw.value, ast.Name)}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                dotted(d.func if isinstance(d, ast.Call) else d).endswith("task.branch") for d in node.decorator_list):
+            names.add(node.name)
+    return names

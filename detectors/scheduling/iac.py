@@ -1,6 +1,6 @@
 """Schedules declared as infrastructure: Kubernetes CronJobs, cron rules of Terraform (EventBridge
-rules and schedules, Cloud Scheduler jobs) and of the AWS CDK (``events.Rule(schedule=...)``), and
-the entries of crontab files.
+rules and schedules, Cloud Scheduler jobs) and of the AWS CDK (``events.Rule(schedule=...)``),
+systemd timers, and the entries of crontab files.
 
 What such a schedule runs is read from its job: the container's command (and the project script
 it starts), or the resources a rule targets (their names, handlers and URLs).
@@ -34,7 +34,7 @@ _CRON_LINE = re.compile(r"^\s*(@\w+|(?:[\d*/,\-]+\s+){4}[\w*/,\-]+)\s+(\S.*)$")
 
 
 def iac_schedules(ctx: ScanContext, project: Project) -> Iterator[Schedule]:
-    """CronJobs, Terraform cron rules and CDK schedule rules of the repository."""
+    """CronJobs, Terraform cron rules, CDK schedule rules and systemd timers of the repository."""
     for path in ctx.files():
         if is_template_path(path):
             continue
@@ -43,6 +43,8 @@ def iac_schedules(ctx: ScanContext, project: Project) -> Iterator[Schedule]:
             yield from _cronjobs(ctx, project, path)
         elif low.endswith(".tf"):
             yield from _terraform(ctx.text(path) or "", path)
+        elif low.endswith(".timer"):
+            yield from _systemd_timer(ctx, project, path)
     for module in project.modules("aws_cdk"):
         yield from _cdk(module.path, module.tree)
 
@@ -123,6 +125,57 @@ def cron_entries(text: str) -> Iterator[tuple[int, str]]:
             yield i, m.group(2)
 
 
+# -- systemd timers ----------------------------------------------------------------------------------
+
+#: timer settings that fire it (a calendar, or a period after boot or after its last run)
+_TIMER_FIRES = ("OnCalendar", "OnUnitActiveSec", "OnUnitInactiveSec", "OnBootSec", "OnStartupSec", "OnActiveSec")
+
+
+def _systemd_timer(ctx: ScanContext, project: Project, path: str) -> Iterator[Schedule]:
+    """A systemd timer unit that fires on its own, running the ``ExecStart`` commands of the service
+    it activates (``Unit=``, else the service of its own name, beside it or anywhere)."""
+    timer = _unit_settings(ctx.text(path) or "")
+    fires = [(key, line, value) for key, (line, value) in timer.items() if key in _TIMER_FIRES]
+    if not fires:
+        return
+    service = timer.get("Unit", (0, ""))[1] or path.rsplit("/", 1)[-1][:-len(".timer")] + ".service"
+    beside = f"{path.rsplit('/', 1)[0]}/{service}" if "/" in path else service
+    unit = beside if ctx.repo is not None and ctx.repo.exists(beside) else \
+        next((p for p in ctx.files() if p.rsplit("/", 1)[-1] == service), None)
+    if unit is None:
+        return
+    commands = [value.lstrip("-@+!:") for key, value in _unit_lines(ctx.text(unit) or "") if key == "ExecStart"]
+    if not commands:
+        return
+    does = names_in(service) + names_in(" ".join(commands))
+    for script in command_scripts(project, commands):
+        module = project.module(script)
+        if module is not None:
+            does += [f.name for f in module.all_functions()]
+    key, line, value = fires[0]
+    yield Schedule("systemd timer", commands[0][:60], f"{key}={value}", path, line, tuple(sorted(set(does))))
+
+
+def _unit_lines(text: str) -> list[tuple[str, str]]:
+    """(key, value) of a systemd unit file's settings, in order (comments and sections left out)."""
+    out = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith(("#", ";", "[")) and "=" in line:
+            key, _, value = line.partition("=")
+            out.append((key.strip(), value.strip()))
+    return out
+
+
+def _unit_settings(text: str) -> dict[str, tuple[int, str]]:
+    """Setting -> (line, value) of a unit file (the first of each)."""
+    out: dict[str, tuple[int, str]] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        for key, value in _unit_lines(raw):
+            out.setdefault(key, (number, value))
+    return out
+
+
 # -- Terraform ---------------------------------------------------------------------------------------
 
 def _terraform(text: str, path: str) -> Iterator[Schedule]:
@@ -153,24 +206,31 @@ def _terraform(text: str, path: str) -> Iterator[Schedule]:
 # -- AWS CDK (Python) -------------------------------------------------------------------------------
 
 def _cdk(path: str, tree: ast.AST) -> Iterator[Schedule]:
-    rules: dict[str, ast.Call] = {}
+    """``events.Rule(schedule=...)`` and the rules a construct's ``on_*`` helpers make with a
+    schedule (``stage.on_state_change(schedule=...)``), with what they start: their targets, given
+    to them, added to them, or handed with the rule to a project helper
+    (``add_sagemaker_pipeline_target(rule, ...)``)."""
+    calls = [n for n in walk_tree(tree) if isinstance(n, ast.Call)]
+    assigned: dict[int, str] = {}
     for node in walk_tree(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and callee(node.value) == "Rule":
-            rules.update({dotted(t): node.value for t in node.targets if dotted(t)})
-    added: dict[str, list[ast.AST]] = {}
-    for node in walk_tree(tree):
-        if isinstance(node, ast.Call) and callee(node) == "add_target" and isinstance(node.func, ast.Attribute):
-            added.setdefault(dotted(node.func.value), []).extend(node.args)
-    for node in walk_tree(tree):
-        if not (isinstance(node, ast.Call) and callee(node) == "Rule"):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            assigned.update({id(node.value): dotted(t) for t in node.targets if dotted(t)})
+    for node in calls:
+        name = str(callee(node) or "")
+        if name != "Rule" and not name.startswith("on_"):
             continue
         schedule = next((k.value for k in node.keywords if k.arg == "schedule"), None)
         if not (isinstance(schedule, ast.Call) and callee(schedule) in ("cron", "rate", "expression")):
             continue
-        targets: list[Any] = [k.value for k in node.keywords if k.arg == "targets"]
-        targets += [t for var, rule in rules.items() if rule is node for t in added.get(var, [])]
-        does = [p for n in [*node.args, *targets] for s in expression_names(n) for p in names_in(s)]
-        label = next((a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)), "rule")
+        var = assigned.get(id(node), "")
+        uses = [c for c in calls if var and (dotted(c.func).startswith(var + ".")
+                                             or any(dotted(a) == var for a in c.args))]
+        started = [*node.args, *(k.value for k in node.keywords if k.arg not in ("schedule", "event_pattern")),
+                   *(a for c in uses for a in [*c.args, *(k.value for k in c.keywords)])]
+        does = [p for n in started for s in expression_names(n) for p in names_in(s)]
+        does += [p for c in uses for p in names_in(str(callee(c)))]
+        label = next((a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)),
+                     var or "rule")
         yield Schedule("CDK events.Rule", label, f"on {source(schedule, 50)}", path, node.lineno,
                        tuple(sorted(set(does))))
 

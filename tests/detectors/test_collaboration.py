@@ -529,6 +529,10 @@ COMPOSE = "services:\n  api:\n    build: .\n    ports: ['8000:8000']\n"
     ({"docker-compose.yaml": "services:\n  api:\n    image: api\n    build:\n      context: deployment/api\n"
                              "  mlflow:\n    image: mlflow\n    build: deployment/mlflow\n"}, "absent", "compose-builds-only"),
     ({"docker-compose.prod.yml": COMPOSE}, "declared", "production-compose-only"),
+    # the stacks a deployment folder ships to a server, unless named for local use
+    ({"deployment/docker/docker-compose.server.yml": COMPOSE,
+      "deployment/docker/docker-compose.monitoring.yml": COMPOSE}, "declared", "deployment-folder-compose"),
+    ({"deploy/compose.local.yml": COMPOSE}, "present", "local-compose-in-deploy-folder"),
     ({"Dockerfile": "FROM python:3.11\n"}, "absent", "dockerfile-alone"),
     ({"flake.nix": "{ outputs = { self }: { packages.default = 1; }; }\n"}, "absent", "flake-without-dev-shell"),
 ])

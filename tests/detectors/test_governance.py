@@ -174,6 +174,10 @@ TRAPS = [
     ("model card writer in tests", {"tests/model_card.py": CARD_WRITER, "tests/test_card.py": CARD_CALLER},
      MODEL_CARD),
     ("codeowners without rules", {".github/CODEOWNERS": "# fill in owners\n"}, CODEOWNERS),
+    # a template nobody filled in
+    ("codeowners with placeholder owners", {"CODEOWNERS": "*  @<your-user>\nfastapi/**  @<your-user> @cto-user\n"},
+     CODEOWNERS),
+    ("codeowners naming your-username", {".github/CODEOWNERS": "* @your-username\n"}, CODEOWNERS),
     ("codeowners in a source folder", {"src/CODEOWNERS": "* @alice\n"}, CODEOWNERS),
     ("security section in CONTRIBUTING", {"CONTRIBUTING.md": (
         "## Security\nReport vulnerabilities privately to the maintainers, not in issues.\n")}, SECURITY),

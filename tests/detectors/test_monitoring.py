@@ -156,6 +156,27 @@ spec:
               command: ["python", "-m", "app.monitoring.drift_check"]
 """
 
+BRANCH_TO_RETRAIN = """\
+import json
+from airflow import DAG
+from airflow.operators.python import BranchPythonOperator
+from airflow.operators.bash import BashOperator
+
+
+def decide_branch(**context):
+    drift_detected = json.loads(context['ti'].xcom_pull(task_ids='detect_drift'))['drift_detected']
+    if drift_detected == True:
+        return "retrain_model"
+    return "skip_retrain"
+
+
+with DAG(dag_id="drift_detection_dag", schedule="*/17 * * * *") as dag:
+    detect = BashOperator(task_id="detect_drift", bash_command="python3 src/monitor_drift.py", do_xcom_push=True)
+    branch = BranchPythonOperator(task_id="branch_decision", python_callable=decide_branch)
+    retrain = BashOperator(task_id="retrain_model", bash_command="python3 src/train_with_drift.py")
+    skip = BashOperator(task_id="skip_retrain", bash_command="echo skip")
+    detect >> branch >> [retrain, skip]
+"""
 RETRAIN_ON_DRIFT = """\
 from monitoring.drift import detect_drift
 from pipelines.training import train_model
@@ -492,6 +513,7 @@ POSITIVE = [
     ("retrain after early return", {"flows/auto_retrain_flow.py": RETRAIN_EARLY_RETURN}, RETRAIN),
     ("workflow dispatch on drift", {"src/monitoring/react.py": RETRAIN_DISPATCH}, RETRAIN),
     ("training DAG triggered on drift", {"drift/pipelines/hourly_monitoring.py": RETRAIN_VIA_ORCHESTRATOR}, RETRAIN),
+    ("airflow branch to the training task on drift", {"dags/dag_ml_monitoring.py": BRANCH_TO_RETRAIN}, RETRAIN),
     ("ground truth join", {"src/monitoring/performance.py": GROUND_TRUTH_JOIN}, FEEDBACK),
     ("prefect serve with cron", {"flows/drift_flow.py": (
         "from prefect import flow\nfrom monitoring.drift import check\n\n@flow\ndef drift_flow():\n    check()\n\n"
@@ -714,6 +736,12 @@ TRAPS = [
      SCHEDULED),
     ("drift dag scheduled by an unset variable", {"dags/drift_dag.py": "import os\n" + AIRFLOW_DRIFT_DAG.replace(
         'schedule="@daily"', 'schedule=os.environ.get("DRIFT_SCHEDULE") or None')}, SCHEDULED),
+    # a branch picking the training task on a schedule, not on a monitoring result; a branch to a
+    # task the DAG does not have
+    ("airflow branch to training on the weekday", {"dags/dag.py": BRANCH_TO_RETRAIN.replace(
+        "if drift_detected == True:", "if context['ds_nodash'].endswith('1'):")}, RETRAIN),
+    ("airflow branch to a missing task", {"dags/dag.py": BRANCH_TO_RETRAIN.replace('task_id="retrain_model"', 'task_id="refit"')},
+     RETRAIN),
     ("retrain flag without monitoring", {"src/train.py": (
         "def main(args):\n    if args.retrain:\n        train_model()\n")}, RETRAIN),
     # a DAG triggered on drift that runs no training: the report DAG

@@ -198,6 +198,28 @@ class Jobs(Stack):
 """
 
 
+CDK_ON_STATE_CHANGE = """\
+from aws_cdk import Stack, aws_events as events
+from infra.targets import add_sagemaker_pipeline_target
+
+class Build(Stack):
+    def __init__(self, scope, id, deploy_stage, pipeline_arn):
+        super().__init__(scope, id)
+        rule = deploy_stage.on_state_change(
+            name="Start pipeline",
+            schedule=events.Schedule.expression("rate(7 days)"),
+        )
+        add_sagemaker_pipeline_target(rule, sagemaker_pipeline_arn=pipeline_arn)
+"""
+SYSTEMD_HEALTH = {
+    "deployment/systemd/rag-health-monitor.timer": ("[Unit]\nDescription=every 5 minutes\n\n[Timer]\n"
+                                                    "OnBootSec=2m\nOnUnitActiveSec=5m\nUnit=rag-health-monitor.service\n\n"
+                                                    "[Install]\nWantedBy=timers.target\n"),
+    "deployment/systemd/rag-health-monitor.service": ("[Service]\nType=oneshot\n"
+                                                      "ExecStart=/opt/rag/deployment/scripts/health_monitor.sh\n"),
+}
+
+
 def signals(make_repo, files):
     root = make_repo(files)
     return present(run_detector(MonitoringDetector, root)) | present(run_detector(DataDetector, root))
@@ -218,6 +240,10 @@ def signals(make_repo, files):
     ({"infra/observability.tf": TERRAFORM.replace("nightly", "backend_health_probe").replace(
         "cron(0 2 * * ? *)", "rate(5 minutes)").replace("retrain", "probe")}, {SCHEDULED}),
     ({"infra/stack.py": CDK}, {AUTOMATED}),
+    # a rule a construct's helper makes on a schedule, its target added by a project helper
+    ({"infra/build.py": CDK_ON_STATE_CHANGE}, {AUTOMATED}),
+    # a systemd timer firing the service that runs a health monitor
+    (SYSTEMD_HEALTH, {SCHEDULED}),
 ])
 def test_in_house_schedules(make_repo, files, expected):
     assert signals(make_repo, files) & {SCHEDULED, AUTOMATED} == expected
@@ -257,6 +283,10 @@ def test_in_house_schedules(make_repo, files, expected):
     # a CronJob backing up a database, and a cron rule invoking a report mailer
     {"k8s/backup.yaml": CRONJOB.replace("jobs/nightly.py", "backup.py"), "backup.py": "def dump():\n    pass\n"},
     {"infra/jobs.tf": TERRAFORM.replace("retrain", "mailer")},
+    # a timer backing up the database; a timer that never fires on its own; a timer whose service is not there
+    {k.replace("health-monitor", "backup"): v.replace("health_monitor", "backup_db") for k, v in SYSTEMD_HEALTH.items()},
+    {k: v.replace("OnBootSec=2m\nOnUnitActiveSec=5m\n", "") for k, v in SYSTEMD_HEALTH.items()},
+    {k: v for k, v in SYSTEMD_HEALTH.items() if k.endswith(".timer")},
 ])
 def test_schedule_traps(make_repo, files):
     assert not signals(make_repo, files) & {SCHEDULED, AUTOMATED}
