@@ -166,3 +166,40 @@ def test_bundle_says_when_the_work_tree_is_dirty_and_what_was_left_unread(tmp_pa
     wide = json.loads(run("scan", str(root), "--format", "json", "-q", "--include-untracked").output)
     assert wide["coverage"]["sources"]["repository"]["include_untracked"] is True
     assert any(loc["path"] == "wip.py" for e in wide["evidence"] for loc in e["locations"])
+
+
+# -- mistakes in the flags are caught before the scan ------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "{tmp}/missing/folder/report.json"], "does not exist"),
+    (["--out-dir", "{tmp}/afile/reports"], "cannot be created under"),
+    (["--rules", "{rules}", "--profile", "strict"], "replaces the profile"),
+    (["--disable", "tracking", "--disable", "nosuchdetector"], "unknown detector(s) nosuchdetector;"),
+    (["--disable", "nosuchdetector"], "known: ci, collaboration"),
+])
+def test_flag_mistakes_are_usage_errors_before_the_scan(small_repo, tmp_path, args, message):
+    (tmp_path / "afile").write_text("x")
+    rules = Path(__file__).parents[1] / "rules" / "default.yaml"
+    args = [a.format(tmp=tmp_path, rules=rules) for a in args]
+    res = CliRunner().invoke(main, ["scan", str(small_repo), *args])
+    assert res.exit_code == 2 and message in res.output
+    assert "scanning" not in res.output  # refused before any work
+
+
+def test_an_unknown_detector_disabled_in_the_config_is_named_with_the_file(small_repo):
+    (small_repo / ".mlops-scan.yaml").write_text("disable: [tracking, trakcing]\n")
+    res = CliRunner().invoke(main, ["scan", str(small_repo), "-q"])
+    assert res.exit_code == 2 and ".mlops-scan.yaml: disable: unknown detector(s) trakcing" in res.output
+
+
+def test_org_refuses_a_rule_file_with_the_strict_profile(tmp_path):
+    rules = Path(__file__).parents[1] / "rules" / "default.yaml"
+    res = CliRunner().invoke(main, ["org", "github:acme", "--rules", str(rules), "--profile", "strict",
+                                    "--out-dir", str(tmp_path / "org")])
+    assert res.exit_code == 2 and "replaces the profile" in res.output
+
+
+def test_a_tracking_server_alone_that_cannot_be_read_exits_3():
+    res = CliRunner().invoke(main, ["scan", "mlflow+http://127.0.0.1:1", "--mlflow-timeout", "2"])
+    assert res.exit_code == 3 and "cannot read the tracking server http://127.0.0.1:1" in res.output
+    assert "0/4" not in res.output

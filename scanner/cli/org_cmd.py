@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from scanner.cli import EXIT_GATE, EXIT_UNREADABLE
+from scanner.cli.checks import check_rules_and_profile
 from scanner.detector import load_detectors
 from scanner.org import OrgScanner, etag_cache, list_repositories, parse_org
 from scanner.org_report import render_json, render_text, summarise
@@ -56,6 +57,7 @@ def org(target: str, out_dir: str, include: tuple[str, ...], exclude: tuple[str,
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     redact_logs()
     logging.getLogger("urllib3").setLevel(logging.ERROR)
+    check_rules_and_profile(rules_file, profile)
     try:
         platform, name = parse_org(target)
         rules = load_rules(rules_file, profile)

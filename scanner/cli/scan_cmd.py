@@ -10,13 +10,14 @@ import click
 
 from scanner import attestations
 from scanner.cli import EXIT_GATE, EXIT_UNREADABLE
+from scanner.cli.checks import check_destination, check_detector_names, check_rules_and_profile
 from scanner.cli.scan_settings import ScanSettings, merge, parse_formats, read_config
 from scanner.config import ConfigError
 from scanner.detector import load_detectors
 from scanner.engine import scan as run_scan
 from scanner.excludes import ExcludingRepo
 from scanner.gates import Assessment, assess, check_waivers
-from scanner.model import ScanResult
+from scanner.model import Outcome, ScanResult
 from scanner.parallel import default_jobs
 from scanner.redaction import redact, redact_logs, remember
 from scanner.reporting import FILE_NAMES, FORMATS, BundleExtras, build_bundle, render
@@ -77,6 +78,16 @@ def _write_reports(formats: tuple[str, ...], result: ScanResult, bundle: dict, o
         click.echo(text, nl=False)
 
 
+def _exit_if_server_unread(result: ScanResult, shown: str) -> None:
+    """A scan of a tracking server alone that could not read it has nothing to report: every
+    dimension would read 0/4 for want of an answer. Exit 3 with the server's reason instead."""
+    live = [s for name, s in result.signals.items() if name.startswith("mlflow.")]
+    if live and all(s.outcome in (Outcome.NOT_AVAILABLE, Outcome.ERROR) for s in live):
+        reason = next((s.reason for s in live if s.reason), "no answer")
+        click.echo(f"error: cannot read the tracking server {shown}: {redact(reason)}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+
+
 def _bundle(result: ScanResult, assessment: Assessment, settings: ScanSettings, today: dt.date) -> dict:
     """The evidence bundle with the gates, next steps, attestations and waivers of this run."""
     name = settings.config_path or ""
@@ -87,6 +98,7 @@ def _bundle(result: ScanResult, assessment: Assessment, settings: ScanSettings, 
 
 
 def _rules(rules_file: str | None, settings: ScanSettings) -> RuleSet:
+    check_rules_and_profile(rules_file, settings.profile)
     try:
         rules = load_rules(rules_file, settings.profile)
         check_waivers(settings.config.waivers, rules)
@@ -162,6 +174,9 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
         raise click.UsageError("several formats need --out-dir DIR")
     if output and out_dir:
         raise click.UsageError("use either -o FILE (one format) or --out-dir DIR")
+    check_destination(output, out_dir)  # before the scan, not after it
+    check_rules_and_profile(rules_file, profile)
+    check_detector_names(disable)
     try:
         resolved = resolve(target, max_file_bytes=max_file_size, use_git=not no_git,
                            include_untracked=include_untracked,
@@ -179,6 +194,7 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
     except SourceError as exc:
         click.echo(f"error: cannot read {redact(target)}: {redact(str(exc))}", err=True)
         sys.exit(EXIT_UNREADABLE)
+    check_detector_names(settings.disable, settings.config_path)
     rules = _rules(rules_file, settings)
     uri = mlflow_uri or resolved.mlflow_uri
     mlflow = _mlflow_source(uri, repo, mlflow_experiments, mlflow_timeout) if uri else None
@@ -193,6 +209,8 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
     result = run_scan(repo, rules, target=resolved.target, mlflow=mlflow, platform=resolved.platform,
                       loaded=loaded, debug=debug, progress=progress, jobs=jobs,
                       attested=attestations.active_evidence(settings.config, settings.config_path or "", today))
+    if repo is None and mlflow is not None:
+        _exit_if_server_unread(result, mlflow.display_uri)
     assessment = assess(result, rules, targets=settings.targets, fail_under=settings.fail_under,
                         waivers=settings.config.waivers, today=today)
     bundle = _bundle(result, assessment, settings, today)
