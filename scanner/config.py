@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from scanner.model import DIMENSIONS
 from scanner.parsing.structured import ParseError, load_toml, load_yaml
 from scanner.rules_engine import PROFILES
+from scanner.user_files import UserFileError, read_text
 
 CONFIG_FILE = ".mlops-scan.yaml"
 PYPROJECT_TABLE = "mlops-scan"
@@ -112,11 +113,9 @@ def load_config(path: Path, known_signals: Mapping[str, Any]) -> Config:
 
 def _read(path: Path) -> str:
     try:
-        if path.stat().st_size > _MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path}: larger than {_MAX_CONFIG_BYTES} bytes")
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
+        return read_text(path, _MAX_CONFIG_BYTES, what="configuration")
+    except UserFileError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def parse_config(raw: Any, where: str, known_signals: Mapping[str, Any]) -> Config:

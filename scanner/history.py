@@ -5,15 +5,14 @@ numbers), so an edit that moves a line neither gains nor loses evidence.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scanner.model import DIMENSIONS
+from scanner.user_files import MAX_BUNDLE_BYTES, UserFileError, load_json, read_text
 
 _REQUIRED = ("schema_version", "scores", "signals", "evidence", "overall", "finished_at")
-_MAX_BUNDLE_BYTES = 200 * 1024 * 1024
 
 
 class HistoryError(ValueError):
@@ -23,11 +22,9 @@ class HistoryError(ValueError):
 def load_bundle(path: Path) -> dict[str, Any]:
     """A saved bundle, checked for the keys comparisons rely on."""
     try:
-        if path.stat().st_size > _MAX_BUNDLE_BYTES:
-            raise HistoryError(f"{path}: larger than {_MAX_BUNDLE_BYTES} bytes")
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HistoryError(f"{path}: not a readable JSON bundle: {exc}") from exc
+        doc = load_json(read_text(path, MAX_BUNDLE_BYTES, what="bundle"), str(path))
+    except UserFileError as exc:
+        raise HistoryError(str(exc)) from exc
     missing = [k for k in _REQUIRED if not isinstance(doc, dict) or k not in doc]
     if missing:
         raise HistoryError(f"{path}: not an mlops-scan evidence bundle (missing {', '.join(missing)})")

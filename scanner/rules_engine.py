@@ -26,9 +26,12 @@ from typing import Any, Mapping
 
 from scanner.model import DIMENSIONS, Criterion, DimensionScore, Outcome, SignalResult, Tier
 from scanner.parsing.structured import ParseError, load_package_yaml, load_yaml
+from scanner.user_files import UserFileError, read_text
 from scanner.vocabulary import vocabulary
 
 PROFILES = ("default", "strict")
+#: a rule file is a few kilobytes; anything near this is not one
+MAX_RULES_BYTES = 1024 * 1024
 _TIERS = {t.value: t for t in Tier}
 
 
@@ -220,9 +223,9 @@ def load_rules(path: str | Path | None = None, profile: str = "default") -> Rule
     """A user's rule file, or a built-in profile."""
     if path is not None:
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RuleError(f"{path}: cannot read rule file: {exc}") from exc
+            text = read_text(path, MAX_RULES_BYTES, what="rule file")
+        except UserFileError as exc:
+            raise RuleError(str(exc)) from exc
         return parse_rules(text, str(path))
     return parse_rules(_builtin_text(profile), f"{profile}.yaml", builtin=True)
 

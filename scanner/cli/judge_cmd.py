@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +11,17 @@ from scanner.model import DIMENSIONS
 from scanner.rejudge import JudgeInputError, Rejudged, parse_assumptions, rejudge
 from scanner.reporting.json_report import score_dict
 from scanner.rules_engine import PROFILES, RuleError, RuleSet, load_rules
+from scanner.user_files import MAX_BUNDLE_BYTES, UserFileError, load_json, read_stdin, read_text
 
-_MAX_INPUT_BYTES = 200 * 1024 * 1024
 
 
 def _read(source: str) -> Any:
     try:
-        text = sys.stdin.read(_MAX_INPUT_BYTES + 1) if source == "-" else Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.UsageError(f"{source}: cannot read: {exc}") from exc
-    if len(text) > _MAX_INPUT_BYTES:
-        raise click.UsageError(f"{source}: larger than {_MAX_INPUT_BYTES} bytes")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise click.UsageError(f"{'standard input' if source == '-' else source}: not JSON: {exc}") from exc
+        text = read_stdin(MAX_BUNDLE_BYTES, what="bundle") if source == "-" else \
+            read_text(source, MAX_BUNDLE_BYTES, what="bundle")
+        return load_json(text, "standard input" if source == "-" else source)
+    except UserFileError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 def _as_json(result: Rejudged, rules: RuleSet) -> str:
