@@ -812,7 +812,18 @@ def _job_commands(ctx: ScanContext, files: list[str],
             for job in pipeline.jobs:
                 for step in job.steps:
                     if step.run:
-                        yield f"{pipeline.system} job '{job.name}' ({job.file})", job.file, step.line, [step.run]
+                        yield f"{pipeline.system} job '{job.name}' ({job.file})", job.file, step.line, \
+                            [_with_suffix(ctx, step.run)]
+
+
+def _with_suffix(ctx: ScanContext, run: str) -> str:
+    """``python notebooks/BatchInference``: a job's notebook task names its notebook without the
+    suffix the repository's file has."""
+    words = run.split(" ", 2)
+    if len(words) >= 2 and words[0] == "python" and "." not in words[1].rsplit("/", 1)[-1] \
+            and ctx.repo is not None and ctx.repo.exists(words[1] + ".py"):
+        return " ".join(["python", words[1] + ".py", *words[2:]])
+    return run
 
 
 #: SDKs whose pipeline steps name the command or script they run (Azure ML v1 steps, v2 ``command``).

@@ -10,7 +10,8 @@ from typing import Any, Iterator
 
 from detectors.catalogue import key_line
 from detectors.data import code_files, code_lines, is_test_path
-from detectors.shapes import as_dict, as_list, dicts, first_mapping
+from detectors.flow import project
+from detectors.shapes import as_dict, as_list, as_str, dicts, first_mapping
 from detectors.tools import PROSE_SUFFIXES, is_template_path
 from scanner.detector import ParseError, ScanContext
 from scanner.sources.interface import SourceError
@@ -95,7 +96,7 @@ def wandb_sweeps(ctx: ScanContext) -> Iterator[Finding]:
         if not doc or str(doc.get("method")).lower() not in _SWEEP_METHODS or not as_dict(doc.get("parameters")):
             continue
         commands = command_texts(ctx) if commands is None else commands
-        runner = _sweep_runner(ctx, path, commands) or _sweep_records(ctx)
+        runner = _sweep_runner(ctx, path, commands) or _sweep_records(ctx) or _sweep_program(ctx, doc)
         yield Finding(path, key_line(text, "method"), f"W&B sweep ({doc.get('method')})",
                       runner, {"metric": as_dict(doc.get("metric")).get("name")})
 
@@ -108,6 +109,23 @@ def _sweep_records(ctx: ScanContext) -> str | None:
     """W&B's local records of a sweep's runs, committed: the sweep was run (by hand, ``wandb agent``)."""
     record = next((p for p in ctx.files() if _SWEEP_RECORD.search(p)), None)
     return f"{record.rsplit('/', 1)[0]}/ (W&B's records of the sweep's runs)" if record else None
+
+
+def _sweep_program(ctx: ScanContext, doc: dict) -> str | None:
+    """The agent program a sweep names (``program: train.py``, or ``command: [python, -m,
+    pkg.sweep_runner]``) when it is the project's own code reading the trial's configuration from
+    W&B: a sweep written together with the code its agent runs."""
+    words = [as_str(doc.get("program"))] + [as_str(w) for w in as_list(doc.get("command"))]
+    words = [w for w in words if w and not w.startswith("${")]
+    targets = [w for w in words if w.endswith(".py")] + [words[i + 1] for i, w in enumerate(words[:-1]) if w == "-m"]
+    index = project(ctx).index
+    for target in targets:
+        path = target if target.endswith(".py") and ctx.repo is not None and ctx.repo.exists(target) \
+            else index.get(target.removesuffix(".py").replace("/", "."))
+        facts = ctx.python(path) if path else None
+        if facts is not None and any(c.name == "wandb.init" for c in facts.calls):
+            return f"{path} (the sweep's agent program)"
+    return None
 
 
 def _sweep_runner(ctx: ScanContext, path: str, commands: dict[str, str]) -> str | None:

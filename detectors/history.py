@@ -99,6 +99,16 @@ def tag_model(tag: str) -> str | None:
     return (m.group("name") or m.group("name2")) if m else None
 
 
+def _tags_data_versions(text: str) -> bool:
+    """A command file that tags (``git tag``) what it has just committed of the data
+    (``git add data/``, ``dvc add``/``dvc push``)."""
+    return bool(_GIT_TAG.search(text) and _COMMITS_DATA.search(text))
+
+
+_GIT_TAG = re.compile(r"^[^#\n]*\bgit\s+tag\b", re.M)
+_COMMITS_DATA = re.compile(r"^[^#\n]*\b(?:git\s+add\s+[^\n]*\bdata\b|dvc\s+(?:add|push|commit)\b)", re.M)
+
+
 def _assigns_stages(ctx: ScanContext, path: str, text: str) -> bool:
     """A command file runs ``gto assign``, or a source calls ``gto.api.assign``."""
     if path.endswith((".py", ".ipynb")):
@@ -159,7 +169,7 @@ class HistoryDetector(Detector):
             return
         yield from self._contributors(ctx, history)
         yield from self._dependency_updates(ctx, history)
-        yield from self._tags(history)
+        yield from self._tags(ctx, history)
         yield from self._registry_tags(ctx, history)
 
     def _contributors(self, ctx: ScanContext, history: History) -> Iterator[Evidence]:
@@ -206,13 +216,21 @@ class HistoryDetector(Detector):
             subjects=[c.subject for c in updates[:5]],
         )
 
-    def _tags(self, history: History) -> Iterator[Evidence]:
+    def _tags(self, ctx: ScanContext, history: History) -> Iterator[Evidence]:
         releases = sorted((t for t in history.tags if release_tag(t)), key=_version_key)
         if releases:
             # The lowest version comes first: the evidence id stays put as new releases arrive.
+            where = [Location(path=f"refs/tags/{t}") for t in dict.fromkeys((releases[0], releases[-1]))]
+            tagger = next((p for p, text in sorted(command_texts(ctx).items()) if _tags_data_versions(text)), None)
+            if tagger is not None:
+                # a script committing a data sample and tagging it: the tags version data, not the software
+                yield self.evidence(RELEASES, f"{len(releases)} version tags (latest {releases[-1]}), made by "
+                                    f"{tagger}, which tags the data versions it commits", *where,
+                                    ctx.location(tagger), tier=Tier.DECLARED, subject="data-version-tags",
+                                    count=len(releases), tags=releases[-MAX_LISTED:])
+                return
             yield self.evidence(
-                RELEASES, f"{len(releases)} version tags (latest {releases[-1]})",
-                *[Location(path=f"refs/tags/{t}") for t in dict.fromkeys((releases[0], releases[-1]))],
+                RELEASES, f"{len(releases)} version tags (latest {releases[-1]})", *where,
                 tier=Tier.EXECUTED, count=len(releases), tags=releases[-MAX_LISTED:],
             )
 

@@ -507,13 +507,38 @@ def automated_moves(ctx: ScanContext, proj: Project) -> Iterator[tuple[str, int,
                  for path, text in used.items() if re.search(rf"\b{re.escape(f.name)}\b", text)}
         run = {id(f.node) for f in module.reach(named.values())} if named else set()
         for node in walk(module.tree):
-            if not (isinstance(node, ast.Call) and callee(node) in _MOVES) or _chosen_by_config(module, node):
+            if not (isinstance(node, ast.Call) and callee(node) in _MOVES) or _chosen_by_config(module, node) \
+                    or _candidate_alias(node):
                 continue
             fn = module.enclosing(node.lineno)
-            if tool or fn is not None and id(fn.node) in run:
+            if tool and (fn is None or _used(proj, module, fn)) or fn is not None and id(fn.node) in run:
                 yield module.path, node.lineno, str(callee(node)), \
                     f"{tool.split('.')[0]} pipeline {module.path}" if tool else _runner(pipelines, used, module, fn)
                 break
+
+
+def _candidate_alias(call: ast.Call) -> bool:
+    """An alias that marks a candidate (``alias=f"challenger{version}"``): a label on the new
+    version, not the pointer serving follows."""
+    alias = next((kw.value for kw in call.keywords if kw.arg == "alias"), call.args[1] if len(call.args) > 1 else None)
+    text = "".join(str(n.value) for n in walk(alias) if isinstance(n, ast.Constant)) if alias is not None else ""
+    return text.lower().startswith(_CANDIDATE_ALIASES)
+
+
+_CANDIDATE_ALIASES = ("challenger", "candidate", "contender")
+
+
+def _used(proj: Project, module: Module, fn) -> bool:
+    """A function something runs: a decorated step or task, or one called or handed on by another
+    function of its module, or named by another module of the project (a helper nobody calls
+    moves nothing)."""
+    if fn.node.decorator_list:
+        return True
+    if any(fn.name in (other.calls | other.handed) for other in module.all_functions() if other.node is not fn.node):
+        return True
+    top = {n.id for stmt in module.tree.body if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+           for n in walk(stmt) if isinstance(n, ast.Name)}
+    return fn.name in top or any(m.path != module.path for m in proj.modules(fn.name))
 
 
 def _runner(pipelines: list[tuple[str, str, int | None]], used: dict[str, str], module: Module, fn) -> str:

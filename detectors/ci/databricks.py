@@ -1,5 +1,6 @@
 """Databricks jobs read into the CI model: asset bundles (``databricks.yml`` and the resource
-files it includes) and dbx ``conf/deployment.yml`` workflows.
+files it includes), dbx ``conf/deployment.yml`` workflows, Jobs API definitions and the
+``databricks_job`` resources of Terraform (the Databricks provider; the older MLOps Stacks).
 
 These are an orchestrator's job definitions, not CI: their jobs count for schedules and data
 pipelines (a ``schedule``/``trigger`` makes a job scheduled), and for CI signals only when a CI
@@ -17,10 +18,12 @@ from detectors.ci.model import Job, Pipeline, Step
 from detectors.ci.yamlutil import LineFinder, flatten, script_text
 from detectors.shapes import as_dict, as_list, as_str, dicts, first_mapping
 from scanner.detector import ParseError, ScanContext
+from scanner.parsing.hcl import hcl_document
 
 SYSTEM = "Databricks Asset Bundles"
 DBX_SYSTEM = "Databricks dbx"
 JOBS_API_SYSTEM = "Databricks Jobs API"
+TERRAFORM_SYSTEM = "Databricks jobs (Terraform)"
 MAX_INCLUDED = 50
 _BUNDLE_ROOTS = ("databricks.yml", "databricks.yaml")
 _VARIABLE_PREFIX = re.compile(r"^(\$\{[^}]*\}/?)+")
@@ -185,6 +188,22 @@ def parse_job_json(ctx: ScanContext, path: str) -> Pipeline | None:
     steps = tuple(Step(line=st.line, name=st.name, run=_in_repository(ctx, st.run), uses=st.uses) for st in parsed.steps)
     return Pipeline(path, JOBS_API_SYSTEM, (Job(file=path, system=JOBS_API_SYSTEM, name=name, line=parsed.line,
                                                 triggers=parsed.triggers, steps=steps),), ci=False)
+
+
+def parse_terraform_jobs(path: str, text: str) -> Pipeline | None:
+    """The ``databricks_job`` resources of a Terraform file, read like a bundle's jobs (a task's
+    notebook path is the repository's, as the job's ``git_source`` runs it). None when the file
+    holds none or does not parse (the Terraform readers of other resources still read it)."""
+    try:
+        doc = hcl_document(text)
+    except ValueError:
+        return None
+    # (named by the resource's label: the job's own name is often an expression)
+    raw = [(label, job) for res in dicts(doc.get("resource"))
+           for label, job in as_dict(res.get("databricks_job")).items() if isinstance(job, dict)]
+    if not raw:
+        return None
+    return Pipeline(path, TERRAFORM_SYSTEM, tuple(_jobs(path, TERRAFORM_SYSTEM, raw, LineFinder(text))), ci=False)
 
 
 def _in_repository(ctx: ScanContext, run: str) -> str:

@@ -167,15 +167,17 @@ def never_fails(uses: str, inputs: Any) -> bool:
     return str(value if value is not None else quiet).strip().lower() == quiet
 
 
-#: actions that run a shell script given as an input: the script is the step's commands.
-_SCRIPT_ACTIONS = {"azure/cli": "inlineScript", "azure/powershell": "inlineScript"}
+#: actions that run what an input names: a shell script (the step's commands), or a notebook of
+#: the repository that Databricks' action runs as a one-time job (read like a job's notebook task).
+_SCRIPT_ACTIONS = {"azure/cli": ("inlineScript", ""), "azure/powershell": ("inlineScript", ""),
+                   "databricks/run-notebook": ("local-notebook-path", "python ")}
 
 
 def _inline_script(uses: str, inputs: Any) -> str:
     """The script an action such as ``azure/cli`` runs from its ``inlineScript`` input."""
-    key = _SCRIPT_ACTIONS.get(uses.split("@", 1)[0].lower())
+    key, prefix = _SCRIPT_ACTIONS.get(uses.split("@", 1)[0].lower(), ("", ""))
     value = inputs.get(key) if key and isinstance(inputs, dict) else None
-    return value if isinstance(value, str) else ""
+    return prefix + value if isinstance(value, str) else ""
 
 
 def _under(root: str, path: str) -> str:

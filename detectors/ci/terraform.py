@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from detectors.ci import codebuild
+from detectors.ci import codebuild, databricks
 from detectors.ci.cdk import PIPELINE_SYSTEM, pipeline_jobs
 from detectors.ci.model import Pipeline, Step
 from detectors.ci.yamlutil import LineFinder
@@ -110,6 +110,9 @@ def parse(path: str, text: str) -> list[Pipeline]:
 def pipelines(ctx: ScanContext, path: str) -> list[Pipeline]:
     """CI defined in a Terraform file (cheap text check first)."""
     text = ctx.text(path)
-    if text is None or ("aws_codebuild_project" not in text and "aws_codepipeline" not in text):
+    if text is None:
         return []
-    return parse(path, text)
+    jobs = databricks.parse_terraform_jobs(path, text) if '"databricks_job"' in text else None
+    if "aws_codebuild_project" not in text and "aws_codepipeline" not in text:
+        return [jobs] if jobs else []
+    return parse(path, text) + ([jobs] if jobs else [])

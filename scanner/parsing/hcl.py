@@ -8,6 +8,7 @@ replaces every comment character with a space, newlines kept, so line numbers st
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _HEREDOC = re.compile(r"<<-?\s*([A-Za-z_][A-Za-z0-9_]*)[ \t]*\n")
 _RESOURCE = re.compile(r'^\s*resource\s+"([\w-]+)"\s+"([\w-]+)"\s*\{', re.M)
@@ -97,3 +98,43 @@ def _heredoc_end(text: str, m: re.Match[str]) -> int:
     marker = re.compile(r"^[ \t]*" + re.escape(m.group(1)) + r"[ \t]*$", re.M)
     close = marker.search(text, m.end())
     return close.end() if close else len(text)
+
+
+def hcl_document(text: str) -> dict[str, Any]:
+    """A Terraform file as plain data (python-hcl2), shaped like the JSON the same configuration
+    would be written in: strings without their quotes, a block written once a mapping, a block
+    written several times (``task { }`` ``task { }``) a list under its plural (``tasks``), the
+    parser's markers dropped. Raises ValueError when the file does not parse."""
+    import hcl2  # imported on first use: only files holding resources read this way pay for it
+
+    try:
+        return _plain(hcl2.loads(text))
+    except Exception as exc:  # the parser's own errors (lark's) have no common base to name
+        raise ValueError(f"not HCL: {exc.__class__.__name__}") from exc
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key.startswith("__") and key.endswith("__"):
+            continue
+        key = _plain(key)
+        blocks = isinstance(item, list) and item and all(isinstance(b, dict) and b.get("__is_block__") for b in item)
+        if blocks and key in _REPEATED_BLOCKS:
+            out[_REPEATED_BLOCKS[key]] = [_plain(b) for b in item]
+        elif blocks and len(item) == 1:
+            out[key] = _plain(item[0])
+        else:
+            out[key] = _plain(item)
+    return out
+
+
+#: blocks a resource may hold several of, and the key their JSON form lists them under
+_REPEATED_BLOCKS = {"task": "tasks", "job_cluster": "job_clusters", "library": "libraries",
+                    "depends_on": "depends_on", "parameter": "parameters"}

@@ -525,6 +525,54 @@ def test_databricks_jobs_api_traps(make_repo, files):
     assert _scheduled_monitoring(make_repo, {**files, "monitoring/check_drift.py": CHECK_DRIFT}) is None
 
 
+TERRAFORM_JOB = """\
+resource "databricks_job" "monitoring_job" {
+  name = "${local.env_prefix}churn-monitoring-job"  # named by an expression
+
+  task {
+    task_key = "Drift"
+    notebook_task {
+      notebook_path = "notebooks/CheckDrift"
+      base_parameters = {
+        env = local.env
+      }
+    }
+    new_cluster {
+      num_workers   = 1
+      spark_version = "14.3.x-scala2.12"
+    }
+  }
+
+  git_source {
+    url      = var.git_repo_url
+    provider = "gitHub"
+    branch   = "release"
+  }
+
+  schedule {
+    quartz_cron_expression = "0 0 9 * * ?" # daily at 9am
+    timezone_id            = "UTC"
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("definition, scheduled", [
+    (TERRAFORM_JOB, True),
+    # paused, or no schedule at all: started by hand
+    (TERRAFORM_JOB.replace('timezone_id            = "UTC"', 'timezone_id = "UTC"\n    pause_status = "PAUSED"'), False),
+    (TERRAFORM_JOB.replace('  schedule {\n    quartz_cron_expression = "0 0 9 * * ?" # daily at 9am\n'
+                           '    timezone_id            = "UTC"\n  }\n', ""), False),
+    # a Terraform file that does not parse, and another provider's job
+    (TERRAFORM_JOB.replace("task {", "task {{"), False),
+    (TERRAFORM_JOB.replace("databricks_job", "google_cloud_run_v2_job"), False),
+])
+def test_databricks_jobs_in_terraform_are_read_as_an_orchestrator(make_repo, definition, scheduled):
+    places = _scheduled_monitoring(make_repo, {"databricks-config/prod/monitoring-job.tf": definition,
+                                               "notebooks/CheckDrift.py": CHECK_DRIFT})
+    assert (places == ["databricks-config/prod/monitoring-job.tf", "notebooks/CheckDrift.py"]) is scheduled
+
+
 DBX = """environments:
   default:
     workflows:

@@ -352,6 +352,18 @@ def test_a_hugging_face_space_updated_on_push_is_deployed(make_repo, step, deplo
     assert ("deploy.cd" in present(ev)) is deploys
 
 
+@pytest.mark.parametrize("notebook, trains", [
+    ("# Databricks notebook source\nfrom sklearn.linear_model import Ridge\nRidge().fit(X, y)\n", True),
+    ("# Databricks notebook source\nprint(spark.table('sales').count())\n", False),
+])
+def test_a_notebook_databricks_run_notebook_action_runs_is_followed(make_repo, notebook, trains):
+    step = ("- uses: databricks/run-notebook@v0\n  with:\n    local-notebook-path: notebooks/Job.py\n"
+            "    git-commit: ${{ github.sha }}\n")
+    files = {**wf(job(step)), "notebooks/Job.py": notebook}
+    ev = present(run_detector(CIDetector, with_sources(make_repo, SOURCES, files)))
+    assert ("deploy.ci_training" in ev) is trains
+
+
 def test_the_inline_script_of_the_azure_cli_action_is_followed(make_repo):
     step = ("- uses: azure/cli@v1\n  with:\n    inlineScript: |\n      set -e\n"
             "      python -m pip install -r requirements.txt\n      python -m pytest tests\n")

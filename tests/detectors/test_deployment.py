@@ -691,6 +691,12 @@ def test_batch_scoring_job_run_by_a_dockerfile(make_repo):
         "name": "nightly scoring", "existing_cluster_id": "FILL_CLUSTER_ID",
         "notebook_task": {"notebook_path": "/Repos/team/credit/score_applications"}}, indent=4)},
      "Databricks Jobs API job 'nightly scoring' (deploy/databricks/scoring_job.json)", 2),
+    # a Databricks job defined in Terraform, naming the notebook without its suffix
+    ({"databricks-config/inference-job.tf": 'resource "databricks_job" "batch_inference_job" {\n  name = "scoring"\n'
+                                            '  task {\n    task_key = "score"\n    notebook_task {\n'
+                                            '      notebook_path = "jobs/score_applications"\n    }\n'
+                                            '    existing_cluster_id = var.cluster\n  }\n}\n'},
+     "Databricks jobs (Terraform) job 'batch_inference_job' (databricks-config/inference-job.tf)", 4),
 ])
 def test_batch_scoring_job_run_by_a_job_or_a_schedule(make_repo, runner, where, line):
     ev = serving(run_detector(DeploymentDetector, make_repo({"jobs/score_applications.py": CREDIT_SCORING, **runner})))

@@ -236,6 +236,25 @@ def test_tags(tmp_path, tags, releases, promotions):
         assert promo is None
 
 
+@pytest.mark.parametrize("script, counts", [
+    # a script committing a data sample and tagging it versions the data, not the software
+    ("version=$(cat configs/data_version.txt)\ngit add data/samples/\ngit commit -m \"data $version\"\n"
+     "git tag -a $version -m \"version $version\"\n", False),
+    ("dvc add data/raw.csv\ndvc push\ngit tag -a \"$V\" -m data\n", False),
+    # a release script tagging the package
+    ("python -m build\ngit tag -a \"v$VERSION\" -m release\ntwine upload dist/*\n", True),
+])
+def test_version_tags_a_data_script_makes_are_no_releases(tmp_path, script, counts):
+    root = build(tmp_path / "r", [ADA + ("start",)])
+    write_tree(root, {"scripts/tag.sh": "#!/bin/bash\nset -e\n" + script})
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "tagging script", author=ADA)
+    for tag in ("v1.0", "v2.0"):
+        git(root, "tag", tag)
+    rel = only(run_detector(HistoryDetector, root), RELEASES)
+    assert rel.counts is counts and rel.tier is (Tier.EXECUTED if counts else Tier.DECLARED)
+
+
 @pytest.mark.parametrize("files, automated", [
     ({".github/workflows/promote.yml": "on: workflow_dispatch\njobs:\n  p:\n    runs-on: ubuntu-latest\n    steps:\n"
                                        "      - run: gto assign churn-model --version v1.1.0 --stage prod\n"}, True),

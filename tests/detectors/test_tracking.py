@@ -540,6 +540,21 @@ with DAG("ci", schedule=None):
 """
 
 
+ZENML_MOVES = """\
+from mlflow import MlflowClient
+from zenml import step
+
+
+def choose_champion(name, version=3):
+    MlflowClient().set_registered_model_alias(name=name, alias="champion", version=version)
+
+
+@step
+def promote_step():
+    choose_champion('churn')
+"""
+
+
 ZENML_PROMOTE = """
 from zenml import get_step_context, step
 from zenml.enums import ModelStages
@@ -580,6 +595,11 @@ def promote(accuracy: float, current: float) -> None:
                       "        self.aml_model.update_tags_properties()\n",
       "src/promote.py": "from src.utils import Registered\n\ndef main(challenger, mae):\n    if mae < MAX_MAE:\n"
                         "        challenger.promote_to_prod()\n"}, True),
+    # a pipeline module's step moving the serving alias on every run is automated promotion ...
+    ({"src/model.py": ZENML_MOVES}, True),
+    # ... but not when the function that moves it is never called, nor when the alias marks a candidate
+    ({"src/model.py": ZENML_MOVES.replace("\n\n@step\ndef promote_step():\n    choose_champion('churn')\n", "\n")}, False),
+    ({"src/model.py": ZENML_MOVES.replace('alias="champion"', 'alias=f"challenger{version}"')}, False),
     # a tag naming no stage is metadata
     ({"src/utils.py": "class Registered:\n    def annotate(self):\n        self.aml_model.add_tags({'team': 'risk'})\n",
       "src/promote.py": "from src.utils import Registered\n\ndef main(challenger, mae):\n    if mae < MAX_MAE:\n"
@@ -709,6 +729,14 @@ SWEEP = "program: train.py\nmethod: bayes\nmetric:\n  name: val_loss\n  goal: mi
     ({"configs/sweeps/train_sweep.yaml": SWEEP, "tasks/train.py": (
         "from invoke import task\n\n@task\ndef sweep(ctx, sweep_config='configs/sweeps/other.yaml'):\n"
         "    ctx.run(f'uv run wandb sweep {sweep_config}')\n")}, "declared"),
+    # the agent program it names is the project's own, written to read the trial's configuration
+    ({"configs/sweep.yaml": SWEEP.replace("program: train.py\n", "command:\n  - ${env}\n  - python3\n  - -m\n"
+                                          "  - pkg.sweep_runner\n"),
+      "src/pkg/sweep_runner.py": "import wandb\n\nrun = wandb.init()\ntrain(lr=run.config.lr)\n"}, "configured"),
+    ({"sweep.yaml": SWEEP, "train.py": "import wandb\n\nwandb.init(config={'lr': 0.1})\n"}, "configured"),
+    # ... not when the program is missing or does not talk to W&B
+    ({"sweep.yaml": SWEEP}, "declared"),
+    ({"sweep.yaml": SWEEP, "train.py": "import torch\n\nmodel = torch.nn.Linear(2, 1)\n"}, "declared"),
     # nobody runs it: named in a README only, a commented-out command, another file name
     ({"sweep.yaml": SWEEP, "README.md": "Run `wandb sweep sweep.yaml`.\n"}, "declared"),
     ({"sweep.yaml": SWEEP, "run.sh": "#!/bin/sh\n# wandb sweep sweep.yaml\npython train.py\n"}, "declared"),
