@@ -48,10 +48,11 @@ def data_tests(ctx: ScanContext) -> Iterator[Finding]:
         text = ctx.text(path) or ""
         named = {m.group(1).rsplit("/", 1)[-1] for m in _LITERAL.finditer(text)} & datasets
         run = next((r for r in runs if _collects(r[2], path)), None)
-        if not (named or "fixture" in text) or "assert" not in text or run is None:
+        if not (named or "fixture" in text and _names_a_loader(ctx, text)) or "assert" not in text or run is None:
             continue
         tree = ctx.tree(path)
-        hit = _asserts_on_dataset(tree, named, _loaded_fixtures(ctx, path, tree)) if tree is not None else None
+        fixtures = _loaded_fixtures(ctx, path, tree) if tree is not None and "fixture" in text else {}
+        hit = _asserts_on_dataset(tree, named, fixtures) if tree is not None and (named or fixtures) else None
         if hit:
             line, test, dataset = hit
             yield Finding(f"data test {test} asserts on the dataset {dataset} ({path}:{line}); "
@@ -90,6 +91,19 @@ def _loaded_fixtures(ctx: ScanContext, path: str, tree: ast.Module) -> dict[str,
             if held_by:
                 held[fn.name] = held_by
     return held
+
+
+def _names_a_loader(ctx: ScanContext, text: str) -> bool:
+    """A cheap look before parsing a test module: it names a project function that reads a data
+    file, or one calling such a function in its own module (``load_raw`` -> ``_read`` -> ``read_csv``)."""
+    def find() -> frozenset[str]:
+        names: set[str] = set()
+        for module in project(ctx).modules(*_DATA_READS):
+            readers = {f.name for f in module.all_functions() if f.calls & _DATA_READS}
+            names |= readers | {f.name for f in module.all_functions() if f.calls & readers}
+        return frozenset(names)
+
+    return any(name in text for name in ctx.memo("data_tests.loaders", find))
 
 
 def _is_fixture(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
