@@ -27,6 +27,10 @@ class ConfigError(ValueError):
     """The configuration file is malformed; the message names the file and the key."""
 
 
+class ConfigUnreadable(ConfigError):
+    """The configuration file cannot be read at all: a symlink or device, too large, not UTF-8."""
+
+
 class Expiring:
     """Something a person asserted until an expiry day (attestations, waivers)."""
 
@@ -85,14 +89,28 @@ class Config:
 
 
 def find_config(root: Path) -> Path | None:
-    """The configuration file of a checkout: ``.mlops-scan.yaml``, else a pyproject table."""
+    """The configuration file of a checkout: ``.mlops-scan.yaml``, else a pyproject table.
+
+    The checkout is not trusted: a candidate that is a symlink, or not a regular file, is never
+    followed (a link to ``/proc/self/environ`` or out of the repository), and one that cannot be
+    read raises ConfigError; the scan reports it and goes on without a configuration."""
     candidate = root / CONFIG_FILE
-    if candidate.is_file():
+    if _present(candidate):
         return candidate
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and f"tool.{PYPROJECT_TABLE}" in _read(pyproject):
+    if _present(pyproject) and f"tool.{PYPROJECT_TABLE}" in _read(pyproject):
         return pyproject
     return None
+
+
+def _present(path: Path) -> bool:
+    """``path`` exists as a regular file of the checkout (a symlink or a device raises)."""
+    if not path.is_symlink() and not path.exists():
+        return False
+    if path.is_symlink() or not path.is_file():
+        raise ConfigUnreadable(f"{path}: not read (a symlink or not a regular file: the repository's own "
+                          f"configuration is never followed out of it)")
+    return True
 
 
 def load_config(path: Path, known_signals: Mapping[str, Any]) -> Config:
@@ -115,7 +133,7 @@ def _read(path: Path) -> str:
     try:
         return read_text(path, _MAX_CONFIG_BYTES, what="configuration")
     except UserFileError as exc:
-        raise ConfigError(str(exc)) from exc
+        raise ConfigUnreadable(str(exc)) from exc
 
 
 def parse_config(raw: Any, where: str, known_signals: Mapping[str, Any]) -> Config:

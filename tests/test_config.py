@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import jsonschema
 import pytest
@@ -80,6 +81,24 @@ def test_malformed_config_file_exits_2_naming_the_file(tmp_path):
     res = cli("scan", str(repo), "-q")
     assert res.exit_code == 2
     assert CONFIG_FILE in res.stderr
+
+
+@pytest.mark.parametrize("make, message", [
+    # a link out of the repository (the process's environment) is never followed
+    (lambda r: (r / CONFIG_FILE).symlink_to("/proc/self/environ"), "not read (a symlink"),
+    (lambda r: (r / "pyproject.toml").symlink_to(r.parent / "elsewhere.toml"), "not read (a symlink"),
+    (lambda r: (r / "pyproject.toml").write_bytes(b"[tool.mlops-scan]\nprofile = 'strict'\n\xff\xfe"), "not UTF-8"),
+    (lambda r: (r / "pyproject.toml").write_text("[tool.mlops-scan]\n" + "# pad\n" * 60_000), "larger than 262144"),
+])
+def test_a_repository_config_that_cannot_be_read_is_reported_and_the_scan_goes_on(tmp_path, make, message):
+    repo = write_tree(tmp_path / "r", {"train.py": "import mlflow\nmlflow.log_metric('acc', 0.9)\n"})
+    (tmp_path / "elsewhere.toml").write_text("[tool.mlops-scan]\nprofile = 'strict'\n")
+    make(repo)
+    bundle = scan_bundle(repo)
+    problem = next(e for e in bundle["errors"] if e["source"] == "config")
+    assert message in problem["message"] and "scanned without it" in problem["message"]
+    assert bundle["config"] is None and bundle["rules"]["name"] == "default"
+    assert "PATH=" not in json.dumps(bundle)  # the environment was never read
 
 
 def test_unknown_waiver_id_exits_2(tmp_path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import logging
 import sys
 from pathlib import Path
@@ -184,7 +185,7 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
         # a temporary clone goes when the command ends, whatever the exit
         click.get_current_context().call_on_close(resolved.close)
         root = getattr(resolved.repo, "root", None)
-        config, config_path = read_config(config_file, root, not no_config)
+        config, config_path, config_problem = read_config(config_file, root, not no_config)
         settings = merge(config, config_path, profile=profile, targets=targets, fail_under=fail_under,
                          exclude=exclude, disable=disable)
         repo = ExcludingRepo(resolved.repo, settings.exclude) if resolved.repo and settings.exclude else resolved.repo
@@ -209,6 +210,10 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
     result = run_scan(repo, rules, target=resolved.target, mlflow=mlflow, platform=resolved.platform,
                       loaded=loaded, debug=debug, progress=progress, jobs=jobs,
                       attested=attestations.active_evidence(settings.config, settings.config_path or "", today))
+    if config_problem:
+        result = replace(result, errors=(*result.errors, {"source": "config", "message": config_problem}))
+        if not quiet:
+            click.echo(f"warning: {config_problem}", err=True)
     if repo is None and mlflow is not None:
         _exit_if_server_unread(result, mlflow.display_uri)
     assessment = assess(result, rules, targets=settings.targets, fail_under=settings.fail_under,

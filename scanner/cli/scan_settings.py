@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from scanner.config import Config, ConfigError, find_config, load_config, parse_levels
+from scanner.config import Config, ConfigError, ConfigUnreadable, find_config, load_config, parse_levels
 from scanner.reporting import FORMATS
 from scanner.vocabulary import vocabulary
 
@@ -46,13 +46,23 @@ def _config_name(path: Path, root: Path | None) -> str:
     return path.name
 
 
-def read_config(explicit: str | None, root: Path | None, use_repo_config: bool) -> tuple[Config, str | None]:
-    """The configuration named by ``--config``, else the scanned checkout's own one."""
-    path = Path(explicit) if explicit else (find_config(root) if root is not None and use_repo_config else None)
-    if path is None:
-        return Config(), None
+def read_config(explicit: str | None, root: Path | None, use_repo_config: bool) -> tuple[Config, str | None, str | None]:
+    """The configuration named by ``--config``, else the scanned checkout's own one. A mistake in
+    either is a usage error naming the file and key; the checkout's file that cannot be read at
+    all (a symlink, a device, too large, not UTF-8) is the repository's content, not the user's
+    request: a problem the scan reports (third value) while going on without it."""
+    if explicit:
+        try:
+            return load_config(Path(explicit), vocabulary()), _config_name(Path(explicit), root), None
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from exc
+    if root is None or not use_repo_config:
+        return Config(), None, None
     try:
-        return load_config(path, vocabulary()), _config_name(path, root)
+        path = find_config(root)
+        return (load_config(path, vocabulary()), _config_name(path, root), None) if path else (Config(), None, None)
+    except ConfigUnreadable as exc:
+        return Config(), None, f"{exc}; scanned without it"
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
 
