@@ -6,7 +6,7 @@ import logging
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -247,6 +247,7 @@ def scan(
     if examples:
         coverage["sources"]["repository"]["examples_only"] = True
     _note_source_failures(signals, coverage["sources"], errors)
+    _note_unlisted_files(signals, coverage["sources"], errors, getattr(repo, "unread_folders", ()))
     if attested:
         # a profile that demands executed/live evidence (strict) is an audit: assertions do not count
         signals = overlay_attested(signals, attested, counted=rules.live_min_tier is None)
@@ -281,6 +282,24 @@ def _note_source_failures(signals: dict[str, SignalResult], sources: dict, error
             entry["status"] = "not_available"
             entry["reason"] = "; ".join(failed)[:500]
             errors.append({"source": name, "message": entry["reason"]})
+
+
+def _note_unlisted_files(signals: dict[str, SignalResult], sources: dict, errors: list[dict[str, str]],
+                         unread: tuple[tuple[str, str], ...]) -> None:
+    """Folders of a hosted repository whose files could not be listed: the repository's signals
+    found absent were never checked there, so they are not_available, not absent."""
+    if not unread:
+        return
+    shown = ", ".join(f"{folder}/ ({why})" for folder, why in unread[:5]) + (" ..." if len(unread) > 5 else "")
+    reason = f"{len(unread)} folder(s) of the repository could not be listed: {shown}"
+    vocab = vocabulary()
+    for sig, res in list(signals.items()):
+        if res.outcome is Outcome.ABSENT and sig in vocab and vocab[sig].source == "repository":
+            signals[sig] = replace(res, outcome=Outcome.NOT_AVAILABLE, reason=reason)
+    entry = sources.get("repository")
+    if isinstance(entry, dict):
+        entry["unread_folders"] = [folder for folder, _ in unread]
+    errors.append({"source": "repository", "message": reason[:500]})
 
 
 def _untracked_coverage(repo: RepoView) -> dict:

@@ -173,3 +173,38 @@ def test_cli_scans_a_github_target_and_never_prints_the_token(api):
     assert bundle["target"]["kind"] == "github"
     assert bundle["signals"]["platform.releases"]["outcome"] == "present"
     assert TOKEN not in res.stdout + res.stderr
+
+
+# -- a tree too large for one listing ---------------------------------------------------------
+
+def _large_repo(**kw) -> FakeRepo:
+    files = dict(FILES)
+    files.update({f"src/pkg{i}/mod{j}.py": "x = 1\n" for i in range(6) for j in range(5)})
+    files["src/pkg5/deep/train_model.py"] = "import mlflow\nmlflow.log_artifact('model.pkl')\n"
+    return FakeRepo(owner="acme", name="big", files=files, **kw)
+
+
+def test_a_truncated_tree_is_read_folder_by_folder(api):
+    api.add(_large_repo(tree_limit=12))  # any recursive listing over 12 entries is truncated
+    resolved = resolve("github:acme/big", options=options())
+    assert set(resolved.repo.files()) == set(_large_repo().files)  # every file, none lost
+    result = scan(resolved.repo, load_rules(), target=resolved.target)
+    assert result.signals["tracking.artifacts_models"].outcome.value == "present"
+    assert not any(e["source"] == "repository" for e in result.errors)
+    # each folder asked for once: the root (recursive, then not), then folder by folder
+    assert sum(c.startswith("/repos/acme/big/git/trees/") for c in api.calls) <= 12
+
+
+def test_folders_that_cannot_be_listed_make_absences_not_available(api, monkeypatch):
+    monkeypatch.setattr("scanner.sources.github.MAX_TREE_REQUESTS", 3)
+    api.add(_large_repo(tree_limit=12))
+    resolved = resolve("github:acme/big", options=options())
+    result = scan(resolved.repo, load_rules(), target=resolved.target)
+    listed = set(resolved.repo.files())
+    assert listed < set(_large_repo().files)
+    # what was not listed is said, and nothing is called absent that might sit there
+    problem = next(e for e in result.errors if e["source"] == "repository")
+    assert "could not be listed" in problem["message"] and "over 3 tree requests" in problem["message"]
+    assert result.coverage["sources"]["repository"]["unread_folders"]
+    assert all(r.outcome.value != "absent" for s, r in result.signals.items() if not s.startswith(("platform.", "mlflow.")))
+    assert result.signals["deploy.ci_present"].outcome.value == "present"  # what was read still counts

@@ -21,6 +21,8 @@ from scanner.sources.remote_view import ApiRepoView, Blob, BlobReader, TreeEntry
 
 DEFAULT_API = "https://api.github.com"
 MAX_COMMITS = 100
+#: tree requests a truncated listing may take, folder by folder, before the rest is left unread
+MAX_TREE_REQUESTS = 200
 _RAW = "application/vnd.github.raw"
 
 _BLOB_FIELDS = "... on Blob { byteSize isBinary isTruncated text }"
@@ -127,19 +129,60 @@ def open_github(owner: str, name: str, ref: str | None, session: ApiSession) -> 
 
 
 def github_view(info: GitHubRepoInfo, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> ApiRepoView:
-    """The repository view: one recursive tree request now, file contents when first read."""
+    """The repository view: one recursive tree request now (folder by folder when GitHub
+    truncates it), file contents when first read."""
     try:
         tree = info.session.get(f"{info.api_path}/git/trees/{info.commit}", {"recursive": "1"}).data
     except ApiError as exc:
         raise TargetUnreadable(f"github:{info.owner}/{info.name}: cannot list files ({exc.reason})") from None
-    entries = [TreeEntry(path=e["path"], size=e.get("size"))
-               for e in tree.get("tree", []) if e.get("type") == "blob" and e.get("mode") != "120000"]
+    entries, unread = _blobs(tree), []
+    if tree.get("truncated"):
+        entries, unread = _tree_by_folders(info)
     target = Target(kind="github", name=f"{info.owner}/{info.name}", url=info.repo.get("html_url"),
                     ref=info.ref, commit=info.commit)
     reader = GitHubBlobReader(info)
-    view = ApiRepoView(target, entries, reader, max_file_bytes=max_file_bytes, truncated=bool(tree.get("truncated")),
+    view = ApiRepoView(target, entries, reader, max_file_bytes=max_file_bytes, unread_folders=unread,
                        history=lambda: github_history(info, view))
     return view
+
+
+def _blobs(tree: Any, prefix: str = "") -> list[TreeEntry]:
+    """The files of a tree listing (symlinks left out), their paths made the repository's."""
+    items = tree.get("tree") if isinstance(tree, dict) else None
+    return [TreeEntry(path=prefix + e["path"], size=e.get("size")) for e in items or []
+            if isinstance(e, dict) and e.get("type") == "blob" and e.get("mode") != "120000" and isinstance(e.get("path"), str)]
+
+
+def _tree_by_folders(info: GitHubRepoInfo) -> tuple[list[TreeEntry], list[tuple[str, str]]]:
+    """A tree too large for one recursive listing, read folder by folder: each folder recursively,
+    and a folder still truncated by its children, one level down. What cannot be read (an error,
+    the request budget, ``MAX_TREE_REQUESTS``) is returned as (folder, reason), never dropped."""
+    entries: list[TreeEntry] = []
+    unread: list[tuple[str, str]] = []
+    queue: list[tuple[str, str, bool]] = [("", info.commit, False)]  # (folder, tree sha, recursive)
+    requests = 0
+    while queue:
+        folder, sha, recursive = queue.pop(0)
+        if requests >= MAX_TREE_REQUESTS:
+            unread += [(folder or ".", f"not listed: over {MAX_TREE_REQUESTS} tree requests")]
+            continue
+        requests += 1
+        try:
+            tree = info.session.get(f"{info.api_path}/git/trees/{sha}", {"recursive": "1"} if recursive else None).data
+        except ApiError as exc:
+            unread.append((folder or ".", f"not listed: {exc.reason}"))
+            continue
+        prefix = folder + "/" if folder else ""
+        if recursive and not tree.get("truncated"):
+            entries += _blobs(tree, prefix)
+            continue
+        if recursive:  # still too large: this folder's own files, then each subfolder on its own
+            queue.insert(0, (folder, sha, False))
+            continue
+        entries += _blobs(tree, prefix)
+        queue += [(prefix + e["path"], e["sha"], True) for e in tree.get("tree") or []
+                  if isinstance(e, dict) and e.get("type") == "tree" and isinstance(e.get("sha"), str)]
+    return entries, unread
 
 
 def github_history(info: GitHubRepoInfo, view: ApiRepoView) -> History | None:

@@ -125,7 +125,8 @@ def gitlab_view(info: GitLabProjectInfo, *, max_file_bytes: int = DEFAULT_MAX_FI
     entries = [TreeEntry(path=i["path"], size=None) for i in items if i.get("type") == "blob" and i.get("mode") != "120000"]
     target = Target(kind="gitlab", name=info.path, url=info.project.get("web_url"), ref=info.ref, commit=info.commit)
     return ApiRepoView(target, entries, GitLabBlobReader(info), max_file_bytes=max_file_bytes,
-                       truncated=len(items) >= MAX_TREE, history=lambda: gitlab_history(info))
+                       unread_folders=[(".", f"the listing stops at {MAX_TREE} entries: the rest is not listed")]
+                       if len(items) >= MAX_TREE else (), history=lambda: gitlab_history(info))
 
 
 def gitlab_history(info: GitLabProjectInfo) -> History | None:

@@ -109,7 +109,7 @@ class ApiRepoView(RepoView):
         history: Callable[[], History | None] | None = None,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         excludes: tuple[str, ...] = DEFAULT_EXCLUDES,
-        truncated: bool = False,
+        unread_folders: Iterable[tuple[str, str]] = (),
     ) -> None:
         super().__init__(max_file_bytes)
         self.target = target
@@ -124,9 +124,9 @@ class ApiRepoView(RepoView):
         self._prefetched = False
         self._history_loader = history
         self._history: History | None | bool = False
-        self.tree_truncated = truncated
-        if truncated:
-            self.log.skipped["(tree)"] = "the API truncated the recursive tree: some files are not listed"
+        self.unread_folders = tuple(unread_folders)
+        for folder, why in self.unread_folders:
+            self.log.skipped[f"{folder}/ (tree)"] = why
 
     def files(self) -> tuple[str, ...]:
         return self._files
