@@ -19,7 +19,7 @@ from detectors.data_checks import DATA_EXTENSIONS, record_validation, validation
 from detectors.data_conditions import CONTENT_CHECKS
 from detectors.data_tests import data_tests, dbt_tests
 from detectors.data_versions import dataset_registries
-from detectors.flow import dotted, module_index, project, words
+from detectors.flow import dotted, module_index, monitoring_names, pipeline_names, project, words
 from detectors.liveness import unreached
 from detectors.scheduling import schedules
 from detectors.scheduling.job import unset_schedule
@@ -408,11 +408,13 @@ class DataDetector(Detector):
         if ".dvc/config" in files and not pointers:
             text = ctx.text(".dvc/config") or ""
             remote = "remote" in text
+            # with nothing tracked and no pipeline, the data is versioned only if something runs DVC
+            used = any(p.rsplit("/", 1)[-1] in ("dvc.yaml", "dvc.lock") for p in files) or _runs_dvc(ctx)
+            what = "DVC remote configured in .dvc/config" if remote else "DVC initialised (.dvc/config) but no remote"
             yield self.evidence(
-                "data.versioning",
-                "DVC remote configured in .dvc/config" if remote else "DVC initialised (.dvc/config) but no remote",
-                ctx.location(".dvc/config"), subject="dvc-config", tool="dvc",
-                tier=Tier.CONFIGURED if remote else Tier.DECLARED)
+                "data.versioning", what if used or not remote else f"{what}, but no data is tracked (no .dvc "
+                "pointer, no dvc.yaml) and nothing runs DVC", ctx.location(".dvc/config"), subject="dvc-config",
+                tool="dvc", tier=Tier.CONFIGURED if remote and used else Tier.DECLARED)
 
     def _dvc_yaml(self, ctx: ScanContext, path: str) -> Iterator[Evidence]:
         stages = self._stages(ctx, path, "data.pipeline_definition")
@@ -738,6 +740,9 @@ class DataDetector(Detector):
         if not dags:
             return
         text = code_lines(ctx.text(path) or "")
+        names = [*facts.defs, *_AIRFLOW_IDS.findall(text)]
+        if monitoring_names(names) and not pipeline_names(names):
+            return  # a DAG that only watches (drift reports): scheduled monitoring, not a data pipeline
         for m in _AIRFLOW_SCHEDULE.finditer(text):
             end = text.find("\n", m.start(2))
             if not unset_schedule(text[m.start(2):end if end >= 0 else None]):
@@ -747,6 +752,16 @@ class DataDetector(Detector):
                 return
 
 
+def _runs_dvc(ctx: ScanContext) -> bool:
+    """A script, CI file, task runner or module runs DVC (``dvc pull``, ``dvc add``, ``dvc.api``)."""
+    from detectors.experiment_configs import command_texts  # (it imports this module)
+    return any(_DVC_RUN.search(text) for text in command_texts(ctx).values())
+
+
+_DVC_RUN = re.compile(r"\bdvc\s+(?:add|push|pull|fetch|repro|run|import(?:-url)?|get|checkout|commit|exp\s+run)\b"
+                      r"|\bdvc\.api\b|\bfrom\s+dvc\b")
+#: the ids a DAG gives itself and its tasks
+_AIRFLOW_IDS = re.compile(r"""\b(?:dag_id|task_id)\s*=\s*["']([\w.-]+)["']""")
 _CREATE_TASK = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?TASK\b", re.I)
 #: a Terraform Snowflake task's schedule (``schedule = "USING CRON ..."``, or a ``schedule { ... }``
 #: block of newer providers) and its predecessors

@@ -48,6 +48,8 @@ class GridSearch:
     call: str
     random: bool = False
     """A random search: ``params`` names the call drawing each trial's configuration."""
+    evolution: bool = False
+    """An evolution: ``params`` names the mapping each generation mutates at random."""
 
 
 def grid_searches(ctx: ScanContext) -> Iterator[GridSearch]:
@@ -66,6 +68,8 @@ def grid_searches(ctx: ScanContext) -> Iterator[GridSearch]:
             yield GridSearch(path, *found)
         elif draws and (drawn := _random_search(tree)):
             yield GridSearch(path, *drawn, random=True)
+        elif grid and "random" in text and (evolved := _evolution(tree)):
+            yield GridSearch(path, *evolved, evolution=True)
 
 
 def _search(tree: ast.Module) -> tuple[int, tuple[str, ...], str] | None:
@@ -104,6 +108,31 @@ def _random_search(tree: ast.Module) -> tuple[int, tuple[str, ...], str] | None:
                         and any(isinstance(a, ast.Name) and a.id in drawn
                                 for a in [*call.args, *(k.value for k in call.keywords)])):
                     return node.lineno, (str(callee(stmt.value)),), str(callee(call))
+    return None
+
+
+def _evolution(tree: ast.Module) -> tuple[int, tuple[str, ...], str] | None:
+    """Hyperparameter evolution (YOLO's ``--evolve``): a loop over ``range(generations)`` that
+    mutates a hyperparameter mapping with random draws (``hyp[k] = ... * v[i]`` after
+    ``np.random...``) and trains with it (``train(hyp.copy(), ...)``): (line, the mapping, the
+    training call)."""
+    for node in walk(tree):
+        if not (isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.iter, ast.Call)
+                and callee(node.iter) == "range"):
+            continue
+        body = list(walk(node))
+        if not any(isinstance(c, ast.Call) and "random" in (callee(c) or "").lower().split(".") for c in body):
+            continue
+        mutated = {t.value.id for a in body if isinstance(a, ast.Assign) for t in a.targets
+                   if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
+                   and words(t.value.id) & (_SPACE_WORDS | {"hyp"})}
+        for call in body:
+            if isinstance(call, ast.Call) and words(callee(call) or "") & _TRIAL_WORDS and any(
+                    isinstance(n, ast.Name) and n.id in mutated
+                    for a in [*call.args, *(k.value for k in call.keywords)] for n in walk(a)):
+                name = next(n.id for a in [*call.args, *(k.value for k in call.keywords)] for n in walk(a)
+                            if isinstance(n, ast.Name) and n.id in mutated)
+                return node.lineno, (name,), str(callee(call))
     return None
 
 

@@ -418,8 +418,10 @@ class TrackingDetector(Detector):
                                 f"{finding.what} in {finding.path}, but nothing runs it")
         for search in grid_searches(ctx):
             what = (f"random hyperparameter search: each trial draws {search.params[0]}() and runs {search.call}()"
-                    if search.random else f"hyperparameter grid search over {', '.join(search.params)}: "
-                    f"{search.call}() run for each combination")
+                    if search.random else
+                    f"hyperparameter evolution: each generation mutates {search.params[0]} at random and runs "
+                    f"{search.call}()" if search.evolution else
+                    f"hyperparameter grid search over {', '.join(search.params)}: {search.call}() run for each combination")
             yield self.evidence("tracking.hpo", f"{what} ({search.path}:{search.line})",
                                 ctx.location(search.path, search.line), subject=f"grid:{search.path}",
                                 params=list(search.params), call=search.call)

@@ -203,7 +203,11 @@ def test_raw_data_counts_files(make_repo):
     ({"dvc.yaml": DVC_YAML, "dvc.lock": DVC_LOCK}, True),
     ({"dvc.yaml": DVC_YAML}, False),  # outputs named, but no committed lock holds their hashes
     ({"dvc.lock": DVC_LOCK}, True),
-    ({".dvc/config": "[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://b\n"}, True),
+    # a remote configured, and something that runs DVC (the pointers are produced by the pipeline)
+    ({".dvc/config": "[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://b\n",
+      "scripts/data.sh": "#!/bin/sh\ndvc pull data/raw\n"}, True),
+    # ... a remote configured but nothing tracked and nothing running DVC: set up, never used
+    ({".dvc/config": "[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://b\n"}, False),
     ({".gitattributes": "data/** filter=lfs diff=lfs merge=lfs -text\n"}, True),
     ({".gitattributes": "*.parquet filter=lfs diff=lfs merge=lfs -text\n"}, True),
     ({"src/data/versioning.py": VERSIONING}, True),
@@ -389,6 +393,17 @@ ZENML_CHECK = ("from zenml.integrations.evidently.steps import evidently_test_st
                                                "spec:\n  names:\n    kind: ScheduledWorkflow\n"}, False),
     ({"prefect.yaml": PREFECT_UNSCHEDULED}, False),
     ({"dags/etl.py": AIRFLOW_MANUAL}, False),
+    # a DAG that only watches (drift analyses and reports) is scheduled monitoring, not a data pipeline
+    ({"dags/drift_monitoring_dag.py": "from airflow import DAG\nfrom airflow.operators.python import PythonOperator\n\n"
+                                      "def analyze_request_drift():\n    pass\n\n"
+                                      "with DAG(dag_id='drift_monitoring_dag', schedule_interval='@hourly') as dag:\n"
+                                      "    PythonOperator(task_id='analyze_request_drift', python_callable=analyze_request_drift)\n"
+                                      "    PythonOperator(task_id='generate_drift_report', python_callable=print)\n"}, False),
+    # ... while one that also retrains is a pipeline
+    ({"dags/drift_retrain_dag.py": "from airflow import DAG\nfrom airflow.operators.python import PythonOperator\n\n"
+                                   "with DAG(dag_id='drift_dag', schedule_interval='@hourly') as dag:\n"
+                                   "    PythonOperator(task_id='analyze_drift', python_callable=print)\n"
+                                   "    PythonOperator(task_id='retrain_model', python_callable=print)\n"}, True),
     ({"dags/etl.py": "from airflow import DAG\n# with DAG('etl', schedule_interval='@daily'):\nDAG('etl', schedule=None)\n"}, False),
     # a schedule read from an environment variable the repository leaves unset schedules nothing it shows...
     ({"dags/etl.py": "import os\nfrom airflow import DAG\n\nDAG('etl', schedule=os.environ.get('PIPELINE_SCHEDULE') or None)\n"}, False),

@@ -50,8 +50,30 @@ def run_search(score_fn, n_trials, seed):
 """
 
 
+EVOLVE = """import numpy as np
+import torch
+
+for _ in range(300):  # generations to evolve
+    x = np.loadtxt('evolve.txt', ndmin=2)
+    npr = np.random
+    v = np.ones(len(meta))
+    while all(v == 1):
+        v = (g * (npr.random(len(meta)) < 0.8) * npr.randn(len(meta)) * npr.random() * 0.2 + 1).clip(0.3, 3.0)
+    for i, k in enumerate(hyp.keys()):
+        hyp[k] = float(x[i + 7] * v[i])
+    results = train(hyp.copy(), opt, device)
+    print_mutation(hyp.copy(), results, yaml_file, opt.bucket)
+"""
+
+
 @pytest.mark.parametrize("files, expected", [
     ({"src/experiment.py": NESTED}, True),
+    # hyperparameter evolution: each generation mutates the hyperparameters at random and trains
+    ({"train.py": EVOLVE}, True),
+    # the same loop training on what it does not mutate, or mutating without any random draw
+    ({"train.py": EVOLVE.replace("results = train(hyp.copy(), opt, device)", "results = train(opt, device)")}, False),
+    ({"train.py": EVOLVE.replace("npr = np.random", "npr = np").replace("npr.random(len(meta))", "npr.ones(len(meta))")
+      .replace("npr.random()", "1.0")}, False),
     # a random search: each trial draws a configuration from the space and scores it
     ({"src/train/tune.py": RANDOM_SEARCH}, True),
     # the configuration drawn but only printed, or a loop drawing data samples
