@@ -1,6 +1,7 @@
 """The terminal report: per dimension the level, a bar, why, and the next step."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -41,7 +42,7 @@ def render_text(result: ScanResult) -> str:
     lines.append(f"signals: {present} present of {len(result.signals)}, "
                  f"{len(result.evidence)} pieces of evidence")
     lines += _not_checked(result)
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines)) + "\n"
 
 
 def work_tree_notes(target: dict[str, Any], repository: dict[str, Any]) -> list[str]:
@@ -84,3 +85,13 @@ def _not_checked(result: ScanResult) -> list[str]:
     for err in result.errors:
         out.append(f"  - error in {err['source']}: {err['message']}")
     return out
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: control characters other than the line breaks the report is
+    made of (an escape sequence that retitles the window or clears the screen, a carriage return
+    that overwrites a line) and the bidirectional overrides that reorder what is shown are
+    written out as escapes (``\\x1b``), so a file name or a message cannot act on the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
