@@ -208,3 +208,39 @@ def test_folders_that_cannot_be_listed_make_absences_not_available(api, monkeypa
     assert result.coverage["sources"]["repository"]["unread_folders"]
     assert all(r.outcome.value != "absent" for s, r in result.signals.items() if not s.startswith(("platform.", "mlflow.")))
     assert result.signals["deploy.ci_present"].outcome.value == "present"  # what was read still counts
+
+
+# -- answers that are not what the endpoint returns ---------------------------------------------
+
+LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>...</form></body></html>"
+
+
+@pytest.mark.parametrize("route, body", [
+    ("", LOGIN_PAGE),                                   # the repository itself: an HTML login page
+    ("", '{"id": 1, "name": "churn", "default_br'),     # truncated JSON
+    ("", "[]"),                                         # a list where the repository object belongs
+    ("/git/trees", ""),                                 # an empty answer for the file tree
+])
+def test_a_malformed_answer_for_the_target_itself_makes_it_unreadable(api, route, body):
+    api.add(FakeRepo(owner="acme", name="churn", files=dict(FILES), garbled={route: body}))
+    with pytest.raises(TargetUnreadable, match=r"expected a JSON object, got (an HTML page|text that is not JSON|a JSON list|an empty answer)"):
+        resolve("github:acme/churn", options=options())
+
+
+@pytest.mark.parametrize("route, body, signals", [
+    (f"/branches/main", "[]", ("platform.branch_protection", "platform.required_checks")),
+    ("/releases", LOGIN_PAGE, ("platform.releases",)),
+    ("/deployments", '[{"id": 1, "environment": "prod', ("platform.deployments_recent",)),
+])
+def test_a_malformed_platform_answer_is_an_error_for_what_it_feeds_and_the_scan_goes_on(api, route, body, signals):
+    repo = well_run_repo()
+    repo.garbled = {route: body}
+    api.add(repo)
+    resolved = resolve("github:acme/churn", options=options())
+    result = scan(resolved.repo, load_rules(), target=resolved.target, platform=resolved.platform)
+    for signal in signals:
+        assert result.signals[signal].outcome.value in ("error", "not_available"), signal
+        assert "expected a JSON" in (result.signals[signal].reason or ""), signal
+    # the repository and the other platform facts are read as before
+    assert result.signals["tracking.params_metrics"].outcome.value == "present"
+    assert result.signals["platform.contributors"].outcome.value == "present"

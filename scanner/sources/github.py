@@ -116,7 +116,7 @@ def run_graphql(session: ApiSession, query: str, variables: dict[str, Any]) -> d
 def open_github(owner: str, name: str, ref: str | None, session: ApiSession) -> GitHubRepoInfo:
     """Read the repository and resolve the ref to a commit; TargetUnreadable when impossible."""
     where = f"github:{owner}/{name}"
-    repo = read_or_unreadable(lambda: session.get(f"repos/{quote(owner)}/{quote(name)}").data, where,
+    repo = read_or_unreadable(lambda: session.get(f"repos/{quote(owner)}/{quote(name)}").object(where), where,
                               lambda _: "not found, or private and GITHUB_TOKEN cannot read it")
     ref = ref or repo.get("default_branch") or "main"
     sha = read_or_unreadable(
@@ -132,7 +132,7 @@ def github_view(info: GitHubRepoInfo, *, max_file_bytes: int = DEFAULT_MAX_FILE_
     """The repository view: one recursive tree request now (folder by folder when GitHub
     truncates it), file contents when first read."""
     try:
-        tree = info.session.get(f"{info.api_path}/git/trees/{info.commit}", {"recursive": "1"}).data
+        tree = info.session.get(f"{info.api_path}/git/trees/{info.commit}", {"recursive": "1"}).object("file tree")
     except ApiError as exc:
         raise TargetUnreadable(f"github:{info.owner}/{info.name}: cannot list files ({exc.reason})") from None
     entries, unread = _blobs(tree), []
@@ -168,7 +168,8 @@ def _tree_by_folders(info: GitHubRepoInfo) -> tuple[list[TreeEntry], list[tuple[
             continue
         requests += 1
         try:
-            tree = info.session.get(f"{info.api_path}/git/trees/{sha}", {"recursive": "1"} if recursive else None).data
+            tree = info.session.get(f"{info.api_path}/git/trees/{sha}",
+                                    {"recursive": "1"} if recursive else None).object("file tree")
         except ApiError as exc:
             unread.append((folder or ".", f"not listed: {exc.reason}"))
             continue

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner.sources.github import GitHubRepoInfo
-from scanner.sources.http_budget import ApiForbidden, ApiNotFound
+from scanner.sources.http_budget import ApiForbidden, ApiNotFound, expected
 from scanner.sources.platform import (
     CI_DAYS,
     DEPLOY_DAYS,
@@ -49,9 +49,12 @@ class GitHubPlatform(PlatformSource):
 
     # -- reads, once each ---------------------------------------------------------------------
 
-    def _get(self, key: str, path: str, params: dict[str, Any] | None = None) -> Any:
+    def _get(self, key: str, path: str, params: dict[str, Any] | None = None, shape: type = dict) -> Any:
+        """One read, kept; an answer not of the endpoint's ``shape`` is ApiMalformed, an error for
+        what it feeds (the other platform facts are still read)."""
         if key not in self._cache:
-            self._cache[key] = self.session.get(f"{self.info.api_path}/{path}", params).data
+            self._cache[key] = expected(self.session.get(f"{self.info.api_path}/{path}", params).data, shape,
+                                        f"{self.session.host}: {path.split('/')[0]}")
         return self._cache[key]
 
     def _branch_info(self) -> dict[str, Any]:
@@ -59,7 +62,7 @@ class GitHubPlatform(PlatformSource):
 
     def _rules(self) -> list[dict[str, Any]]:
         """Ruleset rules active on the default branch (readable by anyone who can read the repo)."""
-        rules = self._get("rules", f"rules/branches/{quote(self.branch, safe='')}")
+        rules = self._get("rules", f"rules/branches/{quote(self.branch, safe='')}", shape=list)
         return rules if isinstance(rules, list) else []
 
     def _rule(self, kind: str) -> dict[str, Any] | None:
@@ -185,7 +188,7 @@ class GitHubPlatform(PlatformSource):
                                 f"{self.web_url}/actions?query=event%3Aschedule", _SUCCESS)
 
     def _deployments(self) -> PlatformFact:
-        deps = self._get("deployments", "deployments", {"per_page": RECENT_ITEMS}) or []
+        deps = self._get("deployments", "deployments", {"per_page": RECENT_ITEMS}, shape=list)
         since = self.since(DEPLOY_DAYS)
         recent = [d for d in deps if (parse_time(d.get("created_at")) or 0) >= since]
         envs = sorted({d.get("environment") or "?" for d in recent})
@@ -197,7 +200,7 @@ class GitHubPlatform(PlatformSource):
                             summary=f"no deployment in the last {DEPLOY_DAYS} days")
 
     def _releases(self) -> PlatformFact:
-        releases = [r for r in self._get("releases", "releases", {"per_page": 10}) or [] if not r.get("draft")]
+        releases = [r for r in self._get("releases", "releases", {"per_page": 10}, shape=list) if not r.get("draft")]
         url = f"{self.web_url}/releases"
         if releases:
             tags = [r.get("tag_name") for r in releases]

@@ -102,13 +102,13 @@ class GitLabBlobReader(BlobReader):
 def open_gitlab(path: str, ref: str | None, session: ApiSession) -> GitLabProjectInfo:
     """Read the project and resolve the ref to a commit; TargetUnreadable when impossible."""
     where = f"gitlab:{path}"
-    project = read_or_unreadable(lambda: session.get(f"projects/{quote(path, safe='')}").data, where,
+    project = read_or_unreadable(lambda: session.get(f"projects/{quote(path, safe='')}").object(where), where,
                                  lambda _: "not found, or private and GITLAB_TOKEN cannot read it")
     if project.get("empty_repo"):
         raise TargetUnreadable(f"{where}: the repository is empty")
     ref = ref or project.get("default_branch") or "main"
     commit = read_or_unreadable(
-        lambda: session.get(f"projects/{project['id']}/repository/commits/{quote(ref, safe='')}").data, where,
+        lambda: session.get(f"projects/{project['id']}/repository/commits/{quote(ref, safe='')}").object(where), where,
         lambda _: f"ref {ref!r} not found")
     return GitLabProjectInfo(path=project.get("path_with_namespace") or path, project=project, ref=ref,
                              commit=commit["id"], session=session)

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner.sources.gitlab import GitLabProjectInfo
-from scanner.sources.http_budget import ApiForbidden, ApiNotFound
+from scanner.sources.http_budget import ApiForbidden, ApiNotFound, expected
 from scanner.sources.platform import (
     CI_DAYS,
     DEPLOY_DAYS,
@@ -47,10 +47,13 @@ class GitLabPlatform(PlatformSource):
     def branch(self) -> str:
         return self.info.project.get("default_branch") or self.info.ref
 
-    def _get(self, key: str, path: str, params: dict[str, Any] | None = None, *, premium: bool = False) -> Any:
+    def _get(self, key: str, path: str, params: dict[str, Any] | None = None, *, premium: bool = False,
+             shape: type = list) -> Any:
+        """One read, kept; an answer not of the endpoint's ``shape`` is ApiMalformed."""
         if key not in self._cache:
             try:
-                self._cache[key] = self.session.get(f"{self.info.api_path}/{path}", params).data
+                self._cache[key] = expected(self.session.get(f"{self.info.api_path}/{path}", params).data, shape,
+                                            f"{self.session.host}: {path.split('/')[0]}")
             except (ApiForbidden, ApiNotFound) as exc:
                 if not premium:
                     raise
@@ -61,7 +64,7 @@ class GitLabPlatform(PlatformSource):
     def _protected_branch(self) -> dict[str, Any] | None:
         """The default branch's protection, or None when it is not protected."""
         try:
-            return self._get("protected", f"protected_branches/{quote(self.branch, safe='')}")
+            return self._get("protected", f"protected_branches/{quote(self.branch, safe='')}", shape=dict)
         except ApiNotFound:
             return None
         except ApiForbidden as exc:

@@ -58,6 +58,34 @@ class ApiError(SourceError):
         self.status = status
 
 
+class ApiMalformed(ApiError):
+    """A successful answer that is not what the endpoint returns: an HTML login page, truncated
+    JSON, an empty body, a list where an object belongs. What it fed cannot be read."""
+
+
+def expect(data: Any, shape: type, where: str) -> Any:
+    """``data`` when it is of ``shape`` (dict or list), else ApiMalformed naming ``where``."""
+    if isinstance(data, shape):
+        return data
+    want = "a JSON object" if shape is dict else "a JSON list"
+    raise ApiMalformed(f"{where}: expected {want}, got {_described(data)}")
+
+
+def expected(data: Any, shape: type, where: str) -> Any:
+    """``expect`` for an endpoint whose items are objects: a list keeps only its objects."""
+    data = expect(data, shape, where)
+    return [item for item in data if isinstance(item, dict)] if shape is list else data
+
+
+def _described(data: Any) -> str:
+    if data is None or data == "":
+        return "an empty answer"
+    if isinstance(data, str):
+        return "an HTML page" if "<html" in data[:500].lower() or "<!doctype" in data[:500].lower() \
+            else "text that is not JSON (truncated?)"
+    return "a JSON list" if isinstance(data, list) else "a JSON object" if isinstance(data, dict) else type(data).__name__
+
+
 class ApiNotFound(ApiError):
     """404 (or 409 for an empty repository): the resource does not exist or is hidden."""
 
@@ -197,6 +225,10 @@ class Answer:
     data: Any
     from_cache: bool = False
 
+    def object(self, where: str) -> dict[str, Any]:
+        """The answer as a JSON object, or ApiMalformed."""
+        return expect(self.data, dict, where)
+
 
 @dataclass
 class ApiSession:
@@ -254,7 +286,8 @@ class ApiSession:
         count = 0
         while url and count < limit:
             answer = self._send("GET", url, params=query, ok=(200,))
-            items = answer.data if isinstance(answer.data, list) else []
+            # a page that is no list is an error naming it, never a shorter listing
+            items = expect(answer.data, list, f"{self.host}: {redact(url)}")
             for item in items:
                 if count >= limit:
                     return
