@@ -21,7 +21,7 @@ from detectors.deployment import dockerfile_purpose
 from detectors.dockerfile import ML_BASE_IMAGE, build_commands, image_commands, is_dockerfile, uncommented
 from detectors.experiment_configs import (Finding, command_texts, dvc_params_files, dvc_tracked, hydra_sweeps,
                                          wandb_sweeps)
-from detectors.flow import project, words
+from detectors.flow import is_route, project, words
 from detectors.grid_search import grid_searches
 from detectors.manifests import Requirement, component_packages, requirements, unreadable_manifests
 from detectors.promotion import (MUTATION_HINTS, Gate, abort_gates, automated_moves, decision_gates, gated_calls,
@@ -231,7 +231,9 @@ class TrackingDetector(Detector):
         if not candidates:
             return
         sources = list(code_files(ctx, notebooks=True))
-        readers = {path: ctx.text(path) or "" for path, facts in sources if _loader_lines(facts)}
+        # a web service's own settings (the models it serves, their thresholds) configure the
+        # service, not an experiment: a module serving routes reads no experiment config
+        readers = {path: ctx.text(path) or "" for path, facts in sources if _loader_lines(facts) and not _serves(ctx, path)}
         helpers = _loader_helpers(ctx, sources)
         # ``cfg = read_config("configs/train.yaml")``: the file naming the config calls a project
         # helper that wraps the loader, so the caller is the reader too.
@@ -718,6 +720,13 @@ def _runs(command: str, script: str) -> bool:
     return bool(dotted) and re.search(rf"-m\s+{re.escape(dotted)}(?![\w.])", command) is not None
 
 
+def _serves(ctx: ScanContext, path: str) -> bool:
+    """A module that defines web routes (``@app.get(...)``, ``@router.post(...)``)."""
+    tree = ctx.tree(path) if "@" in (ctx.text(path) or "") else None
+    return tree is not None and any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_route(n)
+                                    for n in walk(tree))
+
+
 def _reader_of(path: str, readers: dict[str, str]) -> str | None:
     """The first config-loading source that names this file or its folder."""
     parts = path.split("/")
@@ -740,6 +749,8 @@ _PY_CONFIG_RUNS = re.compile(r"^(runpy\.run_path|(mmcv|mmengine)(\.\w+)*\.Config
 #: a file named by a variable, read and run (``exec(open(config_file).read())``); a literal name is
 #: a helper script, not the config the run was given
 _EXEC_FILE = re.compile(r"""^[^#\n]*\bexec\(\s*open\(\s*(?!['"])""", re.M)
+#: a config module named on the command line, imported by that name (``import_module(args.config)``)
+_IMPORTED_CONFIG = re.compile(r"^[^#\n]*\bimport_module\(\s*([\w.]*(?:config|cfg)\w*)\s*\)", re.M | re.I)
 #: share of a config file's top-level statements that must be plain settings (``lr = 3e-4``).
 SETTINGS_SHARE = 0.8
 
@@ -772,6 +783,9 @@ def _config_runs(ctx: ScanContext, path: str, facts: PyFacts) -> list[tuple[int,
     m = _EXEC_FILE.search(text) if "exec(" in text else None
     if m:
         out.append((text.count("\n", 0, m.start()) + 1, "exec(open(...).read())"))
+    m = _IMPORTED_CONFIG.search(text) if "import_module(" in text else None
+    if m:
+        out.append((text.count("\n", 0, m.start()) + 1, f"importlib.import_module({m.group(1)})"))
     return out
 
 

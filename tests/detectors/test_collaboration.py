@@ -229,6 +229,9 @@ WORKFLOW = "on: push\njobs:\n  check:\n    runs-on: ubuntu-latest\n    steps:\n 
     ({".github/workflows/ci.yml": WORKFLOW.format(steps="      - uses: psf/black@stable\n")}, "present", "ci-action"),
     ({".gitlab-ci.yml": "lint:\n  script:\n    - pip install flake8\n    - python -m flake8 src\n"}, "present", "gitlab-ci"),
     ({"Makefile": "lint:\n\t@poetry run black --check .\n"}, "present", "makefile-lint"),
+    # a pytest plugin that lints every collected file (pytest-black, pytest-flake8)
+    ({".github/workflows/ci.yml": WORKFLOW.format(steps="      - run: pytest tests --large -vv --black\n")},
+     "present", "pytest-black"),
     ({".pipelines/pr.yml": "pr: [main]\nsteps:\n  - template: templates/quality.yml\n",
       ".pipelines/templates/quality.yml": "steps:\n  - script: |\n      flake8 --format junit-xml\n"},
      "present", "azure-template-flake8"),

@@ -344,6 +344,11 @@ LOADER = "import yaml\nfrom pathlib import Path\n\ndef load(name):\n    return y
     # a launcher's commented-out line hands nothing to anyone
     ({"configs/chunk_1024.yaml": "chunk_size: 1024\n", "evaluation/run_eval.py": EVAL_SCRIPT,
       "scripts/run.sh": "python evaluation/run_eval.py\n#  --config configs/chunk_1024.yaml\n"}, False),
+    # a web service's own settings (the models it serves) read by its app: the service's config
+    ({"app/model_config.json": '{"models": {"miew": {"path": "w.bin", "threshold": 0.5}}}',
+      "app/main.py": "import json\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+                     "CONFIG = json.load(open('app/model_config.json'))\n\n\n@app.get('/health')\ndef health():\n"
+                     "    return {'ok': True}\n"}, False),
     # the inputs of infrastructure as code (Bicep parameters, cluster definitions) read by the
     # scripts creating the resources are no experiment's settings
     ({"infrastructure/bicep/params/dev/bicep.parameters.json": '{"location": {"value": "uksouth"}}',
@@ -672,6 +677,13 @@ PY_CONFIG = "# GPT-2 on OpenWebText\nout_dir = 'out-owt'\nbatch_size = 12\nlearn
       "train.py": "batch_size = 8\nexec(open('configurator.py').read())\n"}, True),
     ({"tools/train.py": "from mmengine.config import Config\ncfg = Config.fromfile(args.config)\n",
       "configs/retinanet_r50.py": "_base_ = ['./base.py']\nmodel = dict(type='RetinaNet')\nlr = 0.01\n"}, True),
+    # a config module named on the command line and imported by that name
+    ({"config/locomotion.py": "base = {'diffusion': {'horizon': 32, 'batch_size': 32}}\nlogbase = 'logs'\n",
+      "utils/setup.py": "import importlib\n\n\ndef read_config(args):\n    module = importlib.import_module(args.config)\n"
+                        "    return getattr(module, 'base')\n"}, True),
+    # ... not a plugin loaded by name
+    ({"config/locomotion.py": "base = {'diffusion': {'horizon': 32}}\n",
+      "utils/plugins.py": "import importlib\n\n\ndef load(name):\n    return importlib.import_module(name)\n"}, False),
     # settings files that nothing runs, and a runner with no settings files
     ({"config/train_gpt2.py": PY_CONFIG, "train.py": "batch_size = 8\n"}, False),
     ({"configurator.py": CONFIGURATOR, "train.py": "print('x')\n"}, False),
