@@ -244,3 +244,15 @@ def test_a_malformed_platform_answer_is_an_error_for_what_it_feeds_and_the_scan_
     # the repository and the other platform facts are read as before
     assert result.signals["tracking.params_metrics"].outcome.value == "present"
     assert result.signals["platform.contributors"].outcome.value == "present"
+
+
+def test_every_graphql_batch_is_one_github_accepts(api):
+    """Batches after the first declared $sha without using it, which GitHub rejects: each file of
+    those batches was then read one request at a time."""
+    files = {f"src/mod{i:03d}.py": f"x = {i}\n" for i in range(250)}
+    api.add(FakeRepo(owner="acme", name="wide", files={**FILES, **files}))
+    resolved = resolve("github:acme/wide", options=options())
+    scan(resolved.repo, load_rules(), target=resolved.target)
+    assert all(resolved.repo.read_text(p) == c for p, c in files.items())
+    assert api.calls.count("/graphql") == 3  # 255 text files, a hundred a batch
+    assert not any(c.startswith("/repos/acme/wide/contents/") for c in api.calls)

@@ -83,9 +83,13 @@ class GitHubBlobReader(BlobReader):
             return {}
         names = [f"$e{i}: String!" for i in range(len(paths))]
         fields = [f"f{i}: object(expression: $e{i}) {{ {_BLOB_FIELDS} }}" for i in range(len(paths))]
-        query = ("query($owner: String!, $name: String!, $sha: String!%s) { repository(owner: $owner, name: $name) { %s %s } }"
+        # $sha only where the history asks for it: GitHub rejects a declared variable left unused
+        if first:
+            names.insert(0, "$sha: String!")
+        query = ("query($owner: String!, $name: String!%s) { repository(owner: $owner, name: $name) { %s %s } }"
                  % ("".join(", " + n for n in names), " ".join(fields), _EXTRAS if first else ""))
-        variables = {"owner": self.info.owner, "name": self.info.name, "sha": self.info.commit,
+        variables = {"owner": self.info.owner, "name": self.info.name,
+                     **({"sha": self.info.commit} if first else {}),
                      **{f"e{i}": f"{self.info.commit}:{p}" for i, p in enumerate(paths)}}
         data = run_graphql(self.info.session, query, variables)
         repo = (data or {}).get("repository") or {}
