@@ -101,6 +101,14 @@ def test_a_repository_config_that_cannot_be_read_is_reported_and_the_scan_goes_o
     assert "PATH=" not in json.dumps(bundle)  # the environment was never read
 
 
+def test_a_date_no_calendar_has_in_the_config_exits_2_naming_the_file_and_key(tmp_path):
+    repo = write_tree(tmp_path / "r", {"train.py": "print(1)\n", CONFIG_FILE: (
+        "waivers:\n  - id: monitoring\n    by: a\n    reason: b\n    expires: 2026-02-30\n")})
+    res = cli("scan", str(repo), "-q")
+    assert res.exit_code == 2 and "waivers[0]: expires: expected a date YYYY-MM-DD, got '2026-02-30'" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
 def test_unknown_waiver_id_exits_2(tmp_path):
     repo = write_tree(tmp_path / "r", {CONFIG_FILE: f"waivers:\n  - id: monitoring.nothing\n    by: a\n"
                                                     f"    reason: b\n    expires: {FUTURE}\n"})

@@ -281,3 +281,25 @@ def test_a_subclass_of_an_imported_class_calls_its_base():
     names = [c.name for c in parse_python(source).calls]
     # the imported base is built; a base of the file's own is not an import
     assert names == ["torch.utils.tensorboard.SummaryWriter", ".add_scalar"]
+
+
+@pytest.mark.parametrize("text", [
+    "env:\n  SINCE: 2021-02-30\n",                     # no such day: libyaml's loader
+    "a: &x 1\nb: *x\nwhen: 2021-13-01 10:00:00\n",    # no such month: the pure-Python loader (anchors)
+])
+def test_a_date_no_calendar_has_stays_text(text):
+    doc = load_yaml(text)
+    assert doc.get("env", doc).get("SINCE", doc.get("when")) in ("2021-02-30", "2021-13-01 10:00:00")
+    assert load_yaml("day: 2021-02-28\n")["day"].isoformat() == "2021-02-28"  # a real date is still one
+
+
+def test_an_impossible_date_in_a_workflow_fails_no_detector(tmp_path):
+    from conftest import git_repo
+    from reports_support import scan_bundle
+    repo = git_repo(tmp_path / "r", {
+        "train.py": "import mlflow\nmlflow.log_metric('a', 1)\n",
+        ".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                    "      - run: pytest\n        env:\n          SINCE: 2021-02-30\n"})
+    bundle = scan_bundle(repo)
+    assert not [s for s, v in bundle["signals"].items() if v["outcome"] == "error"] and not bundle["errors"]
+    assert bundle["signals"]["deploy.ci_tests"]["outcome"] == "present"

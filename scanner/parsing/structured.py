@@ -55,11 +55,25 @@ def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 
 _CappedLoader.add_multi_constructor("!", _untagged)
 
+
+# A date that no calendar has (``2021-02-30``) is a ValueError in PyYAML's constructor, which
+# no caller expects from a parser: one such value in a workflow used to fail every detector
+# reading it. It stays the text it is; what needs a date checks it (the configuration does).
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_CappedLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
 #: libyaml's parser, where it is installed: several times faster, used for streams that cannot
 #: hold an alias bomb (no anchor: no alias can refer to anything)
 _FastLoader = type("_FastLoader", (yaml.CSafeLoader,), {}) if hasattr(yaml, "CSafeLoader") else None
 if _FastLoader is not None:
     _FastLoader.add_multi_constructor("!", _untagged)
+    _FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def load_yaml_documents(text: str) -> list[Any]:
