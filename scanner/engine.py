@@ -327,6 +327,7 @@ def _source_coverage(repo: RepoView | None, ctx: ScanContext) -> dict:
         "skipped_files": dict(sorted(repo.log.skipped.items())),
         "unparsed_files": dict(sorted(ctx.problems.items())),
         **_untracked_coverage(repo),
+        **({"git_unusable": repo.git_unusable} if getattr(repo, "git_unusable", None) else {}),
         "history": ({"commits": len(history.commits), "tags": len(history.tags),
                      "truncated": history.truncated} if history else None),
     }

@@ -219,3 +219,11 @@ def test_glob_by_index_agrees_with_matching_every_file(tmp_path, patterns):
         fnmatch.fnmatchcase(p.lower(), g.lower()) or fnmatch.fnmatchcase(p.lower().rsplit("/", 1)[-1], g.lower())
         for g in patterns))
     assert sorted(repo.glob(*patterns)) == expected
+
+
+def test_a_corrupt_git_index_falls_back_to_walking_the_folder(tmp_path):
+    root = git_repo(tmp_path / "r", {"train.py": "import mlflow\n", "ci/run.sh": "pytest\n"})
+    (root / ".git" / "index").write_bytes(b"\x26\xe2\xf1\x30" + b"\x00" * 96)  # no index signature
+    repo = LocalRepo(root)
+    assert set(repo.files()) == {"train.py", "ci/run.sh"}
+    assert "index file corrupt" in repo.git_unusable and "walked instead" in repo.git_unusable

@@ -49,6 +49,8 @@ def work_tree_notes(target: dict[str, Any], repository: dict[str, Any]) -> list[
     """What a reader of the evidence must know about what was read: a repository made only of
     examples, files left unread, a work tree that differs from the commit the bundle names."""
     out = []
+    if repository.get("git_unusable"):
+        out.append(str(repository["git_unusable"]))
     if repository.get("examples_only"):
         out.append("the repository holds only example, docs or fixture folders: their code is scored as the project's")
     untracked = repository.get("untracked_files") or 0
