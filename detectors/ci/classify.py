@@ -37,6 +37,9 @@ _COMMAND_RULES: tuple[tuple[str, str], ...] = (
     (LINT, r"^(ruff|flake8|pylint|mypy|pyright|pydocstyle|pycodestyle|pyflakes|bandit-lint|yamllint|hadolint|shellcheck|eslint|tslint|stylelint|markdownlint|golangci-lint|tflint|sqlfluff lint|codespell|vulture|interrogate|darglint|pylama|prospector|nbqa)\b"),
     (LINT, r"^(black|isort|autopep8|yapf|prettier|ruff format|terraform fmt|docformatter|nbstripout)\b.*(--check|--diff|-check\b)"),
     (LINT, r"^pre-commit run\b"),
+    # a deployed model called with a sample request: a smoke test of the endpoint
+    (TEST, r"^(az ml (online|batch)-endpoint invoke|gcloud ai endpoints (predict|raw-predict)|"
+           r"aws sagemaker-runtime invoke-endpoint)\b"),
     # pytest plugins that lint or type-check each collected file (pytest-black, pytest-flake8...)
     (LINT, r"^(pytest|py\.test|python[\d.]* (-\S+ )*-m pytest)\b.*\s--(black|flake8|pylint|mypy|isort|ruff|ruff-format|"
            r"pycodestyle|codestyle|pep8|pydocstyle)\b"),

@@ -392,6 +392,18 @@ def test_managed_platform_deploy_verbs(make_repo, command, signal):
     assert signal not in present(scan(make_repo, {".github/workflows/cd.yml": workflow(command, on="workflow_dispatch")}))
 
 
+@pytest.mark.parametrize("command, tests", [
+    # a deployed model called with a sample request: a smoke test of the endpoint
+    ("az ml online-endpoint invoke --name $E --deployment blue --request-file endpoints/online/sample.json", True),
+    ("gcloud ai endpoints predict $ENDPOINT --region=us-central1 --json-request=sample.json", True),
+    ("aws sagemaker-runtime invoke-endpoint --endpoint-name churn --body file://sample.json out.json", True),
+    # listing or describing an endpoint checks nothing
+    ("az ml online-endpoint show --name $E", False),
+])
+def test_an_endpoint_invoked_with_a_sample_request_is_a_smoke_test(make_repo, command, tests):
+    assert ("deploy.ci_tests" in present(scan(make_repo, {".github/workflows/e2e.yml": workflow(command)}))) is tests
+
+
 @pytest.mark.parametrize("command, files", [
     ("echo bash deploy/train.sh", {"deploy/train.sh": "python train.py\n"}),
     ("bash deploy/missing.sh", {}),

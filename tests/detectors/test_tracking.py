@@ -234,6 +234,12 @@ def test_kedro_mlflow_catalog(make_repo, files, signal, expected):
     ({"train.py": "from ludwig.api import LudwigModel\nmodel = LudwigModel(config='config.yaml')\nmodel.train(dataset=df)\n"},
      True),
     ({"features.yaml": "input_features: [open, high]\n"}, False),
+    # an Azure ML CLI v2 job spec: the run's inputs and settings apart from its code
+    ({"jobs/pipelines/train.yml": "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
+                                  "type: pipeline\ninputs:\n  data:\n    type: mltable\n    path: azureml:curated@latest\n"
+                                  "  max_depth: 6\njobs:\n  train:\n    command: python train.py\n"}, True),
+    ({"jobs/pipelines/train.yml": "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
+                                  "type: pipeline\njobs:\n  train:\n    command: python train.py\n"}, False),
     # a Dagster job run with a run configuration its ops' Config classes read
     ({"jobs/training.py": "from dagster import define_asset_job\n\ntraining_job = define_asset_job(\n    name='Training',\n"
                           "    selection=['dataset', 'experiment'],\n    config={'ops': {'experiment': {'config': {'epochs': [10]}}}},\n)\n"},
