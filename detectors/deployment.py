@@ -180,7 +180,7 @@ class DeploymentDetector(Detector):
       a Kubernetes Job or CronJob, a crontab entry, or an Airflow task's command (a scoring
       script that nothing runs is declared only; an evaluation that writes metrics writes no
       predictions). Framework calls
-      (BentoML, Ray Serve, SageMaker/Vertex/AzureML endpoints) come from the tool catalogue.
+      (BentoML, Ray Serve, Jina executors, SageMaker/Vertex/AzureML endpoints) come from the tool catalogue.
     - ``deploy.iac``: Terraform blocks, Kubernetes manifests (apiVersion + kind + metadata),
       Helm charts, Kustomize, CloudFormation/SAM, CDK, Bicep, Azure Resource Manager templates, Pulumi,
       Serverless.

@@ -105,6 +105,12 @@ def test_serving_traps(make_repo, files):
     ({"requirements.txt": "bentoml==1.2\n"}, False),
     ({"README.md": "We serve with BentoML.\n"}, False),
     ({"venv/lib/python3.11/site-packages/bentoml/x.py": "import bentoml\nbentoml.service()\n"}, False),
+    # a Jina executor's endpoint, and a Flow serving executors
+    ({"server/executors/encoder.py": "from jina import DocumentArray, Executor, requests\n\n\nclass Encoder(Executor):\n"
+                                     "    @requests(on='/encode')\n    def encode(self, docs: DocumentArray, **kw):\n"
+                                     "        docs.embeddings = self.model.encode(docs.texts)\n"}, True),
+    ({"serve.py": "from jina import Flow\n\nwith Flow(port=51000).add(uses='Encoder') as f:\n    f.block()\n"}, True),
+    ({"requirements.txt": "jina==3.12.0\n"}, False),
 ])
 def test_serving_frameworks_from_catalogue(make_repo, files, present_expected):
     ev = run_detector(ToolUsageDetector, make_repo(files))
