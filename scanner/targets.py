@@ -130,12 +130,12 @@ def open_remote(spec: RemoteSpec, options: ApiOptions, *, max_file_bytes: int = 
     return from_info(open_info(spec, options), options, max_file_bytes=max_file_bytes)
 
 
-def _clone(target: str, max_file_bytes: int) -> ResolvedTarget:
-    from scanner.sources.git_clone import ClonedRepo, UnsafeGitUrl
+def _clone(target: str, max_file_bytes: int, timeout: float | None) -> ResolvedTarget:
+    from scanner.sources.git_clone import CLONE_TIMEOUT, ClonedRepo, UnsafeGitUrl
 
     url, _, ref = target.partition("#")
     try:
-        repo = ClonedRepo(url, ref or None, max_file_bytes=max_file_bytes)
+        repo = ClonedRepo(url, ref or None, max_file_bytes=max_file_bytes, timeout=timeout or CLONE_TIMEOUT)
     except UnsafeGitUrl as exc:
         raise TargetError(str(exc)) from None
     return ResolvedTarget(repo=repo, target=repo.target, cleanup=repo.close)
@@ -151,6 +151,7 @@ def resolve(
     gitlab_url: str | None = None,
     max_requests: int | None = None,
     options: ApiOptions | None = None,
+    clone_timeout: float | None = None,
 ) -> ResolvedTarget:
     """Open the sources a target names; raises TargetError or a SourceError (unreadable).
 
@@ -174,6 +175,6 @@ def resolve(
     if target.startswith("-"):
         raise TargetError(f"{target}: refused (a target never starts with '-')")
     if is_git_url(target) or "::" in target.split("/", 1)[0]:
-        return _clone(target, max_file_bytes)
+        return _clone(target, max_file_bytes, clone_timeout)
     return ResolvedTarget(repo=LocalRepo(Path(target), max_file_bytes=max_file_bytes, use_git=use_git,
                                          include_untracked=include_untracked))

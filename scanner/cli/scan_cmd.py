@@ -132,6 +132,8 @@ def _rules(rules_file: str | None, settings: ScanSettings) -> RuleSet:
 @click.option("--mlflow-experiment", "mlflow_experiments", multiple=True, metavar="PATTERN",
               help="Experiments of the server that belong to this repository (glob, repeatable); "
                    "by default runs are matched by the repository's git remote and commits.")
+@click.option("--clone-timeout", type=click.FloatRange(1, 3600), default=300.0, show_default=True,
+              help="Seconds a git URL's clone may take; a server that never answers or drips is given up on.")
 @click.option("--mlflow-timeout", type=click.FloatRange(0.5, 300), default=10.0, show_default=True,
               help="Seconds to wait for each tracking-server request.")
 @click.option("--github-url", metavar="URL", help="GitHub Enterprise Server API base, e.g. https://ghe.example.com/api/v3.")
@@ -154,7 +156,7 @@ def _rules(rules_file: str | None, settings: ScanSettings) -> RuleSet:
 @click.option("--debug", is_flag=True, help="Re-raise detector failures and log verbosely (one process).")
 def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str | None, config_file: str | None,
          no_config: bool, rules_file: str | None, profile: str | None, targets: tuple[str, ...],
-         mlflow_uri: str | None, mlflow_experiments: tuple[str, ...], mlflow_timeout: float,
+         mlflow_uri: str | None, mlflow_experiments: tuple[str, ...], clone_timeout: float, mlflow_timeout: float,
          github_url: str | None, gitlab_url: str | None, max_requests: int | None, fail_under: int | None, strict_errors: bool, max_file_size: int, no_git: bool,
          include_untracked: bool, exclude: tuple[str, ...], disable: tuple[str, ...], jobs: int, quiet: bool,
          debug: bool) -> None:
@@ -181,7 +183,8 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
     try:
         resolved = resolve(target, max_file_bytes=max_file_size, use_git=not no_git,
                            include_untracked=include_untracked,
-                           github_url=github_url, gitlab_url=gitlab_url, max_requests=max_requests)
+                           github_url=github_url, gitlab_url=gitlab_url, max_requests=max_requests,
+                           clone_timeout=clone_timeout)
         # a temporary clone goes when the command ends, whatever the exit
         click.get_current_context().call_on_close(resolved.close)
         root = getattr(resolved.repo, "root", None)

@@ -1,15 +1,19 @@
-"""A plain git URL, shallow-cloned with GitPython into a temporary folder that is always removed.
+"""A plain git URL, shallow-cloned by git into a temporary folder that is always removed.
 
 Only ``https://``, ``http://``, ``ssh://``, ``git://``, ``file://`` and scp-like ``user@host:path``
 URLs are accepted; remote helpers (``ext::``), option-looking URLs and unsafe clone options
-(``--upload-pack``, ``-c``...) are refused by our own check and by GitPython's guards, which
-stay on. Credentials written into the URL never reach the report or an error message.
+(``--upload-pack``, ``-c``...) are refused by our own check and by GitPython's protocol guard,
+and git itself runs with the ``ext`` and ``fd`` transports disabled, never prompting, under a
+deadline (``--clone-timeout``). Credentials written into the URL never reach the report or an
+error message.
 """
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import signal
+import subprocess
 import tempfile
 import weakref
 from pathlib import Path
@@ -26,6 +30,10 @@ _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:(?!/)[\w./~-]+$")
 #: git must never prompt for a password, and may use only these transports (never ext::, fd::).
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "true",
             "GIT_ALLOW_PROTOCOL": "https:http:ssh:git:file", "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+#: seconds a clone may take before it is killed (``--clone-timeout``)
+CLONE_TIMEOUT = 300.0
 
 
 class UnsafeGitUrl(ValueError):
@@ -56,10 +64,34 @@ def _clone_failure(stderr: str, url: str, shown: str) -> str:
     return redact(fatal.replace(url, shown))[:300]
 
 
+def _clone(url: str, ref: str | None, dest: Path, timeout: float) -> str | None:
+    """Shallow-clone ``url`` into ``dest``; git's stderr when it fails, None when it worked.
+
+    A server that never answers, or drips a byte a second, must not hold the scan: git gives up
+    on a transfer slower than 1 KB/s for 30 s (or its deadline, if shorter), ssh on a connection
+    not made in 30 s, and past ``timeout`` the clone is killed, with every process it started
+    (git runs its transports as children holding its pipes)."""
+    stall = str(int(max(1, min(30, timeout))))
+    env = {**os.environ, **_GIT_ENV, "GIT_HTTP_LOW_SPEED_LIMIT": "1000", "GIT_HTTP_LOW_SPEED_TIME": stall,
+           "GIT_SSH_COMMAND": f"ssh -o BatchMode=yes -o ConnectTimeout={stall}"}
+    cmd = ["git", "-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never", "clone", "--quiet",
+           "--depth=1", "--single-branch", *(["--branch", ref] if ref else []), "--", url, str(dest)]
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return f"fatal: no answer within {timeout:g} s (--clone-timeout)"
+    return None if proc.returncode == 0 else stderr or f"git clone exited {proc.returncode}"
+
+
 class ClonedRepo(LocalRepo):
     """A shallow clone of ``url`` (at ``ref``), read like a local checkout, removed on close."""
 
-    def __init__(self, url: str, ref: str | None = None, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+    def __init__(self, url: str, ref: str | None = None, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+                 timeout: float = CLONE_TIMEOUT) -> None:
         check_url(url)
         remember(url)  # git, or the server through it, may repeat the URL in a failure
         if ref is not None and (ref.startswith("-") or not re.fullmatch(r"[\w./@+-]+", ref)):
@@ -68,14 +100,10 @@ class ClonedRepo(LocalRepo):
         # Removed when the view is closed, garbage-collected, or at interpreter exit, whichever first.
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
         shown = redact_url(url) or ""
-        try:
-            kwargs = {"branch": ref} if ref else {}
-            git.Repo.clone_from(url, Path(self._tmp) / "repo", depth=1, single_branch=True,
-                                env={**os.environ, **_GIT_ENV}, allow_unsafe_protocols=False,
-                                allow_unsafe_options=False, **kwargs)
-        except git.GitCommandError as exc:
+        failure = _clone(url, ref, Path(self._tmp) / "repo", timeout)
+        if failure is not None:
             self.close()
-            raise TargetUnreadable(f"{shown}: cannot clone ({_clone_failure(str(exc.stderr or ''), url, shown)})") from None
+            raise TargetUnreadable(f"{shown}: cannot clone ({_clone_failure(failure, url, shown)})")
         super().__init__(Path(self._tmp) / "repo", max_file_bytes=max_file_bytes, use_git=True)
         name = shown.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
         self.target = Target(kind="git", name=name[:-4] if name.endswith(".git") else name, url=shown,
