@@ -9,6 +9,7 @@ error message.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -32,6 +33,7 @@ _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "t
             "GIT_ALLOW_PROTOCOL": "https:http:ssh:git:file", "GIT_CONFIG_NOSYSTEM": "1"}
 
 
+log = logging.getLogger(__name__)
 #: seconds a clone may take before it is killed (``--clone-timeout``)
 CLONE_TIMEOUT = 300.0
 
@@ -76,6 +78,7 @@ def _clone(url: str, ref: str | None, dest: Path, timeout: float) -> str | None:
            "GIT_SSH_COMMAND": f"ssh -o BatchMode=yes -o ConnectTimeout={stall}"}
     cmd = ["git", "-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never", "clone", "--quiet",
            "--depth=1", "--single-branch", *(["--branch", ref] if ref else []), "--", url, str(dest)]
+    log.debug("running %s (deadline %g s)", " ".join(cmd), timeout)  # (the log's formatter redacts)
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
