@@ -720,9 +720,12 @@ def _runs(command: str, script: str) -> bool:
     return bool(dotted) and re.search(rf"-m\s+{re.escape(dotted)}(?![\w.])", command) is not None
 
 
+_ROUTE_HINT = re.compile(r"@\w+\.(?:get|post|put|patch|delete|route|api_route|websocket)\(")
+
+
 def _serves(ctx: ScanContext, path: str) -> bool:
     """A module that defines web routes (``@app.get(...)``, ``@router.post(...)``)."""
-    tree = ctx.tree(path) if "@" in (ctx.text(path) or "") else None
+    tree = ctx.tree(path) if _ROUTE_HINT.search(ctx.text(path) or "") else None  # (a cheap look first)
     return tree is not None and any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_route(n)
                                     for n in walk(tree))
 
