@@ -130,3 +130,25 @@ def test_the_cli_exits_3_when_the_clone_times_out(silent_server):
     port, _ = silent_server
     res = CliRunner().invoke(main, ["scan", f"http://127.0.0.1:{port}/x.git", "--clone-timeout", "2", "-q"])
     assert res.exit_code == 3 and "no answer within 2 s" in res.output
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_a_terminated_scan_removes_its_clone(silent_server, tmp_path, sig):
+    """Killed mid-clone (a CI job cancelled), the scan still removes its temporary folder."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    port, _ = silent_server
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "scanner.cli", "scan", f"http://127.0.0.1:{port}/x.git", "-q"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 15
+    while not list(tmp_path.glob("mlops-scan-clone-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(tmp_path.glob("mlops-scan-clone-*")), "the clone never started"
+    time.sleep(0.5)
+    proc.send_signal(getattr(signal, sig))
+    proc.wait(timeout=15)
+    assert proc.returncode != 0 and not list(tmp_path.glob("mlops-scan-clone-*"))

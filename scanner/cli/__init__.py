@@ -5,6 +5,9 @@ Exit codes: 0 ok, 1 a gate failed (--fail-under, or --strict-errors with errors)
 """
 from __future__ import annotations
 
+import signal
+import threading
+
 import click
 
 from scanner import __version__
@@ -16,6 +19,13 @@ EXIT_GATE, EXIT_USAGE, EXIT_UNREADABLE = 1, 2, 3
 @click.version_option(__version__, prog_name="mlops-scan")
 def main() -> None:
     """Evidence-collecting MLOps maturity scanner."""
+    # a terminated scan unwinds like an interrupted one, so a temporary clone is removed
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 from scanner.cli import info_cmds, scan_cmd  # noqa: E402  (commands register on main)

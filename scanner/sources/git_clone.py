@@ -87,6 +87,10 @@ def _clone(url: str, ref: str | None, dest: Path, timeout: float) -> str | None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         return f"fatal: no answer within {timeout:g} s (--clone-timeout)"
+    except BaseException:  # interrupted or terminated: git goes with the scan
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     return None if proc.returncode == 0 else stderr or f"git clone exited {proc.returncode}"
 
 
