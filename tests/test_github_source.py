@@ -256,3 +256,20 @@ def test_every_graphql_batch_is_one_github_accepts(api):
     assert all(resolved.repo.read_text(p) == c for p, c in files.items())
     assert api.calls.count("/graphql") == 3  # 255 text files, a hundred a batch
     assert not any(c.startswith("/repos/acme/wide/contents/") for c in api.calls)
+
+
+def test_an_answer_past_the_size_cap_is_refused_not_read_whole(api, monkeypatch):
+    monkeypatch.setattr("scanner.sources.http_budget.MAX_ANSWER_BYTES", 4096)
+    repo = well_run_repo()
+    repo.garbled = {"/releases": json.dumps([{"tag_name": f"v{i}", "draft": False, "body": "x" * 100}
+                                             for i in range(100)])}  # ~14 KB, over the cap
+    api.add(repo)
+    resolved = resolve("github:acme/churn", options=options())
+    result = scan(resolved.repo, load_rules(), target=resolved.target, platform=resolved.platform)
+    assert "larger than 4096 bytes, refused" in (result.signals["platform.releases"].reason or "")
+    assert result.signals["tracking.params_metrics"].outcome.value == "present"
+    # the repository itself past the cap: the target cannot be read
+    big = FakeRepo(owner="acme", name="huge", files=dict(FILES), garbled={"": json.dumps({"pad": "x" * 5000})})
+    api.add(big)
+    with pytest.raises(TargetUnreadable, match="larger than 4096 bytes"):
+        resolve("github:acme/huge", options=options())

@@ -44,6 +44,8 @@ BACKOFF = (0.5, 1.0, 2.0)
 SECONDARY_WAIT = 60.0
 _SECONDARY = re.compile(r"secondary rate limit|abuse", re.I)
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+#: the largest API answer read (a page, a tree, a file): past it the answer is refused
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
 #: redirects followed for one request before giving up.
 MAX_REDIRECTS = 5
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -319,7 +321,9 @@ class ApiSession:
                 # redirects are followed below, so a token never follows one to another host
                 resp = self.http.request(method, url, params=params, json=payload,
                                          headers=self._headers_for(url, headers),
-                                         timeout=self.timeout, allow_redirects=False)
+                                         timeout=self.timeout, allow_redirects=False, stream=True)
+                if not resp.is_redirect:
+                    _read_capped(resp, self.host)
             except _requests().RequestException as exc:
                 if attempt < self.retries:
                     self.gate.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
@@ -402,6 +406,19 @@ class ApiSession:
         if self.cache is not None and etag and resp.request.method == "GET":
             self.cache.put(key, etag, resp.text, resp.headers)
         return Answer(resp.status_code, resp.headers, _decode(resp.text))
+
+
+def _read_capped(resp: requests.Response, host: str) -> None:
+    """Read the body of a streamed answer, refusing it past ``MAX_ANSWER_BYTES``: a hostile or
+    broken server cannot fill the memory (the body then serves ``.text``/``.content`` as usual)."""
+    chunks, size = [], 0
+    for chunk in resp.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            resp.close()
+            raise ApiMalformed(f"{host}: an answer larger than {MAX_ANSWER_BYTES} bytes, refused")
+        chunks.append(chunk)
+    resp._content = b"".join(chunks)  # requests keeps a read body here
 
 
 def _header(resp: requests.Response, *names: str) -> str | None:
