@@ -369,3 +369,29 @@ def test_cli_unreachable_server_keeps_the_repository_scan(tmp_path) -> None:
 def test_cli_rejects_a_non_http_tracking_uri(tmp_path) -> None:
     code, out = _cli(str(tmp_path), "--mlflow-uri", "sqlite:///mlflow.db")
     assert code == 2
+
+
+@pytest.mark.parametrize("body, why", [
+    (b"{}", "listed no experiment at all"),
+    (b"", "not a JSON object"),
+    (b"<!DOCTYPE html><html><body>Sign in</body></html>", "not a JSON object"),
+])
+def test_an_answer_no_tracking_server_gives_is_an_error_not_eleven_absences(body, why):
+    with fake_server(status_responder(200, body)) as url:
+        evidence, _ = scan(url, timeout=2)
+    assert evidence and all(e.outcome is Outcome.ERROR and why in e.summary for e in evidence)
+
+
+def test_an_answer_from_another_host_after_a_redirect_is_an_error(server: str):
+    """The server redirects to another port, which answers like a tracking server."""
+    target = server.rstrip("/")
+
+    def redirect(handler) -> None:
+        handler.send_response(307)  # the method kept: the search reaches the other server
+        handler.send_header("Location", target + handler.path)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    with fake_server(redirect) as url:
+        evidence, _ = scan(url, timeout=5)
+    assert evidence and all(e.outcome is Outcome.ERROR and "another host" in e.summary for e in evidence)

@@ -10,6 +10,7 @@ from every message this module produces.
 from __future__ import annotations
 
 import fnmatch
+import json
 import math
 import os
 import re
@@ -341,6 +342,27 @@ class MLflowSource:
             return "server unreachable (connection failed)"
         return f"request failed: {redact(str(exc))[:200]}"
 
+    def _check_answer(self, response: Any, endpoint: str) -> None:
+        """A successful answer that no tracking server gives is an error, never an empty result:
+        one from another host after a redirect, one that is no JSON object (empty, an HTML page),
+        an experiments search without even the Default experiment's ``experiments`` key."""
+        if response.status_code != 200:
+            return
+        asked, answered = urlsplit(self.uri), urlsplit(str(getattr(response, "url", "") or self.uri))
+        if (answered.hostname, answered.port) != (asked.hostname, asked.port):
+            raise MLflowQueryFailed(f"{endpoint} at {self.display_uri}: the answer came from another host "
+                                    f"({redact(answered.hostname or '?')}) after a redirect")
+        try:
+            doc = json.loads(response.text or "null")
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict):
+            raise MLflowQueryFailed(f"{endpoint} at {self.display_uri}: the answer is not a JSON object "
+                                    "(empty, or an HTML page: not an MLflow tracking server?)")
+        if endpoint.endswith("experiments/search") and "experiments" not in doc:
+            raise MLflowQueryFailed(f"{endpoint} at {self.display_uri}: the server listed no experiment at all, "
+                                    "not even Default (not an MLflow tracking server?)")
+
     def _timeout_seconds(self) -> int:
         return max(1, math.ceil(self.timeout))  # the client reads an integer number of seconds
 
@@ -367,6 +389,7 @@ class MLflowSource:
                 self._last_status = int(retried.group(1)) if retried else None
                 raise
             self._last_status = response.status_code
+            self._check_answer(response, str(kwargs.get("endpoint") or (args[1] if len(args) > 1 else "")))
             return response
 
         os.environ.update(settings)
