@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 from dataclasses import replace
 import logging
 import sys
@@ -47,6 +48,9 @@ def _gate(assessment: Assessment, settings: ScanSettings, result: ScanResult, st
 
 def _mlflow_source(uri: str, repo: RepoView | None, patterns: tuple[str, ...], timeout: float) -> MLflowSource:
     """A tracking-server source scoped to the scanned repository (its remote and commits)."""
+    if importlib.util.find_spec("mlflow") is None:
+        raise click.UsageError(f"{redact(uri)}: scanning a tracking server needs the MLflow client: "
+                               "pip install 'mlops-scan[mlflow]'")
     history = repo.history() if repo is not None else None
     try:
         return MLflowSource(
