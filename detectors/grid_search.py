@@ -127,12 +127,12 @@ def _evolution(tree: ast.Module) -> tuple[int, tuple[str, ...], str] | None:
                    if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
                    and words(t.value.id) & (_SPACE_WORDS | {"hyp"})}
         for call in body:
-            if isinstance(call, ast.Call) and words(callee(call) or "") & _TRIAL_WORDS and any(
-                    isinstance(n, ast.Name) and n.id in mutated
-                    for a in [*call.args, *(k.value for k in call.keywords)] for n in walk(a)):
-                name = next(n.id for a in [*call.args, *(k.value for k in call.keywords)] for n in walk(a)
-                            if isinstance(n, ast.Name) and n.id in mutated)
-                return node.lineno, (name,), str(callee(call))
+            if not (isinstance(call, ast.Call) and words(callee(call) or "") & _TRIAL_WORDS):
+                continue
+            handed = [n.id for a in [*call.args, *(k.value for k in call.keywords)] for n in walk(a)
+                      if isinstance(n, ast.Name) and n.id in mutated]
+            if handed:
+                return node.lineno, (handed[0],), str(callee(call))
     return None
 
 

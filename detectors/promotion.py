@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
-from detectors.flow import ORCHESTRATORS, Module, Project, callee, dotted, own_nodes, pipeline_importers, source, words
+from detectors.flow import ORCHESTRATORS, Function, Module, Project, callee, dotted, own_nodes, pipeline_importers, source, words
 from scanner.detector import ScanContext
 from scanner.parsing.python import walk
 
@@ -528,7 +528,7 @@ def _candidate_alias(call: ast.Call) -> bool:
 _CANDIDATE_ALIASES = ("challenger", "candidate", "contender")
 
 
-def _used(proj: Project, module: Module, fn) -> bool:
+def _used(proj: Project, module: Module, fn: Function) -> bool:
     """A function something runs: a decorated step or task, or one called or handed on by another
     function of its module, or named by another module of the project (a helper nobody calls
     moves nothing)."""

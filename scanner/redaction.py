@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import re
 import threading
 from urllib.parse import quote, unquote, urlsplit
 
@@ -51,7 +52,7 @@ def redact(text: str | None) -> str:
         return text or ""
     for secret in _known_secrets():
         text = text.replace(secret, MASK)
-    return "".join(_redact_word(word) for word in _words(text))
+    return "".join(_redact_word(word) for word in _mask_after_scheme(_words(text)))
 
 
 def redact_url(url: str | None) -> str | None:
@@ -151,13 +152,10 @@ def _redact_query(text: str) -> str:
     """``text`` with the values of its secret-looking ``name=value`` parameters masked."""
     if "=" not in text:
         return text
-    out, start = [], 0
-    for i, ch in enumerate(text + "&"):
-        if ch in "?&#" or i == len(text):
-            out.append(_redact_param(text[start:i]))
-            out.append(text[i:i + 1])
-            start = i + 1
-    return "".join(out)
+    return "".join(_redact_param(part) for part in _PARAM_SEPARATOR.split(text))  # (separators kept)
+
+
+_PARAM_SEPARATOR = re.compile(r"([?&#])")
 
 
 def _redact_param(part: str) -> str:
@@ -177,7 +175,7 @@ def _words(text: str) -> list[str]:
             start = i + 1
     if start < len(text):
         words.append(text[start:])
-    return _mask_after_scheme(words)
+    return words
 
 
 def _core(word: str) -> tuple[str, str, str]:

@@ -395,3 +395,15 @@ def test_an_answer_from_another_host_after_a_redirect_is_an_error(server: str):
     with fake_server(redirect) as url:
         evidence, _ = scan(url, timeout=5)
     assert evidence and all(e.outcome is Outcome.ERROR and "another host" in e.summary for e in evidence)
+
+
+def test_a_databricks_profile_is_answered_by_its_workspace_not_another_host():
+    from types import SimpleNamespace
+
+    answer = SimpleNamespace(status_code=200, url="https://adb-1.2.azuredatabricks.net/api/2.0/mlflow/experiments/search",
+                             text='{"experiments": [{"experiment_id": "0", "name": "Default"}]}')
+    MLflowSource("databricks://team")._check_answer(answer, "/api/2.0/mlflow/experiments/search")  # no error
+    from scanner.sources.mlflow_server import MLflowQueryFailed
+
+    with pytest.raises(MLflowQueryFailed, match="another host"):
+        MLflowSource("http://127.0.0.1:5000")._check_answer(answer, "/api/2.0/mlflow/experiments/search")

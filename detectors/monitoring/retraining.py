@@ -96,8 +96,8 @@ def branching_to_training(src: Source) -> Hit | None:
         return None
     tasks = {kw.value.value for n in walk(src.tree) if isinstance(n, ast.Call) for kw in n.keywords
              if kw.arg == "task_id" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)}
-    for func in (f for f in walk(src.tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 and f.name in _branch_callables(src.tree)):
+    branches = _branch_callables(src.tree)
+    for func in (f for f in walk(src.tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name in branches):
         guards = [n for n in walk(func) if isinstance(n, ast.If) and any(_GUARD.search(m) for m in _node_names(n.test))]
         for ret in (n for g in guards for stmt in g.body for n in walk(stmt) if isinstance(n, ast.Return)):
             named = [n.value for n in walk(ret) if isinstance(n, ast.Constant) and isinstance(n.value, str)]

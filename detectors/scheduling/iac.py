@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Iterator
+from typing import Callable, Iterator
 
 from detectors.flow import Project, callee, dotted, expression_names, source
 from detectors.scheduling.job import Schedule
@@ -207,32 +207,41 @@ def _terraform(text: str, path: str) -> Iterator[Schedule]:
 
 def _cdk(path: str, tree: ast.AST) -> Iterator[Schedule]:
     """``events.Rule(schedule=...)`` and the rules a construct's ``on_*`` helpers make with a
-    schedule (``stage.on_state_change(schedule=...)``), with what they start: their targets, given
-    to them, added to them, or handed with the rule to a project helper
-    (``add_sagemaker_pipeline_target(rule, ...)``)."""
+    schedule (``stage.on_state_change(schedule=...)``)."""
+    for node, var, does in _cdk_rules(tree, lambda call: _schedule_of(call) is not None):
+        label = next((a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)),
+                     var or "rule")
+        yield Schedule("CDK events.Rule", label, f"on {source(_schedule_of(node), 50)}", path, node.lineno, does)
+
+
+def _schedule_of(call: ast.Call) -> ast.Call | None:
+    """The ``schedule=events.Schedule.cron/rate/expression(...)`` of a rule-making call."""
+    name = str(callee(call) or "")
+    if name != "Rule" and not name.startswith("on_"):
+        return None
+    schedule = next((k.value for k in call.keywords if k.arg == "schedule"), None)
+    return schedule if isinstance(schedule, ast.Call) and callee(schedule) in ("cron", "rate", "expression") else None
+
+
+def _cdk_rules(tree: ast.AST, is_rule: Callable[[ast.Call], bool]) -> Iterator[tuple[ast.Call, str, tuple[str, ...]]]:
+    """(call, the variable it is assigned to, what it starts) of the CDK event rules ``is_rule``
+    picks. What a rule starts is read from its targets: given to it, added to it, or handed with
+    the rule to a project helper (``add_sagemaker_pipeline_target(rule, ...)``)."""
     calls = [n for n in walk_tree(tree) if isinstance(n, ast.Call)]
     assigned: dict[int, str] = {}
     for node in walk_tree(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             assigned.update({id(node.value): dotted(t) for t in node.targets if dotted(t)})
     for node in calls:
-        name = str(callee(node) or "")
-        if name != "Rule" and not name.startswith("on_"):
-            continue
-        schedule = next((k.value for k in node.keywords if k.arg == "schedule"), None)
-        if not (isinstance(schedule, ast.Call) and callee(schedule) in ("cron", "rate", "expression")):
+        if not is_rule(node):
             continue
         var = assigned.get(id(node), "")
         uses = [c for c in calls if var and (dotted(c.func).startswith(var + ".")
                                              or any(dotted(a) == var for a in c.args))]
-        started = [*node.args, *(k.value for k in node.keywords if k.arg not in ("schedule", "event_pattern")),
-                   *(a for c in uses for a in [*c.args, *(k.value for k in c.keywords)])]
+        started = [*node.args, *(k.value for k in node.keywords if k.arg not in ("schedule", "event_pattern")), *uses]
         does = [p for n in started for s in expression_names(n) for p in names_in(s)]
         does += [p for c in uses for p in names_in(str(callee(c)))]
-        label = next((a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)),
-                     var or "rule")
-        yield Schedule("CDK events.Rule", label, f"on {source(schedule, 50)}", path, node.lineno,
-                       tuple(sorted(set(does))))
+        yield node, var, tuple(sorted(set(does)))
 
 
 # -- rules that fire on an alarm ---------------------------------------------------------------------
@@ -264,24 +273,14 @@ def alarm_rules(ctx: ScanContext, project: Project) -> Iterator[Schedule]:
 
 
 def _cdk_alarm_rules(path: str, tree: ast.AST) -> Iterator[Schedule]:
-    assigned: dict[int, str] = {}
-    for node in walk_tree(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            assigned.update({id(node.value): dotted(t) for t in node.targets if dotted(t)})
-    calls = [n for n in walk_tree(tree) if isinstance(n, ast.Call)]
-    for node in calls:
-        pattern = next((k.value for k in node.keywords if k.arg == "event_pattern"), None)
-        if pattern is None or not any(_ALARM_EVENT.search(s) for s in expression_names(pattern)):
-            continue
-        var = assigned.get(id(node), "")
-        # the rule's targets: given to it, added to it, or handed with it to a helper
-        uses = [c for c in calls if var and (dotted(c.func).startswith(var + ".")
-                                             or any(dotted(a) == var for a in c.args))]
-        does = [p for n in [*node.args, *(k.value for k in node.keywords if k.arg != "event_pattern"), *uses]
-                for s in expression_names(n) for p in names_in(s)]
-        does += [p for c in uses for p in names_in(str(callee(c)))]
-        yield Schedule("CDK event rule", var or "rule", "on a CloudWatch alarm", path, node.lineno,
-                       tuple(sorted(set(does))))
+    for node, var, does in _cdk_rules(tree, _on_alarm):
+        yield Schedule("CDK event rule", var or "rule", "on a CloudWatch alarm", path, node.lineno, does)
+
+
+def _on_alarm(call: ast.Call) -> bool:
+    """A rule whose event pattern matches a CloudWatch alarm going off."""
+    pattern = next((k.value for k in call.keywords if k.arg == "event_pattern"), None)
+    return pattern is not None and any(_ALARM_EVENT.search(s) for s in expression_names(pattern))
 
 
 _CFN_RULE = "AWS::Events::Rule"

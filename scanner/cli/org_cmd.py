@@ -1,18 +1,17 @@
 """``mlops-scan org github:ORG | gitlab:GROUP``: scan every repository, write the org report."""
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import click
 
-from scanner.cli import EXIT_GATE, EXIT_UNREADABLE
+from scanner.cli import EXIT_GATE, EXIT_UNREADABLE, redacted_logging
 from scanner.cli.checks import check_rules_and_profile
 from scanner.detector import load_detectors
 from scanner.org import OrgScanner, etag_cache, list_repositories, parse_org
 from scanner.org_report import render_json, render_text, summarise
-from scanner.redaction import redact, redact_logs, remember
+from scanner.redaction import redact
 from scanner.rules_engine import PROFILES, RuleError, load_rules
 from scanner.sources.http_budget import RequestBudget
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, SourceError
@@ -52,11 +51,7 @@ def org(target: str, out_dir: str, include: tuple[str, ...], exclude: tuple[str,
     Tokens come from GITHUB_TOKEN / GITLAB_TOKEN only. One repository that fails is reported
     with the reason; every other result is kept.
     """
-    for given in (target, github_url, gitlab_url):
-        remember(given)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    redact_logs()
-    logging.getLogger("urllib3").setLevel(logging.ERROR)
+    redacted_logging(False, target, github_url, gitlab_url)
     check_rules_and_profile(rules_file, profile)
     try:
         platform, name = parse_org(target)

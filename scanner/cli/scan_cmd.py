@@ -4,14 +4,13 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 from dataclasses import replace
-import logging
 import sys
 from pathlib import Path
 
 import click
 
 from scanner import attestations
-from scanner.cli import EXIT_GATE, EXIT_UNREADABLE
+from scanner.cli import EXIT_GATE, EXIT_UNREADABLE, redacted_logging
 from scanner.cli.checks import check_destination, check_detector_names, check_rules_and_profile
 from scanner.cli.scan_settings import ScanSettings, merge, parse_formats, read_config
 from scanner.config import ConfigError
@@ -21,7 +20,7 @@ from scanner.excludes import ExcludingRepo
 from scanner.gates import Assessment, assess, check_waivers
 from scanner.model import Outcome, ScanResult
 from scanner.parallel import default_jobs
-from scanner.redaction import redact, redact_logs, remember
+from scanner.redaction import redact
 from scanner.reporting import FILE_NAMES, FORMATS, BundleExtras, build_bundle, render
 from scanner.rules_engine import PROFILES, RuleError, RuleSet, load_rules
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, RepoView, SourceError
@@ -170,13 +169,7 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
     gitlab:GROUP/PROJECT[@REF], a git URL (shallow-cloned, then removed), or
     mlflow+http(s)://HOST:PORT for a tracking server alone.
     """
-    for given in (target, mlflow_uri, github_url, gitlab_url):
-        remember(given)  # no message of this run may show what they carry
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
-    redact_logs()
-    if not debug:  # the HTTP client's retry chatter adds nothing to the reason we report
-        logging.getLogger("urllib3").setLevel(logging.ERROR)
+    redacted_logging(debug, target, mlflow_uri, github_url, gitlab_url)
     if len(formats) > 1 and not out_dir:
         raise click.UsageError("several formats need --out-dir DIR")
     if output and out_dir:

@@ -61,7 +61,7 @@ def check_url(url: str) -> None:
 
 def _clone_failure(stderr: str, url: str, shown: str) -> str:
     """git's first ``fatal:`` line, without the URL's credentials."""
-    lines = [ln.strip() for ln in stderr.replace("\\n", "\n").splitlines()]
+    lines = [ln.strip() for ln in stderr.splitlines()]
     fatal = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), "git clone failed")
     return redact(fatal.replace(url, shown))[:300]
 
@@ -75,7 +75,8 @@ def _clone(url: str, ref: str | None, dest: Path, timeout: float) -> str | None:
     (git runs its transports as children holding its pipes)."""
     stall = str(int(max(1, min(30, timeout))))
     env = {**os.environ, **_GIT_ENV, "GIT_HTTP_LOW_SPEED_LIMIT": "1000", "GIT_HTTP_LOW_SPEED_TIME": stall,
-           "GIT_SSH_COMMAND": f"ssh -o BatchMode=yes -o ConnectTimeout={stall}"}
+           # (the user's own ssh command, if any, keeps its options: ours are added)
+           "GIT_SSH_COMMAND": f"{os.environ.get('GIT_SSH_COMMAND') or 'ssh'} -o BatchMode=yes -o ConnectTimeout={stall}"}
     cmd = ["git", "-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never", "clone", "--quiet",
            "--depth=1", "--single-branch", *(["--branch", ref] if ref else []), "--", url, str(dest)]
     log.debug("running %s (deadline %g s)", " ".join(cmd), timeout)  # (the log's formatter redacts)

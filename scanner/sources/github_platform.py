@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner.sources.github import GitHubRepoInfo
-from scanner.sources.http_budget import ApiForbidden, ApiNotFound, expected
+from scanner.sources.http_budget import ApiForbidden, ApiNotFound, expect
 from scanner.sources.platform import (
     CI_DAYS,
     DEPLOY_DAYS,
@@ -53,8 +53,8 @@ class GitHubPlatform(PlatformSource):
         """One read, kept; an answer not of the endpoint's ``shape`` is ApiMalformed, an error for
         what it feeds (the other platform facts are still read)."""
         if key not in self._cache:
-            self._cache[key] = expected(self.session.get(f"{self.info.api_path}/{path}", params).data, shape,
-                                        f"{self.session.host}: {path.split('/')[0]}")
+            self._cache[key] = expect(self.session.get(f"{self.info.api_path}/{path}", params).data, shape,
+                                      f"{self.session.host}: {path.split('/')[0]}", objects=True)
         return self._cache[key]
 
     def _branch_info(self) -> dict[str, Any]:

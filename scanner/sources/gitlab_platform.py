@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner.sources.gitlab import GitLabProjectInfo
-from scanner.sources.http_budget import ApiForbidden, ApiNotFound, expected
+from scanner.sources.http_budget import ApiForbidden, ApiNotFound, expect
 from scanner.sources.platform import (
     CI_DAYS,
     DEPLOY_DAYS,
@@ -52,8 +52,8 @@ class GitLabPlatform(PlatformSource):
         """One read, kept; an answer not of the endpoint's ``shape`` is ApiMalformed."""
         if key not in self._cache:
             try:
-                self._cache[key] = expected(self.session.get(f"{self.info.api_path}/{path}", params).data, shape,
-                                            f"{self.session.host}: {path.split('/')[0]}")
+                self._cache[key] = expect(self.session.get(f"{self.info.api_path}/{path}", params).data, shape,
+                                          f"{self.session.host}: {path.split('/')[0]}", objects=True)
             except (ApiForbidden, ApiNotFound) as exc:
                 if not premium:
                     raise

@@ -65,18 +65,13 @@ class ApiMalformed(ApiError):
     JSON, an empty body, a list where an object belongs. What it fed cannot be read."""
 
 
-def expect(data: Any, shape: type, where: str) -> Any:
-    """``data`` when it is of ``shape`` (dict or list), else ApiMalformed naming ``where``."""
-    if isinstance(data, shape):
-        return data
-    want = "a JSON object" if shape is dict else "a JSON list"
-    raise ApiMalformed(f"{where}: expected {want}, got {_described(data)}")
-
-
-def expected(data: Any, shape: type, where: str) -> Any:
-    """``expect`` for an endpoint whose items are objects: a list keeps only its objects."""
-    data = expect(data, shape, where)
-    return [item for item in data if isinstance(item, dict)] if shape is list else data
+def expect(data: Any, shape: type, where: str, *, objects: bool = False) -> Any:
+    """``data`` when it is of ``shape`` (dict or list), else ApiMalformed naming ``where``; with
+    ``objects``, a list keeps only its objects (what an endpoint listing objects may hold)."""
+    if not isinstance(data, shape):
+        want = "a JSON object" if shape is dict else "a JSON list"
+        raise ApiMalformed(f"{where}: expected {want}, got {_described(data)}")
+    return [item for item in data if isinstance(item, dict)] if objects and shape is list else data
 
 
 def _described(data: Any) -> str:

@@ -69,6 +69,7 @@ class LocalRepo(RepoView):
         self._status_cache: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self.git_unusable: str | None = None
         """Why git could not list the files (a corrupt index): the folder was walked instead."""
+        self._tracked: list[str] = []
         self._git = self._open_git() if use_git else None
         self.untracked: tuple[str, ...] | None = self._untracked() if self._git is not None else None
         """Files git does not track, ignored ones left out (None outside a git work tree): read
@@ -90,12 +91,12 @@ class LocalRepo(RepoView):
         repo.git.set_persistent_git_options(c=list(SAFE_GIT_OPTIONS))
         top = Path(repo.working_tree_dir).resolve()
         self._prefix = "" if top == self.root else self.root.relative_to(top).as_posix() + "/"
-        try:  # an index git cannot read lists nothing: walk the folder rather than stop
-            repo.git.execute(["git", *repo.git._persistent_git_options, "ls-files", "-z", "--cached", "--",
-                              self._prefix or "."], strip_newline_in_stdout=False)
-        except git.GitCommandError as exc:
-            why = [ln.strip().removeprefix("stderr:").strip(" '") for ln in (exc.stderr or "").splitlines() if ln.strip()]
-            self.git_unusable = f"git cannot list the tracked files ({why[-1] if why else 'git ls-files failed'}): " \
+        self._git = repo
+        try:  # listed now: an index git cannot read lists nothing, so the folder is walked instead
+            self._tracked = self._git_files()
+        except SourceError as exc:
+            why = [ln.strip().removeprefix("stderr:").strip(" '") for ln in str(exc).splitlines() if ln.strip()]
+            self.git_unusable = f"git cannot list the tracked files ({why[-1]}): " \
                                 "the folder was walked instead, untracked files included"
             return None
         return repo
@@ -160,7 +161,7 @@ class LocalRepo(RepoView):
     # -- files -----------------------------------------------------------------------------
     def files(self) -> tuple[str, ...]:
         if self._files is None:
-            listed = self._git_files() if self._git is not None else self._walk()
+            listed = self._tracked if self._git is not None else self._walk()
             if self.untracked and self.include_untracked:
                 listed = [*listed, *self.untracked]
             self._files = tuple(sorted(p for p in listed if self._admit(p)))

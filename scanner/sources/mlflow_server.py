@@ -349,7 +349,8 @@ class MLflowSource:
         if response.status_code != 200:
             return
         asked, answered = urlsplit(self.uri), urlsplit(str(getattr(response, "url", "") or self.uri))
-        if (answered.hostname, answered.port) != (asked.hostname, asked.port):
+        # (a databricks:// URI names a profile, whose workspace is the host that answers)
+        if asked.scheme in ("http", "https") and (answered.hostname, answered.port) != (asked.hostname, asked.port):
             raise MLflowQueryFailed(f"{endpoint} at {self.display_uri}: the answer came from another host "
                                     f"({redact(answered.hostname or '?')}) after a redirect")
         try:
