@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from scanner import __version__
+from scanner.deadline import Deadline
 from scanner.detector import Detector, LoadedDetectors, ScanContext, load_detectors
 from scanner.model import Evidence, Outcome, ScanResult, SignalResult, Target, Tier
 from scanner.parallel import run_shared
@@ -54,19 +55,22 @@ def run_detectors(
     debug: bool = False,
     progress: Callable[[str], None] | None = None,
     jobs: int = 1,
+    deadline: Deadline | None = None,
 ) -> tuple[list[Evidence], dict[str, dict], list[dict[str, str]], set[str]]:
     """Run detectors; a failing one becomes error evidence and an entry in ``errors``.
 
     With ``jobs`` over 1 the detectors are shared out over forked processes where that is safe
     (see ``scanner.parallel``); the result is the same as one process gives, in the same order.
     Returns the evidence, per-detector coverage, errors, and the signals that some detector
-    which ran decides (those with no evidence are then absent, not unknown).
+    which ran decides (those with no evidence are then absent, not unknown). A detector whose
+    turn comes after the ``deadline`` is not run: its signals are not_available.
     """
     detectors = list(detectors)
+    deadline = deadline or Deadline()
     runnable = [cls for cls in detectors if all(s in ctx.sources for s in cls.sources)]
     known_families = families()
-    run = partial(_run_one, ctx, known_families=known_families, debug=debug, progress=progress)
-    runs = run_shared(ctx, runnable, run, jobs=jobs if not debug else 1)
+    run = partial(_run_one, ctx, known_families=known_families, debug=debug, progress=progress, deadline=deadline)
+    runs = run_shared(ctx, runnable, run, jobs=jobs if not debug else 1, deadline=deadline)
     evidence: list[Evidence] = []
     coverage: dict[str, dict] = {}
     errors: list[dict[str, str]] = []
@@ -87,7 +91,13 @@ def run_detectors(
 
 
 def _run_one(ctx: ScanContext, cls: type[Detector], *, known_families: frozenset[str] | set[str],
-             debug: bool, progress: Callable[[str], None] | None) -> _Run:
+             debug: bool, progress: Callable[[str], None] | None, deadline: Deadline) -> _Run:
+    if deadline.passed:
+        why = f"not run: {deadline.reason()}"
+        return _Run(evidence=[Evidence.make(signal=sig, detector=cls.id, outcome=Outcome.NOT_AVAILABLE, tier=None,
+                                            summary=why) for sig in cls.signals],
+                    coverage={"status": "not_available", "reason": why},
+                    error={"source": f"detector:{cls.id}", "message": why})
     if progress:
         progress(cls.id)
     started = time.perf_counter()
@@ -216,6 +226,7 @@ def scan(
     progress: Callable[[str], None] | None = None,
     attested: Sequence[Evidence] = (),
     jobs: int = 1,
+    deadline: Deadline | None = None,
 ) -> ScanResult:
     """Scan the sources with every registered detector and judge the result.
 
@@ -223,7 +234,8 @@ def scan(
     ``platform`` a hosting-platform source; each needs a ``describe()`` for coverage.
     ``attested`` is evidence people assert in the configuration (tier ``attested``).
     ``jobs`` is how many processes detection may use (``scanner.parallel``); the result is the
-    same for any number.
+    same for any number. Past the ``deadline`` (``--timeout``) no detector starts: what it would
+    have checked is not_available.
     """
     started = _now()
     loaded = loaded or load_detectors()
@@ -231,7 +243,7 @@ def scan(
     with _few_collections():
         try:
             evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress,
-                                                               jobs=jobs)
+                                                               jobs=jobs, deadline=deadline)
         finally:
             ctx.release()
     examples = examples_only(repo.files()) if repo is not None else False
@@ -247,7 +259,7 @@ def scan(
     if examples:
         coverage["sources"]["repository"]["examples_only"] = True
     _note_source_failures(signals, coverage["sources"], errors)
-    _note_unlisted_files(signals, coverage["sources"], errors, getattr(repo, "unread_folders", ()))
+    _note_unread(signals, coverage["sources"], errors, repo)
     if attested:
         # a profile that demands executed/live evidence (strict) is an audit: assertions do not count
         signals = overlay_attested(signals, attested, counted=rules.live_min_tier is None)
@@ -284,22 +296,36 @@ def _note_source_failures(signals: dict[str, SignalResult], sources: dict, error
             errors.append({"source": name, "message": entry["reason"]})
 
 
-def _note_unlisted_files(signals: dict[str, SignalResult], sources: dict, errors: list[dict[str, str]],
-                         unread: tuple[tuple[str, str], ...]) -> None:
-    """Folders of a hosted repository whose files could not be listed: the repository's signals
-    found absent were never checked there, so they are not_available, not absent."""
-    if not unread:
+def _note_unread(signals: dict[str, SignalResult], sources: dict, errors: list[dict[str, str]],
+                 repo: RepoView | None) -> None:
+    """Folders of a hosted repository that could not be listed and files that could not be read
+    (the deadline, a failing API): the repository's signals found absent were never checked
+    there, so they are not_available, not absent."""
+    folders = tuple(getattr(repo, "unread_folders", ()))
+    files = sorted(getattr(repo, "unread_files", {}).items())
+    if not folders and not files:
         return
-    shown = ", ".join(f"{folder}/ ({why})" for folder, why in unread[:5]) + (" ..." if len(unread) > 5 else "")
-    reason = f"{len(unread)} folder(s) of the repository could not be listed: {shown}"
+    parts = []
+    if folders:
+        parts.append(f"{len(folders)} folder(s) of the repository could not be listed: " + _shown(folders))
+    if files:
+        parts.append(f"{len(files)} file(s) of the repository could not be read: " + _shown(files))
+    reason = "; ".join(parts)
     vocab = vocabulary()
     for sig, res in list(signals.items()):
         if res.outcome is Outcome.ABSENT and sig in vocab and vocab[sig].source == "repository":
             signals[sig] = replace(res, outcome=Outcome.NOT_AVAILABLE, reason=reason)
     entry = sources.get("repository")
     if isinstance(entry, dict):
-        entry["unread_folders"] = [folder for folder, _ in unread]
+        if folders:
+            entry["unread_folders"] = [folder for folder, _ in folders]
+        if files:
+            entry["unread_files"] = len(files)
     errors.append({"source": "repository", "message": reason[:500]})
+
+
+def _shown(items: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"{name} ({why})" for name, why in items[:3]) + (" ..." if len(items) > 3 else "")
 
 
 def _untracked_coverage(repo: RepoView) -> dict:

@@ -16,11 +16,12 @@ import re
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from scanner import __version__
+from scanner.deadline import Deadline
 from scanner.detector import LoadedDetectors, load_detectors
 from scanner.engine import scan
 from scanner.model import DIMENSIONS
@@ -87,7 +88,7 @@ def list_repositories(platform: str, org: str, options: ApiOptions) -> list[List
     from scanner.sources.github import DEFAULT_API, github_session
     from scanner.sources.gitlab import DEFAULT_URL, gitlab_session
 
-    common = {"budget": options.budget, "gate": options.gate, "cache": options.cache}
+    common = options.session_settings()
     if platform == "github":
         return list_github(github_session(options.github_url or DEFAULT_API, **common), org)
     return list_gitlab(gitlab_session(options.gitlab_url or DEFAULT_URL, **common), org)
@@ -97,13 +98,16 @@ class OrgScanner:
     """Scans listed repositories concurrently into ``out_dir``."""
 
     def __init__(self, rules: RuleSet, out_dir: Path, options: ApiOptions, *, workers: int = 4,
-                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, loaded: LoadedDetectors | None = None) -> None:
+                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, loaded: LoadedDetectors | None = None,
+                 seconds: float | None = None) -> None:
         self.rules = rules
         self.out_dir = out_dir
         self.options = options
         self.workers = max(1, workers)
         self.max_file_bytes = max_file_bytes
         self.loaded = loaded or load_detectors()
+        self.seconds = seconds
+        """Each repository's deadline (``--timeout``)."""
 
     def run(self, org: str, repos: list[ListedRepo], listed: int,
             progress: Callable[[RepoOutcome], None] | None = None) -> OrgScan:
@@ -128,15 +132,16 @@ class OrgScanner:
         """Scan one repository; any failure becomes a ``failed`` outcome with the reason."""
         name = result_file(repo.path)
         info = None
+        options = replace(self.options, deadline=Deadline(self.seconds))
         try:
-            info = open_info(RemoteSpec(repo.platform, repo.path), self.options)
+            info = open_info(RemoteSpec(repo.platform, repo.path), options)
             stored = self._stored(name)
             if stored is not None and self._reusable(stored, info.commit):
                 return RepoOutcome(path=repo.path, status="resumed", commit=info.commit, file=name,
                                    levels=_levels(stored), requests=info.session.requests_made)
-            resolved = from_info(info, self.options, max_file_bytes=self.max_file_bytes)
+            resolved = from_info(info, options, max_file_bytes=self.max_file_bytes)
             result = scan(resolved.repo, self.rules, target=resolved.target, platform=resolved.platform,
-                          loaded=self.loaded)
+                          loaded=self.loaded, deadline=options.deadline)
             _write_atomically(self.out_dir / name, render_json(result))
             return RepoOutcome(path=repo.path, status="scanned", commit=info.commit, file=name,
                                levels={d: s.level for d, s in result.scores.items()},

@@ -16,6 +16,8 @@ import os
 import threading
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence, TypeVar
 
+from scanner.deadline import Deadline
+
 if TYPE_CHECKING:
     from scanner.detector import Detector, ScanContext
 
@@ -58,16 +60,17 @@ def share_out(detectors: Sequence[type[Detector]], jobs: int) -> list[list[type[
 
 
 def run_shared(ctx: ScanContext, detectors: Sequence[type[Detector]],
-               run: Callable[[type[Detector]], R], *, jobs: int = 1) -> dict[str, R]:
+               run: Callable[[type[Detector]], R], *, jobs: int = 1, deadline: Deadline | None = None) -> dict[str, R]:
     """``run`` for every detector, keyed by detector id; shared out over up to ``jobs``
-    processes when that is safe, else all here."""
+    processes when that is safe, else all here. A forked process still busy at the ``deadline``
+    is killed and its detectors are given to ``run`` again here (which then reports them not run)."""
     if jobs <= 1 or len(detectors) < 2 or not can_fork(ctx):
         return {cls.id: run(cls) for cls in detectors}
     here, *elsewhere = share_out(detectors, jobs)
     children = [(_fork(ctx, group, run), group) for group in elsewhere]
     out = {cls.id: run(cls) for cls in here}
     for child, group in children:
-        answer = _collect(child)
+        answer = _collect(child, deadline or Deadline())
         if answer is None:
             out.update((cls.id, run(cls)) for cls in group)
             continue
@@ -101,12 +104,17 @@ def _child(ctx: ScanContext, group: Sequence[type[Detector]], run: Callable[[typ
         send.close()
 
 
-def _collect(child) -> tuple[Mapping[str, R], dict] | None:
-    """The forked process's results, or None when it ended without giving them."""
+def _collect(child, deadline: Deadline) -> tuple[Mapping[str, R], dict] | None:
+    """The forked process's results, or None when it ended without giving them or is still
+    working at the deadline (then it is killed)."""
     if child is None:
         return None
     process, receive = child
     try:
+        if not receive.poll(None if deadline.seconds is None else deadline.remaining()):
+            log.debug("forked detectors still running at the deadline: killed")
+            process.kill()
+            return None
         return receive.recv()
     except (EOFError, OSError) as exc:
         log.debug("forked detectors gave no result (%s): run here", exc)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from scanner.deadline import Deadline
 from scanner.model import Target
 from scanner.sources.http_budget import EtagCache, RateLimitGate, RequestBudget
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, RepoView
@@ -52,8 +53,14 @@ class ApiOptions:
     budget: RequestBudget = field(default_factory=RequestBudget)
     gate: RateLimitGate = field(default_factory=RateLimitGate)
     cache: EtagCache | None = None
+    deadline: Deadline = field(default_factory=Deadline)
+    """The scan's deadline (``--timeout``): every request and rate-limit wait ends before it."""
     now: float | None = None
     """Clock for the "recent" windows of platform facts (tests)."""
+
+    def session_settings(self) -> dict[str, Any]:
+        """What every API session of these options shares."""
+        return {"budget": self.budget, "gate": self.gate, "cache": self.cache, "deadline": self.deadline}
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,7 @@ def parse_remote(target: str) -> RemoteSpec | None:
 
 def open_info(spec: RemoteSpec, options: ApiOptions) -> Any:
     """The hosted repository and the commit of its ref (two requests); raises TargetUnreadable."""
-    common = {"budget": options.budget, "gate": options.gate, "cache": options.cache}
+    common = options.session_settings()
     if spec.platform == "github":
         from scanner.sources.github import DEFAULT_API, github_session, open_github
 
@@ -130,12 +137,16 @@ def open_remote(spec: RemoteSpec, options: ApiOptions, *, max_file_bytes: int = 
     return from_info(open_info(spec, options), options, max_file_bytes=max_file_bytes)
 
 
-def _clone(target: str, max_file_bytes: int, timeout: float | None) -> ResolvedTarget:
+def _clone(target: str, max_file_bytes: int, timeout: float | None, deadline: Deadline) -> ResolvedTarget:
     from scanner.sources.git_clone import CLONE_TIMEOUT, ClonedRepo, UnsafeGitUrl
 
     url, _, ref = target.partition("#")
+    timeout = timeout or CLONE_TIMEOUT
+    # the clone ends by its own limit or by the scan's deadline, whichever comes first
+    flag = "--clone-timeout" if timeout <= deadline.remaining() else f"what {deadline} left"
     try:
-        repo = ClonedRepo(url, ref or None, max_file_bytes=max_file_bytes, timeout=timeout or CLONE_TIMEOUT)
+        repo = ClonedRepo(url, ref or None, max_file_bytes=max_file_bytes,
+                          timeout=max(1.0, min(timeout, deadline.remaining())), flag=flag)
     except UnsafeGitUrl as exc:
         raise TargetError(str(exc)) from None
     return ResolvedTarget(repo=repo, target=repo.target, cleanup=repo.close)
@@ -152,13 +163,16 @@ def resolve(
     max_requests: int | None = None,
     options: ApiOptions | None = None,
     clone_timeout: float | None = None,
+    deadline: Deadline | None = None,
 ) -> ResolvedTarget:
     """Open the sources a target names; raises TargetError or a SourceError (unreadable).
 
     ``github_url``/``gitlab_url`` point at GitHub Enterprise Server / self-hosted GitLab;
     ``max_requests`` caps the API requests of the scan. Call ``close()`` on the result (or use
-    it as a context manager) to remove a temporary clone at once.
+    it as a context manager) to remove a temporary clone at once. ``deadline`` (``--timeout``)
+    bounds the clone and every API request of the scan.
     """
+    deadline = deadline or (options.deadline if options else Deadline())
     from scanner.sources.git_clone import is_git_url
 
     if target.startswith(MLFLOW_PREFIX):
@@ -170,11 +184,11 @@ def resolve(
     spec = parse_remote(target)
     if spec is not None:
         options = options or ApiOptions(github_url=github_url, gitlab_url=gitlab_url,
-                                        budget=RequestBudget(max_requests))
+                                        budget=RequestBudget(max_requests), deadline=deadline)
         return open_remote(spec, options, max_file_bytes=max_file_bytes)
     if target.startswith("-"):
         raise TargetError(f"{target}: refused (a target never starts with '-')")
     if is_git_url(target) or "::" in target.split("/", 1)[0]:
-        return _clone(target, max_file_bytes, clone_timeout)
+        return _clone(target, max_file_bytes, clone_timeout, deadline)
     return ResolvedTarget(repo=LocalRepo(Path(target), max_file_bytes=max_file_bytes, use_git=use_git,
                                          include_untracked=include_untracked))

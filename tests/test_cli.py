@@ -205,12 +205,3 @@ def test_a_tracking_server_alone_that_cannot_be_read_exits_3():
     assert "0/4" not in res.output
 
 
-def test_a_tracking_server_scan_without_the_mlflow_extra_says_how_to_install_it(small_repo, monkeypatch):
-    import importlib.util
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mlflow" else real(name, *a))
-    res = CliRunner().invoke(main, ["scan", str(small_repo), "--mlflow-uri", "http://user:pw99@127.0.0.1:1", "-q"])
-    assert res.exit_code == 2 and "pip install 'mlops-scan[mlflow]'" in res.output and "pw99" not in res.output
-    res = CliRunner().invoke(main, ["scan", "mlflow+http://127.0.0.1:1"])
-    assert res.exit_code == 2 and "mlops-scan[mlflow]" in res.output

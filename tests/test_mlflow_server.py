@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import textwrap
 import time
 import warnings
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -205,7 +209,7 @@ def test_stopped_server_is_not_available_quickly() -> None:
     evidence, source = scan(f"http://127.0.0.1:{free_port()}", timeout=2)
     assert _outcomes(evidence) == {s: Outcome.NOT_AVAILABLE for s in ALL_SIGNALS}
     assert all("unreachable" in e.summary for e in evidence)
-    assert source.requests_made == 1  # the failure is cached: one attempt for the whole scan
+    assert source.requests_made == 2  # the request and its one retry: the failure is cached for the scan
     assert time.monotonic() - started < 30  # guards against the client's 120 s default and backoff
 
 
@@ -269,16 +273,22 @@ def test_no_credentials_in_any_output(server: str, monkeypatch: pytest.MonkeyPat
     assert "scanner@" not in text and "http://127.0.0.1:" in text
 
 
-def test_client_settings_are_restored(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mlflow.utils import rest_utils
-
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "77")
-    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", raising=False)
-    before = rest_utils.http_request
-    scan(server)
-    assert os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "77"
-    assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES" not in os.environ
-    assert rest_utils.http_request is before
+def test_the_mlflow_client_library_is_neither_needed_nor_touched(server: str) -> None:
+    """The source speaks REST through the scan's own session: with the client library made
+    unimportable, a scan in a fresh interpreter reads the server just the same."""
+    code = textwrap.dedent(f"""
+        import sys
+        sys.modules["mlflow"] = None  # import mlflow now fails
+        from scanner.detector import ScanContext
+        from detectors.mlflow_server import MLflowServerDetector
+        from scanner.sources.mlflow_server import MLflowSource
+        evidence = list(MLflowServerDetector().detect(ScanContext(None, mlflow=MLflowSource({server!r}))))
+        print(sorted(e.signal for e in evidence if e.counts))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(sorted(present(scan(server)[0]))) and "mlflow.experiments_active" in out.stdout
 
 
 @pytest.mark.parametrize("url", [
@@ -397,13 +407,20 @@ def test_an_answer_from_another_host_after_a_redirect_is_an_error(server: str):
     assert evidence and all(e.outcome is Outcome.ERROR and "another host" in e.summary for e in evidence)
 
 
-def test_a_databricks_profile_is_answered_by_its_workspace_not_another_host():
-    from types import SimpleNamespace
+def test_a_databricks_profile_gives_the_workspace_and_its_token(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    seen: list[str] = []
 
-    answer = SimpleNamespace(status_code=200, url="https://adb-1.2.azuredatabricks.net/api/2.0/mlflow/experiments/search",
-                             text='{"experiments": [{"experiment_id": "0", "name": "Default"}]}')
-    MLflowSource("databricks://team")._check_answer(answer, "/api/2.0/mlflow/experiments/search")  # no error
-    from scanner.sources.mlflow_server import MLflowQueryFailed
+    def workspace(handler) -> None:
+        seen.append(f"{handler.command} {handler.path} {handler.headers.get('Authorization')}")
+        handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        body = b'{"experiments": [{"experiment_id": "0", "name": "Default"}]}' if "experiments" in handler.path else b"{}"
+        answer(handler, 200, body)
 
-    with pytest.raises(MLflowQueryFailed, match="another host"):
-        MLflowSource("http://127.0.0.1:5000")._check_answer(answer, "/api/2.0/mlflow/experiments/search")
+    with fake_server(workspace) as url:
+        cfg = tmp_path / "databrickscfg"
+        cfg.write_text(f"[DEFAULT]\nhost = https://elsewhere.invalid\ntoken = wrong\n\n[team]\nhost = {url}\ntoken = dapi-secret\n")
+        monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(cfg))
+        source = MLflowSource("databricks://team", timeout=2)
+        assert [e.name for e in source.experiments()] == ["Default"]
+    assert seen == ["POST /api/2.0/mlflow/experiments/search Bearer dapi-secret"]
+    assert "dapi-secret" not in json.dumps(source.describe())

@@ -8,6 +8,7 @@ import click
 
 from scanner.cli import EXIT_GATE, EXIT_UNREADABLE, redacted_logging
 from scanner.cli.checks import check_rules_and_profile
+from scanner.deadline import DEFAULT_SCAN_SECONDS, Deadline
 from scanner.detector import load_detectors
 from scanner.org import OrgScanner, etag_cache, list_repositories, parse_org
 from scanner.org_report import render_json, render_text, summarise
@@ -41,11 +42,13 @@ REPORT_FILE = "org-report.json"
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="What to print: the table, or the org report as JSON.")
 @click.option("--strict-errors", is_flag=True, help="Exit 1 when any repository failed.")
+@click.option("--timeout", type=click.FloatRange(1, 86400), default=DEFAULT_SCAN_SECONDS, show_default=True,
+              help="Seconds the listing, and each repository's scan, may take; what it cuts is not_available.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def org(target: str, out_dir: str, include: tuple[str, ...], exclude: tuple[str, ...], skip_archived: bool,
         skip_forks: bool, limit: int | None, workers: int, max_requests: int | None, github_url: str | None,
         gitlab_url: str | None, rules_file: str | None, profile: str, max_file_size: int, fmt: str,
-        strict_errors: bool, quiet: bool) -> None:
+        strict_errors: bool, timeout: float, quiet: bool) -> None:
     """Scan every repository of a GitHub organisation or a GitLab group (subgroups included).
 
     Tokens come from GITHUB_TOKEN / GITLAB_TOKEN only. One repository that fails is reported
@@ -60,14 +63,14 @@ def org(target: str, out_dir: str, include: tuple[str, ...], exclude: tuple[str,
         raise click.UsageError(redact(str(exc))) from exc
     folder = Path(out_dir)
     options = ApiOptions(github_url=github_url, gitlab_url=gitlab_url, budget=RequestBudget(max_requests),
-                         cache=etag_cache(folder))
+                         cache=etag_cache(folder), deadline=Deadline(timeout))
     try:
         listed = list_repositories(platform, name, options)
     except SourceError as exc:
         click.echo(f"error: {redact(str(exc))}", err=True)
         sys.exit(EXIT_UNREADABLE)
     repos = OrgFilter(include, exclude, skip_archived, skip_forks, limit).apply(listed)
-    scanner = OrgScanner(rules, folder, options, workers=workers, max_file_bytes=max_file_size,
+    scanner = OrgScanner(rules, folder, options, workers=workers, max_file_bytes=max_file_size, seconds=timeout,
                          loaded=load_detectors())
     if quiet:
         result = scanner.run(target, repos, len(listed))

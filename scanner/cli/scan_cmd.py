@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from dataclasses import replace
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from scanner.cli import EXIT_GATE, EXIT_UNREADABLE, redacted_logging
 from scanner.cli.checks import check_destination, check_detector_names, check_rules_and_profile
 from scanner.cli.scan_settings import ScanSettings, merge, parse_formats, read_config
 from scanner.config import ConfigError
+from scanner.deadline import DEFAULT_SCAN_SECONDS, Deadline
 from scanner.detector import load_detectors
 from scanner.engine import scan as run_scan
 from scanner.excludes import ExcludingRepo
@@ -45,15 +45,13 @@ def _gate(assessment: Assessment, settings: ScanSettings, result: ScanResult, st
     return failures
 
 
-def _mlflow_source(uri: str, repo: RepoView | None, patterns: tuple[str, ...], timeout: float) -> MLflowSource:
+def _mlflow_source(uri: str, repo: RepoView | None, patterns: tuple[str, ...], timeout: float,
+                   deadline: Deadline) -> MLflowSource:
     """A tracking-server source scoped to the scanned repository (its remote and commits)."""
-    if importlib.util.find_spec("mlflow") is None:
-        raise click.UsageError(f"{redact(uri)}: scanning a tracking server needs the MLflow client: "
-                               "pip install 'mlops-scan[mlflow]'")
     history = repo.history() if repo is not None else None
     try:
         return MLflowSource(
-            uri, timeout=timeout, experiment_patterns=patterns,
+            uri, timeout=timeout, experiment_patterns=patterns, deadline=deadline,
             repo_remote=repo.target.url if repo is not None else None,
             repo_commits=frozenset(c.sha for c in history.commits) if history else frozenset(),
         )
@@ -139,6 +137,9 @@ def _rules(rules_file: str | None, settings: ScanSettings) -> RuleSet:
               help="Seconds a git URL's clone may take; a server that never answers or drips is given up on.")
 @click.option("--mlflow-timeout", type=click.FloatRange(0.5, 300), default=10.0, show_default=True,
               help="Seconds to wait for each tracking-server request.")
+@click.option("--timeout", "timeout", type=click.FloatRange(1, 86400), default=DEFAULT_SCAN_SECONDS, show_default=True,
+              help="Seconds the whole scan may take: clone, API requests and rate-limit waits, tracking server, "
+                   "detectors. What it cuts is reported not_available.")
 @click.option("--github-url", metavar="URL", help="GitHub Enterprise Server API base, e.g. https://ghe.example.com/api/v3.")
 @click.option("--gitlab-url", metavar="URL", help="Self-hosted GitLab, e.g. https://gitlab.example.com.")
 @click.option("--max-requests", type=click.IntRange(1), help="Budget of GitHub/GitLab API requests for the scan.")
@@ -160,6 +161,7 @@ def _rules(rules_file: str | None, settings: ScanSettings) -> RuleSet:
 def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str | None, config_file: str | None,
          no_config: bool, rules_file: str | None, profile: str | None, targets: tuple[str, ...],
          mlflow_uri: str | None, mlflow_experiments: tuple[str, ...], clone_timeout: float, mlflow_timeout: float,
+         timeout: float,
          github_url: str | None, gitlab_url: str | None, max_requests: int | None, fail_under: int | None, strict_errors: bool, max_file_size: int, no_git: bool,
          include_untracked: bool, exclude: tuple[str, ...], disable: tuple[str, ...], jobs: int, quiet: bool,
          debug: bool) -> None:
@@ -177,11 +179,12 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
     check_destination(output, out_dir)  # before the scan, not after it
     check_rules_and_profile(rules_file, profile)
     check_detector_names(disable)
+    deadline = Deadline(timeout)
     try:
         resolved = resolve(target, max_file_bytes=max_file_size, use_git=not no_git,
                            include_untracked=include_untracked,
                            github_url=github_url, gitlab_url=gitlab_url, max_requests=max_requests,
-                           clone_timeout=clone_timeout)
+                           clone_timeout=clone_timeout, deadline=deadline)
         # a temporary clone goes when the command ends, whatever the exit
         click.get_current_context().call_on_close(resolved.close)
         root = getattr(resolved.repo, "root", None)
@@ -198,7 +201,7 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
     check_detector_names(settings.disable, settings.config_path)
     rules = _rules(rules_file, settings)
     uri = mlflow_uri or resolved.mlflow_uri
-    mlflow = _mlflow_source(uri, repo, mlflow_experiments, mlflow_timeout) if uri else None
+    mlflow = _mlflow_source(uri, repo, mlflow_experiments, mlflow_timeout, deadline) if uri else None
     loaded = load_detectors(settings.disable)
     if not quiet:
         what = [f"{len(files)} files"] if repo is not None else []
@@ -208,7 +211,7 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
     progress = (lambda name: click.echo(f"  running {name}", err=True)) if debug else None
     today = dt.date.today()
     result = run_scan(repo, rules, target=resolved.target, mlflow=mlflow, platform=resolved.platform,
-                      loaded=loaded, debug=debug, progress=progress, jobs=jobs,
+                      loaded=loaded, debug=debug, progress=progress, jobs=jobs, deadline=deadline,
                       attested=attestations.active_evidence(settings.config, settings.config_path or "", today))
     if config_problem:
         result = replace(result, errors=(*result.errors, {"source": "config", "message": config_problem}))

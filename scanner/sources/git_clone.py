@@ -66,7 +66,7 @@ def _clone_failure(stderr: str, url: str, shown: str) -> str:
     return redact(fatal.replace(url, shown))[:300]
 
 
-def _clone(url: str, ref: str | None, dest: Path, timeout: float) -> str | None:
+def _clone(url: str, ref: str | None, dest: Path, timeout: float, flag: str) -> str | None:
     """Shallow-clone ``url`` into ``dest``; git's stderr when it fails, None when it worked.
 
     A server that never answers, or drips a byte a second, must not hold the scan: git gives up
@@ -87,7 +87,7 @@ def _clone(url: str, ref: str | None, dest: Path, timeout: float) -> str | None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        return f"fatal: no answer within {timeout:g} s (--clone-timeout)"
+        return f"fatal: no answer within {timeout:g} s ({flag})"
     except BaseException:  # interrupted or terminated: git goes with the scan
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -99,7 +99,8 @@ class ClonedRepo(LocalRepo):
     """A shallow clone of ``url`` (at ``ref``), read like a local checkout, removed on close."""
 
     def __init__(self, url: str, ref: str | None = None, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-                 timeout: float = CLONE_TIMEOUT) -> None:
+                 timeout: float = CLONE_TIMEOUT, flag: str = "--clone-timeout") -> None:
+        """``timeout``: seconds the clone may take; ``flag`` names the setting that set them."""
         check_url(url)
         remember(url)  # git, or the server through it, may repeat the URL in a failure
         if ref is not None and (ref.startswith("-") or not re.fullmatch(r"[\w./@+-]+", ref)):
@@ -108,7 +109,7 @@ class ClonedRepo(LocalRepo):
         # Removed when the view is closed, garbage-collected, or at interpreter exit, whichever first.
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
         shown = redact_url(url) or ""
-        failure = _clone(url, ref, Path(self._tmp) / "repo", timeout)
+        failure = _clone(url, ref, Path(self._tmp) / "repo", timeout, flag)
         if failure is not None:
             self.close()
             raise TargetUnreadable(f"{shown}: cannot clone ({_clone_failure(failure, url, shown)})")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
+from scanner.deadline import Deadline, TookTooLong, within
 from scanner.redaction import redact
 from scanner.sources.interface import SourceError
 
@@ -46,6 +47,9 @@ _SECONDARY = re.compile(r"secondary rate limit|abuse", re.I)
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 #: the largest API answer read (a page, a tree, a file): past it the answer is refused
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
+#: wall-clock seconds for one complete answer (headers and body): a server that drips a byte a
+#: second passes every per-read timeout, never this one.
+ANSWER_SECONDS = 120.0
 #: redirects followed for one request before giving up.
 MAX_REDIRECTS = 5
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -99,6 +103,10 @@ class ApiUnavailable(ApiError):
     """Network failure or 5xx after the retries."""
 
 
+class ApiDeadline(ApiUnavailable):
+    """The scan's deadline (``--timeout``) came before the answer: the request was cut or not sent."""
+
+
 class BudgetExhausted(ApiError):
     """``--max-requests`` was reached: the request was not sent."""
 
@@ -150,22 +158,39 @@ class RateLimitGate:
         self._lock = threading.Lock()
         self.waited = 0.0
 
-    def hold_until(self, when: float, why: str) -> None:
-        """Pause every request until ``when`` (epoch seconds), or raise when that is too far."""
+    def hold_until(self, when: float, why: str, deadline: Deadline | None = None, waited: float = 0.0) -> None:
+        """Pause every request until ``when`` (epoch seconds), or raise when that is too far: past
+        ``max_wait`` for this request (``waited`` already spent on it) or past the scan's deadline."""
         delay = when - self.clock()
-        if delay > self.max_wait:
+        if waited + delay > self.max_wait:
             raise ApiRateLimited(f"{why}: resets in {int(delay)} s, beyond the {int(self.max_wait)} s we wait")
+        if deadline is not None and delay > deadline.remaining():
+            raise ApiRateLimited(f"{why}: resets in {int(delay)} s, after {deadline} ends "
+                                 f"({int(deadline.remaining())} s were left); not waited for")
+        self.close_until(when)
+
+    def close_until(self, when: float) -> None:
+        """Pause the requests after this one until ``when``: an answer that spent the last point
+        of the limit still carries its data; the next request waits, or gives up in :meth:`wait`."""
         with self._lock:
             self._resume_at = max(self._resume_at, when)
 
-    def wait(self) -> None:
-        """Sleep until the gate opens."""
+    def wait(self, deadline: Deadline | None = None) -> float:
+        """Sleep until the gate opens; returns the seconds slept. A pause longer than ``max_wait``
+        or than what is left of the deadline is not waited for (ApiRateLimited)."""
         with self._lock:
             delay = self._resume_at - self.clock()
-        if delay > 0:
-            with self._lock:
-                self.waited += delay
-            self.sleep(delay)
+        if delay <= 0:
+            return 0.0
+        if delay > self.max_wait:
+            raise ApiRateLimited(f"rate limit spent: resets in {int(delay)} s, beyond the {int(self.max_wait)} s we wait")
+        if deadline is not None and delay > deadline.remaining():
+            raise ApiRateLimited(f"rate limit spent: resets in {int(delay)} s, after {deadline} ends; "
+                                 "not waited for")
+        with self._lock:
+            self.waited += delay
+        self.sleep(delay)
+        return delay
 
 
 class EtagCache:
@@ -237,6 +262,10 @@ class ApiSession:
     gate: RateLimitGate = field(default_factory=RateLimitGate)
     cache: EtagCache | None = None
     timeout: float = 30.0
+    """Seconds for the connection and for each read (``requests``' timeouts)."""
+    deadline: Deadline = field(default_factory=Deadline)
+    """The scan's deadline: every request and every wait ends before it."""
+    answer_seconds: float = ANSWER_SECONDS
     retries: int = len(BACKOFF)
     requests_made: int = 0
     not_modified: int = 0
@@ -308,20 +337,18 @@ class ApiSession:
             headers["If-None-Match"] = cached["etag"]
         attempt = 0
         hops = 0
+        waited = 0.0
         while True:
-            self.gate.wait()
+            waited += self.gate.wait(self.deadline)
+            if self.deadline.passed:
+                raise ApiDeadline(f"{self.host}: {self.deadline.reason()}; request not sent")
             self.budget.take()
             self.requests_made += 1
             try:
-                # redirects are followed below, so a token never follows one to another host
-                resp = self.http.request(method, url, params=params, json=payload,
-                                         headers=self._headers_for(url, headers),
-                                         timeout=self.timeout, allow_redirects=False, stream=True)
-                if not resp.is_redirect:
-                    _read_capped(resp, self.host)
+                resp = self._fetch(method, url, params, payload, self._headers_for(url, headers))
             except _requests().RequestException as exc:
                 if attempt < self.retries:
-                    self.gate.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+                    waited += self._pause(BACKOFF[min(attempt, len(BACKOFF) - 1)])
                     attempt += 1
                     continue
                 raise ApiUnavailable(f"{self.host}: no answer ({exc.__class__.__name__})") from None
@@ -332,13 +359,41 @@ class ApiSession:
                 if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
                     method, payload = "GET", None
                 continue
-            retry = self._must_retry(resp, attempt)
-            if retry:
+            pause = self._retry_pause(resp, attempt, waited)
+            if pause is not None:
+                waited += pause
                 attempt += 1
                 continue
             if raw and resp.status_code in ok:
                 return Answer(resp.status_code, resp.headers, resp.content)
             return self._answer(resp, key, cached, ok)
+
+    def _fetch(self, method: str, url: str, params: Mapping[str, Any] | None, payload: Mapping[str, Any] | None,
+               headers: Mapping[str, str]) -> requests.Response:
+        """One request and its whole body, within ``answer_seconds`` and the deadline."""
+        def call() -> requests.Response:
+            # redirects are followed by _send, so a token never follows one to another host
+            resp = self.http.request(method, url, params=params, json=payload, headers=headers,
+                                     timeout=self.timeout, allow_redirects=False, stream=True)
+            if not resp.is_redirect:
+                _read_capped(resp, self.host)
+            return resp
+
+        limit = min(self.answer_seconds, self.deadline.remaining())
+        try:
+            return within(limit, call, name=f"api-{self.host}")
+        except TookTooLong:
+            if limit < self.answer_seconds:
+                raise ApiDeadline(f"{self.host}: {self.deadline.reason()} while an answer was still arriving") from None
+            raise ApiUnavailable(f"{self.host}: no complete answer within {limit:g} s (a stalled or "
+                                 "dripping server)") from None
+
+    def _pause(self, seconds: float) -> float:
+        """Sleep ``seconds`` before a retry, unless that would pass the deadline."""
+        if seconds >= self.deadline.remaining():
+            raise ApiDeadline(f"{self.host}: {self.deadline.reason()}; no time left to retry")
+        self.gate.sleep(seconds)
+        return seconds
 
     def _redirect_target(self, resp: requests.Response, hops: int) -> str:
         """Where a redirect leads, when that is the API's own origin; raises otherwise."""
@@ -352,26 +407,27 @@ class ApiSession:
             raise ApiError(f"{self.host}: more than {MAX_REDIRECTS} redirects", status)
         return target
 
-    def _must_retry(self, resp: requests.Response, attempt: int) -> bool:
-        """True after waiting when the answer is a rate limit or a 5xx worth retrying."""
+    def _retry_pause(self, resp: requests.Response, attempt: int, waited: float) -> float | None:
+        """None to take the answer as it is; else the answer is a rate limit or a 5xx worth
+        retrying, and the seconds of backoff slept (a rate limit's pause is set on the gate)."""
         status = resp.status_code
         self._note_rate_limit(resp)
         if attempt >= self.retries:
-            return False
+            return None
         if status == 429 or (status == 403 and self._is_rate_limit(resp)):
-            self.gate.hold_until(self._reset_time(resp), f"{self.host}: rate limited (HTTP {status})")
-            return True
+            self.gate.hold_until(self._reset_time(resp), f"{self.host}: rate limited (HTTP {status})",
+                                 self.deadline, waited)
+            return 0.0
         if status >= 500:
-            self.gate.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
-            return True
-        return False
+            return self._pause(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+        return None
 
     def _note_rate_limit(self, resp: requests.Response) -> None:
         """An exhausted primary limit pauses the next request until its reset."""
         remaining = _header(resp, "X-RateLimit-Remaining", "RateLimit-Remaining")
         reset = _header(resp, "X-RateLimit-Reset", "RateLimit-Reset")
         if remaining == "0" and reset and reset.isdigit() and resp.status_code < 400:
-            self.gate.hold_until(float(reset), f"{self.host}: rate limit spent")
+            self.gate.close_until(float(reset))
 
     def _is_rate_limit(self, resp: requests.Response) -> bool:
         if resp.headers.get("Retry-After") or _header(resp, "X-RateLimit-Remaining", "RateLimit-Remaining") == "0":

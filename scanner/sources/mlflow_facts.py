@@ -1,7 +1,8 @@
 """What the tracking-server source reads, as plain frozen facts, and its typed failures.
 
-The detector never sees MLflow client objects: runs and model versions are converted here,
-and every failure carries a ``reason`` that is safe to show (credentials redacted).
+The detector never sees the server's JSON: runs and model versions of the REST answers are
+converted here, shape-checked field by field (a field of the wrong type is left out, never a
+crash), and every failure carries a ``reason`` that is safe to show (credentials redacted).
 """
 from __future__ import annotations
 
@@ -108,36 +109,68 @@ class Scope:
         return self.rule == "server"
 
 
-def run_facts(run: Any) -> RunFacts:
-    data, info = run.data, run.info
-    inputs = getattr(run, "inputs", None)
+def _obj(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _objs(value: Any) -> list[Mapping[str, Any]]:
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def _pairs(value: Any) -> dict[str, str]:
+    """``[{"key": k, "value": v}, ...]`` (params, tags) as a dict; anything else is left out."""
+    return {str(p["key"]): str(p.get("value", "")) for p in _objs(value) if isinstance(p.get("key"), str)}
+
+
+def _millis(value: Any) -> int | None:
+    """A timestamp of the REST answer: a number, or a string of digits (int64 as JSON text)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _text(value: Any) -> str:
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
+
+def run_facts(run: Mapping[str, Any]) -> RunFacts | None:
+    """The facts of one run of a ``runs/search`` answer (REST JSON); None when it has no id."""
+    info, data = _obj(run.get("info")), _obj(run.get("data"))
+    run_id = _text(info.get("run_id") or info.get("run_uuid"))
+    if not run_id:
+        return None
     datasets = tuple(sorted(
-        (d.dataset.name, d.dataset.digest)
-        for d in (getattr(inputs, "dataset_inputs", None) or [])
-        if d.dataset is not None and d.dataset.digest))
-    outputs = getattr(run, "outputs", None)
-    tags = dict(data.tags or {})
+        (_text(d.get("name")), _text(d.get("digest")))
+        for d in (_obj(i.get("dataset")) for i in _objs(_obj(run.get("inputs")).get("dataset_inputs")))
+        if _text(d.get("digest"))))
+    tags = _pairs(data.get("tags"))
     return RunFacts(
-        id=info.run_id, experiment_id=str(info.experiment_id), start_time=info.start_time,
-        user=tags.get("mlflow.user") or info.user_id or "",
-        params=frozenset(data.params or {}), metrics=frozenset(data.metrics or {}),
+        id=run_id, experiment_id=_text(info.get("experiment_id")), start_time=_millis(info.get("start_time")),
+        user=tags.get("mlflow.user") or _text(info.get("user_id")),
+        params=frozenset(_pairs(data.get("params"))),
+        metrics=frozenset(str(m["key"]) for m in _objs(data.get("metrics")) if isinstance(m.get("key"), str)),
         tags=tags, datasets=datasets,
-        model_outputs=len(getattr(outputs, "model_outputs", None) or []))
+        model_outputs=len(_objs(_obj(run.get("outputs")).get("model_outputs"))))
 
 
-def alias_pairs(aliases: Any) -> list[tuple[str, str]]:
-    """(alias, version) pairs: the client gives a dict, older ones a list of alias objects."""
-    if isinstance(aliases, Mapping):
-        return [(str(a), str(v)) for a, v in aliases.items()]
-    return [(a.alias, str(a.version)) for a in aliases or []]
+def alias_pairs(model: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(alias, version) pairs of a registered model of a ``registered-models/search`` answer."""
+    return [(_text(a.get("alias")), _text(a.get("version"))) for a in _objs(model.get("aliases"))
+            if _text(a.get("alias"))]
 
 
-def version_facts(version: Any, aliases: Mapping[tuple[str, str], set[str]]) -> VersionFacts:
+def version_facts(version: Mapping[str, Any], aliases: Mapping[tuple[str, str], set[str]]) -> VersionFacts | None:
+    """The facts of one model version of a ``model-versions/search`` answer; None without a name."""
+    name, number = _text(version.get("name")), _text(version.get("version"))
+    if not name or not number:
+        return None
     # Versions carry their aliases on recent servers; the model's alias list covers older ones.
-    own = set(getattr(version, "aliases", None) or [])
-    own.update(aliases.get((version.name, str(version.version)), ()))
+    own = {a for a in version.get("aliases") or [] if isinstance(a, str)} if isinstance(version.get("aliases"), list) else set()
+    own.update(aliases.get((name, number), ()))
     return VersionFacts(
-        model=version.name, version=str(version.version), stage=version.current_stage or "None",
-        aliases=tuple(sorted(own)), run_id=version.run_id or "", user=version.user_id or "",
-        description=version.description or "", tags=dict(version.tags or {}),
-        last_updated=version.last_updated_timestamp)
+        model=name, version=number, stage=_text(version.get("current_stage")) or "None",
+        aliases=tuple(sorted(own)), run_id=_text(version.get("run_id")), user=_text(version.get("user_id")),
+        description=_text(version.get("description")), tags=_pairs(version.get("tags")),
+        last_updated=_millis(version.get("last_updated_timestamp")))

@@ -1,25 +1,44 @@
-"""A live MLflow tracking server, read with a few bounded queries through the MLflow client.
+"""A live MLflow tracking server, read with a few bounded queries of its REST API.
 
-Only the client API that ``mlflow-skinny`` ships is used. Nothing is written and no artifact
-is ever downloaded or listed: runs, registered models and model versions are read with
-``max_results``, a time filter and an ordering, so a scan costs a handful of HTTP requests
-whatever the size of the server. Credentials come only from the environment the MLflow client
-honours (``MLFLOW_TRACKING_TOKEN``, ``MLFLOW_TRACKING_USERNAME``/``PASSWORD``) and are redacted
-from every message this module produces.
+Nothing is written and no artifact is ever downloaded or listed: runs, registered models and
+model versions are read with ``max_results``, a time filter and an ordering, so a scan costs a
+handful of HTTP requests whatever the size of the server. The requests go through the scan's
+own HTTP session (:class:`~scanner.sources.http_budget.ApiSession`): counted, bounded by the
+per-request timeout and the scan's deadline, read with a size cap, redirects followed only on
+the server's own origin; the MLflow client library is neither needed nor patched.
+
+Credentials come only from where the MLflow client takes them: the URL's user information,
+``MLFLOW_TRACKING_TOKEN`` or ``MLFLOW_TRACKING_USERNAME``/``PASSWORD`` (and the TLS settings
+``MLFLOW_TRACKING_INSECURE_TLS``, ``MLFLOW_TRACKING_SERVER_CERT_PATH``,
+``MLFLOW_TRACKING_CLIENT_CERT_PATH``); for ``databricks[://PROFILE]``, ``DATABRICKS_HOST`` and
+``DATABRICKS_TOKEN`` or the profile's host and token in ``~/.databrickscfg``. They are sent in a
+header and redacted from every message this module produces.
 """
 from __future__ import annotations
 
+import base64
+import configparser
 import fnmatch
-import json
-import math
 import os
-import re
 import time
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Mapping, TypeVar
-from urllib.parse import urlsplit
+from pathlib import Path
+from typing import Any, Callable, Mapping, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
 
+from scanner.deadline import Deadline
 from scanner.redaction import redact, remember
+from scanner.sources.http_budget import (
+    ApiDeadline,
+    ApiError,
+    ApiForbidden,
+    ApiForeignHost,
+    ApiMalformed,
+    ApiNotFound,
+    ApiRateLimited,
+    ApiSession,
+    ApiUnavailable,
+    RateLimitGate,
+)
 from scanner.sources.mlflow_facts import (  # noqa: F401  (re-exported: the source's public API)
     ExperimentFacts,
     MLflowError,
@@ -51,15 +70,13 @@ MAX_ATTRIBUTION_RUNS = 500
 GIT_REPO_TAG = "mlflow.source.git.repoURL"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 
-_RETRIED_STATUS = re.compile(r"too many (\d{3}) error responses")
+API_PATH = "api/2.0/mlflow"
 
 
 class MLflowSource:
     """Read-only, bounded access to one tracking server; every query's result is cached.
 
-    ``requests_made`` counts the HTTP requests the MLflow client sent on behalf of this source.
-    The client's request function is wrapped only while a query runs, so this source must not
-    be used from several threads at once.
+    ``requests_made`` counts the HTTP requests sent, retries included.
     """
 
     name = "mlflow"
@@ -75,6 +92,7 @@ class MLflowSource:
         max_runs: int = 200,
         now: float | None = None,
         max_retries: int = 1,
+        deadline: Deadline | None = None,
     ) -> None:
         self.uri = uri.rstrip("/")
         remember(self.uri)  # the server may echo its credentials back in an error
@@ -85,19 +103,21 @@ class MLflowSource:
             raise ValueError(f"not an http(s) or databricks tracking-server URL: {self.display_uri}")
         self.timeout = timeout
         self.max_retries = max_retries
+        self.deadline = deadline or Deadline()
         self.experiment_patterns = tuple(experiment_patterns)
         self.repo_remote = normalize_git_url(repo_remote) if repo_remote else None
         self.repo_commits = frozenset(c.lower() for c in repo_commits)
         self.max_runs = max_runs
         self.now_ms = int((time.time() if now is None else now) * 1000)
         self.since_ms = self.now_ms - RECENT_DAYS * DAY_MS
-        self.requests_made = 0
         self.truncated: set[str] = set()
         """Queries whose single page did not hold every result (facts are then a sample)."""
         self._cache: dict[str, Any] = {}
-        self._last_status: int | None = None
-        self._last_exception: BaseException | None = None
-        self._client: Any = None
+        self._session: ApiSession | None = None
+
+    @property
+    def requests_made(self) -> int:
+        return self._session.requests_made if self._session is not None else 0
 
     # -- public facts -------------------------------------------------------------------------
 
@@ -139,13 +159,14 @@ class MLflowSource:
     # -- queries ------------------------------------------------------------------------------
 
     def _read_experiments(self) -> tuple[ExperimentFacts, ...]:
-        from mlflow.entities import ViewType
-
-        page = self._query("listing experiments", lambda c: c.search_experiments(
-            view_type=ViewType.ACTIVE_ONLY, max_results=MAX_EXPERIMENTS,
-            order_by=["last_update_time DESC"]))
-        self._note_truncation("experiments", page)
-        return tuple(ExperimentFacts(id=str(e.experiment_id), name=e.name) for e in page)
+        doc = self._query("listing experiments", "POST", "experiments/search", {
+            "view_type": "ACTIVE_ONLY", "max_results": MAX_EXPERIMENTS, "order_by": ["last_update_time DESC"]})
+        if "experiments" not in doc:  # every tracking server has at least the Default experiment
+            raise MLflowQueryFailed(f"listing experiments at {self.display_uri}: the server listed no experiment "
+                                    "at all, not even Default (not an MLflow tracking server?)")
+        page = self._page("experiments", doc, "experiments", MAX_EXPERIMENTS)
+        return tuple(ExperimentFacts(id=str(e["experiment_id"]), name=str(e.get("name", "")))
+                     for e in page if isinstance(e.get("experiment_id"), (str, int)))
 
     def _read_scope(self) -> Scope:
         experiments = self.experiments()
@@ -215,28 +236,27 @@ class MLflowSource:
 
     def _search_runs(self, what: str, experiment_ids: list[str], filter_string: str,
                      max_results: int, label: str) -> tuple[RunFacts, ...]:
-        from mlflow.entities import ViewType
-
-        page = self._query(what, lambda c: c.search_runs(
-            experiment_ids=experiment_ids, filter_string=filter_string,
-            run_view_type=ViewType.ACTIVE_ONLY, max_results=max_results,
-            order_by=["attributes.start_time DESC"]))
-        self._note_truncation(label, page)
-        return tuple(run_facts(r) for r in page)
+        doc = self._query(what, "POST", "runs/search", {
+            "experiment_ids": experiment_ids, "filter": filter_string, "run_view_type": "ACTIVE_ONLY",
+            "max_results": max_results, "order_by": ["attributes.start_time DESC"]})
+        facts = (run_facts(r) for r in self._page(label, doc, "runs", max_results))
+        return tuple(f for f in facts if f is not None)
 
     def _read_versions(self) -> tuple[VersionFacts, ...]:
-        models = self._query("listing registered models", lambda c: c.search_registered_models(
-            max_results=MAX_MODELS, order_by=["last_updated_timestamp DESC"]), registry=True)
-        self._note_truncation("registered_models", models)
+        doc = self._query("listing registered models", "GET", "registered-models/search", {
+            "max_results": MAX_MODELS, "order_by": "last_updated_timestamp DESC"}, registry=True)
+        models = [m for m in self._page("registered_models", doc, "registered_models", MAX_MODELS)
+                  if isinstance(m.get("name"), str)]
         aliases: dict[tuple[str, str], set[str]] = {}
         for model in models:
-            for alias, version in alias_pairs(model.aliases):
-                aliases.setdefault((model.name, version), set()).add(alias)
-        page = self._query("listing model versions", lambda c: c.search_model_versions(
-            max_results=MAX_VERSIONS, order_by=["last_updated_timestamp DESC"]), registry=True)
-        self._note_truncation("model_versions", page)
-        self._cache["all_models"] = tuple(sorted(m.name for m in models))
-        return tuple(version_facts(v, aliases) for v in page)
+            for alias, version in alias_pairs(model):
+                aliases.setdefault((model["name"], version), set()).add(alias)
+        doc = self._query("listing model versions", "GET", "model-versions/search", {
+            "max_results": MAX_VERSIONS, "order_by": "last_updated_timestamp DESC"}, registry=True)
+        page = self._page("model_versions", doc, "model_versions", MAX_VERSIONS)
+        self._cache["all_models"] = tuple(sorted(m["name"] for m in models))
+        facts = (version_facts(v, aliases) for v in page)
+        return tuple(f for f in facts if f is not None)
 
     def _read_scoped_versions(self) -> tuple[VersionFacts, ...]:
         scope = self.scope()  # first: a dead server then fails once, not once per query
@@ -288,122 +308,125 @@ class MLflowSource:
             raise value
         return value
 
-    def _note_truncation(self, label: str, page: Any) -> None:
-        if getattr(page, "token", None):
+    def _page(self, label: str, doc: dict[str, Any], key: str, asked: int) -> list[dict[str, Any]]:
+        """The objects of one page; a next-page token marks the facts as a sample. A page longer
+        than asked for is no answer a tracking server gives: refused, not trusted."""
+        items = doc.get(key, [])
+        if not isinstance(items, list):
+            raise MLflowQueryFailed(f"{label} at {self.display_uri}: '{key}' is not a list")
+        if len(items) > asked:
+            raise MLflowQueryFailed(f"{label} at {self.display_uri}: {len(items)} items where at most "
+                                    f"{asked} were asked for; refused")
+        if doc.get("next_page_token"):
             self.truncated.add(label)
+        return [item for item in items if isinstance(item, dict)]
 
-    def _query(self, what: str, call: Callable[[Any], T], *, registry: bool = False) -> T:
-        """Run one client call with short timeouts and few retries; map failures to errors."""
-        from mlflow.exceptions import MlflowException
-
-        self._last_status, self._last_exception = None, None
-        try:
-            with self._bounded_http():
-                return call(self._get_client())
-        except MlflowException as exc:
-            raise self._classify(what, exc, registry) from None  # from None: the cause names the URL
-        except MLflowError:
-            raise
-        except Exception as exc:  # malformed answers surface as parser errors of the client
-            raise MLflowQueryFailed(f"{what} failed at {self.display_uri}: "
-                                    f"{exc.__class__.__name__}: {redact(str(exc))[:200]}") from None
-
-    def _get_client(self) -> Any:
-        if self._client is None:
-            from mlflow.tracking import MlflowClient
-
-            self._client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
-        return self._client
-
-    def _classify(self, what: str, exc: Exception, registry: bool) -> MLflowError:
-        status = self._last_status
+    def _query(self, what: str, method: str, endpoint: str, payload: Mapping[str, Any], *,
+               registry: bool = False) -> dict[str, Any]:
+        """One REST call, its answer a JSON object; every failure becomes a typed MLflowError."""
         where = f"{what} at {self.display_uri}"
-        if status in (401, 403):
+        try:
+            session = self._http()
+            answer = (session.post_json(f"{API_PATH}/{endpoint}", payload) if method == "POST"
+                      else session.get(f"{API_PATH}/{endpoint}", payload))
+        except ApiError as exc:
+            raise self._classify(where, exc, registry) from None  # from None: the cause names the URL
+        if not isinstance(answer.data, dict):
+            raise MLflowQueryFailed(f"{where}: the answer is not a JSON object "
+                                    "(empty, or an HTML page: not an MLflow tracking server?)")
+        return answer.data
+
+    def _classify(self, where: str, exc: ApiError, registry: bool) -> MLflowError:
+        status = exc.status
+        if isinstance(exc, ApiForeignHost):
+            return MLflowQueryFailed(f"{where}: the answer came from another host after a redirect; not followed")
+        if isinstance(exc, ApiForbidden):
             return MLflowForbidden(
                 f"{where}: the server refused access (HTTP {status}); give credentials through "
                 "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD")
-        if status == 404 and registry:
+        if isinstance(exc, ApiNotFound) and registry and status == 404:
             return MLflowRegistryUnavailable(f"{where}: the server has no model registry (HTTP 404)")
-        if status is None and self._last_exception is not None:
-            return MLflowUnavailable(f"{where}: {self._network_failure()}")
-        if status is not None and (status >= 500 or status in (408, 429)):
-            return MLflowUnavailable(f"{where}: the server answered HTTP {status}")
-        detail = redact(str(getattr(exc, "message", exc)))[:200]
-        return MLflowQueryFailed(f"{where} failed (HTTP {status}): {detail}")
+        if isinstance(exc, ApiDeadline):
+            return MLflowUnavailable(f"{where}: {self.deadline.reason()}")
+        if isinstance(exc, (ApiUnavailable, ApiRateLimited)):
+            said = f"the server answered HTTP {status}" if status else _network_words(exc.reason, self.timeout)
+            return MLflowUnavailable(f"{where}: {said}")
+        if isinstance(exc, ApiMalformed):
+            return MLflowQueryFailed(f"{where}: {_after_host(exc.reason)}")
+        return MLflowQueryFailed(f"{where} failed (HTTP {status}): {_after_host(exc.reason)}")
 
-    def _network_failure(self) -> str:
-        import requests
+    def _http(self) -> ApiSession:
+        """The session to the server's REST API, made on first use (Databricks profiles are
+        read then, so a missing one is a failed query, not a crash)."""
+        if self._session is None:
+            base, auth, tls = _server_access(self.uri)
+            self._session = ApiSession(f"{base}/", auth_header=auth, timeout=self.timeout,
+                                       deadline=self.deadline, retries=self.max_retries,
+                                       answer_seconds=max(self.timeout * 3, 10.0),
+                                       gate=RateLimitGate(max_wait=min(30.0, self.timeout * 3)))
+            self._session.http.verify, self._session.http.cert = tls
+        return self._session
 
-        exc = self._last_exception
-        cause = exc.__cause__ or exc.__context__ if exc is not None else None
-        if isinstance(cause, requests.exceptions.Timeout) or "timeout" in str(exc).lower():
-            return f"no answer within {self._timeout_seconds()} s (timeout)"
-        if isinstance(cause, requests.exceptions.ConnectionError) or "connection" in str(exc).lower():
-            return "server unreachable (connection failed)"
-        return f"request failed: {redact(str(exc))[:200]}"
 
-    def _check_answer(self, response: Any, endpoint: str) -> None:
-        """A successful answer that no tracking server gives is an error, never an empty result:
-        one from another host after a redirect, one that is no JSON object (empty, an HTML page),
-        an experiments search without even the Default experiment's ``experiments`` key."""
-        if response.status_code != 200:
-            return
-        asked, answered = urlsplit(self.uri), urlsplit(str(getattr(response, "url", "") or self.uri))
-        # (a databricks:// URI names a profile, whose workspace is the host that answers)
-        if asked.scheme in ("http", "https") and (answered.hostname, answered.port) != (asked.hostname, asked.port):
-            raise MLflowQueryFailed(f"{endpoint} at {self.display_uri}: the answer came from another host "
-                                    f"({redact(answered.hostname or '?')}) after a redirect")
-        try:
-            doc = json.loads(response.text or "null")
-        except ValueError:
-            doc = None
-        if not isinstance(doc, dict):
-            raise MLflowQueryFailed(f"{endpoint} at {self.display_uri}: the answer is not a JSON object "
-                                    "(empty, or an HTML page: not an MLflow tracking server?)")
-        if endpoint.endswith("experiments/search") and "experiments" not in doc:
-            raise MLflowQueryFailed(f"{endpoint} at {self.display_uri}: the server listed no experiment at all, "
-                                    "not even Default (not an MLflow tracking server?)")
+def _network_words(reason: str, timeout: float) -> str:
+    """What a network failure of the session means, in the words the MLflow reasons use."""
+    if "timeout" in reason.lower() or "within" in reason:
+        return f"no answer within {timeout:g} s (timeout)"
+    if "unreachable" in reason or "connection" in reason.lower():
+        return "server unreachable (connection failed)"
+    return _after_host(reason)
 
-    def _timeout_seconds(self) -> int:
-        return max(1, math.ceil(self.timeout))  # the client reads an integer number of seconds
 
-    @contextmanager
-    def _bounded_http(self) -> Iterator[None]:
-        """Short timeout, few quick retries and request counting, only while a query runs."""
-        from mlflow.utils import rest_utils
+def _after_host(reason: str) -> str:
+    """A session message without its ``host: `` prefix (the MLflow reason names the server)."""
+    return redact(reason.split(": ", 1)[1] if ": " in reason else reason)[:200]
 
-        settings = {"MLFLOW_HTTP_REQUEST_TIMEOUT": str(self._timeout_seconds()),
-                    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(self.max_retries),
-                    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-                    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0"}
-        saved = {k: os.environ.get(k) for k in settings}
-        original = rest_utils.http_request
 
-        def counting_request(*args: Any, **kwargs: Any) -> Any:
-            self.requests_made += 1
-            try:
-                response = original(*args, **kwargs)
-            except Exception as exc:
-                self._last_exception = exc
-                # Retried 5xx/429 answers surface as "too many 503 error responses".
-                retried = _RETRIED_STATUS.search(str(exc))
-                self._last_status = int(retried.group(1)) if retried else None
-                raise
-            self._last_status = response.status_code
-            self._check_answer(response, str(kwargs.get("endpoint") or (args[1] if len(args) > 1 else "")))
-            return response
+def _server_access(uri: str) -> tuple[str, tuple[str, str] | None, tuple[Any, Any]]:
+    """(base URL without credentials, Authorization header, (verify, cert)) of a tracking URI."""
+    if uri == "databricks" or uri.startswith("databricks://"):
+        host, token = _databricks_profile(uri.partition("://")[2] or None)
+        return host.rstrip("/"), ("Authorization", f"Bearer {token}"), (True, None)
+    parts = urlsplit(uri)
+    base = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path.rstrip("/"), "", ""))
+    env = os.environ
+    user, password = env.get("MLFLOW_TRACKING_USERNAME"), env.get("MLFLOW_TRACKING_PASSWORD")
+    if parts.username is not None:  # user information in the URL, as requests would send it
+        user, password = unquote(parts.username), unquote(parts.password or "")
+    auth = None
+    if user and password is not None and (password or parts.username is not None):
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        auth = ("Authorization", f"Basic {basic}")
+    elif env.get("MLFLOW_TRACKING_TOKEN"):
+        auth = ("Authorization", f"Bearer {env['MLFLOW_TRACKING_TOKEN']}")
+    insecure = env.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() in ("true", "1")
+    verify: Any = False if insecure else env.get("MLFLOW_TRACKING_SERVER_CERT_PATH") or True
+    return base, auth, (verify, env.get("MLFLOW_TRACKING_CLIENT_CERT_PATH") or None)
 
-        os.environ.update(settings)
-        rest_utils.http_request = counting_request
-        try:
-            yield
-        finally:
-            rest_utils.http_request = original
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+
+def _databricks_profile(profile: str | None) -> tuple[str, str]:
+    """(host, personal access token) of a Databricks workspace: from DATABRICKS_HOST/TOKEN when no
+    profile is named, else from the profile of ``~/.databrickscfg`` (DATABRICKS_CONFIG_FILE)."""
+    env = os.environ
+    if profile is None and env.get("DATABRICKS_HOST") and env.get("DATABRICKS_TOKEN"):
+        return _https(env["DATABRICKS_HOST"]), env["DATABRICKS_TOKEN"]
+    name = profile or "DEFAULT"
+    path = Path(env.get("DATABRICKS_CONFIG_FILE") or Path.home() / ".databrickscfg")
+    config = configparser.ConfigParser(interpolation=None)
+    try:
+        config.read_string(path.read_text(encoding="utf-8")[:1_000_000])
+    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
+        raise MLflowQueryFailed(f"Databricks profile {name!r}: cannot read {path} "
+                                f"({exc.__class__.__name__}); set DATABRICKS_HOST and DATABRICKS_TOKEN") from None
+    section = config.defaults() if name == "DEFAULT" else (config[name] if config.has_section(name) else None)
+    if not section or not section.get("host") or not section.get("token"):
+        raise MLflowQueryFailed(f"Databricks profile {name!r} in {path} has no host and token (only personal "
+                                "access tokens are read)")
+    return _https(section["host"]), section["token"]
+
+
+def _https(host: str) -> str:
+    return host if host.startswith(("http://", "https://")) else f"https://{host}"
 
 
 def _escape(value: str) -> str:

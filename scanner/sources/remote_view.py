@@ -125,6 +125,7 @@ class ApiRepoView(RepoView):
         self._history_loader = history
         self._history: History | None | bool = False
         self.unread_folders = tuple(unread_folders)
+        self.unread_files: dict[str, str] = {}
         for folder, why in self.unread_folders:
             self.log.skipped[f"{folder}/ (tree)"] = why
 
@@ -157,7 +158,13 @@ class ApiRepoView(RepoView):
         blob = self._blobs.get(path)
         if blob is not None and blob.data is not None:
             return blob.data
-        data = self.reader.one(path)
+        try:
+            data = self.reader.one(path)
+        except ApiError as exc:
+            # a file the tree lists but the API would not hand over was never checked: the
+            # engine turns the repository's absences into not_available (the deadline, a 5xx...)
+            self.unread_files[path] = exc.reason
+            raise
         self._blobs[path] = Blob(data=data, size=len(data))
         self._sizes[path] = len(data)
         return data
