@@ -15,7 +15,7 @@ from scanner.sources.http_budget import (
     RateLimitGate,
     RequestBudget,
 )
-from test_github_source import NOW, TOKEN, options, well_run_repo
+from test_github_source import NOW, TOKEN, api, options, well_run_repo  # noqa: F401 (api: a fixture)
 from scanner.engine import scan
 from scanner.rules_engine import load_rules
 from scanner.targets import resolve
@@ -141,3 +141,28 @@ def test_secondary_limit_mid_scan_and_budget_in_a_full_scan(monkeypatch):
     late = [s for s in ("platform.releases", "platform.contributors")
             if result.signals[s].outcome.value == "not_available"]
     assert late and "--max-requests" in result.signals[late[0]].reason
+
+
+@responses.activate
+def test_the_answer_that_spends_the_last_point_keeps_its_data_and_the_next_request_gives_up():
+    """Before: the reset an hour away raised on the answer that carried the data, losing it."""
+    clock = Clock()
+    reset = int(clock.now) + 3600
+    responses.get(f"{API}/repos/a/b", json={"full_name": "a/b"},
+                  headers={**RATE, "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)})
+    s = session(clock)
+    assert s.get("repos/a/b").data == {"full_name": "a/b"}
+    with pytest.raises(ApiRateLimited, match="rate limit spent: resets in 3600 s"):
+        s.get("repos/a/b")
+    assert s.requests_made == 1 and clock.slept == []  # the second request was never sent
+
+
+def test_a_failed_batch_blames_none_of_its_files(api):
+    """A GraphQL batch that fails reads its files one by one; the file whose read set it off is
+    read like the others, not recorded as unreadable."""
+    api.add(well_run_repo())
+    api.fail_graphql = True
+    resolved = resolve("github:acme/churn", options=options())
+    first = resolved.repo.files()[0]
+    assert resolved.repo.read_text(first) is not None
+    assert first not in resolved.repo.log.skipped and not resolved.repo.unread_files

@@ -206,14 +206,23 @@ def github_history(info: GitHubRepoInfo, view: ApiRepoView) -> History | None:
         try:
             items = list(info.session.pages(f"{info.api_path}/commits", {"sha": info.commit, "per_page": MAX_COMMITS},
                                             limit=MAX_COMMITS))
-            tags = [t["name"] for t in info.session.pages(f"{info.api_path}/tags", {"per_page": 100}, limit=100)]
+            tags = [t.get("name") for t in info.session.pages(f"{info.api_path}/tags", {"per_page": 100}, limit=100)
+                    if isinstance(t, dict)]
         except ApiError:
             return None  # history is optional: the history detector then says not_available
-        commits = [_commit(c["sha"], (c.get("commit") or {}).get("author") or {},
-                           ((c.get("commit") or {}).get("author") or {}).get("date"),
-                           ((c.get("commit") or {}).get("message") or "").split("\n", 1)[0]) for c in items]
+        commits = [_rest_commit(c) for c in items if isinstance(c, dict) and isinstance(c.get("sha"), str)]
+        tags = [t for t in tags if isinstance(t, str)]
         truncated = len(commits) >= MAX_COMMITS
     return History(commits=tuple(commits), tags=tuple(sorted(tags)), truncated=truncated, shallow=truncated)
+
+
+def _rest_commit(item: dict[str, Any]) -> Commit:
+    """A commit of the REST listing; fields of the wrong type read as empty."""
+    commit = item.get("commit") if isinstance(item.get("commit"), dict) else {}
+    author = commit.get("author") if isinstance(commit.get("author"), dict) else {}
+    message = commit.get("message") if isinstance(commit.get("message"), str) else ""
+    date = author.get("date") if isinstance(author.get("date"), str) else None
+    return _commit(item["sha"], author, date, message.split("\n", 1)[0])
 
 
 def _commit(sha: str, author: dict[str, Any], date: str | None, subject: str) -> Commit:

@@ -163,9 +163,9 @@ class RateLimitGate:
         ``max_wait`` for this request (``waited`` already spent on it) or past the scan's deadline."""
         delay = when - self.clock()
         if waited + delay > self.max_wait:
-            raise ApiRateLimited(f"{why}: resets in {int(delay)} s, beyond the {int(self.max_wait)} s we wait")
+            raise ApiRateLimited(f"{why}: resets in {round(delay)} s, beyond the {int(self.max_wait)} s we wait")
         if deadline is not None and delay > deadline.remaining():
-            raise ApiRateLimited(f"{why}: resets in {int(delay)} s, after {deadline} ends "
+            raise ApiRateLimited(f"{why}: resets in {round(delay)} s, after {deadline} ends "
                                  f"({int(deadline.remaining())} s were left); not waited for")
         self.close_until(when)
 
@@ -183,9 +183,9 @@ class RateLimitGate:
         if delay <= 0:
             return 0.0
         if delay > self.max_wait:
-            raise ApiRateLimited(f"rate limit spent: resets in {int(delay)} s, beyond the {int(self.max_wait)} s we wait")
+            raise ApiRateLimited(f"rate limit spent: resets in {round(delay)} s, beyond the {int(self.max_wait)} s we wait")
         if deadline is not None and delay > deadline.remaining():
-            raise ApiRateLimited(f"rate limit spent: resets in {int(delay)} s, after {deadline} ends; "
+            raise ApiRateLimited(f"rate limit spent: resets in {round(delay)} s, after {deadline} ends; "
                                  "not waited for")
         with self._lock:
             self.waited += delay

@@ -9,6 +9,7 @@ caps) is fetched alone only if a detector asks for it.
 from __future__ import annotations
 
 import abc
+import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable, TypeVar
 
@@ -33,6 +34,8 @@ BINARY_SUFFIXES = frozenset({
     "mp3", "mp4", "wav", "avi", "mov", "ttf", "woff", "woff2", "eot", "safetensors", "model", "lock",
 })
 #: batch caps: files per request, and bytes per request when sizes are known.
+_log = logging.getLogger(__name__)
+
 BATCH_FILES = 100
 BATCH_BYTES = 2 * 1024 * 1024
 #: a file larger than this is not batched (it is fetched alone when asked for).
@@ -183,7 +186,14 @@ class ApiRepoView(RepoView):
             return
         self._prefetched = True
         for index, batch in enumerate(self._batches()):
-            for path, blob in self.reader.batch(batch, first=index == 0).items():
+            try:
+                blobs = self.reader.batch(batch, first=index == 0)
+            except ApiError as exc:
+                # a failed batch is no verdict on any of its files: each is then read on its own
+                # (and the file that happened to trigger the batch is not blamed for it)
+                _log.debug("a batch of %d files failed, read one by one: %s", len(batch), exc.reason)
+                continue
+            for path, blob in blobs.items():
                 self._blobs[path] = blob
                 self._sizes[path] = blob.size
 
