@@ -104,3 +104,28 @@ def test_self_hosted_url(monkeypatch):
         result = scan_target("gitlab:data/churn", gitlab_url="https://git.example.internal")
     assert result.target.url == "https://git.example.internal/data/churn"
     assert result.signals["platform.reviewed_merges"].outcome.value == "absent"
+
+
+def test_blob_batches_stay_under_gitlabs_query_complexity(gl):
+    """gitlab.com refuses a query over complexity 250: a hundred blobs with their text are far
+    over it. Batches are sized to pass, so every file comes through GraphQL and none is read
+    one request at a time."""
+    files = {f"pkg/module_{i:03d}.py": f"import numpy as np\nVALUE = {i}\n" for i in range(150)}
+    big = project()
+    big.files.update(files)
+    gl.add(big)
+    gl.page_size = 100
+    result = scan_target("gitlab:acme/ml/churn")
+    assert result.signals["deploy.ci_present"].outcome.value == "present"
+    alone = [c for c in gl.calls if "/repository/files/" in c]
+    assert not [c for c in alone if c.endswith((".py/raw", ".yml/raw"))]  # no code or CI file read on its own
+    assert gl.calls.count("/graphql") <= 8
+
+
+def test_a_query_refused_for_complexity_is_split_in_two(gl):
+    gl.add(project())
+    gl.max_complexity = 160  # a smaller limit than the batches are sized for (a self-hosted setting)
+    result = scan_target("gitlab:acme/ml/churn")
+    assert result.signals["deploy.ci_present"].outcome.value == "present"
+    assert result.signals["platform.reviewed_merges"].outcome.value == "present"  # the merge requests came too
+    assert not [c for c in gl.calls if c.endswith((".py/raw", ".yml/raw"))]
