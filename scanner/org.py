@@ -150,6 +150,9 @@ class OrgScanner:
             return self._failed(repo, info, getattr(exc, "reason", None) or str(exc))
         except Exception as exc:  # an unexpected fault in one repository must not lose the others
             return self._failed(repo, info, f"{exc.__class__.__name__}: {exc}")
+        finally:
+            if info is not None:
+                info.session.close()  # its pooled connections, one repository's worth
 
     def _failed(self, repo: ListedRepo, info: Any, why: str) -> RepoOutcome:
         requests = info.session.requests_made if info is not None else 0

@@ -124,12 +124,14 @@ def from_info(info: Any, options: ApiOptions, *, max_file_bytes: int = DEFAULT_M
         from scanner.sources.github_platform import GitHubPlatform
 
         view = github_view(info, max_file_bytes=max_file_bytes)
-        return ResolvedTarget(repo=view, platform=GitHubPlatform(info, view, now=options.now), target=view.target)
+        return ResolvedTarget(repo=view, platform=GitHubPlatform(info, view, now=options.now), target=view.target,
+                              cleanup=info.session.close)
     from scanner.sources.gitlab import gitlab_view
     from scanner.sources.gitlab_platform import GitLabPlatform
 
     view = gitlab_view(info, max_file_bytes=max_file_bytes)
-    return ResolvedTarget(repo=view, platform=GitLabPlatform(info, view, now=options.now), target=view.target)
+    return ResolvedTarget(repo=view, platform=GitLabPlatform(info, view, now=options.now), target=view.target,
+                          cleanup=info.session.close)
 
 
 def open_remote(spec: RemoteSpec, options: ApiOptions, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> ResolvedTarget:

@@ -13,6 +13,7 @@ import hashlib
 import http.server
 import json
 import re
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -86,7 +87,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = False
+    block_on_close = True  # server_close() joins every handler: no thread outlives a test
 
     def __init__(self, app: Callable[[_Handler], None], faults: list[tuple[str, Fault]]) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -95,6 +97,20 @@ class _Server(http.server.ThreadingHTTPServer):
         self.seen: list[str] = []
         self.stopping = threading.Event()
         self.bytes_sent = 0
+        self.connections: list = []
+
+    def get_request(self):
+        sock, address = super().get_request()
+        self.connections.append(sock)
+        return sock, address
+
+    def close_connections(self) -> None:
+        """End every connection, those a client keeps alive in its pool included."""
+        for sock in self.connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # closed already
 
     @property
     def url(self) -> str:
@@ -111,6 +127,7 @@ def serve(app: Callable[[_Handler], None], faults: list[tuple[str, Fault]] | Non
     finally:
         server.stopping.set()  # dripping and hanging faults end now
         server.shutdown()
+        server.close_connections()
         server.server_close()
 
 
@@ -187,6 +204,7 @@ def drip(h: _Handler) -> None:
     h.send_header("Content-Type", "application/json")
     h.send_header("Content-Length", "1000000")
     h.end_headers()
+    h.close_connection = True  # when the server stops, the client's read ends with the socket
     while not h.server.stopping.wait(0.2):
         h.wfile.write(b" ")
         h.wfile.flush()
@@ -194,6 +212,7 @@ def drip(h: _Handler) -> None:
 
 def hang(h: _Handler) -> None:
     """The connection is accepted and nothing is ever said."""
+    h.close_connection = True
     h.server.stopping.wait()
 
 

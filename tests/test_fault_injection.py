@@ -9,6 +9,7 @@ faults at the end.
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -41,6 +42,21 @@ BOUND = 15.0
 def _no_token(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("GITHUB_TOKEN", "GITLAB_TOKEN", "MLFLOW_TRACKING_TOKEN"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_request_outlives_its_server():
+    """A request given up on at a deadline is left to end with its connection: once the server
+    is gone, no such thread may be left (a leftover would also keep later scans from forking)."""
+    yield
+    end = time.monotonic() + 5
+    while time.monotonic() < end and _requests_in_flight():
+        time.sleep(0.05)
+    assert not _requests_in_flight()
+
+
+def _requests_in_flight() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("api-")]
 
 
 def scan(server, *extra: str, timeout: float = 4) -> tuple[int, dict | None, str, float]:
@@ -230,3 +246,4 @@ def test_a_huge_tracking_server_answer_is_refused(fault, words: str) -> None:
     with serve(_not_found, [(r"experiments/search", fault)]) as server:
         with pytest.raises(MLflowQueryFailed, match=words):
             MLflowSource(server.url, timeout=10, deadline=Deadline(30)).experiments()
+

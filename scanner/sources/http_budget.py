@@ -278,6 +278,10 @@ class ApiSession:
         self.http.headers["User-Agent"] = "mlops-scan"
         self.http.trust_env = False  # no .netrc credentials leaking into requests we did not ask for
 
+    def close(self) -> None:
+        """Close the pooled connections (the session can still be used: it opens new ones)."""
+        self.http.close()
+
     def url(self, path: str) -> str:
         """Absolute URL of an API path (absolute URLs pass through; see :meth:`same_origin`)."""
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
