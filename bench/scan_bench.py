@@ -2,17 +2,19 @@
 
 Two cases, each on a synthetic git repository built first (``bench/synthetic.py``):
 
-* realistic: a 1,000-file ML project (data, training, serving and monitoring modules, tests,
-  configs, CI, notebooks with outputs, manifests, docs) scanned with the full tool catalogue,
-  against one ``rg -i -F`` pass over the same tracked files with every name the catalogue knows
-  (tool names, import modules, package names);
+* realistic: an ML project (data, training, serving and monitoring modules, tests, configs,
+  CI, notebooks with outputs, manifests, docs) of 1,000 files, or of each size given
+  (``--realistic-files 2000,5000,20000,50000``), scanned with the full tool catalogue, against
+  one ``rg -i -F`` pass over the same tracked files with every name the catalogue knows (tool
+  names, import modules, package names); with several sizes it prints a table and how the
+  cost per file grows (linear is 1.00);
 * sparse: a 20,000-file tree of mostly irrelevant files with a few hundred that matter and a few
   large ones, against ``git ls-files`` plus reading every tracked file once.
 
 Each command runs in its own process so peak memory (max RSS) is measured apart, three times
 (the fastest wall time is kept), after the tree built is written to disk. Prints wall time, peak
 memory and the scan/reference ratios. Usage:
-``python bench/scan_bench.py [--case realistic|sparse|all] [--files N] [--realistic-files N]``.
+``python bench/scan_bench.py [--case realistic|sparse|all] [--files N] [--realistic-files N[,N...]]``.
 """
 from __future__ import annotations
 
@@ -97,22 +99,34 @@ def scan(root: Path, tmp: str) -> tuple[float, float, dict]:
     return wall, mem, json.loads(out)
 
 
-def realistic(tmp: str, n_files: int) -> None:
+def realistic(tmp: str, sizes: list[int]) -> None:
+    """The realistic project at each size: scan against one rg pass, and how the ratio grows."""
     if shutil.which("rg") is None:
         print("realistic: skipped (ripgrep 'rg' is not installed: apt-get install ripgrep)")
         return
-    root = Path(tmp) / "realistic"
-    root.mkdir()
-    build_realistic(root, n_files)
-    settle()
     keywords = Path(tmp) / "keywords.txt"
     count = catalogue_keywords(keywords)
-    ref_wall, ref_mem, _ = measure(["sh", "-c", GREP_ALL, "sh", str(root), str(keywords)], tmp)
-    scan_wall, scan_mem, bundle = scan(root, tmp)
-    repo = bundle["coverage"]["sources"]["repository"]
-    print(f"realistic ({repo['files']} files, {count} catalogue names): rg pass {ref_wall:.2f}s, "
-          f"peak {ref_mem:.0f} MiB; scan {scan_wall:.2f}s, peak {scan_mem:.0f} MiB")
-    print(f"realistic ratio scan/rg: time {scan_wall / ref_wall:.2f}x, memory {scan_mem / ref_mem:.2f}x")
+    rows = []
+    for n_files in sizes:
+        root = Path(tmp) / f"realistic-{n_files}"
+        root.mkdir()
+        build_realistic(root, n_files)
+        settle()
+        ref_wall, ref_mem, _ = measure(["sh", "-c", GREP_ALL, "sh", str(root), str(keywords)], tmp)
+        scan_wall, scan_mem, bundle = scan(root, tmp)
+        files = bundle["coverage"]["sources"]["repository"]["files"]
+        rows.append((files, ref_wall, ref_mem, scan_wall, scan_mem))
+        shutil.rmtree(root)  # the next size needs the disk cache, not this tree
+    print(f"realistic ML project, rg pass with the catalogue's {count} names as the reference:")
+    print("| files | rg s | rg MiB | scan s | scan MiB | time ratio | memory ratio | scan ms/file |")
+    print("|---|---|---|---|---|---|---|---|")
+    for files, ref_wall, ref_mem, scan_wall, scan_mem in rows:
+        print(f"| {files} | {ref_wall:.2f} | {ref_mem:.0f} | {scan_wall:.2f} | {scan_mem:.0f} | "
+              f"{scan_wall / ref_wall:.1f}x | {scan_mem / ref_mem:.1f}x | {1000 * scan_wall / files:.2f} |")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        growth = (last[3] / last[0]) / (first[3] / first[0])
+        print(f"cost per file, {last[0]} files against {first[0]}: {growth:.2f}x (linear is 1.00)")
 
 
 def sparse(tmp: str, n_files: int) -> None:
@@ -135,11 +149,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--case", choices=("realistic", "sparse", "all"), default="all")
     ap.add_argument("--files", type=int, default=20_000, help="files of the sparse tree")
-    ap.add_argument("--realistic-files", type=int, default=1000, help="files of the realistic project")
+    ap.add_argument("--realistic-files", default="1000",
+                    help="files of the realistic project, or several sizes: 2000,5000,20000,50000")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="mlops-scan-bench-") as tmp:
         if args.case in ("realistic", "all"):
-            realistic(tmp, args.realistic_files)
+            realistic(tmp, [int(n) for n in str(args.realistic_files).split(",")])
         if args.case in ("sparse", "all"):
             sparse(tmp, args.files)
 

@@ -206,3 +206,36 @@ def test_concurrent_writes_of_one_result_use_separate_temporary_files(tmp_path, 
     assert len(set(renamed)) == 2
     assert target.read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["acme__x.json"]
+
+
+def _deep_module(i: int) -> str:
+    """A module deep enough that concurrent parses overlap (CPython 3.11's ``ast.parse`` from
+    several threads at once can fail with "AST constructor recursion depth mismatch")."""
+    nested = "x = " + "(" * 60 + "1" + ")" * 60 + "\n"
+    body = "".join(f"def step_{k}(df):\n    return [{', '.join(f'df[{j}]' for j in range(20))}]\n\n" for k in range(40))
+    return f"import mlflow\nimport pandas as pd\n{nested}{body}mlflow.log_metric('m{i}', 1)\n"
+
+
+def _bundles(folder) -> dict[str, dict]:
+    """Each bundle without what the clock decides (timings, "since" windows)."""
+    def timeless(value):
+        if isinstance(value, dict):
+            return {k: timeless(v) for k, v in value.items() if k not in ("started_at", "finished_at", "seconds", "since")}
+        return [timeless(v) for v in value] if isinstance(value, list) else value
+    return {path.name: timeless(json.loads(path.read_text())) for path in sorted(folder.glob("acme__*.json"))}
+
+
+def test_one_worker_and_four_workers_give_the_same_bundles(gh, tmp_path):
+    for i in range(8):
+        files = {f"src/pkg/mod_{k}.py": _deep_module(k) for k in range(12)}
+        files.update(well_run_repo().files)
+        repo = FakeRepo(owner="acme", name=f"svc-{i}", files=files)
+        repo.sha = f"{i:02d}" + repo.sha[2:]
+        gh.add(repo)
+    one, four = tmp_path / "one", tmp_path / "four"
+    for folder, workers in ((one, "1"), (four, "4")):
+        res = run_org("github:acme", "--out-dir", str(folder), "--workers", workers, "--format", "json", "-q")
+        assert res.exit_code == 0 and json.loads(res.stdout)["counts"]["failed"] == 0
+    a, b = _bundles(one), _bundles(four)
+    assert len(a) == 8 and a == b
+    assert not any(b_["errors"] for b_ in b.values())

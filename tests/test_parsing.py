@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from scanner.parsing.python import _fallback, parse_notebook, parse_python, parse_source, parse_tree
+from scanner.parsing.python import LazyFacts, _fallback, parse_notebook, parse_python, parse_source, parse_tree
 from scanner.parsing.structured import MAX_YAML_ALIASES, ParseError, load_toml, load_yaml, load_yaml_documents, walk
 
 
@@ -303,3 +305,15 @@ def test_an_impossible_date_in_a_workflow_fails_no_detector(tmp_path):
     bundle = scan_bundle(repo)
     assert not [s for s, v in bundle["signals"].items() if v["outcome"] == "error"] and not bundle["errors"]
     assert bundle["signals"]["deploy.ci_tests"]["outcome"] == "present"
+
+
+_DOTTED = st.lists(st.sampled_from(["a", "b", "ab", "mlflow", "sklearn", "x_1"]), min_size=1, max_size=4).map(".".join)
+
+
+@given(imports=st.lists(_DOTTED, max_size=6, unique=True), modules=st.lists(_DOTTED, min_size=1, max_size=4))
+def test_imports_any_is_the_first_import_in_or_under_a_module(imports, modules):
+    """The lookup by prefixes answers as the definition does, for parsed and unparsed files."""
+    want = next((name for name in imports if any(name == m or name.startswith(m + ".") for m in modules)), None)
+    source = "".join(f"import {name}\n" for name in imports)
+    assert parse_python(source).imports_any(modules) == want
+    assert LazyFacts(source, parse_python).imports_any(modules) == want

@@ -12,7 +12,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Sequence
+from typing import Iterator, Sequence
 
 #: ast.parse of one huge line can take gigabytes: larger sources are not parsed.
 MAX_PARSE_BYTES = 1_000_000
@@ -80,11 +80,19 @@ class PyFacts:
 
     def imports_any(self, modules: tuple[str, ...] | list[str]) -> str | None:
         """The first import that is one of ``modules`` or inside one of them."""
-        for name in self.imports:
-            for mod in modules:
-                if name == mod or name.startswith(mod + "."):
-                    return name
-        return None
+        under = self._first_import_under
+        found = [under[mod] for mod in modules if mod in under]
+        return min(found)[1] if found else None
+
+    @cached_property
+    def _first_import_under(self) -> dict[str, tuple[int, str]]:
+        """Every module an import is or lies in (``a.b.c``: ``a``, ``a.b``, ``a.b.c``) -> the first
+        such import, with its position: a question about many modules is a few lookups."""
+        out: dict[str, tuple[int, str]] = {}
+        for index, name in enumerate(self.imports):
+            for prefix in dotted_prefixes(name):
+                out.setdefault(prefix, (index, name))
+        return out
 
     def import_candidates(self) -> frozenset[str]:
         """Modules the file may import: here exactly its imports (see ``LazyFacts``)."""
@@ -112,6 +120,18 @@ _ANY_IMPORT = re.compile(r"\bfrom[ \t]+([\w.]+)[ \t]+import[ \t]*(\([^)]*\)|[^\n
 _NAME = re.compile(r"[A-Za-z_][\w.]*")
 
 
+def dotted_prefixes(name: str) -> Iterator[str]:
+    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: the modules a dotted name is or lies in."""
+    start = 0
+    while True:
+        dot = name.find(".", start)
+        if dot < 0:
+            yield name
+            return
+        yield name[:dot]
+        start = dot + 1
+
+
 def import_candidates(source: str) -> frozenset[str]:
     """Modules a source may import, by a text scan (a superset of the syntax tree's imports:
     ``from a import b`` gives ``a`` and ``a.b``)."""
@@ -132,13 +152,14 @@ class LazyFacts:
     without parsing it; everything else parses the file once, on first use.
     """
 
-    __slots__ = ("_source", "_parse", "_facts", "_candidates")
+    __slots__ = ("_source", "_parse", "_facts", "_candidates", "_prefixes")
 
     def __init__(self, source: str, parse) -> None:  # parse: source -> PyFacts
         self._source = source
         self._parse = parse
         self._facts: PyFacts | None = None
         self._candidates: frozenset[str] | None = None
+        self._prefixes: frozenset[str] | None = None
 
     def facts(self) -> PyFacts:
         """The parsed facts (parsed now if they were not yet)."""
@@ -165,9 +186,11 @@ class LazyFacts:
         return self._facts is not None or word in self._source
 
     def imports_any(self, modules: tuple[str, ...] | list[str]) -> str | None:
-        candidates = self.import_candidates()
-        if not any(c == m or c.startswith(m + ".") for c in candidates for m in modules):
-            return None  # the tree cannot import what the text does not name
+        if self._facts is None:
+            if self._prefixes is None:
+                self._prefixes = frozenset(p for c in self.import_candidates() for p in dotted_prefixes(c))
+            if not any(m in self._prefixes for m in modules):
+                return None  # the tree cannot import what the text does not name
         return self.facts().imports_any(modules)
 
     def cell_of(self, line: int) -> int | None:
