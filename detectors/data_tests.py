@@ -93,6 +93,9 @@ def _loaded_fixtures(ctx: ScanContext, path: str, tree: ast.Module) -> dict[str,
     return held
 
 
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+
+
 def _names_a_loader(ctx: ScanContext, text: str) -> bool:
     """A cheap look before parsing a test module: it names a project function that reads a data
     file, or one calling such a function in its own module (``load_raw`` -> ``_read`` -> ``read_csv``)."""
@@ -103,7 +106,10 @@ def _names_a_loader(ctx: ScanContext, text: str) -> bool:
             names |= readers | {f.name for f in module.all_functions() if f.calls & readers}
         return frozenset(names)
 
-    return any(name in text for name in ctx.memo("data_tests.loaders", find))
+    # a call of a loader names it as a whole identifier (``load_raw(...)``, ``io.load_raw(...)``):
+    # the text's identifiers are looked up in the set, in time linear in the text whatever the
+    # number of loaders a large project has
+    return not ctx.memo("data_tests.loaders", find).isdisjoint(_IDENTIFIER.findall(text))
 
 
 def _is_fixture(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
