@@ -108,6 +108,32 @@ def test_yaml_alias_bombs_are_refused():
         load_yaml("\n".join(lines))
 
 
+def test_yaml_aliases_within_the_limits_load_as_the_pure_python_loader_loads_them():
+    """Anchors no longer send a stream to the slow loader: libyaml composes it, the node graph
+    is counted and sized, and the documents are the ones PyYAML's own loader gives."""
+    import yaml
+
+    from scanner.parsing import structured
+
+    text = ("defaults: &defaults {image: python:3.11, retries: 2}\n"
+            "train:\n  <<: *defaults\n  script: pip install -r requirements.txt && python train.py\n"
+            "serve:\n  <<: *defaults\n  ports: &ports [8080, 9090]\n  expose: *ports\n"
+            "---\nsteps: [&step {run: make}, *step, *step]\n")
+    loaded = load_yaml_documents(text)
+    assert loaded == list(yaml.load_all(text, Loader=structured._CappedLoader))
+    assert loaded[0]["train"] == {"image": "python:3.11", "retries": 2,
+                                  "script": "pip install -r requirements.txt && python train.py"}
+
+
+def test_exactly_the_alias_limit_loads_and_one_more_is_refused():
+    def stream(aliases: int) -> str:
+        return "base: &b {x: 1}\nitems:\n" + "".join("  - *b\n" for _ in range(aliases))
+
+    assert len(load_yaml(stream(MAX_YAML_ALIASES))["items"]) == MAX_YAML_ALIASES
+    with pytest.raises(ParseError, match=f"more than {MAX_YAML_ALIASES} YAML aliases"):
+        load_yaml(stream(MAX_YAML_ALIASES + 1))
+
+
 def test_yaml_custom_tags_are_kept_as_plain_values():
     doc = load_yaml("script: !reference [.setup, script]\nRole: !GetAtt Role.Arn\n")
     assert doc == {"script": [".setup", "script"], "Role": "Role.Arn"}

@@ -68,8 +68,9 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 _CappedLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
-#: libyaml's parser, where it is installed: several times faster, used for streams that cannot
-#: hold an alias bomb (no anchor: no alias can refer to anything)
+#: libyaml's parser, where it is installed: five times faster. Its composer is C, so it cannot
+#: count aliases as they come; the node graph it builds is checked instead (``_check_expansion``):
+#: aliases share their anchor's node, so counting and sizing them there is linear in the text.
 _FastLoader = type("_FastLoader", (yaml.CSafeLoader,), {}) if hasattr(yaml, "CSafeLoader") else None
 if _FastLoader is not None:
     _FastLoader.add_multi_constructor("!", _untagged)
@@ -79,7 +80,7 @@ if _FastLoader is not None:
 def load_yaml_documents(text: str) -> list[Any]:
     """All documents of a YAML stream."""
     try:
-        loader = _FastLoader(text) if _FastLoader is not None and "&" not in text else _CappedLoader(text)
+        loader = _FastLoader(text) if _FastLoader is not None else _CappedLoader(text)
         try:
             docs = []
             while loader.check_node():
@@ -101,11 +102,15 @@ def load_yaml_documents(text: str) -> list[Any]:
 
 
 def _check_expansion(root: yaml.Node | None) -> None:
-    """Refuse a document whose aliases expand past MAX_EXPANDED_NODES (or refer to themselves)."""
+    """Refuse a document with more than MAX_YAML_ALIASES aliases, or whose aliases expand past
+    MAX_EXPANDED_NODES (or refer to themselves). An alias is a second (third...) reference to
+    its anchor's node."""
     if root is None:
         return
     sizes: dict[int, int] = {}
     visiting: set[int] = set()
+    references: dict[int, int] = {}
+    aliases = 0
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:  # iterative post-order: shared nodes are sized once, counted at every use
         node, children_done = stack.pop()
@@ -122,6 +127,13 @@ def _check_expansion(root: yaml.Node | None) -> None:
         if key in visiting:
             raise ParseError("recursive YAML alias")
         visiting.add(key)
+        for child in children:  # (a node's children are listed once: it is expanded once)
+            seen = references.get(id(child), 0)
+            references[id(child)] = seen + 1
+            if seen:
+                aliases += 1
+                if aliases > MAX_YAML_ALIASES:
+                    raise ParseError(f"more than {MAX_YAML_ALIASES} YAML aliases")
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in sizes)
 
