@@ -69,6 +69,11 @@ _YAML_TRIGGERS = re.compile(r"\balert:|\breceivers:|scrape_configs|grafana_alert
                             r"datasourceUid|CronJob|"
                             r"kind:\s*(ConfigMap|ServiceMonitor|PodMonitor)\b|"
                             r"CronWorkflow|AWS::CloudWatch::|AWS::SageMaker::|\bdeployments:")
+#: a literal every alternative of ``_YAML_TRIGGERS`` contains: looking for these first (a fast
+#: substring search each) spares the regex on the many YAML files that hold none
+_YAML_TRIGGER_WORDS = ("alert:", "receivers:", "scrape_configs", "grafana_alert", "contactPoints", "providers:",
+                       "datasourceUid", "CronJob", "kind:", "CronWorkflow", "AWS::CloudWatch::", "AWS::SageMaker::",
+                       "deployments:")
 _JSON_TRIGGERS = re.compile(r'"panels"|"widgets"|AWS::CloudWatch::|AWS::SageMaker::|"mosaicLayout"|"gridLayout"'
                             r'|"columnLayout"|"rowLayout"')
 MAX_JSON_BYTES = 1_000_000
@@ -189,7 +194,7 @@ def _text_file(ctx: ScanContext, path: str, found: Findings) -> None:
 
 def _yaml(ctx: ScanContext, path: str, found: Findings) -> None:
     text = ctx.text(path)
-    if not text or not _YAML_TRIGGERS.search(text):
+    if not text or not any(word in text for word in _YAML_TRIGGER_WORDS) or not _YAML_TRIGGERS.search(text):
         return
     try:
         docs = ctx.structured(path)

@@ -83,9 +83,12 @@ def load_yaml_documents(text: str) -> list[Any]:
         loader = _FastLoader(text) if _FastLoader is not None else _CappedLoader(text)
         try:
             docs = []
+            # without an anchor or without an alias no node is shared: nothing to count or size
+            shared = "&" in text and "*" in text
             while loader.check_node():
                 node = loader.get_node()
-                _check_expansion(node)
+                if shared:
+                    _check_expansion(node)
                 docs.append(loader.construct_document(node))
             return docs
         finally:
