@@ -227,3 +227,15 @@ def test_a_corrupt_git_index_falls_back_to_walking_the_folder(tmp_path):
     repo = LocalRepo(root)
     assert set(repo.files()) == {"train.py", "ci/run.sh"}
     assert "index file corrupt" in repo.git_unusable and "walked instead" in repo.git_unusable
+
+
+@pytest.mark.parametrize("folder", ["", "sub"])
+def test_files_the_work_tree_lacks_keep_their_committed_sizes(tmp_path, folder):
+    """Sizes come from the commit, for the whole repository or a folder of it."""
+    prefix = f"{folder}/" if folder else ""
+    root = git_repo(tmp_path / "r", {f"{prefix}data/a.csv": "x" * 1234, f"{prefix}data/b.csv": "y" * 56,
+                                     f"{prefix}keep.py": "x = 1\n", "other/c.csv": "z" * 9})
+    for name in ("a.csv", "b.csv"):
+        (root / prefix / "data" / name).unlink()
+    absent = LocalRepo(root / folder if folder else root).absent_tracked()
+    assert absent == {"data/a.csv": 1234, "data/b.csv": 56}

@@ -254,17 +254,26 @@ class LocalRepo(RepoView):
         found: dict[str, int | None] = {}
         # a partial clone would fetch a missing blob from its remote: never go on the network here
         partial = bool(self._git_or_empty("config", "--get", "extensions.partialClone"))
-        for path in (p[n:] for p in out.split("\0") if p and p.startswith(self._prefix)):
-            if _excluded(path, self.excludes) or is_generated_output(path, True):
-                continue
-            if partial:
-                found[path] = None
-                continue
-            try:
-                found[path] = int(self._git_call("cat-file", "-s", f"HEAD:{self._prefix}{path}").strip())
-            except (SourceError, ValueError):
-                found[path] = None
-        return found
+        missing = [path for path in (p[n:] for p in out.split("\0") if p and p.startswith(self._prefix))
+                   if not _excluded(path, self.excludes) and not is_generated_output(path, True)]
+        sizes = self._committed_sizes() if missing and not partial else {}
+        return {path: sizes.get(path) for path in missing}
+
+    def _committed_sizes(self) -> dict[str, int]:
+        """Size of every file of the commit under the scanned folder, from one ``git ls-tree``
+        (not one git process per file: a clone without its large files misses hundreds)."""
+        tree = f"HEAD:{self._prefix.rstrip('/')}" if self._prefix else "HEAD"
+        try:
+            out = self._git_call("ls-tree", "-r", "-l", "-z", tree)
+        except SourceError:
+            return {}
+        sizes: dict[str, int] = {}
+        for entry in out.split("\0"):
+            meta, _, path = entry.partition("\t")
+            size = meta.split()[-1] if meta else ""
+            if path and size.isdigit():
+                sizes[path] = int(size)
+        return sizes
 
     # -- history ---------------------------------------------------------------------------
     def history(self) -> History | None:
