@@ -65,15 +65,16 @@ PY_CHECKS: tuple[tuple[str, str, Callable[[Source], Hit | None]], ...] = (
 )
 #: cheap text triggers: a YAML/JSON file is parsed only when one of these appears in it.
 # ``datasourceUid``: Grafana's file-provisioned alert rules (``groups: - rules: - condition: C``)
-_YAML_TRIGGERS = re.compile(r"\balert:|\breceivers:|scrape_configs|grafana_alert|contactPoints|\bproviders:|"
-                            r"datasourceUid|CronJob|"
-                            r"kind:\s*(ConfigMap|ServiceMonitor|PodMonitor)\b|"
-                            r"CronWorkflow|AWS::CloudWatch::|AWS::SageMaker::|\bdeployments:")
-#: a literal every alternative of ``_YAML_TRIGGERS`` contains: looking for these first (a fast
-#: substring search each) spares the regex on the many YAML files that hold none
-_YAML_TRIGGER_WORDS = ("alert:", "receivers:", "scrape_configs", "grafana_alert", "contactPoints", "providers:",
-                       "datasourceUid", "CronJob", "kind:", "CronWorkflow", "AWS::CloudWatch::", "AWS::SageMaker::",
-                       "deployments:")
+_YAML_TRIGGERS = (
+    # (a word the trigger holds, found by plain substring search first; the trigger's own regex
+    # when the word alone is not it): one small search each instead of one alternation tried at
+    # every position of every YAML text
+    ("alert:", re.compile(r"\balert:")), ("receivers:", re.compile(r"\breceivers:")),
+    ("scrape_configs", None), ("grafana_alert", None), ("contactPoints", None),
+    ("providers:", re.compile(r"\bproviders:")), ("datasourceUid", None), ("CronJob", None),
+    ("kind:", re.compile(r"kind:\s*(ConfigMap|ServiceMonitor|PodMonitor)\b")), ("CronWorkflow", None),
+    ("AWS::CloudWatch::", None), ("AWS::SageMaker::", None), ("deployments:", re.compile(r"\bdeployments:")),
+)
 _JSON_TRIGGERS = re.compile(r'"panels"|"widgets"|AWS::CloudWatch::|AWS::SageMaker::|"mosaicLayout"|"gridLayout"'
                             r'|"columnLayout"|"rowLayout"')
 MAX_JSON_BYTES = 1_000_000
@@ -194,7 +195,7 @@ def _text_file(ctx: ScanContext, path: str, found: Findings) -> None:
 
 def _yaml(ctx: ScanContext, path: str, found: Findings) -> None:
     text = ctx.text(path)
-    if not text or not any(word in text for word in _YAML_TRIGGER_WORDS) or not _YAML_TRIGGERS.search(text):
+    if not text or not any(word in text and (rx is None or rx.search(text)) for word, rx in _YAML_TRIGGERS):
         return
     try:
         docs = ctx.structured(path)
