@@ -93,11 +93,17 @@ def test_the_fake_answers_like_github() -> None:
 
 # -- deadlines ---------------------------------------------------------------------------------
 
-def test_a_file_that_drips_is_cut_at_the_deadline() -> None:
-    with serve(fake_github(), [(r"/contents/train\.py$", drip)]) as server:
-        code, bundle, _, seconds = scan(server, timeout=3)
+@pytest.mark.parametrize("path, fault, timeout, words", [
+    (r"/contents/train\.py$", drip, 3, "deadline (--timeout 3 s)"),
+    (r"/contents/README\.md$", rate_limited(100), 5,
+     "resets in 100 s, after the scan's deadline (--timeout 5 s) ends"),
+    (r"/contents/train\.py$", abuse, 5, "rate limited (HTTP 403): resets in 60 s"),
+], ids=["drip", "retry-after-past-the-deadline", "secondary-limit-past-the-deadline"])
+def test_a_file_held_back_past_the_deadline_is_not_available_and_the_scan_ends(path, fault, timeout, words) -> None:
+    with serve(fake_github(), [(path, fault)]) as server:
+        code, bundle, _, seconds = scan(server, timeout=timeout)
     assert code == 0 and seconds < BOUND
-    assert_nothing_unread_is_absent(bundle, "deadline (--timeout 3 s)")
+    assert_nothing_unread_is_absent(bundle, words)
 
 
 def test_a_tree_listing_that_never_answers_fails_the_target_at_the_deadline() -> None:
@@ -111,13 +117,6 @@ def test_retry_after_an_hour_is_not_waited_for() -> None:
     with serve(fake_github(), [(r"/repos/acme/demo$", rate_limited(3600))]) as server:
         code, _, said, seconds = scan(server, timeout=30)
     assert code == 3 and seconds < BOUND and "resets in 3600 s, beyond the 120 s we wait" in said
-
-
-def test_retry_after_past_the_deadline_is_not_waited_for_and_says_so() -> None:
-    with serve(fake_github(), [(r"/contents/README\.md$", rate_limited(100))]) as server:
-        code, bundle, _, seconds = scan(server, timeout=5)
-    assert code == 0 and seconds < BOUND
-    assert_nothing_unread_is_absent(bundle, "resets in 100 s, after the scan's deadline (--timeout 5 s) ends")
 
 
 def test_a_secondary_rate_limit_without_retry_after_waits_at_most_two_minutes() -> None:
@@ -134,13 +133,6 @@ def test_a_secondary_rate_limit_without_retry_after_waits_at_most_two_minutes() 
             session.get_bytes(f"repos/{OWNER}/{NAME}/contents/train.py")
         calls = [c for c in server.seen if "/contents/" in c]
     assert sum(slept) <= 120 and slept == [60.0, 60.0] and len(calls) == 3
-
-
-def test_a_secondary_rate_limit_past_the_deadline_ends_the_scan_in_time() -> None:
-    with serve(fake_github(), [(r"/contents/train\.py$", abuse)]) as server:
-        code, bundle, _, seconds = scan(server, timeout=5)
-    assert code == 0 and seconds < BOUND
-    assert_nothing_unread_is_absent(bundle, "rate limited (HTTP 403): resets in 60 s")
 
 
 # -- truncated and garbled listings ------------------------------------------------------------

@@ -15,7 +15,7 @@ from scanner.sources.http_budget import (
     RateLimitGate,
     RequestBudget,
 )
-from test_github_source import NOW, TOKEN, api, options, well_run_repo  # noqa: F401 (api: a fixture)
+from test_github_source import NOW, TOKEN, options, well_run_repo
 from scanner.engine import scan
 from scanner.rules_engine import load_rules
 from scanner.targets import resolve
@@ -156,13 +156,3 @@ def test_the_answer_that_spends_the_last_point_keeps_its_data_and_the_next_reque
         s.get("repos/a/b")
     assert s.requests_made == 1 and clock.slept == []  # the second request was never sent
 
-
-def test_a_failed_batch_blames_none_of_its_files(api):
-    """A GraphQL batch that fails reads its files one by one; the file whose read set it off is
-    read like the others, not recorded as unreadable."""
-    api.add(well_run_repo())
-    api.fail_graphql = True
-    resolved = resolve("github:acme/churn", options=options())
-    first = resolved.repo.files()[0]
-    assert resolved.repo.read_text(first) is not None
-    assert first not in resolved.repo.log.skipped and not resolved.repo.unread_files

@@ -228,7 +228,7 @@ def test_a_malformed_answer_for_the_target_itself_makes_it_unreadable(api, route
 
 
 @pytest.mark.parametrize("route, body, signals", [
-    (f"/branches/main", "[]", ("platform.branch_protection", "platform.required_checks")),
+    ("/branches/main", "[]", ("platform.branch_protection", "platform.required_checks")),
     ("/releases", LOGIN_PAGE, ("platform.releases",)),
     ("/deployments", '[{"id": 1, "environment": "prod', ("platform.deployments_recent",)),
 ])
@@ -273,3 +273,14 @@ def test_an_answer_past_the_size_cap_is_refused_not_read_whole(api, monkeypatch)
     api.add(big)
     with pytest.raises(TargetUnreadable, match="larger than 4096 bytes"):
         resolve("github:acme/huge", options=options())
+
+
+def test_a_failed_batch_blames_none_of_its_files(api):
+    """A GraphQL batch that fails reads its files one by one; the file whose read set it off is
+    read like the others, not recorded as unreadable."""
+    api.add(well_run_repo())
+    api.fail_graphql = True
+    resolved = resolve("github:acme/churn", options=options())
+    first = resolved.repo.files()[0]
+    assert resolved.repo.read_text(first) is not None
+    assert first not in resolved.repo.log.skipped and not resolved.repo.unread_files

@@ -206,12 +206,11 @@ def github_history(info: GitHubRepoInfo, view: ApiRepoView) -> History | None:
         try:
             items = list(info.session.pages(f"{info.api_path}/commits", {"sha": info.commit, "per_page": MAX_COMMITS},
                                             limit=MAX_COMMITS))
-            tags = [t.get("name") for t in info.session.pages(f"{info.api_path}/tags", {"per_page": 100}, limit=100)
-                    if isinstance(t, dict)]
+            tags = [t["name"] for t in info.session.pages(f"{info.api_path}/tags", {"per_page": 100}, limit=100)
+                    if isinstance(t, dict) and isinstance(t.get("name"), str)]
         except ApiError:
             return None  # history is optional: the history detector then says not_available
         commits = [_rest_commit(c) for c in items if isinstance(c, dict) and isinstance(c.get("sha"), str)]
-        tags = [t for t in tags if isinstance(t, str)]
         truncated = len(commits) >= MAX_COMMITS
     return History(commits=tuple(commits), tags=tuple(sorted(tags)), truncated=truncated, shallow=truncated)
 

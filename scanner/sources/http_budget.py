@@ -355,7 +355,7 @@ class ApiSession:
                     waited += self._pause(BACKOFF[min(attempt, len(BACKOFF) - 1)])
                     attempt += 1
                     continue
-                raise ApiUnavailable(f"{self.host}: no answer ({exc.__class__.__name__})") from None
+                raise ApiUnavailable(f"{self.host}: {_network_failure(exc, self.timeout)}") from None
             if resp.is_redirect:
                 hops += 1
                 url = self._redirect_target(resp, hops)
@@ -474,6 +474,15 @@ def _read_capped(resp: requests.Response, host: str) -> None:
             raise ApiMalformed(f"{host}: an answer larger than {MAX_ANSWER_BYTES} bytes, refused")
         chunks.append(chunk)
     resp._content = b"".join(chunks)  # requests keeps a read body here
+
+
+def _network_failure(exc: Exception, timeout: float) -> str:
+    """What a request that got no answer ran into, in words (the exception's own text names the URL)."""
+    if isinstance(exc, _requests().Timeout):
+        return f"no answer within {timeout:g} s (timeout)"
+    if isinstance(exc, _requests().ConnectionError):
+        return "unreachable (connection failed)"
+    return f"no answer ({exc.__class__.__name__})"
 
 
 def _header(resp: requests.Response, *names: str) -> str | None:

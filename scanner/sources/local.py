@@ -251,8 +251,8 @@ class LocalRepo(RepoView):
             return {}
         out = self._git_call("ls-files", "-z", "--deleted", "--", self._prefix or ".")
         n = len(self._prefix)
-        found: dict[str, int | None] = {}
-        # a partial clone would fetch a missing blob from its remote: never go on the network here
+        # sizes are read from the blobs, which a partial clone would fetch from its remote: never
+        # go on the network here
         partial = bool(self._git_or_empty("config", "--get", "extensions.partialClone"))
         missing = [path for path in (p[n:] for p in out.split("\0") if p and p.startswith(self._prefix))
                    if not _excluded(path, self.excludes) and not is_generated_output(path, True)]

@@ -167,7 +167,8 @@ def version_facts(version: Mapping[str, Any], aliases: Mapping[tuple[str, str], 
     if not name or not number:
         return None
     # Versions carry their aliases on recent servers; the model's alias list covers older ones.
-    own = {a for a in version.get("aliases") or [] if isinstance(a, str)} if isinstance(version.get("aliases"), list) else set()
+    listed = version.get("aliases")
+    own = {a for a in listed if isinstance(a, str)} if isinstance(listed, list) else set()
     own.update(aliases.get((name, number), ()))
     return VersionFacts(
         model=name, version=number, stage=_text(version.get("current_stage")) or "None",

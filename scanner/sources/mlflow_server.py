@@ -349,7 +349,7 @@ class MLflowSource:
         if isinstance(exc, ApiDeadline):
             return MLflowUnavailable(f"{where}: {self.deadline.reason()}")
         if isinstance(exc, (ApiUnavailable, ApiRateLimited)):
-            said = f"the server answered HTTP {status}" if status else _network_words(exc.reason, self.timeout)
+            said = f"the server answered HTTP {status}" if status else _after_host(exc.reason)
             return MLflowUnavailable(f"{where}: {said}")
         if isinstance(exc, ApiMalformed):
             return MLflowQueryFailed(f"{where}: {_after_host(exc.reason)}")
@@ -366,15 +366,6 @@ class MLflowSource:
                                        gate=RateLimitGate(max_wait=min(30.0, self.timeout * 3)))
             self._session.http.verify, self._session.http.cert = tls
         return self._session
-
-
-def _network_words(reason: str, timeout: float) -> str:
-    """What a network failure of the session means, in the words the MLflow reasons use."""
-    if "timeout" in reason.lower() or "within" in reason:
-        return f"no answer within {timeout:g} s (timeout)"
-    if "unreachable" in reason or "connection" in reason.lower():
-        return "server unreachable (connection failed)"
-    return _after_host(reason)
 
 
 def _after_host(reason: str) -> str:
