@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import entry_points
-from typing import Any, Callable, ClassVar, Iterable, Iterator
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping
 
 from scanner.model import Evidence, Location, Outcome, Tier
 from scanner.parsing.python import LazyFacts, PyFacts, notebook_export, parse_notebook, parse_source, parse_tree
@@ -40,12 +40,15 @@ MAX_SCRIPT_BYTES = 1_000_000
 class ScanContext:
     """What detectors read: the sources, with parsed files cached so each is parsed once."""
 
-    def __init__(self, repo: RepoView | None, mlflow: Any = None, platform: Any = None) -> None:
+    def __init__(self, repo: RepoView | None, mlflow: Any = None, platform: Any = None,
+                 monitoring: Mapping[str, Any] | None = None) -> None:
         self.repo = repo
         self.mlflow = mlflow
         """A tracking-server source (scanner.sources.mlflow_server), when one was given."""
         self.platform = platform
         """A hosting-platform source (GitHub/GitLab facts), when the target is on one."""
+        self.monitoring = dict(monitoring or {})
+        """Live monitoring sources given, by name (prometheus, alertmanager, grafana)."""
         self._py: dict[str, PyFacts | None] = {}
         self._trees: OrderedDict[str, tuple[ast.Module | None, int]] = OrderedDict()
         self._tree_chars = 0
@@ -59,7 +62,7 @@ class ScanContext:
     @property
     def sources(self) -> frozenset[str]:
         """Names of the sources this scan has."""
-        given = {"repo": self.repo, "mlflow": self.mlflow, "platform": self.platform}
+        given = {"repo": self.repo, "mlflow": self.mlflow, "platform": self.platform, **self.monitoring}
         return frozenset(name for name, source in given.items() if source is not None)
 
     def files(self) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from scanner import __version__
 from scanner.deadline import Deadline
@@ -19,18 +19,13 @@ from scanner.parallel import run_shared
 from scanner.rules_engine import RuleSet, judge
 from scanner.scope import ci_built_examples, copied_projects, examples_only, scope_evidence
 from scanner.sources.interface import RepoView
-from scanner.vocabulary import families, vocabulary
+from scanner.vocabulary import MONITORING_SOURCES, SOURCE_NOT_GIVEN, families, vocabulary
 
 log = logging.getLogger(__name__)
 
-#: why a signal is not available when its source was not given.
-SOURCE_NOT_GIVEN = {
-    "repository": "no repository given (a tracking-server-only scan)",
-    "platform": "platform source not given (scan a github:/gitlab: target for platform facts)",
-    "mlflow": "MLflow tracking server not given (--mlflow-uri)",
-}
 #: vocabulary source -> the ScanContext source that serves it.
-_CONTEXT_SOURCE = {"repository": "repo", "mlflow": "mlflow", "platform": "platform"}
+_CONTEXT_SOURCE = {"repository": "repo", "mlflow": "mlflow", "platform": "platform",
+                   **{name: name for name in MONITORING_SOURCES}}
 
 
 def _now() -> str:
@@ -221,6 +216,7 @@ def scan(
     target: Target | None = None,
     mlflow: Any = None,
     platform: Any = None,
+    monitoring: Mapping[str, Any] | None = None,
     loaded: LoadedDetectors | None = None,
     debug: bool = False,
     progress: Callable[[str], None] | None = None,
@@ -231,7 +227,8 @@ def scan(
     """Scan the sources with every registered detector and judge the result.
 
     ``mlflow`` is a tracking-server source (``scanner.sources.mlflow_server.MLflowSource``);
-    ``platform`` a hosting-platform source; each needs a ``describe()`` for coverage.
+    ``platform`` a hosting-platform source; ``monitoring`` the live monitoring sources by name
+    (``scanner.sources.live_http.LiveSource``); each needs a ``describe()`` for coverage.
     ``attested`` is evidence people assert in the configuration (tier ``attested``).
     ``jobs`` is how many processes detection may use (``scanner.parallel``); the result is the
     same for any number. Past the ``deadline`` (``--timeout``) no detector starts: what it would
@@ -239,7 +236,7 @@ def scan(
     """
     started = _now()
     loaded = loaded or load_detectors()
-    ctx = ScanContext(repo, mlflow=mlflow, platform=platform)
+    ctx = ScanContext(repo, mlflow=mlflow, platform=platform, monitoring=monitoring)
     with _few_collections():
         try:
             evidence, det_cov, errors, decided = run_detectors(ctx, loaded.detectors, debug=debug, progress=progress,
@@ -339,7 +336,7 @@ def _untracked_coverage(repo: RepoView) -> dict:
 def _source_coverage(repo: RepoView | None, ctx: ScanContext) -> dict:
     out: dict = {name: {"status": "skipped", "reason": why} for name, why in
                  (("platform", SOURCE_NOT_GIVEN["platform"]), ("mlflow", SOURCE_NOT_GIVEN["mlflow"]))}
-    for name, source in (("mlflow", ctx.mlflow), ("platform", ctx.platform)):
+    for name, source in (("mlflow", ctx.mlflow), ("platform", ctx.platform), *ctx.monitoring.items()):
         if source is not None:
             out[name] = {"status": "ok", **source.describe()}
     if repo is None:

@@ -158,7 +158,7 @@ class DimensionScore:
 class Target:
     """What was scanned."""
 
-    kind: str  # local | git | github | gitlab | mlflow
+    kind: str  # local | git | github | gitlab | mlflow | prometheus | alertmanager | grafana
     name: str
     url: str | None = None
     ref: str | None = None

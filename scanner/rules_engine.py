@@ -19,7 +19,7 @@ level 3), and the missing hygiene stays in the gap.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
@@ -27,7 +27,7 @@ from typing import Any, Mapping
 from scanner.model import DIMENSIONS, Criterion, DimensionScore, Outcome, SignalResult, Tier
 from scanner.parsing.structured import ParseError, load_package_yaml, load_yaml
 from scanner.user_files import UserFileError, read_text
-from scanner.vocabulary import vocabulary
+from scanner.vocabulary import SOURCE_NOT_GIVEN, vocabulary
 
 PROFILES = ("default", "strict")
 #: a rule file is a few kilobytes; anything near this is not one
@@ -81,12 +81,16 @@ class RuleSet:
     live_min_tier: Tier | None = None
     """Strict profiles: from level 2, a repository signal that has a live twin counts only at
     this tier or above (what code could do never stands in for what a running system shows)."""
-    twins: Mapping[str, str] = field(default_factory=dict)
-    """Repository signal -> the live signal that stands in for it."""
+    twins: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Repository signal -> the live signals that stand in for it."""
+    live_only_when_given: Mapping[str, int] = field(default_factory=dict)
+    """Strict profiles: dimension -> the level from which, when a twin's live source was given,
+    only live evidence counts for the repository signal (monitoring: what Prometheus has loaded,
+    not the rule file in the repository)."""
 
 
 # -- loading -------------------------------------------------------------------------------
-def _expr(raw: Any, where: str, known: Mapping[str, Any], twins: Mapping[str, str]) -> Expr:
+def _expr(raw: Any, where: str, known: Mapping[str, Any], twins: Mapping[str, tuple[str, ...]]) -> Expr:
     if isinstance(raw, str):
         raw = {"signal": raw}
     if not isinstance(raw, dict) or not raw:
@@ -100,7 +104,7 @@ def _expr(raw: Any, where: str, known: Mapping[str, Any], twins: Mapping[str, st
             raise RuleError(f"{where}: unknown tier {tier!r} (one of {', '.join(_TIERS)})")
         own = Expr("signal", signal=sig, min_tier=_TIERS.get(tier) if tier else None, strict=sig in twins)
         if sig in twins:  # the live twin stands in for the repository signal
-            return Expr("twin", parts=(own, Expr("signal", signal=twins[sig])))
+            return Expr("twin", parts=(own, *(Expr("signal", signal=live) for live in twins[sig])))
         return own
     for op in ("any", "all"):
         if op in raw:
@@ -171,8 +175,12 @@ def parse_rules(text: str, origin: str, extra_signals: Mapping[str, Any] = {}, *
     tier = strict.get("live_min_tier") if isinstance(strict, dict) else None
     if tier is not None and tier not in _TIERS:
         raise RuleError(f"{origin}: strict.live_min_tier: unknown tier {tier!r}")
-    return RuleSet(name=name, sha256=digest.hexdigest(),
-                   levels=levels, live_min_tier=_TIERS.get(tier) if tier else None, twins=twins)
+    live_only = strict.get("live_only_when_given") or {} if isinstance(strict, dict) else {}
+    if not isinstance(live_only, dict) or not all(
+            d in DIMENSIONS and isinstance(lvl, int) and 1 <= lvl <= 4 for d, lvl in live_only.items()):
+        raise RuleError(f"{origin}: strict.live_only_when_given: expected dimension -> level (1-4)")
+    return RuleSet(name=name, sha256=digest.hexdigest(), levels=levels,
+                   live_min_tier=_TIERS.get(tier) if tier else None, twins=twins, live_only_when_given=live_only)
 
 
 def _flag(raw: Any, where: str) -> bool:
@@ -181,20 +189,26 @@ def _flag(raw: Any, where: str) -> bool:
     return raw
 
 
-def _twins(raw: Any, origin: str, known: Mapping[str, Any]) -> dict[str, str]:
-    """The ``twins`` map: each repository signal and the live signal that stands in for it."""
+def _twins(raw: Any, origin: str, known: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The ``twins`` map: each repository signal and the live signal(s) that stand in for it."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise RuleError(f"{origin}: twins: expected a mapping of repository signal -> live signal")
+        raise RuleError(f"{origin}: twins: expected a mapping of repository signal -> live signal(s)")
     vocab = vocabulary()
-    for repo_sig, live_sig in raw.items():
-        for sig in (repo_sig, live_sig):
+    out = {}
+    for repo_sig, value in raw.items():
+        lives = tuple(value) if isinstance(value, list) else (value,)
+        if not lives or not all(isinstance(v, str) for v in lives):
+            raise RuleError(f"{origin}: twins.{repo_sig}: expected a live signal or a list of them")
+        for sig in (repo_sig, *lives):
             if sig not in known:
                 raise RuleError(f"{origin}: twins.{repo_sig}: unknown signal {sig!r}")
-        if live_sig in vocab and not vocab[live_sig].live:
-            raise RuleError(f"{origin}: twins.{repo_sig}: {live_sig!r} is not a live signal")
-    return dict(raw)
+        for live_sig in lives:
+            if live_sig in vocab and not vocab[live_sig].live:
+                raise RuleError(f"{origin}: twins.{repo_sig}: {live_sig!r} is not a live signal")
+        out[repo_sig] = lives
+    return out
 
 
 def _builtin_text(profile: str) -> str:
@@ -238,8 +252,13 @@ class _Verdict:
     unknown: tuple[str, ...]
 
 
-def _evaluate(expr: Expr, signals: Mapping[str, SignalResult], min_tier: Tier | None) -> _Verdict:
-    """``min_tier`` is the strict profile's floor for repository signals that have a live twin."""
+def _evaluate(expr: Expr, signals: Mapping[str, SignalResult], min_tier: Tier | None,
+              live_only: bool = False) -> _Verdict:
+    """``min_tier`` is the strict profile's floor for repository signals that have a live twin;
+    ``live_only``: where a twin's live source was given, only live evidence counts for it."""
+    if expr.op == "twin" and live_only and any(_given(p.signal, signals) for p in expr.parts[1:]):
+        own = replace(expr.parts[0], min_tier=Tier.LIVE)
+        expr = replace(expr, parts=(own, *expr.parts[1:]))
     if expr.op == "signal":
         res = signals.get(expr.signal)  # type: ignore[arg-type]
         if res is None or res.outcome in (Outcome.NOT_AVAILABLE, Outcome.ERROR):
@@ -248,7 +267,7 @@ def _evaluate(expr: Expr, signals: Mapping[str, SignalResult], min_tier: Tier | 
         held = res.outcome is Outcome.PRESENT and (
             need is None or (res.tier is not None and res.tier.rank >= need.rank))
         return _Verdict(held, res.evidence_ids if held else (), ())
-    subs = [_evaluate(p, signals, min_tier) for p in expr.parts]
+    subs = [_evaluate(p, signals, min_tier, live_only) for p in expr.parts]
     unknown = tuple(s for v in subs for s in v.unknown)
     if expr.op == "not":
         # "could not check" is never "absent": a negation over unchecked signals does not hold
@@ -259,6 +278,14 @@ def _evaluate(expr: Expr, signals: Mapping[str, SignalResult], min_tier: Tier | 
     return _Verdict(held, tuple(e for v in hits for e in v.evidence) if held else (), unknown)
 
 
+def _given(signal: str | None, signals: Mapping[str, SignalResult]) -> bool:
+    """The signal's source was given to the scan (whether or not it could answer)."""
+    res = signals.get(signal or "")
+    spec = vocabulary().get(signal or "")
+    return res is not None and spec is not None and not (
+        res.outcome is Outcome.NOT_AVAILABLE and res.reason == SOURCE_NOT_GIVEN.get(spec.source))
+
+
 def _tier_for(rules: RuleSet, level: int) -> Tier | None:
     return rules.live_min_tier if level >= 2 else None
 
@@ -267,12 +294,13 @@ def _criteria(rules: RuleSet, dim: str, lvl: int, signals: Mapping[str, SignalRe
     out = []
     for rule in rules.levels[dim].get(lvl, ()):
         min_tier = _tier_for(rules, lvl)
-        verdict = _evaluate(rule.when, signals, min_tier)
+        live_only = lvl >= rules.live_only_when_given.get(dim, 5)
+        verdict = _evaluate(rule.when, signals, min_tier, live_only)
         out.append((rule, Criterion(
             id=rule.id, description=rule.description, held=verdict.held,
             evidence_ids=tuple(sorted(set(verdict.evidence))),
             recommendation=rule.recommendation or None,
-            unknown_signals=_blocking_unknowns(rule.when, signals, verdict, min_tier),
+            unknown_signals=_blocking_unknowns(rule.when, signals, verdict, min_tier, live_only),
         )))
     return out
 
@@ -309,14 +337,14 @@ def judge(rules: RuleSet, signals: Mapping[str, SignalResult]) -> dict[str, Dime
 
 
 def _blocking_unknowns(expr: Expr, signals: Mapping[str, SignalResult], verdict: _Verdict,
-                       min_tier: Tier | None) -> tuple[str, ...]:
+                       min_tier: Tier | None, live_only: bool) -> tuple[str, ...]:
     """Unchecked signals that alone keep a criterion from holding (a missing source caps it)."""
     if verdict.held or not verdict.unknown:
         return ()
     assumed = dict(signals)
     for sig in verdict.unknown:
         assumed[sig] = SignalResult(signal=sig, outcome=Outcome.PRESENT, tier=Tier.LIVE)
-    return tuple(sorted(set(verdict.unknown))) if _evaluate(expr, assumed, min_tier).held else ()
+    return tuple(sorted(set(verdict.unknown))) if _evaluate(expr, assumed, min_tier, live_only).held else ()
 
 
 def _confidence(rules: RuleSet, dim: str, signals: Mapping[str, SignalResult]) -> float:

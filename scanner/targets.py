@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from scanner.deadline import Deadline
 from scanner.model import Target
+from scanner.redaction import redact
 from scanner.sources.http_budget import EtagCache, RateLimitGate, RequestBudget
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, RepoView
 from scanner.sources.local import LocalRepo
+from scanner.vocabulary import MONITORING_SOURCES
 
 MLFLOW_PREFIX = "mlflow+"
 _GITHUB = re.compile(r"^github:(?P<owner>[A-Za-z0-9][\w.-]*)/(?P<name>[\w.-]+?)(?:\.git)?(?:@(?P<ref>[^\s@]+))?$")
@@ -69,6 +71,8 @@ class ResolvedTarget:
 
     repo: RepoView | None
     mlflow_uri: str | None = None
+    monitoring_urls: Mapping[str, str] = field(default_factory=dict)
+    """Live monitoring systems the target itself names (``prometheus+http://...``), by source."""
     platform: Any = None
     """Hosting-platform facts (branch protection, reviews, runs...) when the target is on one."""
     target: Target | None = None
@@ -183,6 +187,13 @@ def resolve(
             raise TargetError(f"{target}: an MLflow target is mlflow+http://host:port, mlflow+https://... "
                               "or mlflow+databricks[://PROFILE]")
         return ResolvedTarget(repo=None, mlflow_uri=uri)
+    for name in MONITORING_SOURCES:
+        if target.startswith(f"{name}+"):
+            url = target[len(name) + 1:]
+            if not url.startswith(("http://", "https://")):
+                raise TargetError(f"{target}: a {name} target is {name}+http://host:port or {name}+https://...")
+            return ResolvedTarget(repo=None, monitoring_urls={name: url},
+                                  target=Target(kind=name, name=redact(url)))
     spec = parse_remote(target)
     if spec is not None:
         options = options or ApiOptions(github_url=github_url, gitlab_url=gitlab_url,

@@ -14,7 +14,8 @@ class SignalSpec:
 
     id: str
     source: str
-    """repository | platform | mlflow: where the signal is read from."""
+    """repository | platform | mlflow | prometheus | alertmanager | grafana: where the signal
+    is read from."""
     description: str
 
     @property
@@ -26,6 +27,19 @@ class SignalSpec:
     def live(self) -> bool:
         """Read from a running system (platform API, tracking server) rather than files."""
         return self.source != "repository"
+
+
+#: why a signal is not available when its source was not given.
+SOURCE_NOT_GIVEN = {
+    "repository": "no repository given (a tracking-server-only scan)",
+    "platform": "platform source not given (scan a github:/gitlab: target for platform facts)",
+    "mlflow": "MLflow tracking server not given (--mlflow-uri)",
+    "prometheus": "Prometheus not given (--prometheus-url)",
+    "alertmanager": "Alertmanager not given (--alertmanager-url)",
+    "grafana": "Grafana not given (--grafana-url)",
+}
+#: the live monitoring sources (each a :class:`scanner.sources.live_http.LiveSource`).
+MONITORING_SOURCES = ("prometheus", "alertmanager", "grafana")
 
 
 @lru_cache(maxsize=1)

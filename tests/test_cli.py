@@ -175,7 +175,7 @@ def test_bundle_says_when_the_work_tree_is_dirty_and_what_was_left_unread(tmp_pa
     (["--out-dir", "{tmp}/afile/reports"], "cannot be created under"),
     (["--rules", "{rules}", "--profile", "strict"], "replaces the profile"),
     (["--disable", "tracking", "--disable", "nosuchdetector"], "unknown detector(s) nosuchdetector;"),
-    (["--disable", "nosuchdetector"], "known: ci, collaboration"),
+    (["--disable", "nosuchdetector"], "known: alertmanager, ci, collaboration"),
 ])
 def test_flag_mistakes_are_usage_errors_before_the_scan(small_repo, tmp_path, args, message):
     (tmp_path / "afile").write_text("x")

@@ -134,7 +134,7 @@ def test_strict_profile_says_why_a_level_is_capped_when_live_sources_are_missing
 
 def test_twins_stand_in_everywhere_the_repository_signal_is_named():
     rules = load_rules()
-    assert rules.twins["deploy.cd"] == "platform.deployments_recent"
+    assert rules.twins["deploy.cd"] == ("platform.deployments_recent",)
     sigs = signals_with({"deploy.container": Tier.CONFIGURED, "deploy.ci_present": Tier.CONFIGURED,
                          "deploy.ci_tests": Tier.CONFIGURED, "platform.deployments_recent": Tier.EXECUTED})
     assert judge(rules, sigs)["model_deployment"].level == 3

@@ -24,7 +24,11 @@ from scanner.redaction import redact
 from scanner.reporting import FILE_NAMES, FORMATS, BundleExtras, build_bundle, render
 from scanner.rules_engine import PROFILES, RuleError, RuleSet, load_rules
 from scanner.sources.interface import DEFAULT_MAX_FILE_BYTES, RepoView, SourceError
+from scanner.sources.alertmanager import AlertmanagerSource
+from scanner.sources.grafana import GrafanaSource
+from scanner.sources.live_http import LiveSource
 from scanner.sources.mlflow_server import MLflowSource
+from scanner.sources.prometheus import PrometheusSource
 from scanner.targets import TargetError, resolve
 
 
@@ -59,6 +63,17 @@ def _mlflow_source(uri: str, repo: RepoView | None, patterns: tuple[str, ...], t
         raise click.UsageError(redact(str(exc))) from exc
 
 
+def _monitoring_sources(urls: dict[str, str | None], matches: tuple[str, ...], timeout: float,
+                        deadline: Deadline) -> dict[str, LiveSource]:
+    """The live monitoring sources given (``--prometheus-url``...), each scoped by ``matches``."""
+    kinds = {"prometheus": PrometheusSource, "alertmanager": AlertmanagerSource, "grafana": GrafanaSource}
+    try:
+        return {name: kinds[name](url, timeout=timeout, deadline=deadline, matches=matches)
+                for name, url in urls.items() if url}
+    except ValueError as exc:
+        raise click.UsageError(redact(str(exc))) from exc
+
+
 def _write_reports(formats: tuple[str, ...], result: ScanResult, bundle: dict, output: str | None,
                    out_dir: str | None, quiet: bool) -> None:
     """Every format to its file in ``out_dir``, or one format to ``output`` or standard output."""
@@ -80,13 +95,14 @@ def _write_reports(formats: tuple[str, ...], result: ScanResult, bundle: dict, o
         click.echo(text, nl=False)
 
 
-def _exit_if_server_unread(result: ScanResult, shown: str) -> None:
-    """A scan of a tracking server alone that could not read it has nothing to report: every
-    dimension would read 0/4 for want of an answer. Exit 3 with the server's reason instead."""
-    live = [s for name, s in result.signals.items() if name.startswith("mlflow.")]
+def _exit_if_server_unread(result: ScanResult, family: str, shown: str) -> None:
+    """A scan of a live system alone (a tracking server, a Prometheus) that could not read it has
+    nothing to report: every dimension would read 0/4 for want of an answer. Exit 3 with the
+    server's reason instead."""
+    live = [s for name, s in result.signals.items() if name.startswith(f"{family}.")]
     if live and all(s.outcome in (Outcome.NOT_AVAILABLE, Outcome.ERROR) for s in live):
         reason = next((s.reason for s in live if s.reason), "no answer")
-        click.echo(f"error: cannot read the tracking server {shown}: {redact(reason)}", err=True)
+        click.echo(f"error: cannot read {shown}: {redact(reason)}", err=True)
         sys.exit(EXIT_UNREADABLE)
 
 
@@ -133,6 +149,18 @@ def _rules(rules_file: str | None, settings: ScanSettings) -> RuleSet:
 @click.option("--mlflow-experiment", "mlflow_experiments", multiple=True, metavar="PATTERN",
               help="Experiments of the server that belong to this repository (glob, repeatable); "
                    "by default runs are matched by the repository's git remote and commits.")
+@click.option("--prometheus-url", metavar="URL",
+              help="Also inspect this Prometheus (HTTP API v1; PROMETHEUS_TOKEN or PROMETHEUS_USERNAME/PASSWORD).")
+@click.option("--alertmanager-url", metavar="URL",
+              help="Also inspect this Alertmanager (API v2; ALERTMANAGER_TOKEN or ALERTMANAGER_USERNAME/PASSWORD).")
+@click.option("--grafana-url", metavar="URL",
+              help="Also inspect this Grafana (GRAFANA_TOKEN, or GRAFANA_USERNAME/PASSWORD).")
+@click.option("--monitoring-match", "monitoring_matches", multiple=True, metavar="LABEL=VALUE|NAME",
+              help="What of the monitoring stack belongs to this repository (repeatable): a label selector "
+                   "(job=churn-api) or a name (service, job, dashboard title or tag; globs). Default: the "
+                   "metric, job, workload and service names the repository declares.")
+@click.option("--monitoring-timeout", type=click.FloatRange(0.5, 300), default=10.0, show_default=True,
+              help="Seconds to wait for each request to a monitoring system.")
 @click.option("--clone-timeout", type=click.FloatRange(1, 3600), default=300.0, show_default=True,
               help="Seconds a git URL's clone may take; a server that never answers or drips is given up on.")
 @click.option("--mlflow-timeout", type=click.FloatRange(0.5, 300), default=10.0, show_default=True,
@@ -160,8 +188,9 @@ def _rules(rules_file: str | None, settings: ScanSettings) -> RuleSet:
 @click.option("--debug", is_flag=True, help="Re-raise detector failures and log verbosely (one process).")
 def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str | None, config_file: str | None,
          no_config: bool, rules_file: str | None, profile: str | None, targets: tuple[str, ...],
-         mlflow_uri: str | None, mlflow_experiments: tuple[str, ...], clone_timeout: float, mlflow_timeout: float,
-         timeout: float,
+         mlflow_uri: str | None, mlflow_experiments: tuple[str, ...], prometheus_url: str | None,
+         alertmanager_url: str | None, grafana_url: str | None, monitoring_matches: tuple[str, ...],
+         monitoring_timeout: float, clone_timeout: float, mlflow_timeout: float, timeout: float,
          github_url: str | None, gitlab_url: str | None, max_requests: int | None, fail_under: int | None, strict_errors: bool, max_file_size: int, no_git: bool,
          include_untracked: bool, exclude: tuple[str, ...], disable: tuple[str, ...], jobs: int, quiet: bool,
          debug: bool) -> None:
@@ -169,9 +198,10 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
 
     TARGET is a local directory or git checkout, github:OWNER/REPO[@REF],
     gitlab:GROUP/PROJECT[@REF], a git URL (shallow-cloned, then removed), or
-    mlflow+http(s)://HOST:PORT for a tracking server alone.
+    mlflow+http(s)://HOST:PORT for a tracking server alone, or
+    prometheus+URL / alertmanager+URL / grafana+URL for a monitoring system alone.
     """
-    redacted_logging(debug, target, mlflow_uri, github_url, gitlab_url)
+    redacted_logging(debug, target, mlflow_uri, github_url, gitlab_url, prometheus_url, alertmanager_url, grafana_url)
     if len(formats) > 1 and not out_dir:
         raise click.UsageError("several formats need --out-dir DIR")
     if output and out_dir:
@@ -202,15 +232,20 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
     rules = _rules(rules_file, settings)
     uri = mlflow_uri or resolved.mlflow_uri
     mlflow = _mlflow_source(uri, repo, mlflow_experiments, mlflow_timeout, deadline) if uri else None
+    monitoring = _monitoring_sources({**resolved.monitoring_urls, **{k: v for k, v in (
+        ("prometheus", prometheus_url), ("alertmanager", alertmanager_url), ("grafana", grafana_url)) if v}},
+        monitoring_matches, monitoring_timeout, deadline)
     loaded = load_detectors(settings.disable)
     if not quiet:
         what = [f"{len(files)} files"] if repo is not None else []
         what += [f"tracking server {mlflow.display_uri}"] if mlflow else []
+        what += [f"{source.kind} {source.display_uri}" for source in monitoring.values()]
         what += [f"config {settings.config_path}"] if settings.config_path else []
         click.echo(f"scanning {redact(target)}: {', '.join(what)}; {len(loaded.detectors)} detectors", err=True)
     progress = (lambda name: click.echo(f"  running {name}", err=True)) if debug else None
     today = dt.date.today()
     result = run_scan(repo, rules, target=resolved.target, mlflow=mlflow, platform=resolved.platform,
+                      monitoring=monitoring,
                       loaded=loaded, debug=debug, progress=progress, jobs=jobs, deadline=deadline,
                       attested=attestations.active_evidence(settings.config, settings.config_path or "", today))
     if config_problem:
@@ -218,7 +253,10 @@ def scan(target: str, formats: tuple[str, ...], output: str | None, out_dir: str
         if not quiet:
             click.echo(f"warning: {config_problem}", err=True)
     if repo is None and mlflow is not None:
-        _exit_if_server_unread(result, mlflow.display_uri)
+        _exit_if_server_unread(result, "mlflow", f"the tracking server {mlflow.display_uri}")
+    if repo is None and mlflow is None and len(monitoring) == 1:
+        (name, source), = monitoring.items()
+        _exit_if_server_unread(result, name, f"{source.kind} {source.display_uri}")
     assessment = assess(result, rules, targets=settings.targets, fail_under=settings.fail_under,
                         waivers=settings.config.waivers, today=today)
     bundle = _bundle(result, assessment, settings, today)

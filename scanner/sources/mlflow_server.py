@@ -39,6 +39,7 @@ from scanner.sources.http_budget import (
     ApiUnavailable,
     RateLimitGate,
 )
+from scanner.sources.live_http import after_host
 from scanner.sources.mlflow_facts import (  # noqa: F401  (re-exported: the source's public API)
     ExperimentFacts,
     MLflowError,
@@ -349,11 +350,11 @@ class MLflowSource:
         if isinstance(exc, ApiDeadline):
             return MLflowUnavailable(f"{where}: {self.deadline.reason()}")
         if isinstance(exc, (ApiUnavailable, ApiRateLimited)):
-            said = f"the server answered HTTP {status}" if status else _after_host(exc.reason)
+            said = f"the server answered HTTP {status}" if status else after_host(exc.reason)
             return MLflowUnavailable(f"{where}: {said}")
         if isinstance(exc, ApiMalformed):
-            return MLflowQueryFailed(f"{where}: {_after_host(exc.reason)}")
-        return MLflowQueryFailed(f"{where} failed (HTTP {status}): {_after_host(exc.reason)}")
+            return MLflowQueryFailed(f"{where}: {after_host(exc.reason)}")
+        return MLflowQueryFailed(f"{where} failed (HTTP {status}): {after_host(exc.reason)}")
 
     def _http(self) -> ApiSession:
         """The session to the server's REST API, made on first use (Databricks profiles are
@@ -366,11 +367,6 @@ class MLflowSource:
                                        gate=RateLimitGate(max_wait=min(30.0, self.timeout * 3)))
             self._session.http.verify, self._session.http.cert = tls
         return self._session
-
-
-def _after_host(reason: str) -> str:
-    """A session message without its ``host: `` prefix (the MLflow reason names the server)."""
-    return redact(reason.split(": ", 1)[1] if ": " in reason else reason)[:200]
 
 
 def _server_access(uri: str) -> tuple[str, tuple[str, str] | None, tuple[Any, Any]]:
