@@ -27,10 +27,12 @@ MASK = "***"
 #: environment variables whose values are secrets: never echoed in any message.
 SECRET_ENV = ("GITHUB_TOKEN", "GITLAB_TOKEN", "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD",
               "MLFLOW_TRACKING_CLIENT_CERT_PATH", "DATABRICKS_TOKEN", "DATABRICKS_CLIENT_SECRET",
-              "AWS_SECRET_ACCESS_KEY", "GITHUB_APP_PRIVATE_KEY")
+              "AWS_SECRET_ACCESS_KEY", "GITHUB_APP_PRIVATE_KEY", "PROMETHEUS_TOKEN", "PROMETHEUS_PASSWORD",
+              "ALERTMANAGER_TOKEN", "ALERTMANAGER_PASSWORD", "GRAFANA_TOKEN", "GRAFANA_PASSWORD")
 
 #: (user, password) environment variables a client turns into a Basic Authorization header
-_BASIC_ENV = (("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"),)
+_BASIC_ENV = (("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"), ("PROMETHEUS_USERNAME", "PROMETHEUS_PASSWORD"),
+              ("ALERTMANAGER_USERNAME", "ALERTMANAGER_PASSWORD"), ("GRAFANA_USERNAME", "GRAFANA_PASSWORD"))
 
 #: words that make a query parameter's value a secret (``access_token``, ``private_token``,
 #: ``X-Amz-Signature``, ``api_key``, ``client_secret``, ``password`` ...).
