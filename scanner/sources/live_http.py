@@ -116,15 +116,7 @@ class LiveSource:
 
     def cached(self, key: Any, compute: Callable[[], T]) -> T:
         """Compute once; a failure is kept too."""
-        if key not in self._cache:
-            try:
-                self._cache[key] = compute()
-            except LiveError as exc:
-                self._cache[key] = exc
-        value = self._cache[key]
-        if isinstance(value, LiveError):
-            raise value
-        return value
+        return once(self._cache, key, compute, LiveError)
 
     def _get(self, what: str, path: str, params: Mapping[str, Any] | None) -> Any:
         where = f"{what} at {self.display_uri}"
@@ -179,6 +171,20 @@ class LiveSource:
                                        answer_seconds=max(self.timeout * 3, 10.0),
                                        gate=RateLimitGate(max_wait=min(30.0, self.timeout * 3)))
         return self._session
+
+
+def once(cache: dict[Any, Any], key: Any, compute: Callable[[], T], failure: type[Exception]) -> T:
+    """``compute()`` once per key; a ``failure`` is kept and raised again, so a dead server costs
+    one timeout, not one per question."""
+    if key not in cache:
+        try:
+            cache[key] = compute()
+        except failure as exc:
+            cache[key] = exc
+    value = cache[key]
+    if isinstance(value, failure):
+        raise value
+    return value
 
 
 def after_host(reason: str) -> str:

@@ -39,7 +39,7 @@ from scanner.sources.http_budget import (
     ApiUnavailable,
     RateLimitGate,
 )
-from scanner.sources.live_http import after_host
+from scanner.sources.live_http import after_host, once
 from scanner.sources.mlflow_facts import (  # noqa: F401  (re-exported: the source's public API)
     ExperimentFacts,
     MLflowError,
@@ -299,15 +299,7 @@ class MLflowSource:
 
     def _cached(self, key: str, compute: Callable[[], T]) -> T:
         """Compute once; a failure is cached too, so a dead server costs one timeout, not many."""
-        if key not in self._cache:
-            try:
-                self._cache[key] = compute()
-            except MLflowError as exc:
-                self._cache[key] = exc
-        value = self._cache[key]
-        if isinstance(value, MLflowError):
-            raise value
-        return value
+        return once(self._cache, key, compute, MLflowError)
 
     def _page(self, label: str, doc: dict[str, Any], key: str, asked: int) -> list[dict[str, Any]]:
         """The objects of one page; a next-page token marks the facts as a sample. A page longer
